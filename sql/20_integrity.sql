@@ -1,0 +1,201 @@
+-- Rules that hold no matter who writes (the API, a batch or a psql session): the
+-- constraints a CHECK cannot express, versions, visibility links and the audit trail.
+
+-- check_subscriptions_quantity_in_offer_range: quantity within the offer's min..max.
+CREATE OR REPLACE FUNCTION core.check_subscriptions_quantity_in_offer_range()
+RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    o core.offers;
+BEGIN
+    SELECT * INTO o FROM core.offers WHERE id = NEW.offer_id;
+    IF NEW.quantity NOT BETWEEN o.min_quantity AND o.max_quantity THEN
+        RAISE EXCEPTION USING ERRCODE = 'SU020', CONSTRAINT = 'check_subscriptions_quantity_in_offer_range',
+            MESSAGE = format('check_subscriptions_quantity_in_offer_range: quantity %s is outside %s..%s of offer %s',
+                             NEW.quantity, o.min_quantity, o.max_quantity, o.id);
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE OR REPLACE TRIGGER check_subscriptions_quantity_in_offer_range
+    BEFORE INSERT OR UPDATE OF quantity, offer_id ON core.subscriptions
+    FOR EACH ROW EXECUTE FUNCTION core.check_subscriptions_quantity_in_offer_range();
+
+-- check_subscriptions_add_on_parent: an add-on points to a parent of an allowed offer
+-- of the same customer; any other subscription has no parent.
+CREATE OR REPLACE FUNCTION core.check_subscriptions_add_on_parent()
+RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    v_is_add_on boolean;
+    v_parent core.subscriptions;
+BEGIN
+    SELECT is_add_on INTO v_is_add_on FROM core.offers WHERE id = NEW.offer_id;
+    IF NOT v_is_add_on THEN
+        IF NEW.parent_subscription_id IS NOT NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'SU025', CONSTRAINT = 'check_subscriptions_add_on_parent',
+                MESSAGE = format('check_subscriptions_add_on_parent: offer %s is not an add-on and takes no parent', NEW.offer_id);
+        END IF;
+        RETURN NEW;
+    END IF;
+    SELECT * INTO v_parent FROM core.subscriptions WHERE id = NEW.parent_subscription_id;
+    IF v_parent.id IS NULL OR v_parent.customer_id <> NEW.customer_id
+       OR NOT EXISTS (SELECT 1 FROM core.offer_add_on_parents
+                      WHERE add_on_offer_id = NEW.offer_id AND parent_offer_id = v_parent.offer_id) THEN
+        RAISE EXCEPTION USING ERRCODE = 'SU025', CONSTRAINT = 'check_subscriptions_add_on_parent',
+            MESSAGE = format('check_subscriptions_add_on_parent: add-on %s needs a parent subscription of the same customer with an allowed offer', NEW.offer_id);
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE OR REPLACE TRIGGER check_subscriptions_add_on_parent
+    BEFORE INSERT OR UPDATE OF parent_subscription_id, offer_id, customer_id ON core.subscriptions
+    FOR EACH ROW EXECUTE FUNCTION core.check_subscriptions_add_on_parent();
+
+-- Every change of a subscription gets the next version; a no-op update changes nothing.
+CREATE OR REPLACE FUNCTION core.bump_subscriptions_version()
+RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.version := OLD.version;
+    NEW.updated_at := OLD.updated_at;
+    IF NEW IS DISTINCT FROM OLD THEN
+        NEW.version := OLD.version + 1;
+        NEW.updated_at := clock_timestamp();
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE OR REPLACE TRIGGER bump_subscriptions_version
+    BEFORE UPDATE ON core.subscriptions
+    FOR EACH ROW EXECUTE FUNCTION core.bump_subscriptions_version();
+
+-- check_upgrade_paths_shape: same service on both ends, never to or from an add-on, no cycle.
+CREATE OR REPLACE FUNCTION core.check_upgrade_paths_shape()
+RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    s core.offers;
+    t core.offers;
+BEGIN
+    SELECT * INTO s FROM core.offers WHERE id = NEW.source_offer_id;
+    SELECT * INTO t FROM core.offers WHERE id = NEW.target_offer_id;
+    IF s.service_id <> t.service_id THEN
+        RAISE EXCEPTION USING ERRCODE = 'SU061', CONSTRAINT = 'check_upgrade_paths_same_service',
+            MESSAGE = format('check_upgrade_paths_same_service: %s (%s) -> %s (%s) crosses services',
+                             s.id, s.service_id, t.id, t.service_id);
+    END IF;
+    IF s.is_add_on OR t.is_add_on THEN
+        RAISE EXCEPTION USING ERRCODE = 'SU061', CONSTRAINT = 'check_upgrade_paths_no_add_ons',
+            MESSAGE = format('check_upgrade_paths_no_add_ons: %s -> %s involves an add-on', s.id, t.id);
+    END IF;
+    -- Serialise path changes so that two concurrent inserts cannot close a cycle together.
+    LOCK TABLE core.upgrade_paths IN SHARE ROW EXCLUSIVE MODE;
+    IF EXISTS (WITH RECURSIVE reachable (offer_id) AS (
+                   SELECT NEW.target_offer_id
+                   UNION
+                   SELECT p.target_offer_id FROM core.upgrade_paths p JOIN reachable r ON p.source_offer_id = r.offer_id)
+               SELECT 1 FROM reachable WHERE offer_id = NEW.source_offer_id) THEN
+        RAISE EXCEPTION USING ERRCODE = 'SU061', CONSTRAINT = 'check_upgrade_paths_no_cycle',
+            MESSAGE = format('check_upgrade_paths_no_cycle: %s -> %s closes a cycle', s.id, t.id);
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE OR REPLACE TRIGGER check_upgrade_paths_shape
+    BEFORE INSERT OR UPDATE ON core.upgrade_paths
+    FOR EACH ROW EXECUTE FUNCTION core.check_upgrade_paths_shape();
+
+-- An offer used by an upgrade path cannot become an add-on.
+CREATE OR REPLACE FUNCTION core.check_offers_add_on_not_in_paths()
+RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.is_add_on AND EXISTS (SELECT 1 FROM core.upgrade_paths
+                                 WHERE NEW.id IN (source_offer_id, target_offer_id)) THEN
+        RAISE EXCEPTION USING ERRCODE = 'SU061', CONSTRAINT = 'check_upgrade_paths_no_add_ons',
+            MESSAGE = format('check_upgrade_paths_no_add_ons: offer %s is on an upgrade path', NEW.id);
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE OR REPLACE TRIGGER check_offers_add_on_not_in_paths
+    BEFORE UPDATE OF is_add_on ON core.offers
+    FOR EACH ROW EXECUTE FUNCTION core.check_offers_add_on_not_in_paths();
+
+-- Keeps core.partner_customers: the customers that exist for each partner.
+CREATE OR REPLACE FUNCTION core.link_partner_customer()
+RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    v_row jsonb := to_jsonb(NEW);
+BEGIN
+    INSERT INTO core.partner_customers (partner_id, customer_id)
+    SELECT DISTINCT v_row ->> k, coalesce(v_row ->> 'customer_id', v_row ->> 'id')::uuid
+    FROM unnest(ARRAY['created_by_partner_id', 'partner_id', 'recorded_by_partner_id']) AS k
+    WHERE v_row ->> k IS NOT NULL
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER link_partner_customer AFTER INSERT ON core.customers
+    FOR EACH ROW EXECUTE FUNCTION core.link_partner_customer();
+CREATE OR REPLACE TRIGGER link_partner_customer AFTER INSERT ON core.relationships
+    FOR EACH ROW EXECUTE FUNCTION core.link_partner_customer();
+CREATE OR REPLACE TRIGGER link_partner_customer AFTER INSERT OR UPDATE OF partner_id ON core.subscriptions
+    FOR EACH ROW EXECUTE FUNCTION core.link_partner_customer();
+
+-- The audit trail: one event per changed row of the audited tables, whoever writes.
+-- changes are {field: [old, new]}; the operation and request come from
+-- core.begin_operation, else the statement (a psql write is audited as `sql_update` etc.).
+CREATE OR REPLACE FUNCTION core.audit_row_change()
+RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    v_new jsonb := CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) END;
+    v_old jsonb := CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) END;
+    v_row jsonb := coalesce(v_new, v_old);
+    v_changes jsonb;
+BEGIN
+    SELECT coalesce(jsonb_object_agg(k.key, jsonb_build_array(v_old -> k.key, v_new -> k.key)), '{}')
+    INTO v_changes
+    FROM jsonb_object_keys(v_row) AS k (key)
+    WHERE k.key NOT IN ('version', 'updated_at', 'created_at')
+      AND (v_old -> k.key) IS DISTINCT FROM (v_new -> k.key)
+      AND coalesce(v_old -> k.key, v_new -> k.key) <> 'null';
+    IF TG_OP = 'UPDATE' AND v_changes = '{}' THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id,
+                                   subscription_id, subscription_version, customer_id, changes,
+                                   outcome, request_id, batch_id, comment)
+    VALUES (coalesce(core.setting('operation'), 'sql_' || lower(TG_OP)),
+            core.acting_operator(), core.acting_partner(), core.acting_source(),
+            TG_TABLE_NAME, v_row ->> 'id',
+            CASE WHEN TG_TABLE_NAME = 'subscriptions' THEN (v_row ->> 'id')::uuid END,
+            CASE WHEN TG_TABLE_NAME = 'subscriptions' THEN (v_row ->> 'version')::bigint END,
+            CASE TG_TABLE_NAME WHEN 'customers' THEN (v_row ->> 'id')::uuid
+                               WHEN 'partners' THEN NULL ELSE (v_row ->> 'customer_id')::uuid END,
+            v_changes, 'succeeded', core.setting('request_id'), core.setting('batch_id'), core.setting('comment'));
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER audit_row_change AFTER INSERT OR UPDATE OR DELETE ON core.partners
+    FOR EACH ROW EXECUTE FUNCTION core.audit_row_change();
+CREATE OR REPLACE TRIGGER audit_row_change AFTER INSERT OR UPDATE OR DELETE ON core.customers
+    FOR EACH ROW EXECUTE FUNCTION core.audit_row_change();
+CREATE OR REPLACE TRIGGER audit_row_change AFTER INSERT OR UPDATE OR DELETE ON core.relationships
+    FOR EACH ROW EXECUTE FUNCTION core.audit_row_change();
+CREATE OR REPLACE TRIGGER audit_row_change AFTER INSERT OR UPDATE OR DELETE ON core.subscriptions
+    FOR EACH ROW EXECUTE FUNCTION core.audit_row_change();
+
+-- A rejected operation changes nothing but is recorded with its codes.
+CREATE OR REPLACE FUNCTION core.audit_rejection(p_operation text, p_codes text[], p_subscription_id uuid,
+                                                p_customer_id uuid, p_parameters jsonb, p_request_id text)
+RETURNS void LANGUAGE sql VOLATILE AS $$
+    INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id,
+                                   subscription_id, customer_id, changes, outcome, error_codes,
+                                   request_id, batch_id, comment)
+    VALUES (p_operation, core.acting_operator(), core.acting_partner(), core.acting_source(),
+            'subscriptions', p_subscription_id::text, p_subscription_id, p_customer_id,
+            jsonb_build_object('requested', p_parameters), 'rejected', p_codes,
+            p_request_id, core.setting('batch_id'), core.setting('comment'))
+$$;
+
+-- audit_events_append_only: no UPDATE, DELETE or TRUNCATE, by anyone.
+CREATE OR REPLACE FUNCTION core.refuse_audit_events_change()
+RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = 'SU070', CONSTRAINT = 'audit_events_append_only',
+        MESSAGE = format('audit_events_append_only: audit events cannot be changed (%s)', TG_OP);
+END $$;
+CREATE OR REPLACE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON core.audit_events
+    FOR EACH ROW EXECUTE FUNCTION core.refuse_audit_events_change();
+CREATE OR REPLACE TRIGGER audit_events_append_only_truncate BEFORE TRUNCATE ON core.audit_events
+    FOR EACH STATEMENT EXECUTE FUNCTION core.refuse_audit_events_change();

@@ -1,0 +1,297 @@
+-- The mutating operations. Each takes the acting partner and its parameters as jsonb and
+-- returns its result as jsonb: {"status": "succeeded"|"rejected", ..., "errors": [...]}.
+-- core.run_operation wraps every one of them with idempotency, dry-run and auditing of
+-- rejections, so the API functions and batches share one path.
+
+CREATE OR REPLACE FUNCTION core.result(p_codes text[], p_fields jsonb)
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object('status', CASE WHEN cardinality(p_codes) = 0 THEN 'succeeded' ELSE 'rejected' END)
+           || p_fields || jsonb_build_object('errors', core.describe_errors(p_codes))
+$$;
+
+CREATE OR REPLACE FUNCTION core.subscription_json(p_partner text, s core.subscriptions)
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+    -- Another partner's identity is never shown: only the acting partner's own id.
+    SELECT jsonb_build_object(
+        'id', s.id, 'customer_id', s.customer_id, 'offer_id', s.offer_id, 'quantity', s.quantity,
+        'status', s.status, 'status_reason', s.status_reason, 'channel', s.channel,
+        'partner_id', CASE WHEN s.partner_id = p_partner THEN s.partner_id END,
+        'billing_cycle', s.billing_cycle, 'version', s.version,
+        'parent_subscription_id', s.parent_subscription_id,
+        'upgraded_to', s.upgraded_to_subscription_id, 'upgraded_from', s.upgraded_from_subscription_id,
+        'created_at', s.created_at, 'updated_at', s.updated_at)
+$$;
+
+-- upgrade {subscription_id, target_offer, quantity?, if_version?}
+CREATE OR REPLACE FUNCTION core.op_upgrade(p_partner text, p jsonb)
+RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_source_id uuid := (p ->> 'subscription_id')::uuid;
+    v_target_offer text := p ->> 'target_offer';
+    s core.subscriptions := core.lock_subscription(p_partner, v_source_id);
+    v_quantity bigint := coalesce((p ->> 'quantity')::bigint, s.quantity);
+    v_codes text[];
+    v_target_id uuid;
+BEGIN
+    v_codes := CASE WHEN s.id IS NULL THEN ARRAY['subscription_not_found']
+                    ELSE core.upgrade_request_errors(p_partner, s, v_target_offer, v_quantity,
+                                                     (p ->> 'if_version')::bigint) END;
+    IF cardinality(v_codes) = 0 THEN
+        INSERT INTO core.subscriptions (customer_id, offer_id, quantity, billing_cycle, status, channel,
+                                        partner_id, recorded_by_partner_id, upgraded_from_subscription_id)
+        VALUES (s.customer_id, v_target_offer, v_quantity, s.billing_cycle, 'active', 'csp',
+                p_partner, p_partner, s.id)
+        RETURNING id INTO v_target_id;
+        UPDATE core.subscriptions
+        SET status = 'suspended', status_reason = 'upgraded', upgraded_to_subscription_id = v_target_id
+        WHERE id = s.id;
+    END IF;
+    RETURN core.result(v_codes, jsonb_build_object(
+        'source_subscription_id', v_source_id, 'target_offer', v_target_offer,
+        'target_subscription_id', v_target_id, 'quantity', v_quantity));
+END $$;
+
+-- add_licenses / remove_licenses {subscription_id, quantity, if_version?}
+CREATE OR REPLACE FUNCTION core.op_change_licenses(p_partner text, p jsonb, p_sign integer)
+RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_id uuid := (p ->> 'subscription_id')::uuid;
+    v_delta bigint := (p ->> 'quantity')::bigint;
+    s core.subscriptions := core.lock_subscription(p_partner, v_id);
+    -- clamped: a huge delta is simply out of range, never an arithmetic overflow
+    v_new bigint := s.quantity + p_sign * least(greatest(v_delta, 0), 4294967296);
+    v_codes text[];
+BEGIN
+    IF s.id IS NULL THEN
+        v_codes := ARRAY['subscription_not_found'];
+    ELSE
+        v_codes := array_remove(ARRAY[
+            CASE WHEN (p ->> 'if_version')::bigint <> s.version THEN 'version_mismatch' END], NULL)
+            || core.sold_and_active_errors(p_partner, s)
+            || array_remove(ARRAY[
+            CASE WHEN p_sign < 0 AND s.billing_cycle = 'annual' THEN 'quantity_cannot_be_decreased' END,
+            CASE WHEN v_delta < 1 OR NOT core.quantity_in_range(s.offer_id, v_new) THEN 'quantity_out_of_range' END], NULL);
+    END IF;
+    IF cardinality(v_codes) = 0 THEN
+        UPDATE core.subscriptions SET quantity = v_new WHERE id = s.id RETURNING * INTO s;
+    END IF;
+    RETURN core.result(v_codes, jsonb_build_object(
+        'source_subscription_id', v_id, 'target_subscription_id', NULL,
+        'quantity', CASE WHEN cardinality(v_codes) = 0 THEN v_new ELSE s.quantity END,
+        'version', s.version));
+END $$;
+
+-- activate / suspend / reactivate / cancel {subscription_id, if_version?}
+-- State machine (SPEC 3): pending -> active, active <-> suspended, active|suspended ->
+-- cancelled (terminal; cancels the add-ons too). A source replaced by an upgrade stays
+-- suspended. The reseller of record may change a csp subscription; the partner that
+-- recorded a direct or other-reseller subscription may record its changes.
+CREATE OR REPLACE FUNCTION core.op_set_status(p_partner text, p jsonb, p_operation text)
+RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_id uuid := (p ->> 'subscription_id')::uuid;
+    s core.subscriptions := core.lock_subscription(p_partner, v_id);
+    v_to text := CASE p_operation WHEN 'suspend' THEN 'suspended' WHEN 'cancel' THEN 'cancelled' ELSE 'active' END;
+    v_allowed boolean;
+    v_codes text[];
+    v_add_ons jsonb := '[]';
+BEGIN
+    v_allowed := CASE p_operation
+        WHEN 'activate' THEN s.status = 'pending'
+        WHEN 'suspend' THEN s.status = 'active'
+        WHEN 'reactivate' THEN s.status = 'suspended' AND s.status_reason IS DISTINCT FROM 'upgraded'
+        WHEN 'cancel' THEN s.status IN ('active', 'suspended') END;
+    v_codes := CASE WHEN s.id IS NULL THEN ARRAY['subscription_not_found'] ELSE array_remove(ARRAY[
+        CASE WHEN (p ->> 'if_version')::bigint <> s.version THEN 'version_mismatch' END,
+        CASE WHEN NOT (s.partner_id = p_partner OR (s.channel <> 'csp' AND s.recorded_by_partner_id = p_partner))
+             THEN 'not_reseller_of_record' END,
+        CASE WHEN NOT v_allowed THEN 'invalid_status_transition' END], NULL) END;
+    IF cardinality(v_codes) = 0 THEN
+        UPDATE core.subscriptions
+        SET status = v_to, status_reason = CASE WHEN v_to = 'active' THEN NULL ELSE 'operator' END
+        WHERE id = s.id RETURNING * INTO s;
+        IF v_to = 'cancelled' THEN
+            WITH cancelled AS (
+                UPDATE core.subscriptions SET status = 'cancelled', status_reason = 'parent_cancelled'
+                WHERE parent_subscription_id = s.id AND status <> 'cancelled'
+                RETURNING id)
+            SELECT coalesce(jsonb_agg(id ORDER BY id), '[]') INTO v_add_ons FROM cancelled;
+        END IF;
+    END IF;
+    RETURN core.result(v_codes, jsonb_build_object(
+        'subscription_id', v_id, 'subscription_status', s.status, 'version', s.version,
+        'cancelled_add_ons', v_add_ons));
+END $$;
+
+-- subscription add {customer_id, offer_id, quantity, billing_cycle, channel, status, parent_subscription_id}
+CREATE OR REPLACE FUNCTION core.op_add_subscription(p_partner text, p jsonb)
+RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_customer uuid := (p ->> 'customer_id')::uuid;
+    v_offer core.offers;
+    v_channel text := coalesce(p ->> 'channel', 'csp');
+    v_cycle text := coalesce(p ->> 'billing_cycle', 'monthly');
+    v_quantity bigint := (p ->> 'quantity')::bigint;
+    v_parent uuid := (p ->> 'parent_subscription_id')::uuid;
+    v_codes text[];
+    s core.subscriptions;
+BEGIN
+    PERFORM 1 FROM core.customers WHERE id = v_customer FOR NO KEY UPDATE;
+    SELECT * INTO v_offer FROM core.offers WHERE id = p ->> 'offer_id' AND NOT retired;
+    v_codes := array_remove(ARRAY[
+        CASE WHEN NOT core.customer_visible(p_partner, v_customer) THEN 'customer_not_found' END,
+        CASE WHEN v_offer.id IS NULL THEN 'offer_not_found' END,
+        CASE WHEN v_offer.id IS NOT NULL AND NOT EXISTS (
+                 SELECT 1 FROM core.offer_billing_cycles WHERE offer_id = v_offer.id AND billing_cycle = v_cycle)
+             THEN 'offer_does_not_support_billing_cycle' END,
+        CASE WHEN v_offer.id IS NOT NULL AND NOT core.quantity_in_range(v_offer.id, v_quantity)
+             THEN 'quantity_out_of_range' END,
+        CASE WHEN v_offer.id IS NOT NULL AND (v_offer.is_add_on <> (v_parent IS NOT NULL) OR (v_parent IS NOT NULL AND NOT EXISTS (
+                 SELECT 1 FROM core.subscriptions ps JOIN core.offer_add_on_parents ap
+                          ON ap.parent_offer_id = ps.offer_id AND ap.add_on_offer_id = v_offer.id
+                 WHERE ps.id = v_parent AND ps.customer_id = v_customer AND ps.status <> 'cancelled')))
+             THEN 'add_on_parent_invalid' END], NULL);
+    IF cardinality(v_codes) = 0 THEN
+        INSERT INTO core.subscriptions (customer_id, offer_id, quantity, billing_cycle, status, channel,
+                                        partner_id, recorded_by_partner_id, parent_subscription_id)
+        VALUES (v_customer, v_offer.id, v_quantity, v_cycle, coalesce(p ->> 'status', 'active'), v_channel,
+                CASE WHEN v_channel = 'csp' THEN p_partner END, p_partner, v_parent)
+        RETURNING * INTO s;
+        RETURN core.result(v_codes, core.subscription_json(p_partner, s));
+    END IF;
+    RETURN core.result(v_codes, jsonb_build_object('id', NULL));
+END $$;
+
+-- customer add {name, id?, domain?}
+CREATE OR REPLACE FUNCTION core.op_add_customer(p_partner text, p jsonb)
+RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    c core.customers;
+BEGIN
+    IF EXISTS (SELECT 1 FROM core.customers WHERE id = (p ->> 'id')::uuid OR domain = p ->> 'domain') THEN
+        PERFORM core.raise_error('customer_exists');
+    END IF;
+    INSERT INTO core.customers (id, name, domain, created_by_partner_id)
+    VALUES (coalesce((p ->> 'id')::uuid, gen_random_uuid()), p ->> 'name', lower(p ->> 'domain'), p_partner)
+    RETURNING * INTO c;
+    RETURN core.result('{}', jsonb_build_object('id', c.id, 'name', c.name, 'domain', c.domain));
+END $$;
+
+-- relationship request / accept / remove {customer_id, service_id, expires_at?}
+-- Lifecycle requested -> active -> removed, or expired at expires_at (which counts
+-- from the moment it passes; accept marks such rows expired first). At most one
+-- active partner per customer and service.
+CREATE OR REPLACE FUNCTION core.op_relationship(p_partner text, p jsonb, p_operation text)
+RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_customer uuid := (p ->> 'customer_id')::uuid;
+    v_service text := p ->> 'service_id';
+    v_expires timestamptz := (p ->> 'expires_at')::timestamptz;
+    r core.relationships;
+BEGIN
+    PERFORM 1 FROM core.customers WHERE id = v_customer FOR NO KEY UPDATE;
+    IF NOT core.customer_visible(p_partner, v_customer) THEN
+        PERFORM core.raise_error('customer_not_found', format('customer %s does not exist', v_customer));
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM core.services WHERE id = v_service) THEN
+        PERFORM core.raise_error('service_not_found', format('service %s does not exist', v_service));
+    END IF;
+    UPDATE core.relationships SET status = 'expired', ended_at = expires_at
+    WHERE customer_id = v_customer AND service_id = v_service AND status = 'active'
+      AND expires_at <= statement_timestamp();
+    SELECT * INTO r FROM core.relationships
+    WHERE partner_id = p_partner AND customer_id = v_customer AND service_id = v_service
+      AND status IN ('requested', 'active');
+    IF p_operation = 'request' THEN
+        IF r.id IS NOT NULL THEN
+            PERFORM core.raise_error('relationship_exists', format('relationship %s is already %s', r.id, r.status));
+        END IF;
+        INSERT INTO core.relationships (partner_id, customer_id, service_id, expires_at)
+        VALUES (p_partner, v_customer, v_service, v_expires) RETURNING * INTO r;
+    ELSIF p_operation = 'accept' THEN
+        IF r.id IS NULL OR r.status <> 'requested' THEN
+            PERFORM core.raise_error('invalid_relationship_transition',
+                                     'there is no requested relationship to accept', NULL,
+                                     'request it first: subctl relationship request CUSTOMER --service SERVICE');
+        END IF;
+        IF EXISTS (SELECT 1 FROM core.relationships WHERE customer_id = v_customer AND service_id = v_service
+                   AND status = 'active') THEN
+            PERFORM core.raise_error('relationship_already_active');
+        END IF;
+        v_expires := coalesce(v_expires, r.expires_at, statement_timestamp() + interval '2 years');
+        IF v_expires <= statement_timestamp() OR v_expires > statement_timestamp() + interval '2 years' THEN
+            PERFORM core.raise_error('relationship_expiry_out_of_range',
+                                     format('expiry %s is not within two years of activation', v_expires));
+        END IF;
+        UPDATE core.relationships SET status = 'active', activated_at = statement_timestamp(), expires_at = v_expires
+        WHERE id = r.id RETURNING * INTO r;
+    ELSE
+        IF r.id IS NULL THEN
+            PERFORM core.raise_error('relationship_not_found',
+                                     format('no requested or active relationship with customer %s for %s', v_customer, v_service));
+        END IF;
+        UPDATE core.relationships SET status = 'removed', ended_at = statement_timestamp()
+        WHERE id = r.id RETURNING * INTO r;
+    END IF;
+    RETURN core.result('{}', to_jsonb(r));
+END $$;
+
+-- The operations by name: the single dispatch used by the API and by batches.
+CREATE OR REPLACE FUNCTION core.dispatch_operation(p_partner text, p_operation text, p jsonb)
+RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    RETURN CASE p_operation
+        WHEN 'upgrade' THEN core.op_upgrade(p_partner, p)
+        WHEN 'add_licenses' THEN core.op_change_licenses(p_partner, p, 1)
+        WHEN 'remove_licenses' THEN core.op_change_licenses(p_partner, p, -1)
+        WHEN 'activate' THEN core.op_set_status(p_partner, p, p_operation)
+        WHEN 'suspend' THEN core.op_set_status(p_partner, p, p_operation)
+        WHEN 'reactivate' THEN core.op_set_status(p_partner, p, p_operation)
+        WHEN 'cancel' THEN core.op_set_status(p_partner, p, p_operation)
+        WHEN 'add_subscription' THEN core.op_add_subscription(p_partner, p)
+        WHEN 'add_customer' THEN core.op_add_customer(p_partner, p)
+        WHEN 'request_relationship' THEN core.op_relationship(p_partner, p, 'request')
+        WHEN 'accept_relationship' THEN core.op_relationship(p_partner, p, 'accept')
+        WHEN 'remove_relationship' THEN core.op_relationship(p_partner, p, 'remove')
+    END;
+END $$;
+
+-- Runs one operation for the acting partner: replays a known request id, otherwise
+-- applies it, audits a rejection, remembers the request id. A dry run executes the
+-- very same code inside a subtransaction that is always rolled back.
+CREATE OR REPLACE FUNCTION core.run_operation(p_operation text, p_parameters jsonb, p_request_id text,
+                                              p_dry_run boolean)
+RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_partner text := core.require_partner();
+    v_result jsonb;
+    v_subscription uuid;
+    v_dry_run_result text;
+BEGIN
+    v_result := core.request_replay(v_partner, p_request_id, p_operation, p_parameters);
+    IF v_result IS NOT NULL THEN
+        RETURN v_result;
+    END IF;
+    IF p_dry_run THEN
+        BEGIN
+            PERFORM core.begin_operation(p_operation, p_request_id);
+            v_result := core.dispatch_operation(v_partner, p_operation, p_parameters);
+            RAISE EXCEPTION USING ERRCODE = 'SU099', MESSAGE = 'dry run', DETAIL = v_result::text;
+        EXCEPTION WHEN SQLSTATE 'SU099' THEN
+            GET STACKED DIAGNOSTICS v_dry_run_result = PG_EXCEPTION_DETAIL;
+        END;
+        RETURN jsonb_set(v_dry_run_result::jsonb, '{status}', '"dry_run"');
+    END IF;
+    PERFORM core.begin_operation(p_operation, p_request_id);
+    v_result := core.dispatch_operation(v_partner, p_operation, p_parameters);
+    IF v_result ->> 'status' = 'rejected' THEN
+        v_subscription := (p_parameters ->> 'subscription_id')::uuid;
+        PERFORM core.audit_rejection(
+            p_operation, ARRAY(SELECT e ->> 'code' FROM jsonb_array_elements(v_result -> 'errors') e),
+            v_subscription,
+            (SELECT customer_id FROM core.subscriptions WHERE id = v_subscription
+             AND core.customer_visible(v_partner, customer_id)),
+            p_parameters, p_request_id);
+    END IF;
+    RETURN core.request_remember(v_partner, p_request_id, p_operation, p_parameters, v_result);
+END $$;

@@ -1,0 +1,164 @@
+-- The API: one function per operation of SPEC 6. Mutations go through
+-- core.run_operation (idempotency, dry run, audit); reads return jsonb. All run with the
+-- owner's rights and a pinned search_path, and see only the acting partner's customers.
+
+CREATE OR REPLACE FUNCTION api.partner_add(p_id text, p_name text)
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM core.partners WHERE id = p_id) THEN
+        PERFORM core.raise_error('partner_exists', format('partner %s already exists', p_id));
+    END IF;
+    PERFORM core.begin_operation('add_partner');
+    INSERT INTO core.partners (id, name) VALUES (p_id, p_name);
+    RETURN jsonb_build_object('status', 'succeeded', 'id', p_id, 'name', p_name);
+END $$;
+COMMENT ON FUNCTION api.partner_add IS 'Adds a CSP reseller partner. Raises SU034 when the id exists.';
+
+CREATE OR REPLACE FUNCTION api.customer_add(p_name text, p_id uuid DEFAULT NULL, p_domain text DEFAULT NULL,
+                                            p_request_id text DEFAULT NULL, p_dry_run boolean DEFAULT false)
+RETURNS jsonb LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT core.run_operation('add_customer', jsonb_strip_nulls(jsonb_build_object('name', p_name, 'id', p_id,
+                              'domain', p_domain)), p_request_id, p_dry_run)
+$$;
+COMMENT ON FUNCTION api.customer_add IS 'Adds a customer tenant for the acting partner. Returns {status, id, name, domain}.';
+
+CREATE OR REPLACE FUNCTION api.customers()
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object('id', c.id, 'name', c.name, 'domain', c.domain,
+                                                 'created_at', c.created_at) ORDER BY c.name, c.id), '[]')
+    FROM core.partner_customers pc JOIN core.customers c ON c.id = pc.customer_id
+    WHERE pc.partner_id = core.require_partner()
+$$;
+COMMENT ON FUNCTION api.customers IS 'The customers that exist for the acting partner.';
+
+CREATE OR REPLACE FUNCTION api.relationship_change(p_operation text, p_customer_id uuid, p_service_id text,
+                                                   p_expires_at timestamptz DEFAULT NULL,
+                                                   p_request_id text DEFAULT NULL, p_dry_run boolean DEFAULT false)
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF p_operation NOT IN ('request', 'accept', 'remove') THEN
+        PERFORM core.raise_error('invalid_argument', format('unknown relationship operation %s', p_operation));
+    END IF;
+    RETURN core.run_operation(p_operation || '_relationship',
+                              jsonb_strip_nulls(jsonb_build_object('customer_id', p_customer_id,
+                                  'service_id', p_service_id, 'expires_at', p_expires_at)),
+                              p_request_id, p_dry_run);
+END $$;
+COMMENT ON FUNCTION api.relationship_change IS
+'Requests, accepts (recorded for the customer) or removes the acting partner''s delegated-admin relationship.';
+
+CREATE OR REPLACE FUNCTION api.relationships(p_customer_id uuid DEFAULT NULL)
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', r.id, 'customer_id', r.customer_id, 'service_id', r.service_id,
+               'status', CASE WHEN r.status = 'active' AND r.expires_at <= statement_timestamp() THEN 'expired'
+                              ELSE r.status END,
+               'requested_at', r.requested_at, 'activated_at', r.activated_at, 'expires_at', r.expires_at,
+               'ended_at', r.ended_at) ORDER BY r.requested_at, r.id), '[]')
+    FROM core.relationships r
+    WHERE r.partner_id = core.require_partner() AND (p_customer_id IS NULL OR r.customer_id = p_customer_id)
+$$;
+COMMENT ON FUNCTION api.relationships IS 'The acting partner''s relationships, with expiry applied as of now.';
+
+CREATE OR REPLACE FUNCTION api.subscription_add(p_customer_id uuid, p_offer_id text, p_quantity bigint,
+                                                p_billing_cycle text DEFAULT 'monthly', p_channel text DEFAULT 'csp',
+                                                p_status text DEFAULT 'active', p_parent_id uuid DEFAULT NULL,
+                                                p_request_id text DEFAULT NULL, p_dry_run boolean DEFAULT false)
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF p_channel NOT IN ('csp', 'direct', 'other-reseller') THEN
+        PERFORM core.raise_error('invalid_argument', format('channel %s is not csp, direct or other-reseller', p_channel));
+    END IF;
+    IF p_status NOT IN ('pending', 'active') THEN
+        PERFORM core.raise_error('invalid_argument', format('a new subscription is pending or active, not %s', p_status));
+    END IF;
+    IF p_billing_cycle NOT IN ('monthly', 'annual') THEN
+        PERFORM core.raise_error('invalid_argument', format('billing cycle %s is not monthly or annual', p_billing_cycle));
+    END IF;
+    RETURN core.run_operation('add_subscription', jsonb_build_object(
+        'customer_id', p_customer_id, 'offer_id', p_offer_id, 'quantity', p_quantity,
+        'billing_cycle', p_billing_cycle, 'channel', p_channel, 'status', p_status,
+        'parent_subscription_id', p_parent_id), p_request_id, p_dry_run);
+END $$;
+COMMENT ON FUNCTION api.subscription_add IS
+'Records a subscription bought through any channel (csp: sold by the acting partner). Returns the subscription.';
+
+CREATE OR REPLACE FUNCTION api.subscriptions(p_customer_id uuid DEFAULT NULL)
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce(jsonb_agg(core.subscription_json(pc.partner_id, s) ORDER BY s.customer_id, s.created_at, s.id), '[]')
+    FROM core.partner_customers pc JOIN core.subscriptions s ON s.customer_id = pc.customer_id
+    WHERE pc.partner_id = core.require_partner() AND (p_customer_id IS NULL OR pc.customer_id = p_customer_id)
+$$;
+COMMENT ON FUNCTION api.subscriptions IS 'The subscriptions of the acting partner''s customers (all channels).';
+
+CREATE OR REPLACE FUNCTION api.subscription(p_id uuid)
+RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_partner text := core.require_partner();
+    s core.subscriptions;
+BEGIN
+    SELECT * INTO s FROM core.subscriptions WHERE id = p_id;
+    IF s.id IS NULL OR NOT core.customer_visible(v_partner, s.customer_id) THEN
+        PERFORM core.raise_error('subscription_not_found', format('subscription %s does not exist', p_id));
+    END IF;
+    RETURN core.subscription_json(v_partner, s);
+END $$;
+COMMENT ON FUNCTION api.subscription IS 'One subscription of the acting partner''s customers; SU001 otherwise.';
+
+CREATE OR REPLACE FUNCTION api.subscription_change(p_operation text, p_subscription_id uuid,
+                                                   p_request_id text DEFAULT NULL, p_if_version bigint DEFAULT NULL,
+                                                   p_dry_run boolean DEFAULT false)
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF p_operation NOT IN ('activate', 'suspend', 'reactivate', 'cancel') THEN
+        PERFORM core.raise_error('invalid_argument', format('unknown status operation %s', p_operation));
+    END IF;
+    RETURN core.run_operation(p_operation, jsonb_strip_nulls(jsonb_build_object(
+        'subscription_id', p_subscription_id, 'if_version', p_if_version)), p_request_id, p_dry_run);
+END $$;
+COMMENT ON FUNCTION api.subscription_change IS
+'Moves a subscription through its state machine: activate, suspend, reactivate, cancel (cancels add-ons too).';
+
+CREATE OR REPLACE FUNCTION api.upgrades(p_subscription_id uuid)
+RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_partner text := core.require_partner();
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM core.subscriptions s WHERE s.id = p_subscription_id
+                   AND core.customer_visible(v_partner, s.customer_id)) THEN
+        PERFORM core.raise_error('subscription_not_found', format('subscription %s does not exist', p_subscription_id));
+    END IF;
+    RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                       'target_offer', e.target_offer_id, 'eligible', cardinality(e.error_codes) = 0,
+                       'errors', core.describe_errors(e.error_codes)) ORDER BY e.target_offer_id), '[]')
+            FROM core.upgrade_evaluations(v_partner) e WHERE e.subscription_id = p_subscription_id);
+END $$;
+COMMENT ON FUNCTION api.upgrades IS
+'Every upgrade target of a subscription: eligible, and all the errors that apply (the "Upgrade now" check).';
+
+CREATE OR REPLACE FUNCTION api.upgrade(p_subscription_id uuid, p_target_offer_id text, p_quantity bigint DEFAULT NULL,
+                                       p_request_id text DEFAULT NULL, p_if_version bigint DEFAULT NULL,
+                                       p_dry_run boolean DEFAULT false)
+RETURNS jsonb LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT core.run_operation('upgrade', jsonb_strip_nulls(jsonb_build_object(
+        'subscription_id', p_subscription_id, 'target_offer', p_target_offer_id, 'quantity', p_quantity,
+        'if_version', p_if_version)), p_request_id, p_dry_run)
+$$;
+COMMENT ON FUNCTION api.upgrade IS
+'Upgrades a subscription to a target offer: creates the target, suspends the source (reason upgraded).
+Returns {status, source_subscription_id, target_subscription_id, quantity, errors}.';
+
+CREATE OR REPLACE FUNCTION api.licenses_change(p_operation text, p_subscription_id uuid, p_quantity bigint,
+                                               p_request_id text DEFAULT NULL, p_if_version bigint DEFAULT NULL,
+                                               p_dry_run boolean DEFAULT false)
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF p_operation NOT IN ('add', 'remove') THEN
+        PERFORM core.raise_error('invalid_argument', format('unknown license operation %s', p_operation));
+    END IF;
+    RETURN core.run_operation(p_operation || '_licenses', jsonb_strip_nulls(jsonb_build_object(
+        'subscription_id', p_subscription_id, 'quantity', p_quantity, 'if_version', p_if_version)),
+        p_request_id, p_dry_run);
+END $$;
+COMMENT ON FUNCTION api.licenses_change IS
+'Adds or removes licenses of a subscription sold by the acting partner (annual: add only).';

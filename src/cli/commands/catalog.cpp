@@ -1,0 +1,46 @@
+// subctl catalog apply [FILE] | catalog show
+#include "cli/runtime.hpp"
+#include "domain/catalog_file.hpp"
+
+namespace subctl::cli {
+
+namespace {
+
+struct CatalogArgs {
+    std::string file;
+    std::string view = "offers";
+};
+
+CommandResult run_catalog_apply(Runtime& runtime, const CatalogArgs& args) {
+    const auto path = args.file.empty() ? runtime.home() / "config" / "catalog" / "21vianet-office365.toml"
+                                        : std::filesystem::path(args.file);
+    const auto document = read_catalog_file(path);
+    auto result = runtime.database().call(db::Outcome::commit, db::statements::catalog_apply, document.dump());
+    result["file"] = path.string();
+    return {result};
+}
+
+CommandResult run_catalog_show(Runtime& runtime, const CatalogArgs& args) {
+    auto catalog = runtime.database().call(db::Outcome::rollback, db::statements::catalog);
+    if (args.view == "paths") return {catalog["upgrade_paths"]};
+    if (args.view == "all") return {catalog};
+    return {catalog["offers"]};
+}
+
+}  // namespace
+
+void setup_catalog(CLI::App& app, Runtime& runtime) {
+    auto* catalog = app.add_subcommand("catalog", "The offer catalog and its upgrade paths");
+    catalog->require_subcommand(1);
+    auto args = std::make_shared<CatalogArgs>();
+    auto* apply = add_command(*catalog, runtime, "apply",
+                              "Apply a catalog file (default: the shipped 21Vianet catalog); idempotent",
+                              [&runtime, args] { return run_catalog_apply(runtime, *args); });
+    apply->add_option("FILE", args->file, "Catalog file (TOML)");
+    auto* show = add_command(*catalog, runtime, "show", "Print the offers, or the upgrade matrix with --paths",
+                             [&runtime, args] { return run_catalog_show(runtime, *args); });
+    show->add_option("--view", args->view, "offers (default), paths (the upgrade matrix) or all")
+        ->check(CLI::IsMember({"offers", "paths", "all"}));
+}
+
+}  // namespace subctl::cli

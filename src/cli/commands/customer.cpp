@@ -1,0 +1,42 @@
+// subctl customer add --name NAME [--id UUID] [--domain DOMAIN] | customer list
+#include "cli/runtime.hpp"
+
+namespace subctl::cli {
+
+namespace {
+
+struct CustomerArgs {
+    std::string name;
+    std::optional<std::string> id;
+    std::optional<std::string> domain;
+    MutationFlags flags;
+};
+
+CommandResult run_customer_add(Runtime& runtime, const CustomerArgs& args) {
+    const auto outcome = args.flags.dry_run ? db::Outcome::rollback : db::Outcome::commit;
+    return operation_result(runtime.database().call(
+        outcome, db::statements::customer_add, require_text(args.name, "customer name", 200),
+        optional_uuid(args.id, "customer id"), args.domain, args.flags.request_id, args.flags.dry_run));
+}
+
+CommandResult run_customer_list(Runtime& runtime) {
+    return {runtime.database().call(db::Outcome::rollback, db::statements::customers)};
+}
+
+}  // namespace
+
+void setup_customer(CLI::App& app, Runtime& runtime) {
+    auto* customer = app.add_subcommand("customer", "Customer tenants");
+    customer->require_subcommand(1);
+    auto args = std::make_shared<CustomerArgs>();
+    auto* add = add_command(*customer, runtime, "add", "Add a customer for the acting partner",
+                            [&runtime, args] { return run_customer_add(runtime, *args); });
+    add->add_option("--name", args->name, "Customer name (1-200 characters)")->required();
+    add->add_option("--id", args->id, "Tenant id (UUID); generated when omitted");
+    add->add_option("--domain", args->domain, "Primary domain, e.g. contoso.partner.onmschina.cn");
+    add_mutation_flags(add, args->flags, false);
+    add_command(*customer, runtime, "list", "List the acting partner's customers",
+                [&runtime] { return run_customer_list(runtime); });
+}
+
+}  // namespace subctl::cli

@@ -1,0 +1,41 @@
+// subctl licenses add|remove SUBSCRIPTION N
+#include "cli/runtime.hpp"
+
+namespace subctl::cli {
+
+namespace {
+
+struct LicensesArgs {
+    std::string subscription;
+    std::string quantity;
+    MutationFlags flags;
+};
+
+CommandResult run_licenses_change(Runtime& runtime, const std::string& operation, const LicensesArgs& args) {
+    return operation_result(runtime.database().call(
+        args.flags.dry_run ? db::Outcome::rollback : db::Outcome::commit, db::statements::licenses_change, operation,
+        require_uuid(args.subscription, "subscription id"), require_quantity(args.quantity, "number of licenses"),
+        args.flags.request_id, optional_version(args.flags.if_version), args.flags.dry_run));
+}
+
+}  // namespace
+
+void setup_licenses(CLI::App& app, Runtime& runtime) {
+    auto* licenses = app.add_subcommand("licenses", "Add or remove licenses of a subscription");
+    licenses->require_subcommand(1);
+    auto args = std::make_shared<LicensesArgs>();
+    const std::pair<const char*, const char*> changes[] = {
+        {"add", "Add N licenses (the result must be within the offer's range)"},
+        {"remove", "Remove N licenses (refused on annual subscriptions)"}};
+    for (const auto& [name, description] : changes) {
+        const std::string operation = name;
+        auto* command = add_command(*licenses, runtime, name, description, [&runtime, args, operation] {
+            return run_licenses_change(runtime, operation, *args);
+        });
+        command->add_option("SUBSCRIPTION", args->subscription, "Subscription id (UUID)")->required();
+        command->add_option("N", args->quantity, "Number of licenses")->required();
+        add_mutation_flags(command, args->flags, true);
+    }
+}
+
+}  // namespace subctl::cli

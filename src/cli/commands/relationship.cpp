@@ -1,0 +1,54 @@
+// subctl relationship request|accept|remove CUSTOMER --service SERVICE [--expires DATE] | relationship list
+#include "cli/runtime.hpp"
+
+namespace subctl::cli {
+
+namespace {
+
+struct RelationshipArgs {
+    std::string customer;
+    std::string service = "office365";
+    std::optional<std::string> expires;
+    std::optional<std::string> filter_customer;
+    MutationFlags flags;
+};
+
+CommandResult run_relationship_change(Runtime& runtime, const std::string& operation, const RelationshipArgs& args) {
+    const auto outcome = args.flags.dry_run ? db::Outcome::rollback : db::Outcome::commit;
+    return operation_result(runtime.database().call(
+        outcome, db::statements::relationship_change, operation, require_uuid(args.customer, "customer id"),
+        args.service, args.expires, args.flags.request_id, args.flags.dry_run));
+}
+
+CommandResult run_relationship_list(Runtime& runtime, const RelationshipArgs& args) {
+    return {runtime.database().call(db::Outcome::rollback, db::statements::relationships,
+                                    optional_uuid(args.filter_customer, "customer id"))};
+}
+
+}  // namespace
+
+void setup_relationship(CLI::App& app, Runtime& runtime) {
+    auto* relationship = app.add_subcommand("relationship", "Delegated-admin relationships");
+    relationship->require_subcommand(1);
+    auto args = std::make_shared<RelationshipArgs>();
+    const std::pair<const char*, const char*> changes[] = {
+        {"request", "Request delegated admin privileges from a customer"},
+        {"accept", "Record the customer's acceptance (refused if another partner is active)"},
+        {"remove", "Remove the acting partner's relationship"}};
+    for (const auto& [name, description] : changes) {
+        const std::string operation = name;
+        auto* command = add_command(*relationship, runtime, name, description, [&runtime, args, operation] {
+            return run_relationship_change(runtime, operation, *args);
+        });
+        command->add_option("CUSTOMER", args->customer, "Customer id (UUID)")->required();
+        command->add_option("--service", args->service, "Service (default office365)");
+        command->add_option("--expires", args->expires,
+                            "Expiry (timestamp or date); at most two years after activation, default the maximum");
+        add_mutation_flags(command, args->flags, false);
+    }
+    auto* list = add_command(*relationship, runtime, "list", "List the acting partner's relationships",
+                             [&runtime, args] { return run_relationship_list(runtime, *args); });
+    list->add_option("--customer", args->filter_customer, "Only this customer's");
+}
+
+}  // namespace subctl::cli

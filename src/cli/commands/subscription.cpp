@@ -1,0 +1,92 @@
+// subctl subscription add|list|show|activate|suspend|reactivate|cancel
+#include "cli/runtime.hpp"
+
+namespace subctl::cli {
+
+namespace {
+
+struct SubscriptionArgs {
+    std::string customer;
+    std::string offer;
+    std::string quantity;
+    std::string billing_cycle = "monthly";
+    std::string channel = "csp";
+    std::string status = "active";
+    std::optional<std::string> parent;
+    std::optional<std::string> filter_customer;
+    std::string subscription;
+    MutationFlags flags;
+};
+
+db::Outcome outcome_of(const MutationFlags& flags) {
+    return flags.dry_run ? db::Outcome::rollback : db::Outcome::commit;
+}
+
+CommandResult run_subscription_add(Runtime& runtime, const SubscriptionArgs& args) {
+    return operation_result(runtime.database().call(
+        outcome_of(args.flags), db::statements::subscription_add, require_uuid(args.customer, "customer id"),
+        args.offer, require_quantity(args.quantity), args.billing_cycle, args.channel, args.status,
+        optional_uuid(args.parent, "parent subscription id"), args.flags.request_id, args.flags.dry_run));
+}
+
+CommandResult run_subscription_list(Runtime& runtime, const SubscriptionArgs& args) {
+    return {runtime.database().call(db::Outcome::rollback, db::statements::subscriptions,
+                                    optional_uuid(args.filter_customer, "customer id"))};
+}
+
+CommandResult run_subscription_show(Runtime& runtime, const SubscriptionArgs& args) {
+    return {runtime.database().call(db::Outcome::rollback, db::statements::subscription,
+                                    require_uuid(args.subscription, "subscription id"))};
+}
+
+CommandResult run_subscription_change(Runtime& runtime, const std::string& operation, const SubscriptionArgs& args) {
+    return operation_result(runtime.database().call(
+        outcome_of(args.flags), db::statements::subscription_change, operation,
+        require_uuid(args.subscription, "subscription id"), args.flags.request_id,
+        optional_version(args.flags.if_version), args.flags.dry_run));
+}
+
+}  // namespace
+
+void setup_subscription(CLI::App& app, Runtime& runtime) {
+    auto* subscription = app.add_subcommand("subscription", "Customers' subscriptions");
+    subscription->require_subcommand(1);
+    auto args = std::make_shared<SubscriptionArgs>();
+
+    auto* add = add_command(*subscription, runtime, "add", "Record a subscription bought through any channel",
+                            [&runtime, args] { return run_subscription_add(runtime, *args); });
+    add->add_option("CUSTOMER", args->customer, "Customer id (UUID)")->required();
+    add->add_option("--offer", args->offer, "Offer id")->required();
+    add->add_option("--quantity", args->quantity, "Licenses")->required();
+    add->add_option("--billing-cycle", args->billing_cycle, "monthly (default) or annual")
+        ->check(CLI::IsMember({"monthly", "annual"}));
+    add->add_option("--channel", args->channel, "csp (sold by the acting partner, default), direct, other-reseller")
+        ->check(CLI::IsMember({"csp", "direct", "other-reseller"}));
+    add->add_option("--status", args->status, "active (default) or pending")->check(CLI::IsMember({"pending", "active"}));
+    add->add_option("--parent", args->parent, "Parent subscription (add-ons only)");
+    add_mutation_flags(add, args->flags, false);
+
+    auto* list = add_command(*subscription, runtime, "list", "List subscriptions of the acting partner's customers",
+                             [&runtime, args] { return run_subscription_list(runtime, *args); });
+    list->add_option("--customer", args->filter_customer, "Only this customer's");
+
+    auto* show = add_command(*subscription, runtime, "show", "Show one subscription",
+                             [&runtime, args] { return run_subscription_show(runtime, *args); });
+    show->add_option("SUBSCRIPTION", args->subscription, "Subscription id (UUID)")->required();
+
+    const std::pair<const char*, const char*> changes[] = {
+        {"activate", "pending -> active (provisioned)"},
+        {"suspend", "active -> suspended"},
+        {"reactivate", "suspended -> active (not for a source replaced by an upgrade)"},
+        {"cancel", "active|suspended -> cancelled (terminal); cancels its add-ons"}};
+    for (const auto& [name, description] : changes) {
+        const std::string operation = name;
+        auto* command = add_command(*subscription, runtime, name, description, [&runtime, args, operation] {
+            return run_subscription_change(runtime, operation, *args);
+        });
+        command->add_option("SUBSCRIPTION", args->subscription, "Subscription id (UUID)")->required();
+        add_mutation_flags(command, args->flags, true);
+    }
+}
+
+}  // namespace subctl::cli

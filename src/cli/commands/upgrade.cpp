@@ -1,0 +1,43 @@
+// subctl upgrades SUBSCRIPTION | upgrade SUBSCRIPTION --to OFFER [--quantity N] ...
+#include "cli/runtime.hpp"
+
+namespace subctl::cli {
+
+namespace {
+
+struct UpgradeArgs {
+    std::string subscription;
+    std::string target;
+    std::optional<std::string> quantity;
+    MutationFlags flags;
+};
+
+CommandResult run_upgrades(Runtime& runtime, const UpgradeArgs& args) {
+    return {runtime.database().call(db::Outcome::rollback, db::statements::upgrades,
+                                    require_uuid(args.subscription, "subscription id"))};
+}
+
+CommandResult run_upgrade(Runtime& runtime, const UpgradeArgs& args) {
+    return operation_result(runtime.database().call(
+        args.flags.dry_run ? db::Outcome::rollback : db::Outcome::commit, db::statements::upgrade,
+        require_uuid(args.subscription, "subscription id"), args.target, optional_quantity(args.quantity),
+        args.flags.request_id, optional_version(args.flags.if_version), args.flags.dry_run));
+}
+
+}  // namespace
+
+void setup_upgrade(CLI::App& app, Runtime& runtime) {
+    auto args = std::make_shared<UpgradeArgs>();
+    auto* upgrades = add_command(app, runtime, "upgrades", "Every upgrade target: eligible, and all errors that apply",
+                                 [&runtime, args] { return run_upgrades(runtime, *args); });
+    upgrades->add_option("SUBSCRIPTION", args->subscription, "Subscription id (UUID)")->required();
+
+    auto* upgrade = add_command(app, runtime, "upgrade", "Upgrade a subscription to a target offer",
+                                [&runtime, args] { return run_upgrade(runtime, *args); });
+    upgrade->add_option("SUBSCRIPTION", args->subscription, "Subscription id (UUID)")->required();
+    upgrade->add_option("--to", args->target, "Target offer id")->required();
+    upgrade->add_option("--quantity", args->quantity, "Licenses of the target (default: the source's)");
+    add_mutation_flags(upgrade, args->flags, true);
+}
+
+}  // namespace subctl::cli

@@ -1,0 +1,71 @@
+#pragma once
+// What every command gets: the global options, the database (connected on first use),
+// the project's home (migrations/, sql/, config/), and input validation helpers.
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "cli/config.hpp"
+#include "db/database.hpp"
+#include "domain/errors.hpp"
+
+namespace subctl::cli {
+
+struct CommandResult {
+    nlohmann::json records;
+    Exit exit = Exit::ok;
+};
+
+class Runtime {
+public:
+    GlobalOptions options;
+    std::function<CommandResult()> action;  // set by the chosen subcommand
+
+    db::Database& database(const std::string& source = "cli");
+    const ResolvedConfig& config();
+    std::filesystem::path home() const;  // SUBCTL_HOME, else the source tree it was built from
+
+private:
+    std::optional<ResolvedConfig> config_;
+    std::unique_ptr<db::Database> database_;
+};
+
+// Registers a subcommand whose callback stores `run` as the action to perform.
+CLI::App* add_command(CLI::App& parent, Runtime& runtime, const std::string& name, const std::string& description,
+                      std::function<CommandResult()> run);
+
+// --request-id, --dry-run and (on subscription changes) --if-version.
+struct MutationFlags {
+    std::optional<std::string> request_id;
+    std::optional<std::string> if_version;
+    bool dry_run = false;
+};
+void add_mutation_flags(CLI::App* command, MutationFlags& flags, bool with_version);
+
+// An operation's result: exit 1 when rejected (or, in a dry run, when errors would apply).
+CommandResult operation_result(nlohmann::json result);
+
+// Input checks that fail with exit 65 and a line naming the value.
+std::string require_uuid(const std::string& value, const std::string& what);
+std::optional<std::string> optional_uuid(const std::optional<std::string>& value, const std::string& what);
+long long require_quantity(const std::string& value, const std::string& what = "quantity");
+std::optional<long long> optional_quantity(const std::optional<std::string>& value, const std::string& what = "quantity");
+std::optional<long long> optional_version(const std::optional<std::string>& value);
+std::string require_text(const std::string& value, const std::string& what, std::size_t max_length);
+
+// Sets up the subcommand groups: one file each under cli/commands/.
+void setup_migrate(CLI::App& app, Runtime& runtime);
+void setup_catalog(CLI::App& app, Runtime& runtime);
+void setup_partner(CLI::App& app, Runtime& runtime);
+void setup_customer(CLI::App& app, Runtime& runtime);
+void setup_relationship(CLI::App& app, Runtime& runtime);
+void setup_subscription(CLI::App& app, Runtime& runtime);
+void setup_upgrade(CLI::App& app, Runtime& runtime);
+void setup_licenses(CLI::App& app, Runtime& runtime);
+
+}  // namespace subctl::cli

@@ -1,0 +1,67 @@
+#pragma once
+// One connection to PostgreSQL acting for one partner/operator, and the single place
+// where transactions are run and serialization failures or deadlocks are retried.
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "db/statements.hpp"
+#include "domain/errors.hpp"
+
+namespace subctl::db {
+
+struct SessionContext {
+    std::string partner;        // empty for administrative commands
+    std::string operator_name;  // recorded in the audit trail
+    std::string source = "cli"; // cli | batch
+};
+
+enum class Outcome { commit, rollback };
+
+// Turns a libpqxx failure into a subctl::Error (one table: domain/errors.cpp).
+[[noreturn]] void rethrow_as_domain_error();
+
+class Database {
+public:
+    Database(const std::string& url, const SessionContext& context);
+
+    // Runs body in one transaction (RAII: rolled back unless committed) and commits it
+    // unless body says rollback. Serialization failures and deadlocks restart the whole
+    // transaction, a bounded number of times with jittered backoff; then exit 75.
+    void transact(const std::function<Outcome(pqxx::work&)>& body);
+
+    // Executes a named prepared statement inside tx, preparing it on first use.
+    template <typename... Args>
+    pqxx::result exec(pqxx::work& tx, const Statement& statement, Args&&... args) {
+        prepare(statement);
+        return tx.exec_prepared(std::string(statement.name), std::forward<Args>(args)...);
+    }
+
+    // A one-statement operation whose single jsonb value is the result.
+    template <typename... Args>
+    nlohmann::json call(Outcome outcome, const Statement& statement, Args&&... args) {
+        nlohmann::json result;
+        transact([&](pqxx::work& tx) {
+            auto rows = exec(tx, statement, std::forward<Args>(args)...);
+            result = rows.empty() || rows[0][0].is_null() ? nlohmann::json() : nlohmann::json::parse(rows[0][0].c_str());
+            return outcome;
+        });
+        return result;
+    }
+
+    pqxx::connection& connection() { return connection_; }
+    const SessionContext& context() const { return context_; }
+
+private:
+    void prepare(const Statement& statement);
+
+    pqxx::connection connection_;
+    SessionContext context_;
+    std::set<std::string> prepared_;
+};
+
+}  // namespace subctl::db

@@ -1,0 +1,34 @@
+#pragma once
+// Every statement subctl sends, by name. Each operation is one call of one API function
+// (one round trip besides BEGIN/COMMIT); no SQL text is ever built from values.
+#include <string_view>
+
+namespace subctl::db {
+
+struct Statement {
+    std::string_view name;
+    std::string_view sql;
+};
+
+namespace statements {
+inline constexpr Statement catalog_apply{"catalog_apply", "SELECT api.catalog_apply($1::jsonb)"};
+inline constexpr Statement catalog{"catalog", "SELECT api.catalog()"};
+inline constexpr Statement partner_add{"partner_add", "SELECT api.partner_add($1, $2)"};
+inline constexpr Statement customer_add{"customer_add", "SELECT api.customer_add($1, $2::uuid, $3, $4, $5)"};
+inline constexpr Statement customers{"customers", "SELECT api.customers()"};
+inline constexpr Statement relationship_change{"relationship_change",
+                                               "SELECT api.relationship_change($1, $2::uuid, $3, $4::timestamptz, $5, $6)"};
+inline constexpr Statement relationships{"relationships", "SELECT api.relationships($1::uuid)"};
+inline constexpr Statement subscription_add{
+    "subscription_add", "SELECT api.subscription_add($1::uuid, $2, $3::bigint, $4, $5, $6, $7::uuid, $8, $9)"};
+inline constexpr Statement subscriptions{"subscriptions", "SELECT api.subscriptions($1::uuid)"};
+inline constexpr Statement subscription{"subscription", "SELECT api.subscription($1::uuid)"};
+inline constexpr Statement subscription_change{"subscription_change",
+                                               "SELECT api.subscription_change($1, $2::uuid, $3, $4::bigint, $5)"};
+inline constexpr Statement upgrades{"upgrades", "SELECT api.upgrades($1::uuid)"};
+inline constexpr Statement upgrade{"upgrade", "SELECT api.upgrade($1::uuid, $2, $3::bigint, $4, $5::bigint, $6)"};
+inline constexpr Statement licenses_change{"licenses_change",
+                                           "SELECT api.licenses_change($1, $2::uuid, $3::bigint, $4, $5::bigint, $6)"};
+}  // namespace statements
+
+}  // namespace subctl::db

@@ -1,0 +1,1376 @@
+
+CREATE SCHEMA api;
+
+COMMENT ON SCHEMA api IS 'The subctl API: every operation is one function call here.';
+
+CREATE SCHEMA core;
+
+COMMENT ON SCHEMA core IS 'Private tables of subctl; reach them through the api and report schemas.';
+
+CREATE SCHEMA report;
+
+COMMENT ON SCHEMA report IS 'Documented read-only reports over subctl data.';
+
+CREATE FUNCTION api.catalog() RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT jsonb_build_object(
+        'offers', coalesce((SELECT jsonb_agg(jsonb_build_object(
+            'id', o.id, 'name', o.name, 'service', o.service_id, 'min', o.min_quantity, 'max', o.max_quantity,
+            'add_on', o.is_add_on, 'retired', o.retired,
+            'plans', ARRAY(SELECT service_plan_id FROM core.offer_service_plans WHERE offer_id = o.id ORDER BY 1),
+            'billing_cycles', ARRAY(SELECT billing_cycle FROM core.offer_billing_cycles WHERE offer_id = o.id ORDER BY 1),
+            'add_on_to', ARRAY(SELECT parent_offer_id FROM core.offer_add_on_parents WHERE add_on_offer_id = o.id ORDER BY 1),
+            'upgrades_to', ARRAY(SELECT target_offer_id FROM core.upgrade_paths WHERE source_offer_id = o.id ORDER BY 1))
+            ORDER BY o.id) FROM core.offers o), '[]'),
+        'upgrade_paths', coalesce((SELECT jsonb_agg(jsonb_build_object('source_offer', source_offer_id,
+                                                                      'target_offer', target_offer_id)
+                                            ORDER BY source_offer_id, target_offer_id)
+                                   FROM core.upgrade_paths), '[]'))
+$$;
+
+COMMENT ON FUNCTION api.catalog() IS 'The catalog: offers (with plans, billing cycles, add-on parents, upgrade targets) and upgrade paths.';
+
+CREATE FUNCTION api.catalog_apply(p_catalog jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_problems text[] := ARRAY(SELECT core.catalog_problems(p_catalog) ORDER BY 1);
+    v_before jsonb := api.catalog();
+    v_after jsonb;
+BEGIN
+    IF cardinality(v_problems) > 0 THEN
+        PERFORM core.raise_error('invalid_catalog', 'invalid catalog: ' || array_to_string(v_problems, '; '),
+                                 array_to_string(v_problems, E'\n'));
+    END IF;
+    -- One catalog change at a time.
+    LOCK TABLE core.offers IN SHARE ROW EXCLUSIVE MODE;
+
+    INSERT INTO core.services (id, name)
+    SELECT s ->> 'id', coalesce(s ->> 'name', s ->> 'id') FROM jsonb_array_elements(p_catalog -> 'services') s
+    ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name WHERE services.name IS DISTINCT FROM EXCLUDED.name;
+
+    INSERT INTO core.service_plans (id, service_id)
+    SELECT p #>> '{}', s ->> 'id'
+    FROM jsonb_array_elements(p_catalog -> 'services') s, jsonb_array_elements(coalesce(s -> 'plans', '[]')) p
+    ON CONFLICT (id) DO NOTHING;
+
+    INSERT INTO core.offers AS o (id, service_id, name, min_quantity, max_quantity, is_add_on, retired)
+    SELECT x ->> 'id', x ->> 'service', x ->> 'name', coalesce((x ->> 'min')::integer, 1), (x ->> 'max')::integer,
+           x -> 'add_on_to' IS NOT NULL, false
+    FROM jsonb_array_elements(p_catalog -> 'offers') x
+    ON CONFLICT (id) DO UPDATE
+        SET service_id = EXCLUDED.service_id, name = EXCLUDED.name, min_quantity = EXCLUDED.min_quantity,
+            max_quantity = EXCLUDED.max_quantity, is_add_on = EXCLUDED.is_add_on, retired = false
+        WHERE (o.service_id, o.name, o.min_quantity, o.max_quantity, o.is_add_on, o.retired)
+              IS DISTINCT FROM (EXCLUDED.service_id, EXCLUDED.name, EXCLUDED.min_quantity,
+                                EXCLUDED.max_quantity, EXCLUDED.is_add_on, false);
+
+    UPDATE core.offers SET retired = true
+    WHERE NOT retired AND id NOT IN (SELECT x ->> 'id' FROM jsonb_array_elements(p_catalog -> 'offers') x);
+
+    -- Set-valued attributes become exactly the file's.
+    DROP TABLE IF EXISTS pg_temp.catalog_offer_sets;
+    CREATE TEMP TABLE catalog_offer_sets ON COMMIT DROP AS
+    SELECT x ->> 'id' AS offer_id, 'plan' AS kind, v #>> '{}' AS value
+    FROM jsonb_array_elements(p_catalog -> 'offers') x, jsonb_array_elements(coalesce(x -> 'plans', '[]')) v
+    UNION ALL
+    SELECT x ->> 'id', 'cycle', v #>> '{}'
+    FROM jsonb_array_elements(p_catalog -> 'offers') x, jsonb_array_elements(coalesce(x -> 'billing_cycles', '[]')) v
+    UNION ALL
+    SELECT x ->> 'id', 'parent', v #>> '{}'
+    FROM jsonb_array_elements(p_catalog -> 'offers') x, jsonb_array_elements(coalesce(x -> 'add_on_to', '[]')) v
+    UNION ALL
+    SELECT x ->> 'id', 'path', v #>> '{}'
+    FROM jsonb_array_elements(p_catalog -> 'offers') x, jsonb_array_elements(coalesce(x -> 'upgrades_to', '[]')) v;
+
+    DELETE FROM core.upgrade_paths u WHERE NOT EXISTS (
+        SELECT 1 FROM catalog_offer_sets WHERE kind = 'path' AND offer_id = u.source_offer_id AND value = u.target_offer_id);
+    DELETE FROM core.offer_service_plans u WHERE NOT EXISTS (
+        SELECT 1 FROM catalog_offer_sets WHERE kind = 'plan' AND offer_id = u.offer_id AND value = u.service_plan_id);
+    DELETE FROM core.offer_billing_cycles u WHERE NOT EXISTS (
+        SELECT 1 FROM catalog_offer_sets WHERE kind = 'cycle' AND offer_id = u.offer_id AND value = u.billing_cycle);
+    DELETE FROM core.offer_add_on_parents u WHERE NOT EXISTS (
+        SELECT 1 FROM catalog_offer_sets WHERE kind = 'parent' AND offer_id = u.add_on_offer_id AND value = u.parent_offer_id);
+    INSERT INTO core.offer_service_plans SELECT offer_id, value FROM catalog_offer_sets WHERE kind = 'plan'
+        ON CONFLICT DO NOTHING;
+    INSERT INTO core.offer_billing_cycles SELECT offer_id, value FROM catalog_offer_sets WHERE kind = 'cycle'
+        ON CONFLICT DO NOTHING;
+    INSERT INTO core.offer_add_on_parents SELECT offer_id, value FROM catalog_offer_sets WHERE kind = 'parent'
+        ON CONFLICT DO NOTHING;
+    INSERT INTO core.upgrade_paths SELECT offer_id, value FROM catalog_offer_sets WHERE kind = 'path'
+        ON CONFLICT DO NOTHING;
+
+    v_after := api.catalog();
+    IF v_after IS DISTINCT FROM v_before THEN
+        INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, changes, outcome)
+        VALUES ('catalog_apply', core.acting_operator(), core.acting_partner(), core.acting_source(), 'catalog',
+                jsonb_build_object('catalog', jsonb_build_array(v_before, v_after)), 'succeeded');
+    END IF;
+    RETURN jsonb_build_object('status', 'succeeded', 'changed', v_after IS DISTINCT FROM v_before,
+                              'offers', jsonb_array_length(v_after -> 'offers'),
+                              'upgrade_paths', jsonb_array_length(v_after -> 'upgrade_paths'));
+END $$;
+
+COMMENT ON FUNCTION api.catalog_apply(p_catalog jsonb) IS 'Applies a catalog document (validated whole; idempotent; missing offers are retired).
+Returns {status, changed, offers, upgrade_paths}; raises SU060 naming every invalid entry.';
+
+CREATE FUNCTION api.customer_add(p_name text, p_id uuid DEFAULT NULL::uuid, p_domain text DEFAULT NULL::text, p_request_id text DEFAULT NULL::text, p_dry_run boolean DEFAULT false) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT core.run_operation('add_customer', jsonb_strip_nulls(jsonb_build_object('name', p_name, 'id', p_id,
+                              'domain', p_domain)), p_request_id, p_dry_run)
+$$;
+
+COMMENT ON FUNCTION api.customer_add(p_name text, p_id uuid, p_domain text, p_request_id text, p_dry_run boolean) IS 'Adds a customer tenant for the acting partner. Returns {status, id, name, domain}.';
+
+CREATE FUNCTION api.customers() RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object('id', c.id, 'name', c.name, 'domain', c.domain,
+                                                 'created_at', c.created_at) ORDER BY c.name, c.id), '[]')
+    FROM core.partner_customers pc JOIN core.customers c ON c.id = pc.customer_id
+    WHERE pc.partner_id = core.require_partner()
+$$;
+
+COMMENT ON FUNCTION api.customers() IS 'The customers that exist for the acting partner.';
+
+CREATE FUNCTION api.licenses_change(p_operation text, p_subscription_id uuid, p_quantity bigint, p_request_id text DEFAULT NULL::text, p_if_version bigint DEFAULT NULL::bigint, p_dry_run boolean DEFAULT false) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF p_operation NOT IN ('add', 'remove') THEN
+        PERFORM core.raise_error('invalid_argument', format('unknown license operation %s', p_operation));
+    END IF;
+    RETURN core.run_operation(p_operation || '_licenses', jsonb_strip_nulls(jsonb_build_object(
+        'subscription_id', p_subscription_id, 'quantity', p_quantity, 'if_version', p_if_version)),
+        p_request_id, p_dry_run);
+END $$;
+
+COMMENT ON FUNCTION api.licenses_change(p_operation text, p_subscription_id uuid, p_quantity bigint, p_request_id text, p_if_version bigint, p_dry_run boolean) IS 'Adds or removes licenses of a subscription sold by the acting partner (annual: add only).';
+
+CREATE FUNCTION api.partner_add(p_id text, p_name text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM core.partners WHERE id = p_id) THEN
+        PERFORM core.raise_error('partner_exists', format('partner %s already exists', p_id));
+    END IF;
+    PERFORM core.begin_operation('add_partner');
+    INSERT INTO core.partners (id, name) VALUES (p_id, p_name);
+    RETURN jsonb_build_object('status', 'succeeded', 'id', p_id, 'name', p_name);
+END $$;
+
+COMMENT ON FUNCTION api.partner_add(p_id text, p_name text) IS 'Adds a CSP reseller partner. Raises SU034 when the id exists.';
+
+CREATE FUNCTION api.relationship_change(p_operation text, p_customer_id uuid, p_service_id text, p_expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_request_id text DEFAULT NULL::text, p_dry_run boolean DEFAULT false) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF p_operation NOT IN ('request', 'accept', 'remove') THEN
+        PERFORM core.raise_error('invalid_argument', format('unknown relationship operation %s', p_operation));
+    END IF;
+    RETURN core.run_operation(p_operation || '_relationship',
+                              jsonb_strip_nulls(jsonb_build_object('customer_id', p_customer_id,
+                                  'service_id', p_service_id, 'expires_at', p_expires_at)),
+                              p_request_id, p_dry_run);
+END $$;
+
+COMMENT ON FUNCTION api.relationship_change(p_operation text, p_customer_id uuid, p_service_id text, p_expires_at timestamp with time zone, p_request_id text, p_dry_run boolean) IS 'Requests, accepts (recorded for the customer) or removes the acting partner''s delegated-admin relationship.';
+
+CREATE FUNCTION api.relationships(p_customer_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', r.id, 'customer_id', r.customer_id, 'service_id', r.service_id,
+               'status', CASE WHEN r.status = 'active' AND r.expires_at <= statement_timestamp() THEN 'expired'
+                              ELSE r.status END,
+               'requested_at', r.requested_at, 'activated_at', r.activated_at, 'expires_at', r.expires_at,
+               'ended_at', r.ended_at) ORDER BY r.requested_at, r.id), '[]')
+    FROM core.relationships r
+    WHERE r.partner_id = core.require_partner() AND (p_customer_id IS NULL OR r.customer_id = p_customer_id)
+$$;
+
+COMMENT ON FUNCTION api.relationships(p_customer_id uuid) IS 'The acting partner''s relationships, with expiry applied as of now.';
+
+CREATE FUNCTION api.subscription(p_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_partner text := core.require_partner();
+    s core.subscriptions;
+BEGIN
+    SELECT * INTO s FROM core.subscriptions WHERE id = p_id;
+    IF s.id IS NULL OR NOT core.customer_visible(v_partner, s.customer_id) THEN
+        PERFORM core.raise_error('subscription_not_found', format('subscription %s does not exist', p_id));
+    END IF;
+    RETURN core.subscription_json(v_partner, s);
+END $$;
+
+COMMENT ON FUNCTION api.subscription(p_id uuid) IS 'One subscription of the acting partner''s customers; SU001 otherwise.';
+
+CREATE FUNCTION api.subscription_add(p_customer_id uuid, p_offer_id text, p_quantity bigint, p_billing_cycle text DEFAULT 'monthly'::text, p_channel text DEFAULT 'csp'::text, p_status text DEFAULT 'active'::text, p_parent_id uuid DEFAULT NULL::uuid, p_request_id text DEFAULT NULL::text, p_dry_run boolean DEFAULT false) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF p_channel NOT IN ('csp', 'direct', 'other-reseller') THEN
+        PERFORM core.raise_error('invalid_argument', format('channel %s is not csp, direct or other-reseller', p_channel));
+    END IF;
+    IF p_status NOT IN ('pending', 'active') THEN
+        PERFORM core.raise_error('invalid_argument', format('a new subscription is pending or active, not %s', p_status));
+    END IF;
+    IF p_billing_cycle NOT IN ('monthly', 'annual') THEN
+        PERFORM core.raise_error('invalid_argument', format('billing cycle %s is not monthly or annual', p_billing_cycle));
+    END IF;
+    RETURN core.run_operation('add_subscription', jsonb_build_object(
+        'customer_id', p_customer_id, 'offer_id', p_offer_id, 'quantity', p_quantity,
+        'billing_cycle', p_billing_cycle, 'channel', p_channel, 'status', p_status,
+        'parent_subscription_id', p_parent_id), p_request_id, p_dry_run);
+END $$;
+
+COMMENT ON FUNCTION api.subscription_add(p_customer_id uuid, p_offer_id text, p_quantity bigint, p_billing_cycle text, p_channel text, p_status text, p_parent_id uuid, p_request_id text, p_dry_run boolean) IS 'Records a subscription bought through any channel (csp: sold by the acting partner). Returns the subscription.';
+
+CREATE FUNCTION api.subscription_change(p_operation text, p_subscription_id uuid, p_request_id text DEFAULT NULL::text, p_if_version bigint DEFAULT NULL::bigint, p_dry_run boolean DEFAULT false) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF p_operation NOT IN ('activate', 'suspend', 'reactivate', 'cancel') THEN
+        PERFORM core.raise_error('invalid_argument', format('unknown status operation %s', p_operation));
+    END IF;
+    RETURN core.run_operation(p_operation, jsonb_strip_nulls(jsonb_build_object(
+        'subscription_id', p_subscription_id, 'if_version', p_if_version)), p_request_id, p_dry_run);
+END $$;
+
+COMMENT ON FUNCTION api.subscription_change(p_operation text, p_subscription_id uuid, p_request_id text, p_if_version bigint, p_dry_run boolean) IS 'Moves a subscription through its state machine: activate, suspend, reactivate, cancel (cancels add-ons too).';
+
+CREATE FUNCTION api.subscriptions(p_customer_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce(jsonb_agg(core.subscription_json(pc.partner_id, s) ORDER BY s.customer_id, s.created_at, s.id), '[]')
+    FROM core.partner_customers pc JOIN core.subscriptions s ON s.customer_id = pc.customer_id
+    WHERE pc.partner_id = core.require_partner() AND (p_customer_id IS NULL OR pc.customer_id = p_customer_id)
+$$;
+
+COMMENT ON FUNCTION api.subscriptions(p_customer_id uuid) IS 'The subscriptions of the acting partner''s customers (all channels).';
+
+CREATE FUNCTION api.upgrade(p_subscription_id uuid, p_target_offer_id text, p_quantity bigint DEFAULT NULL::bigint, p_request_id text DEFAULT NULL::text, p_if_version bigint DEFAULT NULL::bigint, p_dry_run boolean DEFAULT false) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT core.run_operation('upgrade', jsonb_strip_nulls(jsonb_build_object(
+        'subscription_id', p_subscription_id, 'target_offer', p_target_offer_id, 'quantity', p_quantity,
+        'if_version', p_if_version)), p_request_id, p_dry_run)
+$$;
+
+COMMENT ON FUNCTION api.upgrade(p_subscription_id uuid, p_target_offer_id text, p_quantity bigint, p_request_id text, p_if_version bigint, p_dry_run boolean) IS 'Upgrades a subscription to a target offer: creates the target, suspends the source (reason upgraded).
+Returns {status, source_subscription_id, target_subscription_id, quantity, errors}.';
+
+CREATE FUNCTION api.upgrades(p_subscription_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_partner text := core.require_partner();
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM core.subscriptions s WHERE s.id = p_subscription_id
+                   AND core.customer_visible(v_partner, s.customer_id)) THEN
+        PERFORM core.raise_error('subscription_not_found', format('subscription %s does not exist', p_subscription_id));
+    END IF;
+    RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                       'target_offer', e.target_offer_id, 'eligible', cardinality(e.error_codes) = 0,
+                       'errors', core.describe_errors(e.error_codes)) ORDER BY e.target_offer_id), '[]')
+            FROM core.upgrade_evaluations(v_partner) e WHERE e.subscription_id = p_subscription_id);
+END $$;
+
+COMMENT ON FUNCTION api.upgrades(p_subscription_id uuid) IS 'Every upgrade target of a subscription: eligible, and all the errors that apply (the "Upgrade now" check).';
+
+CREATE FUNCTION core.acting_operator() RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT coalesce(core.setting('operator'), session_user::text)
+$$;
+
+CREATE FUNCTION core.acting_partner() RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT core.setting('partner_id')
+$$;
+
+COMMENT ON FUNCTION core.acting_partner() IS 'The partner the session acts for, or NULL.';
+
+CREATE FUNCTION core.acting_source() RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE WHEN core.setting('source') IN ('cli', 'batch') THEN core.setting('source') ELSE 'sql' END
+$$;
+
+CREATE FUNCTION core.audit_rejection(p_operation text, p_codes text[], p_subscription_id uuid, p_customer_id uuid, p_parameters jsonb, p_request_id text) RETURNS void
+    LANGUAGE sql
+    AS $$
+    INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id,
+                                   subscription_id, customer_id, changes, outcome, error_codes,
+                                   request_id, batch_id, comment)
+    VALUES (p_operation, core.acting_operator(), core.acting_partner(), core.acting_source(),
+            'subscriptions', p_subscription_id::text, p_subscription_id, p_customer_id,
+            jsonb_build_object('requested', p_parameters), 'rejected', p_codes,
+            p_request_id, core.setting('batch_id'), core.setting('comment'))
+$$;
+
+CREATE FUNCTION core.audit_row_change() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_new jsonb := CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) END;
+    v_old jsonb := CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) END;
+    v_row jsonb := coalesce(v_new, v_old);
+    v_changes jsonb;
+BEGIN
+    SELECT coalesce(jsonb_object_agg(k.key, jsonb_build_array(v_old -> k.key, v_new -> k.key)), '{}')
+    INTO v_changes
+    FROM jsonb_object_keys(v_row) AS k (key)
+    WHERE k.key NOT IN ('version', 'updated_at', 'created_at')
+      AND (v_old -> k.key) IS DISTINCT FROM (v_new -> k.key)
+      AND coalesce(v_old -> k.key, v_new -> k.key) <> 'null';
+    IF TG_OP = 'UPDATE' AND v_changes = '{}' THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id,
+                                   subscription_id, subscription_version, customer_id, changes,
+                                   outcome, request_id, batch_id, comment)
+    VALUES (coalesce(core.setting('operation'), 'sql_' || lower(TG_OP)),
+            core.acting_operator(), core.acting_partner(), core.acting_source(),
+            TG_TABLE_NAME, v_row ->> 'id',
+            CASE WHEN TG_TABLE_NAME = 'subscriptions' THEN (v_row ->> 'id')::uuid END,
+            CASE WHEN TG_TABLE_NAME = 'subscriptions' THEN (v_row ->> 'version')::bigint END,
+            CASE TG_TABLE_NAME WHEN 'customers' THEN (v_row ->> 'id')::uuid
+                               WHEN 'partners' THEN NULL ELSE (v_row ->> 'customer_id')::uuid END,
+            v_changes, 'succeeded', core.setting('request_id'), core.setting('batch_id'), core.setting('comment'));
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION core.begin_operation(p_operation text, p_request_id text DEFAULT NULL::text, p_comment text DEFAULT NULL::text) RETURNS void
+    LANGUAGE sql
+    AS $$
+    SELECT set_config('subctl.operation', p_operation, true),
+           set_config('subctl.request_id', coalesce(p_request_id, ''), true),
+           set_config('subctl.comment', coalesce(p_comment, ''), true)
+$$;
+
+CREATE FUNCTION core.bump_subscriptions_version() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    NEW.version := OLD.version;
+    NEW.updated_at := OLD.updated_at;
+    IF NEW IS DISTINCT FROM OLD THEN
+        NEW.version := OLD.version + 1;
+        NEW.updated_at := clock_timestamp();
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE FUNCTION core.catalog_problems(c jsonb) RETURNS SETOF text
+    LANGUAGE sql IMMUTABLE
+    AS $_$
+    WITH RECURSIVE services AS (SELECT s ->> 'id' AS id, s FROM jsonb_array_elements(coalesce(c -> 'services', '[]')) s),
+         plans AS (SELECT s.id AS service_id, p #>> '{}' AS id
+                   FROM services s, jsonb_array_elements(coalesce(s.s -> 'plans', '[]')) p),
+         offers AS (SELECT o ->> 'id' AS id, o FROM jsonb_array_elements(coalesce(c -> 'offers', '[]')) o),
+         paths AS (SELECT o.id AS source, t #>> '{}' AS target
+                   FROM offers o, jsonb_array_elements(coalesce(o.o -> 'upgrades_to', '[]')) t),
+         closure (source, target, trail) AS (
+             SELECT source, target, ARRAY[source, target] FROM paths
+             UNION ALL
+             SELECT c.source, p.target, c.trail || p.target
+             FROM closure c JOIN paths p ON p.source = c.target
+             WHERE NOT p.target = ANY (c.trail[2:]))
+    SELECT 'catalog has no offers' WHERE NOT EXISTS (SELECT 1 FROM offers)
+    UNION ALL
+    SELECT format('service %s: duplicate id', id) FROM services GROUP BY id HAVING count(*) > 1
+    UNION ALL
+    SELECT format('offer %s: duplicate id', id) FROM offers GROUP BY id HAVING count(*) > 1
+    UNION ALL
+    SELECT format('service %s: id must be lower-case kebab-case', coalesce(id, '(missing)'))
+    FROM services WHERE id IS NULL OR id !~ '^[a-z][a-z0-9]*(-[a-z0-9]+)*$'
+    UNION ALL
+    SELECT format('offer %s: id must be lower-case kebab-case', coalesce(id, '(missing)'))
+    FROM offers WHERE id IS NULL OR id !~ '^[a-z][a-z0-9]*(-[a-z0-9]+)*$'
+    UNION ALL
+    SELECT format('offer %s: name must have 1 to 200 characters', id)
+    FROM offers WHERE length(coalesce(o ->> 'name', '')) NOT BETWEEN 1 AND 200
+    UNION ALL
+    SELECT format('offer %s: unknown service %s', id, coalesce(o ->> 'service', '(missing)'))
+    FROM offers WHERE NOT EXISTS (SELECT 1 FROM services s WHERE s.id = offers.o ->> 'service')
+    UNION ALL
+    SELECT format('offer %s: unknown service plan %s', o.id, p #>> '{}')
+    FROM offers o, jsonb_array_elements(coalesce(o.o -> 'plans', '[]')) p
+    WHERE NOT EXISTS (SELECT 1 FROM plans WHERE plans.id = p #>> '{}' AND plans.service_id = o.o ->> 'service')
+    UNION ALL
+    SELECT format('offer %s: unknown billing cycle %s', o.id, b #>> '{}')
+    FROM offers o, jsonb_array_elements(coalesce(o.o -> 'billing_cycles', '[]')) b
+    WHERE b #>> '{}' NOT IN ('monthly', 'annual')
+    UNION ALL
+    SELECT format('offer %s: needs at least one billing cycle', id)
+    FROM offers WHERE jsonb_array_length(coalesce(o -> 'billing_cycles', '[]')) = 0
+    UNION ALL
+    SELECT format('offer %s: min and max must be whole numbers with 1 <= min <= max <= 2147483647 (min %s, max %s)',
+                  id, coalesce(o ->> 'min', '1'), coalesce(o ->> 'max', '(missing)'))
+    FROM offers
+    WHERE coalesce(o ->> 'min', '1') !~ '^[0-9]{1,10}$' OR coalesce(o ->> 'max', '') !~ '^[0-9]{1,10}$'
+       OR coalesce(o ->> 'min', '1')::bigint < 1 OR (o ->> 'max')::bigint > 2147483647
+       OR (o ->> 'max')::bigint < coalesce(o ->> 'min', '1')::bigint
+    UNION ALL
+    SELECT format('offer %s: add-on to unknown offer %s', o.id, a #>> '{}')
+    FROM offers o, jsonb_array_elements(coalesce(o.o -> 'add_on_to', '[]')) a
+    WHERE NOT EXISTS (SELECT 1 FROM offers p WHERE p.id = a #>> '{}' AND p.o -> 'add_on_to' IS NULL)
+    UNION ALL
+    SELECT format('offer %s: upgrade path to unknown offer %s', source, target)
+    FROM paths WHERE NOT EXISTS (SELECT 1 FROM offers WHERE id = target)
+    UNION ALL
+    SELECT format('offer %s: upgrade path to itself', source) FROM paths WHERE source = target
+    UNION ALL
+    SELECT format('offer %s: upgrade path %s -> %s involves an add-on', source, source, target)
+    FROM paths p WHERE EXISTS (SELECT 1 FROM offers o WHERE o.id IN (p.source, p.target) AND o.o -> 'add_on_to' IS NOT NULL)
+    UNION ALL
+    SELECT format('offer %s: upgrade path %s -> %s crosses services', p.source, p.source, p.target)
+    FROM paths p JOIN offers s ON s.id = p.source JOIN offers t ON t.id = p.target
+    WHERE s.o ->> 'service' <> t.o ->> 'service'
+    UNION ALL
+    SELECT DISTINCT format('offer %s: upgrade paths form a cycle', source)
+    FROM closure WHERE source = target AND source <> trail[2]
+$_$;
+
+CREATE FUNCTION core.check_offers_add_on_not_in_paths() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF NEW.is_add_on AND EXISTS (SELECT 1 FROM core.upgrade_paths
+                                 WHERE NEW.id IN (source_offer_id, target_offer_id)) THEN
+        RAISE EXCEPTION USING ERRCODE = 'SU061', CONSTRAINT = 'check_upgrade_paths_no_add_ons',
+            MESSAGE = format('check_upgrade_paths_no_add_ons: offer %s is on an upgrade path', NEW.id);
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE FUNCTION core.check_subscriptions_add_on_parent() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_is_add_on boolean;
+    v_parent core.subscriptions;
+BEGIN
+    SELECT is_add_on INTO v_is_add_on FROM core.offers WHERE id = NEW.offer_id;
+    IF NOT v_is_add_on THEN
+        IF NEW.parent_subscription_id IS NOT NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'SU025', CONSTRAINT = 'check_subscriptions_add_on_parent',
+                MESSAGE = format('check_subscriptions_add_on_parent: offer %s is not an add-on and takes no parent', NEW.offer_id);
+        END IF;
+        RETURN NEW;
+    END IF;
+    SELECT * INTO v_parent FROM core.subscriptions WHERE id = NEW.parent_subscription_id;
+    IF v_parent.id IS NULL OR v_parent.customer_id <> NEW.customer_id
+       OR NOT EXISTS (SELECT 1 FROM core.offer_add_on_parents
+                      WHERE add_on_offer_id = NEW.offer_id AND parent_offer_id = v_parent.offer_id) THEN
+        RAISE EXCEPTION USING ERRCODE = 'SU025', CONSTRAINT = 'check_subscriptions_add_on_parent',
+            MESSAGE = format('check_subscriptions_add_on_parent: add-on %s needs a parent subscription of the same customer with an allowed offer', NEW.offer_id);
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE FUNCTION core.check_subscriptions_quantity_in_offer_range() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    o core.offers;
+BEGIN
+    SELECT * INTO o FROM core.offers WHERE id = NEW.offer_id;
+    IF NEW.quantity NOT BETWEEN o.min_quantity AND o.max_quantity THEN
+        RAISE EXCEPTION USING ERRCODE = 'SU020', CONSTRAINT = 'check_subscriptions_quantity_in_offer_range',
+            MESSAGE = format('check_subscriptions_quantity_in_offer_range: quantity %s is outside %s..%s of offer %s',
+                             NEW.quantity, o.min_quantity, o.max_quantity, o.id);
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE FUNCTION core.check_upgrade_paths_shape() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    s core.offers;
+    t core.offers;
+BEGIN
+    SELECT * INTO s FROM core.offers WHERE id = NEW.source_offer_id;
+    SELECT * INTO t FROM core.offers WHERE id = NEW.target_offer_id;
+    IF s.service_id <> t.service_id THEN
+        RAISE EXCEPTION USING ERRCODE = 'SU061', CONSTRAINT = 'check_upgrade_paths_same_service',
+            MESSAGE = format('check_upgrade_paths_same_service: %s (%s) -> %s (%s) crosses services',
+                             s.id, s.service_id, t.id, t.service_id);
+    END IF;
+    IF s.is_add_on OR t.is_add_on THEN
+        RAISE EXCEPTION USING ERRCODE = 'SU061', CONSTRAINT = 'check_upgrade_paths_no_add_ons',
+            MESSAGE = format('check_upgrade_paths_no_add_ons: %s -> %s involves an add-on', s.id, t.id);
+    END IF;
+    -- Serialise path changes so that two concurrent inserts cannot close a cycle together.
+    LOCK TABLE core.upgrade_paths IN SHARE ROW EXCLUSIVE MODE;
+    IF EXISTS (WITH RECURSIVE reachable (offer_id) AS (
+                   SELECT NEW.target_offer_id
+                   UNION
+                   SELECT p.target_offer_id FROM core.upgrade_paths p JOIN reachable r ON p.source_offer_id = r.offer_id)
+               SELECT 1 FROM reachable WHERE offer_id = NEW.source_offer_id) THEN
+        RAISE EXCEPTION USING ERRCODE = 'SU061', CONSTRAINT = 'check_upgrade_paths_no_cycle',
+            MESSAGE = format('check_upgrade_paths_no_cycle: %s -> %s closes a cycle', s.id, t.id);
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE FUNCTION core.customer_visible(p_partner text, p_customer_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT EXISTS (SELECT 1 FROM core.partner_customers WHERE partner_id = p_partner AND customer_id = p_customer_id)
+$$;
+
+CREATE FUNCTION core.describe_errors(p_codes text[]) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object('code', c.code, 'description', e.description) ORDER BY c.ord), '[]')
+    FROM unnest(p_codes) WITH ORDINALITY AS c (code, ord)
+    LEFT JOIN core.error_codes e ON e.code = c.code
+$$;
+
+CREATE FUNCTION core.dispatch_operation(p_partner text, p_operation text, p jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    RETURN CASE p_operation
+        WHEN 'upgrade' THEN core.op_upgrade(p_partner, p)
+        WHEN 'add_licenses' THEN core.op_change_licenses(p_partner, p, 1)
+        WHEN 'remove_licenses' THEN core.op_change_licenses(p_partner, p, -1)
+        WHEN 'activate' THEN core.op_set_status(p_partner, p, p_operation)
+        WHEN 'suspend' THEN core.op_set_status(p_partner, p, p_operation)
+        WHEN 'reactivate' THEN core.op_set_status(p_partner, p, p_operation)
+        WHEN 'cancel' THEN core.op_set_status(p_partner, p, p_operation)
+        WHEN 'add_subscription' THEN core.op_add_subscription(p_partner, p)
+        WHEN 'add_customer' THEN core.op_add_customer(p_partner, p)
+        WHEN 'request_relationship' THEN core.op_relationship(p_partner, p, 'request')
+        WHEN 'accept_relationship' THEN core.op_relationship(p_partner, p, 'accept')
+        WHEN 'remove_relationship' THEN core.op_relationship(p_partner, p, 'remove')
+    END;
+END $$;
+
+CREATE FUNCTION core.has_delegated_admin(p_partner text, p_customer_id uuid, p_service_id text) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT EXISTS (SELECT 1 FROM core.relationships r
+                   WHERE r.customer_id = p_customer_id AND r.service_id = p_service_id
+                     AND r.partner_id = p_partner AND r.status = 'active'
+                     AND r.expires_at > statement_timestamp())
+$$;
+
+CREATE FUNCTION core.link_partner_customer() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_row jsonb := to_jsonb(NEW);
+BEGIN
+    INSERT INTO core.partner_customers (partner_id, customer_id)
+    SELECT DISTINCT v_row ->> k, coalesce(v_row ->> 'customer_id', v_row ->> 'id')::uuid
+    FROM unnest(ARRAY['created_by_partner_id', 'partner_id', 'recorded_by_partner_id']) AS k
+    WHERE v_row ->> k IS NOT NULL
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END $$;
+
+CREATE TABLE core.subscriptions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    customer_id uuid NOT NULL,
+    offer_id text NOT NULL,
+    quantity integer NOT NULL,
+    billing_cycle text NOT NULL,
+    status text DEFAULT 'active'::text NOT NULL,
+    status_reason text,
+    channel text NOT NULL,
+    partner_id text,
+    recorded_by_partner_id text,
+    parent_subscription_id uuid,
+    upgraded_to_subscription_id uuid,
+    upgraded_from_subscription_id uuid,
+    version bigint DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT check_subscriptions_billing_cycle CHECK ((billing_cycle = ANY (ARRAY['monthly'::text, 'annual'::text]))),
+    CONSTRAINT check_subscriptions_channel CHECK ((channel = ANY (ARRAY['csp'::text, 'direct'::text, 'other-reseller'::text]))),
+    CONSTRAINT check_subscriptions_csp_has_reseller CHECK (((channel = 'csp'::text) = (partner_id IS NOT NULL))),
+    CONSTRAINT check_subscriptions_not_own_parent CHECK ((parent_subscription_id <> id)),
+    CONSTRAINT check_subscriptions_quantity CHECK ((quantity >= 1)),
+    CONSTRAINT check_subscriptions_status CHECK ((status = ANY (ARRAY['pending'::text, 'active'::text, 'suspended'::text, 'cancelled'::text]))),
+    CONSTRAINT check_subscriptions_status_reason CHECK (((status_reason IS NULL) OR ((status = ANY (ARRAY['suspended'::text, 'cancelled'::text])) AND (status_reason = ANY (ARRAY['upgraded'::text, 'operator'::text, 'parent_cancelled'::text]))))),
+    CONSTRAINT check_subscriptions_upgraded_is_suspended CHECK (((upgraded_to_subscription_id IS NULL) OR ((status = ANY (ARRAY['suspended'::text, 'cancelled'::text])) AND (status_reason IS NOT NULL)))),
+    CONSTRAINT check_subscriptions_version CHECK ((version >= 1))
+);
+
+CREATE FUNCTION core.lock_subscription(p_partner text, p_subscription_id uuid) RETURNS core.subscriptions
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    s core.subscriptions;
+BEGIN
+    PERFORM 1 FROM core.customers c
+    WHERE c.id = (SELECT customer_id FROM core.subscriptions WHERE id = p_subscription_id)
+    FOR NO KEY UPDATE;
+    SELECT * INTO s FROM core.subscriptions WHERE id = p_subscription_id;
+    IF s.id IS NULL OR NOT core.customer_visible(p_partner, s.customer_id) THEN
+        RETURN NULL;
+    END IF;
+    RETURN s;
+END $$;
+
+CREATE FUNCTION core.op_add_customer(p_partner text, p jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    c core.customers;
+BEGIN
+    IF EXISTS (SELECT 1 FROM core.customers WHERE id = (p ->> 'id')::uuid OR domain = p ->> 'domain') THEN
+        PERFORM core.raise_error('customer_exists');
+    END IF;
+    INSERT INTO core.customers (id, name, domain, created_by_partner_id)
+    VALUES (coalesce((p ->> 'id')::uuid, gen_random_uuid()), p ->> 'name', lower(p ->> 'domain'), p_partner)
+    RETURNING * INTO c;
+    RETURN core.result('{}', jsonb_build_object('id', c.id, 'name', c.name, 'domain', c.domain));
+END $$;
+
+CREATE FUNCTION core.op_add_subscription(p_partner text, p jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_customer uuid := (p ->> 'customer_id')::uuid;
+    v_offer core.offers;
+    v_channel text := coalesce(p ->> 'channel', 'csp');
+    v_cycle text := coalesce(p ->> 'billing_cycle', 'monthly');
+    v_quantity bigint := (p ->> 'quantity')::bigint;
+    v_parent uuid := (p ->> 'parent_subscription_id')::uuid;
+    v_codes text[];
+    s core.subscriptions;
+BEGIN
+    PERFORM 1 FROM core.customers WHERE id = v_customer FOR NO KEY UPDATE;
+    SELECT * INTO v_offer FROM core.offers WHERE id = p ->> 'offer_id' AND NOT retired;
+    v_codes := array_remove(ARRAY[
+        CASE WHEN NOT core.customer_visible(p_partner, v_customer) THEN 'customer_not_found' END,
+        CASE WHEN v_offer.id IS NULL THEN 'offer_not_found' END,
+        CASE WHEN v_offer.id IS NOT NULL AND NOT EXISTS (
+                 SELECT 1 FROM core.offer_billing_cycles WHERE offer_id = v_offer.id AND billing_cycle = v_cycle)
+             THEN 'offer_does_not_support_billing_cycle' END,
+        CASE WHEN v_offer.id IS NOT NULL AND NOT core.quantity_in_range(v_offer.id, v_quantity)
+             THEN 'quantity_out_of_range' END,
+        CASE WHEN v_offer.id IS NOT NULL AND (v_offer.is_add_on <> (v_parent IS NOT NULL) OR (v_parent IS NOT NULL AND NOT EXISTS (
+                 SELECT 1 FROM core.subscriptions ps JOIN core.offer_add_on_parents ap
+                          ON ap.parent_offer_id = ps.offer_id AND ap.add_on_offer_id = v_offer.id
+                 WHERE ps.id = v_parent AND ps.customer_id = v_customer AND ps.status <> 'cancelled')))
+             THEN 'add_on_parent_invalid' END], NULL);
+    IF cardinality(v_codes) = 0 THEN
+        INSERT INTO core.subscriptions (customer_id, offer_id, quantity, billing_cycle, status, channel,
+                                        partner_id, recorded_by_partner_id, parent_subscription_id)
+        VALUES (v_customer, v_offer.id, v_quantity, v_cycle, coalesce(p ->> 'status', 'active'), v_channel,
+                CASE WHEN v_channel = 'csp' THEN p_partner END, p_partner, v_parent)
+        RETURNING * INTO s;
+        RETURN core.result(v_codes, core.subscription_json(p_partner, s));
+    END IF;
+    RETURN core.result(v_codes, jsonb_build_object('id', NULL));
+END $$;
+
+CREATE FUNCTION core.op_change_licenses(p_partner text, p jsonb, p_sign integer) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_id uuid := (p ->> 'subscription_id')::uuid;
+    v_delta bigint := (p ->> 'quantity')::bigint;
+    s core.subscriptions := core.lock_subscription(p_partner, v_id);
+    -- clamped: a huge delta is simply out of range, never an arithmetic overflow
+    v_new bigint := s.quantity + p_sign * least(greatest(v_delta, 0), 4294967296);
+    v_codes text[];
+BEGIN
+    IF s.id IS NULL THEN
+        v_codes := ARRAY['subscription_not_found'];
+    ELSE
+        v_codes := array_remove(ARRAY[
+            CASE WHEN (p ->> 'if_version')::bigint <> s.version THEN 'version_mismatch' END], NULL)
+            || core.sold_and_active_errors(p_partner, s)
+            || array_remove(ARRAY[
+            CASE WHEN p_sign < 0 AND s.billing_cycle = 'annual' THEN 'quantity_cannot_be_decreased' END,
+            CASE WHEN v_delta < 1 OR NOT core.quantity_in_range(s.offer_id, v_new) THEN 'quantity_out_of_range' END], NULL);
+    END IF;
+    IF cardinality(v_codes) = 0 THEN
+        UPDATE core.subscriptions SET quantity = v_new WHERE id = s.id RETURNING * INTO s;
+    END IF;
+    RETURN core.result(v_codes, jsonb_build_object(
+        'source_subscription_id', v_id, 'target_subscription_id', NULL,
+        'quantity', CASE WHEN cardinality(v_codes) = 0 THEN v_new ELSE s.quantity END,
+        'version', s.version));
+END $$;
+
+CREATE FUNCTION core.op_relationship(p_partner text, p jsonb, p_operation text) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_customer uuid := (p ->> 'customer_id')::uuid;
+    v_service text := p ->> 'service_id';
+    v_expires timestamptz := (p ->> 'expires_at')::timestamptz;
+    r core.relationships;
+BEGIN
+    PERFORM 1 FROM core.customers WHERE id = v_customer FOR NO KEY UPDATE;
+    IF NOT core.customer_visible(p_partner, v_customer) THEN
+        PERFORM core.raise_error('customer_not_found', format('customer %s does not exist', v_customer));
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM core.services WHERE id = v_service) THEN
+        PERFORM core.raise_error('service_not_found', format('service %s does not exist', v_service));
+    END IF;
+    UPDATE core.relationships SET status = 'expired', ended_at = expires_at
+    WHERE customer_id = v_customer AND service_id = v_service AND status = 'active'
+      AND expires_at <= statement_timestamp();
+    SELECT * INTO r FROM core.relationships
+    WHERE partner_id = p_partner AND customer_id = v_customer AND service_id = v_service
+      AND status IN ('requested', 'active');
+    IF p_operation = 'request' THEN
+        IF r.id IS NOT NULL THEN
+            PERFORM core.raise_error('relationship_exists', format('relationship %s is already %s', r.id, r.status));
+        END IF;
+        INSERT INTO core.relationships (partner_id, customer_id, service_id, expires_at)
+        VALUES (p_partner, v_customer, v_service, v_expires) RETURNING * INTO r;
+    ELSIF p_operation = 'accept' THEN
+        IF r.id IS NULL OR r.status <> 'requested' THEN
+            PERFORM core.raise_error('invalid_relationship_transition',
+                                     'there is no requested relationship to accept', NULL,
+                                     'request it first: subctl relationship request CUSTOMER --service SERVICE');
+        END IF;
+        IF EXISTS (SELECT 1 FROM core.relationships WHERE customer_id = v_customer AND service_id = v_service
+                   AND status = 'active') THEN
+            PERFORM core.raise_error('relationship_already_active');
+        END IF;
+        v_expires := coalesce(v_expires, r.expires_at, statement_timestamp() + interval '2 years');
+        IF v_expires <= statement_timestamp() OR v_expires > statement_timestamp() + interval '2 years' THEN
+            PERFORM core.raise_error('relationship_expiry_out_of_range',
+                                     format('expiry %s is not within two years of activation', v_expires));
+        END IF;
+        UPDATE core.relationships SET status = 'active', activated_at = statement_timestamp(), expires_at = v_expires
+        WHERE id = r.id RETURNING * INTO r;
+    ELSE
+        IF r.id IS NULL THEN
+            PERFORM core.raise_error('relationship_not_found',
+                                     format('no requested or active relationship with customer %s for %s', v_customer, v_service));
+        END IF;
+        UPDATE core.relationships SET status = 'removed', ended_at = statement_timestamp()
+        WHERE id = r.id RETURNING * INTO r;
+    END IF;
+    RETURN core.result('{}', to_jsonb(r));
+END $$;
+
+CREATE FUNCTION core.op_set_status(p_partner text, p jsonb, p_operation text) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_id uuid := (p ->> 'subscription_id')::uuid;
+    s core.subscriptions := core.lock_subscription(p_partner, v_id);
+    v_to text := CASE p_operation WHEN 'suspend' THEN 'suspended' WHEN 'cancel' THEN 'cancelled' ELSE 'active' END;
+    v_allowed boolean;
+    v_codes text[];
+    v_add_ons jsonb := '[]';
+BEGIN
+    v_allowed := CASE p_operation
+        WHEN 'activate' THEN s.status = 'pending'
+        WHEN 'suspend' THEN s.status = 'active'
+        WHEN 'reactivate' THEN s.status = 'suspended' AND s.status_reason IS DISTINCT FROM 'upgraded'
+        WHEN 'cancel' THEN s.status IN ('active', 'suspended') END;
+    v_codes := CASE WHEN s.id IS NULL THEN ARRAY['subscription_not_found'] ELSE array_remove(ARRAY[
+        CASE WHEN (p ->> 'if_version')::bigint <> s.version THEN 'version_mismatch' END,
+        CASE WHEN NOT (s.partner_id = p_partner OR (s.channel <> 'csp' AND s.recorded_by_partner_id = p_partner))
+             THEN 'not_reseller_of_record' END,
+        CASE WHEN NOT v_allowed THEN 'invalid_status_transition' END], NULL) END;
+    IF cardinality(v_codes) = 0 THEN
+        UPDATE core.subscriptions
+        SET status = v_to, status_reason = CASE WHEN v_to = 'active' THEN NULL ELSE 'operator' END
+        WHERE id = s.id RETURNING * INTO s;
+        IF v_to = 'cancelled' THEN
+            WITH cancelled AS (
+                UPDATE core.subscriptions SET status = 'cancelled', status_reason = 'parent_cancelled'
+                WHERE parent_subscription_id = s.id AND status <> 'cancelled'
+                RETURNING id)
+            SELECT coalesce(jsonb_agg(id ORDER BY id), '[]') INTO v_add_ons FROM cancelled;
+        END IF;
+    END IF;
+    RETURN core.result(v_codes, jsonb_build_object(
+        'subscription_id', v_id, 'subscription_status', s.status, 'version', s.version,
+        'cancelled_add_ons', v_add_ons));
+END $$;
+
+CREATE FUNCTION core.op_upgrade(p_partner text, p jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_source_id uuid := (p ->> 'subscription_id')::uuid;
+    v_target_offer text := p ->> 'target_offer';
+    s core.subscriptions := core.lock_subscription(p_partner, v_source_id);
+    v_quantity bigint := coalesce((p ->> 'quantity')::bigint, s.quantity);
+    v_codes text[];
+    v_target_id uuid;
+BEGIN
+    v_codes := CASE WHEN s.id IS NULL THEN ARRAY['subscription_not_found']
+                    ELSE core.upgrade_request_errors(p_partner, s, v_target_offer, v_quantity,
+                                                     (p ->> 'if_version')::bigint) END;
+    IF cardinality(v_codes) = 0 THEN
+        INSERT INTO core.subscriptions (customer_id, offer_id, quantity, billing_cycle, status, channel,
+                                        partner_id, recorded_by_partner_id, upgraded_from_subscription_id)
+        VALUES (s.customer_id, v_target_offer, v_quantity, s.billing_cycle, 'active', 'csp',
+                p_partner, p_partner, s.id)
+        RETURNING id INTO v_target_id;
+        UPDATE core.subscriptions
+        SET status = 'suspended', status_reason = 'upgraded', upgraded_to_subscription_id = v_target_id
+        WHERE id = s.id;
+    END IF;
+    RETURN core.result(v_codes, jsonb_build_object(
+        'source_subscription_id', v_source_id, 'target_offer', v_target_offer,
+        'target_subscription_id', v_target_id, 'quantity', v_quantity));
+END $$;
+
+CREATE FUNCTION core.quantity_in_range(p_offer_id text, p_quantity bigint) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT EXISTS (SELECT 1 FROM core.offers WHERE id = p_offer_id
+                   AND p_quantity BETWEEN min_quantity AND max_quantity)
+$$;
+
+CREATE FUNCTION core.raise_error(p_code text, p_message text DEFAULT NULL::text, p_detail text DEFAULT NULL::text, p_hint text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    e core.error_codes;
+BEGIN
+    SELECT * INTO STRICT e FROM core.error_codes WHERE code = p_code;
+    RAISE EXCEPTION USING ERRCODE = e.sqlstate,
+        MESSAGE = coalesce(p_message, e.description),
+        DETAIL = coalesce(p_detail, ''), HINT = coalesce(p_hint, '');
+END $$;
+
+COMMENT ON FUNCTION core.raise_error(p_code text, p_message text, p_detail text, p_hint text) IS 'Raises the project SQLSTATE of an error code with message, detail and hint.';
+
+CREATE FUNCTION core.refuse_audit_events_change() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = 'SU070', CONSTRAINT = 'audit_events_append_only',
+        MESSAGE = format('audit_events_append_only: audit events cannot be changed (%s)', TG_OP);
+END $$;
+
+CREATE FUNCTION core.request_remember(p_partner text, p_request_id text, p_operation text, p_parameters jsonb, p_result jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF p_request_id IS NULL THEN
+        RETURN p_result;
+    END IF;
+    INSERT INTO core.request_ids (partner_id, request_id, operation, parameters, result)
+    VALUES (p_partner, p_request_id, p_operation, p_parameters, p_result)
+    ON CONFLICT DO NOTHING;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'serialization_failure',
+            MESSAGE = format('request id %s was used concurrently; retry to get its result', p_request_id);
+    END IF;
+    RETURN p_result;
+END $$;
+
+CREATE FUNCTION core.request_replay(p_partner text, p_request_id text, p_operation text, p_parameters jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    r core.request_ids;
+BEGIN
+    IF p_request_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT * INTO r FROM core.request_ids WHERE partner_id = p_partner AND request_id = p_request_id;
+    IF r.request_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF r.operation = p_operation AND r.parameters = p_parameters THEN
+        RETURN r.result;
+    END IF;
+    PERFORM core.audit_rejection(p_operation, ARRAY['request_id_reused'], NULL, NULL, p_parameters, p_request_id);
+    RETURN jsonb_build_object('status', 'rejected', 'errors', core.describe_errors(ARRAY['request_id_reused']));
+END $$;
+
+CREATE FUNCTION core.require_partner() RETURNS text
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_partner text := core.acting_partner();
+BEGIN
+    IF v_partner IS NULL THEN
+        PERFORM core.raise_error('partner_context_missing');
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = v_partner) THEN
+        PERFORM core.raise_error('partner_not_found', format('partner %s does not exist', v_partner),
+                                 NULL, 'add it with: subctl partner add ID --name NAME');
+    END IF;
+    RETURN v_partner;
+END $$;
+
+CREATE FUNCTION core.result(p_codes text[], p_fields jsonb) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT jsonb_build_object('status', CASE WHEN cardinality(p_codes) = 0 THEN 'succeeded' ELSE 'rejected' END)
+           || p_fields || jsonb_build_object('errors', core.describe_errors(p_codes))
+$$;
+
+CREATE FUNCTION core.run_operation(p_operation text, p_parameters jsonb, p_request_id text, p_dry_run boolean) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_partner text := core.require_partner();
+    v_result jsonb;
+    v_subscription uuid;
+    v_dry_run_result text;
+BEGIN
+    v_result := core.request_replay(v_partner, p_request_id, p_operation, p_parameters);
+    IF v_result IS NOT NULL THEN
+        RETURN v_result;
+    END IF;
+    IF p_dry_run THEN
+        BEGIN
+            PERFORM core.begin_operation(p_operation, p_request_id);
+            v_result := core.dispatch_operation(v_partner, p_operation, p_parameters);
+            RAISE EXCEPTION USING ERRCODE = 'SU099', MESSAGE = 'dry run', DETAIL = v_result::text;
+        EXCEPTION WHEN SQLSTATE 'SU099' THEN
+            GET STACKED DIAGNOSTICS v_dry_run_result = PG_EXCEPTION_DETAIL;
+        END;
+        RETURN jsonb_set(v_dry_run_result::jsonb, '{status}', '"dry_run"');
+    END IF;
+    PERFORM core.begin_operation(p_operation, p_request_id);
+    v_result := core.dispatch_operation(v_partner, p_operation, p_parameters);
+    IF v_result ->> 'status' = 'rejected' THEN
+        v_subscription := (p_parameters ->> 'subscription_id')::uuid;
+        PERFORM core.audit_rejection(
+            p_operation, ARRAY(SELECT e ->> 'code' FROM jsonb_array_elements(v_result -> 'errors') e),
+            v_subscription,
+            (SELECT customer_id FROM core.subscriptions WHERE id = v_subscription
+             AND core.customer_visible(v_partner, customer_id)),
+            p_parameters, p_request_id);
+    END IF;
+    RETURN core.request_remember(v_partner, p_request_id, p_operation, p_parameters, v_result);
+END $$;
+
+CREATE FUNCTION core.setting(p_name text) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT nullif(current_setting('subctl.' || p_name, true), '')
+$$;
+
+CREATE FUNCTION core.sold_and_active_errors(p_partner text, s core.subscriptions) RETURNS text[]
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT array_remove(ARRAY[
+        CASE WHEN s.status IN ('suspended', 'cancelled') THEN 'subscription_status_not_active' END,
+        CASE WHEN s.status = 'pending' THEN 'subscription_not_provisioned' END,
+        CASE WHEN s.partner_id IS DISTINCT FROM p_partner THEN 'not_reseller_of_record' END
+    ], NULL)
+$$;
+
+CREATE FUNCTION core.subscription_in_force(s core.subscriptions) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT s.status <> 'cancelled' AND s.status_reason IS DISTINCT FROM 'upgraded'
+$$;
+
+CREATE FUNCTION core.subscription_json(p_partner text, s core.subscriptions) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    -- Another partner's identity is never shown: only the acting partner's own id.
+    SELECT jsonb_build_object(
+        'id', s.id, 'customer_id', s.customer_id, 'offer_id', s.offer_id, 'quantity', s.quantity,
+        'status', s.status, 'status_reason', s.status_reason, 'channel', s.channel,
+        'partner_id', CASE WHEN s.partner_id = p_partner THEN s.partner_id END,
+        'billing_cycle', s.billing_cycle, 'version', s.version,
+        'parent_subscription_id', s.parent_subscription_id,
+        'upgraded_to', s.upgraded_to_subscription_id, 'upgraded_from', s.upgraded_from_subscription_id,
+        'created_at', s.created_at, 'updated_at', s.updated_at)
+$$;
+
+CREATE FUNCTION core.upgrade_evaluations(p_partner text) RETURNS TABLE(subscription_id uuid, customer_id uuid, source_offer_id text, target_offer_id text, error_codes text[])
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT s.id, s.customer_id, s.offer_id, p.target_offer_id,
+           core.sold_and_active_errors(p_partner, s) || array_remove(ARRAY[
+               CASE WHEN NOT core.has_delegated_admin(p_partner, s.customer_id, t.service_id)
+                    THEN 'delegated_admin_permissions_disabled' END,
+               CASE WHEN EXISTS (
+                        SELECT 1 FROM core.subscriptions o
+                        JOIN core.offer_service_plans op ON op.offer_id = o.offer_id
+                        WHERE o.customer_id = s.customer_id AND o.id <> s.id AND core.subscription_in_force(o)
+                          AND op.service_plan_id IN (
+                              SELECT tp.service_plan_id FROM core.offer_service_plans tp WHERE tp.offer_id = p.target_offer_id
+                              EXCEPT
+                              SELECT sp.service_plan_id FROM core.offer_service_plans sp WHERE sp.offer_id = s.offer_id))
+                    THEN 'conflicting_service_types' END,
+               CASE WHEN EXISTS (
+                        SELECT 1 FROM core.subscriptions o
+                        WHERE o.customer_id = s.customer_id AND o.offer_id = p.target_offer_id
+                          AND core.subscription_in_force(o))
+                    THEN 'target_offer_already_owned' END,
+               CASE WHEN EXISTS (
+                        SELECT 1 FROM core.subscriptions a
+                        WHERE a.parent_subscription_id = s.id AND a.status <> 'cancelled')
+                    THEN 'subscription_add_ons_present' END,
+               CASE WHEN NOT EXISTS (
+                        SELECT 1 FROM core.offer_billing_cycles b
+                        WHERE b.offer_id = p.target_offer_id AND b.billing_cycle = s.billing_cycle)
+                    THEN 'offer_does_not_support_billing_cycle' END
+           ], NULL)
+    FROM core.subscriptions s
+    JOIN core.upgrade_paths p ON p.source_offer_id = s.offer_id
+    JOIN core.offers t ON t.id = p.target_offer_id
+$$;
+
+COMMENT ON FUNCTION core.upgrade_evaluations(p_partner text) IS 'Every upgrade path of every subscription with all the error codes that apply for a partner: the one definition of the upgrade rules.';
+
+CREATE FUNCTION core.upgrade_request_errors(p_partner text, s core.subscriptions, p_target_offer_id text, p_quantity bigint, p_if_version bigint) RETURNS text[]
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT array_remove(ARRAY[
+               CASE WHEN p_if_version IS NOT NULL AND p_if_version <> s.version THEN 'version_mismatch' END,
+               CASE WHEN NOT EXISTS (SELECT 1 FROM core.upgrade_paths WHERE source_offer_id = s.offer_id)
+                    THEN 'subscription_does_not_have_any_upgrade_paths'
+                    WHEN e.target_offer_id IS NULL THEN 'subscription_target_offer_not_found' END,
+               CASE WHEN e.target_offer_id IS NOT NULL AND NOT core.quantity_in_range(p_target_offer_id, p_quantity)
+                    THEN 'quantity_out_of_range' END
+           ], NULL) || coalesce(e.error_codes, '{}')
+    FROM (SELECT 1) AS one
+    LEFT JOIN core.upgrade_evaluations(p_partner) e
+           ON e.subscription_id = s.id AND e.target_offer_id = p_target_offer_id
+$$;
+
+CREATE TABLE core.audit_events (
+    id bigint NOT NULL,
+    occurred_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    operation text NOT NULL,
+    operator text NOT NULL,
+    partner_id text,
+    source text NOT NULL,
+    entity text NOT NULL,
+    entity_id text,
+    subscription_id uuid,
+    subscription_version bigint,
+    customer_id uuid,
+    changes jsonb DEFAULT '{}'::jsonb NOT NULL,
+    outcome text NOT NULL,
+    error_codes text[] DEFAULT '{}'::text[] NOT NULL,
+    request_id text,
+    batch_id text,
+    comment text,
+    CONSTRAINT check_audit_events_outcome CHECK ((outcome = ANY (ARRAY['succeeded'::text, 'rejected'::text]))),
+    CONSTRAINT check_audit_events_rejection_has_codes CHECK (((outcome = 'rejected'::text) = (cardinality(error_codes) > 0))),
+    CONSTRAINT check_audit_events_source CHECK ((source = ANY (ARRAY['cli'::text, 'batch'::text, 'sql'::text])))
+);
+
+ALTER TABLE core.audit_events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME core.audit_events_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE core.customers (
+    id uuid NOT NULL,
+    name text NOT NULL,
+    domain text,
+    created_by_partner_id text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT check_customers_domain_format CHECK (((domain ~ '^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$'::text) AND (length(domain) <= 253))),
+    CONSTRAINT check_customers_name_length CHECK ((((length(name) >= 1) AND (length(name) <= 200)) AND (name !~ '[[:cntrl:]]'::text)))
+);
+
+CREATE TABLE core.error_codes (
+    code text NOT NULL,
+    sqlstate character(5) NOT NULL,
+    exit_code smallint NOT NULL,
+    description text NOT NULL,
+    CONSTRAINT check_error_codes_exit_code CHECK ((exit_code = ANY (ARRAY[1, 64, 65, 69, 70, 75, 78]))),
+    CONSTRAINT check_error_codes_sqlstate_project_class CHECK (((sqlstate ~ '^SU[0-9]{3}$'::text) AND (sqlstate !~ '000$'::text)))
+);
+
+CREATE TABLE core.offer_add_on_parents (
+    add_on_offer_id text NOT NULL,
+    parent_offer_id text NOT NULL,
+    CONSTRAINT check_offer_add_on_parents_no_self CHECK ((add_on_offer_id <> parent_offer_id))
+);
+
+CREATE TABLE core.offer_billing_cycles (
+    offer_id text NOT NULL,
+    billing_cycle text NOT NULL,
+    CONSTRAINT check_offer_billing_cycles_billing_cycle CHECK ((billing_cycle = ANY (ARRAY['monthly'::text, 'annual'::text])))
+);
+
+CREATE TABLE core.offer_service_plans (
+    offer_id text NOT NULL,
+    service_plan_id text NOT NULL
+);
+
+CREATE TABLE core.offers (
+    id text NOT NULL,
+    service_id text NOT NULL,
+    name text NOT NULL,
+    min_quantity integer DEFAULT 1 NOT NULL,
+    max_quantity integer NOT NULL,
+    is_add_on boolean DEFAULT false NOT NULL,
+    retired boolean DEFAULT false NOT NULL,
+    CONSTRAINT check_offers_id_format CHECK (((id ~ '^[a-z][a-z0-9]*(-[a-z0-9]+)*$'::text) AND (length(id) <= 64))),
+    CONSTRAINT check_offers_min_quantity CHECK ((min_quantity >= 1)),
+    CONSTRAINT check_offers_name_length CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT check_offers_quantity_range CHECK ((max_quantity >= min_quantity))
+);
+
+CREATE TABLE core.partner_customers (
+    partner_id text NOT NULL,
+    customer_id uuid NOT NULL
+);
+
+CREATE TABLE core.partners (
+    id text NOT NULL,
+    name text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT check_partners_id_format CHECK (((id ~ '^[a-z0-9][a-z0-9._-]*$'::text) AND (length(id) <= 64))),
+    CONSTRAINT check_partners_name_length CHECK ((((length(name) >= 1) AND (length(name) <= 200)) AND (name !~ '[[:cntrl:]]'::text)))
+);
+
+COMMENT ON TABLE core.partners IS 'CSP resellers. Every operator acts for exactly one partner.';
+
+CREATE TABLE core.relationships (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    partner_id text NOT NULL,
+    customer_id uuid NOT NULL,
+    service_id text NOT NULL,
+    status text DEFAULT 'requested'::text NOT NULL,
+    requested_at timestamp with time zone DEFAULT now() NOT NULL,
+    activated_at timestamp with time zone,
+    ended_at timestamp with time zone,
+    expires_at timestamp with time zone,
+    CONSTRAINT check_relationships_active_has_dates CHECK (((status <> ALL (ARRAY['active'::text, 'expired'::text])) OR ((activated_at IS NOT NULL) AND (expires_at IS NOT NULL)))),
+    CONSTRAINT check_relationships_expires_within_two_years CHECK (((expires_at IS NULL) OR (activated_at IS NULL) OR ((expires_at > activated_at) AND (expires_at <= (activated_at + '2 years'::interval))))),
+    CONSTRAINT check_relationships_status CHECK ((status = ANY (ARRAY['requested'::text, 'active'::text, 'removed'::text, 'expired'::text])))
+);
+
+CREATE TABLE core.request_ids (
+    partner_id text NOT NULL,
+    request_id text NOT NULL,
+    operation text NOT NULL,
+    parameters jsonb NOT NULL,
+    result jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT check_request_ids_request_id_length CHECK (((length(request_id) >= 1) AND (length(request_id) <= 200)))
+);
+
+CREATE TABLE core.schema_migrations (
+    version integer NOT NULL,
+    name text NOT NULL,
+    checksum text NOT NULL,
+    applied_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+CREATE TABLE core.service_plans (
+    id text NOT NULL,
+    service_id text NOT NULL,
+    CONSTRAINT check_service_plans_id_format CHECK (((id ~ '^[a-z][a-z0-9]*(-[a-z0-9]+)*$'::text) AND (length(id) <= 64)))
+);
+
+CREATE TABLE core.services (
+    id text NOT NULL,
+    name text NOT NULL,
+    CONSTRAINT check_services_id_format CHECK (((id ~ '^[a-z][a-z0-9]*(-[a-z0-9]+)*$'::text) AND (length(id) <= 64)))
+);
+
+CREATE TABLE core.upgrade_paths (
+    source_offer_id text NOT NULL,
+    target_offer_id text NOT NULL,
+    CONSTRAINT check_upgrade_paths_no_self_loop CHECK ((source_offer_id <> target_offer_id))
+);
+
+ALTER TABLE ONLY core.audit_events
+    ADD CONSTRAINT audit_events_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY core.customers
+    ADD CONSTRAINT customers_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY core.error_codes
+    ADD CONSTRAINT error_codes_pkey PRIMARY KEY (code);
+
+ALTER TABLE ONLY core.offer_add_on_parents
+    ADD CONSTRAINT offer_add_on_parents_pkey PRIMARY KEY (add_on_offer_id, parent_offer_id);
+
+ALTER TABLE ONLY core.offer_billing_cycles
+    ADD CONSTRAINT offer_billing_cycles_pkey PRIMARY KEY (offer_id, billing_cycle);
+
+ALTER TABLE ONLY core.offer_service_plans
+    ADD CONSTRAINT offer_service_plans_pkey PRIMARY KEY (offer_id, service_plan_id);
+
+ALTER TABLE ONLY core.offers
+    ADD CONSTRAINT offers_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY core.partner_customers
+    ADD CONSTRAINT partner_customers_pkey PRIMARY KEY (partner_id, customer_id);
+
+ALTER TABLE ONLY core.partners
+    ADD CONSTRAINT partners_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY core.relationships
+    ADD CONSTRAINT relationships_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY core.request_ids
+    ADD CONSTRAINT request_ids_pkey PRIMARY KEY (partner_id, request_id);
+
+ALTER TABLE ONLY core.schema_migrations
+    ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);
+
+ALTER TABLE ONLY core.service_plans
+    ADD CONSTRAINT service_plans_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY core.services
+    ADD CONSTRAINT services_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY core.subscriptions
+    ADD CONSTRAINT subscriptions_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY core.error_codes
+    ADD CONSTRAINT unique_error_codes_sqlstate UNIQUE (sqlstate);
+
+ALTER TABLE ONLY core.upgrade_paths
+    ADD CONSTRAINT upgrade_paths_pkey PRIMARY KEY (source_offer_id, target_offer_id);
+
+CREATE INDEX index_audit_events_customer ON core.audit_events USING btree (customer_id, id) WHERE (customer_id IS NOT NULL);
+
+CREATE INDEX index_audit_events_occurred_at ON core.audit_events USING btree (occurred_at);
+
+CREATE INDEX index_audit_events_subscription ON core.audit_events USING btree (subscription_id, id) WHERE (subscription_id IS NOT NULL);
+
+CREATE INDEX index_partner_customers_customer ON core.partner_customers USING btree (customer_id);
+
+CREATE INDEX index_relationships_expires_at ON core.relationships USING btree (expires_at) WHERE (status = 'active'::text);
+
+CREATE INDEX index_subscriptions_customer ON core.subscriptions USING btree (customer_id) INCLUDE (offer_id, status);
+
+CREATE INDEX index_subscriptions_parent ON core.subscriptions USING btree (parent_subscription_id) WHERE (parent_subscription_id IS NOT NULL);
+
+CREATE INDEX index_subscriptions_partner ON core.subscriptions USING btree (partner_id) WHERE (partner_id IS NOT NULL);
+
+CREATE INDEX index_upgrade_paths_target ON core.upgrade_paths USING btree (target_offer_id);
+
+CREATE UNIQUE INDEX unique_customers_domain ON core.customers USING btree (domain);
+
+CREATE UNIQUE INDEX unique_relationships_active_customer_service ON core.relationships USING btree (customer_id, service_id) WHERE (status = 'active'::text);
+
+CREATE UNIQUE INDEX unique_relationships_open_partner_customer_service ON core.relationships USING btree (partner_id, customer_id, service_id) WHERE (status = ANY (ARRAY['requested'::text, 'active'::text]));
+
+CREATE TRIGGER audit_events_append_only BEFORE DELETE OR UPDATE ON core.audit_events FOR EACH ROW EXECUTE FUNCTION core.refuse_audit_events_change();
+
+CREATE TRIGGER audit_events_append_only_truncate BEFORE TRUNCATE ON core.audit_events FOR EACH STATEMENT EXECUTE FUNCTION core.refuse_audit_events_change();
+
+CREATE TRIGGER audit_row_change AFTER INSERT OR DELETE OR UPDATE ON core.customers FOR EACH ROW EXECUTE FUNCTION core.audit_row_change();
+
+CREATE TRIGGER audit_row_change AFTER INSERT OR DELETE OR UPDATE ON core.partners FOR EACH ROW EXECUTE FUNCTION core.audit_row_change();
+
+CREATE TRIGGER audit_row_change AFTER INSERT OR DELETE OR UPDATE ON core.relationships FOR EACH ROW EXECUTE FUNCTION core.audit_row_change();
+
+CREATE TRIGGER audit_row_change AFTER INSERT OR DELETE OR UPDATE ON core.subscriptions FOR EACH ROW EXECUTE FUNCTION core.audit_row_change();
+
+CREATE TRIGGER bump_subscriptions_version BEFORE UPDATE ON core.subscriptions FOR EACH ROW EXECUTE FUNCTION core.bump_subscriptions_version();
+
+CREATE TRIGGER check_offers_add_on_not_in_paths BEFORE UPDATE OF is_add_on ON core.offers FOR EACH ROW EXECUTE FUNCTION core.check_offers_add_on_not_in_paths();
+
+CREATE TRIGGER check_subscriptions_add_on_parent BEFORE INSERT OR UPDATE OF parent_subscription_id, offer_id, customer_id ON core.subscriptions FOR EACH ROW EXECUTE FUNCTION core.check_subscriptions_add_on_parent();
+
+CREATE TRIGGER check_subscriptions_quantity_in_offer_range BEFORE INSERT OR UPDATE OF quantity, offer_id ON core.subscriptions FOR EACH ROW EXECUTE FUNCTION core.check_subscriptions_quantity_in_offer_range();
+
+CREATE TRIGGER check_upgrade_paths_shape BEFORE INSERT OR UPDATE ON core.upgrade_paths FOR EACH ROW EXECUTE FUNCTION core.check_upgrade_paths_shape();
+
+CREATE TRIGGER link_partner_customer AFTER INSERT ON core.customers FOR EACH ROW EXECUTE FUNCTION core.link_partner_customer();
+
+CREATE TRIGGER link_partner_customer AFTER INSERT ON core.relationships FOR EACH ROW EXECUTE FUNCTION core.link_partner_customer();
+
+CREATE TRIGGER link_partner_customer AFTER INSERT OR UPDATE OF partner_id ON core.subscriptions FOR EACH ROW EXECUTE FUNCTION core.link_partner_customer();
+
+ALTER TABLE ONLY core.customers
+    ADD CONSTRAINT customers_created_by_partner_id_fkey FOREIGN KEY (created_by_partner_id) REFERENCES core.partners(id);
+
+ALTER TABLE ONLY core.offer_add_on_parents
+    ADD CONSTRAINT offer_add_on_parents_add_on_offer_id_fkey FOREIGN KEY (add_on_offer_id) REFERENCES core.offers(id);
+
+ALTER TABLE ONLY core.offer_add_on_parents
+    ADD CONSTRAINT offer_add_on_parents_parent_offer_id_fkey FOREIGN KEY (parent_offer_id) REFERENCES core.offers(id);
+
+ALTER TABLE ONLY core.offer_billing_cycles
+    ADD CONSTRAINT offer_billing_cycles_offer_id_fkey FOREIGN KEY (offer_id) REFERENCES core.offers(id);
+
+ALTER TABLE ONLY core.offer_service_plans
+    ADD CONSTRAINT offer_service_plans_offer_id_fkey FOREIGN KEY (offer_id) REFERENCES core.offers(id);
+
+ALTER TABLE ONLY core.offer_service_plans
+    ADD CONSTRAINT offer_service_plans_service_plan_id_fkey FOREIGN KEY (service_plan_id) REFERENCES core.service_plans(id);
+
+ALTER TABLE ONLY core.offers
+    ADD CONSTRAINT offers_service_id_fkey FOREIGN KEY (service_id) REFERENCES core.services(id);
+
+ALTER TABLE ONLY core.partner_customers
+    ADD CONSTRAINT partner_customers_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES core.customers(id);
+
+ALTER TABLE ONLY core.partner_customers
+    ADD CONSTRAINT partner_customers_partner_id_fkey FOREIGN KEY (partner_id) REFERENCES core.partners(id);
+
+ALTER TABLE ONLY core.relationships
+    ADD CONSTRAINT relationships_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES core.customers(id);
+
+ALTER TABLE ONLY core.relationships
+    ADD CONSTRAINT relationships_partner_id_fkey FOREIGN KEY (partner_id) REFERENCES core.partners(id);
+
+ALTER TABLE ONLY core.relationships
+    ADD CONSTRAINT relationships_service_id_fkey FOREIGN KEY (service_id) REFERENCES core.services(id);
+
+ALTER TABLE ONLY core.service_plans
+    ADD CONSTRAINT service_plans_service_id_fkey FOREIGN KEY (service_id) REFERENCES core.services(id);
+
+ALTER TABLE ONLY core.subscriptions
+    ADD CONSTRAINT subscriptions_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES core.customers(id);
+
+ALTER TABLE ONLY core.subscriptions
+    ADD CONSTRAINT subscriptions_offer_id_fkey FOREIGN KEY (offer_id) REFERENCES core.offers(id);
+
+ALTER TABLE ONLY core.subscriptions
+    ADD CONSTRAINT subscriptions_parent_subscription_id_fkey FOREIGN KEY (parent_subscription_id) REFERENCES core.subscriptions(id);
+
+ALTER TABLE ONLY core.subscriptions
+    ADD CONSTRAINT subscriptions_partner_id_fkey FOREIGN KEY (partner_id) REFERENCES core.partners(id);
+
+ALTER TABLE ONLY core.subscriptions
+    ADD CONSTRAINT subscriptions_recorded_by_partner_id_fkey FOREIGN KEY (recorded_by_partner_id) REFERENCES core.partners(id);
+
+ALTER TABLE ONLY core.subscriptions
+    ADD CONSTRAINT subscriptions_upgraded_from_subscription_id_fkey FOREIGN KEY (upgraded_from_subscription_id) REFERENCES core.subscriptions(id);
+
+ALTER TABLE ONLY core.subscriptions
+    ADD CONSTRAINT subscriptions_upgraded_to_subscription_id_fkey FOREIGN KEY (upgraded_to_subscription_id) REFERENCES core.subscriptions(id);
+
+ALTER TABLE ONLY core.upgrade_paths
+    ADD CONSTRAINT upgrade_paths_source_offer_id_fkey FOREIGN KEY (source_offer_id) REFERENCES core.offers(id);
+
+ALTER TABLE ONLY core.upgrade_paths
+    ADD CONSTRAINT upgrade_paths_target_offer_id_fkey FOREIGN KEY (target_offer_id) REFERENCES core.offers(id);
+

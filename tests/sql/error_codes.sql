@@ -1,0 +1,25 @@
+-- The error-code contract: every code has a project SQLSTATE that never ends in 000,
+-- and every code the SPEC names exists.
+BEGIN;
+SELECT plan(4);
+
+SELECT is_empty($$SELECT code FROM core.error_codes WHERE sqlstate !~ '^SU[0-9]{3}$' OR sqlstate ~ '000$'$$,
+                'every error code has an SUnnn SQLSTATE not ending in 000');
+SELECT set_has($$SELECT code FROM core.error_codes$$,
+               $$VALUES ('subscription_not_found'), ('offer_not_found'),
+                        ('subscription_does_not_have_any_upgrade_paths'), ('subscription_target_offer_not_found'),
+                        ('subscription_status_not_active'), ('subscription_not_provisioned'),
+                        ('not_reseller_of_record'), ('delegated_admin_permissions_disabled'),
+                        ('conflicting_service_types'), ('target_offer_already_owned'),
+                        ('subscription_add_ons_present'), ('offer_does_not_support_billing_cycle'),
+                        ('quantity_out_of_range'), ('version_mismatch'), ('request_id_reused'),
+                        ('quantity_cannot_be_decreased'), ('invalid_status_transition')$$,
+               'every code of the SPEC exists');
+SELECT throws_ok($$SELECT core.raise_error('version_mismatch')$$, 'SU021',
+                 'The subscription has changed since the expected version.',
+                 'core.raise_error raises the code''s SQLSTATE and description');
+SELECT is((SELECT count(*) FROM core.schema_migrations WHERE name = '001_foundation.sql')::int, 1,
+          'the foundation migration is recorded once');
+
+SELECT * FROM finish();
+ROLLBACK;

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# A local PostgreSQL 15 cluster in a folder, run as the `postgres` user (PostgreSQL
+# refuses root), listening only on a Unix socket inside that folder.
+#   cluster.sh start DIR [DBNAME]   start (or reuse) the cluster, create DBNAME, print DATABASE_URL
+#   cluster.sh stop DIR             stop it (immediate)
+#   cluster.sh remove DIR           stop it and delete the folder
+set -euo pipefail
+pgbin=/usr/lib/postgresql/15/bin
+cmd=${1:?usage: cluster.sh start|stop|remove DIR [DBNAME]}
+dir=$(realpath -m "${2:?cluster folder required}")
+db=${3:-subctl}
+as_pg() { if [ "$(id -un)" = postgres ]; then "$@"; elif [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }
+
+case "$cmd" in
+start)
+  mkdir -p "$dir/run"
+  [ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$dir"
+  if ! as_pg test -w "$dir"; then
+    echo "cluster: user postgres cannot write $dir (is a parent folder private?)" >&2; exit 78
+  fi
+  if [ ! -f "$dir/data/PG_VERSION" ]; then
+    as_pg "$pgbin/initdb" -D "$dir/data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log"
+    cat >>"$dir/data/postgresql.conf" <<CONF
+listen_addresses = ''
+unix_socket_directories = '$dir/run'
+max_connections = 200
+shared_buffers = 512MB
+max_wal_size = 4GB
+${SUBCTL_PG_EXTRA_CONF:-}
+CONF
+  fi
+  if ! as_pg "$pgbin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+    as_pg "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start >/dev/null
+  fi
+  if ! as_pg "$pgbin/psql" -h "$dir/run" -U postgres -Atqc "SELECT 1 FROM pg_database WHERE datname = '$db'" postgres | grep -q 1; then
+    as_pg "$pgbin/createdb" -h "$dir/run" -U postgres "$db"
+  fi
+  echo "postgresql://postgres@/$db?host=$dir/run"
+  ;;
+stop)
+  [ -f "$dir/data/PG_VERSION" ] && as_pg "$pgbin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
+  ;;
+remove)
+  "$0" stop "$dir"
+  rm -rf "$dir"
+  ;;
+*) echo "usage: cluster.sh start|stop|remove DIR [DBNAME]" >&2; exit 64 ;;
+esac

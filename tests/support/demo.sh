@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# `make demo`: the local cluster under .local/, migrated, the shipped catalog loaded,
+# and a real upgrade flow for a new demo customer. Safe to run again.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+DATABASE_URL=$("$root/tests/support/cluster.sh" start "$root/.local/pg" subctl)
+export DATABASE_URL SUBCTL_PARTNER=demo-partner SUBCTL_OPERATOR=demo
+unset PGHOST PGPORT PGDATABASE PGUSER SUBCTL_CONFIG
+subctl=$root/build/subctl
+
+step() { printf '\n\033[1m== %s\033[0m\n$ subctl %s\n' "$1" "${*:2}"; "$subctl" "${@:2}" || true; }
+value() { "$subctl" -o json "$@" | sed -n 's/^  "id": "\(.*\)",\{0,1\}$/\1/p' | head -1; }
+
+step "Migrate the database (re-runs are no-ops)" migrate
+step "Load the shipped 21Vianet catalog (idempotent)" catalog apply
+step "The upgrade matrix" catalog show --view paths
+"$subctl" partner add demo-partner --name "Demo Reseller (CN)" >/dev/null 2>&1 || true
+
+customer=$(value customer add --name "Fabrikam $(date +%H%M%S)")
+echo; echo "Added customer $customer for partner demo-partner"
+step "Request and accept delegated admin privileges" relationship request "$customer" --service office365
+step "" relationship accept "$customer" --service office365
+business=$(value subscription add "$customer" --offer o365-business --quantity 25)
+"$subctl" subscription add "$customer" --offer o365-proplus --quantity 5 --channel direct >/dev/null
+step "Subscriptions (ProPlus was bought directly from 21Vianet: multichannel)" subscription list --customer "$customer"
+step "Upgrade options of Office 365 Business: all errors per target" upgrades "$business"
+step "Dry run of an upgrade to E3 (blocked by the direct ProPlus)" upgrade "$business" --to o365-e3 --dry-run
+step "Upgrade Business -> Business Premium with 30 licenses" upgrade "$business" --to o365-business-premium --quantity 30 --request-id "demo-$customer"
+step "The same request id again: the first result, nothing changed" upgrade "$business" --to o365-business-premium --quantity 30 --request-id "demo-$customer"
+premium=$("$subctl" -o json subscription show "$business" | sed -n 's/^  "upgraded_to": "\(.*\)",\{0,1\}$/\1/p')
+step "The source is suspended (reason upgraded) and points to the target" subscription show "$business"
+step "Add 10 licenses to the new Business Premium subscription" licenses add "$premium" 10
+step "301 licenses are beyond Business Premium's maximum of 300" licenses add "$premium" 261
+step "Subscriptions after the flow" subscription list --customer "$customer"
+echo
+echo "export DATABASE_URL='$DATABASE_URL' SUBCTL_PARTNER=demo-partner   # to continue with build/subctl"
