@@ -1,0 +1,40 @@
+#pragma once
+// Support for [db] tests: run build/subctl against the test cluster (DATABASE_URL or
+// PG* from `make test`) and inspect its exit code, stdout (JSON) and stderr; and fresh
+// partners/customers so that tests never depend on each other's data.
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+namespace test {
+
+struct Run {
+    int exit = -1;
+    std::string out;
+    std::string err;
+    nlohmann::json json() const;  // stdout parsed as JSON (fails the test when it is not)
+};
+
+// Runs the subctl binary with args; env entries override (an empty value unsets).
+Run subctl(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
+
+// A unique id with a readable prefix, e.g. "p-3f9a1c2b7d".
+std::string unique(const std::string& prefix);
+
+// A new partner; SUBCTL_PARTNER for the runs of a test.
+std::string new_partner();
+
+// A customer of the partner, with an active office365 relationship unless told not to.
+std::string new_customer(const std::string& partner, bool with_relationship = true);
+
+// A subscription of the customer recorded by the partner; returns its id.
+std::string new_subscription(const std::string& partner, const std::string& customer, const std::string& offer,
+                             const std::vector<std::string>& extra = {});
+
+// A direct connection to the test database, for SQL assertions.
+pqxx::connection connect();
+
+}  // namespace test
