@@ -134,46 +134,64 @@ CREATE OR REPLACE TRIGGER link_partner_customer AFTER INSERT OR UPDATE OF partne
     FOR EACH ROW EXECUTE FUNCTION core.link_partner_customer();
 
 -- The audit trail: one event per changed row of the audited tables, whoever writes.
--- changes are {field: [old, new]}; the operation and request come from
--- core.begin_operation, else the statement (a psql write is audited as `sql_update` etc.).
-CREATE OR REPLACE FUNCTION core.audit_row_change()
+-- Statement-level triggers over transition tables, so that a set-based change (a batch
+-- chunk) is audited by one INSERT ... SELECT. changes are {field: [old, new]}; the
+-- operation and request come from core.begin_operation, else the statement (a psql
+-- write is audited as `sql_update` etc.).
+CREATE OR REPLACE FUNCTION core.row_changes(p_old jsonb, p_new jsonb)
+RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(jsonb_object_agg(k.key, jsonb_build_array(p_old -> k.key, p_new -> k.key)), '{}')
+    FROM jsonb_object_keys(coalesce(p_new, p_old)) AS k (key)
+    WHERE k.key NOT IN ('version', 'updated_at', 'created_at')
+      AND (p_old -> k.key) IS DISTINCT FROM (p_new -> k.key)
+      AND (coalesce(p_old -> k.key, 'null') <> 'null' OR coalesce(p_new -> k.key, 'null') <> 'null')
+$$;
+
+CREATE OR REPLACE FUNCTION core.audit_row_changes()
 RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    v_new jsonb := CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) END;
-    v_old jsonb := CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) END;
-    v_row jsonb := coalesce(v_new, v_old);
-    v_changes jsonb;
+    v_pairs jsonb[];  -- [old row, new row] per changed row
 BEGIN
-    SELECT coalesce(jsonb_object_agg(k.key, jsonb_build_array(v_old -> k.key, v_new -> k.key)), '{}')
-    INTO v_changes
-    FROM jsonb_object_keys(v_row) AS k (key)
-    WHERE k.key NOT IN ('version', 'updated_at', 'created_at')
-      AND (v_old -> k.key) IS DISTINCT FROM (v_new -> k.key)
-      AND coalesce(v_old -> k.key, v_new -> k.key) <> 'null';
-    IF TG_OP = 'UPDATE' AND v_changes = '{}' THEN
-        RETURN NULL;
+    IF TG_OP = 'INSERT' THEN
+        v_pairs := ARRAY(SELECT jsonb_build_array(NULL, to_jsonb(n)) FROM new_rows n);
+    ELSIF TG_OP = 'UPDATE' THEN
+        v_pairs := ARRAY(SELECT jsonb_build_array(to_jsonb(o), to_jsonb(n)) FROM old_rows o JOIN new_rows n USING (id));
+    ELSE
+        v_pairs := ARRAY(SELECT jsonb_build_array(to_jsonb(o), NULL) FROM old_rows o);
     END IF;
     INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id,
                                    subscription_id, subscription_version, customer_id, changes,
                                    outcome, request_id, batch_id, comment)
-    VALUES (coalesce(core.setting('operation'), 'sql_' || lower(TG_OP)),
-            core.acting_operator(), core.acting_partner(), core.acting_source(),
-            TG_TABLE_NAME, v_row ->> 'id',
-            CASE WHEN TG_TABLE_NAME = 'subscriptions' THEN (v_row ->> 'id')::uuid END,
-            CASE WHEN TG_TABLE_NAME = 'subscriptions' THEN (v_row ->> 'version')::bigint END,
-            CASE TG_TABLE_NAME WHEN 'customers' THEN (v_row ->> 'id')::uuid
-                               WHEN 'partners' THEN NULL ELSE (v_row ->> 'customer_id')::uuid END,
-            v_changes, 'succeeded', core.setting('request_id'), core.setting('batch_id'), core.setting('comment'));
+    SELECT coalesce(core.setting('operation'), 'sql_' || lower(TG_OP)),
+           core.acting_operator(), core.acting_partner(), core.acting_source(),
+           TG_TABLE_NAME, c.r ->> 'id',
+           CASE WHEN TG_TABLE_NAME = 'subscriptions' THEN (c.r ->> 'id')::uuid END,
+           CASE WHEN TG_TABLE_NAME = 'subscriptions' THEN (c.r ->> 'version')::bigint END,
+           CASE TG_TABLE_NAME WHEN 'customers' THEN (c.r ->> 'id')::uuid
+                              WHEN 'partners' THEN NULL ELSE (c.r ->> 'customer_id')::uuid END,
+           c.changes, 'succeeded', core.setting('request_id'), core.setting('batch_id'), core.setting('comment')
+    FROM unnest(v_pairs) AS p,
+         LATERAL (SELECT coalesce(nullif(p -> 1, 'null'), p -> 0) AS r,
+                         core.row_changes(nullif(p -> 0, 'null'), nullif(p -> 1, 'null')) AS changes) c
+    WHERE TG_OP <> 'UPDATE' OR c.changes <> '{}';
     RETURN NULL;
 END $$;
-CREATE OR REPLACE TRIGGER audit_row_change AFTER INSERT OR UPDATE OR DELETE ON core.partners
-    FOR EACH ROW EXECUTE FUNCTION core.audit_row_change();
-CREATE OR REPLACE TRIGGER audit_row_change AFTER INSERT OR UPDATE OR DELETE ON core.customers
-    FOR EACH ROW EXECUTE FUNCTION core.audit_row_change();
-CREATE OR REPLACE TRIGGER audit_row_change AFTER INSERT OR UPDATE OR DELETE ON core.relationships
-    FOR EACH ROW EXECUTE FUNCTION core.audit_row_change();
-CREATE OR REPLACE TRIGGER audit_row_change AFTER INSERT OR UPDATE OR DELETE ON core.subscriptions
-    FOR EACH ROW EXECUTE FUNCTION core.audit_row_change();
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['partners', 'customers', 'relationships', 'subscriptions'] LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS audit_row_change ON core.%I', t);
+        EXECUTE format('CREATE OR REPLACE TRIGGER audit_inserts AFTER INSERT ON core.%I REFERENCING NEW TABLE AS new_rows '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes()', t);
+        EXECUTE format('CREATE OR REPLACE TRIGGER audit_updates AFTER UPDATE ON core.%I '
+                       'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes()', t);
+        EXECUTE format('CREATE OR REPLACE TRIGGER audit_deletes AFTER DELETE ON core.%I REFERENCING OLD TABLE AS old_rows '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes()', t);
+    END LOOP;
+END $$;
+DROP FUNCTION IF EXISTS core.audit_row_change();
 
 -- A rejected operation changes nothing but is recorded with its codes.
 CREATE OR REPLACE FUNCTION core.audit_rejection(p_operation text, p_codes text[], p_subscription_id uuid,

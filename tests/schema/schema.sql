@@ -328,35 +328,34 @@ CREATE FUNCTION core.audit_rejection(p_operation text, p_codes text[], p_subscri
             p_request_id, core.setting('batch_id'), core.setting('comment'))
 $$;
 
-CREATE FUNCTION core.audit_row_change() RETURNS trigger
+CREATE FUNCTION core.audit_row_changes() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    v_new jsonb := CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) END;
-    v_old jsonb := CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) END;
-    v_row jsonb := coalesce(v_new, v_old);
-    v_changes jsonb;
+    v_pairs jsonb[];  -- [old row, new row] per changed row
 BEGIN
-    SELECT coalesce(jsonb_object_agg(k.key, jsonb_build_array(v_old -> k.key, v_new -> k.key)), '{}')
-    INTO v_changes
-    FROM jsonb_object_keys(v_row) AS k (key)
-    WHERE k.key NOT IN ('version', 'updated_at', 'created_at')
-      AND (v_old -> k.key) IS DISTINCT FROM (v_new -> k.key)
-      AND coalesce(v_old -> k.key, v_new -> k.key) <> 'null';
-    IF TG_OP = 'UPDATE' AND v_changes = '{}' THEN
-        RETURN NULL;
+    IF TG_OP = 'INSERT' THEN
+        v_pairs := ARRAY(SELECT jsonb_build_array(NULL, to_jsonb(n)) FROM new_rows n);
+    ELSIF TG_OP = 'UPDATE' THEN
+        v_pairs := ARRAY(SELECT jsonb_build_array(to_jsonb(o), to_jsonb(n)) FROM old_rows o JOIN new_rows n USING (id));
+    ELSE
+        v_pairs := ARRAY(SELECT jsonb_build_array(to_jsonb(o), NULL) FROM old_rows o);
     END IF;
     INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id,
                                    subscription_id, subscription_version, customer_id, changes,
                                    outcome, request_id, batch_id, comment)
-    VALUES (coalesce(core.setting('operation'), 'sql_' || lower(TG_OP)),
-            core.acting_operator(), core.acting_partner(), core.acting_source(),
-            TG_TABLE_NAME, v_row ->> 'id',
-            CASE WHEN TG_TABLE_NAME = 'subscriptions' THEN (v_row ->> 'id')::uuid END,
-            CASE WHEN TG_TABLE_NAME = 'subscriptions' THEN (v_row ->> 'version')::bigint END,
-            CASE TG_TABLE_NAME WHEN 'customers' THEN (v_row ->> 'id')::uuid
-                               WHEN 'partners' THEN NULL ELSE (v_row ->> 'customer_id')::uuid END,
-            v_changes, 'succeeded', core.setting('request_id'), core.setting('batch_id'), core.setting('comment'));
+    SELECT coalesce(core.setting('operation'), 'sql_' || lower(TG_OP)),
+           core.acting_operator(), core.acting_partner(), core.acting_source(),
+           TG_TABLE_NAME, c.r ->> 'id',
+           CASE WHEN TG_TABLE_NAME = 'subscriptions' THEN (c.r ->> 'id')::uuid END,
+           CASE WHEN TG_TABLE_NAME = 'subscriptions' THEN (c.r ->> 'version')::bigint END,
+           CASE TG_TABLE_NAME WHEN 'customers' THEN (c.r ->> 'id')::uuid
+                              WHEN 'partners' THEN NULL ELSE (c.r ->> 'customer_id')::uuid END,
+           c.changes, 'succeeded', core.setting('request_id'), core.setting('batch_id'), core.setting('comment')
+    FROM unnest(v_pairs) AS p,
+         LATERAL (SELECT coalesce(nullif(p -> 1, 'null'), p -> 0) AS r,
+                         core.row_changes(nullif(p -> 0, 'null'), nullif(p -> 1, 'null')) AS changes) c
+    WHERE TG_OP <> 'UPDATE' OR c.changes <> '{}';
     RETURN NULL;
 END $$;
 
@@ -932,6 +931,16 @@ CREATE FUNCTION core.result(p_codes text[], p_fields jsonb) RETURNS jsonb
            || p_fields || jsonb_build_object('errors', core.describe_errors(p_codes))
 $$;
 
+CREATE FUNCTION core.row_changes(p_old jsonb, p_new jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT coalesce(jsonb_object_agg(k.key, jsonb_build_array(p_old -> k.key, p_new -> k.key)), '{}')
+    FROM jsonb_object_keys(coalesce(p_new, p_old)) AS k (key)
+    WHERE k.key NOT IN ('version', 'updated_at', 'created_at')
+      AND (p_old -> k.key) IS DISTINCT FROM (p_new -> k.key)
+      AND (coalesce(p_old -> k.key, 'null') <> 'null' OR coalesce(p_new -> k.key, 'null') <> 'null')
+$$;
+
 CREATE FUNCTION core.run_operation(p_operation text, p_parameters jsonb, p_request_id text, p_dry_run boolean) RETURNS jsonb
     LANGUAGE plpgsql
     AS $$
@@ -1280,17 +1289,33 @@ CREATE UNIQUE INDEX unique_relationships_active_customer_service ON core.relatio
 
 CREATE UNIQUE INDEX unique_relationships_open_partner_customer_service ON core.relationships USING btree (partner_id, customer_id, service_id) WHERE (status = ANY (ARRAY['requested'::text, 'active'::text]));
 
+CREATE TRIGGER audit_deletes AFTER DELETE ON core.customers REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
+
+CREATE TRIGGER audit_deletes AFTER DELETE ON core.partners REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
+
+CREATE TRIGGER audit_deletes AFTER DELETE ON core.relationships REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
+
+CREATE TRIGGER audit_deletes AFTER DELETE ON core.subscriptions REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
+
 CREATE TRIGGER audit_events_append_only BEFORE DELETE OR UPDATE ON core.audit_events FOR EACH ROW EXECUTE FUNCTION core.refuse_audit_events_change();
 
 CREATE TRIGGER audit_events_append_only_truncate BEFORE TRUNCATE ON core.audit_events FOR EACH STATEMENT EXECUTE FUNCTION core.refuse_audit_events_change();
 
-CREATE TRIGGER audit_row_change AFTER INSERT OR DELETE OR UPDATE ON core.customers FOR EACH ROW EXECUTE FUNCTION core.audit_row_change();
+CREATE TRIGGER audit_inserts AFTER INSERT ON core.customers REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
 
-CREATE TRIGGER audit_row_change AFTER INSERT OR DELETE OR UPDATE ON core.partners FOR EACH ROW EXECUTE FUNCTION core.audit_row_change();
+CREATE TRIGGER audit_inserts AFTER INSERT ON core.partners REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
 
-CREATE TRIGGER audit_row_change AFTER INSERT OR DELETE OR UPDATE ON core.relationships FOR EACH ROW EXECUTE FUNCTION core.audit_row_change();
+CREATE TRIGGER audit_inserts AFTER INSERT ON core.relationships REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
 
-CREATE TRIGGER audit_row_change AFTER INSERT OR DELETE OR UPDATE ON core.subscriptions FOR EACH ROW EXECUTE FUNCTION core.audit_row_change();
+CREATE TRIGGER audit_inserts AFTER INSERT ON core.subscriptions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
+
+CREATE TRIGGER audit_updates AFTER UPDATE ON core.customers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
+
+CREATE TRIGGER audit_updates AFTER UPDATE ON core.partners REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
+
+CREATE TRIGGER audit_updates AFTER UPDATE ON core.relationships REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
+
+CREATE TRIGGER audit_updates AFTER UPDATE ON core.subscriptions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
 
 CREATE TRIGGER bump_subscriptions_version BEFORE UPDATE ON core.subscriptions FOR EACH ROW EXECUTE FUNCTION core.bump_subscriptions_version();
 
