@@ -94,7 +94,7 @@ void print_records(std::ostream& out, const nlohmann::json& records, Format form
     const bool single = records.is_object();
     const nlohmann::json rows = single ? nlohmann::json::array({records}) : records;
     auto columns = columns_of(rows);
-    put_first(columns, {"id", "status", "line", "target_offer", "eligible", "customer_id", "offer_id", "name"});
+    put_first(columns, {"id", "status", "line", "source_offer", "target_offer", "eligible", "customer_id", "offer_id", "name"});
     if (format == Format::csv) {
         std::string header;
         for (const auto& column : columns) header += (header.empty() ? "" : ",") + csv_field(column);

@@ -13,7 +13,7 @@ value() { "$subctl" -o json "$@" | sed -n 's/^  "id": "\(.*\)",\{0,1\}$/\1/p' | 
 
 step "Migrate the database (re-runs are no-ops)" migrate
 step "Load the shipped 21Vianet catalog (idempotent)" catalog apply
-step "The upgrade matrix" catalog show --view paths
+step "The upgrade matrix" catalog show --view matrix
 "$subctl" partner add demo-partner --name "Demo Reseller (CN)" >/dev/null 2>&1 || true
 
 customer=$(value customer add --name "Fabrikam $(date +%H%M%S)")

@@ -1,4 +1,6 @@
 // subctl catalog apply [FILE] | catalog show
+#include <algorithm>
+
 #include "cli/runtime.hpp"
 #include "domain/catalog_file.hpp"
 
@@ -20,8 +22,26 @@ CommandResult run_catalog_apply(Runtime& runtime, const CatalogArgs& args) {
     return {result};
 }
 
+// The upgrade matrix: one row per offer that has upgrade paths, one column per target.
+nlohmann::json upgrade_matrix(const nlohmann::json& catalog) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& offer : catalog["offers"]) {
+        if (offer["upgrades_to"].empty()) continue;
+        nlohmann::json row = {{"source_offer", offer["id"]}};
+        for (const auto& target : catalog["offers"]) {
+            if (target["add_on"].get<bool>() || target["retired"].get<bool>()) continue;
+            const auto& targets = offer["upgrades_to"];
+            const bool path = std::find(targets.begin(), targets.end(), target["id"]) != targets.end();
+            row[target["id"].get<std::string>()] = path ? "yes" : "";
+        }
+        rows.push_back(row);
+    }
+    return rows;
+}
+
 CommandResult run_catalog_show(Runtime& runtime, const CatalogArgs& args) {
     auto catalog = runtime.database().call(db::Outcome::rollback, db::statements::catalog);
+    if (args.view == "matrix") return {upgrade_matrix(catalog)};
     if (args.view == "paths") return {catalog["upgrade_paths"]};
     if (args.view == "all") return {catalog};
     return {catalog["offers"]};
@@ -37,10 +57,11 @@ void setup_catalog(CLI::App& app, Runtime& runtime) {
                               "Apply a catalog file (default: the shipped 21Vianet catalog); idempotent",
                               [&runtime, args] { return run_catalog_apply(runtime, *args); });
     apply->add_option("FILE", args->file, "Catalog file (TOML)");
-    auto* show = add_command(*catalog, runtime, "show", "Print the offers, or the upgrade matrix with --paths",
+    auto* show = add_command(*catalog, runtime, "show", "Print the offers, or the upgrade matrix with --view matrix",
                              [&runtime, args] { return run_catalog_show(runtime, *args); });
-    show->add_option("--view", args->view, "offers (default), paths (the upgrade matrix) or all")
-        ->check(CLI::IsMember({"offers", "paths", "all"}));
+    show->add_option("--view", args->view,
+                     "offers (default), matrix (upgrade matrix), paths (one row per path) or all")
+        ->check(CLI::IsMember({"offers", "matrix", "paths", "all"}));
 }
 
 }  // namespace subctl::cli
