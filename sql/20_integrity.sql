@@ -20,15 +20,27 @@ CREATE OR REPLACE TRIGGER check_subscriptions_quantity_in_offer_range
     FOR EACH ROW EXECUTE FUNCTION core.check_subscriptions_quantity_in_offer_range();
 
 -- check_subscriptions_add_on_parent: an add-on points to a parent of an allowed offer
--- of the same customer; any other subscription has no parent.
+-- of the same customer; any other subscription has no parent. Checked from both ends:
+-- a parent cannot move to an offer or customer that its add-ons do not allow.
 CREATE OR REPLACE FUNCTION core.check_subscriptions_add_on_parent()
 RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     v_is_add_on boolean;
     v_parent core.subscriptions;
 BEGIN
+    IF TG_OP = 'UPDATE' AND (NEW.offer_id, NEW.customer_id) IS DISTINCT FROM (OLD.offer_id, OLD.customer_id)
+       AND EXISTS (SELECT 1 FROM core.subscriptions a
+                   WHERE a.parent_subscription_id = NEW.id
+                     AND (a.customer_id <> NEW.customer_id
+                          OR NOT EXISTS (SELECT 1 FROM core.offer_add_on_parents
+                                         WHERE add_on_offer_id = a.offer_id AND parent_offer_id = NEW.offer_id))) THEN
+        RAISE EXCEPTION USING ERRCODE = 'SU025', CONSTRAINT = 'check_subscriptions_add_on_parent',
+            MESSAGE = format('check_subscriptions_add_on_parent: subscription %s has add-ons that need a parent of an allowed offer of their customer',
+                             NEW.id);
+    END IF;
     SELECT is_add_on INTO v_is_add_on FROM core.offers WHERE id = NEW.offer_id;
-    IF NOT v_is_add_on THEN
+    -- An unknown offer is left to the foreign key, which names it.
+    IF NOT coalesce(v_is_add_on, false) THEN
         IF NEW.parent_subscription_id IS NOT NULL THEN
             RAISE EXCEPTION USING ERRCODE = 'SU025', CONSTRAINT = 'check_subscriptions_add_on_parent',
                 MESSAGE = format('check_subscriptions_add_on_parent: offer %s is not an add-on and takes no parent', NEW.offer_id);

@@ -5,8 +5,9 @@
 
 CREATE OR REPLACE FUNCTION core.result(p_codes text[], p_fields jsonb)
 RETURNS jsonb LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object('status', CASE WHEN cardinality(p_codes) = 0 THEN 'succeeded' ELSE 'rejected' END)
-           || p_fields || jsonb_build_object('errors', core.describe_errors(p_codes))
+    -- The outcome comes last so that a field named status in p_fields cannot mask it.
+    SELECT p_fields || jsonb_build_object('status', CASE WHEN cardinality(p_codes) = 0 THEN 'succeeded' ELSE 'rejected' END,
+                                          'errors', core.describe_errors(p_codes))
 $$;
 
 CREATE OR REPLACE FUNCTION core.subscription_json(p_partner text, s core.subscriptions)
@@ -157,7 +158,8 @@ BEGIN
         VALUES (v_customer, v_offer.id, v_quantity, v_cycle, coalesce(p ->> 'status', 'active'), v_channel,
                 CASE WHEN v_channel = 'csp' THEN p_partner END, p_partner, v_parent)
         RETURNING * INTO s;
-        RETURN core.result(v_codes, core.subscription_json(p_partner, s));
+        RETURN core.result(v_codes, core.subscription_json(p_partner, s)
+                                    || jsonb_build_object('subscription_status', s.status));
     END IF;
     RETURN core.result(v_codes, jsonb_build_object('id', NULL));
 END $$;
@@ -190,7 +192,9 @@ DECLARE
     r core.relationships;
 BEGIN
     PERFORM 1 FROM core.customers WHERE id = v_customer FOR NO KEY UPDATE;
-    IF NOT core.customer_visible(p_partner, v_customer) THEN
+    -- A request is how a partner reaches a tenant it was given the id of (SPEC 1: the
+    -- relationship makes the customer exist for it); the other operations need one.
+    IF NOT (core.customer_visible(p_partner, v_customer) OR (p_operation = 'request' AND FOUND)) THEN
         PERFORM core.raise_error('customer_not_found', format('customer %s does not exist', v_customer));
     END IF;
     IF NOT EXISTS (SELECT 1 FROM core.services WHERE id = v_service) THEN
@@ -233,7 +237,7 @@ BEGIN
         UPDATE core.relationships SET status = 'removed', ended_at = statement_timestamp()
         WHERE id = r.id RETURNING * INTO r;
     END IF;
-    RETURN core.result('{}', to_jsonb(r));
+    RETURN core.result('{}', to_jsonb(r) || jsonb_build_object('relationship_status', r.status));
 END $$;
 
 -- The operations by name: the single dispatch used by the API and by batches.

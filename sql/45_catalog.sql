@@ -77,8 +77,12 @@ RETURNS SETOF text LANGUAGE sql IMMUTABLE AS $$
     FROM closure WHERE source = target AND source <> trail[2]
 $$;
 
+-- jit off: the planner's guesses for jsonb_array_elements and the recursive closure make
+-- JIT compile these tiny queries, which took about a second per apply. Warnings only:
+-- the NOTICE of dropping a temp table that does not exist is noise.
 CREATE OR REPLACE FUNCTION api.catalog_apply(p_catalog jsonb)
-RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off
+    SET client_min_messages = warning AS $$
 DECLARE
     v_problems text[] := ARRAY(SELECT core.catalog_problems(p_catalog) ORDER BY 1);
     v_before jsonb := api.catalog();
@@ -90,6 +94,25 @@ BEGIN
     END IF;
     -- One catalog change at a time.
     LOCK TABLE core.offers IN SHARE ROW EXCLUSIVE MODE;
+
+    -- Set-valued attributes become exactly the file's. Paths that go are deleted before the
+    -- offers change, so that an offer leaving every path may become an add-on.
+    DROP TABLE IF EXISTS pg_temp.catalog_offer_sets;
+    CREATE TEMP TABLE catalog_offer_sets ON COMMIT DROP AS
+    SELECT x ->> 'id' AS offer_id, 'plan' AS kind, v #>> '{}' AS value
+    FROM jsonb_array_elements(p_catalog -> 'offers') x, jsonb_array_elements(coalesce(x -> 'plans', '[]')) v
+    UNION ALL
+    SELECT x ->> 'id', 'cycle', v #>> '{}'
+    FROM jsonb_array_elements(p_catalog -> 'offers') x, jsonb_array_elements(coalesce(x -> 'billing_cycles', '[]')) v
+    UNION ALL
+    SELECT x ->> 'id', 'parent', v #>> '{}'
+    FROM jsonb_array_elements(p_catalog -> 'offers') x, jsonb_array_elements(coalesce(x -> 'add_on_to', '[]')) v
+    UNION ALL
+    SELECT x ->> 'id', 'path', v #>> '{}'
+    FROM jsonb_array_elements(p_catalog -> 'offers') x, jsonb_array_elements(coalesce(x -> 'upgrades_to', '[]')) v;
+
+    DELETE FROM core.upgrade_paths u WHERE NOT EXISTS (
+        SELECT 1 FROM catalog_offer_sets WHERE kind = 'path' AND offer_id = u.source_offer_id AND value = u.target_offer_id);
 
     INSERT INTO core.services (id, name)
     SELECT s ->> 'id', coalesce(s ->> 'name', s ->> 'id') FROM jsonb_array_elements(p_catalog -> 'services') s
@@ -114,23 +137,6 @@ BEGIN
     UPDATE core.offers SET retired = true
     WHERE NOT retired AND id NOT IN (SELECT x ->> 'id' FROM jsonb_array_elements(p_catalog -> 'offers') x);
 
-    -- Set-valued attributes become exactly the file's.
-    DROP TABLE IF EXISTS pg_temp.catalog_offer_sets;
-    CREATE TEMP TABLE catalog_offer_sets ON COMMIT DROP AS
-    SELECT x ->> 'id' AS offer_id, 'plan' AS kind, v #>> '{}' AS value
-    FROM jsonb_array_elements(p_catalog -> 'offers') x, jsonb_array_elements(coalesce(x -> 'plans', '[]')) v
-    UNION ALL
-    SELECT x ->> 'id', 'cycle', v #>> '{}'
-    FROM jsonb_array_elements(p_catalog -> 'offers') x, jsonb_array_elements(coalesce(x -> 'billing_cycles', '[]')) v
-    UNION ALL
-    SELECT x ->> 'id', 'parent', v #>> '{}'
-    FROM jsonb_array_elements(p_catalog -> 'offers') x, jsonb_array_elements(coalesce(x -> 'add_on_to', '[]')) v
-    UNION ALL
-    SELECT x ->> 'id', 'path', v #>> '{}'
-    FROM jsonb_array_elements(p_catalog -> 'offers') x, jsonb_array_elements(coalesce(x -> 'upgrades_to', '[]')) v;
-
-    DELETE FROM core.upgrade_paths u WHERE NOT EXISTS (
-        SELECT 1 FROM catalog_offer_sets WHERE kind = 'path' AND offer_id = u.source_offer_id AND value = u.target_offer_id);
     DELETE FROM core.offer_service_plans u WHERE NOT EXISTS (
         SELECT 1 FROM catalog_offer_sets WHERE kind = 'plan' AND offer_id = u.offer_id AND value = u.service_plan_id);
     DELETE FROM core.offer_billing_cycles u WHERE NOT EXISTS (

@@ -35,6 +35,8 @@ COMMENT ON FUNCTION api.catalog() IS 'The catalog: offers (with plans, billing c
 CREATE FUNCTION api.catalog_apply(p_catalog jsonb) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    SET client_min_messages TO 'warning'
     AS $$
 DECLARE
     v_problems text[] := ARRAY(SELECT core.catalog_problems(p_catalog) ORDER BY 1);
@@ -47,6 +49,25 @@ BEGIN
     END IF;
     -- One catalog change at a time.
     LOCK TABLE core.offers IN SHARE ROW EXCLUSIVE MODE;
+
+    -- Set-valued attributes become exactly the file's. Paths that go are deleted before the
+    -- offers change, so that an offer leaving every path may become an add-on.
+    DROP TABLE IF EXISTS pg_temp.catalog_offer_sets;
+    CREATE TEMP TABLE catalog_offer_sets ON COMMIT DROP AS
+    SELECT x ->> 'id' AS offer_id, 'plan' AS kind, v #>> '{}' AS value
+    FROM jsonb_array_elements(p_catalog -> 'offers') x, jsonb_array_elements(coalesce(x -> 'plans', '[]')) v
+    UNION ALL
+    SELECT x ->> 'id', 'cycle', v #>> '{}'
+    FROM jsonb_array_elements(p_catalog -> 'offers') x, jsonb_array_elements(coalesce(x -> 'billing_cycles', '[]')) v
+    UNION ALL
+    SELECT x ->> 'id', 'parent', v #>> '{}'
+    FROM jsonb_array_elements(p_catalog -> 'offers') x, jsonb_array_elements(coalesce(x -> 'add_on_to', '[]')) v
+    UNION ALL
+    SELECT x ->> 'id', 'path', v #>> '{}'
+    FROM jsonb_array_elements(p_catalog -> 'offers') x, jsonb_array_elements(coalesce(x -> 'upgrades_to', '[]')) v;
+
+    DELETE FROM core.upgrade_paths u WHERE NOT EXISTS (
+        SELECT 1 FROM catalog_offer_sets WHERE kind = 'path' AND offer_id = u.source_offer_id AND value = u.target_offer_id);
 
     INSERT INTO core.services (id, name)
     SELECT s ->> 'id', coalesce(s ->> 'name', s ->> 'id') FROM jsonb_array_elements(p_catalog -> 'services') s
@@ -71,23 +92,6 @@ BEGIN
     UPDATE core.offers SET retired = true
     WHERE NOT retired AND id NOT IN (SELECT x ->> 'id' FROM jsonb_array_elements(p_catalog -> 'offers') x);
 
-    -- Set-valued attributes become exactly the file's.
-    DROP TABLE IF EXISTS pg_temp.catalog_offer_sets;
-    CREATE TEMP TABLE catalog_offer_sets ON COMMIT DROP AS
-    SELECT x ->> 'id' AS offer_id, 'plan' AS kind, v #>> '{}' AS value
-    FROM jsonb_array_elements(p_catalog -> 'offers') x, jsonb_array_elements(coalesce(x -> 'plans', '[]')) v
-    UNION ALL
-    SELECT x ->> 'id', 'cycle', v #>> '{}'
-    FROM jsonb_array_elements(p_catalog -> 'offers') x, jsonb_array_elements(coalesce(x -> 'billing_cycles', '[]')) v
-    UNION ALL
-    SELECT x ->> 'id', 'parent', v #>> '{}'
-    FROM jsonb_array_elements(p_catalog -> 'offers') x, jsonb_array_elements(coalesce(x -> 'add_on_to', '[]')) v
-    UNION ALL
-    SELECT x ->> 'id', 'path', v #>> '{}'
-    FROM jsonb_array_elements(p_catalog -> 'offers') x, jsonb_array_elements(coalesce(x -> 'upgrades_to', '[]')) v;
-
-    DELETE FROM core.upgrade_paths u WHERE NOT EXISTS (
-        SELECT 1 FROM catalog_offer_sets WHERE kind = 'path' AND offer_id = u.source_offer_id AND value = u.target_offer_id);
     DELETE FROM core.offer_service_plans u WHERE NOT EXISTS (
         SELECT 1 FROM catalog_offer_sets WHERE kind = 'plan' AND offer_id = u.offer_id AND value = u.service_plan_id);
     DELETE FROM core.offer_billing_cycles u WHERE NOT EXISTS (
@@ -470,8 +474,19 @@ DECLARE
     v_is_add_on boolean;
     v_parent core.subscriptions;
 BEGIN
+    IF TG_OP = 'UPDATE' AND (NEW.offer_id, NEW.customer_id) IS DISTINCT FROM (OLD.offer_id, OLD.customer_id)
+       AND EXISTS (SELECT 1 FROM core.subscriptions a
+                   WHERE a.parent_subscription_id = NEW.id
+                     AND (a.customer_id <> NEW.customer_id
+                          OR NOT EXISTS (SELECT 1 FROM core.offer_add_on_parents
+                                         WHERE add_on_offer_id = a.offer_id AND parent_offer_id = NEW.offer_id))) THEN
+        RAISE EXCEPTION USING ERRCODE = 'SU025', CONSTRAINT = 'check_subscriptions_add_on_parent',
+            MESSAGE = format('check_subscriptions_add_on_parent: subscription %s has add-ons that need a parent of an allowed offer of their customer',
+                             NEW.id);
+    END IF;
     SELECT is_add_on INTO v_is_add_on FROM core.offers WHERE id = NEW.offer_id;
-    IF NOT v_is_add_on THEN
+    -- An unknown offer is left to the foreign key, which names it.
+    IF NOT coalesce(v_is_add_on, false) THEN
         IF NEW.parent_subscription_id IS NOT NULL THEN
             RAISE EXCEPTION USING ERRCODE = 'SU025', CONSTRAINT = 'check_subscriptions_add_on_parent',
                 MESSAGE = format('check_subscriptions_add_on_parent: offer %s is not an add-on and takes no parent', NEW.offer_id);
@@ -684,7 +699,8 @@ BEGIN
         VALUES (v_customer, v_offer.id, v_quantity, v_cycle, coalesce(p ->> 'status', 'active'), v_channel,
                 CASE WHEN v_channel = 'csp' THEN p_partner END, p_partner, v_parent)
         RETURNING * INTO s;
-        RETURN core.result(v_codes, core.subscription_json(p_partner, s));
+        RETURN core.result(v_codes, core.subscription_json(p_partner, s)
+                                    || jsonb_build_object('subscription_status', s.status));
     END IF;
     RETURN core.result(v_codes, jsonb_build_object('id', NULL));
 END $$;
@@ -729,7 +745,9 @@ DECLARE
     r core.relationships;
 BEGIN
     PERFORM 1 FROM core.customers WHERE id = v_customer FOR NO KEY UPDATE;
-    IF NOT core.customer_visible(p_partner, v_customer) THEN
+    -- A request is how a partner reaches a tenant it was given the id of (SPEC 1: the
+    -- relationship makes the customer exist for it); the other operations need one.
+    IF NOT (core.customer_visible(p_partner, v_customer) OR (p_operation = 'request' AND FOUND)) THEN
         PERFORM core.raise_error('customer_not_found', format('customer %s does not exist', v_customer));
     END IF;
     IF NOT EXISTS (SELECT 1 FROM core.services WHERE id = v_service) THEN
@@ -772,7 +790,7 @@ BEGIN
         UPDATE core.relationships SET status = 'removed', ended_at = statement_timestamp()
         WHERE id = r.id RETURNING * INTO r;
     END IF;
-    RETURN core.result('{}', to_jsonb(r));
+    RETURN core.result('{}', to_jsonb(r) || jsonb_build_object('relationship_status', r.status));
 END $$;
 
 CREATE FUNCTION core.op_set_status(p_partner text, p jsonb, p_operation text) RETURNS jsonb
@@ -927,8 +945,9 @@ END $$;
 CREATE FUNCTION core.result(p_codes text[], p_fields jsonb) RETURNS jsonb
     LANGUAGE sql STABLE
     AS $$
-    SELECT jsonb_build_object('status', CASE WHEN cardinality(p_codes) = 0 THEN 'succeeded' ELSE 'rejected' END)
-           || p_fields || jsonb_build_object('errors', core.describe_errors(p_codes))
+    -- The outcome comes last so that a field named status in p_fields cannot mask it.
+    SELECT p_fields || jsonb_build_object('status', CASE WHEN cardinality(p_codes) = 0 THEN 'succeeded' ELSE 'rejected' END,
+                                          'errors', core.describe_errors(p_codes))
 $$;
 
 CREATE FUNCTION core.row_changes(p_old jsonb, p_new jsonb) RETURNS jsonb

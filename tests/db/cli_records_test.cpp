@@ -1,0 +1,382 @@
+// The binary for records, end to end (SPEC 4 and 6): partner, customer, relationship and
+// subscription commands with their JSON, CSV and table output, --help everywhere, and
+// every kind of bad input: one line naming what is wrong, the documented exit code,
+// nothing written.
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include "db/support.hpp"
+
+namespace {
+
+// One value from the test database, e.g. how many rows a bad command left behind.
+template <typename T = long long, typename... Args>
+T scalar(const std::string& sql, Args&&... args) {
+    auto connection = test::connect();
+    pqxx::work tx(connection);
+    return tx.exec_params(sql, std::forward<Args>(args)...)[0][0].template as<T>();
+}
+
+std::string csv_field(const std::string& value) {
+    std::string quoted = "\"";
+    for (char c : value) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return quoted + "\"";
+}
+
+// A name that a careless layer would break: quotes, a comma and SQL.
+std::string hostile_name(const std::string& prefix) {
+    return test::unique(prefix) + " O'Brien, \"Ltd\"; DROP TABLE core.customers; --";
+}
+
+// A file in /tmp with the given text, removed at the end of the test.
+struct TempFile {
+    std::string path;
+    explicit TempFile(const std::string& text) {
+        char name[] = "/tmp/subctl-test-XXXXXX";
+        const int fd = mkstemp(name);
+        REQUIRE(fd >= 0);
+        close(fd);
+        path = name;
+        std::ofstream(path) << text;
+    }
+    ~TempFile() { std::remove(path.c_str()); }
+};
+
+const char* nil_uuid = "00000000-0000-4000-8000-000000000000";
+
+}  // namespace
+
+TEST_CASE("partner add records a partner; a taken id, a bad id or name writes nothing", "[db][cli]") {
+    const auto id = test::unique("p");
+    const auto name = hostile_name("Partner");
+    const auto added = test::subctl({"-o", "json", "partner", "add", id, "--name", name});
+    INFO(added.err);
+    REQUIRE(added.exit == 0);
+    CHECK(added.json()["id"] == id);
+    CHECK(scalar("SELECT count(*) FROM core.partners WHERE id = $1 AND name = $2", id, name) == 1);
+
+    const auto again = test::subctl({"partner", "add", id, "--name", "Someone else"});
+    CHECK(again.exit == 1);
+    CHECK_THAT(again.err, Catch::Contains("partner_exists"));
+    CHECK(scalar("SELECT count(*) FROM core.partners WHERE id = $1 AND name = $2", id, name) == 1);
+
+    const auto bad_id = "Bad Partner " + test::unique("x");
+    const auto refused = test::subctl({"partner", "add", bad_id, "--name", "Bad"});
+    CHECK(refused.exit == 65);
+    CHECK_THAT(refused.err, Catch::Contains("check_partners_id_format"));
+    CHECK(scalar("SELECT count(*) FROM core.partners WHERE id = $1", bad_id) == 0);
+
+    const auto other = test::unique("p");
+    const auto too_long = test::subctl({"partner", "add", other, "--name", std::string(201, 'n')});
+    CHECK(too_long.exit == 65);
+    CHECK_THAT(too_long.err, Catch::Contains("partner name must have 1 to 200 characters"));
+    CHECK(scalar("SELECT count(*) FROM core.partners WHERE id = $1", other) == 0);
+}
+
+TEST_CASE("customer add prints the id; customer list shows the customer as json, csv and table", "[db][cli]") {
+    const auto partner = test::new_partner();
+    const auto name = hostile_name("Customer");
+    const auto added = test::subctl({"-o", "json", "--partner", partner, "customer", "add", "--name", name});
+    INFO(added.err);
+    REQUIRE(added.exit == 0);
+    const auto id = added.json()["id"].get<std::string>();
+    CHECK(id.size() == 36);
+    CHECK(scalar("SELECT count(*) FROM core.customers WHERE id = $1::uuid AND name = $2", id, name) == 1);
+
+    const auto listed = test::subctl({"--partner", partner, "customer", "list", "-o", "json"}).json();
+    REQUIRE(listed.size() == 1);
+    CHECK(listed[0]["id"] == id);
+    CHECK(listed[0]["name"] == name);
+
+    const auto csv = test::subctl({"--partner", partner, "-o", "csv", "customer", "list"});
+    REQUIRE(csv.exit == 0);
+    std::istringstream lines(csv.out);
+    std::string header, row, rest;
+    std::getline(lines, header);
+    std::getline(lines, row);
+    CHECK(header.rfind("id,name,", 0) == 0);
+    CHECK(row.rfind(id + "," + csv_field(name) + ",", 0) == 0);
+    CHECK_FALSE(std::getline(lines, rest));
+
+    const auto table = test::subctl({"--partner", partner, "-o", "table", "customer", "list"});
+    REQUIRE(table.exit == 0);
+    CHECK_THAT(table.out, Catch::Contains(id) && Catch::Contains(name));
+
+    const auto stranger = test::new_partner();
+    CHECK(test::subctl({"--partner", stranger, "-o", "json", "customer", "list"}).json().empty());
+
+    const auto fresh_id = test::unique("x").substr(2, 8) + "-4d5e-4f60-8a7b-9c0d1e2f3a4b";
+    const auto with_id = test::subctl({"-o", "json", "--partner", partner, "customer", "add", "--name", "Chosen id",
+                                       "--id", fresh_id});
+    INFO(with_id.err);
+    CHECK(with_id.exit == 0);
+    CHECK(with_id.json()["id"] == fresh_id);
+}
+
+TEST_CASE("customer add refuses malformed ids and over-long names, writing nothing", "[db][cli]") {
+    const auto partner = test::new_partner();
+    const auto name = test::unique("Customer");
+    const auto bad_id = test::subctl({"--partner", partner, "customer", "add", "--name", name, "--id", "12345-not-uuid"});
+    CHECK(bad_id.exit == 65);
+    CHECK_THAT(bad_id.err, Catch::Contains("'12345-not-uuid' is not a UUID"));
+    const auto too_long = test::subctl({"--partner", partner, "customer", "add", "--name", name + std::string(200, 'n')});
+    CHECK(too_long.exit == 65);
+    CHECK_THAT(too_long.err, Catch::Contains("customer name must have 1 to 200 characters"));
+    CHECK(scalar("SELECT count(*) FROM core.customers WHERE name LIKE $1", name + "%") == 0);
+    CHECK(scalar("SELECT count(*) FROM core.partner_customers WHERE partner_id = $1", partner) == 0);
+}
+
+TEST_CASE("relationship request, accept, remove and list; a second partner's accept is refused", "[db][cli]") {
+    const auto partner = test::new_partner();
+    const auto customer = test::new_customer(partner, false);
+    const auto run = [](const std::string& as, const std::vector<std::string>& args) {
+        std::vector<std::string> full{"-o", "json", "--partner", as, "relationship"};
+        full.insert(full.end(), args.begin(), args.end());
+        return test::subctl(full);
+    };
+    const auto statuses = [&](const std::string& as) {
+        std::vector<std::string> seen;
+        for (const auto& r : run(as, {"list", "--customer", customer}).json()) seen.push_back(r["status"]);
+        return seen;
+    };
+
+    REQUIRE(run(partner, {"request", customer, "--service", "office365"}).exit == 0);
+    CHECK(statuses(partner) == std::vector<std::string>{"requested"});
+    const auto accepted = run(partner, {"accept", customer, "--service", "office365"});
+    INFO(accepted.err);
+    REQUIRE(accepted.exit == 0);
+    CHECK(statuses(partner) == std::vector<std::string>{"active"});
+    CHECK_FALSE(run(partner, {"list"}).json()[0]["expires_at"].is_null());
+
+    const auto rival = test::new_partner();
+    const auto requested = run(rival, {"request", customer, "--service", "office365"});
+    INFO(requested.err);
+    REQUIRE(requested.exit == 0);
+    const auto refused = run(rival, {"accept", customer, "--service", "office365"});
+    CHECK(refused.exit == 1);
+    CHECK_THAT(refused.err, Catch::Contains("relationship_already_active"));
+    CHECK_THAT(refused.err, !Catch::Contains(partner));
+    CHECK(statuses(rival) == std::vector<std::string>{"requested"});
+    CHECK(scalar("SELECT count(*) FROM core.relationships WHERE customer_id = $1::uuid AND status = 'active'",
+                     customer) == 1);
+
+    REQUIRE(run(partner, {"remove", customer, "--service", "office365"}).exit == 0);
+    CHECK(statuses(partner) == std::vector<std::string>{"removed"});
+    CHECK(run(rival, {"accept", customer, "--service", "office365"}).exit == 0);
+    CHECK(statuses(rival) == std::vector<std::string>{"active"});
+
+    const auto no_request = test::new_customer(partner, false);
+    const auto premature = run(partner, {"accept", no_request});
+    CHECK(premature.exit == 1);
+    CHECK_THAT(premature.err, Catch::Contains("invalid_relationship_transition"));
+    CHECK(scalar("SELECT count(*) FROM core.relationships WHERE customer_id = $1::uuid", no_request) == 0);
+}
+
+TEST_CASE("relationship commands refuse unknown and malformed customers, writing nothing", "[db][cli]") {
+    const auto partner = test::new_partner();
+    const auto unknown = test::subctl({"--partner", partner, "relationship", "request", nil_uuid});
+    CHECK(unknown.exit == 1);
+    CHECK_THAT(unknown.err, Catch::Contains("customer_not_found"));
+    const auto malformed = test::subctl({"--partner", partner, "relationship", "request", "contoso"});
+    CHECK(malformed.exit == 65);
+    CHECK_THAT(malformed.err, Catch::Contains("'contoso' is not a UUID"));
+    const auto bad_filter = test::subctl({"--partner", partner, "relationship", "list", "--customer", "42"});
+    CHECK(bad_filter.exit == 65);
+    CHECK_THAT(bad_filter.err, Catch::Contains("'42' is not a UUID"));
+    CHECK(scalar("SELECT count(*) FROM core.relationships WHERE partner_id = $1", partner) == 0);
+}
+
+TEST_CASE("subscription add, list and show", "[db][cli]") {
+    const auto partner = test::new_partner();
+    const auto customer = test::new_customer(partner);
+    const auto e3 = test::new_subscription(partner, customer, "o365-e3");
+    const auto direct = test::new_subscription(partner, customer, "o365-business",
+                                               {"--channel", "direct", "--billing-cycle", "annual", "--status", "pending"});
+    const auto add_on = test::new_subscription(partner, customer, "o365-extra-file-storage", {"--parent", e3});
+
+    const auto shown = test::subctl({"-o", "json", "--partner", partner, "subscription", "show", e3}).json();
+    CHECK(shown["id"] == e3);
+    CHECK(shown["customer_id"] == customer);
+    CHECK(shown["offer_id"] == "o365-e3");
+    CHECK(shown["quantity"] == 10);
+    CHECK(shown["status"] == "active");
+    CHECK(shown["channel"] == "csp");
+    CHECK(shown["partner_id"] == partner);
+    CHECK(shown["billing_cycle"] == "monthly");
+    CHECK(shown["version"] == 1);
+    REQUIRE(shown.contains("upgraded_to"));
+    CHECK(shown["upgraded_to"].is_null());
+
+    const auto other = test::subctl({"-o", "json", "--partner", partner, "subscription", "show", direct}).json();
+    CHECK(other["channel"] == "direct");
+    CHECK(other["partner_id"].is_null());
+    CHECK(other["billing_cycle"] == "annual");
+    CHECK(other["status"] == "pending");
+    CHECK(test::subctl({"-o", "json", "--partner", partner, "subscription", "show", add_on}).json()
+              ["parent_subscription_id"] == e3);
+
+    std::set<std::string> listed;
+    for (const auto& s : test::subctl({"-o", "json", "--partner", partner, "subscription", "list", "--customer", customer})
+                             .json()) {
+        listed.insert(s["id"].get<std::string>());
+    }
+    CHECK(listed == std::set<std::string>{e3, direct, add_on});
+
+    const auto csv = test::subctl({"-o", "csv", "--partner", partner, "subscription", "list", "--customer", customer});
+    REQUIRE(csv.exit == 0);
+    std::istringstream lines(csv.out);
+    std::string line;
+    std::getline(lines, line);
+    CHECK(line.rfind("id,", 0) == 0);
+    int rows = 0;
+    while (std::getline(lines, line)) {
+        CHECK(listed.count(line.substr(0, 36)) == 1);
+        ++rows;
+    }
+    CHECK(rows == 3);
+
+    const auto table = test::subctl({"--partner", partner, "subscription", "list", "--customer", customer});
+    REQUIRE(table.exit == 0);
+    CHECK_THAT(table.out, Catch::Contains(e3) && Catch::Contains(direct) && Catch::Contains(add_on));
+}
+
+TEST_CASE("subscription add refuses bad quantities, offers and ids, writing nothing", "[db][cli]") {
+    const auto partner = test::new_partner();
+    const auto customer = test::new_customer(partner);
+    const auto add = [&](const std::string& who, const std::string& offer, const std::string& quantity) {
+        return test::subctl({"-o", "json", "--partner", partner, "subscription", "add", who, "--offer", offer,
+                             "--quantity", quantity});
+    };
+    for (const std::string quantity : {"0", "-5", "2147483648", "99999999999999999999", "ten", "1.5", "", "7 "}) {
+        const auto run = add(customer, "o365-e3", quantity);
+        INFO("quantity '" << quantity << "': " << run.err);
+        CHECK(run.exit == 65);
+        CHECK_THAT(run.err, Catch::Contains("quantity '" + quantity + "' is not a whole number"));
+    }
+    const auto over_max = add(customer, "o365-business", "301");
+    CHECK(over_max.exit == 1);
+    CHECK(over_max.json()["errors"][0]["code"] == "quantity_out_of_range");
+
+    const auto unknown_offer = add(customer, "o365-e5", "1");
+    CHECK(unknown_offer.exit == 1);
+    CHECK(unknown_offer.json()["errors"][0]["code"] == "offer_not_found");
+
+    const auto unknown_customer = add(nil_uuid, "o365-e3", "1");
+    CHECK(unknown_customer.exit == 1);
+    CHECK(unknown_customer.json()["errors"][0]["code"] == "customer_not_found");
+    const auto malformed = add("not-a-customer", "o365-e3", "1");
+    CHECK(malformed.exit == 65);
+    CHECK_THAT(malformed.err, Catch::Contains("'not-a-customer' is not a UUID"));
+
+    const auto bad_parent = test::subctl({"--partner", partner, "subscription", "add", customer, "--offer",
+                                          "o365-extra-file-storage", "--quantity", "1", "--parent", "parent-x"});
+    CHECK(bad_parent.exit == 65);
+    CHECK_THAT(bad_parent.err, Catch::Contains("'parent-x' is not a UUID"));
+
+    CHECK(scalar("SELECT count(*) FROM core.subscriptions WHERE customer_id = $1::uuid", customer) == 0);
+    CHECK(scalar("SELECT count(*) FROM core.subscriptions WHERE customer_id = $1::uuid", std::string(nil_uuid)) == 0);
+}
+
+TEST_CASE("subscription show refuses unknown and malformed ids", "[db][cli]") {
+    const auto partner = test::new_partner();
+    const auto unknown = test::subctl({"--partner", partner, "subscription", "show", nil_uuid});
+    CHECK(unknown.exit == 1);
+    CHECK_THAT(unknown.err, Catch::Contains("subscription_not_found"));
+    const auto malformed = test::subctl({"--partner", partner, "subscription", "show", "sub-1"});
+    CHECK(malformed.exit == 65);
+    CHECK_THAT(malformed.err, Catch::Contains("'sub-1' is not a UUID"));
+
+    // Another partner's subscription does not exist for this partner.
+    const auto owner = test::new_partner();
+    const auto hidden = test::new_subscription(owner, test::new_customer(owner), "o365-e1");
+    const auto foreign = test::subctl({"--partner", partner, "subscription", "show", hidden});
+    CHECK(foreign.exit == 1);
+    CHECK_THAT(foreign.err, Catch::Contains("subscription_not_found") && !Catch::Contains(owner));
+}
+
+TEST_CASE("an unreachable database, a missing config file or no partner: one line, exit code, nothing written",
+          "[db][cli]") {
+    const auto name = test::unique("Customer");
+    const auto unreachable = test::subctl({"--db", "postgresql:///x?host=/nonexistent", "--partner", "anyone",
+                                           "customer", "add", "--name", name});
+    CHECK(unreachable.exit == 69);
+    CHECK_THAT(unreachable.err, Catch::StartsWith("subctl: database_unavailable: "));
+
+    const auto missing = test::subctl({"--config", "/nonexistent.toml", "customer", "add", "--name", name});
+    CHECK(missing.exit == 78);
+    CHECK_THAT(missing.err, Catch::Contains("/nonexistent.toml"));
+
+    const TempFile empty("");
+    const auto no_partner = test::subctl({"--config", empty.path, "customer", "add", "--name", name},
+                                         {{"SUBCTL_PARTNER", ""}});
+    CHECK(no_partner.exit == 78);
+    CHECK_THAT(no_partner.err, Catch::Contains("partner_context_missing"));
+    for (const auto* run : {&unreachable, &missing, &no_partner}) {
+        CHECK(std::count(run->err.begin(), run->err.end(), '\n') <= 2);  // the line, and perhaps a hint
+    }
+    CHECK(scalar("SELECT count(*) FROM core.customers WHERE name = $1", name) == 0);
+}
+
+TEST_CASE("the acting partner comes from --partner, else SUBCTL_PARTNER, else the config file", "[db][cli]") {
+    const auto from_file = test::new_partner();
+    const auto from_env = test::new_partner();
+    const auto from_flag = test::new_partner();
+    const TempFile config("[operator]\npartner = \"" + from_file + "\"\n");
+    const auto acting = [&](const std::vector<std::string>& extra, const std::map<std::string, std::string>& env) {
+        std::vector<std::string> args{"-o", "json", "--config", config.path};
+        args.insert(args.end(), extra.begin(), extra.end());
+        args.insert(args.end(), {"customer", "add", "--name", test::unique("Customer")});
+        const auto run = test::subctl(args, env);
+        INFO(run.err);
+        REQUIRE(run.exit == 0);
+        return scalar<std::string>("SELECT created_by_partner_id FROM core.customers WHERE id = $1::uuid",
+                                   run.json()["id"].get<std::string>());
+    };
+    CHECK(acting({}, {{"SUBCTL_PARTNER", ""}}) == from_file);
+    CHECK(acting({}, {{"SUBCTL_PARTNER", from_env}}) == from_env);
+    CHECK(acting({"--partner", from_flag}, {{"SUBCTL_PARTNER", from_env}}) == from_flag);
+}
+
+TEST_CASE("--help on every command and command group exits 0", "[db][cli]") {
+    // Walks the tree from `subctl --help`, so that a new command is covered as it lands.
+    std::vector<std::vector<std::string>> pending{{}};
+    std::set<std::string> visited;
+    while (!pending.empty()) {
+        const auto path = pending.back();
+        pending.pop_back();
+        std::string command;
+        for (const auto& word : path) command += (command.empty() ? "" : " ") + word;
+        auto args = path;
+        args.push_back("--help");
+        const auto run = test::subctl(args);
+        INFO("subctl " << command << " --help\n" << run.err);
+        CHECK(run.exit == 0);
+        CHECK_THAT(run.out, Catch::Contains("Usage: subctl"));
+        visited.insert(command);
+        std::istringstream lines(run.out);
+        std::string line;
+        bool in_subcommands = false;
+        while (std::getline(lines, line)) {
+            if (line == "Subcommands:") {
+                in_subcommands = true;
+            } else if (in_subcommands && line.rfind("  ", 0) == 0 && line.size() > 2 && line[2] != ' ') {
+                auto child = path;
+                child.push_back(line.substr(2, line.find(' ', 2) - 2));
+                pending.push_back(child);
+            } else if (in_subcommands && line.empty()) {
+                in_subcommands = false;
+            }
+        }
+    }
+    for (const char* command : {"", "migrate", "catalog apply", "catalog show", "partner add", "customer add",
+                                "customer list", "relationship request", "relationship accept", "relationship remove",
+                                "relationship list", "subscription add", "subscription list", "subscription show"}) {
+        CHECK(visited.count(command) == 1);
+    }
+}
