@@ -23,6 +23,14 @@ void report_error(const subctl::Error& error, subctl::cli::Format format) {
     }
 }
 
+// A rejected operation's result goes to stdout like any other; stderr gets one line.
+void report_rejection(const subctl::cli::CommandResult& result) {
+    if (result.exit == Exit::ok || !result.records.is_object() || !result.records.contains("errors")) return;
+    std::string codes;
+    for (const auto& error : result.records["errors"]) codes += (codes.empty() ? "" : ", ") + error.value("code", "");
+    std::cerr << fmt::format("subctl: {}: {}\n", result.records.value("status", "rejected"), codes);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -62,6 +70,7 @@ int main(int argc, char** argv) {
         format = parse_format(runtime.options.output);
         const auto result = runtime.action();
         print_records(std::cout, result.records, format);
+        report_rejection(result);
         return static_cast<int>(result.exit);
     } catch (const subctl::Error& error) {
         report_error(error, format);

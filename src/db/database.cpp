@@ -77,7 +77,8 @@ Database::Database(const std::string& url, const SessionContext& context)
         setup.exec_params(
             "SELECT set_config('subctl.partner_id', $1, false), set_config('subctl.operator', $2, false), "
             "set_config('subctl.source', $3, false), set_config('lock_timeout', '10s', false), "
-            "set_config('application_name', 'subctl', false)",
+            // short OLTP statements: JIT compilation costs far more than it saves
+            "set_config('jit', 'off', false), set_config('application_name', 'subctl', false)",
             context.partner, context.operator_name, context.source);
     } catch (...) {
         rethrow_as_domain_error();
