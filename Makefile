@@ -11,7 +11,7 @@ ifeq ($(SANITIZE),1)
 BUILD_DIR  := build-sanitize
 endif
 
-.PHONY: all deps build db db-stop demo test clean schema-dump
+.PHONY: all deps build db db-stop demo test clean schema-dump bench stress fuzz
 
 all: build
 
@@ -40,5 +40,20 @@ test: build
 schema-dump: build
 	@$(SUPPORT)/schema-dump.sh
 
+# Proof (issue 6). bench: figures against baselines (SCALE customers; .local/bench/).
+# stress: WORKERS x OPERATIONS random operations on a hot dataset, then the invariants.
+# fuzz: libFuzzer targets (clang) for FUZZ_SECONDS each over tests/fuzz/corpus/.
+SCALE        ?= 100000
+FUZZ_SECONDS ?= 60
+bench: build
+	@cmake --build $(BUILD_DIR) --target subctl_bench >/dev/null
+	@SCALE=$(SCALE) tests/bench/run.sh $(BUILD_DIR)
+
+stress: build
+	@tests/stress/run.sh $(BUILD_DIR)
+
+fuzz: deps
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
+
 clean:
-	rm -rf build build-sanitize
+	rm -rf build build-sanitize build-fuzz

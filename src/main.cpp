@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "cli/app.hpp"
 #include "cli/output.hpp"
 #include "cli/runtime.hpp"
 
@@ -36,32 +37,12 @@ void report_rejection(const subctl::cli::CommandResult& result) {
 int main(int argc, char** argv) {
     using namespace subctl::cli;
     Runtime runtime;
-    CLI::App app{"subctl — add licenses to and upgrade customers' Office 365 subscriptions "
-                 "(Partner Center operated by 21Vianet)",
-                 "subctl"};
-    app.require_subcommand(1);
-    app.fallthrough();  // global options may also follow the command
-    app.add_option("-o,--output", runtime.options.output, "Output format: table (default), json, csv")
-        ->check(CLI::IsMember({"table", "json", "csv"}));
-    app.add_option("--db", runtime.options.db_url, "Database URL (else DATABASE_URL, PG* variables, config file)");
-    app.add_option("--config", runtime.options.config_file, "Config file (else SUBCTL_CONFIG, config/subctl.toml)");
-    app.add_option("--partner", runtime.options.partner, "Acting partner id (else SUBCTL_PARTNER, config file)");
-    app.add_option("--operator", runtime.options.operator_name, "Operator name (else SUBCTL_OPERATOR, login name)");
-    app.add_flag("-q,--quiet", runtime.options.quiet, "No progress output");
-
-    setup_migrate(app, runtime);
-    setup_catalog(app, runtime);
-    setup_partner(app, runtime);
-    setup_customer(app, runtime);
-    setup_relationship(app, runtime);
-    setup_subscription(app, runtime);
-    setup_upgrade(app, runtime);
-    setup_licenses(app, runtime);
+    auto app = make_app(runtime);
 
     try {
-        app.parse(argc, argv);
+        app->parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        const int code = app.exit(e);
+        const int code = app->exit(e);
         return code == 0 ? 0 : static_cast<int>(Exit::usage);
     }
 

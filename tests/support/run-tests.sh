@@ -27,6 +27,9 @@ suite "schema dump matches tests/schema/schema.sql" "$support/schema-dump.sh" --
 suite "pgTAP (tests/sql)" pg_prove --quiet --failures -r "$root/tests/sql" --ext .sql
 suite "Catch2 (unit and [db])" "$build/subctl_tests"
 [ -d "$root/tests/isolation/specs" ] && suite "isolation (tests/isolation)" "$support/run-isolation.sh"
+suite "stress (short: 3000 operations, invariants)" env OPERATIONS=3000 "$root/tests/stress/run.sh" "$build"
+suite "crash (pg_ctl stop -m immediate mid-stream, exactly once)" "$root/tests/stress/crash_test.sh" "$build"
+suite "hostile input (exit codes, data unchanged)" bash -c '"$0" "$1" >/dev/null' "$root/tests/fuzz/hostile_inputs.sh" "$build"
 
 echo "suites: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,35 @@
+-- The checker's own test: breaks one thing per invariant, with triggers off, so that
+-- `psql -1 -f corrupt.sql -f invariants.sql` must report each of them and fail (the
+-- single transaction is rolled back). Needs a database that has seen upgrades; the
+-- client results on stdin claim a request that was never stored.
+SET session_replication_role = replica;  -- no triggers: neither integrity checks nor audit
+CREATE TEMP TABLE victim AS
+SELECT t.id AS target_id, t.upgraded_from_subscription_id AS source_id, t.customer_id, t.offer_id
+FROM core.subscriptions t WHERE t.upgraded_from_subscription_id IS NOT NULL LIMIT 1;
+-- 1 and 3: an in-force twin of the target created before it (an audit event older than the target's)
+INSERT INTO core.subscriptions (customer_id, offer_id, quantity, billing_cycle, channel, partner_id)
+SELECT customer_id, offer_id, 1, 'monthly', 'direct', NULL FROM victim;
+INSERT INTO core.audit_events (id, operation, operator, source, entity, subscription_id, subscription_version, outcome)
+OVERRIDING SYSTEM VALUE
+SELECT 0, 'sql_insert', 'corrupt', 'sql', 'subscriptions', s.id, 1, 'succeeded'
+FROM core.subscriptions s JOIN victim v ON s.customer_id = v.customer_id AND s.offer_id = v.offer_id AND s.channel = 'direct'
+ORDER BY s.created_at DESC LIMIT 1;
+-- 2: the source back in force
+UPDATE core.subscriptions SET status = 'active', status_reason = NULL, upgraded_to_subscription_id = NULL
+WHERE id = (SELECT source_id FROM victim);
+-- 3: a version without its audit event
+UPDATE core.subscriptions SET version = version + 1 WHERE id = (SELECT target_id FROM victim);
+-- 4: a quantity outside the offer's range
+UPDATE core.subscriptions SET quantity = 1000000 WHERE offer_id = 'o365-business' AND id = (
+    SELECT id FROM core.subscriptions WHERE offer_id = 'o365-business' LIMIT 1);
+-- 5: the upgrade's relationship had expired long before
+UPDATE core.relationships r SET activated_at = '2000-01-01', expires_at = '2000-06-01'
+FROM core.subscriptions t WHERE t.id = (SELECT target_id FROM victim)
+  AND r.partner_id = t.partner_id AND r.customer_id = t.customer_id;
+-- 6: a request id remembered as succeeded without any audit event
+INSERT INTO core.request_ids (partner_id, request_id, operation, parameters, result)
+VALUES ('stress-a', 'corrupt-1', 'upgrade', '{}', '{"status": "succeeded"}');
+-- 6: an audit event under a request id that was never remembered
+INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, outcome, request_id)
+VALUES ('upgrade', 'corrupt', 'stress-a', 'sql', 'subscriptions', 'succeeded', 'corrupt-2');
+SET session_replication_role = DEFAULT;

@@ -1,0 +1,129 @@
+-- The invariants that no interleaving of operations, crash or retry may break. Prints
+-- one row per invariant (rows checked, violations) and fails (psql exit 3) on any
+-- violation. Order of events per customer is the audit event id: every operation
+-- writes its events while holding the customer's lock, so ids follow the commit order.
+-- stdin: what a client saw, CSV request_id,partner_id,operation,outcome with outcome
+-- succeeded | rejected | failed (definitely not applied) | unknown (connection lost).
+-- Usage: psql -v ON_ERROR_STOP=1 -f invariants.sql < client-results.csv  (or < /dev/null)
+\set QUIET 1
+\pset footer off
+CREATE TEMP TABLE client_results (request_id text, partner_id text, operation text, outcome text);
+\copy client_results FROM pstdin WITH (FORMAT csv)
+
+CREATE TEMP TABLE creation AS  -- the audit event that created each subscription
+SELECT subscription_id, min(id) AS event_id
+FROM core.audit_events WHERE entity = 'subscriptions' AND outcome = 'succeeded' AND subscription_version = 1
+GROUP BY subscription_id;
+CREATE INDEX ON creation (subscription_id);
+ANALYZE creation;
+
+CREATE TEMP TABLE results (invariant text, checked bigint, violations bigint);
+
+-- 1. An upgrade never created a target that the rules forbade when it was created:
+--    another in-force subscription of the customer (created before it, so in force then:
+--    leaving force is terminal) of the target offer or with a plan the target adds.
+INSERT INTO results
+SELECT 'upgrade target was not forbidden (already owned / conflicting plans)',
+       (SELECT count(*) FROM core.subscriptions WHERE upgraded_from_subscription_id IS NOT NULL),
+       count(*)
+FROM core.subscriptions t
+JOIN creation tc ON tc.subscription_id = t.id
+JOIN core.subscriptions src ON src.id = t.upgraded_from_subscription_id
+JOIN core.subscriptions o ON o.customer_id = t.customer_id AND o.id NOT IN (t.id, src.id) AND core.subscription_in_force(o)
+JOIN creation oc ON oc.subscription_id = o.id AND oc.event_id < tc.event_id
+WHERE o.offer_id = t.offer_id
+   OR EXISTS (SELECT 1 FROM core.offer_service_plans op WHERE op.offer_id = o.offer_id AND op.service_plan_id IN (
+                  SELECT service_plan_id FROM core.offer_service_plans WHERE offer_id = t.offer_id
+                  EXCEPT SELECT service_plan_id FROM core.offer_service_plans WHERE offer_id = src.offer_id));
+
+-- 2. Every upgrade's source is replaced (suspended, reason upgraded; or cancelled since)
+--    and the two point at each other.
+INSERT INTO results
+SELECT 'upgrade source suspended (upgraded) and linked both ways',
+       count(*),
+       count(*) FILTER (WHERE src.id IS NULL OR src.upgraded_to_subscription_id IS DISTINCT FROM t.id
+                        OR NOT ((src.status = 'suspended' AND src.status_reason = 'upgraded') OR src.status = 'cancelled'))
+FROM core.subscriptions t
+LEFT JOIN core.subscriptions src ON src.id = t.upgraded_from_subscription_id
+WHERE t.upgraded_from_subscription_id IS NOT NULL;
+INSERT INTO results
+SELECT 'replaced subscription points to a target that points back',
+       count(*), count(*) FILTER (WHERE t.upgraded_from_subscription_id IS DISTINCT FROM s.id)
+FROM core.subscriptions s LEFT JOIN core.subscriptions t ON t.id = s.upgraded_to_subscription_id
+WHERE s.upgraded_to_subscription_id IS NOT NULL;
+
+-- 3. Each version of each subscription has exactly one audit event: 1..version, no gap.
+INSERT INTO results
+SELECT 'one audit event per subscription version, gap-free', count(*),
+       count(*) FILTER (WHERE coalesce(a.events, 0) <> s.version OR a.distinct_versions <> s.version
+                        OR a.first_version <> 1 OR a.last_version <> s.version)
+FROM core.subscriptions s
+LEFT JOIN (SELECT subscription_id, count(*) AS events, count(DISTINCT subscription_version) AS distinct_versions,
+                  min(subscription_version) AS first_version, max(subscription_version) AS last_version
+           FROM core.audit_events WHERE entity = 'subscriptions' AND outcome = 'succeeded'
+           GROUP BY subscription_id) a ON a.subscription_id = s.id;
+
+-- 4. Quantities within the offer's range.
+INSERT INTO results
+SELECT 'quantity within the offer range', count(*),
+       count(*) FILTER (WHERE s.quantity NOT BETWEEN o.min_quantity AND o.max_quantity)
+FROM core.subscriptions s JOIN core.offers o ON o.id = s.offer_id;
+
+-- 5. No upgrade succeeded while the partner's relationship for the customer and the
+--    offer's service was not active (activated before, not ended before, not expired).
+INSERT INTO results
+SELECT 'upgrade only under an active relationship', count(*),
+       count(*) FILTER (WHERE NOT EXISTS (
+           SELECT 1 FROM core.relationships r
+           JOIN LATERAL (SELECT min(e.id) FILTER (WHERE e.changes -> 'status' ->> 1 = 'active') AS activated,
+                                min(e.id) FILTER (WHERE e.changes -> 'status' ->> 1 IN ('removed', 'expired')) AS ended
+                         FROM core.audit_events e
+                         WHERE e.entity = 'relationships' AND e.entity_id = r.id::text AND e.customer_id = r.customer_id) ev ON true
+           WHERE r.partner_id = t.partner_id AND r.customer_id = t.customer_id AND r.service_id = o.service_id
+             AND ev.activated < tc.event_id AND (ev.ended IS NULL OR ev.ended > tc.event_id)
+             AND r.expires_at > created.occurred_at))
+FROM core.subscriptions t
+JOIN creation tc ON tc.subscription_id = t.id
+JOIN core.audit_events created ON created.id = tc.event_id
+JOIN core.offers o ON o.id = t.offer_id
+WHERE t.upgraded_from_subscription_id IS NOT NULL;
+
+-- 6. Request ids: each stored once with a result its audit events agree with; no event
+--    under a request id that was not remembered; no row changed twice by one request.
+CREATE TEMP TABLE request_events AS
+SELECT partner_id, request_id, count(*) FILTER (WHERE outcome = 'succeeded') AS succeeded,
+       count(*) FILTER (WHERE outcome = 'rejected') AS rejected,
+       count(*) FILTER (WHERE outcome = 'succeeded') - count(DISTINCT (entity, entity_id)) FILTER (WHERE outcome = 'succeeded') AS repeated
+FROM core.audit_events WHERE request_id IS NOT NULL GROUP BY partner_id, request_id;
+INSERT INTO results
+SELECT 'stored request id matches its audit events', count(*),
+       count(*) FILTER (WHERE e.request_id IS NULL OR e.repeated > 0
+                        OR (q.result ->> 'status' = 'succeeded' AND (e.succeeded = 0 OR e.rejected > 0))
+                        OR (q.result ->> 'status' = 'rejected' AND (e.rejected <> 1 OR e.succeeded > 0)))
+FROM core.request_ids q LEFT JOIN request_events e USING (partner_id, request_id);
+INSERT INTO results
+SELECT 'audit events under a request id that was remembered', count(*),
+       count(*) FILTER (WHERE q.request_id IS NULL)
+FROM request_events e LEFT JOIN core.request_ids q USING (partner_id, request_id);
+INSERT INTO results
+SELECT 'client outcome matches the stored request id', count(*),
+       count(*) FILTER (WHERE CASE c.outcome
+           WHEN 'succeeded' THEN q.result ->> 'status' IS DISTINCT FROM 'succeeded'
+           WHEN 'rejected' THEN q.result ->> 'status' IS DISTINCT FROM 'rejected'
+           WHEN 'failed' THEN q.request_id IS NOT NULL
+           WHEN 'unknown' THEN false
+           ELSE true END)
+FROM client_results c LEFT JOIN core.request_ids q USING (partner_id, request_id);
+INSERT INTO results
+SELECT 'client request ids are unique', count(*), count(*) - count(DISTINCT (partner_id, request_id))
+FROM client_results;
+
+SELECT invariant, checked, violations FROM results ORDER BY violations DESC, invariant;
+DO $$
+DECLARE
+    v_violations bigint := (SELECT sum(violations) FROM results);
+BEGIN
+    IF v_violations > 0 THEN
+        RAISE EXCEPTION 'invariants: % violation(s)', v_violations;
+    END IF;
+END $$;
