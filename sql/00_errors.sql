@@ -39,6 +39,7 @@ INSERT INTO core.error_codes (code, sqlstate, exit_code, description) VALUES
     ('partner_exists',                               'SU034', 1,  'A partner with that id already exists.'),
     ('customer_exists',                              'SU035', 1,  'A customer with that id or domain already exists.'),
     ('partner_context_missing',                      'SU040', 78, 'No acting partner: set --partner, SUBCTL_PARTNER or the config file.'),
+    ('partner_not_permitted',                        'SU042', 78, 'The database login is mapped to another partner.'),
     ('invalid_argument',                             'SU041', 65, 'A value is not valid.'),
     ('invalid_catalog',                              'SU060', 65, 'The catalog is not valid.'),
     ('upgrade_path_invalid',                         'SU061', 1,  'Upgrade paths join two non-add-on offers of one service, without cycles.'),
@@ -48,7 +49,7 @@ ON CONFLICT (code) DO UPDATE
 
 CREATE OR REPLACE FUNCTION core.raise_error(p_code text, p_message text DEFAULT NULL,
                                             p_detail text DEFAULT NULL, p_hint text DEFAULT NULL)
-RETURNS void LANGUAGE plpgsql STABLE AS $$
+RETURNS void LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     e core.error_codes;
 BEGIN

@@ -7,15 +7,36 @@ RETURNS text LANGUAGE sql STABLE AS $$
     SELECT nullif(current_setting('subctl.' || p_name, true), '')
 $$;
 
+-- The partner a login is mapped to (core.partner_logins), or NULL.
+CREATE OR REPLACE FUNCTION core.login_partner()
+RETURNS text LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT partner_id FROM core.partner_logins WHERE login_role = session_user
+$$;
+
+-- Whether the session's login owns the schema (runs migrations): only such a session
+-- may choose the partner it acts for and the operator name it records.
+CREATE OR REPLACE FUNCTION core.login_is_owner()
+RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT pg_has_role(session_user, n.nspowner, 'MEMBER') FROM pg_namespace n WHERE n.nspname = 'core'
+$$;
+
+-- The partner the session acts for. A mapped login acts for its partner, whatever the
+-- session settings say (session_user, not current_user: SECURITY DEFINER functions
+-- change the latter); the owner acts for subctl.partner_id; anyone else for nobody.
 CREATE OR REPLACE FUNCTION core.acting_partner()
 RETURNS text LANGUAGE sql STABLE AS $$
-    SELECT core.setting('partner_id')
+    SELECT coalesce(core.login_partner(),
+                    CASE WHEN core.login_is_owner() THEN core.setting('partner_id') END)
 $$;
 COMMENT ON FUNCTION core.acting_partner IS 'The partner the session acts for, or NULL.';
 
+-- The operator recorded in audit events: a mapped login is recorded under its own name;
+-- the owner may record the name given by subctl.operator.
 CREATE OR REPLACE FUNCTION core.acting_operator()
 RETURNS text LANGUAGE sql STABLE AS $$
-    SELECT coalesce(core.setting('operator'), session_user::text)
+    SELECT CASE WHEN core.login_partner() IS NULL AND core.login_is_owner()
+                THEN coalesce(core.setting('operator'), session_user::text)
+                ELSE session_user::text END
 $$;
 
 CREATE OR REPLACE FUNCTION core.acting_source()
@@ -29,6 +50,11 @@ RETURNS text LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v_partner text := core.acting_partner();
 BEGIN
+    IF core.setting('partner_id') IS DISTINCT FROM v_partner AND core.setting('partner_id') IS NOT NULL THEN
+        PERFORM core.raise_error('partner_not_permitted',
+            format('login %s may not act for partner %s', session_user, core.setting('partner_id')), NULL,
+            'a login acts for the partner it is mapped to: subctl partner map-login ROLE PARTNER');
+    END IF;
     IF v_partner IS NULL THEN
         PERFORM core.raise_error('partner_context_missing');
     END IF;

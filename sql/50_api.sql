@@ -162,3 +162,20 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION api.licenses_change IS
 'Adds or removes licenses of a subscription sold by the acting partner (annual: add only).';
+
+CREATE OR REPLACE FUNCTION api.partner_login_map(p_login_role name, p_partner_id text)
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = p_login_role) THEN
+        PERFORM core.raise_error('invalid_argument', format('there is no database role %s', p_login_role), NULL,
+                                 'create it first: CREATE ROLE name LOGIN; GRANT subctl_operator TO name');
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = p_partner_id) THEN
+        PERFORM core.raise_error('partner_not_found', format('partner %s does not exist', p_partner_id));
+    END IF;
+    INSERT INTO core.partner_logins (login_role, partner_id) VALUES (p_login_role, p_partner_id)
+    ON CONFLICT (login_role) DO UPDATE SET partner_id = EXCLUDED.partner_id, mapped_at = now();
+    RETURN jsonb_build_object('status', 'succeeded', 'login_role', p_login_role, 'partner_id', p_partner_id);
+END $$;
+COMMENT ON FUNCTION api.partner_login_map IS
+'Maps a database login to the one partner it acts for (owner only). The login then acts and is recorded as itself.';

@@ -60,7 +60,9 @@ void rethrow_as_domain_error() {
     } catch (const pqxx::sql_error& e) {
         std::string message, hint;
         split_message(e.what(), message, hint);
-        throw error_from_sqlstate(e.sqlstate(), message, hint);
+        // libpqxx 6.4 throws some classes (insufficient_privilege among them) without the SQLSTATE
+        const bool privilege = dynamic_cast<const pqxx::insufficient_privilege*>(&e) != nullptr;
+        throw error_from_sqlstate(e.sqlstate().empty() && privilege ? "42501" : e.sqlstate(), message, hint);
     } catch (const pqxx::usage_error& e) {
         throw Error(Exit::internal, "internal_error", e.what());
     } catch (const pqxx::failure& e) {

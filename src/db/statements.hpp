@@ -29,6 +29,11 @@ inline constexpr Statement upgrades{"upgrades", "SELECT api.upgrades($1::uuid)"}
 inline constexpr Statement upgrade{"upgrade", "SELECT api.upgrade($1::uuid, $2, $3::bigint, $4, $5::bigint, $6)"};
 inline constexpr Statement licenses_change{"licenses_change",
                                            "SELECT api.licenses_change($1, $2::uuid, $3::bigint, $4, $5::bigint, $6)"};
+inline constexpr Statement partner_login_map{"partner_login_map", "SELECT api.partner_login_map($1, $2)"};
+inline constexpr Statement reports{"reports", "SELECT api.reports()"};
+inline constexpr Statement report_rows{"report_rows", "SELECT api.report_rows($1, $2::jsonb, $3::integer)"};
+inline constexpr Statement audit_events{
+    "audit_events", "SELECT api.audit_events($1::uuid, $2::uuid, $3::timestamptz, $4::timestamptz, $5::integer)"};
 }  // namespace statements
 
 }  // namespace subctl::db

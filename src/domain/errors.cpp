@@ -18,7 +18,7 @@ struct SqlstateMapping {
 
 // The project's codes (sql/00_errors.sql holds the same list with descriptions), then
 // PostgreSQL's classes that can reach a user.
-constexpr std::array<SqlstateMapping, 44> mappings{{
+constexpr std::array<SqlstateMapping, 45> mappings{{
     {"SU001", "subscription_not_found", Exit::rejected},
     {"SU002", "offer_not_found", Exit::rejected},
     {"SU003", "customer_not_found", Exit::rejected},
@@ -48,6 +48,7 @@ constexpr std::array<SqlstateMapping, 44> mappings{{
     {"SU034", "partner_exists", Exit::rejected},
     {"SU035", "customer_exists", Exit::rejected},
     {"SU040", "partner_context_missing", Exit::config},
+    {"SU042", "partner_not_permitted", Exit::config},
     {"SU041", "invalid_argument", Exit::data},
     {"SU060", "invalid_catalog", Exit::data},
     {"SU061", "upgrade_path_invalid", Exit::rejected},

@@ -11,6 +11,22 @@ CREATE SCHEMA report;
 
 COMMENT ON SCHEMA report IS 'Documented read-only reports over subctl data.';
 
+CREATE FUNCTION api.audit_events(p_subscription_id uuid DEFAULT NULL::uuid, p_customer_id uuid DEFAULT NULL::uuid, p_since timestamp with time zone DEFAULT NULL::timestamp with time zone, p_until timestamp with time zone DEFAULT NULL::timestamp with time zone, p_limit integer DEFAULT 1000) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce(jsonb_agg(to_jsonb(a) - 'partner_id' ORDER BY a.id), '[]')
+    FROM (SELECT * FROM core.audit_events e
+          WHERE e.partner_id = core.require_partner()
+            AND (p_subscription_id IS NULL OR e.subscription_id = p_subscription_id)
+            AND (p_customer_id IS NULL OR e.customer_id = p_customer_id)
+            AND (p_since IS NULL OR e.occurred_at >= p_since)
+            AND (p_until IS NULL OR e.occurred_at < p_until)
+          ORDER BY e.id DESC LIMIT p_limit) a
+$$;
+
+COMMENT ON FUNCTION api.audit_events(p_subscription_id uuid, p_customer_id uuid, p_since timestamp with time zone, p_until timestamp with time zone, p_limit integer) IS 'The acting partner''s audit events (the latest p_limit, oldest first), by subscription, customer or time range.';
+
 CREATE FUNCTION api.catalog() RETURNS jsonb
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -173,6 +189,25 @@ END $$;
 
 COMMENT ON FUNCTION api.partner_add(p_id text, p_name text) IS 'Adds a CSP reseller partner. Raises SU034 when the id exists.';
 
+CREATE FUNCTION api.partner_login_map(p_login_role name, p_partner_id text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = p_login_role) THEN
+        PERFORM core.raise_error('invalid_argument', format('there is no database role %s', p_login_role), NULL,
+                                 'create it first: CREATE ROLE name LOGIN; GRANT subctl_operator TO name');
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = p_partner_id) THEN
+        PERFORM core.raise_error('partner_not_found', format('partner %s does not exist', p_partner_id));
+    END IF;
+    INSERT INTO core.partner_logins (login_role, partner_id) VALUES (p_login_role, p_partner_id)
+    ON CONFLICT (login_role) DO UPDATE SET partner_id = EXCLUDED.partner_id, mapped_at = now();
+    RETURN jsonb_build_object('status', 'succeeded', 'login_role', p_login_role, 'partner_id', p_partner_id);
+END $$;
+
+COMMENT ON FUNCTION api.partner_login_map(p_login_role name, p_partner_id text) IS 'Maps a database login to the one partner it acts for (owner only). The login then acts and is recorded as itself.';
+
 CREATE FUNCTION api.relationship_change(p_operation text, p_customer_id uuid, p_service_id text, p_expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_request_id text DEFAULT NULL::text, p_dry_run boolean DEFAULT false) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -204,6 +239,61 @@ CREATE FUNCTION api.relationships(p_customer_id uuid DEFAULT NULL::uuid) RETURNS
 $$;
 
 COMMENT ON FUNCTION api.relationships(p_customer_id uuid) IS 'The acting partner''s relationships, with expiry applied as of now.';
+
+CREATE FUNCTION api.report_rows(p_name text, p_filters jsonb DEFAULT '[]'::jsonb, p_limit integer DEFAULT NULL::integer) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_view oid := (SELECT c.oid FROM pg_class c
+                   WHERE c.relnamespace = 'report'::regnamespace AND c.relkind = 'v' AND c.relname = p_name);
+    v_where text := '';
+    v_values text[] := '{}';
+    v_column pg_attribute;
+    v_type text;
+    f jsonb;
+    v_result jsonb;
+BEGIN
+    IF v_view IS NULL THEN
+        PERFORM core.raise_error('invalid_argument', format('unknown report %s', p_name), NULL,
+                                 'list the reports with: subctl report list');
+    END IF;
+    FOR f IN SELECT * FROM jsonb_array_elements(p_filters) LOOP
+        SELECT * INTO v_column FROM pg_attribute
+        WHERE attrelid = v_view AND attname = f ->> 'column' AND attnum > 0 AND NOT attisdropped;
+        IF v_column.attname IS NULL THEN
+            PERFORM core.raise_error('invalid_argument', format('report %s has no column %s', p_name, f ->> 'column'));
+        END IF;
+        IF f ->> 'op' NOT IN ('=', '<>', '<', '<=', '>', '>=') THEN
+            PERFORM core.raise_error('invalid_argument', format('unknown comparison %s', f ->> 'op'));
+        END IF;
+        v_values := v_values || (f ->> 'value');
+        v_type := format_type(v_column.atttypid, v_column.atttypmod);
+        v_where := v_where || CASE
+            -- on an array column, = means "contains"
+            WHEN v_type LIKE '%[]' AND f ->> 'op' = '=' THEN
+                format(' AND CAST($1[%s] AS %s) = ANY (%I)', cardinality(v_values), rtrim(v_type, '[]'), v_column.attname)
+            ELSE format(' AND %I %s CAST($1[%s] AS %s)', v_column.attname, f ->> 'op', cardinality(v_values), v_type) END;
+    END LOOP;
+    EXECUTE format('SELECT coalesce(jsonb_agg(to_jsonb(r)), ''[]'') FROM (SELECT * FROM report.%I WHERE true%s LIMIT $2) r',
+                   p_name, v_where)
+        INTO v_result USING v_values, p_limit;
+    RETURN v_result;
+END $_$;
+
+COMMENT ON FUNCTION api.report_rows(p_name text, p_filters jsonb, p_limit integer) IS 'The rows of report view p_name, filtered by [{column, op, value}] (op one of = <> < <= > >=; = on an array column means contains).';
+
+CREATE FUNCTION api.reports() RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object('name', c.relname,
+                              'summary', split_part(obj_description(c.oid, 'pg_class'), E'\n', 1)) ORDER BY c.relname), '[]')
+    FROM pg_class c
+    WHERE c.relnamespace = 'report'::regnamespace AND c.relkind = 'v'
+$$;
+
+COMMENT ON FUNCTION api.reports() IS 'The report views with their one-line summaries.';
 
 CREATE FUNCTION api.subscription(p_id uuid) RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -303,13 +393,16 @@ COMMENT ON FUNCTION api.upgrades(p_subscription_id uuid) IS 'Every upgrade targe
 CREATE FUNCTION core.acting_operator() RETURNS text
     LANGUAGE sql STABLE
     AS $$
-    SELECT coalesce(core.setting('operator'), session_user::text)
+    SELECT CASE WHEN core.login_partner() IS NULL AND core.login_is_owner()
+                THEN coalesce(core.setting('operator'), session_user::text)
+                ELSE session_user::text END
 $$;
 
 CREATE FUNCTION core.acting_partner() RETURNS text
     LANGUAGE sql STABLE
     AS $$
-    SELECT core.setting('partner_id')
+    SELECT coalesce(core.login_partner(),
+                    CASE WHEN core.login_is_owner() THEN core.setting('partner_id') END)
 $$;
 
 COMMENT ON FUNCTION core.acting_partner() IS 'The partner the session acts for, or NULL.';
@@ -650,6 +743,19 @@ BEGIN
     RETURN s;
 END $$;
 
+CREATE FUNCTION core.login_is_owner() RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT pg_has_role(session_user, n.nspowner, 'MEMBER') FROM pg_namespace n WHERE n.nspname = 'core'
+$$;
+
+CREATE FUNCTION core.login_partner() RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT partner_id FROM core.partner_logins WHERE login_role = session_user
+$$;
+
 CREATE FUNCTION core.op_add_customer(p_partner text, p jsonb) RETURNS jsonb
     LANGUAGE plpgsql
     AS $$
@@ -860,6 +966,16 @@ BEGIN
         'target_subscription_id', v_target_id, 'quantity', v_quantity));
 END $$;
 
+CREATE FUNCTION core.partner_upgrade_evaluations() RETURNS TABLE(subscription_id uuid, customer_id uuid, source_offer_id text, target_offer_id text, error_codes text[])
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT e.subscription_id, e.customer_id, e.source_offer_id, e.target_offer_id, e.error_codes
+    FROM core.upgrade_evaluations(core.acting_partner()) e
+    JOIN core.subscriptions s ON s.id = e.subscription_id
+    WHERE s.partner_id = core.acting_partner() AND core.subscription_in_force(s)
+$$;
+
 CREATE FUNCTION core.quantity_in_range(p_offer_id text, p_quantity bigint) RETURNS boolean
     LANGUAGE sql STABLE
     AS $$
@@ -868,7 +984,8 @@ CREATE FUNCTION core.quantity_in_range(p_offer_id text, p_quantity bigint) RETUR
 $$;
 
 CREATE FUNCTION core.raise_error(p_code text, p_message text DEFAULT NULL::text, p_detail text DEFAULT NULL::text, p_hint text DEFAULT NULL::text) RETURNS void
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     e core.error_codes;
@@ -932,6 +1049,11 @@ CREATE FUNCTION core.require_partner() RETURNS text
 DECLARE
     v_partner text := core.acting_partner();
 BEGIN
+    IF core.setting('partner_id') IS DISTINCT FROM v_partner AND core.setting('partner_id') IS NOT NULL THEN
+        PERFORM core.raise_error('partner_not_permitted',
+            format('login %s may not act for partner %s', session_user, core.setting('partner_id')), NULL,
+            'a login acts for the partner it is mapped to: subctl partner map-login ROLE PARTNER');
+    END IF;
     IF v_partner IS NULL THEN
         PERFORM core.raise_error('partner_context_missing');
     END IF;
@@ -1104,6 +1226,7 @@ CREATE TABLE core.audit_events (
     request_id text,
     batch_id text,
     comment text,
+    login_role name DEFAULT SESSION_USER,
     CONSTRAINT check_audit_events_outcome CHECK ((outcome = ANY (ARRAY['succeeded'::text, 'rejected'::text]))),
     CONSTRAINT check_audit_events_rejection_has_codes CHECK (((outcome = 'rejected'::text) = (cardinality(error_codes) > 0))),
     CONSTRAINT check_audit_events_source CHECK ((source = ANY (ARRAY['cli'::text, 'batch'::text, 'sql'::text])))
@@ -1173,6 +1296,14 @@ CREATE TABLE core.partner_customers (
     customer_id uuid NOT NULL
 );
 
+CREATE TABLE core.partner_logins (
+    login_role name NOT NULL,
+    partner_id text NOT NULL,
+    mapped_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+COMMENT ON TABLE core.partner_logins IS 'Login role -> the one partner it acts for.';
+
 CREATE TABLE core.partners (
     id text NOT NULL,
     name text NOT NULL,
@@ -1233,6 +1364,224 @@ CREATE TABLE core.upgrade_paths (
     CONSTRAINT check_upgrade_paths_no_self_loop CHECK ((source_offer_id <> target_offer_id))
 );
 
+CREATE VIEW report.blocked_upgrades AS
+ SELECT code.error_code,
+    count(DISTINCT e.subscription_id) AS subscriptions,
+    count(*) AS upgrade_paths,
+    count(DISTINCT e.customer_id) AS customers,
+    count(*) FILTER (WHERE (cardinality(e.error_codes) = 1)) AS paths_blocked_by_this_alone
+   FROM (core.partner_upgrade_evaluations() e(subscription_id, customer_id, source_offer_id, target_offer_id, error_codes)
+     CROSS JOIN LATERAL unnest(e.error_codes) code(error_code))
+  GROUP BY code.error_code;
+
+COMMENT ON VIEW report.blocked_upgrades IS 'How many subscriptions, upgrade paths and customers each rule blocks: what to work on first.';
+
+COMMENT ON COLUMN report.blocked_upgrades.error_code IS 'The rule (error code).';
+
+COMMENT ON COLUMN report.blocked_upgrades.subscriptions IS 'Subscriptions with at least one upgrade path blocked by it.';
+
+COMMENT ON COLUMN report.blocked_upgrades.upgrade_paths IS '(subscription, target) pairs blocked by it.';
+
+COMMENT ON COLUMN report.blocked_upgrades.customers IS 'Customers affected.';
+
+COMMENT ON COLUMN report.blocked_upgrades.paths_blocked_by_this_alone IS 'Pairs that clearing this rule alone would make eligible.';
+
+CREATE VIEW report.licenses AS
+ SELECT s.offer_id,
+    o.name AS offer_name,
+    s.channel,
+    s.status,
+    (NOT (s.partner_id IS DISTINCT FROM core.acting_partner())) AS sold_by_you,
+    count(*) AS subscriptions,
+    sum(s.quantity) AS licenses,
+    count(DISTINCT s.customer_id) AS customers
+   FROM (core.subscriptions s
+     JOIN core.offers o ON ((o.id = s.offer_id)))
+  GROUP BY s.offer_id, o.name, s.channel, s.status, (NOT (s.partner_id IS DISTINCT FROM core.acting_partner()));
+
+COMMENT ON VIEW report.licenses IS 'Subscriptions and licenses of the acting partner''s customers by offer, channel and status.
+Subscriptions sold by another reseller count under their channel without naming it.';
+
+COMMENT ON COLUMN report.licenses.offer_id IS 'The offer.';
+
+COMMENT ON COLUMN report.licenses.offer_name IS 'The offer''s name.';
+
+COMMENT ON COLUMN report.licenses.channel IS 'csp, direct or other-reseller.';
+
+COMMENT ON COLUMN report.licenses.status IS 'pending, active, suspended or cancelled.';
+
+COMMENT ON COLUMN report.licenses.sold_by_you IS 'Whether the acting partner is the reseller of record.';
+
+COMMENT ON COLUMN report.licenses.subscriptions IS 'Number of subscriptions.';
+
+COMMENT ON COLUMN report.licenses.licenses IS 'Sum of their license quantities.';
+
+COMMENT ON COLUMN report.licenses.customers IS 'Number of customers holding them.';
+
+CREATE VIEW report.relationships_expiring AS
+ SELECT r.id AS relationship_id,
+    r.customer_id,
+    c.name AS customer_name,
+    r.service_id,
+    r.activated_at,
+    r.expires_at,
+    ((r.expires_at)::date - CURRENT_DATE) AS days_left
+   FROM (core.relationships r
+     JOIN core.customers c ON ((c.id = r.customer_id)))
+  WHERE ((r.status = 'active'::text) AND (r.expires_at > statement_timestamp()));
+
+COMMENT ON VIEW report.relationships_expiring IS 'The acting partner''s active delegated-admin relationships by expiry (filter with --where days_left<=N).';
+
+COMMENT ON COLUMN report.relationships_expiring.relationship_id IS 'The relationship.';
+
+COMMENT ON COLUMN report.relationships_expiring.customer_id IS 'The customer tenant.';
+
+COMMENT ON COLUMN report.relationships_expiring.customer_name IS 'The customer''s name.';
+
+COMMENT ON COLUMN report.relationships_expiring.service_id IS 'The service the privileges are for.';
+
+COMMENT ON COLUMN report.relationships_expiring.activated_at IS 'When the customer accepted.';
+
+COMMENT ON COLUMN report.relationships_expiring.expires_at IS 'When it expires (at most two years after activation).';
+
+COMMENT ON COLUMN report.relationships_expiring.days_left IS 'Calendar days until expiry.';
+
+CREATE VIEW report.subscription_history AS
+ SELECT a.id AS event_id,
+    a.occurred_at,
+    a.operation,
+    a.outcome,
+    a.error_codes,
+    a.operator,
+    a.login_role,
+    a.source,
+    a.customer_id,
+    a.subscription_id,
+    COALESCE(((a.changes -> 'offer_id'::text) ->> 1), s.offer_id) AS offer_id,
+    (((a.changes -> 'quantity'::text) ->> 0))::bigint AS quantity_before,
+    (((a.changes -> 'quantity'::text) ->> 1))::bigint AS quantity_after,
+    ((a.changes -> 'status'::text) ->> 0) AS status_before,
+    ((a.changes -> 'status'::text) ->> 1) AS status_after,
+    (a.changes -> 'requested'::text) AS requested,
+    a.request_id,
+    a.batch_id
+   FROM (core.audit_events a
+     LEFT JOIN core.subscriptions s ON ((s.id = a.subscription_id)))
+  WHERE (a.entity = 'subscriptions'::text);
+
+COMMENT ON VIEW report.subscription_history IS 'Every attempted change of a subscription: who, when, how (cli, batch, sql), before and after, outcome.
+One row per audit event on a subscription of the acting partner, rejections included.';
+
+COMMENT ON COLUMN report.subscription_history.event_id IS 'The audit event (core.audit_events.id).';
+
+COMMENT ON COLUMN report.subscription_history.occurred_at IS 'When the event was recorded.';
+
+COMMENT ON COLUMN report.subscription_history.operation IS 'upgrade, add_licenses, remove_licenses, suspend, reactivate, cancel, activate, add_subscription, or sql_* for a direct SQL write.';
+
+COMMENT ON COLUMN report.subscription_history.outcome IS 'succeeded or rejected.';
+
+COMMENT ON COLUMN report.subscription_history.error_codes IS 'The error codes of a rejection; empty when it succeeded.';
+
+COMMENT ON COLUMN report.subscription_history.operator IS 'The operator recorded (a mapped login is recorded under its own name).';
+
+COMMENT ON COLUMN report.subscription_history.login_role IS 'The database login that made the change.';
+
+COMMENT ON COLUMN report.subscription_history.source IS 'cli, batch or sql.';
+
+COMMENT ON COLUMN report.subscription_history.customer_id IS 'The customer tenant.';
+
+COMMENT ON COLUMN report.subscription_history.subscription_id IS 'The subscription changed (or whose change was refused).';
+
+COMMENT ON COLUMN report.subscription_history.offer_id IS 'The subscription''s offer.';
+
+COMMENT ON COLUMN report.subscription_history.quantity_before IS 'Licenses before; NULL when unchanged or new.';
+
+COMMENT ON COLUMN report.subscription_history.quantity_after IS 'Licenses after; NULL when unchanged.';
+
+COMMENT ON COLUMN report.subscription_history.status_before IS 'Status before; NULL when unchanged or new.';
+
+COMMENT ON COLUMN report.subscription_history.status_after IS 'Status after; NULL when unchanged.';
+
+COMMENT ON COLUMN report.subscription_history.requested IS 'The parameters of a rejected request.';
+
+COMMENT ON COLUMN report.subscription_history.request_id IS 'The request id (idempotency key), if any.';
+
+COMMENT ON COLUMN report.subscription_history.batch_id IS 'The batch that made the change, if any.';
+
+CREATE VIEW report.upgrade_history AS
+ SELECT a.occurred_at AS upgraded_at,
+    a.operator,
+    a.login_role,
+    a.source,
+    t.customer_id,
+    s.id AS from_subscription_id,
+    s.offer_id AS from_offer_id,
+    s.quantity AS from_quantity,
+    t.id AS to_subscription_id,
+    t.offer_id AS to_offer_id,
+    (((a.changes -> 'quantity'::text) ->> 1))::bigint AS to_quantity,
+    a.request_id,
+    a.batch_id
+   FROM ((core.subscriptions t
+     JOIN core.subscriptions s ON ((s.id = t.upgraded_from_subscription_id)))
+     JOIN core.audit_events a ON (((a.subscription_id = t.id) AND (a.entity = 'subscriptions'::text) AND (a.operation = 'upgrade'::text) AND (a.outcome = 'succeeded'::text))));
+
+COMMENT ON VIEW report.upgrade_history IS 'Every upgrade the acting partner made: who, when, from which subscription and offer to which, quantities.';
+
+COMMENT ON COLUMN report.upgrade_history.upgraded_at IS 'When the upgrade committed.';
+
+COMMENT ON COLUMN report.upgrade_history.operator IS 'The operator recorded.';
+
+COMMENT ON COLUMN report.upgrade_history.login_role IS 'The database login that made it.';
+
+COMMENT ON COLUMN report.upgrade_history.source IS 'cli, batch or sql.';
+
+COMMENT ON COLUMN report.upgrade_history.customer_id IS 'The customer tenant.';
+
+COMMENT ON COLUMN report.upgrade_history.from_subscription_id IS 'The source subscription (now suspended, reason upgraded).';
+
+COMMENT ON COLUMN report.upgrade_history.from_offer_id IS 'The source offer.';
+
+COMMENT ON COLUMN report.upgrade_history.from_quantity IS 'The source''s licenses.';
+
+COMMENT ON COLUMN report.upgrade_history.to_subscription_id IS 'The target subscription created.';
+
+COMMENT ON COLUMN report.upgrade_history.to_offer_id IS 'The target offer.';
+
+COMMENT ON COLUMN report.upgrade_history.to_quantity IS 'The target''s licenses when created.';
+
+COMMENT ON COLUMN report.upgrade_history.request_id IS 'The request id, if any.';
+
+COMMENT ON COLUMN report.upgrade_history.batch_id IS 'The batch, if any.';
+
+CREATE VIEW report.upgrade_options AS
+ SELECT e.subscription_id,
+    e.customer_id,
+    c.name AS customer_name,
+    e.source_offer_id,
+    e.target_offer_id,
+    (cardinality(e.error_codes) = 0) AS eligible,
+    e.error_codes
+   FROM (core.partner_upgrade_evaluations() e(subscription_id, customer_id, source_offer_id, target_offer_id, error_codes)
+     JOIN core.customers c ON ((c.id = e.customer_id)));
+
+COMMENT ON VIEW report.upgrade_options IS 'Every upgrade path of every subscription the acting partner sold and that is in force: eligible or the errors.
+The same rules as subctl upgrades and subctl upgrade (core.upgrade_evaluations).';
+
+COMMENT ON COLUMN report.upgrade_options.subscription_id IS 'The source subscription.';
+
+COMMENT ON COLUMN report.upgrade_options.customer_id IS 'The customer tenant.';
+
+COMMENT ON COLUMN report.upgrade_options.customer_name IS 'The customer''s name.';
+
+COMMENT ON COLUMN report.upgrade_options.source_offer_id IS 'The source subscription''s offer.';
+
+COMMENT ON COLUMN report.upgrade_options.target_offer_id IS 'An upgrade path''s target offer.';
+
+COMMENT ON COLUMN report.upgrade_options.eligible IS 'Whether the upgrade would pass every rule now (quantity aside).';
+
+COMMENT ON COLUMN report.upgrade_options.error_codes IS 'Every error code that applies (filter with --where error_codes=CODE).';
+
 ALTER TABLE ONLY core.audit_events
     ADD CONSTRAINT audit_events_pkey PRIMARY KEY (id);
 
@@ -1256,6 +1605,9 @@ ALTER TABLE ONLY core.offers
 
 ALTER TABLE ONLY core.partner_customers
     ADD CONSTRAINT partner_customers_pkey PRIMARY KEY (partner_id, customer_id);
+
+ALTER TABLE ONLY core.partner_logins
+    ADD CONSTRAINT partner_logins_pkey PRIMARY KEY (login_role);
 
 ALTER TABLE ONLY core.partners
     ADD CONSTRAINT partners_pkey PRIMARY KEY (id);
@@ -1291,6 +1643,8 @@ CREATE INDEX index_audit_events_occurred_at ON core.audit_events USING btree (oc
 CREATE INDEX index_audit_events_subscription ON core.audit_events USING btree (subscription_id, id) WHERE (subscription_id IS NOT NULL);
 
 CREATE INDEX index_partner_customers_customer ON core.partner_customers USING btree (customer_id);
+
+CREATE INDEX index_partner_logins_partner ON core.partner_logins USING btree (partner_id);
 
 CREATE INDEX index_relationships_expires_at ON core.relationships USING btree (expires_at) WHERE (status = 'active'::text);
 
@@ -1379,6 +1733,9 @@ ALTER TABLE ONLY core.partner_customers
 ALTER TABLE ONLY core.partner_customers
     ADD CONSTRAINT partner_customers_partner_id_fkey FOREIGN KEY (partner_id) REFERENCES core.partners(id);
 
+ALTER TABLE ONLY core.partner_logins
+    ADD CONSTRAINT partner_logins_partner_id_fkey FOREIGN KEY (partner_id) REFERENCES core.partners(id);
+
 ALTER TABLE ONLY core.relationships
     ADD CONSTRAINT relationships_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES core.customers(id);
 
@@ -1417,4 +1774,44 @@ ALTER TABLE ONLY core.upgrade_paths
 
 ALTER TABLE ONLY core.upgrade_paths
     ADD CONSTRAINT upgrade_paths_target_offer_id_fkey FOREIGN KEY (target_offer_id) REFERENCES core.offers(id);
+
+CREATE POLICY acting_partner_only ON core.audit_events USING ((partner_id = ( SELECT core.acting_partner() AS acting_partner))) WITH CHECK ((partner_id = ( SELECT core.acting_partner() AS acting_partner)));
+
+CREATE POLICY acting_partner_only ON core.customers USING ((id IN ( SELECT partner_customers.customer_id
+   FROM core.partner_customers
+  WHERE (partner_customers.partner_id = ( SELECT core.acting_partner() AS acting_partner))))) WITH CHECK ((id IN ( SELECT partner_customers.customer_id
+   FROM core.partner_customers
+  WHERE (partner_customers.partner_id = ( SELECT core.acting_partner() AS acting_partner)))));
+
+CREATE POLICY acting_partner_only ON core.partner_customers USING ((partner_id = ( SELECT core.acting_partner() AS acting_partner))) WITH CHECK ((partner_id = ( SELECT core.acting_partner() AS acting_partner)));
+
+CREATE POLICY acting_partner_only ON core.partner_logins USING ((partner_id = ( SELECT core.acting_partner() AS acting_partner))) WITH CHECK ((partner_id = ( SELECT core.acting_partner() AS acting_partner)));
+
+CREATE POLICY acting_partner_only ON core.partners USING ((id = ( SELECT core.acting_partner() AS acting_partner))) WITH CHECK ((id = ( SELECT core.acting_partner() AS acting_partner)));
+
+CREATE POLICY acting_partner_only ON core.relationships USING ((partner_id = ( SELECT core.acting_partner() AS acting_partner))) WITH CHECK ((partner_id = ( SELECT core.acting_partner() AS acting_partner)));
+
+CREATE POLICY acting_partner_only ON core.request_ids USING ((partner_id = ( SELECT core.acting_partner() AS acting_partner))) WITH CHECK ((partner_id = ( SELECT core.acting_partner() AS acting_partner)));
+
+CREATE POLICY acting_partner_only ON core.subscriptions USING ((customer_id IN ( SELECT partner_customers.customer_id
+   FROM core.partner_customers
+  WHERE (partner_customers.partner_id = ( SELECT core.acting_partner() AS acting_partner))))) WITH CHECK ((customer_id IN ( SELECT partner_customers.customer_id
+   FROM core.partner_customers
+  WHERE (partner_customers.partner_id = ( SELECT core.acting_partner() AS acting_partner)))));
+
+ALTER TABLE core.audit_events ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE core.customers ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE core.partner_customers ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE core.partner_logins ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE core.partners ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE core.relationships ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE core.request_ids ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE core.subscriptions ENABLE ROW LEVEL SECURITY;
 

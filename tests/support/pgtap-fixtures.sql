@@ -52,3 +52,60 @@ RETURNS text[] LANGUAGE sql AS $$
     SELECT coalesce(array_agg(e ->> 'code' ORDER BY o), '{}')
     FROM jsonb_array_elements(p_result -> 'errors') WITH ORDINALITY AS x (e, o)
 $$;
+
+-- The error codes that the `upgrades` listing gives for one target of a subscription
+-- (NULL when the target is not listed).
+CREATE OR REPLACE FUNCTION test.listed_codes(p_subscription uuid, p_target text)
+RETURNS text[] LANGUAGE sql AS $$
+    SELECT test.codes(u) FROM jsonb_array_elements(api.upgrades(p_subscription)) u
+    WHERE u ->> 'target_offer' = p_target
+$$;
+
+-- Every subscription of a customer as it is now, to show that nothing changed.
+CREATE OR REPLACE FUNCTION test.customer_subscriptions(p_customer uuid)
+RETURNS jsonb LANGUAGE sql AS $$
+    SELECT coalesce(jsonb_agg(to_jsonb(s) ORDER BY s.id), '[]') FROM core.subscriptions s WHERE s.customer_id = p_customer
+$$;
+
+-- Four assertions about a refused operation (api call given as SQL text returning
+-- jsonb): exactly the codes p_codes, status rejected, no subscription of the
+-- customer changed, and one audit event, rejected, with those codes.
+CREATE OR REPLACE FUNCTION test.is_rejected(p_call text, p_customer uuid, p_codes text[], p_what text)
+RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+    v_before jsonb := test.customer_subscriptions(p_customer);
+    v_last_event bigint := (SELECT coalesce(max(id), 0) FROM core.audit_events);
+    v_result jsonb;
+BEGIN
+    EXECUTE 'SELECT ' || p_call INTO v_result;
+    RETURN NEXT is(test.codes(v_result), p_codes, p_what || ': rejected with ' || array_to_string(p_codes, ', '));
+    RETURN NEXT is(v_result ->> 'status', 'rejected', p_what || ': status rejected');
+    RETURN NEXT is(test.customer_subscriptions(p_customer), v_before, p_what || ': no subscription changed');
+    RETURN NEXT is(ARRAY(SELECT outcome || ' ' || error_codes::text FROM core.audit_events WHERE id > v_last_event ORDER BY id),
+                   ARRAY['rejected ' || p_codes::text], p_what || ': one audit event, rejected, with the codes');
+END $$;
+
+-- A login role (rolled back with the test's transaction) that holds p_role (one of the
+-- subctl_* roles), acts for p_partner, and may record pgTAP results once plan() ran.
+-- Switch to it with SET SESSION AUTHORIZATION: the acting partner follows session_user.
+CREATE OR REPLACE FUNCTION test.new_login(p_name text, p_role text, p_partner text)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('CREATE ROLE %I LOGIN', p_name);
+    EXECUTE format('GRANT %I TO %I', p_role, p_name);
+    PERFORM api.partner_login_map(p_name, p_partner);
+    EXECUTE format('GRANT USAGE ON SCHEMA test TO %I', p_name);
+    EXECUTE format('GRANT ALL ON ALL TABLES IN SCHEMA pg_temp TO %I', p_name);
+    EXECUTE format('GRANT ALL ON ALL SEQUENCES IN SCHEMA pg_temp TO %I', p_name);
+END $$;
+
+-- How many rows of a relation mention p_needle anywhere (any column, as text).
+CREATE OR REPLACE FUNCTION test.rows_mentioning(p_relation regclass, p_needle text)
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    n bigint;
+BEGIN
+    EXECUTE format('SELECT count(*) FROM %s r WHERE strpos(to_jsonb(r)::text, $1) > 0', p_relation)
+        INTO n USING p_needle;
+    RETURN n;
+END $$;

@@ -1,4 +1,4 @@
-// subctl partner add ID --name NAME
+// subctl partner add ID --name NAME | partner map-login ROLE PARTNER
 #include "cli/runtime.hpp"
 
 namespace subctl::cli {
@@ -8,12 +8,19 @@ namespace {
 struct PartnerArgs {
     std::string id;
     std::string name;
+    std::string login_role;
 };
 
 CommandResult run_partner_add(Runtime& runtime, const PartnerArgs& args) {
     return operation_result(runtime.database().call(db::Outcome::commit, db::statements::partner_add,
                                                     require_text(args.id, "partner id", 64),
                                                     require_text(args.name, "partner name", 200)));
+}
+
+CommandResult run_partner_map_login(Runtime& runtime, const PartnerArgs& args) {
+    return operation_result(runtime.database().call(db::Outcome::commit, db::statements::partner_login_map,
+                                                    require_text(args.login_role, "login role", 63),
+                                                    require_text(args.id, "partner id", 64)));
 }
 
 }  // namespace
@@ -26,6 +33,11 @@ void setup_partner(CLI::App& app, Runtime& runtime) {
                             [&runtime, args] { return run_partner_add(runtime, *args); });
     add->add_option("ID", args->id, "Partner id (lower-case letters, digits, . _ -)")->required();
     add->add_option("--name", args->name, "Display name")->required();
+    auto* map_login = add_command(*partner, runtime, "map-login",
+                                  "Map a database login to the partner it acts for (owner only)",
+                                  [&runtime, args] { return run_partner_map_login(runtime, *args); });
+    map_login->add_option("ROLE", args->login_role, "Database login role")->required();
+    map_login->add_option("PARTNER", args->id, "Partner id")->required();
 }
 
 }  // namespace subctl::cli

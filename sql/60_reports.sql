@@ -1,0 +1,215 @@
+-- SQL reporting (SPEC 4): documented views in schema report, for psql or any BI tool.
+-- Each view shows the acting partner's data only. The views belong to the role
+-- subctl_report_owner (sql/90_access.sql), which is bound by the row-level-security
+-- policies on the tables; what needs the rules over every channel's subscriptions reads
+-- core.partner_upgrade_evaluations, which reveals error codes and never the other party.
+
+-- The upgrade options of the subscriptions the acting partner sold that are still in
+-- force: the one rule definition, evaluated with the owner's rights, scoped here.
+CREATE OR REPLACE FUNCTION core.partner_upgrade_evaluations()
+RETURNS TABLE (subscription_id uuid, customer_id uuid, source_offer_id text, target_offer_id text,
+               error_codes text[])
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT e.subscription_id, e.customer_id, e.source_offer_id, e.target_offer_id, e.error_codes
+    FROM core.upgrade_evaluations(core.acting_partner()) e
+    JOIN core.subscriptions s ON s.id = e.subscription_id
+    WHERE s.partner_id = core.acting_partner() AND core.subscription_in_force(s)
+$$;
+
+-- The subscription events of the audit trail, with before/after read off the changes.
+CREATE VIEW report.subscription_history AS
+SELECT a.id AS event_id, a.occurred_at, a.operation, a.outcome, a.error_codes,
+       a.operator, a.login_role, a.source, a.customer_id, a.subscription_id,
+       coalesce(a.changes -> 'offer_id' ->> 1, s.offer_id) AS offer_id,
+       (a.changes -> 'quantity' ->> 0)::bigint AS quantity_before,
+       (a.changes -> 'quantity' ->> 1)::bigint AS quantity_after,
+       a.changes -> 'status' ->> 0 AS status_before,
+       a.changes -> 'status' ->> 1 AS status_after,
+       a.changes -> 'requested' AS requested,
+       a.request_id, a.batch_id
+FROM core.audit_events a
+LEFT JOIN core.subscriptions s ON s.id = a.subscription_id
+WHERE a.entity = 'subscriptions';
+COMMENT ON VIEW report.subscription_history IS
+'Every attempted change of a subscription: who, when, how (cli, batch, sql), before and after, outcome.
+One row per audit event on a subscription of the acting partner, rejections included.';
+COMMENT ON COLUMN report.subscription_history.event_id IS 'The audit event (core.audit_events.id).';
+COMMENT ON COLUMN report.subscription_history.occurred_at IS 'When the event was recorded.';
+COMMENT ON COLUMN report.subscription_history.operation IS 'upgrade, add_licenses, remove_licenses, suspend, reactivate, cancel, activate, add_subscription, or sql_* for a direct SQL write.';
+COMMENT ON COLUMN report.subscription_history.outcome IS 'succeeded or rejected.';
+COMMENT ON COLUMN report.subscription_history.error_codes IS 'The error codes of a rejection; empty when it succeeded.';
+COMMENT ON COLUMN report.subscription_history.operator IS 'The operator recorded (a mapped login is recorded under its own name).';
+COMMENT ON COLUMN report.subscription_history.login_role IS 'The database login that made the change.';
+COMMENT ON COLUMN report.subscription_history.source IS 'cli, batch or sql.';
+COMMENT ON COLUMN report.subscription_history.customer_id IS 'The customer tenant.';
+COMMENT ON COLUMN report.subscription_history.subscription_id IS 'The subscription changed (or whose change was refused).';
+COMMENT ON COLUMN report.subscription_history.offer_id IS 'The subscription''s offer.';
+COMMENT ON COLUMN report.subscription_history.quantity_before IS 'Licenses before; NULL when unchanged or new.';
+COMMENT ON COLUMN report.subscription_history.quantity_after IS 'Licenses after; NULL when unchanged.';
+COMMENT ON COLUMN report.subscription_history.status_before IS 'Status before; NULL when unchanged or new.';
+COMMENT ON COLUMN report.subscription_history.status_after IS 'Status after; NULL when unchanged.';
+COMMENT ON COLUMN report.subscription_history.requested IS 'The parameters of a rejected request.';
+COMMENT ON COLUMN report.subscription_history.request_id IS 'The request id (idempotency key), if any.';
+COMMENT ON COLUMN report.subscription_history.batch_id IS 'The batch that made the change, if any.';
+
+CREATE VIEW report.upgrade_history AS
+SELECT a.occurred_at AS upgraded_at, a.operator, a.login_role, a.source, t.customer_id,
+       s.id AS from_subscription_id, s.offer_id AS from_offer_id, s.quantity AS from_quantity,
+       t.id AS to_subscription_id, t.offer_id AS to_offer_id,
+       (a.changes -> 'quantity' ->> 1)::bigint AS to_quantity, a.request_id, a.batch_id
+FROM core.subscriptions t
+JOIN core.subscriptions s ON s.id = t.upgraded_from_subscription_id
+JOIN core.audit_events a ON a.subscription_id = t.id AND a.entity = 'subscriptions' AND a.operation = 'upgrade'
+                        AND a.outcome = 'succeeded';
+COMMENT ON VIEW report.upgrade_history IS
+'Every upgrade the acting partner made: who, when, from which subscription and offer to which, quantities.';
+COMMENT ON COLUMN report.upgrade_history.upgraded_at IS 'When the upgrade committed.';
+COMMENT ON COLUMN report.upgrade_history.operator IS 'The operator recorded.';
+COMMENT ON COLUMN report.upgrade_history.login_role IS 'The database login that made it.';
+COMMENT ON COLUMN report.upgrade_history.source IS 'cli, batch or sql.';
+COMMENT ON COLUMN report.upgrade_history.customer_id IS 'The customer tenant.';
+COMMENT ON COLUMN report.upgrade_history.from_subscription_id IS 'The source subscription (now suspended, reason upgraded).';
+COMMENT ON COLUMN report.upgrade_history.from_offer_id IS 'The source offer.';
+COMMENT ON COLUMN report.upgrade_history.from_quantity IS 'The source''s licenses.';
+COMMENT ON COLUMN report.upgrade_history.to_subscription_id IS 'The target subscription created.';
+COMMENT ON COLUMN report.upgrade_history.to_offer_id IS 'The target offer.';
+COMMENT ON COLUMN report.upgrade_history.to_quantity IS 'The target''s licenses when created.';
+COMMENT ON COLUMN report.upgrade_history.request_id IS 'The request id, if any.';
+COMMENT ON COLUMN report.upgrade_history.batch_id IS 'The batch, if any.';
+
+CREATE VIEW report.upgrade_options AS
+SELECT e.subscription_id, e.customer_id, c.name AS customer_name, e.source_offer_id, e.target_offer_id,
+       cardinality(e.error_codes) = 0 AS eligible, e.error_codes
+FROM core.partner_upgrade_evaluations() e
+JOIN core.customers c ON c.id = e.customer_id;
+COMMENT ON VIEW report.upgrade_options IS
+'Every upgrade path of every subscription the acting partner sold and that is in force: eligible or the errors.
+The same rules as subctl upgrades and subctl upgrade (core.upgrade_evaluations).';
+COMMENT ON COLUMN report.upgrade_options.subscription_id IS 'The source subscription.';
+COMMENT ON COLUMN report.upgrade_options.customer_id IS 'The customer tenant.';
+COMMENT ON COLUMN report.upgrade_options.customer_name IS 'The customer''s name.';
+COMMENT ON COLUMN report.upgrade_options.source_offer_id IS 'The source subscription''s offer.';
+COMMENT ON COLUMN report.upgrade_options.target_offer_id IS 'An upgrade path''s target offer.';
+COMMENT ON COLUMN report.upgrade_options.eligible IS 'Whether the upgrade would pass every rule now (quantity aside).';
+COMMENT ON COLUMN report.upgrade_options.error_codes IS 'Every error code that applies (filter with --where error_codes=CODE).';
+
+CREATE VIEW report.blocked_upgrades AS
+SELECT code.error_code, count(DISTINCT e.subscription_id) AS subscriptions, count(*) AS upgrade_paths,
+       count(DISTINCT e.customer_id) AS customers,
+       count(*) FILTER (WHERE cardinality(e.error_codes) = 1) AS paths_blocked_by_this_alone
+FROM core.partner_upgrade_evaluations() e
+CROSS JOIN LATERAL unnest(e.error_codes) AS code (error_code)
+GROUP BY code.error_code;
+COMMENT ON VIEW report.blocked_upgrades IS
+'How many subscriptions, upgrade paths and customers each rule blocks: what to work on first.';
+COMMENT ON COLUMN report.blocked_upgrades.error_code IS 'The rule (error code).';
+COMMENT ON COLUMN report.blocked_upgrades.subscriptions IS 'Subscriptions with at least one upgrade path blocked by it.';
+COMMENT ON COLUMN report.blocked_upgrades.upgrade_paths IS '(subscription, target) pairs blocked by it.';
+COMMENT ON COLUMN report.blocked_upgrades.customers IS 'Customers affected.';
+COMMENT ON COLUMN report.blocked_upgrades.paths_blocked_by_this_alone IS 'Pairs that clearing this rule alone would make eligible.';
+
+CREATE VIEW report.licenses AS
+SELECT s.offer_id, o.name AS offer_name, s.channel, s.status,
+       s.partner_id IS NOT DISTINCT FROM core.acting_partner() AS sold_by_you,
+       count(*) AS subscriptions, sum(s.quantity) AS licenses, count(DISTINCT s.customer_id) AS customers
+FROM core.subscriptions s
+JOIN core.offers o ON o.id = s.offer_id
+GROUP BY s.offer_id, o.name, s.channel, s.status, sold_by_you;
+COMMENT ON VIEW report.licenses IS
+'Subscriptions and licenses of the acting partner''s customers by offer, channel and status.
+Subscriptions sold by another reseller count under their channel without naming it.';
+COMMENT ON COLUMN report.licenses.offer_id IS 'The offer.';
+COMMENT ON COLUMN report.licenses.offer_name IS 'The offer''s name.';
+COMMENT ON COLUMN report.licenses.channel IS 'csp, direct or other-reseller.';
+COMMENT ON COLUMN report.licenses.status IS 'pending, active, suspended or cancelled.';
+COMMENT ON COLUMN report.licenses.sold_by_you IS 'Whether the acting partner is the reseller of record.';
+COMMENT ON COLUMN report.licenses.subscriptions IS 'Number of subscriptions.';
+COMMENT ON COLUMN report.licenses.licenses IS 'Sum of their license quantities.';
+COMMENT ON COLUMN report.licenses.customers IS 'Number of customers holding them.';
+
+CREATE VIEW report.relationships_expiring AS
+SELECT r.id AS relationship_id, r.customer_id, c.name AS customer_name, r.service_id, r.activated_at, r.expires_at,
+       (r.expires_at::date - current_date) AS days_left
+FROM core.relationships r
+JOIN core.customers c ON c.id = r.customer_id
+WHERE r.status = 'active' AND r.expires_at > statement_timestamp();
+COMMENT ON VIEW report.relationships_expiring IS
+'The acting partner''s active delegated-admin relationships by expiry (filter with --where days_left<=N).';
+COMMENT ON COLUMN report.relationships_expiring.relationship_id IS 'The relationship.';
+COMMENT ON COLUMN report.relationships_expiring.customer_id IS 'The customer tenant.';
+COMMENT ON COLUMN report.relationships_expiring.customer_name IS 'The customer''s name.';
+COMMENT ON COLUMN report.relationships_expiring.service_id IS 'The service the privileges are for.';
+COMMENT ON COLUMN report.relationships_expiring.activated_at IS 'When the customer accepted.';
+COMMENT ON COLUMN report.relationships_expiring.expires_at IS 'When it expires (at most two years after activation).';
+COMMENT ON COLUMN report.relationships_expiring.days_left IS 'Calendar days until expiry.';
+
+-- The reports by name with the first line of their comment.
+CREATE OR REPLACE FUNCTION api.reports()
+RETURNS jsonb LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object('name', c.relname,
+                              'summary', split_part(obj_description(c.oid, 'pg_class'), E'\n', 1)) ORDER BY c.relname), '[]')
+    FROM pg_class c
+    WHERE c.relnamespace = 'report'::regnamespace AND c.relkind = 'v'
+$$;
+COMMENT ON FUNCTION api.reports IS 'The report views with their one-line summaries.';
+
+-- The rows of one report view, filtered by [{column, op, value}]. Runs with the
+-- caller's rights. The view and columns must exist (checked against the catalog and
+-- quoted as identifiers); values travel as parameters, cast to the column's type.
+CREATE OR REPLACE FUNCTION api.report_rows(p_name text, p_filters jsonb DEFAULT '[]', p_limit integer DEFAULT NULL)
+RETURNS jsonb LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_view oid := (SELECT c.oid FROM pg_class c
+                   WHERE c.relnamespace = 'report'::regnamespace AND c.relkind = 'v' AND c.relname = p_name);
+    v_where text := '';
+    v_values text[] := '{}';
+    v_column pg_attribute;
+    v_type text;
+    f jsonb;
+    v_result jsonb;
+BEGIN
+    IF v_view IS NULL THEN
+        PERFORM core.raise_error('invalid_argument', format('unknown report %s', p_name), NULL,
+                                 'list the reports with: subctl report list');
+    END IF;
+    FOR f IN SELECT * FROM jsonb_array_elements(p_filters) LOOP
+        SELECT * INTO v_column FROM pg_attribute
+        WHERE attrelid = v_view AND attname = f ->> 'column' AND attnum > 0 AND NOT attisdropped;
+        IF v_column.attname IS NULL THEN
+            PERFORM core.raise_error('invalid_argument', format('report %s has no column %s', p_name, f ->> 'column'));
+        END IF;
+        IF f ->> 'op' NOT IN ('=', '<>', '<', '<=', '>', '>=') THEN
+            PERFORM core.raise_error('invalid_argument', format('unknown comparison %s', f ->> 'op'));
+        END IF;
+        v_values := v_values || (f ->> 'value');
+        v_type := format_type(v_column.atttypid, v_column.atttypmod);
+        v_where := v_where || CASE
+            -- on an array column, = means "contains"
+            WHEN v_type LIKE '%[]' AND f ->> 'op' = '=' THEN
+                format(' AND CAST($1[%s] AS %s) = ANY (%I)', cardinality(v_values), rtrim(v_type, '[]'), v_column.attname)
+            ELSE format(' AND %I %s CAST($1[%s] AS %s)', v_column.attname, f ->> 'op', cardinality(v_values), v_type) END;
+    END LOOP;
+    EXECUTE format('SELECT coalesce(jsonb_agg(to_jsonb(r)), ''[]'') FROM (SELECT * FROM report.%I WHERE true%s LIMIT $2) r',
+                   p_name, v_where)
+        INTO v_result USING v_values, p_limit;
+    RETURN v_result;
+END $$;
+COMMENT ON FUNCTION api.report_rows IS
+'The rows of report view p_name, filtered by [{column, op, value}] (op one of = <> < <= > >=; = on an array column means contains).';
+
+-- The acting partner's audit events, newest last, by subscription, customer or time.
+CREATE OR REPLACE FUNCTION api.audit_events(p_subscription_id uuid DEFAULT NULL, p_customer_id uuid DEFAULT NULL,
+                                            p_since timestamptz DEFAULT NULL, p_until timestamptz DEFAULT NULL,
+                                            p_limit integer DEFAULT 1000)
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce(jsonb_agg(to_jsonb(a) - 'partner_id' ORDER BY a.id), '[]')
+    FROM (SELECT * FROM core.audit_events e
+          WHERE e.partner_id = core.require_partner()
+            AND (p_subscription_id IS NULL OR e.subscription_id = p_subscription_id)
+            AND (p_customer_id IS NULL OR e.customer_id = p_customer_id)
+            AND (p_since IS NULL OR e.occurred_at >= p_since)
+            AND (p_until IS NULL OR e.occurred_at < p_until)
+          ORDER BY e.id DESC LIMIT p_limit) a
+$$;
+COMMENT ON FUNCTION api.audit_events IS
+'The acting partner''s audit events (the latest p_limit, oldest first), by subscription, customer or time range.';
