@@ -135,8 +135,15 @@ BEGIN
     IF r.operation = p_operation AND r.parameters = p_parameters THEN
         RETURN r.result;
     END IF;
-    PERFORM core.audit_rejection(p_operation, ARRAY['request_id_reused'], NULL, NULL, p_parameters, p_request_id);
-    RETURN jsonb_build_object('status', 'rejected', 'errors', core.describe_errors(ARRAY['request_id_reused']));
+    -- Audited against the subscription named (its customer only when visible), and shaped
+    -- like the operation's own result (SPEC 6: source_subscription_id, quantity, ...).
+    PERFORM core.audit_rejection(p_operation, ARRAY['request_id_reused'], (p_parameters ->> 'subscription_id')::uuid,
+                                 (SELECT customer_id FROM core.subscriptions WHERE id = (p_parameters ->> 'subscription_id')::uuid
+                                  AND core.customer_visible(p_partner, customer_id)),
+                                 p_parameters, p_request_id);
+    RETURN core.result(ARRAY['request_id_reused'], CASE WHEN p_parameters ? 'subscription_id' THEN jsonb_build_object(
+        'source_subscription_id', p_parameters -> 'subscription_id', 'target_subscription_id', NULL,
+        'quantity', p_parameters -> 'quantity') ELSE '{}' END);
 END $$;
 
 -- Stores the first result of a request id. A concurrent twin that committed first

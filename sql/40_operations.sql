@@ -262,7 +262,8 @@ END $$;
 
 -- Runs one operation for the acting partner: replays a known request id, otherwise
 -- applies it, audits a rejection, remembers the request id. A dry run executes the
--- very same code inside a subtransaction that is always rolled back.
+-- very same code, the replay included, inside a subtransaction that is always rolled
+-- back (so not even the audit of a reused request id stays).
 CREATE OR REPLACE FUNCTION core.run_operation(p_operation text, p_parameters jsonb, p_request_id text,
                                               p_dry_run boolean)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
@@ -272,19 +273,18 @@ DECLARE
     v_subscription uuid;
     v_dry_run_result text;
 BEGIN
-    v_result := core.request_replay(v_partner, p_request_id, p_operation, p_parameters);
-    IF v_result IS NOT NULL THEN
-        RETURN v_result;
-    END IF;
     IF p_dry_run THEN
         BEGIN
-            PERFORM core.begin_operation(p_operation, p_request_id);
-            v_result := core.dispatch_operation(v_partner, p_operation, p_parameters);
+            v_result := core.run_operation(p_operation, p_parameters, p_request_id, false);
             RAISE EXCEPTION USING ERRCODE = 'SU099', MESSAGE = 'dry run', DETAIL = v_result::text;
         EXCEPTION WHEN SQLSTATE 'SU099' THEN
             GET STACKED DIAGNOSTICS v_dry_run_result = PG_EXCEPTION_DETAIL;
         END;
         RETURN jsonb_set(v_dry_run_result::jsonb, '{status}', '"dry_run"');
+    END IF;
+    v_result := core.request_replay(v_partner, p_request_id, p_operation, p_parameters);
+    IF v_result IS NOT NULL THEN
+        RETURN v_result;
     END IF;
     PERFORM core.begin_operation(p_operation, p_request_id);
     v_result := core.dispatch_operation(v_partner, p_operation, p_parameters);

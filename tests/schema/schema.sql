@@ -1039,8 +1039,15 @@ BEGIN
     IF r.operation = p_operation AND r.parameters = p_parameters THEN
         RETURN r.result;
     END IF;
-    PERFORM core.audit_rejection(p_operation, ARRAY['request_id_reused'], NULL, NULL, p_parameters, p_request_id);
-    RETURN jsonb_build_object('status', 'rejected', 'errors', core.describe_errors(ARRAY['request_id_reused']));
+    -- Audited against the subscription named (its customer only when visible), and shaped
+    -- like the operation's own result (SPEC 6: source_subscription_id, quantity, ...).
+    PERFORM core.audit_rejection(p_operation, ARRAY['request_id_reused'], (p_parameters ->> 'subscription_id')::uuid,
+                                 (SELECT customer_id FROM core.subscriptions WHERE id = (p_parameters ->> 'subscription_id')::uuid
+                                  AND core.customer_visible(p_partner, customer_id)),
+                                 p_parameters, p_request_id);
+    RETURN core.result(ARRAY['request_id_reused'], CASE WHEN p_parameters ? 'subscription_id' THEN jsonb_build_object(
+        'source_subscription_id', p_parameters -> 'subscription_id', 'target_subscription_id', NULL,
+        'quantity', p_parameters -> 'quantity') ELSE '{}' END);
 END $$;
 
 CREATE FUNCTION core.require_partner() RETURNS text
@@ -1091,19 +1098,18 @@ DECLARE
     v_subscription uuid;
     v_dry_run_result text;
 BEGIN
-    v_result := core.request_replay(v_partner, p_request_id, p_operation, p_parameters);
-    IF v_result IS NOT NULL THEN
-        RETURN v_result;
-    END IF;
     IF p_dry_run THEN
         BEGIN
-            PERFORM core.begin_operation(p_operation, p_request_id);
-            v_result := core.dispatch_operation(v_partner, p_operation, p_parameters);
+            v_result := core.run_operation(p_operation, p_parameters, p_request_id, false);
             RAISE EXCEPTION USING ERRCODE = 'SU099', MESSAGE = 'dry run', DETAIL = v_result::text;
         EXCEPTION WHEN SQLSTATE 'SU099' THEN
             GET STACKED DIAGNOSTICS v_dry_run_result = PG_EXCEPTION_DETAIL;
         END;
         RETURN jsonb_set(v_dry_run_result::jsonb, '{status}', '"dry_run"');
+    END IF;
+    v_result := core.request_replay(v_partner, p_request_id, p_operation, p_parameters);
+    IF v_result IS NOT NULL THEN
+        RETURN v_result;
     END IF;
     PERFORM core.begin_operation(p_operation, p_request_id);
     v_result := core.dispatch_operation(v_partner, p_operation, p_parameters);

@@ -1,0 +1,61 @@
+-- A large, realistic dataset for measurements (`make bench`, the listing latency), built
+-- set-based straight into the tables (triggers keep visibility links, versions and the
+-- audit trail as for any write). Needs a migrated database with the catalog applied.
+--   psql -v customers=100000 -v subscriptions_per_customer=3 -f tests/support/dataset.sql
+-- Mix: three partners (bench-a holds 80% of the customers, bench-b and bench-c 10% each);
+-- per customer distinct offers drawn from all six, ~10% bought direct or through another
+-- reseller, ~5% suspended or cancelled, ~30% annual; office365 relationships 90% active,
+-- 5% expired by expires_at (no job ran), 5% removed; a few file-storage add-ons.
+\set ON_ERROR_STOP 1
+\if :{?customers} \else \set customers 100000 \endif
+\if :{?subscriptions_per_customer} \else \set subscriptions_per_customer 3 \endif
+BEGIN;
+SELECT setseed(0.2024), core.begin_operation('dataset') \g /dev/null
+INSERT INTO core.partners (id, name)
+SELECT p, 'Bench partner ' || p FROM unnest(ARRAY['bench-a', 'bench-b', 'bench-c']) AS p
+ON CONFLICT (id) DO NOTHING;
+
+CREATE TEMP TABLE dataset_customers ON COMMIT DROP AS
+SELECT gen_random_uuid() AS id, n,
+       CASE WHEN n % 10 < 8 THEN 'bench-a' WHEN n % 10 = 8 THEN 'bench-b' ELSE 'bench-c' END AS partner_id,
+       floor(random() * 6)::int AS first_offer, random() AS relationship_draw
+FROM generate_series(1, :customers) AS n;
+
+INSERT INTO core.customers (id, name, created_by_partner_id)
+SELECT id, 'Bench customer ' || n, partner_id FROM dataset_customers;
+
+INSERT INTO core.relationships (partner_id, customer_id, service_id, status, requested_at, activated_at, ended_at, expires_at)
+SELECT partner_id, id, 'office365',
+       CASE WHEN relationship_draw < 0.05 THEN 'removed' ELSE 'active' END,
+       now() - interval '400 days', now() - interval '399 days',
+       CASE WHEN relationship_draw < 0.05 THEN now() - interval '30 days' END,
+       CASE WHEN relationship_draw < 0.10 THEN now() - interval '1 day' ELSE now() + interval '300 days' END
+FROM dataset_customers;
+
+-- Offer k of a customer is the (first_offer + k)-th of the six: distinct per customer.
+INSERT INTO core.subscriptions (customer_id, offer_id, quantity, billing_cycle, status, status_reason, channel,
+                                partner_id, recorded_by_partner_id)
+SELECT c.id, o.offer_id, 1 + floor(random() * 50)::int,
+       CASE WHEN random() < 0.3 THEN 'annual' ELSE 'monthly' END,
+       d.status, CASE WHEN d.status <> 'active' THEN 'operator' END, d.channel,
+       CASE WHEN d.channel = 'csp' THEN c.partner_id END, c.partner_id
+FROM dataset_customers c
+CROSS JOIN generate_series(0, :subscriptions_per_customer - 1) AS k
+CROSS JOIN LATERAL (SELECT (ARRAY['o365-business-essentials', 'o365-business', 'o365-business-premium',
+                                  'o365-proplus', 'o365-e1', 'o365-e3'])[(c.first_offer + k) % 6 + 1] AS offer_id,
+                           random() AS channel_draw, random() AS status_draw) AS o
+CROSS JOIN LATERAL (SELECT CASE WHEN o.channel_draw < 0.05 THEN 'direct' WHEN o.channel_draw < 0.10 THEN 'other-reseller'
+                                ELSE 'csp' END AS channel,
+                           CASE WHEN o.status_draw < 0.03 THEN 'suspended' WHEN o.status_draw < 0.05 THEN 'cancelled'
+                                ELSE 'active' END AS status) AS d;
+
+-- A file-storage add-on on ~5% of the E1 and E3 subscriptions.
+INSERT INTO core.subscriptions (customer_id, offer_id, quantity, billing_cycle, status, channel, partner_id,
+                                recorded_by_partner_id, parent_subscription_id)
+SELECT customer_id, 'o365-extra-file-storage', 1, billing_cycle, 'active', 'csp', recorded_by_partner_id,
+       recorded_by_partner_id, id
+FROM core.subscriptions
+WHERE offer_id IN ('o365-e1', 'o365-e3') AND status = 'active' AND recorded_by_partner_id LIKE 'bench-%'
+  AND random() < 0.05;
+COMMIT;
+ANALYZE;
