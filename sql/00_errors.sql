@@ -16,6 +16,7 @@ INSERT INTO core.error_codes (code, sqlstate, exit_code, description) VALUES
     ('partner_not_found',                            'SU004', 1,  'The partner does not exist.'),
     ('relationship_not_found',                       'SU005', 1,  'No such delegated-admin relationship.'),
     ('service_not_found',                            'SU006', 1,  'The service does not exist.'),
+    ('batch_not_found',                              'SU007', 1,  'The batch does not exist for the acting partner.'),
     ('subscription_does_not_have_any_upgrade_paths', 'SU010', 1,  'No upgrade path leaves the subscription''s offer.'),
     ('subscription_target_offer_not_found',          'SU011', 1,  'The target offer is not an upgrade path of the subscription''s offer.'),
     ('subscription_status_not_active',               'SU012', 1,  'The subscription is suspended or cancelled.'),

@@ -143,6 +143,35 @@ COMMENT ON COLUMN report.relationships_expiring.activated_at IS 'When the custom
 COMMENT ON COLUMN report.relationships_expiring.expires_at IS 'When it expires (at most two years after activation).';
 COMMENT ON COLUMN report.relationships_expiring.days_left IS 'Calendar days until expiry.';
 
+CREATE VIEW report.batch_outcomes AS
+SELECT b.id AS batch_id, b.file_name, b.created_by, b.created_at, b.runs, b.last_run_started_at, b.finished_at,
+       b.finished_at - b.created_at AS duration, b.rows_total,
+       count(*) FILTER (WHERE r.status = 'applied') AS applied,
+       count(*) FILTER (WHERE r.status = 'already_applied') AS already_applied,
+       count(*) FILTER (WHERE r.status = 'rejected') AS rejected,
+       count(*) FILTER (WHERE r.status = 'pending') AS pending,
+       (SELECT array_agg(code ORDER BY code) FROM (SELECT DISTINCT unnest(x.error_codes) AS code FROM core.batch_rows x
+                                                   WHERE x.partner_id = b.partner_id AND x.batch_id = b.id) c) AS error_codes
+FROM core.batches b
+LEFT JOIN core.batch_rows r ON r.partner_id = b.partner_id AND r.batch_id = b.id
+GROUP BY b.partner_id, b.id;
+COMMENT ON VIEW report.batch_outcomes IS
+'The acting partner''s CSV batches: rows applied, already applied, rejected and pending, runs and timings.';
+COMMENT ON COLUMN report.batch_outcomes.batch_id IS 'The batch (sha256 of the file, or the --name given).';
+COMMENT ON COLUMN report.batch_outcomes.file_name IS 'The file of the first run.';
+COMMENT ON COLUMN report.batch_outcomes.created_by IS 'The operator who first ran it.';
+COMMENT ON COLUMN report.batch_outcomes.created_at IS 'When it was first run.';
+COMMENT ON COLUMN report.batch_outcomes.runs IS 'How many times it was run (a re-run resumes).';
+COMMENT ON COLUMN report.batch_outcomes.last_run_started_at IS 'When the latest run started.';
+COMMENT ON COLUMN report.batch_outcomes.finished_at IS 'When every row was done; NULL while rows are pending.';
+COMMENT ON COLUMN report.batch_outcomes.duration IS 'From the first run to the end.';
+COMMENT ON COLUMN report.batch_outcomes.rows_total IS 'Data rows in the file.';
+COMMENT ON COLUMN report.batch_outcomes.applied IS 'Rows applied.';
+COMMENT ON COLUMN report.batch_outcomes.already_applied IS 'Rows whose request id had been applied before (not applied again).';
+COMMENT ON COLUMN report.batch_outcomes.rejected IS 'Rows refused by a rule.';
+COMMENT ON COLUMN report.batch_outcomes.pending IS 'Rows not yet applied (an interrupted run: run the file again).';
+COMMENT ON COLUMN report.batch_outcomes.error_codes IS 'Every error code among the rejected rows.';
+
 -- The reports by name with the first line of their comment.
 CREATE OR REPLACE FUNCTION api.reports()
 RETURNS jsonb LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$

@@ -65,7 +65,9 @@ BEGIN
             ('subscriptions',     'customer_id IN (SELECT customer_id FROM core.partner_customers WHERE partner_id = (SELECT core.acting_partner()))'),
             ('relationships',     'partner_id = (SELECT core.acting_partner())'),
             ('audit_events',      'partner_id = (SELECT core.acting_partner())'),
-            ('request_ids',       'partner_id = (SELECT core.acting_partner())')) AS p (table_name, predicate)
+            ('request_ids',       'partner_id = (SELECT core.acting_partner())'),
+            ('batches',           'partner_id = (SELECT core.acting_partner())'),
+            ('batch_rows',        'partner_id = (SELECT core.acting_partner())')) AS p (table_name, predicate)
     LOOP
         EXECUTE format('ALTER TABLE core.%I ENABLE ROW LEVEL SECURITY', t.table_name);
         EXECUTE format('DROP POLICY IF EXISTS acting_partner_only ON core.%I', t.table_name);

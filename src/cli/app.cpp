@@ -25,6 +25,7 @@ std::unique_ptr<CLI::App> make_app(Runtime& runtime) {
     setup_subscription(*app, runtime);
     setup_upgrade(*app, runtime);
     setup_licenses(*app, runtime);
+    setup_batch(*app, runtime);
     setup_report(*app, runtime);
     setup_audit(*app, runtime);
     return app;

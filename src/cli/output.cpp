@@ -86,6 +86,22 @@ Format parse_format(const std::string& name) {
     throw Error(Exit::usage, "usage", fmt::format("output format {} is not table, json or csv", name));
 }
 
+void print_csv_rows(std::ostream& out, const nlohmann::json& rows, const std::vector<std::string>& columns,
+                    bool with_header) {
+    if (with_header) {
+        std::string header;
+        for (const auto& column : columns) header += (header.empty() ? "" : ",") + csv_field(column);
+        out << header << '\n';
+    }
+    for (const auto& row : rows) {
+        std::string line;
+        for (std::size_t i = 0; i < columns.size(); ++i) {
+            line += (i ? "," : "") + csv_field(cell(row.value(columns[i], nlohmann::json())));
+        }
+        out << line << '\n';
+    }
+}
+
 void print_records(std::ostream& out, const nlohmann::json& records, Format format) {
     if (format == Format::json) {
         out << records.dump(2) << '\n';
@@ -96,16 +112,7 @@ void print_records(std::ostream& out, const nlohmann::json& records, Format form
     auto columns = columns_of(rows);
     put_first(columns, {"id", "status", "line", "source_offer", "target_offer", "eligible", "customer_id", "offer_id", "name"});
     if (format == Format::csv) {
-        std::string header;
-        for (const auto& column : columns) header += (header.empty() ? "" : ",") + csv_field(column);
-        out << header << '\n';
-        for (const auto& row : rows) {
-            std::string line;
-            for (std::size_t i = 0; i < columns.size(); ++i) {
-                line += (i ? "," : "") + csv_field(cell(row.value(columns[i], nlohmann::json())));
-            }
-            out << line << '\n';
-        }
+        print_csv_rows(out, rows, columns, true);
         return;
     }
     if (single) {  // one record reads best as field/value lines

@@ -34,6 +34,15 @@ inline constexpr Statement reports{"reports", "SELECT api.reports()"};
 inline constexpr Statement report_rows{"report_rows", "SELECT api.report_rows($1, $2::jsonb, $3::integer)"};
 inline constexpr Statement audit_events{
     "audit_events", "SELECT api.audit_events($1::uuid, $2::uuid, $3::timestamptz, $4::timestamptz, $5::integer)"};
+// Batches: staging (COPY in between), registration, one call per chunk, the outcome.
+inline constexpr Statement batch_begin{"batch_begin", "SELECT api.batch_begin()"};
+inline constexpr Statement batch_register{"batch_register", "SELECT api.batch_register($1, $2, $3)"};
+inline constexpr Statement batch_apply_chunk{"batch_apply_chunk",
+                                             "SELECT api.batch_apply_chunk($1, $2::bigint, $3::bigint, $4)"};
+inline constexpr Statement batch_finish{"batch_finish", "SELECT api.batch_finish($1)"};
+inline constexpr Statement batches{"batches", "SELECT api.batches()"};
+inline constexpr Statement batch{"batch", "SELECT api.batch($1)"};
+inline constexpr Statement batch_rows{"batch_rows", "SELECT api.batch_rows($1, $2::bigint, $3::integer, $4)"};
 }  // namespace statements
 
 }  // namespace subctl::db

@@ -18,13 +18,14 @@ struct SqlstateMapping {
 
 // The project's codes (sql/00_errors.sql holds the same list with descriptions), then
 // PostgreSQL's classes that can reach a user.
-constexpr std::array<SqlstateMapping, 45> mappings{{
+constexpr std::array<SqlstateMapping, 46> mappings{{
     {"SU001", "subscription_not_found", Exit::rejected},
     {"SU002", "offer_not_found", Exit::rejected},
     {"SU003", "customer_not_found", Exit::rejected},
     {"SU004", "partner_not_found", Exit::rejected},
     {"SU005", "relationship_not_found", Exit::rejected},
     {"SU006", "service_not_found", Exit::rejected},
+    {"SU007", "batch_not_found", Exit::rejected},
     {"SU010", "subscription_does_not_have_any_upgrade_paths", Exit::rejected},
     {"SU011", "subscription_target_offer_not_found", Exit::rejected},
     {"SU012", "subscription_status_not_active", Exit::rejected},

@@ -51,7 +51,7 @@ TEST_CASE("report list names every report with its summary", "[db][cli][report]"
         names.push_back(r.at("name"));
         CHECK_FALSE(r.at("summary").get<std::string>().empty());
     }
-    CHECK(names == std::vector<std::string>{"blocked_upgrades", "licenses", "relationships_expiring",
+    CHECK(names == std::vector<std::string>{"batch_outcomes", "blocked_upgrades", "licenses", "relationships_expiring",
                                             "subscription_history", "upgrade_history", "upgrade_options"});
 }
 

@@ -1,0 +1,370 @@
+-- CSV batch jobs (SPEC 4): a file is staged by COPY, validated whole here, registered as
+-- core.batches + core.batch_rows, then applied in chunks, each row through
+-- core.run_operation (idempotency by request id, audit, dry run): no rule is restated.
+--
+-- Staging: the client COPYs each line of the file, unparsed, into pg_temp.batch_lines
+-- (FORMAT text, one column, the client escaping nothing but COPY's own specials), so
+-- that every line arrives with its line number whatever is wrong with it. A COPY in
+-- FORMAT csv would stop at the first malformed line (PostgreSQL 15 has no ON_ERROR) and
+-- a stray quote would swallow the following lines; parsing the fields here instead lets
+-- one pass report every error of the file together. Only invalid UTF-8 stops COPY
+-- itself (ENCODING 'UTF8'), and its error names the line.
+
+CREATE OR REPLACE FUNCTION core.batch_header()
+RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
+    SELECT ARRAY['action', 'subscription_id', 'target_offer', 'quantity', 'request_id']
+$$;
+
+-- The fields of one CSV line (RFC 4180: fields optionally in double quotes, "" for a
+-- quote inside them), or NULL when its quoting is broken.
+CREATE OR REPLACE FUNCTION core.csv_fields(p_line text)
+RETURNS text[] LANGUAGE sql IMMUTABLE STRICT AS $$
+    SELECT CASE
+        WHEN strpos(p_line, '"') = 0 THEN string_to_array(p_line, ',')
+        WHEN p_line !~ '^("([^"]|"")*"|[^,"]*)(,("([^"]|"")*"|[^,"]*))*$' THEN NULL
+        ELSE ARRAY(SELECT CASE WHEN m[1] LIKE '"%' THEN replace(substr(m[1], 2, length(m[1]) - 2), '""', '"') ELSE m[1] END
+                   FROM regexp_matches(p_line || ',', '("(?:[^"]|"")*"|[^,"]*),', 'g') AS m)
+    END
+$$;
+
+-- A line as staged, without its CR of a CRLF file and (line 1) a UTF-8 byte order mark.
+CREATE OR REPLACE FUNCTION core.batch_clean_line(p_line bigint, p_raw text)
+RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$
+    SELECT CASE WHEN p_line = 1 THEN ltrim(v.text, U&'\FEFF') ELSE v.text END
+    FROM (SELECT CASE WHEN right(p_raw, 1) = E'\r' THEN left(p_raw, -1) ELSE p_raw END AS text) v
+$$;
+
+CREATE OR REPLACE FUNCTION core.batch_quantity_valid(p_value text)
+RETURNS boolean LANGUAGE sql IMMUTABLE STRICT AS $$
+    SELECT CASE WHEN p_value ~ '^[0-9]{1,10}$' THEN p_value::bigint BETWEEN 1 AND 2147483647 ELSE false END
+$$;
+
+-- Every error of the staged file (pg_temp.batch_fields): line, column number and
+-- name (0 / NULL for the whole line), the value (shortened) and what is wrong.
+CREATE OR REPLACE FUNCTION core.batch_file_errors(p_batch_id text)
+RETURNS TABLE (line bigint, column_number integer, column_name text, value text, message text)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_actions text[] := ARRAY['upgrade', 'add_licenses', 'remove_licenses', 'suspend', 'reactivate', 'cancel'];
+    v_header text := array_to_string(core.batch_header(), ',');
+BEGIN
+    RETURN QUERY
+    WITH data AS MATERIALIZED (
+        SELECT f.line, f.fields[1] AS action, f.fields[2] AS subscription_id, f.fields[3] AS target_offer,
+               f.fields[4] AS quantity, f.fields[5] AS request_id
+        FROM pg_temp.batch_fields f WHERE f.line > 1 AND cardinality(f.fields) = 5)
+    SELECT 1::bigint, 0, NULL::text, NULL::text, 'the file is empty: the first line must be the header ' || v_header
+    WHERE NOT EXISTS (SELECT 1 FROM pg_temp.batch_fields)
+    UNION ALL
+    SELECT f.line, 0, NULL, left(f.raw, 100), 'the header must be exactly ' || v_header
+    FROM pg_temp.batch_fields f WHERE f.line = 1 AND f.fields IS DISTINCT FROM core.batch_header()
+    UNION ALL
+    SELECT f.line, 0, NULL, left(f.raw, 100), 'bad quoting: a quoted field must end with a quote before the next comma, and a quote inside it is written ""'
+    FROM pg_temp.batch_fields f WHERE f.line > 1 AND f.fields IS NULL
+    UNION ALL
+    SELECT f.line, 0, NULL, left(f.raw, 100), format('expected 5 columns (%s), found %s', v_header, cardinality(f.fields))
+    FROM pg_temp.batch_fields f WHERE f.line > 1 AND cardinality(f.fields) <> 5
+    UNION ALL
+    SELECT d.line, c.column_number, c.name, left(c.value, 100), c.message
+    FROM data d CROSS JOIN LATERAL (VALUES
+        (1, 'action', d.action,
+         CASE WHEN d.action <> ALL (v_actions) THEN 'unknown action: expected ' || array_to_string(v_actions, ', ') END),
+        (2, 'subscription_id', d.subscription_id,
+         CASE WHEN d.subscription_id !~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+              THEN 'not a UUID' END),
+        (3, 'target_offer', d.target_offer,
+         CASE WHEN d.action = 'upgrade' AND d.target_offer = '' THEN 'required for upgrade'
+              WHEN d.action <> 'upgrade' AND d.action = ANY (v_actions) AND d.target_offer <> ''
+              THEN format('only for upgrade, not for %s', d.action) END),
+        (4, 'quantity', d.quantity,
+         CASE WHEN d.quantity <> '' AND NOT core.batch_quantity_valid(d.quantity)
+              THEN 'not a whole number from 1 to 2147483647'
+              WHEN d.quantity = '' AND d.action IN ('add_licenses', 'remove_licenses') THEN format('required for %s', d.action)
+              WHEN d.quantity <> '' AND d.action IN ('suspend', 'reactivate', 'cancel') THEN format('not allowed for %s', d.action) END),
+        (5, 'request_id', d.request_id,
+         CASE WHEN length(d.request_id) > 200 THEN format('longer than 200 characters (%s)', length(d.request_id))
+              WHEN d.request_id ~ '[[:cntrl:]]' THEN 'contains a control character' END)
+    ) AS c (column_number, name, value, message)
+    WHERE c.message IS NOT NULL
+    UNION ALL
+    SELECT r.line, 5, 'request_id', left(r.request_id, 100), format('request id already used on line %s of the file', r.first_line)
+    FROM (SELECT d.line, coalesce(nullif(d.request_id, ''), p_batch_id || ':' || d.line) AS request_id,
+                 min(d.line) OVER (PARTITION BY coalesce(nullif(d.request_id, ''), p_batch_id || ':' || d.line)) AS first_line
+          FROM data d) r
+    WHERE r.line <> r.first_line;
+END $$;
+
+CREATE OR REPLACE FUNCTION core.drop_temp_table(p_name text)
+RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    IF to_regclass('pg_temp.' || p_name) IS NOT NULL THEN  -- DROP ... IF EXISTS would send a notice
+        EXECUTE format('DROP TABLE pg_temp.%I', p_name);
+    END IF;
+END $$;
+
+-- The outcome counts of a batch's rows (of lines p_from..p_to), e.g. {"applied": 3}.
+CREATE OR REPLACE FUNCTION core.batch_counts(p_partner text, p_batch_id text, p_from bigint DEFAULT 2,
+                                             p_to bigint DEFAULT 9223372036854775807)
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object('applied', 0, 'already_applied', 0, 'rejected', 0, 'dry_run', 0, 'pending', 0)
+           || coalesce(jsonb_object_agg(c.status, c.rows), '{}')
+    FROM (SELECT status, count(*) AS rows FROM core.batch_rows
+          WHERE partner_id = p_partner AND batch_id = p_batch_id AND line BETWEEN p_from AND p_to
+          GROUP BY status) c
+$$;
+
+CREATE OR REPLACE FUNCTION core.batch_summary(b core.batches)
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'id', b.id, 'file', b.file_name, 'content_sha256', b.content_sha256, 'rows', b.rows_total,
+        'runs', b.runs, 'created_by', b.created_by, 'created_at', b.created_at,
+        'last_run_started_at', b.last_run_started_at, 'last_run_finished_at', b.last_run_finished_at,
+        'last_run_seconds', round(extract(epoch FROM b.last_run_finished_at - b.last_run_started_at)::numeric, 3),
+        'finished_at', b.finished_at) || core.batch_counts(b.partner_id, b.id)
+$$;
+
+-- A batch of the acting partner by id or unique id prefix (at least 8 characters).
+CREATE OR REPLACE FUNCTION core.find_batch(p_partner text, p_batch text)
+RETURNS core.batches LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_matches core.batches[];
+BEGIN
+    v_matches := ARRAY(SELECT b FROM core.batches b WHERE b.partner_id = p_partner AND b.id = p_batch);
+    IF cardinality(v_matches) = 0 AND length(p_batch) >= 8 THEN
+        v_matches := ARRAY(SELECT b FROM core.batches b WHERE b.partner_id = p_partner
+                           AND left(b.id, length(p_batch)) = p_batch LIMIT 2);
+    END IF;
+    IF cardinality(v_matches) <> 1 THEN
+        PERFORM core.raise_error('batch_not_found',
+                                 format('batch %s does not exist%s', p_batch,
+                                        CASE WHEN cardinality(v_matches) > 1 THEN ' (the prefix is ambiguous)' ELSE '' END),
+                                 NULL, 'list the batches with: subctl batch list');
+    END IF;
+    RETURN v_matches[1];
+END $$;
+
+-- The parameters of a row's operation, shaped as the API shapes them (so that a request
+-- id given both on the command line and in a file compares equal).
+CREATE OR REPLACE FUNCTION core.batch_row_parameters(r core.batch_rows)
+RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+    SELECT jsonb_strip_nulls(jsonb_build_object('subscription_id', r.subscription_id,
+                                                'target_offer', r.target_offer, 'quantity', r.quantity))
+$$;
+
+-- Applies one row and records its outcome. A request id known before the call means an
+-- earlier run (or command) applied it: run_operation replays it, nothing changes.
+CREATE OR REPLACE FUNCTION core.batch_apply_row(p_partner text, r core.batch_rows, p_dry_run boolean)
+RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_known boolean := EXISTS (SELECT 1 FROM core.request_ids WHERE partner_id = p_partner AND request_id = r.request_id);
+    v_result jsonb := core.run_operation(r.action, core.batch_row_parameters(r), r.request_id, p_dry_run);
+    v_codes text[] := ARRAY(SELECT e ->> 'code' FROM jsonb_array_elements(v_result -> 'errors') AS e);
+BEGIN
+    UPDATE core.batch_rows
+    SET status = CASE WHEN cardinality(v_codes) > 0 THEN 'rejected' WHEN v_known THEN 'already_applied'
+                      WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END,
+        error_codes = v_codes,
+        new_subscription_id = (v_result ->> 'target_subscription_id')::uuid,
+        processed_at = clock_timestamp()
+    WHERE partner_id = r.partner_id AND batch_id = r.batch_id AND line = r.line;
+END $$;
+
+-- A row whose operation raised (an invariant, not a rule): rejected with the code of its
+-- SQLSTATE and audited like any rejection; the other rows of the chunk go on.
+CREATE OR REPLACE FUNCTION core.batch_reject_row(p_partner text, r core.batch_rows, p_sqlstate text, p_dry_run boolean)
+RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_code text := coalesce((SELECT code FROM core.error_codes WHERE sqlstate = p_sqlstate), 'sqlstate_' || p_sqlstate);
+BEGIN
+    IF NOT p_dry_run THEN
+        PERFORM core.audit_rejection(r.action, ARRAY[v_code], r.subscription_id,
+                                     (SELECT customer_id FROM core.subscriptions WHERE id = r.subscription_id
+                                      AND core.customer_visible(p_partner, customer_id)),
+                                     core.batch_row_parameters(r), r.request_id);
+    END IF;
+    UPDATE core.batch_rows SET status = 'rejected', error_codes = ARRAY[v_code], processed_at = clock_timestamp()
+    WHERE partner_id = r.partner_id AND batch_id = r.batch_id AND line = r.line;
+END $$;
+
+CREATE OR REPLACE FUNCTION core.is_transient_sqlstate(p_sqlstate text)
+RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
+    -- serialization failure, deadlock, lock timeout, statement timeout: the client retries
+    SELECT p_sqlstate IN ('40001', '40P01', '55P03', '57014')
+$$;
+
+-- ---------------------------------------------------------------- API
+
+CREATE OR REPLACE FUNCTION api.batch_begin()
+RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM core.require_partner();
+    PERFORM set_config('client_encoding', 'UTF8', true);  -- COPY then checks that every line is UTF-8
+    PERFORM core.drop_temp_table('batch_lines');
+    CREATE TEMP TABLE batch_lines (line bigint GENERATED ALWAYS AS IDENTITY, raw text NOT NULL) ON COMMIT DROP;
+    GRANT INSERT ON pg_temp.batch_lines TO SESSION_USER;  -- the caller COPYs into it
+END $$;
+COMMENT ON FUNCTION api.batch_begin IS
+'Starts staging a batch file: creates pg_temp.batch_lines (line, raw) for this transaction; the caller then runs
+COPY batch_lines (raw) FROM STDIN (FORMAT text, ENCODING ''UTF8'') with one line of the file per row.';
+
+CREATE OR REPLACE FUNCTION api.batch_register(p_name text, p_content_sha256 text, p_file_name text,
+                                              p_max_errors integer DEFAULT 1000)
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_partner text := core.require_partner();
+    v_batch_id text := coalesce(p_name, p_content_sha256);
+    v_error_count bigint;
+    v_errors jsonb;
+    b core.batches;
+BEGIN
+    IF v_batch_id !~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$' THEN
+        PERFORM core.raise_error('invalid_argument',
+            format('batch name %s: up to 100 letters, digits, dots, dashes and underscores, starting with a letter or digit', v_batch_id));
+    END IF;
+    -- Read with the owner's rights: only the plain table batch_begin made, never a
+    -- same-named view or table of the caller's (which could run the caller's functions).
+    IF NOT EXISTS (SELECT 1 FROM pg_class WHERE oid = to_regclass('pg_temp.batch_lines') AND relkind = 'r'
+                   AND relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)) THEN
+        PERFORM core.raise_error('invalid_argument', 'no batch file is staged: call api.batch_begin() and COPY it first');
+    END IF;
+    PERFORM core.drop_temp_table('batch_fields');
+    CREATE TEMP TABLE batch_fields ON COMMIT DROP AS
+        SELECT l.line, l.raw, core.csv_fields(core.batch_clean_line(l.line, l.raw)) AS fields FROM pg_temp.batch_lines l;
+    PERFORM core.drop_temp_table('batch_errors');
+    CREATE TEMP TABLE batch_errors ON COMMIT DROP AS SELECT * FROM core.batch_file_errors(v_batch_id);
+    SELECT count(*) INTO v_error_count FROM pg_temp.batch_errors;
+    IF v_error_count > 0 THEN
+        SELECT jsonb_agg(jsonb_build_object('line', e.line, 'column', e.column_name, 'value', e.value, 'message', e.message)
+                         ORDER BY e.line, e.column_number)
+        INTO v_errors
+        FROM (SELECT * FROM pg_temp.batch_errors ORDER BY line, column_number LIMIT p_max_errors) e;
+        RETURN jsonb_build_object('status', 'invalid', 'batch_id', v_batch_id, 'error_count', v_error_count, 'errors', v_errors);
+    END IF;
+
+    SELECT * INTO b FROM core.batches WHERE partner_id = v_partner AND id = v_batch_id FOR UPDATE;
+    IF b.id IS NULL THEN
+        INSERT INTO core.batches (partner_id, id, content_sha256, file_name, rows_total, created_by)
+        SELECT v_partner, v_batch_id, p_content_sha256, p_file_name, count(*), core.acting_operator()
+        FROM pg_temp.batch_fields WHERE line > 1
+        RETURNING * INTO b;
+        INSERT INTO core.batch_rows (partner_id, batch_id, line, action, subscription_id, target_offer, quantity, request_id)
+        SELECT v_partner, v_batch_id, f.line, f.fields[1], f.fields[2]::uuid, nullif(f.fields[3], ''),
+               nullif(f.fields[4], '')::integer, coalesce(nullif(f.fields[5], ''), v_batch_id || ':' || f.line)
+        FROM pg_temp.batch_fields f WHERE f.line > 1;
+    ELSIF b.content_sha256 <> p_content_sha256 THEN
+        PERFORM core.raise_error('invalid_argument',
+            format('batch %s was registered from another file (sha256 %s, this file %s)', v_batch_id,
+                   left(b.content_sha256, 12), left(p_content_sha256, 12)),
+            NULL, 'give this file another --name, or none (its id is then its sha256)');
+    ELSE  -- a re-run: what earlier runs applied is now already applied
+        UPDATE core.batches SET runs = runs + 1, last_run_started_at = now(), last_run_finished_at = NULL
+        WHERE partner_id = v_partner AND id = v_batch_id RETURNING * INTO b;
+        UPDATE core.batch_rows SET status = 'already_applied'
+        WHERE partner_id = v_partner AND batch_id = v_batch_id AND status = 'applied';
+    END IF;
+    RETURN jsonb_build_object('status', 'registered', 'batch_id', b.id, 'rows', b.rows_total, 'runs', b.runs,
+        'first_pending_line', (SELECT min(line) FROM core.batch_rows
+                               WHERE partner_id = v_partner AND batch_id = b.id AND status = 'pending'),
+        'last_line', b.rows_total + 1) || core.batch_counts(v_partner, b.id);
+END $$;
+COMMENT ON FUNCTION api.batch_register IS
+'Validates the staged file whole and registers it as a batch of the acting partner (id: p_name, else the sha256).
+Returns {status: invalid, error_count, errors: [{line, column, value, message}]} (nothing written) or
+{status: registered, batch_id, rows, first_pending_line, last_line, counts}; a known batch resumes.';
+
+CREATE OR REPLACE FUNCTION api.batch_apply_chunk(p_batch_id text, p_from_line bigint, p_to_line bigint,
+                                                 p_dry_run boolean DEFAULT false)
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_partner text := core.require_partner();
+    r core.batch_rows;
+BEGIN
+    PERFORM set_config('subctl.batch_id', p_batch_id, true), set_config('subctl.source', 'batch', true);
+    -- Lock order: the batch, then the chunk's customers by id: the one global order, of
+    -- which a single operation (one customer) is a special case; so chunks and single
+    -- operations never deadlock, and two runs of one batch take turns chunk by chunk.
+    PERFORM 1 FROM core.batches WHERE partner_id = v_partner AND id = p_batch_id FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        PERFORM core.raise_error('batch_not_found', format('batch %s does not exist', p_batch_id));
+    END IF;
+    PERFORM 1 FROM core.customers c
+    WHERE c.id IN (SELECT s.customer_id FROM core.batch_rows b JOIN core.subscriptions s ON s.id = b.subscription_id
+                   WHERE b.partner_id = v_partner AND b.batch_id = p_batch_id
+                     AND b.line BETWEEN p_from_line AND p_to_line AND b.status = 'pending')
+    ORDER BY c.id FOR NO KEY UPDATE;
+    -- Rows in file order, so that rows of one customer see each other. No subtransaction
+    -- per row on the normal path; if a row raises, the chunk is redone row by row.
+    BEGIN
+        FOR r IN SELECT * FROM core.batch_rows WHERE partner_id = v_partner AND batch_id = p_batch_id
+                 AND line BETWEEN p_from_line AND p_to_line AND status = 'pending' ORDER BY line LOOP
+            PERFORM core.batch_apply_row(v_partner, r, p_dry_run);
+        END LOOP;
+    EXCEPTION WHEN OTHERS THEN
+        IF core.is_transient_sqlstate(SQLSTATE) THEN
+            RAISE;
+        END IF;
+        FOR r IN SELECT * FROM core.batch_rows WHERE partner_id = v_partner AND batch_id = p_batch_id
+                 AND line BETWEEN p_from_line AND p_to_line AND status = 'pending' ORDER BY line LOOP
+            BEGIN
+                PERFORM core.batch_apply_row(v_partner, r, p_dry_run);
+            EXCEPTION WHEN OTHERS THEN
+                IF core.is_transient_sqlstate(SQLSTATE) THEN
+                    RAISE;
+                END IF;
+                PERFORM core.batch_reject_row(v_partner, r, SQLSTATE, p_dry_run);
+            END;
+        END LOOP;
+    END;
+    RETURN core.batch_counts(v_partner, p_batch_id, p_from_line, p_to_line);
+END $$;
+COMMENT ON FUNCTION api.batch_apply_chunk IS
+'Applies the pending rows of lines p_from_line..p_to_line of a batch in line order, each through run_operation
+(audited with source batch and the batch id); one transaction per call. Returns the counts of those lines.';
+
+CREATE OR REPLACE FUNCTION api.batch_finish(p_batch_id text)
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_partner text := core.require_partner();
+    b core.batches;
+BEGIN
+    UPDATE core.batches SET last_run_finished_at = now(),
+           finished_at = CASE WHEN EXISTS (SELECT 1 FROM core.batch_rows WHERE partner_id = v_partner
+                                           AND batch_id = p_batch_id AND status = 'pending')
+                              THEN NULL ELSE coalesce(finished_at, now()) END
+    WHERE partner_id = v_partner AND id = p_batch_id RETURNING * INTO b;
+    IF b.id IS NULL THEN
+        PERFORM core.raise_error('batch_not_found', format('batch %s does not exist', p_batch_id));
+    END IF;
+    RETURN core.batch_summary(b);
+END $$;
+COMMENT ON FUNCTION api.batch_finish IS 'Ends a run of a batch (finished once no row is pending); returns its summary.';
+
+CREATE OR REPLACE FUNCTION api.batches()
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce(jsonb_agg(core.batch_summary(b) ORDER BY b.created_at DESC, b.id), '[]')
+    FROM core.batches b WHERE b.partner_id = core.require_partner()
+$$;
+COMMENT ON FUNCTION api.batches IS 'The acting partner''s batches, newest first, with row counts per outcome and timings.';
+
+CREATE OR REPLACE FUNCTION api.batch(p_batch text)
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT core.batch_summary(core.find_batch(core.require_partner(), p_batch))
+$$;
+COMMENT ON FUNCTION api.batch IS 'One batch of the acting partner (id or unique prefix of 8+ characters): summary.';
+
+CREATE OR REPLACE FUNCTION api.batch_rows(p_batch text, p_after_line bigint DEFAULT 1, p_limit integer DEFAULT 10000,
+                                          p_status text DEFAULT NULL)
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'line', r.line, 'request_id', r.request_id, 'action', r.action, 'subscription_id', r.subscription_id,
+               'status', r.status, 'error_codes', to_jsonb(r.error_codes), 'new_subscription_id', r.new_subscription_id)
+               ORDER BY r.line), '[]')
+    FROM (SELECT r.* FROM core.batches b
+          JOIN core.batch_rows r ON r.partner_id = b.partner_id AND r.batch_id = b.id
+          WHERE (b.partner_id, b.id) = (SELECT f.partner_id, f.id FROM core.find_batch(core.require_partner(), p_batch) f)
+            AND r.line > p_after_line AND (p_status IS NULL OR r.status = p_status)
+          ORDER BY r.line LIMIT p_limit) r
+$$;
+COMMENT ON FUNCTION api.batch_rows IS
+'A page of a batch''s rows in line order (lines after p_after_line, at most p_limit, optionally of one status):
+{line, request_id, action, subscription_id, status, error_codes, new_subscription_id}.';
