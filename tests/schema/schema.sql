@@ -618,6 +618,12 @@ CREATE FUNCTION core.audit_row_changes() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 DECLARE
+    -- who and what: once per statement, not per row
+    v_operation text := coalesce(core.setting('operation'), 'sql_' || lower(TG_OP));
+    v_operator text := core.acting_operator();
+    v_partner text := core.acting_partner();
+    v_source text := core.acting_source();
+    v_subscriptions boolean := TG_TABLE_NAME = 'subscriptions';
     v_pairs jsonb[];  -- [old row, new row] per changed row
 BEGIN
     IF TG_OP = 'INSERT' THEN
@@ -630,11 +636,9 @@ BEGIN
     INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id,
                                    subscription_id, subscription_version, customer_id, changes,
                                    outcome, request_id, batch_id, comment)
-    SELECT coalesce(core.setting('operation'), 'sql_' || lower(TG_OP)),
-           core.acting_operator(), core.acting_partner(), core.acting_source(),
-           TG_TABLE_NAME, c.r ->> 'id',
-           CASE WHEN TG_TABLE_NAME = 'subscriptions' THEN (c.r ->> 'id')::uuid END,
-           CASE WHEN TG_TABLE_NAME = 'subscriptions' THEN (c.r ->> 'version')::bigint END,
+    SELECT v_operation, v_operator, v_partner, v_source, TG_TABLE_NAME, c.r ->> 'id',
+           CASE WHEN v_subscriptions THEN (c.r ->> 'id')::uuid END,
+           CASE WHEN v_subscriptions THEN (c.r ->> 'version')::bigint END,
            CASE TG_TABLE_NAME WHEN 'customers' THEN (c.r ->> 'id')::uuid
                               WHEN 'partners' THEN NULL ELSE (c.r ->> 'customer_id')::uuid END,
            c.changes, 'succeeded', core.setting('request_id'), core.setting('batch_id'), core.setting('comment')
@@ -1492,14 +1496,15 @@ CREATE FUNCTION core.result(p_codes text[], p_fields jsonb) RETURNS jsonb
 $$;
 
 CREATE FUNCTION core.row_changes(p_old jsonb, p_new jsonb) RETURNS jsonb
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE plpgsql IMMUTABLE
     AS $$
-    SELECT coalesce(jsonb_object_agg(k.key, jsonb_build_array(p_old -> k.key, p_new -> k.key)), '{}')
-    FROM jsonb_object_keys(coalesce(p_new, p_old)) AS k (key)
-    WHERE k.key NOT IN ('version', 'updated_at', 'created_at')
-      AND (p_old -> k.key) IS DISTINCT FROM (p_new -> k.key)
-      AND (coalesce(p_old -> k.key, 'null') <> 'null' OR coalesce(p_new -> k.key, 'null') <> 'null')
-$$;
+BEGIN
+    RETURN (SELECT coalesce(jsonb_object_agg(k.key, jsonb_build_array(p_old -> k.key, p_new -> k.key)), '{}')
+            FROM jsonb_object_keys(coalesce(p_new, p_old)) AS k (key)
+            WHERE k.key NOT IN ('version', 'updated_at', 'created_at')
+              AND (p_old -> k.key) IS DISTINCT FROM (p_new -> k.key)
+              AND (coalesce(p_old -> k.key, 'null') <> 'null' OR coalesce(p_new -> k.key, 'null') <> 'null'));
+END $$;
 
 CREATE FUNCTION core.run_operation(p_operation text, p_parameters jsonb, p_request_id text, p_dry_run boolean) RETURNS jsonb
     LANGUAGE plpgsql
