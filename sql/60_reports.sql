@@ -110,7 +110,7 @@ COMMENT ON COLUMN report.blocked_upgrades.paths_blocked_by_this_alone IS 'Pairs 
 
 CREATE VIEW report.licenses AS
 SELECT s.offer_id, o.name AS offer_name, s.channel, s.status,
-       s.partner_id IS NOT DISTINCT FROM core.acting_partner() AS sold_by_you,
+       s.partner_id IS NOT DISTINCT FROM (SELECT core.acting_partner()) AS sold_by_you,
        count(*) AS subscriptions, sum(s.quantity) AS licenses, count(DISTINCT s.customer_id) AS customers
 FROM core.subscriptions s
 JOIN core.offers o ON o.id = s.offer_id

@@ -1861,13 +1861,13 @@ CREATE VIEW report.licenses AS
     o.name AS offer_name,
     s.channel,
     s.status,
-    (NOT (s.partner_id IS DISTINCT FROM core.acting_partner())) AS sold_by_you,
+    (NOT (s.partner_id IS DISTINCT FROM ( SELECT core.acting_partner() AS acting_partner))) AS sold_by_you,
     count(*) AS subscriptions,
     sum(s.quantity) AS licenses,
     count(DISTINCT s.customer_id) AS customers
    FROM (core.subscriptions s
      JOIN core.offers o ON ((o.id = s.offer_id)))
-  GROUP BY s.offer_id, o.name, s.channel, s.status, (NOT (s.partner_id IS DISTINCT FROM core.acting_partner()));
+  GROUP BY s.offer_id, o.name, s.channel, s.status, (NOT (s.partner_id IS DISTINCT FROM ( SELECT core.acting_partner() AS acting_partner)));
 
 COMMENT ON VIEW report.licenses IS 'Subscriptions and licenses of the acting partner''s customers by offer, channel and status.
 Subscriptions sold by another reseller count under their channel without naming it.';
