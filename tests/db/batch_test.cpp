@@ -19,29 +19,7 @@
 
 namespace {
 
-template <typename T = long long, typename... Args>
-T scalar(const std::string& sql, Args&&... args) {
-    auto connection = test::connect();
-    pqxx::work tx(connection);
-    return tx.exec_params(sql, std::forward<Args>(args)...)[0][0].template as<T>();
-}
-
 const std::string header = "action,subscription_id,target_offer,quantity,request_id\n";
-const char* nil_uuid = "00000000-0000-4000-8000-000000000000";
-
-// A batch file in /tmp with the given bytes, removed at the end of the test.
-struct BatchFile {
-    std::string path;
-    explicit BatchFile(const std::string& bytes) {
-        char name[] = "/tmp/subctl-batch-XXXXXX";
-        const int fd = mkstemp(name);
-        REQUIRE(fd >= 0);
-        close(fd);
-        path = name;
-        std::ofstream(path, std::ios::binary) << bytes;
-    }
-    ~BatchFile() { std::remove(path.c_str()); }
-};
 
 std::vector<std::string> lines_of(const std::string& path) {
     std::ifstream in(path);
@@ -51,7 +29,7 @@ std::vector<std::string> lines_of(const std::string& path) {
 }
 
 long long batches_of(const std::string& partner) {
-    return scalar("SELECT count(*) FROM core.batches WHERE partner_id = $1", partner);
+    return test::scalar("SELECT count(*) FROM core.batches WHERE partner_id = $1", partner);
 }
 
 }  // namespace
@@ -87,7 +65,7 @@ TEST_CASE("batch run refuses a malformed file whole: exit 65, the line, column a
     };
     for (const auto& c : cases) {
         DYNAMIC_SECTION(c.what) {
-            BatchFile file(c.bytes);
+            test::TempFile file(c.bytes);
             const auto run = test::subctl({"-o", "json", "--partner", partner, "batch", "run", file.path});
             INFO(run.out << run.err);
             CHECK(run.exit == 65);
@@ -101,17 +79,17 @@ TEST_CASE("batch run refuses a malformed file whole: exit 65, the line, column a
             }
             CHECK(named);
             CHECK(batches_of(partner) == 0);
-            CHECK(scalar("SELECT version FROM core.subscriptions WHERE id = $1", subscription) == 1);
+            CHECK(test::scalar("SELECT version FROM core.subscriptions WHERE id = $1", subscription) == 1);
         }
     }
 
     SECTION("every error of the file is reported together") {
-        BatchFile file(header + "suspend,x,,,\nadd_licenses," + subscription + ",,0,\nfly," + subscription + ",,,\n" + ok);
+        test::TempFile file(header + "suspend,x,,,\nadd_licenses," + subscription + ",,0,\nfly," + subscription + ",,,\n" + ok);
         const auto run = test::subctl({"-o", "json", "--partner", partner, "batch", "run", file.path});
         CHECK(run.exit == 65);
         CHECK(run.json().size() == 3);
         CHECK_THAT(run.err, Catch::Contains("3 error(s), nothing applied"));
-        CHECK(scalar<std::string>("SELECT status FROM core.subscriptions WHERE id = $1", subscription) == "active");
+        CHECK(test::scalar<std::string>("SELECT status FROM core.subscriptions WHERE id = $1", subscription) == "active");
     }
 }
 
@@ -123,15 +101,15 @@ TEST_CASE("batch run applies mixed actions in file order with one outcome per ro
     const auto business = test::new_subscription(partner, customer_a, "o365-business");
     const auto e3 = test::new_subscription(partner, customer_b, "o365-e3");
     const auto proplus = test::new_subscription(partner, customer_b, "o365-proplus");
-    BatchFile file(header +
+    test::TempFile file(header +
                    "upgrade," + business + ",o365-business-premium,12,\n"  // 2: applied
                    "upgrade," + business + ",o365-e3,,\n"                  // 3: sees line 2: not active
                    "add_licenses," + e3 + ",,5,\n"                          // 4
                    "remove_licenses," + e3 + ",,2,mine-" + partner + "\n"  // 5: sees line 4 (15 - 2)
                    "suspend," + proplus + ",,,\n"                           // 6
                    "reactivate," + proplus + ",,,\n"                        // 7: sees line 6
-                   "cancel," + nil_uuid + ",,,\n");                         // 8: not found
-    BatchFile report("");
+                   "cancel," + test::nil_uuid + ",,,\n");                         // 8: not found
+    test::TempFile report("");
     const auto run = test::subctl({"-o", "json", "--partner", partner, "batch", "run", file.path, "--report", report.path,
                                    "--chunk-size", "3"});
     INFO(run.out << run.err);
@@ -144,11 +122,11 @@ TEST_CASE("batch run applies mixed actions in file order with one outcome per ro
     const auto batch_id = summary["id"].get<std::string>();
     CHECK(batch_id.size() == 64);  // sha256 of the file
 
-    const auto target = scalar<std::string>("SELECT upgraded_to_subscription_id::text FROM core.subscriptions WHERE id = $1",
+    const auto target = test::scalar<std::string>("SELECT upgraded_to_subscription_id::text FROM core.subscriptions WHERE id = $1",
                                             business);
-    CHECK(scalar("SELECT quantity FROM core.subscriptions WHERE id = $1", target) == 12);
-    CHECK(scalar("SELECT quantity FROM core.subscriptions WHERE id = $1", e3) == 13);
-    CHECK(scalar<std::string>("SELECT status FROM core.subscriptions WHERE id = $1", proplus) == "active");
+    CHECK(test::scalar("SELECT quantity FROM core.subscriptions WHERE id = $1", target) == 12);
+    CHECK(test::scalar("SELECT quantity FROM core.subscriptions WHERE id = $1", e3) == 13);
+    CHECK(test::scalar<std::string>("SELECT status FROM core.subscriptions WHERE id = $1", proplus) == "active");
 
     const auto lines = lines_of(report.path);
     REQUIRE(lines.size() == 8);
@@ -157,8 +135,8 @@ TEST_CASE("batch run applies mixed actions in file order with one outcome per ro
     CHECK(lines[2] == "3," + batch_id + ":3,upgrade," + business +
                           ",rejected,\"subscription_status_not_active,conflicting_service_types\",");
     CHECK(lines[4] == "5,mine-" + partner + ",remove_licenses," + e3 + ",applied,,");
-    CHECK(lines[7] == "8," + batch_id + ":8,cancel," + nil_uuid + ",rejected,subscription_not_found,");
-    CHECK(scalar("SELECT count(*) FROM core.audit_events WHERE batch_id = $1 AND partner_id = $2 AND source = 'batch' "
+    CHECK(lines[7] == "8," + batch_id + ":8,cancel," + test::nil_uuid + ",rejected,subscription_not_found,");
+    CHECK(test::scalar("SELECT count(*) FROM core.audit_events WHERE batch_id = $1 AND partner_id = $2 AND source = 'batch' "
                  "AND outcome = 'rejected'",
                  batch_id, partner) == 2);
 
@@ -168,8 +146,8 @@ TEST_CASE("batch run applies mixed actions in file order with one outcome per ro
         CHECK(again.json()["already_applied"] == 5);
         CHECK(again.json()["rejected"] == 2);
         CHECK(again.json()["runs"] == 2);
-        CHECK(scalar("SELECT quantity FROM core.subscriptions WHERE id = $1", e3) == 13);
-        CHECK(scalar("SELECT count(*) FROM core.subscriptions WHERE upgraded_from_subscription_id = $1", business) == 1);
+        CHECK(test::scalar("SELECT quantity FROM core.subscriptions WHERE id = $1", e3) == 13);
+        CHECK(test::scalar("SELECT count(*) FROM core.subscriptions WHERE upgraded_from_subscription_id = $1", business) == 1);
     }
     SECTION("batch list and batch show") {
         const auto list = test::subctl({"-o", "json", "--partner", partner, "batch", "list"});
@@ -197,8 +175,8 @@ TEST_CASE("batch run --dry-run evaluates every row and applies nothing", "[db][b
     const auto partner = test::new_partner();
     const auto customer = test::new_customer(partner);
     const auto business = test::new_subscription(partner, customer, "o365-business");
-    BatchFile file(header + "upgrade," + business + ",o365-business-premium,,\nadd_licenses," + business + ",,400,\n");
-    BatchFile report("");
+    test::TempFile file(header + "upgrade," + business + ",o365-business-premium,,\nadd_licenses," + business + ",,400,\n");
+    test::TempFile report("");
     const auto run =
         test::subctl({"-o", "json", "--partner", partner, "batch", "run", file.path, "--dry-run", "--report", report.path});
     INFO(run.out << run.err);
@@ -209,9 +187,9 @@ TEST_CASE("batch run --dry-run evaluates every row and applies nothing", "[db][b
     REQUIRE(lines.size() == 3);
     CHECK_THAT(lines[1], Catch::Contains(",dry_run,"));
     CHECK_THAT(lines[2], Catch::Contains(",rejected,quantity_out_of_range,"));
-    CHECK(scalar("SELECT version FROM core.subscriptions WHERE id = $1", business) == 1);
+    CHECK(test::scalar("SELECT version FROM core.subscriptions WHERE id = $1", business) == 1);
     CHECK(batches_of(partner) == 0);
-    CHECK(scalar("SELECT count(*) FROM core.request_ids WHERE partner_id = $1", partner) == 0);
+    CHECK(test::scalar("SELECT count(*) FROM core.request_ids WHERE partner_id = $1", partner) == 0);
 }
 
 TEST_CASE("a batch killed with SIGKILL mid-way resumes on re-run and applies every row exactly once",
@@ -239,9 +217,9 @@ TEST_CASE("a batch killed with SIGKILL mid-way resumes on re-run and applies eve
     for (int round = 1; round <= rows_per_subscription; ++round) {
         for (const auto& id : ids) text += "add_licenses," + id + ",," + std::to_string(round) + ",\n";
     }
-    BatchFile file(text);
+    test::TempFile file(text);
     const auto done = [&] {
-        return scalar("SELECT count(*) FROM core.batch_rows WHERE partner_id = $1 AND status <> 'pending'", partner);
+        return test::scalar("SELECT count(*) FROM core.batch_rows WHERE partner_id = $1 AND status <> 'pending'", partner);
     };
 
     const pid_t pid = fork();
@@ -276,9 +254,9 @@ TEST_CASE("a batch killed with SIGKILL mid-way resumes on re-run and applies eve
     CHECK(rerun.json()["applied"].get<long long>() + rerun.json()["already_applied"].get<long long>() == rows);
 
     // Exactly once: each subscription got 1 + 2 + ... + 10 licenses, one request id and one audit event per row.
-    CHECK(scalar("SELECT count(*) FROM core.subscriptions WHERE partner_id = $1 AND quantity <> 10 + 55", partner) == 0);
-    CHECK(scalar("SELECT count(*) FROM core.request_ids WHERE partner_id = $1", partner) == rows);
-    CHECK(scalar("SELECT count(*) FROM core.audit_events WHERE partner_id = $1 AND operation = 'add_licenses' "
+    CHECK(test::scalar("SELECT count(*) FROM core.subscriptions WHERE partner_id = $1 AND quantity <> 10 + 55", partner) == 0);
+    CHECK(test::scalar("SELECT count(*) FROM core.request_ids WHERE partner_id = $1", partner) == rows);
+    CHECK(test::scalar("SELECT count(*) FROM core.audit_events WHERE partner_id = $1 AND operation = 'add_licenses' "
                  "AND outcome = 'succeeded' AND source = 'batch' AND batch_id IS NOT NULL",
                  partner) == rows);
 }

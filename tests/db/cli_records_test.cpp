@@ -15,14 +15,6 @@
 
 namespace {
 
-// One value from the test database, e.g. how many rows a bad command left behind.
-template <typename T = long long, typename... Args>
-T scalar(const std::string& sql, Args&&... args) {
-    auto connection = test::connect();
-    pqxx::work tx(connection);
-    return tx.exec_params(sql, std::forward<Args>(args)...)[0][0].template as<T>();
-}
-
 std::string csv_field(const std::string& value) {
     std::string quoted = "\"";
     for (char c : value) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
@@ -34,21 +26,6 @@ std::string hostile_name(const std::string& prefix) {
     return test::unique(prefix) + " O'Brien, \"Ltd\"; DROP TABLE core.customers; --";
 }
 
-// A file in /tmp with the given text, removed at the end of the test.
-struct TempFile {
-    std::string path;
-    explicit TempFile(const std::string& text) {
-        char name[] = "/tmp/subctl-test-XXXXXX";
-        const int fd = mkstemp(name);
-        REQUIRE(fd >= 0);
-        close(fd);
-        path = name;
-        std::ofstream(path) << text;
-    }
-    ~TempFile() { std::remove(path.c_str()); }
-};
-
-const char* nil_uuid = "00000000-0000-4000-8000-000000000000";
 
 }  // namespace
 
@@ -59,24 +36,24 @@ TEST_CASE("partner add records a partner; a taken id, a bad id or name writes no
     INFO(added.err);
     REQUIRE(added.exit == 0);
     CHECK(added.json()["id"] == id);
-    CHECK(scalar("SELECT count(*) FROM core.partners WHERE id = $1 AND name = $2", id, name) == 1);
+    CHECK(test::scalar("SELECT count(*) FROM core.partners WHERE id = $1 AND name = $2", id, name) == 1);
 
     const auto again = test::subctl({"partner", "add", id, "--name", "Someone else"});
     CHECK(again.exit == 1);
     CHECK_THAT(again.err, Catch::Contains("partner_exists"));
-    CHECK(scalar("SELECT count(*) FROM core.partners WHERE id = $1 AND name = $2", id, name) == 1);
+    CHECK(test::scalar("SELECT count(*) FROM core.partners WHERE id = $1 AND name = $2", id, name) == 1);
 
     const auto bad_id = "Bad Partner " + test::unique("x");
     const auto refused = test::subctl({"partner", "add", bad_id, "--name", "Bad"});
     CHECK(refused.exit == 65);
     CHECK_THAT(refused.err, Catch::Contains("check_partners_id_format"));
-    CHECK(scalar("SELECT count(*) FROM core.partners WHERE id = $1", bad_id) == 0);
+    CHECK(test::scalar("SELECT count(*) FROM core.partners WHERE id = $1", bad_id) == 0);
 
     const auto other = test::unique("p");
     const auto too_long = test::subctl({"partner", "add", other, "--name", std::string(201, 'n')});
     CHECK(too_long.exit == 65);
     CHECK_THAT(too_long.err, Catch::Contains("partner name must have 1 to 200 characters"));
-    CHECK(scalar("SELECT count(*) FROM core.partners WHERE id = $1", other) == 0);
+    CHECK(test::scalar("SELECT count(*) FROM core.partners WHERE id = $1", other) == 0);
 }
 
 TEST_CASE("customer add prints the id; customer list shows the customer as json, csv and table", "[db][cli]") {
@@ -87,7 +64,7 @@ TEST_CASE("customer add prints the id; customer list shows the customer as json,
     REQUIRE(added.exit == 0);
     const auto id = added.json()["id"].get<std::string>();
     CHECK(id.size() == 36);
-    CHECK(scalar("SELECT count(*) FROM core.customers WHERE id = $1::uuid AND name = $2", id, name) == 1);
+    CHECK(test::scalar("SELECT count(*) FROM core.customers WHERE id = $1::uuid AND name = $2", id, name) == 1);
 
     const auto listed = test::subctl({"--partner", partner, "customer", "list", "-o", "json"}).json();
     REQUIRE(listed.size() == 1);
@@ -128,8 +105,8 @@ TEST_CASE("customer add refuses malformed ids and over-long names, writing nothi
     const auto too_long = test::subctl({"--partner", partner, "customer", "add", "--name", name + std::string(200, 'n')});
     CHECK(too_long.exit == 65);
     CHECK_THAT(too_long.err, Catch::Contains("customer name must have 1 to 200 characters"));
-    CHECK(scalar("SELECT count(*) FROM core.customers WHERE name LIKE $1", name + "%") == 0);
-    CHECK(scalar("SELECT count(*) FROM core.partner_customers WHERE partner_id = $1", partner) == 0);
+    CHECK(test::scalar("SELECT count(*) FROM core.customers WHERE name LIKE $1", name + "%") == 0);
+    CHECK(test::scalar("SELECT count(*) FROM core.partner_customers WHERE partner_id = $1", partner) == 0);
 }
 
 TEST_CASE("relationship request, accept, remove and list; a second partner's accept is refused", "[db][cli]") {
@@ -163,7 +140,7 @@ TEST_CASE("relationship request, accept, remove and list; a second partner's acc
     CHECK_THAT(refused.err, Catch::Contains("relationship_already_active"));
     CHECK_THAT(refused.err, !Catch::Contains(partner));
     CHECK(statuses(rival) == std::vector<std::string>{"requested"});
-    CHECK(scalar("SELECT count(*) FROM core.relationships WHERE customer_id = $1::uuid AND status = 'active'",
+    CHECK(test::scalar("SELECT count(*) FROM core.relationships WHERE customer_id = $1::uuid AND status = 'active'",
                      customer) == 1);
 
     REQUIRE(run(partner, {"remove", customer, "--service", "office365"}).exit == 0);
@@ -175,12 +152,12 @@ TEST_CASE("relationship request, accept, remove and list; a second partner's acc
     const auto premature = run(partner, {"accept", no_request});
     CHECK(premature.exit == 1);
     CHECK_THAT(premature.err, Catch::Contains("invalid_relationship_transition"));
-    CHECK(scalar("SELECT count(*) FROM core.relationships WHERE customer_id = $1::uuid", no_request) == 0);
+    CHECK(test::scalar("SELECT count(*) FROM core.relationships WHERE customer_id = $1::uuid", no_request) == 0);
 }
 
 TEST_CASE("relationship commands refuse unknown and malformed customers, writing nothing", "[db][cli]") {
     const auto partner = test::new_partner();
-    const auto unknown = test::subctl({"--partner", partner, "relationship", "request", nil_uuid});
+    const auto unknown = test::subctl({"--partner", partner, "relationship", "request", test::nil_uuid});
     CHECK(unknown.exit == 1);
     CHECK_THAT(unknown.err, Catch::Contains("customer_not_found"));
     const auto malformed = test::subctl({"--partner", partner, "relationship", "request", "contoso"});
@@ -189,7 +166,7 @@ TEST_CASE("relationship commands refuse unknown and malformed customers, writing
     const auto bad_filter = test::subctl({"--partner", partner, "relationship", "list", "--customer", "42"});
     CHECK(bad_filter.exit == 65);
     CHECK_THAT(bad_filter.err, Catch::Contains("'42' is not a UUID"));
-    CHECK(scalar("SELECT count(*) FROM core.relationships WHERE partner_id = $1", partner) == 0);
+    CHECK(test::scalar("SELECT count(*) FROM core.relationships WHERE partner_id = $1", partner) == 0);
 }
 
 TEST_CASE("subscription add, list and show", "[db][cli]") {
@@ -267,7 +244,7 @@ TEST_CASE("subscription add refuses bad quantities, offers and ids, writing noth
     CHECK(unknown_offer.exit == 1);
     CHECK(unknown_offer.json()["errors"][0]["code"] == "offer_not_found");
 
-    const auto unknown_customer = add(nil_uuid, "o365-e3", "1");
+    const auto unknown_customer = add(test::nil_uuid, "o365-e3", "1");
     CHECK(unknown_customer.exit == 1);
     CHECK(unknown_customer.json()["errors"][0]["code"] == "customer_not_found");
     const auto malformed = add("not-a-customer", "o365-e3", "1");
@@ -279,13 +256,13 @@ TEST_CASE("subscription add refuses bad quantities, offers and ids, writing noth
     CHECK(bad_parent.exit == 65);
     CHECK_THAT(bad_parent.err, Catch::Contains("'parent-x' is not a UUID"));
 
-    CHECK(scalar("SELECT count(*) FROM core.subscriptions WHERE customer_id = $1::uuid", customer) == 0);
-    CHECK(scalar("SELECT count(*) FROM core.subscriptions WHERE customer_id = $1::uuid", std::string(nil_uuid)) == 0);
+    CHECK(test::scalar("SELECT count(*) FROM core.subscriptions WHERE customer_id = $1::uuid", customer) == 0);
+    CHECK(test::scalar("SELECT count(*) FROM core.subscriptions WHERE customer_id = $1::uuid", std::string(test::nil_uuid)) == 0);
 }
 
 TEST_CASE("subscription show refuses unknown and malformed ids", "[db][cli]") {
     const auto partner = test::new_partner();
-    const auto unknown = test::subctl({"--partner", partner, "subscription", "show", nil_uuid});
+    const auto unknown = test::subctl({"--partner", partner, "subscription", "show", test::nil_uuid});
     CHECK(unknown.exit == 1);
     CHECK_THAT(unknown.err, Catch::Contains("subscription_not_found"));
     const auto malformed = test::subctl({"--partner", partner, "subscription", "show", "sub-1"});
@@ -312,7 +289,7 @@ TEST_CASE("an unreachable database, a missing config file or no partner: one lin
     CHECK(missing.exit == 78);
     CHECK_THAT(missing.err, Catch::Contains("/nonexistent.toml"));
 
-    const TempFile empty("");
+    const test::TempFile empty("");
     const auto no_partner = test::subctl({"--config", empty.path, "customer", "add", "--name", name},
                                          {{"SUBCTL_PARTNER", ""}});
     CHECK(no_partner.exit == 78);
@@ -320,14 +297,14 @@ TEST_CASE("an unreachable database, a missing config file or no partner: one lin
     for (const auto* run : {&unreachable, &missing, &no_partner}) {
         CHECK(std::count(run->err.begin(), run->err.end(), '\n') <= 2);  // the line, and perhaps a hint
     }
-    CHECK(scalar("SELECT count(*) FROM core.customers WHERE name = $1", name) == 0);
+    CHECK(test::scalar("SELECT count(*) FROM core.customers WHERE name = $1", name) == 0);
 }
 
 TEST_CASE("the acting partner comes from --partner, else SUBCTL_PARTNER, else the config file", "[db][cli]") {
     const auto from_file = test::new_partner();
     const auto from_env = test::new_partner();
     const auto from_flag = test::new_partner();
-    const TempFile config("[operator]\npartner = \"" + from_file + "\"\n");
+    const test::TempFile config("[operator]\npartner = \"" + from_file + "\"\n");
     const auto acting = [&](const std::vector<std::string>& extra, const std::map<std::string, std::string>& env) {
         std::vector<std::string> args{"-o", "json", "--config", config.path};
         args.insert(args.end(), extra.begin(), extra.end());
@@ -335,7 +312,7 @@ TEST_CASE("the acting partner comes from --partner, else SUBCTL_PARTNER, else th
         const auto run = test::subctl(args, env);
         INFO(run.err);
         REQUIRE(run.exit == 0);
-        return scalar<std::string>("SELECT created_by_partner_id FROM core.customers WHERE id = $1::uuid",
+        return test::scalar<std::string>("SELECT created_by_partner_id FROM core.customers WHERE id = $1::uuid",
                                    run.json()["id"].get<std::string>());
     };
     CHECK(acting({}, {{"SUBCTL_PARTNER", ""}}) == from_file);

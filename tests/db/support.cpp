@@ -1,6 +1,8 @@
 #include "db/support.hpp"
 
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <poll.h>
 #include <random>
 #include <sys/wait.h>
@@ -9,6 +11,17 @@
 #include <catch2/catch.hpp>
 
 namespace test {
+
+TempFile::TempFile(const std::string& bytes) {
+    char name[] = "/tmp/subctl-test-XXXXXX";
+    const int fd = mkstemp(name);
+    REQUIRE(fd >= 0);
+    close(fd);
+    path = name;
+    std::ofstream(path, std::ios::binary) << bytes;
+}
+
+TempFile::~TempFile() { std::remove(path.c_str()); }
 
 nlohmann::json Run::json() const {
     INFO("stdout: " << out << "\nstderr: " << err);

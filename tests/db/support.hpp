@@ -37,4 +37,24 @@ std::string new_subscription(const std::string& partner, const std::string& cust
 // A direct connection to the test database, for SQL assertions.
 pqxx::connection connect();
 
+// One value from the test database, e.g. how many rows a bad command left behind.
+template <typename T = long long, typename... Args>
+T scalar(const std::string& sql, Args&&... args) {
+    auto connection = connect();
+    pqxx::work tx(connection);
+    return tx.exec_params(sql, std::forward<Args>(args)...)[0][0].template as<T>();
+}
+
+// A file in /tmp holding exactly these bytes, removed when it goes out of scope.
+struct TempFile {
+    std::string path;
+    explicit TempFile(const std::string& bytes);
+    ~TempFile();
+    TempFile(const TempFile&) = delete;
+    TempFile& operator=(const TempFile&) = delete;
+};
+
+// A well-formed UUID that names nothing.
+inline const std::string nil_uuid = "00000000-0000-4000-8000-000000000000";
+
 }  // namespace test
