@@ -32,5 +32,13 @@ step "The source is suspended (reason upgraded) and points to the target" subscr
 step "Add 10 licenses to the new Business Premium subscription" licenses add "$premium" 10
 step "301 licenses are beyond Business Premium's maximum of 300" licenses add "$premium" 261
 step "Subscriptions after the flow" subscription list --customer "$customer"
+batch=$(mktemp /tmp/subctl-demo-batch.XXXXXX)
+trap 'rm -f "$batch"' EXIT
+printf 'action,subscription_id,target_offer,quantity,request_id\nadd_licenses,%s,,5,\nremove_licenses,%s,,500,\n' \
+    "$premium" "$premium" >"$batch"
+step "A CSV batch: each row through the same rules (row 3 is refused)" batch run "$batch" -q
+step "Run it again: resumed, nothing applied twice" batch run "$batch" -q
+step "Report: what blocks upgrades, by rule" report show blocked_upgrades
+step "The audit trail of the upgraded subscription" audit --subscription "$business"
 echo
 echo "export DATABASE_URL='$DATABASE_URL' SUBCTL_PARTNER=demo-partner   # to continue with build/subctl"
