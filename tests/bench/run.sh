@@ -5,11 +5,12 @@
 #   1. single upgrades through the C++ layer (subctl_bench), 1 and 8 connections, ops/s,
 #      vs pgbench's built-in TPC-B-like script (-M prepared, same client counts);
 #   2. `upgrades` listing latency p50/p99 on the server vs a primary-key fetch;
-#   3./4. the 1,000,000-row batch vs the set-based floor and subctl's peak RSS, from
-#      tests/bench/batch_bench.sh when the batch feature provides it.
+#   3./4. a batch of BATCH_ROWS upgrades vs the set-based floor, its no-op replay and
+#      subctl's peak RSS, from tests/bench/batch_bench.sh when present.
 # Results: .local/bench/results.csv and .local/bench/summary.txt (also kept per run);
 # the cluster is stopped at the end, its data kept.
-#   run.sh BUILD_DIR   environment: SCALE (100000), REPEATS (3), SECONDS_PER_RUN (10)
+#   run.sh BUILD_DIR   environment: SCALE (100000), REPEATS (3), SECONDS_PER_RUN (10),
+#   BATCH_ROWS (20000; the issue's size is 1000000)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-build}; [[ $build = /* ]] || build=$root/$build
