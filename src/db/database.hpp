@@ -60,6 +60,9 @@ private:
     void prepare(const Statement& statement);
 
     pqxx::connection connection_;
+    // Server notices (e.g. "terminating connection due to immediate shutdown") never
+    // reach stderr raw: an error reaches the user as one subctl: line, nothing else.
+    pqxx::quiet_errorhandler notices_{connection_};
     SessionContext context_;
     std::set<std::string> prepared_;
 };

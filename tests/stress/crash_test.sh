@@ -30,6 +30,7 @@ run_stream() {  # run_stream K: every streams-th request from the K-th; "request
         "$build/subctl" --db "$url" -o json upgrade "$subscription" --to "$target" --request-id "$id" \
             >/dev/null 2>"$dir/err.$1" || code=$?
         echo "$id $code $(grep -c '^subctl: ' "$dir/err.$1") $(grep -vc -e '^subctl: ' -e '^hint: ' "$dir/err.$1")"
+        [ "$code" -eq 0 ] || { echo "== $id exit $code"; cat "$dir/err.$1"; } >>"$dir/failures"
     done
 }
 done_count() { cat "$dir"/stream.* 2>/dev/null | wc -l; }
@@ -51,7 +52,8 @@ echo "crash: $total upgrades in $streams streams, $interrupted failed during the
 check "some requests failed during the outage" '[ "$interrupted" -gt 0 ]'
 check "every failure exited 69 or 75" '[ "$(awk '\''$2 != 0 && $2 != 69 && $2 != 75'\'' "$dir/first" | wc -l)" -eq 0 ]'
 check "every failure printed one subctl: line and nothing else but a hint" \
-      '[ "$(awk '\''$2 != 0 && ($3 != 1 || $4 != 0)'\'' "$dir/first" | wc -l)" -eq 0 ]'
+      '[ "$(awk '\''$2 != 0 && ($3 != 1 || $4 != 0)'\'' "$dir/first" | wc -l)" -eq 0 ] ||
+       { awk '\''$2 != 0 && ($3 != 1 || $4 != 0) {print "== " $1 " exit"}'\'' "$dir/first" | grep -A3 -F -f - "$dir/failures"; false; }'
 
 # Re-run every request with its request id: each must now report succeeded.
 : >"$dir/client.csv"

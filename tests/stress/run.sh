@@ -22,7 +22,7 @@ dropdb --if-exists stress && createdb stress
 "$build/subctl" --db "$url" catalog apply -q >/dev/null
 psql -qX -v ON_ERROR_STOP=1 -v customers="${CUSTOMERS:-200}" -f "$here/seed.sql" >/dev/null
 
-"$build/subctl_stress" --db "$url" --workers "${WORKERS:-16}" --operations "${OPERATIONS:-100000}" \
+"$build/subctl_stress" --db "$url" --subctl "$build/subctl" --workers "${WORKERS:-16}" --operations "${OPERATIONS:-100000}" \
     --seed "${SEED:-1}" --results "$out/results.csv"
 psql -X -v ON_ERROR_STOP=1 -f "$here/invariants.sql" <"$out/results.csv"
 

@@ -1,8 +1,9 @@
 // subctl_stress: N workers, each with its own connections (one per partner), run a random
 // mix of operations through the C++ layer (subctl::db::Database, the statements of the
 // CLI) against a small, hot dataset (tests/stress/seed.sql). Every operation carries a
-// request id; some are replayed and must return their first result. Writes what each
-// request came back with as CSV for tests/stress/invariants.sql.
+// request id; some are replayed and must return their first result; some are small CSV
+// batches run by the subctl binary. Writes what each request came back with as CSV for
+// tests/stress/invariants.sql.
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -12,6 +13,11 @@
 #include <random>
 #include <thread>
 #include <vector>
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -36,6 +42,7 @@ struct Options {
     unsigned seed = 1;
     std::string results_file;
     std::string run_id = "s";
+    std::string subctl;  // the binary that runs the batches; none without it
 };
 
 // Subscriptions (with their offers) and customers the workers pick from; grows with
@@ -140,6 +147,66 @@ Request random_request(std::mt19937& random, Pool& pool, const std::string& requ
             }};
 }
 
+// A CSV batch of 2-8 random rows (every action) for one partner, run by the subctl
+// binary. Returns one record per row, read back from core.batch_rows: applied rows
+// count as succeeded, rows of a run that did not finish as unknown.
+std::vector<Record> run_batch(std::mt19937& random, Pool& pool, const Options& options, int worker,
+                              const std::string& name, int partner, std::map<std::string, long>& outcomes) {
+    auto pick = [&](int n) { return std::uniform_int_distribution<int>(0, n - 1)(random); };
+    static const std::vector<std::string> actions = {"upgrade", "add_licenses", "remove_licenses",
+                                                     "suspend", "reactivate",   "cancel"};
+    char path[] = "/tmp/subctl-stress-batch-XXXXXX";
+    const int fd = mkstemp(path);
+    if (fd < 0) throw std::runtime_error("cannot create a batch file in /tmp");
+    close(fd);
+    {
+        std::ofstream csv(path);
+        csv << "action,subscription_id,target_offer,quantity,request_id\n";
+        for (int row = 0, rows = 2 + pick(7); row < rows; ++row) {
+            const auto subscription = pool.subscription(random);
+            const auto& action = actions[pick(actions.size())];
+            const auto path_of = pool.upgrade_paths.find(subscription.offer);
+            const std::string target = action != "upgrade" ? ""
+                                       : path_of == pool.upgrade_paths.end()
+                                           ? base_offers[pick(base_offers.size())]
+                                           : path_of->second[pick(path_of->second.size())];
+            const std::string quantity = action.find("licenses") != std::string::npos ? std::to_string(1 + pick(3)) : "";
+            csv << fmt::format("{},{},{},{},{}-{}\n", action, subscription.id, target, quantity, name, row);
+        }
+    }
+    const std::string operator_name = fmt::format("stress-worker-{}", worker);
+    std::vector<std::string> args{options.subctl, "--db", options.db_url, "--partner", partners[partner],
+                                  "--operator", operator_name, "batch", "run", path, "--name", name, "-q"};
+    std::vector<char*> argv;
+    for (auto& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    pid_t child = 0;
+    posix_spawn_file_actions_t quiet;
+    posix_spawn_file_actions_init(&quiet);
+    posix_spawn_file_actions_addopen(&quiet, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&quiet, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    int status = -1;
+    if (posix_spawn(&child, argv[0], &quiet, nullptr, argv.data(), environ) == 0) waitpid(child, &status, 0);
+    posix_spawn_file_actions_destroy(&quiet);
+    std::remove(path);
+    const int exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    ++outcomes[fmt::format("batch exit {}", exit_code)];
+
+    std::vector<Record> records;
+    pqxx::connection connection(options.db_url);
+    pqxx::read_transaction tx(connection);
+    for (const auto& row : tx.exec_params("SELECT request_id, action, status, new_subscription_id, target_offer "
+                                          "FROM core.batch_rows WHERE partner_id = $1 AND batch_id = $2 ORDER BY line",
+                                          partners[partner], name)) {
+        const std::string row_status = row[2].c_str();
+        const std::string outcome = row_status == "applied" ? "succeeded" : row_status == "rejected" ? "rejected" : "unknown";
+        if (!row[3].is_null()) pool.add_subscription(row[3].c_str(), row[4].c_str());
+        ++outcomes["batch " + std::string(row[1].c_str()) + " " + outcome];
+        records.push_back({row[0].c_str(), partners[partner], row[1].c_str(), outcome});
+    }
+    return records;
+}
+
 // succeeded | rejected from the result; failed when nothing was applied, unknown when
 // the connection went away mid-operation.
 std::string outcome_of(const json& result) { return result.value("status", "unknown"); }
@@ -168,6 +235,13 @@ void work(int worker, const Options& options, Pool& pool, Tally& tally, std::ato
             } catch (const subctl::Error& error) {
                 ++outcomes["replay " + error.code()];
             }
+            continue;
+        }
+        if (!options.subctl.empty() && std::uniform_int_distribution<int>(0, 99)(random) < 2) {
+            const int partner = std::uniform_int_distribution<int>(0, 9)(random) < 8 ? 0 : 1;
+            const auto rows = run_batch(random, pool, options, worker, fmt::format("{}-{}-{}", options.run_id, worker, n),
+                                        partner, outcomes);
+            records.insert(records.end(), rows.begin(), rows.end());
             continue;
         }
         auto request = random_request(random, pool, fmt::format("{}-{}-{}", options.run_id, worker, n));
@@ -203,6 +277,7 @@ int main(int argc, char** argv) {
     app.add_option("--seed", options.seed, "Random seed");
     app.add_option("--run-id", options.run_id, "Prefix of the request ids (unique per run)");
     app.add_option("--results", options.results_file, "CSV of request_id,partner,operation,outcome")->required();
+    app.add_option("--subctl", options.subctl, "The subctl binary: 2% of the operations are CSV batches run by it");
     CLI11_PARSE(app, argc, argv);
 
     try {
