@@ -87,6 +87,10 @@ Database::Database(const std::string& url, const SessionContext& context)
     }
 }
 
+// Closed while notices_ is still registered: a notice that arrives with the end of the
+// connection (a server shutting down) must not reach stderr either.
+Database::~Database() { connection_.disconnect(); }
+
 void Database::prepare(const Statement& statement) {
     std::string name(statement.name);
     if (prepared_.insert(name).second) connection_.prepare(name, std::string(statement.sql));

@@ -28,6 +28,9 @@ enum class Outcome { commit, rollback };
 class Database {
 public:
     Database(const std::string& url, const SessionContext& context);
+    ~Database();
+    Database(const Database&) = delete;
+    Database& operator=(const Database&) = delete;
 
     // Runs body in one transaction (RAII: rolled back unless committed) and commits it
     // unless body says rollback. Serialization failures and deadlocks restart the whole

@@ -29,7 +29,11 @@ run_stream() {  # run_stream K: every streams-th request from the K-th; "request
         code=0
         "$build/subctl" --db "$url" -o json upgrade "$subscription" --to "$target" --request-id "$id" \
             >/dev/null 2>"$dir/err.$1" || code=$?
-        echo "$id $code $(grep -c '^subctl: ' "$dir/err.$1") $(grep -vc -e '^subctl: ' -e '^hint: ' "$dir/err.$1")"
+        # libpq's own default notice processor may print the server's shutdown warning
+        # for a connection caught while being set up, before libpqxx 6.4 lets subctl
+        # install its handler (seen once in ~10 runs); that line is allowed, nothing else.
+        echo "$id $code $(grep -c '^subctl: ' "$dir/err.$1") $(grep -vc -e '^subctl: ' -e '^hint: ' \
+            -e '^WARNING:  terminating connection due to immediate shutdown command$' "$dir/err.$1")"
         [ "$code" -eq 0 ] || { echo "== $id exit $code"; cat "$dir/err.$1"; } >>"$dir/failures"
     done
 }
