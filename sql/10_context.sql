@@ -7,6 +7,12 @@ RETURNS text LANGUAGE sql STABLE AS $$
     SELECT nullif(current_setting('subctl.' || p_name, true), '')
 $$;
 
+-- Which customers exist for a partner (SPEC 1).
+CREATE OR REPLACE FUNCTION core.customer_visible(p_partner text, p_customer_id uuid)
+RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM core.partner_customers WHERE partner_id = p_partner AND customer_id = p_customer_id)
+$$;
+
 -- The partner a login is mapped to (core.partner_logins), or NULL.
 CREATE OR REPLACE FUNCTION core.login_partner()
 RETURNS text LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$

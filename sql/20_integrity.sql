@@ -212,18 +212,24 @@ BEGIN
 END $$;
 DROP FUNCTION IF EXISTS core.audit_row_change();
 
--- A rejected operation changes nothing but is recorded with its codes.
-CREATE OR REPLACE FUNCTION core.audit_rejection(p_operation text, p_codes text[], p_subscription_id uuid,
-                                                p_customer_id uuid, p_parameters jsonb, p_request_id text)
+-- A rejected operation changes nothing but is recorded with its codes, against the
+-- subscription its parameters name and that subscription's customer when the acting
+-- partner may see it (an unknown or hidden one is recorded without a customer).
+CREATE OR REPLACE FUNCTION core.audit_rejection(p_operation text, p_codes text[], p_parameters jsonb,
+                                                p_request_id text)
 RETURNS void LANGUAGE sql VOLATILE AS $$
     INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id,
                                    subscription_id, customer_id, changes, outcome, error_codes,
                                    request_id, batch_id, comment)
-    VALUES (p_operation, core.acting_operator(), core.acting_partner(), core.acting_source(),
-            'subscriptions', p_subscription_id::text, p_subscription_id, p_customer_id,
-            jsonb_build_object('requested', p_parameters), 'rejected', p_codes,
-            p_request_id, core.setting('batch_id'), core.setting('comment'))
+    SELECT p_operation, core.acting_operator(), core.acting_partner(), core.acting_source(),
+           'subscriptions', r.subscription_id::text, r.subscription_id,
+           (SELECT s.customer_id FROM core.subscriptions s
+            WHERE s.id = r.subscription_id AND core.customer_visible(core.acting_partner(), s.customer_id)),
+           jsonb_build_object('requested', p_parameters), 'rejected', p_codes,
+           p_request_id, core.setting('batch_id'), core.setting('comment')
+    FROM (SELECT (p_parameters ->> 'subscription_id')::uuid AS subscription_id) r
 $$;
+DROP FUNCTION IF EXISTS core.audit_rejection(text, text[], uuid, uuid, jsonb, text);
 
 -- audit_events_append_only: no UPDATE, DELETE or TRUNCATE, by anyone.
 CREATE OR REPLACE FUNCTION core.refuse_audit_events_change()

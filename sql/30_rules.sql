@@ -1,12 +1,6 @@
 -- THE upgrade rules (SPEC 3), defined once. Every consumer (the listing, the upgrade,
 -- batches, reports) reads core.upgrade_evaluations; nothing else re-states a rule.
 
--- Which customers exist for a partner (SPEC 1).
-CREATE OR REPLACE FUNCTION core.customer_visible(p_partner text, p_customer_id uuid)
-RETURNS boolean LANGUAGE sql STABLE AS $$
-    SELECT EXISTS (SELECT 1 FROM core.partner_customers WHERE partner_id = p_partner AND customer_id = p_customer_id)
-$$;
-
 -- A subscription counts for the rules unless cancelled or replaced by an upgrade
 -- (a replaced source is suspended with reason `upgraded` and can never come back).
 CREATE OR REPLACE FUNCTION core.subscription_in_force(s core.subscriptions)
@@ -137,10 +131,7 @@ BEGIN
     END IF;
     -- Audited against the subscription named (its customer only when visible), and shaped
     -- like the operation's own result (SPEC 6: source_subscription_id, quantity, ...).
-    PERFORM core.audit_rejection(p_operation, ARRAY['request_id_reused'], (p_parameters ->> 'subscription_id')::uuid,
-                                 (SELECT customer_id FROM core.subscriptions WHERE id = (p_parameters ->> 'subscription_id')::uuid
-                                  AND core.customer_visible(p_partner, customer_id)),
-                                 p_parameters, p_request_id);
+    PERFORM core.audit_rejection(p_operation, ARRAY['request_id_reused'], p_parameters, p_request_id);
     RETURN core.result(ARRAY['request_id_reused'], CASE WHEN p_parameters ? 'subscription_id' THEN jsonb_build_object(
         'source_subscription_id', p_parameters -> 'subscription_id', 'target_subscription_id', NULL,
         'quantity', p_parameters -> 'quantity') ELSE '{}' END);

@@ -270,7 +270,6 @@ RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     v_partner text := core.require_partner();
     v_result jsonb;
-    v_subscription uuid;
     v_dry_run_result text;
 BEGIN
     IF p_dry_run THEN
@@ -289,12 +288,8 @@ BEGIN
     PERFORM core.begin_operation(p_operation, p_request_id);
     v_result := core.dispatch_operation(v_partner, p_operation, p_parameters);
     IF v_result ->> 'status' = 'rejected' THEN
-        v_subscription := (p_parameters ->> 'subscription_id')::uuid;
         PERFORM core.audit_rejection(
             p_operation, ARRAY(SELECT e ->> 'code' FROM jsonb_array_elements(v_result -> 'errors') e),
-            v_subscription,
-            (SELECT customer_id FROM core.subscriptions WHERE id = v_subscription
-             AND core.customer_visible(v_partner, customer_id)),
             p_parameters, p_request_id);
     END IF;
     RETURN core.request_remember(v_partner, p_request_id, p_operation, p_parameters, v_result);

@@ -171,16 +171,13 @@ END $$;
 
 -- A row whose operation raised (an invariant, not a rule): rejected with the code of its
 -- SQLSTATE and audited like any rejection; the other rows of the chunk go on.
-CREATE OR REPLACE FUNCTION core.batch_reject_row(p_partner text, r core.batch_rows, p_sqlstate text, p_dry_run boolean)
+CREATE OR REPLACE FUNCTION core.batch_reject_row(r core.batch_rows, p_sqlstate text, p_dry_run boolean)
 RETURNS void LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     v_code text := coalesce((SELECT code FROM core.error_codes WHERE sqlstate = p_sqlstate), 'sqlstate_' || p_sqlstate);
 BEGIN
     IF NOT p_dry_run THEN
-        PERFORM core.audit_rejection(r.action, ARRAY[v_code], r.subscription_id,
-                                     (SELECT customer_id FROM core.subscriptions WHERE id = r.subscription_id
-                                      AND core.customer_visible(p_partner, customer_id)),
-                                     core.batch_row_parameters(r), r.request_id);
+        PERFORM core.audit_rejection(r.action, ARRAY[v_code], core.batch_row_parameters(r), r.request_id);
     END IF;
     UPDATE core.batch_rows SET status = 'rejected', error_codes = ARRAY[v_code], processed_at = clock_timestamp()
     WHERE partner_id = r.partner_id AND batch_id = r.batch_id AND line = r.line;
@@ -311,7 +308,7 @@ BEGIN
                 IF core.is_transient_sqlstate(SQLSTATE) THEN
                     RAISE;
                 END IF;
-                PERFORM core.batch_reject_row(v_partner, r, SQLSTATE, p_dry_run);
+                PERFORM core.batch_reject_row(r, SQLSTATE, p_dry_run);
             END;
         END LOOP;
     END;

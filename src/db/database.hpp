@@ -44,13 +44,19 @@ public:
         return tx.exec_prepared(std::string(statement.name), std::forward<Args>(args)...);
     }
 
-    // A one-statement operation whose single jsonb value is the result.
+    // exec of a statement whose single jsonb value is the result (null when none).
+    template <typename... Args>
+    nlohmann::json exec_json(pqxx::work& tx, const Statement& statement, Args&&... args) {
+        auto rows = exec(tx, statement, std::forward<Args>(args)...);
+        return rows.empty() || rows[0][0].is_null() ? nlohmann::json() : nlohmann::json::parse(rows[0][0].c_str());
+    }
+
+    // A one-statement operation in its own transaction: exec_json, then commit or roll back.
     template <typename... Args>
     nlohmann::json call(Outcome outcome, const Statement& statement, Args&&... args) {
         nlohmann::json result;
         transact([&](pqxx::work& tx) {
-            auto rows = exec(tx, statement, std::forward<Args>(args)...);
-            result = rows.empty() || rows[0][0].is_null() ? nlohmann::json() : nlohmann::json::parse(rows[0][0].c_str());
+            result = exec_json(tx, statement, std::forward<Args>(args)...);
             return outcome;
         });
         return result;

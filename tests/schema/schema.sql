@@ -76,7 +76,7 @@ BEGIN
                 IF core.is_transient_sqlstate(SQLSTATE) THEN
                     RAISE;
                 END IF;
-                PERFORM core.batch_reject_row(v_partner, r, SQLSTATE, p_dry_run);
+                PERFORM core.batch_reject_row(r, SQLSTATE, p_dry_run);
             END;
         END LOOP;
     END;
@@ -602,16 +602,19 @@ CREATE FUNCTION core.acting_source() RETURNS text
     SELECT CASE WHEN core.setting('source') IN ('cli', 'batch') THEN core.setting('source') ELSE 'sql' END
 $$;
 
-CREATE FUNCTION core.audit_rejection(p_operation text, p_codes text[], p_subscription_id uuid, p_customer_id uuid, p_parameters jsonb, p_request_id text) RETURNS void
+CREATE FUNCTION core.audit_rejection(p_operation text, p_codes text[], p_parameters jsonb, p_request_id text) RETURNS void
     LANGUAGE sql
     AS $$
     INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id,
                                    subscription_id, customer_id, changes, outcome, error_codes,
                                    request_id, batch_id, comment)
-    VALUES (p_operation, core.acting_operator(), core.acting_partner(), core.acting_source(),
-            'subscriptions', p_subscription_id::text, p_subscription_id, p_customer_id,
-            jsonb_build_object('requested', p_parameters), 'rejected', p_codes,
-            p_request_id, core.setting('batch_id'), core.setting('comment'))
+    SELECT p_operation, core.acting_operator(), core.acting_partner(), core.acting_source(),
+           'subscriptions', r.subscription_id::text, r.subscription_id,
+           (SELECT s.customer_id FROM core.subscriptions s
+            WHERE s.id = r.subscription_id AND core.customer_visible(core.acting_partner(), s.customer_id)),
+           jsonb_build_object('requested', p_parameters), 'rejected', p_codes,
+           p_request_id, core.setting('batch_id'), core.setting('comment')
+    FROM (SELECT (p_parameters ->> 'subscription_id')::uuid AS subscription_id) r
 $$;
 
 CREATE FUNCTION core.audit_row_changes() RETURNS trigger
@@ -771,17 +774,14 @@ CREATE FUNCTION core.batch_quantity_valid(p_value text) RETURNS boolean
     SELECT CASE WHEN p_value ~ '^[0-9]{1,10}$' THEN p_value::bigint BETWEEN 1 AND 2147483647 ELSE false END
 $_$;
 
-CREATE FUNCTION core.batch_reject_row(p_partner text, r core.batch_rows, p_sqlstate text, p_dry_run boolean) RETURNS void
+CREATE FUNCTION core.batch_reject_row(r core.batch_rows, p_sqlstate text, p_dry_run boolean) RETURNS void
     LANGUAGE plpgsql
     AS $$
 DECLARE
     v_code text := coalesce((SELECT code FROM core.error_codes WHERE sqlstate = p_sqlstate), 'sqlstate_' || p_sqlstate);
 BEGIN
     IF NOT p_dry_run THEN
-        PERFORM core.audit_rejection(r.action, ARRAY[v_code], r.subscription_id,
-                                     (SELECT customer_id FROM core.subscriptions WHERE id = r.subscription_id
-                                      AND core.customer_visible(p_partner, customer_id)),
-                                     core.batch_row_parameters(r), r.request_id);
+        PERFORM core.audit_rejection(r.action, ARRAY[v_code], core.batch_row_parameters(r), r.request_id);
     END IF;
     UPDATE core.batch_rows SET status = 'rejected', error_codes = ARRAY[v_code], processed_at = clock_timestamp()
     WHERE partner_id = r.partner_id AND batch_id = r.batch_id AND line = r.line;
@@ -1457,10 +1457,7 @@ BEGIN
     END IF;
     -- Audited against the subscription named (its customer only when visible), and shaped
     -- like the operation's own result (SPEC 6: source_subscription_id, quantity, ...).
-    PERFORM core.audit_rejection(p_operation, ARRAY['request_id_reused'], (p_parameters ->> 'subscription_id')::uuid,
-                                 (SELECT customer_id FROM core.subscriptions WHERE id = (p_parameters ->> 'subscription_id')::uuid
-                                  AND core.customer_visible(p_partner, customer_id)),
-                                 p_parameters, p_request_id);
+    PERFORM core.audit_rejection(p_operation, ARRAY['request_id_reused'], p_parameters, p_request_id);
     RETURN core.result(ARRAY['request_id_reused'], CASE WHEN p_parameters ? 'subscription_id' THEN jsonb_build_object(
         'source_subscription_id', p_parameters -> 'subscription_id', 'target_subscription_id', NULL,
         'quantity', p_parameters -> 'quantity') ELSE '{}' END);
@@ -1512,7 +1509,6 @@ CREATE FUNCTION core.run_operation(p_operation text, p_parameters jsonb, p_reque
 DECLARE
     v_partner text := core.require_partner();
     v_result jsonb;
-    v_subscription uuid;
     v_dry_run_result text;
 BEGIN
     IF p_dry_run THEN
@@ -1531,12 +1527,8 @@ BEGIN
     PERFORM core.begin_operation(p_operation, p_request_id);
     v_result := core.dispatch_operation(v_partner, p_operation, p_parameters);
     IF v_result ->> 'status' = 'rejected' THEN
-        v_subscription := (p_parameters ->> 'subscription_id')::uuid;
         PERFORM core.audit_rejection(
             p_operation, ARRAY(SELECT e ->> 'code' FROM jsonb_array_elements(v_result -> 'errors') e),
-            v_subscription,
-            (SELECT customer_id FROM core.subscriptions WHERE id = v_subscription
-             AND core.customer_visible(v_partner, customer_id)),
             p_parameters, p_request_id);
     END IF;
     RETURN core.request_remember(v_partner, p_request_id, p_operation, p_parameters, v_result);

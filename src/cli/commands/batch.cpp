@@ -39,10 +39,6 @@ struct BatchArgs {
     std::optional<std::string> status;
 };
 
-nlohmann::json json_of(const pqxx::result& rows) {
-    return rows.empty() || rows[0][0].is_null() ? nlohmann::json() : nlohmann::json::parse(rows[0][0].c_str());
-}
-
 class Sha256 {
 public:
     Sha256() : context_(EVP_MD_CTX_new()) {
@@ -136,7 +132,7 @@ nlohmann::json register_file(db::Database& database, pqxx::work& tx, const Batch
     if (!staged.copy_error.is_null()) {
         return {{"status", "invalid"}, {"error_count", 1}, {"errors", nlohmann::json::array({staged.copy_error})}};
     }
-    return json_of(database.exec(tx, db::statements::batch_register, args.name, staged.sha256, args.file));
+    return database.exec_json(tx, db::statements::batch_register, args.name, staged.sha256, args.file);
 }
 
 // Rows done / total, rate and ETA on one redrawn stderr line.
@@ -168,15 +164,21 @@ private:
     std::chrono::steady_clock::time_point start_;
 };
 
-// Writes the rows of a batch to a CSV report, page by page.
-void write_report(std::ofstream& report, const std::function<nlohmann::json(long long after_line)>& page) {
-    print_csv_rows(report, nlohmann::json::array(), report_columns, true);
+// The rows of a batch, page by page in line order: fetch(after_line) gives the next page.
+void for_each_page(const std::function<nlohmann::json(long long after_line)>& fetch,
+                   const std::function<void(const nlohmann::json& rows)>& consume) {
     for (long long after = 1;;) {
-        const auto rows = page(after);
-        if (rows.empty()) break;
-        print_csv_rows(report, rows, report_columns, false);
+        const auto rows = fetch(after);
+        if (rows.empty()) return;
+        consume(rows);
         after = rows.back()["line"].get<long long>();
     }
+}
+
+// Writes the rows of a batch to a CSV report, page by page.
+void write_report(std::ofstream& report, const std::function<nlohmann::json(long long after_line)>& fetch) {
+    print_csv_rows(report, nlohmann::json::array(), report_columns, true);
+    for_each_page(fetch, [&](const nlohmann::json& rows) { print_csv_rows(report, rows, report_columns, false); });
 }
 
 // The file's errors as records (at most the first 1000), one stderr line, exit 65.
@@ -215,8 +217,8 @@ CommandResult run_batch(Runtime& runtime, const BatchArgs& args) {
         }
     };
     auto page = [&](pqxx::work& tx, long long after) {
-        return json_of(database.exec(tx, db::statements::batch_rows, registered["batch_id"].get<std::string>(), after,
-                                     page_rows, std::optional<std::string>()));
+        return database.exec_json(tx, db::statements::batch_rows, registered["batch_id"].get<std::string>(), after,
+                                  page_rows, std::optional<std::string>());
     };
 
     if (args.dry_run) {  // one transaction, rolled back: the very same code, nothing kept
@@ -227,7 +229,7 @@ CommandResult run_batch(Runtime& runtime, const BatchArgs& args) {
                 database.exec(tx, db::statements::batch_apply_chunk, registered["batch_id"].get<std::string>(), from,
                               to, true);
             });
-            summary = json_of(database.exec(tx, db::statements::batch_finish, registered["batch_id"].get<std::string>()));
+            summary = database.exec_json(tx, db::statements::batch_finish, registered["batch_id"].get<std::string>());
             if (report.is_open()) write_report(report, [&](long long after) { return page(tx, after); });
             return db::Outcome::rollback;
         });
@@ -245,17 +247,13 @@ CommandResult run_batch(Runtime& runtime, const BatchArgs& args) {
                 });
             });
             database.transact([&](pqxx::work& tx) {
-                summary = json_of(database.exec(tx, db::statements::batch_finish, batch_id));
+                summary = database.exec_json(tx, db::statements::batch_finish, batch_id);
                 return db::Outcome::commit;
             });
             if (report.is_open()) {
                 write_report(report, [&](long long after) {
-                    nlohmann::json rows;
-                    database.transact([&](pqxx::work& tx) {
-                        rows = page(tx, after);
-                        return db::Outcome::rollback;
-                    });
-                    return rows;
+                    return database.call(db::Outcome::rollback, db::statements::batch_rows, batch_id, after, page_rows,
+                                         std::optional<std::string>());
                 });
             }
         }
@@ -279,13 +277,12 @@ CommandResult run_batch_list(Runtime& runtime) {
 CommandResult run_batch_show(Runtime& runtime, const BatchArgs& args) {
     auto& database = runtime.database();
     nlohmann::json rows = nlohmann::json::array();
-    for (long long after = 1;;) {
-        const auto page = database.call(db::Outcome::rollback, db::statements::batch_rows, args.batch, after, page_rows,
-                                        args.status);
-        if (page.empty()) break;
-        for (const auto& row : page) rows.push_back(row);
-        after = page.back()["line"].get<long long>();
-    }
+    for_each_page(
+        [&](long long after) {
+            return database.call(db::Outcome::rollback, db::statements::batch_rows, args.batch, after, page_rows,
+                                 args.status);
+        },
+        [&](const nlohmann::json& page) { rows.insert(rows.end(), page.begin(), page.end()); });
     return {rows};
 }
 
