@@ -8,63 +8,73 @@ RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
     SELECT s.status <> 'cancelled' AND s.status_reason IS DISTINCT FROM 'upgraded'
 $$;
 
--- Whether the partner holds an active, unexpired delegated-admin relationship.
--- Expiry is honoured at the moment of the check: no job needs to have run.
-CREATE OR REPLACE FUNCTION core.has_delegated_admin(p_partner text, p_customer_id uuid, p_service_id text)
-RETURNS boolean LANGUAGE sql STABLE AS $$
-    SELECT EXISTS (SELECT 1 FROM core.relationships r
-                   WHERE r.customer_id = p_customer_id AND r.service_id = p_service_id
-                     AND r.partner_id = p_partner AND r.status = 'active'
-                     AND r.expires_at > statement_timestamp())
-$$;
+DROP FUNCTION IF EXISTS core.has_delegated_admin(text, uuid, text);  -- now a join in upgrade_evaluations
 
--- The rules on the source subscription itself, shared by upgrades and license changes.
-CREATE OR REPLACE FUNCTION core.sold_and_active_errors(p_partner text, s core.subscriptions)
-RETURNS text[] LANGUAGE sql STABLE AS $$
+-- The rules on the source subscription itself (its status, its reseller of record),
+-- shared by upgrades and license changes.
+DROP FUNCTION IF EXISTS core.sold_and_active_errors(text, core.subscriptions);
+CREATE OR REPLACE FUNCTION core.sold_and_active_errors(p_partner text, p_status text, p_reseller_partner_id text)
+RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
     SELECT array_remove(ARRAY[
-        CASE WHEN s.status IN ('suspended', 'cancelled') THEN 'subscription_status_not_active' END,
-        CASE WHEN s.status = 'pending' THEN 'subscription_not_provisioned' END,
-        CASE WHEN s.partner_id IS DISTINCT FROM p_partner THEN 'not_reseller_of_record' END
+        CASE WHEN p_status IN ('suspended', 'cancelled') THEN 'subscription_status_not_active' END,
+        CASE WHEN p_status = 'pending' THEN 'subscription_not_provisioned' END,
+        CASE WHEN p_reseller_partner_id IS DISTINCT FROM p_partner THEN 'not_reseller_of_record' END
     ], NULL)
 $$;
 
 -- For each subscription and each upgrade path leaving its offer: every error code that
--- applies for partner p_partner, in the SPEC's order. Inlined by the planner, so a
--- WHERE on subscription_id or customer_id reaches the indexes.
-CREATE OR REPLACE FUNCTION core.upgrade_evaluations(p_partner text)
+-- applies for partner p_partner, in the SPEC's order; with p_sold_in_force_only, only
+-- for the subscriptions p_partner sold that are in force (what the reports show).
+-- Set-based, so that a report over every subscription is a few hash joins: the rules
+-- that look at the customer's other subscriptions read two per-customer aggregates
+-- (window functions over the customer's subscriptions: the offers in force, the
+-- subscriptions with live add-ons), and the catalog side of each path (the offers with a
+-- plan the upgrade would add, the target's billing cycles) is computed once per path.
+-- Inlined by the planner: a WHERE on customer_id (the window's partition key) reaches
+-- the customer index, so a caller that looks at one subscription filters on its
+-- customer_id too and reads only that customer's rows.
+-- Two readings of SPEC 3 used here: "another in-force subscription of the customer with
+-- a conflicting plan" needs no "another" (the subscription's own offer has only source
+-- plans, which the added plans exclude); an add-on always belongs to its parent's
+-- customer (check_subscriptions_add_on_parent), so the customer's live add-on parents
+-- are all that subscription_add_ons_present needs.
+DROP FUNCTION IF EXISTS core.upgrade_evaluations(text);
+CREATE OR REPLACE FUNCTION core.upgrade_evaluations(p_partner text, p_sold_in_force_only boolean DEFAULT false)
 RETURNS TABLE (subscription_id uuid, customer_id uuid, source_offer_id text, target_offer_id text,
                error_codes text[])
 LANGUAGE sql STABLE AS $$
-    SELECT s.id, s.customer_id, s.offer_id, p.target_offer_id,
-           core.sold_and_active_errors(p_partner, s) || array_remove(ARRAY[
-               CASE WHEN NOT core.has_delegated_admin(p_partner, s.customer_id, t.service_id)
-                    THEN 'delegated_admin_permissions_disabled' END,
-               CASE WHEN EXISTS (
-                        SELECT 1 FROM core.subscriptions o
-                        JOIN core.offer_service_plans op ON op.offer_id = o.offer_id
-                        WHERE o.customer_id = s.customer_id AND o.id <> s.id AND core.subscription_in_force(o)
-                          AND op.service_plan_id IN (
-                              SELECT tp.service_plan_id FROM core.offer_service_plans tp WHERE tp.offer_id = p.target_offer_id
-                              EXCEPT
-                              SELECT sp.service_plan_id FROM core.offer_service_plans sp WHERE sp.offer_id = s.offer_id))
-                    THEN 'conflicting_service_types' END,
-               CASE WHEN EXISTS (
-                        SELECT 1 FROM core.subscriptions o
-                        WHERE o.customer_id = s.customer_id AND o.offer_id = p.target_offer_id
-                          AND core.subscription_in_force(o))
-                    THEN 'target_offer_already_owned' END,
-               CASE WHEN EXISTS (
-                        SELECT 1 FROM core.subscriptions a
-                        WHERE a.parent_subscription_id = s.id AND a.status <> 'cancelled')
-                    THEN 'subscription_add_ons_present' END,
-               CASE WHEN NOT EXISTS (
-                        SELECT 1 FROM core.offer_billing_cycles b
-                        WHERE b.offer_id = p.target_offer_id AND b.billing_cycle = s.billing_cycle)
-                    THEN 'offer_does_not_support_billing_cycle' END
+    SELECT c.id, c.customer_id, c.offer_id, p.target_offer_id,
+           core.sold_and_active_errors(p_partner, c.status, c.partner_id) || array_remove(ARRAY[
+               CASE WHEN r.id IS NULL THEN 'delegated_admin_permissions_disabled' END,
+               CASE WHEN c.offers_in_force && p.plan_conflicting_offers THEN 'conflicting_service_types' END,
+               CASE WHEN p.target_offer_id = ANY (c.offers_in_force) THEN 'target_offer_already_owned' END,
+               CASE WHEN c.id = ANY (c.live_add_on_parents) THEN 'subscription_add_ons_present' END,
+               CASE WHEN c.billing_cycle <> ALL (p.target_billing_cycles) THEN 'offer_does_not_support_billing_cycle' END
            ], NULL)
-    FROM core.subscriptions s
-    JOIN core.upgrade_paths p ON p.source_offer_id = s.offer_id
-    JOIN core.offers t ON t.id = p.target_offer_id
+    FROM (SELECT s.id, s.customer_id, s.offer_id, s.status, s.partner_id, s.billing_cycle,
+                 core.subscription_in_force(s) AS in_force,
+                 array_agg(s.offer_id) FILTER (WHERE core.subscription_in_force(s)) OVER customer AS offers_in_force,
+                 array_agg(s.parent_subscription_id) FILTER (WHERE s.parent_subscription_id IS NOT NULL
+                                                            AND s.status <> 'cancelled') OVER customer AS live_add_on_parents
+          FROM core.subscriptions s
+          WINDOW customer AS (PARTITION BY s.customer_id)) c
+    JOIN (SELECT up.source_offer_id, up.target_offer_id, t.service_id,
+                 ARRAY(SELECT op.offer_id FROM core.offer_service_plans op
+                       WHERE op.service_plan_id IN (
+                           SELECT tp.service_plan_id FROM core.offer_service_plans tp WHERE tp.offer_id = up.target_offer_id
+                           EXCEPT
+                           SELECT sp.service_plan_id FROM core.offer_service_plans sp WHERE sp.offer_id = up.source_offer_id))
+                 AS plan_conflicting_offers,
+                 ARRAY(SELECT b.billing_cycle FROM core.offer_billing_cycles b WHERE b.offer_id = up.target_offer_id)
+                 AS target_billing_cycles
+          FROM core.upgrade_paths up
+          JOIN core.offers t ON t.id = up.target_offer_id
+          OFFSET 0) p ON p.source_offer_id = c.offer_id  -- OFFSET 0: the arrays once per path, not per row
+    -- at most one row: one active relationship per customer and service (unique index)
+    LEFT JOIN core.relationships r
+           ON r.customer_id = c.customer_id AND r.service_id = p.service_id AND r.partner_id = p_partner
+          AND r.status = 'active' AND r.expires_at > statement_timestamp()
+    WHERE NOT p_sold_in_force_only OR (c.partner_id = p_partner AND c.in_force)
 $$;
 COMMENT ON FUNCTION core.upgrade_evaluations IS
 'Every upgrade path of every subscription with all the error codes that apply for a partner: the one definition of the upgrade rules.';
@@ -91,7 +101,7 @@ RETURNS text[] LANGUAGE sql STABLE AS $$
            ], NULL) || coalesce(e.error_codes, '{}')
     FROM (SELECT 1) AS one
     LEFT JOIN core.upgrade_evaluations(p_partner) e
-           ON e.subscription_id = s.id AND e.target_offer_id = p_target_offer_id
+           ON e.customer_id = s.customer_id AND e.subscription_id = s.id AND e.target_offer_id = p_target_offer_id
 $$;
 
 -- Locks the customer of a subscription (the one lock order of every operation: the

@@ -123,15 +123,18 @@ CREATE OR REPLACE FUNCTION api.upgrades(p_subscription_id uuid)
 RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_partner text := core.require_partner();
+    v_customer_id uuid;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM core.subscriptions s WHERE s.id = p_subscription_id
-                   AND core.customer_visible(v_partner, s.customer_id)) THEN
+    SELECT s.customer_id INTO v_customer_id FROM core.subscriptions s
+    WHERE s.id = p_subscription_id AND core.customer_visible(v_partner, s.customer_id);
+    IF v_customer_id IS NULL THEN
         PERFORM core.raise_error('subscription_not_found', format('subscription %s does not exist', p_subscription_id));
     END IF;
     RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object(
                        'target_offer', e.target_offer_id, 'eligible', cardinality(e.error_codes) = 0,
                        'errors', core.describe_errors(e.error_codes)) ORDER BY e.target_offer_id), '[]')
-            FROM core.upgrade_evaluations(v_partner) e WHERE e.subscription_id = p_subscription_id);
+            FROM core.upgrade_evaluations(v_partner) e
+            WHERE e.customer_id = v_customer_id AND e.subscription_id = p_subscription_id);
 END $$;
 COMMENT ON FUNCTION api.upgrades IS
 'Every upgrade target of a subscription: eligible, and all the errors that apply (the "Upgrade now" check).';

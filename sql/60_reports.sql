@@ -9,12 +9,12 @@
 CREATE OR REPLACE FUNCTION core.partner_upgrade_evaluations()
 RETURNS TABLE (subscription_id uuid, customer_id uuid, source_offer_id text, target_offer_id text,
                error_codes text[])
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT e.subscription_id, e.customer_id, e.source_offer_id, e.target_offer_id, e.error_codes
-    FROM core.upgrade_evaluations(core.acting_partner()) e
-    JOIN core.subscriptions s ON s.id = e.subscription_id
-    WHERE s.partner_id = core.acting_partner() AND core.subscription_in_force(s)
-$$;
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_partner text := core.acting_partner();  -- once, not once per row
+BEGIN
+    RETURN QUERY SELECT * FROM core.upgrade_evaluations(v_partner, p_sold_in_force_only => true);
+END $$;
 
 -- The subscription events of the audit trail, with before/after read off the changes.
 CREATE VIEW report.subscription_history AS

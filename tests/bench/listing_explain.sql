@@ -10,13 +10,15 @@ SELECT set_config('bench.samples', :'samples', false) \g /dev/null
 DO $$
 DECLARE
     v_id uuid;
+    v_customer_id uuid;
     v_plan json;
 BEGIN
-    FOR v_id IN SELECT s.id FROM core.subscriptions s TABLESAMPLE SYSTEM (1)
+    FOR v_id, v_customer_id IN SELECT s.id, s.customer_id FROM core.subscriptions s TABLESAMPLE SYSTEM (1)
                 WHERE s.recorded_by_partner_id = current_setting('bench.partner')
                 ORDER BY random() LIMIT current_setting('bench.samples')::int LOOP
         EXECUTE format('EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) SELECT * FROM core.upgrade_evaluations(%L) e '
-                       'WHERE e.subscription_id = %L', current_setting('bench.partner'), v_id) INTO v_plan;
+                       'WHERE e.customer_id = %L AND e.subscription_id = %L', current_setting('bench.partner'),
+                       v_customer_id, v_id) INTO v_plan;
         INSERT INTO explained
         SELECT v_id, (v_plan -> 0 ->> 'Execution Time')::double precision,
                ARRAY(SELECT DISTINCT m[1] || coalesce(' on ' || m[2], '')

@@ -566,15 +566,18 @@ CREATE FUNCTION api.upgrades(p_subscription_id uuid) RETURNS jsonb
     AS $$
 DECLARE
     v_partner text := core.require_partner();
+    v_customer_id uuid;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM core.subscriptions s WHERE s.id = p_subscription_id
-                   AND core.customer_visible(v_partner, s.customer_id)) THEN
+    SELECT s.customer_id INTO v_customer_id FROM core.subscriptions s
+    WHERE s.id = p_subscription_id AND core.customer_visible(v_partner, s.customer_id);
+    IF v_customer_id IS NULL THEN
         PERFORM core.raise_error('subscription_not_found', format('subscription %s does not exist', p_subscription_id));
     END IF;
     RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object(
                        'target_offer', e.target_offer_id, 'eligible', cardinality(e.error_codes) = 0,
                        'errors', core.describe_errors(e.error_codes)) ORDER BY e.target_offer_id), '[]')
-            FROM core.upgrade_evaluations(v_partner) e WHERE e.subscription_id = p_subscription_id);
+            FROM core.upgrade_evaluations(v_partner) e
+            WHERE e.customer_id = v_customer_id AND e.subscription_id = p_subscription_id);
 END $$;
 
 COMMENT ON FUNCTION api.upgrades(p_subscription_id uuid) IS 'Every upgrade target of a subscription: eligible, and all the errors that apply (the "Upgrade now" check).';
@@ -1085,15 +1088,6 @@ BEGIN
     RETURN v_matches[1];
 END $$;
 
-CREATE FUNCTION core.has_delegated_admin(p_partner text, p_customer_id uuid, p_service_id text) RETURNS boolean
-    LANGUAGE sql STABLE
-    AS $$
-    SELECT EXISTS (SELECT 1 FROM core.relationships r
-                   WHERE r.customer_id = p_customer_id AND r.service_id = p_service_id
-                     AND r.partner_id = p_partner AND r.status = 'active'
-                     AND r.expires_at > statement_timestamp())
-$$;
-
 CREATE FUNCTION core.is_transient_sqlstate(p_sqlstate text) RETURNS boolean
     LANGUAGE sql IMMUTABLE
     AS $$
@@ -1243,7 +1237,7 @@ BEGIN
     ELSE
         v_codes := array_remove(ARRAY[
             CASE WHEN (p ->> 'if_version')::bigint <> s.version THEN 'version_mismatch' END], NULL)
-            || core.sold_and_active_errors(p_partner, s)
+            || core.sold_and_active_errors(p_partner, s.status, s.partner_id)
             || array_remove(ARRAY[
             CASE WHEN p_sign < 0 AND s.billing_cycle = 'annual' THEN 'quantity_cannot_be_decreased' END,
             CASE WHEN v_delta < 1 OR NOT core.quantity_in_range(s.offer_id, v_new) THEN 'quantity_out_of_range' END], NULL);
@@ -1383,14 +1377,14 @@ BEGIN
 END $$;
 
 CREATE FUNCTION core.partner_upgrade_evaluations() RETURNS TABLE(subscription_id uuid, customer_id uuid, source_offer_id text, target_offer_id text, error_codes text[])
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT e.subscription_id, e.customer_id, e.source_offer_id, e.target_offer_id, e.error_codes
-    FROM core.upgrade_evaluations(core.acting_partner()) e
-    JOIN core.subscriptions s ON s.id = e.subscription_id
-    WHERE s.partner_id = core.acting_partner() AND core.subscription_in_force(s)
-$$;
+DECLARE
+    v_partner text := core.acting_partner();  -- once, not once per row
+BEGIN
+    RETURN QUERY SELECT * FROM core.upgrade_evaluations(v_partner, p_sold_in_force_only => true);
+END $$;
 
 CREATE FUNCTION core.quantity_in_range(p_offer_id text, p_quantity bigint) RETURNS boolean
     LANGUAGE sql STABLE
@@ -1540,13 +1534,13 @@ CREATE FUNCTION core.setting(p_name text) RETURNS text
     SELECT nullif(current_setting('subctl.' || p_name, true), '')
 $$;
 
-CREATE FUNCTION core.sold_and_active_errors(p_partner text, s core.subscriptions) RETURNS text[]
-    LANGUAGE sql STABLE
+CREATE FUNCTION core.sold_and_active_errors(p_partner text, p_status text, p_reseller_partner_id text) RETURNS text[]
+    LANGUAGE sql IMMUTABLE
     AS $$
     SELECT array_remove(ARRAY[
-        CASE WHEN s.status IN ('suspended', 'cancelled') THEN 'subscription_status_not_active' END,
-        CASE WHEN s.status = 'pending' THEN 'subscription_not_provisioned' END,
-        CASE WHEN s.partner_id IS DISTINCT FROM p_partner THEN 'not_reseller_of_record' END
+        CASE WHEN p_status IN ('suspended', 'cancelled') THEN 'subscription_status_not_active' END,
+        CASE WHEN p_status = 'pending' THEN 'subscription_not_provisioned' END,
+        CASE WHEN p_reseller_partner_id IS DISTINCT FROM p_partner THEN 'not_reseller_of_record' END
     ], NULL)
 $$;
 
@@ -1570,42 +1564,44 @@ CREATE FUNCTION core.subscription_json(p_partner text, s core.subscriptions) RET
         'created_at', s.created_at, 'updated_at', s.updated_at)
 $$;
 
-CREATE FUNCTION core.upgrade_evaluations(p_partner text) RETURNS TABLE(subscription_id uuid, customer_id uuid, source_offer_id text, target_offer_id text, error_codes text[])
+CREATE FUNCTION core.upgrade_evaluations(p_partner text, p_sold_in_force_only boolean DEFAULT false) RETURNS TABLE(subscription_id uuid, customer_id uuid, source_offer_id text, target_offer_id text, error_codes text[])
     LANGUAGE sql STABLE
     AS $$
-    SELECT s.id, s.customer_id, s.offer_id, p.target_offer_id,
-           core.sold_and_active_errors(p_partner, s) || array_remove(ARRAY[
-               CASE WHEN NOT core.has_delegated_admin(p_partner, s.customer_id, t.service_id)
-                    THEN 'delegated_admin_permissions_disabled' END,
-               CASE WHEN EXISTS (
-                        SELECT 1 FROM core.subscriptions o
-                        JOIN core.offer_service_plans op ON op.offer_id = o.offer_id
-                        WHERE o.customer_id = s.customer_id AND o.id <> s.id AND core.subscription_in_force(o)
-                          AND op.service_plan_id IN (
-                              SELECT tp.service_plan_id FROM core.offer_service_plans tp WHERE tp.offer_id = p.target_offer_id
-                              EXCEPT
-                              SELECT sp.service_plan_id FROM core.offer_service_plans sp WHERE sp.offer_id = s.offer_id))
-                    THEN 'conflicting_service_types' END,
-               CASE WHEN EXISTS (
-                        SELECT 1 FROM core.subscriptions o
-                        WHERE o.customer_id = s.customer_id AND o.offer_id = p.target_offer_id
-                          AND core.subscription_in_force(o))
-                    THEN 'target_offer_already_owned' END,
-               CASE WHEN EXISTS (
-                        SELECT 1 FROM core.subscriptions a
-                        WHERE a.parent_subscription_id = s.id AND a.status <> 'cancelled')
-                    THEN 'subscription_add_ons_present' END,
-               CASE WHEN NOT EXISTS (
-                        SELECT 1 FROM core.offer_billing_cycles b
-                        WHERE b.offer_id = p.target_offer_id AND b.billing_cycle = s.billing_cycle)
-                    THEN 'offer_does_not_support_billing_cycle' END
+    SELECT c.id, c.customer_id, c.offer_id, p.target_offer_id,
+           core.sold_and_active_errors(p_partner, c.status, c.partner_id) || array_remove(ARRAY[
+               CASE WHEN r.id IS NULL THEN 'delegated_admin_permissions_disabled' END,
+               CASE WHEN c.offers_in_force && p.plan_conflicting_offers THEN 'conflicting_service_types' END,
+               CASE WHEN p.target_offer_id = ANY (c.offers_in_force) THEN 'target_offer_already_owned' END,
+               CASE WHEN c.id = ANY (c.live_add_on_parents) THEN 'subscription_add_ons_present' END,
+               CASE WHEN c.billing_cycle <> ALL (p.target_billing_cycles) THEN 'offer_does_not_support_billing_cycle' END
            ], NULL)
-    FROM core.subscriptions s
-    JOIN core.upgrade_paths p ON p.source_offer_id = s.offer_id
-    JOIN core.offers t ON t.id = p.target_offer_id
+    FROM (SELECT s.id, s.customer_id, s.offer_id, s.status, s.partner_id, s.billing_cycle,
+                 core.subscription_in_force(s) AS in_force,
+                 array_agg(s.offer_id) FILTER (WHERE core.subscription_in_force(s)) OVER customer AS offers_in_force,
+                 array_agg(s.parent_subscription_id) FILTER (WHERE s.parent_subscription_id IS NOT NULL
+                                                            AND s.status <> 'cancelled') OVER customer AS live_add_on_parents
+          FROM core.subscriptions s
+          WINDOW customer AS (PARTITION BY s.customer_id)) c
+    JOIN (SELECT up.source_offer_id, up.target_offer_id, t.service_id,
+                 ARRAY(SELECT op.offer_id FROM core.offer_service_plans op
+                       WHERE op.service_plan_id IN (
+                           SELECT tp.service_plan_id FROM core.offer_service_plans tp WHERE tp.offer_id = up.target_offer_id
+                           EXCEPT
+                           SELECT sp.service_plan_id FROM core.offer_service_plans sp WHERE sp.offer_id = up.source_offer_id))
+                 AS plan_conflicting_offers,
+                 ARRAY(SELECT b.billing_cycle FROM core.offer_billing_cycles b WHERE b.offer_id = up.target_offer_id)
+                 AS target_billing_cycles
+          FROM core.upgrade_paths up
+          JOIN core.offers t ON t.id = up.target_offer_id
+          OFFSET 0) p ON p.source_offer_id = c.offer_id  -- OFFSET 0: the arrays once per path, not per row
+    -- at most one row: one active relationship per customer and service (unique index)
+    LEFT JOIN core.relationships r
+           ON r.customer_id = c.customer_id AND r.service_id = p.service_id AND r.partner_id = p_partner
+          AND r.status = 'active' AND r.expires_at > statement_timestamp()
+    WHERE NOT p_sold_in_force_only OR (c.partner_id = p_partner AND c.in_force)
 $$;
 
-COMMENT ON FUNCTION core.upgrade_evaluations(p_partner text) IS 'Every upgrade path of every subscription with all the error codes that apply for a partner: the one definition of the upgrade rules.';
+COMMENT ON FUNCTION core.upgrade_evaluations(p_partner text, p_sold_in_force_only boolean) IS 'Every upgrade path of every subscription with all the error codes that apply for a partner: the one definition of the upgrade rules.';
 
 CREATE FUNCTION core.upgrade_request_errors(p_partner text, s core.subscriptions, p_target_offer_id text, p_quantity bigint, p_if_version bigint) RETURNS text[]
     LANGUAGE sql STABLE
@@ -1620,7 +1616,7 @@ CREATE FUNCTION core.upgrade_request_errors(p_partner text, s core.subscriptions
            ], NULL) || coalesce(e.error_codes, '{}')
     FROM (SELECT 1) AS one
     LEFT JOIN core.upgrade_evaluations(p_partner) e
-           ON e.subscription_id = s.id AND e.target_offer_id = p_target_offer_id
+           ON e.customer_id = s.customer_id AND e.subscription_id = s.id AND e.target_offer_id = p_target_offer_id
 $$;
 
 CREATE TABLE core.audit_events (
