@@ -2114,7 +2114,7 @@ CREATE INDEX index_partner_logins_partner ON core.partner_logins USING btree (pa
 
 CREATE INDEX index_relationships_expires_at ON core.relationships USING btree (expires_at) WHERE (status = 'active'::text);
 
-CREATE INDEX index_subscriptions_customer ON core.subscriptions USING btree (customer_id) INCLUDE (offer_id, status);
+CREATE INDEX index_subscriptions_customer_rules ON core.subscriptions USING btree (customer_id) INCLUDE (id, offer_id, status, status_reason, partner_id, billing_cycle, parent_subscription_id);
 
 CREATE INDEX index_subscriptions_parent ON core.subscriptions USING btree (parent_subscription_id) WHERE (parent_subscription_id IS NOT NULL);
 
