@@ -52,15 +52,17 @@ COMMENT ON COLUMN report.subscription_history.requested IS 'The parameters of a 
 COMMENT ON COLUMN report.subscription_history.request_id IS 'The request id (idempotency key), if any.';
 COMMENT ON COLUMN report.subscription_history.batch_id IS 'The batch that made the change, if any.';
 
+-- Read off the audit event of each target's creation (its changes hold the target's
+-- offer, quantity and source): no scan of the subscriptions, one lookup of the source.
 CREATE VIEW report.upgrade_history AS
-SELECT a.occurred_at AS upgraded_at, a.operator, a.login_role, a.source, t.customer_id,
+SELECT a.occurred_at AS upgraded_at, a.operator, a.login_role, a.source, a.customer_id,
        s.id AS from_subscription_id, s.offer_id AS from_offer_id, s.quantity AS from_quantity,
-       t.id AS to_subscription_id, t.offer_id AS to_offer_id,
+       a.subscription_id AS to_subscription_id, a.changes -> 'offer_id' ->> 1 AS to_offer_id,
        (a.changes -> 'quantity' ->> 1)::bigint AS to_quantity, a.request_id, a.batch_id
-FROM core.subscriptions t
-JOIN core.subscriptions s ON s.id = t.upgraded_from_subscription_id
-JOIN core.audit_events a ON a.subscription_id = t.id AND a.entity = 'subscriptions' AND a.operation = 'upgrade'
-                        AND a.outcome = 'succeeded';
+FROM core.audit_events a
+JOIN core.subscriptions s ON s.id = (a.changes -> 'upgraded_from_subscription_id' ->> 1)::uuid
+WHERE a.entity = 'subscriptions' AND a.operation = 'upgrade' AND a.outcome = 'succeeded'
+  AND a.changes ? 'upgraded_from_subscription_id';
 COMMENT ON VIEW report.upgrade_history IS
 'Every upgrade the acting partner made: who, when, from which subscription and offer to which, quantities.';
 COMMENT ON COLUMN report.upgrade_history.upgraded_at IS 'When the upgrade committed.';

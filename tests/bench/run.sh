@@ -6,7 +6,9 @@
 #      vs pgbench's built-in TPC-B-like script (-M prepared, same client counts);
 #   2. `upgrades` listing latency p50/p99 on the server vs a primary-key fetch;
 #   3./4. a batch of BATCH_ROWS upgrades vs the set-based floor, its no-op replay and
-#      subctl's peak RSS, from tests/bench/batch_bench.sh when present.
+#      subctl's peak RSS, from tests/bench/batch_bench.sh when present;
+#   5. every report view read whole by a reporter login vs the owner reading all
+#      subscriptions, from tests/bench/reports_bench.sh.
 # Results: .local/bench/results.csv and .local/bench/summary.txt (also kept per run);
 # the cluster is stopped at the end, its data kept.
 #   run.sh BUILD_DIR   environment: SCALE (100000), REPEATS (3), SECONDS_PER_RUN (10),
@@ -102,5 +104,7 @@ else
     say "3. batch: not available"
     say "4. batch peak RSS: not available"
 fi
+DATABASE_URL=$url PGDATABASE=bench SUBCTL_PARTNER=$partner BENCH_CSV=$csv BUILD_DIR=$build \
+    "$here/reports_bench.sh" | tee -a "$summary"
 say "bench finished in $((SECONDS - start))s; load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 cp "$csv" "$out/results.csv" && cp "$summary" "$out/summary.txt"

@@ -1971,18 +1971,18 @@ CREATE VIEW report.upgrade_history AS
     a.operator,
     a.login_role,
     a.source,
-    t.customer_id,
+    a.customer_id,
     s.id AS from_subscription_id,
     s.offer_id AS from_offer_id,
     s.quantity AS from_quantity,
-    t.id AS to_subscription_id,
-    t.offer_id AS to_offer_id,
+    a.subscription_id AS to_subscription_id,
+    ((a.changes -> 'offer_id'::text) ->> 1) AS to_offer_id,
     (((a.changes -> 'quantity'::text) ->> 1))::bigint AS to_quantity,
     a.request_id,
     a.batch_id
-   FROM ((core.subscriptions t
-     JOIN core.subscriptions s ON ((s.id = t.upgraded_from_subscription_id)))
-     JOIN core.audit_events a ON (((a.subscription_id = t.id) AND (a.entity = 'subscriptions'::text) AND (a.operation = 'upgrade'::text) AND (a.outcome = 'succeeded'::text))));
+   FROM (core.audit_events a
+     JOIN core.subscriptions s ON ((s.id = (((a.changes -> 'upgraded_from_subscription_id'::text) ->> 1))::uuid)))
+  WHERE ((a.entity = 'subscriptions'::text) AND (a.operation = 'upgrade'::text) AND (a.outcome = 'succeeded'::text) AND (a.changes ? 'upgraded_from_subscription_id'::text));
 
 COMMENT ON VIEW report.upgrade_history IS 'Every upgrade the acting partner made: who, when, from which subscription and offer to which, quantities.';
 
@@ -2103,6 +2103,8 @@ ALTER TABLE ONLY core.upgrade_paths
 CREATE INDEX index_audit_events_customer ON core.audit_events USING btree (customer_id, id) WHERE (customer_id IS NOT NULL);
 
 CREATE INDEX index_audit_events_occurred_at ON core.audit_events USING btree (occurred_at);
+
+CREATE INDEX index_audit_events_partner_upgrade_targets ON core.audit_events USING btree (partner_id) WHERE ((entity = 'subscriptions'::text) AND (operation = 'upgrade'::text) AND (outcome = 'succeeded'::text) AND (changes ? 'upgraded_from_subscription_id'::text));
 
 CREATE INDEX index_audit_events_subscription ON core.audit_events USING btree (subscription_id, id) WHERE (subscription_id IS NOT NULL);
 
