@@ -175,6 +175,8 @@ DECLARE
 BEGIN
     IF TG_OP = 'INSERT' THEN
         v_pairs := ARRAY(SELECT jsonb_build_array(NULL, to_jsonb(n)) FROM new_rows n);
+    ELSIF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'partner_logins' THEN  -- keyed by the login, not an id
+        v_pairs := ARRAY(SELECT jsonb_build_array(to_jsonb(o), to_jsonb(n)) FROM old_rows o JOIN new_rows n USING (login_role));
     ELSIF TG_OP = 'UPDATE' THEN
         v_pairs := ARRAY(SELECT jsonb_build_array(to_jsonb(o), to_jsonb(n)) FROM old_rows o JOIN new_rows n USING (id));
     ELSE
@@ -183,7 +185,7 @@ BEGIN
     INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id,
                                    subscription_id, subscription_version, customer_id, changes,
                                    outcome, request_id, batch_id, comment)
-    SELECT v_operation, v_operator, v_partner, v_source, TG_TABLE_NAME, c.r ->> 'id',
+    SELECT v_operation, v_operator, v_partner, v_source, TG_TABLE_NAME, coalesce(c.r ->> 'id', c.r ->> 'login_role'),
            CASE WHEN v_subscriptions THEN (c.r ->> 'id')::uuid END,
            CASE WHEN v_subscriptions THEN (c.r ->> 'version')::bigint END,
            CASE TG_TABLE_NAME WHEN 'customers' THEN (c.r ->> 'id')::uuid
@@ -199,7 +201,7 @@ DO $$
 DECLARE
     t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['partners', 'customers', 'relationships', 'subscriptions'] LOOP
+    FOREACH t IN ARRAY ARRAY['partners', 'partner_logins', 'customers', 'relationships', 'subscriptions'] LOOP
         EXECUTE format('DROP TRIGGER IF EXISTS audit_row_change ON core.%I', t);
         EXECUTE format('CREATE OR REPLACE TRIGGER audit_inserts AFTER INSERT ON core.%I REFERENCING NEW TABLE AS new_rows '
                        'FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes()', t);

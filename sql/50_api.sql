@@ -176,6 +176,7 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = p_partner_id) THEN
         PERFORM core.raise_error('partner_not_found', format('partner %s does not exist', p_partner_id));
     END IF;
+    PERFORM core.begin_operation('map_login');  -- audited: who gave which login to which partner
     INSERT INTO core.partner_logins (login_role, partner_id) VALUES (p_login_role, p_partner_id)
     ON CONFLICT (login_role) DO UPDATE SET partner_id = EXCLUDED.partner_id, mapped_at = now();
     RETURN jsonb_build_object('status', 'succeeded', 'login_role', p_login_role, 'partner_id', p_partner_id);

@@ -390,6 +390,7 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = p_partner_id) THEN
         PERFORM core.raise_error('partner_not_found', format('partner %s does not exist', p_partner_id));
     END IF;
+    PERFORM core.begin_operation('map_login');  -- audited: who gave which login to which partner
     INSERT INTO core.partner_logins (login_role, partner_id) VALUES (p_login_role, p_partner_id)
     ON CONFLICT (login_role) DO UPDATE SET partner_id = EXCLUDED.partner_id, mapped_at = now();
     RETURN jsonb_build_object('status', 'succeeded', 'login_role', p_login_role, 'partner_id', p_partner_id);
@@ -634,6 +635,8 @@ DECLARE
 BEGIN
     IF TG_OP = 'INSERT' THEN
         v_pairs := ARRAY(SELECT jsonb_build_array(NULL, to_jsonb(n)) FROM new_rows n);
+    ELSIF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'partner_logins' THEN  -- keyed by the login, not an id
+        v_pairs := ARRAY(SELECT jsonb_build_array(to_jsonb(o), to_jsonb(n)) FROM old_rows o JOIN new_rows n USING (login_role));
     ELSIF TG_OP = 'UPDATE' THEN
         v_pairs := ARRAY(SELECT jsonb_build_array(to_jsonb(o), to_jsonb(n)) FROM old_rows o JOIN new_rows n USING (id));
     ELSE
@@ -642,7 +645,7 @@ BEGIN
     INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id,
                                    subscription_id, subscription_version, customer_id, changes,
                                    outcome, request_id, batch_id, comment)
-    SELECT v_operation, v_operator, v_partner, v_source, TG_TABLE_NAME, c.r ->> 'id',
+    SELECT v_operation, v_operator, v_partner, v_source, TG_TABLE_NAME, coalesce(c.r ->> 'id', c.r ->> 'login_role'),
            CASE WHEN v_subscriptions THEN (c.r ->> 'id')::uuid END,
            CASE WHEN v_subscriptions THEN (c.r ->> 'version')::bigint END,
            CASE TG_TABLE_NAME WHEN 'customers' THEN (c.r ->> 'id')::uuid
@@ -2154,6 +2157,8 @@ CREATE OR REPLACE VIEW report.batch_outcomes AS
 
 CREATE TRIGGER audit_deletes AFTER DELETE ON core.customers REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
 
+CREATE TRIGGER audit_deletes AFTER DELETE ON core.partner_logins REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
+
 CREATE TRIGGER audit_deletes AFTER DELETE ON core.partners REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
 
 CREATE TRIGGER audit_deletes AFTER DELETE ON core.relationships REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
@@ -2166,6 +2171,8 @@ CREATE TRIGGER audit_events_append_only_truncate BEFORE TRUNCATE ON core.audit_e
 
 CREATE TRIGGER audit_inserts AFTER INSERT ON core.customers REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
 
+CREATE TRIGGER audit_inserts AFTER INSERT ON core.partner_logins REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
+
 CREATE TRIGGER audit_inserts AFTER INSERT ON core.partners REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
 
 CREATE TRIGGER audit_inserts AFTER INSERT ON core.relationships REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
@@ -2173,6 +2180,8 @@ CREATE TRIGGER audit_inserts AFTER INSERT ON core.relationships REFERENCING NEW 
 CREATE TRIGGER audit_inserts AFTER INSERT ON core.subscriptions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
 
 CREATE TRIGGER audit_updates AFTER UPDATE ON core.customers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
+
+CREATE TRIGGER audit_updates AFTER UPDATE ON core.partner_logins REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
 
 CREATE TRIGGER audit_updates AFTER UPDATE ON core.partners REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
 
