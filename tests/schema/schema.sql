@@ -938,6 +938,7 @@ CREATE FUNCTION core.begin_operation(p_operation text, p_request_id text DEFAULT
     AS $$
     SELECT set_config('subctl.operation', p_operation, true),
            set_config('subctl.request_id', coalesce(p_request_id, ''), true),
+           set_config('subctl.request_ids', '', true),
            set_config('subctl.comment', coalesce(p_comment, ''), true)
 $$;
 

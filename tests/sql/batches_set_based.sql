@@ -3,7 +3,7 @@
 -- the targets and one UPDATE of the sources, every audit event under its own row's
 -- request id. Outcomes, audit events and stored results are those of the per-row path.
 BEGIN;
-SELECT plan(20);
+SELECT plan(22);
 
 CREATE FUNCTION pg_temp.register(p_text text, p_name text DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -155,6 +155,16 @@ SELECT is(api.upgrade(:'d_essentials', 'o365-business-premium', p_request_id => 
 SELECT is((SELECT array_agg(request_id) FROM core.audit_events WHERE subscription_id IN
            (SELECT id FROM core.subscriptions WHERE :'d_essentials' IN (id, upgraded_from_subscription_id)) AND id > :events_single),
           ARRAY['single-' || :'partner', 'single-' || :'partner'], 'its events carry its request id');
+
+-- A request id mapping SET by the session is ignored: an operation's events carry its own request id.
+SELECT test.new_subscription(test.new_customer(), 'o365-business-essentials') AS h_essentials \gset
+SELECT max(id) AS events_forged FROM core.audit_events \gset
+SELECT set_config('subctl.request_ids', jsonb_build_object(:'h_essentials', 'forged')::text, false) AS ignored \gset
+SELECT is(api.upgrade(:'h_essentials', 'o365-business-premium', p_request_id => 'own-' || :'partner') ->> 'status',
+          'succeeded', 'an upgrade after SET subctl.request_ids');
+SELECT is((SELECT array_agg(request_id) FROM core.audit_events WHERE id > :events_forged),
+          ARRAY['own-' || :'partner', 'own-' || :'partner'], 'its events carry its own request id, not the forged one');
+SELECT set_config('subctl.request_ids', '', false) AS ignored \gset
 
 -- ------------------------------------------------------------ an invariant raised inside a wave
 -- A trigger refusing quantity 77 (standing in for any invariant): the chunk is redone row
