@@ -71,11 +71,14 @@ BEGIN
     RETURN v_partner;
 END $$;
 
--- Marks the operation under way in this transaction, for the audit trigger.
+-- Marks the operation under way in this transaction, for the audit trigger. It also
+-- clears subctl.request_ids (set only by core.upgrade_apply for a batch wave), so that a
+-- mapping SET by the session can never put another request id on an operation's events.
 CREATE OR REPLACE FUNCTION core.begin_operation(p_operation text, p_request_id text DEFAULT NULL,
                                                 p_comment text DEFAULT NULL)
 RETURNS void LANGUAGE sql VOLATILE AS $$
     SELECT set_config('subctl.operation', p_operation, true),
            set_config('subctl.request_id', coalesce(p_request_id, ''), true),
+           set_config('subctl.request_ids', '', true),
            set_config('subctl.comment', coalesce(p_comment, ''), true)
 $$;

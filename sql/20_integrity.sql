@@ -149,7 +149,10 @@ CREATE OR REPLACE TRIGGER link_partner_customer AFTER INSERT OR UPDATE OF partne
 -- Statement-level triggers over transition tables, so that a set-based change (a batch
 -- chunk) is audited by one INSERT ... SELECT. changes are {field: [old, new]}; the
 -- operation and request come from core.begin_operation, else the statement (a psql
--- write is audited as `sql_update` etc.).
+-- write is audited as `sql_update` etc.). A set-based upgrade of several requests (a batch
+-- wave) names each subscription's own request in subctl.request_ids, a jsonb object
+-- {source subscription id: request id}, consulted first: an inserted target by its
+-- upgraded_from_subscription_id, an updated source by its id.
 CREATE OR REPLACE FUNCTION core.row_changes(p_old jsonb, p_new jsonb)
 RETURNS jsonb LANGUAGE plpgsql IMMUTABLE AS $$
 -- PL/pgSQL, not SQL: its plan is kept for the session, where a SQL function called
@@ -171,6 +174,10 @@ DECLARE
     v_partner text := core.acting_partner();
     v_source text := core.acting_source();
     v_subscriptions boolean := TG_TABLE_NAME = 'subscriptions';
+    v_request_id text := core.setting('request_id');
+    v_request_ids jsonb := CASE WHEN v_subscriptions THEN core.setting('request_ids')::jsonb END;
+    v_batch_id text := core.setting('batch_id');
+    v_comment text := core.setting('comment');
     v_pairs jsonb[];  -- [old row, new row] per changed row
 BEGIN
     IF TG_OP = 'INSERT' THEN
@@ -190,7 +197,10 @@ BEGIN
            CASE WHEN v_subscriptions THEN (c.r ->> 'version')::bigint END,
            CASE TG_TABLE_NAME WHEN 'customers' THEN (c.r ->> 'id')::uuid
                               WHEN 'partners' THEN NULL ELSE (c.r ->> 'customer_id')::uuid END,
-           c.changes, 'succeeded', core.setting('request_id'), core.setting('batch_id'), core.setting('comment')
+           c.changes, 'succeeded',
+           coalesce(v_request_ids ->> CASE WHEN TG_OP = 'INSERT' THEN c.r ->> 'upgraded_from_subscription_id'
+                                           ELSE c.r ->> 'id' END, v_request_id),
+           v_batch_id, v_comment
     FROM unnest(v_pairs) AS p,
          LATERAL (SELECT coalesce(nullif(p -> 1, 'null'), p -> 0) AS r,
                          core.row_changes(nullif(p -> 0, 'null'), nullif(p -> 1, 'null')) AS changes) c
@@ -217,19 +227,33 @@ DROP FUNCTION IF EXISTS core.audit_row_change();
 -- A rejected operation changes nothing but is recorded with its codes, against the
 -- subscription its parameters name and that subscription's customer when the acting
 -- partner may see it (an unknown or hidden one is recorded without a customer).
-CREATE OR REPLACE FUNCTION core.audit_rejection(p_operation text, p_codes text[], p_parameters jsonb,
-                                                p_request_id text)
+-- Set-based: p_rejections is [{error_codes, parameters, request_id}], one event each, in order.
+CREATE OR REPLACE FUNCTION core.audit_rejections(p_operation text, p_rejections jsonb)
 RETURNS void LANGUAGE sql VOLATILE AS $$
     INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id,
                                    subscription_id, customer_id, changes, outcome, error_codes,
                                    request_id, batch_id, comment)
-    SELECT p_operation, core.acting_operator(), core.acting_partner(), core.acting_source(),
+    SELECT p_operation, who.operator, who.partner_id, who.source,
            'subscriptions', r.subscription_id::text, r.subscription_id,
            (SELECT s.customer_id FROM core.subscriptions s
-            WHERE s.id = r.subscription_id AND core.customer_visible(core.acting_partner(), s.customer_id)),
-           jsonb_build_object('requested', p_parameters), 'rejected', p_codes,
-           p_request_id, core.setting('batch_id'), core.setting('comment')
-    FROM (SELECT (p_parameters ->> 'subscription_id')::uuid AS subscription_id) r
+            WHERE s.id = r.subscription_id AND core.customer_visible(who.partner_id, s.customer_id)),
+           jsonb_build_object('requested', r.parameters), 'rejected',
+           ARRAY(SELECT jsonb_array_elements_text(r.error_codes)),
+           r.request_id, who.batch_id, who.comment
+    FROM (SELECT core.acting_operator() AS operator, core.acting_partner() AS partner_id,
+                 core.acting_source() AS source, core.setting('batch_id') AS batch_id,
+                 core.setting('comment') AS comment OFFSET 0) who,
+         (SELECT x.ord, x.e -> 'parameters' AS parameters, x.e -> 'error_codes' AS error_codes,
+                 x.e ->> 'request_id' AS request_id, (x.e -> 'parameters' ->> 'subscription_id')::uuid AS subscription_id
+          FROM jsonb_array_elements(p_rejections) WITH ORDINALITY AS x (e, ord)) r
+    ORDER BY r.ord
+$$;
+
+CREATE OR REPLACE FUNCTION core.audit_rejection(p_operation text, p_codes text[], p_parameters jsonb,
+                                                p_request_id text)
+RETURNS void LANGUAGE sql VOLATILE AS $$
+    SELECT core.audit_rejections(p_operation, jsonb_build_array(jsonb_build_object(
+        'error_codes', to_jsonb(p_codes), 'parameters', p_parameters, 'request_id', p_request_id)))
 $$;
 DROP FUNCTION IF EXISTS core.audit_rejection(text, text[], uuid, uuid, jsonb, text);
 

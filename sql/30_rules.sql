@@ -86,22 +86,39 @@ RETURNS boolean LANGUAGE sql STABLE AS $$
                    AND p_quantity BETWEEN min_quantity AND max_quantity)
 $$;
 
--- The error codes of one upgrade request: the rules above for (subscription, target)
--- plus those that depend on the request (path exists, quantity, expected version).
-CREATE OR REPLACE FUNCTION core.upgrade_request_errors(p_partner text, s core.subscriptions, p_target_offer_id text,
-                                                       p_quantity bigint, p_if_version bigint)
-RETURNS text[] LANGUAGE sql STABLE AS $$
-    SELECT array_remove(ARRAY[
-               CASE WHEN p_if_version IS NOT NULL AND p_if_version <> s.version THEN 'version_mismatch' END,
+-- The customers of some subscriptions. A function call, not an ARRAY(SELECT ...): the
+-- planner pushes a qual with a function call on the partition key into the window of
+-- core.upgrade_evaluations (so only these customers' rows are read), never a subquery.
+CREATE OR REPLACE FUNCTION core.customer_ids_of(p_subscriptions core.subscriptions[])
+RETURNS uuid[] LANGUAGE sql IMMUTABLE AS $$
+    SELECT array_agg(x.customer_id) FROM unnest(p_subscriptions) x
+$$;
+
+-- The error codes of upgrade requests: the rules above for (subscription, target) plus
+-- those that depend on the request (path exists, quantity, expected version). Set-based:
+-- request i is (p_sources[i], p_target_offer_ids[i], p_quantities[i], p_if_versions[i]);
+-- one row (ord = i) per request. Only the requests' customers and subscriptions are
+-- evaluated. A single upgrade passes one request, a batch wave many.
+DROP FUNCTION IF EXISTS core.upgrade_request_errors(text, core.subscriptions, text, bigint, bigint);
+CREATE OR REPLACE FUNCTION core.upgrade_request_errors(p_partner text, p_sources core.subscriptions[],
+                                                       p_target_offer_ids text[], p_quantities bigint[],
+                                                       p_if_versions bigint[])
+RETURNS TABLE (ord bigint, error_codes text[])
+LANGUAGE sql STABLE AS $$
+    SELECT s.ordinality, array_remove(ARRAY[
+               CASE WHEN p_if_versions[s.ordinality] IS NOT NULL AND p_if_versions[s.ordinality] <> s.version THEN 'version_mismatch' END,
                CASE WHEN NOT EXISTS (SELECT 1 FROM core.upgrade_paths WHERE source_offer_id = s.offer_id)
                     THEN 'subscription_does_not_have_any_upgrade_paths'
                     WHEN e.target_offer_id IS NULL THEN 'subscription_target_offer_not_found' END,
-               CASE WHEN e.target_offer_id IS NOT NULL AND NOT core.quantity_in_range(p_target_offer_id, p_quantity)
+               CASE WHEN e.target_offer_id IS NOT NULL
+                         AND NOT core.quantity_in_range(p_target_offer_ids[s.ordinality], p_quantities[s.ordinality])
                     THEN 'quantity_out_of_range' END
            ], NULL) || coalesce(e.error_codes, '{}')
-    FROM (SELECT 1) AS one
-    LEFT JOIN core.upgrade_evaluations(p_partner) e
-           ON e.customer_id = s.customer_id AND e.subscription_id = s.id AND e.target_offer_id = p_target_offer_id
+    FROM unnest(p_sources) WITH ORDINALITY AS s
+    LEFT JOIN (SELECT e.* FROM core.upgrade_evaluations(p_partner) e
+               WHERE e.customer_id = ANY (core.customer_ids_of(p_sources))
+                 AND e.subscription_id = ANY (ARRAY(SELECT x.id FROM unnest(p_sources) x))) e
+           ON e.subscription_id = s.id AND e.target_offer_id = p_target_offer_ids[s.ordinality]
 $$;
 
 -- Locks the customer of a subscription (the one lock order of every operation: the

@@ -23,33 +23,87 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
         'created_at', s.created_at, 'updated_at', s.updated_at)
 $$;
 
--- upgrade {subscription_id, target_offer, quantity?, if_version?}
-CREATE OR REPLACE FUNCTION core.op_upgrade(p_partner text, p jsonb)
-RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
+-- upgrade {subscription_id, target_offer, quantity?, if_version?}: THE apply path of
+-- upgrades, set-based. Request i has the parameters p_parameters[i] and, when
+-- p_request_ids is given, the request id p_request_ids[i] (recorded in its audit events;
+-- otherwise they carry subctl.request_id). The requests must name subscriptions of
+-- distinct customers (a batch wave; a single upgrade is one request): every rule looks
+-- inside one customer, so they are independent and evaluated on one snapshot. Locks the
+-- customers in id order, evaluates every request (core.upgrade_request_errors), then one
+-- INSERT of the targets and one UPDATE of the sources. One row per request (ord = i) with
+-- the operation's result; rejections are neither audited nor remembered here.
+-- Generic plans: planning the rules afresh for every call (the plan cache's choice for a
+-- statement over arrays whose length it cannot know) cost more than applying them.
+CREATE OR REPLACE FUNCTION core.upgrade_apply(p_partner text, p_parameters jsonb[], p_request_ids text[] DEFAULT NULL)
+RETURNS TABLE (ord bigint, result jsonb) LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
-    v_source_id uuid := (p ->> 'subscription_id')::uuid;
-    v_target_offer text := p ->> 'target_offer';
-    s core.subscriptions := core.lock_subscription(p_partner, v_source_id);
-    v_quantity bigint := coalesce((p ->> 'quantity')::bigint, s.quantity);
-    v_codes text[];
-    v_target_id uuid;
+    v_sources core.subscriptions[];
+    v_found bigint[];  -- the ord of each found source
+    v_targets text[];
+    v_quantities bigint[];
+    v_if_versions bigint[];
+    v_customers_distinct boolean;
 BEGIN
-    v_codes := CASE WHEN s.id IS NULL THEN ARRAY['subscription_not_found']
-                    ELSE core.upgrade_request_errors(p_partner, s, v_target_offer, v_quantity,
-                                                     (p ->> 'if_version')::bigint) END;
-    IF cardinality(v_codes) = 0 THEN
+    PERFORM 1 FROM core.customers c
+    WHERE c.id IN (SELECT s.customer_id FROM core.subscriptions s
+                   WHERE s.id = ANY (ARRAY(SELECT (p ->> 'subscription_id')::uuid FROM unnest(p_parameters) p)))
+    ORDER BY c.id FOR NO KEY UPDATE;
+    -- The sources as they are now (after the locks), when they exist for the partner.
+    SELECT array_agg(s ORDER BY r.ord), array_agg(r.ord ORDER BY r.ord), array_agg(r.p ->> 'target_offer' ORDER BY r.ord),
+           array_agg(coalesce((r.p ->> 'quantity')::bigint, s.quantity) ORDER BY r.ord),
+           array_agg((r.p ->> 'if_version')::bigint ORDER BY r.ord),
+           count(DISTINCT s.customer_id) = count(*)
+    INTO v_sources, v_found, v_targets, v_quantities, v_if_versions, v_customers_distinct
+    FROM unnest(p_parameters) WITH ORDINALITY AS r (p, ord)
+    JOIN core.subscriptions s ON s.id = (r.p ->> 'subscription_id')::uuid
+    WHERE core.customer_visible(p_partner, s.customer_id);
+    IF NOT v_customers_distinct THEN
+        RAISE EXCEPTION 'core.upgrade_apply: the requests of one call must be of distinct customers';
+    END IF;
+    IF p_request_ids IS NOT NULL THEN  -- each audit event under its own request's id
+        PERFORM set_config('subctl.request_ids', coalesce((
+            SELECT jsonb_object_agg((v_sources[i]).id, p_request_ids[v_found[i]])
+            FROM generate_subscripts(v_found, 1) AS i WHERE p_request_ids[v_found[i]] IS NOT NULL), '{}')::text, true);
+    END IF;
+    RETURN QUERY
+    WITH requests AS (
+        SELECT r.ord, (r.p ->> 'subscription_id')::uuid AS source_id, r.p ->> 'target_offer' AS target_offer,
+               (r.p ->> 'quantity')::bigint AS quantity
+        FROM unnest(p_parameters) WITH ORDINALITY AS r (p, ord)),
+    evaluated AS MATERIALIZED (
+        SELECT r.ord, r.source_id, r.target_offer, s.customer_id, s.billing_cycle,
+               coalesce(r.quantity, s.quantity) AS quantity,
+               CASE WHEN e.ord IS NULL THEN ARRAY['subscription_not_found'] ELSE e.error_codes END AS codes
+        FROM requests r
+        LEFT JOIN (SELECT v_found[x.ord] AS ord, x.error_codes
+                   FROM core.upgrade_request_errors(p_partner, v_sources, v_targets, v_quantities, v_if_versions) x) e
+               ON e.ord = r.ord
+        LEFT JOIN core.subscriptions s ON s.id = r.source_id AND e.ord IS NOT NULL),
+    targets AS (
         INSERT INTO core.subscriptions (customer_id, offer_id, quantity, billing_cycle, status, channel,
                                         partner_id, recorded_by_partner_id, upgraded_from_subscription_id)
-        VALUES (s.customer_id, v_target_offer, v_quantity, s.billing_cycle, 'active', 'csp',
-                p_partner, p_partner, s.id)
-        RETURNING id INTO v_target_id;
-        UPDATE core.subscriptions
-        SET status = 'suspended', status_reason = 'upgraded', upgraded_to_subscription_id = v_target_id
-        WHERE id = s.id;
+        SELECT e.customer_id, e.target_offer, e.quantity, e.billing_cycle, 'active', 'csp', p_partner, p_partner, e.source_id
+        FROM evaluated e WHERE cardinality(e.codes) = 0 ORDER BY e.ord
+        RETURNING id, upgraded_from_subscription_id),
+    sources AS (
+        UPDATE core.subscriptions s
+        SET status = 'suspended', status_reason = 'upgraded', upgraded_to_subscription_id = t.id
+        FROM targets t WHERE s.id = t.upgraded_from_subscription_id
+        RETURNING s.id)
+    SELECT e.ord, core.result(e.codes, jsonb_build_object(
+               'source_subscription_id', e.source_id, 'target_offer', e.target_offer,
+               'target_subscription_id', t.id, 'quantity', e.quantity))
+    FROM evaluated e LEFT JOIN targets t ON t.upgraded_from_subscription_id = e.source_id
+    ORDER BY e.ord;
+    IF p_request_ids IS NOT NULL THEN
+        PERFORM set_config('subctl.request_ids', '', true);
     END IF;
-    RETURN core.result(v_codes, jsonb_build_object(
-        'source_subscription_id', v_source_id, 'target_offer', v_target_offer,
-        'target_subscription_id', v_target_id, 'quantity', v_quantity));
+END $$;
+
+CREATE OR REPLACE FUNCTION core.op_upgrade(p_partner text, p jsonb)
+RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    RETURN (SELECT u.result FROM core.upgrade_apply(p_partner, ARRAY[p]) u);
 END $$;
 
 -- add_licenses / remove_licenses {subscription_id, quantity, if_version?}
@@ -293,4 +347,28 @@ BEGIN
             p_parameters, p_request_id);
     END IF;
     RETURN core.request_remember(v_partner, p_request_id, p_operation, p_parameters, v_result);
+END $$;
+
+-- core.request_remember for many requests of one operation: [{request_id, parameters,
+-- result}], one INSERT. A request id a concurrent twin stored first is a serialization
+-- failure, which the C++ layer retries (the retry replays it).
+CREATE OR REPLACE FUNCTION core.requests_remember(p_partner text, p_operation text, p_requests jsonb)
+RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_missing text;
+BEGIN
+    WITH requests AS (
+        SELECT x.e ->> 'request_id' AS request_id, x.e -> 'parameters' AS parameters, x.e -> 'result' AS result
+        FROM jsonb_array_elements(p_requests) AS x (e) WHERE x.e ->> 'request_id' IS NOT NULL),
+    stored AS (
+        INSERT INTO core.request_ids (partner_id, request_id, operation, parameters, result)
+        SELECT p_partner, r.request_id, p_operation, r.parameters, r.result FROM requests r
+        ON CONFLICT DO NOTHING
+        RETURNING request_id)
+    SELECT min(r.request_id) INTO v_missing FROM requests r
+    WHERE r.request_id NOT IN (SELECT s.request_id FROM stored s);
+    IF v_missing IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'serialization_failure',
+            MESSAGE = format('request id %s was used concurrently; retry to get its result', v_missing);
+    END IF;
 END $$;

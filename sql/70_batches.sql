@@ -1,6 +1,8 @@
 -- CSV batch jobs (SPEC 4): a file is staged by COPY, validated whole here, registered as
--- core.batches + core.batch_rows, then applied in chunks, each row through
--- core.run_operation (idempotency by request id, audit, dry run): no rule is restated.
+-- core.batches + core.batch_rows, then applied in chunks of waves (one row per customer):
+-- a wave's new upgrades set-based through core.upgrade_apply (the single upgrade's own
+-- path), every other row through core.run_operation (idempotency by request id, audit,
+-- dry run): no rule is restated.
 --
 -- Staging: the client COPYs each line of the file, unparsed, into pg_temp.batch_lines
 -- (FORMAT text, one column, the client escaping nothing but COPY's own specials), so
@@ -169,6 +171,104 @@ BEGIN
     WHERE partner_id = r.partner_id AND batch_id = r.batch_id AND line = r.line;
 END $$;
 
+-- The upgrade rows of one wave (distinct customers, request ids not used before),
+-- applied together by the one upgrade path (core.upgrade_apply), their rejections audited
+-- and every request id remembered as run_operation would: one statement each. Returns
+-- [{line, request_id, parameters, result}] in line order.
+CREATE OR REPLACE FUNCTION core.batch_upgrade_wave(p_partner text, p_rows core.batch_rows[])
+RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_results jsonb;
+BEGIN
+    PERFORM core.begin_operation('upgrade');
+    SELECT jsonb_agg(jsonb_build_object('line', (p_rows[u.ord]).line, 'request_id', (p_rows[u.ord]).request_id,
+                                        'parameters', core.batch_row_parameters(p_rows[u.ord]), 'result', u.result)
+                     ORDER BY u.ord)
+    INTO v_results
+    FROM core.upgrade_apply(p_partner,
+                            ARRAY(SELECT core.batch_row_parameters(p_rows[i]) FROM generate_subscripts(p_rows, 1) i ORDER BY i),
+                            ARRAY(SELECT (p_rows[i]).request_id FROM generate_subscripts(p_rows, 1) i ORDER BY i)) u;
+    PERFORM core.audit_rejections('upgrade', coalesce(jsonb_agg(jsonb_build_object(
+                'error_codes', jsonb_path_query_array(w.e -> 'result', '$.errors[*].code'),
+                'parameters', w.e -> 'parameters', 'request_id', w.e -> 'request_id')), '[]'))
+    FROM jsonb_array_elements(v_results) AS w (e) WHERE w.e -> 'result' ->> 'status' = 'rejected';
+    PERFORM core.requests_remember(p_partner, 'upgrade', v_results);
+    RETURN v_results;
+END $$;
+
+-- Applies the upgrade rows of a wave (see core.batch_apply_waves) and records their
+-- outcomes. A dry run applies them in a subtransaction that is rolled back once their
+-- results are known (nothing stays, not even an audit event).
+CREATE OR REPLACE FUNCTION core.batch_apply_upgrades(p_partner text, p_rows core.batch_rows[], p_dry_run boolean)
+RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_results jsonb;
+BEGIN
+    IF coalesce(cardinality(p_rows), 0) = 0 THEN
+        RETURN;
+    END IF;
+    IF p_dry_run THEN
+        BEGIN
+            v_results := core.batch_upgrade_wave(p_partner, p_rows);
+            RAISE EXCEPTION USING ERRCODE = 'SU099', MESSAGE = 'dry run';
+        EXCEPTION WHEN SQLSTATE 'SU099' THEN
+            NULL;  -- rolled back; v_results keeps what would have happened
+        END;
+    ELSE
+        v_results := core.batch_upgrade_wave(p_partner, p_rows);
+    END IF;
+    UPDATE core.batch_rows b
+    SET status = CASE WHEN cardinality(x.codes) > 0 THEN 'rejected' WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END,
+        error_codes = x.codes, new_subscription_id = x.target_id, processed_at = clock_timestamp()
+    FROM (SELECT (w.e ->> 'line')::bigint AS line,
+                 ARRAY(SELECT c ->> 'code' FROM jsonb_array_elements(w.e -> 'result' -> 'errors') c) AS codes,
+                 (w.e -> 'result' ->> 'target_subscription_id')::uuid AS target_id
+          FROM jsonb_array_elements(v_results) AS w (e)) x
+    WHERE b.partner_id = (p_rows[1]).partner_id AND b.batch_id = (p_rows[1]).batch_id AND b.line = x.line;
+END $$;
+
+-- Applies the pending rows of lines p_from..p_to in waves: wave k holds the k-th pending
+-- row of each customer (by line), so the rows of a wave are of distinct customers and
+-- independent (every rule looks inside one customer), and waves in order keep the file
+-- order of each customer's rows (row 2 sees row 1). In each wave, rows that are not
+-- upgrades and rows whose request id was used before (replay, request_id_reused) go
+-- through core.batch_apply_row, one by one; the other upgrades are applied together.
+CREATE OR REPLACE FUNCTION core.batch_apply_waves(p_partner text, p_batch_id text, p_from_line bigint,
+                                                  p_to_line bigint, p_dry_run boolean)
+RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_rows core.batch_rows[];
+    v_waves bigint[];
+    v_first integer := 1;
+    v_last integer;
+    v_wave core.batch_rows[];
+    v_set core.batch_rows[];
+    r core.batch_rows;
+BEGIN
+    SELECT array_agg(w.b ORDER BY w.wave, (w.b).line), array_agg(w.wave ORDER BY w.wave, (w.b).line)
+    INTO v_rows, v_waves
+    FROM (SELECT b, row_number() OVER (PARTITION BY coalesce(s.customer_id, b.subscription_id) ORDER BY b.line) AS wave
+          FROM core.batch_rows b LEFT JOIN core.subscriptions s ON s.id = b.subscription_id
+          WHERE b.partner_id = p_partner AND b.batch_id = p_batch_id AND b.line BETWEEN p_from_line AND p_to_line
+            AND b.status = 'pending') w;
+    WHILE v_first <= coalesce(cardinality(v_rows), 0) LOOP
+        v_last := v_first;
+        WHILE v_last < cardinality(v_rows) AND v_waves[v_last + 1] = v_waves[v_first] LOOP
+            v_last := v_last + 1;
+        END LOOP;
+        v_wave := v_rows[v_first:v_last];
+        v_set := ARRAY(SELECT w FROM unnest(v_wave) w WHERE w.action = 'upgrade' AND NOT EXISTS (
+                           SELECT 1 FROM core.request_ids q WHERE q.partner_id = p_partner AND q.request_id = w.request_id)
+                       ORDER BY w.line);
+        FOR r IN SELECT w.* FROM unnest(v_wave) w
+                 WHERE w.line <> ALL (ARRAY(SELECT x.line FROM unnest(v_set) x)) ORDER BY w.line LOOP
+            PERFORM core.batch_apply_row(p_partner, r, p_dry_run);
+        END LOOP;
+        PERFORM core.batch_apply_upgrades(p_partner, v_set, p_dry_run);
+        v_first := v_last + 1;
+    END LOOP;
+END $$;
+
 -- A row whose operation raised (an invariant, not a rule): rejected with the code of its
 -- SQLSTATE and audited like any rejection; the other rows of the chunk go on.
 CREATE OR REPLACE FUNCTION core.batch_reject_row(r core.batch_rows, p_sqlstate text, p_dry_run boolean)
@@ -289,13 +389,11 @@ BEGIN
                    WHERE b.partner_id = v_partner AND b.batch_id = p_batch_id
                      AND b.line BETWEEN p_from_line AND p_to_line AND b.status = 'pending')
     ORDER BY c.id FOR NO KEY UPDATE;
-    -- Rows in file order, so that rows of one customer see each other. No subtransaction
-    -- per row on the normal path; if a row raises, the chunk is redone row by row.
+    -- Rows in waves (core.batch_apply_waves), so that rows of one customer see each other
+    -- in file order and the upgrades of a wave are applied set-based. No subtransaction
+    -- per row on the normal path; if anything raises, the chunk is redone row by row.
     BEGIN
-        FOR r IN SELECT * FROM core.batch_rows WHERE partner_id = v_partner AND batch_id = p_batch_id
-                 AND line BETWEEN p_from_line AND p_to_line AND status = 'pending' ORDER BY line LOOP
-            PERFORM core.batch_apply_row(v_partner, r, p_dry_run);
-        END LOOP;
+        PERFORM core.batch_apply_waves(v_partner, p_batch_id, p_from_line, p_to_line, p_dry_run);
     EXCEPTION WHEN OTHERS THEN
         IF core.is_transient_sqlstate(SQLSTATE) THEN
             RAISE;
@@ -315,8 +413,10 @@ BEGIN
     RETURN core.batch_counts(v_partner, p_batch_id, p_from_line, p_to_line);
 END $$;
 COMMENT ON FUNCTION api.batch_apply_chunk IS
-'Applies the pending rows of lines p_from_line..p_to_line of a batch in line order, each through run_operation
-(audited with source batch and the batch id); one transaction per call. Returns the counts of those lines.';
+'Applies the pending rows of lines p_from_line..p_to_line of a batch, the rows of each customer in line order: in
+waves of one row per customer, the new upgrades of a wave set-based (core.upgrade_apply), other rows through
+run_operation; audited with source batch, the batch id and each row''s request id; one transaction per call.
+Returns the counts of those lines.';
 
 CREATE OR REPLACE FUNCTION api.batch_finish(p_batch_id text)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$

@@ -57,13 +57,11 @@ BEGIN
                    WHERE b.partner_id = v_partner AND b.batch_id = p_batch_id
                      AND b.line BETWEEN p_from_line AND p_to_line AND b.status = 'pending')
     ORDER BY c.id FOR NO KEY UPDATE;
-    -- Rows in file order, so that rows of one customer see each other. No subtransaction
-    -- per row on the normal path; if a row raises, the chunk is redone row by row.
+    -- Rows in waves (core.batch_apply_waves), so that rows of one customer see each other
+    -- in file order and the upgrades of a wave are applied set-based. No subtransaction
+    -- per row on the normal path; if anything raises, the chunk is redone row by row.
     BEGIN
-        FOR r IN SELECT * FROM core.batch_rows WHERE partner_id = v_partner AND batch_id = p_batch_id
-                 AND line BETWEEN p_from_line AND p_to_line AND status = 'pending' ORDER BY line LOOP
-            PERFORM core.batch_apply_row(v_partner, r, p_dry_run);
-        END LOOP;
+        PERFORM core.batch_apply_waves(v_partner, p_batch_id, p_from_line, p_to_line, p_dry_run);
     EXCEPTION WHEN OTHERS THEN
         IF core.is_transient_sqlstate(SQLSTATE) THEN
             RAISE;
@@ -83,8 +81,10 @@ BEGIN
     RETURN core.batch_counts(v_partner, p_batch_id, p_from_line, p_to_line);
 END $$;
 
-COMMENT ON FUNCTION api.batch_apply_chunk(p_batch_id text, p_from_line bigint, p_to_line bigint, p_dry_run boolean) IS 'Applies the pending rows of lines p_from_line..p_to_line of a batch in line order, each through run_operation
-(audited with source batch and the batch id); one transaction per call. Returns the counts of those lines.';
+COMMENT ON FUNCTION api.batch_apply_chunk(p_batch_id text, p_from_line bigint, p_to_line bigint, p_dry_run boolean) IS 'Applies the pending rows of lines p_from_line..p_to_line of a batch, the rows of each customer in line order: in
+waves of one row per customer, the new upgrades of a wave set-based (core.upgrade_apply), other rows through
+run_operation; audited with source batch, the batch id and each row''s request id; one transaction per call.
+Returns the counts of those lines.';
 
 CREATE FUNCTION api.batch_begin() RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
@@ -609,16 +609,30 @@ $$;
 CREATE FUNCTION core.audit_rejection(p_operation text, p_codes text[], p_parameters jsonb, p_request_id text) RETURNS void
     LANGUAGE sql
     AS $$
+    SELECT core.audit_rejections(p_operation, jsonb_build_array(jsonb_build_object(
+        'error_codes', to_jsonb(p_codes), 'parameters', p_parameters, 'request_id', p_request_id)))
+$$;
+
+CREATE FUNCTION core.audit_rejections(p_operation text, p_rejections jsonb) RETURNS void
+    LANGUAGE sql
+    AS $$
     INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id,
                                    subscription_id, customer_id, changes, outcome, error_codes,
                                    request_id, batch_id, comment)
-    SELECT p_operation, core.acting_operator(), core.acting_partner(), core.acting_source(),
+    SELECT p_operation, who.operator, who.partner_id, who.source,
            'subscriptions', r.subscription_id::text, r.subscription_id,
            (SELECT s.customer_id FROM core.subscriptions s
-            WHERE s.id = r.subscription_id AND core.customer_visible(core.acting_partner(), s.customer_id)),
-           jsonb_build_object('requested', p_parameters), 'rejected', p_codes,
-           p_request_id, core.setting('batch_id'), core.setting('comment')
-    FROM (SELECT (p_parameters ->> 'subscription_id')::uuid AS subscription_id) r
+            WHERE s.id = r.subscription_id AND core.customer_visible(who.partner_id, s.customer_id)),
+           jsonb_build_object('requested', r.parameters), 'rejected',
+           ARRAY(SELECT jsonb_array_elements_text(r.error_codes)),
+           r.request_id, who.batch_id, who.comment
+    FROM (SELECT core.acting_operator() AS operator, core.acting_partner() AS partner_id,
+                 core.acting_source() AS source, core.setting('batch_id') AS batch_id,
+                 core.setting('comment') AS comment OFFSET 0) who,
+         (SELECT x.ord, x.e -> 'parameters' AS parameters, x.e -> 'error_codes' AS error_codes,
+                 x.e ->> 'request_id' AS request_id, (x.e -> 'parameters' ->> 'subscription_id')::uuid AS subscription_id
+          FROM jsonb_array_elements(p_rejections) WITH ORDINALITY AS x (e, ord)) r
+    ORDER BY r.ord
 $$;
 
 CREATE FUNCTION core.audit_row_changes() RETURNS trigger
@@ -631,6 +645,10 @@ DECLARE
     v_partner text := core.acting_partner();
     v_source text := core.acting_source();
     v_subscriptions boolean := TG_TABLE_NAME = 'subscriptions';
+    v_request_id text := core.setting('request_id');
+    v_request_ids jsonb := CASE WHEN v_subscriptions THEN core.setting('request_ids')::jsonb END;
+    v_batch_id text := core.setting('batch_id');
+    v_comment text := core.setting('comment');
     v_pairs jsonb[];  -- [old row, new row] per changed row
 BEGIN
     IF TG_OP = 'INSERT' THEN
@@ -650,7 +668,10 @@ BEGIN
            CASE WHEN v_subscriptions THEN (c.r ->> 'version')::bigint END,
            CASE TG_TABLE_NAME WHEN 'customers' THEN (c.r ->> 'id')::uuid
                               WHEN 'partners' THEN NULL ELSE (c.r ->> 'customer_id')::uuid END,
-           c.changes, 'succeeded', core.setting('request_id'), core.setting('batch_id'), core.setting('comment')
+           c.changes, 'succeeded',
+           coalesce(v_request_ids ->> CASE WHEN TG_OP = 'INSERT' THEN c.r ->> 'upgraded_from_subscription_id'
+                                           ELSE c.r ->> 'id' END, v_request_id),
+           v_batch_id, v_comment
     FROM unnest(v_pairs) AS p,
          LATERAL (SELECT coalesce(nullif(p -> 1, 'null'), p -> 0) AS r,
                          core.row_changes(nullif(p -> 0, 'null'), nullif(p -> 1, 'null')) AS changes) c
@@ -696,6 +717,71 @@ BEGIN
         new_subscription_id = (v_result ->> 'target_subscription_id')::uuid,
         processed_at = clock_timestamp()
     WHERE partner_id = r.partner_id AND batch_id = r.batch_id AND line = r.line;
+END $$;
+
+CREATE FUNCTION core.batch_apply_upgrades(p_partner text, p_rows core.batch_rows[], p_dry_run boolean) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_results jsonb;
+BEGIN
+    IF coalesce(cardinality(p_rows), 0) = 0 THEN
+        RETURN;
+    END IF;
+    IF p_dry_run THEN
+        BEGIN
+            v_results := core.batch_upgrade_wave(p_partner, p_rows);
+            RAISE EXCEPTION USING ERRCODE = 'SU099', MESSAGE = 'dry run';
+        EXCEPTION WHEN SQLSTATE 'SU099' THEN
+            NULL;  -- rolled back; v_results keeps what would have happened
+        END;
+    ELSE
+        v_results := core.batch_upgrade_wave(p_partner, p_rows);
+    END IF;
+    UPDATE core.batch_rows b
+    SET status = CASE WHEN cardinality(x.codes) > 0 THEN 'rejected' WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END,
+        error_codes = x.codes, new_subscription_id = x.target_id, processed_at = clock_timestamp()
+    FROM (SELECT (w.e ->> 'line')::bigint AS line,
+                 ARRAY(SELECT c ->> 'code' FROM jsonb_array_elements(w.e -> 'result' -> 'errors') c) AS codes,
+                 (w.e -> 'result' ->> 'target_subscription_id')::uuid AS target_id
+          FROM jsonb_array_elements(v_results) AS w (e)) x
+    WHERE b.partner_id = (p_rows[1]).partner_id AND b.batch_id = (p_rows[1]).batch_id AND b.line = x.line;
+END $$;
+
+CREATE FUNCTION core.batch_apply_waves(p_partner text, p_batch_id text, p_from_line bigint, p_to_line bigint, p_dry_run boolean) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_rows core.batch_rows[];
+    v_waves bigint[];
+    v_first integer := 1;
+    v_last integer;
+    v_wave core.batch_rows[];
+    v_set core.batch_rows[];
+    r core.batch_rows;
+BEGIN
+    SELECT array_agg(w.b ORDER BY w.wave, (w.b).line), array_agg(w.wave ORDER BY w.wave, (w.b).line)
+    INTO v_rows, v_waves
+    FROM (SELECT b, row_number() OVER (PARTITION BY coalesce(s.customer_id, b.subscription_id) ORDER BY b.line) AS wave
+          FROM core.batch_rows b LEFT JOIN core.subscriptions s ON s.id = b.subscription_id
+          WHERE b.partner_id = p_partner AND b.batch_id = p_batch_id AND b.line BETWEEN p_from_line AND p_to_line
+            AND b.status = 'pending') w;
+    WHILE v_first <= coalesce(cardinality(v_rows), 0) LOOP
+        v_last := v_first;
+        WHILE v_last < cardinality(v_rows) AND v_waves[v_last + 1] = v_waves[v_first] LOOP
+            v_last := v_last + 1;
+        END LOOP;
+        v_wave := v_rows[v_first:v_last];
+        v_set := ARRAY(SELECT w FROM unnest(v_wave) w WHERE w.action = 'upgrade' AND NOT EXISTS (
+                           SELECT 1 FROM core.request_ids q WHERE q.partner_id = p_partner AND q.request_id = w.request_id)
+                       ORDER BY w.line);
+        FOR r IN SELECT w.* FROM unnest(v_wave) w
+                 WHERE w.line <> ALL (ARRAY(SELECT x.line FROM unnest(v_set) x)) ORDER BY w.line LOOP
+            PERFORM core.batch_apply_row(p_partner, r, p_dry_run);
+        END LOOP;
+        PERFORM core.batch_apply_upgrades(p_partner, v_set, p_dry_run);
+        v_first := v_last + 1;
+    END LOOP;
 END $$;
 
 CREATE FUNCTION core.batch_clean_line(p_line bigint, p_raw text) RETURNS text
@@ -831,11 +917,34 @@ CREATE FUNCTION core.batch_summary(b core.batches) RETURNS jsonb
         'finished_at', b.finished_at) || core.batch_counts(b.partner_id, b.id)
 $$;
 
+CREATE FUNCTION core.batch_upgrade_wave(p_partner text, p_rows core.batch_rows[]) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    v_results jsonb;
+BEGIN
+    PERFORM core.begin_operation('upgrade');
+    SELECT jsonb_agg(jsonb_build_object('line', (p_rows[u.ord]).line, 'request_id', (p_rows[u.ord]).request_id,
+                                        'parameters', core.batch_row_parameters(p_rows[u.ord]), 'result', u.result)
+                     ORDER BY u.ord)
+    INTO v_results
+    FROM core.upgrade_apply(p_partner,
+                            ARRAY(SELECT core.batch_row_parameters(p_rows[i]) FROM generate_subscripts(p_rows, 1) i ORDER BY i),
+                            ARRAY(SELECT (p_rows[i]).request_id FROM generate_subscripts(p_rows, 1) i ORDER BY i)) u;
+    PERFORM core.audit_rejections('upgrade', coalesce(jsonb_agg(jsonb_build_object(
+                'error_codes', jsonb_path_query_array(w.e -> 'result', '$.errors[*].code'),
+                'parameters', w.e -> 'parameters', 'request_id', w.e -> 'request_id')), '[]'))
+    FROM jsonb_array_elements(v_results) AS w (e) WHERE w.e -> 'result' ->> 'status' = 'rejected';
+    PERFORM core.requests_remember(p_partner, 'upgrade', v_results);
+    RETURN v_results;
+END $_$;
+
 CREATE FUNCTION core.begin_operation(p_operation text, p_request_id text DEFAULT NULL::text, p_comment text DEFAULT NULL::text) RETURNS void
     LANGUAGE sql
     AS $$
     SELECT set_config('subctl.operation', p_operation, true),
            set_config('subctl.request_id', coalesce(p_request_id, ''), true),
+           set_config('subctl.request_ids', '', true),
            set_config('subctl.comment', coalesce(p_comment, ''), true)
 $$;
 
@@ -1028,6 +1137,40 @@ CREATE FUNCTION core.csv_fields(p_line text) RETURNS text[]
     END
 $_$;
 
+CREATE TABLE core.subscriptions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    customer_id uuid NOT NULL,
+    offer_id text NOT NULL,
+    quantity integer NOT NULL,
+    billing_cycle text NOT NULL,
+    status text DEFAULT 'active'::text NOT NULL,
+    status_reason text,
+    channel text NOT NULL,
+    partner_id text,
+    recorded_by_partner_id text,
+    parent_subscription_id uuid,
+    upgraded_to_subscription_id uuid,
+    upgraded_from_subscription_id uuid,
+    version bigint DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT check_subscriptions_billing_cycle CHECK ((billing_cycle = ANY (ARRAY['monthly'::text, 'annual'::text]))),
+    CONSTRAINT check_subscriptions_channel CHECK ((channel = ANY (ARRAY['csp'::text, 'direct'::text, 'other-reseller'::text]))),
+    CONSTRAINT check_subscriptions_csp_has_reseller CHECK (((channel = 'csp'::text) = (partner_id IS NOT NULL))),
+    CONSTRAINT check_subscriptions_not_own_parent CHECK ((parent_subscription_id <> id)),
+    CONSTRAINT check_subscriptions_quantity CHECK ((quantity >= 1)),
+    CONSTRAINT check_subscriptions_status CHECK ((status = ANY (ARRAY['pending'::text, 'active'::text, 'suspended'::text, 'cancelled'::text]))),
+    CONSTRAINT check_subscriptions_status_reason CHECK (((status_reason IS NULL) OR ((status = ANY (ARRAY['suspended'::text, 'cancelled'::text])) AND (status_reason = ANY (ARRAY['upgraded'::text, 'operator'::text, 'parent_cancelled'::text]))))),
+    CONSTRAINT check_subscriptions_upgraded_is_suspended CHECK (((upgraded_to_subscription_id IS NULL) OR ((status = ANY (ARRAY['suspended'::text, 'cancelled'::text])) AND (status_reason IS NOT NULL)))),
+    CONSTRAINT check_subscriptions_version CHECK ((version >= 1))
+);
+
+CREATE FUNCTION core.customer_ids_of(p_subscriptions core.subscriptions[]) RETURNS uuid[]
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT array_agg(x.customer_id) FROM unnest(p_subscriptions) x
+$$;
+
 CREATE FUNCTION core.customer_visible(p_partner text, p_customer_id uuid) RETURNS boolean
     LANGUAGE sql STABLE
     AS $$
@@ -1111,34 +1254,6 @@ BEGIN
     ON CONFLICT DO NOTHING;
     RETURN NULL;
 END $$;
-
-CREATE TABLE core.subscriptions (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    customer_id uuid NOT NULL,
-    offer_id text NOT NULL,
-    quantity integer NOT NULL,
-    billing_cycle text NOT NULL,
-    status text DEFAULT 'active'::text NOT NULL,
-    status_reason text,
-    channel text NOT NULL,
-    partner_id text,
-    recorded_by_partner_id text,
-    parent_subscription_id uuid,
-    upgraded_to_subscription_id uuid,
-    upgraded_from_subscription_id uuid,
-    version bigint DEFAULT 1 NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT check_subscriptions_billing_cycle CHECK ((billing_cycle = ANY (ARRAY['monthly'::text, 'annual'::text]))),
-    CONSTRAINT check_subscriptions_channel CHECK ((channel = ANY (ARRAY['csp'::text, 'direct'::text, 'other-reseller'::text]))),
-    CONSTRAINT check_subscriptions_csp_has_reseller CHECK (((channel = 'csp'::text) = (partner_id IS NOT NULL))),
-    CONSTRAINT check_subscriptions_not_own_parent CHECK ((parent_subscription_id <> id)),
-    CONSTRAINT check_subscriptions_quantity CHECK ((quantity >= 1)),
-    CONSTRAINT check_subscriptions_status CHECK ((status = ANY (ARRAY['pending'::text, 'active'::text, 'suspended'::text, 'cancelled'::text]))),
-    CONSTRAINT check_subscriptions_status_reason CHECK (((status_reason IS NULL) OR ((status = ANY (ARRAY['suspended'::text, 'cancelled'::text])) AND (status_reason = ANY (ARRAY['upgraded'::text, 'operator'::text, 'parent_cancelled'::text]))))),
-    CONSTRAINT check_subscriptions_upgraded_is_suspended CHECK (((upgraded_to_subscription_id IS NULL) OR ((status = ANY (ARRAY['suspended'::text, 'cancelled'::text])) AND (status_reason IS NOT NULL)))),
-    CONSTRAINT check_subscriptions_version CHECK ((version >= 1))
-);
 
 CREATE FUNCTION core.lock_subscription(p_partner text, p_subscription_id uuid) RETURNS core.subscriptions
     LANGUAGE plpgsql
@@ -1353,30 +1468,8 @@ END $$;
 CREATE FUNCTION core.op_upgrade(p_partner text, p jsonb) RETURNS jsonb
     LANGUAGE plpgsql
     AS $$
-DECLARE
-    v_source_id uuid := (p ->> 'subscription_id')::uuid;
-    v_target_offer text := p ->> 'target_offer';
-    s core.subscriptions := core.lock_subscription(p_partner, v_source_id);
-    v_quantity bigint := coalesce((p ->> 'quantity')::bigint, s.quantity);
-    v_codes text[];
-    v_target_id uuid;
 BEGIN
-    v_codes := CASE WHEN s.id IS NULL THEN ARRAY['subscription_not_found']
-                    ELSE core.upgrade_request_errors(p_partner, s, v_target_offer, v_quantity,
-                                                     (p ->> 'if_version')::bigint) END;
-    IF cardinality(v_codes) = 0 THEN
-        INSERT INTO core.subscriptions (customer_id, offer_id, quantity, billing_cycle, status, channel,
-                                        partner_id, recorded_by_partner_id, upgraded_from_subscription_id)
-        VALUES (s.customer_id, v_target_offer, v_quantity, s.billing_cycle, 'active', 'csp',
-                p_partner, p_partner, s.id)
-        RETURNING id INTO v_target_id;
-        UPDATE core.subscriptions
-        SET status = 'suspended', status_reason = 'upgraded', upgraded_to_subscription_id = v_target_id
-        WHERE id = s.id;
-    END IF;
-    RETURN core.result(v_codes, jsonb_build_object(
-        'source_subscription_id', v_source_id, 'target_offer', v_target_offer,
-        'target_subscription_id', v_target_id, 'quantity', v_quantity));
+    RETURN (SELECT u.result FROM core.upgrade_apply(p_partner, ARRAY[p]) u);
 END $$;
 
 CREATE FUNCTION core.partner_upgrade_evaluations() RETURNS TABLE(subscription_id uuid, customer_id uuid, source_offer_id text, target_offer_id text, error_codes text[])
@@ -1458,6 +1551,28 @@ BEGIN
     RETURN core.result(ARRAY['request_id_reused'], CASE WHEN p_parameters ? 'subscription_id' THEN jsonb_build_object(
         'source_subscription_id', p_parameters -> 'subscription_id', 'target_subscription_id', NULL,
         'quantity', p_parameters -> 'quantity') ELSE '{}' END);
+END $$;
+
+CREATE FUNCTION core.requests_remember(p_partner text, p_operation text, p_requests jsonb) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_missing text;
+BEGIN
+    WITH requests AS (
+        SELECT x.e ->> 'request_id' AS request_id, x.e -> 'parameters' AS parameters, x.e -> 'result' AS result
+        FROM jsonb_array_elements(p_requests) AS x (e) WHERE x.e ->> 'request_id' IS NOT NULL),
+    stored AS (
+        INSERT INTO core.request_ids (partner_id, request_id, operation, parameters, result)
+        SELECT p_partner, r.request_id, p_operation, r.parameters, r.result FROM requests r
+        ON CONFLICT DO NOTHING
+        RETURNING request_id)
+    SELECT min(r.request_id) INTO v_missing FROM requests r
+    WHERE r.request_id NOT IN (SELECT s.request_id FROM stored s);
+    IF v_missing IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'serialization_failure',
+            MESSAGE = format('request id %s was used concurrently; retry to get its result', v_missing);
+    END IF;
 END $$;
 
 CREATE FUNCTION core.require_partner() RETURNS text
@@ -1567,6 +1682,74 @@ CREATE FUNCTION core.subscription_json(p_partner text, s core.subscriptions) RET
         'created_at', s.created_at, 'updated_at', s.updated_at)
 $$;
 
+CREATE FUNCTION core.upgrade_apply(p_partner text, p_parameters jsonb[], p_request_ids text[] DEFAULT NULL::text[]) RETURNS TABLE(ord bigint, result jsonb)
+    LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $$
+DECLARE
+    v_sources core.subscriptions[];
+    v_found bigint[];  -- the ord of each found source
+    v_targets text[];
+    v_quantities bigint[];
+    v_if_versions bigint[];
+    v_customers_distinct boolean;
+BEGIN
+    PERFORM 1 FROM core.customers c
+    WHERE c.id IN (SELECT s.customer_id FROM core.subscriptions s
+                   WHERE s.id = ANY (ARRAY(SELECT (p ->> 'subscription_id')::uuid FROM unnest(p_parameters) p)))
+    ORDER BY c.id FOR NO KEY UPDATE;
+    -- The sources as they are now (after the locks), when they exist for the partner.
+    SELECT array_agg(s ORDER BY r.ord), array_agg(r.ord ORDER BY r.ord), array_agg(r.p ->> 'target_offer' ORDER BY r.ord),
+           array_agg(coalesce((r.p ->> 'quantity')::bigint, s.quantity) ORDER BY r.ord),
+           array_agg((r.p ->> 'if_version')::bigint ORDER BY r.ord),
+           count(DISTINCT s.customer_id) = count(*)
+    INTO v_sources, v_found, v_targets, v_quantities, v_if_versions, v_customers_distinct
+    FROM unnest(p_parameters) WITH ORDINALITY AS r (p, ord)
+    JOIN core.subscriptions s ON s.id = (r.p ->> 'subscription_id')::uuid
+    WHERE core.customer_visible(p_partner, s.customer_id);
+    IF NOT v_customers_distinct THEN
+        RAISE EXCEPTION 'core.upgrade_apply: the requests of one call must be of distinct customers';
+    END IF;
+    IF p_request_ids IS NOT NULL THEN  -- each audit event under its own request's id
+        PERFORM set_config('subctl.request_ids', coalesce((
+            SELECT jsonb_object_agg((v_sources[i]).id, p_request_ids[v_found[i]])
+            FROM generate_subscripts(v_found, 1) AS i WHERE p_request_ids[v_found[i]] IS NOT NULL), '{}')::text, true);
+    END IF;
+    RETURN QUERY
+    WITH requests AS (
+        SELECT r.ord, (r.p ->> 'subscription_id')::uuid AS source_id, r.p ->> 'target_offer' AS target_offer,
+               (r.p ->> 'quantity')::bigint AS quantity
+        FROM unnest(p_parameters) WITH ORDINALITY AS r (p, ord)),
+    evaluated AS MATERIALIZED (
+        SELECT r.ord, r.source_id, r.target_offer, s.customer_id, s.billing_cycle,
+               coalesce(r.quantity, s.quantity) AS quantity,
+               CASE WHEN e.ord IS NULL THEN ARRAY['subscription_not_found'] ELSE e.error_codes END AS codes
+        FROM requests r
+        LEFT JOIN (SELECT v_found[x.ord] AS ord, x.error_codes
+                   FROM core.upgrade_request_errors(p_partner, v_sources, v_targets, v_quantities, v_if_versions) x) e
+               ON e.ord = r.ord
+        LEFT JOIN core.subscriptions s ON s.id = r.source_id AND e.ord IS NOT NULL),
+    targets AS (
+        INSERT INTO core.subscriptions (customer_id, offer_id, quantity, billing_cycle, status, channel,
+                                        partner_id, recorded_by_partner_id, upgraded_from_subscription_id)
+        SELECT e.customer_id, e.target_offer, e.quantity, e.billing_cycle, 'active', 'csp', p_partner, p_partner, e.source_id
+        FROM evaluated e WHERE cardinality(e.codes) = 0 ORDER BY e.ord
+        RETURNING id, upgraded_from_subscription_id),
+    sources AS (
+        UPDATE core.subscriptions s
+        SET status = 'suspended', status_reason = 'upgraded', upgraded_to_subscription_id = t.id
+        FROM targets t WHERE s.id = t.upgraded_from_subscription_id
+        RETURNING s.id)
+    SELECT e.ord, core.result(e.codes, jsonb_build_object(
+               'source_subscription_id', e.source_id, 'target_offer', e.target_offer,
+               'target_subscription_id', t.id, 'quantity', e.quantity))
+    FROM evaluated e LEFT JOIN targets t ON t.upgraded_from_subscription_id = e.source_id
+    ORDER BY e.ord;
+    IF p_request_ids IS NOT NULL THEN
+        PERFORM set_config('subctl.request_ids', '', true);
+    END IF;
+END $$;
+
 CREATE FUNCTION core.upgrade_evaluations(p_partner text, p_sold_in_force_only boolean DEFAULT false) RETURNS TABLE(subscription_id uuid, customer_id uuid, source_offer_id text, target_offer_id text, error_codes text[])
     LANGUAGE sql STABLE
     AS $$
@@ -1606,20 +1789,23 @@ $$;
 
 COMMENT ON FUNCTION core.upgrade_evaluations(p_partner text, p_sold_in_force_only boolean) IS 'Every upgrade path of every subscription with all the error codes that apply for a partner: the one definition of the upgrade rules.';
 
-CREATE FUNCTION core.upgrade_request_errors(p_partner text, s core.subscriptions, p_target_offer_id text, p_quantity bigint, p_if_version bigint) RETURNS text[]
+CREATE FUNCTION core.upgrade_request_errors(p_partner text, p_sources core.subscriptions[], p_target_offer_ids text[], p_quantities bigint[], p_if_versions bigint[]) RETURNS TABLE(ord bigint, error_codes text[])
     LANGUAGE sql STABLE
     AS $$
-    SELECT array_remove(ARRAY[
-               CASE WHEN p_if_version IS NOT NULL AND p_if_version <> s.version THEN 'version_mismatch' END,
+    SELECT s.ordinality, array_remove(ARRAY[
+               CASE WHEN p_if_versions[s.ordinality] IS NOT NULL AND p_if_versions[s.ordinality] <> s.version THEN 'version_mismatch' END,
                CASE WHEN NOT EXISTS (SELECT 1 FROM core.upgrade_paths WHERE source_offer_id = s.offer_id)
                     THEN 'subscription_does_not_have_any_upgrade_paths'
                     WHEN e.target_offer_id IS NULL THEN 'subscription_target_offer_not_found' END,
-               CASE WHEN e.target_offer_id IS NOT NULL AND NOT core.quantity_in_range(p_target_offer_id, p_quantity)
+               CASE WHEN e.target_offer_id IS NOT NULL
+                         AND NOT core.quantity_in_range(p_target_offer_ids[s.ordinality], p_quantities[s.ordinality])
                     THEN 'quantity_out_of_range' END
            ], NULL) || coalesce(e.error_codes, '{}')
-    FROM (SELECT 1) AS one
-    LEFT JOIN core.upgrade_evaluations(p_partner) e
-           ON e.customer_id = s.customer_id AND e.subscription_id = s.id AND e.target_offer_id = p_target_offer_id
+    FROM unnest(p_sources) WITH ORDINALITY AS s
+    LEFT JOIN (SELECT e.* FROM core.upgrade_evaluations(p_partner) e
+               WHERE e.customer_id = ANY (core.customer_ids_of(p_sources))
+                 AND e.subscription_id = ANY (ARRAY(SELECT x.id FROM unnest(p_sources) x))) e
+           ON e.subscription_id = s.id AND e.target_offer_id = p_target_offer_ids[s.ordinality]
 $$;
 
 CREATE TABLE core.audit_events (
