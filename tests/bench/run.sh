@@ -8,7 +8,8 @@
 #   3./4. a batch of BATCH_ROWS upgrades vs the set-based floor, its no-op replay and
 #      subctl's peak RSS, from tests/bench/batch_bench.sh when present;
 #   5. every report view read whole by a reporter login vs the owner reading all
-#      subscriptions, from tests/bench/reports_bench.sh.
+#      subscriptions, from tests/bench/reports_bench.sh (run before 3./4., on the dataset
+#      as built: ~3 x SCALE subscriptions).
 # Results: .local/bench/results.csv and .local/bench/summary.txt (also kept per run);
 # the cluster is stopped at the end, its data kept.
 #   run.sh BUILD_DIR   environment: SCALE (100000), REPEATS (3), SECONDS_PER_RUN (10),
@@ -97,6 +98,10 @@ done
 say "2. upgrades listing on the server: p50 $(spread upgrades_listing_p50_ms 3 %.3f) ms, p99 $(spread upgrades_listing_p99_ms 3 %.3f) ms" \
     "(target p99 < 1 ms); primary-key fetch p50 $(spread upgrades_listing_p50_ms 6 %.3f) ms, p99 $(spread upgrades_listing_p99_ms 6 %.3f) ms;" \
     "ratio p99 $(median_ratio upgrades_listing_p99_ms)"
+# Figure 5 before 3./4.: the reports on the dataset as built (SCALE customers, ~3
+# subscriptions each), before the batch figures add customers and targets to it.
+DATABASE_URL=$url PGDATABASE=bench SUBCTL_PARTNER=$partner BENCH_CSV=$csv BUILD_DIR=$build \
+    "$here/reports_bench.sh" | tee -a "$summary"
 if [ -x "$here/batch_bench.sh" ]; then
     DATABASE_URL=$url PGDATABASE=bench SUBCTL_PARTNER=$partner BENCH_DIR=$out BENCH_CSV=$csv \
         "$here/batch_bench.sh" "$build" | tee -a "$summary"
@@ -104,7 +109,5 @@ else
     say "3. batch: not available"
     say "4. batch peak RSS: not available"
 fi
-DATABASE_URL=$url PGDATABASE=bench SUBCTL_PARTNER=$partner BENCH_CSV=$csv BUILD_DIR=$build \
-    "$here/reports_bench.sh" | tee -a "$summary"
 say "bench finished in $((SECONDS - start))s; load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 cp "$csv" "$out/results.csv" && cp "$summary" "$out/summary.txt"
