@@ -6,16 +6,6 @@
 BEGIN;
 SELECT plan(31);
 
--- Stages p_text as a batch file (one row per line) and registers it.
-CREATE FUNCTION pg_temp.register(p_text text, p_name text DEFAULT NULL)
-RETURNS jsonb LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM api.batch_begin();
-    INSERT INTO pg_temp.batch_lines (raw)
-    SELECT l FROM unnest(string_to_array(rtrim(p_text, E'\n'), E'\n')) WITH ORDINALITY AS x (l, n) ORDER BY n;
-    RETURN api.batch_register(p_name, encode(sha256(convert_to(p_text, 'UTF8')), 'hex'), 'test.csv');
-END $$;
-
 CREATE FUNCTION pg_temp.errors(p_result jsonb)
 RETURNS TABLE (line bigint, column_name text, value text) LANGUAGE sql AS $$
     SELECT (e ->> 'line')::bigint, e ->> 'column', e ->> 'value' FROM jsonb_array_elements(p_result -> 'errors') e
@@ -40,7 +30,7 @@ SELECT format(E'action,subscription_id,target_offer,quantity,request_id\n'
               '"upgrade",%1$s,"o365-e3",,"quoted ""id"""\n'
               'remove_licenses,%1$s,,,\n'
               'cancel,%1$s,,,%2$s\n', :'b_e3', repeat('r', 201)) AS bad_file \gset
-SELECT pg_temp.register(:'bad_file') AS bad \gset
+SELECT test.register_batch(:'bad_file') AS bad \gset
 SELECT is(:'bad'::jsonb ->> 'status', 'invalid', 'a malformed file is refused whole');
 SELECT is((:'bad'::jsonb ->> 'error_count')::int, 12, 'every error of the file is reported together');
 CREATE TEMP TABLE bad_errors AS SELECT * FROM pg_temp.errors(:'bad');
@@ -56,11 +46,11 @@ SELECT matches((SELECT (e ->> 'message') FROM jsonb_array_elements(:'bad'::jsonb
 SELECT is_empty(format('SELECT 1 FROM core.batches WHERE partner_id = %L', :'partner'), 'an invalid file registers nothing');
 SELECT is_empty(format('SELECT 1 FROM core.request_ids WHERE partner_id = %L', :'partner'), 'an invalid file applies nothing');
 
-SELECT is(pg_temp.register(E'action,subscription_id\n') -> 'errors' -> 0 ->> 'line', '1', 'a wrong header is an error of line 1');
-SELECT is(pg_temp.register('') -> 'errors' -> 0 ->> 'message',
+SELECT is(test.register_batch(E'action,subscription_id\n') -> 'errors' -> 0 ->> 'line', '1', 'a wrong header is an error of line 1');
+SELECT is(test.register_batch('') -> 'errors' -> 0 ->> 'message',
           'the file is empty: the first line must be the header action,subscription_id,target_offer,quantity,request_id',
           'an empty file is refused');
-SELECT is(pg_temp.register(format(E'\uFEFFaction,subscription_id,target_offer,quantity,request_id\r\nsuspend,%s,,,\r\n',
+SELECT is(test.register_batch(format(E'\uFEFFaction,subscription_id,target_offer,quantity,request_id\r\nsuspend,%s,,,\r\n',
                                   gen_random_uuid()), 'crlf-bom') ->> 'status',
           'registered', 'a byte order mark and CRLF line ends are accepted');
 
@@ -77,7 +67,7 @@ SELECT format(E'action,subscription_id,target_offer,quantity,request_id\n'
               'suspend,00000000-0000-4000-8000-000000000000,,,\n',
               :'a_business', :'b_e3', :'b_proplus', :'partner', :'b_e1') AS good_file \gset
 SAVEPOINT dry_run;
-SELECT pg_temp.register(:'good_file') AS dry \gset
+SELECT test.register_batch(:'good_file') AS dry \gset
 SELECT api.batch_apply_chunk(:'dry'::jsonb ->> 'batch_id', 2, 10, true) AS ignored \gset
 SELECT bag_eq(format('SELECT status FROM core.batch_rows WHERE batch_id = %L', :'dry'::jsonb ->> 'batch_id'),
               $$VALUES ('dry_run'), ('dry_run'), ('dry_run'), ('dry_run'), ('dry_run'), ('rejected'), ('dry_run'),
@@ -89,14 +79,14 @@ SELECT is_empty(format('SELECT 1 FROM core.request_ids WHERE partner_id = %L', :
 ROLLBACK TO SAVEPOINT dry_run;
 
 -- ------------------------------------------------------------ a run stopped after its first chunk, then resumed
-SELECT pg_temp.register(:'good_file') AS first_run \gset
+SELECT test.register_batch(:'good_file') AS first_run \gset
 SELECT is(:'first_run'::jsonb ->> 'rows', '9', 'the batch has one row per data line');
 SELECT is(:'first_run'::jsonb ->> 'batch_id', encode(sha256(convert_to(:'good_file', 'UTF8')), 'hex'),
           'the batch id is the sha256 of the file');
 SELECT api.batch_apply_chunk(:'first_run'::jsonb ->> 'batch_id', 2, 5) AS first_chunk \gset
 SELECT is(:'first_chunk'::jsonb ->> 'applied', '3', 'the first chunk applies lines 2, 4 and 5');
 -- the process dies here; the operator runs the same file again
-SELECT pg_temp.register(:'good_file') AS resumed \gset
+SELECT test.register_batch(:'good_file') AS resumed \gset
 SELECT is(:'resumed'::jsonb ->> 'first_pending_line', '6', 'the re-run resumes at the first line not done');
 SELECT is(:'resumed'::jsonb ->> 'already_applied', '3', 'rows applied by the first run count as already applied');
 SELECT api.batch_apply_chunk(:'resumed'::jsonb ->> 'batch_id', 2, 10) AS ignored \gset
@@ -128,10 +118,10 @@ SELECT bag_eq(format($$SELECT operation, outcome FROM core.audit_events WHERE ba
                        ('suspend', 'succeeded'), ('reactivate', 'succeeded'), ('cancel', 'succeeded'),
                        ('remove_licenses', 'rejected')$$,
               'each applied row is audited once, each rejection too, with the batch id');
-SELECT pg_temp.register(:'good_file') AS third_run \gset
+SELECT test.register_batch(:'good_file') AS third_run \gset
 SELECT is(:'third_run'::jsonb ->> 'first_pending_line', NULL, 'a finished batch has nothing left to apply');
 SELECT is((api.batch_finish(:'third_run'::jsonb ->> 'batch_id') ->> 'runs')::int, 3, 'the batch counts its runs');
-SELECT throws_ok(format('SELECT pg_temp.register(%L, %L)', :'good_file' || E'suspend,' || gen_random_uuid() || E',,,\n',
+SELECT throws_ok(format('SELECT test.register_batch(%L, %L)', :'good_file' || E'suspend,' || gen_random_uuid() || E',,,\n',
                         :'first_run'::jsonb ->> 'batch_id'),
                  'SU041', NULL, 'a batch name cannot be reused for another file');
 SELECT is(jsonb_array_length(api.batch_rows(left(:'first_run'::jsonb ->> 'batch_id', 12), 1, 100, 'rejected')), 3,

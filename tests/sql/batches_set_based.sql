@@ -5,15 +5,6 @@
 BEGIN;
 SELECT plan(22);
 
-CREATE FUNCTION pg_temp.register(p_text text, p_name text DEFAULT NULL)
-RETURNS jsonb LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM api.batch_begin();
-    INSERT INTO pg_temp.batch_lines (raw)
-    SELECT l FROM unnest(string_to_array(rtrim(p_text, E'\n'), E'\n')) WITH ORDINALITY AS x (l, n) ORDER BY n;
-    RETURN api.batch_register(p_name, encode(sha256(convert_to(p_text, 'UTF8')), 'hex'), 'test.csv');
-END $$;
-
 -- The audit events after p_after_id without ids and timestamps, each new target's id
 -- written as target-of-<its source>, sorted: comparable between two runs.
 CREATE FUNCTION pg_temp.events_since(p_after_id bigint)
@@ -66,7 +57,7 @@ SELECT max(id) AS events_before FROM core.audit_events \gset
 SELECT count(*) AS request_ids_before FROM core.request_ids \gset
 SELECT jsonb_agg(test.customer_subscriptions(c) ORDER BY c) AS state_before
 FROM unnest(ARRAY[:'customer_a', :'customer_b', :'customer_c', :'customer_d', :'customer_e']::uuid[]) c \gset
-SELECT pg_temp.register(:'file', 'dry-' || :'partner') AS dry \gset
+SELECT test.register_batch(:'file', 'dry-' || :'partner') AS dry \gset
 SELECT api.batch_apply_chunk(:'dry'::jsonb ->> 'batch_id', 2, 9, true) AS ignored \gset
 SELECT set_eq(format('SELECT line, status, error_codes, new_subscription_id IS NOT NULL FROM core.batch_rows WHERE batch_id = %L',
                      :'dry'::jsonb ->> 'batch_id'),
@@ -83,7 +74,7 @@ SELECT is(current_setting('subctl.request_ids', true), '', 'a dry run leaves no 
 
 -- ------------------------------------------------------------ the per-row path, for comparison (rolled back)
 SAVEPOINT per_row;
-SELECT pg_temp.register(:'file') AS per_row \gset
+SELECT test.register_batch(:'file') AS per_row \gset
 SELECT set_config('subctl.batch_id', :'per_row'::jsonb ->> 'batch_id', true), set_config('subctl.source', 'batch', true);
 SELECT count(core.batch_apply_row(:'partner', r, false)) AS ignored
 FROM (SELECT * FROM core.batch_rows WHERE batch_id = :'per_row'::jsonb ->> 'batch_id' ORDER BY line) r \gset
@@ -95,7 +86,7 @@ FROM core.request_ids r WHERE r.partner_id = :'partner' \gset
 ROLLBACK TO SAVEPOINT per_row;
 
 -- ------------------------------------------------------------ the set-based run
-SELECT pg_temp.register(:'file') AS run \gset
+SELECT test.register_batch(:'file') AS run \gset
 SELECT api.batch_apply_chunk(:'run'::jsonb ->> 'batch_id', 2, 9) AS counts \gset
 SELECT set_eq(format('SELECT line, status, error_codes FROM core.batch_rows WHERE batch_id = %L', :'run'::jsonb ->> 'batch_id'),
               $$VALUES (2::bigint, 'applied', '{}'::text[]), (3, 'rejected', '{quantity_out_of_range}'), (4, 'applied', '{}'),
@@ -180,7 +171,7 @@ CREATE TRIGGER refuse_77 BEFORE INSERT ON core.subscriptions FOR EACH ROW EXECUT
 SELECT test.new_customer() AS customer_f, test.new_customer() AS customer_g \gset
 SELECT test.new_subscription(:'customer_f', 'o365-business') AS f_business,
        test.new_subscription(:'customer_g', 'o365-business') AS g_business \gset
-SELECT pg_temp.register(format(E'action,subscription_id,target_offer,quantity,request_id\n'
+SELECT test.register_batch(format(E'action,subscription_id,target_offer,quantity,request_id\n'
                                'upgrade,%s,o365-e3,77,\nupgrade,%s,o365-e3,,\n', :'f_business', :'g_business')) AS bad \gset
 SELECT api.batch_apply_chunk(:'bad'::jsonb ->> 'batch_id', 2, 3) AS ignored \gset
 SELECT set_eq(format('SELECT line, status, error_codes FROM core.batch_rows WHERE batch_id = %L', :'bad'::jsonb ->> 'batch_id'),

@@ -109,3 +109,14 @@ BEGIN
         INTO n USING p_needle;
     RETURN n;
 END $$;
+
+-- Stages p_text as a batch file (one row per line, INSERTed where subctl COPYs into the
+-- same table) and registers it as a batch of the acting partner.
+CREATE OR REPLACE FUNCTION test.register_batch(p_text text, p_name text DEFAULT NULL)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM api.batch_begin();
+    INSERT INTO pg_temp.batch_lines (raw)
+    SELECT l FROM unnest(string_to_array(rtrim(p_text, E'\n'), E'\n')) WITH ORDINALITY AS x (l, n) ORDER BY n;
+    RETURN api.batch_register(p_name, encode(sha256(convert_to(p_text, 'UTF8')), 'hex'), 'test.csv');
+END $$;
