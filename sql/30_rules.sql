@@ -170,15 +170,9 @@ CREATE OR REPLACE FUNCTION core.request_remember(p_partner text, p_request_id te
                                                  p_parameters jsonb, p_result jsonb)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
-    IF p_request_id IS NULL THEN
-        RETURN p_result;
-    END IF;
-    INSERT INTO core.request_ids (partner_id, request_id, operation, parameters, result)
-    VALUES (p_partner, p_request_id, p_operation, p_parameters, p_result)
-    ON CONFLICT DO NOTHING;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'serialization_failure',
-            MESSAGE = format('request id %s was used concurrently; retry to get its result', p_request_id);
+    IF p_request_id IS NOT NULL THEN  -- the set form (sql/40_operations.sql) with one request
+        PERFORM core.requests_remember(p_partner, p_operation, jsonb_build_array(jsonb_build_object(
+            'request_id', p_request_id, 'parameters', p_parameters, 'result', p_result)));
     END IF;
     RETURN p_result;
 END $$;

@@ -50,7 +50,11 @@ int main(int argc, char** argv) {
     try {
         format = parse_format(runtime.options.output);
         const auto result = runtime.action();
-        print_records(std::cout, result.records, format);
+        if (result.pages) {
+            print_record_pages(std::cout, result.pages, format);
+        } else {
+            print_records(std::cout, result.records, format);
+        }
         report_rejection(result);
         return static_cast<int>(result.exit);
     } catch (const subctl::Error& error) {

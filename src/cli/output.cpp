@@ -57,7 +57,7 @@ std::string csv_field(const std::string& value) {
     return quoted + "\"";
 }
 
-void print_table(std::ostream& out, const nlohmann::json& rows, const std::vector<std::string>& columns) {
+std::vector<std::size_t> table_widths(const nlohmann::json& rows, const std::vector<std::string>& columns) {
     std::vector<std::size_t> widths;
     for (const auto& column : columns) widths.push_back(column.size());
     for (const auto& row : rows) {
@@ -65,16 +65,45 @@ void print_table(std::ostream& out, const nlohmann::json& rows, const std::vecto
             widths[i] = std::max(widths[i], cell(row.value(columns[i], nlohmann::json())).size());
         }
     }
-    auto line = [&](auto value_of) {
-        std::string text;
-        for (std::size_t i = 0; i < columns.size(); ++i) {
-            text += fmt::format("{:<{}}", value_of(i), i + 1 == columns.size() ? 0 : widths[i] + 2);
-        }
-        while (!text.empty() && text.back() == ' ') text.pop_back();
-        out << text << '\n';
-    };
-    line([&](std::size_t i) { return columns[i]; });
-    for (const auto& row : rows) line([&](std::size_t i) { return cell(row.value(columns[i], nlohmann::json())); });
+    return widths;
+}
+
+// One table line: the cells padded to the widths, no trailing blanks.
+void print_table_line(std::ostream& out, const std::vector<std::string>& cells, const std::vector<std::size_t>& widths) {
+    std::string text;
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+        text += fmt::format("{:<{}}", cells[i], i + 1 == cells.size() ? 0 : widths[i] + 2);
+    }
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    out << text << '\n';
+}
+
+void print_table_rows(std::ostream& out, const nlohmann::json& rows, const std::vector<std::string>& columns,
+                      const std::vector<std::size_t>& widths) {
+    for (const auto& row : rows) {
+        std::vector<std::string> cells;
+        for (const auto& column : columns) cells.push_back(cell(row.value(column, nlohmann::json())));
+        print_table_line(out, cells, widths);
+    }
+}
+
+void print_table(std::ostream& out, const nlohmann::json& rows, const std::vector<std::string>& columns) {
+    const auto widths = table_widths(rows, columns);
+    print_table_line(out, columns, widths);
+    print_table_rows(out, rows, columns, widths);
+}
+
+std::vector<std::string> record_columns(const nlohmann::json& rows) {
+    auto columns = columns_of(rows);
+    put_first(columns, {"id", "status", "line", "source_offer", "target_offer", "eligible", "customer_id", "offer_id", "name"});
+    return columns;
+}
+
+// A JSON value as dump(2) prints it one level down (an element of an array).
+std::string indented(const nlohmann::json& value) {
+    std::string text = "  ";
+    for (char c : value.dump(2)) text += c == '\n' ? std::string("\n  ") : std::string(1, c);
+    return text;
 }
 
 }  // namespace
@@ -103,29 +132,58 @@ void print_csv_rows(std::ostream& out, const nlohmann::json& rows, const std::ve
 }
 
 void print_records(std::ostream& out, const nlohmann::json& records, Format format) {
-    if (format == Format::json) {
+    if (format == Format::json && !records.is_array()) {
         out << records.dump(2) << '\n';
         return;
     }
-    const bool single = records.is_object();
-    const nlohmann::json rows = single ? nlohmann::json::array({records}) : records;
-    auto columns = columns_of(rows);
-    put_first(columns, {"id", "status", "line", "source_offer", "target_offer", "eligible", "customer_id", "offer_id", "name"});
-    if (format == Format::csv) {
-        print_csv_rows(out, rows, columns, true);
-        return;
-    }
-    if (single) {  // one record reads best as field/value lines
+    if (format == Format::table && records.is_object()) {  // one record reads best as field/value lines
         nlohmann::json pairs = nlohmann::json::array();
-        for (const auto& column : columns) pairs.push_back({{"field", column}, {"value", cell(records[column])}});
+        for (const auto& column : record_columns(nlohmann::json::array({records}))) {
+            pairs.push_back({{"field", column}, {"value", cell(records[column])}});
+        }
         print_table(out, pairs, {"field", "value"});
         return;
     }
-    if (rows.empty()) {
+    const nlohmann::json rows = records.is_object() ? nlohmann::json::array({records}) : records;
+    print_record_pages(out, [&rows](const auto& consume) { consume(rows); }, format);
+}
+
+void print_record_pages(std::ostream& out, const RecordPages& pages, Format format) {
+    std::vector<std::string> columns;
+    std::vector<std::size_t> widths;
+    bool started = false;
+    pages([&](const nlohmann::json& page) {
+        if (page.empty()) return;
+        if (format == Format::json) {
+            for (const auto& record : page) {
+                out << (started ? ",\n" : "[\n") << indented(record);
+                started = true;
+            }
+            return;
+        }
+        if (!started) {
+            started = true;
+            columns = record_columns(page);
+            if (format == Format::csv) {
+                print_csv_rows(out, nlohmann::json::array(), columns, true);
+            } else {
+                widths = table_widths(page, columns);
+                print_table_line(out, columns, widths);
+            }
+        }
+        if (format == Format::csv) {
+            print_csv_rows(out, page, columns, false);
+        } else {
+            print_table_rows(out, page, columns, widths);
+        }
+    });
+    if (format == Format::json) {
+        out << (started ? "\n]" : "[]") << '\n';
+    } else if (!started && format == Format::table) {
         out << "(no rows)\n";
-        return;
+    } else if (!started) {
+        out << '\n';  // csv of no rows: an empty header line, as for an empty list
     }
-    print_table(out, rows, columns);
 }
 
 }  // namespace subctl::cli

@@ -6,19 +6,27 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "cli/config.hpp"
+#include "cli/output.hpp"
 #include "db/database.hpp"
 #include "domain/errors.hpp"
 
 namespace subctl::cli {
 
 struct CommandResult {
+    CommandResult(nlohmann::json records = nullptr, Exit exit = Exit::ok)  // implicit: commands return their records
+        : records(std::move(records)), exit(exit) {}
+    // Records too many to hold at once, printed page by page as they are fetched.
+    explicit CommandResult(RecordPages pages) : pages(std::move(pages)) {}
+
     nlohmann::json records;
     Exit exit = Exit::ok;
+    RecordPages pages;
 };
 
 class Runtime {

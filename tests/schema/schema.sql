@@ -606,6 +606,23 @@ CREATE FUNCTION core.acting_source() RETURNS text
     SELECT CASE WHEN core.setting('source') IN ('cli', 'batch') THEN core.setting('source') ELSE 'sql' END
 $$;
 
+CREATE FUNCTION core.audit_event_of(p_table text, p_op text, p_old jsonb, p_new jsonb, p_who jsonb) RETURNS TABLE(operation text, operator text, partner_id text, source text, entity text, entity_id text, subscription_id uuid, subscription_version bigint, customer_id uuid, changes jsonb, outcome text, request_id text, batch_id text, comment text)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT p_who ->> 'operation', p_who ->> 'operator', p_who ->> 'partner_id', p_who ->> 'source', p_table,
+           coalesce(c.r ->> 'id', c.r ->> 'login_role'),
+           CASE WHEN p_table = 'subscriptions' THEN (c.r ->> 'id')::uuid END,
+           CASE WHEN p_table = 'subscriptions' THEN (c.r ->> 'version')::bigint END,
+           CASE p_table WHEN 'customers' THEN (c.r ->> 'id')::uuid
+                        WHEN 'partners' THEN NULL ELSE (c.r ->> 'customer_id')::uuid END,
+           c.changes, 'succeeded',
+           coalesce(p_who -> 'request_ids' ->> CASE WHEN p_op = 'INSERT' THEN c.r ->> 'upgraded_from_subscription_id'
+                                                    ELSE c.r ->> 'id' END, p_who ->> 'request_id'),
+           p_who ->> 'batch_id', p_who ->> 'comment'
+    FROM (SELECT coalesce(p_new, p_old) AS r, core.row_changes(p_old, p_new) AS changes) c
+    WHERE p_op <> 'UPDATE' OR c.changes <> '{}'
+$$;
+
 CREATE FUNCTION core.audit_rejection(p_operation text, p_codes text[], p_parameters jsonb, p_request_id text) RETURNS void
     LANGUAGE sql
     AS $$
@@ -640,42 +657,32 @@ CREATE FUNCTION core.audit_row_changes() RETURNS trigger
     AS $$
 DECLARE
     -- who and what: once per statement, not per row
-    v_operation text := coalesce(core.setting('operation'), 'sql_' || lower(TG_OP));
-    v_operator text := core.acting_operator();
-    v_partner text := core.acting_partner();
-    v_source text := core.acting_source();
-    v_subscriptions boolean := TG_TABLE_NAME = 'subscriptions';
-    v_request_id text := core.setting('request_id');
-    v_request_ids jsonb := CASE WHEN v_subscriptions THEN core.setting('request_ids')::jsonb END;
-    v_batch_id text := core.setting('batch_id');
-    v_comment text := core.setting('comment');
-    v_pairs jsonb[];  -- [old row, new row] per changed row
+    v_who jsonb := jsonb_build_object(
+        'operation', coalesce(core.setting('operation'), 'sql_' || lower(TG_OP)),
+        'operator', core.acting_operator(), 'partner_id', core.acting_partner(), 'source', core.acting_source(),
+        'request_id', core.setting('request_id'),
+        'request_ids', CASE WHEN TG_TABLE_NAME = 'subscriptions' THEN core.setting('request_ids')::jsonb END,
+        'batch_id', core.setting('batch_id'), 'comment', core.setting('comment'));
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        v_pairs := ARRAY(SELECT jsonb_build_array(NULL, to_jsonb(n)) FROM new_rows n);
+        INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
+                                       subscription_version, customer_id, changes, outcome, request_id, batch_id, comment)
+        SELECT e.* FROM new_rows n, core.audit_event_of(TG_TABLE_NAME, TG_OP, NULL, to_jsonb(n), v_who) e;
     ELSIF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'partner_logins' THEN  -- keyed by the login, not an id
-        v_pairs := ARRAY(SELECT jsonb_build_array(to_jsonb(o), to_jsonb(n)) FROM old_rows o JOIN new_rows n USING (login_role));
+        INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
+                                       subscription_version, customer_id, changes, outcome, request_id, batch_id, comment)
+        SELECT e.* FROM old_rows o JOIN new_rows n USING (login_role),
+                        core.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), to_jsonb(n), v_who) e;
     ELSIF TG_OP = 'UPDATE' THEN
-        v_pairs := ARRAY(SELECT jsonb_build_array(to_jsonb(o), to_jsonb(n)) FROM old_rows o JOIN new_rows n USING (id));
+        INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
+                                       subscription_version, customer_id, changes, outcome, request_id, batch_id, comment)
+        SELECT e.* FROM old_rows o JOIN new_rows n USING (id),
+                        core.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), to_jsonb(n), v_who) e;
     ELSE
-        v_pairs := ARRAY(SELECT jsonb_build_array(to_jsonb(o), NULL) FROM old_rows o);
+        INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
+                                       subscription_version, customer_id, changes, outcome, request_id, batch_id, comment)
+        SELECT e.* FROM old_rows o, core.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), NULL, v_who) e;
     END IF;
-    INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id,
-                                   subscription_id, subscription_version, customer_id, changes,
-                                   outcome, request_id, batch_id, comment)
-    SELECT v_operation, v_operator, v_partner, v_source, TG_TABLE_NAME, coalesce(c.r ->> 'id', c.r ->> 'login_role'),
-           CASE WHEN v_subscriptions THEN (c.r ->> 'id')::uuid END,
-           CASE WHEN v_subscriptions THEN (c.r ->> 'version')::bigint END,
-           CASE TG_TABLE_NAME WHEN 'customers' THEN (c.r ->> 'id')::uuid
-                              WHEN 'partners' THEN NULL ELSE (c.r ->> 'customer_id')::uuid END,
-           c.changes, 'succeeded',
-           coalesce(v_request_ids ->> CASE WHEN TG_OP = 'INSERT' THEN c.r ->> 'upgraded_from_subscription_id'
-                                           ELSE c.r ->> 'id' END, v_request_id),
-           v_batch_id, v_comment
-    FROM unnest(v_pairs) AS p,
-         LATERAL (SELECT coalesce(nullif(p -> 1, 'null'), p -> 0) AS r,
-                         core.row_changes(nullif(p -> 0, 'null'), nullif(p -> 1, 'null')) AS changes) c
-    WHERE TG_OP <> 'UPDATE' OR c.changes <> '{}';
     RETURN NULL;
 END $$;
 
@@ -1516,15 +1523,9 @@ CREATE FUNCTION core.request_remember(p_partner text, p_request_id text, p_opera
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    IF p_request_id IS NULL THEN
-        RETURN p_result;
-    END IF;
-    INSERT INTO core.request_ids (partner_id, request_id, operation, parameters, result)
-    VALUES (p_partner, p_request_id, p_operation, p_parameters, p_result)
-    ON CONFLICT DO NOTHING;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'serialization_failure',
-            MESSAGE = format('request id %s was used concurrently; retry to get its result', p_request_id);
+    IF p_request_id IS NOT NULL THEN  -- the set form (sql/40_operations.sql) with one request
+        PERFORM core.requests_remember(p_partner, p_operation, jsonb_build_array(jsonb_build_object(
+            'request_id', p_request_id, 'parameters', p_parameters, 'result', p_result)));
     END IF;
     RETURN p_result;
 END $$;

@@ -277,16 +277,17 @@ CommandResult run_batch_list(Runtime& runtime) {
     return {runtime.database().call(db::Outcome::rollback, db::statements::batches)};
 }
 
+// Page by page as they are printed: a batch of a million rows never sits in memory.
 CommandResult run_batch_show(Runtime& runtime, const BatchArgs& args) {
-    auto& database = runtime.database();
-    nlohmann::json rows = nlohmann::json::array();
-    for_each_page(
-        [&](long long after) {
-            return database.call(db::Outcome::rollback, db::statements::batch_rows, args.batch, after, page_rows,
-                                 args.status);
-        },
-        [&](const nlohmann::json& page) { rows.insert(rows.end(), page.begin(), page.end()); });
-    return {rows};
+    return CommandResult(RecordPages(
+        [&database = runtime.database(), batch = args.batch, status = args.status](const auto& consume) {
+            for_each_page(
+                [&](long long after) {
+                    return database.call(db::Outcome::rollback, db::statements::batch_rows, batch, after, page_rows,
+                                         status);
+                },
+                consume);
+        }));
 }
 
 }  // namespace
