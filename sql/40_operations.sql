@@ -70,15 +70,14 @@ BEGIN
         SELECT r.ord, (r.p ->> 'subscription_id')::uuid AS source_id, r.p ->> 'target_offer' AS target_offer,
                (r.p ->> 'quantity')::bigint AS quantity
         FROM unnest(p_parameters) WITH ORDINALITY AS r (p, ord)),
-    evaluated AS MATERIALIZED (
-        SELECT r.ord, r.source_id, r.target_offer, s.customer_id, s.billing_cycle,
-               coalesce(r.quantity, s.quantity) AS quantity,
+    evaluated AS MATERIALIZED (  -- a found source is v_sources[e.i], as read after the locks
+        SELECT r.ord, r.source_id, r.target_offer, (v_sources[e.i]).customer_id, (v_sources[e.i]).billing_cycle,
+               coalesce(v_quantities[e.i], r.quantity) AS quantity,
                CASE WHEN e.ord IS NULL THEN ARRAY['subscription_not_found'] ELSE e.error_codes END AS codes
         FROM requests r
-        LEFT JOIN (SELECT v_found[x.ord] AS ord, x.error_codes
+        LEFT JOIN (SELECT v_found[x.ord] AS ord, x.ord AS i, x.error_codes
                    FROM core.upgrade_request_errors(p_partner, v_sources, v_targets, v_quantities, v_if_versions) x) e
-               ON e.ord = r.ord
-        LEFT JOIN core.subscriptions s ON s.id = r.source_id AND e.ord IS NOT NULL),
+               ON e.ord = r.ord),
     targets AS (
         INSERT INTO core.subscriptions (customer_id, offer_id, quantity, billing_cycle, status, channel,
                                         partner_id, recorded_by_partner_id, upgraded_from_subscription_id)
