@@ -168,10 +168,11 @@ END $$;
 -- The audit event of one changed row (old and/or new as jsonb), none for an update that
 -- changed nothing; p_who holds what is the same for the whole statement (operation,
 -- operator, partner, source, request_id, request_ids, batch_id, comment).
-CREATE OR REPLACE FUNCTION core.audit_event_of(p_table text, p_op text, p_old jsonb, p_new jsonb, p_who jsonb)
+DROP FUNCTION IF EXISTS core.audit_event_of(text, text, jsonb, jsonb, jsonb);  -- its columns grew offer_id
+CREATE FUNCTION core.audit_event_of(p_table text, p_op text, p_old jsonb, p_new jsonb, p_who jsonb)
 RETURNS TABLE (operation text, operator text, partner_id text, source text, entity text, entity_id text,
                subscription_id uuid, subscription_version bigint, customer_id uuid, changes jsonb, outcome text,
-               request_id text, batch_id text, comment text)
+               request_id text, batch_id text, comment text, offer_id text)
 LANGUAGE sql STABLE AS $$
     SELECT p_who ->> 'operation', p_who ->> 'operator', p_who ->> 'partner_id', p_who ->> 'source', p_table,
            coalesce(c.r ->> 'id', c.r ->> 'login_role'),
@@ -182,7 +183,8 @@ LANGUAGE sql STABLE AS $$
            c.changes, 'succeeded',
            coalesce(p_who -> 'request_ids' ->> CASE WHEN p_op = 'INSERT' THEN c.r ->> 'upgraded_from_subscription_id'
                                                     ELSE c.r ->> 'id' END, p_who ->> 'request_id'),
-           p_who ->> 'batch_id', p_who ->> 'comment'
+           p_who ->> 'batch_id', p_who ->> 'comment',
+           CASE WHEN p_table = 'subscriptions' THEN c.r ->> 'offer_id' END
     FROM (SELECT coalesce(p_new, p_old) AS r, core.row_changes(p_old, p_new) AS changes) c
     WHERE p_op <> 'UPDATE' OR c.changes <> '{}'
 $$;
@@ -203,21 +205,21 @@ DECLARE
 BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
-                                       subscription_version, customer_id, changes, outcome, request_id, batch_id, comment)
+                                       subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
         SELECT e.* FROM new_rows n, core.audit_event_of(TG_TABLE_NAME, TG_OP, NULL, to_jsonb(n), v_who) e;
     ELSIF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'partner_logins' THEN  -- keyed by the login, not an id
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
-                                       subscription_version, customer_id, changes, outcome, request_id, batch_id, comment)
+                                       subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
         SELECT e.* FROM old_rows o JOIN new_rows n USING (login_role),
                         core.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), to_jsonb(n), v_who) e;
     ELSIF TG_OP = 'UPDATE' THEN
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
-                                       subscription_version, customer_id, changes, outcome, request_id, batch_id, comment)
+                                       subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
         SELECT e.* FROM old_rows o JOIN new_rows n USING (id),
                         core.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), to_jsonb(n), v_who) e;
     ELSE
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
-                                       subscription_version, customer_id, changes, outcome, request_id, batch_id, comment)
+                                       subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
         SELECT e.* FROM old_rows o, core.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), NULL, v_who) e;
     END IF;
     RETURN NULL;
@@ -240,27 +242,27 @@ END $$;
 DROP FUNCTION IF EXISTS core.audit_row_change();
 
 -- A rejected operation changes nothing but is recorded with its codes, against the
--- subscription its parameters name and that subscription's customer when the acting
--- partner may see it (an unknown or hidden one is recorded without a customer).
+-- subscription its parameters name and that subscription's customer and offer when the
+-- acting partner may see it (an unknown or hidden one is recorded without them).
 -- Set-based: p_rejections is [{error_codes, parameters, request_id}], one event each, in order.
 CREATE OR REPLACE FUNCTION core.audit_rejections(p_operation text, p_rejections jsonb)
 RETURNS void LANGUAGE sql VOLATILE AS $$
     INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id,
-                                   subscription_id, customer_id, changes, outcome, error_codes,
+                                   subscription_id, customer_id, offer_id, changes, outcome, error_codes,
                                    request_id, batch_id, comment)
     SELECT p_operation, who.operator, who.partner_id, who.source,
-           'subscriptions', r.subscription_id::text, r.subscription_id,
-           (SELECT s.customer_id FROM core.subscriptions s
-            WHERE s.id = r.subscription_id AND core.customer_visible(who.partner_id, s.customer_id)),
+           'subscriptions', r.subscription_id::text, r.subscription_id, s.customer_id, s.offer_id,
            jsonb_build_object('requested', r.parameters), 'rejected',
            ARRAY(SELECT jsonb_array_elements_text(r.error_codes)),
            r.request_id, who.batch_id, who.comment
     FROM (SELECT core.acting_operator() AS operator, core.acting_partner() AS partner_id,
                  core.acting_source() AS source, core.setting('batch_id') AS batch_id,
-                 core.setting('comment') AS comment OFFSET 0) who,
-         (SELECT x.ord, x.e -> 'parameters' AS parameters, x.e -> 'error_codes' AS error_codes,
-                 x.e ->> 'request_id' AS request_id, (x.e -> 'parameters' ->> 'subscription_id')::uuid AS subscription_id
-          FROM jsonb_array_elements(p_rejections) WITH ORDINALITY AS x (e, ord)) r
+                 core.setting('comment') AS comment OFFSET 0) who
+    CROSS JOIN (SELECT x.ord, x.e -> 'parameters' AS parameters, x.e -> 'error_codes' AS error_codes,
+                       x.e ->> 'request_id' AS request_id, (x.e -> 'parameters' ->> 'subscription_id')::uuid AS subscription_id
+                FROM jsonb_array_elements(p_rejections) WITH ORDINALITY AS x (e, ord)) r
+    LEFT JOIN core.subscriptions s
+           ON s.id = r.subscription_id AND core.customer_visible(who.partner_id, s.customer_id)
     ORDER BY r.ord
 $$;
 

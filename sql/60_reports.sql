@@ -16,11 +16,12 @@ BEGIN
     RETURN QUERY SELECT * FROM core.upgrade_evaluations(v_partner, p_sold_in_force_only => true);
 END $$;
 
--- The subscription events of the audit trail, with before/after read off the changes.
+-- The subscription events of the audit trail, with before/after read off the changes: the
+-- events alone (each records its offer), through the index by partner.
 CREATE VIEW report.subscription_history AS
 SELECT a.id AS event_id, a.occurred_at, a.operation, a.outcome, a.error_codes,
        a.operator, a.login_role, a.source, a.customer_id, a.subscription_id,
-       coalesce(a.changes -> 'offer_id' ->> 1, s.offer_id) AS offer_id,
+       a.offer_id,
        (a.changes -> 'quantity' ->> 0)::bigint AS quantity_before,
        (a.changes -> 'quantity' ->> 1)::bigint AS quantity_after,
        a.changes -> 'status' ->> 0 AS status_before,
@@ -28,7 +29,6 @@ SELECT a.id AS event_id, a.occurred_at, a.operation, a.outcome, a.error_codes,
        a.changes -> 'requested' AS requested,
        a.request_id, a.batch_id
 FROM core.audit_events a
-LEFT JOIN core.subscriptions s ON s.id = a.subscription_id
 WHERE a.entity = 'subscriptions';
 COMMENT ON VIEW report.subscription_history IS
 'Every attempted change of a subscription: who, when, how (cli, batch, sql), before and after, outcome.
@@ -43,7 +43,7 @@ COMMENT ON COLUMN report.subscription_history.login_role IS 'The database login 
 COMMENT ON COLUMN report.subscription_history.source IS 'cli, batch or sql.';
 COMMENT ON COLUMN report.subscription_history.customer_id IS 'The customer tenant.';
 COMMENT ON COLUMN report.subscription_history.subscription_id IS 'The subscription changed (or whose change was refused).';
-COMMENT ON COLUMN report.subscription_history.offer_id IS 'The subscription''s offer.';
+COMMENT ON COLUMN report.subscription_history.offer_id IS 'The subscription''s offer at the time (after the change).';
 COMMENT ON COLUMN report.subscription_history.quantity_before IS 'Licenses before; NULL when unchanged or new.';
 COMMENT ON COLUMN report.subscription_history.quantity_after IS 'Licenses after; NULL when unchanged.';
 COMMENT ON COLUMN report.subscription_history.status_before IS 'Status before; NULL when unchanged or new.';

@@ -606,7 +606,7 @@ CREATE FUNCTION core.acting_source() RETURNS text
     SELECT CASE WHEN core.setting('source') IN ('cli', 'batch') THEN core.setting('source') ELSE 'sql' END
 $$;
 
-CREATE FUNCTION core.audit_event_of(p_table text, p_op text, p_old jsonb, p_new jsonb, p_who jsonb) RETURNS TABLE(operation text, operator text, partner_id text, source text, entity text, entity_id text, subscription_id uuid, subscription_version bigint, customer_id uuid, changes jsonb, outcome text, request_id text, batch_id text, comment text)
+CREATE FUNCTION core.audit_event_of(p_table text, p_op text, p_old jsonb, p_new jsonb, p_who jsonb) RETURNS TABLE(operation text, operator text, partner_id text, source text, entity text, entity_id text, subscription_id uuid, subscription_version bigint, customer_id uuid, changes jsonb, outcome text, request_id text, batch_id text, comment text, offer_id text)
     LANGUAGE sql STABLE
     AS $$
     SELECT p_who ->> 'operation', p_who ->> 'operator', p_who ->> 'partner_id', p_who ->> 'source', p_table,
@@ -618,7 +618,8 @@ CREATE FUNCTION core.audit_event_of(p_table text, p_op text, p_old jsonb, p_new 
            c.changes, 'succeeded',
            coalesce(p_who -> 'request_ids' ->> CASE WHEN p_op = 'INSERT' THEN c.r ->> 'upgraded_from_subscription_id'
                                                     ELSE c.r ->> 'id' END, p_who ->> 'request_id'),
-           p_who ->> 'batch_id', p_who ->> 'comment'
+           p_who ->> 'batch_id', p_who ->> 'comment',
+           CASE WHEN p_table = 'subscriptions' THEN c.r ->> 'offer_id' END
     FROM (SELECT coalesce(p_new, p_old) AS r, core.row_changes(p_old, p_new) AS changes) c
     WHERE p_op <> 'UPDATE' OR c.changes <> '{}'
 $$;
@@ -634,21 +635,21 @@ CREATE FUNCTION core.audit_rejections(p_operation text, p_rejections jsonb) RETU
     LANGUAGE sql
     AS $$
     INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id,
-                                   subscription_id, customer_id, changes, outcome, error_codes,
+                                   subscription_id, customer_id, offer_id, changes, outcome, error_codes,
                                    request_id, batch_id, comment)
     SELECT p_operation, who.operator, who.partner_id, who.source,
-           'subscriptions', r.subscription_id::text, r.subscription_id,
-           (SELECT s.customer_id FROM core.subscriptions s
-            WHERE s.id = r.subscription_id AND core.customer_visible(who.partner_id, s.customer_id)),
+           'subscriptions', r.subscription_id::text, r.subscription_id, s.customer_id, s.offer_id,
            jsonb_build_object('requested', r.parameters), 'rejected',
            ARRAY(SELECT jsonb_array_elements_text(r.error_codes)),
            r.request_id, who.batch_id, who.comment
     FROM (SELECT core.acting_operator() AS operator, core.acting_partner() AS partner_id,
                  core.acting_source() AS source, core.setting('batch_id') AS batch_id,
-                 core.setting('comment') AS comment OFFSET 0) who,
-         (SELECT x.ord, x.e -> 'parameters' AS parameters, x.e -> 'error_codes' AS error_codes,
-                 x.e ->> 'request_id' AS request_id, (x.e -> 'parameters' ->> 'subscription_id')::uuid AS subscription_id
-          FROM jsonb_array_elements(p_rejections) WITH ORDINALITY AS x (e, ord)) r
+                 core.setting('comment') AS comment OFFSET 0) who
+    CROSS JOIN (SELECT x.ord, x.e -> 'parameters' AS parameters, x.e -> 'error_codes' AS error_codes,
+                       x.e ->> 'request_id' AS request_id, (x.e -> 'parameters' ->> 'subscription_id')::uuid AS subscription_id
+                FROM jsonb_array_elements(p_rejections) WITH ORDINALITY AS x (e, ord)) r
+    LEFT JOIN core.subscriptions s
+           ON s.id = r.subscription_id AND core.customer_visible(who.partner_id, s.customer_id)
     ORDER BY r.ord
 $$;
 
@@ -666,21 +667,21 @@ DECLARE
 BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
-                                       subscription_version, customer_id, changes, outcome, request_id, batch_id, comment)
+                                       subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
         SELECT e.* FROM new_rows n, core.audit_event_of(TG_TABLE_NAME, TG_OP, NULL, to_jsonb(n), v_who) e;
     ELSIF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'partner_logins' THEN  -- keyed by the login, not an id
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
-                                       subscription_version, customer_id, changes, outcome, request_id, batch_id, comment)
+                                       subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
         SELECT e.* FROM old_rows o JOIN new_rows n USING (login_role),
                         core.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), to_jsonb(n), v_who) e;
     ELSIF TG_OP = 'UPDATE' THEN
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
-                                       subscription_version, customer_id, changes, outcome, request_id, batch_id, comment)
+                                       subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
         SELECT e.* FROM old_rows o JOIN new_rows n USING (id),
                         core.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), to_jsonb(n), v_who) e;
     ELSE
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
-                                       subscription_version, customer_id, changes, outcome, request_id, batch_id, comment)
+                                       subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
         SELECT e.* FROM old_rows o, core.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), NULL, v_who) e;
     END IF;
     RETURN NULL;
@@ -1827,10 +1828,13 @@ CREATE TABLE core.audit_events (
     batch_id text,
     comment text,
     login_role name DEFAULT SESSION_USER,
+    offer_id text,
     CONSTRAINT check_audit_events_outcome CHECK ((outcome = ANY (ARRAY['succeeded'::text, 'rejected'::text]))),
     CONSTRAINT check_audit_events_rejection_has_codes CHECK (((outcome = 'rejected'::text) = (cardinality(error_codes) > 0))),
     CONSTRAINT check_audit_events_source CHECK ((source = ANY (ARRAY['cli'::text, 'batch'::text, 'sql'::text])))
 );
+
+COMMENT ON COLUMN core.audit_events.offer_id IS 'A subscription event: the subscription''s offer after the change (before it, for a deletion).';
 
 ALTER TABLE core.audit_events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME core.audit_events_id_seq
@@ -2104,7 +2108,7 @@ CREATE VIEW report.subscription_history AS
     a.source,
     a.customer_id,
     a.subscription_id,
-    COALESCE(((a.changes -> 'offer_id'::text) ->> 1), s.offer_id) AS offer_id,
+    a.offer_id,
     (((a.changes -> 'quantity'::text) ->> 0))::bigint AS quantity_before,
     (((a.changes -> 'quantity'::text) ->> 1))::bigint AS quantity_after,
     ((a.changes -> 'status'::text) ->> 0) AS status_before,
@@ -2112,8 +2116,7 @@ CREATE VIEW report.subscription_history AS
     (a.changes -> 'requested'::text) AS requested,
     a.request_id,
     a.batch_id
-   FROM (core.audit_events a
-     LEFT JOIN core.subscriptions s ON ((s.id = a.subscription_id)))
+   FROM core.audit_events a
   WHERE (a.entity = 'subscriptions'::text);
 
 COMMENT ON VIEW report.subscription_history IS 'Every attempted change of a subscription: who, when, how (cli, batch, sql), before and after, outcome.
@@ -2139,7 +2142,7 @@ COMMENT ON COLUMN report.subscription_history.customer_id IS 'The customer tenan
 
 COMMENT ON COLUMN report.subscription_history.subscription_id IS 'The subscription changed (or whose change was refused).';
 
-COMMENT ON COLUMN report.subscription_history.offer_id IS 'The subscription''s offer.';
+COMMENT ON COLUMN report.subscription_history.offer_id IS 'The subscription''s offer at the time (after the change).';
 
 COMMENT ON COLUMN report.subscription_history.quantity_before IS 'Licenses before; NULL when unchanged or new.';
 
@@ -2292,6 +2295,8 @@ ALTER TABLE ONLY core.upgrade_paths
 CREATE INDEX index_audit_events_customer ON core.audit_events USING btree (customer_id, id) WHERE (customer_id IS NOT NULL);
 
 CREATE INDEX index_audit_events_occurred_at ON core.audit_events USING btree (occurred_at);
+
+CREATE INDEX index_audit_events_partner ON core.audit_events USING btree (partner_id, id);
 
 CREATE INDEX index_audit_events_partner_upgrade_targets ON core.audit_events USING btree (partner_id) WHERE ((entity = 'subscriptions'::text) AND (operation = 'upgrade'::text) AND (outcome = 'succeeded'::text) AND (changes ? 'upgraded_from_subscription_id'::text));
 
