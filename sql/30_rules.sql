@@ -1,5 +1,6 @@
--- THE upgrade rules (SPEC 3), defined once. Every consumer (the listing, the upgrade,
--- batches, reports) reads core.upgrade_evaluations; nothing else re-states a rule.
+-- THE upgrade rules (SPEC 3), defined once, in core.upgrade_path_facts. Every consumer
+-- reads them through core.upgrade_evaluations (the listing, the upgrade, batches) or
+-- core.upgrade_options (the reports: the same facts, stored); nothing else re-states a rule.
 
 -- A subscription counts for the rules unless cancelled or replaced by an upgrade
 -- (a replaced source is suspended with reason `upgraded` and can never come back).
@@ -22,35 +23,53 @@ RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
     ], NULL)
 $$;
 
+-- The catalog side of the rules, per upgrade path: the target's service, the offers with
+-- a plan the upgrade would add (conflicting_service_types), the target's billing cycles
+-- (offer_does_not_support_billing_cycle). Stored in core.upgrade_path_catalog whenever
+-- the catalog changes (sql/35_upgrade_options.sql), read by every evaluation.
+CREATE OR REPLACE FUNCTION core.upgrade_path_catalog_refresh()
+RETURNS void LANGUAGE sql VOLATILE AS $$
+    DELETE FROM core.upgrade_path_catalog;
+    INSERT INTO core.upgrade_path_catalog (source_offer_id, target_offer_id, service_id, plan_conflicting_offers,
+                                           target_billing_cycles)
+    SELECT up.source_offer_id, up.target_offer_id, t.service_id,
+           ARRAY(SELECT op.offer_id FROM core.offer_service_plans op
+                 WHERE op.service_plan_id IN (
+                     SELECT tp.service_plan_id FROM core.offer_service_plans tp WHERE tp.offer_id = up.target_offer_id
+                     EXCEPT
+                     SELECT sp.service_plan_id FROM core.offer_service_plans sp WHERE sp.offer_id = up.source_offer_id)),
+           ARRAY(SELECT b.billing_cycle FROM core.offer_billing_cycles b WHERE b.offer_id = up.target_offer_id)
+    FROM core.upgrade_paths up
+    JOIN core.offers t ON t.id = up.target_offer_id;
+$$;
+
 -- For each subscription and each upgrade path leaving its offer: every error code that
--- applies for partner p_partner, in the SPEC's order; with p_sold_in_force_only, only
--- for the subscriptions p_partner sold that are in force (what the reports show).
--- Set-based, so that a report over every subscription is a few hash joins: the rules
+-- applies for partner p_partner (NULL: each subscription's own reseller), in the SPEC's
+-- order, both while the partner's delegated-admin relationship for the target's service
+-- is in force and without it, and the date that relationship expires: everything but the
+-- clock, so that core.upgrade_options can store it. With p_sold_in_force_only, only the
+-- subscriptions the partner sold that are in force (what the reports show).
+-- Set-based, so that evaluating every subscription is a few hash joins: the rules
 -- that look at the customer's other subscriptions read two per-customer aggregates
 -- (window functions over the customer's subscriptions: the offers in force, the
 -- subscriptions with live add-ons), and the catalog side of each path (the offers with a
--- plan the upgrade would add, the target's billing cycles) is computed once per path.
+-- plan the upgrade would add, the target's billing cycles) is read from
+-- core.upgrade_path_catalog.
 -- Inlined by the planner: a WHERE on customer_id (the window's partition key) reaches
--- the customer index, so a caller that looks at one subscription filters on its
--- customer_id too and reads only that customer's rows.
+-- the customer index, so a caller that looks at some customers' subscriptions filters
+-- on their customer_id too and reads only those customers' rows.
 -- Two readings of SPEC 3 used here: "another in-force subscription of the customer with
 -- a conflicting plan" needs no "another" (the subscription's own offer has only source
 -- plans, which the added plans exclude); an add-on always belongs to its parent's
 -- customer (check_subscriptions_add_on_parent), so the customer's live add-on parents
 -- are all that subscription_add_ons_present needs.
-DROP FUNCTION IF EXISTS core.upgrade_evaluations(text);
-CREATE OR REPLACE FUNCTION core.upgrade_evaluations(p_partner text, p_sold_in_force_only boolean DEFAULT false)
-RETURNS TABLE (subscription_id uuid, customer_id uuid, source_offer_id text, target_offer_id text,
-               error_codes text[])
+CREATE OR REPLACE FUNCTION core.upgrade_path_facts(p_partner text, p_sold_in_force_only boolean DEFAULT false)
+RETURNS TABLE (subscription_id uuid, target_offer_id text, customer_id uuid, partner_id text, source_offer_id text,
+               relationship_expires_at timestamptz, error_codes_related text[], error_codes_unrelated text[])
 LANGUAGE sql STABLE AS $$
-    SELECT c.id, c.customer_id, c.offer_id, p.target_offer_id,
-           core.sold_and_active_errors(p_partner, c.status, c.partner_id) || array_remove(ARRAY[
-               CASE WHEN r.id IS NULL THEN 'delegated_admin_permissions_disabled' END,
-               CASE WHEN c.offers_in_force && p.plan_conflicting_offers THEN 'conflicting_service_types' END,
-               CASE WHEN p.target_offer_id = ANY (c.offers_in_force) THEN 'target_offer_already_owned' END,
-               CASE WHEN c.id = ANY (c.live_add_on_parents) THEN 'subscription_add_ons_present' END,
-               CASE WHEN c.billing_cycle <> ALL (p.target_billing_cycles) THEN 'offer_does_not_support_billing_cycle' END
-           ], NULL)
+    SELECT c.id, p.target_offer_id, c.customer_id, c.partner_id, c.offer_id, r.expires_at,
+           x.subscription_errors || x.path_errors,
+           x.subscription_errors || '{delegated_admin_permissions_disabled}'::text[] || x.path_errors
     FROM (SELECT s.id, s.customer_id, s.offer_id, s.status, s.partner_id, s.billing_cycle,
                  core.subscription_in_force(s) AS in_force,
                  array_agg(s.offer_id) FILTER (WHERE core.subscription_in_force(s)) OVER customer AS offers_in_force,
@@ -58,26 +77,47 @@ LANGUAGE sql STABLE AS $$
                                                             AND s.status <> 'cancelled') OVER customer AS live_add_on_parents
           FROM core.subscriptions s
           WINDOW customer AS (PARTITION BY s.customer_id)) c
-    JOIN (SELECT up.source_offer_id, up.target_offer_id, t.service_id,
-                 ARRAY(SELECT op.offer_id FROM core.offer_service_plans op
-                       WHERE op.service_plan_id IN (
-                           SELECT tp.service_plan_id FROM core.offer_service_plans tp WHERE tp.offer_id = up.target_offer_id
-                           EXCEPT
-                           SELECT sp.service_plan_id FROM core.offer_service_plans sp WHERE sp.offer_id = up.source_offer_id))
-                 AS plan_conflicting_offers,
-                 ARRAY(SELECT b.billing_cycle FROM core.offer_billing_cycles b WHERE b.offer_id = up.target_offer_id)
-                 AS target_billing_cycles
-          FROM core.upgrade_paths up
-          JOIN core.offers t ON t.id = up.target_offer_id
-          OFFSET 0) p ON p.source_offer_id = c.offer_id  -- OFFSET 0: the arrays once per path, not per row
+    JOIN core.upgrade_path_catalog p ON p.source_offer_id = c.offer_id
     -- at most one row: one active relationship per customer and service (unique index)
     LEFT JOIN core.relationships r
-           ON r.customer_id = c.customer_id AND r.service_id = p.service_id AND r.partner_id = p_partner
-          AND r.status = 'active' AND r.expires_at > statement_timestamp()
-    WHERE NOT p_sold_in_force_only OR (c.partner_id = p_partner AND c.in_force)
+           ON r.customer_id = c.customer_id AND r.service_id = p.service_id
+          AND r.partner_id = coalesce(p_partner, c.partner_id) AND r.status = 'active'
+    CROSS JOIN LATERAL (SELECT core.sold_and_active_errors(coalesce(p_partner, c.partner_id), c.status, c.partner_id)
+                               AS subscription_errors,
+                               array_remove(ARRAY[
+               CASE WHEN c.offers_in_force && p.plan_conflicting_offers THEN 'conflicting_service_types' END,
+               CASE WHEN p.target_offer_id = ANY (c.offers_in_force) THEN 'target_offer_already_owned' END,
+               CASE WHEN c.id = ANY (c.live_add_on_parents) THEN 'subscription_add_ons_present' END,
+               CASE WHEN c.billing_cycle <> ALL (p.target_billing_cycles) THEN 'offer_does_not_support_billing_cycle' END
+                               ], NULL) AS path_errors) x
+    WHERE NOT p_sold_in_force_only OR (c.partner_id = coalesce(p_partner, c.partner_id) AND c.in_force)
+$$;
+COMMENT ON FUNCTION core.upgrade_path_facts IS
+'Every upgrade path of every subscription with the error codes that apply for a partner with and without its relationship: the one definition of the upgrade rules.';
+
+-- delegated_admin_permissions_disabled is the one rule that moves with the clock: the
+-- relationship is in force until it expires. Of the two values kept for a path (codes or
+-- masks, with and without the relationship), the one that holds now.
+DROP FUNCTION IF EXISTS core.error_codes_now(timestamptz, text[], text[]);
+CREATE OR REPLACE FUNCTION core.by_relationship_now(p_relationship_expires_at timestamptz, p_related anyelement,
+                                                    p_unrelated anyelement)
+RETURNS anyelement LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN p_relationship_expires_at > statement_timestamp() THEN p_related ELSE p_unrelated END
+$$;
+
+-- The rules now: for each subscription and upgrade path, every error code that applies
+-- for partner p_partner (see core.upgrade_path_facts).
+DROP FUNCTION IF EXISTS core.upgrade_evaluations(text);
+CREATE OR REPLACE FUNCTION core.upgrade_evaluations(p_partner text, p_sold_in_force_only boolean DEFAULT false)
+RETURNS TABLE (subscription_id uuid, customer_id uuid, source_offer_id text, target_offer_id text,
+               error_codes text[])
+LANGUAGE sql STABLE AS $$
+    SELECT f.subscription_id, f.customer_id, f.source_offer_id, f.target_offer_id,
+           core.by_relationship_now(f.relationship_expires_at, f.error_codes_related, f.error_codes_unrelated)
+    FROM core.upgrade_path_facts(p_partner, p_sold_in_force_only) f
 $$;
 COMMENT ON FUNCTION core.upgrade_evaluations IS
-'Every upgrade path of every subscription with all the error codes that apply for a partner: the one definition of the upgrade rules.';
+'Every upgrade path of every subscription with all the error codes that apply for a partner now (core.upgrade_path_facts at this time).';
 
 -- quantity_out_of_range, shared by upgrades, license changes and subscription add.
 CREATE OR REPLACE FUNCTION core.quantity_in_range(p_offer_id text, p_quantity bigint)

@@ -2,19 +2,10 @@
 -- Each view shows the acting partner's data only. The views belong to the role
 -- subctl_report_owner (sql/90_access.sql), which is bound by the row-level-security
 -- policies on the tables; what needs the rules over every channel's subscriptions reads
--- core.partner_upgrade_evaluations, which reveals error codes and never the other party.
+-- core.upgrade_options (sql/35_upgrade_options.sql), which holds error codes and never
+-- the other party.
 
--- The upgrade options of the subscriptions the acting partner sold that are still in
--- force: the one rule definition, evaluated with the owner's rights, scoped here.
-CREATE OR REPLACE FUNCTION core.partner_upgrade_evaluations()
-RETURNS TABLE (subscription_id uuid, customer_id uuid, source_offer_id text, target_offer_id text,
-               error_codes text[])
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    v_partner text := core.acting_partner();  -- once, not once per row
-BEGIN
-    RETURN QUERY SELECT * FROM core.upgrade_evaluations(v_partner, p_sold_in_force_only => true);
-END $$;
+DROP FUNCTION IF EXISTS core.partner_upgrade_evaluations();  -- the reports read core.upgrade_options
 
 -- The subscription events of the audit trail, with before/after read off the changes: the
 -- events alone (each records its offer), through the index by partner.
@@ -79,14 +70,19 @@ COMMENT ON COLUMN report.upgrade_history.to_quantity IS 'The target''s licenses 
 COMMENT ON COLUMN report.upgrade_history.request_id IS 'The request id, if any.';
 COMMENT ON COLUMN report.upgrade_history.batch_id IS 'The batch, if any.';
 
+-- The codes of each stored mask are looked up once per distinct pair of masks (the
+-- planner memoizes the lateral subquery on them): a few dozen lookups, not one per row.
 CREATE VIEW report.upgrade_options AS
-SELECT e.subscription_id, e.customer_id, c.name AS customer_name, e.source_offer_id, e.target_offer_id,
-       cardinality(e.error_codes) = 0 AS eligible, e.error_codes
-FROM core.partner_upgrade_evaluations() e
-JOIN core.customers c ON c.id = e.customer_id;
+SELECT o.subscription_id, o.customer_id, c.name AS customer_name, o.source_offer_id, o.target_offer_id,
+       cardinality(core.by_relationship_now(o.relationship_expires_at, s.related, s.unrelated)) = 0 AS eligible,
+       core.by_relationship_now(o.relationship_expires_at, s.related, s.unrelated) AS error_codes
+FROM core.upgrade_options o
+JOIN core.customers c ON c.id = o.customer_id
+CROSS JOIN LATERAL (SELECT core.error_codes_of(o.error_mask_related) AS related,
+                           core.error_codes_of(o.error_mask_unrelated) AS unrelated OFFSET 0) s;
 COMMENT ON VIEW report.upgrade_options IS
 'Every upgrade path of every subscription the acting partner sold and that is in force: eligible or the errors.
-The same rules as subctl upgrades and subctl upgrade (core.upgrade_evaluations).';
+The same rules as subctl upgrades and subctl upgrade (core.upgrade_path_facts, stored in core.upgrade_options).';
 COMMENT ON COLUMN report.upgrade_options.subscription_id IS 'The source subscription.';
 COMMENT ON COLUMN report.upgrade_options.customer_id IS 'The customer tenant.';
 COMMENT ON COLUMN report.upgrade_options.customer_name IS 'The customer''s name.';
@@ -95,13 +91,27 @@ COMMENT ON COLUMN report.upgrade_options.target_offer_id IS 'An upgrade path''s 
 COMMENT ON COLUMN report.upgrade_options.eligible IS 'Whether the upgrade would pass every rule now (quantity aside).';
 COMMENT ON COLUMN report.upgrade_options.error_codes IS 'Every error code that applies (filter with --where error_codes=CODE).';
 
+-- Counted on the stored bit masks of the paths' codes (core.error_mask): ORed per
+-- subscription and per customer, then each code counted where its bit is set; not a
+-- distinct count of subscriptions and customers over every (path, code) pair.
 CREATE VIEW report.blocked_upgrades AS
-SELECT code.error_code, count(DISTINCT e.subscription_id) AS subscriptions, count(*) AS upgrade_paths,
-       count(DISTINCT e.customer_id) AS customers,
-       count(*) FILTER (WHERE cardinality(e.error_codes) = 1) AS paths_blocked_by_this_alone
-FROM core.partner_upgrade_evaluations() e
-CROSS JOIN LATERAL unnest(e.error_codes) AS code (error_code)
-GROUP BY code.error_code;
+WITH paths AS MATERIALIZED (
+    SELECT o.subscription_id, o.customer_id,
+           core.by_relationship_now(o.relationship_expires_at, o.error_mask_related, o.error_mask_unrelated) AS mask
+    FROM core.upgrade_options o),
+per_path AS MATERIALIZED (SELECT mask, count(*) AS n FROM paths GROUP BY mask),
+per_subscription AS MATERIALIZED (
+    SELECT m AS mask, count(*) AS n FROM (SELECT bit_or(mask) AS m FROM paths GROUP BY subscription_id) x GROUP BY m),
+per_customer AS MATERIALIZED (
+    SELECT m AS mask, count(*) AS n FROM (SELECT bit_or(mask) AS m FROM paths GROUP BY customer_id) x GROUP BY m),
+codes AS (SELECT e.code, core.error_bit(e.sqlstate) AS bit FROM core.error_codes e)
+SELECT c.code AS error_code,
+       (SELECT sum(n) FROM per_subscription WHERE mask & c.bit <> 0)::bigint AS subscriptions,
+       (SELECT sum(n) FROM per_path WHERE mask & c.bit <> 0)::bigint AS upgrade_paths,
+       (SELECT sum(n) FROM per_customer WHERE mask & c.bit <> 0)::bigint AS customers,
+       coalesce((SELECT sum(n) FROM per_path WHERE mask = c.bit), 0)::bigint AS paths_blocked_by_this_alone
+FROM codes c
+WHERE EXISTS (SELECT FROM per_path WHERE mask & c.bit <> 0);
 COMMENT ON VIEW report.blocked_upgrades IS
 'How many subscriptions, upgrade paths and customers each rule blocks: what to work on first.';
 COMMENT ON COLUMN report.blocked_upgrades.error_code IS 'The rule (error code).';

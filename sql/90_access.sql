@@ -65,6 +65,7 @@ BEGIN
             ('subscriptions',     'customer_id IN (SELECT customer_id FROM core.partner_customers WHERE partner_id = (SELECT core.acting_partner()))'),
             ('relationships',     'partner_id = (SELECT core.acting_partner())'),
             ('audit_events',      'partner_id = (SELECT core.acting_partner())'),
+            ('upgrade_options',   'partner_id = (SELECT core.acting_partner())'),
             ('request_ids',       'partner_id = (SELECT core.acting_partner())'),
             ('batches',           'partner_id = (SELECT core.acting_partner())'),
             ('batch_rows',        'partner_id = (SELECT core.acting_partner())')) AS p (table_name, predicate)

@@ -969,6 +969,12 @@ BEGIN
     RETURN NEW;
 END $$;
 
+CREATE FUNCTION core.by_relationship_now(p_relationship_expires_at timestamp with time zone, p_related anyelement, p_unrelated anyelement) RETURNS anyelement
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE WHEN p_relationship_expires_at > statement_timestamp() THEN p_related ELSE p_unrelated END
+$$;
+
 CREATE FUNCTION core.catalog_problems(c jsonb) RETURNS SETOF text
     LANGUAGE sql IMMUTABLE
     AS $_$
@@ -1221,6 +1227,25 @@ BEGIN
         EXECUTE format('DROP TABLE pg_temp.%I', p_name);
     END IF;
 END $$;
+
+CREATE FUNCTION core.error_bit(p_sqlstate text) RETURNS bigint
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT CASE WHEN n < 63 THEN 1::bigint << n END FROM (SELECT substr(p_sqlstate, 3)::int AS n) x
+$$;
+
+CREATE FUNCTION core.error_codes_of(p_mask bigint) RETURNS text[]
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT ARRAY(SELECT e.code FROM core.error_codes e WHERE p_mask & core.error_bit(e.sqlstate) <> 0 ORDER BY e.sqlstate)
+$$;
+
+CREATE FUNCTION core.error_mask(p_codes text[]) RETURNS bigint
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT coalesce(bit_or(core.error_bit(e.sqlstate)), 0) FROM core.error_codes e WHERE e.code = ANY (p_codes)
+$$;
 
 CREATE FUNCTION core.find_batch(p_partner text, p_batch text) RETURNS core.batches
     LANGUAGE plpgsql STABLE
@@ -1478,16 +1503,6 @@ CREATE FUNCTION core.op_upgrade(p_partner text, p jsonb) RETURNS jsonb
     AS $$
 BEGIN
     RETURN (SELECT u.result FROM core.upgrade_apply(p_partner, ARRAY[p]) u);
-END $$;
-
-CREATE FUNCTION core.partner_upgrade_evaluations() RETURNS TABLE(subscription_id uuid, customer_id uuid, source_offer_id text, target_offer_id text, error_codes text[])
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_partner text := core.acting_partner();  -- once, not once per row
-BEGIN
-    RETURN QUERY SELECT * FROM core.upgrade_evaluations(v_partner, p_sold_in_force_only => true);
 END $$;
 
 CREATE FUNCTION core.quantity_in_range(p_offer_id text, p_quantity bigint) RETURNS boolean
@@ -1754,14 +1769,138 @@ END $$;
 CREATE FUNCTION core.upgrade_evaluations(p_partner text, p_sold_in_force_only boolean DEFAULT false) RETURNS TABLE(subscription_id uuid, customer_id uuid, source_offer_id text, target_offer_id text, error_codes text[])
     LANGUAGE sql STABLE
     AS $$
-    SELECT c.id, c.customer_id, c.offer_id, p.target_offer_id,
-           core.sold_and_active_errors(p_partner, c.status, c.partner_id) || array_remove(ARRAY[
-               CASE WHEN r.id IS NULL THEN 'delegated_admin_permissions_disabled' END,
-               CASE WHEN c.offers_in_force && p.plan_conflicting_offers THEN 'conflicting_service_types' END,
-               CASE WHEN p.target_offer_id = ANY (c.offers_in_force) THEN 'target_offer_already_owned' END,
-               CASE WHEN c.id = ANY (c.live_add_on_parents) THEN 'subscription_add_ons_present' END,
-               CASE WHEN c.billing_cycle <> ALL (p.target_billing_cycles) THEN 'offer_does_not_support_billing_cycle' END
-           ], NULL)
+    SELECT f.subscription_id, f.customer_id, f.source_offer_id, f.target_offer_id,
+           core.by_relationship_now(f.relationship_expires_at, f.error_codes_related, f.error_codes_unrelated)
+    FROM core.upgrade_path_facts(p_partner, p_sold_in_force_only) f
+$$;
+
+COMMENT ON FUNCTION core.upgrade_evaluations(p_partner text, p_sold_in_force_only boolean) IS 'Every upgrade path of every subscription with all the error codes that apply for a partner now (core.upgrade_path_facts at this time).';
+
+CREATE FUNCTION core.upgrade_options_follow() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_customers uuid[];
+    v_catalog_changed boolean := false;
+BEGIN
+    -- one statement per kind of trigger: each names only the transition tables it has
+    IF TG_OP = 'TRUNCATE' THEN
+        v_catalog_changed := true;
+    ELSIF TG_TABLE_NAME = 'subscriptions' AND TG_OP = 'UPDATE' THEN
+        -- the columns core.upgrade_path_facts reads (a license change reads none)
+        SELECT array_agg(DISTINCT c) INTO v_customers
+        FROM old_rows o JOIN new_rows n USING (id), unnest(ARRAY[o.customer_id, n.customer_id]) c
+        WHERE (o.customer_id, o.offer_id, o.status, o.status_reason, o.partner_id, o.billing_cycle, o.parent_subscription_id)
+              IS DISTINCT FROM
+              (n.customer_id, n.offer_id, n.status, n.status_reason, n.partner_id, n.billing_cycle, n.parent_subscription_id);
+    ELSIF TG_TABLE_NAME = 'relationships' AND TG_OP = 'UPDATE' THEN
+        SELECT array_agg(DISTINCT c) INTO v_customers
+        FROM old_rows o JOIN new_rows n USING (id), unnest(ARRAY[o.customer_id, n.customer_id]) c
+        WHERE (o.customer_id, o.service_id, o.partner_id, o.status, o.expires_at)
+              IS DISTINCT FROM (n.customer_id, n.service_id, n.partner_id, n.status, n.expires_at);
+    ELSIF TG_TABLE_NAME IN ('subscriptions', 'relationships') AND TG_OP = 'INSERT' THEN
+        SELECT array_agg(DISTINCT customer_id) INTO v_customers FROM new_rows;
+    ELSIF TG_TABLE_NAME IN ('subscriptions', 'relationships') THEN
+        SELECT array_agg(DISTINCT customer_id) INTO v_customers FROM old_rows;
+    ELSIF TG_TABLE_NAME = 'offers' THEN  -- of an offer, the rules read only its service
+        v_catalog_changed := EXISTS (SELECT FROM old_rows o JOIN new_rows n USING (id)
+                                     WHERE o.service_id IS DISTINCT FROM n.service_id);
+    ELSIF TG_OP = 'DELETE' THEN
+        v_catalog_changed := EXISTS (SELECT FROM old_rows);
+    ELSE
+        v_catalog_changed := EXISTS (SELECT FROM new_rows);
+    END IF;
+    IF v_catalog_changed THEN
+        PERFORM core.upgrade_path_catalog_refresh(), core.upgrade_options_refresh(NULL);
+    ELSIF v_customers IS NOT NULL THEN
+        PERFORM core.upgrade_options_refresh(v_customers);
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE TABLE core.upgrade_options (
+    subscription_id uuid NOT NULL,
+    target_offer_id text NOT NULL,
+    customer_id uuid NOT NULL,
+    partner_id text NOT NULL,
+    source_offer_id text NOT NULL,
+    relationship_expires_at timestamp with time zone,
+    error_mask_related bigint NOT NULL,
+    error_mask_unrelated bigint NOT NULL
+);
+
+COMMENT ON TABLE core.upgrade_options IS 'The upgrade rules (core.upgrade_path_facts) of every subscription a partner sold that is in force, kept by triggers.';
+
+COMMENT ON COLUMN core.upgrade_options.partner_id IS 'The reseller of record, for whom the rules are evaluated.';
+
+COMMENT ON COLUMN core.upgrade_options.relationship_expires_at IS 'When the partner''s active delegated-admin relationship for the target''s service expires; NULL: none.';
+
+COMMENT ON COLUMN core.upgrade_options.error_mask_related IS 'The error codes while that relationship is in force, as a bit mask (core.error_mask, core.error_codes_of).';
+
+COMMENT ON COLUMN core.upgrade_options.error_mask_unrelated IS 'The error codes without it (after it expires), as a bit mask.';
+
+CREATE FUNCTION core.upgrade_options_of(p_customer_ids uuid[]) RETURNS SETOF core.upgrade_options
+    LANGUAGE sql STABLE
+    AS $$
+    WITH f AS MATERIALIZED (
+        SELECT * FROM core.upgrade_path_facts(NULL, true) f WHERE f.customer_id = ANY (p_customer_ids)),
+    code_sets AS MATERIALIZED (
+        SELECT s.codes, core.error_mask(s.codes) AS mask
+        FROM (SELECT f.error_codes_related AS codes FROM f UNION SELECT f.error_codes_unrelated FROM f) s)
+    SELECT f.subscription_id, f.target_offer_id, f.customer_id, f.partner_id, f.source_offer_id,
+           f.relationship_expires_at, r.mask, u.mask
+    FROM f
+    JOIN code_sets r ON r.codes = f.error_codes_related
+    JOIN code_sets u ON u.codes = f.error_codes_unrelated
+$$;
+
+CREATE FUNCTION core.upgrade_options_refresh(p_customer_ids uuid[]) RETURNS void
+    LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $_$
+DECLARE
+    v_customer_ids uuid[] := p_customer_ids;
+BEGIN
+    IF v_customer_ids IS NULL THEN
+        LOCK TABLE core.upgrade_options IN EXCLUSIVE MODE;
+        DELETE FROM core.upgrade_options;
+        v_customer_ids := ARRAY(SELECT id FROM core.customers);
+    ELSE
+        PERFORM 1 FROM core.customers WHERE id = ANY (v_customer_ids) ORDER BY id FOR NO KEY UPDATE;
+        DELETE FROM core.upgrade_options WHERE customer_id = ANY (v_customer_ids);
+    END IF;
+    IF cardinality(v_customer_ids) <= 16 THEN
+        INSERT INTO core.upgrade_options SELECT * FROM core.upgrade_options_of(v_customer_ids);
+    ELSE
+        EXECUTE 'INSERT INTO core.upgrade_options SELECT * FROM core.upgrade_options_of($1)' USING v_customer_ids;
+    END IF;
+END $_$;
+
+COMMENT ON FUNCTION core.upgrade_options_refresh(p_customer_ids uuid[]) IS 'Recomputes core.upgrade_options for some customers (NULL: all) from core.upgrade_path_facts.';
+
+CREATE FUNCTION core.upgrade_path_catalog_refresh() RETURNS void
+    LANGUAGE sql
+    AS $$
+    DELETE FROM core.upgrade_path_catalog;
+    INSERT INTO core.upgrade_path_catalog (source_offer_id, target_offer_id, service_id, plan_conflicting_offers,
+                                           target_billing_cycles)
+    SELECT up.source_offer_id, up.target_offer_id, t.service_id,
+           ARRAY(SELECT op.offer_id FROM core.offer_service_plans op
+                 WHERE op.service_plan_id IN (
+                     SELECT tp.service_plan_id FROM core.offer_service_plans tp WHERE tp.offer_id = up.target_offer_id
+                     EXCEPT
+                     SELECT sp.service_plan_id FROM core.offer_service_plans sp WHERE sp.offer_id = up.source_offer_id)),
+           ARRAY(SELECT b.billing_cycle FROM core.offer_billing_cycles b WHERE b.offer_id = up.target_offer_id)
+    FROM core.upgrade_paths up
+    JOIN core.offers t ON t.id = up.target_offer_id;
+$$;
+
+CREATE FUNCTION core.upgrade_path_facts(p_partner text, p_sold_in_force_only boolean DEFAULT false) RETURNS TABLE(subscription_id uuid, target_offer_id text, customer_id uuid, partner_id text, source_offer_id text, relationship_expires_at timestamp with time zone, error_codes_related text[], error_codes_unrelated text[])
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT c.id, p.target_offer_id, c.customer_id, c.partner_id, c.offer_id, r.expires_at,
+           x.subscription_errors || x.path_errors,
+           x.subscription_errors || '{delegated_admin_permissions_disabled}'::text[] || x.path_errors
     FROM (SELECT s.id, s.customer_id, s.offer_id, s.status, s.partner_id, s.billing_cycle,
                  core.subscription_in_force(s) AS in_force,
                  array_agg(s.offer_id) FILTER (WHERE core.subscription_in_force(s)) OVER customer AS offers_in_force,
@@ -1769,26 +1908,23 @@ CREATE FUNCTION core.upgrade_evaluations(p_partner text, p_sold_in_force_only bo
                                                             AND s.status <> 'cancelled') OVER customer AS live_add_on_parents
           FROM core.subscriptions s
           WINDOW customer AS (PARTITION BY s.customer_id)) c
-    JOIN (SELECT up.source_offer_id, up.target_offer_id, t.service_id,
-                 ARRAY(SELECT op.offer_id FROM core.offer_service_plans op
-                       WHERE op.service_plan_id IN (
-                           SELECT tp.service_plan_id FROM core.offer_service_plans tp WHERE tp.offer_id = up.target_offer_id
-                           EXCEPT
-                           SELECT sp.service_plan_id FROM core.offer_service_plans sp WHERE sp.offer_id = up.source_offer_id))
-                 AS plan_conflicting_offers,
-                 ARRAY(SELECT b.billing_cycle FROM core.offer_billing_cycles b WHERE b.offer_id = up.target_offer_id)
-                 AS target_billing_cycles
-          FROM core.upgrade_paths up
-          JOIN core.offers t ON t.id = up.target_offer_id
-          OFFSET 0) p ON p.source_offer_id = c.offer_id  -- OFFSET 0: the arrays once per path, not per row
+    JOIN core.upgrade_path_catalog p ON p.source_offer_id = c.offer_id
     -- at most one row: one active relationship per customer and service (unique index)
     LEFT JOIN core.relationships r
-           ON r.customer_id = c.customer_id AND r.service_id = p.service_id AND r.partner_id = p_partner
-          AND r.status = 'active' AND r.expires_at > statement_timestamp()
-    WHERE NOT p_sold_in_force_only OR (c.partner_id = p_partner AND c.in_force)
+           ON r.customer_id = c.customer_id AND r.service_id = p.service_id
+          AND r.partner_id = coalesce(p_partner, c.partner_id) AND r.status = 'active'
+    CROSS JOIN LATERAL (SELECT core.sold_and_active_errors(coalesce(p_partner, c.partner_id), c.status, c.partner_id)
+                               AS subscription_errors,
+                               array_remove(ARRAY[
+               CASE WHEN c.offers_in_force && p.plan_conflicting_offers THEN 'conflicting_service_types' END,
+               CASE WHEN p.target_offer_id = ANY (c.offers_in_force) THEN 'target_offer_already_owned' END,
+               CASE WHEN c.id = ANY (c.live_add_on_parents) THEN 'subscription_add_ons_present' END,
+               CASE WHEN c.billing_cycle <> ALL (p.target_billing_cycles) THEN 'offer_does_not_support_billing_cycle' END
+                               ], NULL) AS path_errors) x
+    WHERE NOT p_sold_in_force_only OR (c.partner_id = coalesce(p_partner, c.partner_id) AND c.in_force)
 $$;
 
-COMMENT ON FUNCTION core.upgrade_evaluations(p_partner text, p_sold_in_force_only boolean) IS 'Every upgrade path of every subscription with all the error codes that apply for a partner: the one definition of the upgrade rules.';
+COMMENT ON FUNCTION core.upgrade_path_facts(p_partner text, p_sold_in_force_only boolean) IS 'Every upgrade path of every subscription with the error codes that apply for a partner with and without its relationship: the one definition of the upgrade rules.';
 
 CREATE FUNCTION core.upgrade_request_errors(p_partner text, p_sources core.subscriptions[], p_target_offer_ids text[], p_quantities bigint[], p_if_versions bigint[]) RETURNS TABLE(ord bigint, error_codes text[])
     LANGUAGE sql STABLE
@@ -1962,6 +2098,16 @@ CREATE TABLE core.services (
     CONSTRAINT check_services_id_format CHECK (((id ~ '^[a-z][a-z0-9]*(-[a-z0-9]+)*$'::text) AND (length(id) <= 64)))
 );
 
+CREATE TABLE core.upgrade_path_catalog (
+    source_offer_id text NOT NULL,
+    target_offer_id text NOT NULL,
+    service_id text NOT NULL,
+    plan_conflicting_offers text[] NOT NULL,
+    target_billing_cycles text[] NOT NULL
+);
+
+COMMENT ON TABLE core.upgrade_path_catalog IS 'Per upgrade path: the target''s service, the offers with a plan the upgrade would add, the target''s billing cycles.';
+
 CREATE TABLE core.upgrade_paths (
     source_offer_id text NOT NULL,
     target_offer_id text NOT NULL,
@@ -2016,14 +2162,52 @@ COMMENT ON COLUMN report.batch_outcomes.pending IS 'Rows not yet applied (an int
 COMMENT ON COLUMN report.batch_outcomes.error_codes IS 'Every error code among the rejected rows.';
 
 CREATE VIEW report.blocked_upgrades AS
- SELECT code.error_code,
-    count(DISTINCT e.subscription_id) AS subscriptions,
-    count(*) AS upgrade_paths,
-    count(DISTINCT e.customer_id) AS customers,
-    count(*) FILTER (WHERE (cardinality(e.error_codes) = 1)) AS paths_blocked_by_this_alone
-   FROM (core.partner_upgrade_evaluations() e(subscription_id, customer_id, source_offer_id, target_offer_id, error_codes)
-     CROSS JOIN LATERAL unnest(e.error_codes) code(error_code))
-  GROUP BY code.error_code;
+ WITH paths AS MATERIALIZED (
+         SELECT o.subscription_id,
+            o.customer_id,
+            core.by_relationship_now(o.relationship_expires_at, o.error_mask_related, o.error_mask_unrelated) AS mask
+           FROM core.upgrade_options o
+        ), per_path AS MATERIALIZED (
+         SELECT paths.mask,
+            count(*) AS n
+           FROM paths
+          GROUP BY paths.mask
+        ), per_subscription AS MATERIALIZED (
+         SELECT x.m AS mask,
+            count(*) AS n
+           FROM ( SELECT bit_or(paths.mask) AS m
+                   FROM paths
+                  GROUP BY paths.subscription_id) x
+          GROUP BY x.m
+        ), per_customer AS MATERIALIZED (
+         SELECT x.m AS mask,
+            count(*) AS n
+           FROM ( SELECT bit_or(paths.mask) AS m
+                   FROM paths
+                  GROUP BY paths.customer_id) x
+          GROUP BY x.m
+        ), codes AS (
+         SELECT e.code,
+            core.error_bit((e.sqlstate)::text) AS "bit"
+           FROM core.error_codes e
+        )
+ SELECT c.code AS error_code,
+    (( SELECT sum(per_subscription.n) AS sum
+           FROM per_subscription
+          WHERE ((per_subscription.mask & c."bit") <> 0)))::bigint AS subscriptions,
+    (( SELECT sum(per_path.n) AS sum
+           FROM per_path
+          WHERE ((per_path.mask & c."bit") <> 0)))::bigint AS upgrade_paths,
+    (( SELECT sum(per_customer.n) AS sum
+           FROM per_customer
+          WHERE ((per_customer.mask & c."bit") <> 0)))::bigint AS customers,
+    (COALESCE(( SELECT sum(per_path.n) AS sum
+           FROM per_path
+          WHERE (per_path.mask = c."bit")), (0)::numeric))::bigint AS paths_blocked_by_this_alone
+   FROM codes c
+  WHERE (EXISTS ( SELECT
+           FROM per_path
+          WHERE ((per_path.mask & c."bit") <> 0)));
 
 COMMENT ON VIEW report.blocked_upgrades IS 'How many subscriptions, upgrade paths and customers each rule blocks: what to work on first.';
 
@@ -2205,18 +2389,21 @@ COMMENT ON COLUMN report.upgrade_history.request_id IS 'The request id, if any.'
 COMMENT ON COLUMN report.upgrade_history.batch_id IS 'The batch, if any.';
 
 CREATE VIEW report.upgrade_options AS
- SELECT e.subscription_id,
-    e.customer_id,
+ SELECT o.subscription_id,
+    o.customer_id,
     c.name AS customer_name,
-    e.source_offer_id,
-    e.target_offer_id,
-    (cardinality(e.error_codes) = 0) AS eligible,
-    e.error_codes
-   FROM (core.partner_upgrade_evaluations() e(subscription_id, customer_id, source_offer_id, target_offer_id, error_codes)
-     JOIN core.customers c ON ((c.id = e.customer_id)));
+    o.source_offer_id,
+    o.target_offer_id,
+    (cardinality(core.by_relationship_now(o.relationship_expires_at, s.related, s.unrelated)) = 0) AS eligible,
+    core.by_relationship_now(o.relationship_expires_at, s.related, s.unrelated) AS error_codes
+   FROM ((core.upgrade_options o
+     JOIN core.customers c ON ((c.id = o.customer_id)))
+     CROSS JOIN LATERAL ( SELECT core.error_codes_of(o.error_mask_related) AS related,
+            core.error_codes_of(o.error_mask_unrelated) AS unrelated
+         OFFSET 0) s);
 
 COMMENT ON VIEW report.upgrade_options IS 'Every upgrade path of every subscription the acting partner sold and that is in force: eligible or the errors.
-The same rules as subctl upgrades and subctl upgrade (core.upgrade_evaluations).';
+The same rules as subctl upgrades and subctl upgrade (core.upgrade_path_facts, stored in core.upgrade_options).';
 
 COMMENT ON COLUMN report.upgrade_options.subscription_id IS 'The source subscription.';
 
@@ -2289,6 +2476,12 @@ ALTER TABLE ONLY core.subscriptions
 ALTER TABLE ONLY core.error_codes
     ADD CONSTRAINT unique_error_codes_sqlstate UNIQUE (sqlstate);
 
+ALTER TABLE ONLY core.upgrade_options
+    ADD CONSTRAINT upgrade_options_pkey PRIMARY KEY (subscription_id, target_offer_id);
+
+ALTER TABLE ONLY core.upgrade_path_catalog
+    ADD CONSTRAINT upgrade_path_catalog_pkey PRIMARY KEY (source_offer_id, target_offer_id);
+
 ALTER TABLE ONLY core.upgrade_paths
     ADD CONSTRAINT upgrade_paths_pkey PRIMARY KEY (source_offer_id, target_offer_id);
 
@@ -2315,6 +2508,10 @@ CREATE INDEX index_subscriptions_customer_rules ON core.subscriptions USING btre
 CREATE INDEX index_subscriptions_parent ON core.subscriptions USING btree (parent_subscription_id) WHERE (parent_subscription_id IS NOT NULL);
 
 CREATE INDEX index_subscriptions_partner ON core.subscriptions USING btree (partner_id) WHERE (partner_id IS NOT NULL);
+
+CREATE INDEX index_upgrade_options_customer ON core.upgrade_options USING btree (customer_id);
+
+CREATE INDEX index_upgrade_options_partner ON core.upgrade_options USING btree (partner_id);
 
 CREATE INDEX index_upgrade_paths_target ON core.upgrade_paths USING btree (target_offer_id);
 
@@ -2395,6 +2592,48 @@ CREATE TRIGGER link_partner_customer AFTER INSERT ON core.customers FOR EACH ROW
 CREATE TRIGGER link_partner_customer AFTER INSERT ON core.relationships FOR EACH ROW EXECUTE FUNCTION core.link_partner_customer();
 
 CREATE TRIGGER link_partner_customer AFTER INSERT OR UPDATE OF partner_id ON core.subscriptions FOR EACH ROW EXECUTE FUNCTION core.link_partner_customer();
+
+CREATE TRIGGER upgrade_options_deletes AFTER DELETE ON core.offer_billing_cycles REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+
+CREATE TRIGGER upgrade_options_deletes AFTER DELETE ON core.offer_service_plans REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+
+CREATE TRIGGER upgrade_options_deletes AFTER DELETE ON core.relationships REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+
+CREATE TRIGGER upgrade_options_deletes AFTER DELETE ON core.subscriptions REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+
+CREATE TRIGGER upgrade_options_deletes AFTER DELETE ON core.upgrade_paths REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+
+CREATE TRIGGER upgrade_options_inserts AFTER INSERT ON core.offer_billing_cycles REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+
+CREATE TRIGGER upgrade_options_inserts AFTER INSERT ON core.offer_service_plans REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+
+CREATE TRIGGER upgrade_options_inserts AFTER INSERT ON core.relationships REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+
+CREATE TRIGGER upgrade_options_inserts AFTER INSERT ON core.subscriptions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+
+CREATE TRIGGER upgrade_options_inserts AFTER INSERT ON core.upgrade_paths REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+
+CREATE TRIGGER upgrade_options_truncates AFTER TRUNCATE ON core.offer_billing_cycles FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+
+CREATE TRIGGER upgrade_options_truncates AFTER TRUNCATE ON core.offer_service_plans FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+
+CREATE TRIGGER upgrade_options_truncates AFTER TRUNCATE ON core.relationships FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+
+CREATE TRIGGER upgrade_options_truncates AFTER TRUNCATE ON core.subscriptions FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+
+CREATE TRIGGER upgrade_options_truncates AFTER TRUNCATE ON core.upgrade_paths FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+
+CREATE TRIGGER upgrade_options_updates AFTER UPDATE ON core.offer_billing_cycles REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+
+CREATE TRIGGER upgrade_options_updates AFTER UPDATE ON core.offer_service_plans REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+
+CREATE TRIGGER upgrade_options_updates AFTER UPDATE ON core.offers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+
+CREATE TRIGGER upgrade_options_updates AFTER UPDATE ON core.relationships REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+
+CREATE TRIGGER upgrade_options_updates AFTER UPDATE ON core.subscriptions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+
+CREATE TRIGGER upgrade_options_updates AFTER UPDATE ON core.upgrade_paths REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
 
 ALTER TABLE ONLY core.batch_rows
     ADD CONSTRAINT batch_rows_batch_fkey FOREIGN KEY (partner_id, batch_id) REFERENCES core.batches(partner_id, id);
@@ -2499,6 +2738,8 @@ CREATE POLICY acting_partner_only ON core.subscriptions USING ((customer_id IN (
    FROM core.partner_customers
   WHERE (partner_customers.partner_id = ( SELECT core.acting_partner() AS acting_partner)))));
 
+CREATE POLICY acting_partner_only ON core.upgrade_options USING ((partner_id = ( SELECT core.acting_partner() AS acting_partner))) WITH CHECK ((partner_id = ( SELECT core.acting_partner() AS acting_partner)));
+
 ALTER TABLE core.audit_events ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE core.batch_rows ENABLE ROW LEVEL SECURITY;
@@ -2518,4 +2759,6 @@ ALTER TABLE core.relationships ENABLE ROW LEVEL SECURITY;
 ALTER TABLE core.request_ids ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE core.subscriptions ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE core.upgrade_options ENABLE ROW LEVEL SECURITY;
 

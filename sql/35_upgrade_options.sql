@@ -1,0 +1,139 @@
+-- core.upgrade_options: the upgrade rules (core.upgrade_path_facts) of every subscription
+-- a partner sold that is in force, stored, so that the reports read them instead of
+-- evaluating the rules over a partner's whole subscription set at every read. Kept by
+-- triggers on every table the rules read, in the transaction of the change: a report
+-- never shows a state the database was not in. What moves with the clock (the
+-- relationship's expiry) is stored both ways and chosen when read (core.error_codes_now).
+
+-- A set of error codes as a bit mask, for narrow rows and set-wise counting: bit n stands
+-- for the code of SQLSTATE SUnnn (the upgrade rules' codes are SU012-SU019, numbered in
+-- the SPEC's order); codes from SU063 on have no bit
+-- (tests/sql/reports_upgrade_options_stored.sql checks every stored code has one).
+CREATE OR REPLACE FUNCTION core.error_bit(p_sqlstate text)
+RETURNS bigint LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN n < 63 THEN 1::bigint << n END FROM (SELECT substr(p_sqlstate, 3)::int AS n) x
+$$;
+CREATE OR REPLACE FUNCTION core.error_mask(p_codes text[])
+RETURNS bigint LANGUAGE sql STABLE AS $$
+    SELECT coalesce(bit_or(core.error_bit(e.sqlstate)), 0) FROM core.error_codes e WHERE e.code = ANY (p_codes)
+$$;
+-- The codes of a mask, in SQLSTATE order (the rules' order). With the owner's rights: the
+-- report views call it for a reporter, who reads no table of core.
+CREATE OR REPLACE FUNCTION core.error_codes_of(p_mask bigint)
+RETURNS text[] LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT ARRAY(SELECT e.code FROM core.error_codes e WHERE p_mask & core.error_bit(e.sqlstate) <> 0 ORDER BY e.sqlstate)
+$$;
+
+-- The rows of core.upgrade_options for some customers: the rules for each subscription's
+-- own reseller, each distinct set of codes masked once.
+CREATE OR REPLACE FUNCTION core.upgrade_options_of(p_customer_ids uuid[])
+RETURNS SETOF core.upgrade_options LANGUAGE sql STABLE AS $$
+    WITH f AS MATERIALIZED (
+        SELECT * FROM core.upgrade_path_facts(NULL, true) f WHERE f.customer_id = ANY (p_customer_ids)),
+    code_sets AS MATERIALIZED (
+        SELECT s.codes, core.error_mask(s.codes) AS mask
+        FROM (SELECT f.error_codes_related AS codes FROM f UNION SELECT f.error_codes_unrelated FROM f) s)
+    SELECT f.subscription_id, f.target_offer_id, f.customer_id, f.partner_id, f.source_offer_id,
+           f.relationship_expires_at, r.mask, u.mask
+    FROM f
+    JOIN code_sets r ON r.codes = f.error_codes_related
+    JOIN code_sets u ON u.codes = f.error_codes_unrelated
+$$;
+
+-- Recomputes the stored upgrade options of some customers (NULL: of every customer).
+-- Takes the customers' locks first, in id order like every operation (which holds them
+-- already): two transactions that change one customer refresh it one after the other,
+-- and the later one reads what the earlier one committed. The few customers of one
+-- operation use the session's generic plan (planning the statement again at each call
+-- would cost more than running it); more customers (a batch wave, a mass change, all)
+-- get a plan made for their number.
+CREATE OR REPLACE FUNCTION core.upgrade_options_refresh(p_customer_ids uuid[])
+RETURNS void LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan AS $$
+DECLARE
+    v_customer_ids uuid[] := p_customer_ids;
+BEGIN
+    IF v_customer_ids IS NULL THEN
+        LOCK TABLE core.upgrade_options IN EXCLUSIVE MODE;
+        DELETE FROM core.upgrade_options;
+        v_customer_ids := ARRAY(SELECT id FROM core.customers);
+    ELSE
+        PERFORM 1 FROM core.customers WHERE id = ANY (v_customer_ids) ORDER BY id FOR NO KEY UPDATE;
+        DELETE FROM core.upgrade_options WHERE customer_id = ANY (v_customer_ids);
+    END IF;
+    IF cardinality(v_customer_ids) <= 16 THEN
+        INSERT INTO core.upgrade_options SELECT * FROM core.upgrade_options_of(v_customer_ids);
+    ELSE
+        EXECUTE 'INSERT INTO core.upgrade_options SELECT * FROM core.upgrade_options_of($1)' USING v_customer_ids;
+    END IF;
+END $$;
+COMMENT ON FUNCTION core.upgrade_options_refresh IS
+'Recomputes core.upgrade_options for some customers (NULL: all) from core.upgrade_path_facts.';
+
+-- After each statement on a table the rules read: the customers whose rows changed in
+-- what the rules read (subscriptions, relationships) are refreshed; a change of the
+-- catalog's paths, plans, cycles or an offer's service (or a TRUNCATE) refreshes everyone.
+CREATE OR REPLACE FUNCTION core.upgrade_options_follow()
+RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    v_customers uuid[];
+    v_catalog_changed boolean := false;
+BEGIN
+    -- one statement per kind of trigger: each names only the transition tables it has
+    IF TG_OP = 'TRUNCATE' THEN
+        v_catalog_changed := true;
+    ELSIF TG_TABLE_NAME = 'subscriptions' AND TG_OP = 'UPDATE' THEN
+        -- the columns core.upgrade_path_facts reads (a license change reads none)
+        SELECT array_agg(DISTINCT c) INTO v_customers
+        FROM old_rows o JOIN new_rows n USING (id), unnest(ARRAY[o.customer_id, n.customer_id]) c
+        WHERE (o.customer_id, o.offer_id, o.status, o.status_reason, o.partner_id, o.billing_cycle, o.parent_subscription_id)
+              IS DISTINCT FROM
+              (n.customer_id, n.offer_id, n.status, n.status_reason, n.partner_id, n.billing_cycle, n.parent_subscription_id);
+    ELSIF TG_TABLE_NAME = 'relationships' AND TG_OP = 'UPDATE' THEN
+        SELECT array_agg(DISTINCT c) INTO v_customers
+        FROM old_rows o JOIN new_rows n USING (id), unnest(ARRAY[o.customer_id, n.customer_id]) c
+        WHERE (o.customer_id, o.service_id, o.partner_id, o.status, o.expires_at)
+              IS DISTINCT FROM (n.customer_id, n.service_id, n.partner_id, n.status, n.expires_at);
+    ELSIF TG_TABLE_NAME IN ('subscriptions', 'relationships') AND TG_OP = 'INSERT' THEN
+        SELECT array_agg(DISTINCT customer_id) INTO v_customers FROM new_rows;
+    ELSIF TG_TABLE_NAME IN ('subscriptions', 'relationships') THEN
+        SELECT array_agg(DISTINCT customer_id) INTO v_customers FROM old_rows;
+    ELSIF TG_TABLE_NAME = 'offers' THEN  -- of an offer, the rules read only its service
+        v_catalog_changed := EXISTS (SELECT FROM old_rows o JOIN new_rows n USING (id)
+                                     WHERE o.service_id IS DISTINCT FROM n.service_id);
+    ELSIF TG_OP = 'DELETE' THEN
+        v_catalog_changed := EXISTS (SELECT FROM old_rows);
+    ELSE
+        v_catalog_changed := EXISTS (SELECT FROM new_rows);
+    END IF;
+    IF v_catalog_changed THEN
+        PERFORM core.upgrade_path_catalog_refresh(), core.upgrade_options_refresh(NULL);
+    ELSIF v_customers IS NOT NULL THEN
+        PERFORM core.upgrade_options_refresh(v_customers);
+    END IF;
+    RETURN NULL;
+END $$;
+
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['subscriptions', 'relationships', 'upgrade_paths', 'offer_service_plans',
+                             'offer_billing_cycles'] LOOP
+        EXECUTE format('CREATE OR REPLACE TRIGGER upgrade_options_inserts AFTER INSERT ON core.%I '
+                       'REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow()', t);
+        EXECUTE format('CREATE OR REPLACE TRIGGER upgrade_options_updates AFTER UPDATE ON core.%I '
+                       'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow()', t);
+        EXECUTE format('CREATE OR REPLACE TRIGGER upgrade_options_deletes AFTER DELETE ON core.%I '
+                       'REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow()', t);
+        EXECUTE format('CREATE OR REPLACE TRIGGER upgrade_options_truncates AFTER TRUNCATE ON core.%I '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow()', t);
+    END LOOP;
+END $$;
+-- an offer's inserts and deletions change no path (paths reference offers), its service does
+CREATE OR REPLACE TRIGGER upgrade_options_updates AFTER UPDATE ON core.offers
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+
+-- Every migrate: the rules above may have changed.
+SELECT core.upgrade_path_catalog_refresh(), core.upgrade_options_refresh(NULL);
