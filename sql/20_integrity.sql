@@ -224,19 +224,26 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$;
+-- AFTER ... FOR EACH STATEMENT triggers on INSERT, UPDATE and DELETE of core.p_table,
+-- named p_prefix_inserts, _updates, _deletes, that call p_function with the statement's
+-- rows as transition tables new_rows and old_rows.
+CREATE OR REPLACE FUNCTION core.create_statement_triggers(p_table text, p_prefix text, p_function regproc)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER INSERT ON core.%I REFERENCING NEW TABLE AS new_rows '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION %s()', p_prefix || '_inserts', p_table, p_function);
+    EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER UPDATE ON core.%I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION %s()', p_prefix || '_updates', p_table, p_function);
+    EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER DELETE ON core.%I REFERENCING OLD TABLE AS old_rows '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION %s()', p_prefix || '_deletes', p_table, p_function);
+END $$;
 DO $$
 DECLARE
     t text;
 BEGIN
     FOREACH t IN ARRAY ARRAY['partners', 'partner_logins', 'customers', 'relationships', 'subscriptions'] LOOP
         EXECUTE format('DROP TRIGGER IF EXISTS audit_row_change ON core.%I', t);
-        EXECUTE format('CREATE OR REPLACE TRIGGER audit_inserts AFTER INSERT ON core.%I REFERENCING NEW TABLE AS new_rows '
-                       'FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes()', t);
-        EXECUTE format('CREATE OR REPLACE TRIGGER audit_updates AFTER UPDATE ON core.%I '
-                       'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows '
-                       'FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes()', t);
-        EXECUTE format('CREATE OR REPLACE TRIGGER audit_deletes AFTER DELETE ON core.%I REFERENCING OLD TABLE AS old_rows '
-                       'FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes()', t);
+        PERFORM core.create_statement_triggers(t, 'audit', 'core.audit_row_changes');
     END LOOP;
 END $$;
 DROP FUNCTION IF EXISTS core.audit_row_change();

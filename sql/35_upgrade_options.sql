@@ -119,13 +119,7 @@ DECLARE
 BEGIN
     FOREACH t IN ARRAY ARRAY['subscriptions', 'relationships', 'upgrade_paths', 'offer_service_plans',
                              'offer_billing_cycles'] LOOP
-        EXECUTE format('CREATE OR REPLACE TRIGGER upgrade_options_inserts AFTER INSERT ON core.%I '
-                       'REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow()', t);
-        EXECUTE format('CREATE OR REPLACE TRIGGER upgrade_options_updates AFTER UPDATE ON core.%I '
-                       'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows '
-                       'FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow()', t);
-        EXECUTE format('CREATE OR REPLACE TRIGGER upgrade_options_deletes AFTER DELETE ON core.%I '
-                       'REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow()', t);
+        PERFORM core.create_statement_triggers(t, 'upgrade_options', 'core.upgrade_options_follow');
         EXECUTE format('CREATE OR REPLACE TRIGGER upgrade_options_truncates AFTER TRUNCATE ON core.%I '
                        'FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow()', t);
     END LOOP;

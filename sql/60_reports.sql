@@ -44,7 +44,8 @@ COMMENT ON COLUMN report.subscription_history.request_id IS 'The request id (ide
 COMMENT ON COLUMN report.subscription_history.batch_id IS 'The batch that made the change, if any.';
 
 -- Read off the audit event of each target's creation (its changes hold the target's
--- offer, quantity and source): no scan of the subscriptions, one lookup of the source.
+-- offer, quantity and source), joined with the sources: the subscriptions an upgrade
+-- replaced (linked to their target; a partial index of their own, migration 007).
 CREATE VIEW report.upgrade_history AS
 SELECT a.occurred_at AS upgraded_at, a.operator, a.login_role, a.source, a.customer_id,
        s.id AS from_subscription_id, s.offer_id AS from_offer_id, s.quantity AS from_quantity,
@@ -52,6 +53,7 @@ SELECT a.occurred_at AS upgraded_at, a.operator, a.login_role, a.source, a.custo
        (a.changes -> 'quantity' ->> 1)::bigint AS to_quantity, a.request_id, a.batch_id
 FROM core.audit_events a
 JOIN core.subscriptions s ON s.id = (a.changes -> 'upgraded_from_subscription_id' ->> 1)::uuid
+                         AND s.upgraded_to_subscription_id IS NOT NULL
 WHERE a.entity = 'subscriptions' AND a.operation = 'upgrade' AND a.outcome = 'succeeded'
   AND a.changes ? 'upgraded_from_subscription_id';
 COMMENT ON VIEW report.upgrade_history IS
@@ -120,13 +122,20 @@ COMMENT ON COLUMN report.blocked_upgrades.upgrade_paths IS '(subscription, targe
 COMMENT ON COLUMN report.blocked_upgrades.customers IS 'Customers affected.';
 COMMENT ON COLUMN report.blocked_upgrades.paths_blocked_by_this_alone IS 'Pairs that clearing this rule alone would make eligible.';
 
+-- Per customer first (its subscriptions in a group: read in customer order from the
+-- covering customer index), then per group: the customers are the customer rows, with no
+-- distinct count over the whole set.
 CREATE VIEW report.licenses AS
-SELECT s.offer_id, o.name AS offer_name, s.channel, s.status,
-       s.partner_id IS NOT DISTINCT FROM (SELECT core.acting_partner()) AS sold_by_you,
-       count(*) AS subscriptions, sum(s.quantity) AS licenses, count(DISTINCT s.customer_id) AS customers
-FROM core.subscriptions s
-JOIN core.offers o ON o.id = s.offer_id
-GROUP BY s.offer_id, o.name, s.channel, s.status, sold_by_you;
+SELECT g.offer_id, o.name AS offer_name, g.channel, g.status, g.sold_by_you, g.subscriptions, g.licenses, g.customers
+FROM (SELECT x.offer_id, x.channel, x.status, x.sold_by_you,
+             sum(x.subscriptions)::bigint AS subscriptions, sum(x.licenses)::bigint AS licenses, count(*) AS customers
+      FROM (SELECT s.customer_id, s.offer_id, s.channel, s.status,
+                   s.partner_id IS NOT DISTINCT FROM (SELECT core.acting_partner()) AS sold_by_you,
+                   count(*) AS subscriptions, sum(s.quantity) AS licenses
+            FROM core.subscriptions s
+            GROUP BY s.customer_id, s.offer_id, s.channel, s.status, sold_by_you) x
+      GROUP BY x.offer_id, x.channel, x.status, x.sold_by_you) g
+JOIN core.offers o ON o.id = g.offer_id;
 COMMENT ON VIEW report.licenses IS
 'Subscriptions and licenses of the acting partner''s customers by offer, channel and status.
 Subscriptions sold by another reseller count under their channel without naming it.';

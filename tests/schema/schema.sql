@@ -1140,6 +1140,18 @@ BEGIN
     RETURN NEW;
 END $$;
 
+CREATE FUNCTION core.create_statement_triggers(p_table text, p_prefix text, p_function regproc) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER INSERT ON core.%I REFERENCING NEW TABLE AS new_rows '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION %s()', p_prefix || '_inserts', p_table, p_function);
+    EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER UPDATE ON core.%I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION %s()', p_prefix || '_updates', p_table, p_function);
+    EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER DELETE ON core.%I REFERENCING OLD TABLE AS old_rows '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION %s()', p_prefix || '_deletes', p_table, p_function);
+END $$;
+
 CREATE FUNCTION core.csv_fields(p_line text) RETURNS text[]
     LANGUAGE sql IMMUTABLE STRICT
     AS $_$
@@ -2222,17 +2234,32 @@ COMMENT ON COLUMN report.blocked_upgrades.customers IS 'Customers affected.';
 COMMENT ON COLUMN report.blocked_upgrades.paths_blocked_by_this_alone IS 'Pairs that clearing this rule alone would make eligible.';
 
 CREATE VIEW report.licenses AS
- SELECT s.offer_id,
+ SELECT g.offer_id,
     o.name AS offer_name,
-    s.channel,
-    s.status,
-    (NOT (s.partner_id IS DISTINCT FROM ( SELECT core.acting_partner() AS acting_partner))) AS sold_by_you,
-    count(*) AS subscriptions,
-    sum(s.quantity) AS licenses,
-    count(DISTINCT s.customer_id) AS customers
-   FROM (core.subscriptions s
-     JOIN core.offers o ON ((o.id = s.offer_id)))
-  GROUP BY s.offer_id, o.name, s.channel, s.status, (NOT (s.partner_id IS DISTINCT FROM ( SELECT core.acting_partner() AS acting_partner)));
+    g.channel,
+    g.status,
+    g.sold_by_you,
+    g.subscriptions,
+    g.licenses,
+    g.customers
+   FROM (( SELECT x.offer_id,
+            x.channel,
+            x.status,
+            x.sold_by_you,
+            (sum(x.subscriptions))::bigint AS subscriptions,
+            (sum(x.licenses))::bigint AS licenses,
+            count(*) AS customers
+           FROM ( SELECT s.customer_id,
+                    s.offer_id,
+                    s.channel,
+                    s.status,
+                    (NOT (s.partner_id IS DISTINCT FROM ( SELECT core.acting_partner() AS acting_partner))) AS sold_by_you,
+                    count(*) AS subscriptions,
+                    sum(s.quantity) AS licenses
+                   FROM core.subscriptions s
+                  GROUP BY s.customer_id, s.offer_id, s.channel, s.status, (NOT (s.partner_id IS DISTINCT FROM ( SELECT core.acting_partner() AS acting_partner)))) x
+          GROUP BY x.offer_id, x.channel, x.status, x.sold_by_you) g
+     JOIN core.offers o ON ((o.id = g.offer_id)));
 
 COMMENT ON VIEW report.licenses IS 'Subscriptions and licenses of the acting partner''s customers by offer, channel and status.
 Subscriptions sold by another reseller count under their channel without naming it.';
@@ -2357,7 +2384,7 @@ CREATE VIEW report.upgrade_history AS
     a.request_id,
     a.batch_id
    FROM (core.audit_events a
-     JOIN core.subscriptions s ON ((s.id = (((a.changes -> 'upgraded_from_subscription_id'::text) ->> 1))::uuid)))
+     JOIN core.subscriptions s ON (((s.id = (((a.changes -> 'upgraded_from_subscription_id'::text) ->> 1))::uuid) AND (s.upgraded_to_subscription_id IS NOT NULL))))
   WHERE ((a.entity = 'subscriptions'::text) AND (a.operation = 'upgrade'::text) AND (a.outcome = 'succeeded'::text) AND (a.changes ? 'upgraded_from_subscription_id'::text));
 
 COMMENT ON VIEW report.upgrade_history IS 'Every upgrade the acting partner made: who, when, from which subscription and offer to which, quantities.';
@@ -2503,11 +2530,13 @@ CREATE INDEX index_partner_logins_partner ON core.partner_logins USING btree (pa
 
 CREATE INDEX index_relationships_expires_at ON core.relationships USING btree (expires_at) WHERE (status = 'active'::text);
 
-CREATE INDEX index_subscriptions_customer_rules ON core.subscriptions USING btree (customer_id) INCLUDE (id, offer_id, status, status_reason, partner_id, billing_cycle, parent_subscription_id);
+CREATE INDEX index_subscriptions_customer_covering ON core.subscriptions USING btree (customer_id) INCLUDE (id, offer_id, status, status_reason, partner_id, billing_cycle, parent_subscription_id, channel, quantity);
 
 CREATE INDEX index_subscriptions_parent ON core.subscriptions USING btree (parent_subscription_id) WHERE (parent_subscription_id IS NOT NULL);
 
 CREATE INDEX index_subscriptions_partner ON core.subscriptions USING btree (partner_id) WHERE (partner_id IS NOT NULL);
+
+CREATE INDEX index_subscriptions_upgraded_sources ON core.subscriptions USING btree (id) INCLUDE (customer_id, offer_id, quantity) WHERE (upgraded_to_subscription_id IS NOT NULL);
 
 CREATE INDEX index_upgrade_options_customer ON core.upgrade_options USING btree (customer_id);
 
