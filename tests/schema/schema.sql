@@ -2245,7 +2245,7 @@ CREATE VIEW report.licenses AS
    FROM (( SELECT x.offer_id,
             x.channel,
             x.status,
-            x.sold_by_you,
+            (NOT (x.partner_id IS DISTINCT FROM ( SELECT core.acting_partner() AS acting_partner))) AS sold_by_you,
             (sum(x.subscriptions))::bigint AS subscriptions,
             (sum(x.licenses))::bigint AS licenses,
             count(*) AS customers
@@ -2253,12 +2253,12 @@ CREATE VIEW report.licenses AS
                     s.offer_id,
                     s.channel,
                     s.status,
-                    (NOT (s.partner_id IS DISTINCT FROM ( SELECT core.acting_partner() AS acting_partner))) AS sold_by_you,
+                    s.partner_id,
                     count(*) AS subscriptions,
                     sum(s.quantity) AS licenses
                    FROM core.subscriptions s
-                  GROUP BY s.customer_id, s.offer_id, s.channel, s.status, (NOT (s.partner_id IS DISTINCT FROM ( SELECT core.acting_partner() AS acting_partner)))) x
-          GROUP BY x.offer_id, x.channel, x.status, x.sold_by_you) g
+                  GROUP BY s.customer_id, s.offer_id, s.channel, s.status, s.partner_id) x
+          GROUP BY x.offer_id, x.channel, x.status, (NOT (x.partner_id IS DISTINCT FROM ( SELECT core.acting_partner() AS acting_partner)))) g
      JOIN core.offers o ON ((o.id = g.offer_id)));
 
 COMMENT ON VIEW report.licenses IS 'Subscriptions and licenses of the acting partner''s customers by offer, channel and status.
@@ -2530,7 +2530,7 @@ CREATE INDEX index_partner_logins_partner ON core.partner_logins USING btree (pa
 
 CREATE INDEX index_relationships_expires_at ON core.relationships USING btree (expires_at) WHERE (status = 'active'::text);
 
-CREATE INDEX index_subscriptions_customer_covering ON core.subscriptions USING btree (customer_id) INCLUDE (id, offer_id, status, status_reason, partner_id, billing_cycle, parent_subscription_id, channel, quantity);
+CREATE INDEX index_subscriptions_customer_covering ON core.subscriptions USING btree (customer_id, offer_id, channel, status, partner_id) INCLUDE (id, status_reason, billing_cycle, parent_subscription_id, quantity);
 
 CREATE INDEX index_subscriptions_parent ON core.subscriptions USING btree (parent_subscription_id) WHERE (parent_subscription_id IS NOT NULL);
 
