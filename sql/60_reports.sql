@@ -122,18 +122,21 @@ COMMENT ON COLUMN report.blocked_upgrades.upgrade_paths IS '(subscription, targe
 COMMENT ON COLUMN report.blocked_upgrades.customers IS 'Customers affected.';
 COMMENT ON COLUMN report.blocked_upgrades.paths_blocked_by_this_alone IS 'Pairs that clearing this rule alone would make eligible.';
 
--- Per customer first (its subscriptions of one group, adjacent in the covering customer
--- index: no sort), then per group: the customers are the customer rows, with no
--- distinct count over the whole set.
+-- Per customer first (a customer's subscriptions of one group: with the covering
+-- customer index, presorted but for the seller), then per group: the customers are the
+-- customer rows, with no distinct count over the whole set. Grouped by whether the
+-- partner sold them, not by seller: two other resellers' subscriptions of one customer
+-- are one customer.
 CREATE VIEW report.licenses AS
 SELECT g.offer_id, o.name AS offer_name, g.channel, g.status, g.sold_by_you, g.subscriptions, g.licenses, g.customers
-FROM (SELECT x.offer_id, x.channel, x.status, x.partner_id IS NOT DISTINCT FROM (SELECT core.acting_partner()) AS sold_by_you,
+FROM (SELECT x.offer_id, x.channel, x.status, x.sold_by_you,
              sum(x.subscriptions)::bigint AS subscriptions, sum(x.licenses)::bigint AS licenses, count(*) AS customers
-      FROM (SELECT s.customer_id, s.offer_id, s.channel, s.status, s.partner_id,
+      FROM (SELECT s.customer_id, s.offer_id, s.channel, s.status,
+                   s.partner_id IS NOT DISTINCT FROM (SELECT core.acting_partner()) AS sold_by_you,
                    count(*) AS subscriptions, sum(s.quantity) AS licenses
             FROM core.subscriptions s
-            GROUP BY s.customer_id, s.offer_id, s.channel, s.status, s.partner_id) x
-      GROUP BY x.offer_id, x.channel, x.status, sold_by_you) g
+            GROUP BY s.customer_id, s.offer_id, s.channel, s.status, sold_by_you) x
+      GROUP BY x.offer_id, x.channel, x.status, x.sold_by_you) g
 JOIN core.offers o ON o.id = g.offer_id;
 COMMENT ON VIEW report.licenses IS
 'Subscriptions and licenses of the acting partner''s customers by offer, channel and status.

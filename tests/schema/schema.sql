@@ -2245,7 +2245,7 @@ CREATE VIEW report.licenses AS
    FROM (( SELECT x.offer_id,
             x.channel,
             x.status,
-            (NOT (x.partner_id IS DISTINCT FROM ( SELECT core.acting_partner() AS acting_partner))) AS sold_by_you,
+            x.sold_by_you,
             (sum(x.subscriptions))::bigint AS subscriptions,
             (sum(x.licenses))::bigint AS licenses,
             count(*) AS customers
@@ -2253,12 +2253,12 @@ CREATE VIEW report.licenses AS
                     s.offer_id,
                     s.channel,
                     s.status,
-                    s.partner_id,
+                    (NOT (s.partner_id IS DISTINCT FROM ( SELECT core.acting_partner() AS acting_partner))) AS sold_by_you,
                     count(*) AS subscriptions,
                     sum(s.quantity) AS licenses
                    FROM core.subscriptions s
-                  GROUP BY s.customer_id, s.offer_id, s.channel, s.status, s.partner_id) x
-          GROUP BY x.offer_id, x.channel, x.status, (NOT (x.partner_id IS DISTINCT FROM ( SELECT core.acting_partner() AS acting_partner)))) g
+                  GROUP BY s.customer_id, s.offer_id, s.channel, s.status, (NOT (s.partner_id IS DISTINCT FROM ( SELECT core.acting_partner() AS acting_partner)))) x
+          GROUP BY x.offer_id, x.channel, x.status, x.sold_by_you) g
      JOIN core.offers o ON ((o.id = g.offer_id)));
 
 COMMENT ON VIEW report.licenses IS 'Subscriptions and licenses of the acting partner''s customers by offer, channel and status.

@@ -1,15 +1,19 @@
 -- report.licenses counts per customer first and then per group (migration 007): it must
 -- equal the plain distinct count over the partner's customers' subscriptions, with a
--- customer holding two subscriptions of one group, other channels, another reseller's
--- subscription of a shared customer, and another partner's customers left out.
+-- customer holding two subscriptions of one group, other channels, two other resellers'
+-- subscriptions of one offer for a shared customer, and another partner's customers
+-- left out.
 BEGIN;
-SELECT plan(2);
+SELECT plan(3);
 
 CREATE TEMP TABLE fx (partner text, rival text, a uuid, b uuid, shared uuid);
 INSERT INTO fx (rival) SELECT test.act_as_new_partner('rival');
 SELECT test.new_subscription(test.new_customer(), 'o365-e1', 50);  -- the rival's own customer
 UPDATE fx SET shared = test.new_customer();
 SELECT test.new_subscription(shared, 'o365-e3', 7) FROM fx;
+-- a third reseller sells the shared customer E3 too
+SELECT test.act_as_new_partner('third');
+SELECT api.relationship_change('request', shared, 'office365'), test.new_subscription(shared, 'o365-e3', 2) FROM fx \g /dev/null
 UPDATE fx SET partner = test.act_as_new_partner();
 UPDATE fx SET a = test.new_customer(), b = test.new_customer();
 SELECT api.relationship_change('request', shared, 'office365') FROM fx \g /dev/null
@@ -30,6 +34,9 @@ SELECT set_eq('SELECT * FROM report.licenses',
 SELECT is((SELECT ARRAY[subscriptions, licenses, customers] FROM report.licenses
            WHERE offer_id = 'o365-e1' AND status = 'active' AND sold_by_you),
           ARRAY[2, 11, 1]::bigint[], 'two E1 subscriptions of one customer: 2 subscriptions, 11 licenses, 1 customer');
+SELECT is((SELECT ARRAY[subscriptions, licenses, customers] FROM report.licenses
+           WHERE offer_id = 'o365-e3' AND status = 'active' AND NOT sold_by_you),
+          ARRAY[2, 9, 1]::bigint[], 'two other resellers'' E3 of one customer: 2 subscriptions, 9 licenses, 1 customer');
 
 SELECT * FROM finish();
 ROLLBACK;
