@@ -46,6 +46,8 @@ BEGIN
     FOR v IN SELECT relname FROM pg_class WHERE relnamespace = 'report'::regnamespace AND relkind = 'v' LOOP
         EXECUTE format('ALTER VIEW report.%I OWNER TO subctl_report_owner', v);
     END LOOP;
+    -- what a view reads through a function runs with the same rights
+    ALTER FUNCTION core.partner_licenses() OWNER TO subctl_report_owner;
 END $$;
 
 -- Row-level security: every table holding partner data shows a non-owner role only

@@ -1517,6 +1517,23 @@ BEGIN
     RETURN (SELECT u.result FROM core.upgrade_apply(p_partner, ARRAY[p]) u);
 END $$;
 
+CREATE FUNCTION core.partner_licenses() RETURNS TABLE(offer_id text, offer_name text, channel text, status text, sold_by_you boolean, subscriptions bigint, licenses bigint, customers bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET random_page_cost TO '1.1'
+    AS $$
+    SELECT g.offer_id, o.name, g.channel, g.status, g.sold_by_you, g.subscriptions, g.licenses, g.customers
+    FROM (SELECT x.offer_id, x.channel, x.status, x.sold_by_you,
+                 sum(x.subscriptions)::bigint AS subscriptions, sum(x.licenses)::bigint AS licenses, count(*) AS customers
+          FROM (SELECT s.customer_id, s.offer_id, s.channel, s.status,
+                       s.partner_id IS NOT DISTINCT FROM (SELECT core.acting_partner()) AS sold_by_you,
+                       count(*) AS subscriptions, sum(s.quantity) AS licenses
+                FROM core.subscriptions s
+                GROUP BY s.customer_id, s.offer_id, s.channel, s.status, sold_by_you) x
+          GROUP BY x.offer_id, x.channel, x.status, x.sold_by_you) g
+    JOIN core.offers o ON o.id = g.offer_id
+$$;
+
 CREATE FUNCTION core.quantity_in_range(p_offer_id text, p_quantity bigint) RETURNS boolean
     LANGUAGE sql STABLE
     AS $$
@@ -2234,32 +2251,15 @@ COMMENT ON COLUMN report.blocked_upgrades.customers IS 'Customers affected.';
 COMMENT ON COLUMN report.blocked_upgrades.paths_blocked_by_this_alone IS 'Pairs that clearing this rule alone would make eligible.';
 
 CREATE VIEW report.licenses AS
- SELECT g.offer_id,
-    o.name AS offer_name,
-    g.channel,
-    g.status,
-    g.sold_by_you,
-    g.subscriptions,
-    g.licenses,
-    g.customers
-   FROM (( SELECT x.offer_id,
-            x.channel,
-            x.status,
-            x.sold_by_you,
-            (sum(x.subscriptions))::bigint AS subscriptions,
-            (sum(x.licenses))::bigint AS licenses,
-            count(*) AS customers
-           FROM ( SELECT s.customer_id,
-                    s.offer_id,
-                    s.channel,
-                    s.status,
-                    (NOT (s.partner_id IS DISTINCT FROM ( SELECT core.acting_partner() AS acting_partner))) AS sold_by_you,
-                    count(*) AS subscriptions,
-                    sum(s.quantity) AS licenses
-                   FROM core.subscriptions s
-                  GROUP BY s.customer_id, s.offer_id, s.channel, s.status, (NOT (s.partner_id IS DISTINCT FROM ( SELECT core.acting_partner() AS acting_partner)))) x
-          GROUP BY x.offer_id, x.channel, x.status, x.sold_by_you) g
-     JOIN core.offers o ON ((o.id = g.offer_id)));
+ SELECT partner_licenses.offer_id,
+    partner_licenses.offer_name,
+    partner_licenses.channel,
+    partner_licenses.status,
+    partner_licenses.sold_by_you,
+    partner_licenses.subscriptions,
+    partner_licenses.licenses,
+    partner_licenses.customers
+   FROM core.partner_licenses() partner_licenses(offer_id, offer_name, channel, status, sold_by_you, subscriptions, licenses, customers);
 
 COMMENT ON VIEW report.licenses IS 'Subscriptions and licenses of the acting partner''s customers by offer, channel and status.
 Subscriptions sold by another reseller count under their channel without naming it.';
