@@ -3,7 +3,7 @@
 -- evaluating the rules over a partner's whole subscription set at every read. Kept by
 -- triggers on every table the rules read, in the transaction of the change: a report
 -- never shows a state the database was not in. What moves with the clock (the
--- relationship's expiry) is stored both ways and chosen when read (core.error_codes_now).
+-- relationship's expiry) is stored both ways and chosen when read (core.by_relationship_now).
 
 -- A set of error codes as a bit mask, for narrow rows and set-wise counting: bit n stands
 -- for the code of SQLSTATE SUnnn (the upgrade rules' codes are SU012-SU019, numbered in
