@@ -39,12 +39,14 @@ INSERT INTO core.error_codes (code, sqlstate, exit_code, description) VALUES
     ('relationship_expiry_out_of_range',             'SU033', 1,  'A relationship expires after activation and at most two years after it.'),
     ('partner_exists',                               'SU034', 1,  'A partner with that id already exists.'),
     ('customer_exists',                              'SU035', 1,  'A customer with that id or domain already exists.'),
+    ('customer_already_linked',                      'SU036', 1,  'The customer is already visible to that partner.'),
     ('partner_context_missing',                      'SU040', 78, 'No acting partner: set --partner, SUBCTL_PARTNER or the config file.'),
     ('partner_not_permitted',                        'SU042', 78, 'The database login is mapped to another partner.'),
     ('invalid_argument',                             'SU041', 65, 'A value is not valid.'),
     ('invalid_catalog',                              'SU060', 65, 'The catalog is not valid.'),
     ('upgrade_path_invalid',                         'SU061', 1,  'Upgrade paths join two non-add-on offers of one service, without cycles.'),
-    ('audit_events_append_only',                     'SU070', 1,  'Audit events cannot be changed or deleted.')
+    ('audit_events_append_only',                     'SU070', 1,  'Audit events cannot be changed or deleted.'),
+    ('audit_chain_broken',                           'SU071', 1,  'An audit event was changed, removed or inserted out of order.')
 ON CONFLICT (code) DO UPDATE
     SET sqlstate = EXCLUDED.sqlstate, exit_code = EXCLUDED.exit_code, description = EXCLUDED.description;
 
@@ -63,8 +65,8 @@ COMMENT ON FUNCTION core.raise_error IS 'Raises the project SQLSTATE of an error
 
 -- [{code, description}] for a list of codes, in the given order.
 CREATE OR REPLACE FUNCTION core.describe_errors(p_codes text[])
-RETURNS jsonb LANGUAGE sql STABLE AS $$
+RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
     SELECT coalesce(jsonb_agg(jsonb_build_object('code', c.code, 'description', e.description) ORDER BY c.ord), '[]')
     FROM unnest(p_codes) WITH ORDINALITY AS c (code, ord)
-    LEFT JOIN core.error_codes e ON e.code = c.code
-$$;
+    LEFT JOIN core.error_codes e ON e.code = c.code;
+END;

@@ -3,15 +3,15 @@
 -- has no source set and is recorded as `sql`.
 
 CREATE OR REPLACE FUNCTION core.setting(p_name text)
-RETURNS text LANGUAGE sql STABLE AS $$
-    SELECT nullif(current_setting('subctl.' || p_name, true), '')
-$$;
+RETURNS text LANGUAGE sql STABLE BEGIN ATOMIC
+    SELECT nullif(current_setting('subctl.' || p_name, true), '');
+END;
 
 -- Which customers exist for a partner (SPEC 1).
 CREATE OR REPLACE FUNCTION core.customer_visible(p_partner text, p_customer_id uuid)
-RETURNS boolean LANGUAGE sql STABLE AS $$
-    SELECT EXISTS (SELECT 1 FROM core.partner_customers WHERE partner_id = p_partner AND customer_id = p_customer_id)
-$$;
+RETURNS boolean LANGUAGE sql STABLE BEGIN ATOMIC
+    SELECT EXISTS (SELECT 1 FROM core.partner_customers WHERE partner_id = p_partner AND customer_id = p_customer_id);
+END;
 
 -- The partner a login is mapped to (core.partner_logins), or NULL.
 CREATE OR REPLACE FUNCTION core.login_partner()
@@ -22,37 +22,48 @@ $$;
 -- Whether the session's login owns the schema (runs migrations): only such a session
 -- may choose the partner it acts for and the operator name it records.
 CREATE OR REPLACE FUNCTION core.login_is_owner()
-RETURNS boolean LANGUAGE sql STABLE AS $$
-    SELECT pg_has_role(session_user, n.nspowner, 'MEMBER') FROM pg_namespace n WHERE n.nspname = 'core'
-$$;
+RETURNS boolean LANGUAGE sql STABLE BEGIN ATOMIC
+    SELECT pg_has_role(session_user, n.nspowner, 'MEMBER') FROM pg_namespace n WHERE n.nspname = 'core';
+END;
 
 -- The partner the session acts for. A mapped login acts for its partner, whatever the
 -- session settings say (session_user, not current_user: SECURITY DEFINER functions
 -- change the latter); the owner acts for subctl.partner_id; anyone else for nobody.
 CREATE OR REPLACE FUNCTION core.acting_partner()
-RETURNS text LANGUAGE sql STABLE AS $$
+RETURNS text LANGUAGE sql STABLE BEGIN ATOMIC
     SELECT coalesce(core.login_partner(),
-                    CASE WHEN core.login_is_owner() THEN core.setting('partner_id') END)
-$$;
+                    CASE WHEN core.login_is_owner() THEN core.setting('partner_id') END);
+END;
 COMMENT ON FUNCTION core.acting_partner IS 'The partner the session acts for, or NULL.';
 
 -- The operator recorded in audit events: a mapped login is recorded under its own name;
 -- the owner may record the name given by subctl.operator.
 CREATE OR REPLACE FUNCTION core.acting_operator()
-RETURNS text LANGUAGE sql STABLE AS $$
+RETURNS text LANGUAGE sql STABLE BEGIN ATOMIC
     SELECT CASE WHEN core.login_partner() IS NULL AND core.login_is_owner()
                 THEN coalesce(core.setting('operator'), session_user::text)
-                ELSE session_user::text END
-$$;
+                ELSE session_user::text END;
+END;
 
+-- Where the operation under way came from, as core.begin_operation recorded it: `batch`
+-- only when batch code began it; `cli` when the client says so (subctl sets subctl.source
+-- on its connections: what a client says, not proof); anything else, and any write made
+-- outside an operation (direct SQL), `sql`. A caller's settings never make an event a batch's.
 CREATE OR REPLACE FUNCTION core.acting_source()
-RETURNS text LANGUAGE sql STABLE AS $$
-    SELECT CASE WHEN core.setting('source') IN ('cli', 'batch') THEN core.setting('source') ELSE 'sql' END
-$$;
+RETURNS text LANGUAGE sql STABLE BEGIN ATOMIC
+    SELECT CASE WHEN core.setting('operation') IS NULL THEN 'sql'
+                ELSE coalesce(core.setting('operation_source'), 'sql') END;
+END;
+
+-- The batch whose row the operation under way applies, or NULL (see core.acting_source).
+CREATE OR REPLACE FUNCTION core.acting_batch()
+RETURNS text LANGUAGE sql STABLE BEGIN ATOMIC
+    SELECT CASE WHEN core.acting_source() = 'batch' THEN core.setting('batch_id') END;
+END;
 
 -- The acting partner, which must exist; raises partner_context_missing / partner_not_found.
 CREATE OR REPLACE FUNCTION core.require_partner()
-RETURNS text LANGUAGE plpgsql STABLE AS $$
+RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_partner text := core.acting_partner();
 BEGIN
@@ -71,14 +82,21 @@ BEGIN
     RETURN v_partner;
 END $$;
 
--- Marks the operation under way in this transaction, for the audit trigger. It also
--- clears subctl.request_ids (set only by core.upgrade_apply for a batch wave), so that a
--- mapping SET by the session can never put another request id on an operation's events.
+-- Marks the operation under way in this transaction, for the audit trigger: its name,
+-- request id, comment, and where it came from (p_batch_id: the batch whose row it
+-- applies, passed by the batch code and by nothing else). Every provenance setting is set
+-- here, from the arguments, so that nothing a session SET before the call reaches an
+-- audit event; subctl.request_ids (one request id per subscription, set only by
+-- core.upgrade_apply for a batch wave) is cleared for the same reason.
 CREATE OR REPLACE FUNCTION core.begin_operation(p_operation text, p_request_id text DEFAULT NULL,
-                                                p_comment text DEFAULT NULL)
-RETURNS void LANGUAGE sql VOLATILE AS $$
+                                                p_comment text DEFAULT NULL, p_batch_id text DEFAULT NULL)
+RETURNS void LANGUAGE sql VOLATILE BEGIN ATOMIC
     SELECT set_config('subctl.operation', p_operation, true),
            set_config('subctl.request_id', coalesce(p_request_id, ''), true),
            set_config('subctl.request_ids', '', true),
-           set_config('subctl.comment', coalesce(p_comment, ''), true)
-$$;
+           set_config('subctl.comment', coalesce(p_comment, ''), true),
+           set_config('subctl.batch_id', coalesce(p_batch_id, ''), true),
+           set_config('subctl.operation_source',
+                      CASE WHEN p_batch_id IS NOT NULL THEN 'batch'
+                           WHEN core.setting('source') = 'cli' THEN 'cli' ELSE 'sql' END, true);
+END;

@@ -3,7 +3,7 @@
 
 -- check_subscriptions_quantity_in_offer_range: quantity within the offer's min..max.
 CREATE OR REPLACE FUNCTION core.check_subscriptions_quantity_in_offer_range()
-RETURNS trigger LANGUAGE plpgsql AS $$
+RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     o core.offers;
 BEGIN
@@ -23,7 +23,7 @@ CREATE OR REPLACE TRIGGER check_subscriptions_quantity_in_offer_range
 -- of the same customer; any other subscription has no parent. Checked from both ends:
 -- a parent cannot move to an offer or customer that its add-ons do not allow.
 CREATE OR REPLACE FUNCTION core.check_subscriptions_add_on_parent()
-RETURNS trigger LANGUAGE plpgsql AS $$
+RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_is_add_on boolean;
     v_parent core.subscriptions;
@@ -62,7 +62,7 @@ CREATE OR REPLACE TRIGGER check_subscriptions_add_on_parent
 
 -- Every change of a subscription gets the next version; a no-op update changes nothing.
 CREATE OR REPLACE FUNCTION core.bump_subscriptions_version()
-RETURNS trigger LANGUAGE plpgsql AS $$
+RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     NEW.version := OLD.version;
     NEW.updated_at := OLD.updated_at;
@@ -78,7 +78,7 @@ CREATE OR REPLACE TRIGGER bump_subscriptions_version
 
 -- check_upgrade_paths_shape: same service on both ends, never to or from an add-on, no cycle.
 CREATE OR REPLACE FUNCTION core.check_upgrade_paths_shape()
-RETURNS trigger LANGUAGE plpgsql AS $$
+RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     s core.offers;
     t core.offers;
@@ -112,7 +112,7 @@ CREATE OR REPLACE TRIGGER check_upgrade_paths_shape
 
 -- An offer used by an upgrade path cannot become an add-on.
 CREATE OR REPLACE FUNCTION core.check_offers_add_on_not_in_paths()
-RETURNS trigger LANGUAGE plpgsql AS $$
+RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF NEW.is_add_on AND EXISTS (SELECT 1 FROM core.upgrade_paths
                                  WHERE NEW.id IN (source_offer_id, target_offer_id)) THEN
@@ -125,25 +125,18 @@ CREATE OR REPLACE TRIGGER check_offers_add_on_not_in_paths
     BEFORE UPDATE OF is_add_on ON core.offers
     FOR EACH ROW EXECUTE FUNCTION core.check_offers_add_on_not_in_paths();
 
--- Keeps core.partner_customers: the customers that exist for each partner.
-CREATE OR REPLACE FUNCTION core.link_partner_customer()
-RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    v_row jsonb := to_jsonb(NEW);
+-- A customer is visible to the partner that added it (SPEC 7.1); other partners are
+-- linked by the platform (api.customer_link).
+CREATE OR REPLACE FUNCTION core.link_customer_creator()
+RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    INSERT INTO core.partner_customers (partner_id, customer_id)
-    SELECT DISTINCT v_row ->> k, coalesce(v_row ->> 'customer_id', v_row ->> 'id')::uuid
-    FROM unnest(ARRAY['created_by_partner_id', 'partner_id', 'recorded_by_partner_id']) AS k
-    WHERE v_row ->> k IS NOT NULL
+    INSERT INTO core.partner_customers (partner_id, customer_id, how)
+    SELECT n.created_by_partner_id, n.id, 'added' FROM new_rows n WHERE n.created_by_partner_id IS NOT NULL
     ON CONFLICT DO NOTHING;
     RETURN NULL;
 END $$;
 CREATE OR REPLACE TRIGGER link_partner_customer AFTER INSERT ON core.customers
-    FOR EACH ROW EXECUTE FUNCTION core.link_partner_customer();
-CREATE OR REPLACE TRIGGER link_partner_customer AFTER INSERT ON core.relationships
-    FOR EACH ROW EXECUTE FUNCTION core.link_partner_customer();
-CREATE OR REPLACE TRIGGER link_partner_customer AFTER INSERT OR UPDATE OF partner_id ON core.subscriptions
-    FOR EACH ROW EXECUTE FUNCTION core.link_partner_customer();
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.link_customer_creator();
 
 -- The audit trail: one event per changed row of the audited tables, whoever writes.
 -- Statement-level triggers over transition tables, so that a set-based change (a batch
@@ -154,7 +147,7 @@ CREATE OR REPLACE TRIGGER link_partner_customer AFTER INSERT OR UPDATE OF partne
 -- {source subscription id: request id}, consulted first: an inserted target by its
 -- upgraded_from_subscription_id, an updated source by its id.
 CREATE OR REPLACE FUNCTION core.row_changes(p_old jsonb, p_new jsonb)
-RETURNS jsonb LANGUAGE plpgsql IMMUTABLE AS $$
+RETURNS jsonb LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 -- PL/pgSQL, not SQL: its plan is kept for the session, where a SQL function called
 -- from a trigger would be planned again by every statement.
 BEGIN
@@ -173,9 +166,9 @@ CREATE FUNCTION core.audit_event_of(p_table text, p_op text, p_old jsonb, p_new 
 RETURNS TABLE (operation text, operator text, partner_id text, source text, entity text, entity_id text,
                subscription_id uuid, subscription_version bigint, customer_id uuid, changes jsonb, outcome text,
                request_id text, batch_id text, comment text, offer_id text)
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE BEGIN ATOMIC
     SELECT p_who ->> 'operation', p_who ->> 'operator', p_who ->> 'partner_id', p_who ->> 'source', p_table,
-           coalesce(c.r ->> 'id', c.r ->> 'login_role'),
+           coalesce(c.r ->> 'id', c.r ->> 'login_role', c.r ->> 'partner_id'),
            CASE WHEN p_table = 'subscriptions' THEN (c.r ->> 'id')::uuid END,
            CASE WHEN p_table = 'subscriptions' THEN (c.r ->> 'version')::bigint END,
            CASE p_table WHEN 'customers' THEN (c.r ->> 'id')::uuid
@@ -186,22 +179,24 @@ LANGUAGE sql STABLE AS $$
            p_who ->> 'batch_id', p_who ->> 'comment',
            CASE WHEN p_table = 'subscriptions' THEN c.r ->> 'offer_id' END
     FROM (SELECT coalesce(p_new, p_old) AS r, core.row_changes(p_old, p_new) AS changes) c
-    WHERE p_op <> 'UPDATE' OR c.changes <> '{}'
-$$;
+    WHERE p_op <> 'UPDATE' OR c.changes <> '{}';
+END;
 
 -- One INSERT ... SELECT straight from the transition table per kind of statement: no
 -- array of the rows in between (an array is limited to 1 GB, which a statement changing
 -- a million subscriptions exceeds).
 CREATE OR REPLACE FUNCTION core.audit_row_changes()
-RETURNS trigger LANGUAGE plpgsql AS $$
+RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    -- who and what: once per statement, not per row
+    -- who and what: once per statement, not per row. Outside an operation (direct SQL)
+    -- the request settings of the session are not recorded: only an operation names one.
     v_who jsonb := jsonb_build_object(
         'operation', coalesce(core.setting('operation'), 'sql_' || lower(TG_OP)),
         'operator', core.acting_operator(), 'partner_id', core.acting_partner(), 'source', core.acting_source(),
-        'request_id', core.setting('request_id'),
-        'request_ids', CASE WHEN TG_TABLE_NAME = 'subscriptions' THEN core.setting('request_ids')::jsonb END,
-        'batch_id', core.setting('batch_id'), 'comment', core.setting('comment'));
+        'request_id', CASE WHEN core.setting('operation') IS NOT NULL THEN core.setting('request_id') END,
+        'request_ids', CASE WHEN TG_TABLE_NAME = 'subscriptions' AND core.setting('operation') IS NOT NULL
+                            THEN core.setting('request_ids')::jsonb END,
+        'batch_id', core.acting_batch(), 'comment', core.setting('comment'));
 BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
@@ -211,6 +206,11 @@ BEGIN
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
                                        subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
         SELECT e.* FROM old_rows o JOIN new_rows n USING (login_role),
+                        core.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), to_jsonb(n), v_who) e;
+    ELSIF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'partner_customers' THEN  -- keyed by partner and customer
+        INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
+                                       subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
+        SELECT e.* FROM old_rows o JOIN new_rows n USING (partner_id, customer_id),
                         core.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), to_jsonb(n), v_who) e;
     ELSIF TG_OP = 'UPDATE' THEN
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
@@ -228,7 +228,7 @@ END $$;
 -- named p_prefix_inserts, _updates, _deletes, that call p_function with the statement's
 -- rows as transition tables new_rows and old_rows.
 CREATE OR REPLACE FUNCTION core.create_statement_triggers(p_table text, p_prefix text, p_function regproc)
-RETURNS void LANGUAGE plpgsql AS $$
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER INSERT ON core.%I REFERENCING NEW TABLE AS new_rows '
                    'FOR EACH STATEMENT EXECUTE FUNCTION %s()', p_prefix || '_inserts', p_table, p_function);
@@ -241,7 +241,7 @@ DO $$
 DECLARE
     t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['partners', 'partner_logins', 'customers', 'relationships', 'subscriptions'] LOOP
+    FOREACH t IN ARRAY ARRAY['partners', 'partner_logins', 'partner_customers', 'customers', 'relationships', 'subscriptions'] LOOP
         EXECUTE format('DROP TRIGGER IF EXISTS audit_row_change ON core.%I', t);
         PERFORM core.create_statement_triggers(t, 'audit', 'core.audit_row_changes');
     END LOOP;
@@ -253,7 +253,7 @@ DROP FUNCTION IF EXISTS core.audit_row_change();
 -- acting partner may see it (an unknown or hidden one is recorded without them).
 -- Set-based: p_rejections is [{error_codes, parameters, request_id}], one event each, in order.
 CREATE OR REPLACE FUNCTION core.audit_rejections(p_operation text, p_rejections jsonb)
-RETURNS void LANGUAGE sql VOLATILE AS $$
+RETURNS void LANGUAGE sql VOLATILE BEGIN ATOMIC
     INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id,
                                    subscription_id, customer_id, offer_id, changes, outcome, error_codes,
                                    request_id, batch_id, comment)
@@ -263,27 +263,27 @@ RETURNS void LANGUAGE sql VOLATILE AS $$
            ARRAY(SELECT jsonb_array_elements_text(r.error_codes)),
            r.request_id, who.batch_id, who.comment
     FROM (SELECT core.acting_operator() AS operator, core.acting_partner() AS partner_id,
-                 core.acting_source() AS source, core.setting('batch_id') AS batch_id,
+                 core.acting_source() AS source, core.acting_batch() AS batch_id,
                  core.setting('comment') AS comment OFFSET 0) who
     CROSS JOIN (SELECT x.ord, x.e -> 'parameters' AS parameters, x.e -> 'error_codes' AS error_codes,
                        x.e ->> 'request_id' AS request_id, (x.e -> 'parameters' ->> 'subscription_id')::uuid AS subscription_id
                 FROM jsonb_array_elements(p_rejections) WITH ORDINALITY AS x (e, ord)) r
     LEFT JOIN core.subscriptions s
            ON s.id = r.subscription_id AND core.customer_visible(who.partner_id, s.customer_id)
-    ORDER BY r.ord
-$$;
+    ORDER BY r.ord;
+END;
 
 CREATE OR REPLACE FUNCTION core.audit_rejection(p_operation text, p_codes text[], p_parameters jsonb,
                                                 p_request_id text)
-RETURNS void LANGUAGE sql VOLATILE AS $$
+RETURNS void LANGUAGE sql VOLATILE BEGIN ATOMIC
     SELECT core.audit_rejections(p_operation, jsonb_build_array(jsonb_build_object(
-        'error_codes', to_jsonb(p_codes), 'parameters', p_parameters, 'request_id', p_request_id)))
-$$;
+        'error_codes', to_jsonb(p_codes), 'parameters', p_parameters, 'request_id', p_request_id)));
+END;
 DROP FUNCTION IF EXISTS core.audit_rejection(text, text[], uuid, uuid, jsonb, text);
 
 -- audit_events_append_only: no UPDATE, DELETE or TRUNCATE, by anyone.
 CREATE OR REPLACE FUNCTION core.refuse_audit_events_change()
-RETURNS trigger LANGUAGE plpgsql AS $$
+RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     RAISE EXCEPTION USING ERRCODE = 'SU070', CONSTRAINT = 'audit_events_append_only',
         MESSAGE = format('audit_events_append_only: audit events cannot be changed (%s)', TG_OP);
@@ -292,3 +292,105 @@ CREATE OR REPLACE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON co
     FOR EACH ROW EXECUTE FUNCTION core.refuse_audit_events_change();
 CREATE OR REPLACE TRIGGER audit_events_append_only_truncate BEFORE TRUNCATE ON core.audit_events
     FOR EACH STATEMENT EXECUTE FUNCTION core.refuse_audit_events_change();
+
+-- The tamper-evident chain (SPEC 7.1): each event's chain_hash hashes the previous
+-- chain_hash of its chain with the event (core.audit_event_digest, migration 008), for
+-- every insert, whoever writes it. One writer per chain at a time, until commit (a
+-- transaction-level advisory lock; a customer's operations already hold its row lock),
+-- and the event's id drawn after that lock, so that a chain's order is its id order and
+-- two transactions never chain after the same event.
+CREATE OR REPLACE FUNCTION core.chain_audit_event()
+RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_previous bytea;
+BEGIN
+    PERFORM pg_advisory_xact_lock(727271, hashtext(core.audit_chain_of(NEW.customer_id, NEW.partner_id)));
+    NEW.id := nextval('core.audit_events_id_seq');
+    IF NEW.customer_id IS NOT NULL THEN
+        SELECT a.chain_hash INTO v_previous FROM core.audit_events a
+        WHERE a.customer_id = NEW.customer_id ORDER BY a.id DESC LIMIT 1;
+    ELSIF NEW.partner_id IS NOT NULL THEN
+        SELECT a.chain_hash INTO v_previous FROM core.audit_events a
+        WHERE a.customer_id IS NULL AND a.partner_id = NEW.partner_id ORDER BY a.id DESC LIMIT 1;
+    ELSE
+        SELECT a.chain_hash INTO v_previous FROM core.audit_events a
+        WHERE a.customer_id IS NULL AND a.partner_id IS NULL ORDER BY a.id DESC LIMIT 1;
+    END IF;
+    NEW.chain_hash := core.audit_event_digest(NEW, v_previous);
+    RETURN NEW;
+END $$;
+CREATE OR REPLACE TRIGGER chain_audit_event BEFORE INSERT ON core.audit_events
+    FOR EACH ROW EXECUTE FUNCTION core.chain_audit_event();
+
+-- The chains of the events p_scope selects (all when NULL): per chain, its events, its
+-- head (the newest event and its hash: the checkpoint to keep elsewhere) and the first
+-- event whose stored hash is not the hash of the event itself after the stored hash
+-- before it: an event changed, or one before it removed or inserted. With p_checkpoint
+-- ([{chain, head_event_id, head_hash}], as printed by an earlier run), each kept head
+-- must still be in its chain with the same hash: that catches the newest events removed,
+-- and a chain rewritten whole.
+CREATE OR REPLACE FUNCTION core.audit_chains(p_customer_ids uuid[], p_partner text, p_checkpoint jsonb)
+RETURNS TABLE (chain text, events bigint, head_event_id bigint, head_hash text, status text,
+               first_broken_event_id bigint, problem text)
+LANGUAGE sql STABLE BEGIN ATOMIC
+    WITH scoped AS (
+        SELECT a.id, a.chain_hash, core.audit_chain_of(a.customer_id, a.partner_id) AS chain,
+               core.audit_event_digest(a, lag(a.chain_hash) OVER (
+                   PARTITION BY core.audit_chain_of(a.customer_id, a.partner_id) ORDER BY a.id)) AS expected
+        FROM core.audit_events a
+        WHERE p_customer_ids IS NULL AND p_partner IS NULL
+           OR a.customer_id = ANY (p_customer_ids)
+           OR (a.customer_id IS NULL AND a.partner_id = p_partner)),
+    chains AS (
+        SELECT s.chain, count(*) AS events, max(s.id) AS head_event_id,
+               encode((array_agg(s.chain_hash ORDER BY s.id DESC))[1], 'hex') AS head_hash,
+               min(s.id) FILTER (WHERE s.chain_hash IS DISTINCT FROM s.expected) AS first_broken_event_id
+        FROM scoped s GROUP BY s.chain),
+    kept AS (
+        SELECT k ->> 'chain' AS chain, (k ->> 'head_event_id')::bigint AS head_event_id, k ->> 'head_hash' AS head_hash
+        FROM jsonb_array_elements(coalesce(p_checkpoint, '[]')) k),
+    checked AS (
+        SELECT k.chain, k.head_event_id,
+               CASE WHEN s.id IS NULL THEN format('event %s, the head of this chain in the checkpoint, is gone: events were removed', k.head_event_id)
+                    WHEN encode(s.chain_hash, 'hex') <> k.head_hash THEN format('event %s no longer has the hash of the checkpoint: the chain was rewritten', k.head_event_id)
+               END AS problem
+        FROM kept k LEFT JOIN scoped s ON s.chain = k.chain AND s.id = k.head_event_id
+        WHERE k.chain IN (SELECT c.chain FROM chains c)
+           OR k.chain = ANY (ARRAY(SELECT 'customer:' || x FROM unnest(p_customer_ids) x))
+           OR k.chain = 'partner:' || p_partner OR (p_customer_ids IS NULL AND p_partner IS NULL))
+    SELECT coalesce(c.chain, k.chain), coalesce(c.events, 0), c.head_event_id, c.head_hash,
+           CASE WHEN c.first_broken_event_id IS NULL AND k.problem IS NULL THEN 'ok' ELSE 'broken' END,
+           coalesce(c.first_broken_event_id, k.head_event_id),
+           CASE WHEN c.first_broken_event_id IS NOT NULL
+                THEN format('event %s does not follow the chain: it was changed, or an event before it was removed or inserted',
+                            c.first_broken_event_id)
+                ELSE k.problem END
+    FROM chains c FULL JOIN checked k ON k.chain = c.chain
+    ORDER BY 5, 1;  -- broken first
+END;
+
+-- Subscriptions whose row is not what their audit trail says (every field's latest
+-- recorded value, and the version): a change made with the audit triggers off.
+CREATE OR REPLACE FUNCTION core.audit_unrecorded_changes(p_customer_ids uuid[])
+RETURNS TABLE (subscription_id uuid, customer_id uuid, field text, problem text)
+LANGUAGE sql STABLE BEGIN ATOMIC
+    SELECT s.id, s.customer_id, d.field,
+           format('subscription %s: %s is %s but its audit trail says %s: changed without an audit event',
+                  s.id, d.field, d.now, coalesce(d.recorded::text, 'nothing'))
+    FROM core.subscriptions s
+    CROSS JOIN LATERAL (
+        SELECT l.key AS field, coalesce(to_jsonb(s) -> l.key, 'null') AS now, l.value AS recorded
+        FROM (SELECT DISTINCT ON (c.key) c.key, c.value -> 1 AS value
+              FROM core.audit_events a, jsonb_each(a.changes) c
+              WHERE a.subscription_id = s.id AND a.customer_id = s.customer_id AND a.outcome = 'succeeded'
+                AND a.entity = 'subscriptions'
+              ORDER BY c.key, a.id DESC) l
+        UNION ALL
+        SELECT 'version', to_jsonb(s.version), to_jsonb(max(a.subscription_version))
+        FROM core.audit_events a
+        WHERE a.subscription_id = s.id AND a.customer_id = s.customer_id AND a.outcome = 'succeeded'
+          AND a.entity = 'subscriptions') d
+    WHERE (p_customer_ids IS NULL OR s.customer_id = ANY (p_customer_ids))
+      AND d.now IS DISTINCT FROM d.recorded
+    ORDER BY s.customer_id, s.id, d.field;
+END;

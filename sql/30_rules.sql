@@ -5,9 +5,9 @@
 -- A subscription counts for the rules unless cancelled or replaced by an upgrade
 -- (a replaced source is suspended with reason `upgraded` and can never come back).
 CREATE OR REPLACE FUNCTION core.subscription_in_force(s core.subscriptions)
-RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
-    SELECT s.status <> 'cancelled' AND s.status_reason IS DISTINCT FROM 'upgraded'
-$$;
+RETURNS boolean LANGUAGE sql IMMUTABLE BEGIN ATOMIC
+    SELECT s.status <> 'cancelled' AND s.status_reason IS DISTINCT FROM 'upgraded';
+END;
 
 DROP FUNCTION IF EXISTS core.has_delegated_admin(text, uuid, text);  -- now a join in upgrade_evaluations
 
@@ -15,20 +15,20 @@ DROP FUNCTION IF EXISTS core.has_delegated_admin(text, uuid, text);  -- now a jo
 -- shared by upgrades and license changes.
 DROP FUNCTION IF EXISTS core.sold_and_active_errors(text, core.subscriptions);
 CREATE OR REPLACE FUNCTION core.sold_and_active_errors(p_partner text, p_status text, p_reseller_partner_id text)
-RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
+RETURNS text[] LANGUAGE sql IMMUTABLE BEGIN ATOMIC
     SELECT array_remove(ARRAY[
         CASE WHEN p_status IN ('suspended', 'cancelled') THEN 'subscription_status_not_active' END,
         CASE WHEN p_status = 'pending' THEN 'subscription_not_provisioned' END,
         CASE WHEN p_reseller_partner_id IS DISTINCT FROM p_partner THEN 'not_reseller_of_record' END
-    ], NULL)
-$$;
+    ], NULL);
+END;
 
 -- The catalog side of the rules, per upgrade path: the target's service, the offers with
 -- a plan the upgrade would add (conflicting_service_types), the target's billing cycles
 -- (offer_does_not_support_billing_cycle). Stored in core.upgrade_path_catalog whenever
 -- the catalog changes (sql/35_upgrade_options.sql), read by every evaluation.
 CREATE OR REPLACE FUNCTION core.upgrade_path_catalog_refresh()
-RETURNS void LANGUAGE sql VOLATILE AS $$
+RETURNS void LANGUAGE sql VOLATILE BEGIN ATOMIC
     DELETE FROM core.upgrade_path_catalog;
     INSERT INTO core.upgrade_path_catalog (source_offer_id, target_offer_id, service_id, plan_conflicting_offers,
                                            target_billing_cycles)
@@ -41,7 +41,7 @@ RETURNS void LANGUAGE sql VOLATILE AS $$
            ARRAY(SELECT b.billing_cycle FROM core.offer_billing_cycles b WHERE b.offer_id = up.target_offer_id)
     FROM core.upgrade_paths up
     JOIN core.offers t ON t.id = up.target_offer_id;
-$$;
+END;
 
 -- For each subscription and each upgrade path leaving its offer: every error code that
 -- applies for partner p_partner (NULL: each subscription's own reseller), in the SPEC's
@@ -66,7 +66,7 @@ $$;
 CREATE OR REPLACE FUNCTION core.upgrade_path_facts(p_partner text, p_sold_in_force_only boolean DEFAULT false)
 RETURNS TABLE (subscription_id uuid, target_offer_id text, customer_id uuid, partner_id text, source_offer_id text,
                relationship_expires_at timestamptz, error_codes_related text[], error_codes_unrelated text[])
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE BEGIN ATOMIC
     SELECT c.id, p.target_offer_id, c.customer_id, c.partner_id, c.offer_id, r.expires_at,
            x.subscription_errors || x.path_errors,
            x.subscription_errors || '{delegated_admin_permissions_disabled}'::text[] || x.path_errors
@@ -90,8 +90,8 @@ LANGUAGE sql STABLE AS $$
                CASE WHEN c.id = ANY (c.live_add_on_parents) THEN 'subscription_add_ons_present' END,
                CASE WHEN c.billing_cycle <> ALL (p.target_billing_cycles) THEN 'offer_does_not_support_billing_cycle' END
                                ], NULL) AS path_errors) x
-    WHERE NOT p_sold_in_force_only OR (c.partner_id = coalesce(p_partner, c.partner_id) AND c.in_force)
-$$;
+    WHERE NOT p_sold_in_force_only OR (c.partner_id = coalesce(p_partner, c.partner_id) AND c.in_force);
+END;
 COMMENT ON FUNCTION core.upgrade_path_facts IS
 'Every upgrade path of every subscription with the error codes that apply for a partner with and without its relationship: the one definition of the upgrade rules.';
 
@@ -99,11 +99,18 @@ COMMENT ON FUNCTION core.upgrade_path_facts IS
 -- relationship is in force until it expires. Of the two values kept for a path (codes or
 -- masks, with and without the relationship), the one that holds now.
 DROP FUNCTION IF EXISTS core.error_codes_now(timestamptz, text[], text[]);
-CREATE OR REPLACE FUNCTION core.by_relationship_now(p_relationship_expires_at timestamptz, p_related anyelement,
-                                                    p_unrelated anyelement)
-RETURNS anyelement LANGUAGE sql STABLE AS $$
-    SELECT CASE WHEN p_relationship_expires_at > statement_timestamp() THEN p_related ELSE p_unrelated END
-$$;
+CREATE OR REPLACE FUNCTION core.by_relationship_now(p_relationship_expires_at timestamptz, p_related text[],
+                                                    p_unrelated text[])
+RETURNS text[] LANGUAGE sql STABLE BEGIN ATOMIC
+    SELECT CASE WHEN p_relationship_expires_at > statement_timestamp() THEN p_related ELSE p_unrelated END;
+END;
+-- the same choice between the stored bit masks (not polymorphic: a SQL-standard body,
+-- resolved when created and inlined by the planner, cannot take anyelement)
+CREATE OR REPLACE FUNCTION core.by_relationship_now(p_relationship_expires_at timestamptz, p_related bigint,
+                                                    p_unrelated bigint)
+RETURNS bigint LANGUAGE sql STABLE BEGIN ATOMIC
+    SELECT CASE WHEN p_relationship_expires_at > statement_timestamp() THEN p_related ELSE p_unrelated END;
+END;
 
 -- The rules now: for each subscription and upgrade path, every error code that applies
 -- for partner p_partner (see core.upgrade_path_facts).
@@ -111,28 +118,28 @@ DROP FUNCTION IF EXISTS core.upgrade_evaluations(text);
 CREATE OR REPLACE FUNCTION core.upgrade_evaluations(p_partner text, p_sold_in_force_only boolean DEFAULT false)
 RETURNS TABLE (subscription_id uuid, customer_id uuid, source_offer_id text, target_offer_id text,
                error_codes text[])
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE BEGIN ATOMIC
     SELECT f.subscription_id, f.customer_id, f.source_offer_id, f.target_offer_id,
            core.by_relationship_now(f.relationship_expires_at, f.error_codes_related, f.error_codes_unrelated)
-    FROM core.upgrade_path_facts(p_partner, p_sold_in_force_only) f
-$$;
+    FROM core.upgrade_path_facts(p_partner, p_sold_in_force_only) f;
+END;
 COMMENT ON FUNCTION core.upgrade_evaluations IS
 'Every upgrade path of every subscription with all the error codes that apply for a partner now (core.upgrade_path_facts at this time).';
 
 -- quantity_out_of_range, shared by upgrades, license changes and subscription add.
 CREATE OR REPLACE FUNCTION core.quantity_in_range(p_offer_id text, p_quantity bigint)
-RETURNS boolean LANGUAGE sql STABLE AS $$
+RETURNS boolean LANGUAGE sql STABLE BEGIN ATOMIC
     SELECT EXISTS (SELECT 1 FROM core.offers WHERE id = p_offer_id
-                   AND p_quantity BETWEEN min_quantity AND max_quantity)
-$$;
+                   AND p_quantity BETWEEN min_quantity AND max_quantity);
+END;
 
 -- The customers of some subscriptions. A function call, not an ARRAY(SELECT ...): the
 -- planner pushes a qual with a function call on the partition key into the window of
 -- core.upgrade_evaluations (so only these customers' rows are read), never a subquery.
 CREATE OR REPLACE FUNCTION core.customer_ids_of(p_subscriptions core.subscriptions[])
-RETURNS uuid[] LANGUAGE sql IMMUTABLE AS $$
-    SELECT array_agg(x.customer_id) FROM unnest(p_subscriptions) x
-$$;
+RETURNS uuid[] LANGUAGE sql IMMUTABLE BEGIN ATOMIC
+    SELECT array_agg(x.customer_id) FROM unnest(p_subscriptions) x;
+END;
 
 -- The error codes of upgrade requests: the rules above for (subscription, target) plus
 -- those that depend on the request (path exists, quantity, expected version). Set-based:
@@ -144,7 +151,7 @@ CREATE OR REPLACE FUNCTION core.upgrade_request_errors(p_partner text, p_sources
                                                        p_target_offer_ids text[], p_quantities bigint[],
                                                        p_if_versions bigint[])
 RETURNS TABLE (ord bigint, error_codes text[])
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE BEGIN ATOMIC
     SELECT s.ordinality, array_remove(ARRAY[
                CASE WHEN p_if_versions[s.ordinality] IS NOT NULL AND p_if_versions[s.ordinality] <> s.version THEN 'version_mismatch' END,
                CASE WHEN NOT EXISTS (SELECT 1 FROM core.upgrade_paths WHERE source_offer_id = s.offer_id)
@@ -158,14 +165,14 @@ LANGUAGE sql STABLE AS $$
     LEFT JOIN (SELECT e.* FROM core.upgrade_evaluations(p_partner) e
                WHERE e.customer_id = ANY (core.customer_ids_of(p_sources))
                  AND e.subscription_id = ANY (ARRAY(SELECT x.id FROM unnest(p_sources) x))) e
-           ON e.subscription_id = s.id AND e.target_offer_id = p_target_offer_ids[s.ordinality]
-$$;
+           ON e.subscription_id = s.id AND e.target_offer_id = p_target_offer_ids[s.ordinality];
+END;
 
 -- Locks the customer of a subscription (the one lock order of every operation: the
 -- customer row first) and returns the subscription as it is now, or NULL when it does
 -- not exist for the partner.
 CREATE OR REPLACE FUNCTION core.lock_subscription(p_partner text, p_subscription_id uuid)
-RETURNS core.subscriptions LANGUAGE plpgsql VOLATILE AS $$
+RETURNS core.subscriptions LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     s core.subscriptions;
 BEGIN
@@ -182,7 +189,7 @@ END $$;
 -- Idempotency. Returns the stored result of a request id used with the same operation
 -- and parameters, a request_id_reused rejection when they differ, NULL when unused.
 CREATE OR REPLACE FUNCTION core.request_replay(p_partner text, p_request_id text, p_operation text, p_parameters jsonb)
-RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r core.request_ids;
 BEGIN
@@ -208,7 +215,7 @@ END $$;
 -- makes this a serialization failure, which the C++ layer retries into a replay.
 CREATE OR REPLACE FUNCTION core.request_remember(p_partner text, p_request_id text, p_operation text,
                                                  p_parameters jsonb, p_result jsonb)
-RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF p_request_id IS NOT NULL THEN  -- the set form (sql/40_operations.sql) with one request
         PERFORM core.requests_remember(p_partner, p_operation, jsonb_build_array(jsonb_build_object(

@@ -10,13 +10,13 @@
 -- the SPEC's order); codes from SU063 on have no bit
 -- (tests/sql/reports_upgrade_options_stored.sql checks every stored code has one).
 CREATE OR REPLACE FUNCTION core.error_bit(p_sqlstate text)
-RETURNS bigint LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN n < 63 THEN 1::bigint << n END FROM (SELECT substr(p_sqlstate, 3)::int AS n) x
-$$;
+RETURNS bigint LANGUAGE sql IMMUTABLE BEGIN ATOMIC
+    SELECT CASE WHEN n < 63 THEN 1::bigint << n END FROM (SELECT substr(p_sqlstate, 3)::int AS n) x;
+END;
 CREATE OR REPLACE FUNCTION core.error_mask(p_codes text[])
-RETURNS bigint LANGUAGE sql STABLE AS $$
-    SELECT coalesce(bit_or(core.error_bit(e.sqlstate)), 0) FROM core.error_codes e WHERE e.code = ANY (p_codes)
-$$;
+RETURNS bigint LANGUAGE sql STABLE BEGIN ATOMIC
+    SELECT coalesce(bit_or(core.error_bit(e.sqlstate)), 0) FROM core.error_codes e WHERE e.code = ANY (p_codes);
+END;
 -- The codes of a mask, in SQLSTATE order (the rules' order). With the owner's rights: the
 -- report views call it for a reporter, who reads no table of core.
 CREATE OR REPLACE FUNCTION core.error_codes_of(p_mask bigint)
@@ -27,7 +27,7 @@ $$;
 -- The rows of core.upgrade_options for some customers: the rules for each subscription's
 -- own reseller, each distinct set of codes masked once.
 CREATE OR REPLACE FUNCTION core.upgrade_options_of(p_customer_ids uuid[])
-RETURNS SETOF core.upgrade_options LANGUAGE sql STABLE AS $$
+RETURNS SETOF core.upgrade_options LANGUAGE sql STABLE BEGIN ATOMIC
     WITH f AS MATERIALIZED (
         SELECT * FROM core.upgrade_path_facts(NULL, true) f WHERE f.customer_id = ANY (p_customer_ids)),
     code_sets AS MATERIALIZED (
@@ -37,8 +37,8 @@ RETURNS SETOF core.upgrade_options LANGUAGE sql STABLE AS $$
            f.relationship_expires_at, r.mask, u.mask
     FROM f
     JOIN code_sets r ON r.codes = f.error_codes_related
-    JOIN code_sets u ON u.codes = f.error_codes_unrelated
-$$;
+    JOIN code_sets u ON u.codes = f.error_codes_unrelated;
+END;
 
 -- Recomputes the stored upgrade options of some customers (NULL: of every customer).
 -- Takes the customers' locks first, in id order like every operation (which holds them
@@ -48,7 +48,7 @@ $$;
 -- would cost more than running it); more customers (a batch wave, a mass change, all)
 -- get a plan made for their number.
 CREATE OR REPLACE FUNCTION core.upgrade_options_refresh(p_customer_ids uuid[])
-RETURNS void LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan AS $$
+RETURNS void LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_customer_ids uuid[] := p_customer_ids;
 BEGIN
@@ -73,7 +73,7 @@ COMMENT ON FUNCTION core.upgrade_options_refresh IS
 -- what the rules read (subscriptions, relationships) are refreshed; a change of the
 -- catalog's paths, plans, cycles or an offer's service (or a TRUNCATE) refreshes everyone.
 CREATE OR REPLACE FUNCTION core.upgrade_options_follow()
-RETURNS trigger LANGUAGE plpgsql AS $$
+RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_customers uuid[];
     v_catalog_changed boolean := false;

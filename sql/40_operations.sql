@@ -4,14 +4,14 @@
 -- rejections, so the API functions and batches share one path.
 
 CREATE OR REPLACE FUNCTION core.result(p_codes text[], p_fields jsonb)
-RETURNS jsonb LANGUAGE sql STABLE AS $$
+RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
     -- The outcome comes last so that a field named status in p_fields cannot mask it.
     SELECT p_fields || jsonb_build_object('status', CASE WHEN cardinality(p_codes) = 0 THEN 'succeeded' ELSE 'rejected' END,
-                                          'errors', core.describe_errors(p_codes))
-$$;
+                                          'errors', core.describe_errors(p_codes));
+END;
 
 CREATE OR REPLACE FUNCTION core.subscription_json(p_partner text, s core.subscriptions)
-RETURNS jsonb LANGUAGE sql STABLE AS $$
+RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
     -- Another partner's identity is never shown: only the acting partner's own id.
     SELECT jsonb_build_object(
         'id', s.id, 'customer_id', s.customer_id, 'offer_id', s.offer_id, 'quantity', s.quantity,
@@ -20,8 +20,8 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
         'billing_cycle', s.billing_cycle, 'version', s.version,
         'parent_subscription_id', s.parent_subscription_id,
         'upgraded_to', s.upgraded_to_subscription_id, 'upgraded_from', s.upgraded_from_subscription_id,
-        'created_at', s.created_at, 'updated_at', s.updated_at)
-$$;
+        'created_at', s.created_at, 'updated_at', s.updated_at);
+END;
 
 -- upgrade {subscription_id, target_offer, quantity?, if_version?}: THE apply path of
 -- upgrades, set-based. Request i has the parameters p_parameters[i] and, when
@@ -35,7 +35,7 @@ $$;
 -- Generic plans: planning the rules afresh for every call (the plan cache's choice for a
 -- statement over arrays whose length it cannot know) cost more than applying them.
 CREATE OR REPLACE FUNCTION core.upgrade_apply(p_partner text, p_parameters jsonb[], p_request_ids text[] DEFAULT NULL)
-RETURNS TABLE (ord bigint, result jsonb) LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan AS $$
+RETURNS TABLE (ord bigint, result jsonb) LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_sources core.subscriptions[];
     v_found bigint[];  -- the ord of each found source
@@ -100,14 +100,14 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE FUNCTION core.op_upgrade(p_partner text, p jsonb)
-RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     RETURN (SELECT u.result FROM core.upgrade_apply(p_partner, ARRAY[p]) u);
 END $$;
 
 -- add_licenses / remove_licenses {subscription_id, quantity, if_version?}
 CREATE OR REPLACE FUNCTION core.op_change_licenses(p_partner text, p jsonb, p_sign integer)
-RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_id uuid := (p ->> 'subscription_id')::uuid;
     v_delta bigint := (p ->> 'quantity')::bigint;
@@ -141,7 +141,7 @@ END $$;
 -- suspended. The reseller of record may change a csp subscription; the partner that
 -- recorded a direct or other-reseller subscription may record its changes.
 CREATE OR REPLACE FUNCTION core.op_set_status(p_partner text, p jsonb, p_operation text)
-RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_id uuid := (p ->> 'subscription_id')::uuid;
     s core.subscriptions := core.lock_subscription(p_partner, v_id);
@@ -179,7 +179,7 @@ END $$;
 
 -- subscription add {customer_id, offer_id, quantity, billing_cycle, channel, status, parent_subscription_id}
 CREATE OR REPLACE FUNCTION core.op_add_subscription(p_partner text, p jsonb)
-RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_customer uuid := (p ->> 'customer_id')::uuid;
     v_offer core.offers;
@@ -192,8 +192,8 @@ DECLARE
 BEGIN
     PERFORM 1 FROM core.customers WHERE id = v_customer FOR NO KEY UPDATE;
     SELECT * INTO v_offer FROM core.offers WHERE id = p ->> 'offer_id' AND NOT retired;
-    v_codes := array_remove(ARRAY[
-        CASE WHEN NOT core.customer_visible(p_partner, v_customer) THEN 'customer_not_found' END,
+    -- A customer the partner cannot see: that, and nothing that would tell about its data.
+    v_codes := CASE WHEN NOT core.customer_visible(p_partner, v_customer) THEN ARRAY['customer_not_found'] ELSE array_remove(ARRAY[
         CASE WHEN v_offer.id IS NULL THEN 'offer_not_found' END,
         CASE WHEN v_offer.id IS NOT NULL AND NOT EXISTS (
                  SELECT 1 FROM core.offer_billing_cycles WHERE offer_id = v_offer.id AND billing_cycle = v_cycle)
@@ -204,7 +204,7 @@ BEGIN
                  SELECT 1 FROM core.subscriptions ps JOIN core.offer_add_on_parents ap
                           ON ap.parent_offer_id = ps.offer_id AND ap.add_on_offer_id = v_offer.id
                  WHERE ps.id = v_parent AND ps.customer_id = v_customer AND ps.status <> 'cancelled')))
-             THEN 'add_on_parent_invalid' END], NULL);
+             THEN 'add_on_parent_invalid' END], NULL) END;
     IF cardinality(v_codes) = 0 THEN
         INSERT INTO core.subscriptions (customer_id, offer_id, quantity, billing_cycle, status, channel,
                                         partner_id, recorded_by_partner_id, parent_subscription_id)
@@ -219,17 +219,58 @@ END $$;
 
 -- customer add {name, id?, domain?}
 CREATE OR REPLACE FUNCTION core.op_add_customer(p_partner text, p jsonb)
-RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     c core.customers;
+    v_name text := core.require_display_name(p ->> 'name', 'customer name');
+    v_domain text := lower(p ->> 'domain');
 BEGIN
-    IF EXISTS (SELECT 1 FROM core.customers WHERE id = (p ->> 'id')::uuid OR domain = p ->> 'domain') THEN
+    -- Another partner's tenant: that it exists, and nothing more (SPEC 7.1).
+    IF EXISTS (SELECT 1 FROM core.customers WHERE id = (p ->> 'id')::uuid OR domain = v_domain) THEN
         PERFORM core.raise_error('customer_exists');
     END IF;
-    INSERT INTO core.customers (id, name, domain, created_by_partner_id)
-    VALUES (coalesce((p ->> 'id')::uuid, gen_random_uuid()), p ->> 'name', lower(p ->> 'domain'), p_partner)
-    RETURNING * INTO c;
+    BEGIN
+        INSERT INTO core.customers (id, name, domain, created_by_partner_id)
+        VALUES (coalesce((p ->> 'id')::uuid, gen_random_uuid()), v_name, v_domain, p_partner)
+        RETURNING * INTO c;
+    EXCEPTION WHEN check_violation THEN  -- the format the table allows (check_customers_domain_format)
+        PERFORM core.raise_error('invalid_argument', format(
+            'domain %s is not a domain name: dot-separated labels of letters, digits and inner hyphens, e.g. contoso.partner.onmschina.cn',
+            to_json(p ->> 'domain')));
+    END;
     RETURN core.result('{}', jsonb_build_object('id', c.id, 'name', c.name, 'domain', c.domain));
+END $$;
+
+-- A display name (customers, partners), trimmed; invalid_argument naming what is wrong
+-- (core.display_name_problem, the rule the tables check) without echoing the name.
+CREATE OR REPLACE FUNCTION core.require_display_name(p_name text, p_what text)
+RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_name text := core.display_name_trimmed(p_name);
+    v_problem text := core.display_name_problem(v_name);
+BEGIN
+    IF v_problem IS NOT NULL THEN
+        PERFORM core.raise_error('invalid_argument', format('the %s %s', p_what, v_problem), NULL,
+                                 'a name is 1-200 visible characters');
+    END IF;
+    RETURN v_name;
+END $$;
+
+-- relationship_expiry_out_of_range: a relationship expires in the future and at most two
+-- years after its activation, which is now or later: checked when it is requested (an
+-- expiry given then) and when it is accepted.
+CREATE OR REPLACE FUNCTION core.check_relationship_expiry(p_expires_at timestamptz)
+RETURNS void LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF p_expires_at <= statement_timestamp() OR p_expires_at > statement_timestamp() + interval '2 years' THEN
+        PERFORM core.raise_error('relationship_expiry_out_of_range',
+            format('--expires %s is outside the allowed range: after %s and at most two years after activation (%s when activated now)',
+                   CASE WHEN isfinite(p_expires_at) THEN to_char(p_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+                        ELSE p_expires_at::text END,
+                   to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                   to_char((statement_timestamp() + interval '2 years') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
+            NULL, 'give a date within that range, or none for the longest');
+    END IF;
 END $$;
 
 -- relationship request / accept / remove {customer_id, service_id, expires_at?}
@@ -237,7 +278,7 @@ END $$;
 -- from the moment it passes; accept marks such rows expired first). At most one
 -- active partner per customer and service.
 CREATE OR REPLACE FUNCTION core.op_relationship(p_partner text, p jsonb, p_operation text)
-RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_customer uuid := (p ->> 'customer_id')::uuid;
     v_service text := p ->> 'service_id';
@@ -245,9 +286,8 @@ DECLARE
     r core.relationships;
 BEGIN
     PERFORM 1 FROM core.customers WHERE id = v_customer FOR NO KEY UPDATE;
-    -- A request is how a partner reaches a tenant it was given the id of (SPEC 1: the
-    -- relationship makes the customer exist for it); the other operations need one.
-    IF NOT (core.customer_visible(p_partner, v_customer) OR (p_operation = 'request' AND FOUND)) THEN
+    -- Only a customer the partner sees (SPEC 7.1): a relationship never makes one visible.
+    IF NOT core.customer_visible(p_partner, v_customer) THEN
         PERFORM core.raise_error('customer_not_found', format('customer %s does not exist', v_customer));
     END IF;
     IF NOT EXISTS (SELECT 1 FROM core.services WHERE id = v_service) THEN
@@ -260,6 +300,7 @@ BEGIN
     WHERE partner_id = p_partner AND customer_id = v_customer AND service_id = v_service
       AND status IN ('requested', 'active');
     IF p_operation = 'request' THEN
+        PERFORM core.check_relationship_expiry(v_expires);
         IF r.id IS NOT NULL THEN
             PERFORM core.raise_error('relationship_exists', format('relationship %s is already %s', r.id, r.status));
         END IF;
@@ -276,10 +317,7 @@ BEGIN
             PERFORM core.raise_error('relationship_already_active');
         END IF;
         v_expires := coalesce(v_expires, r.expires_at, statement_timestamp() + interval '2 years');
-        IF v_expires <= statement_timestamp() OR v_expires > statement_timestamp() + interval '2 years' THEN
-            PERFORM core.raise_error('relationship_expiry_out_of_range',
-                                     format('expiry %s is not within two years of activation', v_expires));
-        END IF;
+        PERFORM core.check_relationship_expiry(v_expires);
         UPDATE core.relationships SET status = 'active', activated_at = statement_timestamp(), expires_at = v_expires
         WHERE id = r.id RETURNING * INTO r;
     ELSE
@@ -295,7 +333,7 @@ END $$;
 
 -- The operations by name: the single dispatch used by the API and by batches.
 CREATE OR REPLACE FUNCTION core.dispatch_operation(p_partner text, p_operation text, p jsonb)
-RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     RETURN CASE p_operation
         WHEN 'upgrade' THEN core.op_upgrade(p_partner, p)
@@ -318,8 +356,8 @@ END $$;
 -- very same code, the replay included, inside a subtransaction that is always rolled
 -- back (so not even the audit of a reused request id stays).
 CREATE OR REPLACE FUNCTION core.run_operation(p_operation text, p_parameters jsonb, p_request_id text,
-                                              p_dry_run boolean)
-RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
+                                              p_dry_run boolean, p_batch_id text DEFAULT NULL)
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_partner text := core.require_partner();
     v_result jsonb;
@@ -327,18 +365,18 @@ DECLARE
 BEGIN
     IF p_dry_run THEN
         BEGIN
-            v_result := core.run_operation(p_operation, p_parameters, p_request_id, false);
+            v_result := core.run_operation(p_operation, p_parameters, p_request_id, false, p_batch_id);
             RAISE EXCEPTION USING ERRCODE = 'SU099', MESSAGE = 'dry run', DETAIL = v_result::text;
         EXCEPTION WHEN SQLSTATE 'SU099' THEN
             GET STACKED DIAGNOSTICS v_dry_run_result = PG_EXCEPTION_DETAIL;
         END;
         RETURN jsonb_set(v_dry_run_result::jsonb, '{status}', '"dry_run"');
     END IF;
+    PERFORM core.begin_operation(p_operation, p_request_id, NULL, p_batch_id);
     v_result := core.request_replay(v_partner, p_request_id, p_operation, p_parameters);
     IF v_result IS NOT NULL THEN
         RETURN v_result;
     END IF;
-    PERFORM core.begin_operation(p_operation, p_request_id);
     v_result := core.dispatch_operation(v_partner, p_operation, p_parameters);
     IF v_result ->> 'status' = 'rejected' THEN
         PERFORM core.audit_rejection(
@@ -352,7 +390,7 @@ END $$;
 -- result}], one INSERT. A request id a concurrent twin stored first is a serialization
 -- failure, which the C++ layer retries (the retry replays it).
 CREATE OR REPLACE FUNCTION core.requests_remember(p_partner text, p_operation text, p_requests jsonb)
-RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_missing text;
 BEGIN

@@ -8,7 +8,7 @@
 
 -- Every problem of a catalog document, one line each, naming the entry.
 CREATE OR REPLACE FUNCTION core.catalog_problems(c jsonb)
-RETURNS SETOF text LANGUAGE sql IMMUTABLE AS $$
+RETURNS SETOF text LANGUAGE sql IMMUTABLE BEGIN ATOMIC
     WITH RECURSIVE services AS (SELECT s ->> 'id' AS id, s FROM jsonb_array_elements(coalesce(c -> 'services', '[]')) s),
          plans AS (SELECT s.id AS service_id, p #>> '{}' AS id
                    FROM services s, jsonb_array_elements(coalesce(s.s -> 'plans', '[]')) p),
@@ -74,8 +74,8 @@ RETURNS SETOF text LANGUAGE sql IMMUTABLE AS $$
     WHERE s.o ->> 'service' <> t.o ->> 'service'
     UNION ALL
     SELECT DISTINCT format('offer %s: upgrade paths form a cycle', source)
-    FROM closure WHERE source = target AND source <> trail[2]
-$$;
+    FROM closure WHERE source = target AND source <> trail[2];
+END;
 
 -- jit off: the planner's guesses for jsonb_array_elements and the recursive closure make
 -- JIT compile these tiny queries, which took about a second per apply. Warnings only:
@@ -154,6 +154,7 @@ BEGIN
 
     v_after := api.catalog();
     IF v_after IS DISTINCT FROM v_before THEN
+        PERFORM core.begin_operation('catalog_apply');
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, changes, outcome)
         VALUES ('catalog_apply', core.acting_operator(), core.acting_partner(), core.acting_source(), 'catalog',
                 jsonb_build_object('catalog', jsonb_build_array(v_before, v_after)), 'succeeded');

@@ -4,13 +4,21 @@
 
 CREATE OR REPLACE FUNCTION api.partner_add(p_id text, p_name text)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_name text := core.require_display_name(p_name, 'partner name');
 BEGIN
     IF EXISTS (SELECT 1 FROM core.partners WHERE id = p_id) THEN
         PERFORM core.raise_error('partner_exists', format('partner %s already exists', p_id));
     END IF;
     PERFORM core.begin_operation('add_partner');
-    INSERT INTO core.partners (id, name) VALUES (p_id, p_name);
-    RETURN jsonb_build_object('status', 'succeeded', 'id', p_id, 'name', p_name);
+    BEGIN
+        INSERT INTO core.partners (id, name) VALUES (p_id, v_name);
+    EXCEPTION WHEN check_violation THEN  -- the id format the table allows (check_partners_id_format)
+        PERFORM core.raise_error('invalid_argument', format(
+            'partner id %s: up to 64 lower-case letters, digits, dots, dashes and underscores, starting with a letter or digit',
+            to_json(p_id)));
+    END;
+    RETURN jsonb_build_object('status', 'succeeded', 'id', p_id, 'name', v_name);
 END $$;
 COMMENT ON FUNCTION api.partner_add IS 'Adds a CSP reseller partner. Raises SU034 when the id exists.';
 
@@ -21,6 +29,29 @@ RETURNS jsonb LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalo
                               'domain', p_domain)), p_request_id, p_dry_run)
 $$;
 COMMENT ON FUNCTION api.customer_add IS 'Adds a customer tenant for the acting partner. Returns {status, id, name, domain}.';
+
+-- The platform's record that an existing tenant accepted a partner's reseller invitation
+-- (owner only, SPEC 7.1): from then on the customer is visible to that partner too.
+CREATE OR REPLACE FUNCTION api.customer_link(p_customer_id uuid, p_partner_id text)
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM 1 FROM core.customers WHERE id = p_customer_id FOR NO KEY UPDATE;  -- the customer's lock first
+    IF NOT FOUND THEN
+        PERFORM core.raise_error('customer_not_found', format('customer %s does not exist', p_customer_id));
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = p_partner_id) THEN
+        PERFORM core.raise_error('partner_not_found', format('partner %s does not exist', p_partner_id));
+    END IF;
+    IF core.customer_visible(p_partner_id, p_customer_id) THEN
+        PERFORM core.raise_error('customer_already_linked',
+                                 format('customer %s is already visible to partner %s', p_customer_id, p_partner_id));
+    END IF;
+    PERFORM core.begin_operation('link_customer');
+    INSERT INTO core.partner_customers (partner_id, customer_id, how) VALUES (p_partner_id, p_customer_id, 'linked');
+    RETURN jsonb_build_object('status', 'succeeded', 'customer_id', p_customer_id, 'partner_id', p_partner_id);
+END $$;
+COMMENT ON FUNCTION api.customer_link IS
+'Owner only: records that a customer accepted a partner''s reseller invitation; the customer becomes visible to that partner.';
 
 CREATE OR REPLACE FUNCTION api.customers()
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$

@@ -264,7 +264,7 @@ CREATE OR REPLACE FUNCTION api.audit_events(p_subscription_id uuid DEFAULT NULL,
                                             p_since timestamptz DEFAULT NULL, p_until timestamptz DEFAULT NULL,
                                             p_limit integer DEFAULT 1000)
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT coalesce(jsonb_agg(to_jsonb(a) - 'partner_id' ORDER BY a.id), '[]')
+    SELECT coalesce(jsonb_agg(to_jsonb(a) - 'partner_id' - 'chain_hash' ORDER BY a.id), '[]')
     FROM (SELECT * FROM core.audit_events e
           WHERE e.partner_id = core.require_partner()
             AND (p_subscription_id IS NULL OR e.subscription_id = p_subscription_id)
@@ -275,3 +275,38 @@ RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog,
 $$;
 COMMENT ON FUNCTION api.audit_events IS
 'The acting partner''s audit events (the latest p_limit, oldest first), by subscription, customer or time range.';
+
+-- `subctl audit verify`: the audit chains the caller may check, recomputed. A partner
+-- checks its customers' chains (every event of those customers, whoever wrote it) and its
+-- own; the schema owner acting for no partner checks every chain. Subscriptions whose
+-- row differs from their audit trail come after the chains, as status broken.
+CREATE OR REPLACE FUNCTION api.audit_verify(p_customer_id uuid DEFAULT NULL, p_checkpoint jsonb DEFAULT NULL)
+RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_partner text := CASE WHEN core.acting_partner() IS NULL AND core.login_is_owner() THEN NULL
+                           ELSE core.require_partner() END;
+    v_customers uuid[];
+BEGIN
+    IF p_checkpoint IS NOT NULL AND jsonb_typeof(p_checkpoint) <> 'array' THEN
+        PERFORM core.raise_error('invalid_argument', 'the checkpoint is not a JSON array of {chain, head_event_id, head_hash}');
+    END IF;
+    IF p_customer_id IS NOT NULL THEN
+        IF NOT (EXISTS (SELECT 1 FROM core.customers WHERE id = p_customer_id)
+                AND (v_partner IS NULL OR core.customer_visible(v_partner, p_customer_id))) THEN
+            PERFORM core.raise_error('customer_not_found', format('customer %s does not exist', p_customer_id));
+        END IF;
+        v_customers := ARRAY[p_customer_id];
+    ELSIF v_partner IS NOT NULL THEN
+        v_customers := ARRAY(SELECT customer_id FROM core.partner_customers WHERE partner_id = v_partner);
+    END IF;
+    RETURN (SELECT coalesce(jsonb_agg(to_jsonb(x)), '[]') FROM (
+        SELECT c.chain, c.events, c.head_event_id, c.head_hash, c.status, c.first_broken_event_id, c.problem
+        FROM core.audit_chains(v_customers, CASE WHEN p_customer_id IS NULL THEN v_partner END, p_checkpoint) c
+        UNION ALL
+        SELECT 'subscription:' || u.subscription_id, NULL, NULL, NULL, 'broken', NULL, u.problem
+        FROM core.audit_unrecorded_changes(v_customers) u) x);
+END $$;
+COMMENT ON FUNCTION api.audit_verify IS
+'Recomputes the audit chains the caller may check (one customer''s with p_customer_id): per chain its events, head
+event and hash (the checkpoint to keep), status ok or broken with the first broken event; p_checkpoint (an earlier
+result) also catches the newest events removed. Subscriptions changed without an audit event are listed as broken.';

@@ -13,39 +13,39 @@
 -- itself (ENCODING 'UTF8'), and its error names the line.
 
 CREATE OR REPLACE FUNCTION core.batch_header()
-RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
-    SELECT ARRAY['action', 'subscription_id', 'target_offer', 'quantity', 'request_id']
-$$;
+RETURNS text[] LANGUAGE sql IMMUTABLE BEGIN ATOMIC
+    SELECT ARRAY['action', 'subscription_id', 'target_offer', 'quantity', 'request_id'];
+END;
 
 -- The fields of one CSV line (RFC 4180: fields optionally in double quotes, "" for a
 -- quote inside them), or NULL when its quoting is broken.
 CREATE OR REPLACE FUNCTION core.csv_fields(p_line text)
-RETURNS text[] LANGUAGE sql IMMUTABLE STRICT AS $$
+RETURNS text[] LANGUAGE sql IMMUTABLE STRICT BEGIN ATOMIC
     SELECT CASE
         WHEN strpos(p_line, '"') = 0 THEN string_to_array(p_line, ',')
         WHEN p_line !~ '^("([^"]|"")*"|[^,"]*)(,("([^"]|"")*"|[^,"]*))*$' THEN NULL
         ELSE ARRAY(SELECT CASE WHEN m[1] LIKE '"%' THEN replace(substr(m[1], 2, length(m[1]) - 2), '""', '"') ELSE m[1] END
                    FROM regexp_matches(p_line || ',', '("(?:[^"]|"")*"|[^,"]*),', 'g') AS m)
-    END
-$$;
+    END;
+END;
 
 -- A line as staged, without its CR of a CRLF file and (line 1) a UTF-8 byte order mark.
 CREATE OR REPLACE FUNCTION core.batch_clean_line(p_line bigint, p_raw text)
-RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$
+RETURNS text LANGUAGE sql IMMUTABLE STRICT BEGIN ATOMIC
     SELECT CASE WHEN p_line = 1 THEN ltrim(v.text, U&'\FEFF') ELSE v.text END
-    FROM (SELECT CASE WHEN right(p_raw, 1) = E'\r' THEN left(p_raw, -1) ELSE p_raw END AS text) v
-$$;
+    FROM (SELECT CASE WHEN right(p_raw, 1) = E'\r' THEN left(p_raw, -1) ELSE p_raw END AS text) v;
+END;
 
 CREATE OR REPLACE FUNCTION core.batch_quantity_valid(p_value text)
-RETURNS boolean LANGUAGE sql IMMUTABLE STRICT AS $$
-    SELECT CASE WHEN p_value ~ '^[0-9]{1,10}$' THEN p_value::bigint BETWEEN 1 AND 2147483647 ELSE false END
-$$;
+RETURNS boolean LANGUAGE sql IMMUTABLE STRICT BEGIN ATOMIC
+    SELECT CASE WHEN p_value ~ '^[0-9]{1,10}$' THEN p_value::bigint BETWEEN 1 AND 2147483647 ELSE false END;
+END;
 
 -- Every error of the staged file (pg_temp.batch_fields): line, column number and
 -- name (0 / NULL for the whole line), the value (shortened) and what is wrong.
 CREATE OR REPLACE FUNCTION core.batch_file_errors(p_batch_id text)
 RETURNS TABLE (line bigint, column_number integer, column_name text, value text, message text)
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_actions text[] := ARRAY['upgrade', 'add_licenses', 'remove_licenses', 'suspend', 'reactivate', 'cancel'];
     v_header text := array_to_string(core.batch_header(), ',');
@@ -97,7 +97,7 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE FUNCTION core.drop_temp_table(p_name text)
-RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF to_regclass('pg_temp.' || p_name) IS NOT NULL THEN  -- DROP ... IF EXISTS would send a notice
         EXECUTE format('DROP TABLE pg_temp.%I', p_name);
@@ -107,27 +107,27 @@ END $$;
 -- The outcome counts of a batch's rows (of lines p_from..p_to), e.g. {"applied": 3}.
 CREATE OR REPLACE FUNCTION core.batch_counts(p_partner text, p_batch_id text, p_from bigint DEFAULT 2,
                                              p_to bigint DEFAULT 9223372036854775807)
-RETURNS jsonb LANGUAGE sql STABLE AS $$
+RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
     SELECT jsonb_build_object('applied', 0, 'already_applied', 0, 'rejected', 0, 'dry_run', 0, 'pending', 0)
            || coalesce(jsonb_object_agg(c.status, c.rows), '{}')
     FROM (SELECT status, count(*) AS rows FROM core.batch_rows
           WHERE partner_id = p_partner AND batch_id = p_batch_id AND line BETWEEN p_from AND p_to
-          GROUP BY status) c
-$$;
+          GROUP BY status) c;
+END;
 
 CREATE OR REPLACE FUNCTION core.batch_summary(b core.batches)
-RETURNS jsonb LANGUAGE sql STABLE AS $$
+RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
     SELECT jsonb_build_object(
         'id', b.id, 'file', b.file_name, 'content_sha256', b.content_sha256, 'rows', b.rows_total,
         'runs', b.runs, 'created_by', b.created_by, 'created_at', b.created_at,
         'last_run_started_at', b.last_run_started_at, 'last_run_finished_at', b.last_run_finished_at,
         'last_run_seconds', round(extract(epoch FROM b.last_run_finished_at - b.last_run_started_at)::numeric, 3),
-        'finished_at', b.finished_at) || core.batch_counts(b.partner_id, b.id)
-$$;
+        'finished_at', b.finished_at) || core.batch_counts(b.partner_id, b.id);
+END;
 
 -- A batch of the acting partner by id or unique id prefix (at least 8 characters).
 CREATE OR REPLACE FUNCTION core.find_batch(p_partner text, p_batch text)
-RETURNS core.batches LANGUAGE plpgsql STABLE AS $$
+RETURNS core.batches LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_matches core.batches[];
 BEGIN
@@ -148,18 +148,18 @@ END $$;
 -- The parameters of a row's operation, shaped as the API shapes them (so that a request
 -- id given both on the command line and in a file compares equal).
 CREATE OR REPLACE FUNCTION core.batch_row_parameters(r core.batch_rows)
-RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+RETURNS jsonb LANGUAGE sql IMMUTABLE BEGIN ATOMIC
     SELECT jsonb_strip_nulls(jsonb_build_object('subscription_id', r.subscription_id,
-                                                'target_offer', r.target_offer, 'quantity', r.quantity))
-$$;
+                                                'target_offer', r.target_offer, 'quantity', r.quantity));
+END;
 
 -- Applies one row and records its outcome. A request id known before the call means an
 -- earlier run (or command) applied it: run_operation replays it, nothing changes.
 CREATE OR REPLACE FUNCTION core.batch_apply_row(p_partner text, r core.batch_rows, p_dry_run boolean)
-RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_known boolean := EXISTS (SELECT 1 FROM core.request_ids WHERE partner_id = p_partner AND request_id = r.request_id);
-    v_result jsonb := core.run_operation(r.action, core.batch_row_parameters(r), r.request_id, p_dry_run);
+    v_result jsonb := core.run_operation(r.action, core.batch_row_parameters(r), r.request_id, p_dry_run, r.batch_id);
     v_codes text[] := ARRAY(SELECT e ->> 'code' FROM jsonb_array_elements(v_result -> 'errors') AS e);
 BEGIN
     UPDATE core.batch_rows
@@ -176,11 +176,11 @@ END $$;
 -- and every request id remembered as run_operation would: one statement each. Returns
 -- [{line, request_id, parameters, result}] in line order.
 CREATE OR REPLACE FUNCTION core.batch_upgrade_wave(p_partner text, p_rows core.batch_rows[])
-RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_results jsonb;
 BEGIN
-    PERFORM core.begin_operation('upgrade');
+    PERFORM core.begin_operation('upgrade', NULL, NULL, (p_rows[1]).batch_id);
     SELECT jsonb_agg(jsonb_build_object('line', (p_rows[u.ord]).line, 'request_id', (p_rows[u.ord]).request_id,
                                         'parameters', core.batch_row_parameters(p_rows[u.ord]), 'result', u.result)
                      ORDER BY u.ord)
@@ -200,7 +200,7 @@ END $$;
 -- outcomes. A dry run applies them in a subtransaction that is rolled back once their
 -- results are known (nothing stays, not even an audit event).
 CREATE OR REPLACE FUNCTION core.batch_apply_upgrades(p_partner text, p_rows core.batch_rows[], p_dry_run boolean)
-RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_results jsonb;
 BEGIN
@@ -235,7 +235,7 @@ END $$;
 -- through core.batch_apply_row, one by one; the other upgrades are applied together.
 CREATE OR REPLACE FUNCTION core.batch_apply_waves(p_partner text, p_batch_id text, p_from_line bigint,
                                                   p_to_line bigint, p_dry_run boolean)
-RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_rows core.batch_rows[];
     v_waves bigint[];
@@ -272,11 +272,12 @@ END $$;
 -- A row whose operation raised (an invariant, not a rule): rejected with the code of its
 -- SQLSTATE and audited like any rejection; the other rows of the chunk go on.
 CREATE OR REPLACE FUNCTION core.batch_reject_row(r core.batch_rows, p_sqlstate text, p_dry_run boolean)
-RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_code text := coalesce((SELECT code FROM core.error_codes WHERE sqlstate = p_sqlstate), 'sqlstate_' || p_sqlstate);
 BEGIN
     IF NOT p_dry_run THEN
+        PERFORM core.begin_operation(r.action, r.request_id, NULL, r.batch_id);
         PERFORM core.audit_rejection(r.action, ARRAY[v_code], core.batch_row_parameters(r), r.request_id);
     END IF;
     UPDATE core.batch_rows SET status = 'rejected', error_codes = ARRAY[v_code], processed_at = clock_timestamp()
@@ -284,10 +285,10 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE FUNCTION core.is_transient_sqlstate(p_sqlstate text)
-RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
+RETURNS boolean LANGUAGE sql IMMUTABLE BEGIN ATOMIC
     -- serialization failure, deadlock, lock timeout, statement timeout: the client retries
-    SELECT p_sqlstate IN ('40001', '40P01', '55P03', '57014')
-$$;
+    SELECT p_sqlstate IN ('40001', '40P01', '55P03', '57014');
+END;
 
 -- ---------------------------------------------------------------- API
 
@@ -376,7 +377,6 @@ DECLARE
     v_partner text := core.require_partner();
     r core.batch_rows;
 BEGIN
-    PERFORM set_config('subctl.batch_id', p_batch_id, true), set_config('subctl.source', 'batch', true);
     -- Lock order: the batch, then the chunk's customers by id: the one global order, of
     -- which a single operation (one customer) is a special case; so chunks and single
     -- operations never deadlock, and two runs of one batch take turns chunk by chunk.

@@ -32,7 +32,7 @@ REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA api FROM PUBLIC;
 GRANT USAGE ON SCHEMA api TO subctl_operator, subctl_reporter;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA api TO subctl_operator;
 -- administration stays with the owner
-REVOKE EXECUTE ON FUNCTION api.partner_add, api.partner_login_map, api.catalog_apply FROM subctl_operator;
+REVOKE EXECUTE ON FUNCTION api.partner_add, api.partner_login_map, api.catalog_apply, api.customer_link FROM subctl_operator;
 GRANT EXECUTE ON FUNCTION api.reports, api.report_rows, api.catalog TO subctl_reporter;
 
 REVOKE ALL ON SCHEMA report FROM PUBLIC;

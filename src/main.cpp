@@ -26,7 +26,12 @@ void report_error(const subctl::Error& error, subctl::cli::Format format) {
 
 // A rejected operation's result goes to stdout like any other; stderr gets one line.
 void report_rejection(const subctl::cli::CommandResult& result) {
-    if (result.exit == Exit::ok || !result.records.is_object() || !result.records.contains("errors")) return;
+    if (result.exit == Exit::ok) return;
+    if (!result.failure.empty()) {
+        std::cerr << "subctl: " << result.failure << '\n';
+        return;
+    }
+    if (!result.records.is_object() || !result.records.contains("errors")) return;
     std::string codes;
     for (const auto& error : result.records["errors"]) codes += (codes.empty() ? "" : ", ") + error.value("code", "");
     std::cerr << fmt::format("subctl: {}: {}\n", result.records.value("status", "rejected"), codes);

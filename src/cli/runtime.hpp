@@ -27,6 +27,9 @@ struct CommandResult {
     nlohmann::json records;
     Exit exit = Exit::ok;
     RecordPages pages;
+    // With a failing exit: the one stderr line (`CODE: sentence`) when the records alone
+    // do not say what failed.
+    std::string failure;
 };
 
 class Runtime {

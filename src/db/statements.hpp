@@ -16,6 +16,7 @@ inline constexpr Statement catalog{"catalog", "SELECT api.catalog()"};
 inline constexpr Statement partner_add{"partner_add", "SELECT api.partner_add($1, $2)"};
 inline constexpr Statement customer_add{"customer_add", "SELECT api.customer_add($1, $2::uuid, $3, $4, $5)"};
 inline constexpr Statement customers{"customers", "SELECT api.customers()"};
+inline constexpr Statement customer_link{"customer_link", "SELECT api.customer_link($1::uuid, $2)"};
 inline constexpr Statement relationship_change{"relationship_change",
                                                "SELECT api.relationship_change($1, $2::uuid, $3, $4::timestamptz, $5, $6)"};
 inline constexpr Statement relationships{"relationships", "SELECT api.relationships($1::uuid)"};
@@ -34,6 +35,7 @@ inline constexpr Statement reports{"reports", "SELECT api.reports()"};
 inline constexpr Statement report_rows{"report_rows", "SELECT api.report_rows($1, $2::jsonb, $3::integer)"};
 inline constexpr Statement audit_events{
     "audit_events", "SELECT api.audit_events($1::uuid, $2::uuid, $3::timestamptz, $4::timestamptz, $5::integer)"};
+inline constexpr Statement audit_verify{"audit_verify", "SELECT api.audit_verify($1::uuid, $2::jsonb)"};
 // Batches: staging (COPY in between), registration, one call per chunk, the outcome.
 inline constexpr Statement batch_begin{"batch_begin", "SELECT api.batch_begin()"};
 inline constexpr Statement batch_register{"batch_register", "SELECT api.batch_register($1, $2, $3)"};

@@ -18,7 +18,7 @@ struct SqlstateMapping {
 
 // The project's codes (sql/00_errors.sql holds the same list with descriptions), then
 // PostgreSQL's classes that can reach a user.
-constexpr std::array<SqlstateMapping, 46> mappings{{
+constexpr std::array<SqlstateMapping, 48> mappings{{
     {"SU001", "subscription_not_found", Exit::rejected},
     {"SU002", "offer_not_found", Exit::rejected},
     {"SU003", "customer_not_found", Exit::rejected},
@@ -48,12 +48,14 @@ constexpr std::array<SqlstateMapping, 46> mappings{{
     {"SU033", "relationship_expiry_out_of_range", Exit::rejected},
     {"SU034", "partner_exists", Exit::rejected},
     {"SU035", "customer_exists", Exit::rejected},
+    {"SU036", "customer_already_linked", Exit::rejected},
     {"SU040", "partner_context_missing", Exit::config},
     {"SU042", "partner_not_permitted", Exit::config},
     {"SU041", "invalid_argument", Exit::data},
     {"SU060", "invalid_catalog", Exit::data},
     {"SU061", "upgrade_path_invalid", Exit::rejected},
     {"SU070", "audit_events_append_only", Exit::rejected},
+    {"SU071", "audit_chain_broken", Exit::rejected},
     {"40001", "serialization_failure", Exit::temporary},
     {"40P01", "deadlock_detected", Exit::temporary},
     {"55P03", "lock_not_available", Exit::temporary},

@@ -15,7 +15,7 @@ CREATE FUNCTION api.audit_events(p_subscription_id uuid DEFAULT NULL::uuid, p_cu
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT coalesce(jsonb_agg(to_jsonb(a) - 'partner_id' ORDER BY a.id), '[]')
+    SELECT coalesce(jsonb_agg(to_jsonb(a) - 'partner_id' - 'chain_hash' ORDER BY a.id), '[]')
     FROM (SELECT * FROM core.audit_events e
           WHERE e.partner_id = core.require_partner()
             AND (p_subscription_id IS NULL OR e.subscription_id = p_subscription_id)
@@ -26,6 +26,39 @@ CREATE FUNCTION api.audit_events(p_subscription_id uuid DEFAULT NULL::uuid, p_cu
 $$;
 
 COMMENT ON FUNCTION api.audit_events(p_subscription_id uuid, p_customer_id uuid, p_since timestamp with time zone, p_until timestamp with time zone, p_limit integer) IS 'The acting partner''s audit events (the latest p_limit, oldest first), by subscription, customer or time range.';
+
+CREATE FUNCTION api.audit_verify(p_customer_id uuid DEFAULT NULL::uuid, p_checkpoint jsonb DEFAULT NULL::jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_partner text := CASE WHEN core.acting_partner() IS NULL AND core.login_is_owner() THEN NULL
+                           ELSE core.require_partner() END;
+    v_customers uuid[];
+BEGIN
+    IF p_checkpoint IS NOT NULL AND jsonb_typeof(p_checkpoint) <> 'array' THEN
+        PERFORM core.raise_error('invalid_argument', 'the checkpoint is not a JSON array of {chain, head_event_id, head_hash}');
+    END IF;
+    IF p_customer_id IS NOT NULL THEN
+        IF NOT (EXISTS (SELECT 1 FROM core.customers WHERE id = p_customer_id)
+                AND (v_partner IS NULL OR core.customer_visible(v_partner, p_customer_id))) THEN
+            PERFORM core.raise_error('customer_not_found', format('customer %s does not exist', p_customer_id));
+        END IF;
+        v_customers := ARRAY[p_customer_id];
+    ELSIF v_partner IS NOT NULL THEN
+        v_customers := ARRAY(SELECT customer_id FROM core.partner_customers WHERE partner_id = v_partner);
+    END IF;
+    RETURN (SELECT coalesce(jsonb_agg(to_jsonb(x)), '[]') FROM (
+        SELECT c.chain, c.events, c.head_event_id, c.head_hash, c.status, c.first_broken_event_id, c.problem
+        FROM core.audit_chains(v_customers, CASE WHEN p_customer_id IS NULL THEN v_partner END, p_checkpoint) c
+        UNION ALL
+        SELECT 'subscription:' || u.subscription_id, NULL, NULL, NULL, 'broken', NULL, u.problem
+        FROM core.audit_unrecorded_changes(v_customers) u) x);
+END $$;
+
+COMMENT ON FUNCTION api.audit_verify(p_customer_id uuid, p_checkpoint jsonb) IS 'Recomputes the audit chains the caller may check (one customer''s with p_customer_id): per chain its events, head
+event and hash (the checkpoint to keep), status ok or broken with the first broken event; p_checkpoint (an earlier
+result) also catches the newest events removed. Subscriptions changed without an audit event are listed as broken.';
 
 CREATE FUNCTION api.batch(p_batch text) RETURNS jsonb
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -44,7 +77,6 @@ DECLARE
     v_partner text := core.require_partner();
     r core.batch_rows;
 BEGIN
-    PERFORM set_config('subctl.batch_id', p_batch_id, true), set_config('subctl.source', 'batch', true);
     -- Lock order: the batch, then the chunk's customers by id: the one global order, of
     -- which a single operation (one customer) is a special case; so chunks and single
     -- operations never deadlock, and two runs of one batch take turns chunk by chunk.
@@ -314,6 +346,7 @@ BEGIN
 
     v_after := api.catalog();
     IF v_after IS DISTINCT FROM v_before THEN
+        PERFORM core.begin_operation('catalog_apply');
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, changes, outcome)
         VALUES ('catalog_apply', core.acting_operator(), core.acting_partner(), core.acting_source(), 'catalog',
                 jsonb_build_object('catalog', jsonb_build_array(v_before, v_after)), 'succeeded');
@@ -335,6 +368,29 @@ CREATE FUNCTION api.customer_add(p_name text, p_id uuid DEFAULT NULL::uuid, p_do
 $$;
 
 COMMENT ON FUNCTION api.customer_add(p_name text, p_id uuid, p_domain text, p_request_id text, p_dry_run boolean) IS 'Adds a customer tenant for the acting partner. Returns {status, id, name, domain}.';
+
+CREATE FUNCTION api.customer_link(p_customer_id uuid, p_partner_id text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM 1 FROM core.customers WHERE id = p_customer_id FOR NO KEY UPDATE;  -- the customer's lock first
+    IF NOT FOUND THEN
+        PERFORM core.raise_error('customer_not_found', format('customer %s does not exist', p_customer_id));
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = p_partner_id) THEN
+        PERFORM core.raise_error('partner_not_found', format('partner %s does not exist', p_partner_id));
+    END IF;
+    IF core.customer_visible(p_partner_id, p_customer_id) THEN
+        PERFORM core.raise_error('customer_already_linked',
+                                 format('customer %s is already visible to partner %s', p_customer_id, p_partner_id));
+    END IF;
+    PERFORM core.begin_operation('link_customer');
+    INSERT INTO core.partner_customers (partner_id, customer_id, how) VALUES (p_partner_id, p_customer_id, 'linked');
+    RETURN jsonb_build_object('status', 'succeeded', 'customer_id', p_customer_id, 'partner_id', p_partner_id);
+END $$;
+
+COMMENT ON FUNCTION api.customer_link(p_customer_id uuid, p_partner_id text) IS 'Owner only: records that a customer accepted a partner''s reseller invitation; the customer becomes visible to that partner.';
 
 CREATE FUNCTION api.customers() RETURNS jsonb
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -367,13 +423,21 @@ CREATE FUNCTION api.partner_add(p_id text, p_name text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    v_name text := core.require_display_name(p_name, 'partner name');
 BEGIN
     IF EXISTS (SELECT 1 FROM core.partners WHERE id = p_id) THEN
         PERFORM core.raise_error('partner_exists', format('partner %s already exists', p_id));
     END IF;
     PERFORM core.begin_operation('add_partner');
-    INSERT INTO core.partners (id, name) VALUES (p_id, p_name);
-    RETURN jsonb_build_object('status', 'succeeded', 'id', p_id, 'name', p_name);
+    BEGIN
+        INSERT INTO core.partners (id, name) VALUES (p_id, v_name);
+    EXCEPTION WHEN check_violation THEN  -- the id format the table allows (check_partners_id_format)
+        PERFORM core.raise_error('invalid_argument', format(
+            'partner id %s: up to 64 lower-case letters, digits, dots, dashes and underscores, starting with a letter or digit',
+            to_json(p_id)));
+    END;
+    RETURN jsonb_build_object('status', 'succeeded', 'id', p_id, 'name', v_name);
 END $$;
 
 COMMENT ON FUNCTION api.partner_add(p_id text, p_name text) IS 'Adds a CSP reseller partner. Raises SU034 when the id exists.';
@@ -583,87 +647,322 @@ END $$;
 
 COMMENT ON FUNCTION api.upgrades(p_subscription_id uuid) IS 'Every upgrade target of a subscription: eligible, and all the errors that apply (the "Upgrade now" check).';
 
-CREATE FUNCTION core.acting_operator() RETURNS text
+CREATE FUNCTION core.setting(p_name text) RETURNS text
     LANGUAGE sql STABLE
-    AS $$
-    SELECT CASE WHEN core.login_partner() IS NULL AND core.login_is_owner()
-                THEN coalesce(core.setting('operator'), session_user::text)
-                ELSE session_user::text END
-$$;
-
-CREATE FUNCTION core.acting_partner() RETURNS text
-    LANGUAGE sql STABLE
-    AS $$
-    SELECT coalesce(core.login_partner(),
-                    CASE WHEN core.login_is_owner() THEN core.setting('partner_id') END)
-$$;
-
-COMMENT ON FUNCTION core.acting_partner() IS 'The partner the session acts for, or NULL.';
+    BEGIN ATOMIC
+ SELECT NULLIF(current_setting(('subctl.'::text || p_name), true), ''::text) AS "nullif";
+END;
 
 CREATE FUNCTION core.acting_source() RETURNS text
     LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN (core.setting('operation'::text) IS NULL) THEN 'sql'::text
+             ELSE COALESCE(core.setting('operation_source'::text), 'sql'::text)
+         END AS "coalesce";
+END;
+
+CREATE FUNCTION core.acting_batch() RETURNS text
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN (core.acting_source() = 'batch'::text) THEN core.setting('batch_id'::text)
+             ELSE NULL::text
+         END AS "case";
+END;
+
+CREATE FUNCTION core.login_is_owner() RETURNS boolean
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT pg_has_role(SESSION_USER, n.nspowner, 'MEMBER'::text) AS pg_has_role
+    FROM pg_namespace n
+   WHERE (n.nspname = 'core'::name);
+END;
+
+CREATE FUNCTION core.login_partner() RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT CASE WHEN core.setting('source') IN ('cli', 'batch') THEN core.setting('source') ELSE 'sql' END
+    SELECT partner_id FROM core.partner_logins WHERE login_role = session_user
 $$;
+
+CREATE FUNCTION core.acting_operator() RETURNS text
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN ((core.login_partner() IS NULL) AND core.login_is_owner()) THEN COALESCE(core.setting('operator'::text), (SESSION_USER)::text)
+             ELSE (SESSION_USER)::text
+         END AS "session_user";
+END;
+
+CREATE FUNCTION core.acting_partner() RETURNS text
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT COALESCE(core.login_partner(),
+         CASE
+             WHEN core.login_is_owner() THEN core.setting('partner_id'::text)
+             ELSE NULL::text
+         END) AS "coalesce";
+END;
+
+COMMENT ON FUNCTION core.acting_partner() IS 'The partner the session acts for, or NULL.';
+
+CREATE FUNCTION core.audit_chain_of(p_customer_id uuid, p_partner_id text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    RETURN CASE WHEN (p_customer_id IS NOT NULL) THEN ('customer:'::text || p_customer_id) WHEN (p_partner_id IS NOT NULL) THEN ('partner:'::text || p_partner_id) ELSE 'platform'::text END;
+
+COMMENT ON FUNCTION core.audit_chain_of(p_customer_id uuid, p_partner_id text) IS 'The audit chain of an event: customer:ID, else partner:ID, else platform.';
+
+CREATE TABLE core.audit_events (
+    id bigint NOT NULL,
+    occurred_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    operation text NOT NULL,
+    operator text NOT NULL,
+    partner_id text,
+    source text NOT NULL,
+    entity text NOT NULL,
+    entity_id text,
+    subscription_id uuid,
+    subscription_version bigint,
+    customer_id uuid,
+    changes jsonb DEFAULT '{}'::jsonb NOT NULL,
+    outcome text NOT NULL,
+    error_codes text[] DEFAULT '{}'::text[] NOT NULL,
+    request_id text,
+    batch_id text,
+    comment text,
+    login_role name DEFAULT SESSION_USER,
+    offer_id text,
+    chain_hash bytea NOT NULL,
+    CONSTRAINT check_audit_events_outcome CHECK ((outcome = ANY (ARRAY['succeeded'::text, 'rejected'::text]))),
+    CONSTRAINT check_audit_events_rejection_has_codes CHECK (((outcome = 'rejected'::text) = (cardinality(error_codes) > 0))),
+    CONSTRAINT check_audit_events_source CHECK ((source = ANY (ARRAY['cli'::text, 'batch'::text, 'sql'::text])))
+);
+
+COMMENT ON COLUMN core.audit_events.offer_id IS 'A subscription event: the subscription''s offer after the change (before it, for a deletion).';
+
+COMMENT ON COLUMN core.audit_events.chain_hash IS 'SHA-256 of the previous chain_hash of the event''s chain (customer, else partner, else platform) and the event (core.audit_event_digest).';
+
+CREATE FUNCTION core.audit_event_digest(e core.audit_events, p_previous bytea) RETURNS bytea
+    LANGUAGE sql IMMUTABLE
+    RETURN sha256((COALESCE(p_previous, '\x'::bytea) || convert_to((jsonb_build_array((e).id, ((EXTRACT(epoch FROM (e).occurred_at) * (1000000)::numeric))::bigint, (e).operation, (e).operator, (e).partner_id, (e).source, (e).entity, (e).entity_id, (e).subscription_id, (e).subscription_version, (e).customer_id, (e).changes, (e).outcome, (e).error_codes, (e).request_id, (e).batch_id, (e).comment, (e).offer_id, (e).login_role))::text, 'UTF8'::name)));
+
+COMMENT ON FUNCTION core.audit_event_digest(e core.audit_events, p_previous bytea) IS 'The chain hash of an event given the previous chain_hash of its chain: every column but chain_hash, in a form that no session setting changes.';
+
+CREATE FUNCTION core.audit_chains(p_customer_ids uuid[], p_partner text, p_checkpoint jsonb) RETURNS TABLE(chain text, events bigint, head_event_id bigint, head_hash text, status text, first_broken_event_id bigint, problem text)
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ WITH scoped AS (
+          SELECT a.id,
+             a.chain_hash,
+             core.audit_chain_of(a.customer_id, a.partner_id) AS chain,
+             core.audit_event_digest(a.*, lag(a.chain_hash) OVER (PARTITION BY (core.audit_chain_of(a.customer_id, a.partner_id)) ORDER BY a.id)) AS expected
+            FROM core.audit_events a
+           WHERE (((audit_chains.p_customer_ids IS NULL) AND (audit_chains.p_partner IS NULL)) OR (a.customer_id = ANY (audit_chains.p_customer_ids)) OR ((a.customer_id IS NULL) AND (a.partner_id = audit_chains.p_partner)))
+         ), chains AS (
+          SELECT s.chain,
+             count(*) AS events,
+             max(s.id) AS head_event_id,
+             encode((array_agg(s.chain_hash ORDER BY s.id DESC))[1], 'hex'::text) AS head_hash,
+             min(s.id) FILTER (WHERE (s.chain_hash IS DISTINCT FROM s.expected)) AS first_broken_event_id
+            FROM scoped s
+           GROUP BY s.chain
+         ), kept AS (
+          SELECT (k_1.value ->> 'chain'::text) AS chain,
+             ((k_1.value ->> 'head_event_id'::text))::bigint AS head_event_id,
+             (k_1.value ->> 'head_hash'::text) AS head_hash
+            FROM jsonb_array_elements(COALESCE(audit_chains.p_checkpoint, '[]'::jsonb)) k_1(value)
+         ), checked AS (
+          SELECT k_1.chain,
+             k_1.head_event_id,
+                 CASE
+                     WHEN (s.id IS NULL) THEN format('event %s, the head of this chain in the checkpoint, is gone: events were removed'::text, k_1.head_event_id)
+                     WHEN (encode(s.chain_hash, 'hex'::text) <> k_1.head_hash) THEN format('event %s no longer has the hash of the checkpoint: the chain was rewritten'::text, k_1.head_event_id)
+                     ELSE NULL::text
+                 END AS problem
+            FROM (kept k_1
+              LEFT JOIN scoped s ON (((s.chain = k_1.chain) AND (s.id = k_1.head_event_id))))
+           WHERE ((k_1.chain IN ( SELECT c_1.chain
+                    FROM chains c_1)) OR (k_1.chain = ANY (ARRAY( SELECT ('customer:'::text || x.x)
+                    FROM unnest(audit_chains.p_customer_ids) x(x)))) OR (k_1.chain = ('partner:'::text || audit_chains.p_partner)) OR ((audit_chains.p_customer_ids IS NULL) AND (audit_chains.p_partner IS NULL)))
+         )
+  SELECT COALESCE(c.chain, k.chain) AS "coalesce",
+     COALESCE(c.events, (0)::bigint) AS "coalesce",
+     c.head_event_id,
+     c.head_hash,
+         CASE
+             WHEN ((c.first_broken_event_id IS NULL) AND (k.problem IS NULL)) THEN 'ok'::text
+             ELSE 'broken'::text
+         END AS "case",
+     COALESCE(c.first_broken_event_id, k.head_event_id) AS "coalesce",
+         CASE
+             WHEN (c.first_broken_event_id IS NOT NULL) THEN format('event %s does not follow the chain: it was changed, or an event before it was removed or inserted'::text, c.first_broken_event_id)
+             ELSE k.problem
+         END AS problem
+    FROM (chains c
+      FULL JOIN checked k ON ((k.chain = c.chain)))
+   ORDER BY
+         CASE
+             WHEN ((c.first_broken_event_id IS NULL) AND (k.problem IS NULL)) THEN 'ok'::text
+             ELSE 'broken'::text
+         END, COALESCE(c.chain, k.chain);
+END;
+
+CREATE FUNCTION core.row_changes(p_old jsonb, p_new jsonb) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN (SELECT coalesce(jsonb_object_agg(k.key, jsonb_build_array(p_old -> k.key, p_new -> k.key)), '{}')
+            FROM jsonb_object_keys(coalesce(p_new, p_old)) AS k (key)
+            WHERE k.key NOT IN ('version', 'updated_at', 'created_at')
+              AND (p_old -> k.key) IS DISTINCT FROM (p_new -> k.key)
+              AND (coalesce(p_old -> k.key, 'null') <> 'null' OR coalesce(p_new -> k.key, 'null') <> 'null'));
+END $$;
 
 CREATE FUNCTION core.audit_event_of(p_table text, p_op text, p_old jsonb, p_new jsonb, p_who jsonb) RETURNS TABLE(operation text, operator text, partner_id text, source text, entity text, entity_id text, subscription_id uuid, subscription_version bigint, customer_id uuid, changes jsonb, outcome text, request_id text, batch_id text, comment text, offer_id text)
     LANGUAGE sql STABLE
-    AS $$
-    SELECT p_who ->> 'operation', p_who ->> 'operator', p_who ->> 'partner_id', p_who ->> 'source', p_table,
-           coalesce(c.r ->> 'id', c.r ->> 'login_role'),
-           CASE WHEN p_table = 'subscriptions' THEN (c.r ->> 'id')::uuid END,
-           CASE WHEN p_table = 'subscriptions' THEN (c.r ->> 'version')::bigint END,
-           CASE p_table WHEN 'customers' THEN (c.r ->> 'id')::uuid
-                        WHEN 'partners' THEN NULL ELSE (c.r ->> 'customer_id')::uuid END,
-           c.changes, 'succeeded',
-           coalesce(p_who -> 'request_ids' ->> CASE WHEN p_op = 'INSERT' THEN c.r ->> 'upgraded_from_subscription_id'
-                                                    ELSE c.r ->> 'id' END, p_who ->> 'request_id'),
-           p_who ->> 'batch_id', p_who ->> 'comment',
-           CASE WHEN p_table = 'subscriptions' THEN c.r ->> 'offer_id' END
-    FROM (SELECT coalesce(p_new, p_old) AS r, core.row_changes(p_old, p_new) AS changes) c
-    WHERE p_op <> 'UPDATE' OR c.changes <> '{}'
-$$;
+    BEGIN ATOMIC
+ SELECT (audit_event_of.p_who ->> 'operation'::text),
+     (audit_event_of.p_who ->> 'operator'::text),
+     (audit_event_of.p_who ->> 'partner_id'::text),
+     (audit_event_of.p_who ->> 'source'::text),
+     audit_event_of.p_table AS p_table,
+     COALESCE((c.r ->> 'id'::text), (c.r ->> 'login_role'::text), (c.r ->> 'partner_id'::text)) AS "coalesce",
+         CASE
+             WHEN (audit_event_of.p_table = 'subscriptions'::text) THEN ((c.r ->> 'id'::text))::uuid
+             ELSE NULL::uuid
+         END AS "case",
+         CASE
+             WHEN (audit_event_of.p_table = 'subscriptions'::text) THEN ((c.r ->> 'version'::text))::bigint
+             ELSE NULL::bigint
+         END AS "case",
+         CASE audit_event_of.p_table
+             WHEN 'customers'::text THEN ((c.r ->> 'id'::text))::uuid
+             WHEN 'partners'::text THEN NULL::uuid
+             ELSE ((c.r ->> 'customer_id'::text))::uuid
+         END AS "case",
+     c.changes,
+     'succeeded'::text,
+     COALESCE(((audit_event_of.p_who -> 'request_ids'::text) ->>
+         CASE
+             WHEN (audit_event_of.p_op = 'INSERT'::text) THEN (c.r ->> 'upgraded_from_subscription_id'::text)
+             ELSE (c.r ->> 'id'::text)
+         END), (audit_event_of.p_who ->> 'request_id'::text)) AS "coalesce",
+     (audit_event_of.p_who ->> 'batch_id'::text),
+     (audit_event_of.p_who ->> 'comment'::text),
+         CASE
+             WHEN (audit_event_of.p_table = 'subscriptions'::text) THEN (c.r ->> 'offer_id'::text)
+             ELSE NULL::text
+         END AS "case"
+    FROM ( SELECT COALESCE(audit_event_of.p_new, audit_event_of.p_old) AS r,
+             core.row_changes(audit_event_of.p_old, audit_event_of.p_new) AS changes) c
+   WHERE ((audit_event_of.p_op <> 'UPDATE'::text) OR (c.changes <> '{}'::jsonb));
+END;
 
-CREATE FUNCTION core.audit_rejection(p_operation text, p_codes text[], p_parameters jsonb, p_request_id text) RETURNS void
-    LANGUAGE sql
-    AS $$
-    SELECT core.audit_rejections(p_operation, jsonb_build_array(jsonb_build_object(
-        'error_codes', to_jsonb(p_codes), 'parameters', p_parameters, 'request_id', p_request_id)))
-$$;
+CREATE TABLE core.partner_customers (
+    partner_id text NOT NULL,
+    customer_id uuid NOT NULL,
+    how text DEFAULT 'linked'::text NOT NULL,
+    linked_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT check_partner_customers_how CHECK ((how = ANY (ARRAY['added'::text, 'linked'::text])))
+);
+
+COMMENT ON COLUMN core.partner_customers.how IS 'added: the partner added the customer; linked: the platform linked an existing tenant to it.';
+
+CREATE FUNCTION core.customer_visible(p_partner text, p_customer_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT (EXISTS ( SELECT 1
+            FROM core.partner_customers
+           WHERE ((partner_customers.partner_id = customer_visible.p_partner) AND (partner_customers.customer_id = customer_visible.p_customer_id)))) AS "exists";
+END;
+
+CREATE TABLE core.subscriptions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    customer_id uuid NOT NULL,
+    offer_id text NOT NULL,
+    quantity integer NOT NULL,
+    billing_cycle text NOT NULL,
+    status text DEFAULT 'active'::text NOT NULL,
+    status_reason text,
+    channel text NOT NULL,
+    partner_id text,
+    recorded_by_partner_id text,
+    parent_subscription_id uuid,
+    upgraded_to_subscription_id uuid,
+    upgraded_from_subscription_id uuid,
+    version bigint DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT check_subscriptions_billing_cycle CHECK ((billing_cycle = ANY (ARRAY['monthly'::text, 'annual'::text]))),
+    CONSTRAINT check_subscriptions_channel CHECK ((channel = ANY (ARRAY['csp'::text, 'direct'::text, 'other-reseller'::text]))),
+    CONSTRAINT check_subscriptions_csp_has_reseller CHECK (((channel = 'csp'::text) = (partner_id IS NOT NULL))),
+    CONSTRAINT check_subscriptions_not_own_parent CHECK ((parent_subscription_id <> id)),
+    CONSTRAINT check_subscriptions_quantity CHECK ((quantity >= 1)),
+    CONSTRAINT check_subscriptions_status CHECK ((status = ANY (ARRAY['pending'::text, 'active'::text, 'suspended'::text, 'cancelled'::text]))),
+    CONSTRAINT check_subscriptions_status_reason CHECK (((status_reason IS NULL) OR ((status = ANY (ARRAY['suspended'::text, 'cancelled'::text])) AND (status_reason = ANY (ARRAY['upgraded'::text, 'operator'::text, 'parent_cancelled'::text]))))),
+    CONSTRAINT check_subscriptions_upgraded_is_suspended CHECK (((upgraded_to_subscription_id IS NULL) OR ((status = ANY (ARRAY['suspended'::text, 'cancelled'::text])) AND (status_reason IS NOT NULL)))),
+    CONSTRAINT check_subscriptions_version CHECK ((version >= 1))
+);
 
 CREATE FUNCTION core.audit_rejections(p_operation text, p_rejections jsonb) RETURNS void
     LANGUAGE sql
-    AS $$
-    INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id,
-                                   subscription_id, customer_id, offer_id, changes, outcome, error_codes,
-                                   request_id, batch_id, comment)
-    SELECT p_operation, who.operator, who.partner_id, who.source,
-           'subscriptions', r.subscription_id::text, r.subscription_id, s.customer_id, s.offer_id,
-           jsonb_build_object('requested', r.parameters), 'rejected',
-           ARRAY(SELECT jsonb_array_elements_text(r.error_codes)),
-           r.request_id, who.batch_id, who.comment
-    FROM (SELECT core.acting_operator() AS operator, core.acting_partner() AS partner_id,
-                 core.acting_source() AS source, core.setting('batch_id') AS batch_id,
-                 core.setting('comment') AS comment OFFSET 0) who
-    CROSS JOIN (SELECT x.ord, x.e -> 'parameters' AS parameters, x.e -> 'error_codes' AS error_codes,
-                       x.e ->> 'request_id' AS request_id, (x.e -> 'parameters' ->> 'subscription_id')::uuid AS subscription_id
-                FROM jsonb_array_elements(p_rejections) WITH ORDINALITY AS x (e, ord)) r
-    LEFT JOIN core.subscriptions s
-           ON s.id = r.subscription_id AND core.customer_visible(who.partner_id, s.customer_id)
-    ORDER BY r.ord
-$$;
+    BEGIN ATOMIC
+ INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id, customer_id, offer_id, changes, outcome, error_codes, request_id, batch_id, comment)  SELECT audit_rejections.p_operation AS p_operation,
+             who.operator,
+             who.partner_id,
+             who.source,
+             'subscriptions',
+             (r.subscription_id)::text AS subscription_id,
+             r.subscription_id,
+             s.customer_id,
+             s.offer_id,
+             jsonb_build_object('requested', r.parameters) AS jsonb_build_object,
+             'rejected',
+             ARRAY( SELECT jsonb_array_elements_text(r.error_codes) AS jsonb_array_elements_text) AS "array",
+             r.request_id,
+             who.batch_id,
+             who.comment
+            FROM ((( SELECT core.acting_operator() AS operator,
+                     core.acting_partner() AS partner_id,
+                     core.acting_source() AS source,
+                     core.acting_batch() AS batch_id,
+                     core.setting('comment'::text) AS comment
+                  OFFSET 0) who
+              CROSS JOIN ( SELECT x.ord,
+                     (x.e -> 'parameters'::text) AS parameters,
+                     (x.e -> 'error_codes'::text) AS error_codes,
+                     (x.e ->> 'request_id'::text) AS request_id,
+                     (((x.e -> 'parameters'::text) ->> 'subscription_id'::text))::uuid AS subscription_id
+                    FROM jsonb_array_elements(audit_rejections.p_rejections) WITH ORDINALITY x(e, ord)) r)
+              LEFT JOIN core.subscriptions s ON (((s.id = r.subscription_id) AND core.customer_visible(who.partner_id, s.customer_id))))
+           ORDER BY r.ord;
+END;
+
+CREATE FUNCTION core.audit_rejection(p_operation text, p_codes text[], p_parameters jsonb, p_request_id text) RETURNS void
+    LANGUAGE sql
+    BEGIN ATOMIC
+ SELECT core.audit_rejections(p_operation, jsonb_build_array(jsonb_build_object('error_codes', to_jsonb(p_codes), 'parameters', p_parameters, 'request_id', p_request_id))) AS audit_rejections;
+END;
 
 CREATE FUNCTION core.audit_row_changes() RETURNS trigger
     LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    -- who and what: once per statement, not per row
+    -- who and what: once per statement, not per row. Outside an operation (direct SQL)
+    -- the request settings of the session are not recorded: only an operation names one.
     v_who jsonb := jsonb_build_object(
         'operation', coalesce(core.setting('operation'), 'sql_' || lower(TG_OP)),
         'operator', core.acting_operator(), 'partner_id', core.acting_partner(), 'source', core.acting_source(),
-        'request_id', core.setting('request_id'),
-        'request_ids', CASE WHEN TG_TABLE_NAME = 'subscriptions' THEN core.setting('request_ids')::jsonb END,
-        'batch_id', core.setting('batch_id'), 'comment', core.setting('comment'));
+        'request_id', CASE WHEN core.setting('operation') IS NOT NULL THEN core.setting('request_id') END,
+        'request_ids', CASE WHEN TG_TABLE_NAME = 'subscriptions' AND core.setting('operation') IS NOT NULL
+                            THEN core.setting('request_ids')::jsonb END,
+        'batch_id', core.acting_batch(), 'comment', core.setting('comment'));
 BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
@@ -673,6 +972,11 @@ BEGIN
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
                                        subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
         SELECT e.* FROM old_rows o JOIN new_rows n USING (login_role),
+                        core.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), to_jsonb(n), v_who) e;
+    ELSIF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'partner_customers' THEN  -- keyed by partner and customer
+        INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
+                                       subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
+        SELECT e.* FROM old_rows o JOIN new_rows n USING (partner_id, customer_id),
                         core.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), to_jsonb(n), v_who) e;
     ELSIF TG_OP = 'UPDATE' THEN
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
@@ -686,6 +990,33 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$;
+
+CREATE FUNCTION core.audit_unrecorded_changes(p_customer_ids uuid[]) RETURNS TABLE(subscription_id uuid, customer_id uuid, field text, problem text)
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT s.id,
+     s.customer_id,
+     d.field,
+     format('subscription %s: %s is %s but its audit trail says %s: changed without an audit event'::text, s.id, d.field, d.now, COALESCE((d.recorded)::text, 'nothing'::text)) AS format
+    FROM (core.subscriptions s
+      CROSS JOIN LATERAL ( SELECT l.key AS field,
+             COALESCE((to_jsonb(s.*) -> l.key), 'null'::jsonb) AS now,
+             l.value AS recorded
+            FROM ( SELECT DISTINCT ON (c.key) c.key,
+                     (c.value -> 1) AS value
+                    FROM core.audit_events a,
+                     LATERAL jsonb_each(a.changes) c(key, value)
+                   WHERE ((a.subscription_id = s.id) AND (a.customer_id = s.customer_id) AND (a.outcome = 'succeeded'::text) AND (a.entity = 'subscriptions'::text))
+                   ORDER BY c.key, a.id DESC) l
+         UNION ALL
+          SELECT 'version'::text,
+             to_jsonb(s.version) AS to_jsonb,
+             to_jsonb(max(a.subscription_version)) AS to_jsonb
+            FROM core.audit_events a
+           WHERE ((a.subscription_id = s.id) AND (a.customer_id = s.customer_id) AND (a.outcome = 'succeeded'::text) AND (a.entity = 'subscriptions'::text))) d)
+   WHERE (((audit_unrecorded_changes.p_customer_ids IS NULL) OR (s.customer_id = ANY (audit_unrecorded_changes.p_customer_ids))) AND (d.now IS DISTINCT FROM d.recorded))
+   ORDER BY s.customer_id, s.id, d.field;
+END;
 
 CREATE TABLE core.batch_rows (
     partner_id text NOT NULL,
@@ -712,10 +1043,11 @@ COMMENT ON TABLE core.batch_rows IS 'One row per data line of a batch file (line
 
 CREATE FUNCTION core.batch_apply_row(p_partner text, r core.batch_rows, p_dry_run boolean) RETURNS void
     LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_known boolean := EXISTS (SELECT 1 FROM core.request_ids WHERE partner_id = p_partner AND request_id = r.request_id);
-    v_result jsonb := core.run_operation(r.action, core.batch_row_parameters(r), r.request_id, p_dry_run);
+    v_result jsonb := core.run_operation(r.action, core.batch_row_parameters(r), r.request_id, p_dry_run, r.batch_id);
     v_codes text[] := ARRAY(SELECT e ->> 'code' FROM jsonb_array_elements(v_result -> 'errors') AS e);
 BEGIN
     UPDATE core.batch_rows
@@ -729,6 +1061,7 @@ END $$;
 
 CREATE FUNCTION core.batch_apply_upgrades(p_partner text, p_rows core.batch_rows[], p_dry_run boolean) RETURNS void
     LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_results jsonb;
@@ -758,6 +1091,7 @@ END $$;
 
 CREATE FUNCTION core.batch_apply_waves(p_partner text, p_batch_id text, p_from_line bigint, p_to_line bigint, p_dry_run boolean) RETURNS void
     LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_rows core.batch_rows[];
@@ -794,23 +1128,33 @@ END $$;
 
 CREATE FUNCTION core.batch_clean_line(p_line bigint, p_raw text) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT
-    AS $$
-    SELECT CASE WHEN p_line = 1 THEN ltrim(v.text, U&'\FEFF') ELSE v.text END
-    FROM (SELECT CASE WHEN right(p_raw, 1) = E'\r' THEN left(p_raw, -1) ELSE p_raw END AS text) v
-$$;
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN (batch_clean_line.p_line = 1) THEN ltrim(v.text, '﻿'::text)
+             ELSE v.text
+         END AS text
+    FROM ( SELECT
+                 CASE
+                     WHEN ("right"(batch_clean_line.p_raw, 1) = ''::text) THEN "left"(batch_clean_line.p_raw, '-1'::integer)
+                     ELSE batch_clean_line.p_raw
+                 END AS text) v;
+END;
 
 CREATE FUNCTION core.batch_counts(p_partner text, p_batch_id text, p_from bigint DEFAULT 2, p_to bigint DEFAULT '9223372036854775807'::bigint) RETURNS jsonb
     LANGUAGE sql STABLE
-    AS $$
-    SELECT jsonb_build_object('applied', 0, 'already_applied', 0, 'rejected', 0, 'dry_run', 0, 'pending', 0)
-           || coalesce(jsonb_object_agg(c.status, c.rows), '{}')
-    FROM (SELECT status, count(*) AS rows FROM core.batch_rows
-          WHERE partner_id = p_partner AND batch_id = p_batch_id AND line BETWEEN p_from AND p_to
-          GROUP BY status) c
-$$;
+    BEGIN ATOMIC
+ SELECT (jsonb_build_object('applied', 0, 'already_applied', 0, 'rejected', 0, 'dry_run', 0, 'pending', 0) || COALESCE(jsonb_object_agg(c.status, c.rows), '{}'::jsonb))
+    FROM ( SELECT batch_rows.status,
+             count(*) AS rows
+            FROM core.batch_rows
+           WHERE ((batch_rows.partner_id = batch_counts.p_partner) AND (batch_rows.batch_id = batch_counts.p_batch_id) AND ((batch_rows.line >= batch_counts.p_from) AND (batch_rows.line <= batch_counts.p_to)))
+           GROUP BY batch_rows.status) c;
+END;
 
 CREATE FUNCTION core.batch_file_errors(p_batch_id text) RETURNS TABLE(line bigint, column_number integer, column_name text, value text, message text)
     LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
     v_actions text[] := ARRAY['upgrade', 'add_licenses', 'remove_licenses', 'suspend', 'reactivate', 'cancel'];
@@ -864,23 +1208,29 @@ END $_$;
 
 CREATE FUNCTION core.batch_header() RETURNS text[]
     LANGUAGE sql IMMUTABLE
-    AS $$
-    SELECT ARRAY['action', 'subscription_id', 'target_offer', 'quantity', 'request_id']
-$$;
+    BEGIN ATOMIC
+ SELECT ARRAY['action'::text, 'subscription_id'::text, 'target_offer'::text, 'quantity'::text, 'request_id'::text] AS "array";
+END;
 
 CREATE FUNCTION core.batch_quantity_valid(p_value text) RETURNS boolean
     LANGUAGE sql IMMUTABLE STRICT
-    AS $_$
-    SELECT CASE WHEN p_value ~ '^[0-9]{1,10}$' THEN p_value::bigint BETWEEN 1 AND 2147483647 ELSE false END
-$_$;
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN (p_value ~ '^[0-9]{1,10}$'::text) THEN (((p_value)::bigint >= 1) AND ((p_value)::bigint <= 2147483647))
+             ELSE false
+         END AS "case";
+END;
 
 CREATE FUNCTION core.batch_reject_row(r core.batch_rows, p_sqlstate text, p_dry_run boolean) RETURNS void
     LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_code text := coalesce((SELECT code FROM core.error_codes WHERE sqlstate = p_sqlstate), 'sqlstate_' || p_sqlstate);
 BEGIN
     IF NOT p_dry_run THEN
+        PERFORM core.begin_operation(r.action, r.request_id, NULL, r.batch_id);
         PERFORM core.audit_rejection(r.action, ARRAY[v_code], core.batch_row_parameters(r), r.request_id);
     END IF;
     UPDATE core.batch_rows SET status = 'rejected', error_codes = ARRAY[v_code], processed_at = clock_timestamp()
@@ -889,10 +1239,9 @@ END $$;
 
 CREATE FUNCTION core.batch_row_parameters(r core.batch_rows) RETURNS jsonb
     LANGUAGE sql IMMUTABLE
-    AS $$
-    SELECT jsonb_strip_nulls(jsonb_build_object('subscription_id', r.subscription_id,
-                                                'target_offer', r.target_offer, 'quantity', r.quantity))
-$$;
+    BEGIN ATOMIC
+ SELECT jsonb_strip_nulls(jsonb_build_object('subscription_id', (r).subscription_id, 'target_offer', (r).target_offer, 'quantity', (r).quantity)) AS jsonb_strip_nulls;
+END;
 
 CREATE TABLE core.batches (
     partner_id text NOT NULL,
@@ -916,22 +1265,18 @@ COMMENT ON TABLE core.batches IS 'CSV batch jobs of a partner: id = sha256 of th
 
 CREATE FUNCTION core.batch_summary(b core.batches) RETURNS jsonb
     LANGUAGE sql STABLE
-    AS $$
-    SELECT jsonb_build_object(
-        'id', b.id, 'file', b.file_name, 'content_sha256', b.content_sha256, 'rows', b.rows_total,
-        'runs', b.runs, 'created_by', b.created_by, 'created_at', b.created_at,
-        'last_run_started_at', b.last_run_started_at, 'last_run_finished_at', b.last_run_finished_at,
-        'last_run_seconds', round(extract(epoch FROM b.last_run_finished_at - b.last_run_started_at)::numeric, 3),
-        'finished_at', b.finished_at) || core.batch_counts(b.partner_id, b.id)
-$$;
+    BEGIN ATOMIC
+ SELECT (jsonb_build_object('id', (b).id, 'file', (b).file_name, 'content_sha256', (b).content_sha256, 'rows', (b).rows_total, 'runs', (b).runs, 'created_by', (b).created_by, 'created_at', (b).created_at, 'last_run_started_at', (b).last_run_started_at, 'last_run_finished_at', (b).last_run_finished_at, 'last_run_seconds', round(EXTRACT(epoch FROM ((b).last_run_finished_at - (b).last_run_started_at)), 3), 'finished_at', (b).finished_at) || core.batch_counts((b).partner_id, (b).id));
+END;
 
 CREATE FUNCTION core.batch_upgrade_wave(p_partner text, p_rows core.batch_rows[]) RETURNS jsonb
     LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
     v_results jsonb;
 BEGIN
-    PERFORM core.begin_operation('upgrade');
+    PERFORM core.begin_operation('upgrade', NULL, NULL, (p_rows[1]).batch_id);
     SELECT jsonb_agg(jsonb_build_object('line', (p_rows[u.ord]).line, 'request_id', (p_rows[u.ord]).request_id,
                                         'parameters', core.batch_row_parameters(p_rows[u.ord]), 'result', u.result)
                      ORDER BY u.ord)
@@ -947,17 +1292,25 @@ BEGIN
     RETURN v_results;
 END $_$;
 
-CREATE FUNCTION core.begin_operation(p_operation text, p_request_id text DEFAULT NULL::text, p_comment text DEFAULT NULL::text) RETURNS void
+CREATE FUNCTION core.begin_operation(p_operation text, p_request_id text DEFAULT NULL::text, p_comment text DEFAULT NULL::text, p_batch_id text DEFAULT NULL::text) RETURNS void
     LANGUAGE sql
-    AS $$
-    SELECT set_config('subctl.operation', p_operation, true),
-           set_config('subctl.request_id', coalesce(p_request_id, ''), true),
-           set_config('subctl.request_ids', '', true),
-           set_config('subctl.comment', coalesce(p_comment, ''), true)
-$$;
+    BEGIN ATOMIC
+ SELECT set_config('subctl.operation'::text, p_operation, true) AS set_config,
+     set_config('subctl.request_id'::text, COALESCE(p_request_id, ''::text), true) AS set_config,
+     set_config('subctl.request_ids'::text, ''::text, true) AS set_config,
+     set_config('subctl.comment'::text, COALESCE(p_comment, ''::text), true) AS set_config,
+     set_config('subctl.batch_id'::text, COALESCE(p_batch_id, ''::text), true) AS set_config,
+     set_config('subctl.operation_source'::text,
+         CASE
+             WHEN (p_batch_id IS NOT NULL) THEN 'batch'::text
+             WHEN (core.setting('source'::text) = 'cli'::text) THEN 'cli'::text
+             ELSE 'sql'::text
+         END, true) AS set_config;
+END;
 
 CREATE FUNCTION core.bump_subscriptions_version() RETURNS trigger
     LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     NEW.version := OLD.version;
@@ -969,85 +1322,172 @@ BEGIN
     RETURN NEW;
 END $$;
 
-CREATE FUNCTION core.by_relationship_now(p_relationship_expires_at timestamp with time zone, p_related anyelement, p_unrelated anyelement) RETURNS anyelement
+CREATE FUNCTION core.by_relationship_now(p_relationship_expires_at timestamp with time zone, p_related text[], p_unrelated text[]) RETURNS text[]
     LANGUAGE sql STABLE
-    AS $$
-    SELECT CASE WHEN p_relationship_expires_at > statement_timestamp() THEN p_related ELSE p_unrelated END
-$$;
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN (p_relationship_expires_at > statement_timestamp()) THEN p_related
+             ELSE p_unrelated
+         END AS p_unrelated;
+END;
+
+CREATE FUNCTION core.by_relationship_now(p_relationship_expires_at timestamp with time zone, p_related bigint, p_unrelated bigint) RETURNS bigint
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN (p_relationship_expires_at > statement_timestamp()) THEN p_related
+             ELSE p_unrelated
+         END AS p_unrelated;
+END;
 
 CREATE FUNCTION core.catalog_problems(c jsonb) RETURNS SETOF text
     LANGUAGE sql IMMUTABLE
-    AS $_$
-    WITH RECURSIVE services AS (SELECT s ->> 'id' AS id, s FROM jsonb_array_elements(coalesce(c -> 'services', '[]')) s),
-         plans AS (SELECT s.id AS service_id, p #>> '{}' AS id
-                   FROM services s, jsonb_array_elements(coalesce(s.s -> 'plans', '[]')) p),
-         offers AS (SELECT o ->> 'id' AS id, o FROM jsonb_array_elements(coalesce(c -> 'offers', '[]')) o),
-         paths AS (SELECT o.id AS source, t #>> '{}' AS target
-                   FROM offers o, jsonb_array_elements(coalesce(o.o -> 'upgrades_to', '[]')) t),
-         closure (source, target, trail) AS (
-             SELECT source, target, ARRAY[source, target] FROM paths
-             UNION ALL
-             SELECT c.source, p.target, c.trail || p.target
-             FROM closure c JOIN paths p ON p.source = c.target
-             WHERE NOT p.target = ANY (c.trail[2:]))
-    SELECT 'catalog has no offers' WHERE NOT EXISTS (SELECT 1 FROM offers)
-    UNION ALL
-    SELECT format('service %s: duplicate id', id) FROM services GROUP BY id HAVING count(*) > 1
-    UNION ALL
-    SELECT format('offer %s: duplicate id', id) FROM offers GROUP BY id HAVING count(*) > 1
-    UNION ALL
-    SELECT format('service %s: id must be lower-case kebab-case', coalesce(id, '(missing)'))
-    FROM services WHERE id IS NULL OR id !~ '^[a-z][a-z0-9]*(-[a-z0-9]+)*$'
-    UNION ALL
-    SELECT format('offer %s: id must be lower-case kebab-case', coalesce(id, '(missing)'))
-    FROM offers WHERE id IS NULL OR id !~ '^[a-z][a-z0-9]*(-[a-z0-9]+)*$'
-    UNION ALL
-    SELECT format('offer %s: name must have 1 to 200 characters', id)
-    FROM offers WHERE length(coalesce(o ->> 'name', '')) NOT BETWEEN 1 AND 200
-    UNION ALL
-    SELECT format('offer %s: unknown service %s', id, coalesce(o ->> 'service', '(missing)'))
-    FROM offers WHERE NOT EXISTS (SELECT 1 FROM services s WHERE s.id = offers.o ->> 'service')
-    UNION ALL
-    SELECT format('offer %s: unknown service plan %s', o.id, p #>> '{}')
-    FROM offers o, jsonb_array_elements(coalesce(o.o -> 'plans', '[]')) p
-    WHERE NOT EXISTS (SELECT 1 FROM plans WHERE plans.id = p #>> '{}' AND plans.service_id = o.o ->> 'service')
-    UNION ALL
-    SELECT format('offer %s: unknown billing cycle %s', o.id, b #>> '{}')
-    FROM offers o, jsonb_array_elements(coalesce(o.o -> 'billing_cycles', '[]')) b
-    WHERE b #>> '{}' NOT IN ('monthly', 'annual')
-    UNION ALL
-    SELECT format('offer %s: needs at least one billing cycle', id)
-    FROM offers WHERE jsonb_array_length(coalesce(o -> 'billing_cycles', '[]')) = 0
-    UNION ALL
-    SELECT format('offer %s: min and max must be whole numbers with 1 <= min <= max <= 2147483647 (min %s, max %s)',
-                  id, coalesce(o ->> 'min', '1'), coalesce(o ->> 'max', '(missing)'))
+    BEGIN ATOMIC
+ WITH RECURSIVE services AS (
+          SELECT (s.value ->> 'id'::text) AS id,
+             s.value AS s
+            FROM jsonb_array_elements(COALESCE((catalog_problems.c -> 'services'::text), '[]'::jsonb)) s(value)
+         ), plans AS (
+          SELECT s.id AS service_id,
+             (p.value #>> '{}'::text[]) AS id
+            FROM services s,
+             LATERAL jsonb_array_elements(COALESCE((s.s -> 'plans'::text), '[]'::jsonb)) p(value)
+         ), offers AS (
+          SELECT (o.value ->> 'id'::text) AS id,
+             o.value AS o
+            FROM jsonb_array_elements(COALESCE((catalog_problems.c -> 'offers'::text), '[]'::jsonb)) o(value)
+         ), paths AS (
+          SELECT o.id AS source,
+             (t.value #>> '{}'::text[]) AS target
+            FROM offers o,
+             LATERAL jsonb_array_elements(COALESCE((o.o -> 'upgrades_to'::text), '[]'::jsonb)) t(value)
+         ), closure(source, target, trail) AS (
+          SELECT paths.source,
+             paths.target,
+             ARRAY[paths.source, paths.target] AS "array"
+            FROM paths
+         UNION ALL
+          SELECT c.source,
+             p.target,
+             (c.trail || p.target)
+            FROM (closure c
+              JOIN paths p ON ((p.source = c.target)))
+           WHERE (NOT (p.target = ANY (c.trail[2:])))
+         )
+  SELECT 'catalog has no offers'::text
+   WHERE (NOT (EXISTS ( SELECT 1
+            FROM offers)))
+ UNION ALL
+  SELECT format('service %s: duplicate id'::text, services.id) AS format
+    FROM services
+   GROUP BY services.id
+  HAVING (count(*) > 1)
+ UNION ALL
+  SELECT format('offer %s: duplicate id'::text, offers.id) AS format
     FROM offers
-    WHERE coalesce(o ->> 'min', '1') !~ '^[0-9]{1,10}$' OR coalesce(o ->> 'max', '') !~ '^[0-9]{1,10}$'
-       OR coalesce(o ->> 'min', '1')::bigint < 1 OR (o ->> 'max')::bigint > 2147483647
-       OR (o ->> 'max')::bigint < coalesce(o ->> 'min', '1')::bigint
-    UNION ALL
-    SELECT format('offer %s: add-on to unknown offer %s', o.id, a #>> '{}')
-    FROM offers o, jsonb_array_elements(coalesce(o.o -> 'add_on_to', '[]')) a
-    WHERE NOT EXISTS (SELECT 1 FROM offers p WHERE p.id = a #>> '{}' AND p.o -> 'add_on_to' IS NULL)
-    UNION ALL
-    SELECT format('offer %s: upgrade path to unknown offer %s', source, target)
-    FROM paths WHERE NOT EXISTS (SELECT 1 FROM offers WHERE id = target)
-    UNION ALL
-    SELECT format('offer %s: upgrade path to itself', source) FROM paths WHERE source = target
-    UNION ALL
-    SELECT format('offer %s: upgrade path %s -> %s involves an add-on', source, source, target)
-    FROM paths p WHERE EXISTS (SELECT 1 FROM offers o WHERE o.id IN (p.source, p.target) AND o.o -> 'add_on_to' IS NOT NULL)
-    UNION ALL
-    SELECT format('offer %s: upgrade path %s -> %s crosses services', p.source, p.source, p.target)
-    FROM paths p JOIN offers s ON s.id = p.source JOIN offers t ON t.id = p.target
-    WHERE s.o ->> 'service' <> t.o ->> 'service'
-    UNION ALL
-    SELECT DISTINCT format('offer %s: upgrade paths form a cycle', source)
-    FROM closure WHERE source = target AND source <> trail[2]
-$_$;
+   GROUP BY offers.id
+  HAVING (count(*) > 1)
+ UNION ALL
+  SELECT format('service %s: id must be lower-case kebab-case'::text, COALESCE(services.id, '(missing)'::text)) AS format
+    FROM services
+   WHERE ((services.id IS NULL) OR (services.id !~ '^[a-z][a-z0-9]*(-[a-z0-9]+)*$'::text))
+ UNION ALL
+  SELECT format('offer %s: id must be lower-case kebab-case'::text, COALESCE(offers.id, '(missing)'::text)) AS format
+    FROM offers
+   WHERE ((offers.id IS NULL) OR (offers.id !~ '^[a-z][a-z0-9]*(-[a-z0-9]+)*$'::text))
+ UNION ALL
+  SELECT format('offer %s: name must have 1 to 200 characters'::text, offers.id) AS format
+    FROM offers
+   WHERE ((length(COALESCE((offers.o ->> 'name'::text), ''::text)) < 1) OR (length(COALESCE((offers.o ->> 'name'::text), ''::text)) > 200))
+ UNION ALL
+  SELECT format('offer %s: unknown service %s'::text, offers.id, COALESCE((offers.o ->> 'service'::text), '(missing)'::text)) AS format
+    FROM offers
+   WHERE (NOT (EXISTS ( SELECT 1
+            FROM services s
+           WHERE (s.id = (offers.o ->> 'service'::text)))))
+ UNION ALL
+  SELECT format('offer %s: unknown service plan %s'::text, o.id, (p.value #>> '{}'::text[])) AS format
+    FROM offers o,
+     LATERAL jsonb_array_elements(COALESCE((o.o -> 'plans'::text), '[]'::jsonb)) p(value)
+   WHERE (NOT (EXISTS ( SELECT 1
+            FROM plans
+           WHERE ((plans.id = (p.value #>> '{}'::text[])) AND (plans.service_id = (o.o ->> 'service'::text))))))
+ UNION ALL
+  SELECT format('offer %s: unknown billing cycle %s'::text, o.id, (b.value #>> '{}'::text[])) AS format
+    FROM offers o,
+     LATERAL jsonb_array_elements(COALESCE((o.o -> 'billing_cycles'::text), '[]'::jsonb)) b(value)
+   WHERE ((b.value #>> '{}'::text[]) <> ALL (ARRAY['monthly'::text, 'annual'::text]))
+ UNION ALL
+  SELECT format('offer %s: needs at least one billing cycle'::text, offers.id) AS format
+    FROM offers
+   WHERE (jsonb_array_length(COALESCE((offers.o -> 'billing_cycles'::text), '[]'::jsonb)) = 0)
+ UNION ALL
+  SELECT format('offer %s: min and max must be whole numbers with 1 <= min <= max <= 2147483647 (min %s, max %s)'::text, offers.id, COALESCE((offers.o ->> 'min'::text), '1'::text), COALESCE((offers.o ->> 'max'::text), '(missing)'::text)) AS format
+    FROM offers
+   WHERE ((COALESCE((offers.o ->> 'min'::text), '1'::text) !~ '^[0-9]{1,10}$'::text) OR (COALESCE((offers.o ->> 'max'::text), ''::text) !~ '^[0-9]{1,10}$'::text) OR ((COALESCE((offers.o ->> 'min'::text), '1'::text))::bigint < 1) OR (((offers.o ->> 'max'::text))::bigint > 2147483647) OR (((offers.o ->> 'max'::text))::bigint < (COALESCE((offers.o ->> 'min'::text), '1'::text))::bigint))
+ UNION ALL
+  SELECT format('offer %s: add-on to unknown offer %s'::text, o.id, (a.value #>> '{}'::text[])) AS format
+    FROM offers o,
+     LATERAL jsonb_array_elements(COALESCE((o.o -> 'add_on_to'::text), '[]'::jsonb)) a(value)
+   WHERE (NOT (EXISTS ( SELECT 1
+            FROM offers p
+           WHERE ((p.id = (a.value #>> '{}'::text[])) AND ((p.o -> 'add_on_to'::text) IS NULL)))))
+ UNION ALL
+  SELECT format('offer %s: upgrade path to unknown offer %s'::text, paths.source, paths.target) AS format
+    FROM paths
+   WHERE (NOT (EXISTS ( SELECT 1
+            FROM offers
+           WHERE (offers.id = paths.target))))
+ UNION ALL
+  SELECT format('offer %s: upgrade path to itself'::text, paths.source) AS format
+    FROM paths
+   WHERE (paths.source = paths.target)
+ UNION ALL
+  SELECT format('offer %s: upgrade path %s -> %s involves an add-on'::text, p.source, p.source, p.target) AS format
+    FROM paths p
+   WHERE (EXISTS ( SELECT 1
+            FROM offers o
+           WHERE ((o.id = ANY (ARRAY[p.source, p.target])) AND ((o.o -> 'add_on_to'::text) IS NOT NULL))))
+ UNION ALL
+  SELECT format('offer %s: upgrade path %s -> %s crosses services'::text, p.source, p.source, p.target) AS format
+    FROM ((paths p
+      JOIN offers s ON ((s.id = p.source)))
+      JOIN offers t ON ((t.id = p.target)))
+   WHERE ((s.o ->> 'service'::text) <> (t.o ->> 'service'::text))
+ UNION ALL
+  SELECT DISTINCT format('offer %s: upgrade paths form a cycle'::text, closure.source) AS format
+    FROM closure
+   WHERE ((closure.source = closure.target) AND (closure.source <> closure.trail[2]));
+END;
+
+CREATE FUNCTION core.chain_audit_event() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_previous bytea;
+BEGIN
+    PERFORM pg_advisory_xact_lock(727271, hashtext(core.audit_chain_of(NEW.customer_id, NEW.partner_id)));
+    NEW.id := nextval('core.audit_events_id_seq');
+    IF NEW.customer_id IS NOT NULL THEN
+        SELECT a.chain_hash INTO v_previous FROM core.audit_events a
+        WHERE a.customer_id = NEW.customer_id ORDER BY a.id DESC LIMIT 1;
+    ELSIF NEW.partner_id IS NOT NULL THEN
+        SELECT a.chain_hash INTO v_previous FROM core.audit_events a
+        WHERE a.customer_id IS NULL AND a.partner_id = NEW.partner_id ORDER BY a.id DESC LIMIT 1;
+    ELSE
+        SELECT a.chain_hash INTO v_previous FROM core.audit_events a
+        WHERE a.customer_id IS NULL AND a.partner_id IS NULL ORDER BY a.id DESC LIMIT 1;
+    END IF;
+    NEW.chain_hash := core.audit_event_digest(NEW, v_previous);
+    RETURN NEW;
+END $$;
 
 CREATE FUNCTION core.check_offers_add_on_not_in_paths() RETURNS trigger
     LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     IF NEW.is_add_on AND EXISTS (SELECT 1 FROM core.upgrade_paths
@@ -1058,8 +1498,25 @@ BEGIN
     RETURN NEW;
 END $$;
 
+CREATE FUNCTION core.check_relationship_expiry(p_expires_at timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF p_expires_at <= statement_timestamp() OR p_expires_at > statement_timestamp() + interval '2 years' THEN
+        PERFORM core.raise_error('relationship_expiry_out_of_range',
+            format('--expires %s is outside the allowed range: after %s and at most two years after activation (%s when activated now)',
+                   CASE WHEN isfinite(p_expires_at) THEN to_char(p_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+                        ELSE p_expires_at::text END,
+                   to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                   to_char((statement_timestamp() + interval '2 years') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
+            NULL, 'give a date within that range, or none for the longest');
+    END IF;
+END $$;
+
 CREATE FUNCTION core.check_subscriptions_add_on_parent() RETURNS trigger
     LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_is_add_on boolean;
@@ -1096,6 +1553,7 @@ END $$;
 
 CREATE FUNCTION core.check_subscriptions_quantity_in_offer_range() RETURNS trigger
     LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     o core.offers;
@@ -1111,6 +1569,7 @@ END $$;
 
 CREATE FUNCTION core.check_upgrade_paths_shape() RETURNS trigger
     LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     s core.offers;
@@ -1142,6 +1601,7 @@ END $$;
 
 CREATE FUNCTION core.create_statement_triggers(p_table text, p_prefix text, p_function regproc) RETURNS void
     LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER INSERT ON core.%I REFERENCING NEW TABLE AS new_rows '
@@ -1154,65 +1614,47 @@ END $$;
 
 CREATE FUNCTION core.csv_fields(p_line text) RETURNS text[]
     LANGUAGE sql IMMUTABLE STRICT
-    AS $_$
-    SELECT CASE
-        WHEN strpos(p_line, '"') = 0 THEN string_to_array(p_line, ',')
-        WHEN p_line !~ '^("([^"]|"")*"|[^,"]*)(,("([^"]|"")*"|[^,"]*))*$' THEN NULL
-        ELSE ARRAY(SELECT CASE WHEN m[1] LIKE '"%' THEN replace(substr(m[1], 2, length(m[1]) - 2), '""', '"') ELSE m[1] END
-                   FROM regexp_matches(p_line || ',', '("(?:[^"]|"")*"|[^,"]*),', 'g') AS m)
-    END
-$_$;
-
-CREATE TABLE core.subscriptions (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    customer_id uuid NOT NULL,
-    offer_id text NOT NULL,
-    quantity integer NOT NULL,
-    billing_cycle text NOT NULL,
-    status text DEFAULT 'active'::text NOT NULL,
-    status_reason text,
-    channel text NOT NULL,
-    partner_id text,
-    recorded_by_partner_id text,
-    parent_subscription_id uuid,
-    upgraded_to_subscription_id uuid,
-    upgraded_from_subscription_id uuid,
-    version bigint DEFAULT 1 NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT check_subscriptions_billing_cycle CHECK ((billing_cycle = ANY (ARRAY['monthly'::text, 'annual'::text]))),
-    CONSTRAINT check_subscriptions_channel CHECK ((channel = ANY (ARRAY['csp'::text, 'direct'::text, 'other-reseller'::text]))),
-    CONSTRAINT check_subscriptions_csp_has_reseller CHECK (((channel = 'csp'::text) = (partner_id IS NOT NULL))),
-    CONSTRAINT check_subscriptions_not_own_parent CHECK ((parent_subscription_id <> id)),
-    CONSTRAINT check_subscriptions_quantity CHECK ((quantity >= 1)),
-    CONSTRAINT check_subscriptions_status CHECK ((status = ANY (ARRAY['pending'::text, 'active'::text, 'suspended'::text, 'cancelled'::text]))),
-    CONSTRAINT check_subscriptions_status_reason CHECK (((status_reason IS NULL) OR ((status = ANY (ARRAY['suspended'::text, 'cancelled'::text])) AND (status_reason = ANY (ARRAY['upgraded'::text, 'operator'::text, 'parent_cancelled'::text]))))),
-    CONSTRAINT check_subscriptions_upgraded_is_suspended CHECK (((upgraded_to_subscription_id IS NULL) OR ((status = ANY (ARRAY['suspended'::text, 'cancelled'::text])) AND (status_reason IS NOT NULL)))),
-    CONSTRAINT check_subscriptions_version CHECK ((version >= 1))
-);
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN (strpos(p_line, '"'::text) = 0) THEN string_to_array(p_line, ','::text)
+             WHEN (p_line !~ '^("([^"]|"")*"|[^,"]*)(,("([^"]|"")*"|[^,"]*))*$'::text) THEN NULL::text[]
+             ELSE ARRAY( SELECT
+                     CASE
+                         WHEN (m.m[1] ~~ '"%'::text) THEN replace(substr(m.m[1], 2, (length(m.m[1]) - 2)), '""'::text, '"'::text)
+                         ELSE m.m[1]
+                     END AS m
+                FROM regexp_matches((csv_fields.p_line || ','::text), '("(?:[^"]|"")*"|[^,"]*),'::text, 'g'::text) m(m))
+         END AS "array";
+END;
 
 CREATE FUNCTION core.customer_ids_of(p_subscriptions core.subscriptions[]) RETURNS uuid[]
     LANGUAGE sql IMMUTABLE
-    AS $$
-    SELECT array_agg(x.customer_id) FROM unnest(p_subscriptions) x
-$$;
+    BEGIN ATOMIC
+ SELECT array_agg(x.customer_id) AS array_agg
+    FROM unnest(customer_ids_of.p_subscriptions) x(id, customer_id, offer_id, quantity, billing_cycle, status, status_reason, channel, partner_id, recorded_by_partner_id, parent_subscription_id, upgraded_to_subscription_id, upgraded_from_subscription_id, version, created_at, updated_at);
+END;
 
-CREATE FUNCTION core.customer_visible(p_partner text, p_customer_id uuid) RETURNS boolean
-    LANGUAGE sql STABLE
-    AS $$
-    SELECT EXISTS (SELECT 1 FROM core.partner_customers WHERE partner_id = p_partner AND customer_id = p_customer_id)
-$$;
+CREATE TABLE core.error_codes (
+    code text NOT NULL,
+    sqlstate character(5) NOT NULL,
+    exit_code smallint NOT NULL,
+    description text NOT NULL,
+    CONSTRAINT check_error_codes_exit_code CHECK ((exit_code = ANY (ARRAY[1, 64, 65, 69, 70, 75, 78]))),
+    CONSTRAINT check_error_codes_sqlstate_project_class CHECK (((sqlstate ~ '^SU[0-9]{3}$'::text) AND (sqlstate !~ '000$'::text)))
+);
 
 CREATE FUNCTION core.describe_errors(p_codes text[]) RETURNS jsonb
     LANGUAGE sql STABLE
-    AS $$
-    SELECT coalesce(jsonb_agg(jsonb_build_object('code', c.code, 'description', e.description) ORDER BY c.ord), '[]')
-    FROM unnest(p_codes) WITH ORDINALITY AS c (code, ord)
-    LEFT JOIN core.error_codes e ON e.code = c.code
-$$;
+    BEGIN ATOMIC
+ SELECT COALESCE(jsonb_agg(jsonb_build_object('code', c.code, 'description', e.description) ORDER BY c.ord), '[]'::jsonb) AS "coalesce"
+    FROM (unnest(describe_errors.p_codes) WITH ORDINALITY c(code, ord)
+      LEFT JOIN core.error_codes e ON ((e.code = c.code)));
+END;
 
 CREATE FUNCTION core.dispatch_operation(p_partner text, p_operation text, p jsonb) RETURNS jsonb
     LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     RETURN CASE p_operation
@@ -1231,8 +1673,21 @@ BEGIN
     END;
 END $$;
 
+CREATE FUNCTION core.display_name_trimmed(p_name text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT
+    RETURN regexp_replace(p_name, '^[ \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[ \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$'::text, ''::text, 'g'::text);
+
+COMMENT ON FUNCTION core.display_name_trimmed(p_name text) IS 'A name without its leading and trailing spaces (Unicode space separators included).';
+
+CREATE FUNCTION core.display_name_problem(p_name text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT
+    RETURN CASE WHEN (core.display_name_trimmed(p_name) = ''::text) THEN 'is empty'::text WHEN (core.display_name_trimmed(p_name) <> p_name) THEN 'has leading or trailing spaces'::text WHEN (length(p_name) > 200) THEN format('has %s characters, more than 200'::text, length(p_name)) WHEN (p_name ~ '[[:cntrl:]]'::text) THEN 'holds a control character'::text WHEN (p_name ~ '[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]'::text) THEN format('holds the invisible formatting character U+%s (Unicode category Cf)'::text, upper(lpad(to_hex(ascii("substring"(p_name, '[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]'::text))), 4, '0'::text))) ELSE NULL::text END;
+
+COMMENT ON FUNCTION core.display_name_problem(p_name text) IS 'NULL for a valid display name, else what is wrong with it (a sentence fragment).';
+
 CREATE FUNCTION core.drop_temp_table(p_name text) RETURNS void
     LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     IF to_regclass('pg_temp.' || p_name) IS NOT NULL THEN  -- DROP ... IF EXISTS would send a notice
@@ -1242,9 +1697,14 @@ END $$;
 
 CREATE FUNCTION core.error_bit(p_sqlstate text) RETURNS bigint
     LANGUAGE sql IMMUTABLE
-    AS $$
-    SELECT CASE WHEN n < 63 THEN 1::bigint << n END FROM (SELECT substr(p_sqlstate, 3)::int AS n) x
-$$;
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN (x.n < 63) THEN ((1)::bigint << x.n)
+             ELSE NULL::bigint
+         END AS "case"
+    FROM ( SELECT (substr(error_bit.p_sqlstate, 3))::integer AS n) x;
+END;
 
 CREATE FUNCTION core.error_codes_of(p_mask bigint) RETURNS text[]
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -1255,12 +1715,15 @@ $$;
 
 CREATE FUNCTION core.error_mask(p_codes text[]) RETURNS bigint
     LANGUAGE sql STABLE
-    AS $$
-    SELECT coalesce(bit_or(core.error_bit(e.sqlstate)), 0) FROM core.error_codes e WHERE e.code = ANY (p_codes)
-$$;
+    BEGIN ATOMIC
+ SELECT COALESCE(bit_or(core.error_bit((e.sqlstate)::text)), (0)::bigint) AS "coalesce"
+    FROM core.error_codes e
+   WHERE (e.code = ANY (error_mask.p_codes));
+END;
 
 CREATE FUNCTION core.find_batch(p_partner text, p_batch text) RETURNS core.batches
     LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_matches core.batches[];
@@ -1281,27 +1744,24 @@ END $$;
 
 CREATE FUNCTION core.is_transient_sqlstate(p_sqlstate text) RETURNS boolean
     LANGUAGE sql IMMUTABLE
-    AS $$
-    -- serialization failure, deadlock, lock timeout, statement timeout: the client retries
-    SELECT p_sqlstate IN ('40001', '40P01', '55P03', '57014')
-$$;
+    BEGIN ATOMIC
+ SELECT (p_sqlstate = ANY (ARRAY['40001'::text, '40P01'::text, '55P03'::text, '57014'::text]));
+END;
 
-CREATE FUNCTION core.link_partner_customer() RETURNS trigger
+CREATE FUNCTION core.link_customer_creator() RETURNS trigger
     LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-DECLARE
-    v_row jsonb := to_jsonb(NEW);
 BEGIN
-    INSERT INTO core.partner_customers (partner_id, customer_id)
-    SELECT DISTINCT v_row ->> k, coalesce(v_row ->> 'customer_id', v_row ->> 'id')::uuid
-    FROM unnest(ARRAY['created_by_partner_id', 'partner_id', 'recorded_by_partner_id']) AS k
-    WHERE v_row ->> k IS NOT NULL
+    INSERT INTO core.partner_customers (partner_id, customer_id, how)
+    SELECT n.created_by_partner_id, n.id, 'added' FROM new_rows n WHERE n.created_by_partner_id IS NOT NULL
     ON CONFLICT DO NOTHING;
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION core.lock_subscription(p_partner text, p_subscription_id uuid) RETURNS core.subscriptions
     LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     s core.subscriptions;
@@ -1316,36 +1776,34 @@ BEGIN
     RETURN s;
 END $$;
 
-CREATE FUNCTION core.login_is_owner() RETURNS boolean
-    LANGUAGE sql STABLE
-    AS $$
-    SELECT pg_has_role(session_user, n.nspowner, 'MEMBER') FROM pg_namespace n WHERE n.nspname = 'core'
-$$;
-
-CREATE FUNCTION core.login_partner() RETURNS text
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    SELECT partner_id FROM core.partner_logins WHERE login_role = session_user
-$$;
-
 CREATE FUNCTION core.op_add_customer(p_partner text, p jsonb) RETURNS jsonb
     LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     c core.customers;
+    v_name text := core.require_display_name(p ->> 'name', 'customer name');
+    v_domain text := lower(p ->> 'domain');
 BEGIN
-    IF EXISTS (SELECT 1 FROM core.customers WHERE id = (p ->> 'id')::uuid OR domain = p ->> 'domain') THEN
+    -- Another partner's tenant: that it exists, and nothing more (SPEC 7.1).
+    IF EXISTS (SELECT 1 FROM core.customers WHERE id = (p ->> 'id')::uuid OR domain = v_domain) THEN
         PERFORM core.raise_error('customer_exists');
     END IF;
-    INSERT INTO core.customers (id, name, domain, created_by_partner_id)
-    VALUES (coalesce((p ->> 'id')::uuid, gen_random_uuid()), p ->> 'name', lower(p ->> 'domain'), p_partner)
-    RETURNING * INTO c;
+    BEGIN
+        INSERT INTO core.customers (id, name, domain, created_by_partner_id)
+        VALUES (coalesce((p ->> 'id')::uuid, gen_random_uuid()), v_name, v_domain, p_partner)
+        RETURNING * INTO c;
+    EXCEPTION WHEN check_violation THEN  -- the format the table allows (check_customers_domain_format)
+        PERFORM core.raise_error('invalid_argument', format(
+            'domain %s is not a domain name: dot-separated labels of letters, digits and inner hyphens, e.g. contoso.partner.onmschina.cn',
+            to_json(p ->> 'domain')));
+    END;
     RETURN core.result('{}', jsonb_build_object('id', c.id, 'name', c.name, 'domain', c.domain));
 END $$;
 
 CREATE FUNCTION core.op_add_subscription(p_partner text, p jsonb) RETURNS jsonb
     LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_customer uuid := (p ->> 'customer_id')::uuid;
@@ -1359,8 +1817,8 @@ DECLARE
 BEGIN
     PERFORM 1 FROM core.customers WHERE id = v_customer FOR NO KEY UPDATE;
     SELECT * INTO v_offer FROM core.offers WHERE id = p ->> 'offer_id' AND NOT retired;
-    v_codes := array_remove(ARRAY[
-        CASE WHEN NOT core.customer_visible(p_partner, v_customer) THEN 'customer_not_found' END,
+    -- A customer the partner cannot see: that, and nothing that would tell about its data.
+    v_codes := CASE WHEN NOT core.customer_visible(p_partner, v_customer) THEN ARRAY['customer_not_found'] ELSE array_remove(ARRAY[
         CASE WHEN v_offer.id IS NULL THEN 'offer_not_found' END,
         CASE WHEN v_offer.id IS NOT NULL AND NOT EXISTS (
                  SELECT 1 FROM core.offer_billing_cycles WHERE offer_id = v_offer.id AND billing_cycle = v_cycle)
@@ -1371,7 +1829,7 @@ BEGIN
                  SELECT 1 FROM core.subscriptions ps JOIN core.offer_add_on_parents ap
                           ON ap.parent_offer_id = ps.offer_id AND ap.add_on_offer_id = v_offer.id
                  WHERE ps.id = v_parent AND ps.customer_id = v_customer AND ps.status <> 'cancelled')))
-             THEN 'add_on_parent_invalid' END], NULL);
+             THEN 'add_on_parent_invalid' END], NULL) END;
     IF cardinality(v_codes) = 0 THEN
         INSERT INTO core.subscriptions (customer_id, offer_id, quantity, billing_cycle, status, channel,
                                         partner_id, recorded_by_partner_id, parent_subscription_id)
@@ -1386,6 +1844,7 @@ END $$;
 
 CREATE FUNCTION core.op_change_licenses(p_partner text, p jsonb, p_sign integer) RETURNS jsonb
     LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_id uuid := (p ->> 'subscription_id')::uuid;
@@ -1416,6 +1875,7 @@ END $$;
 
 CREATE FUNCTION core.op_relationship(p_partner text, p jsonb, p_operation text) RETURNS jsonb
     LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_customer uuid := (p ->> 'customer_id')::uuid;
@@ -1424,9 +1884,8 @@ DECLARE
     r core.relationships;
 BEGIN
     PERFORM 1 FROM core.customers WHERE id = v_customer FOR NO KEY UPDATE;
-    -- A request is how a partner reaches a tenant it was given the id of (SPEC 1: the
-    -- relationship makes the customer exist for it); the other operations need one.
-    IF NOT (core.customer_visible(p_partner, v_customer) OR (p_operation = 'request' AND FOUND)) THEN
+    -- Only a customer the partner sees (SPEC 7.1): a relationship never makes one visible.
+    IF NOT core.customer_visible(p_partner, v_customer) THEN
         PERFORM core.raise_error('customer_not_found', format('customer %s does not exist', v_customer));
     END IF;
     IF NOT EXISTS (SELECT 1 FROM core.services WHERE id = v_service) THEN
@@ -1439,6 +1898,7 @@ BEGIN
     WHERE partner_id = p_partner AND customer_id = v_customer AND service_id = v_service
       AND status IN ('requested', 'active');
     IF p_operation = 'request' THEN
+        PERFORM core.check_relationship_expiry(v_expires);
         IF r.id IS NOT NULL THEN
             PERFORM core.raise_error('relationship_exists', format('relationship %s is already %s', r.id, r.status));
         END IF;
@@ -1455,10 +1915,7 @@ BEGIN
             PERFORM core.raise_error('relationship_already_active');
         END IF;
         v_expires := coalesce(v_expires, r.expires_at, statement_timestamp() + interval '2 years');
-        IF v_expires <= statement_timestamp() OR v_expires > statement_timestamp() + interval '2 years' THEN
-            PERFORM core.raise_error('relationship_expiry_out_of_range',
-                                     format('expiry %s is not within two years of activation', v_expires));
-        END IF;
+        PERFORM core.check_relationship_expiry(v_expires);
         UPDATE core.relationships SET status = 'active', activated_at = statement_timestamp(), expires_at = v_expires
         WHERE id = r.id RETURNING * INTO r;
     ELSE
@@ -1474,6 +1931,7 @@ END $$;
 
 CREATE FUNCTION core.op_set_status(p_partner text, p jsonb, p_operation text) RETURNS jsonb
     LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_id uuid := (p ->> 'subscription_id')::uuid;
@@ -1512,6 +1970,7 @@ END $$;
 
 CREATE FUNCTION core.op_upgrade(p_partner text, p jsonb) RETURNS jsonb
     LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     RETURN (SELECT u.result FROM core.upgrade_apply(p_partner, ARRAY[p]) u);
@@ -1534,12 +1993,27 @@ CREATE FUNCTION core.partner_licenses() RETURNS TABLE(offer_id text, offer_name 
     JOIN core.offers o ON o.id = g.offer_id
 $$;
 
+CREATE TABLE core.offers (
+    id text NOT NULL,
+    service_id text NOT NULL,
+    name text NOT NULL,
+    min_quantity integer DEFAULT 1 NOT NULL,
+    max_quantity integer NOT NULL,
+    is_add_on boolean DEFAULT false NOT NULL,
+    retired boolean DEFAULT false NOT NULL,
+    CONSTRAINT check_offers_id_format CHECK (((id ~ '^[a-z][a-z0-9]*(-[a-z0-9]+)*$'::text) AND (length(id) <= 64))),
+    CONSTRAINT check_offers_min_quantity CHECK ((min_quantity >= 1)),
+    CONSTRAINT check_offers_name_length CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT check_offers_quantity_range CHECK ((max_quantity >= min_quantity))
+);
+
 CREATE FUNCTION core.quantity_in_range(p_offer_id text, p_quantity bigint) RETURNS boolean
     LANGUAGE sql STABLE
-    AS $$
-    SELECT EXISTS (SELECT 1 FROM core.offers WHERE id = p_offer_id
-                   AND p_quantity BETWEEN min_quantity AND max_quantity)
-$$;
+    BEGIN ATOMIC
+ SELECT (EXISTS ( SELECT 1
+            FROM core.offers
+           WHERE ((offers.id = quantity_in_range.p_offer_id) AND ((quantity_in_range.p_quantity >= offers.min_quantity) AND (quantity_in_range.p_quantity <= offers.max_quantity))))) AS "exists";
+END;
 
 CREATE FUNCTION core.raise_error(p_code text, p_message text DEFAULT NULL::text, p_detail text DEFAULT NULL::text, p_hint text DEFAULT NULL::text) RETURNS void
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -1558,6 +2032,7 @@ COMMENT ON FUNCTION core.raise_error(p_code text, p_message text, p_detail text,
 
 CREATE FUNCTION core.refuse_audit_events_change() RETURNS trigger
     LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     RAISE EXCEPTION USING ERRCODE = 'SU070', CONSTRAINT = 'audit_events_append_only',
@@ -1566,6 +2041,7 @@ END $$;
 
 CREATE FUNCTION core.request_remember(p_partner text, p_request_id text, p_operation text, p_parameters jsonb, p_result jsonb) RETURNS jsonb
     LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     IF p_request_id IS NOT NULL THEN  -- the set form (sql/40_operations.sql) with one request
@@ -1577,6 +2053,7 @@ END $$;
 
 CREATE FUNCTION core.request_replay(p_partner text, p_request_id text, p_operation text, p_parameters jsonb) RETURNS jsonb
     LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     r core.request_ids;
@@ -1601,6 +2078,7 @@ END $$;
 
 CREATE FUNCTION core.requests_remember(p_partner text, p_operation text, p_requests jsonb) RETURNS void
     LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_missing text;
@@ -1621,8 +2099,24 @@ BEGIN
     END IF;
 END $$;
 
+CREATE FUNCTION core.require_display_name(p_name text, p_what text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_name text := core.display_name_trimmed(p_name);
+    v_problem text := core.display_name_problem(v_name);
+BEGIN
+    IF v_problem IS NOT NULL THEN
+        PERFORM core.raise_error('invalid_argument', format('the %s %s', p_what, v_problem), NULL,
+                                 'a name is 1-200 visible characters');
+    END IF;
+    RETURN v_name;
+END $$;
+
 CREATE FUNCTION core.require_partner() RETURNS text
     LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_partner text := core.acting_partner();
@@ -1644,25 +2138,17 @@ END $$;
 
 CREATE FUNCTION core.result(p_codes text[], p_fields jsonb) RETURNS jsonb
     LANGUAGE sql STABLE
-    AS $$
-    -- The outcome comes last so that a field named status in p_fields cannot mask it.
-    SELECT p_fields || jsonb_build_object('status', CASE WHEN cardinality(p_codes) = 0 THEN 'succeeded' ELSE 'rejected' END,
-                                          'errors', core.describe_errors(p_codes))
-$$;
+    BEGIN ATOMIC
+ SELECT (p_fields || jsonb_build_object('status',
+         CASE
+             WHEN (cardinality(p_codes) = 0) THEN 'succeeded'::text
+             ELSE 'rejected'::text
+         END, 'errors', core.describe_errors(p_codes)));
+END;
 
-CREATE FUNCTION core.row_changes(p_old jsonb, p_new jsonb) RETURNS jsonb
-    LANGUAGE plpgsql IMMUTABLE
-    AS $$
-BEGIN
-    RETURN (SELECT coalesce(jsonb_object_agg(k.key, jsonb_build_array(p_old -> k.key, p_new -> k.key)), '{}')
-            FROM jsonb_object_keys(coalesce(p_new, p_old)) AS k (key)
-            WHERE k.key NOT IN ('version', 'updated_at', 'created_at')
-              AND (p_old -> k.key) IS DISTINCT FROM (p_new -> k.key)
-              AND (coalesce(p_old -> k.key, 'null') <> 'null' OR coalesce(p_new -> k.key, 'null') <> 'null'));
-END $$;
-
-CREATE FUNCTION core.run_operation(p_operation text, p_parameters jsonb, p_request_id text, p_dry_run boolean) RETURNS jsonb
+CREATE FUNCTION core.run_operation(p_operation text, p_parameters jsonb, p_request_id text, p_dry_run boolean, p_batch_id text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_partner text := core.require_partner();
@@ -1671,18 +2157,18 @@ DECLARE
 BEGIN
     IF p_dry_run THEN
         BEGIN
-            v_result := core.run_operation(p_operation, p_parameters, p_request_id, false);
+            v_result := core.run_operation(p_operation, p_parameters, p_request_id, false, p_batch_id);
             RAISE EXCEPTION USING ERRCODE = 'SU099', MESSAGE = 'dry run', DETAIL = v_result::text;
         EXCEPTION WHEN SQLSTATE 'SU099' THEN
             GET STACKED DIAGNOSTICS v_dry_run_result = PG_EXCEPTION_DETAIL;
         END;
         RETURN jsonb_set(v_dry_run_result::jsonb, '{status}', '"dry_run"');
     END IF;
+    PERFORM core.begin_operation(p_operation, p_request_id, NULL, p_batch_id);
     v_result := core.request_replay(v_partner, p_request_id, p_operation, p_parameters);
     IF v_result IS NOT NULL THEN
         RETURN v_result;
     END IF;
-    PERFORM core.begin_operation(p_operation, p_request_id);
     v_result := core.dispatch_operation(v_partner, p_operation, p_parameters);
     IF v_result ->> 'status' = 'rejected' THEN
         PERFORM core.audit_rejection(
@@ -1692,45 +2178,44 @@ BEGIN
     RETURN core.request_remember(v_partner, p_request_id, p_operation, p_parameters, v_result);
 END $$;
 
-CREATE FUNCTION core.setting(p_name text) RETURNS text
-    LANGUAGE sql STABLE
-    AS $$
-    SELECT nullif(current_setting('subctl.' || p_name, true), '')
-$$;
-
 CREATE FUNCTION core.sold_and_active_errors(p_partner text, p_status text, p_reseller_partner_id text) RETURNS text[]
     LANGUAGE sql IMMUTABLE
-    AS $$
-    SELECT array_remove(ARRAY[
-        CASE WHEN p_status IN ('suspended', 'cancelled') THEN 'subscription_status_not_active' END,
-        CASE WHEN p_status = 'pending' THEN 'subscription_not_provisioned' END,
-        CASE WHEN p_reseller_partner_id IS DISTINCT FROM p_partner THEN 'not_reseller_of_record' END
-    ], NULL)
-$$;
+    BEGIN ATOMIC
+ SELECT array_remove(ARRAY[
+         CASE
+             WHEN (p_status = ANY (ARRAY['suspended'::text, 'cancelled'::text])) THEN 'subscription_status_not_active'::text
+             ELSE NULL::text
+         END,
+         CASE
+             WHEN (p_status = 'pending'::text) THEN 'subscription_not_provisioned'::text
+             ELSE NULL::text
+         END,
+         CASE
+             WHEN (p_reseller_partner_id IS DISTINCT FROM p_partner) THEN 'not_reseller_of_record'::text
+             ELSE NULL::text
+         END], NULL::text) AS array_remove;
+END;
 
 CREATE FUNCTION core.subscription_in_force(s core.subscriptions) RETURNS boolean
     LANGUAGE sql IMMUTABLE
-    AS $$
-    SELECT s.status <> 'cancelled' AND s.status_reason IS DISTINCT FROM 'upgraded'
-$$;
+    BEGIN ATOMIC
+ SELECT (((s).status <> 'cancelled'::text) AND ((s).status_reason IS DISTINCT FROM 'upgraded'::text));
+END;
 
 CREATE FUNCTION core.subscription_json(p_partner text, s core.subscriptions) RETURNS jsonb
     LANGUAGE sql STABLE
-    AS $$
-    -- Another partner's identity is never shown: only the acting partner's own id.
-    SELECT jsonb_build_object(
-        'id', s.id, 'customer_id', s.customer_id, 'offer_id', s.offer_id, 'quantity', s.quantity,
-        'status', s.status, 'status_reason', s.status_reason, 'channel', s.channel,
-        'partner_id', CASE WHEN s.partner_id = p_partner THEN s.partner_id END,
-        'billing_cycle', s.billing_cycle, 'version', s.version,
-        'parent_subscription_id', s.parent_subscription_id,
-        'upgraded_to', s.upgraded_to_subscription_id, 'upgraded_from', s.upgraded_from_subscription_id,
-        'created_at', s.created_at, 'updated_at', s.updated_at)
-$$;
+    BEGIN ATOMIC
+ SELECT jsonb_build_object('id', (s).id, 'customer_id', (s).customer_id, 'offer_id', (s).offer_id, 'quantity', (s).quantity, 'status', (s).status, 'status_reason', (s).status_reason, 'channel', (s).channel, 'partner_id',
+         CASE
+             WHEN ((s).partner_id = p_partner) THEN (s).partner_id
+             ELSE NULL::text
+         END, 'billing_cycle', (s).billing_cycle, 'version', (s).version, 'parent_subscription_id', (s).parent_subscription_id, 'upgraded_to', (s).upgraded_to_subscription_id, 'upgraded_from', (s).upgraded_from_subscription_id, 'created_at', (s).created_at, 'updated_at', (s).updated_at) AS jsonb_build_object;
+END;
 
 CREATE FUNCTION core.upgrade_apply(p_partner text, p_parameters jsonb[], p_request_ids text[] DEFAULT NULL::text[]) RETURNS TABLE(ord bigint, result jsonb)
     LANGUAGE plpgsql
     SET plan_cache_mode TO 'force_generic_plan'
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_sources core.subscriptions[];
@@ -1795,18 +2280,94 @@ BEGIN
     END IF;
 END $$;
 
+CREATE TABLE core.relationships (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    partner_id text NOT NULL,
+    customer_id uuid NOT NULL,
+    service_id text NOT NULL,
+    status text DEFAULT 'requested'::text NOT NULL,
+    requested_at timestamp with time zone DEFAULT now() NOT NULL,
+    activated_at timestamp with time zone,
+    ended_at timestamp with time zone,
+    expires_at timestamp with time zone,
+    CONSTRAINT check_relationships_active_has_dates CHECK (((status <> ALL (ARRAY['active'::text, 'expired'::text])) OR ((activated_at IS NOT NULL) AND (expires_at IS NOT NULL)))),
+    CONSTRAINT check_relationships_expires_within_two_years CHECK (((expires_at IS NULL) OR (activated_at IS NULL) OR ((expires_at > activated_at) AND (expires_at <= (activated_at + '2 years'::interval))))),
+    CONSTRAINT check_relationships_status CHECK ((status = ANY (ARRAY['requested'::text, 'active'::text, 'removed'::text, 'expired'::text])))
+);
+
+CREATE TABLE core.upgrade_path_catalog (
+    source_offer_id text NOT NULL,
+    target_offer_id text NOT NULL,
+    service_id text NOT NULL,
+    plan_conflicting_offers text[] NOT NULL,
+    target_billing_cycles text[] NOT NULL
+);
+
+COMMENT ON TABLE core.upgrade_path_catalog IS 'Per upgrade path: the target''s service, the offers with a plan the upgrade would add, the target''s billing cycles.';
+
+CREATE FUNCTION core.upgrade_path_facts(p_partner text, p_sold_in_force_only boolean DEFAULT false) RETURNS TABLE(subscription_id uuid, target_offer_id text, customer_id uuid, partner_id text, source_offer_id text, relationship_expires_at timestamp with time zone, error_codes_related text[], error_codes_unrelated text[])
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT c.id,
+     p.target_offer_id,
+     c.customer_id,
+     c.partner_id,
+     c.offer_id,
+     r.expires_at,
+     (x.subscription_errors || x.path_errors),
+     ((x.subscription_errors || '{delegated_admin_permissions_disabled}'::text[]) || x.path_errors)
+    FROM (((( SELECT s.id,
+             s.customer_id,
+             s.offer_id,
+             s.status,
+             s.partner_id,
+             s.billing_cycle,
+             core.subscription_in_force(s.*) AS in_force,
+             array_agg(s.offer_id) FILTER (WHERE core.subscription_in_force(s.*)) OVER customer AS offers_in_force,
+             array_agg(s.parent_subscription_id) FILTER (WHERE ((s.parent_subscription_id IS NOT NULL) AND (s.status <> 'cancelled'::text))) OVER customer AS live_add_on_parents
+            FROM core.subscriptions s
+           WINDOW customer AS (PARTITION BY s.customer_id)) c
+      JOIN core.upgrade_path_catalog p ON ((p.source_offer_id = c.offer_id)))
+      LEFT JOIN core.relationships r ON (((r.customer_id = c.customer_id) AND (r.service_id = p.service_id) AND (r.partner_id = COALESCE(upgrade_path_facts.p_partner, c.partner_id)) AND (r.status = 'active'::text))))
+      CROSS JOIN LATERAL ( SELECT core.sold_and_active_errors(COALESCE(upgrade_path_facts.p_partner, c.partner_id), c.status, c.partner_id) AS subscription_errors,
+             array_remove(ARRAY[
+                 CASE
+                     WHEN (c.offers_in_force && p.plan_conflicting_offers) THEN 'conflicting_service_types'::text
+                     ELSE NULL::text
+                 END,
+                 CASE
+                     WHEN (p.target_offer_id = ANY (c.offers_in_force)) THEN 'target_offer_already_owned'::text
+                     ELSE NULL::text
+                 END,
+                 CASE
+                     WHEN (c.id = ANY (c.live_add_on_parents)) THEN 'subscription_add_ons_present'::text
+                     ELSE NULL::text
+                 END,
+                 CASE
+                     WHEN (c.billing_cycle <> ALL (p.target_billing_cycles)) THEN 'offer_does_not_support_billing_cycle'::text
+                     ELSE NULL::text
+                 END], NULL::text) AS path_errors) x)
+   WHERE ((NOT upgrade_path_facts.p_sold_in_force_only) OR ((c.partner_id = COALESCE(upgrade_path_facts.p_partner, c.partner_id)) AND c.in_force));
+END;
+
+COMMENT ON FUNCTION core.upgrade_path_facts(p_partner text, p_sold_in_force_only boolean) IS 'Every upgrade path of every subscription with the error codes that apply for a partner with and without its relationship: the one definition of the upgrade rules.';
+
 CREATE FUNCTION core.upgrade_evaluations(p_partner text, p_sold_in_force_only boolean DEFAULT false) RETURNS TABLE(subscription_id uuid, customer_id uuid, source_offer_id text, target_offer_id text, error_codes text[])
     LANGUAGE sql STABLE
-    AS $$
-    SELECT f.subscription_id, f.customer_id, f.source_offer_id, f.target_offer_id,
-           core.by_relationship_now(f.relationship_expires_at, f.error_codes_related, f.error_codes_unrelated)
-    FROM core.upgrade_path_facts(p_partner, p_sold_in_force_only) f
-$$;
+    BEGIN ATOMIC
+ SELECT f.subscription_id,
+     f.customer_id,
+     f.source_offer_id,
+     f.target_offer_id,
+     core.by_relationship_now(f.relationship_expires_at, f.error_codes_related, f.error_codes_unrelated) AS by_relationship_now
+    FROM core.upgrade_path_facts(upgrade_evaluations.p_partner, upgrade_evaluations.p_sold_in_force_only) f(subscription_id, target_offer_id, customer_id, partner_id, source_offer_id, relationship_expires_at, error_codes_related, error_codes_unrelated);
+END;
 
 COMMENT ON FUNCTION core.upgrade_evaluations(p_partner text, p_sold_in_force_only boolean) IS 'Every upgrade path of every subscription with all the error codes that apply for a partner now (core.upgrade_path_facts at this time).';
 
 CREATE FUNCTION core.upgrade_options_follow() RETURNS trigger
     LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_customers uuid[];
@@ -1870,22 +2431,44 @@ COMMENT ON COLUMN core.upgrade_options.error_mask_unrelated IS 'The error codes 
 
 CREATE FUNCTION core.upgrade_options_of(p_customer_ids uuid[]) RETURNS SETOF core.upgrade_options
     LANGUAGE sql STABLE
-    AS $$
-    WITH f AS MATERIALIZED (
-        SELECT * FROM core.upgrade_path_facts(NULL, true) f WHERE f.customer_id = ANY (p_customer_ids)),
-    code_sets AS MATERIALIZED (
-        SELECT s.codes, core.error_mask(s.codes) AS mask
-        FROM (SELECT f.error_codes_related AS codes FROM f UNION SELECT f.error_codes_unrelated FROM f) s)
-    SELECT f.subscription_id, f.target_offer_id, f.customer_id, f.partner_id, f.source_offer_id,
-           f.relationship_expires_at, r.mask, u.mask
-    FROM f
-    JOIN code_sets r ON r.codes = f.error_codes_related
-    JOIN code_sets u ON u.codes = f.error_codes_unrelated
-$$;
+    BEGIN ATOMIC
+ WITH f AS MATERIALIZED (
+          SELECT f_1.subscription_id,
+             f_1.target_offer_id,
+             f_1.customer_id,
+             f_1.partner_id,
+             f_1.source_offer_id,
+             f_1.relationship_expires_at,
+             f_1.error_codes_related,
+             f_1.error_codes_unrelated
+            FROM core.upgrade_path_facts(NULL::text, true) f_1(subscription_id, target_offer_id, customer_id, partner_id, source_offer_id, relationship_expires_at, error_codes_related, error_codes_unrelated)
+           WHERE (f_1.customer_id = ANY (upgrade_options_of.p_customer_ids))
+         ), code_sets AS MATERIALIZED (
+          SELECT s.codes,
+             core.error_mask(s.codes) AS mask
+            FROM ( SELECT f_1.error_codes_related AS codes
+                    FROM f f_1
+                 UNION
+                  SELECT f_1.error_codes_unrelated
+                    FROM f f_1) s
+         )
+  SELECT f.subscription_id,
+     f.target_offer_id,
+     f.customer_id,
+     f.partner_id,
+     f.source_offer_id,
+     f.relationship_expires_at,
+     r.mask,
+     u.mask
+    FROM ((f
+      JOIN code_sets r ON ((r.codes = f.error_codes_related)))
+      JOIN code_sets u ON ((u.codes = f.error_codes_unrelated)));
+END;
 
 CREATE FUNCTION core.upgrade_options_refresh(p_customer_ids uuid[]) RETURNS void
     LANGUAGE plpgsql
     SET plan_cache_mode TO 'force_generic_plan'
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
     v_customer_ids uuid[] := p_customer_ids;
@@ -1907,99 +2490,76 @@ END $_$;
 
 COMMENT ON FUNCTION core.upgrade_options_refresh(p_customer_ids uuid[]) IS 'Recomputes core.upgrade_options for some customers (NULL: all) from core.upgrade_path_facts.';
 
+CREATE TABLE core.offer_billing_cycles (
+    offer_id text NOT NULL,
+    billing_cycle text NOT NULL,
+    CONSTRAINT check_offer_billing_cycles_billing_cycle CHECK ((billing_cycle = ANY (ARRAY['monthly'::text, 'annual'::text])))
+);
+
+CREATE TABLE core.offer_service_plans (
+    offer_id text NOT NULL,
+    service_plan_id text NOT NULL
+);
+
+CREATE TABLE core.upgrade_paths (
+    source_offer_id text NOT NULL,
+    target_offer_id text NOT NULL,
+    CONSTRAINT check_upgrade_paths_no_self_loop CHECK ((source_offer_id <> target_offer_id))
+);
+
 CREATE FUNCTION core.upgrade_path_catalog_refresh() RETURNS void
     LANGUAGE sql
-    AS $$
-    DELETE FROM core.upgrade_path_catalog;
-    INSERT INTO core.upgrade_path_catalog (source_offer_id, target_offer_id, service_id, plan_conflicting_offers,
-                                           target_billing_cycles)
-    SELECT up.source_offer_id, up.target_offer_id, t.service_id,
-           ARRAY(SELECT op.offer_id FROM core.offer_service_plans op
-                 WHERE op.service_plan_id IN (
-                     SELECT tp.service_plan_id FROM core.offer_service_plans tp WHERE tp.offer_id = up.target_offer_id
-                     EXCEPT
-                     SELECT sp.service_plan_id FROM core.offer_service_plans sp WHERE sp.offer_id = up.source_offer_id)),
-           ARRAY(SELECT b.billing_cycle FROM core.offer_billing_cycles b WHERE b.offer_id = up.target_offer_id)
-    FROM core.upgrade_paths up
-    JOIN core.offers t ON t.id = up.target_offer_id;
-$$;
-
-CREATE FUNCTION core.upgrade_path_facts(p_partner text, p_sold_in_force_only boolean DEFAULT false) RETURNS TABLE(subscription_id uuid, target_offer_id text, customer_id uuid, partner_id text, source_offer_id text, relationship_expires_at timestamp with time zone, error_codes_related text[], error_codes_unrelated text[])
-    LANGUAGE sql STABLE
-    AS $$
-    SELECT c.id, p.target_offer_id, c.customer_id, c.partner_id, c.offer_id, r.expires_at,
-           x.subscription_errors || x.path_errors,
-           x.subscription_errors || '{delegated_admin_permissions_disabled}'::text[] || x.path_errors
-    FROM (SELECT s.id, s.customer_id, s.offer_id, s.status, s.partner_id, s.billing_cycle,
-                 core.subscription_in_force(s) AS in_force,
-                 array_agg(s.offer_id) FILTER (WHERE core.subscription_in_force(s)) OVER customer AS offers_in_force,
-                 array_agg(s.parent_subscription_id) FILTER (WHERE s.parent_subscription_id IS NOT NULL
-                                                            AND s.status <> 'cancelled') OVER customer AS live_add_on_parents
-          FROM core.subscriptions s
-          WINDOW customer AS (PARTITION BY s.customer_id)) c
-    JOIN core.upgrade_path_catalog p ON p.source_offer_id = c.offer_id
-    -- at most one row: one active relationship per customer and service (unique index)
-    LEFT JOIN core.relationships r
-           ON r.customer_id = c.customer_id AND r.service_id = p.service_id
-          AND r.partner_id = coalesce(p_partner, c.partner_id) AND r.status = 'active'
-    CROSS JOIN LATERAL (SELECT core.sold_and_active_errors(coalesce(p_partner, c.partner_id), c.status, c.partner_id)
-                               AS subscription_errors,
-                               array_remove(ARRAY[
-               CASE WHEN c.offers_in_force && p.plan_conflicting_offers THEN 'conflicting_service_types' END,
-               CASE WHEN p.target_offer_id = ANY (c.offers_in_force) THEN 'target_offer_already_owned' END,
-               CASE WHEN c.id = ANY (c.live_add_on_parents) THEN 'subscription_add_ons_present' END,
-               CASE WHEN c.billing_cycle <> ALL (p.target_billing_cycles) THEN 'offer_does_not_support_billing_cycle' END
-                               ], NULL) AS path_errors) x
-    WHERE NOT p_sold_in_force_only OR (c.partner_id = coalesce(p_partner, c.partner_id) AND c.in_force)
-$$;
-
-COMMENT ON FUNCTION core.upgrade_path_facts(p_partner text, p_sold_in_force_only boolean) IS 'Every upgrade path of every subscription with the error codes that apply for a partner with and without its relationship: the one definition of the upgrade rules.';
+    BEGIN ATOMIC
+ DELETE FROM core.upgrade_path_catalog;
+ INSERT INTO core.upgrade_path_catalog (source_offer_id, target_offer_id, service_id, plan_conflicting_offers, target_billing_cycles)  SELECT up.source_offer_id,
+             up.target_offer_id,
+             t.service_id,
+             ARRAY( SELECT op.offer_id
+                    FROM core.offer_service_plans op
+                   WHERE (op.service_plan_id IN ( SELECT tp.service_plan_id
+                            FROM core.offer_service_plans tp
+                           WHERE (tp.offer_id = up.target_offer_id)
+                         EXCEPT
+                          SELECT sp.service_plan_id
+                            FROM core.offer_service_plans sp
+                           WHERE (sp.offer_id = up.source_offer_id)))) AS "array",
+             ARRAY( SELECT b.billing_cycle
+                    FROM core.offer_billing_cycles b
+                   WHERE (b.offer_id = up.target_offer_id)) AS "array"
+            FROM (core.upgrade_paths up
+              JOIN core.offers t ON ((t.id = up.target_offer_id)));
+END;
 
 CREATE FUNCTION core.upgrade_request_errors(p_partner text, p_sources core.subscriptions[], p_target_offer_ids text[], p_quantities bigint[], p_if_versions bigint[]) RETURNS TABLE(ord bigint, error_codes text[])
     LANGUAGE sql STABLE
-    AS $$
-    SELECT s.ordinality, array_remove(ARRAY[
-               CASE WHEN p_if_versions[s.ordinality] IS NOT NULL AND p_if_versions[s.ordinality] <> s.version THEN 'version_mismatch' END,
-               CASE WHEN NOT EXISTS (SELECT 1 FROM core.upgrade_paths WHERE source_offer_id = s.offer_id)
-                    THEN 'subscription_does_not_have_any_upgrade_paths'
-                    WHEN e.target_offer_id IS NULL THEN 'subscription_target_offer_not_found' END,
-               CASE WHEN e.target_offer_id IS NOT NULL
-                         AND NOT core.quantity_in_range(p_target_offer_ids[s.ordinality], p_quantities[s.ordinality])
-                    THEN 'quantity_out_of_range' END
-           ], NULL) || coalesce(e.error_codes, '{}')
-    FROM unnest(p_sources) WITH ORDINALITY AS s
-    LEFT JOIN (SELECT e.* FROM core.upgrade_evaluations(p_partner) e
-               WHERE e.customer_id = ANY (core.customer_ids_of(p_sources))
-                 AND e.subscription_id = ANY (ARRAY(SELECT x.id FROM unnest(p_sources) x))) e
-           ON e.subscription_id = s.id AND e.target_offer_id = p_target_offer_ids[s.ordinality]
-$$;
-
-CREATE TABLE core.audit_events (
-    id bigint NOT NULL,
-    occurred_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
-    operation text NOT NULL,
-    operator text NOT NULL,
-    partner_id text,
-    source text NOT NULL,
-    entity text NOT NULL,
-    entity_id text,
-    subscription_id uuid,
-    subscription_version bigint,
-    customer_id uuid,
-    changes jsonb DEFAULT '{}'::jsonb NOT NULL,
-    outcome text NOT NULL,
-    error_codes text[] DEFAULT '{}'::text[] NOT NULL,
-    request_id text,
-    batch_id text,
-    comment text,
-    login_role name DEFAULT SESSION_USER,
-    offer_id text,
-    CONSTRAINT check_audit_events_outcome CHECK ((outcome = ANY (ARRAY['succeeded'::text, 'rejected'::text]))),
-    CONSTRAINT check_audit_events_rejection_has_codes CHECK (((outcome = 'rejected'::text) = (cardinality(error_codes) > 0))),
-    CONSTRAINT check_audit_events_source CHECK ((source = ANY (ARRAY['cli'::text, 'batch'::text, 'sql'::text])))
-);
-
-COMMENT ON COLUMN core.audit_events.offer_id IS 'A subscription event: the subscription''s offer after the change (before it, for a deletion).';
+    BEGIN ATOMIC
+ SELECT s.ordinality,
+     (array_remove(ARRAY[
+         CASE
+             WHEN (((upgrade_request_errors.p_if_versions)[s.ordinality] IS NOT NULL) AND ((upgrade_request_errors.p_if_versions)[s.ordinality] <> s.version)) THEN 'version_mismatch'::text
+             ELSE NULL::text
+         END,
+         CASE
+             WHEN (NOT (EXISTS ( SELECT 1
+                FROM core.upgrade_paths
+               WHERE (upgrade_paths.source_offer_id = s.offer_id)))) THEN 'subscription_does_not_have_any_upgrade_paths'::text
+             WHEN (e.target_offer_id IS NULL) THEN 'subscription_target_offer_not_found'::text
+             ELSE NULL::text
+         END,
+         CASE
+             WHEN ((e.target_offer_id IS NOT NULL) AND (NOT core.quantity_in_range((upgrade_request_errors.p_target_offer_ids)[s.ordinality], (upgrade_request_errors.p_quantities)[s.ordinality]))) THEN 'quantity_out_of_range'::text
+             ELSE NULL::text
+         END], NULL::text) || COALESCE(e.error_codes, '{}'::text[]))
+    FROM (unnest(upgrade_request_errors.p_sources) WITH ORDINALITY s(id, customer_id, offer_id, quantity, billing_cycle, status, status_reason, channel, partner_id, recorded_by_partner_id, parent_subscription_id, upgraded_to_subscription_id, upgraded_from_subscription_id, version, created_at, updated_at, ordinality)
+      LEFT JOIN ( SELECT e_1.subscription_id,
+             e_1.customer_id,
+             e_1.source_offer_id,
+             e_1.target_offer_id,
+             e_1.error_codes
+            FROM core.upgrade_evaluations(upgrade_request_errors.p_partner) e_1(subscription_id, customer_id, source_offer_id, target_offer_id, error_codes)
+           WHERE ((e_1.customer_id = ANY (core.customer_ids_of(upgrade_request_errors.p_sources))) AND (e_1.subscription_id = ANY (ARRAY( SELECT x.id
+                    FROM unnest(upgrade_request_errors.p_sources) x(id, customer_id, offer_id, quantity, billing_cycle, status, status_reason, channel, partner_id, recorded_by_partner_id, parent_subscription_id, upgraded_to_subscription_id, upgraded_from_subscription_id, version, created_at, updated_at)))))) e ON (((e.subscription_id = s.id) AND (e.target_offer_id = (upgrade_request_errors.p_target_offer_ids)[s.ordinality]))));
+END;
 
 ALTER TABLE core.audit_events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME core.audit_events_id_seq
@@ -2020,49 +2580,10 @@ CREATE TABLE core.customers (
     CONSTRAINT check_customers_name_length CHECK ((((length(name) >= 1) AND (length(name) <= 200)) AND (name !~ '[[:cntrl:]]'::text)))
 );
 
-CREATE TABLE core.error_codes (
-    code text NOT NULL,
-    sqlstate character(5) NOT NULL,
-    exit_code smallint NOT NULL,
-    description text NOT NULL,
-    CONSTRAINT check_error_codes_exit_code CHECK ((exit_code = ANY (ARRAY[1, 64, 65, 69, 70, 75, 78]))),
-    CONSTRAINT check_error_codes_sqlstate_project_class CHECK (((sqlstate ~ '^SU[0-9]{3}$'::text) AND (sqlstate !~ '000$'::text)))
-);
-
 CREATE TABLE core.offer_add_on_parents (
     add_on_offer_id text NOT NULL,
     parent_offer_id text NOT NULL,
     CONSTRAINT check_offer_add_on_parents_no_self CHECK ((add_on_offer_id <> parent_offer_id))
-);
-
-CREATE TABLE core.offer_billing_cycles (
-    offer_id text NOT NULL,
-    billing_cycle text NOT NULL,
-    CONSTRAINT check_offer_billing_cycles_billing_cycle CHECK ((billing_cycle = ANY (ARRAY['monthly'::text, 'annual'::text])))
-);
-
-CREATE TABLE core.offer_service_plans (
-    offer_id text NOT NULL,
-    service_plan_id text NOT NULL
-);
-
-CREATE TABLE core.offers (
-    id text NOT NULL,
-    service_id text NOT NULL,
-    name text NOT NULL,
-    min_quantity integer DEFAULT 1 NOT NULL,
-    max_quantity integer NOT NULL,
-    is_add_on boolean DEFAULT false NOT NULL,
-    retired boolean DEFAULT false NOT NULL,
-    CONSTRAINT check_offers_id_format CHECK (((id ~ '^[a-z][a-z0-9]*(-[a-z0-9]+)*$'::text) AND (length(id) <= 64))),
-    CONSTRAINT check_offers_min_quantity CHECK ((min_quantity >= 1)),
-    CONSTRAINT check_offers_name_length CHECK (((length(name) >= 1) AND (length(name) <= 200))),
-    CONSTRAINT check_offers_quantity_range CHECK ((max_quantity >= min_quantity))
-);
-
-CREATE TABLE core.partner_customers (
-    partner_id text NOT NULL,
-    customer_id uuid NOT NULL
 );
 
 CREATE TABLE core.partner_logins (
@@ -2082,21 +2603,6 @@ CREATE TABLE core.partners (
 );
 
 COMMENT ON TABLE core.partners IS 'CSP resellers. Every operator acts for exactly one partner.';
-
-CREATE TABLE core.relationships (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    partner_id text NOT NULL,
-    customer_id uuid NOT NULL,
-    service_id text NOT NULL,
-    status text DEFAULT 'requested'::text NOT NULL,
-    requested_at timestamp with time zone DEFAULT now() NOT NULL,
-    activated_at timestamp with time zone,
-    ended_at timestamp with time zone,
-    expires_at timestamp with time zone,
-    CONSTRAINT check_relationships_active_has_dates CHECK (((status <> ALL (ARRAY['active'::text, 'expired'::text])) OR ((activated_at IS NOT NULL) AND (expires_at IS NOT NULL)))),
-    CONSTRAINT check_relationships_expires_within_two_years CHECK (((expires_at IS NULL) OR (activated_at IS NULL) OR ((expires_at > activated_at) AND (expires_at <= (activated_at + '2 years'::interval))))),
-    CONSTRAINT check_relationships_status CHECK ((status = ANY (ARRAY['requested'::text, 'active'::text, 'removed'::text, 'expired'::text])))
-);
 
 CREATE TABLE core.request_ids (
     partner_id text NOT NULL,
@@ -2125,22 +2631,6 @@ CREATE TABLE core.services (
     id text NOT NULL,
     name text NOT NULL,
     CONSTRAINT check_services_id_format CHECK (((id ~ '^[a-z][a-z0-9]*(-[a-z0-9]+)*$'::text) AND (length(id) <= 64)))
-);
-
-CREATE TABLE core.upgrade_path_catalog (
-    source_offer_id text NOT NULL,
-    target_offer_id text NOT NULL,
-    service_id text NOT NULL,
-    plan_conflicting_offers text[] NOT NULL,
-    target_billing_cycles text[] NOT NULL
-);
-
-COMMENT ON TABLE core.upgrade_path_catalog IS 'Per upgrade path: the target''s service, the offers with a plan the upgrade would add, the target''s billing cycles.';
-
-CREATE TABLE core.upgrade_paths (
-    source_offer_id text NOT NULL,
-    target_offer_id text NOT NULL,
-    CONSTRAINT check_upgrade_paths_no_self_loop CHECK ((source_offer_id <> target_offer_id))
 );
 
 CREATE VIEW report.batch_outcomes AS
@@ -2455,6 +2945,12 @@ ALTER TABLE ONLY core.batch_rows
 ALTER TABLE ONLY core.batches
     ADD CONSTRAINT batches_pkey PRIMARY KEY (partner_id, id);
 
+ALTER TABLE core.customers
+    ADD CONSTRAINT check_customers_name_visible CHECK ((core.display_name_problem(name) IS NULL)) NOT VALID;
+
+ALTER TABLE core.partners
+    ADD CONSTRAINT check_partners_name_visible CHECK ((core.display_name_problem(name) IS NULL)) NOT VALID;
+
 ALTER TABLE ONLY core.customers
     ADD CONSTRAINT customers_pkey PRIMARY KEY (id);
 
@@ -2518,6 +3014,8 @@ CREATE INDEX index_audit_events_occurred_at ON core.audit_events USING btree (oc
 
 CREATE INDEX index_audit_events_partner ON core.audit_events USING btree (partner_id, id);
 
+CREATE INDEX index_audit_events_partner_chain ON core.audit_events USING btree (partner_id, id) WHERE (customer_id IS NULL);
+
 CREATE INDEX index_audit_events_partner_upgrade_targets ON core.audit_events USING btree (partner_id) WHERE ((entity = 'subscriptions'::text) AND (operation = 'upgrade'::text) AND (outcome = 'succeeded'::text) AND (changes ? 'upgraded_from_subscription_id'::text));
 
 CREATE INDEX index_audit_events_subscription ON core.audit_events USING btree (subscription_id, id) WHERE (subscription_id IS NOT NULL);
@@ -2574,6 +3072,8 @@ CREATE OR REPLACE VIEW report.batch_outcomes AS
 
 CREATE TRIGGER audit_deletes AFTER DELETE ON core.customers REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
 
+CREATE TRIGGER audit_deletes AFTER DELETE ON core.partner_customers REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
+
 CREATE TRIGGER audit_deletes AFTER DELETE ON core.partner_logins REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
 
 CREATE TRIGGER audit_deletes AFTER DELETE ON core.partners REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
@@ -2588,6 +3088,8 @@ CREATE TRIGGER audit_events_append_only_truncate BEFORE TRUNCATE ON core.audit_e
 
 CREATE TRIGGER audit_inserts AFTER INSERT ON core.customers REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
 
+CREATE TRIGGER audit_inserts AFTER INSERT ON core.partner_customers REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
+
 CREATE TRIGGER audit_inserts AFTER INSERT ON core.partner_logins REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
 
 CREATE TRIGGER audit_inserts AFTER INSERT ON core.partners REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
@@ -2597,6 +3099,8 @@ CREATE TRIGGER audit_inserts AFTER INSERT ON core.relationships REFERENCING NEW 
 CREATE TRIGGER audit_inserts AFTER INSERT ON core.subscriptions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
 
 CREATE TRIGGER audit_updates AFTER UPDATE ON core.customers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
+
+CREATE TRIGGER audit_updates AFTER UPDATE ON core.partner_customers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
 
 CREATE TRIGGER audit_updates AFTER UPDATE ON core.partner_logins REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
 
@@ -2608,6 +3112,8 @@ CREATE TRIGGER audit_updates AFTER UPDATE ON core.subscriptions REFERENCING OLD 
 
 CREATE TRIGGER bump_subscriptions_version BEFORE UPDATE ON core.subscriptions FOR EACH ROW EXECUTE FUNCTION core.bump_subscriptions_version();
 
+CREATE TRIGGER chain_audit_event BEFORE INSERT ON core.audit_events FOR EACH ROW EXECUTE FUNCTION core.chain_audit_event();
+
 CREATE TRIGGER check_offers_add_on_not_in_paths BEFORE UPDATE OF is_add_on ON core.offers FOR EACH ROW EXECUTE FUNCTION core.check_offers_add_on_not_in_paths();
 
 CREATE TRIGGER check_subscriptions_add_on_parent BEFORE INSERT OR UPDATE OF parent_subscription_id, offer_id, customer_id ON core.subscriptions FOR EACH ROW EXECUTE FUNCTION core.check_subscriptions_add_on_parent();
@@ -2616,11 +3122,7 @@ CREATE TRIGGER check_subscriptions_quantity_in_offer_range BEFORE INSERT OR UPDA
 
 CREATE TRIGGER check_upgrade_paths_shape BEFORE INSERT OR UPDATE ON core.upgrade_paths FOR EACH ROW EXECUTE FUNCTION core.check_upgrade_paths_shape();
 
-CREATE TRIGGER link_partner_customer AFTER INSERT ON core.customers FOR EACH ROW EXECUTE FUNCTION core.link_partner_customer();
-
-CREATE TRIGGER link_partner_customer AFTER INSERT ON core.relationships FOR EACH ROW EXECUTE FUNCTION core.link_partner_customer();
-
-CREATE TRIGGER link_partner_customer AFTER INSERT OR UPDATE OF partner_id ON core.subscriptions FOR EACH ROW EXECUTE FUNCTION core.link_partner_customer();
+CREATE TRIGGER link_partner_customer AFTER INSERT ON core.customers REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.link_customer_creator();
 
 CREATE TRIGGER upgrade_options_deletes AFTER DELETE ON core.offer_billing_cycles REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
 
@@ -2707,6 +3209,9 @@ ALTER TABLE ONLY core.relationships
     ADD CONSTRAINT relationships_partner_id_fkey FOREIGN KEY (partner_id) REFERENCES core.partners(id);
 
 ALTER TABLE ONLY core.relationships
+    ADD CONSTRAINT relationships_partner_sees_customer FOREIGN KEY (partner_id, customer_id) REFERENCES core.partner_customers(partner_id, customer_id) NOT VALID;
+
+ALTER TABLE ONLY core.relationships
     ADD CONSTRAINT relationships_service_id_fkey FOREIGN KEY (service_id) REFERENCES core.services(id);
 
 ALTER TABLE ONLY core.service_plans
@@ -2726,6 +3231,12 @@ ALTER TABLE ONLY core.subscriptions
 
 ALTER TABLE ONLY core.subscriptions
     ADD CONSTRAINT subscriptions_recorded_by_partner_id_fkey FOREIGN KEY (recorded_by_partner_id) REFERENCES core.partners(id);
+
+ALTER TABLE ONLY core.subscriptions
+    ADD CONSTRAINT subscriptions_recorder_sees_customer FOREIGN KEY (recorded_by_partner_id, customer_id) REFERENCES core.partner_customers(partner_id, customer_id) NOT VALID;
+
+ALTER TABLE ONLY core.subscriptions
+    ADD CONSTRAINT subscriptions_reseller_sees_customer FOREIGN KEY (partner_id, customer_id) REFERENCES core.partner_customers(partner_id, customer_id) NOT VALID;
 
 ALTER TABLE ONLY core.subscriptions
     ADD CONSTRAINT subscriptions_upgraded_from_subscription_id_fkey FOREIGN KEY (upgraded_from_subscription_id) REFERENCES core.subscriptions(id);

@@ -3,7 +3,7 @@
 -- years after activation, one active partner per (customer, service), one open
 -- relationship per (partner, customer, service).
 BEGIN;
-SELECT plan(12);
+SELECT plan(13);
 
 CREATE TEMP TABLE fx (partner text, other_partner text, customer uuid, lone_customer uuid, active_relationship uuid);
 INSERT INTO fx (other_partner) SELECT test.act_as_new_partner();
@@ -47,6 +47,10 @@ SELECT throws_ok($$INSERT INTO core.relationships (partner_id, customer_id, serv
                    SELECT other_partner, customer, 'office365', 'active', now(), now() + interval '1 year' FROM fx$$,
                  '23505', 'duplicate key value violates unique constraint "unique_relationships_active_customer_service"',
                  'insert: a second active partner for the customer and service is refused');
+SELECT throws_ok($$INSERT INTO core.relationships (partner_id, customer_id, service_id) SELECT other_partner, customer, 'office365' FROM fx$$,
+                 '23503', NULL,
+                 'insert: a relationship of a partner that does not see the customer is refused (relationships_partner_sees_customer)');
+SELECT test.link(customer, other_partner) FROM fx;
 INSERT INTO core.relationships (partner_id, customer_id, service_id) SELECT other_partner, customer, 'office365' FROM fx;
 SELECT throws_ok($$UPDATE core.relationships SET status = 'active', activated_at = now(), expires_at = now() + interval '1 year'
                    WHERE partner_id = (SELECT other_partner FROM fx) AND customer_id = (SELECT customer FROM fx)$$,

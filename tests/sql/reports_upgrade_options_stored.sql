@@ -56,6 +56,7 @@ SELECT pg_temp.report_is_live('after those changes');
 
 -- Direct SQL by the owner: a status, a reseller, a deletion.
 UPDATE core.subscriptions SET status = 'pending' WHERE id = (SELECT a2 FROM fx);
+SELECT test.link(c, rival) FROM fx;  -- a reseller of record sees the customer (SPEC 7.1)
 UPDATE core.subscriptions SET partner_id = (SELECT rival FROM fx) WHERE id = (SELECT c1 FROM fx);
 SELECT is_empty('SELECT FROM core.upgrade_options o JOIN fx ON o.subscription_id = fx.c1 AND o.partner_id = fx.partner',
                 'a subscription sold to another reseller leaves the partner''s options');

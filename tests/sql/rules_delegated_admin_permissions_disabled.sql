@@ -21,6 +21,7 @@ UPDATE core.relationships SET activated_at = statement_timestamp() - interval '1
 WHERE customer_id = (SELECT expired FROM fx);
 -- Another partner holds the customer's only active office365 relationship.
 SELECT test.act_as_new_partner('rival');
+SELECT test.link(taken, current_setting('subctl.partner_id')) FROM fx;
 SELECT api.relationship_change('request', taken, 'office365'), api.relationship_change('accept', taken, 'office365') FROM fx;
 SELECT test.act_as(partner) FROM fx;
 

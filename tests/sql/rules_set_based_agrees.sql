@@ -47,7 +47,9 @@ UPDATE core.relationships SET activated_at = now() - interval '3 days', expires_
 WHERE customer_id IN (SELECT customer_id FROM mix) AND status = 'active' AND random() < 0.1;
 -- the other partner sells a few subscriptions to these customers too
 SELECT test.act_as(other_partner) FROM fx;
-SELECT count(api.relationship_change('request', customer_id, 'office365')) FROM mix WHERE random() < 0.2 \g /dev/null
+CREATE TEMP TABLE shared ON COMMIT DROP AS SELECT DISTINCT customer_id FROM mix WHERE random() < 0.2;
+SELECT count(test.link(s.customer_id, fx.other_partner)) FROM shared s, fx \g /dev/null
+SELECT count(api.relationship_change('request', customer_id, 'office365')) FROM shared \g /dev/null
 SELECT count(test.new_subscription(pc.customer_id, 'o365-e1')) FROM core.partner_customers pc JOIN fx ON pc.partner_id = fx.other_partner \g /dev/null
 SELECT test.act_as(partner) FROM fx;
 

@@ -9,9 +9,10 @@ FROM core.subscriptions t WHERE t.upgraded_from_subscription_id IS NOT NULL LIMI
 -- 1 and 3: an in-force twin of the target created before it (an audit event older than the target's)
 INSERT INTO core.subscriptions (customer_id, offer_id, quantity, billing_cycle, channel, partner_id)
 SELECT customer_id, offer_id, 1, 'monthly', 'direct', NULL FROM victim;
-INSERT INTO core.audit_events (id, operation, operator, source, entity, subscription_id, subscription_version, outcome)
+INSERT INTO core.audit_events (id, operation, operator, source, entity, subscription_id, subscription_version, outcome,
+                               chain_hash)
 OVERRIDING SYSTEM VALUE
-SELECT 0, 'sql_insert', 'corrupt', 'sql', 'subscriptions', s.id, 1, 'succeeded'
+SELECT 0, 'sql_insert', 'corrupt', 'sql', 'subscriptions', s.id, 1, 'succeeded', '\x00'
 FROM core.subscriptions s JOIN victim v ON s.customer_id = v.customer_id AND s.offer_id = v.offer_id AND s.channel = 'direct'
 ORDER BY s.created_at DESC LIMIT 1;
 -- 2: the source back in force
@@ -29,7 +30,8 @@ FROM core.subscriptions t WHERE t.id = (SELECT target_id FROM victim)
 -- 6: a request id remembered as succeeded without any audit event
 INSERT INTO core.request_ids (partner_id, request_id, operation, parameters, result)
 VALUES ('stress-a', 'corrupt-1', 'upgrade', '{}', '{"status": "succeeded"}');
--- 6: an audit event under a request id that was never remembered
-INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, outcome, request_id)
-VALUES ('upgrade', 'corrupt', 'stress-a', 'sql', 'subscriptions', 'succeeded', 'corrupt-2');
+-- 6: an audit event under a request id that was never remembered; 7: it does not follow
+-- its chain (no hash of it); 8: it claims a batch that does not exist
+INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, outcome, request_id, batch_id, chain_hash)
+VALUES ('upgrade', 'corrupt', 'stress-a', 'batch', 'subscriptions', 'succeeded', 'corrupt-2', 'forged', '\x00');
 SET session_replication_role = DEFAULT;

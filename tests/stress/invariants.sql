@@ -118,6 +118,20 @@ INSERT INTO results
 SELECT 'client request ids are unique', count(*), count(*) - count(DISTINCT (partner_id, request_id))
 FROM client_results;
 
+-- 7. The audit trail is whole: every event follows its chain (sql/20_integrity.sql).
+INSERT INTO results
+SELECT 'audit chains: every event follows its chain', count(*), count(*) FILTER (WHERE status <> 'ok')
+FROM core.audit_chains(NULL, NULL, NULL);
+
+-- 8. Provenance: an event of source batch is a row of a real batch of the same partner,
+--    under that row's request id.
+INSERT INTO results
+SELECT 'batch events belong to a batch row (partner, batch, request id)', count(*),
+       count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM core.batch_rows b
+                                          WHERE b.partner_id = e.partner_id AND b.batch_id = e.batch_id
+                                            AND b.request_id = e.request_id))
+FROM core.audit_events e WHERE e.source = 'batch';
+
 SELECT invariant, checked, violations FROM results ORDER BY violations DESC, invariant;
 DO $$
 DECLARE

@@ -28,7 +28,8 @@ BEGIN
                                              'csp', 'active', (v_result ->> 'id')::uuid);
             END IF;
         END LOOP;
-        IF random() < 0.3 THEN  -- the rival asks too, and sells a little
+        IF random() < 0.3 THEN  -- the customer accepts the rival's invitation too; it asks, and sells a little
+            PERFORM api.customer_link(v_customer, 'stress-b');
             PERFORM set_config('subctl.partner_id', 'stress-b', true);
             PERFORM api.relationship_change('request', v_customer, 'office365');
             PERFORM api.subscription_add(v_customer, v_offers[1 + floor(random() * 6)::int], 3);

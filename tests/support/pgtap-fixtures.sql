@@ -110,6 +110,16 @@ BEGIN
     RETURN n;
 END $$;
 
+-- How many rows of a relation with a customer_id column are of customer p_customer.
+CREATE OR REPLACE FUNCTION test.rows_where_customer(p_relation regclass, p_customer uuid)
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    n bigint;
+BEGIN
+    EXECUTE format('SELECT count(*) FROM %s r WHERE r.customer_id = $1', p_relation) INTO n USING p_customer;
+    RETURN n;
+END $$;
+
 -- Stages p_text as a batch file (one row per line, INSERTed where subctl COPYs into the
 -- same table) and registers it as a batch of the acting partner.
 CREATE OR REPLACE FUNCTION test.register_batch(p_text text, p_name text DEFAULT NULL)
@@ -120,3 +130,10 @@ BEGIN
     SELECT l FROM unnest(string_to_array(rtrim(p_text, E'\n'), E'\n')) WITH ORDINALITY AS x (l, n) ORDER BY n;
     RETURN api.batch_register(p_name, encode(sha256(convert_to(p_text, 'UTF8')), 'hex'), 'test.csv');
 END $$;
+
+-- The platform links an existing customer to another partner (the customer accepted its
+-- reseller invitation): only then may that partner see and serve it (SPEC 7.1).
+CREATE OR REPLACE FUNCTION test.link(p_customer uuid, p_partner text)
+RETURNS void LANGUAGE sql AS $$
+    SELECT api.customer_link(p_customer, p_partner)
+$$;

@@ -1,4 +1,4 @@
-// subctl customer add --name NAME [--id UUID] [--domain DOMAIN] | customer list
+// subctl customer add --name NAME [--id UUID] [--domain DOMAIN] | customer list | customer link CUSTOMER PARTNER
 #include "cli/runtime.hpp"
 
 namespace subctl::cli {
@@ -10,6 +10,7 @@ struct CustomerArgs {
     std::optional<std::string> id;
     std::optional<std::string> domain;
     MutationFlags flags;
+    std::string partner;  // customer link
 };
 
 CommandResult run_customer_add(Runtime& runtime, const CustomerArgs& args) {
@@ -17,6 +18,13 @@ CommandResult run_customer_add(Runtime& runtime, const CustomerArgs& args) {
     return operation_result(runtime.database().call(
         outcome, db::statements::customer_add, require_text(args.name, "customer name", 200),
         optional_uuid(args.id, "customer id"), args.domain, args.flags.request_id, args.flags.dry_run));
+}
+
+// The platform's record that the customer accepted the partner's reseller invitation.
+CommandResult run_customer_link(Runtime& runtime, const CustomerArgs& args) {
+    return operation_result(runtime.database().call(db::Outcome::commit, db::statements::customer_link,
+                                                    require_uuid(args.id.value_or(""), "customer id"),
+                                                    require_text(args.partner, "partner id", 64)));
 }
 
 CommandResult run_customer_list(Runtime& runtime) {
@@ -37,6 +45,12 @@ void setup_customer(CLI::App& app, Runtime& runtime) {
     add_mutation_flags(add, args->flags, false);
     add_command(*customer, runtime, "list", "List the acting partner's customers",
                 [&runtime] { return run_customer_list(runtime); });
+    auto* link = add_command(*customer, runtime, "link",
+                             "Make an existing customer visible to another partner: the customer accepted its "
+                             "reseller invitation (owner only)",
+                             [&runtime, args] { return run_customer_link(runtime, *args); });
+    link->add_option("CUSTOMER", args->id, "Customer id (UUID)")->required();
+    link->add_option("PARTNER", args->partner, "Partner id")->required();
 }
 
 }  // namespace subctl::cli

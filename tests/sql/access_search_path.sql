@@ -1,0 +1,56 @@
+-- No session setting, schema or object a login creates changes what a function reads or
+-- whom it acts for (SPEC 7.1): every function of the project's schemas resolves its
+-- names independently of the caller's search_path, and the attack that showed it did
+-- not, replayed, finds nothing.
+BEGIN;
+SELECT plan(8);
+
+-- Pinned: a `SET search_path` clause, or a SQL-standard body (BEGIN ATOMIC / RETURN),
+-- whose names are resolved once, when the function is created. The latter keeps the
+-- planner's inlining of the rule functions, which a SET clause would forbid.
+SELECT is_empty($$
+    SELECT n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname IN ('core', 'api', 'report')
+      AND p.prosqlbody IS NULL
+      AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%')$$,
+    'every function in core, api and report pins its search_path or has a body resolved when created');
+SELECT is_empty($$
+    SELECT n.nspname || '.' || p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname IN ('core', 'api', 'report')
+      AND EXISTS (SELECT 1 FROM unnest(p.proconfig) c
+                  WHERE c LIKE 'search_path=%' AND c <> 'search_path=pg_catalog, pg_temp')$$,
+    'a pinned search_path is pg_catalog, pg_temp: nothing a login can create comes first');
+
+-- Partner B's customer with a subscription, an upgrade and a relationship that expires.
+SELECT test.act_as_new_partner('sp-b') AS partner_b \gset
+SELECT test.new_customer() AS customer_b \gset
+SELECT test.new_subscription(:'customer_b', 'o365-business') AS subscription_b \gset
+SELECT api.upgrade(:'subscription_b', 'o365-business-premium') \g /dev/null
+SELECT test.act_as('');
+
+-- A reporter mapped to no partner, who may create objects in a schema of its own.
+CREATE ROLE tap_sp_reporter LOGIN;
+GRANT subctl_reporter TO tap_sp_reporter;
+CREATE SCHEMA tap_sp_evil AUTHORIZATION tap_sp_reporter;
+GRANT USAGE ON SCHEMA test TO tap_sp_reporter;
+GRANT ALL ON ALL TABLES IN SCHEMA pg_temp TO tap_sp_reporter;
+GRANT ALL ON ALL SEQUENCES IN SCHEMA pg_temp TO tap_sp_reporter;
+
+SET SESSION AUTHORIZATION tap_sp_reporter;
+CREATE FUNCTION tap_sp_evil.pg_has_role(name, oid, text) RETURNS boolean LANGUAGE sql AS 'SELECT true';
+CREATE FUNCTION tap_sp_evil.pg_has_role(name, name, text) RETURNS boolean LANGUAGE sql AS 'SELECT true';
+SET search_path = tap_sp_evil, pg_catalog, public;
+SELECT set_config('subctl.partner_id', :'partner_b', false) \g /dev/null
+SELECT is(core.acting_partner(), NULL, 'the forged pg_has_role does not make the login the owner: it acts for nobody');
+SELECT is((SELECT count(*) FROM report.subscription_history), 0::bigint, 'subscription_history: nothing of B');
+SELECT is((SELECT count(*) FROM report.upgrade_options), 0::bigint, 'upgrade_options: nothing of B');
+SELECT is((SELECT count(*) FROM report.relationships_expiring), 0::bigint, 'relationships_expiring: nothing of B');
+SELECT is((SELECT count(*) FROM report.upgrade_history), 0::bigint, 'upgrade_history: nothing of B');
+SELECT is((SELECT count(*) FROM report.licenses), 0::bigint, 'licenses: nothing of B');
+RESET search_path;
+SELECT set_config('subctl.partner_id', '', false) \g /dev/null
+RESET SESSION AUTHORIZATION;
+
+SELECT * FROM finish();
+ROLLBACK;
