@@ -13,14 +13,23 @@ namespace {
 
 using subctl::Exit;
 
+// SPEC 7.1: a failure is exactly one stderr line, so a value echoed into a message
+// (a name with a newline, a terminal escape) is shown escaped, never as it is.
+std::string one_line(const std::string& text) {
+    std::string line;
+    for (unsigned char c : text) line += c < 0x20 || c == 0x7f ? fmt::format("\\x{:02x}", c) : std::string(1, c);
+    return line;
+}
+
 void report_error(const subctl::Error& error, subctl::cli::Format format) {
-    std::cerr << fmt::format("subctl: {}: {}\n", error.code(), error.what());
-    if (!error.hint().empty()) std::cerr << "hint: " << error.hint() << '\n';
+    const auto hint = error.hint().empty() ? std::string() : "; " + error.hint();
+    std::cerr << one_line(fmt::format("subctl: {}: {}{}", error.code(), error.what(), hint)) << '\n';
     if (format == subctl::cli::Format::json) {
         nlohmann::json body = {{"status", "error"},
                                {"error", {{"code", error.code()}, {"message", error.what()}}},
                                {"exit_code", static_cast<int>(error.exit())}};
-        std::cout << body.dump(2) << '\n';
+        if (!error.hint().empty()) body["error"]["hint"] = error.hint();
+        std::cout << body.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     }
 }
 
@@ -28,7 +37,7 @@ void report_error(const subctl::Error& error, subctl::cli::Format format) {
 void report_rejection(const subctl::cli::CommandResult& result) {
     if (result.exit == Exit::ok) return;
     if (!result.failure.empty()) {
-        std::cerr << "subctl: " << result.failure << '\n';
+        std::cerr << one_line("subctl: " + result.failure) << '\n';
         return;
     }
     if (!result.records.is_object() || !result.records.contains("errors")) return;
@@ -46,14 +55,20 @@ int main(int argc, char** argv) {
 
     try {
         app->parse(argc, argv);
+    } catch (const CLI::Success& e) {  // --help
+        return app->exit(e);
     } catch (const CLI::ParseError& e) {
-        const int code = app->exit(e);
-        return code == 0 ? 0 : static_cast<int>(Exit::usage);
+        // CLI11's own message, on the one line every failure gets
+        std::string message = e.what();
+        for (char& c : message) c = c == '\n' ? ' ' : c;
+        std::cerr << one_line(fmt::format("subctl: usage: {}; see subctl --help", message)) << '\n';
+        return static_cast<int>(Exit::usage);
     }
 
     Format format = Format::table;
     try {
         format = parse_format(runtime.options.output);
+        check_arguments(*app);
         const auto result = runtime.action();
         if (result.pages) {
             print_record_pages(std::cout, result.pages, format);
@@ -63,8 +78,15 @@ int main(int argc, char** argv) {
         report_rejection(result);
         return static_cast<int>(result.exit);
     } catch (const subctl::Error& error) {
-        report_error(error, format);
+        report_error(name_argument(error, *app), format);
         return static_cast<int>(error.exit());
+    } catch (const pqxx::failure&) {  // a database failure that escaped Database: still no raw text
+        try {
+            subctl::db::rethrow_as_domain_error();
+        } catch (const subctl::Error& error) {
+            report_error(error, format);
+            return static_cast<int>(error.exit());
+        }
     } catch (const std::exception& error) {
         report_error(subctl::Error(Exit::internal, "internal_error", error.what()), format);
         return static_cast<int>(Exit::internal);

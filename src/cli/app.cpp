@@ -1,5 +1,9 @@
 #include "cli/app.hpp"
 
+#include <algorithm>
+
+#include <fmt/format.h>
+
 namespace subctl::cli {
 
 std::unique_ptr<CLI::App> make_app(Runtime& runtime) {
@@ -29,6 +33,65 @@ std::unique_ptr<CLI::App> make_app(Runtime& runtime) {
     setup_report(*app, runtime);
     setup_audit(*app, runtime);
     return app;
+}
+
+namespace {
+
+// Options holding a time, checked here rather than by the server, whose complaint
+// ("Perhaps you need a different datestyle setting") names no option.
+const std::vector<std::string> time_options{"--since", "--until", "--expires"};
+
+void collect(const CLI::App& app, std::vector<GivenArgument>& given) {
+    for (const auto* option : app.get_options()) {
+        if (option->count() == 0) continue;
+        const auto name = option->get_name();
+        for (const auto& value : option->results()) given.push_back({name, value});
+    }
+    for (const auto* sub : app.get_subcommands()) collect(*sub, given);
+}
+
+}  // namespace
+
+std::vector<GivenArgument> given_arguments(const CLI::App& app) {
+    std::vector<GivenArgument> given;
+    collect(app, given);
+    return given;
+}
+
+void check_arguments(const CLI::App& app) {
+    for (const auto& [name, value] : given_arguments(app)) {
+        require_utf8(value, name);
+        if (std::find(time_options.begin(), time_options.end(), name) != time_options.end()) {
+            require_timestamp(value, name);
+        }
+        if (name == "--request-id") {  // the length the request_ids table allows, in characters
+            const auto characters = std::count_if(value.begin(), value.end(), [](char c) {
+                return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+            });
+            if (characters < 1 || characters > 200) {
+                throw Error(Exit::data, "invalid_argument",
+                            fmt::format("--request-id must have 1 to 200 characters (got {})", characters));
+            }
+        }
+    }
+}
+
+Error name_argument(const Error& error, const CLI::App& app) {
+    if (error.value().empty() || error.code() != "invalid_value") return error;
+    const auto given = given_arguments(app);
+    // the argument that is the value, else one that holds it (--where days_left<=soon)
+    auto found = std::find_if(given.begin(), given.end(), [&](const auto& g) { return g.value == error.value(); });
+    if (found == given.end()) {
+        found = std::find_if(given.begin(), given.end(),
+                             [&](const auto& g) { return g.value.find(error.value()) != std::string::npos; });
+    }
+    if (found == given.end()) return error;
+    std::string message = error.what();
+    const auto quoted = "value '" + error.value() + "' ";
+    const auto named = found->value == error.value() ? "of " + found->name + " "
+                                                     : "of " + found->name + " " + found->value + " ";
+    if (message.rfind(quoted, 0) == 0) message.insert(quoted.size(), named);
+    return Error(error.exit(), error.code(), message, error.hint(), error.value());
 }
 
 }  // namespace subctl::cli

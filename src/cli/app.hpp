@@ -12,4 +12,19 @@ namespace subctl::cli {
 
 std::unique_ptr<CLI::App> make_app(Runtime& runtime);
 
+// Checks every argument given to the parsed command line before anything runs: each is
+// UTF-8 text, each time option a date or time, a request id 1 to 200 characters. Exit 65
+// naming the option.
+void check_arguments(const CLI::App& app);
+
+// An argument given on the parsed command line, e.g. {"--since", "yesterday"}.
+struct GivenArgument {
+    std::string name;
+    std::string value;
+};
+std::vector<GivenArgument> given_arguments(const CLI::App& app);
+
+// A database error about a value (class 22) names the argument that holds the value.
+Error name_argument(const Error& error, const CLI::App& app);
+
 }  // namespace subctl::cli

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <pwd.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <toml++/toml.h>
 
 #include "domain/errors.hpp"
+#include "domain/text.hpp"
 
 namespace subctl::cli {
 
@@ -33,43 +35,118 @@ std::string login_name() {
     return "unknown";
 }
 
-// The config file: --config, else SUBCTL_CONFIG (both must exist), else
-// config/subctl.toml when present.
-toml::table load_file(const GlobalOptions& options) {
-    auto explicit_path = options.config_file ? options.config_file : env("SUBCTL_CONFIG");
-    std::string path = explicit_path.value_or("config/subctl.toml");
-    if (!std::filesystem::exists(path)) {
-        if (explicit_path) throw Error(Exit::config, "config_missing", fmt::format("config file {} does not exist", path));
-        return {};
-    }
-    try {
-        return toml::parse_file(path);
-    } catch (const toml::parse_error& e) {
-        throw Error(Exit::config, "config_invalid",
-                    fmt::format("{}:{}:{}: {}", path, e.source().begin.line, e.source().begin.column, e.description()));
+const char* type_name(toml::node_type type) {
+    switch (type) {
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a floating-point number";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+    default: return "nothing";
     }
 }
 
-std::optional<std::string> file_string(const toml::table& file, const char* table, const char* key) {
-    if (auto value = file[table][key].value<std::string>(); value && !value->empty()) return value;
-    return std::nullopt;
+struct ConfigFile {
+    std::string path;
+    toml::table table;
+};
+
+// The config file: --config, else SUBCTL_CONFIG (both must exist), else
+// config/subctl.toml when present. It must be a readable regular file.
+ConfigFile load_file(const GlobalOptions& options) {
+    const auto explicit_path = options.config_file ? options.config_file : env("SUBCTL_CONFIG");
+    const char* named_by = options.config_file ? "--config" : "SUBCTL_CONFIG";
+    ConfigFile file{explicit_path.value_or("config/subctl.toml"), {}};
+    std::error_code error;
+    const auto status = std::filesystem::status(file.path, error);
+    if (!std::filesystem::exists(status)) {
+        if (explicit_path) {
+            throw Error(Exit::config, "config_missing",
+                        fmt::format("config file {} (from {}) does not exist", file.path, named_by));
+        }
+        return file;
+    }
+    if (!std::filesystem::is_regular_file(status) || !std::ifstream(file.path)) {
+        throw Error(Exit::config, "config_unreadable",
+                    fmt::format("config file {}{} is not a readable regular file", file.path,
+                                explicit_path ? fmt::format(" (from {})", named_by) : std::string()));
+    }
+    try {
+        file.table = toml::parse_file(file.path);
+    } catch (const toml::parse_error& e) {
+        throw Error(Exit::config, "config_invalid",
+                    fmt::format("{}:{}:{}: {}", file.path, e.source().begin.line, e.source().begin.column,
+                                e.description()));
+    }
+    return file;
+}
+
+// [table] key as a string: absent is fine, another type is a configuration error.
+std::optional<std::string> file_string(const ConfigFile& file, const char* table, const char* key) {
+    const auto section = file.table[table];
+    if (section && !section.is_table()) {
+        throw Error(Exit::config, "config_invalid",
+                    fmt::format("{}:{}: [{}] must be a table, not {}", file.path, section.node()->source().begin.line,
+                                table, type_name(section.type())));
+    }
+    const auto node = section[key];
+    if (!node) return std::nullopt;
+    if (!node.is_string()) {
+        throw Error(Exit::config, "config_invalid",
+                    fmt::format("{}:{}: {}.{} must be a string, not {}", file.path, node.node()->source().begin.line,
+                                table, key, type_name(node.type())));
+    }
+    auto value = *node.value<std::string>();
+    if (const auto at = invalid_utf8_at(value)) {
+        throw Error(Exit::config, "config_invalid",
+                    fmt::format("{}:{}: {}.{} is not UTF-8 text (byte {} at offset {})", file.path,
+                                node.node()->source().begin.line, table, key,
+                                fmt::format("0x{:02x}", static_cast<unsigned char>(value[*at])), *at));
+    }
+    if (value.empty()) return std::nullopt;
+    return value;
+}
+
+// An environment variable that is sent to the database must be UTF-8 text.
+std::optional<std::string> env_text(const char* name) {
+    auto value = env(name);
+    if (value) {
+        if (const auto at = invalid_utf8_at(*value)) {
+            throw Error(Exit::config, "invalid_environment",
+                        fmt::format("{} is not UTF-8 text (byte 0x{:02x} at offset {})", name,
+                                    static_cast<unsigned char>((*value)[*at]), *at));
+        }
+    }
+    return value;
 }
 
 }  // namespace
 
 ResolvedConfig resolve_config(const GlobalOptions& options) {
     const auto file = load_file(options);
+    // Read whole even when flags win: a value of the wrong type is an error either way.
+    const auto file_url = file_string(file, "database", "url");
+    const auto file_partner = file_string(file, "operator", "partner");
     ResolvedConfig config;
     if (options.db_url) {
         config.db_url = *options.db_url;
+        config.db_url_source = "--db";
     } else if (auto url = env("DATABASE_URL")) {
         config.db_url = *url;
-    } else if (!any_libpq_variable()) {
-        config.db_url = file_string(file, "database", "url").value_or("");
+        config.db_url_source = "DATABASE_URL";
+    } else if (!any_libpq_variable() && file_url) {
+        config.db_url = *file_url;
+        config.db_url_source = fmt::format("{} [database] url", file.path);
+    } else {
+        config.db_url_source =
+            any_libpq_variable() ? "the PG* variables" : "libpq's defaults, no --db, DATABASE_URL or config url being set";
     }
-    config.partner = options.partner.value_or(
-        env("SUBCTL_PARTNER").value_or(file_string(file, "operator", "partner").value_or("")));
-    config.operator_name = options.operator_name.value_or(env("SUBCTL_OPERATOR").value_or(login_name()));
+    config.partner = options.partner.value_or(env_text("SUBCTL_PARTNER").value_or(file_partner.value_or("")));
+    config.operator_name = options.operator_name.value_or(env_text("SUBCTL_OPERATOR").value_or(login_name()));
     return config;
 }
 

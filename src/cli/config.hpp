@@ -16,6 +16,7 @@ struct GlobalOptions {
 
 struct ResolvedConfig {
     std::string db_url;  // empty: libpq's PG* variables and defaults
+    std::string db_url_source;  // --db, DATABASE_URL, the config file or the PG* variables: named when it is wrong
     std::string partner;
     std::string operator_name;
 };

@@ -1,6 +1,7 @@
 #include "cli/output.hpp"
 
 #include <algorithm>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
@@ -50,7 +51,9 @@ void put_first(std::vector<std::string>& columns, const std::vector<std::string>
     }
 }
 
-std::string csv_field(const std::string& value) {
+// Every field subctl writes as CSV: formulas neutralised, then quoted if needed.
+std::string csv_field(const std::string& raw) {
+    const auto value = neutralise_formula(raw);
     if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
     std::string quoted = "\"";
     for (char c : value) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
@@ -107,6 +110,12 @@ std::string indented(const nlohmann::json& value) {
 }
 
 }  // namespace
+
+std::string neutralise_formula(const std::string& field) {
+    // SPEC 7.1: what a spreadsheet would evaluate (=, +, -, @, tab, CR first) reads as text after a '
+    if (!field.empty() && std::string_view("=+-@\t\r").find(field.front()) != std::string_view::npos) return "'" + field;
+    return field;
+}
 
 Format parse_format(const std::string& name) {
     if (name == "table") return Format::table;

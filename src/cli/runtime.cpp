@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "domain/text.hpp"
+
 #ifndef SUBCTL_SOURCE_DIR
 #error "SUBCTL_SOURCE_DIR must be defined by the build"
 #endif
@@ -21,7 +23,8 @@ db::Database& Runtime::database(const std::string& source) {
     if (!database_) {
         const auto& resolved = config();
         database_ = std::make_unique<db::Database>(
-            resolved.db_url, db::SessionContext{resolved.partner, resolved.operator_name, source});
+            resolved.db_url,
+            db::SessionContext{resolved.partner, resolved.operator_name, source, resolved.db_url_source});
     }
     return *database_;
 }
@@ -104,6 +107,35 @@ std::string require_text(const std::string& value, const std::string& what, std:
         }
     }
     return value;
+}
+
+void require_utf8(const std::string& value, const std::string& what) {
+    if (const auto at = invalid_utf8_at(value)) {
+        throw Error(Exit::data, "invalid_argument",
+                    fmt::format("{} is not UTF-8 text (byte 0x{:02x} at offset {})", what,
+                                static_cast<unsigned char>(value[*at]), *at));
+    }
+}
+
+void require_timestamp(const std::string& value, const std::string& what) {
+    static const std::regex timestamp(
+        R"(^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.[0-9]{1,6})?)? ?)"
+        R"((Z|[+-][0-9]{2}(?::?([0-9]{2}))?)?)?$)");
+    std::smatch m;
+    bool valid = std::regex_match(value, m, timestamp);
+    if (valid) {
+        const int year = std::stoi(m[1]), month = std::stoi(m[2]), day = std::stoi(m[3]);
+        const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        const int days[] = {31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        auto at_most = [&m](int group, int max) { return !m[group].matched || std::stoi(m[group]) <= max; };
+        valid = year >= 1 && month >= 1 && month <= 12 && day >= 1 && day <= days[month - 1] && at_most(4, 23) &&
+                at_most(5, 59) && at_most(6, 59) && at_most(8, 59) &&
+                (!m[7].matched || m[7] == "Z" || std::stoi(m[7].str().substr(1, 2)) <= 15);
+    }
+    if (!valid) {
+        throw Error(Exit::data, "invalid_argument",
+                    fmt::format("{} '{}' is not a date or time (e.g. 2026-11-01 or 2026-11-01T08:00+08)", what, value));
+    }
 }
 
 }  // namespace subctl::cli

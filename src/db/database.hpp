@@ -3,7 +3,7 @@
 // where transactions are run and serialization failures or deadlocks are retried.
 #include <functional>
 #include <optional>
-#include <set>
+#include <map>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -18,12 +18,15 @@ struct SessionContext {
     std::string partner;        // empty for administrative commands
     std::string operator_name;  // recorded in the audit trail
     std::string source = "cli"; // cli | batch
+    std::string url_source = "--db / DATABASE_URL";  // where the URL came from, named when it is wrong
 };
 
 enum class Outcome { commit, rollback };
 
-// Turns a libpqxx failure into a subctl::Error (one table: domain/errors.cpp).
-[[noreturn]] void rethrow_as_domain_error();
+// Turns a libpqxx failure into a subctl::Error (one table: domain/errors.cpp). login
+// names the session's login in permission errors; api_call says the failing statement
+// called an api.* function (a missing one means an unmigrated database).
+[[noreturn]] void rethrow_as_domain_error(const std::string& login = {}, bool api_call = false);
 
 class Database {
 public:
@@ -68,12 +71,15 @@ public:
 private:
     void prepare(const Statement& statement);
 
+    // rethrow_as_domain_error for the failure being handled, knowing the login and statement.
+    [[noreturn]] void rethrow();
+
     pqxx::connection connection_;
     // Server notices (e.g. "terminating connection due to immediate shutdown") never
     // reach stderr raw: an error reaches the user as one subctl: line, nothing else.
     pqxx::quiet_errorhandler notices_{connection_};
     SessionContext context_;
-    std::set<std::string> prepared_;
+    std::map<std::string, bool> prepared_;  // statement name -> calls an api.* function
 };
 
 }  // namespace subctl::db

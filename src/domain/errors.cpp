@@ -1,83 +1,241 @@
 #include "domain/errors.hpp"
 
+#include <algorithm>
 #include <array>
+#include <regex>
 #include <string_view>
+
+#include <fmt/format.h>
 
 namespace subctl {
 
-Error::Error(Exit exit, std::string code, const std::string& message, std::string hint)
-    : std::runtime_error(message), exit_(exit), code_(std::move(code)), hint_(std::move(hint)) {}
+Error::Error(Exit exit, std::string code, const std::string& message, std::string hint, std::string value)
+    : std::runtime_error(message), exit_(exit), code_(std::move(code)), hint_(std::move(hint)), value_(std::move(value)) {}
 
 namespace {
+
+// How the user's sentence is made. Only the project's own codes (SUnnn, raised by our
+// SQL with our sentences) pass the server's text through; PostgreSQL's is rewritten.
+enum class Sentence {
+    own,            // the server's message and hint as they are
+    no_permission,  // the login's role may not run the command
+    not_migrated,   // an api.* call found no schema/function/table: run subctl migrate
+    bad_value,      // class 22: the value at fault
+    constraint,     // class 23: which record or rule
+    conflict,       // retried transient failures, lock and statement timeouts
+    unavailable,    // the connection or the server went away
+    login_rejected, // class 28: the login of --db / DATABASE_URL
+    no_database,    // 3D000: the database of --db / DATABASE_URL
+};
 
 struct SqlstateMapping {
     std::string_view sqlstate;  // exact, or a two-character class
     std::string_view code;
     Exit exit;
+    Sentence sentence;
 };
 
 // The project's codes (sql/00_errors.sql holds the same list with descriptions), then
-// PostgreSQL's classes that can reach a user.
-constexpr std::array<SqlstateMapping, 48> mappings{{
-    {"SU001", "subscription_not_found", Exit::rejected},
-    {"SU002", "offer_not_found", Exit::rejected},
-    {"SU003", "customer_not_found", Exit::rejected},
-    {"SU004", "partner_not_found", Exit::rejected},
-    {"SU005", "relationship_not_found", Exit::rejected},
-    {"SU006", "service_not_found", Exit::rejected},
-    {"SU007", "batch_not_found", Exit::rejected},
-    {"SU010", "subscription_does_not_have_any_upgrade_paths", Exit::rejected},
-    {"SU011", "subscription_target_offer_not_found", Exit::rejected},
-    {"SU012", "subscription_status_not_active", Exit::rejected},
-    {"SU013", "subscription_not_provisioned", Exit::rejected},
-    {"SU014", "not_reseller_of_record", Exit::rejected},
-    {"SU015", "delegated_admin_permissions_disabled", Exit::rejected},
-    {"SU016", "conflicting_service_types", Exit::rejected},
-    {"SU017", "target_offer_already_owned", Exit::rejected},
-    {"SU018", "subscription_add_ons_present", Exit::rejected},
-    {"SU019", "offer_does_not_support_billing_cycle", Exit::rejected},
-    {"SU020", "quantity_out_of_range", Exit::rejected},
-    {"SU021", "version_mismatch", Exit::rejected},
-    {"SU022", "request_id_reused", Exit::rejected},
-    {"SU023", "quantity_cannot_be_decreased", Exit::rejected},
-    {"SU024", "invalid_status_transition", Exit::rejected},
-    {"SU025", "add_on_parent_invalid", Exit::rejected},
-    {"SU030", "relationship_already_active", Exit::rejected},
-    {"SU031", "relationship_exists", Exit::rejected},
-    {"SU032", "invalid_relationship_transition", Exit::rejected},
-    {"SU033", "relationship_expiry_out_of_range", Exit::rejected},
-    {"SU034", "partner_exists", Exit::rejected},
-    {"SU035", "customer_exists", Exit::rejected},
-    {"SU036", "customer_already_linked", Exit::rejected},
-    {"SU040", "partner_context_missing", Exit::config},
-    {"SU042", "partner_not_permitted", Exit::config},
-    {"SU041", "invalid_argument", Exit::data},
-    {"SU060", "invalid_catalog", Exit::data},
-    {"SU061", "upgrade_path_invalid", Exit::rejected},
-    {"SU070", "audit_events_append_only", Exit::rejected},
-    {"SU071", "audit_chain_broken", Exit::rejected},
-    {"40001", "serialization_failure", Exit::temporary},
-    {"40P01", "deadlock_detected", Exit::temporary},
-    {"55P03", "lock_not_available", Exit::temporary},
-    {"57014", "query_canceled", Exit::temporary},
-    {"23505", "already_exists", Exit::rejected},
-    {"23503", "not_found", Exit::rejected},
-    {"42501", "permission_denied", Exit::rejected},
-    {"23", "constraint_violation", Exit::data},
-    {"22", "invalid_value", Exit::data},
-    {"08", "database_unavailable", Exit::unavailable},
-    {"57", "database_unavailable", Exit::unavailable},
+// PostgreSQL's codes and classes that can reach a user. Anything else is exit 70 with
+// its SQLSTATE only.
+constexpr std::array<SqlstateMapping, 54> mappings{{
+    {"SU001", "subscription_not_found", Exit::rejected, Sentence::own},
+    {"SU002", "offer_not_found", Exit::rejected, Sentence::own},
+    {"SU003", "customer_not_found", Exit::rejected, Sentence::own},
+    {"SU004", "partner_not_found", Exit::rejected, Sentence::own},
+    {"SU005", "relationship_not_found", Exit::rejected, Sentence::own},
+    {"SU006", "service_not_found", Exit::rejected, Sentence::own},
+    {"SU007", "batch_not_found", Exit::rejected, Sentence::own},
+    {"SU010", "subscription_does_not_have_any_upgrade_paths", Exit::rejected, Sentence::own},
+    {"SU011", "subscription_target_offer_not_found", Exit::rejected, Sentence::own},
+    {"SU012", "subscription_status_not_active", Exit::rejected, Sentence::own},
+    {"SU013", "subscription_not_provisioned", Exit::rejected, Sentence::own},
+    {"SU014", "not_reseller_of_record", Exit::rejected, Sentence::own},
+    {"SU015", "delegated_admin_permissions_disabled", Exit::rejected, Sentence::own},
+    {"SU016", "conflicting_service_types", Exit::rejected, Sentence::own},
+    {"SU017", "target_offer_already_owned", Exit::rejected, Sentence::own},
+    {"SU018", "subscription_add_ons_present", Exit::rejected, Sentence::own},
+    {"SU019", "offer_does_not_support_billing_cycle", Exit::rejected, Sentence::own},
+    {"SU020", "quantity_out_of_range", Exit::rejected, Sentence::own},
+    {"SU021", "version_mismatch", Exit::rejected, Sentence::own},
+    {"SU022", "request_id_reused", Exit::rejected, Sentence::own},
+    {"SU023", "quantity_cannot_be_decreased", Exit::rejected, Sentence::own},
+    {"SU024", "invalid_status_transition", Exit::rejected, Sentence::own},
+    {"SU025", "add_on_parent_invalid", Exit::rejected, Sentence::own},
+    {"SU030", "relationship_already_active", Exit::rejected, Sentence::own},
+    {"SU031", "relationship_exists", Exit::rejected, Sentence::own},
+    {"SU032", "invalid_relationship_transition", Exit::rejected, Sentence::own},
+    {"SU033", "relationship_expiry_out_of_range", Exit::rejected, Sentence::own},
+    {"SU034", "partner_exists", Exit::rejected, Sentence::own},
+    {"SU035", "customer_exists", Exit::rejected, Sentence::own},
+    {"SU036", "customer_already_linked", Exit::rejected, Sentence::own},
+    {"SU040", "partner_context_missing", Exit::config, Sentence::own},
+    {"SU042", "partner_not_permitted", Exit::config, Sentence::own},
+    {"SU041", "invalid_argument", Exit::data, Sentence::own},
+    {"SU060", "invalid_catalog", Exit::data, Sentence::own},
+    {"SU061", "upgrade_path_invalid", Exit::rejected, Sentence::own},
+    {"SU070", "audit_events_append_only", Exit::rejected, Sentence::own},
+    {"SU071", "audit_chain_broken", Exit::rejected, Sentence::own},
+    {"40001", "serialization_failure", Exit::temporary, Sentence::conflict},
+    {"40P01", "deadlock_detected", Exit::temporary, Sentence::conflict},
+    {"55P03", "lock_not_available", Exit::temporary, Sentence::conflict},
+    {"57014", "query_canceled", Exit::temporary, Sentence::conflict},
+    {"42501", "permission_denied", Exit::noperm, Sentence::no_permission},
+    // Only from an api.* call (else: unexpected): a database this subctl did not migrate.
+    {"3F000", "schema_not_migrated", Exit::config, Sentence::not_migrated},
+    {"42883", "schema_not_migrated", Exit::config, Sentence::not_migrated},
+    {"42P01", "schema_not_migrated", Exit::config, Sentence::not_migrated},
+    {"3D000", "database_not_found", Exit::config, Sentence::no_database},
+    {"23505", "already_exists", Exit::rejected, Sentence::constraint},
+    {"23503", "not_found", Exit::rejected, Sentence::constraint},
+    {"23", "constraint_violation", Exit::data, Sentence::constraint},
+    {"22", "invalid_value", Exit::data, Sentence::bad_value},
+    {"28", "login_rejected", Exit::config, Sentence::login_rejected},
+    {"08", "database_unavailable", Exit::unavailable, Sentence::unavailable},
+    {"53", "database_unavailable", Exit::unavailable, Sentence::unavailable},
+    {"57", "database_unavailable", Exit::unavailable, Sentence::unavailable},
 }};
+static_assert(!mappings.back().sqlstate.empty(), "the array's size is larger than its entries");
+
+// The first "quoted" name of a server message, e.g. relation "customers" -> customers.
+std::string quoted(const std::string& text, std::size_t nth = 0) {
+    static const std::regex name(R"re("([^"]*)")re");
+    auto it = std::sregex_iterator(text.begin(), text.end(), name);
+    for (std::size_t i = 0; it != std::sregex_iterator() && i < nth; ++i) ++it;
+    return it == std::sregex_iterator() ? std::string() : (*it)[1].str();
+}
+
+std::string words(std::string name) {
+    for (char& c : name) c = c == '_' ? ' ' : c;
+    return name;
+}
+
+// What a class-22 value should have been, from the type PostgreSQL names.
+std::string expected_kind(const std::string& sqlstate, const std::string& message) {
+    if (sqlstate == "22007" || sqlstate == "22008" || message.find("timestamp") != std::string::npos ||
+        message.find("type date") != std::string::npos) {
+        return "a date or time, e.g. 2026-11-01 or 2026-11-01T08:00+08";
+    }
+    if (sqlstate == "22021") return "UTF-8 text";
+    if (sqlstate == "22003") return "within range";
+    if (message.find("type uuid") != std::string::npos) return "a UUID";
+    if (message.find("type boolean") != std::string::npos) return "true or false";
+    if (message.find("type integer") != std::string::npos || message.find("type bigint") != std::string::npos ||
+        message.find("type smallint") != std::string::npos) {
+        return "a whole number";
+    }
+    if (message.find("type numeric") != std::string::npos) return "a number";
+    if (sqlstate == "22001") return "shorter";
+    return {};
+}
+
+Error bad_value(const SqlstateMapping& m, const DatabaseFailure& f) {
+    std::string value = quoted(f.message);
+    if (f.sqlstate == "22021") {  // invalid byte sequence for encoding "UTF8": 0xff
+        static const std::regex byte(R"(: (0x[0-9a-f]{2}))");
+        std::smatch match;
+        value = std::regex_search(f.message, match, byte) ? match[1].str() : std::string();
+    }
+    const auto kind = expected_kind(f.sqlstate, f.message);
+    const auto expected = kind.empty() ? std::string() : " (expected " + kind + ")";
+    if (f.sqlstate == "22021" && !value.empty()) {
+        return Error(m.exit, std::string(m.code), fmt::format("a value holds byte {}, which is not UTF-8 text", value));
+    }
+    if (value.empty()) return Error(m.exit, std::string(m.code), "a value is not valid" + expected);
+    return Error(m.exit, std::string(m.code), fmt::format("value '{}' is not valid{}", value, expected), {}, value);
+}
+
+// Class 23 from the message and detail: "Key (domain)=(x) already exists." etc.
+Error constraint(const SqlstateMapping& m, const DatabaseFailure& f) {
+    const auto code = std::string(m.code);
+    static const std::regex key(R"(Key \((.*)\)=\((.*)\) (already exists|is not present|is still referenced))");
+    std::smatch match;
+    const bool keyed = std::regex_search(f.detail, match, key);
+    if (f.sqlstate == "23505") {
+        return keyed ? Error(m.exit, code, fmt::format("a record with {} '{}' already exists", words(match[1]), match[2].str()),
+                             {}, match[2].str())
+                     : Error(m.exit, code, "a record with these values already exists");
+    }
+    if (f.sqlstate == "23503") {
+        if (keyed && match[3] == "is still referenced") {
+            return Error(m.exit, code, fmt::format("{} '{}' is still in use", words(match[1]), match[2].str()));
+        }
+        return keyed ? Error(m.exit, code, fmt::format("{} '{}' does not exist", words(match[1]), match[2].str()), {},
+                             match[2].str())
+                     : Error(m.exit, code, "a referenced record does not exist");
+    }
+    if (f.sqlstate == "23502") {  // null value in column "x" of relation "y"
+        return Error(m.exit, code, fmt::format("{} needs a value for {}", quoted(f.message, 1), words(quoted(f.message))));
+    }
+    // check_<table>_<rule> (the schema's naming) -> "<table>: <rule>"; nothing stored either way
+    const auto table = quoted(f.message);
+    std::string rule = quoted(f.message, 1);
+    for (const auto& prefix : {std::string("check_") + table + "_", std::string("check_"), table + "_"}) {
+        if (rule.rfind(prefix, 0) == 0) {
+            rule = rule.substr(prefix.size());
+            break;
+        }
+    }
+    if (table.empty() || rule.empty()) return Error(m.exit, code, "a value breaks a rule of the database; nothing was stored");
+    return Error(m.exit, code, fmt::format("a value is not valid for {} ({}); nothing was stored", words(table), words(rule)));
+}
+
+Error sentence(const SqlstateMapping& m, const DatabaseFailure& f) {
+    const auto code = std::string(m.code);
+    switch (m.sentence) {
+    case Sentence::own:
+        return Error(m.exit, code, f.message, f.hint);
+    case Sentence::no_permission:
+        return Error(m.exit, code,
+                     fmt::format("login {} may not run this command (operations need role subctl_operator; "
+                                 "administration needs the schema owner)",
+                                 f.login.empty() ? "of this session" : f.login));
+    case Sentence::not_migrated: {
+        // e.g. schema "api" does not exist -> schema api is missing
+        std::string what = f.message;
+        const std::string tail = " does not exist";
+        if (what.size() > tail.size() && what.compare(what.size() - tail.size(), tail.size(), tail) == 0) {
+            what.resize(what.size() - tail.size());
+        }
+        what.erase(std::remove(what.begin(), what.end(), '"'), what.end());
+        return Error(m.exit, code,
+                     fmt::format("the database is not migrated for this subctl ({} is missing): run `subctl migrate`",
+                                 what.substr(0, 120)));
+    }
+    case Sentence::bad_value:
+        return bad_value(m, f);
+    case Sentence::constraint:
+        return constraint(m, f);
+    case Sentence::conflict:
+        return Error(m.exit, code,
+                     fmt::format("the database could not finish the command ({}); nothing was changed: try again",
+                                 words(code)));
+    case Sentence::unavailable:
+        return Error(m.exit, code, "the database became unavailable during the command (connection lost or server "
+                                   "shutting down); try again when it is back");
+    case Sentence::login_rejected:
+        return Error(m.exit, code,
+                     fmt::format("the server refused login {}: check the user and password of --db / DATABASE_URL",
+                                 f.login.empty() ? "of this session" : f.login));
+    case Sentence::no_database:
+        return Error(m.exit, code,
+                     fmt::format("database {} does not exist: check --db / DATABASE_URL", quoted(f.message)));
+    }
+    return Error(Exit::internal, "database_error", fmt::format("unexpected database error (SQLSTATE {})", f.sqlstate));
+}
 
 }  // namespace
 
-Error error_from_sqlstate(const std::string& sqlstate, const std::string& message, const std::string& hint) {
+Error error_from_database(const DatabaseFailure& failure) {
     for (const auto& m : mappings) {
-        if (sqlstate == m.sqlstate || (m.sqlstate.size() == 2 && sqlstate.compare(0, 2, m.sqlstate) == 0)) {
-            return Error(m.exit, std::string(m.code), message, hint);
-        }
+        const bool exact = failure.sqlstate == m.sqlstate;
+        const bool in_class = m.sqlstate.size() == 2 && failure.sqlstate.compare(0, 2, m.sqlstate) == 0;
+        if (!exact && !in_class) continue;
+        if (m.sentence == Sentence::not_migrated && !failure.api_call) break;  // our own SQL is wrong: unexpected
+        return sentence(m, failure);
     }
-    return Error(Exit::internal, "database_error", message + " (SQLSTATE " + sqlstate + ")", hint);
+    return Error(Exit::internal, "database_error", fmt::format("unexpected database error (SQLSTATE {})",
+                                                               failure.sqlstate.empty() ? "unknown" : failure.sqlstate));
 }
 
 bool is_retryable_sqlstate(const std::string& sqlstate) {

@@ -1,7 +1,9 @@
 #pragma once
-// Domain errors and the exit codes of SPEC 4. Every failure that reaches the user is a
-// subctl::Error; error_from_sqlstate is the one table that maps the database's
-// SQLSTATEs (the project's SUxxx codes and PostgreSQL's own) to them.
+// Domain errors and the exit codes of SPEC 4 and 7.1. Every failure that reaches the
+// user is a subctl::Error; error_from_database is the one table that maps the
+// database's SQLSTATEs (the project's SUxxx codes and PostgreSQL's own) to them. Only
+// the project's own codes carry the server's text: PostgreSQL's is rewritten into a
+// sentence (SPEC 7.1: no raw PostgreSQL text reaches the user).
 #include <stdexcept>
 #include <string>
 
@@ -15,23 +17,37 @@ enum class Exit : int {
     unavailable = 69,  // database unavailable
     internal = 70,
     temporary = 75,    // retries exhausted, lock timeout: try again
+    noperm = 77,       // the login's role may not run this command
     config = 78,
 };
 
 class Error : public std::runtime_error {
 public:
-    Error(Exit exit, std::string code, const std::string& message, std::string hint = {});
+    // value: the value at fault when known (the caller may name its argument).
+    Error(Exit exit, std::string code, const std::string& message, std::string hint = {}, std::string value = {});
     Exit exit() const { return exit_; }
     const std::string& code() const { return code_; }
     const std::string& hint() const { return hint_; }
+    const std::string& value() const { return value_; }
 
 private:
     Exit exit_;
     std::string code_;
     std::string hint_;
+    std::string value_;
 };
 
-Error error_from_sqlstate(const std::string& sqlstate, const std::string& message, const std::string& hint = {});
+// What the database reported, and what subctl knows about the call that failed.
+struct DatabaseFailure {
+    std::string sqlstate;
+    std::string message;  // the server's primary text (ERROR:/FATAL: removed)
+    std::string detail;
+    std::string hint;
+    std::string login;      // the session's login, for permission_denied
+    bool api_call = false;  // raised by a call of an api.* function (not by migrate's own SQL)
+};
+
+Error error_from_database(const DatabaseFailure& failure);
 
 // True for the SQLSTATEs that a fresh attempt of the same transaction may clear.
 bool is_retryable_sqlstate(const std::string& sqlstate);

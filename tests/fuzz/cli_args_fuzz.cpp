@@ -23,6 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     try {
         app->parse(static_cast<int>(argv.size()), argv.data());
         subctl::cli::parse_format(runtime.options.output);
+        subctl::cli::check_arguments(*app);  // UTF-8 and times, as the binary checks them before running
     } catch (const CLI::ParseError&) {
         // a usage error: exit 64 in the binary
     } catch (const subctl::Error&) {

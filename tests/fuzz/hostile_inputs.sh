@@ -27,6 +27,14 @@ checksum() {
         UNION ALL SELECT to_jsonb(r)::text FROM core.relationships r UNION ALL SELECT to_jsonb(s)::text FROM core.subscriptions s
         UNION ALL SELECT to_jsonb(q)::text FROM core.request_ids q) x (t)"
 }
+# Logins of the two lesser roles, and a database nobody migrated (removed on exit).
+reporter=hostile_reporter_$RANDOM$RANDOM operator=hostile_operator_$RANDOM$RANDOM unmigrated=hostile_empty_$RANDOM$RANDOM
+psql -qX -v ON_ERROR_STOP=1 -c "CREATE ROLE $reporter LOGIN IN ROLE subctl_reporter" \
+     -c "CREATE ROLE $operator LOGIN IN ROLE subctl_operator" -c "CREATE DATABASE $unmigrated" || exit 1
+trap 'rm -rf "$scratch"; psql -qX -c "DROP DATABASE IF EXISTS $unmigrated" -c "DROP ROLE IF EXISTS $reporter" -c "DROP ROLE IF EXISTS $operator" >/dev/null' EXIT
+url="postgresql:///${PGDATABASE:-subctl}?host=${PGHOST:-/tmp}"
+printf '[database]\nurl = 5\n' >"$scratch/wrong-type.toml"
+printf 'action,subscription_id,target_offer,quantity,request_id\nsuspend,%s,,,x\xff\n' "$subscription" >"$scratch/bad-utf8.csv"
 printf '[[offers]]\nid = "x"\n\xc3\xa9 = 1\n' >"$scratch/non-ascii.toml"
 printf 'a = %s1%s\n' "$(printf '[%.0s' $(seq 1 5000))" "$(printf ']%.0s' $(seq 1 5000))" >"$scratch/deep.toml"
 head -c 3000000 /dev/urandom >"$scratch/random.toml"
@@ -45,9 +53,13 @@ try() {  # try DESCRIPTION EXPECTED_EXIT ARGS...
     local shown; shown=$(printf '%s ' "$@" | cut -c1-60 | tr '|\n' '/ ')
     local lines; lines=$(grep -c '^subctl: ' "$scratch/err")
     local changed=no; [ "$before" = "$after" ] || changed=YES
+    # SPEC 7.1: exactly one line, never PostgreSQL's own text
+    local all_lines; all_lines=$(wc -l <"$scratch/err")
+    local raw=no; grep -qE 'ERROR:|FATAL:|violates|invalid input syntax|datestyle|byte sequence|^hint:' "$scratch/err" && raw=YES
     echo "| $description | \`$shown\` | $code | ${line:-$(head -c 80 "$scratch/err" | tr '\n|' ' /')} | $changed |"
-    if [ "$code" != "$expected" ] || [ "$changed" != no ] || { [ "$code" != 0 ] && [ "$code" != 64 ] && [ "$lines" != 1 ]; }; then
-        echo "hostile: $description: exit $code (expected $expected), data changed: $changed, subctl: lines: $lines" >&2; failed=1
+    if [ "$code" != "$expected" ] || [ "$changed" != no ] || [ "$raw" != no ] ||
+       { [ "$code" != 0 ] && { [ "$lines" != 1 ] || [ "$all_lines" != 1 ]; }; }; then
+        echo "hostile: $description: exit $code (expected $expected), data changed: $changed, subctl: lines: $lines of $all_lines, raw PostgreSQL text: $raw" >&2; failed=1
     fi
 }
 try "SQL in a subscription id" 65 upgrade "'; DROP TABLE core.subscriptions; --" --to o365-e3
@@ -69,4 +81,15 @@ try "catalog: non-ASCII outside a string" 65 catalog apply "$scratch/non-ascii.t
 try "catalog: 5000 nested arrays" 65 catalog apply "$scratch/deep.toml"
 try "catalog: 3 MB of random bytes" 65 catalog apply "$scratch/random.toml"
 try "database unreachable" 69 --db "postgresql://nobody@/nowhere?host=/nonexistent" upgrade "$subscription" --to o365-e3
+try "a reporter runs an operation" 77 --db "$url&user=$reporter" upgrade "$subscription" --to o365-e3
+try "an operator runs migrate" 77 --db "$url&user=$operator" migrate
+try "an unmigrated database" 78 --db "$url&dbname=$unmigrated" customer list
+try "a login the server does not know" 78 --db "$url&user=nobody_$RANDOM" customer list
+try "a --db that is no URL" 78 --db "not a url" customer list
+try "a config value of the wrong type" 78 --config "$scratch/wrong-type.toml" customer list
+try "a config file that is a folder" 78 --config "$scratch" customer list
+try "a domain with a blank" 65 customer add --name "Hostile domain" --domain "BAD DOMAIN"
+try "a report filter of the wrong type" 65 report show licenses --where "customers>=abc"
+try "a time that is no time" 65 audit --until 2026-13-45
+try "invalid UTF-8 in a batch file" 65 batch run "$scratch/bad-utf8.csv"
 exit "$failed"

@@ -1,5 +1,5 @@
 // libFuzzer target: the input checks every command applies to its arguments before
-// anything reaches the database (UUIDs, quantities, versions, free text). Each either
+// anything reaches the database (UUIDs, quantities, versions, free text, UTF-8, times). Each either
 // returns the value or throws a coded error (exit 65); nothing else may happen.
 #include <cstddef>
 #include <cstdint>
@@ -30,5 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     });
     expect_value_or_coded_error([&] { optional_version(value); });
     expect_value_or_coded_error([&] { require_text(value, "name", 200); });
+    expect_value_or_coded_error([&] { require_utf8(value, "--name"); });
+    expect_value_or_coded_error([&] { require_timestamp(value, "--since"); });
     return 0;
 }

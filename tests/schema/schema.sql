@@ -48,11 +48,13 @@ BEGIN
     ELSIF v_partner IS NOT NULL THEN
         v_customers := ARRAY(SELECT customer_id FROM core.partner_customers WHERE partner_id = v_partner);
     END IF;
-    RETURN (SELECT coalesce(jsonb_agg(to_jsonb(x)), '[]') FROM (
-        SELECT c.chain, c.events, c.head_event_id, c.head_hash, c.status, c.first_broken_event_id, c.problem
+    RETURN (SELECT coalesce(jsonb_agg(to_jsonb(x) - 'n' ORDER BY x.n), '[]') FROM (
+        SELECT row_number() OVER () AS n, c.chain, c.events, c.head_event_id, c.head_hash, c.status,
+               c.first_broken_event_id, c.problem
         FROM core.audit_chains(v_customers, CASE WHEN p_customer_id IS NULL THEN v_partner END, p_checkpoint) c
         UNION ALL
-        SELECT 'subscription:' || u.subscription_id, NULL, NULL, NULL, 'broken', NULL, u.problem
+        SELECT 1e12 + row_number() OVER (), 'subscription:' || u.subscription_id, NULL, NULL, NULL, 'broken', NULL,
+               u.problem
         FROM core.audit_unrecorded_changes(v_customers) u) x);
 END $$;
 

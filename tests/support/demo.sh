@@ -40,5 +40,6 @@ step "A CSV batch: each row through the same rules (row 3 is refused)" batch run
 step "Run it again: resumed, nothing applied twice" batch run "$batch" -q
 step "Report: what blocks upgrades, by rule" report show blocked_upgrades
 step "The audit trail of the upgraded subscription" audit --subscription "$business"
+step "Tamper evidence: the customer's audit chain recomputed (keep the head hash elsewhere)" audit verify --customer "$customer"
 echo
 echo "export DATABASE_URL='$DATABASE_URL' SUBCTL_PARTNER=demo-partner   # to continue with build/subctl"

@@ -3,7 +3,6 @@
 #include <catch2/catch.hpp>
 
 #include "cli/output.hpp"
-#include "domain/errors.hpp"
 
 using subctl::cli::Format;
 using subctl::cli::print_records;
@@ -53,12 +52,34 @@ TEST_CASE("records printed page by page read as all of them printed at once", "[
     }
 }
 
-TEST_CASE("SQLSTATEs map to the exit codes of SPEC 4", "[errors]") {
-    CHECK(subctl::error_from_sqlstate("SU001", "m").exit() == subctl::Exit::rejected);
-    CHECK(subctl::error_from_sqlstate("SU001", "m").code() == "subscription_not_found");
-    CHECK(subctl::error_from_sqlstate("SU040", "m").exit() == subctl::Exit::config);
-    CHECK(subctl::error_from_sqlstate("23514", "m").exit() == subctl::Exit::data);
-    CHECK(subctl::error_from_sqlstate("40001", "m").exit() == subctl::Exit::temporary);
-    CHECK(subctl::error_from_sqlstate("08006", "m").exit() == subctl::Exit::unavailable);
-    CHECK(subctl::error_from_sqlstate("XX000", "m").exit() == subctl::Exit::internal);
+TEST_CASE("csv fields that a spreadsheet would run as a formula start with a quote", "[output][csv]") {
+    using subctl::cli::neutralise_formula;
+    for (const std::string dangerous : {"=1+1", "+1", "-5", "@SUM(A1)", "\tx", "\rx", "=HYPERLINK(\"http://x\")"}) {
+        INFO(dangerous);
+        CHECK(neutralise_formula(dangerous) == "'" + dangerous);
+    }
+    for (const std::string harmless : {"", "5", "a=b", "x-1", " =1", "'=1", "o365-e3"}) {
+        INFO(harmless);
+        CHECK(neutralise_formula(harmless) == harmless);
+    }
+}
+
+TEST_CASE("csv output (listings and batch reports) neutralises formulas, then quotes", "[output][csv]") {
+    const auto records = nlohmann::json::parse(R"([{"id": "=cmd|' /C calc'!A0", "quantity": -5, "name": "+a,b"},
+        {"id": "@x", "quantity": 3, "name": "ok"}])");
+    std::ostringstream out;
+    print_records(out, records, Format::csv);
+    CHECK(out.str() ==
+          "id,name,quantity\n"
+          "'=cmd|' /C calc'!A0,\"'+a,b\",'-5\n"
+          "'@x,ok,3\n");
+    // batch run --report writes through print_csv_rows: the same fields
+    std::ostringstream report;
+    subctl::cli::print_csv_rows(report, nlohmann::json::parse(R"([{"line": 2, "request_id": "-1", "status": "\ttab"}])"),
+                                {"line", "request_id", "status"}, true);
+    CHECK(report.str() == "line,request_id,status\n2,'-1,'\ttab\n");
+    // table and json output are not spreadsheet input: unchanged
+    std::ostringstream json;
+    print_records(json, records, Format::json);
+    CHECK(json.str().find("\"=cmd|") != std::string::npos);
 }

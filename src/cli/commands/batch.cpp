@@ -16,6 +16,7 @@
 
 #include "cli/output.hpp"
 #include "cli/runtime.hpp"
+#include "domain/text.hpp"
 
 namespace subctl::cli {
 
@@ -74,8 +75,17 @@ nlohmann::json file_error(long long line, const std::string& message) {
 
 struct StagedFile {
     std::string sha256;
-    nlohmann::json copy_error;  // null, or the line COPY refused (invalid UTF-8): the transaction is aborted
+    nlohmann::json copy_error;  // null, or the line that is not UTF-8 text: nothing is applied
 };
+
+// Records a line that is not UTF-8 text (PostgreSQL would refuse it with its own words).
+bool utf8_error(const std::string& line, long long line_number, StagedFile& staged) {
+    const auto at = invalid_utf8_at(line);
+    if (!at) return false;
+    staged.copy_error = file_error(line_number, fmt::format("not UTF-8 text (byte 0x{:02x} at offset {})",
+                                                            static_cast<unsigned char>(line[*at]), *at));
+    return true;
+}
 
 // COPYs every line of the file, unparsed, into pg_temp.batch_lines (one row per line,
 // in file order: the row's identity is its line number). stream_to escapes COPY's
@@ -90,7 +100,8 @@ StagedFile stage_file(pqxx::work& tx, const std::string& path) {
     std::string line;
     long long line_number = 1;
     try {
-        while (in.read(block.data(), static_cast<std::streamsize>(block.size())) || in.gcount() > 0) {
+        while (staged.copy_error.is_null() &&
+               (in.read(block.data(), static_cast<std::streamsize>(block.size())) || in.gcount() > 0)) {
             const char* at = block.data();
             const char* end = at + in.gcount();
             sha256.update(at, static_cast<std::size_t>(end - at));
@@ -103,6 +114,7 @@ StagedFile stage_file(pqxx::work& tx, const std::string& path) {
                                             max_line_bytes));
                 }
                 if (newline == nullptr) break;
+                if (utf8_error(line, line_number, staged)) break;
                 copy << std::make_tuple(line);
                 line.clear();
                 ++line_number;
@@ -110,17 +122,19 @@ StagedFile stage_file(pqxx::work& tx, const std::string& path) {
             }
         }
         if (in.bad()) throw Error(Exit::data, "file_unreadable", fmt::format("error reading batch file {}", path));
-        if (!line.empty()) copy << std::make_tuple(line);
+        if (staged.copy_error.is_null() && !line.empty() && !utf8_error(line, line_number, staged)) {
+            copy << std::make_tuple(line);
+        }
         copy.complete();
+        if (!staged.copy_error.is_null()) return staged;
     } catch (const pqxx::sql_error& e) {
-        // Class 22 is the data COPY refused: bytes that are not UTF-8 (or a NUL byte).
+        // Class 22 is the data COPY refused (utf8_error should have found it first): the
+        // server's text is not shown, only the line it names.
         if (e.sqlstate().compare(0, 2, "22") != 0) throw;
-        std::smatch line_match, message_match;
+        std::smatch line_match;
         const std::string what = e.what();
         const bool located = std::regex_search(what, line_match, std::regex(R"(COPY batch_lines, line ([0-9]+))"));
-        std::regex_search(what, message_match, std::regex(R"(ERROR:\s+([^\n]*))"));
-        staged.copy_error = file_error(located ? std::stoll(line_match[1]) : 0,
-                                       "not valid UTF-8 text: " + (message_match.empty() ? what : message_match[1].str()));
+        staged.copy_error = file_error(located ? std::stoll(line_match[1]) : 0, "not UTF-8 text");
         return staged;
     }
     staged.sha256 = sha256.hex();

@@ -1,0 +1,16 @@
+#pragma once
+// Text checks shared by the command line, the config file and batch files: PostgreSQL
+// refuses bytes that are not UTF-8 with its own message, so subctl checks first and
+// names the argument, file or line at fault.
+#include <cstddef>
+#include <optional>
+#include <string_view>
+
+namespace subctl {
+
+// The offset of the first byte that does not belong to well-formed UTF-8 (overlong
+// forms, surrogates and code points past U+10FFFF included), or none. A NUL byte counts
+// as invalid: PostgreSQL text cannot hold it.
+std::optional<std::size_t> invalid_utf8_at(std::string_view text);
+
+}  // namespace subctl
