@@ -71,24 +71,40 @@ ALTER TABLE core.customers ADD CONSTRAINT check_customers_name_visible
 ALTER TABLE core.partners ADD CONSTRAINT check_partners_name_visible
     CHECK (core.display_name_problem(name) IS NULL) NOT VALID;
 
--- 4. The tamper-evident audit trail. Each event carries chain_hash = SHA-256(the previous
---    event's chain_hash of the same chain || the event's canonical digest input); a
---    chain is a customer's events, else a partner's events that name no customer, else
---    the platform's. The digest input is defined here, with the table, because the stored
---    hashes depend on it: a later migration that adds a column to audit_events extends it
---    and re-chains.
-ALTER TABLE core.audit_events ADD COLUMN chain_hash bytea;
+-- 4. The tamper-evident audit trail. Each event names the previous event of its chain
+--    (chain_previous_id) and carries chain_hash = SHA-256(that event's chain_hash || the
+--    event's canonical digest input); a chain is a customer's events, else a partner's
+--    events that name no customer, else the platform's. core.audit_chain_heads holds
+--    each chain's newest event: the row every writer of the chain updates, so that two
+--    writers take turns (read committed) or one fails to serialize (repeatable read and
+--    serializable, retried), and a chain never forks. The digest input is defined here,
+--    with the table, because the stored hashes depend on it: a later migration that
+--    adds a column to audit_events extends it and re-chains.
+ALTER TABLE core.audit_events ADD COLUMN chain_previous_id bigint, ADD COLUMN chain_hash bytea;
+COMMENT ON COLUMN core.audit_events.chain_previous_id IS 'The previous event of the event''s chain (NULL: the first).';
 COMMENT ON COLUMN core.audit_events.chain_hash IS
-'SHA-256 of the previous chain_hash of the event''s chain (customer, else partner, else platform) and the event (core.audit_event_digest).';
+'SHA-256 of the previous event''s chain_hash and the event (core.audit_event_digest).';
 
-CREATE FUNCTION core.audit_event_digest(e core.audit_events, p_previous bytea)
+CREATE TABLE core.audit_chain_heads (
+    chain             text PRIMARY KEY,
+    event_id          bigint NOT NULL,
+    previous_event_id bigint,
+    chain_hash        bytea NOT NULL
+);
+COMMENT ON TABLE core.audit_chain_heads IS
+'The newest event of each audit chain: updated with every event appended, which serialises the chain''s writers.';
+
+-- The chain hash of event e appended after event p_previous_id whose chain_hash is
+-- p_previous_hash: every column of e but the chain's own two, in a form that no session
+-- setting changes (times as microseconds since the epoch).
+CREATE FUNCTION core.audit_event_digest(e core.audit_events, p_previous_id bigint, p_previous_hash bytea)
 RETURNS bytea LANGUAGE sql IMMUTABLE
-RETURN sha256(coalesce(p_previous, '\x'::bytea) || convert_to(jsonb_build_array(
-    e.id, (extract(epoch FROM e.occurred_at) * 1000000)::bigint, e.operation, e.operator, e.partner_id, e.source,
-    e.entity, e.entity_id, e.subscription_id, e.subscription_version, e.customer_id, e.changes, e.outcome,
+RETURN sha256(coalesce(p_previous_hash, '\x'::bytea) || convert_to(jsonb_build_array(
+    e.id, p_previous_id, (extract(epoch FROM e.occurred_at) * 1000000)::bigint, e.operation, e.operator, e.partner_id,
+    e.source, e.entity, e.entity_id, e.subscription_id, e.subscription_version, e.customer_id, e.changes, e.outcome,
     e.error_codes, e.request_id, e.batch_id, e.comment, e.offer_id, e.login_role)::text, 'UTF8'));
 COMMENT ON FUNCTION core.audit_event_digest IS
-'The chain hash of an event given the previous chain_hash of its chain: every column but chain_hash, in a form that no session setting changes.';
+'The chain hash of an event appended after event p_previous_id (hash p_previous_hash): every column but the chain''s own.';
 
 -- The chain an event belongs to.
 CREATE FUNCTION core.audit_chain_of(p_customer_id uuid, p_partner_id text)
@@ -97,21 +113,23 @@ RETURN CASE WHEN p_customer_id IS NOT NULL THEN 'customer:' || p_customer_id
             WHEN p_partner_id IS NOT NULL THEN 'partner:' || p_partner_id ELSE 'platform' END;
 COMMENT ON FUNCTION core.audit_chain_of IS 'The audit chain of an event: customer:ID, else partner:ID, else platform.';
 
--- The head of a partner's or the platform's chain (a customer's: index_audit_events_customer).
-CREATE INDEX index_audit_events_partner_chain ON core.audit_events (partner_id, id) WHERE customer_id IS NULL;
-
 -- The events written before: chained in id order, the order in which they were written
 -- (each customer's events under its lock). A migration is the one writer allowed to set it.
-CREATE FUNCTION core.audit_chain_step(p_previous bytea, e core.audit_events)
-RETURNS bytea LANGUAGE sql IMMUTABLE RETURN core.audit_event_digest(e, p_previous);
-CREATE AGGREGATE core.audit_chain_running(core.audit_events) (SFUNC = core.audit_chain_step, STYPE = bytea);
+CREATE FUNCTION core.audit_chain_step(p_previous bytea, e core.audit_events, p_previous_id bigint)
+RETURNS bytea LANGUAGE sql IMMUTABLE RETURN core.audit_event_digest(e, p_previous_id, p_previous);
+CREATE AGGREGATE core.audit_chain_running(core.audit_events, bigint) (SFUNC = core.audit_chain_step, STYPE = bytea);
+CREATE TEMP TABLE audit_chain_backfill ON COMMIT DROP AS
+SELECT c.id, c.chain, c.previous_id,
+       core.audit_chain_running(c.e, c.previous_id) OVER (PARTITION BY c.chain ORDER BY c.id) AS chain_hash
+FROM (SELECT e.id, e, core.audit_chain_of(e.customer_id, e.partner_id) AS chain,
+             lag(e.id) OVER (PARTITION BY core.audit_chain_of(e.customer_id, e.partner_id) ORDER BY e.id) AS previous_id
+      FROM core.audit_events e) c;
 ALTER TABLE core.audit_events DISABLE TRIGGER USER;
-UPDATE core.audit_events a SET chain_hash = c.chain_hash
-FROM (SELECT e.id, core.audit_chain_running(e) OVER (PARTITION BY core.audit_chain_of(e.customer_id, e.partner_id)
-                                                     ORDER BY e.id) AS chain_hash
-      FROM core.audit_events e) c
-WHERE a.id = c.id;
+UPDATE core.audit_events a SET chain_previous_id = b.previous_id, chain_hash = b.chain_hash
+FROM audit_chain_backfill b WHERE a.id = b.id;
 ALTER TABLE core.audit_events ENABLE TRIGGER USER;
-DROP AGGREGATE core.audit_chain_running(core.audit_events);
-DROP FUNCTION core.audit_chain_step(bytea, core.audit_events);
+INSERT INTO core.audit_chain_heads (chain, event_id, previous_event_id, chain_hash)
+SELECT DISTINCT ON (chain) chain, id, previous_id, chain_hash FROM audit_chain_backfill ORDER BY chain, id DESC;
+DROP AGGREGATE core.audit_chain_running(core.audit_events, bigint);
+DROP FUNCTION core.audit_chain_step(bytea, core.audit_events, bigint);
 ALTER TABLE core.audit_events ALTER COLUMN chain_hash SET NOT NULL;

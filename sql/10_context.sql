@@ -55,6 +55,14 @@ RETURNS text LANGUAGE sql STABLE BEGIN ATOMIC
                 ELSE coalesce(core.setting('operation_source'), 'sql') END;
 END;
 
+-- The partner an audit event is recorded under: the acting partner, none for an
+-- administration of the platform (see core.begin_operation).
+CREATE OR REPLACE FUNCTION core.acting_audit_partner()
+RETURNS text LANGUAGE sql STABLE BEGIN ATOMIC
+    SELECT CASE WHEN core.setting('operation') IS NOT NULL AND core.setting('operation_platform') = 'on' THEN NULL
+                ELSE core.acting_partner() END;
+END;
+
 -- The batch whose row the operation under way applies, or NULL (see core.acting_source).
 CREATE OR REPLACE FUNCTION core.acting_batch()
 RETURNS text LANGUAGE sql STABLE BEGIN ATOMIC
@@ -88,10 +96,15 @@ END $$;
 -- here, from the arguments, so that nothing a session SET before the call reaches an
 -- audit event; subctl.request_ids (one request id per subscription, set only by
 -- core.upgrade_apply for a batch wave) is cleared for the same reason.
+-- p_platform: an administration of the platform (partners, logins, links, the catalog),
+-- recorded under no partner whichever partner the owner's session names, so that no
+-- partner's trail shows another's.
 CREATE OR REPLACE FUNCTION core.begin_operation(p_operation text, p_request_id text DEFAULT NULL,
-                                                p_comment text DEFAULT NULL, p_batch_id text DEFAULT NULL)
+                                                p_comment text DEFAULT NULL, p_batch_id text DEFAULT NULL,
+                                                p_platform boolean DEFAULT false)
 RETURNS void LANGUAGE sql VOLATILE BEGIN ATOMIC
     SELECT set_config('subctl.operation', p_operation, true),
+           set_config('subctl.operation_platform', CASE WHEN p_platform THEN 'on' ELSE '' END, true),
            set_config('subctl.request_id', coalesce(p_request_id, ''), true),
            set_config('subctl.request_ids', '', true),
            set_config('subctl.comment', coalesce(p_comment, ''), true),

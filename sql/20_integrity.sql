@@ -192,7 +192,7 @@ DECLARE
     -- the request settings of the session are not recorded: only an operation names one.
     v_who jsonb := jsonb_build_object(
         'operation', coalesce(core.setting('operation'), 'sql_' || lower(TG_OP)),
-        'operator', core.acting_operator(), 'partner_id', core.acting_partner(), 'source', core.acting_source(),
+        'operator', core.acting_operator(), 'partner_id', core.acting_audit_partner(), 'source', core.acting_source(),
         'request_id', CASE WHEN core.setting('operation') IS NOT NULL THEN core.setting('request_id') END,
         'request_ids', CASE WHEN TG_TABLE_NAME = 'subscriptions' AND core.setting('operation') IS NOT NULL
                             THEN core.setting('request_ids')::jsonb END,
@@ -293,59 +293,86 @@ CREATE OR REPLACE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON co
 CREATE OR REPLACE TRIGGER audit_events_append_only_truncate BEFORE TRUNCATE ON core.audit_events
     FOR EACH STATEMENT EXECUTE FUNCTION core.refuse_audit_events_change();
 
--- The tamper-evident chain (SPEC 7.1): each event's chain_hash hashes the previous
--- chain_hash of its chain with the event (core.audit_event_digest, migration 008), for
--- every insert, whoever writes it. One writer per chain at a time, until commit (a
--- transaction-level advisory lock; a customer's operations already hold its row lock),
--- and the event's id drawn after that lock, so that a chain's order is its id order and
--- two transactions never chain after the same event.
+-- The tamper-evident chain (SPEC 7.1): every event inserted, whoever writes it, names the
+-- newest event of its chain before it and hashes that event's chain_hash with itself
+-- (core.audit_event_digest, migration 008). The chain's head row is updated in the same
+-- statement that reads it: under read committed a second writer waits and then chains
+-- after the first; under repeatable read or serializable it fails to serialize (and is
+-- retried), so a chain never forks.
 CREATE OR REPLACE FUNCTION core.chain_audit_event()
 RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    v_previous bytea;
+    v_chain text := core.audit_chain_of(NEW.customer_id, NEW.partner_id);
 BEGIN
-    PERFORM pg_advisory_xact_lock(727271, hashtext(core.audit_chain_of(NEW.customer_id, NEW.partner_id)));
-    NEW.id := nextval('core.audit_events_id_seq');
-    IF NEW.customer_id IS NOT NULL THEN
-        SELECT a.chain_hash INTO v_previous FROM core.audit_events a
-        WHERE a.customer_id = NEW.customer_id ORDER BY a.id DESC LIMIT 1;
-    ELSIF NEW.partner_id IS NOT NULL THEN
-        SELECT a.chain_hash INTO v_previous FROM core.audit_events a
-        WHERE a.customer_id IS NULL AND a.partner_id = NEW.partner_id ORDER BY a.id DESC LIMIT 1;
-    ELSE
-        SELECT a.chain_hash INTO v_previous FROM core.audit_events a
-        WHERE a.customer_id IS NULL AND a.partner_id IS NULL ORDER BY a.id DESC LIMIT 1;
-    END IF;
-    NEW.chain_hash := core.audit_event_digest(NEW, v_previous);
-    RETURN NEW;
+    FOR attempt IN 1 .. 2 LOOP
+        UPDATE core.audit_chain_heads h
+        SET previous_event_id = h.event_id, event_id = NEW.id,
+            chain_hash = core.audit_event_digest(NEW, h.event_id, h.chain_hash)
+        WHERE h.chain = v_chain
+        RETURNING h.previous_event_id, h.chain_hash INTO NEW.chain_previous_id, NEW.chain_hash;
+        IF FOUND THEN
+            RETURN NEW;
+        END IF;
+        INSERT INTO core.audit_chain_heads (chain, event_id, previous_event_id, chain_hash)
+        VALUES (v_chain, NEW.id, NULL, core.audit_event_digest(NEW, NULL, NULL))
+        ON CONFLICT (chain) DO NOTHING
+        RETURNING previous_event_id, chain_hash INTO NEW.chain_previous_id, NEW.chain_hash;
+        IF FOUND THEN
+            RETURN NEW;
+        END IF;
+        -- another transaction began the chain since this statement's snapshot: read
+        -- committed sees it on the next try; an older snapshot cannot chain after it
+    END LOOP;
+    RAISE EXCEPTION USING ERRCODE = 'serialization_failure',
+        MESSAGE = format('audit chain %s was begun by a concurrent transaction', v_chain);
 END $$;
 CREATE OR REPLACE TRIGGER chain_audit_event BEFORE INSERT ON core.audit_events
     FOR EACH ROW EXECUTE FUNCTION core.chain_audit_event();
 
--- The chains of the events p_scope selects (all when NULL): per chain, its events, its
--- head (the newest event and its hash: the checkpoint to keep elsewhere) and the first
--- event whose stored hash is not the hash of the event itself after the stored hash
--- before it: an event changed, or one before it removed or inserted. With p_checkpoint
--- ([{chain, head_event_id, head_hash}], as printed by an earlier run), each kept head
--- must still be in its chain with the same hash: that catches the newest events removed,
--- and a chain rewritten whole.
+-- The chains of the events in scope (all when p_customer_ids and p_partner are NULL; else
+-- those customers' chains and that partner's): per chain its events, its head (the event
+-- no other follows, and its hash: the checkpoint to keep elsewhere) and the first event
+-- that does not follow its chain: its hash is not that of itself after the event it
+-- names (it was changed, or that event was changed or removed), it names an event of
+-- another chain, or a second event names the same one (inserted out of order). With
+-- p_checkpoint ([{chain, head_event_id, head_hash}], as printed by an earlier run), each
+-- kept head must still be in its chain with the same hash: that catches the newest
+-- events removed, and a chain rewritten whole.
 CREATE OR REPLACE FUNCTION core.audit_chains(p_customer_ids uuid[], p_partner text, p_checkpoint jsonb)
 RETURNS TABLE (chain text, events bigint, head_event_id bigint, head_hash text, status text,
                first_broken_event_id bigint, problem text)
 LANGUAGE sql STABLE BEGIN ATOMIC
-    WITH scoped AS (
-        SELECT a.id, a.chain_hash, core.audit_chain_of(a.customer_id, a.partner_id) AS chain,
-               core.audit_event_digest(a, lag(a.chain_hash) OVER (
-                   PARTITION BY core.audit_chain_of(a.customer_id, a.partner_id) ORDER BY a.id)) AS expected
+    WITH scoped AS MATERIALIZED (
+        SELECT a.id, a.chain_previous_id, a.chain_hash, core.audit_chain_of(a.customer_id, a.partner_id) AS chain,
+               CASE WHEN p.id IS NOT NULL THEN core.audit_chain_of(p.customer_id, p.partner_id) END AS previous_chain,
+               a.chain_hash IS DISTINCT FROM core.audit_event_digest(a, a.chain_previous_id, p.chain_hash) AS unhashed,
+               count(*) OVER (PARTITION BY core.audit_chain_of(a.customer_id, a.partner_id), a.chain_previous_id) > 1
+                   AND a.id > min(a.id) OVER (PARTITION BY core.audit_chain_of(a.customer_id, a.partner_id),
+                                                            a.chain_previous_id) AS forked
         FROM core.audit_events a
+        LEFT JOIN core.audit_events p ON p.id = a.chain_previous_id
         WHERE p_customer_ids IS NULL AND p_partner IS NULL
            OR a.customer_id = ANY (p_customer_ids)
            OR (a.customer_id IS NULL AND a.partner_id = p_partner)),
+    flagged AS (
+        SELECT s.*, followed.chain_previous_id IS NULL AS is_head, CASE
+                   WHEN s.chain_previous_id IS NOT NULL AND s.previous_chain IS NULL
+                       THEN format('event %s follows event %s, which is gone: events were removed', s.id, s.chain_previous_id)
+                   WHEN s.previous_chain <> s.chain
+                       THEN format('event %s follows event %s of another chain: it was moved', s.id, s.chain_previous_id)
+                   WHEN s.forked
+                       THEN format('event %s follows an event another event already follows: it was inserted', s.id)
+                   WHEN s.unhashed
+                       THEN format('event %s does not follow the chain: it or the event before it was changed', s.id)
+               END AS problem
+        FROM scoped s
+        LEFT JOIN (SELECT DISTINCT n.chain_previous_id FROM scoped n) followed ON followed.chain_previous_id = s.id),
     chains AS (
-        SELECT s.chain, count(*) AS events, max(s.id) AS head_event_id,
-               encode((array_agg(s.chain_hash ORDER BY s.id DESC))[1], 'hex') AS head_hash,
-               min(s.id) FILTER (WHERE s.chain_hash IS DISTINCT FROM s.expected) AS first_broken_event_id
-        FROM scoped s GROUP BY s.chain),
+        SELECT f.chain, count(*) AS events,
+               max(f.id) FILTER (WHERE f.is_head) AS head_event_id,
+               (array_agg(f.id ORDER BY f.id) FILTER (WHERE f.problem IS NOT NULL))[1] AS first_broken_event_id,
+               (array_agg(f.problem ORDER BY f.id) FILTER (WHERE f.problem IS NOT NULL))[1] AS problem
+        FROM flagged f GROUP BY f.chain),
     kept AS (
         SELECT k ->> 'chain' AS chain, (k ->> 'head_event_id')::bigint AS head_event_id, k ->> 'head_hash' AS head_hash
         FROM jsonb_array_elements(coalesce(p_checkpoint, '[]')) k),
@@ -358,25 +385,27 @@ LANGUAGE sql STABLE BEGIN ATOMIC
         WHERE k.chain IN (SELECT c.chain FROM chains c)
            OR k.chain = ANY (ARRAY(SELECT 'customer:' || x FROM unnest(p_customer_ids) x))
            OR k.chain = 'partner:' || p_partner OR (p_customer_ids IS NULL AND p_partner IS NULL))
-    SELECT coalesce(c.chain, k.chain), coalesce(c.events, 0), c.head_event_id, c.head_hash,
+    SELECT coalesce(c.chain, k.chain), coalesce(c.events, 0), c.head_event_id,
+           (SELECT encode(s.chain_hash, 'hex') FROM scoped s WHERE s.id = c.head_event_id),
            CASE WHEN c.first_broken_event_id IS NULL AND k.problem IS NULL THEN 'ok' ELSE 'broken' END,
-           coalesce(c.first_broken_event_id, k.head_event_id),
-           CASE WHEN c.first_broken_event_id IS NOT NULL
-                THEN format('event %s does not follow the chain: it was changed, or an event before it was removed or inserted',
-                            c.first_broken_event_id)
-                ELSE k.problem END
+           coalesce(c.first_broken_event_id, CASE WHEN k.problem IS NOT NULL THEN k.head_event_id END),
+           coalesce(c.problem, k.problem)
     FROM chains c FULL JOIN checked k ON k.chain = c.chain
     ORDER BY 5, 1;  -- broken first
 END;
 
 -- Subscriptions whose row is not what their audit trail says (every field's latest
--- recorded value, and the version): a change made with the audit triggers off.
-CREATE OR REPLACE FUNCTION core.audit_unrecorded_changes(p_customer_ids uuid[])
+-- recorded value, and the version): a change made with the audit triggers off. For a
+-- partner (p_partner), the values of fields naming partners are not shown.
+CREATE OR REPLACE FUNCTION core.audit_unrecorded_changes(p_customer_ids uuid[], p_partner text)
 RETURNS TABLE (subscription_id uuid, customer_id uuid, field text, problem text)
 LANGUAGE sql STABLE BEGIN ATOMIC
     SELECT s.id, s.customer_id, d.field,
-           format('subscription %s: %s is %s but its audit trail says %s: changed without an audit event',
-                  s.id, d.field, d.now, coalesce(d.recorded::text, 'nothing'))
+           CASE WHEN p_partner IS NOT NULL AND d.field IN ('partner_id', 'recorded_by_partner_id')
+                THEN format('subscription %s: %s is not what its audit trail says: changed without an audit event',
+                            s.id, d.field)
+                ELSE format('subscription %s: %s is %s but its audit trail says %s: changed without an audit event',
+                            s.id, d.field, d.now, coalesce(d.recorded::text, 'nothing')) END
     FROM core.subscriptions s
     CROSS JOIN LATERAL (
         SELECT l.key AS field, coalesce(to_jsonb(s) -> l.key, 'null') AS now, l.value AS recorded

@@ -170,19 +170,20 @@ END;
 
 -- Locks the customer of a subscription (the one lock order of every operation: the
 -- customer row first) and returns the subscription as it is now, or NULL when it does
--- not exist for the partner.
+-- not exist for the partner. Only a customer the partner sees is locked: another
+-- partner's writes never wait for (nor reveal themselves to) a refused request. A
+-- customer stays visible once it is (links are never removed), so the check holds.
 CREATE OR REPLACE FUNCTION core.lock_subscription(p_partner text, p_subscription_id uuid)
 RETURNS core.subscriptions LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
+    v_customer uuid := (SELECT customer_id FROM core.subscriptions WHERE id = p_subscription_id);
     s core.subscriptions;
 BEGIN
-    PERFORM 1 FROM core.customers c
-    WHERE c.id = (SELECT customer_id FROM core.subscriptions WHERE id = p_subscription_id)
-    FOR NO KEY UPDATE;
-    SELECT * INTO s FROM core.subscriptions WHERE id = p_subscription_id;
-    IF s.id IS NULL OR NOT core.customer_visible(p_partner, s.customer_id) THEN
+    IF v_customer IS NULL OR NOT core.customer_visible(p_partner, v_customer) THEN
         RETURN NULL;
     END IF;
+    PERFORM 1 FROM core.customers c WHERE c.id = v_customer FOR NO KEY UPDATE;
+    SELECT * INTO s FROM core.subscriptions WHERE id = p_subscription_id;
     RETURN s;
 END $$;
 

@@ -43,11 +43,13 @@ DECLARE
     v_quantities bigint[];
     v_if_versions bigint[];
     v_customers_distinct boolean;
+    v_customers uuid[];
 BEGIN
-    PERFORM 1 FROM core.customers c
-    WHERE c.id IN (SELECT s.customer_id FROM core.subscriptions s
-                   WHERE s.id = ANY (ARRAY(SELECT (p ->> 'subscription_id')::uuid FROM unnest(p_parameters) p)))
-    ORDER BY c.id FOR NO KEY UPDATE;
+    -- the customers the partner sees (only those are locked, see core.lock_subscription)
+    v_customers := ARRAY(SELECT DISTINCT s.customer_id FROM core.subscriptions s
+                         WHERE s.id = ANY (ARRAY(SELECT (p ->> 'subscription_id')::uuid FROM unnest(p_parameters) p))
+                           AND core.customer_visible(p_partner, s.customer_id));
+    PERFORM 1 FROM core.customers c WHERE c.id = ANY (v_customers) ORDER BY c.id FOR NO KEY UPDATE;
     -- The sources as they are now (after the locks), when they exist for the partner.
     SELECT array_agg(s ORDER BY r.ord), array_agg(r.ord ORDER BY r.ord), array_agg(r.p ->> 'target_offer' ORDER BY r.ord),
            array_agg(coalesce((r.p ->> 'quantity')::bigint, s.quantity) ORDER BY r.ord),
@@ -56,7 +58,7 @@ BEGIN
     INTO v_sources, v_found, v_targets, v_quantities, v_if_versions, v_customers_distinct
     FROM unnest(p_parameters) WITH ORDINALITY AS r (p, ord)
     JOIN core.subscriptions s ON s.id = (r.p ->> 'subscription_id')::uuid
-    WHERE core.customer_visible(p_partner, s.customer_id);
+    WHERE s.customer_id = ANY (v_customers);
     IF NOT v_customers_distinct THEN
         RAISE EXCEPTION 'core.upgrade_apply: the requests of one call must be of distinct customers';
     END IF;
@@ -189,11 +191,14 @@ DECLARE
     v_parent uuid := (p ->> 'parent_subscription_id')::uuid;
     v_codes text[];
     s core.subscriptions;
+    v_visible boolean := core.customer_visible(p_partner, v_customer);
 BEGIN
-    PERFORM 1 FROM core.customers WHERE id = v_customer FOR NO KEY UPDATE;
+    IF v_visible THEN  -- only a customer the partner sees is locked (see core.lock_subscription)
+        PERFORM 1 FROM core.customers WHERE id = v_customer FOR NO KEY UPDATE;
+    END IF;
     SELECT * INTO v_offer FROM core.offers WHERE id = p ->> 'offer_id' AND NOT retired;
     -- A customer the partner cannot see: that, and nothing that would tell about its data.
-    v_codes := CASE WHEN NOT core.customer_visible(p_partner, v_customer) THEN ARRAY['customer_not_found'] ELSE array_remove(ARRAY[
+    v_codes := CASE WHEN NOT v_visible THEN ARRAY['customer_not_found'] ELSE array_remove(ARRAY[
         CASE WHEN v_offer.id IS NULL THEN 'offer_not_found' END,
         CASE WHEN v_offer.id IS NOT NULL AND NOT EXISTS (
                  SELECT 1 FROM core.offer_billing_cycles WHERE offer_id = v_offer.id AND billing_cycle = v_cycle)
@@ -285,11 +290,11 @@ DECLARE
     v_expires timestamptz := (p ->> 'expires_at')::timestamptz;
     r core.relationships;
 BEGIN
-    PERFORM 1 FROM core.customers WHERE id = v_customer FOR NO KEY UPDATE;
     -- Only a customer the partner sees (SPEC 7.1): a relationship never makes one visible.
     IF NOT core.customer_visible(p_partner, v_customer) THEN
         PERFORM core.raise_error('customer_not_found', format('customer %s does not exist', v_customer));
     END IF;
+    PERFORM 1 FROM core.customers WHERE id = v_customer FOR NO KEY UPDATE;
     IF NOT EXISTS (SELECT 1 FROM core.services WHERE id = v_service) THEN
         PERFORM core.raise_error('service_not_found', format('service %s does not exist', v_service));
     END IF;

@@ -154,9 +154,9 @@ BEGIN
 
     v_after := api.catalog();
     IF v_after IS DISTINCT FROM v_before THEN
-        PERFORM core.begin_operation('catalog_apply');
+        PERFORM core.begin_operation('catalog_apply', p_platform => true);
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, changes, outcome)
-        VALUES ('catalog_apply', core.acting_operator(), core.acting_partner(), core.acting_source(), 'catalog',
+        VALUES ('catalog_apply', core.acting_operator(), core.acting_audit_partner(), core.acting_source(), 'catalog',
                 jsonb_build_object('catalog', jsonb_build_array(v_before, v_after)), 'succeeded');
     END IF;
     RETURN jsonb_build_object('status', 'succeeded', 'changed', v_after IS DISTINCT FROM v_before,

@@ -10,7 +10,7 @@ BEGIN
     IF EXISTS (SELECT 1 FROM core.partners WHERE id = p_id) THEN
         PERFORM core.raise_error('partner_exists', format('partner %s already exists', p_id));
     END IF;
-    PERFORM core.begin_operation('add_partner');
+    PERFORM core.begin_operation('add_partner', p_platform => true);
     BEGIN
         INSERT INTO core.partners (id, name) VALUES (p_id, v_name);
     EXCEPTION WHEN check_violation THEN  -- the id format the table allows (check_partners_id_format)
@@ -46,7 +46,7 @@ BEGIN
         PERFORM core.raise_error('customer_already_linked',
                                  format('customer %s is already visible to partner %s', p_customer_id, p_partner_id));
     END IF;
-    PERFORM core.begin_operation('link_customer');
+    PERFORM core.begin_operation('link_customer', p_platform => true);
     INSERT INTO core.partner_customers (partner_id, customer_id, how) VALUES (p_partner_id, p_customer_id, 'linked');
     RETURN jsonb_build_object('status', 'succeeded', 'customer_id', p_customer_id, 'partner_id', p_partner_id);
 END $$;
@@ -207,7 +207,7 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = p_partner_id) THEN
         PERFORM core.raise_error('partner_not_found', format('partner %s does not exist', p_partner_id));
     END IF;
-    PERFORM core.begin_operation('map_login');  -- audited: who gave which login to which partner
+    PERFORM core.begin_operation('map_login', p_platform => true);  -- audited: who gave which login to which partner
     INSERT INTO core.partner_logins (login_role, partner_id) VALUES (p_login_role, p_partner_id)
     ON CONFLICT (login_role) DO UPDATE SET partner_id = EXCLUDED.partner_id, mapped_at = now();
     RETURN jsonb_build_object('status', 'succeeded', 'login_role', p_login_role, 'partner_id', p_partner_id);

@@ -306,7 +306,7 @@ BEGIN
         UNION ALL
         SELECT 1e12 + row_number() OVER (), 'subscription:' || u.subscription_id, NULL, NULL, NULL, 'broken', NULL,
                u.problem
-        FROM core.audit_unrecorded_changes(v_customers) u) x);
+        FROM core.audit_unrecorded_changes(v_customers, v_partner) u) x);
 END $$;
 COMMENT ON FUNCTION api.audit_verify IS
 'Recomputes the audit chains the caller may check (one customer''s with p_customer_id): per chain its events, head

@@ -247,8 +247,11 @@ DECLARE
 BEGIN
     SELECT array_agg(w.b ORDER BY w.wave, (w.b).line), array_agg(w.wave ORDER BY w.wave, (w.b).line)
     INTO v_rows, v_waves
+    -- (a subscription the partner cannot see is a customer of its own: its rows tell
+    -- nothing about which of them share a customer)
     FROM (SELECT b, row_number() OVER (PARTITION BY coalesce(s.customer_id, b.subscription_id) ORDER BY b.line) AS wave
-          FROM core.batch_rows b LEFT JOIN core.subscriptions s ON s.id = b.subscription_id
+          FROM core.batch_rows b
+          LEFT JOIN core.subscriptions s ON s.id = b.subscription_id AND core.customer_visible(p_partner, s.customer_id)
           WHERE b.partner_id = p_partner AND b.batch_id = p_batch_id AND b.line BETWEEN p_from_line AND p_to_line
             AND b.status = 'pending') w;
     WHILE v_first <= coalesce(cardinality(v_rows), 0) LOOP
@@ -387,7 +390,8 @@ BEGIN
     PERFORM 1 FROM core.customers c
     WHERE c.id IN (SELECT s.customer_id FROM core.batch_rows b JOIN core.subscriptions s ON s.id = b.subscription_id
                    WHERE b.partner_id = v_partner AND b.batch_id = p_batch_id
-                     AND b.line BETWEEN p_from_line AND p_to_line AND b.status = 'pending')
+                     AND b.line BETWEEN p_from_line AND p_to_line AND b.status = 'pending'
+                     AND core.customer_visible(v_partner, s.customer_id))  -- only those (core.lock_subscription)
     ORDER BY c.id FOR NO KEY UPDATE;
     -- Rows in waves (core.batch_apply_waves), so that rows of one customer see each other
     -- in file order and the upgrades of a wave are applied set-based. No subtransaction

@@ -26,6 +26,7 @@ REVOKE ALL ON SCHEMA core FROM PUBLIC;
 GRANT USAGE ON SCHEMA core TO subctl_operator, subctl_reporter, subctl_report_owner;
 REVOKE ALL ON ALL TABLES IN SCHEMA core FROM PUBLIC, subctl_operator, subctl_reporter;
 GRANT SELECT ON ALL TABLES IN SCHEMA core TO subctl_report_owner;
+REVOKE ALL ON core.audit_chain_heads FROM subctl_report_owner;  -- no report reads it
 
 REVOKE ALL ON SCHEMA api FROM PUBLIC;
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA api FROM PUBLIC;

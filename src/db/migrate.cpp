@@ -76,6 +76,10 @@ nlohmann::json migrate(Database& database, const std::filesystem::path& migratio
     database.transact([&](pqxx::work& tx) {
         result = {{"status", "succeeded"}, {"applied", nlohmann::json::array()}, {"already_applied", 0}};
         database.exec(tx, lock);
+        // Every name in migrations/ and sql/ resolves in pg_catalog or is qualified: nothing
+        // a login created in a schema of the migrating session's search_path (an operator
+        // in public, say) can be bound into a function body or view.
+        tx.exec0("SET LOCAL search_path = pg_catalog, pg_temp");
         tx.exec(create_tracking);
         std::map<int, std::pair<std::string, std::string>> done;
         for (const auto& row : database.exec(tx, applied)) {

@@ -55,7 +55,7 @@ BEGIN
         UNION ALL
         SELECT 1e12 + row_number() OVER (), 'subscription:' || u.subscription_id, NULL, NULL, NULL, 'broken', NULL,
                u.problem
-        FROM core.audit_unrecorded_changes(v_customers) u) x);
+        FROM core.audit_unrecorded_changes(v_customers, v_partner) u) x);
 END $$;
 
 COMMENT ON FUNCTION api.audit_verify(p_customer_id uuid, p_checkpoint jsonb) IS 'Recomputes the audit chains the caller may check (one customer''s with p_customer_id): per chain its events, head
@@ -89,7 +89,8 @@ BEGIN
     PERFORM 1 FROM core.customers c
     WHERE c.id IN (SELECT s.customer_id FROM core.batch_rows b JOIN core.subscriptions s ON s.id = b.subscription_id
                    WHERE b.partner_id = v_partner AND b.batch_id = p_batch_id
-                     AND b.line BETWEEN p_from_line AND p_to_line AND b.status = 'pending')
+                     AND b.line BETWEEN p_from_line AND p_to_line AND b.status = 'pending'
+                     AND core.customer_visible(v_partner, s.customer_id))  -- only those (core.lock_subscription)
     ORDER BY c.id FOR NO KEY UPDATE;
     -- Rows in waves (core.batch_apply_waves), so that rows of one customer see each other
     -- in file order and the upgrades of a wave are applied set-based. No subtransaction
@@ -348,9 +349,9 @@ BEGIN
 
     v_after := api.catalog();
     IF v_after IS DISTINCT FROM v_before THEN
-        PERFORM core.begin_operation('catalog_apply');
+        PERFORM core.begin_operation('catalog_apply', p_platform => true);
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, changes, outcome)
-        VALUES ('catalog_apply', core.acting_operator(), core.acting_partner(), core.acting_source(), 'catalog',
+        VALUES ('catalog_apply', core.acting_operator(), core.acting_audit_partner(), core.acting_source(), 'catalog',
                 jsonb_build_object('catalog', jsonb_build_array(v_before, v_after)), 'succeeded');
     END IF;
     RETURN jsonb_build_object('status', 'succeeded', 'changed', v_after IS DISTINCT FROM v_before,
@@ -387,7 +388,7 @@ BEGIN
         PERFORM core.raise_error('customer_already_linked',
                                  format('customer %s is already visible to partner %s', p_customer_id, p_partner_id));
     END IF;
-    PERFORM core.begin_operation('link_customer');
+    PERFORM core.begin_operation('link_customer', p_platform => true);
     INSERT INTO core.partner_customers (partner_id, customer_id, how) VALUES (p_partner_id, p_customer_id, 'linked');
     RETURN jsonb_build_object('status', 'succeeded', 'customer_id', p_customer_id, 'partner_id', p_partner_id);
 END $$;
@@ -431,7 +432,7 @@ BEGIN
     IF EXISTS (SELECT 1 FROM core.partners WHERE id = p_id) THEN
         PERFORM core.raise_error('partner_exists', format('partner %s already exists', p_id));
     END IF;
-    PERFORM core.begin_operation('add_partner');
+    PERFORM core.begin_operation('add_partner', p_platform => true);
     BEGIN
         INSERT INTO core.partners (id, name) VALUES (p_id, v_name);
     EXCEPTION WHEN check_violation THEN  -- the id format the table allows (check_partners_id_format)
@@ -456,7 +457,7 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = p_partner_id) THEN
         PERFORM core.raise_error('partner_not_found', format('partner %s does not exist', p_partner_id));
     END IF;
-    PERFORM core.begin_operation('map_login');  -- audited: who gave which login to which partner
+    PERFORM core.begin_operation('map_login', p_platform => true);  -- audited: who gave which login to which partner
     INSERT INTO core.partner_logins (login_role, partner_id) VALUES (p_login_role, p_partner_id)
     ON CONFLICT (login_role) DO UPDATE SET partner_id = EXCLUDED.partner_id, mapped_at = now();
     RETURN jsonb_build_object('status', 'succeeded', 'login_role', p_login_role, 'partner_id', p_partner_id);
@@ -649,10 +650,47 @@ END $$;
 
 COMMENT ON FUNCTION api.upgrades(p_subscription_id uuid) IS 'Every upgrade target of a subscription: eligible, and all the errors that apply (the "Upgrade now" check).';
 
+CREATE FUNCTION core.login_is_owner() RETURNS boolean
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT pg_has_role(SESSION_USER, n.nspowner, 'MEMBER'::text) AS pg_has_role
+    FROM pg_namespace n
+   WHERE (n.nspname = 'core'::name);
+END;
+
+CREATE FUNCTION core.login_partner() RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT partner_id FROM core.partner_logins WHERE login_role = session_user
+$$;
+
 CREATE FUNCTION core.setting(p_name text) RETURNS text
     LANGUAGE sql STABLE
     BEGIN ATOMIC
  SELECT NULLIF(current_setting(('subctl.'::text || p_name), true), ''::text) AS "nullif";
+END;
+
+CREATE FUNCTION core.acting_partner() RETURNS text
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT COALESCE(core.login_partner(),
+         CASE
+             WHEN core.login_is_owner() THEN core.setting('partner_id'::text)
+             ELSE NULL::text
+         END) AS "coalesce";
+END;
+
+COMMENT ON FUNCTION core.acting_partner() IS 'The partner the session acts for, or NULL.';
+
+CREATE FUNCTION core.acting_audit_partner() RETURNS text
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN ((core.setting('operation'::text) IS NOT NULL) AND (core.setting('operation_platform'::text) = 'on'::text)) THEN NULL::text
+             ELSE core.acting_partner()
+         END AS acting_partner;
 END;
 
 CREATE FUNCTION core.acting_source() RETURNS text
@@ -675,21 +713,6 @@ CREATE FUNCTION core.acting_batch() RETURNS text
          END AS "case";
 END;
 
-CREATE FUNCTION core.login_is_owner() RETURNS boolean
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT pg_has_role(SESSION_USER, n.nspowner, 'MEMBER'::text) AS pg_has_role
-    FROM pg_namespace n
-   WHERE (n.nspname = 'core'::name);
-END;
-
-CREATE FUNCTION core.login_partner() RETURNS text
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    SELECT partner_id FROM core.partner_logins WHERE login_role = session_user
-$$;
-
 CREATE FUNCTION core.acting_operator() RETURNS text
     LANGUAGE sql STABLE
     BEGIN ATOMIC
@@ -699,18 +722,6 @@ CREATE FUNCTION core.acting_operator() RETURNS text
              ELSE (SESSION_USER)::text
          END AS "session_user";
 END;
-
-CREATE FUNCTION core.acting_partner() RETURNS text
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT COALESCE(core.login_partner(),
-         CASE
-             WHEN core.login_is_owner() THEN core.setting('partner_id'::text)
-             ELSE NULL::text
-         END) AS "coalesce";
-END;
-
-COMMENT ON FUNCTION core.acting_partner() IS 'The partner the session acts for, or NULL.';
 
 CREATE FUNCTION core.audit_chain_of(p_customer_id uuid, p_partner_id text) RETURNS text
     LANGUAGE sql IMMUTABLE
@@ -738,6 +749,7 @@ CREATE TABLE core.audit_events (
     comment text,
     login_role name DEFAULT SESSION_USER,
     offer_id text,
+    chain_previous_id bigint,
     chain_hash bytea NOT NULL,
     CONSTRAINT check_audit_events_outcome CHECK ((outcome = ANY (ARRAY['succeeded'::text, 'rejected'::text]))),
     CONSTRAINT check_audit_events_rejection_has_codes CHECK (((outcome = 'rejected'::text) = (cardinality(error_codes) > 0))),
@@ -746,32 +758,60 @@ CREATE TABLE core.audit_events (
 
 COMMENT ON COLUMN core.audit_events.offer_id IS 'A subscription event: the subscription''s offer after the change (before it, for a deletion).';
 
-COMMENT ON COLUMN core.audit_events.chain_hash IS 'SHA-256 of the previous chain_hash of the event''s chain (customer, else partner, else platform) and the event (core.audit_event_digest).';
+COMMENT ON COLUMN core.audit_events.chain_previous_id IS 'The previous event of the event''s chain (NULL: the first).';
 
-CREATE FUNCTION core.audit_event_digest(e core.audit_events, p_previous bytea) RETURNS bytea
+COMMENT ON COLUMN core.audit_events.chain_hash IS 'SHA-256 of the previous event''s chain_hash and the event (core.audit_event_digest).';
+
+CREATE FUNCTION core.audit_event_digest(e core.audit_events, p_previous_id bigint, p_previous_hash bytea) RETURNS bytea
     LANGUAGE sql IMMUTABLE
-    RETURN sha256((COALESCE(p_previous, '\x'::bytea) || convert_to((jsonb_build_array((e).id, ((EXTRACT(epoch FROM (e).occurred_at) * (1000000)::numeric))::bigint, (e).operation, (e).operator, (e).partner_id, (e).source, (e).entity, (e).entity_id, (e).subscription_id, (e).subscription_version, (e).customer_id, (e).changes, (e).outcome, (e).error_codes, (e).request_id, (e).batch_id, (e).comment, (e).offer_id, (e).login_role))::text, 'UTF8'::name)));
+    RETURN sha256((COALESCE(p_previous_hash, '\x'::bytea) || convert_to((jsonb_build_array((e).id, p_previous_id, ((EXTRACT(epoch FROM (e).occurred_at) * (1000000)::numeric))::bigint, (e).operation, (e).operator, (e).partner_id, (e).source, (e).entity, (e).entity_id, (e).subscription_id, (e).subscription_version, (e).customer_id, (e).changes, (e).outcome, (e).error_codes, (e).request_id, (e).batch_id, (e).comment, (e).offer_id, (e).login_role))::text, 'UTF8'::name)));
 
-COMMENT ON FUNCTION core.audit_event_digest(e core.audit_events, p_previous bytea) IS 'The chain hash of an event given the previous chain_hash of its chain: every column but chain_hash, in a form that no session setting changes.';
+COMMENT ON FUNCTION core.audit_event_digest(e core.audit_events, p_previous_id bigint, p_previous_hash bytea) IS 'The chain hash of an event appended after event p_previous_id (hash p_previous_hash): every column but the chain''s own.';
 
 CREATE FUNCTION core.audit_chains(p_customer_ids uuid[], p_partner text, p_checkpoint jsonb) RETURNS TABLE(chain text, events bigint, head_event_id bigint, head_hash text, status text, first_broken_event_id bigint, problem text)
     LANGUAGE sql STABLE
     BEGIN ATOMIC
- WITH scoped AS (
+ WITH scoped AS MATERIALIZED (
           SELECT a.id,
+             a.chain_previous_id,
              a.chain_hash,
              core.audit_chain_of(a.customer_id, a.partner_id) AS chain,
-             core.audit_event_digest(a.*, lag(a.chain_hash) OVER (PARTITION BY (core.audit_chain_of(a.customer_id, a.partner_id)) ORDER BY a.id)) AS expected
-            FROM core.audit_events a
+                 CASE
+                     WHEN (p.id IS NOT NULL) THEN core.audit_chain_of(p.customer_id, p.partner_id)
+                     ELSE NULL::text
+                 END AS previous_chain,
+             (a.chain_hash IS DISTINCT FROM core.audit_event_digest(a.*, a.chain_previous_id, p.chain_hash)) AS unhashed,
+             ((count(*) OVER (PARTITION BY (core.audit_chain_of(a.customer_id, a.partner_id)), a.chain_previous_id) > 1) AND (a.id > min(a.id) OVER (PARTITION BY (core.audit_chain_of(a.customer_id, a.partner_id)), a.chain_previous_id))) AS forked
+            FROM (core.audit_events a
+              LEFT JOIN core.audit_events p ON ((p.id = a.chain_previous_id)))
            WHERE (((audit_chains.p_customer_ids IS NULL) AND (audit_chains.p_partner IS NULL)) OR (a.customer_id = ANY (audit_chains.p_customer_ids)) OR ((a.customer_id IS NULL) AND (a.partner_id = audit_chains.p_partner)))
+         ), flagged AS (
+          SELECT s.id,
+             s.chain_previous_id,
+             s.chain_hash,
+             s.chain,
+             s.previous_chain,
+             s.unhashed,
+             s.forked,
+             (followed.chain_previous_id IS NULL) AS is_head,
+                 CASE
+                     WHEN ((s.chain_previous_id IS NOT NULL) AND (s.previous_chain IS NULL)) THEN format('event %s follows event %s, which is gone: events were removed'::text, s.id, s.chain_previous_id)
+                     WHEN (s.previous_chain <> s.chain) THEN format('event %s follows event %s of another chain: it was moved'::text, s.id, s.chain_previous_id)
+                     WHEN s.forked THEN format('event %s follows an event another event already follows: it was inserted'::text, s.id)
+                     WHEN s.unhashed THEN format('event %s does not follow the chain: it or the event before it was changed'::text, s.id)
+                     ELSE NULL::text
+                 END AS problem
+            FROM (scoped s
+              LEFT JOIN ( SELECT DISTINCT n.chain_previous_id
+                    FROM scoped n) followed ON ((followed.chain_previous_id = s.id)))
          ), chains AS (
-          SELECT s.chain,
+          SELECT f.chain,
              count(*) AS events,
-             max(s.id) AS head_event_id,
-             encode((array_agg(s.chain_hash ORDER BY s.id DESC))[1], 'hex'::text) AS head_hash,
-             min(s.id) FILTER (WHERE (s.chain_hash IS DISTINCT FROM s.expected)) AS first_broken_event_id
-            FROM scoped s
-           GROUP BY s.chain
+             max(f.id) FILTER (WHERE f.is_head) AS head_event_id,
+             (array_agg(f.id ORDER BY f.id) FILTER (WHERE (f.problem IS NOT NULL)))[1] AS first_broken_event_id,
+             (array_agg(f.problem ORDER BY f.id) FILTER (WHERE (f.problem IS NOT NULL)))[1] AS problem
+            FROM flagged f
+           GROUP BY f.chain
          ), kept AS (
           SELECT (k_1.value ->> 'chain'::text) AS chain,
              ((k_1.value ->> 'head_event_id'::text))::bigint AS head_event_id,
@@ -794,16 +834,19 @@ CREATE FUNCTION core.audit_chains(p_customer_ids uuid[], p_partner text, p_check
   SELECT COALESCE(c.chain, k.chain) AS "coalesce",
      COALESCE(c.events, (0)::bigint) AS "coalesce",
      c.head_event_id,
-     c.head_hash,
+     ( SELECT encode(s.chain_hash, 'hex'::text) AS encode
+            FROM scoped s
+           WHERE (s.id = c.head_event_id)) AS encode,
          CASE
              WHEN ((c.first_broken_event_id IS NULL) AND (k.problem IS NULL)) THEN 'ok'::text
              ELSE 'broken'::text
          END AS "case",
-     COALESCE(c.first_broken_event_id, k.head_event_id) AS "coalesce",
+     COALESCE(c.first_broken_event_id,
          CASE
-             WHEN (c.first_broken_event_id IS NOT NULL) THEN format('event %s does not follow the chain: it was changed, or an event before it was removed or inserted'::text, c.first_broken_event_id)
-             ELSE k.problem
-         END AS problem
+             WHEN (k.problem IS NOT NULL) THEN k.head_event_id
+             ELSE NULL::bigint
+         END) AS "coalesce",
+     COALESCE(c.problem, k.problem) AS "coalesce"
     FROM (chains c
       FULL JOIN checked k ON ((k.chain = c.chain)))
    ORDER BY
@@ -960,7 +1003,7 @@ DECLARE
     -- the request settings of the session are not recorded: only an operation names one.
     v_who jsonb := jsonb_build_object(
         'operation', coalesce(core.setting('operation'), 'sql_' || lower(TG_OP)),
-        'operator', core.acting_operator(), 'partner_id', core.acting_partner(), 'source', core.acting_source(),
+        'operator', core.acting_operator(), 'partner_id', core.acting_audit_partner(), 'source', core.acting_source(),
         'request_id', CASE WHEN core.setting('operation') IS NOT NULL THEN core.setting('request_id') END,
         'request_ids', CASE WHEN TG_TABLE_NAME = 'subscriptions' AND core.setting('operation') IS NOT NULL
                             THEN core.setting('request_ids')::jsonb END,
@@ -993,13 +1036,16 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE FUNCTION core.audit_unrecorded_changes(p_customer_ids uuid[]) RETURNS TABLE(subscription_id uuid, customer_id uuid, field text, problem text)
+CREATE FUNCTION core.audit_unrecorded_changes(p_customer_ids uuid[], p_partner text) RETURNS TABLE(subscription_id uuid, customer_id uuid, field text, problem text)
     LANGUAGE sql STABLE
     BEGIN ATOMIC
  SELECT s.id,
      s.customer_id,
      d.field,
-     format('subscription %s: %s is %s but its audit trail says %s: changed without an audit event'::text, s.id, d.field, d.now, COALESCE((d.recorded)::text, 'nothing'::text)) AS format
+         CASE
+             WHEN ((audit_unrecorded_changes.p_partner IS NOT NULL) AND (d.field = ANY (ARRAY['partner_id'::text, 'recorded_by_partner_id'::text]))) THEN format('subscription %s: %s is not what its audit trail says: changed without an audit event'::text, s.id, d.field)
+             ELSE format('subscription %s: %s is %s but its audit trail says %s: changed without an audit event'::text, s.id, d.field, d.now, COALESCE((d.recorded)::text, 'nothing'::text))
+         END AS format
     FROM (core.subscriptions s
       CROSS JOIN LATERAL ( SELECT l.key AS field,
              COALESCE((to_jsonb(s.*) -> l.key), 'null'::jsonb) AS now,
@@ -1106,8 +1152,11 @@ DECLARE
 BEGIN
     SELECT array_agg(w.b ORDER BY w.wave, (w.b).line), array_agg(w.wave ORDER BY w.wave, (w.b).line)
     INTO v_rows, v_waves
+    -- (a subscription the partner cannot see is a customer of its own: its rows tell
+    -- nothing about which of them share a customer)
     FROM (SELECT b, row_number() OVER (PARTITION BY coalesce(s.customer_id, b.subscription_id) ORDER BY b.line) AS wave
-          FROM core.batch_rows b LEFT JOIN core.subscriptions s ON s.id = b.subscription_id
+          FROM core.batch_rows b
+          LEFT JOIN core.subscriptions s ON s.id = b.subscription_id AND core.customer_visible(p_partner, s.customer_id)
           WHERE b.partner_id = p_partner AND b.batch_id = p_batch_id AND b.line BETWEEN p_from_line AND p_to_line
             AND b.status = 'pending') w;
     WHILE v_first <= coalesce(cardinality(v_rows), 0) LOOP
@@ -1294,10 +1343,15 @@ BEGIN
     RETURN v_results;
 END $_$;
 
-CREATE FUNCTION core.begin_operation(p_operation text, p_request_id text DEFAULT NULL::text, p_comment text DEFAULT NULL::text, p_batch_id text DEFAULT NULL::text) RETURNS void
+CREATE FUNCTION core.begin_operation(p_operation text, p_request_id text DEFAULT NULL::text, p_comment text DEFAULT NULL::text, p_batch_id text DEFAULT NULL::text, p_platform boolean DEFAULT false) RETURNS void
     LANGUAGE sql
     BEGIN ATOMIC
  SELECT set_config('subctl.operation'::text, p_operation, true) AS set_config,
+     set_config('subctl.operation_platform'::text,
+         CASE
+             WHEN p_platform THEN 'on'::text
+             ELSE ''::text
+         END, true) AS set_config,
      set_config('subctl.request_id'::text, COALESCE(p_request_id, ''::text), true) AS set_config,
      set_config('subctl.request_ids'::text, ''::text, true) AS set_config,
      set_config('subctl.comment'::text, COALESCE(p_comment, ''::text), true) AS set_config,
@@ -1469,22 +1523,29 @@ CREATE FUNCTION core.chain_audit_event() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    v_previous bytea;
+    v_chain text := core.audit_chain_of(NEW.customer_id, NEW.partner_id);
 BEGIN
-    PERFORM pg_advisory_xact_lock(727271, hashtext(core.audit_chain_of(NEW.customer_id, NEW.partner_id)));
-    NEW.id := nextval('core.audit_events_id_seq');
-    IF NEW.customer_id IS NOT NULL THEN
-        SELECT a.chain_hash INTO v_previous FROM core.audit_events a
-        WHERE a.customer_id = NEW.customer_id ORDER BY a.id DESC LIMIT 1;
-    ELSIF NEW.partner_id IS NOT NULL THEN
-        SELECT a.chain_hash INTO v_previous FROM core.audit_events a
-        WHERE a.customer_id IS NULL AND a.partner_id = NEW.partner_id ORDER BY a.id DESC LIMIT 1;
-    ELSE
-        SELECT a.chain_hash INTO v_previous FROM core.audit_events a
-        WHERE a.customer_id IS NULL AND a.partner_id IS NULL ORDER BY a.id DESC LIMIT 1;
-    END IF;
-    NEW.chain_hash := core.audit_event_digest(NEW, v_previous);
-    RETURN NEW;
+    FOR attempt IN 1 .. 2 LOOP
+        UPDATE core.audit_chain_heads h
+        SET previous_event_id = h.event_id, event_id = NEW.id,
+            chain_hash = core.audit_event_digest(NEW, h.event_id, h.chain_hash)
+        WHERE h.chain = v_chain
+        RETURNING h.previous_event_id, h.chain_hash INTO NEW.chain_previous_id, NEW.chain_hash;
+        IF FOUND THEN
+            RETURN NEW;
+        END IF;
+        INSERT INTO core.audit_chain_heads (chain, event_id, previous_event_id, chain_hash)
+        VALUES (v_chain, NEW.id, NULL, core.audit_event_digest(NEW, NULL, NULL))
+        ON CONFLICT (chain) DO NOTHING
+        RETURNING previous_event_id, chain_hash INTO NEW.chain_previous_id, NEW.chain_hash;
+        IF FOUND THEN
+            RETURN NEW;
+        END IF;
+        -- another transaction began the chain since this statement's snapshot: read
+        -- committed sees it on the next try; an older snapshot cannot chain after it
+    END LOOP;
+    RAISE EXCEPTION USING ERRCODE = 'serialization_failure',
+        MESSAGE = format('audit chain %s was begun by a concurrent transaction', v_chain);
 END $$;
 
 CREATE FUNCTION core.check_offers_add_on_not_in_paths() RETURNS trigger
@@ -1766,15 +1827,14 @@ CREATE FUNCTION core.lock_subscription(p_partner text, p_subscription_id uuid) R
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
+    v_customer uuid := (SELECT customer_id FROM core.subscriptions WHERE id = p_subscription_id);
     s core.subscriptions;
 BEGIN
-    PERFORM 1 FROM core.customers c
-    WHERE c.id = (SELECT customer_id FROM core.subscriptions WHERE id = p_subscription_id)
-    FOR NO KEY UPDATE;
-    SELECT * INTO s FROM core.subscriptions WHERE id = p_subscription_id;
-    IF s.id IS NULL OR NOT core.customer_visible(p_partner, s.customer_id) THEN
+    IF v_customer IS NULL OR NOT core.customer_visible(p_partner, v_customer) THEN
         RETURN NULL;
     END IF;
+    PERFORM 1 FROM core.customers c WHERE c.id = v_customer FOR NO KEY UPDATE;
+    SELECT * INTO s FROM core.subscriptions WHERE id = p_subscription_id;
     RETURN s;
 END $$;
 
@@ -1816,11 +1876,14 @@ DECLARE
     v_parent uuid := (p ->> 'parent_subscription_id')::uuid;
     v_codes text[];
     s core.subscriptions;
+    v_visible boolean := core.customer_visible(p_partner, v_customer);
 BEGIN
-    PERFORM 1 FROM core.customers WHERE id = v_customer FOR NO KEY UPDATE;
+    IF v_visible THEN  -- only a customer the partner sees is locked (see core.lock_subscription)
+        PERFORM 1 FROM core.customers WHERE id = v_customer FOR NO KEY UPDATE;
+    END IF;
     SELECT * INTO v_offer FROM core.offers WHERE id = p ->> 'offer_id' AND NOT retired;
     -- A customer the partner cannot see: that, and nothing that would tell about its data.
-    v_codes := CASE WHEN NOT core.customer_visible(p_partner, v_customer) THEN ARRAY['customer_not_found'] ELSE array_remove(ARRAY[
+    v_codes := CASE WHEN NOT v_visible THEN ARRAY['customer_not_found'] ELSE array_remove(ARRAY[
         CASE WHEN v_offer.id IS NULL THEN 'offer_not_found' END,
         CASE WHEN v_offer.id IS NOT NULL AND NOT EXISTS (
                  SELECT 1 FROM core.offer_billing_cycles WHERE offer_id = v_offer.id AND billing_cycle = v_cycle)
@@ -1885,11 +1948,11 @@ DECLARE
     v_expires timestamptz := (p ->> 'expires_at')::timestamptz;
     r core.relationships;
 BEGIN
-    PERFORM 1 FROM core.customers WHERE id = v_customer FOR NO KEY UPDATE;
     -- Only a customer the partner sees (SPEC 7.1): a relationship never makes one visible.
     IF NOT core.customer_visible(p_partner, v_customer) THEN
         PERFORM core.raise_error('customer_not_found', format('customer %s does not exist', v_customer));
     END IF;
+    PERFORM 1 FROM core.customers WHERE id = v_customer FOR NO KEY UPDATE;
     IF NOT EXISTS (SELECT 1 FROM core.services WHERE id = v_service) THEN
         PERFORM core.raise_error('service_not_found', format('service %s does not exist', v_service));
     END IF;
@@ -2226,11 +2289,13 @@ DECLARE
     v_quantities bigint[];
     v_if_versions bigint[];
     v_customers_distinct boolean;
+    v_customers uuid[];
 BEGIN
-    PERFORM 1 FROM core.customers c
-    WHERE c.id IN (SELECT s.customer_id FROM core.subscriptions s
-                   WHERE s.id = ANY (ARRAY(SELECT (p ->> 'subscription_id')::uuid FROM unnest(p_parameters) p)))
-    ORDER BY c.id FOR NO KEY UPDATE;
+    -- the customers the partner sees (only those are locked, see core.lock_subscription)
+    v_customers := ARRAY(SELECT DISTINCT s.customer_id FROM core.subscriptions s
+                         WHERE s.id = ANY (ARRAY(SELECT (p ->> 'subscription_id')::uuid FROM unnest(p_parameters) p))
+                           AND core.customer_visible(p_partner, s.customer_id));
+    PERFORM 1 FROM core.customers c WHERE c.id = ANY (v_customers) ORDER BY c.id FOR NO KEY UPDATE;
     -- The sources as they are now (after the locks), when they exist for the partner.
     SELECT array_agg(s ORDER BY r.ord), array_agg(r.ord ORDER BY r.ord), array_agg(r.p ->> 'target_offer' ORDER BY r.ord),
            array_agg(coalesce((r.p ->> 'quantity')::bigint, s.quantity) ORDER BY r.ord),
@@ -2239,7 +2304,7 @@ BEGIN
     INTO v_sources, v_found, v_targets, v_quantities, v_if_versions, v_customers_distinct
     FROM unnest(p_parameters) WITH ORDINALITY AS r (p, ord)
     JOIN core.subscriptions s ON s.id = (r.p ->> 'subscription_id')::uuid
-    WHERE core.customer_visible(p_partner, s.customer_id);
+    WHERE s.customer_id = ANY (v_customers);
     IF NOT v_customers_distinct THEN
         RAISE EXCEPTION 'core.upgrade_apply: the requests of one call must be of distinct customers';
     END IF;
@@ -2562,6 +2627,15 @@ CREATE FUNCTION core.upgrade_request_errors(p_partner text, p_sources core.subsc
            WHERE ((e_1.customer_id = ANY (core.customer_ids_of(upgrade_request_errors.p_sources))) AND (e_1.subscription_id = ANY (ARRAY( SELECT x.id
                     FROM unnest(upgrade_request_errors.p_sources) x(id, customer_id, offer_id, quantity, billing_cycle, status, status_reason, channel, partner_id, recorded_by_partner_id, parent_subscription_id, upgraded_to_subscription_id, upgraded_from_subscription_id, version, created_at, updated_at)))))) e ON (((e.subscription_id = s.id) AND (e.target_offer_id = (upgrade_request_errors.p_target_offer_ids)[s.ordinality]))));
 END;
+
+CREATE TABLE core.audit_chain_heads (
+    chain text NOT NULL,
+    event_id bigint NOT NULL,
+    previous_event_id bigint,
+    chain_hash bytea NOT NULL
+);
+
+COMMENT ON TABLE core.audit_chain_heads IS 'The newest event of each audit chain: updated with every event appended, which serialises the chain''s writers.';
 
 ALTER TABLE core.audit_events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME core.audit_events_id_seq
@@ -2938,6 +3012,9 @@ COMMENT ON COLUMN report.upgrade_options.eligible IS 'Whether the upgrade would 
 
 COMMENT ON COLUMN report.upgrade_options.error_codes IS 'Every error code that applies (filter with --where error_codes=CODE).';
 
+ALTER TABLE ONLY core.audit_chain_heads
+    ADD CONSTRAINT audit_chain_heads_pkey PRIMARY KEY (chain);
+
 ALTER TABLE ONLY core.audit_events
     ADD CONSTRAINT audit_events_pkey PRIMARY KEY (id);
 
@@ -3015,8 +3092,6 @@ CREATE INDEX index_audit_events_customer ON core.audit_events USING btree (custo
 CREATE INDEX index_audit_events_occurred_at ON core.audit_events USING btree (occurred_at);
 
 CREATE INDEX index_audit_events_partner ON core.audit_events USING btree (partner_id, id);
-
-CREATE INDEX index_audit_events_partner_chain ON core.audit_events USING btree (partner_id, id) WHERE (customer_id IS NULL);
 
 CREATE INDEX index_audit_events_partner_upgrade_targets ON core.audit_events USING btree (partner_id) WHERE ((entity = 'subscriptions'::text) AND (operation = 'upgrade'::text) AND (outcome = 'succeeded'::text) AND (changes ? 'upgraded_from_subscription_id'::text));
 

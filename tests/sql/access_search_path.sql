@@ -3,7 +3,7 @@
 -- names independently of the caller's search_path, and the attack that showed it did
 -- not, replayed, finds nothing.
 BEGIN;
-SELECT plan(8);
+SELECT plan(9);
 
 -- Pinned: a `SET search_path` clause, or a SQL-standard body (BEGIN ATOMIC / RETURN),
 -- whose names are resolved once, when the function is created. The latter keeps the
@@ -21,6 +21,28 @@ SELECT is_empty($$
       AND EXISTS (SELECT 1 FROM unnest(p.proconfig) c
                   WHERE c LIKE 'search_path=%' AND c <> 'search_path=pg_catalog, pg_temp')$$,
     'a pinned search_path is pg_catalog, pg_temp: nothing a login can create comes first');
+
+-- Bound when created: no function or view of the project's schemas depends on a
+-- function, operator, type or relation outside them and pg_catalog (subctl migrate
+-- resolves names in pg_catalog only, so an operator a login put in public, say, is
+-- never bound into a body that the owner or another partner then runs).
+SELECT is_empty($$
+    WITH deps AS (
+        SELECT d.classid::regclass AS kind, d.objid, d.refclassid::regclass AS ref_kind, d.refobjid,
+               CASE d.classid WHEN 'pg_proc'::regclass THEN (SELECT pronamespace FROM pg_proc WHERE oid = d.objid)
+                              WHEN 'pg_rewrite'::regclass THEN (SELECT c.relnamespace FROM pg_rewrite r
+                                                                JOIN pg_class c ON c.oid = r.ev_class WHERE r.oid = d.objid)
+               END AS from_ns,
+               CASE d.refclassid WHEN 'pg_proc'::regclass THEN (SELECT pronamespace FROM pg_proc WHERE oid = d.refobjid)
+                                 WHEN 'pg_operator'::regclass THEN (SELECT oprnamespace FROM pg_operator WHERE oid = d.refobjid)
+                                 WHEN 'pg_type'::regclass THEN (SELECT typnamespace FROM pg_type WHERE oid = d.refobjid)
+                                 WHEN 'pg_class'::regclass THEN (SELECT relnamespace FROM pg_class WHERE oid = d.refobjid)
+               END AS to_ns
+        FROM pg_depend d WHERE d.classid IN ('pg_proc'::regclass, 'pg_rewrite'::regclass))
+    SELECT kind::text || ' ' || objid || ' -> ' || ref_kind::text || ' ' || refobjid FROM deps
+    WHERE from_ns IN ('core'::regnamespace, 'api'::regnamespace, 'report'::regnamespace)
+      AND to_ns NOT IN ('pg_catalog'::regnamespace, 'core'::regnamespace, 'api'::regnamespace, 'report'::regnamespace)$$,
+    'no function or view of core, api and report is bound to an object outside them and pg_catalog');
 
 -- Partner B's customer with a subscription, an upgrade and a relationship that expires.
 SELECT test.act_as_new_partner('sp-b') AS partner_b \gset

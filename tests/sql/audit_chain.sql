@@ -4,7 +4,7 @@
 -- middle, the newest removed (against a kept checkpoint), a fake one inserted, a chain
 -- rewritten whole (checkpoint), and a subscription changed without an audit event.
 BEGIN;
-SELECT plan(20);
+SELECT plan(21);
 
 SELECT test.act_as_new_partner('chain') AS partner \gset
 SELECT test.new_customer() AS customer \gset
@@ -12,7 +12,8 @@ SELECT test.new_subscription(:'customer', 'o365-business') AS subscription \gset
 SELECT api.licenses_change('add', :'subscription', 2) \g /dev/null
 SELECT api.licenses_change('add', :'subscription', 3) \g /dev/null
 SELECT api.upgrade(:'subscription', 'o365-e3') \g /dev/null
-SELECT api.upgrade(gen_random_uuid(), 'o365-e3') \g /dev/null  -- a partner-chain event (no customer)
+-- a partner-chain event (no customer)
+SELECT api.upgrade(gen_random_uuid(), 'o365-e3') \g /dev/null
 
 CREATE TEMP TABLE chain_events AS
 SELECT id, row_number() OVER (ORDER BY id) AS n, count(*) OVER () AS total
@@ -46,7 +47,7 @@ SET session_replication_role = replica;  -- a superuser with every trigger off
 SAVEPOINT tamper;
 UPDATE core.audit_events SET changes = changes || '{"quantity": [10, 1000]}' WHERE id = :middle;
 SELECT is(pg_temp.verdict(:'customer'), jsonb_build_object('status', 'broken', 'first_broken_event_id', :middle,
-          'problem', format('event %s does not follow the chain: it was changed, or an event before it was removed or inserted', :middle)),
+          'problem', format('event %s does not follow the chain: it or the event before it was changed', :middle)),
           'a changed field is caught at that event');
 ROLLBACK TO tamper;
 
@@ -55,7 +56,8 @@ SELECT is(pg_temp.verdict(:'customer') ->> 'first_broken_event_id', :'middle', '
 ROLLBACK TO tamper;
 
 DELETE FROM core.audit_events WHERE id = :middle;
-SELECT is(pg_temp.verdict(:'customer') ->> 'first_broken_event_id', :'before_middle',
+SELECT is(pg_temp.verdict(:'customer'), jsonb_build_object('status', 'broken', 'first_broken_event_id', :before_middle,
+          'problem', format('event %s follows event %s, which is gone: events were removed', :before_middle, :middle)),
           'an event removed from the middle is caught at the event after it');
 ROLLBACK TO tamper;
 
@@ -76,6 +78,19 @@ SELECT is(pg_temp.verdict(:'customer') ->> 'first_broken_event_id',
           'a fake event inserted is caught');
 ROLLBACK TO tamper;
 
+-- A forger who knows the digest inserts an event after the third, hashed right: the
+-- fourth already follows the third.
+INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, customer_id, changes, outcome,
+                               chain_previous_id, chain_hash)
+SELECT 'add_licenses', 'forger', :'partner', 'cli', 'subscriptions', :'customer', '{}', 'succeeded', :middle, '\x00';
+UPDATE core.audit_events e SET chain_hash = core.audit_event_digest(e, :middle, (SELECT chain_hash FROM core.audit_events WHERE id = :middle))
+WHERE operator = 'forger';
+SELECT is(pg_temp.verdict(:'customer') ->> 'problem',
+          format('event %s follows an event another event already follows: it was inserted',
+                 (SELECT id FROM core.audit_events WHERE operator = 'forger')),
+          'an event inserted in the middle, hashed right, is caught: two events follow one');
+ROLLBACK TO tamper;
+
 -- Rewritten whole: an event changed and the chain recomputed from it, with the same
 -- digest the trigger uses. Only the kept checkpoint can tell.
 SELECT set_config('test.customer', :'customer', true) \g /dev/null
@@ -86,7 +101,7 @@ DECLARE
     v_previous bytea;
 BEGIN
     FOR r IN SELECT * FROM core.audit_events WHERE customer_id = current_setting('test.customer')::uuid ORDER BY id LOOP
-        v_previous := core.audit_event_digest(r, v_previous);
+        v_previous := core.audit_event_digest(r, r.chain_previous_id, v_previous);
         UPDATE core.audit_events SET chain_hash = v_previous WHERE id = r.id;
     END LOOP;
 END $$;

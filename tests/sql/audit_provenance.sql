@@ -16,7 +16,8 @@ SELECT set_config('subctl.source', 'batch', false), set_config('subctl.batch_id'
 SELECT api.licenses_change('add', :'subscription', 1, 'prov-1') \g /dev/null
 SELECT set_config('subctl.source', 'batch', true), set_config('subctl.batch_id', 'forged', true) \g /dev/null
 SELECT api.subscription_change('suspend', :'subscription', 'prov-2') \g /dev/null
-SELECT api.upgrade(gen_random_uuid(), 'o365-e3', p_request_id => 'prov-3') \g /dev/null  -- a rejection
+-- a rejection
+SELECT api.upgrade(gen_random_uuid(), 'o365-e3', p_request_id => 'prov-3') \g /dev/null
 SELECT is(ARRAY(SELECT DISTINCT source FROM core.audit_events WHERE request_id IN ('prov-1', 'prov-2', 'prov-3')),
           ARRAY['sql'], 'SET subctl.source = batch does not make an event a batch''s (a psql session is sql)');
 SELECT is((SELECT count(*) FROM core.audit_events WHERE request_id IN ('prov-1', 'prov-2', 'prov-3') AND batch_id IS NOT NULL),

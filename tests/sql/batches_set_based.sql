@@ -13,7 +13,7 @@ DECLARE
     v text;
     t record;
 BEGIN
-    SELECT coalesce(jsonb_agg(to_jsonb(e) - 'id' - 'occurred_at' - 'chain_hash'), '[]')::text INTO v
+    SELECT coalesce(jsonb_agg(to_jsonb(e) - 'id' - 'occurred_at' - 'chain_hash' - 'chain_previous_id'), '[]')::text INTO v
     FROM core.audit_events e WHERE e.id > p_after_id;
     FOR t IN SELECT s.id, s.upgraded_from_subscription_id FROM core.subscriptions s
              WHERE s.upgraded_from_subscription_id IS NOT NULL AND strpos(v, s.id::text) > 0 LOOP
