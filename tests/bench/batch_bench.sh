@@ -74,8 +74,8 @@ batch_outcomes="$(outcomes "$batch_name"), $(audit_events "$batch_name") audit e
 started=$(now)
 psql -qX -v ON_ERROR_STOP=1 >/dev/null <<SQL
 BEGIN;
-SELECT set_config('subctl.partner_id', '$partner', true), set_config('subctl.source', 'batch', true),
-       set_config('subctl.batch_id', '$batch_name-floor', true), core.begin_operation('upgrade');
+SELECT set_config('subctl.partner_id', '$partner', true),
+       core.begin_operation('upgrade', NULL, NULL, '$batch_name-floor');  -- its events counted by that batch id
 CREATE TEMP TABLE floor_rows (action text, subscription_id uuid, target_offer text, quantity integer,
                               request_id text) ON COMMIT DROP;
 \copy floor_rows FROM '$floor_file' (FORMAT csv, HEADER)
