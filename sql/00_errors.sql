@@ -1,7 +1,12 @@
 -- The error-code contract (SPEC 3 and 4). Re-applied on every migrate: the C++ table in
 -- src/domain/errors.cpp maps the same SQLSTATEs to exit codes.
--- The API and report schemas hold only code; they are rebuilt from scratch so that a
--- function removed or re-typed here never lingers in a database.
+-- The code schemas (logic: the rules, operations, triggers and their functions; api;
+-- report) hold only code and are rebuilt from scratch, so that a function removed or
+-- re-typed in sql/ never lingers in a database. Dropping logic drops the triggers and
+-- policies on the tables of core with it: sql/ makes them again in this transaction.
+DROP SCHEMA IF EXISTS logic CASCADE;
+CREATE SCHEMA logic;
+COMMENT ON SCHEMA logic IS 'The code of subctl over the tables of core: rules, operations, triggers (rebuilt by every migrate).';
 DROP SCHEMA IF EXISTS api CASCADE;
 CREATE SCHEMA api;
 COMMENT ON SCHEMA api IS 'The subctl API: every operation is one function call here.';
@@ -50,7 +55,7 @@ INSERT INTO core.error_codes (code, sqlstate, exit_code, description) VALUES
 ON CONFLICT (code) DO UPDATE
     SET sqlstate = EXCLUDED.sqlstate, exit_code = EXCLUDED.exit_code, description = EXCLUDED.description;
 
-CREATE OR REPLACE FUNCTION core.raise_error(p_code text, p_message text DEFAULT NULL,
+CREATE OR REPLACE FUNCTION logic.raise_error(p_code text, p_message text DEFAULT NULL,
                                             p_detail text DEFAULT NULL, p_hint text DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -61,10 +66,10 @@ BEGIN
         MESSAGE = coalesce(p_message, e.description),
         DETAIL = coalesce(p_detail, ''), HINT = coalesce(p_hint, '');
 END $$;
-COMMENT ON FUNCTION core.raise_error IS 'Raises the project SQLSTATE of an error code with message, detail and hint.';
+COMMENT ON FUNCTION logic.raise_error IS 'Raises the project SQLSTATE of an error code with message, detail and hint.';
 
 -- [{code, description}] for a list of codes, in the given order.
-CREATE OR REPLACE FUNCTION core.describe_errors(p_codes text[])
+CREATE OR REPLACE FUNCTION logic.describe_errors(p_codes text[])
 RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
     SELECT coalesce(jsonb_agg(jsonb_build_object('code', c.code, 'description', e.description) ORDER BY c.ord), '[]')
     FROM unnest(p_codes) WITH ORDINALITY AS c (code, ord)

@@ -2,26 +2,26 @@
 -- current session. The C++ layer sets them once per connection; a plain psql session
 -- has no source set and is recorded as `sql`.
 
-CREATE OR REPLACE FUNCTION core.setting(p_name text)
+CREATE OR REPLACE FUNCTION logic.setting(p_name text)
 RETURNS text LANGUAGE sql STABLE BEGIN ATOMIC
     SELECT nullif(current_setting('subctl.' || p_name, true), '');
 END;
 
 -- Which customers exist for a partner (SPEC 1).
-CREATE OR REPLACE FUNCTION core.customer_visible(p_partner text, p_customer_id uuid)
+CREATE OR REPLACE FUNCTION logic.customer_visible(p_partner text, p_customer_id uuid)
 RETURNS boolean LANGUAGE sql STABLE BEGIN ATOMIC
     SELECT EXISTS (SELECT 1 FROM core.partner_customers WHERE partner_id = p_partner AND customer_id = p_customer_id);
 END;
 
 -- The partner a login is mapped to (core.partner_logins), or NULL.
-CREATE OR REPLACE FUNCTION core.login_partner()
+CREATE OR REPLACE FUNCTION logic.login_partner()
 RETURNS text LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     SELECT partner_id FROM core.partner_logins WHERE login_role = session_user
 $$;
 
 -- Whether the session's login owns the schema (runs migrations): only such a session
 -- may choose the partner it acts for and the operator name it records.
-CREATE OR REPLACE FUNCTION core.login_is_owner()
+CREATE OR REPLACE FUNCTION logic.login_is_owner()
 RETURNS boolean LANGUAGE sql STABLE BEGIN ATOMIC
     SELECT pg_has_role(session_user, n.nspowner, 'MEMBER') FROM pg_namespace n WHERE n.nspname = 'core';
 END;
@@ -29,62 +29,62 @@ END;
 -- The partner the session acts for. A mapped login acts for its partner, whatever the
 -- session settings say (session_user, not current_user: SECURITY DEFINER functions
 -- change the latter); the owner acts for subctl.partner_id; anyone else for nobody.
-CREATE OR REPLACE FUNCTION core.acting_partner()
+CREATE OR REPLACE FUNCTION logic.acting_partner()
 RETURNS text LANGUAGE sql STABLE BEGIN ATOMIC
-    SELECT coalesce(core.login_partner(),
-                    CASE WHEN core.login_is_owner() THEN core.setting('partner_id') END);
+    SELECT coalesce(logic.login_partner(),
+                    CASE WHEN logic.login_is_owner() THEN logic.setting('partner_id') END);
 END;
-COMMENT ON FUNCTION core.acting_partner IS 'The partner the session acts for, or NULL.';
+COMMENT ON FUNCTION logic.acting_partner IS 'The partner the session acts for, or NULL.';
 
 -- The operator recorded in audit events: a mapped login is recorded under its own name;
 -- the owner may record the name given by subctl.operator.
-CREATE OR REPLACE FUNCTION core.acting_operator()
+CREATE OR REPLACE FUNCTION logic.acting_operator()
 RETURNS text LANGUAGE sql STABLE BEGIN ATOMIC
-    SELECT CASE WHEN core.login_partner() IS NULL AND core.login_is_owner()
-                THEN coalesce(core.setting('operator'), session_user::text)
+    SELECT CASE WHEN logic.login_partner() IS NULL AND logic.login_is_owner()
+                THEN coalesce(logic.setting('operator'), session_user::text)
                 ELSE session_user::text END;
 END;
 
--- Where the operation under way came from, as core.begin_operation recorded it: `batch`
+-- Where the operation under way came from, as logic.begin_operation recorded it: `batch`
 -- only when batch code began it; `cli` when the client says so (subctl sets subctl.source
 -- on its connections: what a client says, not proof); anything else, and any write made
 -- outside an operation (direct SQL), `sql`. A caller's settings never make an event a batch's.
-CREATE OR REPLACE FUNCTION core.acting_source()
+CREATE OR REPLACE FUNCTION logic.acting_source()
 RETURNS text LANGUAGE sql STABLE BEGIN ATOMIC
-    SELECT CASE WHEN core.setting('operation') IS NULL THEN 'sql'
-                ELSE coalesce(core.setting('operation_source'), 'sql') END;
+    SELECT CASE WHEN logic.setting('operation') IS NULL THEN 'sql'
+                ELSE coalesce(logic.setting('operation_source'), 'sql') END;
 END;
 
 -- The partner an audit event is recorded under: the acting partner, none for an
--- administration of the platform (see core.begin_operation).
-CREATE OR REPLACE FUNCTION core.acting_audit_partner()
+-- administration of the platform (see logic.begin_operation).
+CREATE OR REPLACE FUNCTION logic.acting_audit_partner()
 RETURNS text LANGUAGE sql STABLE BEGIN ATOMIC
-    SELECT CASE WHEN core.setting('operation') IS NOT NULL AND core.setting('operation_platform') = 'on' THEN NULL
-                ELSE core.acting_partner() END;
+    SELECT CASE WHEN logic.setting('operation') IS NOT NULL AND logic.setting('operation_platform') = 'on' THEN NULL
+                ELSE logic.acting_partner() END;
 END;
 
--- The batch whose row the operation under way applies, or NULL (see core.acting_source).
-CREATE OR REPLACE FUNCTION core.acting_batch()
+-- The batch whose row the operation under way applies, or NULL (see logic.acting_source).
+CREATE OR REPLACE FUNCTION logic.acting_batch()
 RETURNS text LANGUAGE sql STABLE BEGIN ATOMIC
-    SELECT CASE WHEN core.acting_source() = 'batch' THEN core.setting('batch_id') END;
+    SELECT CASE WHEN logic.acting_source() = 'batch' THEN logic.setting('batch_id') END;
 END;
 
 -- The acting partner, which must exist; raises partner_context_missing / partner_not_found.
-CREATE OR REPLACE FUNCTION core.require_partner()
+CREATE OR REPLACE FUNCTION logic.require_partner()
 RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    v_partner text := core.acting_partner();
+    v_partner text := logic.acting_partner();
 BEGIN
-    IF core.setting('partner_id') IS DISTINCT FROM v_partner AND core.setting('partner_id') IS NOT NULL THEN
-        PERFORM core.raise_error('partner_not_permitted',
-            format('login %s may not act for partner %s', session_user, core.setting('partner_id')), NULL,
+    IF logic.setting('partner_id') IS DISTINCT FROM v_partner AND logic.setting('partner_id') IS NOT NULL THEN
+        PERFORM logic.raise_error('partner_not_permitted',
+            format('login %s may not act for partner %s', session_user, logic.setting('partner_id')), NULL,
             'a login acts for the partner it is mapped to: subctl partner map-login ROLE PARTNER');
     END IF;
     IF v_partner IS NULL THEN
-        PERFORM core.raise_error('partner_context_missing');
+        PERFORM logic.raise_error('partner_context_missing');
     END IF;
     IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = v_partner) THEN
-        PERFORM core.raise_error('partner_not_found', format('partner %s does not exist', v_partner),
+        PERFORM logic.raise_error('partner_not_found', format('partner %s does not exist', v_partner),
                                  NULL, 'add it with: subctl partner add ID --name NAME');
     END IF;
     RETURN v_partner;
@@ -95,11 +95,11 @@ END $$;
 -- applies, passed by the batch code and by nothing else). Every provenance setting is set
 -- here, from the arguments, so that nothing a session SET before the call reaches an
 -- audit event; subctl.request_ids (one request id per subscription, set only by
--- core.upgrade_apply for a batch wave) is cleared for the same reason.
+-- logic.upgrade_apply for a batch wave) is cleared for the same reason.
 -- p_platform: an administration of the platform (partners, logins, links, the catalog),
 -- recorded under no partner whichever partner the owner's session names, so that no
 -- partner's trail shows another's.
-CREATE OR REPLACE FUNCTION core.begin_operation(p_operation text, p_request_id text DEFAULT NULL,
+CREATE OR REPLACE FUNCTION logic.begin_operation(p_operation text, p_request_id text DEFAULT NULL,
                                                 p_comment text DEFAULT NULL, p_batch_id text DEFAULT NULL,
                                                 p_platform boolean DEFAULT false)
 RETURNS void LANGUAGE sql VOLATILE BEGIN ATOMIC
@@ -111,5 +111,5 @@ RETURNS void LANGUAGE sql VOLATILE BEGIN ATOMIC
            set_config('subctl.batch_id', coalesce(p_batch_id, ''), true),
            set_config('subctl.operation_source',
                       CASE WHEN p_batch_id IS NOT NULL THEN 'batch'
-                           WHEN core.setting('source') = 'cli' THEN 'cli' ELSE 'sql' END, true);
+                           WHEN logic.setting('source') = 'cli' THEN 'cli' ELSE 'sql' END, true);
 END;

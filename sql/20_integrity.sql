@@ -2,7 +2,7 @@
 -- constraints a CHECK cannot express, versions, visibility links and the audit trail.
 
 -- check_subscriptions_quantity_in_offer_range: quantity within the offer's min..max.
-CREATE OR REPLACE FUNCTION core.check_subscriptions_quantity_in_offer_range()
+CREATE OR REPLACE FUNCTION logic.check_subscriptions_quantity_in_offer_range()
 RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     o core.offers;
@@ -17,12 +17,12 @@ BEGIN
 END $$;
 CREATE OR REPLACE TRIGGER check_subscriptions_quantity_in_offer_range
     BEFORE INSERT OR UPDATE OF quantity, offer_id ON core.subscriptions
-    FOR EACH ROW EXECUTE FUNCTION core.check_subscriptions_quantity_in_offer_range();
+    FOR EACH ROW EXECUTE FUNCTION logic.check_subscriptions_quantity_in_offer_range();
 
 -- check_subscriptions_add_on_parent: an add-on points to a parent of an allowed offer
 -- of the same customer; any other subscription has no parent. Checked from both ends:
 -- a parent cannot move to an offer or customer that its add-ons do not allow.
-CREATE OR REPLACE FUNCTION core.check_subscriptions_add_on_parent()
+CREATE OR REPLACE FUNCTION logic.check_subscriptions_add_on_parent()
 RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_is_add_on boolean;
@@ -58,10 +58,10 @@ BEGIN
 END $$;
 CREATE OR REPLACE TRIGGER check_subscriptions_add_on_parent
     BEFORE INSERT OR UPDATE OF parent_subscription_id, offer_id, customer_id ON core.subscriptions
-    FOR EACH ROW EXECUTE FUNCTION core.check_subscriptions_add_on_parent();
+    FOR EACH ROW EXECUTE FUNCTION logic.check_subscriptions_add_on_parent();
 
 -- Every change of a subscription gets the next version; a no-op update changes nothing.
-CREATE OR REPLACE FUNCTION core.bump_subscriptions_version()
+CREATE OR REPLACE FUNCTION logic.bump_subscriptions_version()
 RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     NEW.version := OLD.version;
@@ -74,10 +74,10 @@ BEGIN
 END $$;
 CREATE OR REPLACE TRIGGER bump_subscriptions_version
     BEFORE UPDATE ON core.subscriptions
-    FOR EACH ROW EXECUTE FUNCTION core.bump_subscriptions_version();
+    FOR EACH ROW EXECUTE FUNCTION logic.bump_subscriptions_version();
 
 -- check_upgrade_paths_shape: same service on both ends, never to or from an add-on, no cycle.
-CREATE OR REPLACE FUNCTION core.check_upgrade_paths_shape()
+CREATE OR REPLACE FUNCTION logic.check_upgrade_paths_shape()
 RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     s core.offers;
@@ -108,10 +108,10 @@ BEGIN
 END $$;
 CREATE OR REPLACE TRIGGER check_upgrade_paths_shape
     BEFORE INSERT OR UPDATE ON core.upgrade_paths
-    FOR EACH ROW EXECUTE FUNCTION core.check_upgrade_paths_shape();
+    FOR EACH ROW EXECUTE FUNCTION logic.check_upgrade_paths_shape();
 
 -- An offer used by an upgrade path cannot become an add-on.
-CREATE OR REPLACE FUNCTION core.check_offers_add_on_not_in_paths()
+CREATE OR REPLACE FUNCTION logic.check_offers_add_on_not_in_paths()
 RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF NEW.is_add_on AND EXISTS (SELECT 1 FROM core.upgrade_paths
@@ -123,11 +123,11 @@ BEGIN
 END $$;
 CREATE OR REPLACE TRIGGER check_offers_add_on_not_in_paths
     BEFORE UPDATE OF is_add_on ON core.offers
-    FOR EACH ROW EXECUTE FUNCTION core.check_offers_add_on_not_in_paths();
+    FOR EACH ROW EXECUTE FUNCTION logic.check_offers_add_on_not_in_paths();
 
 -- A customer is visible to the partner that added it (SPEC 7.1); other partners are
 -- linked by the platform (api.customer_link).
-CREATE OR REPLACE FUNCTION core.link_customer_creator()
+CREATE OR REPLACE FUNCTION logic.link_customer_creator()
 RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     INSERT INTO core.partner_customers (partner_id, customer_id, how)
@@ -136,17 +136,17 @@ BEGIN
     RETURN NULL;
 END $$;
 CREATE OR REPLACE TRIGGER link_partner_customer AFTER INSERT ON core.customers
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.link_customer_creator();
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.link_customer_creator();
 
 -- The audit trail: one event per changed row of the audited tables, whoever writes.
 -- Statement-level triggers over transition tables, so that a set-based change (a batch
 -- chunk) is audited by one INSERT ... SELECT. changes are {field: [old, new]}; the
--- operation and request come from core.begin_operation, else the statement (a psql
+-- operation and request come from logic.begin_operation, else the statement (a psql
 -- write is audited as `sql_update` etc.). A set-based upgrade of several requests (a batch
 -- wave) names each subscription's own request in subctl.request_ids, a jsonb object
 -- {source subscription id: request id}, consulted first: an inserted target by its
 -- upgraded_from_subscription_id, an updated source by its id.
-CREATE OR REPLACE FUNCTION core.row_changes(p_old jsonb, p_new jsonb)
+CREATE OR REPLACE FUNCTION logic.row_changes(p_old jsonb, p_new jsonb)
 RETURNS jsonb LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 -- PL/pgSQL, not SQL: its plan is kept for the session, where a SQL function called
 -- from a trigger would be planned again by every statement.
@@ -161,8 +161,7 @@ END $$;
 -- The audit event of one changed row (old and/or new as jsonb), none for an update that
 -- changed nothing; p_who holds what is the same for the whole statement (operation,
 -- operator, partner, source, request_id, request_ids, batch_id, comment).
-DROP FUNCTION IF EXISTS core.audit_event_of(text, text, jsonb, jsonb, jsonb);  -- its columns grew offer_id
-CREATE FUNCTION core.audit_event_of(p_table text, p_op text, p_old jsonb, p_new jsonb, p_who jsonb)
+CREATE FUNCTION logic.audit_event_of(p_table text, p_op text, p_old jsonb, p_new jsonb, p_who jsonb)
 RETURNS TABLE (operation text, operator text, partner_id text, source text, entity text, entity_id text,
                subscription_id uuid, subscription_version bigint, customer_id uuid, changes jsonb, outcome text,
                request_id text, batch_id text, comment text, offer_id text)
@@ -178,56 +177,56 @@ LANGUAGE sql STABLE BEGIN ATOMIC
                                                     ELSE c.r ->> 'id' END, p_who ->> 'request_id'),
            p_who ->> 'batch_id', p_who ->> 'comment',
            CASE WHEN p_table = 'subscriptions' THEN c.r ->> 'offer_id' END
-    FROM (SELECT coalesce(p_new, p_old) AS r, core.row_changes(p_old, p_new) AS changes) c
+    FROM (SELECT coalesce(p_new, p_old) AS r, logic.row_changes(p_old, p_new) AS changes) c
     WHERE p_op <> 'UPDATE' OR c.changes <> '{}';
 END;
 
 -- One INSERT ... SELECT straight from the transition table per kind of statement: no
 -- array of the rows in between (an array is limited to 1 GB, which a statement changing
 -- a million subscriptions exceeds).
-CREATE OR REPLACE FUNCTION core.audit_row_changes()
+CREATE OR REPLACE FUNCTION logic.audit_row_changes()
 RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     -- who and what: once per statement, not per row. Outside an operation (direct SQL)
     -- the request settings of the session are not recorded: only an operation names one.
     v_who jsonb := jsonb_build_object(
-        'operation', coalesce(core.setting('operation'), 'sql_' || lower(TG_OP)),
-        'operator', core.acting_operator(), 'partner_id', core.acting_audit_partner(), 'source', core.acting_source(),
-        'request_id', CASE WHEN core.setting('operation') IS NOT NULL THEN core.setting('request_id') END,
-        'request_ids', CASE WHEN TG_TABLE_NAME = 'subscriptions' AND core.setting('operation') IS NOT NULL
-                            THEN core.setting('request_ids')::jsonb END,
-        'batch_id', core.acting_batch(), 'comment', core.setting('comment'));
+        'operation', coalesce(logic.setting('operation'), 'sql_' || lower(TG_OP)),
+        'operator', logic.acting_operator(), 'partner_id', logic.acting_audit_partner(), 'source', logic.acting_source(),
+        'request_id', CASE WHEN logic.setting('operation') IS NOT NULL THEN logic.setting('request_id') END,
+        'request_ids', CASE WHEN TG_TABLE_NAME = 'subscriptions' AND logic.setting('operation') IS NOT NULL
+                            THEN logic.setting('request_ids')::jsonb END,
+        'batch_id', logic.acting_batch(), 'comment', logic.setting('comment'));
 BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
                                        subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
-        SELECT e.* FROM new_rows n, core.audit_event_of(TG_TABLE_NAME, TG_OP, NULL, to_jsonb(n), v_who) e;
+        SELECT e.* FROM new_rows n, logic.audit_event_of(TG_TABLE_NAME, TG_OP, NULL, to_jsonb(n), v_who) e;
     ELSIF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'partner_logins' THEN  -- keyed by the login, not an id
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
                                        subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
         SELECT e.* FROM old_rows o JOIN new_rows n USING (login_role),
-                        core.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), to_jsonb(n), v_who) e;
+                        logic.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), to_jsonb(n), v_who) e;
     ELSIF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'partner_customers' THEN  -- keyed by partner and customer
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
                                        subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
         SELECT e.* FROM old_rows o JOIN new_rows n USING (partner_id, customer_id),
-                        core.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), to_jsonb(n), v_who) e;
+                        logic.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), to_jsonb(n), v_who) e;
     ELSIF TG_OP = 'UPDATE' THEN
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
                                        subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
         SELECT e.* FROM old_rows o JOIN new_rows n USING (id),
-                        core.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), to_jsonb(n), v_who) e;
+                        logic.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), to_jsonb(n), v_who) e;
     ELSE
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
                                        subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
-        SELECT e.* FROM old_rows o, core.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), NULL, v_who) e;
+        SELECT e.* FROM old_rows o, logic.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), NULL, v_who) e;
     END IF;
     RETURN NULL;
 END $$;
 -- AFTER ... FOR EACH STATEMENT triggers on INSERT, UPDATE and DELETE of core.p_table,
 -- named p_prefix_inserts, _updates, _deletes, that call p_function with the statement's
 -- rows as transition tables new_rows and old_rows.
-CREATE OR REPLACE FUNCTION core.create_statement_triggers(p_table text, p_prefix text, p_function regproc)
+CREATE OR REPLACE FUNCTION logic.create_statement_triggers(p_table text, p_prefix text, p_function regproc)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER INSERT ON core.%I REFERENCING NEW TABLE AS new_rows '
@@ -242,17 +241,15 @@ DECLARE
     t text;
 BEGIN
     FOREACH t IN ARRAY ARRAY['partners', 'partner_logins', 'partner_customers', 'customers', 'relationships', 'subscriptions'] LOOP
-        EXECUTE format('DROP TRIGGER IF EXISTS audit_row_change ON core.%I', t);
-        PERFORM core.create_statement_triggers(t, 'audit', 'core.audit_row_changes');
+        PERFORM logic.create_statement_triggers(t, 'audit', 'logic.audit_row_changes');
     END LOOP;
 END $$;
-DROP FUNCTION IF EXISTS core.audit_row_change();
 
 -- A rejected operation changes nothing but is recorded with its codes, against the
 -- subscription its parameters name and that subscription's customer and offer when the
 -- acting partner may see it (an unknown or hidden one is recorded without them).
 -- Set-based: p_rejections is [{error_codes, parameters, request_id}], one event each, in order.
-CREATE OR REPLACE FUNCTION core.audit_rejections(p_operation text, p_rejections jsonb)
+CREATE OR REPLACE FUNCTION logic.audit_rejections(p_operation text, p_rejections jsonb)
 RETURNS void LANGUAGE sql VOLATILE BEGIN ATOMIC
     INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id,
                                    subscription_id, customer_id, offer_id, changes, outcome, error_codes,
@@ -262,36 +259,35 @@ RETURNS void LANGUAGE sql VOLATILE BEGIN ATOMIC
            jsonb_build_object('requested', r.parameters), 'rejected',
            ARRAY(SELECT jsonb_array_elements_text(r.error_codes)),
            r.request_id, who.batch_id, who.comment
-    FROM (SELECT core.acting_operator() AS operator, core.acting_partner() AS partner_id,
-                 core.acting_source() AS source, core.acting_batch() AS batch_id,
-                 core.setting('comment') AS comment OFFSET 0) who
+    FROM (SELECT logic.acting_operator() AS operator, logic.acting_partner() AS partner_id,
+                 logic.acting_source() AS source, logic.acting_batch() AS batch_id,
+                 logic.setting('comment') AS comment OFFSET 0) who
     CROSS JOIN (SELECT x.ord, x.e -> 'parameters' AS parameters, x.e -> 'error_codes' AS error_codes,
                        x.e ->> 'request_id' AS request_id, (x.e -> 'parameters' ->> 'subscription_id')::uuid AS subscription_id
                 FROM jsonb_array_elements(p_rejections) WITH ORDINALITY AS x (e, ord)) r
     LEFT JOIN core.subscriptions s
-           ON s.id = r.subscription_id AND core.customer_visible(who.partner_id, s.customer_id)
+           ON s.id = r.subscription_id AND logic.customer_visible(who.partner_id, s.customer_id)
     ORDER BY r.ord;
 END;
 
-CREATE OR REPLACE FUNCTION core.audit_rejection(p_operation text, p_codes text[], p_parameters jsonb,
+CREATE OR REPLACE FUNCTION logic.audit_rejection(p_operation text, p_codes text[], p_parameters jsonb,
                                                 p_request_id text)
 RETURNS void LANGUAGE sql VOLATILE BEGIN ATOMIC
-    SELECT core.audit_rejections(p_operation, jsonb_build_array(jsonb_build_object(
+    SELECT logic.audit_rejections(p_operation, jsonb_build_array(jsonb_build_object(
         'error_codes', to_jsonb(p_codes), 'parameters', p_parameters, 'request_id', p_request_id)));
 END;
-DROP FUNCTION IF EXISTS core.audit_rejection(text, text[], uuid, uuid, jsonb, text);
 
 -- audit_events_append_only: no UPDATE, DELETE or TRUNCATE, by anyone.
-CREATE OR REPLACE FUNCTION core.refuse_audit_events_change()
+CREATE OR REPLACE FUNCTION logic.refuse_audit_events_change()
 RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     RAISE EXCEPTION USING ERRCODE = 'SU070', CONSTRAINT = 'audit_events_append_only',
         MESSAGE = format('audit_events_append_only: audit events cannot be changed (%s)', TG_OP);
 END $$;
 CREATE OR REPLACE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON core.audit_events
-    FOR EACH ROW EXECUTE FUNCTION core.refuse_audit_events_change();
+    FOR EACH ROW EXECUTE FUNCTION logic.refuse_audit_events_change();
 CREATE OR REPLACE TRIGGER audit_events_append_only_truncate BEFORE TRUNCATE ON core.audit_events
-    FOR EACH STATEMENT EXECUTE FUNCTION core.refuse_audit_events_change();
+    FOR EACH STATEMENT EXECUTE FUNCTION logic.refuse_audit_events_change();
 
 -- The tamper-evident chain (SPEC 7.1): every event inserted, whoever writes it, names the
 -- newest event of its chain before it and hashes that event's chain_hash with itself
@@ -299,7 +295,7 @@ CREATE OR REPLACE TRIGGER audit_events_append_only_truncate BEFORE TRUNCATE ON c
 -- statement that reads it: under read committed a second writer waits and then chains
 -- after the first; under repeatable read or serializable it fails to serialize (and is
 -- retried), so a chain never forks.
-CREATE OR REPLACE FUNCTION core.chain_audit_event()
+CREATE OR REPLACE FUNCTION logic.chain_audit_event()
 RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_chain text := core.audit_chain_of(NEW.customer_id, NEW.partner_id);
@@ -327,7 +323,7 @@ BEGIN
         MESSAGE = format('audit chain %s was begun by a concurrent transaction', v_chain);
 END $$;
 CREATE OR REPLACE TRIGGER chain_audit_event BEFORE INSERT ON core.audit_events
-    FOR EACH ROW EXECUTE FUNCTION core.chain_audit_event();
+    FOR EACH ROW EXECUTE FUNCTION logic.chain_audit_event();
 
 -- The chains of the events in scope (all when p_customer_ids and p_partner are NULL; else
 -- those customers' chains and that partner's): per chain its events, its head (the event
@@ -338,7 +334,7 @@ CREATE OR REPLACE TRIGGER chain_audit_event BEFORE INSERT ON core.audit_events
 -- p_checkpoint ([{chain, head_event_id, head_hash}], as printed by an earlier run), each
 -- kept head must still be in its chain with the same hash: that catches the newest
 -- events removed, and a chain rewritten whole.
-CREATE OR REPLACE FUNCTION core.audit_chains(p_customer_ids uuid[], p_partner text, p_checkpoint jsonb)
+CREATE OR REPLACE FUNCTION logic.audit_chains(p_customer_ids uuid[], p_partner text, p_checkpoint jsonb)
 RETURNS TABLE (chain text, events bigint, head_event_id bigint, head_hash text, status text,
                first_broken_event_id bigint, problem text)
 LANGUAGE sql STABLE BEGIN ATOMIC
@@ -397,7 +393,7 @@ END;
 -- Subscriptions whose row is not what their audit trail says (every field's latest
 -- recorded value, and the version): a change made with the audit triggers off. For a
 -- partner (p_partner), the values of fields naming partners are not shown.
-CREATE OR REPLACE FUNCTION core.audit_unrecorded_changes(p_customer_ids uuid[], p_partner text)
+CREATE OR REPLACE FUNCTION logic.audit_unrecorded_changes(p_customer_ids uuid[], p_partner text)
 RETURNS TABLE (subscription_id uuid, customer_id uuid, field text, problem text)
 LANGUAGE sql STABLE BEGIN ATOMIC
     SELECT s.id, s.customer_id, d.field,

@@ -1,20 +1,18 @@
--- THE upgrade rules (SPEC 3), defined once, in core.upgrade_path_facts. Every consumer
--- reads them through core.upgrade_evaluations (the listing, the upgrade, batches) or
+-- THE upgrade rules (SPEC 3), defined once, in logic.upgrade_path_facts. Every consumer
+-- reads them through logic.upgrade_evaluations (the listing, the upgrade, batches) or
 -- core.upgrade_options (the reports: the same facts, stored); nothing else re-states a rule.
 
 -- A subscription counts for the rules unless cancelled or replaced by an upgrade
 -- (a replaced source is suspended with reason `upgraded` and can never come back).
-CREATE OR REPLACE FUNCTION core.subscription_in_force(s core.subscriptions)
+CREATE OR REPLACE FUNCTION logic.subscription_in_force(s core.subscriptions)
 RETURNS boolean LANGUAGE sql IMMUTABLE BEGIN ATOMIC
     SELECT s.status <> 'cancelled' AND s.status_reason IS DISTINCT FROM 'upgraded';
 END;
 
-DROP FUNCTION IF EXISTS core.has_delegated_admin(text, uuid, text);  -- now a join in upgrade_evaluations
 
 -- The rules on the source subscription itself (its status, its reseller of record),
 -- shared by upgrades and license changes.
-DROP FUNCTION IF EXISTS core.sold_and_active_errors(text, core.subscriptions);
-CREATE OR REPLACE FUNCTION core.sold_and_active_errors(p_partner text, p_status text, p_reseller_partner_id text)
+CREATE OR REPLACE FUNCTION logic.sold_and_active_errors(p_partner text, p_status text, p_reseller_partner_id text)
 RETURNS text[] LANGUAGE sql IMMUTABLE BEGIN ATOMIC
     SELECT array_remove(ARRAY[
         CASE WHEN p_status IN ('suspended', 'cancelled') THEN 'subscription_status_not_active' END,
@@ -27,7 +25,7 @@ END;
 -- a plan the upgrade would add (conflicting_service_types), the target's billing cycles
 -- (offer_does_not_support_billing_cycle). Stored in core.upgrade_path_catalog whenever
 -- the catalog changes (sql/35_upgrade_options.sql), read by every evaluation.
-CREATE OR REPLACE FUNCTION core.upgrade_path_catalog_refresh()
+CREATE OR REPLACE FUNCTION logic.upgrade_path_catalog_refresh()
 RETURNS void LANGUAGE sql VOLATILE BEGIN ATOMIC
     DELETE FROM core.upgrade_path_catalog;
     INSERT INTO core.upgrade_path_catalog (source_offer_id, target_offer_id, service_id, plan_conflicting_offers,
@@ -63,7 +61,7 @@ END;
 -- plans, which the added plans exclude); an add-on always belongs to its parent's
 -- customer (check_subscriptions_add_on_parent), so the customer's live add-on parents
 -- are all that subscription_add_ons_present needs.
-CREATE OR REPLACE FUNCTION core.upgrade_path_facts(p_partner text, p_sold_in_force_only boolean DEFAULT false)
+CREATE OR REPLACE FUNCTION logic.upgrade_path_facts(p_partner text, p_sold_in_force_only boolean DEFAULT false)
 RETURNS TABLE (subscription_id uuid, target_offer_id text, customer_id uuid, partner_id text, source_offer_id text,
                relationship_expires_at timestamptz, error_codes_related text[], error_codes_unrelated text[])
 LANGUAGE sql STABLE BEGIN ATOMIC
@@ -71,8 +69,8 @@ LANGUAGE sql STABLE BEGIN ATOMIC
            x.subscription_errors || x.path_errors,
            x.subscription_errors || '{delegated_admin_permissions_disabled}'::text[] || x.path_errors
     FROM (SELECT s.id, s.customer_id, s.offer_id, s.status, s.partner_id, s.billing_cycle,
-                 core.subscription_in_force(s) AS in_force,
-                 array_agg(s.offer_id) FILTER (WHERE core.subscription_in_force(s)) OVER customer AS offers_in_force,
+                 logic.subscription_in_force(s) AS in_force,
+                 array_agg(s.offer_id) FILTER (WHERE logic.subscription_in_force(s)) OVER customer AS offers_in_force,
                  array_agg(s.parent_subscription_id) FILTER (WHERE s.parent_subscription_id IS NOT NULL
                                                             AND s.status <> 'cancelled') OVER customer AS live_add_on_parents
           FROM core.subscriptions s
@@ -82,7 +80,7 @@ LANGUAGE sql STABLE BEGIN ATOMIC
     LEFT JOIN core.relationships r
            ON r.customer_id = c.customer_id AND r.service_id = p.service_id
           AND r.partner_id = coalesce(p_partner, c.partner_id) AND r.status = 'active'
-    CROSS JOIN LATERAL (SELECT core.sold_and_active_errors(coalesce(p_partner, c.partner_id), c.status, c.partner_id)
+    CROSS JOIN LATERAL (SELECT logic.sold_and_active_errors(coalesce(p_partner, c.partner_id), c.status, c.partner_id)
                                AS subscription_errors,
                                array_remove(ARRAY[
                CASE WHEN c.offers_in_force && p.plan_conflicting_offers THEN 'conflicting_service_types' END,
@@ -92,42 +90,40 @@ LANGUAGE sql STABLE BEGIN ATOMIC
                                ], NULL) AS path_errors) x
     WHERE NOT p_sold_in_force_only OR (c.partner_id = coalesce(p_partner, c.partner_id) AND c.in_force);
 END;
-COMMENT ON FUNCTION core.upgrade_path_facts IS
+COMMENT ON FUNCTION logic.upgrade_path_facts IS
 'Every upgrade path of every subscription with the error codes that apply for a partner with and without its relationship: the one definition of the upgrade rules.';
 
 -- delegated_admin_permissions_disabled is the one rule that moves with the clock: the
 -- relationship is in force until it expires. Of the two values kept for a path (codes or
 -- masks, with and without the relationship), the one that holds now.
-DROP FUNCTION IF EXISTS core.error_codes_now(timestamptz, text[], text[]);
-CREATE OR REPLACE FUNCTION core.by_relationship_now(p_relationship_expires_at timestamptz, p_related text[],
+CREATE OR REPLACE FUNCTION logic.by_relationship_now(p_relationship_expires_at timestamptz, p_related text[],
                                                     p_unrelated text[])
 RETURNS text[] LANGUAGE sql STABLE BEGIN ATOMIC
     SELECT CASE WHEN p_relationship_expires_at > statement_timestamp() THEN p_related ELSE p_unrelated END;
 END;
 -- the same choice between the stored bit masks (not polymorphic: a SQL-standard body,
 -- resolved when created and inlined by the planner, cannot take anyelement)
-CREATE OR REPLACE FUNCTION core.by_relationship_now(p_relationship_expires_at timestamptz, p_related bigint,
+CREATE OR REPLACE FUNCTION logic.by_relationship_now(p_relationship_expires_at timestamptz, p_related bigint,
                                                     p_unrelated bigint)
 RETURNS bigint LANGUAGE sql STABLE BEGIN ATOMIC
     SELECT CASE WHEN p_relationship_expires_at > statement_timestamp() THEN p_related ELSE p_unrelated END;
 END;
 
 -- The rules now: for each subscription and upgrade path, every error code that applies
--- for partner p_partner (see core.upgrade_path_facts).
-DROP FUNCTION IF EXISTS core.upgrade_evaluations(text);
-CREATE OR REPLACE FUNCTION core.upgrade_evaluations(p_partner text, p_sold_in_force_only boolean DEFAULT false)
+-- for partner p_partner (see logic.upgrade_path_facts).
+CREATE OR REPLACE FUNCTION logic.upgrade_evaluations(p_partner text, p_sold_in_force_only boolean DEFAULT false)
 RETURNS TABLE (subscription_id uuid, customer_id uuid, source_offer_id text, target_offer_id text,
                error_codes text[])
 LANGUAGE sql STABLE BEGIN ATOMIC
     SELECT f.subscription_id, f.customer_id, f.source_offer_id, f.target_offer_id,
-           core.by_relationship_now(f.relationship_expires_at, f.error_codes_related, f.error_codes_unrelated)
-    FROM core.upgrade_path_facts(p_partner, p_sold_in_force_only) f;
+           logic.by_relationship_now(f.relationship_expires_at, f.error_codes_related, f.error_codes_unrelated)
+    FROM logic.upgrade_path_facts(p_partner, p_sold_in_force_only) f;
 END;
-COMMENT ON FUNCTION core.upgrade_evaluations IS
-'Every upgrade path of every subscription with all the error codes that apply for a partner now (core.upgrade_path_facts at this time).';
+COMMENT ON FUNCTION logic.upgrade_evaluations IS
+'Every upgrade path of every subscription with all the error codes that apply for a partner now (logic.upgrade_path_facts at this time).';
 
 -- quantity_out_of_range, shared by upgrades, license changes and subscription add.
-CREATE OR REPLACE FUNCTION core.quantity_in_range(p_offer_id text, p_quantity bigint)
+CREATE OR REPLACE FUNCTION logic.quantity_in_range(p_offer_id text, p_quantity bigint)
 RETURNS boolean LANGUAGE sql STABLE BEGIN ATOMIC
     SELECT EXISTS (SELECT 1 FROM core.offers WHERE id = p_offer_id
                    AND p_quantity BETWEEN min_quantity AND max_quantity);
@@ -135,8 +131,8 @@ END;
 
 -- The customers of some subscriptions. A function call, not an ARRAY(SELECT ...): the
 -- planner pushes a qual with a function call on the partition key into the window of
--- core.upgrade_evaluations (so only these customers' rows are read), never a subquery.
-CREATE OR REPLACE FUNCTION core.customer_ids_of(p_subscriptions core.subscriptions[])
+-- logic.upgrade_evaluations (so only these customers' rows are read), never a subquery.
+CREATE OR REPLACE FUNCTION logic.customer_ids_of(p_subscriptions core.subscriptions[])
 RETURNS uuid[] LANGUAGE sql IMMUTABLE BEGIN ATOMIC
     SELECT array_agg(x.customer_id) FROM unnest(p_subscriptions) x;
 END;
@@ -146,8 +142,7 @@ END;
 -- request i is (p_sources[i], p_target_offer_ids[i], p_quantities[i], p_if_versions[i]);
 -- one row (ord = i) per request. Only the requests' customers and subscriptions are
 -- evaluated. A single upgrade passes one request, a batch wave many.
-DROP FUNCTION IF EXISTS core.upgrade_request_errors(text, core.subscriptions, text, bigint, bigint);
-CREATE OR REPLACE FUNCTION core.upgrade_request_errors(p_partner text, p_sources core.subscriptions[],
+CREATE OR REPLACE FUNCTION logic.upgrade_request_errors(p_partner text, p_sources core.subscriptions[],
                                                        p_target_offer_ids text[], p_quantities bigint[],
                                                        p_if_versions bigint[])
 RETURNS TABLE (ord bigint, error_codes text[])
@@ -158,12 +153,12 @@ LANGUAGE sql STABLE BEGIN ATOMIC
                     THEN 'subscription_does_not_have_any_upgrade_paths'
                     WHEN e.target_offer_id IS NULL THEN 'subscription_target_offer_not_found' END,
                CASE WHEN e.target_offer_id IS NOT NULL
-                         AND NOT core.quantity_in_range(p_target_offer_ids[s.ordinality], p_quantities[s.ordinality])
+                         AND NOT logic.quantity_in_range(p_target_offer_ids[s.ordinality], p_quantities[s.ordinality])
                     THEN 'quantity_out_of_range' END
            ], NULL) || coalesce(e.error_codes, '{}')
     FROM unnest(p_sources) WITH ORDINALITY AS s
-    LEFT JOIN (SELECT e.* FROM core.upgrade_evaluations(p_partner) e
-               WHERE e.customer_id = ANY (core.customer_ids_of(p_sources))
+    LEFT JOIN (SELECT e.* FROM logic.upgrade_evaluations(p_partner) e
+               WHERE e.customer_id = ANY (logic.customer_ids_of(p_sources))
                  AND e.subscription_id = ANY (ARRAY(SELECT x.id FROM unnest(p_sources) x))) e
            ON e.subscription_id = s.id AND e.target_offer_id = p_target_offer_ids[s.ordinality];
 END;
@@ -173,13 +168,13 @@ END;
 -- not exist for the partner. Only a customer the partner sees is locked: another
 -- partner's writes never wait for (nor reveal themselves to) a refused request. A
 -- customer stays visible once it is (links are never removed), so the check holds.
-CREATE OR REPLACE FUNCTION core.lock_subscription(p_partner text, p_subscription_id uuid)
+CREATE OR REPLACE FUNCTION logic.lock_subscription(p_partner text, p_subscription_id uuid)
 RETURNS core.subscriptions LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_customer uuid := (SELECT customer_id FROM core.subscriptions WHERE id = p_subscription_id);
     s core.subscriptions;
 BEGIN
-    IF v_customer IS NULL OR NOT core.customer_visible(p_partner, v_customer) THEN
+    IF v_customer IS NULL OR NOT logic.customer_visible(p_partner, v_customer) THEN
         RETURN NULL;
     END IF;
     PERFORM 1 FROM core.customers c WHERE c.id = v_customer FOR NO KEY UPDATE;
@@ -189,7 +184,7 @@ END $$;
 
 -- Idempotency. Returns the stored result of a request id used with the same operation
 -- and parameters, a request_id_reused rejection when they differ, NULL when unused.
-CREATE OR REPLACE FUNCTION core.request_replay(p_partner text, p_request_id text, p_operation text, p_parameters jsonb)
+CREATE OR REPLACE FUNCTION logic.request_replay(p_partner text, p_request_id text, p_operation text, p_parameters jsonb)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r core.request_ids;
@@ -206,20 +201,20 @@ BEGIN
     END IF;
     -- Audited against the subscription named (its customer only when visible), and shaped
     -- like the operation's own result (SPEC 6: source_subscription_id, quantity, ...).
-    PERFORM core.audit_rejection(p_operation, ARRAY['request_id_reused'], p_parameters, p_request_id);
-    RETURN core.result(ARRAY['request_id_reused'], CASE WHEN p_parameters ? 'subscription_id' THEN jsonb_build_object(
+    PERFORM logic.audit_rejection(p_operation, ARRAY['request_id_reused'], p_parameters, p_request_id);
+    RETURN logic.result(ARRAY['request_id_reused'], CASE WHEN p_parameters ? 'subscription_id' THEN jsonb_build_object(
         'source_subscription_id', p_parameters -> 'subscription_id', 'target_subscription_id', NULL,
         'quantity', p_parameters -> 'quantity') ELSE '{}' END);
 END $$;
 
 -- Stores the first result of a request id. A concurrent twin that committed first
 -- makes this a serialization failure, which the C++ layer retries into a replay.
-CREATE OR REPLACE FUNCTION core.request_remember(p_partner text, p_request_id text, p_operation text,
+CREATE OR REPLACE FUNCTION logic.request_remember(p_partner text, p_request_id text, p_operation text,
                                                  p_parameters jsonb, p_result jsonb)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF p_request_id IS NOT NULL THEN  -- the set form (sql/40_operations.sql) with one request
-        PERFORM core.requests_remember(p_partner, p_operation, jsonb_build_array(jsonb_build_object(
+        PERFORM logic.requests_remember(p_partner, p_operation, jsonb_build_array(jsonb_build_object(
             'request_id', p_request_id, 'parameters', p_parameters, 'result', p_result)));
     END IF;
     RETURN p_result;

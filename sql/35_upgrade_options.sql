@@ -1,37 +1,37 @@
--- core.upgrade_options: the upgrade rules (core.upgrade_path_facts) of every subscription
+-- core.upgrade_options: the upgrade rules (logic.upgrade_path_facts) of every subscription
 -- a partner sold that is in force, stored, so that the reports read them instead of
 -- evaluating the rules over a partner's whole subscription set at every read. Kept by
 -- triggers on every table the rules read, in the transaction of the change: a report
 -- never shows a state the database was not in. What moves with the clock (the
--- relationship's expiry) is stored both ways and chosen when read (core.by_relationship_now).
+-- relationship's expiry) is stored both ways and chosen when read (logic.by_relationship_now).
 
 -- A set of error codes as a bit mask, for narrow rows and set-wise counting: bit n stands
 -- for the code of SQLSTATE SUnnn (the upgrade rules' codes are SU012-SU019, numbered in
 -- the SPEC's order); codes from SU063 on have no bit
 -- (tests/sql/reports_upgrade_options_stored.sql checks every stored code has one).
-CREATE OR REPLACE FUNCTION core.error_bit(p_sqlstate text)
+CREATE OR REPLACE FUNCTION logic.error_bit(p_sqlstate text)
 RETURNS bigint LANGUAGE sql IMMUTABLE BEGIN ATOMIC
     SELECT CASE WHEN n < 63 THEN 1::bigint << n END FROM (SELECT substr(p_sqlstate, 3)::int AS n) x;
 END;
-CREATE OR REPLACE FUNCTION core.error_mask(p_codes text[])
+CREATE OR REPLACE FUNCTION logic.error_mask(p_codes text[])
 RETURNS bigint LANGUAGE sql STABLE BEGIN ATOMIC
-    SELECT coalesce(bit_or(core.error_bit(e.sqlstate)), 0) FROM core.error_codes e WHERE e.code = ANY (p_codes);
+    SELECT coalesce(bit_or(logic.error_bit(e.sqlstate)), 0) FROM core.error_codes e WHERE e.code = ANY (p_codes);
 END;
 -- The codes of a mask, in SQLSTATE order (the rules' order). With the owner's rights: the
 -- report views call it for a reporter, who reads no table of core.
-CREATE OR REPLACE FUNCTION core.error_codes_of(p_mask bigint)
+CREATE OR REPLACE FUNCTION logic.error_codes_of(p_mask bigint)
 RETURNS text[] LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT ARRAY(SELECT e.code FROM core.error_codes e WHERE p_mask & core.error_bit(e.sqlstate) <> 0 ORDER BY e.sqlstate)
+    SELECT ARRAY(SELECT e.code FROM core.error_codes e WHERE p_mask & logic.error_bit(e.sqlstate) <> 0 ORDER BY e.sqlstate)
 $$;
 
 -- The rows of core.upgrade_options for some customers: the rules for each subscription's
 -- own reseller, each distinct set of codes masked once.
-CREATE OR REPLACE FUNCTION core.upgrade_options_of(p_customer_ids uuid[])
+CREATE OR REPLACE FUNCTION logic.upgrade_options_of(p_customer_ids uuid[])
 RETURNS SETOF core.upgrade_options LANGUAGE sql STABLE BEGIN ATOMIC
     WITH f AS MATERIALIZED (
-        SELECT * FROM core.upgrade_path_facts(NULL, true) f WHERE f.customer_id = ANY (p_customer_ids)),
+        SELECT * FROM logic.upgrade_path_facts(NULL, true) f WHERE f.customer_id = ANY (p_customer_ids)),
     code_sets AS MATERIALIZED (
-        SELECT s.codes, core.error_mask(s.codes) AS mask
+        SELECT s.codes, logic.error_mask(s.codes) AS mask
         FROM (SELECT f.error_codes_related AS codes FROM f UNION SELECT f.error_codes_unrelated FROM f) s)
     SELECT f.subscription_id, f.target_offer_id, f.customer_id, f.partner_id, f.source_offer_id,
            f.relationship_expires_at, r.mask, u.mask
@@ -47,7 +47,7 @@ END;
 -- operation use the session's generic plan (planning the statement again at each call
 -- would cost more than running it); more customers (a batch wave, a mass change, all)
 -- get a plan made for their number.
-CREATE OR REPLACE FUNCTION core.upgrade_options_refresh(p_customer_ids uuid[])
+CREATE OR REPLACE FUNCTION logic.upgrade_options_refresh(p_customer_ids uuid[])
 RETURNS void LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_customer_ids uuid[] := p_customer_ids;
@@ -61,18 +61,18 @@ BEGIN
         DELETE FROM core.upgrade_options WHERE customer_id = ANY (v_customer_ids);
     END IF;
     IF cardinality(v_customer_ids) <= 16 THEN
-        INSERT INTO core.upgrade_options SELECT * FROM core.upgrade_options_of(v_customer_ids);
+        INSERT INTO core.upgrade_options SELECT * FROM logic.upgrade_options_of(v_customer_ids);
     ELSE
-        EXECUTE 'INSERT INTO core.upgrade_options SELECT * FROM core.upgrade_options_of($1)' USING v_customer_ids;
+        EXECUTE 'INSERT INTO core.upgrade_options SELECT * FROM logic.upgrade_options_of($1)' USING v_customer_ids;
     END IF;
 END $$;
-COMMENT ON FUNCTION core.upgrade_options_refresh IS
-'Recomputes core.upgrade_options for some customers (NULL: all) from core.upgrade_path_facts.';
+COMMENT ON FUNCTION logic.upgrade_options_refresh IS
+'Recomputes core.upgrade_options for some customers (NULL: all) from logic.upgrade_path_facts.';
 
 -- After each statement on a table the rules read: the customers whose rows changed in
 -- what the rules read (subscriptions, relationships) are refreshed; a change of the
 -- catalog's paths, plans, cycles or an offer's service (or a TRUNCATE) refreshes everyone.
-CREATE OR REPLACE FUNCTION core.upgrade_options_follow()
+CREATE OR REPLACE FUNCTION logic.upgrade_options_follow()
 RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_customers uuid[];
@@ -82,7 +82,7 @@ BEGIN
     IF TG_OP = 'TRUNCATE' THEN
         v_catalog_changed := true;
     ELSIF TG_TABLE_NAME = 'subscriptions' AND TG_OP = 'UPDATE' THEN
-        -- the columns core.upgrade_path_facts reads (a license change reads none)
+        -- the columns logic.upgrade_path_facts reads (a license change reads none)
         SELECT array_agg(DISTINCT c) INTO v_customers
         FROM old_rows o JOIN new_rows n USING (id), unnest(ARRAY[o.customer_id, n.customer_id]) c
         WHERE (o.customer_id, o.offer_id, o.status, o.status_reason, o.partner_id, o.billing_cycle, o.parent_subscription_id)
@@ -106,9 +106,9 @@ BEGIN
         v_catalog_changed := EXISTS (SELECT FROM new_rows);
     END IF;
     IF v_catalog_changed THEN
-        PERFORM core.upgrade_path_catalog_refresh(), core.upgrade_options_refresh(NULL);
+        PERFORM logic.upgrade_path_catalog_refresh(), logic.upgrade_options_refresh(NULL);
     ELSIF v_customers IS NOT NULL THEN
-        PERFORM core.upgrade_options_refresh(v_customers);
+        PERFORM logic.upgrade_options_refresh(v_customers);
     END IF;
     RETURN NULL;
 END $$;
@@ -119,15 +119,15 @@ DECLARE
 BEGIN
     FOREACH t IN ARRAY ARRAY['subscriptions', 'relationships', 'upgrade_paths', 'offer_service_plans',
                              'offer_billing_cycles'] LOOP
-        PERFORM core.create_statement_triggers(t, 'upgrade_options', 'core.upgrade_options_follow');
+        PERFORM logic.create_statement_triggers(t, 'upgrade_options', 'logic.upgrade_options_follow');
         EXECUTE format('CREATE OR REPLACE TRIGGER upgrade_options_truncates AFTER TRUNCATE ON core.%I '
-                       'FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow()', t);
+                       'FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow()', t);
     END LOOP;
 END $$;
 -- an offer's inserts and deletions change no path (paths reference offers), its service does
 CREATE OR REPLACE TRIGGER upgrade_options_updates AFTER UPDATE ON core.offers
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+    FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
 
 -- Every migrate: the rules above may have changed.
-SELECT core.upgrade_path_catalog_refresh(), core.upgrade_options_refresh(NULL);
+SELECT logic.upgrade_path_catalog_refresh(), logic.upgrade_options_refresh(NULL);

@@ -1,16 +1,16 @@
 -- The mutating operations. Each takes the acting partner and its parameters as jsonb and
 -- returns its result as jsonb: {"status": "succeeded"|"rejected", ..., "errors": [...]}.
--- core.run_operation wraps every one of them with idempotency, dry-run and auditing of
+-- logic.run_operation wraps every one of them with idempotency, dry-run and auditing of
 -- rejections, so the API functions and batches share one path.
 
-CREATE OR REPLACE FUNCTION core.result(p_codes text[], p_fields jsonb)
+CREATE OR REPLACE FUNCTION logic.result(p_codes text[], p_fields jsonb)
 RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
     -- The outcome comes last so that a field named status in p_fields cannot mask it.
     SELECT p_fields || jsonb_build_object('status', CASE WHEN cardinality(p_codes) = 0 THEN 'succeeded' ELSE 'rejected' END,
-                                          'errors', core.describe_errors(p_codes));
+                                          'errors', logic.describe_errors(p_codes));
 END;
 
-CREATE OR REPLACE FUNCTION core.subscription_json(p_partner text, s core.subscriptions)
+CREATE OR REPLACE FUNCTION logic.subscription_json(p_partner text, s core.subscriptions)
 RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
     -- Another partner's identity is never shown: only the acting partner's own id.
     SELECT jsonb_build_object(
@@ -29,12 +29,12 @@ END;
 -- otherwise they carry subctl.request_id). The requests must name subscriptions of
 -- distinct customers (a batch wave; a single upgrade is one request): every rule looks
 -- inside one customer, so they are independent and evaluated on one snapshot. Locks the
--- customers in id order, evaluates every request (core.upgrade_request_errors), then one
+-- customers in id order, evaluates every request (logic.upgrade_request_errors), then one
 -- INSERT of the targets and one UPDATE of the sources. One row per request (ord = i) with
 -- the operation's result; rejections are neither audited nor remembered here.
 -- Generic plans: planning the rules afresh for every call (the plan cache's choice for a
 -- statement over arrays whose length it cannot know) cost more than applying them.
-CREATE OR REPLACE FUNCTION core.upgrade_apply(p_partner text, p_parameters jsonb[], p_request_ids text[] DEFAULT NULL)
+CREATE OR REPLACE FUNCTION logic.upgrade_apply(p_partner text, p_parameters jsonb[], p_request_ids text[] DEFAULT NULL)
 RETURNS TABLE (ord bigint, result jsonb) LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_sources core.subscriptions[];
@@ -45,10 +45,10 @@ DECLARE
     v_customers_distinct boolean;
     v_customers uuid[];
 BEGIN
-    -- the customers the partner sees (only those are locked, see core.lock_subscription)
+    -- the customers the partner sees (only those are locked, see logic.lock_subscription)
     v_customers := ARRAY(SELECT DISTINCT s.customer_id FROM core.subscriptions s
                          WHERE s.id = ANY (ARRAY(SELECT (p ->> 'subscription_id')::uuid FROM unnest(p_parameters) p))
-                           AND core.customer_visible(p_partner, s.customer_id));
+                           AND logic.customer_visible(p_partner, s.customer_id));
     PERFORM 1 FROM core.customers c WHERE c.id = ANY (v_customers) ORDER BY c.id FOR NO KEY UPDATE;
     -- The sources as they are now (after the locks), when they exist for the partner.
     SELECT array_agg(s ORDER BY r.ord), array_agg(r.ord ORDER BY r.ord), array_agg(r.p ->> 'target_offer' ORDER BY r.ord),
@@ -60,7 +60,7 @@ BEGIN
     JOIN core.subscriptions s ON s.id = (r.p ->> 'subscription_id')::uuid
     WHERE s.customer_id = ANY (v_customers);
     IF NOT v_customers_distinct THEN
-        RAISE EXCEPTION 'core.upgrade_apply: the requests of one call must be of distinct customers';
+        RAISE EXCEPTION 'logic.upgrade_apply: the requests of one call must be of distinct customers';
     END IF;
     IF p_request_ids IS NOT NULL THEN  -- each audit event under its own request's id
         PERFORM set_config('subctl.request_ids', coalesce((
@@ -78,7 +78,7 @@ BEGIN
                CASE WHEN e.ord IS NULL THEN ARRAY['subscription_not_found'] ELSE e.error_codes END AS codes
         FROM requests r
         LEFT JOIN (SELECT v_found[x.ord] AS ord, x.ord AS i, x.error_codes
-                   FROM core.upgrade_request_errors(p_partner, v_sources, v_targets, v_quantities, v_if_versions) x) e
+                   FROM logic.upgrade_request_errors(p_partner, v_sources, v_targets, v_quantities, v_if_versions) x) e
                ON e.ord = r.ord),
     targets AS (
         INSERT INTO core.subscriptions (customer_id, offer_id, quantity, billing_cycle, status, channel,
@@ -91,7 +91,7 @@ BEGIN
         SET status = 'suspended', status_reason = 'upgraded', upgraded_to_subscription_id = t.id
         FROM targets t WHERE s.id = t.upgraded_from_subscription_id
         RETURNING s.id)
-    SELECT e.ord, core.result(e.codes, jsonb_build_object(
+    SELECT e.ord, logic.result(e.codes, jsonb_build_object(
                'source_subscription_id', e.source_id, 'target_offer', e.target_offer,
                'target_subscription_id', t.id, 'quantity', e.quantity))
     FROM evaluated e LEFT JOIN targets t ON t.upgraded_from_subscription_id = e.source_id
@@ -101,19 +101,19 @@ BEGIN
     END IF;
 END $$;
 
-CREATE OR REPLACE FUNCTION core.op_upgrade(p_partner text, p jsonb)
+CREATE OR REPLACE FUNCTION logic.op_upgrade(p_partner text, p jsonb)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    RETURN (SELECT u.result FROM core.upgrade_apply(p_partner, ARRAY[p]) u);
+    RETURN (SELECT u.result FROM logic.upgrade_apply(p_partner, ARRAY[p]) u);
 END $$;
 
 -- add_licenses / remove_licenses {subscription_id, quantity, if_version?}
-CREATE OR REPLACE FUNCTION core.op_change_licenses(p_partner text, p jsonb, p_sign integer)
+CREATE OR REPLACE FUNCTION logic.op_change_licenses(p_partner text, p jsonb, p_sign integer)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_id uuid := (p ->> 'subscription_id')::uuid;
     v_delta bigint := (p ->> 'quantity')::bigint;
-    s core.subscriptions := core.lock_subscription(p_partner, v_id);
+    s core.subscriptions := logic.lock_subscription(p_partner, v_id);
     -- clamped: a huge delta is simply out of range, never an arithmetic overflow
     v_new bigint := s.quantity + p_sign * least(greatest(v_delta, 0), 4294967296);
     v_codes text[];
@@ -123,15 +123,15 @@ BEGIN
     ELSE
         v_codes := array_remove(ARRAY[
             CASE WHEN (p ->> 'if_version')::bigint <> s.version THEN 'version_mismatch' END], NULL)
-            || core.sold_and_active_errors(p_partner, s.status, s.partner_id)
+            || logic.sold_and_active_errors(p_partner, s.status, s.partner_id)
             || array_remove(ARRAY[
             CASE WHEN p_sign < 0 AND s.billing_cycle = 'annual' THEN 'quantity_cannot_be_decreased' END,
-            CASE WHEN v_delta < 1 OR NOT core.quantity_in_range(s.offer_id, v_new) THEN 'quantity_out_of_range' END], NULL);
+            CASE WHEN v_delta < 1 OR NOT logic.quantity_in_range(s.offer_id, v_new) THEN 'quantity_out_of_range' END], NULL);
     END IF;
     IF cardinality(v_codes) = 0 THEN
         UPDATE core.subscriptions SET quantity = v_new WHERE id = s.id RETURNING * INTO s;
     END IF;
-    RETURN core.result(v_codes, jsonb_build_object(
+    RETURN logic.result(v_codes, jsonb_build_object(
         'source_subscription_id', v_id, 'target_subscription_id', NULL,
         'quantity', CASE WHEN cardinality(v_codes) = 0 THEN v_new ELSE s.quantity END,
         'version', s.version));
@@ -142,11 +142,11 @@ END $$;
 -- cancelled (terminal; cancels the add-ons too). A source replaced by an upgrade stays
 -- suspended. The reseller of record may change a csp subscription; the partner that
 -- recorded a direct or other-reseller subscription may record its changes.
-CREATE OR REPLACE FUNCTION core.op_set_status(p_partner text, p jsonb, p_operation text)
+CREATE OR REPLACE FUNCTION logic.op_set_status(p_partner text, p jsonb, p_operation text)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_id uuid := (p ->> 'subscription_id')::uuid;
-    s core.subscriptions := core.lock_subscription(p_partner, v_id);
+    s core.subscriptions := logic.lock_subscription(p_partner, v_id);
     v_to text := CASE p_operation WHEN 'suspend' THEN 'suspended' WHEN 'cancel' THEN 'cancelled' ELSE 'active' END;
     v_allowed boolean;
     v_codes text[];
@@ -174,13 +174,13 @@ BEGIN
             SELECT coalesce(jsonb_agg(id ORDER BY id), '[]') INTO v_add_ons FROM cancelled;
         END IF;
     END IF;
-    RETURN core.result(v_codes, jsonb_build_object(
+    RETURN logic.result(v_codes, jsonb_build_object(
         'subscription_id', v_id, 'subscription_status', s.status, 'version', s.version,
         'cancelled_add_ons', v_add_ons));
 END $$;
 
 -- subscription add {customer_id, offer_id, quantity, billing_cycle, channel, status, parent_subscription_id}
-CREATE OR REPLACE FUNCTION core.op_add_subscription(p_partner text, p jsonb)
+CREATE OR REPLACE FUNCTION logic.op_add_subscription(p_partner text, p jsonb)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_customer uuid := (p ->> 'customer_id')::uuid;
@@ -191,9 +191,9 @@ DECLARE
     v_parent uuid := (p ->> 'parent_subscription_id')::uuid;
     v_codes text[];
     s core.subscriptions;
-    v_visible boolean := core.customer_visible(p_partner, v_customer);
+    v_visible boolean := logic.customer_visible(p_partner, v_customer);
 BEGIN
-    IF v_visible THEN  -- only a customer the partner sees is locked (see core.lock_subscription)
+    IF v_visible THEN  -- only a customer the partner sees is locked (see logic.lock_subscription)
         PERFORM 1 FROM core.customers WHERE id = v_customer FOR NO KEY UPDATE;
     END IF;
     SELECT * INTO v_offer FROM core.offers WHERE id = p ->> 'offer_id' AND NOT retired;
@@ -203,7 +203,7 @@ BEGIN
         CASE WHEN v_offer.id IS NOT NULL AND NOT EXISTS (
                  SELECT 1 FROM core.offer_billing_cycles WHERE offer_id = v_offer.id AND billing_cycle = v_cycle)
              THEN 'offer_does_not_support_billing_cycle' END,
-        CASE WHEN v_offer.id IS NOT NULL AND NOT core.quantity_in_range(v_offer.id, v_quantity)
+        CASE WHEN v_offer.id IS NOT NULL AND NOT logic.quantity_in_range(v_offer.id, v_quantity)
              THEN 'quantity_out_of_range' END,
         CASE WHEN v_offer.id IS NOT NULL AND (v_offer.is_add_on <> (v_parent IS NOT NULL) OR (v_parent IS NOT NULL AND NOT EXISTS (
                  SELECT 1 FROM core.subscriptions ps JOIN core.offer_add_on_parents ap
@@ -216,46 +216,46 @@ BEGIN
         VALUES (v_customer, v_offer.id, v_quantity, v_cycle, coalesce(p ->> 'status', 'active'), v_channel,
                 CASE WHEN v_channel = 'csp' THEN p_partner END, p_partner, v_parent)
         RETURNING * INTO s;
-        RETURN core.result(v_codes, core.subscription_json(p_partner, s)
+        RETURN logic.result(v_codes, logic.subscription_json(p_partner, s)
                                     || jsonb_build_object('subscription_status', s.status));
     END IF;
-    RETURN core.result(v_codes, jsonb_build_object('id', NULL));
+    RETURN logic.result(v_codes, jsonb_build_object('id', NULL));
 END $$;
 
 -- customer add {name, id?, domain?}
-CREATE OR REPLACE FUNCTION core.op_add_customer(p_partner text, p jsonb)
+CREATE OR REPLACE FUNCTION logic.op_add_customer(p_partner text, p jsonb)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     c core.customers;
-    v_name text := core.require_display_name(p ->> 'name', 'customer name');
+    v_name text := logic.require_display_name(p ->> 'name', 'customer name');
     v_domain text := lower(p ->> 'domain');
 BEGIN
     -- Another partner's tenant: that it exists, and nothing more (SPEC 7.1).
     IF EXISTS (SELECT 1 FROM core.customers WHERE id = (p ->> 'id')::uuid OR domain = v_domain) THEN
-        PERFORM core.raise_error('customer_exists');
+        PERFORM logic.raise_error('customer_exists');
     END IF;
     BEGIN
         INSERT INTO core.customers (id, name, domain, created_by_partner_id)
         VALUES (coalesce((p ->> 'id')::uuid, gen_random_uuid()), v_name, v_domain, p_partner)
         RETURNING * INTO c;
     EXCEPTION WHEN check_violation THEN  -- the format the table allows (check_customers_domain_format)
-        PERFORM core.raise_error('invalid_argument', format(
+        PERFORM logic.raise_error('invalid_argument', format(
             'domain %s is not a domain name: dot-separated labels of letters, digits and inner hyphens, e.g. contoso.partner.onmschina.cn',
             to_json(p ->> 'domain')));
     END;
-    RETURN core.result('{}', jsonb_build_object('id', c.id, 'name', c.name, 'domain', c.domain));
+    RETURN logic.result('{}', jsonb_build_object('id', c.id, 'name', c.name, 'domain', c.domain));
 END $$;
 
 -- A display name (customers, partners), trimmed; invalid_argument naming what is wrong
 -- (core.display_name_problem, the rule the tables check) without echoing the name.
-CREATE OR REPLACE FUNCTION core.require_display_name(p_name text, p_what text)
+CREATE OR REPLACE FUNCTION logic.require_display_name(p_name text, p_what text)
 RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_name text := core.display_name_trimmed(p_name);
     v_problem text := core.display_name_problem(v_name);
 BEGIN
     IF v_problem IS NOT NULL THEN
-        PERFORM core.raise_error('invalid_argument', format('the %s %s', p_what, v_problem), NULL,
+        PERFORM logic.raise_error('invalid_argument', format('the %s %s', p_what, v_problem), NULL,
                                  'a name is 1-200 visible characters');
     END IF;
     RETURN v_name;
@@ -264,11 +264,11 @@ END $$;
 -- relationship_expiry_out_of_range: a relationship expires in the future and at most two
 -- years after its activation, which is now or later: checked when it is requested (an
 -- expiry given then) and when it is accepted.
-CREATE OR REPLACE FUNCTION core.check_relationship_expiry(p_expires_at timestamptz)
+CREATE OR REPLACE FUNCTION logic.check_relationship_expiry(p_expires_at timestamptz)
 RETURNS void LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF p_expires_at <= statement_timestamp() OR p_expires_at > statement_timestamp() + interval '2 years' THEN
-        PERFORM core.raise_error('relationship_expiry_out_of_range',
+        PERFORM logic.raise_error('relationship_expiry_out_of_range',
             format('--expires %s is outside the allowed range: after %s and at most two years after activation (%s when activated now)',
                    CASE WHEN isfinite(p_expires_at) THEN to_char(p_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
                         ELSE p_expires_at::text END,
@@ -282,7 +282,7 @@ END $$;
 -- Lifecycle requested -> active -> removed, or expired at expires_at (which counts
 -- from the moment it passes; accept marks such rows expired first). At most one
 -- active partner per customer and service.
-CREATE OR REPLACE FUNCTION core.op_relationship(p_partner text, p jsonb, p_operation text)
+CREATE OR REPLACE FUNCTION logic.op_relationship(p_partner text, p jsonb, p_operation text)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_customer uuid := (p ->> 'customer_id')::uuid;
@@ -291,12 +291,12 @@ DECLARE
     r core.relationships;
 BEGIN
     -- Only a customer the partner sees (SPEC 7.1): a relationship never makes one visible.
-    IF NOT core.customer_visible(p_partner, v_customer) THEN
-        PERFORM core.raise_error('customer_not_found', format('customer %s does not exist', v_customer));
+    IF NOT logic.customer_visible(p_partner, v_customer) THEN
+        PERFORM logic.raise_error('customer_not_found', format('customer %s does not exist', v_customer));
     END IF;
     PERFORM 1 FROM core.customers WHERE id = v_customer FOR NO KEY UPDATE;
     IF NOT EXISTS (SELECT 1 FROM core.services WHERE id = v_service) THEN
-        PERFORM core.raise_error('service_not_found', format('service %s does not exist', v_service));
+        PERFORM logic.raise_error('service_not_found', format('service %s does not exist', v_service));
     END IF;
     UPDATE core.relationships SET status = 'expired', ended_at = expires_at
     WHERE customer_id = v_customer AND service_id = v_service AND status = 'active'
@@ -305,54 +305,54 @@ BEGIN
     WHERE partner_id = p_partner AND customer_id = v_customer AND service_id = v_service
       AND status IN ('requested', 'active');
     IF p_operation = 'request' THEN
-        PERFORM core.check_relationship_expiry(v_expires);
+        PERFORM logic.check_relationship_expiry(v_expires);
         IF r.id IS NOT NULL THEN
-            PERFORM core.raise_error('relationship_exists', format('relationship %s is already %s', r.id, r.status));
+            PERFORM logic.raise_error('relationship_exists', format('relationship %s is already %s', r.id, r.status));
         END IF;
         INSERT INTO core.relationships (partner_id, customer_id, service_id, expires_at)
         VALUES (p_partner, v_customer, v_service, v_expires) RETURNING * INTO r;
     ELSIF p_operation = 'accept' THEN
         IF r.id IS NULL OR r.status <> 'requested' THEN
-            PERFORM core.raise_error('invalid_relationship_transition',
+            PERFORM logic.raise_error('invalid_relationship_transition',
                                      'there is no requested relationship to accept', NULL,
                                      'request it first: subctl relationship request CUSTOMER --service SERVICE');
         END IF;
         IF EXISTS (SELECT 1 FROM core.relationships WHERE customer_id = v_customer AND service_id = v_service
                    AND status = 'active') THEN
-            PERFORM core.raise_error('relationship_already_active');
+            PERFORM logic.raise_error('relationship_already_active');
         END IF;
         v_expires := coalesce(v_expires, r.expires_at, statement_timestamp() + interval '2 years');
-        PERFORM core.check_relationship_expiry(v_expires);
+        PERFORM logic.check_relationship_expiry(v_expires);
         UPDATE core.relationships SET status = 'active', activated_at = statement_timestamp(), expires_at = v_expires
         WHERE id = r.id RETURNING * INTO r;
     ELSE
         IF r.id IS NULL THEN
-            PERFORM core.raise_error('relationship_not_found',
+            PERFORM logic.raise_error('relationship_not_found',
                                      format('no requested or active relationship with customer %s for %s', v_customer, v_service));
         END IF;
         UPDATE core.relationships SET status = 'removed', ended_at = statement_timestamp()
         WHERE id = r.id RETURNING * INTO r;
     END IF;
-    RETURN core.result('{}', to_jsonb(r) || jsonb_build_object('relationship_status', r.status));
+    RETURN logic.result('{}', to_jsonb(r) || jsonb_build_object('relationship_status', r.status));
 END $$;
 
 -- The operations by name: the single dispatch used by the API and by batches.
-CREATE OR REPLACE FUNCTION core.dispatch_operation(p_partner text, p_operation text, p jsonb)
+CREATE OR REPLACE FUNCTION logic.dispatch_operation(p_partner text, p_operation text, p jsonb)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     RETURN CASE p_operation
-        WHEN 'upgrade' THEN core.op_upgrade(p_partner, p)
-        WHEN 'add_licenses' THEN core.op_change_licenses(p_partner, p, 1)
-        WHEN 'remove_licenses' THEN core.op_change_licenses(p_partner, p, -1)
-        WHEN 'activate' THEN core.op_set_status(p_partner, p, p_operation)
-        WHEN 'suspend' THEN core.op_set_status(p_partner, p, p_operation)
-        WHEN 'reactivate' THEN core.op_set_status(p_partner, p, p_operation)
-        WHEN 'cancel' THEN core.op_set_status(p_partner, p, p_operation)
-        WHEN 'add_subscription' THEN core.op_add_subscription(p_partner, p)
-        WHEN 'add_customer' THEN core.op_add_customer(p_partner, p)
-        WHEN 'request_relationship' THEN core.op_relationship(p_partner, p, 'request')
-        WHEN 'accept_relationship' THEN core.op_relationship(p_partner, p, 'accept')
-        WHEN 'remove_relationship' THEN core.op_relationship(p_partner, p, 'remove')
+        WHEN 'upgrade' THEN logic.op_upgrade(p_partner, p)
+        WHEN 'add_licenses' THEN logic.op_change_licenses(p_partner, p, 1)
+        WHEN 'remove_licenses' THEN logic.op_change_licenses(p_partner, p, -1)
+        WHEN 'activate' THEN logic.op_set_status(p_partner, p, p_operation)
+        WHEN 'suspend' THEN logic.op_set_status(p_partner, p, p_operation)
+        WHEN 'reactivate' THEN logic.op_set_status(p_partner, p, p_operation)
+        WHEN 'cancel' THEN logic.op_set_status(p_partner, p, p_operation)
+        WHEN 'add_subscription' THEN logic.op_add_subscription(p_partner, p)
+        WHEN 'add_customer' THEN logic.op_add_customer(p_partner, p)
+        WHEN 'request_relationship' THEN logic.op_relationship(p_partner, p, 'request')
+        WHEN 'accept_relationship' THEN logic.op_relationship(p_partner, p, 'accept')
+        WHEN 'remove_relationship' THEN logic.op_relationship(p_partner, p, 'remove')
     END;
 END $$;
 
@@ -360,41 +360,41 @@ END $$;
 -- applies it, audits a rejection, remembers the request id. A dry run executes the
 -- very same code, the replay included, inside a subtransaction that is always rolled
 -- back (so not even the audit of a reused request id stays).
-CREATE OR REPLACE FUNCTION core.run_operation(p_operation text, p_parameters jsonb, p_request_id text,
+CREATE OR REPLACE FUNCTION logic.run_operation(p_operation text, p_parameters jsonb, p_request_id text,
                                               p_dry_run boolean, p_batch_id text DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    v_partner text := core.require_partner();
+    v_partner text := logic.require_partner();
     v_result jsonb;
     v_dry_run_result text;
 BEGIN
     IF p_dry_run THEN
         BEGIN
-            v_result := core.run_operation(p_operation, p_parameters, p_request_id, false, p_batch_id);
+            v_result := logic.run_operation(p_operation, p_parameters, p_request_id, false, p_batch_id);
             RAISE EXCEPTION USING ERRCODE = 'SU099', MESSAGE = 'dry run', DETAIL = v_result::text;
         EXCEPTION WHEN SQLSTATE 'SU099' THEN
             GET STACKED DIAGNOSTICS v_dry_run_result = PG_EXCEPTION_DETAIL;
         END;
         RETURN jsonb_set(v_dry_run_result::jsonb, '{status}', '"dry_run"');
     END IF;
-    PERFORM core.begin_operation(p_operation, p_request_id, NULL, p_batch_id);
-    v_result := core.request_replay(v_partner, p_request_id, p_operation, p_parameters);
+    PERFORM logic.begin_operation(p_operation, p_request_id, NULL, p_batch_id);
+    v_result := logic.request_replay(v_partner, p_request_id, p_operation, p_parameters);
     IF v_result IS NOT NULL THEN
         RETURN v_result;
     END IF;
-    v_result := core.dispatch_operation(v_partner, p_operation, p_parameters);
+    v_result := logic.dispatch_operation(v_partner, p_operation, p_parameters);
     IF v_result ->> 'status' = 'rejected' THEN
-        PERFORM core.audit_rejection(
+        PERFORM logic.audit_rejection(
             p_operation, ARRAY(SELECT e ->> 'code' FROM jsonb_array_elements(v_result -> 'errors') e),
             p_parameters, p_request_id);
     END IF;
-    RETURN core.request_remember(v_partner, p_request_id, p_operation, p_parameters, v_result);
+    RETURN logic.request_remember(v_partner, p_request_id, p_operation, p_parameters, v_result);
 END $$;
 
--- core.request_remember for many requests of one operation: [{request_id, parameters,
+-- logic.request_remember for many requests of one operation: [{request_id, parameters,
 -- result}], one INSERT. A request id a concurrent twin stored first is a serialization
 -- failure, which the C++ layer retries (the retry replays it).
-CREATE OR REPLACE FUNCTION core.requests_remember(p_partner text, p_operation text, p_requests jsonb)
+CREATE OR REPLACE FUNCTION logic.requests_remember(p_partner text, p_operation text, p_requests jsonb)
 RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_missing text;

@@ -7,7 +7,7 @@
 --              "add_on_to": [..], "upgrades_to": [..]}]}
 
 -- Every problem of a catalog document, one line each, naming the entry.
-CREATE OR REPLACE FUNCTION core.catalog_problems(c jsonb)
+CREATE OR REPLACE FUNCTION logic.catalog_problems(c jsonb)
 RETURNS SETOF text LANGUAGE sql IMMUTABLE BEGIN ATOMIC
     WITH RECURSIVE services AS (SELECT s ->> 'id' AS id, s FROM jsonb_array_elements(coalesce(c -> 'services', '[]')) s),
          plans AS (SELECT s.id AS service_id, p #>> '{}' AS id
@@ -84,12 +84,12 @@ CREATE OR REPLACE FUNCTION api.catalog_apply(p_catalog jsonb)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off
     SET client_min_messages = warning AS $$
 DECLARE
-    v_problems text[] := ARRAY(SELECT core.catalog_problems(p_catalog) ORDER BY 1);
+    v_problems text[] := ARRAY(SELECT logic.catalog_problems(p_catalog) ORDER BY 1);
     v_before jsonb := api.catalog();
     v_after jsonb;
 BEGIN
     IF cardinality(v_problems) > 0 THEN
-        PERFORM core.raise_error('invalid_catalog', 'invalid catalog: ' || array_to_string(v_problems, '; '),
+        PERFORM logic.raise_error('invalid_catalog', 'invalid catalog: ' || array_to_string(v_problems, '; '),
                                  array_to_string(v_problems, E'\n'));
     END IF;
     -- One catalog change at a time.
@@ -154,9 +154,9 @@ BEGIN
 
     v_after := api.catalog();
     IF v_after IS DISTINCT FROM v_before THEN
-        PERFORM core.begin_operation('catalog_apply', p_platform => true);
+        PERFORM logic.begin_operation('catalog_apply', p_platform => true);
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, changes, outcome)
-        VALUES ('catalog_apply', core.acting_operator(), core.acting_audit_partner(), core.acting_source(), 'catalog',
+        VALUES ('catalog_apply', logic.acting_operator(), logic.acting_audit_partner(), logic.acting_source(), 'catalog',
                 jsonb_build_object('catalog', jsonb_build_array(v_before, v_after)), 'succeeded');
     END IF;
     RETURN jsonb_build_object('status', 'succeeded', 'changed', v_after IS DISTINCT FROM v_before,

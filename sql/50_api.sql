@@ -1,20 +1,20 @@
 -- The API: one function per operation of SPEC 6. Mutations go through
--- core.run_operation (idempotency, dry run, audit); reads return jsonb. All run with the
+-- logic.run_operation (idempotency, dry run, audit); reads return jsonb. All run with the
 -- owner's rights and a pinned search_path, and see only the acting partner's customers.
 
 CREATE OR REPLACE FUNCTION api.partner_add(p_id text, p_name text)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    v_name text := core.require_display_name(p_name, 'partner name');
+    v_name text := logic.require_display_name(p_name, 'partner name');
 BEGIN
     IF EXISTS (SELECT 1 FROM core.partners WHERE id = p_id) THEN
-        PERFORM core.raise_error('partner_exists', format('partner %s already exists', p_id));
+        PERFORM logic.raise_error('partner_exists', format('partner %s already exists', p_id));
     END IF;
-    PERFORM core.begin_operation('add_partner', p_platform => true);
+    PERFORM logic.begin_operation('add_partner', p_platform => true);
     BEGIN
         INSERT INTO core.partners (id, name) VALUES (p_id, v_name);
     EXCEPTION WHEN check_violation THEN  -- the id format the table allows (check_partners_id_format)
-        PERFORM core.raise_error('invalid_argument', format(
+        PERFORM logic.raise_error('invalid_argument', format(
             'partner id %s: up to 64 lower-case letters, digits, dots, dashes and underscores, starting with a letter or digit',
             to_json(p_id)));
     END;
@@ -25,7 +25,7 @@ COMMENT ON FUNCTION api.partner_add IS 'Adds a CSP reseller partner. Raises SU03
 CREATE OR REPLACE FUNCTION api.customer_add(p_name text, p_id uuid DEFAULT NULL, p_domain text DEFAULT NULL,
                                             p_request_id text DEFAULT NULL, p_dry_run boolean DEFAULT false)
 RETURNS jsonb LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT core.run_operation('add_customer', jsonb_strip_nulls(jsonb_build_object('name', p_name, 'id', p_id,
+    SELECT logic.run_operation('add_customer', jsonb_strip_nulls(jsonb_build_object('name', p_name, 'id', p_id,
                               'domain', p_domain)), p_request_id, p_dry_run)
 $$;
 COMMENT ON FUNCTION api.customer_add IS 'Adds a customer tenant for the acting partner. Returns {status, id, name, domain}.';
@@ -37,16 +37,16 @@ RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_ca
 BEGIN
     PERFORM 1 FROM core.customers WHERE id = p_customer_id FOR NO KEY UPDATE;  -- the customer's lock first
     IF NOT FOUND THEN
-        PERFORM core.raise_error('customer_not_found', format('customer %s does not exist', p_customer_id));
+        PERFORM logic.raise_error('customer_not_found', format('customer %s does not exist', p_customer_id));
     END IF;
     IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = p_partner_id) THEN
-        PERFORM core.raise_error('partner_not_found', format('partner %s does not exist', p_partner_id));
+        PERFORM logic.raise_error('partner_not_found', format('partner %s does not exist', p_partner_id));
     END IF;
-    IF core.customer_visible(p_partner_id, p_customer_id) THEN
-        PERFORM core.raise_error('customer_already_linked',
+    IF logic.customer_visible(p_partner_id, p_customer_id) THEN
+        PERFORM logic.raise_error('customer_already_linked',
                                  format('customer %s is already visible to partner %s', p_customer_id, p_partner_id));
     END IF;
-    PERFORM core.begin_operation('link_customer', p_platform => true);
+    PERFORM logic.begin_operation('link_customer', p_platform => true);
     INSERT INTO core.partner_customers (partner_id, customer_id, how) VALUES (p_partner_id, p_customer_id, 'linked');
     RETURN jsonb_build_object('status', 'succeeded', 'customer_id', p_customer_id, 'partner_id', p_partner_id);
 END $$;
@@ -58,7 +58,7 @@ RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog,
     SELECT coalesce(jsonb_agg(jsonb_build_object('id', c.id, 'name', c.name, 'domain', c.domain,
                                                  'created_at', c.created_at) ORDER BY c.name, c.id), '[]')
     FROM core.partner_customers pc JOIN core.customers c ON c.id = pc.customer_id
-    WHERE pc.partner_id = core.require_partner()
+    WHERE pc.partner_id = logic.require_partner()
 $$;
 COMMENT ON FUNCTION api.customers IS 'The customers that exist for the acting partner.';
 
@@ -68,9 +68,9 @@ CREATE OR REPLACE FUNCTION api.relationship_change(p_operation text, p_customer_
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF p_operation NOT IN ('request', 'accept', 'remove') THEN
-        PERFORM core.raise_error('invalid_argument', format('unknown relationship operation %s', p_operation));
+        PERFORM logic.raise_error('invalid_argument', format('unknown relationship operation %s', p_operation));
     END IF;
-    RETURN core.run_operation(p_operation || '_relationship',
+    RETURN logic.run_operation(p_operation || '_relationship',
                               jsonb_strip_nulls(jsonb_build_object('customer_id', p_customer_id,
                                   'service_id', p_service_id, 'expires_at', p_expires_at)),
                               p_request_id, p_dry_run);
@@ -87,7 +87,7 @@ RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog,
                'requested_at', r.requested_at, 'activated_at', r.activated_at, 'expires_at', r.expires_at,
                'ended_at', r.ended_at) ORDER BY r.requested_at, r.id), '[]')
     FROM core.relationships r
-    WHERE r.partner_id = core.require_partner() AND (p_customer_id IS NULL OR r.customer_id = p_customer_id)
+    WHERE r.partner_id = logic.require_partner() AND (p_customer_id IS NULL OR r.customer_id = p_customer_id)
 $$;
 COMMENT ON FUNCTION api.relationships IS 'The acting partner''s relationships, with expiry applied as of now.';
 
@@ -98,15 +98,15 @@ CREATE OR REPLACE FUNCTION api.subscription_add(p_customer_id uuid, p_offer_id t
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF p_channel NOT IN ('csp', 'direct', 'other-reseller') THEN
-        PERFORM core.raise_error('invalid_argument', format('channel %s is not csp, direct or other-reseller', p_channel));
+        PERFORM logic.raise_error('invalid_argument', format('channel %s is not csp, direct or other-reseller', p_channel));
     END IF;
     IF p_status NOT IN ('pending', 'active') THEN
-        PERFORM core.raise_error('invalid_argument', format('a new subscription is pending or active, not %s', p_status));
+        PERFORM logic.raise_error('invalid_argument', format('a new subscription is pending or active, not %s', p_status));
     END IF;
     IF p_billing_cycle NOT IN ('monthly', 'annual') THEN
-        PERFORM core.raise_error('invalid_argument', format('billing cycle %s is not monthly or annual', p_billing_cycle));
+        PERFORM logic.raise_error('invalid_argument', format('billing cycle %s is not monthly or annual', p_billing_cycle));
     END IF;
-    RETURN core.run_operation('add_subscription', jsonb_build_object(
+    RETURN logic.run_operation('add_subscription', jsonb_build_object(
         'customer_id', p_customer_id, 'offer_id', p_offer_id, 'quantity', p_quantity,
         'billing_cycle', p_billing_cycle, 'channel', p_channel, 'status', p_status,
         'parent_subscription_id', p_parent_id), p_request_id, p_dry_run);
@@ -116,23 +116,23 @@ COMMENT ON FUNCTION api.subscription_add IS
 
 CREATE OR REPLACE FUNCTION api.subscriptions(p_customer_id uuid DEFAULT NULL)
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT coalesce(jsonb_agg(core.subscription_json(pc.partner_id, s) ORDER BY s.customer_id, s.created_at, s.id), '[]')
+    SELECT coalesce(jsonb_agg(logic.subscription_json(pc.partner_id, s) ORDER BY s.customer_id, s.created_at, s.id), '[]')
     FROM core.partner_customers pc JOIN core.subscriptions s ON s.customer_id = pc.customer_id
-    WHERE pc.partner_id = core.require_partner() AND (p_customer_id IS NULL OR pc.customer_id = p_customer_id)
+    WHERE pc.partner_id = logic.require_partner() AND (p_customer_id IS NULL OR pc.customer_id = p_customer_id)
 $$;
 COMMENT ON FUNCTION api.subscriptions IS 'The subscriptions of the acting partner''s customers (all channels).';
 
 CREATE OR REPLACE FUNCTION api.subscription(p_id uuid)
 RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    v_partner text := core.require_partner();
+    v_partner text := logic.require_partner();
     s core.subscriptions;
 BEGIN
     SELECT * INTO s FROM core.subscriptions WHERE id = p_id;
-    IF s.id IS NULL OR NOT core.customer_visible(v_partner, s.customer_id) THEN
-        PERFORM core.raise_error('subscription_not_found', format('subscription %s does not exist', p_id));
+    IF s.id IS NULL OR NOT logic.customer_visible(v_partner, s.customer_id) THEN
+        PERFORM logic.raise_error('subscription_not_found', format('subscription %s does not exist', p_id));
     END IF;
-    RETURN core.subscription_json(v_partner, s);
+    RETURN logic.subscription_json(v_partner, s);
 END $$;
 COMMENT ON FUNCTION api.subscription IS 'One subscription of the acting partner''s customers; SU001 otherwise.';
 
@@ -142,9 +142,9 @@ CREATE OR REPLACE FUNCTION api.subscription_change(p_operation text, p_subscript
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF p_operation NOT IN ('activate', 'suspend', 'reactivate', 'cancel') THEN
-        PERFORM core.raise_error('invalid_argument', format('unknown status operation %s', p_operation));
+        PERFORM logic.raise_error('invalid_argument', format('unknown status operation %s', p_operation));
     END IF;
-    RETURN core.run_operation(p_operation, jsonb_strip_nulls(jsonb_build_object(
+    RETURN logic.run_operation(p_operation, jsonb_strip_nulls(jsonb_build_object(
         'subscription_id', p_subscription_id, 'if_version', p_if_version)), p_request_id, p_dry_run);
 END $$;
 COMMENT ON FUNCTION api.subscription_change IS
@@ -153,18 +153,18 @@ COMMENT ON FUNCTION api.subscription_change IS
 CREATE OR REPLACE FUNCTION api.upgrades(p_subscription_id uuid)
 RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    v_partner text := core.require_partner();
+    v_partner text := logic.require_partner();
     v_customer_id uuid;
 BEGIN
     SELECT s.customer_id INTO v_customer_id FROM core.subscriptions s
-    WHERE s.id = p_subscription_id AND core.customer_visible(v_partner, s.customer_id);
+    WHERE s.id = p_subscription_id AND logic.customer_visible(v_partner, s.customer_id);
     IF v_customer_id IS NULL THEN
-        PERFORM core.raise_error('subscription_not_found', format('subscription %s does not exist', p_subscription_id));
+        PERFORM logic.raise_error('subscription_not_found', format('subscription %s does not exist', p_subscription_id));
     END IF;
     RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object(
                        'target_offer', e.target_offer_id, 'eligible', cardinality(e.error_codes) = 0,
-                       'errors', core.describe_errors(e.error_codes)) ORDER BY e.target_offer_id), '[]')
-            FROM core.upgrade_evaluations(v_partner) e
+                       'errors', logic.describe_errors(e.error_codes)) ORDER BY e.target_offer_id), '[]')
+            FROM logic.upgrade_evaluations(v_partner) e
             WHERE e.customer_id = v_customer_id AND e.subscription_id = p_subscription_id);
 END $$;
 COMMENT ON FUNCTION api.upgrades IS
@@ -174,7 +174,7 @@ CREATE OR REPLACE FUNCTION api.upgrade(p_subscription_id uuid, p_target_offer_id
                                        p_request_id text DEFAULT NULL, p_if_version bigint DEFAULT NULL,
                                        p_dry_run boolean DEFAULT false)
 RETURNS jsonb LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT core.run_operation('upgrade', jsonb_strip_nulls(jsonb_build_object(
+    SELECT logic.run_operation('upgrade', jsonb_strip_nulls(jsonb_build_object(
         'subscription_id', p_subscription_id, 'target_offer', p_target_offer_id, 'quantity', p_quantity,
         'if_version', p_if_version)), p_request_id, p_dry_run)
 $$;
@@ -188,9 +188,9 @@ CREATE OR REPLACE FUNCTION api.licenses_change(p_operation text, p_subscription_
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF p_operation NOT IN ('add', 'remove') THEN
-        PERFORM core.raise_error('invalid_argument', format('unknown license operation %s', p_operation));
+        PERFORM logic.raise_error('invalid_argument', format('unknown license operation %s', p_operation));
     END IF;
-    RETURN core.run_operation(p_operation || '_licenses', jsonb_strip_nulls(jsonb_build_object(
+    RETURN logic.run_operation(p_operation || '_licenses', jsonb_strip_nulls(jsonb_build_object(
         'subscription_id', p_subscription_id, 'quantity', p_quantity, 'if_version', p_if_version)),
         p_request_id, p_dry_run);
 END $$;
@@ -201,13 +201,13 @@ CREATE OR REPLACE FUNCTION api.partner_login_map(p_login_role name, p_partner_id
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = p_login_role) THEN
-        PERFORM core.raise_error('invalid_argument', format('there is no database role %s', p_login_role), NULL,
+        PERFORM logic.raise_error('invalid_argument', format('there is no database role %s', p_login_role), NULL,
                                  'create it first: CREATE ROLE name LOGIN; GRANT subctl_operator TO name');
     END IF;
     IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = p_partner_id) THEN
-        PERFORM core.raise_error('partner_not_found', format('partner %s does not exist', p_partner_id));
+        PERFORM logic.raise_error('partner_not_found', format('partner %s does not exist', p_partner_id));
     END IF;
-    PERFORM core.begin_operation('map_login', p_platform => true);  -- audited: who gave which login to which partner
+    PERFORM logic.begin_operation('map_login', p_platform => true);  -- audited: who gave which login to which partner
     INSERT INTO core.partner_logins (login_role, partner_id) VALUES (p_login_role, p_partner_id)
     ON CONFLICT (login_role) DO UPDATE SET partner_id = EXCLUDED.partner_id, mapped_at = now();
     RETURN jsonb_build_object('status', 'succeeded', 'login_role', p_login_role, 'partner_id', p_partner_id);

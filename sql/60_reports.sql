@@ -5,8 +5,6 @@
 -- core.upgrade_options (sql/35_upgrade_options.sql), which holds error codes and never
 -- the other party.
 
-DROP FUNCTION IF EXISTS core.partner_upgrade_evaluations();  -- the reports read core.upgrade_options
-
 -- The subscription events of the audit trail, with before/after read off the changes: the
 -- events alone (each records its offer), through the index by partner.
 CREATE VIEW report.subscription_history AS
@@ -76,15 +74,15 @@ COMMENT ON COLUMN report.upgrade_history.batch_id IS 'The batch, if any.';
 -- planner memoizes the lateral subquery on them): a few dozen lookups, not one per row.
 CREATE VIEW report.upgrade_options AS
 SELECT o.subscription_id, o.customer_id, c.name AS customer_name, o.source_offer_id, o.target_offer_id,
-       cardinality(core.by_relationship_now(o.relationship_expires_at, s.related, s.unrelated)) = 0 AS eligible,
-       core.by_relationship_now(o.relationship_expires_at, s.related, s.unrelated) AS error_codes
+       cardinality(logic.by_relationship_now(o.relationship_expires_at, s.related, s.unrelated)) = 0 AS eligible,
+       logic.by_relationship_now(o.relationship_expires_at, s.related, s.unrelated) AS error_codes
 FROM core.upgrade_options o
 JOIN core.customers c ON c.id = o.customer_id
-CROSS JOIN LATERAL (SELECT core.error_codes_of(o.error_mask_related) AS related,
-                           core.error_codes_of(o.error_mask_unrelated) AS unrelated OFFSET 0) s;
+CROSS JOIN LATERAL (SELECT logic.error_codes_of(o.error_mask_related) AS related,
+                           logic.error_codes_of(o.error_mask_unrelated) AS unrelated OFFSET 0) s;
 COMMENT ON VIEW report.upgrade_options IS
 'Every upgrade path of every subscription the acting partner sold and that is in force: eligible or the errors.
-The same rules as subctl upgrades and subctl upgrade (core.upgrade_path_facts, stored in core.upgrade_options).';
+The same rules as subctl upgrades and subctl upgrade (logic.upgrade_path_facts, stored in core.upgrade_options).';
 COMMENT ON COLUMN report.upgrade_options.subscription_id IS 'The source subscription.';
 COMMENT ON COLUMN report.upgrade_options.customer_id IS 'The customer tenant.';
 COMMENT ON COLUMN report.upgrade_options.customer_name IS 'The customer''s name.';
@@ -93,20 +91,20 @@ COMMENT ON COLUMN report.upgrade_options.target_offer_id IS 'An upgrade path''s 
 COMMENT ON COLUMN report.upgrade_options.eligible IS 'Whether the upgrade would pass every rule now (quantity aside).';
 COMMENT ON COLUMN report.upgrade_options.error_codes IS 'Every error code that applies (filter with --where error_codes=CODE).';
 
--- Counted on the stored bit masks of the paths' codes (core.error_mask): ORed per
+-- Counted on the stored bit masks of the paths' codes (logic.error_mask): ORed per
 -- subscription and per customer, then each code counted where its bit is set; not a
 -- distinct count of subscriptions and customers over every (path, code) pair.
 CREATE VIEW report.blocked_upgrades AS
 WITH paths AS MATERIALIZED (
     SELECT o.subscription_id, o.customer_id,
-           core.by_relationship_now(o.relationship_expires_at, o.error_mask_related, o.error_mask_unrelated) AS mask
+           logic.by_relationship_now(o.relationship_expires_at, o.error_mask_related, o.error_mask_unrelated) AS mask
     FROM core.upgrade_options o),
 per_path AS MATERIALIZED (SELECT mask, count(*) AS n FROM paths GROUP BY mask),
 per_subscription AS MATERIALIZED (
     SELECT m AS mask, count(*) AS n FROM (SELECT bit_or(mask) AS m FROM paths GROUP BY subscription_id) x GROUP BY m),
 per_customer AS MATERIALIZED (
     SELECT m AS mask, count(*) AS n FROM (SELECT bit_or(mask) AS m FROM paths GROUP BY customer_id) x GROUP BY m),
-codes AS (SELECT e.code, core.error_bit(e.sqlstate) AS bit FROM core.error_codes e)
+codes AS (SELECT e.code, logic.error_bit(e.sqlstate) AS bit FROM core.error_codes e)
 SELECT c.code AS error_code,
        (SELECT sum(n) FROM per_subscription WHERE mask & c.bit <> 0)::bigint AS subscriptions,
        (SELECT sum(n) FROM per_path WHERE mask & c.bit <> 0)::bigint AS upgrade_paths,
@@ -131,7 +129,7 @@ COMMENT ON COLUMN report.blocked_upgrades.paths_blocked_by_this_alone IS 'Pairs 
 -- aggregate that spills, 0.87 s against 0.61 s in index order on 382,000 subscriptions.
 -- Owned by subctl_report_owner (sql/90_access.sql) like the views: the row-level
 -- security policies scope it to the acting partner.
-CREATE OR REPLACE FUNCTION core.partner_licenses()
+CREATE OR REPLACE FUNCTION logic.partner_licenses()
 RETURNS TABLE (offer_id text, offer_name text, channel text, status text, sold_by_you boolean,
                subscriptions bigint, licenses bigint, customers bigint)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET random_page_cost = 1.1 AS $$
@@ -139,7 +137,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET r
     FROM (SELECT x.offer_id, x.channel, x.status, x.sold_by_you,
                  sum(x.subscriptions)::bigint AS subscriptions, sum(x.licenses)::bigint AS licenses, count(*) AS customers
           FROM (SELECT s.customer_id, s.offer_id, s.channel, s.status,
-                       s.partner_id IS NOT DISTINCT FROM (SELECT core.acting_partner()) AS sold_by_you,
+                       s.partner_id IS NOT DISTINCT FROM (SELECT logic.acting_partner()) AS sold_by_you,
                        count(*) AS subscriptions, sum(s.quantity) AS licenses
                 FROM core.subscriptions s
                 GROUP BY s.customer_id, s.offer_id, s.channel, s.status, sold_by_you) x
@@ -147,7 +145,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET r
     JOIN core.offers o ON o.id = g.offer_id
 $$;
 
-CREATE VIEW report.licenses AS SELECT * FROM core.partner_licenses();
+CREATE VIEW report.licenses AS SELECT * FROM logic.partner_licenses();
 COMMENT ON VIEW report.licenses IS
 'Subscriptions and licenses of the acting partner''s customers by offer, channel and status.
 Subscriptions sold by another reseller count under their channel without naming it.';
@@ -231,17 +229,17 @@ DECLARE
     v_result jsonb;
 BEGIN
     IF v_view IS NULL THEN
-        PERFORM core.raise_error('invalid_argument', format('unknown report %s', p_name), NULL,
+        PERFORM logic.raise_error('invalid_argument', format('unknown report %s', p_name), NULL,
                                  'list the reports with: subctl report list');
     END IF;
     FOR f IN SELECT * FROM jsonb_array_elements(p_filters) LOOP
         SELECT * INTO v_column FROM pg_attribute
         WHERE attrelid = v_view AND attname = f ->> 'column' AND attnum > 0 AND NOT attisdropped;
         IF v_column.attname IS NULL THEN
-            PERFORM core.raise_error('invalid_argument', format('report %s has no column %s', p_name, f ->> 'column'));
+            PERFORM logic.raise_error('invalid_argument', format('report %s has no column %s', p_name, f ->> 'column'));
         END IF;
         IF f ->> 'op' NOT IN ('=', '<>', '<', '<=', '>', '>=') THEN
-            PERFORM core.raise_error('invalid_argument', format('unknown comparison %s', f ->> 'op'));
+            PERFORM logic.raise_error('invalid_argument', format('unknown comparison %s', f ->> 'op'));
         END IF;
         v_values := v_values || (f ->> 'value');
         v_type := format_type(v_column.atttypid, v_column.atttypmod);
@@ -266,7 +264,7 @@ CREATE OR REPLACE FUNCTION api.audit_events(p_subscription_id uuid DEFAULT NULL,
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     SELECT coalesce(jsonb_agg(to_jsonb(a) - 'partner_id' - 'chain_hash' ORDER BY a.id), '[]')
     FROM (SELECT * FROM core.audit_events e
-          WHERE e.partner_id = core.require_partner()
+          WHERE e.partner_id = logic.require_partner()
             AND (p_subscription_id IS NULL OR e.subscription_id = p_subscription_id)
             AND (p_customer_id IS NULL OR e.customer_id = p_customer_id)
             AND (p_since IS NULL OR e.occurred_at >= p_since)
@@ -283,17 +281,17 @@ COMMENT ON FUNCTION api.audit_events IS
 CREATE OR REPLACE FUNCTION api.audit_verify(p_customer_id uuid DEFAULT NULL, p_checkpoint jsonb DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    v_partner text := CASE WHEN core.acting_partner() IS NULL AND core.login_is_owner() THEN NULL
-                           ELSE core.require_partner() END;
+    v_partner text := CASE WHEN logic.acting_partner() IS NULL AND logic.login_is_owner() THEN NULL
+                           ELSE logic.require_partner() END;
     v_customers uuid[];
 BEGIN
     IF p_checkpoint IS NOT NULL AND jsonb_typeof(p_checkpoint) <> 'array' THEN
-        PERFORM core.raise_error('invalid_argument', 'the checkpoint is not a JSON array of {chain, head_event_id, head_hash}');
+        PERFORM logic.raise_error('invalid_argument', 'the checkpoint is not a JSON array of {chain, head_event_id, head_hash}');
     END IF;
     IF p_customer_id IS NOT NULL THEN
         IF NOT (EXISTS (SELECT 1 FROM core.customers WHERE id = p_customer_id)
-                AND (v_partner IS NULL OR core.customer_visible(v_partner, p_customer_id))) THEN
-            PERFORM core.raise_error('customer_not_found', format('customer %s does not exist', p_customer_id));
+                AND (v_partner IS NULL OR logic.customer_visible(v_partner, p_customer_id))) THEN
+            PERFORM logic.raise_error('customer_not_found', format('customer %s does not exist', p_customer_id));
         END IF;
         v_customers := ARRAY[p_customer_id];
     ELSIF v_partner IS NOT NULL THEN
@@ -302,11 +300,11 @@ BEGIN
     RETURN (SELECT coalesce(jsonb_agg(to_jsonb(x) - 'n' ORDER BY x.n), '[]') FROM (
         SELECT row_number() OVER () AS n, c.chain, c.events, c.head_event_id, c.head_hash, c.status,
                c.first_broken_event_id, c.problem
-        FROM core.audit_chains(v_customers, CASE WHEN p_customer_id IS NULL THEN v_partner END, p_checkpoint) c
+        FROM logic.audit_chains(v_customers, CASE WHEN p_customer_id IS NULL THEN v_partner END, p_checkpoint) c
         UNION ALL
         SELECT 1e12 + row_number() OVER (), 'subscription:' || u.subscription_id, NULL, NULL, NULL, 'broken', NULL,
                u.problem
-        FROM core.audit_unrecorded_changes(v_customers, v_partner) u) x);
+        FROM logic.audit_unrecorded_changes(v_customers, v_partner) u) x);
 END $$;
 COMMENT ON FUNCTION api.audit_verify IS
 'Recomputes the audit chains the caller may check (one customer''s with p_customer_id): per chain its events, head

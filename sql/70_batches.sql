@@ -1,7 +1,7 @@
 -- CSV batch jobs (SPEC 4): a file is staged by COPY, validated whole here, registered as
 -- core.batches + core.batch_rows, then applied in chunks of waves (one row per customer):
--- a wave's new upgrades set-based through core.upgrade_apply (the single upgrade's own
--- path), every other row through core.run_operation (idempotency by request id, audit,
+-- a wave's new upgrades set-based through logic.upgrade_apply (the single upgrade's own
+-- path), every other row through logic.run_operation (idempotency by request id, audit,
 -- dry run): no rule is restated.
 --
 -- Staging: the client COPYs each line of the file, unparsed, into pg_temp.batch_lines
@@ -12,14 +12,14 @@
 -- one pass report every error of the file together. Only invalid UTF-8 stops COPY
 -- itself (ENCODING 'UTF8'), and its error names the line.
 
-CREATE OR REPLACE FUNCTION core.batch_header()
+CREATE OR REPLACE FUNCTION logic.batch_header()
 RETURNS text[] LANGUAGE sql IMMUTABLE BEGIN ATOMIC
     SELECT ARRAY['action', 'subscription_id', 'target_offer', 'quantity', 'request_id'];
 END;
 
 -- The fields of one CSV line (RFC 4180: fields optionally in double quotes, "" for a
 -- quote inside them), or NULL when its quoting is broken.
-CREATE OR REPLACE FUNCTION core.csv_fields(p_line text)
+CREATE OR REPLACE FUNCTION logic.csv_fields(p_line text)
 RETURNS text[] LANGUAGE sql IMMUTABLE STRICT BEGIN ATOMIC
     SELECT CASE
         WHEN strpos(p_line, '"') = 0 THEN string_to_array(p_line, ',')
@@ -30,25 +30,25 @@ RETURNS text[] LANGUAGE sql IMMUTABLE STRICT BEGIN ATOMIC
 END;
 
 -- A line as staged, without its CR of a CRLF file and (line 1) a UTF-8 byte order mark.
-CREATE OR REPLACE FUNCTION core.batch_clean_line(p_line bigint, p_raw text)
+CREATE OR REPLACE FUNCTION logic.batch_clean_line(p_line bigint, p_raw text)
 RETURNS text LANGUAGE sql IMMUTABLE STRICT BEGIN ATOMIC
     SELECT CASE WHEN p_line = 1 THEN ltrim(v.text, U&'\FEFF') ELSE v.text END
     FROM (SELECT CASE WHEN right(p_raw, 1) = E'\r' THEN left(p_raw, -1) ELSE p_raw END AS text) v;
 END;
 
-CREATE OR REPLACE FUNCTION core.batch_quantity_valid(p_value text)
+CREATE OR REPLACE FUNCTION logic.batch_quantity_valid(p_value text)
 RETURNS boolean LANGUAGE sql IMMUTABLE STRICT BEGIN ATOMIC
     SELECT CASE WHEN p_value ~ '^[0-9]{1,10}$' THEN p_value::bigint BETWEEN 1 AND 2147483647 ELSE false END;
 END;
 
 -- Every error of the staged file (pg_temp.batch_fields): line, column number and
 -- name (0 / NULL for the whole line), the value (shortened) and what is wrong.
-CREATE OR REPLACE FUNCTION core.batch_file_errors(p_batch_id text)
+CREATE OR REPLACE FUNCTION logic.batch_file_errors(p_batch_id text)
 RETURNS TABLE (line bigint, column_number integer, column_name text, value text, message text)
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_actions text[] := ARRAY['upgrade', 'add_licenses', 'remove_licenses', 'suspend', 'reactivate', 'cancel'];
-    v_header text := array_to_string(core.batch_header(), ',');
+    v_header text := array_to_string(logic.batch_header(), ',');
 BEGIN
     RETURN QUERY
     WITH data AS MATERIALIZED (
@@ -59,7 +59,7 @@ BEGIN
     WHERE NOT EXISTS (SELECT 1 FROM pg_temp.batch_fields)
     UNION ALL
     SELECT f.line, 0, NULL, left(f.raw, 100), 'the header must be exactly ' || v_header
-    FROM pg_temp.batch_fields f WHERE f.line = 1 AND f.fields IS DISTINCT FROM core.batch_header()
+    FROM pg_temp.batch_fields f WHERE f.line = 1 AND f.fields IS DISTINCT FROM logic.batch_header()
     UNION ALL
     SELECT f.line, 0, NULL, left(f.raw, 100), 'bad quoting: a quoted field must end with a quote before the next comma, and a quote inside it is written ""'
     FROM pg_temp.batch_fields f WHERE f.line > 1 AND f.fields IS NULL
@@ -79,7 +79,7 @@ BEGIN
               WHEN d.action <> 'upgrade' AND d.action = ANY (v_actions) AND d.target_offer <> ''
               THEN format('only for upgrade, not for %s', d.action) END),
         (4, 'quantity', d.quantity,
-         CASE WHEN d.quantity <> '' AND NOT core.batch_quantity_valid(d.quantity)
+         CASE WHEN d.quantity <> '' AND NOT logic.batch_quantity_valid(d.quantity)
               THEN 'not a whole number from 1 to 2147483647'
               WHEN d.quantity = '' AND d.action IN ('add_licenses', 'remove_licenses') THEN format('required for %s', d.action)
               WHEN d.quantity <> '' AND d.action IN ('suspend', 'reactivate', 'cancel') THEN format('not allowed for %s', d.action) END),
@@ -96,7 +96,7 @@ BEGIN
     WHERE r.line <> r.first_line;
 END $$;
 
-CREATE OR REPLACE FUNCTION core.drop_temp_table(p_name text)
+CREATE OR REPLACE FUNCTION logic.drop_temp_table(p_name text)
 RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF to_regclass('pg_temp.' || p_name) IS NOT NULL THEN  -- DROP ... IF EXISTS would send a notice
@@ -105,7 +105,7 @@ BEGIN
 END $$;
 
 -- The outcome counts of a batch's rows (of lines p_from..p_to), e.g. {"applied": 3}.
-CREATE OR REPLACE FUNCTION core.batch_counts(p_partner text, p_batch_id text, p_from bigint DEFAULT 2,
+CREATE OR REPLACE FUNCTION logic.batch_counts(p_partner text, p_batch_id text, p_from bigint DEFAULT 2,
                                              p_to bigint DEFAULT 9223372036854775807)
 RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
     SELECT jsonb_build_object('applied', 0, 'already_applied', 0, 'rejected', 0, 'dry_run', 0, 'pending', 0)
@@ -115,18 +115,18 @@ RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
           GROUP BY status) c;
 END;
 
-CREATE OR REPLACE FUNCTION core.batch_summary(b core.batches)
+CREATE OR REPLACE FUNCTION logic.batch_summary(b core.batches)
 RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
     SELECT jsonb_build_object(
         'id', b.id, 'file', b.file_name, 'content_sha256', b.content_sha256, 'rows', b.rows_total,
         'runs', b.runs, 'created_by', b.created_by, 'created_at', b.created_at,
         'last_run_started_at', b.last_run_started_at, 'last_run_finished_at', b.last_run_finished_at,
         'last_run_seconds', round(extract(epoch FROM b.last_run_finished_at - b.last_run_started_at)::numeric, 3),
-        'finished_at', b.finished_at) || core.batch_counts(b.partner_id, b.id);
+        'finished_at', b.finished_at) || logic.batch_counts(b.partner_id, b.id);
 END;
 
 -- A batch of the acting partner by id or unique id prefix (at least 8 characters).
-CREATE OR REPLACE FUNCTION core.find_batch(p_partner text, p_batch text)
+CREATE OR REPLACE FUNCTION logic.find_batch(p_partner text, p_batch text)
 RETURNS core.batches LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_matches core.batches[];
@@ -137,7 +137,7 @@ BEGIN
                            AND left(b.id, length(p_batch)) = p_batch LIMIT 2);
     END IF;
     IF cardinality(v_matches) <> 1 THEN
-        PERFORM core.raise_error('batch_not_found',
+        PERFORM logic.raise_error('batch_not_found',
                                  format('batch %s does not exist%s', p_batch,
                                         CASE WHEN cardinality(v_matches) > 1 THEN ' (the prefix is ambiguous)' ELSE '' END),
                                  NULL, 'list the batches with: subctl batch list');
@@ -147,7 +147,7 @@ END $$;
 
 -- The parameters of a row's operation, shaped as the API shapes them (so that a request
 -- id given both on the command line and in a file compares equal).
-CREATE OR REPLACE FUNCTION core.batch_row_parameters(r core.batch_rows)
+CREATE OR REPLACE FUNCTION logic.batch_row_parameters(r core.batch_rows)
 RETURNS jsonb LANGUAGE sql IMMUTABLE BEGIN ATOMIC
     SELECT jsonb_strip_nulls(jsonb_build_object('subscription_id', r.subscription_id,
                                                 'target_offer', r.target_offer, 'quantity', r.quantity));
@@ -155,11 +155,11 @@ END;
 
 -- Applies one row and records its outcome. A request id known before the call means an
 -- earlier run (or command) applied it: run_operation replays it, nothing changes.
-CREATE OR REPLACE FUNCTION core.batch_apply_row(p_partner text, r core.batch_rows, p_dry_run boolean)
+CREATE OR REPLACE FUNCTION logic.batch_apply_row(p_partner text, r core.batch_rows, p_dry_run boolean)
 RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_known boolean := EXISTS (SELECT 1 FROM core.request_ids WHERE partner_id = p_partner AND request_id = r.request_id);
-    v_result jsonb := core.run_operation(r.action, core.batch_row_parameters(r), r.request_id, p_dry_run, r.batch_id);
+    v_result jsonb := logic.run_operation(r.action, logic.batch_row_parameters(r), r.request_id, p_dry_run, r.batch_id);
     v_codes text[] := ARRAY(SELECT e ->> 'code' FROM jsonb_array_elements(v_result -> 'errors') AS e);
 BEGIN
     UPDATE core.batch_rows
@@ -172,34 +172,34 @@ BEGIN
 END $$;
 
 -- The upgrade rows of one wave (distinct customers, request ids not used before),
--- applied together by the one upgrade path (core.upgrade_apply), their rejections audited
+-- applied together by the one upgrade path (logic.upgrade_apply), their rejections audited
 -- and every request id remembered as run_operation would: one statement each. Returns
 -- [{line, request_id, parameters, result}] in line order.
-CREATE OR REPLACE FUNCTION core.batch_upgrade_wave(p_partner text, p_rows core.batch_rows[])
+CREATE OR REPLACE FUNCTION logic.batch_upgrade_wave(p_partner text, p_rows core.batch_rows[])
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_results jsonb;
 BEGIN
-    PERFORM core.begin_operation('upgrade', NULL, NULL, (p_rows[1]).batch_id);
+    PERFORM logic.begin_operation('upgrade', NULL, NULL, (p_rows[1]).batch_id);
     SELECT jsonb_agg(jsonb_build_object('line', (p_rows[u.ord]).line, 'request_id', (p_rows[u.ord]).request_id,
-                                        'parameters', core.batch_row_parameters(p_rows[u.ord]), 'result', u.result)
+                                        'parameters', logic.batch_row_parameters(p_rows[u.ord]), 'result', u.result)
                      ORDER BY u.ord)
     INTO v_results
-    FROM core.upgrade_apply(p_partner,
-                            ARRAY(SELECT core.batch_row_parameters(p_rows[i]) FROM generate_subscripts(p_rows, 1) i ORDER BY i),
+    FROM logic.upgrade_apply(p_partner,
+                            ARRAY(SELECT logic.batch_row_parameters(p_rows[i]) FROM generate_subscripts(p_rows, 1) i ORDER BY i),
                             ARRAY(SELECT (p_rows[i]).request_id FROM generate_subscripts(p_rows, 1) i ORDER BY i)) u;
-    PERFORM core.audit_rejections('upgrade', coalesce(jsonb_agg(jsonb_build_object(
+    PERFORM logic.audit_rejections('upgrade', coalesce(jsonb_agg(jsonb_build_object(
                 'error_codes', jsonb_path_query_array(w.e -> 'result', '$.errors[*].code'),
                 'parameters', w.e -> 'parameters', 'request_id', w.e -> 'request_id')), '[]'))
     FROM jsonb_array_elements(v_results) AS w (e) WHERE w.e -> 'result' ->> 'status' = 'rejected';
-    PERFORM core.requests_remember(p_partner, 'upgrade', v_results);
+    PERFORM logic.requests_remember(p_partner, 'upgrade', v_results);
     RETURN v_results;
 END $$;
 
--- Applies the upgrade rows of a wave (see core.batch_apply_waves) and records their
+-- Applies the upgrade rows of a wave (see logic.batch_apply_waves) and records their
 -- outcomes. A dry run applies them in a subtransaction that is rolled back once their
 -- results are known (nothing stays, not even an audit event).
-CREATE OR REPLACE FUNCTION core.batch_apply_upgrades(p_partner text, p_rows core.batch_rows[], p_dry_run boolean)
+CREATE OR REPLACE FUNCTION logic.batch_apply_upgrades(p_partner text, p_rows core.batch_rows[], p_dry_run boolean)
 RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_results jsonb;
@@ -209,13 +209,13 @@ BEGIN
     END IF;
     IF p_dry_run THEN
         BEGIN
-            v_results := core.batch_upgrade_wave(p_partner, p_rows);
+            v_results := logic.batch_upgrade_wave(p_partner, p_rows);
             RAISE EXCEPTION USING ERRCODE = 'SU099', MESSAGE = 'dry run';
         EXCEPTION WHEN SQLSTATE 'SU099' THEN
             NULL;  -- rolled back; v_results keeps what would have happened
         END;
     ELSE
-        v_results := core.batch_upgrade_wave(p_partner, p_rows);
+        v_results := logic.batch_upgrade_wave(p_partner, p_rows);
     END IF;
     UPDATE core.batch_rows b
     SET status = CASE WHEN cardinality(x.codes) > 0 THEN 'rejected' WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END,
@@ -232,8 +232,8 @@ END $$;
 -- independent (every rule looks inside one customer), and waves in order keep the file
 -- order of each customer's rows (row 2 sees row 1). In each wave, rows that are not
 -- upgrades and rows whose request id was used before (replay, request_id_reused) go
--- through core.batch_apply_row, one by one; the other upgrades are applied together.
-CREATE OR REPLACE FUNCTION core.batch_apply_waves(p_partner text, p_batch_id text, p_from_line bigint,
+-- through logic.batch_apply_row, one by one; the other upgrades are applied together.
+CREATE OR REPLACE FUNCTION logic.batch_apply_waves(p_partner text, p_batch_id text, p_from_line bigint,
                                                   p_to_line bigint, p_dry_run boolean)
 RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -251,7 +251,7 @@ BEGIN
     -- nothing about which of them share a customer)
     FROM (SELECT b, row_number() OVER (PARTITION BY coalesce(s.customer_id, b.subscription_id) ORDER BY b.line) AS wave
           FROM core.batch_rows b
-          LEFT JOIN core.subscriptions s ON s.id = b.subscription_id AND core.customer_visible(p_partner, s.customer_id)
+          LEFT JOIN core.subscriptions s ON s.id = b.subscription_id AND logic.customer_visible(p_partner, s.customer_id)
           WHERE b.partner_id = p_partner AND b.batch_id = p_batch_id AND b.line BETWEEN p_from_line AND p_to_line
             AND b.status = 'pending') w;
     WHILE v_first <= coalesce(cardinality(v_rows), 0) LOOP
@@ -265,29 +265,29 @@ BEGIN
                        ORDER BY w.line);
         FOR r IN SELECT w.* FROM unnest(v_wave) w
                  WHERE w.line <> ALL (ARRAY(SELECT x.line FROM unnest(v_set) x)) ORDER BY w.line LOOP
-            PERFORM core.batch_apply_row(p_partner, r, p_dry_run);
+            PERFORM logic.batch_apply_row(p_partner, r, p_dry_run);
         END LOOP;
-        PERFORM core.batch_apply_upgrades(p_partner, v_set, p_dry_run);
+        PERFORM logic.batch_apply_upgrades(p_partner, v_set, p_dry_run);
         v_first := v_last + 1;
     END LOOP;
 END $$;
 
 -- A row whose operation raised (an invariant, not a rule): rejected with the code of its
 -- SQLSTATE and audited like any rejection; the other rows of the chunk go on.
-CREATE OR REPLACE FUNCTION core.batch_reject_row(r core.batch_rows, p_sqlstate text, p_dry_run boolean)
+CREATE OR REPLACE FUNCTION logic.batch_reject_row(r core.batch_rows, p_sqlstate text, p_dry_run boolean)
 RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_code text := coalesce((SELECT code FROM core.error_codes WHERE sqlstate = p_sqlstate), 'sqlstate_' || p_sqlstate);
 BEGIN
     IF NOT p_dry_run THEN
-        PERFORM core.begin_operation(r.action, r.request_id, NULL, r.batch_id);
-        PERFORM core.audit_rejection(r.action, ARRAY[v_code], core.batch_row_parameters(r), r.request_id);
+        PERFORM logic.begin_operation(r.action, r.request_id, NULL, r.batch_id);
+        PERFORM logic.audit_rejection(r.action, ARRAY[v_code], logic.batch_row_parameters(r), r.request_id);
     END IF;
     UPDATE core.batch_rows SET status = 'rejected', error_codes = ARRAY[v_code], processed_at = clock_timestamp()
     WHERE partner_id = r.partner_id AND batch_id = r.batch_id AND line = r.line;
 END $$;
 
-CREATE OR REPLACE FUNCTION core.is_transient_sqlstate(p_sqlstate text)
+CREATE OR REPLACE FUNCTION logic.is_transient_sqlstate(p_sqlstate text)
 RETURNS boolean LANGUAGE sql IMMUTABLE BEGIN ATOMIC
     -- serialization failure, deadlock, lock timeout, statement timeout: the client retries
     SELECT p_sqlstate IN ('40001', '40P01', '55P03', '57014');
@@ -298,9 +298,9 @@ END;
 CREATE OR REPLACE FUNCTION api.batch_begin()
 RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM core.require_partner();
+    PERFORM logic.require_partner();
     PERFORM set_config('client_encoding', 'UTF8', true);  -- COPY then checks that every line is UTF-8
-    PERFORM core.drop_temp_table('batch_lines');
+    PERFORM logic.drop_temp_table('batch_lines');
     CREATE TEMP TABLE batch_lines (line bigint GENERATED ALWAYS AS IDENTITY, raw text NOT NULL) ON COMMIT DROP;
     GRANT INSERT ON pg_temp.batch_lines TO SESSION_USER;  -- the caller COPYs into it
 END $$;
@@ -312,27 +312,27 @@ CREATE OR REPLACE FUNCTION api.batch_register(p_name text, p_content_sha256 text
                                               p_max_errors integer DEFAULT 1000)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    v_partner text := core.require_partner();
+    v_partner text := logic.require_partner();
     v_batch_id text := coalesce(p_name, p_content_sha256);
     v_error_count bigint;
     v_errors jsonb;
     b core.batches;
 BEGIN
     IF v_batch_id !~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$' THEN
-        PERFORM core.raise_error('invalid_argument',
+        PERFORM logic.raise_error('invalid_argument',
             format('batch name %s: up to 100 letters, digits, dots, dashes and underscores, starting with a letter or digit', v_batch_id));
     END IF;
     -- Read with the owner's rights: only the plain table batch_begin made, never a
     -- same-named view or table of the caller's (which could run the caller's functions).
     IF NOT EXISTS (SELECT 1 FROM pg_class WHERE oid = to_regclass('pg_temp.batch_lines') AND relkind = 'r'
                    AND relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)) THEN
-        PERFORM core.raise_error('invalid_argument', 'no batch file is staged: call api.batch_begin() and COPY it first');
+        PERFORM logic.raise_error('invalid_argument', 'no batch file is staged: call api.batch_begin() and COPY it first');
     END IF;
-    PERFORM core.drop_temp_table('batch_fields');
+    PERFORM logic.drop_temp_table('batch_fields');
     CREATE TEMP TABLE batch_fields ON COMMIT DROP AS
-        SELECT l.line, l.raw, core.csv_fields(core.batch_clean_line(l.line, l.raw)) AS fields FROM pg_temp.batch_lines l;
-    PERFORM core.drop_temp_table('batch_errors');
-    CREATE TEMP TABLE batch_errors ON COMMIT DROP AS SELECT * FROM core.batch_file_errors(v_batch_id);
+        SELECT l.line, l.raw, logic.csv_fields(logic.batch_clean_line(l.line, l.raw)) AS fields FROM pg_temp.batch_lines l;
+    PERFORM logic.drop_temp_table('batch_errors');
+    CREATE TEMP TABLE batch_errors ON COMMIT DROP AS SELECT * FROM logic.batch_file_errors(v_batch_id);
     SELECT count(*) INTO v_error_count FROM pg_temp.batch_errors;
     IF v_error_count > 0 THEN
         SELECT jsonb_agg(jsonb_build_object('line', e.line, 'column', e.column_name, 'value', e.value, 'message', e.message)
@@ -345,7 +345,7 @@ BEGIN
     SELECT * INTO b FROM core.batches WHERE partner_id = v_partner AND id = v_batch_id FOR UPDATE;
     IF b.id IS NULL THEN
         INSERT INTO core.batches (partner_id, id, content_sha256, file_name, rows_total, created_by)
-        SELECT v_partner, v_batch_id, p_content_sha256, p_file_name, count(*), core.acting_operator()
+        SELECT v_partner, v_batch_id, p_content_sha256, p_file_name, count(*), logic.acting_operator()
         FROM pg_temp.batch_fields WHERE line > 1
         RETURNING * INTO b;
         INSERT INTO core.batch_rows (partner_id, batch_id, line, action, subscription_id, target_offer, quantity, request_id)
@@ -353,7 +353,7 @@ BEGIN
                nullif(f.fields[4], '')::integer, coalesce(nullif(f.fields[5], ''), v_batch_id || ':' || f.line)
         FROM pg_temp.batch_fields f WHERE f.line > 1;
     ELSIF b.content_sha256 <> p_content_sha256 THEN
-        PERFORM core.raise_error('invalid_argument',
+        PERFORM logic.raise_error('invalid_argument',
             format('batch %s was registered from another file (sha256 %s, this file %s)', v_batch_id,
                    left(b.content_sha256, 12), left(p_content_sha256, 12)),
             NULL, 'give this file another --name, or none (its id is then its sha256)');
@@ -366,7 +366,7 @@ BEGIN
     RETURN jsonb_build_object('status', 'registered', 'batch_id', b.id, 'rows', b.rows_total, 'runs', b.runs,
         'first_pending_line', (SELECT min(line) FROM core.batch_rows
                                WHERE partner_id = v_partner AND batch_id = b.id AND status = 'pending'),
-        'last_line', b.rows_total + 1) || core.batch_counts(v_partner, b.id);
+        'last_line', b.rows_total + 1) || logic.batch_counts(v_partner, b.id);
 END $$;
 COMMENT ON FUNCTION api.batch_register IS
 'Validates the staged file whole and registers it as a batch of the acting partner (id: p_name, else the sha256).
@@ -377,7 +377,7 @@ CREATE OR REPLACE FUNCTION api.batch_apply_chunk(p_batch_id text, p_from_line bi
                                                  p_dry_run boolean DEFAULT false)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    v_partner text := core.require_partner();
+    v_partner text := logic.require_partner();
     r core.batch_rows;
 BEGIN
     -- Lock order: the batch, then the chunk's customers by id: the one global order, of
@@ -385,47 +385,47 @@ BEGIN
     -- operations never deadlock, and two runs of one batch take turns chunk by chunk.
     PERFORM 1 FROM core.batches WHERE partner_id = v_partner AND id = p_batch_id FOR NO KEY UPDATE;
     IF NOT FOUND THEN
-        PERFORM core.raise_error('batch_not_found', format('batch %s does not exist', p_batch_id));
+        PERFORM logic.raise_error('batch_not_found', format('batch %s does not exist', p_batch_id));
     END IF;
     PERFORM 1 FROM core.customers c
     WHERE c.id IN (SELECT s.customer_id FROM core.batch_rows b JOIN core.subscriptions s ON s.id = b.subscription_id
                    WHERE b.partner_id = v_partner AND b.batch_id = p_batch_id
                      AND b.line BETWEEN p_from_line AND p_to_line AND b.status = 'pending'
-                     AND core.customer_visible(v_partner, s.customer_id))  -- only those (core.lock_subscription)
+                     AND logic.customer_visible(v_partner, s.customer_id))  -- only those (logic.lock_subscription)
     ORDER BY c.id FOR NO KEY UPDATE;
-    -- Rows in waves (core.batch_apply_waves), so that rows of one customer see each other
+    -- Rows in waves (logic.batch_apply_waves), so that rows of one customer see each other
     -- in file order and the upgrades of a wave are applied set-based. No subtransaction
     -- per row on the normal path; if anything raises, the chunk is redone row by row.
     BEGIN
-        PERFORM core.batch_apply_waves(v_partner, p_batch_id, p_from_line, p_to_line, p_dry_run);
+        PERFORM logic.batch_apply_waves(v_partner, p_batch_id, p_from_line, p_to_line, p_dry_run);
     EXCEPTION WHEN OTHERS THEN
-        IF core.is_transient_sqlstate(SQLSTATE) THEN
+        IF logic.is_transient_sqlstate(SQLSTATE) THEN
             RAISE;
         END IF;
         FOR r IN SELECT * FROM core.batch_rows WHERE partner_id = v_partner AND batch_id = p_batch_id
                  AND line BETWEEN p_from_line AND p_to_line AND status = 'pending' ORDER BY line LOOP
             BEGIN
-                PERFORM core.batch_apply_row(v_partner, r, p_dry_run);
+                PERFORM logic.batch_apply_row(v_partner, r, p_dry_run);
             EXCEPTION WHEN OTHERS THEN
-                IF core.is_transient_sqlstate(SQLSTATE) THEN
+                IF logic.is_transient_sqlstate(SQLSTATE) THEN
                     RAISE;
                 END IF;
-                PERFORM core.batch_reject_row(r, SQLSTATE, p_dry_run);
+                PERFORM logic.batch_reject_row(r, SQLSTATE, p_dry_run);
             END;
         END LOOP;
     END;
-    RETURN core.batch_counts(v_partner, p_batch_id, p_from_line, p_to_line);
+    RETURN logic.batch_counts(v_partner, p_batch_id, p_from_line, p_to_line);
 END $$;
 COMMENT ON FUNCTION api.batch_apply_chunk IS
 'Applies the pending rows of lines p_from_line..p_to_line of a batch, the rows of each customer in line order: in
-waves of one row per customer, the new upgrades of a wave set-based (core.upgrade_apply), other rows through
+waves of one row per customer, the new upgrades of a wave set-based (logic.upgrade_apply), other rows through
 run_operation; audited with source batch, the batch id and each row''s request id; one transaction per call.
 Returns the counts of those lines.';
 
 CREATE OR REPLACE FUNCTION api.batch_finish(p_batch_id text)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    v_partner text := core.require_partner();
+    v_partner text := logic.require_partner();
     b core.batches;
 BEGIN
     UPDATE core.batches SET last_run_finished_at = now(),
@@ -434,22 +434,22 @@ BEGIN
                               THEN NULL ELSE coalesce(finished_at, now()) END
     WHERE partner_id = v_partner AND id = p_batch_id RETURNING * INTO b;
     IF b.id IS NULL THEN
-        PERFORM core.raise_error('batch_not_found', format('batch %s does not exist', p_batch_id));
+        PERFORM logic.raise_error('batch_not_found', format('batch %s does not exist', p_batch_id));
     END IF;
-    RETURN core.batch_summary(b);
+    RETURN logic.batch_summary(b);
 END $$;
 COMMENT ON FUNCTION api.batch_finish IS 'Ends a run of a batch (finished once no row is pending); returns its summary.';
 
 CREATE OR REPLACE FUNCTION api.batches()
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT coalesce(jsonb_agg(core.batch_summary(b) ORDER BY b.created_at DESC, b.id), '[]')
-    FROM core.batches b WHERE b.partner_id = core.require_partner()
+    SELECT coalesce(jsonb_agg(logic.batch_summary(b) ORDER BY b.created_at DESC, b.id), '[]')
+    FROM core.batches b WHERE b.partner_id = logic.require_partner()
 $$;
 COMMENT ON FUNCTION api.batches IS 'The acting partner''s batches, newest first, with row counts per outcome and timings.';
 
 CREATE OR REPLACE FUNCTION api.batch(p_batch text)
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT core.batch_summary(core.find_batch(core.require_partner(), p_batch))
+    SELECT logic.batch_summary(logic.find_batch(logic.require_partner(), p_batch))
 $$;
 COMMENT ON FUNCTION api.batch IS 'One batch of the acting partner (id or unique prefix of 8+ characters): summary.';
 
@@ -462,7 +462,7 @@ RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog,
                ORDER BY r.line), '[]')
     FROM (SELECT r.* FROM core.batches b
           JOIN core.batch_rows r ON r.partner_id = b.partner_id AND r.batch_id = b.id
-          WHERE (b.partner_id, b.id) = (SELECT f.partner_id, f.id FROM core.find_batch(core.require_partner(), p_batch) f)
+          WHERE (b.partner_id, b.id) = (SELECT f.partner_id, f.id FROM logic.find_batch(logic.require_partner(), p_batch) f)
             AND r.line > p_after_line AND (p_status IS NULL OR r.status = p_status)
           ORDER BY r.line LIMIT p_limit) r
 $$;

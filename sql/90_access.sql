@@ -4,7 +4,7 @@
 --   subctl_reporter  SELECT on the report views (and the functions that list them)
 --   subctl_report_owner  owns the report views: they read the tables with its rights,
 --                    so the row-level-security policies below scope every report
--- A login acts for the partner core.partner_logins maps it to (core.acting_partner).
+-- A login acts for the partner core.partner_logins maps it to (logic.acting_partner).
 
 DO $$
 DECLARE
@@ -27,6 +27,9 @@ GRANT USAGE ON SCHEMA core TO subctl_operator, subctl_reporter, subctl_report_ow
 REVOKE ALL ON ALL TABLES IN SCHEMA core FROM PUBLIC, subctl_operator, subctl_reporter;
 GRANT SELECT ON ALL TABLES IN SCHEMA core TO subctl_report_owner;
 REVOKE ALL ON core.audit_chain_heads FROM subctl_report_owner;  -- no report reads it
+-- The code: the row-level-security policies and the report views call into it.
+REVOKE ALL ON SCHEMA logic FROM PUBLIC;
+GRANT USAGE ON SCHEMA logic TO subctl_operator, subctl_reporter, subctl_report_owner;
 
 REVOKE ALL ON SCHEMA api FROM PUBLIC;
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA api FROM PUBLIC;
@@ -48,33 +51,32 @@ BEGIN
         EXECUTE format('ALTER VIEW report.%I OWNER TO subctl_report_owner', v);
     END LOOP;
     -- what a view reads through a function runs with the same rights
-    ALTER FUNCTION core.partner_licenses() OWNER TO subctl_report_owner;
+    ALTER FUNCTION logic.partner_licenses() OWNER TO subctl_report_owner;
 END $$;
 
 -- Row-level security: every table holding partner data shows a non-owner role only
--- the acting partner's rows. (SELECT core.acting_partner()) is evaluated once per query;
+-- the acting partner's rows. (SELECT logic.acting_partner()) is evaluated once per query;
 -- the subqueries are written out, not called, so that they run with the policy's role.
 DO $$
 DECLARE
     t record;
 BEGIN
     FOR t IN SELECT * FROM (VALUES
-            ('partners',          'id = (SELECT core.acting_partner())'),
-            ('partner_logins',    'partner_id = (SELECT core.acting_partner())'),
-            ('partner_customers', 'partner_id = (SELECT core.acting_partner())'),
-            ('customers',         'id IN (SELECT customer_id FROM core.partner_customers WHERE partner_id = (SELECT core.acting_partner()))'),
+            ('partners',          'id = (SELECT logic.acting_partner())'),
+            ('partner_logins',    'partner_id = (SELECT logic.acting_partner())'),
+            ('partner_customers', 'partner_id = (SELECT logic.acting_partner())'),
+            ('customers',         'id IN (SELECT customer_id FROM core.partner_customers WHERE partner_id = (SELECT logic.acting_partner()))'),
             -- every channel's subscriptions of a visible customer: the rules need them;
             -- the reports never show another reseller's identity
-            ('subscriptions',     'customer_id IN (SELECT customer_id FROM core.partner_customers WHERE partner_id = (SELECT core.acting_partner()))'),
-            ('relationships',     'partner_id = (SELECT core.acting_partner())'),
-            ('audit_events',      'partner_id = (SELECT core.acting_partner())'),
-            ('upgrade_options',   'partner_id = (SELECT core.acting_partner())'),
-            ('request_ids',       'partner_id = (SELECT core.acting_partner())'),
-            ('batches',           'partner_id = (SELECT core.acting_partner())'),
-            ('batch_rows',        'partner_id = (SELECT core.acting_partner())')) AS p (table_name, predicate)
+            ('subscriptions',     'customer_id IN (SELECT customer_id FROM core.partner_customers WHERE partner_id = (SELECT logic.acting_partner()))'),
+            ('relationships',     'partner_id = (SELECT logic.acting_partner())'),
+            ('audit_events',      'partner_id = (SELECT logic.acting_partner())'),
+            ('upgrade_options',   'partner_id = (SELECT logic.acting_partner())'),
+            ('request_ids',       'partner_id = (SELECT logic.acting_partner())'),
+            ('batches',           'partner_id = (SELECT logic.acting_partner())'),
+            ('batch_rows',        'partner_id = (SELECT logic.acting_partner())')) AS p (table_name, predicate)
     LOOP
         EXECUTE format('ALTER TABLE core.%I ENABLE ROW LEVEL SECURITY', t.table_name);
-        EXECUTE format('DROP POLICY IF EXISTS acting_partner_only ON core.%I', t.table_name);
         EXECUTE format('CREATE POLICY acting_partner_only ON core.%I USING (%s) WITH CHECK (%s)',
                        t.table_name, t.predicate, t.predicate);
     END LOOP;

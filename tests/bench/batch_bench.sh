@@ -9,7 +9,7 @@
 #      batch: every row is already applied (replayed by its request id), the cost of a
 #      no-op resume; and the re-run of the first file itself (nothing pending).
 #   4. subctl's peak RSS (/usr/bin/time %M) during the batch (target < 64 MiB).
-# The rows: one eligible upgrade (core.upgrade_evaluations, no error code) per customer of
+# The rows: one eligible upgrade (logic.upgrade_evaluations, no error code) per customer of
 # the bench partner, so no row changes another's eligibility, in random order, half for
 # the batch and half for the floor; when the dataset has fewer than 2 x BATCH_ROWS,
 # tests/bench/batch_dataset.sql adds the missing customers to the partner.
@@ -40,8 +40,8 @@ audit_events() { psql -XAtc "SELECT count(*) FROM core.audit_events WHERE batch_
 
 # One eligible upgrade (no error code, quantity in the target's range) per customer of the partner.
 eligible="SELECT DISTINCT ON (e.customer_id) e.subscription_id, e.target_offer_id
-    FROM core.upgrade_evaluations('$partner') e JOIN core.subscriptions s ON s.id = e.subscription_id
-    WHERE e.error_codes = '{}' AND core.quantity_in_range(e.target_offer_id, s.quantity)
+    FROM logic.upgrade_evaluations('$partner') e JOIN core.subscriptions s ON s.id = e.subscription_id
+    WHERE e.error_codes = '{}' AND logic.quantity_in_range(e.target_offer_id, s.quantity)
     ORDER BY e.customer_id, random()"
 # Too few left in the dataset (SCALE; figure 1 used some): new customers of the partner make up the rest.
 found=$(psql -XAtc "SELECT count(*) FROM ($eligible) e")
@@ -75,7 +75,7 @@ started=$(now)
 psql -qX -v ON_ERROR_STOP=1 >/dev/null <<SQL
 BEGIN;
 SELECT set_config('subctl.partner_id', '$partner', true),
-       core.begin_operation('upgrade', NULL, NULL, '$batch_name-floor');  -- its events counted by that batch id
+       logic.begin_operation('upgrade', NULL, NULL, '$batch_name-floor');  -- its events counted by that batch id
 CREATE TEMP TABLE floor_rows (action text, subscription_id uuid, target_offer text, quantity integer,
                               request_id text) ON COMMIT DROP;
 \copy floor_rows FROM '$floor_file' (FORMAT csv, HEADER)

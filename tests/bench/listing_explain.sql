@@ -1,4 +1,4 @@
--- EXPLAIN (ANALYZE, BUFFERS) of what api.upgrades runs (core.upgrade_evaluations for
+-- EXPLAIN (ANALYZE, BUFFERS) of what api.upgrades runs (logic.upgrade_evaluations for
 -- one subscription) for :samples random subscriptions of partner :partner: the server's
 -- execution time min/median/max, and every plan node kind used (no Seq Scan expected).
 --   psql -v partner=bench-a -v samples=25 -f tests/bench/listing_explain.sql
@@ -16,7 +16,7 @@ BEGIN
     FOR v_id, v_customer_id IN SELECT s.id, s.customer_id FROM core.subscriptions s TABLESAMPLE SYSTEM (1)
                 WHERE s.recorded_by_partner_id = current_setting('bench.partner')
                 ORDER BY random() LIMIT current_setting('bench.samples')::int LOOP
-        EXECUTE format('EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) SELECT * FROM core.upgrade_evaluations(%L) e '
+        EXECUTE format('EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) SELECT * FROM logic.upgrade_evaluations(%L) e '
                        'WHERE e.customer_id = %L AND e.subscription_id = %L', current_setting('bench.partner'),
                        v_customer_id, v_id) INTO v_plan;
         INSERT INTO explained

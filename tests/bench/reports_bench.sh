@@ -17,7 +17,7 @@ psql -qX -v ON_ERROR_STOP=1 -v partner="$partner" -v reporter="$reporter" >/dev/
 SELECT format('CREATE ROLE %I LOGIN', :'reporter') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'reporter') \gexec
 SELECT format('GRANT subctl_reporter TO %I', :'reporter') WHERE NOT pg_has_role(:'reporter', 'subctl_reporter', 'MEMBER') \gexec
 BEGIN;
-SELECT set_config('subctl.partner_id', :'partner', true), core.begin_operation('add_licenses');
+SELECT set_config('subctl.partner_id', :'partner', true), logic.begin_operation('add_licenses');
 UPDATE core.subscriptions s SET quantity = s.quantity + 1
 FROM core.offers o
 WHERE o.id = s.offer_id AND s.partner_id = :'partner' AND s.status = 'active' AND s.quantity < o.max_quantity;

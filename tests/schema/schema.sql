@@ -7,6 +7,10 @@ CREATE SCHEMA core;
 
 COMMENT ON SCHEMA core IS 'Private tables of subctl; reach them through the api and report schemas.';
 
+CREATE SCHEMA logic;
+
+COMMENT ON SCHEMA logic IS 'The code of subctl over the tables of core: rules, operations, triggers (rebuilt by every migrate).';
+
 CREATE SCHEMA report;
 
 COMMENT ON SCHEMA report IS 'Documented read-only reports over subctl data.';
@@ -17,7 +21,7 @@ CREATE FUNCTION api.audit_events(p_subscription_id uuid DEFAULT NULL::uuid, p_cu
     AS $$
     SELECT coalesce(jsonb_agg(to_jsonb(a) - 'partner_id' - 'chain_hash' ORDER BY a.id), '[]')
     FROM (SELECT * FROM core.audit_events e
-          WHERE e.partner_id = core.require_partner()
+          WHERE e.partner_id = logic.require_partner()
             AND (p_subscription_id IS NULL OR e.subscription_id = p_subscription_id)
             AND (p_customer_id IS NULL OR e.customer_id = p_customer_id)
             AND (p_since IS NULL OR e.occurred_at >= p_since)
@@ -32,17 +36,17 @@ CREATE FUNCTION api.audit_verify(p_customer_id uuid DEFAULT NULL::uuid, p_checkp
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    v_partner text := CASE WHEN core.acting_partner() IS NULL AND core.login_is_owner() THEN NULL
-                           ELSE core.require_partner() END;
+    v_partner text := CASE WHEN logic.acting_partner() IS NULL AND logic.login_is_owner() THEN NULL
+                           ELSE logic.require_partner() END;
     v_customers uuid[];
 BEGIN
     IF p_checkpoint IS NOT NULL AND jsonb_typeof(p_checkpoint) <> 'array' THEN
-        PERFORM core.raise_error('invalid_argument', 'the checkpoint is not a JSON array of {chain, head_event_id, head_hash}');
+        PERFORM logic.raise_error('invalid_argument', 'the checkpoint is not a JSON array of {chain, head_event_id, head_hash}');
     END IF;
     IF p_customer_id IS NOT NULL THEN
         IF NOT (EXISTS (SELECT 1 FROM core.customers WHERE id = p_customer_id)
-                AND (v_partner IS NULL OR core.customer_visible(v_partner, p_customer_id))) THEN
-            PERFORM core.raise_error('customer_not_found', format('customer %s does not exist', p_customer_id));
+                AND (v_partner IS NULL OR logic.customer_visible(v_partner, p_customer_id))) THEN
+            PERFORM logic.raise_error('customer_not_found', format('customer %s does not exist', p_customer_id));
         END IF;
         v_customers := ARRAY[p_customer_id];
     ELSIF v_partner IS NOT NULL THEN
@@ -51,11 +55,11 @@ BEGIN
     RETURN (SELECT coalesce(jsonb_agg(to_jsonb(x) - 'n' ORDER BY x.n), '[]') FROM (
         SELECT row_number() OVER () AS n, c.chain, c.events, c.head_event_id, c.head_hash, c.status,
                c.first_broken_event_id, c.problem
-        FROM core.audit_chains(v_customers, CASE WHEN p_customer_id IS NULL THEN v_partner END, p_checkpoint) c
+        FROM logic.audit_chains(v_customers, CASE WHEN p_customer_id IS NULL THEN v_partner END, p_checkpoint) c
         UNION ALL
         SELECT 1e12 + row_number() OVER (), 'subscription:' || u.subscription_id, NULL, NULL, NULL, 'broken', NULL,
                u.problem
-        FROM core.audit_unrecorded_changes(v_customers, v_partner) u) x);
+        FROM logic.audit_unrecorded_changes(v_customers, v_partner) u) x);
 END $$;
 
 COMMENT ON FUNCTION api.audit_verify(p_customer_id uuid, p_checkpoint jsonb) IS 'Recomputes the audit chains the caller may check (one customer''s with p_customer_id): per chain its events, head
@@ -66,7 +70,7 @@ CREATE FUNCTION api.batch(p_batch text) RETURNS jsonb
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT core.batch_summary(core.find_batch(core.require_partner(), p_batch))
+    SELECT logic.batch_summary(logic.find_batch(logic.require_partner(), p_batch))
 $$;
 
 COMMENT ON FUNCTION api.batch(p_batch text) IS 'One batch of the acting partner (id or unique prefix of 8+ characters): summary.';
@@ -76,7 +80,7 @@ CREATE FUNCTION api.batch_apply_chunk(p_batch_id text, p_from_line bigint, p_to_
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    v_partner text := core.require_partner();
+    v_partner text := logic.require_partner();
     r core.batch_rows;
 BEGIN
     -- Lock order: the batch, then the chunk's customers by id: the one global order, of
@@ -84,40 +88,40 @@ BEGIN
     -- operations never deadlock, and two runs of one batch take turns chunk by chunk.
     PERFORM 1 FROM core.batches WHERE partner_id = v_partner AND id = p_batch_id FOR NO KEY UPDATE;
     IF NOT FOUND THEN
-        PERFORM core.raise_error('batch_not_found', format('batch %s does not exist', p_batch_id));
+        PERFORM logic.raise_error('batch_not_found', format('batch %s does not exist', p_batch_id));
     END IF;
     PERFORM 1 FROM core.customers c
     WHERE c.id IN (SELECT s.customer_id FROM core.batch_rows b JOIN core.subscriptions s ON s.id = b.subscription_id
                    WHERE b.partner_id = v_partner AND b.batch_id = p_batch_id
                      AND b.line BETWEEN p_from_line AND p_to_line AND b.status = 'pending'
-                     AND core.customer_visible(v_partner, s.customer_id))  -- only those (core.lock_subscription)
+                     AND logic.customer_visible(v_partner, s.customer_id))  -- only those (logic.lock_subscription)
     ORDER BY c.id FOR NO KEY UPDATE;
-    -- Rows in waves (core.batch_apply_waves), so that rows of one customer see each other
+    -- Rows in waves (logic.batch_apply_waves), so that rows of one customer see each other
     -- in file order and the upgrades of a wave are applied set-based. No subtransaction
     -- per row on the normal path; if anything raises, the chunk is redone row by row.
     BEGIN
-        PERFORM core.batch_apply_waves(v_partner, p_batch_id, p_from_line, p_to_line, p_dry_run);
+        PERFORM logic.batch_apply_waves(v_partner, p_batch_id, p_from_line, p_to_line, p_dry_run);
     EXCEPTION WHEN OTHERS THEN
-        IF core.is_transient_sqlstate(SQLSTATE) THEN
+        IF logic.is_transient_sqlstate(SQLSTATE) THEN
             RAISE;
         END IF;
         FOR r IN SELECT * FROM core.batch_rows WHERE partner_id = v_partner AND batch_id = p_batch_id
                  AND line BETWEEN p_from_line AND p_to_line AND status = 'pending' ORDER BY line LOOP
             BEGIN
-                PERFORM core.batch_apply_row(v_partner, r, p_dry_run);
+                PERFORM logic.batch_apply_row(v_partner, r, p_dry_run);
             EXCEPTION WHEN OTHERS THEN
-                IF core.is_transient_sqlstate(SQLSTATE) THEN
+                IF logic.is_transient_sqlstate(SQLSTATE) THEN
                     RAISE;
                 END IF;
-                PERFORM core.batch_reject_row(r, SQLSTATE, p_dry_run);
+                PERFORM logic.batch_reject_row(r, SQLSTATE, p_dry_run);
             END;
         END LOOP;
     END;
-    RETURN core.batch_counts(v_partner, p_batch_id, p_from_line, p_to_line);
+    RETURN logic.batch_counts(v_partner, p_batch_id, p_from_line, p_to_line);
 END $$;
 
 COMMENT ON FUNCTION api.batch_apply_chunk(p_batch_id text, p_from_line bigint, p_to_line bigint, p_dry_run boolean) IS 'Applies the pending rows of lines p_from_line..p_to_line of a batch, the rows of each customer in line order: in
-waves of one row per customer, the new upgrades of a wave set-based (core.upgrade_apply), other rows through
+waves of one row per customer, the new upgrades of a wave set-based (logic.upgrade_apply), other rows through
 run_operation; audited with source batch, the batch id and each row''s request id; one transaction per call.
 Returns the counts of those lines.';
 
@@ -126,9 +130,9 @@ CREATE FUNCTION api.batch_begin() RETURNS void
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    PERFORM core.require_partner();
+    PERFORM logic.require_partner();
     PERFORM set_config('client_encoding', 'UTF8', true);  -- COPY then checks that every line is UTF-8
-    PERFORM core.drop_temp_table('batch_lines');
+    PERFORM logic.drop_temp_table('batch_lines');
     CREATE TEMP TABLE batch_lines (line bigint GENERATED ALWAYS AS IDENTITY, raw text NOT NULL) ON COMMIT DROP;
     GRANT INSERT ON pg_temp.batch_lines TO SESSION_USER;  -- the caller COPYs into it
 END $$;
@@ -141,7 +145,7 @@ CREATE FUNCTION api.batch_finish(p_batch_id text) RETURNS jsonb
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    v_partner text := core.require_partner();
+    v_partner text := logic.require_partner();
     b core.batches;
 BEGIN
     UPDATE core.batches SET last_run_finished_at = now(),
@@ -150,9 +154,9 @@ BEGIN
                               THEN NULL ELSE coalesce(finished_at, now()) END
     WHERE partner_id = v_partner AND id = p_batch_id RETURNING * INTO b;
     IF b.id IS NULL THEN
-        PERFORM core.raise_error('batch_not_found', format('batch %s does not exist', p_batch_id));
+        PERFORM logic.raise_error('batch_not_found', format('batch %s does not exist', p_batch_id));
     END IF;
-    RETURN core.batch_summary(b);
+    RETURN logic.batch_summary(b);
 END $$;
 
 COMMENT ON FUNCTION api.batch_finish(p_batch_id text) IS 'Ends a run of a batch (finished once no row is pending); returns its summary.';
@@ -162,27 +166,27 @@ CREATE FUNCTION api.batch_register(p_name text, p_content_sha256 text, p_file_na
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
-    v_partner text := core.require_partner();
+    v_partner text := logic.require_partner();
     v_batch_id text := coalesce(p_name, p_content_sha256);
     v_error_count bigint;
     v_errors jsonb;
     b core.batches;
 BEGIN
     IF v_batch_id !~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$' THEN
-        PERFORM core.raise_error('invalid_argument',
+        PERFORM logic.raise_error('invalid_argument',
             format('batch name %s: up to 100 letters, digits, dots, dashes and underscores, starting with a letter or digit', v_batch_id));
     END IF;
     -- Read with the owner's rights: only the plain table batch_begin made, never a
     -- same-named view or table of the caller's (which could run the caller's functions).
     IF NOT EXISTS (SELECT 1 FROM pg_class WHERE oid = to_regclass('pg_temp.batch_lines') AND relkind = 'r'
                    AND relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)) THEN
-        PERFORM core.raise_error('invalid_argument', 'no batch file is staged: call api.batch_begin() and COPY it first');
+        PERFORM logic.raise_error('invalid_argument', 'no batch file is staged: call api.batch_begin() and COPY it first');
     END IF;
-    PERFORM core.drop_temp_table('batch_fields');
+    PERFORM logic.drop_temp_table('batch_fields');
     CREATE TEMP TABLE batch_fields ON COMMIT DROP AS
-        SELECT l.line, l.raw, core.csv_fields(core.batch_clean_line(l.line, l.raw)) AS fields FROM pg_temp.batch_lines l;
-    PERFORM core.drop_temp_table('batch_errors');
-    CREATE TEMP TABLE batch_errors ON COMMIT DROP AS SELECT * FROM core.batch_file_errors(v_batch_id);
+        SELECT l.line, l.raw, logic.csv_fields(logic.batch_clean_line(l.line, l.raw)) AS fields FROM pg_temp.batch_lines l;
+    PERFORM logic.drop_temp_table('batch_errors');
+    CREATE TEMP TABLE batch_errors ON COMMIT DROP AS SELECT * FROM logic.batch_file_errors(v_batch_id);
     SELECT count(*) INTO v_error_count FROM pg_temp.batch_errors;
     IF v_error_count > 0 THEN
         SELECT jsonb_agg(jsonb_build_object('line', e.line, 'column', e.column_name, 'value', e.value, 'message', e.message)
@@ -195,7 +199,7 @@ BEGIN
     SELECT * INTO b FROM core.batches WHERE partner_id = v_partner AND id = v_batch_id FOR UPDATE;
     IF b.id IS NULL THEN
         INSERT INTO core.batches (partner_id, id, content_sha256, file_name, rows_total, created_by)
-        SELECT v_partner, v_batch_id, p_content_sha256, p_file_name, count(*), core.acting_operator()
+        SELECT v_partner, v_batch_id, p_content_sha256, p_file_name, count(*), logic.acting_operator()
         FROM pg_temp.batch_fields WHERE line > 1
         RETURNING * INTO b;
         INSERT INTO core.batch_rows (partner_id, batch_id, line, action, subscription_id, target_offer, quantity, request_id)
@@ -203,7 +207,7 @@ BEGIN
                nullif(f.fields[4], '')::integer, coalesce(nullif(f.fields[5], ''), v_batch_id || ':' || f.line)
         FROM pg_temp.batch_fields f WHERE f.line > 1;
     ELSIF b.content_sha256 <> p_content_sha256 THEN
-        PERFORM core.raise_error('invalid_argument',
+        PERFORM logic.raise_error('invalid_argument',
             format('batch %s was registered from another file (sha256 %s, this file %s)', v_batch_id,
                    left(b.content_sha256, 12), left(p_content_sha256, 12)),
             NULL, 'give this file another --name, or none (its id is then its sha256)');
@@ -216,7 +220,7 @@ BEGIN
     RETURN jsonb_build_object('status', 'registered', 'batch_id', b.id, 'rows', b.rows_total, 'runs', b.runs,
         'first_pending_line', (SELECT min(line) FROM core.batch_rows
                                WHERE partner_id = v_partner AND batch_id = b.id AND status = 'pending'),
-        'last_line', b.rows_total + 1) || core.batch_counts(v_partner, b.id);
+        'last_line', b.rows_total + 1) || logic.batch_counts(v_partner, b.id);
 END $_$;
 
 COMMENT ON FUNCTION api.batch_register(p_name text, p_content_sha256 text, p_file_name text, p_max_errors integer) IS 'Validates the staged file whole and registers it as a batch of the acting partner (id: p_name, else the sha256).
@@ -233,7 +237,7 @@ CREATE FUNCTION api.batch_rows(p_batch text, p_after_line bigint DEFAULT 1, p_li
                ORDER BY r.line), '[]')
     FROM (SELECT r.* FROM core.batches b
           JOIN core.batch_rows r ON r.partner_id = b.partner_id AND r.batch_id = b.id
-          WHERE (b.partner_id, b.id) = (SELECT f.partner_id, f.id FROM core.find_batch(core.require_partner(), p_batch) f)
+          WHERE (b.partner_id, b.id) = (SELECT f.partner_id, f.id FROM logic.find_batch(logic.require_partner(), p_batch) f)
             AND r.line > p_after_line AND (p_status IS NULL OR r.status = p_status)
           ORDER BY r.line LIMIT p_limit) r
 $$;
@@ -245,8 +249,8 @@ CREATE FUNCTION api.batches() RETURNS jsonb
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT coalesce(jsonb_agg(core.batch_summary(b) ORDER BY b.created_at DESC, b.id), '[]')
-    FROM core.batches b WHERE b.partner_id = core.require_partner()
+    SELECT coalesce(jsonb_agg(logic.batch_summary(b) ORDER BY b.created_at DESC, b.id), '[]')
+    FROM core.batches b WHERE b.partner_id = logic.require_partner()
 $$;
 
 COMMENT ON FUNCTION api.batches() IS 'The acting partner''s batches, newest first, with row counts per outcome and timings.';
@@ -279,12 +283,12 @@ CREATE FUNCTION api.catalog_apply(p_catalog jsonb) RETURNS jsonb
     SET client_min_messages TO 'warning'
     AS $$
 DECLARE
-    v_problems text[] := ARRAY(SELECT core.catalog_problems(p_catalog) ORDER BY 1);
+    v_problems text[] := ARRAY(SELECT logic.catalog_problems(p_catalog) ORDER BY 1);
     v_before jsonb := api.catalog();
     v_after jsonb;
 BEGIN
     IF cardinality(v_problems) > 0 THEN
-        PERFORM core.raise_error('invalid_catalog', 'invalid catalog: ' || array_to_string(v_problems, '; '),
+        PERFORM logic.raise_error('invalid_catalog', 'invalid catalog: ' || array_to_string(v_problems, '; '),
                                  array_to_string(v_problems, E'\n'));
     END IF;
     -- One catalog change at a time.
@@ -349,9 +353,9 @@ BEGIN
 
     v_after := api.catalog();
     IF v_after IS DISTINCT FROM v_before THEN
-        PERFORM core.begin_operation('catalog_apply', p_platform => true);
+        PERFORM logic.begin_operation('catalog_apply', p_platform => true);
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, changes, outcome)
-        VALUES ('catalog_apply', core.acting_operator(), core.acting_audit_partner(), core.acting_source(), 'catalog',
+        VALUES ('catalog_apply', logic.acting_operator(), logic.acting_audit_partner(), logic.acting_source(), 'catalog',
                 jsonb_build_object('catalog', jsonb_build_array(v_before, v_after)), 'succeeded');
     END IF;
     RETURN jsonb_build_object('status', 'succeeded', 'changed', v_after IS DISTINCT FROM v_before,
@@ -366,7 +370,7 @@ CREATE FUNCTION api.customer_add(p_name text, p_id uuid DEFAULT NULL::uuid, p_do
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT core.run_operation('add_customer', jsonb_strip_nulls(jsonb_build_object('name', p_name, 'id', p_id,
+    SELECT logic.run_operation('add_customer', jsonb_strip_nulls(jsonb_build_object('name', p_name, 'id', p_id,
                               'domain', p_domain)), p_request_id, p_dry_run)
 $$;
 
@@ -379,16 +383,16 @@ CREATE FUNCTION api.customer_link(p_customer_id uuid, p_partner_id text) RETURNS
 BEGIN
     PERFORM 1 FROM core.customers WHERE id = p_customer_id FOR NO KEY UPDATE;  -- the customer's lock first
     IF NOT FOUND THEN
-        PERFORM core.raise_error('customer_not_found', format('customer %s does not exist', p_customer_id));
+        PERFORM logic.raise_error('customer_not_found', format('customer %s does not exist', p_customer_id));
     END IF;
     IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = p_partner_id) THEN
-        PERFORM core.raise_error('partner_not_found', format('partner %s does not exist', p_partner_id));
+        PERFORM logic.raise_error('partner_not_found', format('partner %s does not exist', p_partner_id));
     END IF;
-    IF core.customer_visible(p_partner_id, p_customer_id) THEN
-        PERFORM core.raise_error('customer_already_linked',
+    IF logic.customer_visible(p_partner_id, p_customer_id) THEN
+        PERFORM logic.raise_error('customer_already_linked',
                                  format('customer %s is already visible to partner %s', p_customer_id, p_partner_id));
     END IF;
-    PERFORM core.begin_operation('link_customer', p_platform => true);
+    PERFORM logic.begin_operation('link_customer', p_platform => true);
     INSERT INTO core.partner_customers (partner_id, customer_id, how) VALUES (p_partner_id, p_customer_id, 'linked');
     RETURN jsonb_build_object('status', 'succeeded', 'customer_id', p_customer_id, 'partner_id', p_partner_id);
 END $$;
@@ -402,7 +406,7 @@ CREATE FUNCTION api.customers() RETURNS jsonb
     SELECT coalesce(jsonb_agg(jsonb_build_object('id', c.id, 'name', c.name, 'domain', c.domain,
                                                  'created_at', c.created_at) ORDER BY c.name, c.id), '[]')
     FROM core.partner_customers pc JOIN core.customers c ON c.id = pc.customer_id
-    WHERE pc.partner_id = core.require_partner()
+    WHERE pc.partner_id = logic.require_partner()
 $$;
 
 COMMENT ON FUNCTION api.customers() IS 'The customers that exist for the acting partner.';
@@ -413,9 +417,9 @@ CREATE FUNCTION api.licenses_change(p_operation text, p_subscription_id uuid, p_
     AS $$
 BEGIN
     IF p_operation NOT IN ('add', 'remove') THEN
-        PERFORM core.raise_error('invalid_argument', format('unknown license operation %s', p_operation));
+        PERFORM logic.raise_error('invalid_argument', format('unknown license operation %s', p_operation));
     END IF;
-    RETURN core.run_operation(p_operation || '_licenses', jsonb_strip_nulls(jsonb_build_object(
+    RETURN logic.run_operation(p_operation || '_licenses', jsonb_strip_nulls(jsonb_build_object(
         'subscription_id', p_subscription_id, 'quantity', p_quantity, 'if_version', p_if_version)),
         p_request_id, p_dry_run);
 END $$;
@@ -427,16 +431,16 @@ CREATE FUNCTION api.partner_add(p_id text, p_name text) RETURNS jsonb
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    v_name text := core.require_display_name(p_name, 'partner name');
+    v_name text := logic.require_display_name(p_name, 'partner name');
 BEGIN
     IF EXISTS (SELECT 1 FROM core.partners WHERE id = p_id) THEN
-        PERFORM core.raise_error('partner_exists', format('partner %s already exists', p_id));
+        PERFORM logic.raise_error('partner_exists', format('partner %s already exists', p_id));
     END IF;
-    PERFORM core.begin_operation('add_partner', p_platform => true);
+    PERFORM logic.begin_operation('add_partner', p_platform => true);
     BEGIN
         INSERT INTO core.partners (id, name) VALUES (p_id, v_name);
     EXCEPTION WHEN check_violation THEN  -- the id format the table allows (check_partners_id_format)
-        PERFORM core.raise_error('invalid_argument', format(
+        PERFORM logic.raise_error('invalid_argument', format(
             'partner id %s: up to 64 lower-case letters, digits, dots, dashes and underscores, starting with a letter or digit',
             to_json(p_id)));
     END;
@@ -451,13 +455,13 @@ CREATE FUNCTION api.partner_login_map(p_login_role name, p_partner_id text) RETU
     AS $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = p_login_role) THEN
-        PERFORM core.raise_error('invalid_argument', format('there is no database role %s', p_login_role), NULL,
+        PERFORM logic.raise_error('invalid_argument', format('there is no database role %s', p_login_role), NULL,
                                  'create it first: CREATE ROLE name LOGIN; GRANT subctl_operator TO name');
     END IF;
     IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = p_partner_id) THEN
-        PERFORM core.raise_error('partner_not_found', format('partner %s does not exist', p_partner_id));
+        PERFORM logic.raise_error('partner_not_found', format('partner %s does not exist', p_partner_id));
     END IF;
-    PERFORM core.begin_operation('map_login', p_platform => true);  -- audited: who gave which login to which partner
+    PERFORM logic.begin_operation('map_login', p_platform => true);  -- audited: who gave which login to which partner
     INSERT INTO core.partner_logins (login_role, partner_id) VALUES (p_login_role, p_partner_id)
     ON CONFLICT (login_role) DO UPDATE SET partner_id = EXCLUDED.partner_id, mapped_at = now();
     RETURN jsonb_build_object('status', 'succeeded', 'login_role', p_login_role, 'partner_id', p_partner_id);
@@ -471,9 +475,9 @@ CREATE FUNCTION api.relationship_change(p_operation text, p_customer_id uuid, p_
     AS $$
 BEGIN
     IF p_operation NOT IN ('request', 'accept', 'remove') THEN
-        PERFORM core.raise_error('invalid_argument', format('unknown relationship operation %s', p_operation));
+        PERFORM logic.raise_error('invalid_argument', format('unknown relationship operation %s', p_operation));
     END IF;
-    RETURN core.run_operation(p_operation || '_relationship',
+    RETURN logic.run_operation(p_operation || '_relationship',
                               jsonb_strip_nulls(jsonb_build_object('customer_id', p_customer_id,
                                   'service_id', p_service_id, 'expires_at', p_expires_at)),
                               p_request_id, p_dry_run);
@@ -492,7 +496,7 @@ CREATE FUNCTION api.relationships(p_customer_id uuid DEFAULT NULL::uuid) RETURNS
                'requested_at', r.requested_at, 'activated_at', r.activated_at, 'expires_at', r.expires_at,
                'ended_at', r.ended_at) ORDER BY r.requested_at, r.id), '[]')
     FROM core.relationships r
-    WHERE r.partner_id = core.require_partner() AND (p_customer_id IS NULL OR r.customer_id = p_customer_id)
+    WHERE r.partner_id = logic.require_partner() AND (p_customer_id IS NULL OR r.customer_id = p_customer_id)
 $$;
 
 COMMENT ON FUNCTION api.relationships(p_customer_id uuid) IS 'The acting partner''s relationships, with expiry applied as of now.';
@@ -512,17 +516,17 @@ DECLARE
     v_result jsonb;
 BEGIN
     IF v_view IS NULL THEN
-        PERFORM core.raise_error('invalid_argument', format('unknown report %s', p_name), NULL,
+        PERFORM logic.raise_error('invalid_argument', format('unknown report %s', p_name), NULL,
                                  'list the reports with: subctl report list');
     END IF;
     FOR f IN SELECT * FROM jsonb_array_elements(p_filters) LOOP
         SELECT * INTO v_column FROM pg_attribute
         WHERE attrelid = v_view AND attname = f ->> 'column' AND attnum > 0 AND NOT attisdropped;
         IF v_column.attname IS NULL THEN
-            PERFORM core.raise_error('invalid_argument', format('report %s has no column %s', p_name, f ->> 'column'));
+            PERFORM logic.raise_error('invalid_argument', format('report %s has no column %s', p_name, f ->> 'column'));
         END IF;
         IF f ->> 'op' NOT IN ('=', '<>', '<', '<=', '>', '>=') THEN
-            PERFORM core.raise_error('invalid_argument', format('unknown comparison %s', f ->> 'op'));
+            PERFORM logic.raise_error('invalid_argument', format('unknown comparison %s', f ->> 'op'));
         END IF;
         v_values := v_values || (f ->> 'value');
         v_type := format_type(v_column.atttypid, v_column.atttypmod);
@@ -557,14 +561,14 @@ CREATE FUNCTION api.subscription(p_id uuid) RETURNS jsonb
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    v_partner text := core.require_partner();
+    v_partner text := logic.require_partner();
     s core.subscriptions;
 BEGIN
     SELECT * INTO s FROM core.subscriptions WHERE id = p_id;
-    IF s.id IS NULL OR NOT core.customer_visible(v_partner, s.customer_id) THEN
-        PERFORM core.raise_error('subscription_not_found', format('subscription %s does not exist', p_id));
+    IF s.id IS NULL OR NOT logic.customer_visible(v_partner, s.customer_id) THEN
+        PERFORM logic.raise_error('subscription_not_found', format('subscription %s does not exist', p_id));
     END IF;
-    RETURN core.subscription_json(v_partner, s);
+    RETURN logic.subscription_json(v_partner, s);
 END $$;
 
 COMMENT ON FUNCTION api.subscription(p_id uuid) IS 'One subscription of the acting partner''s customers; SU001 otherwise.';
@@ -575,15 +579,15 @@ CREATE FUNCTION api.subscription_add(p_customer_id uuid, p_offer_id text, p_quan
     AS $$
 BEGIN
     IF p_channel NOT IN ('csp', 'direct', 'other-reseller') THEN
-        PERFORM core.raise_error('invalid_argument', format('channel %s is not csp, direct or other-reseller', p_channel));
+        PERFORM logic.raise_error('invalid_argument', format('channel %s is not csp, direct or other-reseller', p_channel));
     END IF;
     IF p_status NOT IN ('pending', 'active') THEN
-        PERFORM core.raise_error('invalid_argument', format('a new subscription is pending or active, not %s', p_status));
+        PERFORM logic.raise_error('invalid_argument', format('a new subscription is pending or active, not %s', p_status));
     END IF;
     IF p_billing_cycle NOT IN ('monthly', 'annual') THEN
-        PERFORM core.raise_error('invalid_argument', format('billing cycle %s is not monthly or annual', p_billing_cycle));
+        PERFORM logic.raise_error('invalid_argument', format('billing cycle %s is not monthly or annual', p_billing_cycle));
     END IF;
-    RETURN core.run_operation('add_subscription', jsonb_build_object(
+    RETURN logic.run_operation('add_subscription', jsonb_build_object(
         'customer_id', p_customer_id, 'offer_id', p_offer_id, 'quantity', p_quantity,
         'billing_cycle', p_billing_cycle, 'channel', p_channel, 'status', p_status,
         'parent_subscription_id', p_parent_id), p_request_id, p_dry_run);
@@ -597,9 +601,9 @@ CREATE FUNCTION api.subscription_change(p_operation text, p_subscription_id uuid
     AS $$
 BEGIN
     IF p_operation NOT IN ('activate', 'suspend', 'reactivate', 'cancel') THEN
-        PERFORM core.raise_error('invalid_argument', format('unknown status operation %s', p_operation));
+        PERFORM logic.raise_error('invalid_argument', format('unknown status operation %s', p_operation));
     END IF;
-    RETURN core.run_operation(p_operation, jsonb_strip_nulls(jsonb_build_object(
+    RETURN logic.run_operation(p_operation, jsonb_strip_nulls(jsonb_build_object(
         'subscription_id', p_subscription_id, 'if_version', p_if_version)), p_request_id, p_dry_run);
 END $$;
 
@@ -609,9 +613,9 @@ CREATE FUNCTION api.subscriptions(p_customer_id uuid DEFAULT NULL::uuid) RETURNS
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT coalesce(jsonb_agg(core.subscription_json(pc.partner_id, s) ORDER BY s.customer_id, s.created_at, s.id), '[]')
+    SELECT coalesce(jsonb_agg(logic.subscription_json(pc.partner_id, s) ORDER BY s.customer_id, s.created_at, s.id), '[]')
     FROM core.partner_customers pc JOIN core.subscriptions s ON s.customer_id = pc.customer_id
-    WHERE pc.partner_id = core.require_partner() AND (p_customer_id IS NULL OR pc.customer_id = p_customer_id)
+    WHERE pc.partner_id = logic.require_partner() AND (p_customer_id IS NULL OR pc.customer_id = p_customer_id)
 $$;
 
 COMMENT ON FUNCTION api.subscriptions(p_customer_id uuid) IS 'The subscriptions of the acting partner''s customers (all channels).';
@@ -620,7 +624,7 @@ CREATE FUNCTION api.upgrade(p_subscription_id uuid, p_target_offer_id text, p_qu
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT core.run_operation('upgrade', jsonb_strip_nulls(jsonb_build_object(
+    SELECT logic.run_operation('upgrade', jsonb_strip_nulls(jsonb_build_object(
         'subscription_id', p_subscription_id, 'target_offer', p_target_offer_id, 'quantity', p_quantity,
         'if_version', p_if_version)), p_request_id, p_dry_run)
 $$;
@@ -633,95 +637,22 @@ CREATE FUNCTION api.upgrades(p_subscription_id uuid) RETURNS jsonb
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    v_partner text := core.require_partner();
+    v_partner text := logic.require_partner();
     v_customer_id uuid;
 BEGIN
     SELECT s.customer_id INTO v_customer_id FROM core.subscriptions s
-    WHERE s.id = p_subscription_id AND core.customer_visible(v_partner, s.customer_id);
+    WHERE s.id = p_subscription_id AND logic.customer_visible(v_partner, s.customer_id);
     IF v_customer_id IS NULL THEN
-        PERFORM core.raise_error('subscription_not_found', format('subscription %s does not exist', p_subscription_id));
+        PERFORM logic.raise_error('subscription_not_found', format('subscription %s does not exist', p_subscription_id));
     END IF;
     RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object(
                        'target_offer', e.target_offer_id, 'eligible', cardinality(e.error_codes) = 0,
-                       'errors', core.describe_errors(e.error_codes)) ORDER BY e.target_offer_id), '[]')
-            FROM core.upgrade_evaluations(v_partner) e
+                       'errors', logic.describe_errors(e.error_codes)) ORDER BY e.target_offer_id), '[]')
+            FROM logic.upgrade_evaluations(v_partner) e
             WHERE e.customer_id = v_customer_id AND e.subscription_id = p_subscription_id);
 END $$;
 
 COMMENT ON FUNCTION api.upgrades(p_subscription_id uuid) IS 'Every upgrade target of a subscription: eligible, and all the errors that apply (the "Upgrade now" check).';
-
-CREATE FUNCTION core.login_is_owner() RETURNS boolean
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT pg_has_role(SESSION_USER, n.nspowner, 'MEMBER'::text) AS pg_has_role
-    FROM pg_namespace n
-   WHERE (n.nspname = 'core'::name);
-END;
-
-CREATE FUNCTION core.login_partner() RETURNS text
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    SELECT partner_id FROM core.partner_logins WHERE login_role = session_user
-$$;
-
-CREATE FUNCTION core.setting(p_name text) RETURNS text
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT NULLIF(current_setting(('subctl.'::text || p_name), true), ''::text) AS "nullif";
-END;
-
-CREATE FUNCTION core.acting_partner() RETURNS text
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT COALESCE(core.login_partner(),
-         CASE
-             WHEN core.login_is_owner() THEN core.setting('partner_id'::text)
-             ELSE NULL::text
-         END) AS "coalesce";
-END;
-
-COMMENT ON FUNCTION core.acting_partner() IS 'The partner the session acts for, or NULL.';
-
-CREATE FUNCTION core.acting_audit_partner() RETURNS text
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT
-         CASE
-             WHEN ((core.setting('operation'::text) IS NOT NULL) AND (core.setting('operation_platform'::text) = 'on'::text)) THEN NULL::text
-             ELSE core.acting_partner()
-         END AS acting_partner;
-END;
-
-CREATE FUNCTION core.acting_source() RETURNS text
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT
-         CASE
-             WHEN (core.setting('operation'::text) IS NULL) THEN 'sql'::text
-             ELSE COALESCE(core.setting('operation_source'::text), 'sql'::text)
-         END AS "coalesce";
-END;
-
-CREATE FUNCTION core.acting_batch() RETURNS text
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT
-         CASE
-             WHEN (core.acting_source() = 'batch'::text) THEN core.setting('batch_id'::text)
-             ELSE NULL::text
-         END AS "case";
-END;
-
-CREATE FUNCTION core.acting_operator() RETURNS text
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT
-         CASE
-             WHEN ((core.login_partner() IS NULL) AND core.login_is_owner()) THEN COALESCE(core.setting('operator'::text), (SESSION_USER)::text)
-             ELSE (SESSION_USER)::text
-         END AS "session_user";
-END;
 
 CREATE FUNCTION core.audit_chain_of(p_customer_id uuid, p_partner_id text) RETURNS text
     LANGUAGE sql IMMUTABLE
@@ -768,7 +699,92 @@ CREATE FUNCTION core.audit_event_digest(e core.audit_events, p_previous_id bigin
 
 COMMENT ON FUNCTION core.audit_event_digest(e core.audit_events, p_previous_id bigint, p_previous_hash bytea) IS 'The chain hash of an event appended after event p_previous_id (hash p_previous_hash): every column but the chain''s own.';
 
-CREATE FUNCTION core.audit_chains(p_customer_ids uuid[], p_partner text, p_checkpoint jsonb) RETURNS TABLE(chain text, events bigint, head_event_id bigint, head_hash text, status text, first_broken_event_id bigint, problem text)
+CREATE FUNCTION core.display_name_trimmed(p_name text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT
+    RETURN regexp_replace(p_name, '^[ \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[ \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$'::text, ''::text, 'g'::text);
+
+COMMENT ON FUNCTION core.display_name_trimmed(p_name text) IS 'A name without its leading and trailing spaces (Unicode space separators included).';
+
+CREATE FUNCTION core.display_name_problem(p_name text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT
+    RETURN CASE WHEN (core.display_name_trimmed(p_name) = ''::text) THEN 'is empty'::text WHEN (core.display_name_trimmed(p_name) <> p_name) THEN 'has leading or trailing spaces'::text WHEN (length(p_name) > 200) THEN format('has %s characters, more than 200'::text, length(p_name)) WHEN (p_name ~ '[[:cntrl:]]'::text) THEN 'holds a control character'::text WHEN (p_name ~ '[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]'::text) THEN format('holds the invisible formatting character U+%s (Unicode category Cf)'::text, upper(lpad(to_hex(ascii("substring"(p_name, '[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]'::text))), 4, '0'::text))) ELSE NULL::text END;
+
+COMMENT ON FUNCTION core.display_name_problem(p_name text) IS 'NULL for a valid display name, else what is wrong with it (a sentence fragment).';
+
+CREATE FUNCTION logic.login_is_owner() RETURNS boolean
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT pg_has_role(SESSION_USER, n.nspowner, 'MEMBER'::text) AS pg_has_role
+    FROM pg_namespace n
+   WHERE (n.nspname = 'core'::name);
+END;
+
+CREATE FUNCTION logic.login_partner() RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT partner_id FROM core.partner_logins WHERE login_role = session_user
+$$;
+
+CREATE FUNCTION logic.setting(p_name text) RETURNS text
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT NULLIF(current_setting(('subctl.'::text || p_name), true), ''::text) AS "nullif";
+END;
+
+CREATE FUNCTION logic.acting_partner() RETURNS text
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT COALESCE(logic.login_partner(),
+         CASE
+             WHEN logic.login_is_owner() THEN logic.setting('partner_id'::text)
+             ELSE NULL::text
+         END) AS "coalesce";
+END;
+
+COMMENT ON FUNCTION logic.acting_partner() IS 'The partner the session acts for, or NULL.';
+
+CREATE FUNCTION logic.acting_audit_partner() RETURNS text
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN ((logic.setting('operation'::text) IS NOT NULL) AND (logic.setting('operation_platform'::text) = 'on'::text)) THEN NULL::text
+             ELSE logic.acting_partner()
+         END AS acting_partner;
+END;
+
+CREATE FUNCTION logic.acting_source() RETURNS text
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN (logic.setting('operation'::text) IS NULL) THEN 'sql'::text
+             ELSE COALESCE(logic.setting('operation_source'::text), 'sql'::text)
+         END AS "coalesce";
+END;
+
+CREATE FUNCTION logic.acting_batch() RETURNS text
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN (logic.acting_source() = 'batch'::text) THEN logic.setting('batch_id'::text)
+             ELSE NULL::text
+         END AS "case";
+END;
+
+CREATE FUNCTION logic.acting_operator() RETURNS text
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN ((logic.login_partner() IS NULL) AND logic.login_is_owner()) THEN COALESCE(logic.setting('operator'::text), (SESSION_USER)::text)
+             ELSE (SESSION_USER)::text
+         END AS "session_user";
+END;
+
+CREATE FUNCTION logic.audit_chains(p_customer_ids uuid[], p_partner text, p_checkpoint jsonb) RETURNS TABLE(chain text, events bigint, head_event_id bigint, head_hash text, status text, first_broken_event_id bigint, problem text)
     LANGUAGE sql STABLE
     BEGIN ATOMIC
  WITH scoped AS MATERIALIZED (
@@ -856,7 +872,7 @@ CREATE FUNCTION core.audit_chains(p_customer_ids uuid[], p_partner text, p_check
          END, COALESCE(c.chain, k.chain);
 END;
 
-CREATE FUNCTION core.row_changes(p_old jsonb, p_new jsonb) RETURNS jsonb
+CREATE FUNCTION logic.row_changes(p_old jsonb, p_new jsonb) RETURNS jsonb
     LANGUAGE plpgsql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -868,7 +884,7 @@ BEGIN
               AND (coalesce(p_old -> k.key, 'null') <> 'null' OR coalesce(p_new -> k.key, 'null') <> 'null'));
 END $$;
 
-CREATE FUNCTION core.audit_event_of(p_table text, p_op text, p_old jsonb, p_new jsonb, p_who jsonb) RETURNS TABLE(operation text, operator text, partner_id text, source text, entity text, entity_id text, subscription_id uuid, subscription_version bigint, customer_id uuid, changes jsonb, outcome text, request_id text, batch_id text, comment text, offer_id text)
+CREATE FUNCTION logic.audit_event_of(p_table text, p_op text, p_old jsonb, p_new jsonb, p_who jsonb) RETURNS TABLE(operation text, operator text, partner_id text, source text, entity text, entity_id text, subscription_id uuid, subscription_version bigint, customer_id uuid, changes jsonb, outcome text, request_id text, batch_id text, comment text, offer_id text)
     LANGUAGE sql STABLE
     BEGIN ATOMIC
  SELECT (audit_event_of.p_who ->> 'operation'::text),
@@ -904,7 +920,7 @@ CREATE FUNCTION core.audit_event_of(p_table text, p_op text, p_old jsonb, p_new 
              ELSE NULL::text
          END AS "case"
     FROM ( SELECT COALESCE(audit_event_of.p_new, audit_event_of.p_old) AS r,
-             core.row_changes(audit_event_of.p_old, audit_event_of.p_new) AS changes) c
+             logic.row_changes(audit_event_of.p_old, audit_event_of.p_new) AS changes) c
    WHERE ((audit_event_of.p_op <> 'UPDATE'::text) OR (c.changes <> '{}'::jsonb));
 END;
 
@@ -918,7 +934,7 @@ CREATE TABLE core.partner_customers (
 
 COMMENT ON COLUMN core.partner_customers.how IS 'added: the partner added the customer; linked: the platform linked an existing tenant to it.';
 
-CREATE FUNCTION core.customer_visible(p_partner text, p_customer_id uuid) RETURNS boolean
+CREATE FUNCTION logic.customer_visible(p_partner text, p_customer_id uuid) RETURNS boolean
     LANGUAGE sql STABLE
     BEGIN ATOMIC
  SELECT (EXISTS ( SELECT 1
@@ -954,7 +970,7 @@ CREATE TABLE core.subscriptions (
     CONSTRAINT check_subscriptions_version CHECK ((version >= 1))
 );
 
-CREATE FUNCTION core.audit_rejections(p_operation text, p_rejections jsonb) RETURNS void
+CREATE FUNCTION logic.audit_rejections(p_operation text, p_rejections jsonb) RETURNS void
     LANGUAGE sql
     BEGIN ATOMIC
  INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id, customer_id, offer_id, changes, outcome, error_codes, request_id, batch_id, comment)  SELECT audit_rejections.p_operation AS p_operation,
@@ -972,11 +988,11 @@ CREATE FUNCTION core.audit_rejections(p_operation text, p_rejections jsonb) RETU
              r.request_id,
              who.batch_id,
              who.comment
-            FROM ((( SELECT core.acting_operator() AS operator,
-                     core.acting_partner() AS partner_id,
-                     core.acting_source() AS source,
-                     core.acting_batch() AS batch_id,
-                     core.setting('comment'::text) AS comment
+            FROM ((( SELECT logic.acting_operator() AS operator,
+                     logic.acting_partner() AS partner_id,
+                     logic.acting_source() AS source,
+                     logic.acting_batch() AS batch_id,
+                     logic.setting('comment'::text) AS comment
                   OFFSET 0) who
               CROSS JOIN ( SELECT x.ord,
                      (x.e -> 'parameters'::text) AS parameters,
@@ -984,17 +1000,17 @@ CREATE FUNCTION core.audit_rejections(p_operation text, p_rejections jsonb) RETU
                      (x.e ->> 'request_id'::text) AS request_id,
                      (((x.e -> 'parameters'::text) ->> 'subscription_id'::text))::uuid AS subscription_id
                     FROM jsonb_array_elements(audit_rejections.p_rejections) WITH ORDINALITY x(e, ord)) r)
-              LEFT JOIN core.subscriptions s ON (((s.id = r.subscription_id) AND core.customer_visible(who.partner_id, s.customer_id))))
+              LEFT JOIN core.subscriptions s ON (((s.id = r.subscription_id) AND logic.customer_visible(who.partner_id, s.customer_id))))
            ORDER BY r.ord;
 END;
 
-CREATE FUNCTION core.audit_rejection(p_operation text, p_codes text[], p_parameters jsonb, p_request_id text) RETURNS void
+CREATE FUNCTION logic.audit_rejection(p_operation text, p_codes text[], p_parameters jsonb, p_request_id text) RETURNS void
     LANGUAGE sql
     BEGIN ATOMIC
- SELECT core.audit_rejections(p_operation, jsonb_build_array(jsonb_build_object('error_codes', to_jsonb(p_codes), 'parameters', p_parameters, 'request_id', p_request_id))) AS audit_rejections;
+ SELECT logic.audit_rejections(p_operation, jsonb_build_array(jsonb_build_object('error_codes', to_jsonb(p_codes), 'parameters', p_parameters, 'request_id', p_request_id))) AS audit_rejections;
 END;
 
-CREATE FUNCTION core.audit_row_changes() RETURNS trigger
+CREATE FUNCTION logic.audit_row_changes() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -1002,41 +1018,41 @@ DECLARE
     -- who and what: once per statement, not per row. Outside an operation (direct SQL)
     -- the request settings of the session are not recorded: only an operation names one.
     v_who jsonb := jsonb_build_object(
-        'operation', coalesce(core.setting('operation'), 'sql_' || lower(TG_OP)),
-        'operator', core.acting_operator(), 'partner_id', core.acting_audit_partner(), 'source', core.acting_source(),
-        'request_id', CASE WHEN core.setting('operation') IS NOT NULL THEN core.setting('request_id') END,
-        'request_ids', CASE WHEN TG_TABLE_NAME = 'subscriptions' AND core.setting('operation') IS NOT NULL
-                            THEN core.setting('request_ids')::jsonb END,
-        'batch_id', core.acting_batch(), 'comment', core.setting('comment'));
+        'operation', coalesce(logic.setting('operation'), 'sql_' || lower(TG_OP)),
+        'operator', logic.acting_operator(), 'partner_id', logic.acting_audit_partner(), 'source', logic.acting_source(),
+        'request_id', CASE WHEN logic.setting('operation') IS NOT NULL THEN logic.setting('request_id') END,
+        'request_ids', CASE WHEN TG_TABLE_NAME = 'subscriptions' AND logic.setting('operation') IS NOT NULL
+                            THEN logic.setting('request_ids')::jsonb END,
+        'batch_id', logic.acting_batch(), 'comment', logic.setting('comment'));
 BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
                                        subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
-        SELECT e.* FROM new_rows n, core.audit_event_of(TG_TABLE_NAME, TG_OP, NULL, to_jsonb(n), v_who) e;
+        SELECT e.* FROM new_rows n, logic.audit_event_of(TG_TABLE_NAME, TG_OP, NULL, to_jsonb(n), v_who) e;
     ELSIF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'partner_logins' THEN  -- keyed by the login, not an id
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
                                        subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
         SELECT e.* FROM old_rows o JOIN new_rows n USING (login_role),
-                        core.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), to_jsonb(n), v_who) e;
+                        logic.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), to_jsonb(n), v_who) e;
     ELSIF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'partner_customers' THEN  -- keyed by partner and customer
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
                                        subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
         SELECT e.* FROM old_rows o JOIN new_rows n USING (partner_id, customer_id),
-                        core.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), to_jsonb(n), v_who) e;
+                        logic.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), to_jsonb(n), v_who) e;
     ELSIF TG_OP = 'UPDATE' THEN
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
                                        subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
         SELECT e.* FROM old_rows o JOIN new_rows n USING (id),
-                        core.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), to_jsonb(n), v_who) e;
+                        logic.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), to_jsonb(n), v_who) e;
     ELSE
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
                                        subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
-        SELECT e.* FROM old_rows o, core.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), NULL, v_who) e;
+        SELECT e.* FROM old_rows o, logic.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), NULL, v_who) e;
     END IF;
     RETURN NULL;
 END $$;
 
-CREATE FUNCTION core.audit_unrecorded_changes(p_customer_ids uuid[], p_partner text) RETURNS TABLE(subscription_id uuid, customer_id uuid, field text, problem text)
+CREATE FUNCTION logic.audit_unrecorded_changes(p_customer_ids uuid[], p_partner text) RETURNS TABLE(subscription_id uuid, customer_id uuid, field text, problem text)
     LANGUAGE sql STABLE
     BEGIN ATOMIC
  SELECT s.id,
@@ -1089,13 +1105,13 @@ CREATE TABLE core.batch_rows (
 
 COMMENT ON TABLE core.batch_rows IS 'One row per data line of a batch file (line numbers of the file, header = line 1) and its outcome.';
 
-CREATE FUNCTION core.batch_apply_row(p_partner text, r core.batch_rows, p_dry_run boolean) RETURNS void
+CREATE FUNCTION logic.batch_apply_row(p_partner text, r core.batch_rows, p_dry_run boolean) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_known boolean := EXISTS (SELECT 1 FROM core.request_ids WHERE partner_id = p_partner AND request_id = r.request_id);
-    v_result jsonb := core.run_operation(r.action, core.batch_row_parameters(r), r.request_id, p_dry_run, r.batch_id);
+    v_result jsonb := logic.run_operation(r.action, logic.batch_row_parameters(r), r.request_id, p_dry_run, r.batch_id);
     v_codes text[] := ARRAY(SELECT e ->> 'code' FROM jsonb_array_elements(v_result -> 'errors') AS e);
 BEGIN
     UPDATE core.batch_rows
@@ -1107,7 +1123,7 @@ BEGIN
     WHERE partner_id = r.partner_id AND batch_id = r.batch_id AND line = r.line;
 END $$;
 
-CREATE FUNCTION core.batch_apply_upgrades(p_partner text, p_rows core.batch_rows[], p_dry_run boolean) RETURNS void
+CREATE FUNCTION logic.batch_apply_upgrades(p_partner text, p_rows core.batch_rows[], p_dry_run boolean) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -1119,13 +1135,13 @@ BEGIN
     END IF;
     IF p_dry_run THEN
         BEGIN
-            v_results := core.batch_upgrade_wave(p_partner, p_rows);
+            v_results := logic.batch_upgrade_wave(p_partner, p_rows);
             RAISE EXCEPTION USING ERRCODE = 'SU099', MESSAGE = 'dry run';
         EXCEPTION WHEN SQLSTATE 'SU099' THEN
             NULL;  -- rolled back; v_results keeps what would have happened
         END;
     ELSE
-        v_results := core.batch_upgrade_wave(p_partner, p_rows);
+        v_results := logic.batch_upgrade_wave(p_partner, p_rows);
     END IF;
     UPDATE core.batch_rows b
     SET status = CASE WHEN cardinality(x.codes) > 0 THEN 'rejected' WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END,
@@ -1137,7 +1153,7 @@ BEGIN
     WHERE b.partner_id = (p_rows[1]).partner_id AND b.batch_id = (p_rows[1]).batch_id AND b.line = x.line;
 END $$;
 
-CREATE FUNCTION core.batch_apply_waves(p_partner text, p_batch_id text, p_from_line bigint, p_to_line bigint, p_dry_run boolean) RETURNS void
+CREATE FUNCTION logic.batch_apply_waves(p_partner text, p_batch_id text, p_from_line bigint, p_to_line bigint, p_dry_run boolean) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -1156,7 +1172,7 @@ BEGIN
     -- nothing about which of them share a customer)
     FROM (SELECT b, row_number() OVER (PARTITION BY coalesce(s.customer_id, b.subscription_id) ORDER BY b.line) AS wave
           FROM core.batch_rows b
-          LEFT JOIN core.subscriptions s ON s.id = b.subscription_id AND core.customer_visible(p_partner, s.customer_id)
+          LEFT JOIN core.subscriptions s ON s.id = b.subscription_id AND logic.customer_visible(p_partner, s.customer_id)
           WHERE b.partner_id = p_partner AND b.batch_id = p_batch_id AND b.line BETWEEN p_from_line AND p_to_line
             AND b.status = 'pending') w;
     WHILE v_first <= coalesce(cardinality(v_rows), 0) LOOP
@@ -1170,14 +1186,14 @@ BEGIN
                        ORDER BY w.line);
         FOR r IN SELECT w.* FROM unnest(v_wave) w
                  WHERE w.line <> ALL (ARRAY(SELECT x.line FROM unnest(v_set) x)) ORDER BY w.line LOOP
-            PERFORM core.batch_apply_row(p_partner, r, p_dry_run);
+            PERFORM logic.batch_apply_row(p_partner, r, p_dry_run);
         END LOOP;
-        PERFORM core.batch_apply_upgrades(p_partner, v_set, p_dry_run);
+        PERFORM logic.batch_apply_upgrades(p_partner, v_set, p_dry_run);
         v_first := v_last + 1;
     END LOOP;
 END $$;
 
-CREATE FUNCTION core.batch_clean_line(p_line bigint, p_raw text) RETURNS text
+CREATE FUNCTION logic.batch_clean_line(p_line bigint, p_raw text) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT
     BEGIN ATOMIC
  SELECT
@@ -1192,7 +1208,7 @@ CREATE FUNCTION core.batch_clean_line(p_line bigint, p_raw text) RETURNS text
                  END AS text) v;
 END;
 
-CREATE FUNCTION core.batch_counts(p_partner text, p_batch_id text, p_from bigint DEFAULT 2, p_to bigint DEFAULT '9223372036854775807'::bigint) RETURNS jsonb
+CREATE FUNCTION logic.batch_counts(p_partner text, p_batch_id text, p_from bigint DEFAULT 2, p_to bigint DEFAULT '9223372036854775807'::bigint) RETURNS jsonb
     LANGUAGE sql STABLE
     BEGIN ATOMIC
  SELECT (jsonb_build_object('applied', 0, 'already_applied', 0, 'rejected', 0, 'dry_run', 0, 'pending', 0) || COALESCE(jsonb_object_agg(c.status, c.rows), '{}'::jsonb))
@@ -1203,13 +1219,13 @@ CREATE FUNCTION core.batch_counts(p_partner text, p_batch_id text, p_from bigint
            GROUP BY batch_rows.status) c;
 END;
 
-CREATE FUNCTION core.batch_file_errors(p_batch_id text) RETURNS TABLE(line bigint, column_number integer, column_name text, value text, message text)
+CREATE FUNCTION logic.batch_file_errors(p_batch_id text) RETURNS TABLE(line bigint, column_number integer, column_name text, value text, message text)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
     v_actions text[] := ARRAY['upgrade', 'add_licenses', 'remove_licenses', 'suspend', 'reactivate', 'cancel'];
-    v_header text := array_to_string(core.batch_header(), ',');
+    v_header text := array_to_string(logic.batch_header(), ',');
 BEGIN
     RETURN QUERY
     WITH data AS MATERIALIZED (
@@ -1220,7 +1236,7 @@ BEGIN
     WHERE NOT EXISTS (SELECT 1 FROM pg_temp.batch_fields)
     UNION ALL
     SELECT f.line, 0, NULL, left(f.raw, 100), 'the header must be exactly ' || v_header
-    FROM pg_temp.batch_fields f WHERE f.line = 1 AND f.fields IS DISTINCT FROM core.batch_header()
+    FROM pg_temp.batch_fields f WHERE f.line = 1 AND f.fields IS DISTINCT FROM logic.batch_header()
     UNION ALL
     SELECT f.line, 0, NULL, left(f.raw, 100), 'bad quoting: a quoted field must end with a quote before the next comma, and a quote inside it is written ""'
     FROM pg_temp.batch_fields f WHERE f.line > 1 AND f.fields IS NULL
@@ -1240,7 +1256,7 @@ BEGIN
               WHEN d.action <> 'upgrade' AND d.action = ANY (v_actions) AND d.target_offer <> ''
               THEN format('only for upgrade, not for %s', d.action) END),
         (4, 'quantity', d.quantity,
-         CASE WHEN d.quantity <> '' AND NOT core.batch_quantity_valid(d.quantity)
+         CASE WHEN d.quantity <> '' AND NOT logic.batch_quantity_valid(d.quantity)
               THEN 'not a whole number from 1 to 2147483647'
               WHEN d.quantity = '' AND d.action IN ('add_licenses', 'remove_licenses') THEN format('required for %s', d.action)
               WHEN d.quantity <> '' AND d.action IN ('suspend', 'reactivate', 'cancel') THEN format('not allowed for %s', d.action) END),
@@ -1257,13 +1273,13 @@ BEGIN
     WHERE r.line <> r.first_line;
 END $_$;
 
-CREATE FUNCTION core.batch_header() RETURNS text[]
+CREATE FUNCTION logic.batch_header() RETURNS text[]
     LANGUAGE sql IMMUTABLE
     BEGIN ATOMIC
  SELECT ARRAY['action'::text, 'subscription_id'::text, 'target_offer'::text, 'quantity'::text, 'request_id'::text] AS "array";
 END;
 
-CREATE FUNCTION core.batch_quantity_valid(p_value text) RETURNS boolean
+CREATE FUNCTION logic.batch_quantity_valid(p_value text) RETURNS boolean
     LANGUAGE sql IMMUTABLE STRICT
     BEGIN ATOMIC
  SELECT
@@ -1273,7 +1289,7 @@ CREATE FUNCTION core.batch_quantity_valid(p_value text) RETURNS boolean
          END AS "case";
 END;
 
-CREATE FUNCTION core.batch_reject_row(r core.batch_rows, p_sqlstate text, p_dry_run boolean) RETURNS void
+CREATE FUNCTION logic.batch_reject_row(r core.batch_rows, p_sqlstate text, p_dry_run boolean) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -1281,14 +1297,14 @@ DECLARE
     v_code text := coalesce((SELECT code FROM core.error_codes WHERE sqlstate = p_sqlstate), 'sqlstate_' || p_sqlstate);
 BEGIN
     IF NOT p_dry_run THEN
-        PERFORM core.begin_operation(r.action, r.request_id, NULL, r.batch_id);
-        PERFORM core.audit_rejection(r.action, ARRAY[v_code], core.batch_row_parameters(r), r.request_id);
+        PERFORM logic.begin_operation(r.action, r.request_id, NULL, r.batch_id);
+        PERFORM logic.audit_rejection(r.action, ARRAY[v_code], logic.batch_row_parameters(r), r.request_id);
     END IF;
     UPDATE core.batch_rows SET status = 'rejected', error_codes = ARRAY[v_code], processed_at = clock_timestamp()
     WHERE partner_id = r.partner_id AND batch_id = r.batch_id AND line = r.line;
 END $$;
 
-CREATE FUNCTION core.batch_row_parameters(r core.batch_rows) RETURNS jsonb
+CREATE FUNCTION logic.batch_row_parameters(r core.batch_rows) RETURNS jsonb
     LANGUAGE sql IMMUTABLE
     BEGIN ATOMIC
  SELECT jsonb_strip_nulls(jsonb_build_object('subscription_id', (r).subscription_id, 'target_offer', (r).target_offer, 'quantity', (r).quantity)) AS jsonb_strip_nulls;
@@ -1314,36 +1330,36 @@ CREATE TABLE core.batches (
 
 COMMENT ON TABLE core.batches IS 'CSV batch jobs of a partner: id = sha256 of the file unless named; re-running the file resumes it.';
 
-CREATE FUNCTION core.batch_summary(b core.batches) RETURNS jsonb
+CREATE FUNCTION logic.batch_summary(b core.batches) RETURNS jsonb
     LANGUAGE sql STABLE
     BEGIN ATOMIC
- SELECT (jsonb_build_object('id', (b).id, 'file', (b).file_name, 'content_sha256', (b).content_sha256, 'rows', (b).rows_total, 'runs', (b).runs, 'created_by', (b).created_by, 'created_at', (b).created_at, 'last_run_started_at', (b).last_run_started_at, 'last_run_finished_at', (b).last_run_finished_at, 'last_run_seconds', round(EXTRACT(epoch FROM ((b).last_run_finished_at - (b).last_run_started_at)), 3), 'finished_at', (b).finished_at) || core.batch_counts((b).partner_id, (b).id));
+ SELECT (jsonb_build_object('id', (b).id, 'file', (b).file_name, 'content_sha256', (b).content_sha256, 'rows', (b).rows_total, 'runs', (b).runs, 'created_by', (b).created_by, 'created_at', (b).created_at, 'last_run_started_at', (b).last_run_started_at, 'last_run_finished_at', (b).last_run_finished_at, 'last_run_seconds', round(EXTRACT(epoch FROM ((b).last_run_finished_at - (b).last_run_started_at)), 3), 'finished_at', (b).finished_at) || logic.batch_counts((b).partner_id, (b).id));
 END;
 
-CREATE FUNCTION core.batch_upgrade_wave(p_partner text, p_rows core.batch_rows[]) RETURNS jsonb
+CREATE FUNCTION logic.batch_upgrade_wave(p_partner text, p_rows core.batch_rows[]) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
     v_results jsonb;
 BEGIN
-    PERFORM core.begin_operation('upgrade', NULL, NULL, (p_rows[1]).batch_id);
+    PERFORM logic.begin_operation('upgrade', NULL, NULL, (p_rows[1]).batch_id);
     SELECT jsonb_agg(jsonb_build_object('line', (p_rows[u.ord]).line, 'request_id', (p_rows[u.ord]).request_id,
-                                        'parameters', core.batch_row_parameters(p_rows[u.ord]), 'result', u.result)
+                                        'parameters', logic.batch_row_parameters(p_rows[u.ord]), 'result', u.result)
                      ORDER BY u.ord)
     INTO v_results
-    FROM core.upgrade_apply(p_partner,
-                            ARRAY(SELECT core.batch_row_parameters(p_rows[i]) FROM generate_subscripts(p_rows, 1) i ORDER BY i),
+    FROM logic.upgrade_apply(p_partner,
+                            ARRAY(SELECT logic.batch_row_parameters(p_rows[i]) FROM generate_subscripts(p_rows, 1) i ORDER BY i),
                             ARRAY(SELECT (p_rows[i]).request_id FROM generate_subscripts(p_rows, 1) i ORDER BY i)) u;
-    PERFORM core.audit_rejections('upgrade', coalesce(jsonb_agg(jsonb_build_object(
+    PERFORM logic.audit_rejections('upgrade', coalesce(jsonb_agg(jsonb_build_object(
                 'error_codes', jsonb_path_query_array(w.e -> 'result', '$.errors[*].code'),
                 'parameters', w.e -> 'parameters', 'request_id', w.e -> 'request_id')), '[]'))
     FROM jsonb_array_elements(v_results) AS w (e) WHERE w.e -> 'result' ->> 'status' = 'rejected';
-    PERFORM core.requests_remember(p_partner, 'upgrade', v_results);
+    PERFORM logic.requests_remember(p_partner, 'upgrade', v_results);
     RETURN v_results;
 END $_$;
 
-CREATE FUNCTION core.begin_operation(p_operation text, p_request_id text DEFAULT NULL::text, p_comment text DEFAULT NULL::text, p_batch_id text DEFAULT NULL::text, p_platform boolean DEFAULT false) RETURNS void
+CREATE FUNCTION logic.begin_operation(p_operation text, p_request_id text DEFAULT NULL::text, p_comment text DEFAULT NULL::text, p_batch_id text DEFAULT NULL::text, p_platform boolean DEFAULT false) RETURNS void
     LANGUAGE sql
     BEGIN ATOMIC
  SELECT set_config('subctl.operation'::text, p_operation, true) AS set_config,
@@ -1359,12 +1375,12 @@ CREATE FUNCTION core.begin_operation(p_operation text, p_request_id text DEFAULT
      set_config('subctl.operation_source'::text,
          CASE
              WHEN (p_batch_id IS NOT NULL) THEN 'batch'::text
-             WHEN (core.setting('source'::text) = 'cli'::text) THEN 'cli'::text
+             WHEN (logic.setting('source'::text) = 'cli'::text) THEN 'cli'::text
              ELSE 'sql'::text
          END, true) AS set_config;
 END;
 
-CREATE FUNCTION core.bump_subscriptions_version() RETURNS trigger
+CREATE FUNCTION logic.bump_subscriptions_version() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -1378,7 +1394,7 @@ BEGIN
     RETURN NEW;
 END $$;
 
-CREATE FUNCTION core.by_relationship_now(p_relationship_expires_at timestamp with time zone, p_related text[], p_unrelated text[]) RETURNS text[]
+CREATE FUNCTION logic.by_relationship_now(p_relationship_expires_at timestamp with time zone, p_related text[], p_unrelated text[]) RETURNS text[]
     LANGUAGE sql STABLE
     BEGIN ATOMIC
  SELECT
@@ -1388,7 +1404,7 @@ CREATE FUNCTION core.by_relationship_now(p_relationship_expires_at timestamp wit
          END AS p_unrelated;
 END;
 
-CREATE FUNCTION core.by_relationship_now(p_relationship_expires_at timestamp with time zone, p_related bigint, p_unrelated bigint) RETURNS bigint
+CREATE FUNCTION logic.by_relationship_now(p_relationship_expires_at timestamp with time zone, p_related bigint, p_unrelated bigint) RETURNS bigint
     LANGUAGE sql STABLE
     BEGIN ATOMIC
  SELECT
@@ -1398,7 +1414,7 @@ CREATE FUNCTION core.by_relationship_now(p_relationship_expires_at timestamp wit
          END AS p_unrelated;
 END;
 
-CREATE FUNCTION core.catalog_problems(c jsonb) RETURNS SETOF text
+CREATE FUNCTION logic.catalog_problems(c jsonb) RETURNS SETOF text
     LANGUAGE sql IMMUTABLE
     BEGIN ATOMIC
  WITH RECURSIVE services AS (
@@ -1518,7 +1534,7 @@ CREATE FUNCTION core.catalog_problems(c jsonb) RETURNS SETOF text
    WHERE ((closure.source = closure.target) AND (closure.source <> closure.trail[2]));
 END;
 
-CREATE FUNCTION core.chain_audit_event() RETURNS trigger
+CREATE FUNCTION logic.chain_audit_event() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -1548,7 +1564,7 @@ BEGIN
         MESSAGE = format('audit chain %s was begun by a concurrent transaction', v_chain);
 END $$;
 
-CREATE FUNCTION core.check_offers_add_on_not_in_paths() RETURNS trigger
+CREATE FUNCTION logic.check_offers_add_on_not_in_paths() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -1561,13 +1577,13 @@ BEGIN
     RETURN NEW;
 END $$;
 
-CREATE FUNCTION core.check_relationship_expiry(p_expires_at timestamp with time zone) RETURNS void
+CREATE FUNCTION logic.check_relationship_expiry(p_expires_at timestamp with time zone) RETURNS void
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     IF p_expires_at <= statement_timestamp() OR p_expires_at > statement_timestamp() + interval '2 years' THEN
-        PERFORM core.raise_error('relationship_expiry_out_of_range',
+        PERFORM logic.raise_error('relationship_expiry_out_of_range',
             format('--expires %s is outside the allowed range: after %s and at most two years after activation (%s when activated now)',
                    CASE WHEN isfinite(p_expires_at) THEN to_char(p_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
                         ELSE p_expires_at::text END,
@@ -1577,7 +1593,7 @@ BEGIN
     END IF;
 END $$;
 
-CREATE FUNCTION core.check_subscriptions_add_on_parent() RETURNS trigger
+CREATE FUNCTION logic.check_subscriptions_add_on_parent() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -1614,7 +1630,7 @@ BEGIN
     RETURN NEW;
 END $$;
 
-CREATE FUNCTION core.check_subscriptions_quantity_in_offer_range() RETURNS trigger
+CREATE FUNCTION logic.check_subscriptions_quantity_in_offer_range() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -1630,7 +1646,7 @@ BEGIN
     RETURN NEW;
 END $$;
 
-CREATE FUNCTION core.check_upgrade_paths_shape() RETURNS trigger
+CREATE FUNCTION logic.check_upgrade_paths_shape() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -1662,7 +1678,7 @@ BEGIN
     RETURN NEW;
 END $$;
 
-CREATE FUNCTION core.create_statement_triggers(p_table text, p_prefix text, p_function regproc) RETURNS void
+CREATE FUNCTION logic.create_statement_triggers(p_table text, p_prefix text, p_function regproc) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -1675,7 +1691,7 @@ BEGIN
                    'FOR EACH STATEMENT EXECUTE FUNCTION %s()', p_prefix || '_deletes', p_table, p_function);
 END $$;
 
-CREATE FUNCTION core.csv_fields(p_line text) RETURNS text[]
+CREATE FUNCTION logic.csv_fields(p_line text) RETURNS text[]
     LANGUAGE sql IMMUTABLE STRICT
     BEGIN ATOMIC
  SELECT
@@ -1691,7 +1707,7 @@ CREATE FUNCTION core.csv_fields(p_line text) RETURNS text[]
          END AS "array";
 END;
 
-CREATE FUNCTION core.customer_ids_of(p_subscriptions core.subscriptions[]) RETURNS uuid[]
+CREATE FUNCTION logic.customer_ids_of(p_subscriptions core.subscriptions[]) RETURNS uuid[]
     LANGUAGE sql IMMUTABLE
     BEGIN ATOMIC
  SELECT array_agg(x.customer_id) AS array_agg
@@ -1707,7 +1723,7 @@ CREATE TABLE core.error_codes (
     CONSTRAINT check_error_codes_sqlstate_project_class CHECK (((sqlstate ~ '^SU[0-9]{3}$'::text) AND (sqlstate !~ '000$'::text)))
 );
 
-CREATE FUNCTION core.describe_errors(p_codes text[]) RETURNS jsonb
+CREATE FUNCTION logic.describe_errors(p_codes text[]) RETURNS jsonb
     LANGUAGE sql STABLE
     BEGIN ATOMIC
  SELECT COALESCE(jsonb_agg(jsonb_build_object('code', c.code, 'description', e.description) ORDER BY c.ord), '[]'::jsonb) AS "coalesce"
@@ -1715,40 +1731,28 @@ CREATE FUNCTION core.describe_errors(p_codes text[]) RETURNS jsonb
       LEFT JOIN core.error_codes e ON ((e.code = c.code)));
 END;
 
-CREATE FUNCTION core.dispatch_operation(p_partner text, p_operation text, p jsonb) RETURNS jsonb
+CREATE FUNCTION logic.dispatch_operation(p_partner text, p_operation text, p jsonb) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     RETURN CASE p_operation
-        WHEN 'upgrade' THEN core.op_upgrade(p_partner, p)
-        WHEN 'add_licenses' THEN core.op_change_licenses(p_partner, p, 1)
-        WHEN 'remove_licenses' THEN core.op_change_licenses(p_partner, p, -1)
-        WHEN 'activate' THEN core.op_set_status(p_partner, p, p_operation)
-        WHEN 'suspend' THEN core.op_set_status(p_partner, p, p_operation)
-        WHEN 'reactivate' THEN core.op_set_status(p_partner, p, p_operation)
-        WHEN 'cancel' THEN core.op_set_status(p_partner, p, p_operation)
-        WHEN 'add_subscription' THEN core.op_add_subscription(p_partner, p)
-        WHEN 'add_customer' THEN core.op_add_customer(p_partner, p)
-        WHEN 'request_relationship' THEN core.op_relationship(p_partner, p, 'request')
-        WHEN 'accept_relationship' THEN core.op_relationship(p_partner, p, 'accept')
-        WHEN 'remove_relationship' THEN core.op_relationship(p_partner, p, 'remove')
+        WHEN 'upgrade' THEN logic.op_upgrade(p_partner, p)
+        WHEN 'add_licenses' THEN logic.op_change_licenses(p_partner, p, 1)
+        WHEN 'remove_licenses' THEN logic.op_change_licenses(p_partner, p, -1)
+        WHEN 'activate' THEN logic.op_set_status(p_partner, p, p_operation)
+        WHEN 'suspend' THEN logic.op_set_status(p_partner, p, p_operation)
+        WHEN 'reactivate' THEN logic.op_set_status(p_partner, p, p_operation)
+        WHEN 'cancel' THEN logic.op_set_status(p_partner, p, p_operation)
+        WHEN 'add_subscription' THEN logic.op_add_subscription(p_partner, p)
+        WHEN 'add_customer' THEN logic.op_add_customer(p_partner, p)
+        WHEN 'request_relationship' THEN logic.op_relationship(p_partner, p, 'request')
+        WHEN 'accept_relationship' THEN logic.op_relationship(p_partner, p, 'accept')
+        WHEN 'remove_relationship' THEN logic.op_relationship(p_partner, p, 'remove')
     END;
 END $$;
 
-CREATE FUNCTION core.display_name_trimmed(p_name text) RETURNS text
-    LANGUAGE sql IMMUTABLE STRICT
-    RETURN regexp_replace(p_name, '^[ \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[ \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$'::text, ''::text, 'g'::text);
-
-COMMENT ON FUNCTION core.display_name_trimmed(p_name text) IS 'A name without its leading and trailing spaces (Unicode space separators included).';
-
-CREATE FUNCTION core.display_name_problem(p_name text) RETURNS text
-    LANGUAGE sql IMMUTABLE STRICT
-    RETURN CASE WHEN (core.display_name_trimmed(p_name) = ''::text) THEN 'is empty'::text WHEN (core.display_name_trimmed(p_name) <> p_name) THEN 'has leading or trailing spaces'::text WHEN (length(p_name) > 200) THEN format('has %s characters, more than 200'::text, length(p_name)) WHEN (p_name ~ '[[:cntrl:]]'::text) THEN 'holds a control character'::text WHEN (p_name ~ '[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]'::text) THEN format('holds the invisible formatting character U+%s (Unicode category Cf)'::text, upper(lpad(to_hex(ascii("substring"(p_name, '[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]'::text))), 4, '0'::text))) ELSE NULL::text END;
-
-COMMENT ON FUNCTION core.display_name_problem(p_name text) IS 'NULL for a valid display name, else what is wrong with it (a sentence fragment).';
-
-CREATE FUNCTION core.drop_temp_table(p_name text) RETURNS void
+CREATE FUNCTION logic.drop_temp_table(p_name text) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -1758,7 +1762,7 @@ BEGIN
     END IF;
 END $$;
 
-CREATE FUNCTION core.error_bit(p_sqlstate text) RETURNS bigint
+CREATE FUNCTION logic.error_bit(p_sqlstate text) RETURNS bigint
     LANGUAGE sql IMMUTABLE
     BEGIN ATOMIC
  SELECT
@@ -1769,22 +1773,22 @@ CREATE FUNCTION core.error_bit(p_sqlstate text) RETURNS bigint
     FROM ( SELECT (substr(error_bit.p_sqlstate, 3))::integer AS n) x;
 END;
 
-CREATE FUNCTION core.error_codes_of(p_mask bigint) RETURNS text[]
+CREATE FUNCTION logic.error_codes_of(p_mask bigint) RETURNS text[]
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT ARRAY(SELECT e.code FROM core.error_codes e WHERE p_mask & core.error_bit(e.sqlstate) <> 0 ORDER BY e.sqlstate)
+    SELECT ARRAY(SELECT e.code FROM core.error_codes e WHERE p_mask & logic.error_bit(e.sqlstate) <> 0 ORDER BY e.sqlstate)
 $$;
 
-CREATE FUNCTION core.error_mask(p_codes text[]) RETURNS bigint
+CREATE FUNCTION logic.error_mask(p_codes text[]) RETURNS bigint
     LANGUAGE sql STABLE
     BEGIN ATOMIC
- SELECT COALESCE(bit_or(core.error_bit((e.sqlstate)::text)), (0)::bigint) AS "coalesce"
+ SELECT COALESCE(bit_or(logic.error_bit((e.sqlstate)::text)), (0)::bigint) AS "coalesce"
     FROM core.error_codes e
    WHERE (e.code = ANY (error_mask.p_codes));
 END;
 
-CREATE FUNCTION core.find_batch(p_partner text, p_batch text) RETURNS core.batches
+CREATE FUNCTION logic.find_batch(p_partner text, p_batch text) RETURNS core.batches
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -1797,7 +1801,7 @@ BEGIN
                            AND left(b.id, length(p_batch)) = p_batch LIMIT 2);
     END IF;
     IF cardinality(v_matches) <> 1 THEN
-        PERFORM core.raise_error('batch_not_found',
+        PERFORM logic.raise_error('batch_not_found',
                                  format('batch %s does not exist%s', p_batch,
                                         CASE WHEN cardinality(v_matches) > 1 THEN ' (the prefix is ambiguous)' ELSE '' END),
                                  NULL, 'list the batches with: subctl batch list');
@@ -1805,13 +1809,13 @@ BEGIN
     RETURN v_matches[1];
 END $$;
 
-CREATE FUNCTION core.is_transient_sqlstate(p_sqlstate text) RETURNS boolean
+CREATE FUNCTION logic.is_transient_sqlstate(p_sqlstate text) RETURNS boolean
     LANGUAGE sql IMMUTABLE
     BEGIN ATOMIC
  SELECT (p_sqlstate = ANY (ARRAY['40001'::text, '40P01'::text, '55P03'::text, '57014'::text]));
 END;
 
-CREATE FUNCTION core.link_customer_creator() RETURNS trigger
+CREATE FUNCTION logic.link_customer_creator() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -1822,7 +1826,7 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE FUNCTION core.lock_subscription(p_partner text, p_subscription_id uuid) RETURNS core.subscriptions
+CREATE FUNCTION logic.lock_subscription(p_partner text, p_subscription_id uuid) RETURNS core.subscriptions
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -1830,7 +1834,7 @@ DECLARE
     v_customer uuid := (SELECT customer_id FROM core.subscriptions WHERE id = p_subscription_id);
     s core.subscriptions;
 BEGIN
-    IF v_customer IS NULL OR NOT core.customer_visible(p_partner, v_customer) THEN
+    IF v_customer IS NULL OR NOT logic.customer_visible(p_partner, v_customer) THEN
         RETURN NULL;
     END IF;
     PERFORM 1 FROM core.customers c WHERE c.id = v_customer FOR NO KEY UPDATE;
@@ -1838,32 +1842,32 @@ BEGIN
     RETURN s;
 END $$;
 
-CREATE FUNCTION core.op_add_customer(p_partner text, p jsonb) RETURNS jsonb
+CREATE FUNCTION logic.op_add_customer(p_partner text, p jsonb) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     c core.customers;
-    v_name text := core.require_display_name(p ->> 'name', 'customer name');
+    v_name text := logic.require_display_name(p ->> 'name', 'customer name');
     v_domain text := lower(p ->> 'domain');
 BEGIN
     -- Another partner's tenant: that it exists, and nothing more (SPEC 7.1).
     IF EXISTS (SELECT 1 FROM core.customers WHERE id = (p ->> 'id')::uuid OR domain = v_domain) THEN
-        PERFORM core.raise_error('customer_exists');
+        PERFORM logic.raise_error('customer_exists');
     END IF;
     BEGIN
         INSERT INTO core.customers (id, name, domain, created_by_partner_id)
         VALUES (coalesce((p ->> 'id')::uuid, gen_random_uuid()), v_name, v_domain, p_partner)
         RETURNING * INTO c;
     EXCEPTION WHEN check_violation THEN  -- the format the table allows (check_customers_domain_format)
-        PERFORM core.raise_error('invalid_argument', format(
+        PERFORM logic.raise_error('invalid_argument', format(
             'domain %s is not a domain name: dot-separated labels of letters, digits and inner hyphens, e.g. contoso.partner.onmschina.cn',
             to_json(p ->> 'domain')));
     END;
-    RETURN core.result('{}', jsonb_build_object('id', c.id, 'name', c.name, 'domain', c.domain));
+    RETURN logic.result('{}', jsonb_build_object('id', c.id, 'name', c.name, 'domain', c.domain));
 END $$;
 
-CREATE FUNCTION core.op_add_subscription(p_partner text, p jsonb) RETURNS jsonb
+CREATE FUNCTION logic.op_add_subscription(p_partner text, p jsonb) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -1876,9 +1880,9 @@ DECLARE
     v_parent uuid := (p ->> 'parent_subscription_id')::uuid;
     v_codes text[];
     s core.subscriptions;
-    v_visible boolean := core.customer_visible(p_partner, v_customer);
+    v_visible boolean := logic.customer_visible(p_partner, v_customer);
 BEGIN
-    IF v_visible THEN  -- only a customer the partner sees is locked (see core.lock_subscription)
+    IF v_visible THEN  -- only a customer the partner sees is locked (see logic.lock_subscription)
         PERFORM 1 FROM core.customers WHERE id = v_customer FOR NO KEY UPDATE;
     END IF;
     SELECT * INTO v_offer FROM core.offers WHERE id = p ->> 'offer_id' AND NOT retired;
@@ -1888,7 +1892,7 @@ BEGIN
         CASE WHEN v_offer.id IS NOT NULL AND NOT EXISTS (
                  SELECT 1 FROM core.offer_billing_cycles WHERE offer_id = v_offer.id AND billing_cycle = v_cycle)
              THEN 'offer_does_not_support_billing_cycle' END,
-        CASE WHEN v_offer.id IS NOT NULL AND NOT core.quantity_in_range(v_offer.id, v_quantity)
+        CASE WHEN v_offer.id IS NOT NULL AND NOT logic.quantity_in_range(v_offer.id, v_quantity)
              THEN 'quantity_out_of_range' END,
         CASE WHEN v_offer.id IS NOT NULL AND (v_offer.is_add_on <> (v_parent IS NOT NULL) OR (v_parent IS NOT NULL AND NOT EXISTS (
                  SELECT 1 FROM core.subscriptions ps JOIN core.offer_add_on_parents ap
@@ -1901,20 +1905,20 @@ BEGIN
         VALUES (v_customer, v_offer.id, v_quantity, v_cycle, coalesce(p ->> 'status', 'active'), v_channel,
                 CASE WHEN v_channel = 'csp' THEN p_partner END, p_partner, v_parent)
         RETURNING * INTO s;
-        RETURN core.result(v_codes, core.subscription_json(p_partner, s)
+        RETURN logic.result(v_codes, logic.subscription_json(p_partner, s)
                                     || jsonb_build_object('subscription_status', s.status));
     END IF;
-    RETURN core.result(v_codes, jsonb_build_object('id', NULL));
+    RETURN logic.result(v_codes, jsonb_build_object('id', NULL));
 END $$;
 
-CREATE FUNCTION core.op_change_licenses(p_partner text, p jsonb, p_sign integer) RETURNS jsonb
+CREATE FUNCTION logic.op_change_licenses(p_partner text, p jsonb, p_sign integer) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_id uuid := (p ->> 'subscription_id')::uuid;
     v_delta bigint := (p ->> 'quantity')::bigint;
-    s core.subscriptions := core.lock_subscription(p_partner, v_id);
+    s core.subscriptions := logic.lock_subscription(p_partner, v_id);
     -- clamped: a huge delta is simply out of range, never an arithmetic overflow
     v_new bigint := s.quantity + p_sign * least(greatest(v_delta, 0), 4294967296);
     v_codes text[];
@@ -1924,21 +1928,21 @@ BEGIN
     ELSE
         v_codes := array_remove(ARRAY[
             CASE WHEN (p ->> 'if_version')::bigint <> s.version THEN 'version_mismatch' END], NULL)
-            || core.sold_and_active_errors(p_partner, s.status, s.partner_id)
+            || logic.sold_and_active_errors(p_partner, s.status, s.partner_id)
             || array_remove(ARRAY[
             CASE WHEN p_sign < 0 AND s.billing_cycle = 'annual' THEN 'quantity_cannot_be_decreased' END,
-            CASE WHEN v_delta < 1 OR NOT core.quantity_in_range(s.offer_id, v_new) THEN 'quantity_out_of_range' END], NULL);
+            CASE WHEN v_delta < 1 OR NOT logic.quantity_in_range(s.offer_id, v_new) THEN 'quantity_out_of_range' END], NULL);
     END IF;
     IF cardinality(v_codes) = 0 THEN
         UPDATE core.subscriptions SET quantity = v_new WHERE id = s.id RETURNING * INTO s;
     END IF;
-    RETURN core.result(v_codes, jsonb_build_object(
+    RETURN logic.result(v_codes, jsonb_build_object(
         'source_subscription_id', v_id, 'target_subscription_id', NULL,
         'quantity', CASE WHEN cardinality(v_codes) = 0 THEN v_new ELSE s.quantity END,
         'version', s.version));
 END $$;
 
-CREATE FUNCTION core.op_relationship(p_partner text, p jsonb, p_operation text) RETURNS jsonb
+CREATE FUNCTION logic.op_relationship(p_partner text, p jsonb, p_operation text) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -1949,12 +1953,12 @@ DECLARE
     r core.relationships;
 BEGIN
     -- Only a customer the partner sees (SPEC 7.1): a relationship never makes one visible.
-    IF NOT core.customer_visible(p_partner, v_customer) THEN
-        PERFORM core.raise_error('customer_not_found', format('customer %s does not exist', v_customer));
+    IF NOT logic.customer_visible(p_partner, v_customer) THEN
+        PERFORM logic.raise_error('customer_not_found', format('customer %s does not exist', v_customer));
     END IF;
     PERFORM 1 FROM core.customers WHERE id = v_customer FOR NO KEY UPDATE;
     IF NOT EXISTS (SELECT 1 FROM core.services WHERE id = v_service) THEN
-        PERFORM core.raise_error('service_not_found', format('service %s does not exist', v_service));
+        PERFORM logic.raise_error('service_not_found', format('service %s does not exist', v_service));
     END IF;
     UPDATE core.relationships SET status = 'expired', ended_at = expires_at
     WHERE customer_id = v_customer AND service_id = v_service AND status = 'active'
@@ -1963,44 +1967,44 @@ BEGIN
     WHERE partner_id = p_partner AND customer_id = v_customer AND service_id = v_service
       AND status IN ('requested', 'active');
     IF p_operation = 'request' THEN
-        PERFORM core.check_relationship_expiry(v_expires);
+        PERFORM logic.check_relationship_expiry(v_expires);
         IF r.id IS NOT NULL THEN
-            PERFORM core.raise_error('relationship_exists', format('relationship %s is already %s', r.id, r.status));
+            PERFORM logic.raise_error('relationship_exists', format('relationship %s is already %s', r.id, r.status));
         END IF;
         INSERT INTO core.relationships (partner_id, customer_id, service_id, expires_at)
         VALUES (p_partner, v_customer, v_service, v_expires) RETURNING * INTO r;
     ELSIF p_operation = 'accept' THEN
         IF r.id IS NULL OR r.status <> 'requested' THEN
-            PERFORM core.raise_error('invalid_relationship_transition',
+            PERFORM logic.raise_error('invalid_relationship_transition',
                                      'there is no requested relationship to accept', NULL,
                                      'request it first: subctl relationship request CUSTOMER --service SERVICE');
         END IF;
         IF EXISTS (SELECT 1 FROM core.relationships WHERE customer_id = v_customer AND service_id = v_service
                    AND status = 'active') THEN
-            PERFORM core.raise_error('relationship_already_active');
+            PERFORM logic.raise_error('relationship_already_active');
         END IF;
         v_expires := coalesce(v_expires, r.expires_at, statement_timestamp() + interval '2 years');
-        PERFORM core.check_relationship_expiry(v_expires);
+        PERFORM logic.check_relationship_expiry(v_expires);
         UPDATE core.relationships SET status = 'active', activated_at = statement_timestamp(), expires_at = v_expires
         WHERE id = r.id RETURNING * INTO r;
     ELSE
         IF r.id IS NULL THEN
-            PERFORM core.raise_error('relationship_not_found',
+            PERFORM logic.raise_error('relationship_not_found',
                                      format('no requested or active relationship with customer %s for %s', v_customer, v_service));
         END IF;
         UPDATE core.relationships SET status = 'removed', ended_at = statement_timestamp()
         WHERE id = r.id RETURNING * INTO r;
     END IF;
-    RETURN core.result('{}', to_jsonb(r) || jsonb_build_object('relationship_status', r.status));
+    RETURN logic.result('{}', to_jsonb(r) || jsonb_build_object('relationship_status', r.status));
 END $$;
 
-CREATE FUNCTION core.op_set_status(p_partner text, p jsonb, p_operation text) RETURNS jsonb
+CREATE FUNCTION logic.op_set_status(p_partner text, p jsonb, p_operation text) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_id uuid := (p ->> 'subscription_id')::uuid;
-    s core.subscriptions := core.lock_subscription(p_partner, v_id);
+    s core.subscriptions := logic.lock_subscription(p_partner, v_id);
     v_to text := CASE p_operation WHEN 'suspend' THEN 'suspended' WHEN 'cancel' THEN 'cancelled' ELSE 'active' END;
     v_allowed boolean;
     v_codes text[];
@@ -2028,20 +2032,20 @@ BEGIN
             SELECT coalesce(jsonb_agg(id ORDER BY id), '[]') INTO v_add_ons FROM cancelled;
         END IF;
     END IF;
-    RETURN core.result(v_codes, jsonb_build_object(
+    RETURN logic.result(v_codes, jsonb_build_object(
         'subscription_id', v_id, 'subscription_status', s.status, 'version', s.version,
         'cancelled_add_ons', v_add_ons));
 END $$;
 
-CREATE FUNCTION core.op_upgrade(p_partner text, p jsonb) RETURNS jsonb
+CREATE FUNCTION logic.op_upgrade(p_partner text, p jsonb) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    RETURN (SELECT u.result FROM core.upgrade_apply(p_partner, ARRAY[p]) u);
+    RETURN (SELECT u.result FROM logic.upgrade_apply(p_partner, ARRAY[p]) u);
 END $$;
 
-CREATE FUNCTION core.partner_licenses() RETURNS TABLE(offer_id text, offer_name text, channel text, status text, sold_by_you boolean, subscriptions bigint, licenses bigint, customers bigint)
+CREATE FUNCTION logic.partner_licenses() RETURNS TABLE(offer_id text, offer_name text, channel text, status text, sold_by_you boolean, subscriptions bigint, licenses bigint, customers bigint)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET random_page_cost TO '1.1'
@@ -2050,7 +2054,7 @@ CREATE FUNCTION core.partner_licenses() RETURNS TABLE(offer_id text, offer_name 
     FROM (SELECT x.offer_id, x.channel, x.status, x.sold_by_you,
                  sum(x.subscriptions)::bigint AS subscriptions, sum(x.licenses)::bigint AS licenses, count(*) AS customers
           FROM (SELECT s.customer_id, s.offer_id, s.channel, s.status,
-                       s.partner_id IS NOT DISTINCT FROM (SELECT core.acting_partner()) AS sold_by_you,
+                       s.partner_id IS NOT DISTINCT FROM (SELECT logic.acting_partner()) AS sold_by_you,
                        count(*) AS subscriptions, sum(s.quantity) AS licenses
                 FROM core.subscriptions s
                 GROUP BY s.customer_id, s.offer_id, s.channel, s.status, sold_by_you) x
@@ -2072,7 +2076,7 @@ CREATE TABLE core.offers (
     CONSTRAINT check_offers_quantity_range CHECK ((max_quantity >= min_quantity))
 );
 
-CREATE FUNCTION core.quantity_in_range(p_offer_id text, p_quantity bigint) RETURNS boolean
+CREATE FUNCTION logic.quantity_in_range(p_offer_id text, p_quantity bigint) RETURNS boolean
     LANGUAGE sql STABLE
     BEGIN ATOMIC
  SELECT (EXISTS ( SELECT 1
@@ -2080,7 +2084,7 @@ CREATE FUNCTION core.quantity_in_range(p_offer_id text, p_quantity bigint) RETUR
            WHERE ((offers.id = quantity_in_range.p_offer_id) AND ((quantity_in_range.p_quantity >= offers.min_quantity) AND (quantity_in_range.p_quantity <= offers.max_quantity))))) AS "exists";
 END;
 
-CREATE FUNCTION core.raise_error(p_code text, p_message text DEFAULT NULL::text, p_detail text DEFAULT NULL::text, p_hint text DEFAULT NULL::text) RETURNS void
+CREATE FUNCTION logic.raise_error(p_code text, p_message text DEFAULT NULL::text, p_detail text DEFAULT NULL::text, p_hint text DEFAULT NULL::text) RETURNS void
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -2093,9 +2097,9 @@ BEGIN
         DETAIL = coalesce(p_detail, ''), HINT = coalesce(p_hint, '');
 END $$;
 
-COMMENT ON FUNCTION core.raise_error(p_code text, p_message text, p_detail text, p_hint text) IS 'Raises the project SQLSTATE of an error code with message, detail and hint.';
+COMMENT ON FUNCTION logic.raise_error(p_code text, p_message text, p_detail text, p_hint text) IS 'Raises the project SQLSTATE of an error code with message, detail and hint.';
 
-CREATE FUNCTION core.refuse_audit_events_change() RETURNS trigger
+CREATE FUNCTION logic.refuse_audit_events_change() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -2104,19 +2108,19 @@ BEGIN
         MESSAGE = format('audit_events_append_only: audit events cannot be changed (%s)', TG_OP);
 END $$;
 
-CREATE FUNCTION core.request_remember(p_partner text, p_request_id text, p_operation text, p_parameters jsonb, p_result jsonb) RETURNS jsonb
+CREATE FUNCTION logic.request_remember(p_partner text, p_request_id text, p_operation text, p_parameters jsonb, p_result jsonb) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     IF p_request_id IS NOT NULL THEN  -- the set form (sql/40_operations.sql) with one request
-        PERFORM core.requests_remember(p_partner, p_operation, jsonb_build_array(jsonb_build_object(
+        PERFORM logic.requests_remember(p_partner, p_operation, jsonb_build_array(jsonb_build_object(
             'request_id', p_request_id, 'parameters', p_parameters, 'result', p_result)));
     END IF;
     RETURN p_result;
 END $$;
 
-CREATE FUNCTION core.request_replay(p_partner text, p_request_id text, p_operation text, p_parameters jsonb) RETURNS jsonb
+CREATE FUNCTION logic.request_replay(p_partner text, p_request_id text, p_operation text, p_parameters jsonb) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -2135,13 +2139,13 @@ BEGIN
     END IF;
     -- Audited against the subscription named (its customer only when visible), and shaped
     -- like the operation's own result (SPEC 6: source_subscription_id, quantity, ...).
-    PERFORM core.audit_rejection(p_operation, ARRAY['request_id_reused'], p_parameters, p_request_id);
-    RETURN core.result(ARRAY['request_id_reused'], CASE WHEN p_parameters ? 'subscription_id' THEN jsonb_build_object(
+    PERFORM logic.audit_rejection(p_operation, ARRAY['request_id_reused'], p_parameters, p_request_id);
+    RETURN logic.result(ARRAY['request_id_reused'], CASE WHEN p_parameters ? 'subscription_id' THEN jsonb_build_object(
         'source_subscription_id', p_parameters -> 'subscription_id', 'target_subscription_id', NULL,
         'quantity', p_parameters -> 'quantity') ELSE '{}' END);
 END $$;
 
-CREATE FUNCTION core.requests_remember(p_partner text, p_operation text, p_requests jsonb) RETURNS void
+CREATE FUNCTION logic.requests_remember(p_partner text, p_operation text, p_requests jsonb) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -2164,7 +2168,7 @@ BEGIN
     END IF;
 END $$;
 
-CREATE FUNCTION core.require_display_name(p_name text, p_what text) RETURNS text
+CREATE FUNCTION logic.require_display_name(p_name text, p_what text) RETURNS text
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -2173,77 +2177,77 @@ DECLARE
     v_problem text := core.display_name_problem(v_name);
 BEGIN
     IF v_problem IS NOT NULL THEN
-        PERFORM core.raise_error('invalid_argument', format('the %s %s', p_what, v_problem), NULL,
+        PERFORM logic.raise_error('invalid_argument', format('the %s %s', p_what, v_problem), NULL,
                                  'a name is 1-200 visible characters');
     END IF;
     RETURN v_name;
 END $$;
 
-CREATE FUNCTION core.require_partner() RETURNS text
+CREATE FUNCTION logic.require_partner() RETURNS text
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    v_partner text := core.acting_partner();
+    v_partner text := logic.acting_partner();
 BEGIN
-    IF core.setting('partner_id') IS DISTINCT FROM v_partner AND core.setting('partner_id') IS NOT NULL THEN
-        PERFORM core.raise_error('partner_not_permitted',
-            format('login %s may not act for partner %s', session_user, core.setting('partner_id')), NULL,
+    IF logic.setting('partner_id') IS DISTINCT FROM v_partner AND logic.setting('partner_id') IS NOT NULL THEN
+        PERFORM logic.raise_error('partner_not_permitted',
+            format('login %s may not act for partner %s', session_user, logic.setting('partner_id')), NULL,
             'a login acts for the partner it is mapped to: subctl partner map-login ROLE PARTNER');
     END IF;
     IF v_partner IS NULL THEN
-        PERFORM core.raise_error('partner_context_missing');
+        PERFORM logic.raise_error('partner_context_missing');
     END IF;
     IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = v_partner) THEN
-        PERFORM core.raise_error('partner_not_found', format('partner %s does not exist', v_partner),
+        PERFORM logic.raise_error('partner_not_found', format('partner %s does not exist', v_partner),
                                  NULL, 'add it with: subctl partner add ID --name NAME');
     END IF;
     RETURN v_partner;
 END $$;
 
-CREATE FUNCTION core.result(p_codes text[], p_fields jsonb) RETURNS jsonb
+CREATE FUNCTION logic.result(p_codes text[], p_fields jsonb) RETURNS jsonb
     LANGUAGE sql STABLE
     BEGIN ATOMIC
  SELECT (p_fields || jsonb_build_object('status',
          CASE
              WHEN (cardinality(p_codes) = 0) THEN 'succeeded'::text
              ELSE 'rejected'::text
-         END, 'errors', core.describe_errors(p_codes)));
+         END, 'errors', logic.describe_errors(p_codes)));
 END;
 
-CREATE FUNCTION core.run_operation(p_operation text, p_parameters jsonb, p_request_id text, p_dry_run boolean, p_batch_id text DEFAULT NULL::text) RETURNS jsonb
+CREATE FUNCTION logic.run_operation(p_operation text, p_parameters jsonb, p_request_id text, p_dry_run boolean, p_batch_id text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    v_partner text := core.require_partner();
+    v_partner text := logic.require_partner();
     v_result jsonb;
     v_dry_run_result text;
 BEGIN
     IF p_dry_run THEN
         BEGIN
-            v_result := core.run_operation(p_operation, p_parameters, p_request_id, false, p_batch_id);
+            v_result := logic.run_operation(p_operation, p_parameters, p_request_id, false, p_batch_id);
             RAISE EXCEPTION USING ERRCODE = 'SU099', MESSAGE = 'dry run', DETAIL = v_result::text;
         EXCEPTION WHEN SQLSTATE 'SU099' THEN
             GET STACKED DIAGNOSTICS v_dry_run_result = PG_EXCEPTION_DETAIL;
         END;
         RETURN jsonb_set(v_dry_run_result::jsonb, '{status}', '"dry_run"');
     END IF;
-    PERFORM core.begin_operation(p_operation, p_request_id, NULL, p_batch_id);
-    v_result := core.request_replay(v_partner, p_request_id, p_operation, p_parameters);
+    PERFORM logic.begin_operation(p_operation, p_request_id, NULL, p_batch_id);
+    v_result := logic.request_replay(v_partner, p_request_id, p_operation, p_parameters);
     IF v_result IS NOT NULL THEN
         RETURN v_result;
     END IF;
-    v_result := core.dispatch_operation(v_partner, p_operation, p_parameters);
+    v_result := logic.dispatch_operation(v_partner, p_operation, p_parameters);
     IF v_result ->> 'status' = 'rejected' THEN
-        PERFORM core.audit_rejection(
+        PERFORM logic.audit_rejection(
             p_operation, ARRAY(SELECT e ->> 'code' FROM jsonb_array_elements(v_result -> 'errors') e),
             p_parameters, p_request_id);
     END IF;
-    RETURN core.request_remember(v_partner, p_request_id, p_operation, p_parameters, v_result);
+    RETURN logic.request_remember(v_partner, p_request_id, p_operation, p_parameters, v_result);
 END $$;
 
-CREATE FUNCTION core.sold_and_active_errors(p_partner text, p_status text, p_reseller_partner_id text) RETURNS text[]
+CREATE FUNCTION logic.sold_and_active_errors(p_partner text, p_status text, p_reseller_partner_id text) RETURNS text[]
     LANGUAGE sql IMMUTABLE
     BEGIN ATOMIC
  SELECT array_remove(ARRAY[
@@ -2261,13 +2265,13 @@ CREATE FUNCTION core.sold_and_active_errors(p_partner text, p_status text, p_res
          END], NULL::text) AS array_remove;
 END;
 
-CREATE FUNCTION core.subscription_in_force(s core.subscriptions) RETURNS boolean
+CREATE FUNCTION logic.subscription_in_force(s core.subscriptions) RETURNS boolean
     LANGUAGE sql IMMUTABLE
     BEGIN ATOMIC
  SELECT (((s).status <> 'cancelled'::text) AND ((s).status_reason IS DISTINCT FROM 'upgraded'::text));
 END;
 
-CREATE FUNCTION core.subscription_json(p_partner text, s core.subscriptions) RETURNS jsonb
+CREATE FUNCTION logic.subscription_json(p_partner text, s core.subscriptions) RETURNS jsonb
     LANGUAGE sql STABLE
     BEGIN ATOMIC
  SELECT jsonb_build_object('id', (s).id, 'customer_id', (s).customer_id, 'offer_id', (s).offer_id, 'quantity', (s).quantity, 'status', (s).status, 'status_reason', (s).status_reason, 'channel', (s).channel, 'partner_id',
@@ -2277,7 +2281,7 @@ CREATE FUNCTION core.subscription_json(p_partner text, s core.subscriptions) RET
          END, 'billing_cycle', (s).billing_cycle, 'version', (s).version, 'parent_subscription_id', (s).parent_subscription_id, 'upgraded_to', (s).upgraded_to_subscription_id, 'upgraded_from', (s).upgraded_from_subscription_id, 'created_at', (s).created_at, 'updated_at', (s).updated_at) AS jsonb_build_object;
 END;
 
-CREATE FUNCTION core.upgrade_apply(p_partner text, p_parameters jsonb[], p_request_ids text[] DEFAULT NULL::text[]) RETURNS TABLE(ord bigint, result jsonb)
+CREATE FUNCTION logic.upgrade_apply(p_partner text, p_parameters jsonb[], p_request_ids text[] DEFAULT NULL::text[]) RETURNS TABLE(ord bigint, result jsonb)
     LANGUAGE plpgsql
     SET plan_cache_mode TO 'force_generic_plan'
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2291,10 +2295,10 @@ DECLARE
     v_customers_distinct boolean;
     v_customers uuid[];
 BEGIN
-    -- the customers the partner sees (only those are locked, see core.lock_subscription)
+    -- the customers the partner sees (only those are locked, see logic.lock_subscription)
     v_customers := ARRAY(SELECT DISTINCT s.customer_id FROM core.subscriptions s
                          WHERE s.id = ANY (ARRAY(SELECT (p ->> 'subscription_id')::uuid FROM unnest(p_parameters) p))
-                           AND core.customer_visible(p_partner, s.customer_id));
+                           AND logic.customer_visible(p_partner, s.customer_id));
     PERFORM 1 FROM core.customers c WHERE c.id = ANY (v_customers) ORDER BY c.id FOR NO KEY UPDATE;
     -- The sources as they are now (after the locks), when they exist for the partner.
     SELECT array_agg(s ORDER BY r.ord), array_agg(r.ord ORDER BY r.ord), array_agg(r.p ->> 'target_offer' ORDER BY r.ord),
@@ -2306,7 +2310,7 @@ BEGIN
     JOIN core.subscriptions s ON s.id = (r.p ->> 'subscription_id')::uuid
     WHERE s.customer_id = ANY (v_customers);
     IF NOT v_customers_distinct THEN
-        RAISE EXCEPTION 'core.upgrade_apply: the requests of one call must be of distinct customers';
+        RAISE EXCEPTION 'logic.upgrade_apply: the requests of one call must be of distinct customers';
     END IF;
     IF p_request_ids IS NOT NULL THEN  -- each audit event under its own request's id
         PERFORM set_config('subctl.request_ids', coalesce((
@@ -2324,7 +2328,7 @@ BEGIN
                CASE WHEN e.ord IS NULL THEN ARRAY['subscription_not_found'] ELSE e.error_codes END AS codes
         FROM requests r
         LEFT JOIN (SELECT v_found[x.ord] AS ord, x.ord AS i, x.error_codes
-                   FROM core.upgrade_request_errors(p_partner, v_sources, v_targets, v_quantities, v_if_versions) x) e
+                   FROM logic.upgrade_request_errors(p_partner, v_sources, v_targets, v_quantities, v_if_versions) x) e
                ON e.ord = r.ord),
     targets AS (
         INSERT INTO core.subscriptions (customer_id, offer_id, quantity, billing_cycle, status, channel,
@@ -2337,7 +2341,7 @@ BEGIN
         SET status = 'suspended', status_reason = 'upgraded', upgraded_to_subscription_id = t.id
         FROM targets t WHERE s.id = t.upgraded_from_subscription_id
         RETURNING s.id)
-    SELECT e.ord, core.result(e.codes, jsonb_build_object(
+    SELECT e.ord, logic.result(e.codes, jsonb_build_object(
                'source_subscription_id', e.source_id, 'target_offer', e.target_offer,
                'target_subscription_id', t.id, 'quantity', e.quantity))
     FROM evaluated e LEFT JOIN targets t ON t.upgraded_from_subscription_id = e.source_id
@@ -2372,7 +2376,7 @@ CREATE TABLE core.upgrade_path_catalog (
 
 COMMENT ON TABLE core.upgrade_path_catalog IS 'Per upgrade path: the target''s service, the offers with a plan the upgrade would add, the target''s billing cycles.';
 
-CREATE FUNCTION core.upgrade_path_facts(p_partner text, p_sold_in_force_only boolean DEFAULT false) RETURNS TABLE(subscription_id uuid, target_offer_id text, customer_id uuid, partner_id text, source_offer_id text, relationship_expires_at timestamp with time zone, error_codes_related text[], error_codes_unrelated text[])
+CREATE FUNCTION logic.upgrade_path_facts(p_partner text, p_sold_in_force_only boolean DEFAULT false) RETURNS TABLE(subscription_id uuid, target_offer_id text, customer_id uuid, partner_id text, source_offer_id text, relationship_expires_at timestamp with time zone, error_codes_related text[], error_codes_unrelated text[])
     LANGUAGE sql STABLE
     BEGIN ATOMIC
  SELECT c.id,
@@ -2389,14 +2393,14 @@ CREATE FUNCTION core.upgrade_path_facts(p_partner text, p_sold_in_force_only boo
              s.status,
              s.partner_id,
              s.billing_cycle,
-             core.subscription_in_force(s.*) AS in_force,
-             array_agg(s.offer_id) FILTER (WHERE core.subscription_in_force(s.*)) OVER customer AS offers_in_force,
+             logic.subscription_in_force(s.*) AS in_force,
+             array_agg(s.offer_id) FILTER (WHERE logic.subscription_in_force(s.*)) OVER customer AS offers_in_force,
              array_agg(s.parent_subscription_id) FILTER (WHERE ((s.parent_subscription_id IS NOT NULL) AND (s.status <> 'cancelled'::text))) OVER customer AS live_add_on_parents
             FROM core.subscriptions s
            WINDOW customer AS (PARTITION BY s.customer_id)) c
       JOIN core.upgrade_path_catalog p ON ((p.source_offer_id = c.offer_id)))
       LEFT JOIN core.relationships r ON (((r.customer_id = c.customer_id) AND (r.service_id = p.service_id) AND (r.partner_id = COALESCE(upgrade_path_facts.p_partner, c.partner_id)) AND (r.status = 'active'::text))))
-      CROSS JOIN LATERAL ( SELECT core.sold_and_active_errors(COALESCE(upgrade_path_facts.p_partner, c.partner_id), c.status, c.partner_id) AS subscription_errors,
+      CROSS JOIN LATERAL ( SELECT logic.sold_and_active_errors(COALESCE(upgrade_path_facts.p_partner, c.partner_id), c.status, c.partner_id) AS subscription_errors,
              array_remove(ARRAY[
                  CASE
                      WHEN (c.offers_in_force && p.plan_conflicting_offers) THEN 'conflicting_service_types'::text
@@ -2417,22 +2421,22 @@ CREATE FUNCTION core.upgrade_path_facts(p_partner text, p_sold_in_force_only boo
    WHERE ((NOT upgrade_path_facts.p_sold_in_force_only) OR ((c.partner_id = COALESCE(upgrade_path_facts.p_partner, c.partner_id)) AND c.in_force));
 END;
 
-COMMENT ON FUNCTION core.upgrade_path_facts(p_partner text, p_sold_in_force_only boolean) IS 'Every upgrade path of every subscription with the error codes that apply for a partner with and without its relationship: the one definition of the upgrade rules.';
+COMMENT ON FUNCTION logic.upgrade_path_facts(p_partner text, p_sold_in_force_only boolean) IS 'Every upgrade path of every subscription with the error codes that apply for a partner with and without its relationship: the one definition of the upgrade rules.';
 
-CREATE FUNCTION core.upgrade_evaluations(p_partner text, p_sold_in_force_only boolean DEFAULT false) RETURNS TABLE(subscription_id uuid, customer_id uuid, source_offer_id text, target_offer_id text, error_codes text[])
+CREATE FUNCTION logic.upgrade_evaluations(p_partner text, p_sold_in_force_only boolean DEFAULT false) RETURNS TABLE(subscription_id uuid, customer_id uuid, source_offer_id text, target_offer_id text, error_codes text[])
     LANGUAGE sql STABLE
     BEGIN ATOMIC
  SELECT f.subscription_id,
      f.customer_id,
      f.source_offer_id,
      f.target_offer_id,
-     core.by_relationship_now(f.relationship_expires_at, f.error_codes_related, f.error_codes_unrelated) AS by_relationship_now
-    FROM core.upgrade_path_facts(upgrade_evaluations.p_partner, upgrade_evaluations.p_sold_in_force_only) f(subscription_id, target_offer_id, customer_id, partner_id, source_offer_id, relationship_expires_at, error_codes_related, error_codes_unrelated);
+     logic.by_relationship_now(f.relationship_expires_at, f.error_codes_related, f.error_codes_unrelated) AS by_relationship_now
+    FROM logic.upgrade_path_facts(upgrade_evaluations.p_partner, upgrade_evaluations.p_sold_in_force_only) f(subscription_id, target_offer_id, customer_id, partner_id, source_offer_id, relationship_expires_at, error_codes_related, error_codes_unrelated);
 END;
 
-COMMENT ON FUNCTION core.upgrade_evaluations(p_partner text, p_sold_in_force_only boolean) IS 'Every upgrade path of every subscription with all the error codes that apply for a partner now (core.upgrade_path_facts at this time).';
+COMMENT ON FUNCTION logic.upgrade_evaluations(p_partner text, p_sold_in_force_only boolean) IS 'Every upgrade path of every subscription with all the error codes that apply for a partner now (logic.upgrade_path_facts at this time).';
 
-CREATE FUNCTION core.upgrade_options_follow() RETURNS trigger
+CREATE FUNCTION logic.upgrade_options_follow() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -2444,7 +2448,7 @@ BEGIN
     IF TG_OP = 'TRUNCATE' THEN
         v_catalog_changed := true;
     ELSIF TG_TABLE_NAME = 'subscriptions' AND TG_OP = 'UPDATE' THEN
-        -- the columns core.upgrade_path_facts reads (a license change reads none)
+        -- the columns logic.upgrade_path_facts reads (a license change reads none)
         SELECT array_agg(DISTINCT c) INTO v_customers
         FROM old_rows o JOIN new_rows n USING (id), unnest(ARRAY[o.customer_id, n.customer_id]) c
         WHERE (o.customer_id, o.offer_id, o.status, o.status_reason, o.partner_id, o.billing_cycle, o.parent_subscription_id)
@@ -2468,9 +2472,9 @@ BEGIN
         v_catalog_changed := EXISTS (SELECT FROM new_rows);
     END IF;
     IF v_catalog_changed THEN
-        PERFORM core.upgrade_path_catalog_refresh(), core.upgrade_options_refresh(NULL);
+        PERFORM logic.upgrade_path_catalog_refresh(), logic.upgrade_options_refresh(NULL);
     ELSIF v_customers IS NOT NULL THEN
-        PERFORM core.upgrade_options_refresh(v_customers);
+        PERFORM logic.upgrade_options_refresh(v_customers);
     END IF;
     RETURN NULL;
 END $$;
@@ -2496,7 +2500,7 @@ COMMENT ON COLUMN core.upgrade_options.error_mask_related IS 'The error codes wh
 
 COMMENT ON COLUMN core.upgrade_options.error_mask_unrelated IS 'The error codes without it (after it expires), as a bit mask.';
 
-CREATE FUNCTION core.upgrade_options_of(p_customer_ids uuid[]) RETURNS SETOF core.upgrade_options
+CREATE FUNCTION logic.upgrade_options_of(p_customer_ids uuid[]) RETURNS SETOF core.upgrade_options
     LANGUAGE sql STABLE
     BEGIN ATOMIC
  WITH f AS MATERIALIZED (
@@ -2508,11 +2512,11 @@ CREATE FUNCTION core.upgrade_options_of(p_customer_ids uuid[]) RETURNS SETOF cor
              f_1.relationship_expires_at,
              f_1.error_codes_related,
              f_1.error_codes_unrelated
-            FROM core.upgrade_path_facts(NULL::text, true) f_1(subscription_id, target_offer_id, customer_id, partner_id, source_offer_id, relationship_expires_at, error_codes_related, error_codes_unrelated)
+            FROM logic.upgrade_path_facts(NULL::text, true) f_1(subscription_id, target_offer_id, customer_id, partner_id, source_offer_id, relationship_expires_at, error_codes_related, error_codes_unrelated)
            WHERE (f_1.customer_id = ANY (upgrade_options_of.p_customer_ids))
          ), code_sets AS MATERIALIZED (
           SELECT s.codes,
-             core.error_mask(s.codes) AS mask
+             logic.error_mask(s.codes) AS mask
             FROM ( SELECT f_1.error_codes_related AS codes
                     FROM f f_1
                  UNION
@@ -2532,7 +2536,7 @@ CREATE FUNCTION core.upgrade_options_of(p_customer_ids uuid[]) RETURNS SETOF cor
       JOIN code_sets u ON ((u.codes = f.error_codes_unrelated)));
 END;
 
-CREATE FUNCTION core.upgrade_options_refresh(p_customer_ids uuid[]) RETURNS void
+CREATE FUNCTION logic.upgrade_options_refresh(p_customer_ids uuid[]) RETURNS void
     LANGUAGE plpgsql
     SET plan_cache_mode TO 'force_generic_plan'
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2549,13 +2553,13 @@ BEGIN
         DELETE FROM core.upgrade_options WHERE customer_id = ANY (v_customer_ids);
     END IF;
     IF cardinality(v_customer_ids) <= 16 THEN
-        INSERT INTO core.upgrade_options SELECT * FROM core.upgrade_options_of(v_customer_ids);
+        INSERT INTO core.upgrade_options SELECT * FROM logic.upgrade_options_of(v_customer_ids);
     ELSE
-        EXECUTE 'INSERT INTO core.upgrade_options SELECT * FROM core.upgrade_options_of($1)' USING v_customer_ids;
+        EXECUTE 'INSERT INTO core.upgrade_options SELECT * FROM logic.upgrade_options_of($1)' USING v_customer_ids;
     END IF;
 END $_$;
 
-COMMENT ON FUNCTION core.upgrade_options_refresh(p_customer_ids uuid[]) IS 'Recomputes core.upgrade_options for some customers (NULL: all) from core.upgrade_path_facts.';
+COMMENT ON FUNCTION logic.upgrade_options_refresh(p_customer_ids uuid[]) IS 'Recomputes core.upgrade_options for some customers (NULL: all) from logic.upgrade_path_facts.';
 
 CREATE TABLE core.offer_billing_cycles (
     offer_id text NOT NULL,
@@ -2574,7 +2578,7 @@ CREATE TABLE core.upgrade_paths (
     CONSTRAINT check_upgrade_paths_no_self_loop CHECK ((source_offer_id <> target_offer_id))
 );
 
-CREATE FUNCTION core.upgrade_path_catalog_refresh() RETURNS void
+CREATE FUNCTION logic.upgrade_path_catalog_refresh() RETURNS void
     LANGUAGE sql
     BEGIN ATOMIC
  DELETE FROM core.upgrade_path_catalog;
@@ -2597,7 +2601,7 @@ CREATE FUNCTION core.upgrade_path_catalog_refresh() RETURNS void
               JOIN core.offers t ON ((t.id = up.target_offer_id)));
 END;
 
-CREATE FUNCTION core.upgrade_request_errors(p_partner text, p_sources core.subscriptions[], p_target_offer_ids text[], p_quantities bigint[], p_if_versions bigint[]) RETURNS TABLE(ord bigint, error_codes text[])
+CREATE FUNCTION logic.upgrade_request_errors(p_partner text, p_sources core.subscriptions[], p_target_offer_ids text[], p_quantities bigint[], p_if_versions bigint[]) RETURNS TABLE(ord bigint, error_codes text[])
     LANGUAGE sql STABLE
     BEGIN ATOMIC
  SELECT s.ordinality,
@@ -2614,7 +2618,7 @@ CREATE FUNCTION core.upgrade_request_errors(p_partner text, p_sources core.subsc
              ELSE NULL::text
          END,
          CASE
-             WHEN ((e.target_offer_id IS NOT NULL) AND (NOT core.quantity_in_range((upgrade_request_errors.p_target_offer_ids)[s.ordinality], (upgrade_request_errors.p_quantities)[s.ordinality]))) THEN 'quantity_out_of_range'::text
+             WHEN ((e.target_offer_id IS NOT NULL) AND (NOT logic.quantity_in_range((upgrade_request_errors.p_target_offer_ids)[s.ordinality], (upgrade_request_errors.p_quantities)[s.ordinality]))) THEN 'quantity_out_of_range'::text
              ELSE NULL::text
          END], NULL::text) || COALESCE(e.error_codes, '{}'::text[]))
     FROM (unnest(upgrade_request_errors.p_sources) WITH ORDINALITY s(id, customer_id, offer_id, quantity, billing_cycle, status, status_reason, channel, partner_id, recorded_by_partner_id, parent_subscription_id, upgraded_to_subscription_id, upgraded_from_subscription_id, version, created_at, updated_at, ordinality)
@@ -2623,8 +2627,8 @@ CREATE FUNCTION core.upgrade_request_errors(p_partner text, p_sources core.subsc
              e_1.source_offer_id,
              e_1.target_offer_id,
              e_1.error_codes
-            FROM core.upgrade_evaluations(upgrade_request_errors.p_partner) e_1(subscription_id, customer_id, source_offer_id, target_offer_id, error_codes)
-           WHERE ((e_1.customer_id = ANY (core.customer_ids_of(upgrade_request_errors.p_sources))) AND (e_1.subscription_id = ANY (ARRAY( SELECT x.id
+            FROM logic.upgrade_evaluations(upgrade_request_errors.p_partner) e_1(subscription_id, customer_id, source_offer_id, target_offer_id, error_codes)
+           WHERE ((e_1.customer_id = ANY (logic.customer_ids_of(upgrade_request_errors.p_sources))) AND (e_1.subscription_id = ANY (ARRAY( SELECT x.id
                     FROM unnest(upgrade_request_errors.p_sources) x(id, customer_id, offer_id, quantity, billing_cycle, status, status_reason, channel, partner_id, recorded_by_partner_id, parent_subscription_id, upgraded_to_subscription_id, upgraded_from_subscription_id, version, created_at, updated_at)))))) e ON (((e.subscription_id = s.id) AND (e.target_offer_id = (upgrade_request_errors.p_target_offer_ids)[s.ordinality]))));
 END;
 
@@ -2760,7 +2764,7 @@ CREATE VIEW report.blocked_upgrades AS
  WITH paths AS MATERIALIZED (
          SELECT o.subscription_id,
             o.customer_id,
-            core.by_relationship_now(o.relationship_expires_at, o.error_mask_related, o.error_mask_unrelated) AS mask
+            logic.by_relationship_now(o.relationship_expires_at, o.error_mask_related, o.error_mask_unrelated) AS mask
            FROM core.upgrade_options o
         ), per_path AS MATERIALIZED (
          SELECT paths.mask,
@@ -2783,7 +2787,7 @@ CREATE VIEW report.blocked_upgrades AS
           GROUP BY x.m
         ), codes AS (
          SELECT e.code,
-            core.error_bit((e.sqlstate)::text) AS "bit"
+            logic.error_bit((e.sqlstate)::text) AS "bit"
            FROM core.error_codes e
         )
  SELECT c.code AS error_code,
@@ -2825,7 +2829,7 @@ CREATE VIEW report.licenses AS
     partner_licenses.subscriptions,
     partner_licenses.licenses,
     partner_licenses.customers
-   FROM core.partner_licenses() partner_licenses(offer_id, offer_name, channel, status, sold_by_you, subscriptions, licenses, customers);
+   FROM logic.partner_licenses() partner_licenses(offer_id, offer_name, channel, status, sold_by_you, subscriptions, licenses, customers);
 
 COMMENT ON VIEW report.licenses IS 'Subscriptions and licenses of the acting partner''s customers by offer, channel and status.
 Subscriptions sold by another reseller count under their channel without naming it.';
@@ -2987,16 +2991,16 @@ CREATE VIEW report.upgrade_options AS
     c.name AS customer_name,
     o.source_offer_id,
     o.target_offer_id,
-    (cardinality(core.by_relationship_now(o.relationship_expires_at, s.related, s.unrelated)) = 0) AS eligible,
-    core.by_relationship_now(o.relationship_expires_at, s.related, s.unrelated) AS error_codes
+    (cardinality(logic.by_relationship_now(o.relationship_expires_at, s.related, s.unrelated)) = 0) AS eligible,
+    logic.by_relationship_now(o.relationship_expires_at, s.related, s.unrelated) AS error_codes
    FROM ((core.upgrade_options o
      JOIN core.customers c ON ((c.id = o.customer_id)))
-     CROSS JOIN LATERAL ( SELECT core.error_codes_of(o.error_mask_related) AS related,
-            core.error_codes_of(o.error_mask_unrelated) AS unrelated
+     CROSS JOIN LATERAL ( SELECT logic.error_codes_of(o.error_mask_related) AS related,
+            logic.error_codes_of(o.error_mask_unrelated) AS unrelated
          OFFSET 0) s);
 
 COMMENT ON VIEW report.upgrade_options IS 'Every upgrade path of every subscription the acting partner sold and that is in force: eligible or the errors.
-The same rules as subctl upgrades and subctl upgrade (core.upgrade_path_facts, stored in core.upgrade_options).';
+The same rules as subctl upgrades and subctl upgrade (logic.upgrade_path_facts, stored in core.upgrade_options).';
 
 COMMENT ON COLUMN report.upgrade_options.subscription_id IS 'The source subscription.';
 
@@ -3147,101 +3151,101 @@ CREATE OR REPLACE VIEW report.batch_outcomes AS
      LEFT JOIN core.batch_rows r ON (((r.partner_id = b.partner_id) AND (r.batch_id = b.id))))
   GROUP BY b.partner_id, b.id;
 
-CREATE TRIGGER audit_deletes AFTER DELETE ON core.customers REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
+CREATE TRIGGER audit_deletes AFTER DELETE ON core.customers REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
 
-CREATE TRIGGER audit_deletes AFTER DELETE ON core.partner_customers REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
+CREATE TRIGGER audit_deletes AFTER DELETE ON core.partner_customers REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
 
-CREATE TRIGGER audit_deletes AFTER DELETE ON core.partner_logins REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
+CREATE TRIGGER audit_deletes AFTER DELETE ON core.partner_logins REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
 
-CREATE TRIGGER audit_deletes AFTER DELETE ON core.partners REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
+CREATE TRIGGER audit_deletes AFTER DELETE ON core.partners REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
 
-CREATE TRIGGER audit_deletes AFTER DELETE ON core.relationships REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
+CREATE TRIGGER audit_deletes AFTER DELETE ON core.relationships REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
 
-CREATE TRIGGER audit_deletes AFTER DELETE ON core.subscriptions REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
+CREATE TRIGGER audit_deletes AFTER DELETE ON core.subscriptions REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
 
-CREATE TRIGGER audit_events_append_only BEFORE DELETE OR UPDATE ON core.audit_events FOR EACH ROW EXECUTE FUNCTION core.refuse_audit_events_change();
+CREATE TRIGGER audit_events_append_only BEFORE DELETE OR UPDATE ON core.audit_events FOR EACH ROW EXECUTE FUNCTION logic.refuse_audit_events_change();
 
-CREATE TRIGGER audit_events_append_only_truncate BEFORE TRUNCATE ON core.audit_events FOR EACH STATEMENT EXECUTE FUNCTION core.refuse_audit_events_change();
+CREATE TRIGGER audit_events_append_only_truncate BEFORE TRUNCATE ON core.audit_events FOR EACH STATEMENT EXECUTE FUNCTION logic.refuse_audit_events_change();
 
-CREATE TRIGGER audit_inserts AFTER INSERT ON core.customers REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
+CREATE TRIGGER audit_inserts AFTER INSERT ON core.customers REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
 
-CREATE TRIGGER audit_inserts AFTER INSERT ON core.partner_customers REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
+CREATE TRIGGER audit_inserts AFTER INSERT ON core.partner_customers REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
 
-CREATE TRIGGER audit_inserts AFTER INSERT ON core.partner_logins REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
+CREATE TRIGGER audit_inserts AFTER INSERT ON core.partner_logins REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
 
-CREATE TRIGGER audit_inserts AFTER INSERT ON core.partners REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
+CREATE TRIGGER audit_inserts AFTER INSERT ON core.partners REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
 
-CREATE TRIGGER audit_inserts AFTER INSERT ON core.relationships REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
+CREATE TRIGGER audit_inserts AFTER INSERT ON core.relationships REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
 
-CREATE TRIGGER audit_inserts AFTER INSERT ON core.subscriptions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
+CREATE TRIGGER audit_inserts AFTER INSERT ON core.subscriptions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
 
-CREATE TRIGGER audit_updates AFTER UPDATE ON core.customers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
+CREATE TRIGGER audit_updates AFTER UPDATE ON core.customers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
 
-CREATE TRIGGER audit_updates AFTER UPDATE ON core.partner_customers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
+CREATE TRIGGER audit_updates AFTER UPDATE ON core.partner_customers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
 
-CREATE TRIGGER audit_updates AFTER UPDATE ON core.partner_logins REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
+CREATE TRIGGER audit_updates AFTER UPDATE ON core.partner_logins REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
 
-CREATE TRIGGER audit_updates AFTER UPDATE ON core.partners REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
+CREATE TRIGGER audit_updates AFTER UPDATE ON core.partners REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
 
-CREATE TRIGGER audit_updates AFTER UPDATE ON core.relationships REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
+CREATE TRIGGER audit_updates AFTER UPDATE ON core.relationships REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
 
-CREATE TRIGGER audit_updates AFTER UPDATE ON core.subscriptions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.audit_row_changes();
+CREATE TRIGGER audit_updates AFTER UPDATE ON core.subscriptions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
 
-CREATE TRIGGER bump_subscriptions_version BEFORE UPDATE ON core.subscriptions FOR EACH ROW EXECUTE FUNCTION core.bump_subscriptions_version();
+CREATE TRIGGER bump_subscriptions_version BEFORE UPDATE ON core.subscriptions FOR EACH ROW EXECUTE FUNCTION logic.bump_subscriptions_version();
 
-CREATE TRIGGER chain_audit_event BEFORE INSERT ON core.audit_events FOR EACH ROW EXECUTE FUNCTION core.chain_audit_event();
+CREATE TRIGGER chain_audit_event BEFORE INSERT ON core.audit_events FOR EACH ROW EXECUTE FUNCTION logic.chain_audit_event();
 
-CREATE TRIGGER check_offers_add_on_not_in_paths BEFORE UPDATE OF is_add_on ON core.offers FOR EACH ROW EXECUTE FUNCTION core.check_offers_add_on_not_in_paths();
+CREATE TRIGGER check_offers_add_on_not_in_paths BEFORE UPDATE OF is_add_on ON core.offers FOR EACH ROW EXECUTE FUNCTION logic.check_offers_add_on_not_in_paths();
 
-CREATE TRIGGER check_subscriptions_add_on_parent BEFORE INSERT OR UPDATE OF parent_subscription_id, offer_id, customer_id ON core.subscriptions FOR EACH ROW EXECUTE FUNCTION core.check_subscriptions_add_on_parent();
+CREATE TRIGGER check_subscriptions_add_on_parent BEFORE INSERT OR UPDATE OF parent_subscription_id, offer_id, customer_id ON core.subscriptions FOR EACH ROW EXECUTE FUNCTION logic.check_subscriptions_add_on_parent();
 
-CREATE TRIGGER check_subscriptions_quantity_in_offer_range BEFORE INSERT OR UPDATE OF quantity, offer_id ON core.subscriptions FOR EACH ROW EXECUTE FUNCTION core.check_subscriptions_quantity_in_offer_range();
+CREATE TRIGGER check_subscriptions_quantity_in_offer_range BEFORE INSERT OR UPDATE OF quantity, offer_id ON core.subscriptions FOR EACH ROW EXECUTE FUNCTION logic.check_subscriptions_quantity_in_offer_range();
 
-CREATE TRIGGER check_upgrade_paths_shape BEFORE INSERT OR UPDATE ON core.upgrade_paths FOR EACH ROW EXECUTE FUNCTION core.check_upgrade_paths_shape();
+CREATE TRIGGER check_upgrade_paths_shape BEFORE INSERT OR UPDATE ON core.upgrade_paths FOR EACH ROW EXECUTE FUNCTION logic.check_upgrade_paths_shape();
 
-CREATE TRIGGER link_partner_customer AFTER INSERT ON core.customers REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.link_customer_creator();
+CREATE TRIGGER link_partner_customer AFTER INSERT ON core.customers REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.link_customer_creator();
 
-CREATE TRIGGER upgrade_options_deletes AFTER DELETE ON core.offer_billing_cycles REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+CREATE TRIGGER upgrade_options_deletes AFTER DELETE ON core.offer_billing_cycles REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
 
-CREATE TRIGGER upgrade_options_deletes AFTER DELETE ON core.offer_service_plans REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+CREATE TRIGGER upgrade_options_deletes AFTER DELETE ON core.offer_service_plans REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
 
-CREATE TRIGGER upgrade_options_deletes AFTER DELETE ON core.relationships REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+CREATE TRIGGER upgrade_options_deletes AFTER DELETE ON core.relationships REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
 
-CREATE TRIGGER upgrade_options_deletes AFTER DELETE ON core.subscriptions REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+CREATE TRIGGER upgrade_options_deletes AFTER DELETE ON core.subscriptions REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
 
-CREATE TRIGGER upgrade_options_deletes AFTER DELETE ON core.upgrade_paths REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+CREATE TRIGGER upgrade_options_deletes AFTER DELETE ON core.upgrade_paths REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
 
-CREATE TRIGGER upgrade_options_inserts AFTER INSERT ON core.offer_billing_cycles REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+CREATE TRIGGER upgrade_options_inserts AFTER INSERT ON core.offer_billing_cycles REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
 
-CREATE TRIGGER upgrade_options_inserts AFTER INSERT ON core.offer_service_plans REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+CREATE TRIGGER upgrade_options_inserts AFTER INSERT ON core.offer_service_plans REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
 
-CREATE TRIGGER upgrade_options_inserts AFTER INSERT ON core.relationships REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+CREATE TRIGGER upgrade_options_inserts AFTER INSERT ON core.relationships REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
 
-CREATE TRIGGER upgrade_options_inserts AFTER INSERT ON core.subscriptions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+CREATE TRIGGER upgrade_options_inserts AFTER INSERT ON core.subscriptions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
 
-CREATE TRIGGER upgrade_options_inserts AFTER INSERT ON core.upgrade_paths REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+CREATE TRIGGER upgrade_options_inserts AFTER INSERT ON core.upgrade_paths REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
 
-CREATE TRIGGER upgrade_options_truncates AFTER TRUNCATE ON core.offer_billing_cycles FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+CREATE TRIGGER upgrade_options_truncates AFTER TRUNCATE ON core.offer_billing_cycles FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
 
-CREATE TRIGGER upgrade_options_truncates AFTER TRUNCATE ON core.offer_service_plans FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+CREATE TRIGGER upgrade_options_truncates AFTER TRUNCATE ON core.offer_service_plans FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
 
-CREATE TRIGGER upgrade_options_truncates AFTER TRUNCATE ON core.relationships FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+CREATE TRIGGER upgrade_options_truncates AFTER TRUNCATE ON core.relationships FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
 
-CREATE TRIGGER upgrade_options_truncates AFTER TRUNCATE ON core.subscriptions FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+CREATE TRIGGER upgrade_options_truncates AFTER TRUNCATE ON core.subscriptions FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
 
-CREATE TRIGGER upgrade_options_truncates AFTER TRUNCATE ON core.upgrade_paths FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+CREATE TRIGGER upgrade_options_truncates AFTER TRUNCATE ON core.upgrade_paths FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
 
-CREATE TRIGGER upgrade_options_updates AFTER UPDATE ON core.offer_billing_cycles REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+CREATE TRIGGER upgrade_options_updates AFTER UPDATE ON core.offer_billing_cycles REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
 
-CREATE TRIGGER upgrade_options_updates AFTER UPDATE ON core.offer_service_plans REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+CREATE TRIGGER upgrade_options_updates AFTER UPDATE ON core.offer_service_plans REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
 
-CREATE TRIGGER upgrade_options_updates AFTER UPDATE ON core.offers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+CREATE TRIGGER upgrade_options_updates AFTER UPDATE ON core.offers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
 
-CREATE TRIGGER upgrade_options_updates AFTER UPDATE ON core.relationships REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+CREATE TRIGGER upgrade_options_updates AFTER UPDATE ON core.relationships REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
 
-CREATE TRIGGER upgrade_options_updates AFTER UPDATE ON core.subscriptions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+CREATE TRIGGER upgrade_options_updates AFTER UPDATE ON core.subscriptions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
 
-CREATE TRIGGER upgrade_options_updates AFTER UPDATE ON core.upgrade_paths REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.upgrade_options_follow();
+CREATE TRIGGER upgrade_options_updates AFTER UPDATE ON core.upgrade_paths REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
 
 ALTER TABLE ONLY core.batch_rows
     ADD CONSTRAINT batch_rows_batch_fkey FOREIGN KEY (partner_id, batch_id) REFERENCES core.batches(partner_id, id);
@@ -3327,35 +3331,35 @@ ALTER TABLE ONLY core.upgrade_paths
 ALTER TABLE ONLY core.upgrade_paths
     ADD CONSTRAINT upgrade_paths_target_offer_id_fkey FOREIGN KEY (target_offer_id) REFERENCES core.offers(id);
 
-CREATE POLICY acting_partner_only ON core.audit_events USING ((partner_id = ( SELECT core.acting_partner() AS acting_partner))) WITH CHECK ((partner_id = ( SELECT core.acting_partner() AS acting_partner)));
+CREATE POLICY acting_partner_only ON core.audit_events USING ((partner_id = ( SELECT logic.acting_partner() AS acting_partner))) WITH CHECK ((partner_id = ( SELECT logic.acting_partner() AS acting_partner)));
 
-CREATE POLICY acting_partner_only ON core.batch_rows USING ((partner_id = ( SELECT core.acting_partner() AS acting_partner))) WITH CHECK ((partner_id = ( SELECT core.acting_partner() AS acting_partner)));
+CREATE POLICY acting_partner_only ON core.batch_rows USING ((partner_id = ( SELECT logic.acting_partner() AS acting_partner))) WITH CHECK ((partner_id = ( SELECT logic.acting_partner() AS acting_partner)));
 
-CREATE POLICY acting_partner_only ON core.batches USING ((partner_id = ( SELECT core.acting_partner() AS acting_partner))) WITH CHECK ((partner_id = ( SELECT core.acting_partner() AS acting_partner)));
+CREATE POLICY acting_partner_only ON core.batches USING ((partner_id = ( SELECT logic.acting_partner() AS acting_partner))) WITH CHECK ((partner_id = ( SELECT logic.acting_partner() AS acting_partner)));
 
 CREATE POLICY acting_partner_only ON core.customers USING ((id IN ( SELECT partner_customers.customer_id
    FROM core.partner_customers
-  WHERE (partner_customers.partner_id = ( SELECT core.acting_partner() AS acting_partner))))) WITH CHECK ((id IN ( SELECT partner_customers.customer_id
+  WHERE (partner_customers.partner_id = ( SELECT logic.acting_partner() AS acting_partner))))) WITH CHECK ((id IN ( SELECT partner_customers.customer_id
    FROM core.partner_customers
-  WHERE (partner_customers.partner_id = ( SELECT core.acting_partner() AS acting_partner)))));
+  WHERE (partner_customers.partner_id = ( SELECT logic.acting_partner() AS acting_partner)))));
 
-CREATE POLICY acting_partner_only ON core.partner_customers USING ((partner_id = ( SELECT core.acting_partner() AS acting_partner))) WITH CHECK ((partner_id = ( SELECT core.acting_partner() AS acting_partner)));
+CREATE POLICY acting_partner_only ON core.partner_customers USING ((partner_id = ( SELECT logic.acting_partner() AS acting_partner))) WITH CHECK ((partner_id = ( SELECT logic.acting_partner() AS acting_partner)));
 
-CREATE POLICY acting_partner_only ON core.partner_logins USING ((partner_id = ( SELECT core.acting_partner() AS acting_partner))) WITH CHECK ((partner_id = ( SELECT core.acting_partner() AS acting_partner)));
+CREATE POLICY acting_partner_only ON core.partner_logins USING ((partner_id = ( SELECT logic.acting_partner() AS acting_partner))) WITH CHECK ((partner_id = ( SELECT logic.acting_partner() AS acting_partner)));
 
-CREATE POLICY acting_partner_only ON core.partners USING ((id = ( SELECT core.acting_partner() AS acting_partner))) WITH CHECK ((id = ( SELECT core.acting_partner() AS acting_partner)));
+CREATE POLICY acting_partner_only ON core.partners USING ((id = ( SELECT logic.acting_partner() AS acting_partner))) WITH CHECK ((id = ( SELECT logic.acting_partner() AS acting_partner)));
 
-CREATE POLICY acting_partner_only ON core.relationships USING ((partner_id = ( SELECT core.acting_partner() AS acting_partner))) WITH CHECK ((partner_id = ( SELECT core.acting_partner() AS acting_partner)));
+CREATE POLICY acting_partner_only ON core.relationships USING ((partner_id = ( SELECT logic.acting_partner() AS acting_partner))) WITH CHECK ((partner_id = ( SELECT logic.acting_partner() AS acting_partner)));
 
-CREATE POLICY acting_partner_only ON core.request_ids USING ((partner_id = ( SELECT core.acting_partner() AS acting_partner))) WITH CHECK ((partner_id = ( SELECT core.acting_partner() AS acting_partner)));
+CREATE POLICY acting_partner_only ON core.request_ids USING ((partner_id = ( SELECT logic.acting_partner() AS acting_partner))) WITH CHECK ((partner_id = ( SELECT logic.acting_partner() AS acting_partner)));
 
 CREATE POLICY acting_partner_only ON core.subscriptions USING ((customer_id IN ( SELECT partner_customers.customer_id
    FROM core.partner_customers
-  WHERE (partner_customers.partner_id = ( SELECT core.acting_partner() AS acting_partner))))) WITH CHECK ((customer_id IN ( SELECT partner_customers.customer_id
+  WHERE (partner_customers.partner_id = ( SELECT logic.acting_partner() AS acting_partner))))) WITH CHECK ((customer_id IN ( SELECT partner_customers.customer_id
    FROM core.partner_customers
-  WHERE (partner_customers.partner_id = ( SELECT core.acting_partner() AS acting_partner)))));
+  WHERE (partner_customers.partner_id = ( SELECT logic.acting_partner() AS acting_partner)))));
 
-CREATE POLICY acting_partner_only ON core.upgrade_options USING ((partner_id = ( SELECT core.acting_partner() AS acting_partner))) WITH CHECK ((partner_id = ( SELECT core.acting_partner() AS acting_partner)));
+CREATE POLICY acting_partner_only ON core.upgrade_options USING ((partner_id = ( SELECT logic.acting_partner() AS acting_partner))) WITH CHECK ((partner_id = ( SELECT logic.acting_partner() AS acting_partner)));
 
 ALTER TABLE core.audit_events ENABLE ROW LEVEL SECURITY;
 

@@ -24,7 +24,7 @@ SELECT test.new_login('tap_iso_reporter_a', 'subctl_reporter', :'partner_a');
 
 -- ------------------------------------------------------------ operator of A
 SET SESSION AUTHORIZATION tap_iso_operator_a;
-SELECT is(core.acting_partner(), :'partner_a', 'a mapped login acts for its partner without any setting');
+SELECT is(logic.acting_partner(), :'partner_a', 'a mapped login acts for its partner without any setting');
 SELECT is((SELECT count(*) FROM jsonb_array_elements(api.customers()) c WHERE c ->> 'id' = :'customer_b'), 0::bigint,
           'B''s customer is not listed');
 SELECT throws_ok(format('SELECT api.subscription(%L)', :'subscription_b'), 'SU001', NULL,

@@ -11,13 +11,13 @@ SELECT plan(9);
 SELECT is_empty($$
     SELECT n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-    WHERE n.nspname IN ('core', 'api', 'report')
+    WHERE n.nspname IN ('core', 'logic', 'api', 'report')
       AND p.prosqlbody IS NULL
       AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%')$$,
-    'every function in core, api and report pins its search_path or has a body resolved when created');
+    'every function in core, logic, api and report pins its search_path or has a body resolved when created');
 SELECT is_empty($$
     SELECT n.nspname || '.' || p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-    WHERE n.nspname IN ('core', 'api', 'report')
+    WHERE n.nspname IN ('core', 'logic', 'api', 'report')
       AND EXISTS (SELECT 1 FROM unnest(p.proconfig) c
                   WHERE c LIKE 'search_path=%' AND c <> 'search_path=pg_catalog, pg_temp')$$,
     'a pinned search_path is pg_catalog, pg_temp: nothing a login can create comes first');
@@ -40,9 +40,10 @@ SELECT is_empty($$
                END AS to_ns
         FROM pg_depend d WHERE d.classid IN ('pg_proc'::regclass, 'pg_rewrite'::regclass))
     SELECT kind::text || ' ' || objid || ' -> ' || ref_kind::text || ' ' || refobjid FROM deps
-    WHERE from_ns IN ('core'::regnamespace, 'api'::regnamespace, 'report'::regnamespace)
-      AND to_ns NOT IN ('pg_catalog'::regnamespace, 'core'::regnamespace, 'api'::regnamespace, 'report'::regnamespace)$$,
-    'no function or view of core, api and report is bound to an object outside them and pg_catalog');
+    WHERE from_ns IN ('core'::regnamespace, 'logic'::regnamespace, 'api'::regnamespace, 'report'::regnamespace)
+      AND to_ns NOT IN ('pg_catalog'::regnamespace, 'core'::regnamespace, 'logic'::regnamespace, 'api'::regnamespace,
+                        'report'::regnamespace)$$,
+    'no function or view of core, logic, api and report is bound to an object outside them and pg_catalog');
 
 -- Partner B's customer with a subscription, an upgrade and a relationship that expires.
 SELECT test.act_as_new_partner('sp-b') AS partner_b \gset
@@ -64,7 +65,7 @@ CREATE FUNCTION tap_sp_evil.pg_has_role(name, oid, text) RETURNS boolean LANGUAG
 CREATE FUNCTION tap_sp_evil.pg_has_role(name, name, text) RETURNS boolean LANGUAGE sql AS 'SELECT true';
 SET search_path = tap_sp_evil, pg_catalog, public;
 SELECT set_config('subctl.partner_id', :'partner_b', false) \g /dev/null
-SELECT is(core.acting_partner(), NULL, 'the forged pg_has_role does not make the login the owner: it acts for nobody');
+SELECT is(logic.acting_partner(), NULL, 'the forged pg_has_role does not make the login the owner: it acts for nobody');
 SELECT is((SELECT count(*) FROM report.subscription_history), 0::bigint, 'subscription_history: nothing of B');
 SELECT is((SELECT count(*) FROM report.upgrade_options), 0::bigint, 'upgrade_options: nothing of B');
 SELECT is((SELECT count(*) FROM report.relationships_expiring), 0::bigint, 'relationships_expiring: nothing of B');

@@ -1,4 +1,4 @@
--- CSV batch upgrades applied set-based, in waves (sql/70_batches.sql, core.upgrade_apply):
+-- CSV batch upgrades applied set-based, in waves (sql/70_batches.sql, logic.upgrade_apply):
 -- a wave holds one pending row per customer; its new upgrades go through one INSERT of
 -- the targets and one UPDATE of the sources, every audit event under its own row's
 -- request id. Outcomes, audit events and stored results are those of the per-row path.
@@ -76,7 +76,7 @@ SELECT is(current_setting('subctl.request_ids', true), '', 'a dry run leaves no 
 SAVEPOINT per_row;
 SELECT test.register_batch(:'file') AS per_row \gset
 SELECT set_config('subctl.batch_id', :'per_row'::jsonb ->> 'batch_id', true), set_config('subctl.source', 'batch', true);
-SELECT count(core.batch_apply_row(:'partner', r, false)) AS ignored
+SELECT count(logic.batch_apply_row(:'partner', r, false)) AS ignored
 FROM (SELECT * FROM core.batch_rows WHERE batch_id = :'per_row'::jsonb ->> 'batch_id' ORDER BY line) r \gset
 SELECT pg_temp.events_since(:events_before) AS per_row_events \gset
 SELECT jsonb_agg(jsonb_build_array(line, status, error_codes) ORDER BY line) AS per_row_outcomes

@@ -15,9 +15,9 @@ SELECT set_has($$SELECT code FROM core.error_codes$$,
                         ('quantity_out_of_range'), ('version_mismatch'), ('request_id_reused'),
                         ('quantity_cannot_be_decreased'), ('invalid_status_transition')$$,
                'every code of the SPEC exists');
-SELECT throws_ok($$SELECT core.raise_error('version_mismatch')$$, 'SU021',
+SELECT throws_ok($$SELECT logic.raise_error('version_mismatch')$$, 'SU021',
                  'The subscription has changed since the expected version.',
-                 'core.raise_error raises the code''s SQLSTATE and description');
+                 'logic.raise_error raises the code''s SQLSTATE and description');
 SELECT is((SELECT count(*) FROM core.schema_migrations WHERE name = '001_foundation.sql')::int, 1,
           'the foundation migration is recorded once');
 

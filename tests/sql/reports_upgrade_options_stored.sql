@@ -21,7 +21,7 @@ UPDATE fx SET a1 = test.new_subscription(a, 'o365-business', 10, p_billing_cycle
 -- Stored = computed afresh, for every customer (not only the test's: nothing else moved).
 CREATE FUNCTION pg_temp.stored_is_fresh(p_what text) RETURNS text LANGUAGE sql AS $$
     SELECT set_eq('SELECT * FROM core.upgrade_options',
-                  'SELECT * FROM core.upgrade_options_of(ARRAY(SELECT id FROM core.customers))',
+                  'SELECT * FROM logic.upgrade_options_of(ARRAY(SELECT id FROM core.customers))',
                   'stored = computed afresh after ' || p_what)
 $$;
 -- The report = the live rules for the acting partner's subscriptions in force.
@@ -29,7 +29,7 @@ CREATE FUNCTION pg_temp.report_is_live(p_what text) RETURNS text LANGUAGE sql AS
     SELECT set_eq('SELECT subscription_id, customer_id, source_offer_id, target_offer_id, error_codes
                    FROM report.upgrade_options',
                   format('SELECT subscription_id, customer_id, source_offer_id, target_offer_id, error_codes
-                          FROM core.upgrade_evaluations(%L, true)', core.acting_partner()),
+                          FROM logic.upgrade_evaluations(%L, true)', logic.acting_partner()),
                   'report.upgrade_options = the live rules ' || p_what)
 $$;
 
@@ -41,7 +41,7 @@ SELECT pg_temp.stored_is_fresh('subscriptions were added');
 SELECT api.upgrade(a1, 'o365-e3') FROM fx \g /dev/null
 SELECT api.subscription_change('suspend', b2) FROM fx \g /dev/null
 UPDATE fx SET addon = test.new_subscription(b, 'o365-extra-file-storage', 1, p_parent => b1);
-SELECT ok((SELECT 'subscription_add_ons_present' = ANY (core.error_codes_of(error_mask_related))
+SELECT ok((SELECT 'subscription_add_ons_present' = ANY (logic.error_codes_of(error_mask_related))
            FROM core.upgrade_options o, fx WHERE o.subscription_id = fx.b1 AND o.target_offer_id = 'o365-e3'),
           'an add-on shows on its parent''s stored options at once');
 SELECT api.subscription_change('cancel', addon) FROM fx \g /dev/null
@@ -81,14 +81,14 @@ SELECT ok((SELECT bool_and('delegated_admin_permissions_disabled' = ANY (error_c
 SELECT pg_temp.report_is_live('after the relationship ran out');
 
 -- Masks: every stored code has a bit, and a mask gives back its codes.
-SELECT is_empty('SELECT FROM core.upgrade_options_of(ARRAY(SELECT id FROM core.customers)) o,
-                        core.upgrade_path_facts(NULL, true) f, unnest(f.error_codes_unrelated) c
+SELECT is_empty('SELECT FROM logic.upgrade_options_of(ARRAY(SELECT id FROM core.customers)) o,
+                        logic.upgrade_path_facts(NULL, true) f, unnest(f.error_codes_unrelated) c
                  JOIN core.error_codes e ON e.code = c
-                 WHERE f.subscription_id = o.subscription_id AND core.error_bit(e.sqlstate) IS NULL',
+                 WHERE f.subscription_id = o.subscription_id AND logic.error_bit(e.sqlstate) IS NULL',
                 'every code the rules give has a bit');
-SELECT is_empty('SELECT FROM core.upgrade_path_facts(NULL, true) f
-                 WHERE core.error_codes_of(core.error_mask(f.error_codes_unrelated)) <> f.error_codes_unrelated
-                    OR core.error_codes_of(core.error_mask(f.error_codes_related)) <> f.error_codes_related',
+SELECT is_empty('SELECT FROM logic.upgrade_path_facts(NULL, true) f
+                 WHERE logic.error_codes_of(logic.error_mask(f.error_codes_unrelated)) <> f.error_codes_unrelated
+                    OR logic.error_codes_of(logic.error_mask(f.error_codes_related)) <> f.error_codes_related',
                 'a set of codes goes to a mask and back unchanged, in the rules'' order');
 
 -- report.blocked_upgrades: the distinct counts of subscriptions, paths and customers per
@@ -97,13 +97,13 @@ SELECT set_eq('SELECT * FROM report.blocked_upgrades',
               format($$SELECT code, count(DISTINCT e.subscription_id) AS subscriptions, count(*) AS paths,
                               count(DISTINCT e.customer_id) AS customers,
                               count(*) FILTER (WHERE cardinality(e.error_codes) = 1) AS alone
-                       FROM core.upgrade_evaluations(%L, true) e, unnest(e.error_codes) code GROUP BY code$$,
+                       FROM logic.upgrade_evaluations(%L, true) e, unnest(e.error_codes) code GROUP BY code$$,
                      (SELECT partner FROM fx)),
               'report.blocked_upgrades = the distinct counts over the live rules');
 
 -- A full refresh (every migrate runs one) changes nothing.
 CREATE TEMP TABLE before AS SELECT * FROM core.upgrade_options;
-SELECT core.upgrade_options_refresh(NULL);
+SELECT logic.upgrade_options_refresh(NULL);
 SELECT set_eq('SELECT * FROM core.upgrade_options', 'SELECT * FROM before', 'a full refresh gives the same rows');
 
 SELECT * FROM finish();

@@ -29,7 +29,7 @@ SELECT 'upgrade target was not forbidden (already owned / conflicting plans)',
 FROM core.subscriptions t
 JOIN creation tc ON tc.subscription_id = t.id
 JOIN core.subscriptions src ON src.id = t.upgraded_from_subscription_id
-JOIN core.subscriptions o ON o.customer_id = t.customer_id AND o.id NOT IN (t.id, src.id) AND core.subscription_in_force(o)
+JOIN core.subscriptions o ON o.customer_id = t.customer_id AND o.id NOT IN (t.id, src.id) AND logic.subscription_in_force(o)
 JOIN creation oc ON oc.subscription_id = o.id AND oc.event_id < tc.event_id
 WHERE o.offer_id = t.offer_id
    OR EXISTS (SELECT 1 FROM core.offer_service_plans op WHERE op.offer_id = o.offer_id AND op.service_plan_id IN (
@@ -121,7 +121,7 @@ FROM client_results;
 -- 7. The audit trail is whole: every event follows its chain (sql/20_integrity.sql).
 INSERT INTO results
 SELECT 'audit chains: every event follows its chain', count(*), count(*) FILTER (WHERE status <> 'ok')
-FROM core.audit_chains(NULL, NULL, NULL);
+FROM logic.audit_chains(NULL, NULL, NULL);
 
 -- 8. Provenance: an event of source batch is a row of a real batch of the same partner,
 --    under that row's request id.

@@ -10,7 +10,7 @@
 \if :{?customers} \else \set customers 100000 \endif
 \if :{?subscriptions_per_customer} \else \set subscriptions_per_customer 3 \endif
 BEGIN;
-SELECT setseed(0.2024), core.begin_operation('dataset') \g /dev/null
+SELECT setseed(0.2024), logic.begin_operation('dataset') \g /dev/null
 INSERT INTO core.partners (id, name)
 SELECT p, 'Bench partner ' || p FROM unnest(ARRAY['bench-a', 'bench-b', 'bench-c']) AS p
 ON CONFLICT (id) DO NOTHING;

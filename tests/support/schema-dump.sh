@@ -7,7 +7,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 committed=$root/tests/schema/schema.sql
 normalise() { grep -vE '^(--|SET |SELECT pg_catalog.set_config|\\restrict|\\unrestrict)' | cat -s; }
-dump() { pg_dump --schema-only --no-owner --no-privileges -n core -n api -n report "$@" | normalise; }
+dump() { pg_dump --schema-only --no-owner --no-privileges -n core -n logic -n api -n report "$@" | normalise; }
 
 if [ "${1:-}" = --check ]; then
     psql -qAtX -c 'CREATE DATABASE subctl_schema_check' postgres
