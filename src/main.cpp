@@ -75,6 +75,9 @@ int main(int argc, char** argv) {
         } else {
             print_records(std::cout, result.records, format);
         }
+        if (result.exit == Exit::ok) {
+            for (const auto& notice : runtime.notices) std::cerr << one_line("subctl: " + notice) << '\n';
+        }
         report_rejection(result);
         return static_cast<int>(result.exit);
     } catch (const subctl::Error& error) {

@@ -19,6 +19,10 @@ std::unique_ptr<CLI::App> make_app(Runtime& runtime) {
     app->add_option("--config", runtime.options.config_file, "Config file (else SUBCTL_CONFIG, config/subctl.toml)");
     app->add_option("--partner", runtime.options.partner, "Acting partner id (else SUBCTL_PARTNER, config file)");
     app->add_option("--operator", runtime.options.operator_name, "Operator name (else SUBCTL_OPERATOR, login name)");
+    app->add_option("--replica", runtime.options.replica_url,
+                    "Replica URL for reports, audit and listings (else SUBCTL_REPLICA_URL, config file)");
+    app->add_option("--max-lag", runtime.options.max_lag,
+                    "Seconds the replica may lag, else read the primary (else SUBCTL_MAX_LAG, config file; default 10)");
     app->add_flag("-q,--quiet", runtime.options.quiet, "No progress output");
 
     setup_migrate(*app, runtime);

@@ -1,9 +1,11 @@
 #include "cli/config.hpp"
 
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <pwd.h>
+#include <regex>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -111,6 +113,30 @@ std::optional<std::string> file_string(const ConfigFile& file, const char* table
     return value;
 }
 
+// [table] key as a number (integer or floating point): absent is fine, another type is a
+// configuration error.
+std::optional<double> file_number(const ConfigFile& file, const char* table, const char* key) {
+    const auto node = file.table[table][key];
+    if (!node) return std::nullopt;
+    if (!node.is_number()) {
+        throw Error(Exit::config, "config_invalid",
+                    fmt::format("{}:{}: {}.{} must be a number (seconds), not {}", file.path,
+                                node.node()->source().begin.line, table, key, type_name(node.type())));
+    }
+    return node.is_integer() ? static_cast<double>(*node.value<std::int64_t>()) : *node.value<double>();
+}
+
+constexpr double max_lag_limit = 86400;
+
+// --max-lag / SUBCTL_MAX_LAG: seconds, a number from 0 to a day (e.g. 10 or 0.5).
+std::optional<double> lag_seconds(const std::string& text) {
+    static const std::regex seconds(R"(^[0-9]{1,5}(\.[0-9]{1,3})?$)");
+    if (!std::regex_match(text, seconds)) return std::nullopt;
+    const double value = std::stod(text);
+    if (value > max_lag_limit) return std::nullopt;
+    return value;
+}
+
 // An environment variable that is sent to the database must be UTF-8 text.
 std::optional<std::string> env_text(const char* name) {
     auto value = env(name);
@@ -131,6 +157,8 @@ ResolvedConfig resolve_config(const GlobalOptions& options) {
     // Read whole even when flags win: a value of the wrong type is an error either way.
     const auto file_url = file_string(file, "database", "url");
     const auto file_partner = file_string(file, "operator", "partner");
+    const auto file_replica_url = file_string(file, "database", "replica_url");
+    const auto file_max_lag = file_number(file, "database", "max_lag");
     ResolvedConfig config;
     if (options.db_url) {
         config.db_url = *options.db_url;
@@ -147,6 +175,43 @@ ResolvedConfig resolve_config(const GlobalOptions& options) {
     }
     config.partner = options.partner.value_or(env_text("SUBCTL_PARTNER").value_or(file_partner.value_or("")));
     config.operator_name = options.operator_name.value_or(env_text("SUBCTL_OPERATOR").value_or(login_name()));
+
+    if (options.replica_url) {
+        config.replica_url = *options.replica_url;
+        config.replica_url_source = "--replica";
+    } else if (auto url = env("SUBCTL_REPLICA_URL")) {
+        config.replica_url = *url;
+        config.replica_url_source = "SUBCTL_REPLICA_URL";
+    } else if (file_replica_url) {
+        config.replica_url = *file_replica_url;
+        config.replica_url_source = fmt::format("{} [database] replica_url", file.path);
+    }
+    if (options.max_lag) {
+        const auto seconds = lag_seconds(*options.max_lag);
+        if (!seconds) {
+            throw Error(Exit::data, "invalid_argument",
+                        fmt::format("--max-lag '{}' is not a number of seconds from 0 to {}", *options.max_lag,
+                                    max_lag_limit));
+        }
+        config.max_lag_seconds = *seconds;
+        config.max_lag_source = "--max-lag";
+    } else if (auto text = env("SUBCTL_MAX_LAG")) {
+        const auto seconds = lag_seconds(*text);
+        if (!seconds) {
+            throw Error(Exit::config, "invalid_environment",
+                        fmt::format("SUBCTL_MAX_LAG '{}' is not a number of seconds from 0 to {}", *text, max_lag_limit));
+        }
+        config.max_lag_seconds = *seconds;
+        config.max_lag_source = "SUBCTL_MAX_LAG";
+    } else if (file_max_lag) {
+        if (*file_max_lag < 0 || *file_max_lag > max_lag_limit) {
+            throw Error(Exit::config, "config_invalid",
+                        fmt::format("{}: database.max_lag {} is not a number of seconds from 0 to {}", file.path,
+                                    *file_max_lag, max_lag_limit));
+        }
+        config.max_lag_seconds = *file_max_lag;
+        config.max_lag_source = fmt::format("{} [database] max_lag", file.path);
+    }
     return config;
 }
 

@@ -11,6 +11,8 @@ struct GlobalOptions {
     std::optional<std::string> config_file;
     std::optional<std::string> partner;
     std::optional<std::string> operator_name;
+    std::optional<std::string> replica_url;  // reads that may lag (SPEC 7.4)
+    std::optional<std::string> max_lag;      // seconds, checked by resolve_config
     bool quiet = false;
 };
 
@@ -19,6 +21,14 @@ struct ResolvedConfig {
     std::string db_url_source;  // --db, DATABASE_URL, the config file or the PG* variables: named when it is wrong
     std::string partner;
     std::string operator_name;
+    // A replica for the reads that may lag (reports, the audit listing, listings):
+    // --replica, else SUBCTL_REPLICA_URL, else [database] replica_url; empty: none.
+    std::string replica_url;
+    std::string replica_url_source;
+    // How far behind the replica may be: --max-lag, else SUBCTL_MAX_LAG, else
+    // [database] max_lag, else 10 seconds.
+    double max_lag_seconds = 10;
+    std::string max_lag_source = "the default";
 };
 
 ResolvedConfig resolve_config(const GlobalOptions& options);

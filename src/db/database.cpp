@@ -106,6 +106,15 @@ Error connection_error(const std::string& what, const std::string& url, const st
                      fmt::format("the server at {} refused login {} (from {}): check its user and password", where,
                                  login, url_source));
     }
+    // target_session_attrs=read-write (SPEC 7.4) and every server that answered is a
+    // standby: the primary is down and no standby is promoted yet (a failover under way).
+    if (says({"session is read-only", "server is in hot standby mode"})) {
+        return Error(Exit::unavailable, "database_unavailable",
+                     fmt::format("no server at {} (from {}) accepts writes now: each is down or a read-only standby "
+                                 "(a failover under way?); nothing was sent",
+                                 where, url_source),
+                     "try again once a standby is promoted");
+    }
     if (says({"too many clients", "connection slots", "starting up", "shutting down", "in recovery"})) {
         return Error(Exit::unavailable, "database_unavailable",
                      fmt::format("the server at {} is not accepting connections now (starting, stopping or full); "

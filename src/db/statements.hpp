@@ -45,6 +45,17 @@ inline constexpr Statement batch_finish{"batch_finish", "SELECT api.batch_finish
 inline constexpr Statement batches{"batches", "SELECT api.batches()"};
 inline constexpr Statement batch{"batch", "SELECT api.batch($1)"};
 inline constexpr Statement batch_rows{"batch_rows", "SELECT api.batch_rows($1, $2::bigint, $3::integer, $4)"};
+// Replicas (SPEC 7.4): the state of a replica (and, given the primary's WAL position,
+// whether it has replayed up to it), and the WAL position of the primary.
+inline constexpr Statement replica_state{
+    "replica_state",
+    "SELECT jsonb_build_object('in_recovery', pg_is_in_recovery(), "
+    "'replay_age_seconds', extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()), "
+    "'replay_paused', CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() END, "
+    "'replayed', CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() >= $1::pg_lsn ELSE true END)"};
+inline constexpr Statement wal_position{
+    "wal_position",
+    "SELECT to_jsonb(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END::text)"};
 }  // namespace statements
 
 }  // namespace subctl::db

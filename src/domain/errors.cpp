@@ -24,6 +24,7 @@ enum class Sentence {
     constraint,     // class 23: which record or rule
     conflict,       // retried transient failures, lock and statement timeouts
     unavailable,    // the connection or the server went away
+    read_only,      // 25006: a write reached a read-only standby
     login_rejected, // class 28: the login of --db / DATABASE_URL
     no_database,    // 3D000: the database of --db / DATABASE_URL
 };
@@ -38,7 +39,7 @@ struct SqlstateMapping {
 // The project's codes (sql/00_errors.sql holds the same list with descriptions), then
 // PostgreSQL's codes and classes that can reach a user. Anything else is exit 70 with
 // its SQLSTATE only.
-constexpr std::array<SqlstateMapping, 54> mappings{{
+constexpr std::array<SqlstateMapping, 55> mappings{{
     {"SU001", "subscription_not_found", Exit::rejected, Sentence::own},
     {"SU002", "offer_not_found", Exit::rejected, Sentence::own},
     {"SU003", "customer_not_found", Exit::rejected, Sentence::own},
@@ -86,6 +87,8 @@ constexpr std::array<SqlstateMapping, 54> mappings{{
     {"42883", "schema_not_migrated", Exit::config, Sentence::not_migrated},
     {"42P01", "schema_not_migrated", Exit::config, Sentence::not_migrated},
     {"3D000", "database_not_found", Exit::config, Sentence::no_database},
+    // A write sent to a standby (a URL naming it alone, or a primary demoted under it).
+    {"25006", "database_read_only", Exit::unavailable, Sentence::read_only},
     {"23505", "already_exists", Exit::rejected, Sentence::constraint},
     {"23503", "not_found", Exit::rejected, Sentence::constraint},
     {"23", "constraint_violation", Exit::data, Sentence::constraint},
@@ -213,6 +216,10 @@ Error sentence(const SqlstateMapping& m, const DatabaseFailure& f) {
     case Sentence::unavailable:
         return Error(m.exit, code, "the database became unavailable during the command (connection lost or server "
                                    "shutting down); try again when it is back");
+    case Sentence::read_only:
+        return Error(m.exit, code,
+                     "the server is a read-only standby and nothing was changed: writes go to the primary",
+                     "name it in --db / DATABASE_URL (a multi-host URL with target_session_attrs=read-write finds it)");
     case Sentence::login_rejected:
         return Error(m.exit, code,
                      fmt::format("the server refused login {}: check the user and password of --db / DATABASE_URL",

@@ -29,6 +29,9 @@ suite "Catch2 (unit and [db])" "$build/subctl_tests"
 [ -d "$root/tests/isolation/specs" ] && suite "isolation (tests/isolation)" "$support/run-isolation.sh"
 suite "stress (short: 3000 operations, invariants)" env OPERATIONS=3000 "$root/tests/stress/run.sh" "$build"
 suite "crash (pg_ctl stop -m immediate mid-stream, exactly once)" "$root/tests/stress/crash_test.sh" "$build"
+suite "replica reads (standby while writing, lag fallback; tests/ha)" "$root/tests/ha/replica_test.sh" "$build"
+suite "failover (kill -9 the primary mid-batch, promote, re-run: exactly once; twice)" \
+    env FAILOVER_ROWS=5000 FAILOVERS=2 "$root/tests/ha/failover_test.sh" "$build"
 suite "hostile input (exit codes, data unchanged)" bash -c '"$0" "$1" >/dev/null' "$root/tests/fuzz/hostile_inputs.sh" "$build"
 
 echo "suites: $passed passed, $failed failed"

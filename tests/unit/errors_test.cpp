@@ -37,6 +37,11 @@ TEST_CASE("SQLSTATEs map to the exit codes of SPEC 4 and 7.1", "[errors]") {
     CHECK(mapped("42883").code() == "schema_not_migrated");
     CHECK(mapped("42P01").exit() == Exit::config);
     CHECK(mapped("XX000").exit() == Exit::internal);
+    // A write that reached a read-only standby (SPEC 7.4): unavailable, try the primary.
+    CHECK(mapped("25006", "cannot execute INSERT in a read-only transaction").exit() == Exit::unavailable);
+    CHECK(mapped("25006").code() == "database_read_only");
+    CHECK(std::string(mapped("25006", "cannot execute INSERT in a read-only transaction").what()).find("INSERT") ==
+          std::string::npos);
 }
 
 TEST_CASE("only the project's own SQLSTATEs show the server's text", "[errors]") {

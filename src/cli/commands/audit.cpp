@@ -21,7 +21,7 @@ struct AuditArgs {
 };
 
 CommandResult run_audit(Runtime& runtime, const AuditArgs& args) {
-    return {runtime.database().call(db::Outcome::rollback, db::statements::audit_events,
+    return {runtime.read_database().call(db::Outcome::rollback, db::statements::audit_events,
                                     optional_uuid(args.subscription, "subscription id"),
                                     optional_uuid(args.customer, "customer id"), args.since, args.until,
                                     require_quantity(args.limit, "limit"))};
@@ -49,6 +49,8 @@ std::string read_checkpoint(const std::string& path) {
 }
 
 // Exit 1 naming the first broken chain when any is broken; the records list them all.
+// Always on the primary, never on --replica: the proof is about the system of record, and
+// a replica behind a kept checkpoint would report its newest events as removed.
 CommandResult run_audit_verify(Runtime& runtime, const AuditArgs& args) {
     const std::optional<std::string> checkpoint =
         args.checkpoint ? std::optional<std::string>(read_checkpoint(*args.checkpoint)) : std::nullopt;

@@ -288,13 +288,13 @@ CommandResult run_batch(Runtime& runtime, const BatchArgs& args) {
 }
 
 CommandResult run_batch_list(Runtime& runtime) {
-    return {runtime.database().call(db::Outcome::rollback, db::statements::batches)};
+    return {runtime.read_database().call(db::Outcome::rollback, db::statements::batches)};
 }
 
 // Page by page as they are printed: a batch of a million rows never sits in memory.
 CommandResult run_batch_show(Runtime& runtime, const BatchArgs& args) {
     return CommandResult(RecordPages(
-        [&database = runtime.database(), batch = args.batch, status = args.status](const auto& consume) {
+        [&database = runtime.read_database(), batch = args.batch, status = args.status](const auto& consume) {
             for_each_page(
                 [&](long long after) {
                     return database.call(db::Outcome::rollback, db::statements::batch_rows, batch, after, page_rows,

@@ -40,7 +40,7 @@ nlohmann::json upgrade_matrix(const nlohmann::json& catalog) {
 }
 
 CommandResult run_catalog_show(Runtime& runtime, const CatalogArgs& args) {
-    auto catalog = runtime.database().call(db::Outcome::rollback, db::statements::catalog);
+    auto catalog = runtime.read_database().call(db::Outcome::rollback, db::statements::catalog);
     if (args.view == "matrix") return {upgrade_matrix(catalog)};
     if (args.view == "paths") return {catalog["upgrade_paths"]};
     if (args.view == "all") return {catalog};

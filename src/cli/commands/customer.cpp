@@ -28,7 +28,7 @@ CommandResult run_customer_link(Runtime& runtime, const CustomerArgs& args) {
 }
 
 CommandResult run_customer_list(Runtime& runtime) {
-    return {runtime.database().call(db::Outcome::rollback, db::statements::customers)};
+    return {runtime.read_database().call(db::Outcome::rollback, db::statements::customers)};
 }
 
 }  // namespace

@@ -21,7 +21,7 @@ CommandResult run_relationship_change(Runtime& runtime, const std::string& opera
 }
 
 CommandResult run_relationship_list(Runtime& runtime, const RelationshipArgs& args) {
-    return {runtime.database().call(db::Outcome::rollback, db::statements::relationships,
+    return {runtime.read_database().call(db::Outcome::rollback, db::statements::relationships,
                                     optional_uuid(args.filter_customer, "customer id"))};
 }
 

@@ -31,7 +31,7 @@ CommandResult run_report_show(Runtime& runtime, const ReportArgs& args) {
     auto filters = nlohmann::json::array();
     for (const auto& text : args.where) filters.push_back(parse_filter(text));
     const auto limit = optional_quantity(args.limit, "limit");
-    return {runtime.database().call(db::Outcome::rollback, db::statements::report_rows, args.name, filters.dump(),
+    return {runtime.read_database().call(db::Outcome::rollback, db::statements::report_rows, args.name, filters.dump(),
                                     limit)};
 }
 
@@ -42,7 +42,7 @@ void setup_report(CLI::App& app, Runtime& runtime) {
     report->require_subcommand(1);
     auto args = std::make_shared<ReportArgs>();
     add_command(*report, runtime, "list", "List the reports with their summaries", [&runtime] {
-        return CommandResult{runtime.database().call(db::Outcome::rollback, db::statements::reports)};
+        return CommandResult{runtime.read_database().call(db::Outcome::rollback, db::statements::reports)};
     });
     auto* show = add_command(*report, runtime, "show", "Print one report's rows",
                              [&runtime, args] { return run_report_show(runtime, *args); });

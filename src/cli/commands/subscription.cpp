@@ -30,12 +30,12 @@ CommandResult run_subscription_add(Runtime& runtime, const SubscriptionArgs& arg
 }
 
 CommandResult run_subscription_list(Runtime& runtime, const SubscriptionArgs& args) {
-    return {runtime.database().call(db::Outcome::rollback, db::statements::subscriptions,
+    return {runtime.read_database().call(db::Outcome::rollback, db::statements::subscriptions,
                                     optional_uuid(args.filter_customer, "customer id"))};
 }
 
 CommandResult run_subscription_show(Runtime& runtime, const SubscriptionArgs& args) {
-    return {runtime.database().call(db::Outcome::rollback, db::statements::subscription,
+    return {runtime.read_database().call(db::Outcome::rollback, db::statements::subscription,
                                     require_uuid(args.subscription, "subscription id"))};
 }
 

@@ -13,7 +13,7 @@ struct UpgradeArgs {
 };
 
 CommandResult run_upgrades(Runtime& runtime, const UpgradeArgs& args) {
-    return {runtime.database().call(db::Outcome::rollback, db::statements::upgrades,
+    return {runtime.read_database().call(db::Outcome::rollback, db::statements::upgrades,
                                     require_uuid(args.subscription, "subscription id"))};
 }
 
