@@ -9,7 +9,10 @@
 #      subctl's peak RSS, from tests/bench/batch_bench.sh when present;
 #   5. every report view read whole by a reporter login vs the owner reading all
 #      subscriptions, from tests/bench/reports_bench.sh (run before 3./4., on the dataset
-#      as built: ~3 x SCALE subscriptions).
+#      as built: ~3 x SCALE subscriptions);
+#   6. (BENCH_HA=1) a synchronous standby's cost, from tests/bench/ha_bench.sh;
+#   7. a license change (one audit event) with the audit chain vs with its trigger off,
+#      in one session, rolled back (tests/bench/chain_cost.sql; run before 3./4.).
 # Results: .local/bench/results.csv and .local/bench/summary.txt (also kept per run);
 # the cluster is stopped at the end, its data kept.
 #   run.sh BUILD_DIR   environment: SCALE (100000), REPEATS (3), SECONDS_PER_RUN (10),
@@ -102,6 +105,13 @@ say "2. upgrades listing on the server: p50 $(spread upgrades_listing_p50_ms 3 %
 # subscriptions each), before the batch figures add customers and targets to it.
 DATABASE_URL=$url PGDATABASE=bench SUBCTL_PARTNER=$partner BENCH_CSV=$csv BUILD_DIR=$build \
     "$here/reports_bench.sh" | tee -a "$summary"
+# Figure 7: the audit chain's cost per write (chain trigger on vs off, same session, rolled back).
+PGDATABASE=bench psql -qX -v ON_ERROR_STOP=1 -v partner="$partner" -v rounds="$((repeats * 2 + 1))" \
+    -f "$here/chain_cost.sql" >"$out/chain_cost"
+chain_ms=$(sed -n 's/^chain,//p' "$out/chain_cost") no_chain_ms=$(sed -n 's/^no_chain,//p' "$out/chain_cost")
+record chain_license_change_ms 1 "$chain_ms" ms no_chain_license_change_ms "$no_chain_ms"
+say "7. audit chain: a license change (one event) takes $chain_ms ms on the server with the chain," \
+    "$no_chain_ms ms with its trigger off; ratio $(median_ratio chain_license_change_ms)"
 if [ -x "$here/batch_bench.sh" ]; then
     DATABASE_URL=$url PGDATABASE=bench SUBCTL_PARTNER=$partner BENCH_DIR=$out BENCH_CSV=$csv \
         "$here/batch_bench.sh" "$build" | tee -a "$summary"
