@@ -194,7 +194,7 @@ void Database::rethrow() {
 }
 
 Database::Database(const std::string& url, const SessionContext& context)
-    : connection_(connect(url, context.url_source)), context_(context) {
+    : connection_(connect(url, context.url_source)) {
     try {
         pqxx::nontransaction setup(connection_);
         setup.exec_params(

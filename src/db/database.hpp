@@ -65,9 +65,6 @@ public:
         return result;
     }
 
-    pqxx::connection& connection() { return connection_; }
-    const SessionContext& context() const { return context_; }
-
 private:
     void prepare(const Statement& statement);
 
@@ -78,7 +75,6 @@ private:
     // Server notices (e.g. "terminating connection due to immediate shutdown") never
     // reach stderr raw: an error reaches the user as one subctl: line, nothing else.
     pqxx::quiet_errorhandler notices_{connection_};
-    SessionContext context_;
     std::map<std::string, bool> prepared_;  // statement name -> calls an api.* function
 };
 

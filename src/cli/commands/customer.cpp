@@ -14,7 +14,7 @@ struct CustomerArgs {
 };
 
 CommandResult run_customer_add(Runtime& runtime, const CustomerArgs& args) {
-    const auto outcome = args.flags.dry_run ? db::Outcome::rollback : db::Outcome::commit;
+    const auto outcome = args.flags.outcome();
     return operation_result(runtime.database().call(
         outcome, db::statements::customer_add, require_text(args.name, "customer name", 200),
         optional_uuid(args.id, "customer id"), args.domain, args.flags.request_id, args.flags.dry_run));

@@ -13,7 +13,7 @@ struct LicensesArgs {
 
 CommandResult run_licenses_change(Runtime& runtime, const std::string& operation, const LicensesArgs& args) {
     return operation_result(runtime.database().call(
-        args.flags.dry_run ? db::Outcome::rollback : db::Outcome::commit, db::statements::licenses_change, operation,
+        args.flags.outcome(), db::statements::licenses_change, operation,
         require_uuid(args.subscription, "subscription id"), require_quantity(args.quantity, "number of licenses"),
         args.flags.request_id, optional_version(args.flags.if_version), args.flags.dry_run));
 }

@@ -14,7 +14,7 @@ struct RelationshipArgs {
 };
 
 CommandResult run_relationship_change(Runtime& runtime, const std::string& operation, const RelationshipArgs& args) {
-    const auto outcome = args.flags.dry_run ? db::Outcome::rollback : db::Outcome::commit;
+    const auto outcome = args.flags.outcome();
     return operation_result(runtime.database().call(
         outcome, db::statements::relationship_change, operation, require_uuid(args.customer, "customer id"),
         args.service, args.expires, args.flags.request_id, args.flags.dry_run));

@@ -18,13 +18,9 @@ struct SubscriptionArgs {
     MutationFlags flags;
 };
 
-db::Outcome outcome_of(const MutationFlags& flags) {
-    return flags.dry_run ? db::Outcome::rollback : db::Outcome::commit;
-}
-
 CommandResult run_subscription_add(Runtime& runtime, const SubscriptionArgs& args) {
     return operation_result(runtime.database().call(
-        outcome_of(args.flags), db::statements::subscription_add, require_uuid(args.customer, "customer id"),
+        args.flags.outcome(), db::statements::subscription_add, require_uuid(args.customer, "customer id"),
         args.offer, require_quantity(args.quantity), args.billing_cycle, args.channel, args.status,
         optional_uuid(args.parent, "parent subscription id"), args.flags.request_id, args.flags.dry_run));
 }
@@ -41,7 +37,7 @@ CommandResult run_subscription_show(Runtime& runtime, const SubscriptionArgs& ar
 
 CommandResult run_subscription_change(Runtime& runtime, const std::string& operation, const SubscriptionArgs& args) {
     return operation_result(runtime.database().call(
-        outcome_of(args.flags), db::statements::subscription_change, operation,
+        args.flags.outcome(), db::statements::subscription_change, operation,
         require_uuid(args.subscription, "subscription id"), args.flags.request_id,
         optional_version(args.flags.if_version), args.flags.dry_run));
 }

@@ -19,7 +19,7 @@ CommandResult run_upgrades(Runtime& runtime, const UpgradeArgs& args) {
 
 CommandResult run_upgrade(Runtime& runtime, const UpgradeArgs& args) {
     return operation_result(runtime.database().call(
-        args.flags.dry_run ? db::Outcome::rollback : db::Outcome::commit, db::statements::upgrade,
+        args.flags.outcome(), db::statements::upgrade,
         require_uuid(args.subscription, "subscription id"), args.target, optional_quantity(args.quantity),
         args.flags.request_id, optional_version(args.flags.if_version), args.flags.dry_run));
 }
