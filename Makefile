@@ -49,7 +49,7 @@ test: build
 schema-dump: build
 	@$(SUPPORT)/schema-dump.sh
 
-# Proof (issue 6). bench: figures against baselines (SCALE customers; .local/bench/).
+# Proof. bench: figures against baselines (SCALE customers; .local/bench/).
 # stress: WORKERS x OPERATIONS random operations on a hot dataset, then the invariants.
 # fuzz: libFuzzer targets (clang) for FUZZ_SECONDS each over tests/fuzz/corpus/.
 SCALE        ?= 100000
@@ -61,7 +61,7 @@ bench: build
 stress: build
 	@tests/stress/run.sh $(BUILD_DIR)
 
-# Issue 17: FAILOVER_ROWS (30000) rows through the multi-host URL, the primary killed
+# failover-test: FAILOVER_ROWS (30000) rows through the multi-host URL, the primary killed
 # with kill -9 mid-batch, the standby promoted, the batch re-run; twice (FAILOVERS).
 failover-test: build
 	@tests/ha/failover_test.sh $(BUILD_DIR)

@@ -126,7 +126,7 @@ COMMENT ON COLUMN report.blocked_upgrades.paths_blocked_by_this_alone IS 'Pairs 
 -- Grouped by whether the partner sold them, not by seller: two other resellers'
 -- subscriptions of one customer are one customer. Planned for data in memory
 -- (random_page_cost 1.1): at the default the planner prefers a sequential scan and a hash
--- aggregate that spills, 0.87 s against 0.61 s in index order on 382,000 subscriptions.
+-- aggregate that spills, slower than reading in index order (figure 5 of make bench).
 -- Owned by subctl_report_owner (sql/90_access.sql) like the views: the row-level
 -- security policies scope it to the acting partner.
 CREATE OR REPLACE FUNCTION logic.partner_licenses()

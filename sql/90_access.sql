@@ -1,4 +1,4 @@
--- Roles, privileges and partner isolation (issue 5), re-applied on every migrate.
+-- Roles, privileges and partner isolation, re-applied on every migrate.
 --   owner            the login that runs migrations: owns everything, bypasses RLS
 --   subctl_operator  EXECUTE on the API functions, SELECT on the report views; no table
 --   subctl_reporter  SELECT on the report views (and the functions that list them)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Figures 3 and 4 of `make bench` (issue 6), run by tests/bench/run.sh on its bench
+# Figures 3 and 4 of `make bench`, run by tests/bench/run.sh on its bench
 # database once the other figures are measured:
 #   3. BATCH_ROWS upgrades applied by `subctl batch run FILE -q` (rows/s) vs the floor: the
 #      same effect for as many other, equivalent rows by one set-based SQL statement (read

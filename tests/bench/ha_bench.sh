@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Figure 6 of `make bench` (issue 17), run when BENCH_HA=1, or alone:
+# Figure 6 of `make bench`, run when BENCH_HA=1, or alone:
 #   tests/bench/ha_bench.sh BUILD_DIR
 # What a synchronous standby costs: on one primary + hot standby pair (tests/support/ha.sh,
 # .local/ha-bench, rebuilt each run and removed after it) with HA_SCALE customers (tests/support/dataset.sql),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Figure 5 of `make bench` (issue 5: each report view answers on 300,000 subscriptions in
-# under 1 s), run by tests/bench/run.sh on its bench database after figures 1 and 2:
+# Figure 5 of `make bench` (each report view answers on 300,000 subscriptions in under
+# 1 s), run by tests/bench/run.sh on its bench database after figures 1 and 2:
 # every view of schema `report`, answered whole for a login mapped to the bench partner:
 # the server's execution time of SELECT * (EXPLAIN ANALYZE without per-node timing: every
 # row and column computed, nothing sent), against the baseline of the owner reading the

@@ -119,7 +119,7 @@ else
     say "3. batch: not available"
     say "4. batch peak RSS: not available"
 fi
-# Figure 6 (issue 17), only with BENCH_HA=1: a synchronous standby's cost, on its own pair.
+# Figure 6, only with BENCH_HA=1: a synchronous standby's cost, on its own pair.
 [ "${BENCH_HA:-0}" != 1 ] || BENCH_CSV=$csv "$here/ha_bench.sh" "$build" | tee -a "$summary"
 say "bench finished in $((SECONDS - start))s; load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 cp "$csv" "$out/results.csv" && cp "$summary" "$out/summary.txt"

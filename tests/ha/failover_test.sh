@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Failover test (SPEC 7.4, issue 17): a primary and its synchronous standby
+# Failover test (SPEC 7.4): a primary and its synchronous standby
 # (tests/support/ha.sh, a throwaway pair under /tmp); a batch of FAILOVER_ROWS add_licenses
 # rows (ten rounds over FAILOVER_ROWS / 10 subscriptions, each round spread over the file)
 # run by `subctl batch run` through the multi-host URL; the primary killed with kill -9

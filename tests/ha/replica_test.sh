@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Replica test (SPEC 7.4, issue 17): a primary and its synchronous hot standby
+# Replica test (SPEC 7.4): a primary and its synchronous hot standby
 # (tests/support/ha.sh, a throwaway pair under /tmp, every statement logged), then:
 #   1. while a writer keeps changing licenses on the primary, every read command that may
 #      lag (reports, the audit listing, the listings) run with --replica answers from the

@@ -33,10 +33,7 @@ struct BatchArgs {
     std::optional<std::string> name;
     std::optional<std::string> report;
     // Rows per transaction: bounds how long a chunk holds its customers' locks and what a
-    // crash loses. With upgrades applied set-based in waves (~0.6 ms a row), 500 rows hold
-    // their locks ~0.3 s, as 100 rows did on the per-row path (~3 ms a row). Measured on
-    // the 20000-row bench (figure 3, two runs each on a shared 2-core machine): 100, 500
-    // and 1000 rows within the noise (batch/floor 1.48 and 2.41, 1.98 and 1.48, 1.81 and 1.50).
+    // crash loses (the README's batch section gives the measurements behind 500).
     int chunk_rows = 500;
     bool dry_run = false;
     std::string batch;
