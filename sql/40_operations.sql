@@ -3,6 +3,63 @@
 -- logic.run_operation wraps every one of them with idempotency, dry-run and auditing of
 -- rejections, so the API functions and batches share one path.
 
+-- Locks the customer of a subscription (the one lock order of every operation: the
+-- customer row first) and returns the subscription as it is now, or NULL when it does
+-- not exist for the partner. Only a customer the partner sees is locked: another
+-- partner's writes never wait for (nor reveal themselves to) a refused request. A
+-- customer stays visible once it is (links are never removed), so the check holds.
+CREATE OR REPLACE FUNCTION logic.lock_subscription(p_partner text, p_subscription_id uuid)
+RETURNS core.subscriptions LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_customer uuid := (SELECT customer_id FROM core.subscriptions WHERE id = p_subscription_id);
+    s core.subscriptions;
+BEGIN
+    IF v_customer IS NULL OR NOT logic.customer_visible(p_partner, v_customer) THEN
+        RETURN NULL;
+    END IF;
+    PERFORM 1 FROM core.customers c WHERE c.id = v_customer FOR NO KEY UPDATE;
+    SELECT * INTO s FROM core.subscriptions WHERE id = p_subscription_id;
+    RETURN s;
+END $$;
+
+-- Idempotency. Returns the stored result of a request id used with the same operation
+-- and parameters, a request_id_reused rejection when they differ, NULL when unused.
+CREATE OR REPLACE FUNCTION logic.request_replay(p_partner text, p_request_id text, p_operation text, p_parameters jsonb)
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r core.request_ids;
+BEGIN
+    IF p_request_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT * INTO r FROM core.request_ids WHERE partner_id = p_partner AND request_id = p_request_id;
+    IF r.request_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF r.operation = p_operation AND r.parameters = p_parameters THEN
+        RETURN r.result;
+    END IF;
+    -- Audited against the subscription named (its customer only when visible), and shaped
+    -- like the operation's own result (SPEC 6: source_subscription_id, quantity, ...).
+    PERFORM logic.audit_rejection(p_operation, ARRAY['request_id_reused'], p_parameters, p_request_id);
+    RETURN logic.result(ARRAY['request_id_reused'], CASE WHEN p_parameters ? 'subscription_id' THEN jsonb_build_object(
+        'source_subscription_id', p_parameters -> 'subscription_id', 'target_subscription_id', NULL,
+        'quantity', p_parameters -> 'quantity') ELSE '{}' END);
+END $$;
+
+-- Stores the first result of a request id. A concurrent twin that committed first
+-- makes this a serialization failure, which the C++ layer retries into a replay.
+CREATE OR REPLACE FUNCTION logic.request_remember(p_partner text, p_request_id text, p_operation text,
+                                                 p_parameters jsonb, p_result jsonb)
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF p_request_id IS NOT NULL THEN  -- the set form (sql/40_operations.sql) with one request
+        PERFORM logic.requests_remember(p_partner, p_operation, jsonb_build_array(jsonb_build_object(
+            'request_id', p_request_id, 'parameters', p_parameters, 'result', p_result)));
+    END IF;
+    RETURN p_result;
+END $$;
+
 CREATE OR REPLACE FUNCTION logic.result(p_codes text[], p_fields jsonb)
 RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
     -- The outcome comes last so that a field named status in p_fields cannot mask it.

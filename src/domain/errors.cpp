@@ -36,7 +36,7 @@ struct SqlstateMapping {
     Sentence sentence;
 };
 
-// The project's codes (sql/00_errors.sql holds the same list with descriptions), then
+// The project's codes (sql/01_errors.sql holds the same list with descriptions), then
 // PostgreSQL's codes and classes that can reach a user. Anything else is exit 70 with
 // its SQLSTATE only.
 constexpr std::array<SqlstateMapping, 55> mappings{{

@@ -1,4 +1,4 @@
-// The error-code contract is written twice, in sql/00_errors.sql (core.error_codes: code,
+// The error-code contract is written twice, in sql/01_errors.sql (core.error_codes: code,
 // SQLSTATE, exit code) and in src/domain/errors.cpp (SQLSTATE -> code and exit): this
 // test fails when they disagree, either way.
 #include <set>
@@ -9,7 +9,7 @@
 #include "db/support.hpp"
 #include "domain/errors.hpp"
 
-TEST_CASE("every error code of sql/00_errors.sql maps to the same code and exit code in C++, and back", "[db][errors]") {
+TEST_CASE("every error code of sql/01_errors.sql maps to the same code and exit code in C++, and back", "[db][errors]") {
     auto connection = test::connect();
     pqxx::work tx(connection);
     std::set<std::string> in_sql;
