@@ -6,6 +6,8 @@
 #include <fstream>
 #include <pwd.h>
 #include <regex>
+#include <tuple>
+#include <utility>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -150,6 +152,18 @@ std::optional<std::string> env_text(const char* name) {
     return value;
 }
 
+// The first of a flag, an environment variable and a config file value that is set,
+// with where it came from (SPEC 6's precedence).
+std::optional<std::pair<std::string, std::string>> first_set(const std::optional<std::string>& flag,
+                                                              const char* flag_name, const char* variable,
+                                                              const std::optional<std::string>& file_value,
+                                                              const std::string& file_source) {
+    if (flag) return std::make_pair(*flag, std::string(flag_name));
+    if (auto value = env(variable)) return std::make_pair(*value, std::string(variable));
+    if (file_value) return std::make_pair(*file_value, file_source);
+    return std::nullopt;
+}
+
 }  // namespace
 
 ResolvedConfig resolve_config(const GlobalOptions& options) {
@@ -160,15 +174,10 @@ ResolvedConfig resolve_config(const GlobalOptions& options) {
     const auto file_replica_url = file_string(file, "database", "replica_url");
     const auto file_max_lag = file_number(file, "database", "max_lag");
     ResolvedConfig config;
-    if (options.db_url) {
-        config.db_url = *options.db_url;
-        config.db_url_source = "--db";
-    } else if (auto url = env("DATABASE_URL")) {
-        config.db_url = *url;
-        config.db_url_source = "DATABASE_URL";
-    } else if (!any_libpq_variable() && file_url) {
-        config.db_url = *file_url;
-        config.db_url_source = fmt::format("{} [database] url", file.path);
+    // libpq's PG* variables come before the config file's url
+    if (auto url = first_set(options.db_url, "--db", "DATABASE_URL", any_libpq_variable() ? std::nullopt : file_url,
+                             fmt::format("{} [database] url", file.path))) {
+        std::tie(config.db_url, config.db_url_source) = *url;
     } else {
         config.db_url_source =
             any_libpq_variable() ? "the PG* variables" : "libpq's defaults, no --db, DATABASE_URL or config url being set";
@@ -176,15 +185,9 @@ ResolvedConfig resolve_config(const GlobalOptions& options) {
     config.partner = options.partner.value_or(env_text("SUBCTL_PARTNER").value_or(file_partner.value_or("")));
     config.operator_name = options.operator_name.value_or(env_text("SUBCTL_OPERATOR").value_or(login_name()));
 
-    if (options.replica_url) {
-        config.replica_url = *options.replica_url;
-        config.replica_url_source = "--replica";
-    } else if (auto url = env("SUBCTL_REPLICA_URL")) {
-        config.replica_url = *url;
-        config.replica_url_source = "SUBCTL_REPLICA_URL";
-    } else if (file_replica_url) {
-        config.replica_url = *file_replica_url;
-        config.replica_url_source = fmt::format("{} [database] replica_url", file.path);
+    if (auto url = first_set(options.replica_url, "--replica", "SUBCTL_REPLICA_URL", file_replica_url,
+                             fmt::format("{} [database] replica_url", file.path))) {
+        std::tie(config.replica_url, config.replica_url_source) = *url;
     }
     if (options.max_lag) {
         const auto seconds = lag_seconds(*options.max_lag);
