@@ -333,23 +333,27 @@ CREATE OR REPLACE TRIGGER chain_audit_event BEFORE INSERT ON core.audit_events
 -- another chain, or a second event names the same one (inserted out of order). With
 -- p_checkpoint ([{chain, head_event_id, head_hash}], as printed by an earlier run), each
 -- kept head must still be in its chain with the same hash: that catches the newest
--- events removed, and a chain rewritten whole.
+-- events removed, a chain rewritten whole, and a chain gone (every kept chain is checked:
+-- one the caller cannot see counts as gone, which tells nothing about it).
 CREATE OR REPLACE FUNCTION logic.audit_chains(p_customer_ids uuid[], p_partner text, p_checkpoint jsonb)
 RETURNS TABLE (chain text, events bigint, head_event_id bigint, head_hash text, status text,
                first_broken_event_id bigint, problem text)
 LANGUAGE sql STABLE BEGIN ATOMIC
-    WITH scoped AS MATERIALIZED (
-        SELECT a.id, a.chain_previous_id, a.chain_hash, core.audit_chain_of(a.customer_id, a.partner_id) AS chain,
+    WITH base AS (  -- each arm reads its own index: every event, customers' chains, a partner's chain
+        SELECT e FROM core.audit_events e WHERE p_customer_ids IS NULL AND p_partner IS NULL
+        UNION ALL
+        SELECT e FROM core.audit_events e WHERE e.customer_id = ANY (p_customer_ids)
+        UNION ALL
+        SELECT e FROM core.audit_events e WHERE e.customer_id IS NULL AND e.partner_id = p_partner),
+    scoped AS MATERIALIZED (
+        SELECT (b.e).id, (b.e).chain_previous_id, (b.e).chain_hash, core.audit_chain_of((b.e).customer_id, (b.e).partner_id) AS chain,
                CASE WHEN p.id IS NOT NULL THEN core.audit_chain_of(p.customer_id, p.partner_id) END AS previous_chain,
-               a.chain_hash IS DISTINCT FROM core.audit_event_digest(a, a.chain_previous_id, p.chain_hash) AS unhashed,
-               count(*) OVER (PARTITION BY core.audit_chain_of(a.customer_id, a.partner_id), a.chain_previous_id) > 1
-                   AND a.id > min(a.id) OVER (PARTITION BY core.audit_chain_of(a.customer_id, a.partner_id),
-                                                            a.chain_previous_id) AS forked
-        FROM core.audit_events a
-        LEFT JOIN core.audit_events p ON p.id = a.chain_previous_id
-        WHERE p_customer_ids IS NULL AND p_partner IS NULL
-           OR a.customer_id = ANY (p_customer_ids)
-           OR (a.customer_id IS NULL AND a.partner_id = p_partner)),
+               (b.e).chain_hash IS DISTINCT FROM core.audit_event_digest(b.e, (b.e).chain_previous_id, p.chain_hash) AS unhashed,
+               count(*) OVER (PARTITION BY core.audit_chain_of((b.e).customer_id, (b.e).partner_id), (b.e).chain_previous_id) > 1
+                   AND (b.e).id > min((b.e).id) OVER (PARTITION BY core.audit_chain_of((b.e).customer_id, (b.e).partner_id),
+                                                                (b.e).chain_previous_id) AS forked
+        FROM base b
+        LEFT JOIN core.audit_events p ON p.id = (b.e).chain_previous_id),
     flagged AS (
         SELECT s.*, followed.chain_previous_id IS NULL AS is_head, CASE
                    WHEN s.chain_previous_id IS NOT NULL AND s.previous_chain IS NULL
@@ -366,6 +370,7 @@ LANGUAGE sql STABLE BEGIN ATOMIC
     chains AS (
         SELECT f.chain, count(*) AS events,
                max(f.id) FILTER (WHERE f.is_head) AS head_event_id,
+               (array_agg(encode(f.chain_hash, 'hex') ORDER BY f.id DESC) FILTER (WHERE f.is_head))[1] AS head_hash,
                (array_agg(f.id ORDER BY f.id) FILTER (WHERE f.problem IS NOT NULL))[1] AS first_broken_event_id,
                (array_agg(f.problem ORDER BY f.id) FILTER (WHERE f.problem IS NOT NULL))[1] AS problem
         FROM flagged f GROUP BY f.chain),
@@ -377,12 +382,8 @@ LANGUAGE sql STABLE BEGIN ATOMIC
                CASE WHEN s.id IS NULL THEN format('event %s, the head of this chain in the checkpoint, is gone: events were removed', k.head_event_id)
                     WHEN encode(s.chain_hash, 'hex') <> k.head_hash THEN format('event %s no longer has the hash of the checkpoint: the chain was rewritten', k.head_event_id)
                END AS problem
-        FROM kept k LEFT JOIN scoped s ON s.chain = k.chain AND s.id = k.head_event_id
-        WHERE k.chain IN (SELECT c.chain FROM chains c)
-           OR k.chain = ANY (ARRAY(SELECT 'customer:' || x FROM unnest(p_customer_ids) x))
-           OR k.chain = 'partner:' || p_partner OR (p_customer_ids IS NULL AND p_partner IS NULL))
-    SELECT coalesce(c.chain, k.chain), coalesce(c.events, 0), c.head_event_id,
-           (SELECT encode(s.chain_hash, 'hex') FROM scoped s WHERE s.id = c.head_event_id),
+        FROM kept k LEFT JOIN scoped s ON s.chain = k.chain AND s.id = k.head_event_id)
+    SELECT coalesce(c.chain, k.chain), coalesce(c.events, 0), c.head_event_id, c.head_hash,
            CASE WHEN c.first_broken_event_id IS NULL AND k.problem IS NULL THEN 'ok' ELSE 'broken' END,
            coalesce(c.first_broken_event_id, CASE WHEN k.problem IS NOT NULL THEN k.head_event_id END),
            coalesce(c.problem, k.problem)

@@ -300,7 +300,11 @@ BEGIN
     RETURN (SELECT coalesce(jsonb_agg(to_jsonb(x) - 'n' ORDER BY x.n), '[]') FROM (
         SELECT row_number() OVER () AS n, c.chain, c.events, c.head_event_id, c.head_hash, c.status,
                c.first_broken_event_id, c.problem
-        FROM logic.audit_chains(v_customers, CASE WHEN p_customer_id IS NULL THEN v_partner END, p_checkpoint) c
+        FROM logic.audit_chains(v_customers, CASE WHEN p_customer_id IS NULL THEN v_partner END,
+                                -- one customer's verify checks that chain's kept head only
+                                CASE WHEN p_customer_id IS NULL THEN p_checkpoint
+                                     ELSE (SELECT coalesce(jsonb_agg(k), '[]') FROM jsonb_array_elements(p_checkpoint) k
+                                           WHERE k ->> 'chain' = 'customer:' || p_customer_id) END) c
         UNION ALL
         SELECT 1e12 + row_number() OVER (), 'subscription:' || u.subscription_id, NULL, NULL, NULL, 'broken', NULL,
                u.problem

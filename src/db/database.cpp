@@ -198,10 +198,13 @@ Database::Database(const std::string& url, const SessionContext& context)
     try {
         pqxx::nontransaction setup(connection_);
         setup.exec_params(
-            "SELECT set_config('subctl.partner_id', $1, false), set_config('subctl.operator', $2, false), "
-            "set_config('subctl.source', $3, false), set_config('lock_timeout', '10s', false), "
+            // names in pg_catalog only (qualified here, since it is the statement that pins
+            // them): no function a login put in the session's search_path runs instead
+            "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false), "
+            "pg_catalog.set_config('subctl.partner_id', $1, false), pg_catalog.set_config('subctl.operator', $2, false), "
+            "pg_catalog.set_config('subctl.source', $3, false), pg_catalog.set_config('lock_timeout', '10s', false), "
             // short OLTP statements: JIT compilation costs far more than it saves
-            "set_config('jit', 'off', false), set_config('application_name', 'subctl', false)",
+            "pg_catalog.set_config('jit', 'off', false), pg_catalog.set_config('application_name', 'subctl', false)",
             context.partner, context.operator_name, context.source);
     } catch (...) {
         rethrow();

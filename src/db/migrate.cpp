@@ -13,7 +13,8 @@ namespace subctl::db {
 
 namespace {
 
-constexpr Statement lock{"migrate_lock", "SELECT pg_advisory_xact_lock(hashtext('subctl.migrate'))"};
+constexpr Statement lock{"migrate_lock",
+                         "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('subctl.migrate'))"};
 constexpr const char* create_tracking =
     "CREATE SCHEMA IF NOT EXISTS core; "
     "CREATE TABLE IF NOT EXISTS core.schema_migrations ("
@@ -75,11 +76,12 @@ nlohmann::json migrate(Database& database, const std::filesystem::path& migratio
     nlohmann::json result;
     database.transact([&](pqxx::work& tx) {
         result = {{"status", "succeeded"}, {"applied", nlohmann::json::array()}, {"already_applied", 0}};
-        database.exec(tx, lock);
-        // Every name in migrations/ and sql/ resolves in pg_catalog or is qualified: nothing
-        // a login created in a schema of the migrating session's search_path (an operator
-        // in public, say) can be bound into a function body or view.
+        // First, before any name is resolved: every name in migrations/ and sql/ resolves
+        // in pg_catalog or is qualified, so nothing a login created in a schema of the
+        // migrating session's search_path (a function or operator in public, say) runs as
+        // the owner or is bound into a function body or view.
         tx.exec0("SET LOCAL search_path = pg_catalog, pg_temp");
+        database.exec(tx, lock);
         tx.exec(create_tracking);
         std::map<int, std::pair<std::string, std::string>> done;
         for (const auto& row : database.exec(tx, applied)) {

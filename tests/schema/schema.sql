@@ -55,7 +55,11 @@ BEGIN
     RETURN (SELECT coalesce(jsonb_agg(to_jsonb(x) - 'n' ORDER BY x.n), '[]') FROM (
         SELECT row_number() OVER () AS n, c.chain, c.events, c.head_event_id, c.head_hash, c.status,
                c.first_broken_event_id, c.problem
-        FROM logic.audit_chains(v_customers, CASE WHEN p_customer_id IS NULL THEN v_partner END, p_checkpoint) c
+        FROM logic.audit_chains(v_customers, CASE WHEN p_customer_id IS NULL THEN v_partner END,
+                                -- one customer's verify checks that chain's kept head only
+                                CASE WHEN p_customer_id IS NULL THEN p_checkpoint
+                                     ELSE (SELECT coalesce(jsonb_agg(k), '[]') FROM jsonb_array_elements(p_checkpoint) k
+                                           WHERE k ->> 'chain' = 'customer:' || p_customer_id) END) c
         UNION ALL
         SELECT 1e12 + row_number() OVER (), 'subscription:' || u.subscription_id, NULL, NULL, NULL, 'broken', NULL,
                u.problem
@@ -787,20 +791,31 @@ END;
 CREATE FUNCTION logic.audit_chains(p_customer_ids uuid[], p_partner text, p_checkpoint jsonb) RETURNS TABLE(chain text, events bigint, head_event_id bigint, head_hash text, status text, first_broken_event_id bigint, problem text)
     LANGUAGE sql STABLE
     BEGIN ATOMIC
- WITH scoped AS MATERIALIZED (
-          SELECT a.id,
-             a.chain_previous_id,
-             a.chain_hash,
-             core.audit_chain_of(a.customer_id, a.partner_id) AS chain,
+ WITH base AS (
+          SELECT e.*::core.audit_events AS e
+            FROM core.audit_events e
+           WHERE ((audit_chains.p_customer_ids IS NULL) AND (audit_chains.p_partner IS NULL))
+         UNION ALL
+          SELECT e.*::core.audit_events AS e
+            FROM core.audit_events e
+           WHERE (e.customer_id = ANY (audit_chains.p_customer_ids))
+         UNION ALL
+          SELECT e.*::core.audit_events AS e
+            FROM core.audit_events e
+           WHERE ((e.customer_id IS NULL) AND (e.partner_id = audit_chains.p_partner))
+         ), scoped AS MATERIALIZED (
+          SELECT (b.e).id AS id,
+             (b.e).chain_previous_id AS chain_previous_id,
+             (b.e).chain_hash AS chain_hash,
+             core.audit_chain_of((b.e).customer_id, (b.e).partner_id) AS chain,
                  CASE
                      WHEN (p.id IS NOT NULL) THEN core.audit_chain_of(p.customer_id, p.partner_id)
                      ELSE NULL::text
                  END AS previous_chain,
-             (a.chain_hash IS DISTINCT FROM core.audit_event_digest(a.*, a.chain_previous_id, p.chain_hash)) AS unhashed,
-             ((count(*) OVER (PARTITION BY (core.audit_chain_of(a.customer_id, a.partner_id)), a.chain_previous_id) > 1) AND (a.id > min(a.id) OVER (PARTITION BY (core.audit_chain_of(a.customer_id, a.partner_id)), a.chain_previous_id))) AS forked
-            FROM (core.audit_events a
-              LEFT JOIN core.audit_events p ON ((p.id = a.chain_previous_id)))
-           WHERE (((audit_chains.p_customer_ids IS NULL) AND (audit_chains.p_partner IS NULL)) OR (a.customer_id = ANY (audit_chains.p_customer_ids)) OR ((a.customer_id IS NULL) AND (a.partner_id = audit_chains.p_partner)))
+             ((b.e).chain_hash IS DISTINCT FROM core.audit_event_digest(b.e, (b.e).chain_previous_id, p.chain_hash)) AS unhashed,
+             ((count(*) OVER (PARTITION BY (core.audit_chain_of((b.e).customer_id, (b.e).partner_id)), (b.e).chain_previous_id) > 1) AND ((b.e).id > min((b.e).id) OVER (PARTITION BY (core.audit_chain_of((b.e).customer_id, (b.e).partner_id)), (b.e).chain_previous_id))) AS forked
+            FROM (base b
+              LEFT JOIN core.audit_events p ON ((p.id = (b.e).chain_previous_id)))
          ), flagged AS (
           SELECT s.id,
              s.chain_previous_id,
@@ -824,6 +839,7 @@ CREATE FUNCTION logic.audit_chains(p_customer_ids uuid[], p_partner text, p_chec
           SELECT f.chain,
              count(*) AS events,
              max(f.id) FILTER (WHERE f.is_head) AS head_event_id,
+             (array_agg(encode(f.chain_hash, 'hex'::text) ORDER BY f.id DESC) FILTER (WHERE f.is_head))[1] AS head_hash,
              (array_agg(f.id ORDER BY f.id) FILTER (WHERE (f.problem IS NOT NULL)))[1] AS first_broken_event_id,
              (array_agg(f.problem ORDER BY f.id) FILTER (WHERE (f.problem IS NOT NULL)))[1] AS problem
             FROM flagged f
@@ -843,16 +859,11 @@ CREATE FUNCTION logic.audit_chains(p_customer_ids uuid[], p_partner text, p_chec
                  END AS problem
             FROM (kept k_1
               LEFT JOIN scoped s ON (((s.chain = k_1.chain) AND (s.id = k_1.head_event_id))))
-           WHERE ((k_1.chain IN ( SELECT c_1.chain
-                    FROM chains c_1)) OR (k_1.chain = ANY (ARRAY( SELECT ('customer:'::text || x.x)
-                    FROM unnest(audit_chains.p_customer_ids) x(x)))) OR (k_1.chain = ('partner:'::text || audit_chains.p_partner)) OR ((audit_chains.p_customer_ids IS NULL) AND (audit_chains.p_partner IS NULL)))
          )
   SELECT COALESCE(c.chain, k.chain) AS "coalesce",
      COALESCE(c.events, (0)::bigint) AS "coalesce",
      c.head_event_id,
-     ( SELECT encode(s.chain_hash, 'hex'::text) AS encode
-            FROM scoped s
-           WHERE (s.id = c.head_event_id)) AS encode,
+     c.head_hash,
          CASE
              WHEN ((c.first_broken_event_id IS NULL) AND (k.problem IS NULL)) THEN 'ok'::text
              ELSE 'broken'::text

@@ -4,7 +4,7 @@
 -- middle, the newest removed (against a kept checkpoint), a fake one inserted, a chain
 -- rewritten whole (checkpoint), and a subscription changed without an audit event.
 BEGIN;
-SELECT plan(21);
+SELECT plan(22);
 
 SELECT test.act_as_new_partner('chain') AS partner \gset
 SELECT test.new_customer() AS customer \gset
@@ -120,6 +120,12 @@ ROLLBACK TO tamper;
 SET session_replication_role = DEFAULT;
 
 SELECT is(pg_temp.verdict(:'customer') ->> 'status', 'ok', 'every tampering rolled back: the chain verifies again');
+SELECT is((SELECT c - 'events' - 'head_event_id' - 'head_hash' FROM jsonb_array_elements(api.audit_verify(NULL,
+               '[{"chain": "customer:00000000-0000-4000-8000-00000000abcd", "head_event_id": 12, "head_hash": "00"}]')) c
+           WHERE c ->> 'chain' LIKE 'customer:00000000-%') - 'chain',
+          '{"chain": "customer:00000000-0000-4000-8000-00000000abcd", "status": "broken", "first_broken_event_id": 12,
+            "problem": "event 12, the head of this chain in the checkpoint, is gone: events were removed"}'::jsonb - 'chain',
+          'a kept chain that is gone (or that the partner cannot see) is reported, never skipped');
 SELECT throws_ok(format('SELECT api.audit_verify(%L, %L)', :'customer', '{"not": "an array"}'), 'SU041', NULL,
                  'a checkpoint that is not an array of chain heads is refused');
 
