@@ -49,8 +49,15 @@ ALTER TABLE core.subscriptions ADD CONSTRAINT subscriptions_recorder_sees_custom
 --    The rule stays with the tables it guards: the API reports the same sentence.
 CREATE FUNCTION core.display_name_trimmed(p_name text)
 RETURNS text LANGUAGE sql IMMUTABLE STRICT
-RETURN regexp_replace(p_name, '^[ \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[ \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$', '', 'g');
+RETURN btrim(p_name, U&' \00A0\1680\2000\2001\2002\2003\2004\2005\2006\2007\2008\2009\200A\2028\2029\202F\205F\3000');
 COMMENT ON FUNCTION core.display_name_trimmed IS 'A name without its leading and trailing spaces (Unicode space separators included).';
+
+-- The first invisible formatting character (Unicode category Cf: soft hyphen, zero-width
+-- spaces and joiners, bidirectional marks and overrides, BOM, tags) of p_name, or NULL.
+CREATE FUNCTION core.display_name_format_character(p_name text)
+RETURNS text LANGUAGE sql IMMUTABLE STRICT
+RETURN substring(p_name FROM '[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]');
+COMMENT ON FUNCTION core.display_name_format_character IS 'The first Unicode Cf (invisible formatting) character of a name, or NULL.';
 
 -- NULL when p_name is a valid display name, else what is wrong with it.
 CREATE FUNCTION core.display_name_problem(p_name text)
@@ -60,9 +67,9 @@ RETURN CASE
     WHEN core.display_name_trimmed(p_name) <> p_name THEN 'has leading or trailing spaces'
     WHEN length(p_name) > 200 THEN format('has %s characters, more than 200', length(p_name))
     WHEN p_name ~ '[[:cntrl:]]' THEN 'holds a control character'
-    WHEN p_name ~ '[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]'
+    WHEN core.display_name_format_character(p_name) IS NOT NULL
         THEN format('holds the invisible formatting character U+%s (Unicode category Cf)',
-                    upper(lpad(to_hex(ascii(substring(p_name FROM '[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]'))), 4, '0')))
+                    upper(lpad(to_hex(ascii(core.display_name_format_character(p_name))), 4, '0')))
 END;
 COMMENT ON FUNCTION core.display_name_problem IS 'NULL for a valid display name, else what is wrong with it (a sentence fragment).';
 -- NOT VALID: names stored before keep their text; every new or changed name is checked.

@@ -10,7 +10,8 @@ DECLARE
 BEGIN
     FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
              WHERE p.pronamespace = 'core'::regnamespace
-               AND p.proname NOT IN ('display_name_trimmed', 'display_name_problem', 'audit_event_digest', 'audit_chain_of')
+               AND p.proname NOT IN ('display_name_trimmed', 'display_name_format_character', 'display_name_problem',
+                                   'audit_event_digest', 'audit_chain_of')
     LOOP
         EXECUTE format('DROP FUNCTION %s CASCADE', f);
     END LOOP;

@@ -703,15 +703,21 @@ CREATE FUNCTION core.audit_event_digest(e core.audit_events, p_previous_id bigin
 
 COMMENT ON FUNCTION core.audit_event_digest(e core.audit_events, p_previous_id bigint, p_previous_hash bytea) IS 'The chain hash of an event appended after event p_previous_id (hash p_previous_hash): every column but the chain''s own.';
 
+CREATE FUNCTION core.display_name_format_character(p_name text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT
+    RETURN "substring"(p_name, '[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]'::text);
+
+COMMENT ON FUNCTION core.display_name_format_character(p_name text) IS 'The first Unicode Cf (invisible formatting) character of a name, or NULL.';
+
 CREATE FUNCTION core.display_name_trimmed(p_name text) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT
-    RETURN regexp_replace(p_name, '^[ \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[ \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$'::text, ''::text, 'g'::text);
+    RETURN btrim(p_name, '                  　'::text);
 
 COMMENT ON FUNCTION core.display_name_trimmed(p_name text) IS 'A name without its leading and trailing spaces (Unicode space separators included).';
 
 CREATE FUNCTION core.display_name_problem(p_name text) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT
-    RETURN CASE WHEN (core.display_name_trimmed(p_name) = ''::text) THEN 'is empty'::text WHEN (core.display_name_trimmed(p_name) <> p_name) THEN 'has leading or trailing spaces'::text WHEN (length(p_name) > 200) THEN format('has %s characters, more than 200'::text, length(p_name)) WHEN (p_name ~ '[[:cntrl:]]'::text) THEN 'holds a control character'::text WHEN (p_name ~ '[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]'::text) THEN format('holds the invisible formatting character U+%s (Unicode category Cf)'::text, upper(lpad(to_hex(ascii("substring"(p_name, '[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]'::text))), 4, '0'::text))) ELSE NULL::text END;
+    RETURN CASE WHEN (core.display_name_trimmed(p_name) = ''::text) THEN 'is empty'::text WHEN (core.display_name_trimmed(p_name) <> p_name) THEN 'has leading or trailing spaces'::text WHEN (length(p_name) > 200) THEN format('has %s characters, more than 200'::text, length(p_name)) WHEN (p_name ~ '[[:cntrl:]]'::text) THEN 'holds a control character'::text WHEN (core.display_name_format_character(p_name) IS NOT NULL) THEN format('holds the invisible formatting character U+%s (Unicode category Cf)'::text, upper(lpad(to_hex(ascii(core.display_name_format_character(p_name))), 4, '0'::text))) ELSE NULL::text END;
 
 COMMENT ON FUNCTION core.display_name_problem(p_name text) IS 'NULL for a valid display name, else what is wrong with it (a sentence fragment).';
 
