@@ -14,6 +14,7 @@
 
 #include "cli/config.hpp"
 #include "cli/output.hpp"
+#include "cli/validate.hpp"
 #include "db/database.hpp"
 #include "domain/errors.hpp"
 
@@ -74,19 +75,6 @@ void add_mutation_flags(CLI::App* command, MutationFlags& flags, bool with_versi
 
 // An operation's result: exit 1 when rejected (or, in a dry run, when errors would apply).
 CommandResult operation_result(nlohmann::json result);
-
-// Input checks that fail with exit 65 and a line naming the value.
-std::string require_uuid(const std::string& value, const std::string& what);
-std::optional<std::string> optional_uuid(const std::optional<std::string>& value, const std::string& what);
-long long require_quantity(const std::string& value, const std::string& what = "quantity");
-std::optional<long long> optional_quantity(const std::optional<std::string>& value, const std::string& what = "quantity");
-std::optional<long long> optional_version(const std::optional<std::string>& value);
-std::string require_text(const std::string& value, const std::string& what, std::size_t max_length);
-// Text sent to the database must be UTF-8: names the byte and where it is.
-void require_utf8(const std::string& value, const std::string& what);
-// An ISO 8601 date, or date and time with an optional zone (2026-11-01, 2026-11-01T08:00+08),
-// checked against the calendar: the server's own complaint names no argument.
-void require_timestamp(const std::string& value, const std::string& what);
 
 // Sets up the subcommand groups: one file each under cli/commands/.
 void setup_migrate(CLI::App& app, Runtime& runtime);
