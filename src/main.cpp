@@ -8,6 +8,7 @@
 #include "cli/app.hpp"
 #include "cli/output.hpp"
 #include "cli/runtime.hpp"
+#include "db/database.hpp"
 
 namespace {
 

@@ -4,6 +4,9 @@
 
 #include <fmt/format.h>
 
+#include "cli/commands/commands.hpp"
+#include "cli/validate.hpp"
+
 namespace subctl::cli {
 
 std::unique_ptr<CLI::App> make_app(Runtime& runtime) {

@@ -3,10 +3,13 @@
 // runtime.options and chooses runtime.action; nothing runs until the action is called
 // (which is what lets tests/fuzz/ parse hostile arguments without a database).
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/runtime.hpp"
+#include "domain/errors.hpp"
 
 namespace subctl::cli {
 

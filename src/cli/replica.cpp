@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "cli/runtime.hpp"
+#include "db/database.hpp"
 
 namespace subctl::cli {
 

@@ -1,18 +1,19 @@
 #include "cli/runtime.hpp"
 
 #include <cstdlib>
-#include <limits>
-#include <regex>
 
-#include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
-#include "domain/text.hpp"
+#include "db/database.hpp"
 
 #ifndef SUBCTL_SOURCE_DIR
 #error "SUBCTL_SOURCE_DIR must be defined by the build"
 #endif
 
 namespace subctl::cli {
+
+Runtime::Runtime() = default;
+Runtime::~Runtime() = default;
 
 const ResolvedConfig& Runtime::config() {
     if (!config_) config_ = resolve_config(options);
@@ -40,23 +41,6 @@ CLI::App* add_command(CLI::App& parent, Runtime& runtime, const std::string& nam
     command->fallthrough();
     command->callback([&runtime, run = std::move(run)] { runtime.action = run; });
     return command;
-}
-
-void add_mutation_flags(CLI::App* command, MutationFlags& flags, bool with_version) {
-    command->add_option("--request-id", flags.request_id,
-                        "Idempotency key: a repeat returns the first result and changes nothing");
-    command->add_flag("--dry-run", flags.dry_run, "Run the very same code, roll it back, report what would happen");
-    if (with_version) {
-        command->add_option("--if-version", flags.if_version,
-                            "Refuse (version_mismatch) unless the subscription is at this version");
-    }
-}
-
-CommandResult operation_result(nlohmann::json result) {
-    const auto status = result.value("status", std::string());
-    const bool has_errors = result.contains("errors") && !result["errors"].empty();
-    const Exit exit = status == "rejected" || (status == "dry_run" && has_errors) ? Exit::rejected : Exit::ok;
-    return {std::move(result), exit};
 }
 
 }  // namespace subctl::cli

@@ -1,41 +1,33 @@
 #pragma once
-// What every command gets: the global options, the database (connected on first use),
-// the project's home (migrations/, sql/, config/), and input validation helpers.
+// What every command gets: the global options, the database (connected on first use)
+// and the project's home (migrations/, sql/, config/).
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
-#include <utility>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
-
+#include "cli/command_result.hpp"
 #include "cli/config.hpp"
-#include "cli/output.hpp"
-#include "cli/validate.hpp"
-#include "db/database.hpp"
-#include "domain/errors.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace subctl::db {
+class Database;
+}
 
 namespace subctl::cli {
 
-struct CommandResult {
-    CommandResult(nlohmann::json records = nullptr, Exit exit = Exit::ok)  // implicit: commands return their records
-        : records(std::move(records)), exit(exit) {}
-    // Records too many to hold at once, printed page by page as they are fetched.
-    explicit CommandResult(RecordPages pages) : pages(std::move(pages)) {}
-
-    nlohmann::json records;
-    Exit exit = Exit::ok;
-    RecordPages pages;
-    // With a failing exit: the one stderr line (`CODE: sentence`) when the records alone
-    // do not say what failed.
-    std::string failure;
-};
-
 class Runtime {
 public:
+    Runtime();
+    ~Runtime();  // where db::Database is a complete type
+    Runtime(const Runtime&) = delete;
+    Runtime& operator=(const Runtime&) = delete;
+
     GlobalOptions options;
     std::function<CommandResult()> action;  // set by the chosen subcommand
 
@@ -62,31 +54,5 @@ private:
 // Registers a subcommand whose callback stores `run` as the action to perform.
 CLI::App* add_command(CLI::App& parent, Runtime& runtime, const std::string& name, const std::string& description,
                       std::function<CommandResult()> run);
-
-// --request-id, --dry-run and (on subscription changes) --if-version.
-struct MutationFlags {
-    std::optional<std::string> request_id;
-    std::optional<std::string> if_version;
-    bool dry_run = false;
-    // A dry run runs the very same call and rolls its transaction back.
-    db::Outcome outcome() const { return dry_run ? db::Outcome::rollback : db::Outcome::commit; }
-};
-void add_mutation_flags(CLI::App* command, MutationFlags& flags, bool with_version);
-
-// An operation's result: exit 1 when rejected (or, in a dry run, when errors would apply).
-CommandResult operation_result(nlohmann::json result);
-
-// Sets up the subcommand groups: one file each under cli/commands/.
-void setup_migrate(CLI::App& app, Runtime& runtime);
-void setup_catalog(CLI::App& app, Runtime& runtime);
-void setup_partner(CLI::App& app, Runtime& runtime);
-void setup_customer(CLI::App& app, Runtime& runtime);
-void setup_relationship(CLI::App& app, Runtime& runtime);
-void setup_subscription(CLI::App& app, Runtime& runtime);
-void setup_upgrade(CLI::App& app, Runtime& runtime);
-void setup_licenses(CLI::App& app, Runtime& runtime);
-void setup_batch(CLI::App& app, Runtime& runtime);
-void setup_report(CLI::App& app, Runtime& runtime);
-void setup_audit(CLI::App& app, Runtime& runtime);
 
 }  // namespace subctl::cli

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
+#include "db/outcome.hpp"
 #include "db/statements.hpp"
 #include "domain/errors.hpp"
 
@@ -20,8 +21,6 @@ struct SessionContext {
     std::string source = "cli"; // cli | batch
     std::string url_source = "--db / DATABASE_URL";  // where the URL came from, named when it is wrong
 };
-
-enum class Outcome { commit, rollback };
 
 // Turns a libpqxx failure into a subctl::Error (one table: domain/errors.cpp). login
 // names the session's login in permission errors; api_call says the failing statement

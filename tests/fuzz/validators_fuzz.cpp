@@ -5,7 +5,8 @@
 #include <cstdint>
 #include <string>
 
-#include "cli/runtime.hpp"
+#include "cli/validate.hpp"
+#include "domain/errors.hpp"
 
 namespace {
 

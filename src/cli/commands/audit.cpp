@@ -3,9 +3,14 @@
 #include <fstream>
 #include <sstream>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "cli/command_result.hpp"
+#include "cli/commands/commands.hpp"
 #include "cli/runtime.hpp"
+#include "cli/validate.hpp"
+#include "db/database.hpp"
 
 namespace subctl::cli {
 

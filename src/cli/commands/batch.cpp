@@ -15,7 +15,12 @@
 #include <openssl/evp.h>
 
 #include "cli/output.hpp"
+#include <CLI/CLI.hpp>
+
+#include "cli/command_result.hpp"
+#include "cli/commands/commands.hpp"
 #include "cli/runtime.hpp"
+#include "db/database.hpp"
 #include "domain/text.hpp"
 
 namespace subctl::cli {

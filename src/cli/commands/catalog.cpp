@@ -1,7 +1,12 @@
 // subctl catalog apply [FILE] | catalog show
 #include <algorithm>
 
+#include <CLI/CLI.hpp>
+
+#include "cli/command_result.hpp"
+#include "cli/commands/commands.hpp"
 #include "cli/runtime.hpp"
+#include "db/database.hpp"
 #include "domain/catalog_file.hpp"
 
 namespace subctl::cli {

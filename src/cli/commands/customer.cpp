@@ -1,5 +1,12 @@
 // subctl customer add --name NAME [--id UUID] [--domain DOMAIN] | customer list | customer link CUSTOMER PARTNER
+#include <CLI/CLI.hpp>
+
+#include "cli/command_result.hpp"
+#include "cli/commands/commands.hpp"
+#include "cli/mutation_flags.hpp"
 #include "cli/runtime.hpp"
+#include "cli/validate.hpp"
+#include "db/database.hpp"
 
 namespace subctl::cli {
 

@@ -1,5 +1,10 @@
 // subctl migrate: empty database -> current schema; re-runs are no-ops.
+#include <CLI/CLI.hpp>
+
+#include "cli/command_result.hpp"
+#include "cli/commands/commands.hpp"
 #include "cli/runtime.hpp"
+#include "db/database.hpp"
 #include "db/migrate.hpp"
 
 namespace subctl::cli {

@@ -1,9 +1,14 @@
 // subctl report list | report show NAME [--where COLUMN<OP>VALUE]... [--limit N]
 #include <regex>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "cli/command_result.hpp"
+#include "cli/commands/commands.hpp"
 #include "cli/runtime.hpp"
+#include "cli/validate.hpp"
+#include "db/database.hpp"
 
 namespace subctl::cli {
 

@@ -1,5 +1,12 @@
 // subctl upgrades SUBSCRIPTION | upgrade SUBSCRIPTION --to OFFER [--quantity N] ...
+#include <CLI/CLI.hpp>
+
+#include "cli/command_result.hpp"
+#include "cli/commands/commands.hpp"
+#include "cli/mutation_flags.hpp"
 #include "cli/runtime.hpp"
+#include "cli/validate.hpp"
+#include "db/database.hpp"
 
 namespace subctl::cli {
 
