@@ -8,7 +8,8 @@
 #include "cli/app.hpp"
 #include "cli/output.hpp"
 #include "cli/runtime.hpp"
-#include "db/database.hpp"
+#include "db/failure.hpp"
+#include "domain/errors.hpp"
 
 namespace {
 
@@ -84,14 +85,14 @@ int main(int argc, char** argv) {
     } catch (const subctl::Error& error) {
         report_error(name_argument(error, *app), format);
         return static_cast<int>(error.exit());
-    } catch (const pqxx::failure&) {  // a database failure that escaped Database: still no raw text
-        try {
-            subctl::db::rethrow_as_domain_error();
-        } catch (const subctl::Error& error) {
-            report_error(error, format);
-            return static_cast<int>(error.exit());
-        }
     } catch (const std::exception& error) {
+        try {  // a database failure that escaped Database: still no raw text
+            subctl::db::rethrow_as_domain_error();
+        } catch (const subctl::Error& translated) {
+            report_error(translated, format);
+            return static_cast<int>(translated.exit());
+        } catch (...) {
+        }
         report_error(subctl::Error(Exit::internal, "internal_error", error.what()), format);
         return static_cast<int>(Exit::internal);
     }

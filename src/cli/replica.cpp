@@ -19,6 +19,7 @@
 
 #include "cli/runtime.hpp"
 #include "db/database.hpp"
+#include "domain/errors.hpp"
 
 namespace subctl::cli {
 

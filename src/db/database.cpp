@@ -1,149 +1,22 @@
 #include "db/database.hpp"
 
+#include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <random>
-#include <regex>
-#include <sstream>
 #include <thread>
 
-#include <fmt/format.h>
-#include <libpq-fe.h>
+#include <pqxx/except>
+#include <pqxx/nontransaction>
+
+#include "db/connect.hpp"
+#include "db/failure.hpp"
+#include "domain/errors.hpp"
 
 namespace subctl::db {
 
 namespace {
 
 constexpr int max_attempts = 8;
-
-// libpq's message is "ERROR:  text\nDETAIL:  ...\nHINT:  ...": keep the text, detail and hint.
-void split_message(const std::string& what, DatabaseFailure& failure) {
-    std::istringstream lines(what);
-    std::string line;
-    while (std::getline(lines, line)) {
-        for (const char* prefix : {"ERROR:  ", "FATAL:  "}) {
-            if (line.rfind(prefix, 0) == 0) line = line.substr(std::string(prefix).size());
-        }
-        if (line.rfind("HINT:  ", 0) == 0) {
-            failure.hint = line.substr(7);
-        } else if (line.rfind("DETAIL:  ", 0) == 0) {
-            failure.detail = line.substr(9);
-        } else if (failure.message.empty() && !line.empty()) {
-            failure.message = line;
-        }
-    }
-}
-
-// libpqxx 6.4 throws some SQLSTATEs without the code (and 40001/40P01 not even as an
-// sql_error): recover it from the exception's class.
-std::string sqlstate_of(const pqxx::failure& e) {
-    if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e); sql != nullptr && !sql->sqlstate().empty()) {
-        return sql->sqlstate();
-    }
-    const std::pair<bool, const char*> by_class[] = {
-        {dynamic_cast<const pqxx::serialization_failure*>(&e) != nullptr, "40001"},
-        {dynamic_cast<const pqxx::deadlock_detected*>(&e) != nullptr, "40P01"},
-        {dynamic_cast<const pqxx::statement_completion_unknown*>(&e) != nullptr, "40003"},
-        {dynamic_cast<const pqxx::insufficient_privilege*>(&e) != nullptr, "42501"},
-        {dynamic_cast<const pqxx::undefined_table*>(&e) != nullptr, "42P01"},
-        {dynamic_cast<const pqxx::undefined_function*>(&e) != nullptr, "42883"},
-        {dynamic_cast<const pqxx::undefined_column*>(&e) != nullptr, "42703"},
-        {dynamic_cast<const pqxx::unique_violation*>(&e) != nullptr, "23505"},
-        {dynamic_cast<const pqxx::foreign_key_violation*>(&e) != nullptr, "23503"},
-        {dynamic_cast<const pqxx::not_null_violation*>(&e) != nullptr, "23502"},
-        {dynamic_cast<const pqxx::check_violation*>(&e) != nullptr, "23514"},
-        {dynamic_cast<const pqxx::integrity_constraint_violation*>(&e) != nullptr, "23000"},
-        {dynamic_cast<const pqxx::data_exception*>(&e) != nullptr, "22000"},
-        {dynamic_cast<const pqxx::insufficient_resources*>(&e) != nullptr, "53000"},
-        {dynamic_cast<const pqxx::transaction_rollback*>(&e) != nullptr, "40000"},
-    };
-    for (const auto& [matches, sqlstate] : by_class) {
-        if (matches) return sqlstate;
-    }
-    return {};
-}
-
-// One keyword of a connection string as libpq would use it (the URL, else PG* and defaults).
-std::string conninfo_value(const std::string& url, const char* keyword) {
-    std::string value;
-    auto scan = [&](PQconninfoOption* options) {
-        for (auto* o = options; o != nullptr && o->keyword != nullptr; ++o) {
-            const bool wanted = std::strcmp(o->keyword, keyword) == 0;
-            if (wanted && value.empty() && o->val != nullptr && *o->val != '\0') value = o->val;
-        }
-        PQconninfoFree(options);
-    };
-    scan(PQconninfoParse(url.c_str(), nullptr));
-    if (value.empty()) scan(PQconndefaults());
-    return value;
-}
-
-// A connection that failed, as one sentence: libpq's text (which may quote the server's
-// FATAL line) is only read to tell a refused login from an unreachable server.
-Error connection_error(const std::string& what, const std::string& url, const std::string& url_source) {
-    const auto login = conninfo_value(url, "user");
-    const auto database = conninfo_value(url, "dbname");
-    auto host = conninfo_value(url, "host");
-    if (host.empty()) host = conninfo_value(url, "hostaddr");
-    const auto where = host.empty() ? std::string("the default socket") : host;
-    auto says = [&what](std::initializer_list<const char*> fragments) {
-        for (const char* fragment : fragments) {
-            if (what.find(fragment) != std::string::npos) return true;
-        }
-        return false;
-    };
-    if (std::regex_search(what, std::regex(R"re(database "[^"]*" does not exist)re"))) {
-        return Error(Exit::config, "database_not_found",
-                     fmt::format("database {} does not exist on the server at {} (from {})", database, where, url_source));
-    }
-    if (says({"permission denied for database"})) {
-        return Error(Exit::noperm, "permission_denied",
-                     fmt::format("login {} may not connect to database {} (from {})", login, database, url_source));
-    }
-    if (says({"authentication failed", "role \"", "no pg_hba.conf entry", "no password supplied",
-              "not permitted to log in", "password"})) {
-        return Error(Exit::config, "login_rejected",
-                     fmt::format("the server at {} refused login {} (from {}): check its user and password", where,
-                                 login, url_source));
-    }
-    // target_session_attrs=read-write (SPEC 7.4) and every server that answered is a
-    // standby: the primary is down and no standby is promoted yet (a failover under way).
-    if (says({"session is read-only", "server is in hot standby mode"})) {
-        return Error(Exit::unavailable, "database_unavailable",
-                     fmt::format("no server at {} (from {}) accepts writes now: each is down or a read-only standby "
-                                 "(a failover under way?); nothing was sent",
-                                 where, url_source),
-                     "try again once a standby is promoted");
-    }
-    if (says({"too many clients", "connection slots", "starting up", "shutting down", "in recovery"})) {
-        return Error(Exit::unavailable, "database_unavailable",
-                     fmt::format("the server at {} is not accepting connections now (starting, stopping or full); "
-                                 "try again",
-                                 where));
-    }
-    return Error(Exit::unavailable, "database_unavailable",
-                 fmt::format("cannot reach the database server at {} (from {})", where, url_source),
-                 "start it with `make db` and check --db / DATABASE_URL");
-}
-
-pqxx::connection connect(const std::string& url, const std::string& url_source) {
-    char* parse_error = nullptr;
-    if (auto* options = PQconninfoParse(url.c_str(), &parse_error); options != nullptr) {
-        PQconninfoFree(options);
-    } else {  // never echo the URL: it may hold a password
-        PQfreemem(parse_error);
-        throw Error(Exit::config, "invalid_database_url",
-                    fmt::format("{} is not a database URL (postgresql://USER@HOST/DATABASE or key=value pairs)",
-                                url_source));
-    }
-    try {
-        return pqxx::connection(url);
-    } catch (const pqxx::broken_connection& e) {
-        throw connection_error(e.what(), url, url_source);
-    } catch (...) {
-        rethrow_as_domain_error();
-    }
-}
 
 void backoff(int attempt) {
     static thread_local std::mt19937 random{std::random_device{}()};
@@ -153,30 +26,6 @@ void backoff(int attempt) {
 }
 
 }  // namespace
-
-void rethrow_as_domain_error(const std::string& login, bool api_call) {
-    try {
-        throw;
-    } catch (const subctl::Error&) {
-        throw;
-    } catch (const pqxx::broken_connection& e) {
-        throw Error(Exit::unavailable, "database_unavailable",
-                    "the connection to the database was lost; nothing more was sent",
-                    "start it with `make db` and check --db / DATABASE_URL");
-    } catch (const pqxx::in_doubt_error& e) {
-        throw Error(Exit::temporary, "commit_in_doubt",
-                    "the connection was lost while committing; the outcome is unknown (re-run with the same --request-id)");
-    } catch (const pqxx::usage_error& e) {
-        throw Error(Exit::internal, "internal_error", e.what());
-    } catch (const pqxx::failure& e) {  // sql_error, and 6.4's transaction_rollback (not an sql_error)
-        DatabaseFailure failure;
-        split_message(e.what(), failure);
-        failure.sqlstate = sqlstate_of(e);
-        failure.login = login;
-        failure.api_call = api_call;
-        throw error_from_database(failure);
-    }
-}
 
 void Database::rethrow() {
     bool api_call = false;

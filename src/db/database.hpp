@@ -1,17 +1,23 @@
 #pragma once
 // One connection to PostgreSQL acting for one partner/operator, and the single place
 // where transactions are run and serialization failures or deadlocks are retried.
+//
+// libpqxx stays visible here: exec and call are templates that hand their typed
+// parameters straight to a prepared statement, so the command files that call them
+// see pqxx::work and pqxx::result. Outside db/, no header includes libpqxx.
 #include <functional>
-#include <optional>
 #include <map>
 #include <string>
+#include <utility>
 
 #include <nlohmann/json.hpp>
-#include <pqxx/pqxx>
+#include <pqxx/connection>
+#include <pqxx/errorhandler>
+#include <pqxx/result>
+#include <pqxx/transaction>
 
 #include "db/outcome.hpp"
 #include "db/statements.hpp"
-#include "domain/errors.hpp"
 
 namespace subctl::db {
 
@@ -21,11 +27,6 @@ struct SessionContext {
     std::string source = "cli"; // cli | batch
     std::string url_source = "--db / DATABASE_URL";  // where the URL came from, named when it is wrong
 };
-
-// Turns a libpqxx failure into a subctl::Error (one table: domain/errors.cpp). login
-// names the session's login in permission errors; api_call says the failing statement
-// called an api.* function (a missing one means an unmigrated database).
-[[noreturn]] void rethrow_as_domain_error(const std::string& login = {}, bool api_call = false);
 
 class Database {
 public:

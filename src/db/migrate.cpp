@@ -1,4 +1,5 @@
 #include "db/migrate.hpp"
+#include "domain/errors.hpp"
 
 #include <algorithm>
 #include <fstream>

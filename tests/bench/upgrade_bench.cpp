@@ -7,6 +7,7 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "db/database.hpp"
+#include "domain/errors.hpp"
 
 namespace {
 

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -21,8 +22,10 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <pqxx/pqxx>
 
 #include "db/database.hpp"
+#include "domain/errors.hpp"
 
 namespace {
 

@@ -11,6 +11,7 @@
 #include "cli/runtime.hpp"
 #include "cli/validate.hpp"
 #include "db/database.hpp"
+#include "domain/errors.hpp"
 
 namespace subctl::cli {
 

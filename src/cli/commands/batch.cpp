@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 #include <openssl/evp.h>
+#include <pqxx/stream_to>
 
 #include "cli/output.hpp"
 #include <CLI/CLI.hpp>
@@ -22,6 +23,7 @@
 #include "cli/runtime.hpp"
 #include "db/database.hpp"
 #include "domain/text.hpp"
+#include "domain/errors.hpp"
 
 namespace subctl::cli {
 
