@@ -9,7 +9,7 @@
 #include "cli/output.hpp"
 #include "cli/runtime.hpp"
 #include "db/failure.hpp"
-#include "domain/errors.hpp"
+#include "shared/errors.hpp"
 
 namespace {
 

@@ -9,7 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/runtime.hpp"
-#include "domain/errors.hpp"
+#include "shared/errors.hpp"
 
 namespace subctl::cli {
 

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/output.hpp"
-#include "domain/errors.hpp"
+#include "shared/errors.hpp"
 
 namespace subctl::cli {
 

@@ -13,8 +13,8 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
-#include "domain/errors.hpp"
-#include "domain/text.hpp"
+#include "shared/errors.hpp"
+#include "shared/text.hpp"
 
 namespace subctl::cli {
 

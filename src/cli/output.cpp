@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "domain/errors.hpp"
+#include "shared/errors.hpp"
 
 namespace subctl::cli {
 

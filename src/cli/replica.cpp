@@ -19,7 +19,7 @@
 
 #include "cli/runtime.hpp"
 #include "db/database.hpp"
-#include "domain/errors.hpp"
+#include "shared/errors.hpp"
 
 namespace subctl::cli {
 

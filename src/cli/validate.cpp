@@ -5,8 +5,8 @@
 
 #include <fmt/format.h>
 
-#include "domain/errors.hpp"
-#include "domain/text.hpp"
+#include "shared/errors.hpp"
+#include "shared/text.hpp"
 
 namespace subctl::cli {
 

@@ -8,7 +8,7 @@
 #include <libpq-fe.h>
 
 #include "db/failure.hpp"
-#include "domain/errors.hpp"
+#include "shared/errors.hpp"
 
 namespace subctl::db {
 

@@ -10,7 +10,7 @@
 
 #include "db/connect.hpp"
 #include "db/failure.hpp"
-#include "domain/errors.hpp"
+#include "shared/errors.hpp"
 
 namespace subctl::db {
 

@@ -4,7 +4,7 @@
 
 #include <pqxx/except>
 
-#include "domain/errors.hpp"
+#include "shared/errors.hpp"
 
 namespace subctl::db {
 

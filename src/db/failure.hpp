@@ -1,5 +1,5 @@
 #pragma once
-// libpqxx's exceptions turned into subctl::Error (one table: domain/errors.cpp).
+// libpqxx's exceptions turned into subctl::Error (one table: shared/errors.cpp).
 #include <string>
 
 namespace pqxx {

@@ -1,5 +1,5 @@
 #include "db/migrate.hpp"
-#include "domain/errors.hpp"
+#include "shared/errors.hpp"
 
 #include <algorithm>
 #include <fstream>

@@ -15,7 +15,7 @@
 #include <fmt/format.h>
 
 #include "db/database.hpp"
-#include "domain/errors.hpp"
+#include "shared/errors.hpp"
 
 namespace {
 

@@ -1,5 +1,5 @@
 // The error-code contract is written twice, in sql/01_errors.sql (core.error_codes: code,
-// SQLSTATE, exit code) and in src/domain/errors.cpp (SQLSTATE -> code and exit): this
+// SQLSTATE, exit code) and in src/shared/errors.cpp (SQLSTATE -> code and exit): this
 // test fails when they disagree, either way.
 #include <set>
 
@@ -7,7 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "db/support.hpp"
-#include "domain/errors.hpp"
+#include "shared/errors.hpp"
 
 TEST_CASE("every error code of sql/01_errors.sql maps to the same code and exit code in C++, and back", "[db][errors]") {
     auto connection = test::connect();

@@ -8,8 +8,8 @@
 #include <fstream>
 #include <string>
 
-#include "domain/catalog_file.hpp"
-#include "domain/errors.hpp"
+#include "shared/catalog_file.hpp"
+#include "shared/errors.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     static const struct ScratchFile {

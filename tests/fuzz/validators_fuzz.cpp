@@ -6,7 +6,7 @@
 #include <string>
 
 #include "cli/validate.hpp"
-#include "domain/errors.hpp"
+#include "shared/errors.hpp"
 
 namespace {
 

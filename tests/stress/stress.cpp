@@ -25,7 +25,7 @@
 #include <pqxx/pqxx>
 
 #include "db/database.hpp"
-#include "domain/errors.hpp"
+#include "shared/errors.hpp"
 
 namespace {
 

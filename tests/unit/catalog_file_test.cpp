@@ -4,8 +4,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "domain/catalog_file.hpp"
-#include "domain/errors.hpp"
+#include "shared/catalog_file.hpp"
+#include "shared/errors.hpp"
 
 namespace {
 

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
-#include "domain/errors.hpp"
-#include "domain/text.hpp"
+#include "shared/errors.hpp"
+#include "shared/text.hpp"
 
 namespace {
 

@@ -11,7 +11,7 @@
 #include "cli/runtime.hpp"
 #include "cli/validate.hpp"
 #include "db/database.hpp"
-#include "domain/errors.hpp"
+#include "shared/errors.hpp"
 
 namespace subctl::cli {
 

@@ -22,8 +22,8 @@
 #include "cli/commands/commands.hpp"
 #include "cli/runtime.hpp"
 #include "db/database.hpp"
-#include "domain/text.hpp"
-#include "domain/errors.hpp"
+#include "shared/text.hpp"
+#include "shared/errors.hpp"
 
 namespace subctl::cli {
 

@@ -7,7 +7,7 @@
 #include "cli/commands/commands.hpp"
 #include "cli/runtime.hpp"
 #include "db/database.hpp"
-#include "domain/catalog_file.hpp"
+#include "shared/catalog_file.hpp"
 
 namespace subctl::cli {
 

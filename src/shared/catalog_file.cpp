@@ -1,4 +1,4 @@
-#include "domain/catalog_file.hpp"
+#include "shared/catalog_file.hpp"
 
 #include <fstream>
 #include <sstream>
@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
-#include "domain/errors.hpp"
+#include "shared/errors.hpp"
 
 namespace subctl {
 

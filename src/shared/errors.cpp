@@ -1,4 +1,4 @@
-#include "domain/errors.hpp"
+#include "shared/errors.hpp"
 
 #include <algorithm>
 #include <array>

@@ -1,4 +1,4 @@
-#include "domain/text.hpp"
+#include "shared/text.hpp"
 
 namespace subctl {
 
