@@ -4,33 +4,31 @@
 // lets the database validate it whole and register it (sql/70_batches.sql), then
 // applies it one chunk of lines per transaction. Re-running a file resumes its batch:
 // the database knows which rows are done, so a killed run loses at most one chunk.
-#include <chrono>
-#include <cstring>
+// (Somewhat over 200 lines: the three batch commands and their two ways of applying a
+// file, dry run and for real, which share register_file and apply_chunks.)
+#include <algorithm>
 #include <fstream>
+#include <functional>
+#include <optional>
 #include <iostream>
-#include <regex>
 #include <unistd.h>
 
-#include <fmt/format.h>
-#include <openssl/evp.h>
-#include <pqxx/stream_to>
-
-#include "cli/output.hpp"
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include "cli/command_result.hpp"
 #include "cli/commands/commands.hpp"
+#include "cli/output.hpp"
+#include "cli/progress.hpp"
 #include "cli/runtime.hpp"
 #include "db/database.hpp"
-#include "shared/text.hpp"
+#include "db/stage_file.hpp"
 #include "shared/errors.hpp"
 
 namespace subctl::cli {
 
 namespace {
 
-constexpr std::size_t block_bytes = 64 * 1024;
-constexpr std::size_t max_line_bytes = 1024 * 1024;
 constexpr int page_rows = 10000;
 const std::vector<std::string> report_columns{"line",   "request_id",  "action",           "subscription_id",
                                               "status", "error_codes", "new_subscription_id"};
@@ -47,143 +45,16 @@ struct BatchArgs {
     std::optional<std::string> status;
 };
 
-class Sha256 {
-public:
-    Sha256() : context_(EVP_MD_CTX_new()) {
-        if (context_ == nullptr || EVP_DigestInit_ex(context_, EVP_sha256(), nullptr) != 1) {
-            throw Error(Exit::internal, "internal_error", "sha256 is not available");
-        }
-    }
-    ~Sha256() { EVP_MD_CTX_free(context_); }
-    Sha256(const Sha256&) = delete;
-    Sha256& operator=(const Sha256&) = delete;
-
-    void update(const char* data, std::size_t size) { EVP_DigestUpdate(context_, data, size); }
-    std::string hex() {
-        unsigned char digest[EVP_MAX_MD_SIZE];
-        unsigned int size = 0;
-        EVP_DigestFinal_ex(context_, digest, &size);
-        std::string text;
-        for (unsigned int i = 0; i < size; ++i) text += fmt::format("{:02x}", digest[i]);
-        return text;
-    }
-
-private:
-    EVP_MD_CTX* context_;
-};
-
-// One invalid-file error as the database reports them: {line, column, value, message}.
-nlohmann::json file_error(long long line, const std::string& message) {
-    return {{"line", line}, {"column", nullptr}, {"value", nullptr}, {"message", message}};
-}
-
-struct StagedFile {
-    std::string sha256;
-    nlohmann::json copy_error;  // null, or the line that is not UTF-8 text: nothing is applied
-};
-
-// Records a line that is not UTF-8 text (PostgreSQL would refuse it with its own words).
-bool utf8_error(const std::string& line, long long line_number, StagedFile& staged) {
-    const auto at = invalid_utf8_at(line);
-    if (!at) return false;
-    staged.copy_error = file_error(line_number, fmt::format("not UTF-8 text (byte 0x{:02x} at offset {})",
-                                                            static_cast<unsigned char>(line[*at]), *at));
-    return true;
-}
-
-// COPYs every line of the file, unparsed, into pg_temp.batch_lines (one row per line,
-// in file order: the row's identity is its line number). stream_to escapes COPY's
-// specials, so each row is the line's exact bytes; PostgreSQL checks they are UTF-8.
-StagedFile stage_file(pqxx::work& tx, const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error(Exit::data, "file_unreadable", fmt::format("cannot read batch file {}", path));
-    Sha256 sha256;
-    StagedFile staged;
-    pqxx::stream_to copy(tx, "batch_lines", std::vector<std::string>{"raw"});
-    std::vector<char> block(block_bytes);
-    std::string line;
-    long long line_number = 1;
-    try {
-        while (staged.copy_error.is_null() &&
-               (in.read(block.data(), static_cast<std::streamsize>(block.size())) || in.gcount() > 0)) {
-            const char* at = block.data();
-            const char* end = at + in.gcount();
-            sha256.update(at, static_cast<std::size_t>(end - at));
-            while (at < end) {
-                const auto* newline = static_cast<const char*>(std::memchr(at, '\n', static_cast<std::size_t>(end - at)));
-                line.append(at, newline != nullptr ? newline : end);
-                if (line.size() > max_line_bytes) {
-                    throw Error(Exit::data, "invalid_batch_file",
-                                fmt::format("{}: line {} is longer than {} bytes; nothing applied", path, line_number,
-                                            max_line_bytes));
-                }
-                if (newline == nullptr) break;
-                if (utf8_error(line, line_number, staged)) break;
-                copy << std::make_tuple(line);
-                line.clear();
-                ++line_number;
-                at = newline + 1;
-            }
-        }
-        if (in.bad()) throw Error(Exit::data, "file_unreadable", fmt::format("error reading batch file {}", path));
-        if (staged.copy_error.is_null() && !line.empty() && !utf8_error(line, line_number, staged)) {
-            copy << std::make_tuple(line);
-        }
-        copy.complete();
-        if (!staged.copy_error.is_null()) return staged;
-    } catch (const pqxx::sql_error& e) {
-        // Class 22 is the data COPY refused (utf8_error should have found it first): the
-        // server's text is not shown, only the line it names.
-        if (e.sqlstate().compare(0, 2, "22") != 0) throw;
-        std::smatch line_match;
-        const std::string what = e.what();
-        const bool located = std::regex_search(what, line_match, std::regex(R"(COPY batch_lines, line ([0-9]+))"));
-        staged.copy_error = file_error(located ? std::stoll(line_match[1]) : 0, "not UTF-8 text");
-        return staged;
-    }
-    staged.sha256 = sha256.hex();
-    return staged;
-}
-
 // Stages, validates and registers the file in tx: {status: registered, ...} or
 // {status: invalid, error_count, errors} (then the caller rolls tx back).
 nlohmann::json register_file(db::Database& database, pqxx::work& tx, const BatchArgs& args) {
     database.exec(tx, db::statements::batch_begin);
-    const auto staged = stage_file(tx, args.file);
+    const auto staged = db::stage_file(tx, args.file);
     if (!staged.copy_error.is_null()) {
         return {{"status", "invalid"}, {"error_count", 1}, {"errors", nlohmann::json::array({staged.copy_error})}};
     }
     return database.exec_json(tx, db::statements::batch_register, args.name, staged.sha256, args.file);
 }
-
-// Rows done / total, rate and ETA on one redrawn stderr line.
-class Progress {
-public:
-    Progress(bool enabled, long long total, long long done)
-        : enabled_(enabled), total_(total), done_at_start_(done), start_(std::chrono::steady_clock::now()) {
-        update(done);
-    }
-    void update(long long done) {
-        if (!enabled_) return;
-        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-        const double rate = seconds > 0 ? static_cast<double>(done - done_at_start_) / seconds : 0;
-        const int width = 30;
-        const int filled = total_ > 0 ? static_cast<int>(width * done / total_) : width;
-        const std::string eta = rate > 0 ? fmt::format("{:.0f}s", static_cast<double>(total_ - done) / rate) : "?";
-        std::cerr << fmt::format("\r[{:<{}}] {}/{} rows  {:.0f} rows/s  ETA {}   ", std::string(filled, '#'), width,
-                                 done, total_, rate, eta)
-                  << std::flush;
-    }
-    ~Progress() {
-        if (enabled_) std::cerr << '\n';
-    }
-
-private:
-    bool enabled_;
-    long long total_;
-    long long done_at_start_;
-    std::chrono::steady_clock::time_point start_;
-};
 
 // The rows of a batch, page by page in line order: fetch(after_line) gives the next page.
 void for_each_page(const std::function<nlohmann::json(long long after_line)>& fetch,
@@ -212,6 +83,77 @@ CommandResult invalid_file(const BatchArgs& args, const nlohmann::json& invalid)
     return {invalid["errors"], Exit::data};
 }
 
+// Applies the pending lines of a registered batch, chunk by chunk, through apply(from_line, to_line).
+void apply_chunks(const nlohmann::json& registered, int chunk_rows, bool show_progress,
+                  const std::function<void(long long, long long)>& apply) {
+    const long long first = registered["first_pending_line"].is_null()
+                                ? registered["last_line"].get<long long>() + 1
+                                : registered["first_pending_line"].get<long long>();
+    const long long last = registered["last_line"].get<long long>();
+    // Lines before the first pending one are done; so is every line of a chunk once it commits.
+    Progress progress(show_progress, registered["rows"].get<long long>(), first - 2);
+    for (long long from = first; from <= last; from += chunk_rows) {
+        const long long to = std::min(last, from + chunk_rows - 1);
+        apply(from, to);
+        progress.update(to - 1);
+    }
+}
+
+struct BatchRun {
+    nlohmann::json registered;  // register_file's answer
+    nlohmann::json summary;     // batch_finish's, once registered
+};
+
+// One transaction, rolled back: the very same code, nothing kept.
+BatchRun run_dry(db::Database& database, const BatchArgs& args, bool show_progress, std::ofstream& report) {
+    BatchRun run;
+    database.transact([&](pqxx::work& tx) {
+        run.registered = register_file(database, tx, args);
+        if (run.registered["status"] != "registered") return db::Outcome::rollback;
+        const auto batch_id = run.registered["batch_id"].get<std::string>();
+        apply_chunks(run.registered, args.chunk_rows, show_progress, [&](long long from, long long to) {
+            database.exec(tx, db::statements::batch_apply_chunk, batch_id, from, to, true);
+        });
+        run.summary = database.exec_json(tx, db::statements::batch_finish, batch_id);
+        if (report.is_open()) {
+            write_report(report, [&](long long after) {
+                return database.exec_json(tx, db::statements::batch_rows, batch_id, after, page_rows,
+                                          std::optional<std::string>());
+            });
+        }
+        return db::Outcome::rollback;
+    });
+    return run;
+}
+
+// Registered in one transaction, then one transaction per chunk: a killed run resumes.
+BatchRun run_applied(db::Database& database, const BatchArgs& args, bool show_progress, std::ofstream& report) {
+    BatchRun run;
+    database.transact([&](pqxx::work& tx) {
+        run.registered = register_file(database, tx, args);
+        return run.registered["status"] == "registered" ? db::Outcome::commit : db::Outcome::rollback;
+    });
+    if (run.registered["status"] != "registered") return run;
+    const auto batch_id = run.registered["batch_id"].get<std::string>();
+    apply_chunks(run.registered, args.chunk_rows, show_progress, [&](long long from, long long to) {
+        database.transact([&](pqxx::work& tx) {
+            database.exec(tx, db::statements::batch_apply_chunk, batch_id, from, to, false);
+            return db::Outcome::commit;
+        });
+    });
+    database.transact([&](pqxx::work& tx) {
+        run.summary = database.exec_json(tx, db::statements::batch_finish, batch_id);
+        return db::Outcome::commit;
+    });
+    if (report.is_open()) {
+        write_report(report, [&](long long after) {
+            return database.call(db::Outcome::rollback, db::statements::batch_rows, batch_id, after, page_rows,
+                                 std::optional<std::string>());
+        });
+    }
+    return run;
+}
+
 CommandResult run_batch(Runtime& runtime, const BatchArgs& args) {
     std::ofstream report;
     if (args.report) {  // before anything is applied: a report that cannot be written stops the run
@@ -220,65 +162,8 @@ CommandResult run_batch(Runtime& runtime, const BatchArgs& args) {
     }
     auto& database = runtime.database("batch");
     const bool show_progress = !runtime.options.quiet && isatty(STDERR_FILENO) == 1;
-    nlohmann::json registered;
-    nlohmann::json summary;
-
-    // Applies the pending lines, chunk by chunk, through apply(from_line, to_line).
-    auto apply_chunks = [&](const std::function<void(long long, long long)>& apply) {
-        const long long first = registered["first_pending_line"].is_null()
-                                    ? registered["last_line"].get<long long>() + 1
-                                    : registered["first_pending_line"].get<long long>();
-        const long long last = registered["last_line"].get<long long>();
-        // Lines before the first pending one are done; so is every line of a chunk once it commits.
-        Progress progress(show_progress, registered["rows"].get<long long>(), first - 2);
-        for (long long from = first; from <= last; from += args.chunk_rows) {
-            const long long to = std::min(last, from + args.chunk_rows - 1);
-            apply(from, to);
-            progress.update(to - 1);
-        }
-    };
-    auto page = [&](pqxx::work& tx, long long after) {
-        return database.exec_json(tx, db::statements::batch_rows, registered["batch_id"].get<std::string>(), after,
-                                  page_rows, std::optional<std::string>());
-    };
-
-    if (args.dry_run) {  // one transaction, rolled back: the very same code, nothing kept
-        database.transact([&](pqxx::work& tx) {
-            registered = register_file(database, tx, args);
-            if (registered["status"] != "registered") return db::Outcome::rollback;
-            apply_chunks([&](long long from, long long to) {
-                database.exec(tx, db::statements::batch_apply_chunk, registered["batch_id"].get<std::string>(), from,
-                              to, true);
-            });
-            summary = database.exec_json(tx, db::statements::batch_finish, registered["batch_id"].get<std::string>());
-            if (report.is_open()) write_report(report, [&](long long after) { return page(tx, after); });
-            return db::Outcome::rollback;
-        });
-    } else {
-        database.transact([&](pqxx::work& tx) {
-            registered = register_file(database, tx, args);
-            return registered["status"] == "registered" ? db::Outcome::commit : db::Outcome::rollback;
-        });
-        if (registered["status"] == "registered") {
-            const auto batch_id = registered["batch_id"].get<std::string>();
-            apply_chunks([&](long long from, long long to) {
-                database.transact([&](pqxx::work& tx) {
-                    database.exec(tx, db::statements::batch_apply_chunk, batch_id, from, to, false);
-                    return db::Outcome::commit;
-                });
-            });
-            database.transact([&](pqxx::work& tx) {
-                summary = database.exec_json(tx, db::statements::batch_finish, batch_id);
-                return db::Outcome::commit;
-            });
-            if (report.is_open()) {
-                write_report(report, [&](long long after) {
-                    return database.call(db::Outcome::rollback, db::statements::batch_rows, batch_id, after, page_rows,
-                                         std::optional<std::string>());
-                });
-            }
-        }
-    }
+    auto [registered, summary] = args.dry_run ? run_dry(database, args, show_progress, report)
+                                              : run_applied(database, args, show_progress, report);
     if (registered["status"] != "registered") return invalid_file(args, registered);
 
     if (args.report) summary["report"] = *args.report;
