@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A local PostgreSQL 15 cluster in a folder, run as the `postgres` user (PostgreSQL
+# A local PostgreSQL cluster (the server of tests/support/pg-paths.sh) in a folder, run as the `postgres` user (PostgreSQL
 # refuses root), listening only on a Unix socket inside that folder. Its logins trust
 # whoever reaches the socket, so the socket folder DIR/run is private: mode 0700 and
 # owned by postgres (only postgres and root enter it), socket mode 0700.
@@ -9,7 +9,7 @@
 #   cluster.sh stop DIR             stop it (immediate)
 #   cluster.sh remove DIR           stop it and delete the folder
 set -euo pipefail
-pgbin=/usr/lib/postgresql/15/bin
+. "$(dirname "$0")/pg-paths.sh"
 cmd=${1:?usage: cluster.sh start|stop|remove DIR [DBNAME]}
 dir=$(realpath -m "${2:?cluster folder required}")
 db=${3:-subctl}

@@ -24,7 +24,7 @@
 #   ha.sh status DIR           one line per node: name, running/stopped, primary/standby
 # SUBCTL_PG_EXTRA_CONF is added to the configuration of a new pair (e.g. log_statement).
 set -euo pipefail
-pgbin=/usr/lib/postgresql/15/bin
+. "$(dirname "$0")/pg-paths.sh"
 support=$(cd "$(dirname "$0")" && pwd)
 cmd=${1:?usage: ha.sh start|stop|remove|kill|promote|rejoin|status DIR [NODE|DBNAME]}
 dir=$(realpath -m "${2:?pair folder required}")

@@ -7,8 +7,9 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 here=$root/tests/isolation
-tester=/usr/lib/postgresql/15/lib/pgxs/src/test/isolation/isolationtester
-[ -x "$tester" ] || { echo "run-isolation: isolationtester not found (Debian: postgresql-client-15)" >&2; exit 78; }
+. "$root/tests/support/pg-paths.sh"
+tester=$pglib/pgxs/src/test/isolation/isolationtester
+[ -x "$tester" ] || { echo "run-isolation: isolationtester not found in $pglib (Debian: postgresql-client-VERSION)" >&2; exit 78; }
 conninfo=${DATABASE_URL:-}
 repeat=${REPEAT:-1}
 specs=("$@")
