@@ -1,9 +1,6 @@
 #include "cli/config.hpp"
 
-#include <cstdint>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <pwd.h>
 #include <regex>
 #include <tuple>
@@ -11,8 +8,8 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
-#include <toml++/toml.h>
 
+#include "cli/config_file.hpp"
 #include "shared/errors.hpp"
 #include "shared/text.hpp"
 
@@ -37,95 +34,6 @@ std::string login_name() {
     if (const char* name = getlogin(); name != nullptr) return name;
     if (const passwd* entry = getpwuid(geteuid()); entry != nullptr) return entry->pw_name;
     return "unknown";
-}
-
-const char* type_name(toml::node_type type) {
-    switch (type) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a floating-point number";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::date: return "a date";
-    case toml::node_type::time: return "a time";
-    case toml::node_type::date_time: return "a date-time";
-    default: return "nothing";
-    }
-}
-
-struct ConfigFile {
-    std::string path;
-    toml::table table;
-};
-
-// The config file: --config, else SUBCTL_CONFIG (both must exist), else
-// config/subctl.toml when present. It must be a readable regular file.
-ConfigFile load_file(const GlobalOptions& options) {
-    const auto explicit_path = options.config_file ? options.config_file : env("SUBCTL_CONFIG");
-    const char* named_by = options.config_file ? "--config" : "SUBCTL_CONFIG";
-    ConfigFile file{explicit_path.value_or("config/subctl.toml"), {}};
-    std::error_code error;
-    const auto status = std::filesystem::status(file.path, error);
-    if (!std::filesystem::exists(status)) {
-        if (explicit_path) {
-            throw Error(Exit::config, "config_missing",
-                        fmt::format("config file {} (from {}) does not exist", file.path, named_by));
-        }
-        return file;
-    }
-    if (!std::filesystem::is_regular_file(status) || !std::ifstream(file.path)) {
-        throw Error(Exit::config, "config_unreadable",
-                    fmt::format("config file {}{} is not a readable regular file", file.path,
-                                explicit_path ? fmt::format(" (from {})", named_by) : std::string()));
-    }
-    try {
-        file.table = toml::parse_file(file.path);
-    } catch (const toml::parse_error& e) {
-        throw Error(Exit::config, "config_invalid",
-                    fmt::format("{}:{}:{}: {}", file.path, e.source().begin.line, e.source().begin.column,
-                                e.description()));
-    }
-    return file;
-}
-
-// [table] key as a string: absent is fine, another type is a configuration error.
-std::optional<std::string> file_string(const ConfigFile& file, const char* table, const char* key) {
-    const auto section = file.table[table];
-    if (section && !section.is_table()) {
-        throw Error(Exit::config, "config_invalid",
-                    fmt::format("{}:{}: [{}] must be a table, not {}", file.path, section.node()->source().begin.line,
-                                table, type_name(section.type())));
-    }
-    const auto node = section[key];
-    if (!node) return std::nullopt;
-    if (!node.is_string()) {
-        throw Error(Exit::config, "config_invalid",
-                    fmt::format("{}:{}: {}.{} must be a string, not {}", file.path, node.node()->source().begin.line,
-                                table, key, type_name(node.type())));
-    }
-    auto value = *node.value<std::string>();
-    if (const auto at = invalid_utf8_at(value)) {
-        throw Error(Exit::config, "config_invalid",
-                    fmt::format("{}:{}: {}.{} is not UTF-8 text (byte {} at offset {})", file.path,
-                                node.node()->source().begin.line, table, key,
-                                fmt::format("0x{:02x}", static_cast<unsigned char>(value[*at])), *at));
-    }
-    if (value.empty()) return std::nullopt;
-    return value;
-}
-
-// [table] key as a number (integer or floating point): absent is fine, another type is a
-// configuration error.
-std::optional<double> file_number(const ConfigFile& file, const char* table, const char* key) {
-    const auto node = file.table[table][key];
-    if (!node) return std::nullopt;
-    if (!node.is_number()) {
-        throw Error(Exit::config, "config_invalid",
-                    fmt::format("{}:{}: {}.{} must be a number (seconds), not {}", file.path,
-                                node.node()->source().begin.line, table, key, type_name(node.type())));
-    }
-    return node.is_integer() ? static_cast<double>(*node.value<std::int64_t>()) : *node.value<double>();
 }
 
 constexpr double max_lag_limit = 86400;
@@ -167,7 +75,7 @@ std::optional<std::pair<std::string, std::string>> first_set(const std::optional
 }  // namespace
 
 ResolvedConfig resolve_config(const GlobalOptions& options) {
-    const auto file = load_file(options);
+    const auto file = load_file(options.config_file, env("SUBCTL_CONFIG"));
     // Read whole even when flags win: a value of the wrong type is an error either way.
     const auto file_url = file_string(file, "database", "url");
     const auto file_partner = file_string(file, "operator", "partner");
