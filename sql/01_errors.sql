@@ -1,6 +1,12 @@
--- The error-code contract (SPEC 3 and 4). Re-applied on every migrate: the C++ table in
--- src/domain/errors.cpp maps the same SQLSTATEs to exit codes (tests/db/error_codes_agree_test.cpp
--- fails when the two disagree).
+-- The error-code contract (SPEC 3 and 4), the one list of the project's codes. Re-applied
+-- on every migrate; the build also reads the rows below (cmake/sql_rows.awk: literal
+-- values only) and src/domain/errors.cpp maps each SQLSTATE to its code and exit code
+-- from them (tests/db/error_codes_agree_test.cpp checks the two agree).
+--
+-- SU099 is internal and deliberately not in the table: a dry run raises it to roll back
+-- its subtransaction once the result is known, and catches it at once (logic.run_operation
+-- in 40_operations, logic.batch_apply_upgrades in 70_batches). It never leaves the
+-- function that raised it, so no caller, and no user, ever sees it.
 INSERT INTO core.error_codes (code, sqlstate, exit_code, description) VALUES
     ('subscription_not_found',                       'SU001', 1,  'The subscription does not exist.'),
     ('offer_not_found',                              'SU002', 1,  'The offer does not exist or is retired.'),
