@@ -48,6 +48,18 @@ INSERT INTO core.error_codes (code, sqlstate, exit_code, description) VALUES
 ON CONFLICT (code) DO UPDATE
     SET sqlstate = EXCLUDED.sqlstate, exit_code = EXCLUDED.exit_code, description = EXCLUDED.description;
 
+-- The transient SQLSTATEs (PostgreSQL's own): a fresh attempt of the same transaction may
+-- succeed. Batches re-raise them rather than reject a row (logic.is_transient_sqlstate);
+-- the client retries those marked retried in its transaction loop (bounded, jittered) and
+-- reports the others at once as exit 75, "try again": waiting out a lock or statement
+-- timeout again would only double the wait. The build reads these rows as well.
+DELETE FROM core.transient_sqlstates;
+INSERT INTO core.transient_sqlstates (sqlstate, code, retried, description) VALUES
+    ('40001', 'serialization_failure', true,  'Two transactions conflicted; one of them must run again.'),
+    ('40P01', 'deadlock_detected',     true,  'Two transactions waited for each other; one of them must run again.'),
+    ('55P03', 'lock_not_available',    false, 'A lock was not granted within lock_timeout.'),
+    ('57014', 'query_canceled',        false, 'The statement was cancelled (statement_timeout or a cancel request).');
+
 CREATE OR REPLACE FUNCTION logic.raise_error(p_code text, p_message text DEFAULT NULL,
                                             p_detail text DEFAULT NULL, p_hint text DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$

@@ -287,10 +287,10 @@ BEGIN
     WHERE partner_id = r.partner_id AND batch_id = r.batch_id AND line = r.line;
 END $$;
 
+-- A failure the client tries again (core.transient_sqlstates, filled by 01_errors).
 CREATE OR REPLACE FUNCTION logic.is_transient_sqlstate(p_sqlstate text)
-RETURNS boolean LANGUAGE sql IMMUTABLE BEGIN ATOMIC
-    -- serialization failure, deadlock, lock timeout, statement timeout: the client retries
-    SELECT p_sqlstate IN ('40001', '40P01', '55P03', '57014');
+RETURNS boolean LANGUAGE sql STABLE BEGIN ATOMIC
+    SELECT EXISTS (SELECT 1 FROM core.transient_sqlstates WHERE sqlstate = p_sqlstate);
 END;
 
 -- ---------------------------------------------------------------- API

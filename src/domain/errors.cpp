@@ -23,7 +23,7 @@ enum class Sentence {
     not_migrated,   // an api.* call found no schema/function/table: run subctl migrate
     bad_value,      // class 22: the value at fault
     constraint,     // class 23: which record or rule
-    conflict,       // retried transient failures, lock and statement timeouts
+    conflict,       // a transient SQLSTATE (sql/01_errors.sql): try again
     unavailable,    // the connection or the server went away
     read_only,      // 25006: a write reached a read-only standby
     login_rejected, // class 28: the login of --db / DATABASE_URL
@@ -38,13 +38,9 @@ struct SqlstateMapping {
 };
 
 // PostgreSQL's codes and classes that can reach a user, after the project's own codes
-// (sql::error_codes, generated from sql/01_errors.sql). Anything else is exit 70 with its
-// SQLSTATE only.
+// and the transient SQLSTATEs (sql::error_codes and sql::transient_sqlstates, generated
+// from sql/01_errors.sql). Anything else is exit 70 with its SQLSTATE only.
 constexpr SqlstateMapping mappings[] = {
-    {"40001", "serialization_failure", Exit::temporary, Sentence::conflict},
-    {"40P01", "deadlock_detected", Exit::temporary, Sentence::conflict},
-    {"55P03", "lock_not_available", Exit::temporary, Sentence::conflict},
-    {"57014", "query_canceled", Exit::temporary, Sentence::conflict},
     {"42501", "permission_denied", Exit::noperm, Sentence::no_permission},
     // Only from an api.* call (else: unexpected): a database this subctl did not migrate.
     {"3F000", "schema_not_migrated", Exit::config, Sentence::not_migrated},
@@ -202,6 +198,11 @@ Error error_from_database(const DatabaseFailure& failure) {
             return sentence({e.sqlstate, e.code, static_cast<Exit>(e.exit_code), Sentence::own}, failure);
         }
     }
+    for (const auto& t : sql::transient_sqlstates) {
+        if (failure.sqlstate == t.sqlstate) {
+            return sentence({t.sqlstate, t.code, Exit::temporary, Sentence::conflict}, failure);
+        }
+    }
     for (const auto& m : mappings) {
         const bool exact = failure.sqlstate == m.sqlstate;
         const bool in_class = m.sqlstate.size() == 2 && failure.sqlstate.compare(0, 2, m.sqlstate) == 0;
@@ -214,7 +215,10 @@ Error error_from_database(const DatabaseFailure& failure) {
 }
 
 bool is_retryable_sqlstate(const std::string& sqlstate) {
-    return sqlstate == "40001" || sqlstate == "40P01";
+    for (const auto& t : sql::transient_sqlstates) {
+        if (t.retried && sqlstate == t.sqlstate) return true;
+    }
+    return false;
 }
 
 }  // namespace subctl

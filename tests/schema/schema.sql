@@ -1826,10 +1826,22 @@ BEGIN
     RETURN v_matches[1];
 END $$;
 
+CREATE TABLE core.transient_sqlstates (
+    sqlstate character(5) NOT NULL,
+    code text NOT NULL,
+    retried boolean NOT NULL,
+    description text NOT NULL,
+    CONSTRAINT check_transient_sqlstates_sqlstate CHECK (((sqlstate ~ '^[0-9A-Z]{5}$'::text) AND (sqlstate !~ '^SU'::text)))
+);
+
+COMMENT ON TABLE core.transient_sqlstates IS 'PostgreSQL SQLSTATEs that a fresh attempt may clear (exit 75); retried: the client retries the transaction itself.';
+
 CREATE FUNCTION logic.is_transient_sqlstate(p_sqlstate text) RETURNS boolean
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE sql STABLE
     BEGIN ATOMIC
- SELECT (p_sqlstate = ANY (ARRAY['40001'::text, '40P01'::text, '55P03'::text, '57014'::text]));
+ SELECT (EXISTS ( SELECT 1
+            FROM core.transient_sqlstates
+           WHERE ((transient_sqlstates.sqlstate)::text = is_transient_sqlstate.p_sqlstate))) AS "exists";
 END;
 
 CREATE FUNCTION logic.link_customer_creator() RETURNS trigger
@@ -3096,8 +3108,14 @@ ALTER TABLE ONLY core.services
 ALTER TABLE ONLY core.subscriptions
     ADD CONSTRAINT subscriptions_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY core.transient_sqlstates
+    ADD CONSTRAINT transient_sqlstates_pkey PRIMARY KEY (sqlstate);
+
 ALTER TABLE ONLY core.error_codes
     ADD CONSTRAINT unique_error_codes_sqlstate UNIQUE (sqlstate);
+
+ALTER TABLE ONLY core.transient_sqlstates
+    ADD CONSTRAINT unique_transient_sqlstates_code UNIQUE (code);
 
 ALTER TABLE ONLY core.upgrade_options
     ADD CONSTRAINT upgrade_options_pkey PRIMARY KEY (subscription_id, target_offer_id);
