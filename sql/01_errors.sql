@@ -73,6 +73,14 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION logic.raise_error IS 'Raises the project SQLSTATE of an error code with message, detail and hint.';
 
+-- A vocabulary in a sentence: 'a', 'a or b', 'a, b or c'.
+CREATE OR REPLACE FUNCTION logic.one_of(p_values text[])
+RETURNS text LANGUAGE sql IMMUTABLE BEGIN ATOMIC
+    SELECT CASE WHEN cardinality(p_values) > 1
+                THEN array_to_string(p_values[:cardinality(p_values) - 1], ', ') || ' or ' || p_values[cardinality(p_values)]
+                ELSE p_values[1] END;
+END;
+
 -- [{code, description}] for a list of codes, in the given order.
 CREATE OR REPLACE FUNCTION logic.describe_errors(p_codes text[])
 RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC

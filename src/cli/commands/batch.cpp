@@ -17,6 +17,7 @@
 #include "cli/output.hpp"
 #include "cli/runtime.hpp"
 #include "domain/text.hpp"
+#include "domain/vocabulary.hpp"
 
 namespace subctl::cli {
 
@@ -326,7 +327,7 @@ void setup_batch(CLI::App& app, Runtime& runtime) {
                              [&runtime, args] { return run_batch_show(runtime, *args); });
     show->add_option("BATCH", args->batch, "Batch id (or a unique prefix of 8+ characters)")->required();
     show->add_option("--status", args->status, "Only rows of this outcome")
-        ->check(CLI::IsMember({"pending", "applied", "rejected", "already_applied", "dry_run"}));
+        ->check(CLI::IsMember(choices(sql::batch_row_statuses)));
 }
 
 }  // namespace subctl::cli

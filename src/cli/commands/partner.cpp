@@ -1,5 +1,6 @@
 // subctl partner add ID --name NAME | partner map-login ROLE PARTNER
 #include "cli/runtime.hpp"
+#include "domain/vocabulary.hpp"
 
 namespace subctl::cli {
 
@@ -13,14 +14,14 @@ struct PartnerArgs {
 
 CommandResult run_partner_add(Runtime& runtime, const PartnerArgs& args) {
     return operation_result(runtime.database().call(db::Outcome::commit, db::statements::partner_add,
-                                                    require_text(args.id, "partner id", 64),
-                                                    require_text(args.name, "partner name", 200)));
+                                                    require_text(args.id, "partner id", sql::id_max_length),
+                                                    require_text(args.name, "partner name", sql::display_name_max_length)));
 }
 
 CommandResult run_partner_map_login(Runtime& runtime, const PartnerArgs& args) {
     return operation_result(runtime.database().call(db::Outcome::commit, db::statements::partner_login_map,
                                                     require_text(args.login_role, "login role", 63),
-                                                    require_text(args.id, "partner id", 64)));
+                                                    require_text(args.id, "partner id", sql::id_max_length)));
 }
 
 }  // namespace
