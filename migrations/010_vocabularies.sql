@@ -50,6 +50,9 @@ COMMENT ON FUNCTION core.catalog_id_pattern IS 'Service, service plan and offer 
 CREATE FUNCTION core.partner_id_pattern() RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN '^[a-z0-9][a-z0-9._-]*$';
 COMMENT ON FUNCTION core.partner_id_pattern IS 'Partner ids.';
+CREATE FUNCTION core.batch_id_pattern() RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$';
+COMMENT ON FUNCTION core.batch_id_pattern IS 'Batch ids (a batch''s name, or the sha256 of its file).';
 CREATE FUNCTION core.id_max_length() RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN 64;
 COMMENT ON FUNCTION core.id_max_length IS 'The longest service, service plan, offer or partner id.';
@@ -93,6 +96,9 @@ ALTER TABLE core.offer_billing_cycles
 ALTER TABLE core.relationships
     DROP CONSTRAINT check_relationships_status,
     ADD CONSTRAINT check_relationships_status CHECK (status = ANY (core.relationship_statuses()));
+ALTER TABLE core.batches
+    DROP CONSTRAINT check_batches_id_format,
+    ADD CONSTRAINT check_batches_id_format CHECK (id ~ core.batch_id_pattern());
 ALTER TABLE core.batch_rows
     DROP CONSTRAINT check_batch_rows_action,
     ADD CONSTRAINT check_batch_rows_action CHECK (action = ANY (core.batch_actions())),

@@ -314,7 +314,7 @@ DECLARE
     v_errors jsonb;
     b core.batches;
 BEGIN
-    IF v_batch_id !~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$' THEN
+    IF v_batch_id !~ core.batch_id_pattern() THEN
         PERFORM logic.raise_error('invalid_argument',
             format('batch name %s: up to 100 letters, digits, dots, dashes and underscores, starting with a letter or digit', v_batch_id));
     END IF;

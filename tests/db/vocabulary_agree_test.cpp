@@ -39,7 +39,7 @@ TEST_CASE("the C++ constants are the vocabularies of the migrated database", "[d
     CHECK(in_cxx(subctl::sql::batch_row_statuses) == in_sql(tx, "batch_row_statuses"));
     const auto limits = tx.exec1("SELECT core.quantity_max(), core.request_id_max_length(), core.display_name_max_length(), "
                                  "core.id_max_length(), core.uuid_pattern(), core.catalog_id_pattern(), "
-                                 "core.partner_id_pattern()");
+                                 "core.partner_id_pattern(), core.batch_id_pattern()");
     CHECK(subctl::sql::quantity_max == limits[0].as<long long>());
     CHECK(subctl::sql::request_id_max_length == limits[1].as<long long>());
     CHECK(subctl::sql::display_name_max_length == limits[2].as<long long>());
@@ -47,6 +47,7 @@ TEST_CASE("the C++ constants are the vocabularies of the migrated database", "[d
     CHECK(subctl::sql::uuid_pattern == limits[4].as<std::string>());
     CHECK(subctl::sql::catalog_id_pattern == limits[5].as<std::string>());
     CHECK(subctl::sql::partner_id_pattern == limits[6].as<std::string>());
+    CHECK(subctl::sql::batch_id_pattern == limits[7].as<std::string>());
 }
 
 TEST_CASE("the command line and the tables check the values of the one definition", "[db][vocabulary]") {

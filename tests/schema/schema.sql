@@ -168,7 +168,7 @@ COMMENT ON FUNCTION api.batch_finish(p_batch_id text) IS 'Ends a run of a batch 
 CREATE FUNCTION api.batch_register(p_name text, p_content_sha256 text, p_file_name text, p_max_errors integer DEFAULT 1000) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
+    AS $$
 DECLARE
     v_partner text := logic.require_partner();
     v_batch_id text := coalesce(p_name, p_content_sha256);
@@ -176,7 +176,7 @@ DECLARE
     v_errors jsonb;
     b core.batches;
 BEGIN
-    IF v_batch_id !~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$' THEN
+    IF v_batch_id !~ core.batch_id_pattern() THEN
         PERFORM logic.raise_error('invalid_argument',
             format('batch name %s: up to 100 letters, digits, dots, dashes and underscores, starting with a letter or digit', v_batch_id));
     END IF;
@@ -225,7 +225,7 @@ BEGIN
         'first_pending_line', (SELECT min(line) FROM core.batch_rows
                                WHERE partner_id = v_partner AND batch_id = b.id AND status = 'pending'),
         'last_line', b.rows_total + 1) || logic.batch_counts(v_partner, b.id);
-END $_$;
+END $$;
 
 COMMENT ON FUNCTION api.batch_register(p_name text, p_content_sha256 text, p_file_name text, p_max_errors integer) IS 'Validates the staged file whole and registers it as a batch of the acting partner (id: p_name, else the sha256).
 Returns {status: invalid, error_count, errors: [{line, column, value, message}]} (nothing written) or
@@ -711,6 +711,12 @@ CREATE FUNCTION core.batch_actions() RETURNS text[]
     RETURN ARRAY['upgrade'::text, 'add_licenses'::text, 'remove_licenses'::text, 'suspend'::text, 'reactivate'::text, 'cancel'::text];
 
 COMMENT ON FUNCTION core.batch_actions() IS 'The actions a batch file''s row may name.';
+
+CREATE FUNCTION core.batch_id_pattern() RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$'::text;
+
+COMMENT ON FUNCTION core.batch_id_pattern() IS 'Batch ids (a batch''s name, or the sha256 of its file).';
 
 CREATE FUNCTION core.batch_row_statuses() RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -1418,7 +1424,7 @@ CREATE TABLE core.batches (
     last_run_finished_at timestamp with time zone,
     finished_at timestamp with time zone,
     CONSTRAINT check_batches_content_sha256 CHECK ((content_sha256 ~ '^[0-9a-f]{64}$'::text)),
-    CONSTRAINT check_batches_id_format CHECK ((id ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$'::text)),
+    CONSTRAINT check_batches_id_format CHECK ((id ~ core.batch_id_pattern())),
     CONSTRAINT check_batches_rows_total CHECK ((rows_total >= 0)),
     CONSTRAINT check_batches_runs CHECK ((runs >= 1))
 );
