@@ -1,6 +1,12 @@
--- The error-code contract (SPEC 3 and 4). Re-applied on every migrate: the C++ table in
--- src/domain/errors.cpp maps the same SQLSTATEs to exit codes (tests/db/error_codes_agree_test.cpp
--- fails when the two disagree).
+-- The error-code contract (SPEC 3 and 4), the one list of the project's codes. Re-applied
+-- on every migrate; the build also reads the rows below (src/shared/sql_rows.awk: literal
+-- values only) and src/shared/errors.cpp maps each SQLSTATE to its code and exit code
+-- from them (tests/db/error_codes_agree_test.cpp checks the two agree).
+--
+-- SU099 is internal and deliberately not in the table: a dry run raises it to roll back
+-- its subtransaction once the result is known, and catches it at once (logic.run_operation
+-- in 40_operations, logic.batch_apply_upgrades in 70_batches). It never leaves the
+-- function that raised it, so no caller, and no user, ever sees it.
 INSERT INTO core.error_codes (code, sqlstate, exit_code, description) VALUES
     ('subscription_not_found',                       'SU001', 1,  'The subscription does not exist.'),
     ('offer_not_found',                              'SU002', 1,  'The offer does not exist or is retired.'),
@@ -42,6 +48,18 @@ INSERT INTO core.error_codes (code, sqlstate, exit_code, description) VALUES
 ON CONFLICT (code) DO UPDATE
     SET sqlstate = EXCLUDED.sqlstate, exit_code = EXCLUDED.exit_code, description = EXCLUDED.description;
 
+-- The transient SQLSTATEs (PostgreSQL's own): a fresh attempt of the same transaction may
+-- succeed. Batches re-raise them rather than reject a row (logic.is_transient_sqlstate);
+-- the client retries those marked retried in its transaction loop (bounded, jittered) and
+-- reports the others at once as exit 75, "try again": waiting out a lock or statement
+-- timeout again would only double the wait. The build reads these rows as well.
+DELETE FROM core.transient_sqlstates;
+INSERT INTO core.transient_sqlstates (sqlstate, code, retried, description) VALUES
+    ('40001', 'serialization_failure', true,  'Two transactions conflicted; one of them must run again.'),
+    ('40P01', 'deadlock_detected',     true,  'Two transactions waited for each other; one of them must run again.'),
+    ('55P03', 'lock_not_available',    false, 'A lock was not granted within lock_timeout.'),
+    ('57014', 'query_canceled',        false, 'The statement was cancelled (statement_timeout or a cancel request).');
+
 CREATE OR REPLACE FUNCTION logic.raise_error(p_code text, p_message text DEFAULT NULL,
                                             p_detail text DEFAULT NULL, p_hint text DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -54,6 +72,14 @@ BEGIN
         DETAIL = coalesce(p_detail, ''), HINT = coalesce(p_hint, '');
 END $$;
 COMMENT ON FUNCTION logic.raise_error IS 'Raises the project SQLSTATE of an error code with message, detail and hint.';
+
+-- A vocabulary in a sentence: 'a', 'a or b', 'a, b or c'.
+CREATE OR REPLACE FUNCTION logic.one_of(p_values text[])
+RETURNS text LANGUAGE sql IMMUTABLE BEGIN ATOMIC
+    SELECT CASE WHEN cardinality(p_values) > 1
+                THEN array_to_string(p_values[:cardinality(p_values) - 1], ', ') || ' or ' || p_values[cardinality(p_values)]
+                ELSE p_values[1] END;
+END;
 
 -- [{code, description}] for a list of codes, in the given order.
 CREATE OR REPLACE FUNCTION logic.describe_errors(p_codes text[])

@@ -313,7 +313,7 @@ DECLARE
 BEGIN
     IF v_problem IS NOT NULL THEN
         PERFORM logic.raise_error('invalid_argument', format('the %s %s', p_what, v_problem), NULL,
-                                 'a name is 1-200 visible characters');
+                                 format('a name is 1-%s visible characters', core.display_name_max_length()));
     END IF;
     RETURN v_name;
 END $$;

@@ -6,6 +6,14 @@
 --  "offers": [{"id", "name", "service", "plans": [..], "billing_cycles": [..], "min", "max",
 --              "add_on_to": [..], "upgrades_to": [..]}]}
 
+-- A license quantity written as text (a catalog's min or max, a batch row's quantity): a
+-- whole number from 1 to core.quantity_max(), no sign and no more digits than that has.
+CREATE OR REPLACE FUNCTION logic.quantity_text_valid(p_value text)
+RETURNS boolean LANGUAGE sql IMMUTABLE STRICT BEGIN ATOMIC
+    SELECT CASE WHEN p_value ~ ('^[0-9]{1,' || length(core.quantity_max()::text) || '}$')
+                THEN p_value::bigint BETWEEN 1 AND core.quantity_max() ELSE false END;
+END;
+
 -- Every problem of a catalog document, one line each, naming the entry.
 CREATE OR REPLACE FUNCTION logic.catalog_problems(c jsonb)
 RETURNS SETOF text LANGUAGE sql IMMUTABLE BEGIN ATOMIC
@@ -28,13 +36,13 @@ RETURNS SETOF text LANGUAGE sql IMMUTABLE BEGIN ATOMIC
     SELECT format('offer %s: duplicate id', id) FROM offers GROUP BY id HAVING count(*) > 1
     UNION ALL
     SELECT format('service %s: id must be lower-case kebab-case', coalesce(id, '(missing)'))
-    FROM services WHERE id IS NULL OR id !~ '^[a-z][a-z0-9]*(-[a-z0-9]+)*$'
+    FROM services WHERE id IS NULL OR id !~ core.catalog_id_pattern()
     UNION ALL
     SELECT format('offer %s: id must be lower-case kebab-case', coalesce(id, '(missing)'))
-    FROM offers WHERE id IS NULL OR id !~ '^[a-z][a-z0-9]*(-[a-z0-9]+)*$'
+    FROM offers WHERE id IS NULL OR id !~ core.catalog_id_pattern()
     UNION ALL
-    SELECT format('offer %s: name must have 1 to 200 characters', id)
-    FROM offers WHERE length(coalesce(o ->> 'name', '')) NOT BETWEEN 1 AND 200
+    SELECT format('offer %s: name must have 1 to %s characters', id, core.display_name_max_length())
+    FROM offers WHERE length(coalesce(o ->> 'name', '')) NOT BETWEEN 1 AND core.display_name_max_length()
     UNION ALL
     SELECT format('offer %s: unknown service %s', id, coalesce(o ->> 'service', '(missing)'))
     FROM offers WHERE NOT EXISTS (SELECT 1 FROM services s WHERE s.id = offers.o ->> 'service')
@@ -45,16 +53,15 @@ RETURNS SETOF text LANGUAGE sql IMMUTABLE BEGIN ATOMIC
     UNION ALL
     SELECT format('offer %s: unknown billing cycle %s', o.id, b #>> '{}')
     FROM offers o, jsonb_array_elements(coalesce(o.o -> 'billing_cycles', '[]')) b
-    WHERE b #>> '{}' NOT IN ('monthly', 'annual')
+    WHERE b #>> '{}' <> ALL (core.billing_cycles())
     UNION ALL
     SELECT format('offer %s: needs at least one billing cycle', id)
     FROM offers WHERE jsonb_array_length(coalesce(o -> 'billing_cycles', '[]')) = 0
     UNION ALL
-    SELECT format('offer %s: min and max must be whole numbers with 1 <= min <= max <= 2147483647 (min %s, max %s)',
-                  id, coalesce(o ->> 'min', '1'), coalesce(o ->> 'max', '(missing)'))
+    SELECT format('offer %s: min and max must be whole numbers with 1 <= min <= max <= %s (min %s, max %s)',
+                  id, core.quantity_max(), coalesce(o ->> 'min', '1'), coalesce(o ->> 'max', '(missing)'))
     FROM offers
-    WHERE coalesce(o ->> 'min', '1') !~ '^[0-9]{1,10}$' OR coalesce(o ->> 'max', '') !~ '^[0-9]{1,10}$'
-       OR coalesce(o ->> 'min', '1')::bigint < 1 OR (o ->> 'max')::bigint > 2147483647
+    WHERE NOT logic.quantity_text_valid(coalesce(o ->> 'min', '1')) OR NOT logic.quantity_text_valid(coalesce(o ->> 'max', ''))
        OR (o ->> 'max')::bigint < coalesce(o ->> 'min', '1')::bigint
     UNION ALL
     SELECT format('offer %s: add-on to unknown offer %s', o.id, a #>> '{}')

@@ -97,14 +97,17 @@ CREATE OR REPLACE FUNCTION api.subscription_add(p_customer_id uuid, p_offer_id t
                                                 p_request_id text DEFAULT NULL, p_dry_run boolean DEFAULT false)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    IF p_channel NOT IN ('csp', 'direct', 'other-reseller') THEN
-        PERFORM logic.raise_error('invalid_argument', format('channel %s is not csp, direct or other-reseller', p_channel));
+    IF p_channel <> ALL (core.channels()) THEN
+        PERFORM logic.raise_error('invalid_argument',
+                                  format('channel %s is not %s', p_channel, logic.one_of(core.channels())));
     END IF;
-    IF p_status NOT IN ('pending', 'active') THEN
-        PERFORM logic.raise_error('invalid_argument', format('a new subscription is pending or active, not %s', p_status));
+    IF p_status <> ALL (core.subscription_initial_statuses()) THEN
+        PERFORM logic.raise_error('invalid_argument', format('a new subscription is %s, not %s',
+                                                             logic.one_of(core.subscription_initial_statuses()), p_status));
     END IF;
-    IF p_billing_cycle NOT IN ('monthly', 'annual') THEN
-        PERFORM logic.raise_error('invalid_argument', format('billing cycle %s is not monthly or annual', p_billing_cycle));
+    IF p_billing_cycle <> ALL (core.billing_cycles()) THEN
+        PERFORM logic.raise_error('invalid_argument',
+                                  format('billing cycle %s is not %s', p_billing_cycle, logic.one_of(core.billing_cycles())));
     END IF;
     RETURN logic.run_operation('add_subscription', jsonb_build_object(
         'customer_id', p_customer_id, 'offer_id', p_offer_id, 'quantity', p_quantity,

@@ -151,8 +151,11 @@ COMMENT ON VIEW report.licenses IS
 Subscriptions sold by another reseller count under their channel without naming it.';
 COMMENT ON COLUMN report.licenses.offer_id IS 'The offer.';
 COMMENT ON COLUMN report.licenses.offer_name IS 'The offer''s name.';
-COMMENT ON COLUMN report.licenses.channel IS 'csp, direct or other-reseller.';
-COMMENT ON COLUMN report.licenses.status IS 'pending, active, suspended or cancelled.';
+DO $$
+BEGIN
+    EXECUTE format('COMMENT ON COLUMN report.licenses.channel IS %L', logic.one_of(core.channels()) || '.');
+    EXECUTE format('COMMENT ON COLUMN report.licenses.status IS %L', logic.one_of(core.subscription_statuses()) || '.');
+END $$;
 COMMENT ON COLUMN report.licenses.sold_by_you IS 'Whether the acting partner is the reseller of record.';
 COMMENT ON COLUMN report.licenses.subscriptions IS 'Number of subscriptions.';
 COMMENT ON COLUMN report.licenses.licenses IS 'Sum of their license quantities.';

@@ -36,10 +36,6 @@ RETURNS text LANGUAGE sql IMMUTABLE STRICT BEGIN ATOMIC
     FROM (SELECT CASE WHEN right(p_raw, 1) = E'\r' THEN left(p_raw, -1) ELSE p_raw END AS text) v;
 END;
 
-CREATE OR REPLACE FUNCTION logic.batch_quantity_valid(p_value text)
-RETURNS boolean LANGUAGE sql IMMUTABLE STRICT BEGIN ATOMIC
-    SELECT CASE WHEN p_value ~ '^[0-9]{1,10}$' THEN p_value::bigint BETWEEN 1 AND 2147483647 ELSE false END;
-END;
 
 -- Every error of the staged file (pg_temp.batch_fields): line, column number and
 -- name (0 / NULL for the whole line), the value (shortened) and what is wrong.
@@ -47,7 +43,7 @@ CREATE OR REPLACE FUNCTION logic.batch_file_errors(p_batch_id text)
 RETURNS TABLE (line bigint, column_number integer, column_name text, value text, message text)
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    v_actions text[] := ARRAY['upgrade', 'add_licenses', 'remove_licenses', 'suspend', 'reactivate', 'cancel'];
+    v_actions text[] := core.batch_actions();
     v_header text := array_to_string(logic.batch_header(), ',');
 BEGIN
     RETURN QUERY
@@ -72,19 +68,19 @@ BEGIN
         (1, 'action', d.action,
          CASE WHEN d.action <> ALL (v_actions) THEN 'unknown action: expected ' || array_to_string(v_actions, ', ') END),
         (2, 'subscription_id', d.subscription_id,
-         CASE WHEN d.subscription_id !~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
-              THEN 'not a UUID' END),
+         CASE WHEN d.subscription_id !~ core.uuid_pattern() THEN 'not a UUID' END),
         (3, 'target_offer', d.target_offer,
          CASE WHEN d.action = 'upgrade' AND d.target_offer = '' THEN 'required for upgrade'
               WHEN d.action <> 'upgrade' AND d.action = ANY (v_actions) AND d.target_offer <> ''
               THEN format('only for upgrade, not for %s', d.action) END),
         (4, 'quantity', d.quantity,
-         CASE WHEN d.quantity <> '' AND NOT logic.batch_quantity_valid(d.quantity)
-              THEN 'not a whole number from 1 to 2147483647'
+         CASE WHEN d.quantity <> '' AND NOT logic.quantity_text_valid(d.quantity)
+              THEN format('not a whole number from 1 to %s', core.quantity_max())
               WHEN d.quantity = '' AND d.action IN ('add_licenses', 'remove_licenses') THEN format('required for %s', d.action)
               WHEN d.quantity <> '' AND d.action IN ('suspend', 'reactivate', 'cancel') THEN format('not allowed for %s', d.action) END),
         (5, 'request_id', d.request_id,
-         CASE WHEN length(d.request_id) > 200 THEN format('longer than 200 characters (%s)', length(d.request_id))
+         CASE WHEN length(d.request_id) > core.request_id_max_length()
+              THEN format('longer than %s characters (%s)', core.request_id_max_length(), length(d.request_id))
               WHEN d.request_id ~ '[[:cntrl:]]' THEN 'contains a control character' END)
     ) AS c (column_number, name, value, message)
     WHERE c.message IS NOT NULL
@@ -108,7 +104,7 @@ END $$;
 CREATE OR REPLACE FUNCTION logic.batch_counts(p_partner text, p_batch_id text, p_from bigint DEFAULT 2,
                                              p_to bigint DEFAULT 9223372036854775807)
 RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
-    SELECT jsonb_build_object('applied', 0, 'already_applied', 0, 'rejected', 0, 'dry_run', 0, 'pending', 0)
+    SELECT (SELECT jsonb_object_agg(s, 0) FROM unnest(core.batch_row_statuses()) s)
            || coalesce(jsonb_object_agg(c.status, c.rows), '{}')
     FROM (SELECT status, count(*) AS rows FROM core.batch_rows
           WHERE partner_id = p_partner AND batch_id = p_batch_id AND line BETWEEN p_from AND p_to
@@ -287,10 +283,10 @@ BEGIN
     WHERE partner_id = r.partner_id AND batch_id = r.batch_id AND line = r.line;
 END $$;
 
+-- A failure the client tries again (core.transient_sqlstates, filled by 01_errors).
 CREATE OR REPLACE FUNCTION logic.is_transient_sqlstate(p_sqlstate text)
-RETURNS boolean LANGUAGE sql IMMUTABLE BEGIN ATOMIC
-    -- serialization failure, deadlock, lock timeout, statement timeout: the client retries
-    SELECT p_sqlstate IN ('40001', '40P01', '55P03', '57014');
+RETURNS boolean LANGUAGE sql STABLE BEGIN ATOMIC
+    SELECT EXISTS (SELECT 1 FROM core.transient_sqlstates WHERE sqlstate = p_sqlstate);
 END;
 
 -- ---------------------------------------------------------------- API
@@ -318,7 +314,7 @@ DECLARE
     v_errors jsonb;
     b core.batches;
 BEGIN
-    IF v_batch_id !~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$' THEN
+    IF v_batch_id !~ core.batch_id_pattern() THEN
         PERFORM logic.raise_error('invalid_argument',
             format('batch name %s: up to 100 letters, digits, dots, dashes and underscores, starting with a letter or digit', v_batch_id));
     END IF;

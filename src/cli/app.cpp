@@ -6,6 +6,7 @@
 
 #include "cli/commands/commands.hpp"
 #include "cli/validate.hpp"
+#include "shared/vocabulary.hpp"
 
 namespace subctl::cli {
 
@@ -75,9 +76,9 @@ void check_arguments(const CLI::App& app) {
             const auto characters = std::count_if(value.begin(), value.end(), [](char c) {
                 return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
             });
-            if (characters < 1 || characters > 200) {
-                throw Error(Exit::data, "invalid_argument",
-                            fmt::format("--request-id must have 1 to 200 characters (got {})", characters));
+            if (characters < 1 || characters > sql::request_id_max_length) {
+                throw Error(Exit::data, "invalid_argument", fmt::format("--request-id must have 1 to {} characters (got {})",
+                                                                       sql::request_id_max_length, characters));
             }
         }
     }

@@ -16,7 +16,7 @@ namespace subctl::cli {
 std::unique_ptr<CLI::App> make_app(Runtime& runtime);
 
 // Checks every argument given to the parsed command line before anything runs: each is
-// UTF-8 text, each time option a date or time, a request id 1 to 200 characters. Exit 65
+// UTF-8 text, each time option a date or time, a request id not too long. Exit 65
 // naming the option.
 void check_arguments(const CLI::App& app);
 

@@ -1,17 +1,17 @@
 #include "cli/validate.hpp"
 
-#include <limits>
 #include <regex>
 
 #include <fmt/format.h>
 
 #include "shared/errors.hpp"
 #include "shared/text.hpp"
+#include "shared/vocabulary.hpp"
 
 namespace subctl::cli {
 
 std::string require_uuid(const std::string& value, const std::string& what) {
-    static const std::regex uuid(R"(^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$)");
+    static const std::regex uuid{std::string(sql::uuid_pattern)};
     if (!std::regex_match(value, uuid)) {
         throw Error(Exit::data, "invalid_argument", fmt::format("{} '{}' is not a UUID", what, value));
     }
@@ -24,8 +24,8 @@ std::optional<std::string> optional_uuid(const std::optional<std::string>& value
 }
 
 long long require_quantity(const std::string& value, const std::string& what) {
-    static const std::regex digits(R"(^[0-9]{1,10}$)");
-    constexpr long long max = std::numeric_limits<int>::max();
+    constexpr long long max = sql::quantity_max;
+    static const std::regex digits(fmt::format("^[0-9]{{1,{}}}$", std::to_string(max).size()));
     if (!std::regex_match(value, digits) || std::stoll(value) < 1 || std::stoll(value) > max) {
         throw Error(Exit::data, "invalid_argument",
                     fmt::format("{} '{}' is not a whole number from 1 to {}", what, value, max));

@@ -1,11 +1,12 @@
 #include "shared/errors.hpp"
 
 #include <algorithm>
-#include <array>
 #include <regex>
 #include <string_view>
 
 #include <fmt/format.h>
+
+#include "sql/rows.hpp"
 
 namespace subctl {
 
@@ -22,7 +23,7 @@ enum class Sentence {
     not_migrated,   // an api.* call found no schema/function/table: run subctl migrate
     bad_value,      // class 22: the value at fault
     constraint,     // class 23: which record or rule
-    conflict,       // retried transient failures, lock and statement timeouts
+    conflict,       // a transient SQLSTATE (sql/01_errors.sql): try again
     unavailable,    // the connection or the server went away
     read_only,      // 25006: a write reached a read-only standby
     login_rejected, // class 28: the login of --db / DATABASE_URL
@@ -36,51 +37,10 @@ struct SqlstateMapping {
     Sentence sentence;
 };
 
-// The project's codes (sql/01_errors.sql holds the same list with descriptions), then
-// PostgreSQL's codes and classes that can reach a user. Anything else is exit 70 with
-// its SQLSTATE only.
-constexpr std::array<SqlstateMapping, 55> mappings{{
-    {"SU001", "subscription_not_found", Exit::rejected, Sentence::own},
-    {"SU002", "offer_not_found", Exit::rejected, Sentence::own},
-    {"SU003", "customer_not_found", Exit::rejected, Sentence::own},
-    {"SU004", "partner_not_found", Exit::rejected, Sentence::own},
-    {"SU005", "relationship_not_found", Exit::rejected, Sentence::own},
-    {"SU006", "service_not_found", Exit::rejected, Sentence::own},
-    {"SU007", "batch_not_found", Exit::rejected, Sentence::own},
-    {"SU010", "subscription_does_not_have_any_upgrade_paths", Exit::rejected, Sentence::own},
-    {"SU011", "subscription_target_offer_not_found", Exit::rejected, Sentence::own},
-    {"SU012", "subscription_status_not_active", Exit::rejected, Sentence::own},
-    {"SU013", "subscription_not_provisioned", Exit::rejected, Sentence::own},
-    {"SU014", "not_reseller_of_record", Exit::rejected, Sentence::own},
-    {"SU015", "delegated_admin_permissions_disabled", Exit::rejected, Sentence::own},
-    {"SU016", "conflicting_service_types", Exit::rejected, Sentence::own},
-    {"SU017", "target_offer_already_owned", Exit::rejected, Sentence::own},
-    {"SU018", "subscription_add_ons_present", Exit::rejected, Sentence::own},
-    {"SU019", "offer_does_not_support_billing_cycle", Exit::rejected, Sentence::own},
-    {"SU020", "quantity_out_of_range", Exit::rejected, Sentence::own},
-    {"SU021", "version_mismatch", Exit::rejected, Sentence::own},
-    {"SU022", "request_id_reused", Exit::rejected, Sentence::own},
-    {"SU023", "quantity_cannot_be_decreased", Exit::rejected, Sentence::own},
-    {"SU024", "invalid_status_transition", Exit::rejected, Sentence::own},
-    {"SU025", "add_on_parent_invalid", Exit::rejected, Sentence::own},
-    {"SU030", "relationship_already_active", Exit::rejected, Sentence::own},
-    {"SU031", "relationship_exists", Exit::rejected, Sentence::own},
-    {"SU032", "invalid_relationship_transition", Exit::rejected, Sentence::own},
-    {"SU033", "relationship_expiry_out_of_range", Exit::rejected, Sentence::own},
-    {"SU034", "partner_exists", Exit::rejected, Sentence::own},
-    {"SU035", "customer_exists", Exit::rejected, Sentence::own},
-    {"SU036", "customer_already_linked", Exit::rejected, Sentence::own},
-    {"SU040", "partner_context_missing", Exit::config, Sentence::own},
-    {"SU042", "partner_not_permitted", Exit::config, Sentence::own},
-    {"SU041", "invalid_argument", Exit::data, Sentence::own},
-    {"SU060", "invalid_catalog", Exit::data, Sentence::own},
-    {"SU061", "upgrade_path_invalid", Exit::rejected, Sentence::own},
-    {"SU070", "audit_events_append_only", Exit::rejected, Sentence::own},
-    {"SU071", "audit_chain_broken", Exit::rejected, Sentence::own},
-    {"40001", "serialization_failure", Exit::temporary, Sentence::conflict},
-    {"40P01", "deadlock_detected", Exit::temporary, Sentence::conflict},
-    {"55P03", "lock_not_available", Exit::temporary, Sentence::conflict},
-    {"57014", "query_canceled", Exit::temporary, Sentence::conflict},
+// PostgreSQL's codes and classes that can reach a user, after the project's own codes
+// and the transient SQLSTATEs (sql::error_codes and sql::transient_sqlstates, generated
+// from sql/01_errors.sql). Anything else is exit 70 with its SQLSTATE only.
+constexpr SqlstateMapping mappings[] = {
     {"42501", "permission_denied", Exit::noperm, Sentence::no_permission},
     // Only from an api.* call (else: unexpected): a database this subctl did not migrate.
     {"3F000", "schema_not_migrated", Exit::config, Sentence::not_migrated},
@@ -97,8 +57,7 @@ constexpr std::array<SqlstateMapping, 55> mappings{{
     {"08", "database_unavailable", Exit::unavailable, Sentence::unavailable},
     {"53", "database_unavailable", Exit::unavailable, Sentence::unavailable},
     {"57", "database_unavailable", Exit::unavailable, Sentence::unavailable},
-}};
-static_assert(!mappings.back().sqlstate.empty(), "the array's size is larger than its entries");
+};
 
 // The first "quoted" name of a server message, e.g. relation "customers" -> customers.
 std::string quoted(const std::string& text, std::size_t nth = 0) {
@@ -234,6 +193,16 @@ Error sentence(const SqlstateMapping& m, const DatabaseFailure& f) {
 }  // namespace
 
 Error error_from_database(const DatabaseFailure& failure) {
+    for (const auto& e : sql::error_codes) {
+        if (failure.sqlstate == e.sqlstate) {
+            return sentence({e.sqlstate, e.code, static_cast<Exit>(e.exit_code), Sentence::own}, failure);
+        }
+    }
+    for (const auto& t : sql::transient_sqlstates) {
+        if (failure.sqlstate == t.sqlstate) {
+            return sentence({t.sqlstate, t.code, Exit::temporary, Sentence::conflict}, failure);
+        }
+    }
     for (const auto& m : mappings) {
         const bool exact = failure.sqlstate == m.sqlstate;
         const bool in_class = m.sqlstate.size() == 2 && failure.sqlstate.compare(0, 2, m.sqlstate) == 0;
@@ -246,7 +215,10 @@ Error error_from_database(const DatabaseFailure& failure) {
 }
 
 bool is_retryable_sqlstate(const std::string& sqlstate) {
-    return sqlstate == "40001" || sqlstate == "40P01";
+    for (const auto& t : sql::transient_sqlstates) {
+        if (t.retried && sqlstate == t.sqlstate) return true;
+    }
+    return false;
 }
 
 }  // namespace subctl

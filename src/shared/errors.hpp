@@ -49,7 +49,8 @@ struct DatabaseFailure {
 
 Error error_from_database(const DatabaseFailure& failure);
 
-// True for the SQLSTATEs that a fresh attempt of the same transaction may clear.
+// True for the transient SQLSTATEs that the transaction loop retries itself (the rows of
+// core.transient_sqlstates marked retried, sql/01_errors.sql).
 bool is_retryable_sqlstate(const std::string& sqlstate);
 
 }  // namespace subctl

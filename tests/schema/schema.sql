@@ -168,7 +168,7 @@ COMMENT ON FUNCTION api.batch_finish(p_batch_id text) IS 'Ends a run of a batch 
 CREATE FUNCTION api.batch_register(p_name text, p_content_sha256 text, p_file_name text, p_max_errors integer DEFAULT 1000) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
+    AS $$
 DECLARE
     v_partner text := logic.require_partner();
     v_batch_id text := coalesce(p_name, p_content_sha256);
@@ -176,7 +176,7 @@ DECLARE
     v_errors jsonb;
     b core.batches;
 BEGIN
-    IF v_batch_id !~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$' THEN
+    IF v_batch_id !~ core.batch_id_pattern() THEN
         PERFORM logic.raise_error('invalid_argument',
             format('batch name %s: up to 100 letters, digits, dots, dashes and underscores, starting with a letter or digit', v_batch_id));
     END IF;
@@ -225,7 +225,7 @@ BEGIN
         'first_pending_line', (SELECT min(line) FROM core.batch_rows
                                WHERE partner_id = v_partner AND batch_id = b.id AND status = 'pending'),
         'last_line', b.rows_total + 1) || logic.batch_counts(v_partner, b.id);
-END $_$;
+END $$;
 
 COMMENT ON FUNCTION api.batch_register(p_name text, p_content_sha256 text, p_file_name text, p_max_errors integer) IS 'Validates the staged file whole and registers it as a batch of the acting partner (id: p_name, else the sha256).
 Returns {status: invalid, error_count, errors: [{line, column, value, message}]} (nothing written) or
@@ -582,14 +582,17 @@ CREATE FUNCTION api.subscription_add(p_customer_id uuid, p_offer_id text, p_quan
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    IF p_channel NOT IN ('csp', 'direct', 'other-reseller') THEN
-        PERFORM logic.raise_error('invalid_argument', format('channel %s is not csp, direct or other-reseller', p_channel));
+    IF p_channel <> ALL (core.channels()) THEN
+        PERFORM logic.raise_error('invalid_argument',
+                                  format('channel %s is not %s', p_channel, logic.one_of(core.channels())));
     END IF;
-    IF p_status NOT IN ('pending', 'active') THEN
-        PERFORM logic.raise_error('invalid_argument', format('a new subscription is pending or active, not %s', p_status));
+    IF p_status <> ALL (core.subscription_initial_statuses()) THEN
+        PERFORM logic.raise_error('invalid_argument', format('a new subscription is %s, not %s',
+                                                             logic.one_of(core.subscription_initial_statuses()), p_status));
     END IF;
-    IF p_billing_cycle NOT IN ('monthly', 'annual') THEN
-        PERFORM logic.raise_error('invalid_argument', format('billing cycle %s is not monthly or annual', p_billing_cycle));
+    IF p_billing_cycle <> ALL (core.billing_cycles()) THEN
+        PERFORM logic.raise_error('invalid_argument',
+                                  format('billing cycle %s is not %s', p_billing_cycle, logic.one_of(core.billing_cycles())));
     END IF;
     RETURN logic.run_operation('add_subscription', jsonb_build_object(
         'customer_id', p_customer_id, 'offer_id', p_offer_id, 'quantity', p_quantity,
@@ -703,11 +706,53 @@ CREATE FUNCTION core.audit_event_digest(e core.audit_events, p_previous_id bigin
 
 COMMENT ON FUNCTION core.audit_event_digest(e core.audit_events, p_previous_id bigint, p_previous_hash bytea) IS 'The chain hash of an event appended after event p_previous_id (hash p_previous_hash): every column but the chain''s own.';
 
+CREATE FUNCTION core.batch_actions() RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN ARRAY['upgrade'::text, 'add_licenses'::text, 'remove_licenses'::text, 'suspend'::text, 'reactivate'::text, 'cancel'::text];
+
+COMMENT ON FUNCTION core.batch_actions() IS 'The actions a batch file''s row may name.';
+
+CREATE FUNCTION core.batch_id_pattern() RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$'::text;
+
+COMMENT ON FUNCTION core.batch_id_pattern() IS 'Batch ids (a batch''s name, or the sha256 of its file).';
+
+CREATE FUNCTION core.batch_row_statuses() RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN ARRAY['pending'::text, 'applied'::text, 'rejected'::text, 'already_applied'::text, 'dry_run'::text];
+
+COMMENT ON FUNCTION core.batch_row_statuses() IS 'The statuses of a batch row.';
+
+CREATE FUNCTION core.billing_cycles() RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN ARRAY['monthly'::text, 'annual'::text];
+
+COMMENT ON FUNCTION core.billing_cycles() IS 'The billing cycles of offers and subscriptions.';
+
+CREATE FUNCTION core.catalog_id_pattern() RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN '^[a-z][a-z0-9]*(-[a-z0-9]+)*$'::text;
+
+COMMENT ON FUNCTION core.catalog_id_pattern() IS 'Service, service plan and offer ids: lower-case kebab-case.';
+
+CREATE FUNCTION core.channels() RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN ARRAY['csp'::text, 'direct'::text, 'other-reseller'::text];
+
+COMMENT ON FUNCTION core.channels() IS 'How a subscription was sold: csp (by a partner, its reseller of record), direct (by the platform), other-reseller.';
+
 CREATE FUNCTION core.display_name_format_character(p_name text) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT
     RETURN "substring"(p_name, '[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]'::text);
 
 COMMENT ON FUNCTION core.display_name_format_character(p_name text) IS 'The first Unicode Cf (invisible formatting) character of a name, or NULL.';
+
+CREATE FUNCTION core.display_name_max_length() RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN 200;
+
+COMMENT ON FUNCTION core.display_name_max_length() IS 'The longest name of a customer, partner or offer (at least 1 character).';
 
 CREATE FUNCTION core.display_name_trimmed(p_name text) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT
@@ -717,9 +762,57 @@ COMMENT ON FUNCTION core.display_name_trimmed(p_name text) IS 'A name without it
 
 CREATE FUNCTION core.display_name_problem(p_name text) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT
-    RETURN CASE WHEN (core.display_name_trimmed(p_name) = ''::text) THEN 'is empty'::text WHEN (core.display_name_trimmed(p_name) <> p_name) THEN 'has leading or trailing spaces'::text WHEN (length(p_name) > 200) THEN format('has %s characters, more than 200'::text, length(p_name)) WHEN (p_name ~ '[[:cntrl:]]'::text) THEN 'holds a control character'::text WHEN (core.display_name_format_character(p_name) IS NOT NULL) THEN format('holds the invisible formatting character U+%s (Unicode category Cf)'::text, upper(lpad(to_hex(ascii(core.display_name_format_character(p_name))), 4, '0'::text))) ELSE NULL::text END;
+    RETURN CASE WHEN (core.display_name_trimmed(p_name) = ''::text) THEN 'is empty'::text WHEN (core.display_name_trimmed(p_name) <> p_name) THEN 'has leading or trailing spaces'::text WHEN (length(p_name) > core.display_name_max_length()) THEN format('has %s characters, more than %s'::text, length(p_name), core.display_name_max_length()) WHEN (p_name ~ '[[:cntrl:]]'::text) THEN 'holds a control character'::text WHEN (core.display_name_format_character(p_name) IS NOT NULL) THEN format('holds the invisible formatting character U+%s (Unicode category Cf)'::text, upper(lpad(to_hex(ascii(core.display_name_format_character(p_name))), 4, '0'::text))) ELSE NULL::text END;
 
 COMMENT ON FUNCTION core.display_name_problem(p_name text) IS 'NULL for a valid display name, else what is wrong with it (a sentence fragment).';
+
+CREATE FUNCTION core.id_max_length() RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN 64;
+
+COMMENT ON FUNCTION core.id_max_length() IS 'The longest service, service plan, offer or partner id.';
+
+CREATE FUNCTION core.partner_id_pattern() RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN '^[a-z0-9][a-z0-9._-]*$'::text;
+
+COMMENT ON FUNCTION core.partner_id_pattern() IS 'Partner ids.';
+
+CREATE FUNCTION core.quantity_max() RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN 2147483647;
+
+COMMENT ON FUNCTION core.quantity_max() IS 'The largest license quantity (a quantity is a whole number from 1).';
+
+CREATE FUNCTION core.relationship_statuses() RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN ARRAY['requested'::text, 'active'::text, 'removed'::text, 'expired'::text];
+
+COMMENT ON FUNCTION core.relationship_statuses() IS 'The statuses of a delegated-admin relationship.';
+
+CREATE FUNCTION core.request_id_max_length() RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN 200;
+
+COMMENT ON FUNCTION core.request_id_max_length() IS 'The longest request id (idempotency key; at least 1 character).';
+
+CREATE FUNCTION core.subscription_initial_statuses() RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN ARRAY['pending'::text, 'active'::text];
+
+COMMENT ON FUNCTION core.subscription_initial_statuses() IS 'The statuses a subscription may be recorded in.';
+
+CREATE FUNCTION core.subscription_statuses() RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN ARRAY['pending'::text, 'active'::text, 'suspended'::text, 'cancelled'::text];
+
+COMMENT ON FUNCTION core.subscription_statuses() IS 'The statuses of a subscription (state machine: sql/40_operations).';
+
+CREATE FUNCTION core.uuid_pattern() RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'::text;
+
+COMMENT ON FUNCTION core.uuid_pattern() IS 'A subscription or customer id as a command argument or a batch field: a UUID in its canonical 8-4-4-4-12 form.';
 
 CREATE FUNCTION logic.login_is_owner() RETURNS boolean
     LANGUAGE sql STABLE
@@ -976,12 +1069,12 @@ CREATE TABLE core.subscriptions (
     version bigint DEFAULT 1 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT check_subscriptions_billing_cycle CHECK ((billing_cycle = ANY (ARRAY['monthly'::text, 'annual'::text]))),
-    CONSTRAINT check_subscriptions_channel CHECK ((channel = ANY (ARRAY['csp'::text, 'direct'::text, 'other-reseller'::text]))),
+    CONSTRAINT check_subscriptions_billing_cycle CHECK ((billing_cycle = ANY (core.billing_cycles()))),
+    CONSTRAINT check_subscriptions_channel CHECK ((channel = ANY (core.channels()))),
     CONSTRAINT check_subscriptions_csp_has_reseller CHECK (((channel = 'csp'::text) = (partner_id IS NOT NULL))),
     CONSTRAINT check_subscriptions_not_own_parent CHECK ((parent_subscription_id <> id)),
     CONSTRAINT check_subscriptions_quantity CHECK ((quantity >= 1)),
-    CONSTRAINT check_subscriptions_status CHECK ((status = ANY (ARRAY['pending'::text, 'active'::text, 'suspended'::text, 'cancelled'::text]))),
+    CONSTRAINT check_subscriptions_status CHECK ((status = ANY (core.subscription_statuses()))),
     CONSTRAINT check_subscriptions_status_reason CHECK (((status_reason IS NULL) OR ((status = ANY (ARRAY['suspended'::text, 'cancelled'::text])) AND (status_reason = ANY (ARRAY['upgraded'::text, 'operator'::text, 'parent_cancelled'::text]))))),
     CONSTRAINT check_subscriptions_upgraded_is_suspended CHECK (((upgraded_to_subscription_id IS NULL) OR ((status = ANY (ARRAY['suspended'::text, 'cancelled'::text])) AND (status_reason IS NOT NULL)))),
     CONSTRAINT check_subscriptions_version CHECK ((version >= 1))
@@ -1112,12 +1205,12 @@ CREATE TABLE core.batch_rows (
     error_codes text[] DEFAULT '{}'::text[] NOT NULL,
     new_subscription_id uuid,
     processed_at timestamp with time zone,
-    CONSTRAINT check_batch_rows_action CHECK ((action = ANY (ARRAY['upgrade'::text, 'add_licenses'::text, 'remove_licenses'::text, 'suspend'::text, 'reactivate'::text, 'cancel'::text]))),
+    CONSTRAINT check_batch_rows_action CHECK ((action = ANY (core.batch_actions()))),
     CONSTRAINT check_batch_rows_line CHECK ((line >= 2)),
     CONSTRAINT check_batch_rows_quantity CHECK ((quantity >= 1)),
     CONSTRAINT check_batch_rows_rejection_has_codes CHECK (((status = 'rejected'::text) = (cardinality(error_codes) > 0))),
-    CONSTRAINT check_batch_rows_request_id_length CHECK (((length(request_id) >= 1) AND (length(request_id) <= 200))),
-    CONSTRAINT check_batch_rows_status CHECK ((status = ANY (ARRAY['pending'::text, 'applied'::text, 'rejected'::text, 'already_applied'::text, 'dry_run'::text])))
+    CONSTRAINT check_batch_rows_request_id_length CHECK (((length(request_id) >= 1) AND (length(request_id) <= core.request_id_max_length()))),
+    CONSTRAINT check_batch_rows_status CHECK ((status = ANY (core.batch_row_statuses())))
 );
 
 COMMENT ON TABLE core.batch_rows IS 'One row per data line of a batch file (line numbers of the file, header = line 1) and its outcome.';
@@ -1228,7 +1321,8 @@ END;
 CREATE FUNCTION logic.batch_counts(p_partner text, p_batch_id text, p_from bigint DEFAULT 2, p_to bigint DEFAULT '9223372036854775807'::bigint) RETURNS jsonb
     LANGUAGE sql STABLE
     BEGIN ATOMIC
- SELECT (jsonb_build_object('applied', 0, 'already_applied', 0, 'rejected', 0, 'dry_run', 0, 'pending', 0) || COALESCE(jsonb_object_agg(c.status, c.rows), '{}'::jsonb))
+ SELECT (( SELECT jsonb_object_agg(s.s, 0) AS jsonb_object_agg
+            FROM unnest(core.batch_row_statuses()) s(s)) || COALESCE(jsonb_object_agg(c.status, c.rows), '{}'::jsonb))
     FROM ( SELECT batch_rows.status,
              count(*) AS rows
             FROM core.batch_rows
@@ -1239,9 +1333,9 @@ END;
 CREATE FUNCTION logic.batch_file_errors(p_batch_id text) RETURNS TABLE(line bigint, column_number integer, column_name text, value text, message text)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
+    AS $$
 DECLARE
-    v_actions text[] := ARRAY['upgrade', 'add_licenses', 'remove_licenses', 'suspend', 'reactivate', 'cancel'];
+    v_actions text[] := core.batch_actions();
     v_header text := array_to_string(logic.batch_header(), ',');
 BEGIN
     RETURN QUERY
@@ -1266,19 +1360,19 @@ BEGIN
         (1, 'action', d.action,
          CASE WHEN d.action <> ALL (v_actions) THEN 'unknown action: expected ' || array_to_string(v_actions, ', ') END),
         (2, 'subscription_id', d.subscription_id,
-         CASE WHEN d.subscription_id !~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
-              THEN 'not a UUID' END),
+         CASE WHEN d.subscription_id !~ core.uuid_pattern() THEN 'not a UUID' END),
         (3, 'target_offer', d.target_offer,
          CASE WHEN d.action = 'upgrade' AND d.target_offer = '' THEN 'required for upgrade'
               WHEN d.action <> 'upgrade' AND d.action = ANY (v_actions) AND d.target_offer <> ''
               THEN format('only for upgrade, not for %s', d.action) END),
         (4, 'quantity', d.quantity,
-         CASE WHEN d.quantity <> '' AND NOT logic.batch_quantity_valid(d.quantity)
-              THEN 'not a whole number from 1 to 2147483647'
+         CASE WHEN d.quantity <> '' AND NOT logic.quantity_text_valid(d.quantity)
+              THEN format('not a whole number from 1 to %s', core.quantity_max())
               WHEN d.quantity = '' AND d.action IN ('add_licenses', 'remove_licenses') THEN format('required for %s', d.action)
               WHEN d.quantity <> '' AND d.action IN ('suspend', 'reactivate', 'cancel') THEN format('not allowed for %s', d.action) END),
         (5, 'request_id', d.request_id,
-         CASE WHEN length(d.request_id) > 200 THEN format('longer than 200 characters (%s)', length(d.request_id))
+         CASE WHEN length(d.request_id) > core.request_id_max_length()
+              THEN format('longer than %s characters (%s)', core.request_id_max_length(), length(d.request_id))
               WHEN d.request_id ~ '[[:cntrl:]]' THEN 'contains a control character' END)
     ) AS c (column_number, name, value, message)
     WHERE c.message IS NOT NULL
@@ -1288,22 +1382,12 @@ BEGIN
                  min(d.line) OVER (PARTITION BY coalesce(nullif(d.request_id, ''), p_batch_id || ':' || d.line)) AS first_line
           FROM data d) r
     WHERE r.line <> r.first_line;
-END $_$;
+END $$;
 
 CREATE FUNCTION logic.batch_header() RETURNS text[]
     LANGUAGE sql IMMUTABLE
     BEGIN ATOMIC
  SELECT ARRAY['action'::text, 'subscription_id'::text, 'target_offer'::text, 'quantity'::text, 'request_id'::text] AS "array";
-END;
-
-CREATE FUNCTION logic.batch_quantity_valid(p_value text) RETURNS boolean
-    LANGUAGE sql IMMUTABLE STRICT
-    BEGIN ATOMIC
- SELECT
-         CASE
-             WHEN (p_value ~ '^[0-9]{1,10}$'::text) THEN (((p_value)::bigint >= 1) AND ((p_value)::bigint <= 2147483647))
-             ELSE false
-         END AS "case";
 END;
 
 CREATE FUNCTION logic.batch_reject_row(r core.batch_rows, p_sqlstate text, p_dry_run boolean) RETURNS void
@@ -1340,7 +1424,7 @@ CREATE TABLE core.batches (
     last_run_finished_at timestamp with time zone,
     finished_at timestamp with time zone,
     CONSTRAINT check_batches_content_sha256 CHECK ((content_sha256 ~ '^[0-9a-f]{64}$'::text)),
-    CONSTRAINT check_batches_id_format CHECK ((id ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$'::text)),
+    CONSTRAINT check_batches_id_format CHECK ((id ~ core.batch_id_pattern())),
     CONSTRAINT check_batches_rows_total CHECK ((rows_total >= 0)),
     CONSTRAINT check_batches_runs CHECK ((runs >= 1))
 );
@@ -1431,6 +1515,16 @@ CREATE FUNCTION logic.by_relationship_now(p_relationship_expires_at timestamp wi
          END AS p_unrelated;
 END;
 
+CREATE FUNCTION logic.quantity_text_valid(p_value text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE STRICT
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN (p_value ~ (('^[0-9]{1,'::text || length((core.quantity_max())::text)) || '}$'::text)) THEN (((p_value)::bigint >= 1) AND ((p_value)::bigint <= core.quantity_max()))
+             ELSE false
+         END AS "case";
+END;
+
 CREATE FUNCTION logic.catalog_problems(c jsonb) RETURNS SETOF text
     LANGUAGE sql IMMUTABLE
     BEGIN ATOMIC
@@ -1481,15 +1575,15 @@ CREATE FUNCTION logic.catalog_problems(c jsonb) RETURNS SETOF text
  UNION ALL
   SELECT format('service %s: id must be lower-case kebab-case'::text, COALESCE(services.id, '(missing)'::text)) AS format
     FROM services
-   WHERE ((services.id IS NULL) OR (services.id !~ '^[a-z][a-z0-9]*(-[a-z0-9]+)*$'::text))
+   WHERE ((services.id IS NULL) OR (services.id !~ core.catalog_id_pattern()))
  UNION ALL
   SELECT format('offer %s: id must be lower-case kebab-case'::text, COALESCE(offers.id, '(missing)'::text)) AS format
     FROM offers
-   WHERE ((offers.id IS NULL) OR (offers.id !~ '^[a-z][a-z0-9]*(-[a-z0-9]+)*$'::text))
+   WHERE ((offers.id IS NULL) OR (offers.id !~ core.catalog_id_pattern()))
  UNION ALL
-  SELECT format('offer %s: name must have 1 to 200 characters'::text, offers.id) AS format
+  SELECT format('offer %s: name must have 1 to %s characters'::text, offers.id, core.display_name_max_length()) AS format
     FROM offers
-   WHERE ((length(COALESCE((offers.o ->> 'name'::text), ''::text)) < 1) OR (length(COALESCE((offers.o ->> 'name'::text), ''::text)) > 200))
+   WHERE ((length(COALESCE((offers.o ->> 'name'::text), ''::text)) < 1) OR (length(COALESCE((offers.o ->> 'name'::text), ''::text)) > core.display_name_max_length()))
  UNION ALL
   SELECT format('offer %s: unknown service %s'::text, offers.id, COALESCE((offers.o ->> 'service'::text), '(missing)'::text)) AS format
     FROM offers
@@ -1507,15 +1601,15 @@ CREATE FUNCTION logic.catalog_problems(c jsonb) RETURNS SETOF text
   SELECT format('offer %s: unknown billing cycle %s'::text, o.id, (b.value #>> '{}'::text[])) AS format
     FROM offers o,
      LATERAL jsonb_array_elements(COALESCE((o.o -> 'billing_cycles'::text), '[]'::jsonb)) b(value)
-   WHERE ((b.value #>> '{}'::text[]) <> ALL (ARRAY['monthly'::text, 'annual'::text]))
+   WHERE ((b.value #>> '{}'::text[]) <> ALL (core.billing_cycles()))
  UNION ALL
   SELECT format('offer %s: needs at least one billing cycle'::text, offers.id) AS format
     FROM offers
    WHERE (jsonb_array_length(COALESCE((offers.o -> 'billing_cycles'::text), '[]'::jsonb)) = 0)
  UNION ALL
-  SELECT format('offer %s: min and max must be whole numbers with 1 <= min <= max <= 2147483647 (min %s, max %s)'::text, offers.id, COALESCE((offers.o ->> 'min'::text), '1'::text), COALESCE((offers.o ->> 'max'::text), '(missing)'::text)) AS format
+  SELECT format('offer %s: min and max must be whole numbers with 1 <= min <= max <= %s (min %s, max %s)'::text, offers.id, core.quantity_max(), COALESCE((offers.o ->> 'min'::text), '1'::text), COALESCE((offers.o ->> 'max'::text), '(missing)'::text)) AS format
     FROM offers
-   WHERE ((COALESCE((offers.o ->> 'min'::text), '1'::text) !~ '^[0-9]{1,10}$'::text) OR (COALESCE((offers.o ->> 'max'::text), ''::text) !~ '^[0-9]{1,10}$'::text) OR ((COALESCE((offers.o ->> 'min'::text), '1'::text))::bigint < 1) OR (((offers.o ->> 'max'::text))::bigint > 2147483647) OR (((offers.o ->> 'max'::text))::bigint < (COALESCE((offers.o ->> 'min'::text), '1'::text))::bigint))
+   WHERE ((NOT logic.quantity_text_valid(COALESCE((offers.o ->> 'min'::text), '1'::text))) OR (NOT logic.quantity_text_valid(COALESCE((offers.o ->> 'max'::text), ''::text))) OR (((offers.o ->> 'max'::text))::bigint < (COALESCE((offers.o ->> 'min'::text), '1'::text))::bigint))
  UNION ALL
   SELECT format('offer %s: add-on to unknown offer %s'::text, o.id, (a.value #>> '{}'::text[])) AS format
     FROM offers o,
@@ -1826,10 +1920,22 @@ BEGIN
     RETURN v_matches[1];
 END $$;
 
+CREATE TABLE core.transient_sqlstates (
+    sqlstate character(5) NOT NULL,
+    code text NOT NULL,
+    retried boolean NOT NULL,
+    description text NOT NULL,
+    CONSTRAINT check_transient_sqlstates_sqlstate CHECK (((sqlstate ~ '^[0-9A-Z]{5}$'::text) AND (sqlstate !~ '^SU'::text)))
+);
+
+COMMENT ON TABLE core.transient_sqlstates IS 'PostgreSQL SQLSTATEs that a fresh attempt may clear (exit 75); retried: the client retries the transaction itself.';
+
 CREATE FUNCTION logic.is_transient_sqlstate(p_sqlstate text) RETURNS boolean
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE sql STABLE
     BEGIN ATOMIC
- SELECT (p_sqlstate = ANY (ARRAY['40001'::text, '40P01'::text, '55P03'::text, '57014'::text]));
+ SELECT (EXISTS ( SELECT 1
+            FROM core.transient_sqlstates
+           WHERE ((transient_sqlstates.sqlstate)::text = is_transient_sqlstate.p_sqlstate))) AS "exists";
 END;
 
 CREATE FUNCTION logic.link_customer_creator() RETURNS trigger
@@ -1858,6 +1964,16 @@ BEGIN
     SELECT * INTO s FROM core.subscriptions WHERE id = p_subscription_id;
     RETURN s;
 END $$;
+
+CREATE FUNCTION logic.one_of(p_values text[]) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN (cardinality(p_values) > 1) THEN ((array_to_string((p_values)[:(cardinality(p_values) - 1)], ', '::text) || ' or '::text) || (p_values)[cardinality(p_values)])
+             ELSE (p_values)[1]
+         END AS p_values;
+END;
 
 CREATE FUNCTION logic.op_add_customer(p_partner text, p jsonb) RETURNS jsonb
     LANGUAGE plpgsql
@@ -2087,9 +2203,9 @@ CREATE TABLE core.offers (
     max_quantity integer NOT NULL,
     is_add_on boolean DEFAULT false NOT NULL,
     retired boolean DEFAULT false NOT NULL,
-    CONSTRAINT check_offers_id_format CHECK (((id ~ '^[a-z][a-z0-9]*(-[a-z0-9]+)*$'::text) AND (length(id) <= 64))),
+    CONSTRAINT check_offers_id_format CHECK (((id ~ core.catalog_id_pattern()) AND (length(id) <= core.id_max_length()))),
     CONSTRAINT check_offers_min_quantity CHECK ((min_quantity >= 1)),
-    CONSTRAINT check_offers_name_length CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT check_offers_name_length CHECK (((length(name) >= 1) AND (length(name) <= core.display_name_max_length()))),
     CONSTRAINT check_offers_quantity_range CHECK ((max_quantity >= min_quantity))
 );
 
@@ -2195,7 +2311,7 @@ DECLARE
 BEGIN
     IF v_problem IS NOT NULL THEN
         PERFORM logic.raise_error('invalid_argument', format('the %s %s', p_what, v_problem), NULL,
-                                 'a name is 1-200 visible characters');
+                                 format('a name is 1-%s visible characters', core.display_name_max_length()));
     END IF;
     RETURN v_name;
 END $$;
@@ -2380,7 +2496,7 @@ CREATE TABLE core.relationships (
     expires_at timestamp with time zone,
     CONSTRAINT check_relationships_active_has_dates CHECK (((status <> ALL (ARRAY['active'::text, 'expired'::text])) OR ((activated_at IS NOT NULL) AND (expires_at IS NOT NULL)))),
     CONSTRAINT check_relationships_expires_within_two_years CHECK (((expires_at IS NULL) OR (activated_at IS NULL) OR ((expires_at > activated_at) AND (expires_at <= (activated_at + '2 years'::interval))))),
-    CONSTRAINT check_relationships_status CHECK ((status = ANY (ARRAY['requested'::text, 'active'::text, 'removed'::text, 'expired'::text])))
+    CONSTRAINT check_relationships_status CHECK ((status = ANY (core.relationship_statuses())))
 );
 
 CREATE TABLE core.upgrade_path_catalog (
@@ -2581,7 +2697,7 @@ COMMENT ON FUNCTION logic.upgrade_options_refresh(p_customer_ids uuid[]) IS 'Rec
 CREATE TABLE core.offer_billing_cycles (
     offer_id text NOT NULL,
     billing_cycle text NOT NULL,
-    CONSTRAINT check_offer_billing_cycles_billing_cycle CHECK ((billing_cycle = ANY (ARRAY['monthly'::text, 'annual'::text])))
+    CONSTRAINT check_offer_billing_cycles_billing_cycle CHECK ((billing_cycle = ANY (core.billing_cycles())))
 );
 
 CREATE TABLE core.offer_service_plans (
@@ -2674,7 +2790,7 @@ CREATE TABLE core.customers (
     created_by_partner_id text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT check_customers_domain_format CHECK (((domain ~ '^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$'::text) AND (length(domain) <= 253))),
-    CONSTRAINT check_customers_name_length CHECK ((((length(name) >= 1) AND (length(name) <= 200)) AND (name !~ '[[:cntrl:]]'::text)))
+    CONSTRAINT check_customers_name_length CHECK ((((length(name) >= 1) AND (length(name) <= core.display_name_max_length())) AND (name !~ '[[:cntrl:]]'::text)))
 );
 
 CREATE TABLE core.offer_add_on_parents (
@@ -2695,8 +2811,8 @@ CREATE TABLE core.partners (
     id text NOT NULL,
     name text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT check_partners_id_format CHECK (((id ~ '^[a-z0-9][a-z0-9._-]*$'::text) AND (length(id) <= 64))),
-    CONSTRAINT check_partners_name_length CHECK ((((length(name) >= 1) AND (length(name) <= 200)) AND (name !~ '[[:cntrl:]]'::text)))
+    CONSTRAINT check_partners_id_format CHECK (((id ~ core.partner_id_pattern()) AND (length(id) <= core.id_max_length()))),
+    CONSTRAINT check_partners_name_length CHECK ((((length(name) >= 1) AND (length(name) <= core.display_name_max_length())) AND (name !~ '[[:cntrl:]]'::text)))
 );
 
 COMMENT ON TABLE core.partners IS 'CSP resellers. Every operator acts for exactly one partner.';
@@ -2708,7 +2824,7 @@ CREATE TABLE core.request_ids (
     parameters jsonb NOT NULL,
     result jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT check_request_ids_request_id_length CHECK (((length(request_id) >= 1) AND (length(request_id) <= 200)))
+    CONSTRAINT check_request_ids_request_id_length CHECK (((length(request_id) >= 1) AND (length(request_id) <= core.request_id_max_length())))
 );
 
 CREATE TABLE core.schema_migrations (
@@ -2721,13 +2837,13 @@ CREATE TABLE core.schema_migrations (
 CREATE TABLE core.service_plans (
     id text NOT NULL,
     service_id text NOT NULL,
-    CONSTRAINT check_service_plans_id_format CHECK (((id ~ '^[a-z][a-z0-9]*(-[a-z0-9]+)*$'::text) AND (length(id) <= 64)))
+    CONSTRAINT check_service_plans_id_format CHECK (((id ~ core.catalog_id_pattern()) AND (length(id) <= core.id_max_length())))
 );
 
 CREATE TABLE core.services (
     id text NOT NULL,
     name text NOT NULL,
-    CONSTRAINT check_services_id_format CHECK (((id ~ '^[a-z][a-z0-9]*(-[a-z0-9]+)*$'::text) AND (length(id) <= 64)))
+    CONSTRAINT check_services_id_format CHECK (((id ~ core.catalog_id_pattern()) AND (length(id) <= core.id_max_length())))
 );
 
 CREATE VIEW report.batch_outcomes AS
@@ -3096,8 +3212,14 @@ ALTER TABLE ONLY core.services
 ALTER TABLE ONLY core.subscriptions
     ADD CONSTRAINT subscriptions_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY core.transient_sqlstates
+    ADD CONSTRAINT transient_sqlstates_pkey PRIMARY KEY (sqlstate);
+
 ALTER TABLE ONLY core.error_codes
     ADD CONSTRAINT unique_error_codes_sqlstate UNIQUE (sqlstate);
+
+ALTER TABLE ONLY core.transient_sqlstates
+    ADD CONSTRAINT unique_transient_sqlstates_code UNIQUE (code);
 
 ALTER TABLE ONLY core.upgrade_options
     ADD CONSTRAINT upgrade_options_pkey PRIMARY KEY (subscription_id, target_offer_id);

@@ -24,6 +24,8 @@
 #include "db/database.hpp"
 #include "db/stage_file.hpp"
 #include "shared/errors.hpp"
+#include "shared/text.hpp"
+#include "shared/vocabulary.hpp"
 
 namespace subctl::cli {
 
@@ -218,7 +220,7 @@ void setup_batch(CLI::App& app, Runtime& runtime) {
                              [&runtime, args] { return run_batch_show(runtime, *args); });
     show->add_option("BATCH", args->batch, "Batch id (or a unique prefix of 8+ characters)")->required();
     show->add_option("--status", args->status, "Only rows of this outcome")
-        ->check(CLI::IsMember({"pending", "applied", "rejected", "already_applied", "dry_run"}));
+        ->check(CLI::IsMember(choices(sql::batch_row_statuses)));
 }
 
 }  // namespace subctl::cli

@@ -1,5 +1,6 @@
 // subctl customer add --name NAME [--id UUID] [--domain DOMAIN] | customer list | customer link CUSTOMER PARTNER
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include "cli/command_result.hpp"
 #include "cli/commands/commands.hpp"
@@ -7,6 +8,7 @@
 #include "cli/runtime.hpp"
 #include "cli/validate.hpp"
 #include "db/database.hpp"
+#include "shared/vocabulary.hpp"
 
 namespace subctl::cli {
 
@@ -23,7 +25,7 @@ struct CustomerArgs {
 CommandResult run_customer_add(Runtime& runtime, const CustomerArgs& args) {
     const auto outcome = args.flags.outcome();
     return operation_result(runtime.database().call(
-        outcome, db::statements::customer_add, require_text(args.name, "customer name", 200),
+        outcome, db::statements::customer_add, require_text(args.name, "customer name", sql::display_name_max_length),
         optional_uuid(args.id, "customer id"), args.domain, args.flags.request_id, args.flags.dry_run));
 }
 
@@ -46,7 +48,8 @@ void setup_customer(CLI::App& app, Runtime& runtime) {
     auto args = std::make_shared<CustomerArgs>();
     auto* add = add_command(*customer, runtime, "add", "Add a customer for the acting partner",
                             [&runtime, args] { return run_customer_add(runtime, *args); });
-    add->add_option("--name", args->name, "Customer name (1-200 characters)")->required();
+    add->add_option("--name", args->name, fmt::format("Customer name (1-{} characters)", sql::display_name_max_length))
+        ->required();
     add->add_option("--id", args->id, "Tenant id (UUID); generated when omitted");
     add->add_option("--domain", args->domain, "Primary domain, e.g. contoso.partner.onmschina.cn");
     add_mutation_flags(add, args->flags, false);

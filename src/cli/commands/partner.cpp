@@ -7,6 +7,7 @@
 #include "cli/runtime.hpp"
 #include "cli/validate.hpp"
 #include "db/database.hpp"
+#include "shared/vocabulary.hpp"
 
 namespace subctl::cli {
 
@@ -20,14 +21,14 @@ struct PartnerArgs {
 
 CommandResult run_partner_add(Runtime& runtime, const PartnerArgs& args) {
     return operation_result(runtime.database().call(db::Outcome::commit, db::statements::partner_add,
-                                                    require_text(args.id, "partner id", 64),
-                                                    require_text(args.name, "partner name", 200)));
+                                                    require_text(args.id, "partner id", sql::id_max_length),
+                                                    require_text(args.name, "partner name", sql::display_name_max_length)));
 }
 
 CommandResult run_partner_map_login(Runtime& runtime, const PartnerArgs& args) {
     return operation_result(runtime.database().call(db::Outcome::commit, db::statements::partner_login_map,
                                                     require_text(args.login_role, "login role", 63),
-                                                    require_text(args.id, "partner id", 64)));
+                                                    require_text(args.id, "partner id", sql::id_max_length)));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "cli/runtime.hpp"
 #include "cli/validate.hpp"
 #include "db/database.hpp"
+#include "shared/vocabulary.hpp"
 
 namespace subctl::cli {
 
@@ -62,10 +63,10 @@ void setup_subscription(CLI::App& app, Runtime& runtime) {
     add->add_option("--offer", args->offer, "Offer id")->required();
     add->add_option("--quantity", args->quantity, "Licenses")->required();
     add->add_option("--billing-cycle", args->billing_cycle, "monthly (default) or annual")
-        ->check(CLI::IsMember({"monthly", "annual"}));
+        ->check(CLI::IsMember(choices(sql::billing_cycles)));
     add->add_option("--channel", args->channel, "csp (sold by the acting partner, default), direct, other-reseller")
-        ->check(CLI::IsMember({"csp", "direct", "other-reseller"}));
-    add->add_option("--status", args->status, "active (default) or pending")->check(CLI::IsMember({"pending", "active"}));
+        ->check(CLI::IsMember(choices(sql::channels)));
+    add->add_option("--status", args->status, "active (default) or pending")->check(CLI::IsMember(choices(sql::subscription_initial_statuses)));
     add->add_option("--parent", args->parent, "Parent subscription (add-ons only)");
     add_mutation_flags(add, args->flags, false);
 
