@@ -137,3 +137,21 @@ CREATE OR REPLACE FUNCTION test.link(p_customer uuid, p_partner text)
 RETURNS void LANGUAGE sql AS $$
     SELECT api.customer_link(p_customer, p_partner)
 $$;
+
+-- The document that describes the catalog now in the database (the shape the C++ layer
+-- makes of the TOML file, the argument of api.catalog_apply).
+CREATE OR REPLACE FUNCTION test.catalog_document() RETURNS jsonb LANGUAGE sql AS $$
+    SELECT jsonb_build_object(
+        'services', (SELECT jsonb_agg(jsonb_build_object('id', s.id, 'name', s.name,
+                         'plans', ARRAY(SELECT p.id FROM core.service_plans p WHERE p.service_id = s.id ORDER BY 1)))
+                     FROM core.services s),
+        'offers', (SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
+                       'id', o.id, 'name', o.name, 'service', o.service_id,
+                       'min', o.min_quantity, 'max', o.max_quantity,
+                       'plans', ARRAY(SELECT service_plan_id FROM core.offer_service_plans WHERE offer_id = o.id),
+                       'billing_cycles', ARRAY(SELECT billing_cycle FROM core.offer_billing_cycles WHERE offer_id = o.id),
+                       'upgrades_to', ARRAY(SELECT target_offer_id FROM core.upgrade_paths WHERE source_offer_id = o.id),
+                       'add_on_to', CASE WHEN o.is_add_on THEN ARRAY(
+                           SELECT parent_offer_id FROM core.offer_add_on_parents WHERE add_on_offer_id = o.id) END)))
+                   FROM core.offers o WHERE NOT o.retired))
+$$;

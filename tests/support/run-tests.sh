@@ -25,6 +25,7 @@ psql -qX -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION IF NOT EXISTS pgtap' -f "$suppo
 
 suite "schema dump matches tests/schema/schema.sql" "$support/schema-dump.sh" --check
 suite "pgTAP (tests/sql)" pg_prove --quiet --failures -r "$root/tests/sql" --ext .sql
+suite "plpgsql_check (every PL/pgSQL function; tests/lint)" pg_prove --quiet --failures "$root/tests/lint/plpgsql_check.sql"
 suite "Catch2 (unit and [db])" "$build/subctl_tests"
 [ -d "$root/tests/isolation/specs" ] && suite "isolation (tests/isolation)" "$support/run-isolation.sh"
 suite "stress (short: 3000 operations, invariants)" env OPERATIONS=3000 "$root/tests/stress/run.sh" "$build"

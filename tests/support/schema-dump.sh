@@ -23,7 +23,7 @@ fi
 dir=$(mktemp -d /tmp/subctl-schema.XXXXXX)
 trap '"$root/tests/support/cluster.sh" remove "$dir"' EXIT
 url=$("$root/tests/support/cluster.sh" start "$dir" subctl)
-"$root/build/subctl" --db "$url" migrate >/dev/null
+"${SUBCTL_BINARY:-$root/build/subctl}" --db "$url" migrate >/dev/null
 mkdir -p "$(dirname "$committed")"
 PGHOST=$dir/run PGUSER=postgres dump subctl >"$committed"
 echo "wrote $committed"
