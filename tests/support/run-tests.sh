@@ -24,6 +24,8 @@ suite() {  # suite NAME COMMAND...: runs one suite, counts it
 psql -qX -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION IF NOT EXISTS pgtap' -f "$support/pgtap-fixtures.sql" >/dev/null || exit 1
 
 suite "schema dump matches tests/schema/schema.sql" "$support/schema-dump.sh" --check
+suite "migrate on the previous release's database (tests/schema/previous-release.sql)" \
+    "$support/schema-dump.sh" --check-previous-release
 suite "pgTAP (tests/sql)" pg_prove --quiet --failures -r "$root/tests/sql" --ext .sql
 suite "plpgsql_check (every PL/pgSQL function; tests/lint)" pg_prove --quiet --failures "$root/tests/lint/plpgsql_check.sql"
 suite "Catch2 (unit and [db])" "$build/subctl_tests"
