@@ -34,7 +34,8 @@ SELECT x.function::regprocedure::text AS function, x.relid::regclass::text AS re
 FROM lint_targets x,
      plpgsql_check_function_tb(x.function, coalesce(x.relid, 0), fatal_errors => false, other_warnings => true,
                                performance_warnings => true, extra_warnings => true,
-                               oldtable => x.old_table, newtable => x.new_table) c;
+                               oldtable => x.old_table, newtable => x.new_table) c
+WHERE x.relid IS NOT NULL OR (SELECT prorettype FROM pg_proc WHERE oid = x.function) <> 'trigger'::regtype;
 
 -- Exclusions: findings that are not faults, each with its reason.
 CREATE TEMP TABLE lint_exclusions (function text, sqlstate text, reason text);
@@ -55,7 +56,8 @@ WHERE EXISTS (SELECT 1 FROM pg_trigger tg JOIN pg_attribute a ON a.attrelid = tg
                 AND a.attnum > 0 AND NOT a.attisdropped
                 AND a.attname = substring(f.message FROM '^column (?:[a-z_]+\.)?"?([a-z_]+)"?'));
 
--- A trigger function attached to no table cannot be checked (its NEW and OLD have no type).
+-- A trigger function attached to no table cannot be checked (its NEW and OLD have no
+-- type), and is left out above: none may exist.
 SELECT is_empty($$SELECT function::regprocedure FROM lint_targets
                   WHERE relid IS NULL AND (SELECT prorettype FROM pg_proc WHERE oid = function) = 'trigger'::regtype$$,
                 'every PL/pgSQL trigger function is attached to a table, so it is checked against one');
