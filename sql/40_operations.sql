@@ -207,7 +207,7 @@ DECLARE
     v_to text := CASE p_operation WHEN 'suspend' THEN 'suspended' WHEN 'cancel' THEN 'cancelled' ELSE 'active' END;
     v_allowed boolean;
     v_codes text[];
-    v_add_ons jsonb := '[]';
+    v_add_ons jsonb := '[]'::jsonb;
 BEGIN
     v_allowed := CASE p_operation
         WHEN 'activate' THEN s.status = 'pending'

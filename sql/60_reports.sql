@@ -225,7 +225,7 @@ DECLARE
     v_view oid := (SELECT c.oid FROM pg_class c
                    WHERE c.relnamespace = 'report'::regnamespace AND c.relkind = 'v' AND c.relname = p_name);
     v_where text := '';
-    v_values text[] := '{}';
+    v_values text[] := '{}'::text[];
     v_column pg_attribute;
     v_type text;
     f jsonb;

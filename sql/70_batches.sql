@@ -273,7 +273,7 @@ END $$;
 CREATE OR REPLACE FUNCTION logic.batch_reject_row(r core.batch_rows, p_sqlstate text, p_dry_run boolean)
 RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    v_code text := coalesce((SELECT code FROM core.error_codes WHERE sqlstate = p_sqlstate), 'sqlstate_' || p_sqlstate);
+    v_code text := coalesce((SELECT code FROM core.error_codes WHERE sqlstate = p_sqlstate::character(5)), 'sqlstate_' || p_sqlstate);
 BEGIN
     IF NOT p_dry_run THEN
         PERFORM logic.begin_operation(r.action, r.request_id, NULL, r.batch_id);

@@ -1,10 +1,9 @@
 // Setting a database up: `subctl migrate` (idempotent, checksummed, locked) on throwaway
-// databases of the test cluster, and `subctl catalog apply` refusing invalid files whole.
+// databases of the test cluster.
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <sstream>
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
@@ -14,12 +13,6 @@
 namespace fs = std::filesystem;
 
 namespace {
-
-// The tree whose migrations/ and sql/ the binary applies.
-fs::path home() {
-    const char* home = std::getenv("SUBCTL_HOME");
-    return home != nullptr && *home != '\0' ? fs::path(home) : fs::path(SUBCTL_SOURCE_DIR);
-}
 
 std::size_t sql_files_in(const fs::path& dir) {
     std::size_t n = 0;
@@ -51,33 +44,15 @@ struct ScratchDatabase {
     }
 };
 
-// A folder of its own, removed at the end of the test.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        char name[] = "/tmp/subctl-test-XXXXXX";
-        REQUIRE(mkdtemp(name) != nullptr);
-        path = name;
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
-
 test::Run migrate(const std::string& url, const std::map<std::string, std::string>& env = {}) {
     return test::subctl({"--db", url, "-o", "json", "migrate"}, env);
-}
-
-std::string read_text(const fs::path& path) {
-    std::ifstream in(path);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
 }
 
 }  // namespace
 
 TEST_CASE("migrate on an empty database applies every migration; a second run only re-applies sql/", "[db][migrate]") {
     const ScratchDatabase db;
-    const auto migrations = sql_files_in(home() / "migrations");
+    const auto migrations = sql_files_in(test::home() / "migrations");
     const auto first = migrate(db.url);
     INFO(first.err);
     REQUIRE(first.exit == 0);
@@ -98,7 +73,7 @@ TEST_CASE("migrate on an empty database applies every migration; a second run on
     REQUIRE(second.exit == 0);
     CHECK(second.json()["applied"].empty());
     CHECK(second.json()["already_applied"] == migrations);
-    CHECK(second.json()["sql_files"] == sql_files_in(home() / "sql"));
+    CHECK(second.json()["sql_files"] == sql_files_in(test::home() / "sql"));
     CHECK(db.scalar("SELECT count(*) FROM core.schema_migrations") == static_cast<long long>(migrations));
     CHECK(db.scalar("SELECT count(*) FROM core.offers WHERE NOT retired") == 7);
     CHECK(db.scalar("SELECT count(*) FROM core.audit_events") == events);
@@ -109,8 +84,8 @@ TEST_CASE("migrate on an empty database applies every migration; a second run on
 
 TEST_CASE("migrate refuses a migration that was edited after it was applied", "[db][migrate]") {
     const ScratchDatabase db;
-    const TempDir copy;
-    for (const char* dir : {"migrations", "sql"}) fs::copy(home() / dir, copy.path / dir, fs::copy_options::recursive);
+    const test::TempDir copy;
+    for (const char* dir : {"migrations", "sql"}) fs::copy(test::home() / dir, copy.path / dir, fs::copy_options::recursive);
     const std::map<std::string, std::string> env{{"SUBCTL_HOME", copy.path.string()}};
     REQUIRE(migrate(db.url, env).exit == 0);
     const auto checksums = [&] {
@@ -132,15 +107,15 @@ TEST_CASE("migrate refuses a migration that was edited after it was applied", "[
     CHECK(checksums() == recorded);
 
     // The edit undone, the same tree migrates again.
-    const auto text = read_text(edited);
+    const auto text = test::read_text(edited);
     std::ofstream(edited, std::ios::trunc) << text.substr(0, text.size() - std::string("\n-- an innocent-looking edit\n").size());
     CHECK(migrate(db.url, env).exit == 0);
 }
 
 TEST_CASE("concurrent migrate runs on a fresh database all succeed and apply each migration once", "[db][migrate]") {
     const ScratchDatabase db;
-    const TempDir out;
-    const auto migrations = sql_files_in(home() / "migrations");
+    const test::TempDir out;
+    const auto migrations = sql_files_in(test::home() / "migrations");
     const char* binary = std::getenv("SUBCTL_BINARY");
     constexpr int runs = 4;
     std::string script;
@@ -154,9 +129,9 @@ TEST_CASE("concurrent migrate runs on a fresh database all succeed and apply eac
     std::multiset<std::string> applied;
     int applying_runs = 0;
     for (int i = 0; i < runs; ++i) {
-        const auto output = read_text(out.path / fmt::format("{}.json", i));
+        const auto output = test::read_text(out.path / fmt::format("{}.json", i));
         INFO("run " << i << ": " << output);
-        CHECK(read_text(out.path / fmt::format("{}.exit", i)) == "0\n");
+        CHECK(test::read_text(out.path / fmt::format("{}.exit", i)) == "0\n");
         const auto result = nlohmann::json::parse(output, nullptr, false);
         REQUIRE_FALSE(result.is_discarded());
         for (const auto& name : result["applied"]) applied.insert(name.get<std::string>());
@@ -167,55 +142,4 @@ TEST_CASE("concurrent migrate runs on a fresh database all succeed and apply eac
     CHECK(applied.size() == migrations);
     CHECK(std::set<std::string>(applied.begin(), applied.end()).size() == migrations);
     CHECK(db.scalar("SELECT count(*) FROM core.schema_migrations") == static_cast<long long>(migrations));
-}
-
-TEST_CASE("catalog apply of the shipped catalog again changes nothing", "[db][catalog]") {
-    const auto events = [] {
-        auto connection = test::connect();
-        pqxx::work tx(connection);
-        return tx.exec1("SELECT count(*) FROM core.audit_events WHERE operation = 'catalog_apply'")[0].as<long long>();
-    };
-    const auto before = events();
-    const auto run = test::subctl({"-o", "json", "catalog", "apply"});
-    INFO(run.err);
-    REQUIRE(run.exit == 0);
-    CHECK(run.json()["changed"] == false);
-    CHECK(run.json()["offers"] == 7);
-    CHECK(run.json()["upgrade_paths"] == 7);
-    CHECK(events() == before);
-}
-
-TEST_CASE("catalog apply refuses an invalid file whole, naming the place or the entry", "[db][catalog]") {
-    const auto catalog = [] {
-        auto connection = test::connect();
-        pqxx::work tx(connection);
-        return tx.exec1("SELECT api.catalog()::text || (SELECT count(*) FROM core.audit_events)")[0].as<std::string>();
-    };
-    const auto before = catalog();
-    const TempDir dir;
-
-    const auto broken_toml = dir.path / "broken.toml";
-    std::ofstream(broken_toml) << "[[services]]\nid = \"office365\"\nname = \n";
-    const auto syntax = test::subctl({"catalog", "apply", broken_toml.string()});
-    CHECK(syntax.exit == 65);
-    CHECK_THAT(syntax.err, Catch::Contains(broken_toml.string() + ":3:8: "));
-
-    // The shipped catalog plus one offer that is wrong in four ways.
-    const auto invalid = dir.path / "invalid.toml";
-    std::ofstream(invalid) << read_text(home() / "config" / "catalog" / "21vianet-office365.toml")
-                           << "\n[[offers]]\nid = \"o365-broken\"\nname = \"Broken\"\nservice = \"office365\"\n"
-                              "plans = [\"yammer-enterprise\"]\nbilling_cycles = [\"monthly\"]\nmin = 10\nmax = 5\n"
-                              "upgrades_to = [\"o365-extra-file-storage\", \"o365-e9\"]\n";
-    const auto content = test::subctl({"catalog", "apply", invalid.string()});
-    CHECK(content.exit == 65);
-    CHECK_THAT(content.err, Catch::Contains("invalid_catalog") &&
-                                Catch::Contains("offer o365-broken: unknown service plan yammer-enterprise") &&
-                                Catch::Contains("offer o365-broken: min and max must be whole numbers") &&
-                                Catch::Contains("o365-broken -> o365-extra-file-storage involves an add-on") &&
-                                Catch::Contains("offer o365-broken: upgrade path to unknown offer o365-e9"));
-
-    const auto missing = test::subctl({"catalog", "apply", (dir.path / "nowhere.toml").string()});
-    CHECK(missing.exit == 65);
-    CHECK_THAT(missing.err, Catch::Contains("nowhere.toml"));
-    CHECK(catalog() == before);
 }

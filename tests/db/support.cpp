@@ -5,6 +5,7 @@
 #include <fstream>
 #include <poll.h>
 #include <random>
+#include <sstream>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +23,26 @@ TempFile::TempFile(const std::string& bytes) {
 }
 
 TempFile::~TempFile() { std::remove(path.c_str()); }
+
+TempDir::TempDir() {
+    char name[] = "/tmp/subctl-test-XXXXXX";
+    REQUIRE(mkdtemp(name) != nullptr);
+    path = name;
+}
+
+TempDir::~TempDir() { std::filesystem::remove_all(path); }
+
+std::filesystem::path home() {
+    const char* home = std::getenv("SUBCTL_HOME");
+    return home != nullptr && *home != '\0' ? std::filesystem::path(home) : std::filesystem::path(SUBCTL_SOURCE_DIR);
+}
+
+std::string read_text(const std::filesystem::path& path) {
+    std::ifstream in(path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
 
 nlohmann::json Run::json() const {
     INFO("stdout: " << out << "\nstderr: " << err);

@@ -2,6 +2,7 @@
 // Support for [db] tests: run build/subctl against the test cluster (DATABASE_URL or
 // PG* from `make test`) and inspect its exit code, stdout (JSON) and stderr; and fresh
 // partners/customers so that tests never depend on each other's data.
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -53,6 +54,22 @@ struct TempFile {
     TempFile(const TempFile&) = delete;
     TempFile& operator=(const TempFile&) = delete;
 };
+
+// A folder in /tmp of its own, removed with everything in it when it goes out of scope.
+struct TempDir {
+    std::filesystem::path path;
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+};
+
+// The tree whose migrations/, sql/ and config/ the binary reads: SUBCTL_HOME, else the
+// source tree.
+std::filesystem::path home();
+
+// The whole content of a file.
+std::string read_text(const std::filesystem::path& path);
 
 // A well-formed UUID that names nothing.
 inline const std::string nil_uuid = "00000000-0000-4000-8000-000000000000";

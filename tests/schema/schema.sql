@@ -513,7 +513,7 @@ DECLARE
     v_view oid := (SELECT c.oid FROM pg_class c
                    WHERE c.relnamespace = 'report'::regnamespace AND c.relkind = 'v' AND c.relname = p_name);
     v_where text := '';
-    v_values text[] := '{}';
+    v_values text[] := '{}'::text[];
     v_column pg_attribute;
     v_type text;
     f jsonb;
@@ -1395,7 +1395,7 @@ CREATE FUNCTION logic.batch_reject_row(r core.batch_rows, p_sqlstate text, p_dry
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    v_code text := coalesce((SELECT code FROM core.error_codes WHERE sqlstate = p_sqlstate), 'sqlstate_' || p_sqlstate);
+    v_code text := coalesce((SELECT code FROM core.error_codes WHERE sqlstate = p_sqlstate::character(5)), 'sqlstate_' || p_sqlstate);
 BEGIN
     IF NOT p_dry_run THEN
         PERFORM logic.begin_operation(r.action, r.request_id, NULL, r.batch_id);
@@ -2141,7 +2141,7 @@ DECLARE
     v_to text := CASE p_operation WHEN 'suspend' THEN 'suspended' WHEN 'cancel' THEN 'cancelled' ELSE 'active' END;
     v_allowed boolean;
     v_codes text[];
-    v_add_ons jsonb := '[]';
+    v_add_ons jsonb := '[]'::jsonb;
 BEGIN
     v_allowed := CASE p_operation
         WHEN 'activate' THEN s.status = 'pending'

@@ -15,7 +15,7 @@ SELECT test.new_customer() AS customer_a \gset
 SELECT test.new_subscription(:'customer_a', 'o365-business') AS subscription_a \gset
 SELECT test.act_as(:'partner_b');
 SELECT test.link(:'customer_a', :'partner_b');  -- A's customer accepted B's invitation too
-SELECT api.relationship_change('request', :'customer_a', 'office365');
+SELECT test.new_relationship(:'customer_a', false);
 SELECT test.new_subscription(:'customer_a', 'o365-e1') AS subscription_b_at_a \gset
 SELECT test.act_as('');
 

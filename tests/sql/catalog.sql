@@ -53,23 +53,6 @@ SELECT set_eq($$SELECT offer_id, service_plan_id FROM core.offer_service_plans$$
               'each offer includes the service plans of SPEC section 2 (the add-on none)');
 
 -- ------------------------------------------------------------ catalog documents
--- The document that describes the catalog now in the database (the shape the C++ layer
--- makes of the TOML file), and variants of it.
-CREATE FUNCTION pg_temp.current_document() RETURNS jsonb LANGUAGE sql AS $$
-    SELECT jsonb_build_object(
-        'services', (SELECT jsonb_agg(jsonb_build_object('id', s.id, 'name', s.name,
-                         'plans', ARRAY(SELECT p.id FROM core.service_plans p WHERE p.service_id = s.id ORDER BY 1)))
-                     FROM core.services s),
-        'offers', (SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
-                       'id', o.id, 'name', o.name, 'service', o.service_id,
-                       'min', o.min_quantity, 'max', o.max_quantity,
-                       'plans', ARRAY(SELECT service_plan_id FROM core.offer_service_plans WHERE offer_id = o.id),
-                       'billing_cycles', ARRAY(SELECT billing_cycle FROM core.offer_billing_cycles WHERE offer_id = o.id),
-                       'upgrades_to', ARRAY(SELECT target_offer_id FROM core.upgrade_paths WHERE source_offer_id = o.id),
-                       'add_on_to', CASE WHEN o.is_add_on THEN ARRAY(
-                           SELECT parent_offer_id FROM core.offer_add_on_parents WHERE add_on_offer_id = o.id) END)))
-                   FROM core.offers o WHERE NOT o.retired))
-$$;
 -- p_document with p_patch merged into the offer p_offer.
 CREATE FUNCTION pg_temp.with_offer(p_document jsonb, p_offer text, p_patch jsonb) RETURNS jsonb LANGUAGE sql AS $$
     SELECT jsonb_set(p_document, '{offers}', (
@@ -84,7 +67,7 @@ CREATE FUNCTION pg_temp.without_offer(p_document jsonb, p_offer text) RETURNS js
 $$;
 CREATE TEMP VIEW catalog_events AS SELECT count(*)::int AS n FROM core.audit_events WHERE operation = 'catalog_apply';
 
-CREATE TEMP TABLE shipped AS SELECT pg_temp.current_document() AS document, api.catalog() AS catalog,
+CREATE TEMP TABLE shipped AS SELECT test.catalog_document() AS document, api.catalog() AS catalog,
                                     (SELECT n FROM catalog_events) AS events;
 
 -- ------------------------------------------------------------ idempotent apply

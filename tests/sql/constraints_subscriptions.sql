@@ -13,9 +13,7 @@ UPDATE fx SET e3 = test.new_subscription(customer, 'o365-e3'),
               business = test.new_subscription(customer, 'o365-business');
 UPDATE fx SET add_on = test.new_subscription(customer, 'o365-extra-file-storage', p_parent => e3);
 -- An offer whose minimum is above 1, to reach the lower end of the offer's range.
-INSERT INTO core.offers (id, service_id, name, min_quantity, max_quantity)
-VALUES ('test-min-five', 'office365', 'Five or more', 5, 10);
-UPDATE fx SET tiny_offer = 'test-min-five';
+UPDATE fx SET tiny_offer = test.new_offer('test-min-five', 'Five or more', 10, 5, p_billing_cycles => '{}');
 
 -- ------------------------------------------------------------ quantity
 -- check_subscriptions_quantity is shadowed by the range trigger (offers start at 1 or

@@ -5,8 +5,8 @@ BEGIN;
 SELECT plan(13);
 
 INSERT INTO core.services (id, name) VALUES ('test-azure', 'Azure (test)');
-INSERT INTO core.offers (id, service_id, name, max_quantity) VALUES ('test-azure-plan', 'test-azure', 'Azure plan', 10);
-INSERT INTO core.offers (id, service_id, name, max_quantity) VALUES ('test-lone-offer', 'office365', 'Lone offer', 10);
+SELECT test.new_offer('test-azure-plan', 'Azure plan', 10, p_billing_cycles => '{}', p_service => 'test-azure'),
+       test.new_offer('test-lone-offer', 'Lone offer', 10, p_billing_cycles => '{}') \g /dev/null
 
 -- check_upgrade_paths_no_self_loop is shadowed by the cycle check of the shape trigger
 -- (a self-loop is a cycle of one), so it is met with that trigger switched off.

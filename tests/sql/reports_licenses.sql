@@ -14,11 +14,11 @@ SELECT test.new_subscription(shared, 'o365-e3', 7) FROM fx;
 -- a third reseller sells the shared customer E3 too
 SELECT test.act_as_new_partner('third');
 SELECT test.link(shared, current_setting('subctl.partner_id')) FROM fx \g /dev/null
-SELECT api.relationship_change('request', shared, 'office365'), test.new_subscription(shared, 'o365-e3', 2) FROM fx \g /dev/null
+SELECT test.new_relationship(shared, false), test.new_subscription(shared, 'o365-e3', 2) FROM fx \g /dev/null
 UPDATE fx SET partner = test.act_as_new_partner();
 UPDATE fx SET a = test.new_customer(), b = test.new_customer();
 SELECT test.link(shared, partner) FROM fx \g /dev/null
-SELECT api.relationship_change('request', shared, 'office365') FROM fx \g /dev/null
+SELECT test.new_relationship(shared, false) FROM fx \g /dev/null
 SELECT test.new_subscription(a, 'o365-e1', 5), test.new_subscription(a, 'o365-e1', 6),
        test.new_subscription(a, 'o365-business', 3, 'direct'), test.new_subscription(b, 'o365-e1', 2),
        test.new_subscription(b, 'o365-proplus', 4, 'other-reseller'), test.new_subscription(shared, 'o365-e3', 1)

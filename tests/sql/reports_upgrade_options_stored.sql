@@ -49,7 +49,7 @@ SELECT api.licenses_change('add', a2, 3) FROM fx \g /dev/null
 SELECT pg_temp.stored_is_fresh('an upgrade, a suspension, an add-on and its cancellation, a license change');
 
 -- Relationships: customer c gets one; b loses its own.
-SELECT api.relationship_change('request', c, 'office365'), api.relationship_change('accept', c, 'office365') FROM fx \g /dev/null
+SELECT test.new_relationship(c) FROM fx \g /dev/null
 SELECT api.relationship_change('remove', b, 'office365') FROM fx \g /dev/null
 SELECT pg_temp.stored_is_fresh('relationships accepted and removed');
 SELECT pg_temp.report_is_live('after those changes');

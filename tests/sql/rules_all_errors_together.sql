@@ -5,10 +5,8 @@ BEGIN;
 SELECT plan(8);
 
 -- A target that is monthly only, includes ProPlus and allows at most 10 licenses.
-INSERT INTO core.offers (id, service_id, name, max_quantity) VALUES ('test-monthly-proplus', 'office365', 'Monthly ProPlus', 10);
-INSERT INTO core.offer_billing_cycles VALUES ('test-monthly-proplus', 'monthly');
-INSERT INTO core.offer_service_plans VALUES ('test-monthly-proplus', 'office-proplus');
-INSERT INTO core.upgrade_paths VALUES ('o365-business-essentials', 'test-monthly-proplus');
+SELECT test.new_offer('test-monthly-proplus', 'Monthly ProPlus', 10, p_plans => '{office-proplus}',
+                      p_upgrade_from => '{o365-business-essentials}') \g /dev/null
 CREATE TEMP TABLE fx (partner text, customer uuid, essentials uuid);
 INSERT INTO fx (partner) SELECT test.act_as_new_partner();
 UPDATE fx SET customer = test.new_customer(false);  -- no delegated admin

@@ -35,7 +35,7 @@ SELECT is(test.listed_codes(business, 'o365-e3'), '{}', 'nothing in force includ
 UPDATE fx SET premium_business = test.new_subscription(premium_customer, 'o365-business');
 SELECT test.act_as_new_partner('rival');
 SELECT test.link(premium_customer, current_setting('subctl.partner_id')) FROM fx;
-SELECT api.relationship_change('request', premium_customer, 'office365') FROM fx;
+SELECT test.new_relationship(premium_customer, false) FROM fx;
 UPDATE fx SET e1 = test.new_subscription(premium_customer, 'o365-e1');
 SELECT is(api.subscription_change('suspend', e1) ->> 'subscription_status', 'suspended', 'the rival suspends its E1') FROM fx;
 SELECT test.act_as(partner) FROM fx;

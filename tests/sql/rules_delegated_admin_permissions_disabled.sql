@@ -9,7 +9,7 @@ CREATE TEMP TABLE fx (partner text, none uuid, requested uuid, removed uuid, exp
 INSERT INTO fx (partner) SELECT test.act_as_new_partner();
 UPDATE fx SET none = test.new_customer(false), requested = test.new_customer(false), removed = test.new_customer(),
               expired = test.new_customer(), taken = test.new_customer(false);
-SELECT api.relationship_change('request', requested, 'office365'), api.relationship_change('remove', removed, 'office365') FROM fx;
+SELECT test.new_relationship(requested, false), api.relationship_change('remove', removed, 'office365') FROM fx;
 UPDATE fx SET none_s = test.new_subscription(none, 'o365-business'),
               requested_s = test.new_subscription(requested, 'o365-business'),
               removed_s = test.new_subscription(removed, 'o365-business'),
@@ -22,7 +22,7 @@ WHERE customer_id = (SELECT expired FROM fx);
 -- Another partner holds the customer's only active office365 relationship.
 SELECT test.act_as_new_partner('rival');
 SELECT test.link(taken, current_setting('subctl.partner_id')) FROM fx;
-SELECT api.relationship_change('request', taken, 'office365'), api.relationship_change('accept', taken, 'office365') FROM fx;
+SELECT test.new_relationship(taken) FROM fx;
 SELECT test.act_as(partner) FROM fx;
 
 SELECT is(test.listed_codes(none_s, 'o365-e3'), '{delegated_admin_permissions_disabled}', 'no relationship: listed') FROM fx;

@@ -10,7 +10,7 @@ UPDATE fx SET rivals = test.new_subscription(customer, 'o365-business-essentials
 UPDATE fx SET partner = test.act_as_new_partner();
 -- The rival's customer accepted the partner's invitation too, and a relationship with it.
 SELECT test.link(customer, partner) FROM fx;
-SELECT api.relationship_change('request', customer, 'office365'), api.relationship_change('accept', customer, 'office365') FROM fx;
+SELECT test.new_relationship(customer) FROM fx;
 UPDATE fx SET direct = test.new_subscription(customer, 'o365-business', p_channel => 'direct'),
               other = test.new_subscription(customer, 'o365-business', p_channel => 'other-reseller');
 

@@ -4,9 +4,7 @@
 BEGIN;
 SELECT plan(10);
 
-INSERT INTO core.offers (id, service_id, name, max_quantity) VALUES ('test-monthly-only', 'office365', 'Monthly only', 300);
-INSERT INTO core.offer_billing_cycles VALUES ('test-monthly-only', 'monthly');
-INSERT INTO core.upgrade_paths VALUES ('o365-business', 'test-monthly-only');
+SELECT test.new_offer('test-monthly-only', 'Monthly only', 300, p_upgrade_from => '{o365-business}') \g /dev/null
 CREATE TEMP TABLE fx (partner text, customer uuid, annual uuid, monthly uuid);
 INSERT INTO fx (partner) SELECT test.act_as_new_partner();
 UPDATE fx SET customer = test.new_customer();

@@ -7,8 +7,7 @@ SELECT plan(6);
 CREATE TEMP TABLE fx (partner text, customer uuid);
 INSERT INTO fx (partner) SELECT test.act_as_new_partner();
 UPDATE fx SET customer = test.new_customer();
-INSERT INTO core.offers (id, service_id, name, max_quantity, retired) VALUES ('test-retired', 'office365', 'Retired', 10, true);
-INSERT INTO core.offer_billing_cycles VALUES ('test-retired', 'monthly');
+SELECT test.new_offer('test-retired', 'Retired', 10, p_retired => true) \g /dev/null
 
 SELECT is(test.codes(api.subscription_add(customer, 'no-such-offer', 1)), '{offer_not_found}',
           'subscription add of an unknown offer: offer_not_found') FROM fx;

@@ -3,9 +3,7 @@
 BEGIN;
 SELECT plan(26);
 
-INSERT INTO core.offers (id, service_id, name, min_quantity, max_quantity) VALUES ('test-five-to-eight', 'office365', 'Five to eight', 5, 8);
-INSERT INTO core.offer_billing_cycles VALUES ('test-five-to-eight', 'monthly');
-INSERT INTO core.upgrade_paths VALUES ('o365-business', 'test-five-to-eight');
+SELECT test.new_offer('test-five-to-eight', 'Five to eight', 8, 5, p_upgrade_from => '{o365-business}') \g /dev/null
 CREATE TEMP TABLE fx (partner text, customer uuid, business uuid, full_business uuid);
 INSERT INTO fx (partner) SELECT test.act_as_new_partner();
 UPDATE fx SET customer = test.new_customer();

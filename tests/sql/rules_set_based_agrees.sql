@@ -8,9 +8,7 @@ BEGIN;
 SELECT plan(6);
 
 SELECT setseed(0.5);
-INSERT INTO core.offers (id, service_id, name, max_quantity) VALUES ('test-monthly-only', 'office365', 'Monthly only', 300);
-INSERT INTO core.offer_billing_cycles VALUES ('test-monthly-only', 'monthly');
-INSERT INTO core.upgrade_paths VALUES ('o365-business', 'test-monthly-only');
+SELECT test.new_offer('test-monthly-only', 'Monthly only', 300, p_upgrade_from => '{o365-business}') \g /dev/null
 
 CREATE TEMP TABLE fx (partner text, other_partner text);
 INSERT INTO fx (other_partner) SELECT test.act_as_new_partner('other');
@@ -49,7 +47,7 @@ WHERE customer_id IN (SELECT customer_id FROM mix) AND status = 'active' AND ran
 SELECT test.act_as(other_partner) FROM fx;
 CREATE TEMP TABLE shared ON COMMIT DROP AS SELECT DISTINCT customer_id FROM mix WHERE random() < 0.2;
 SELECT count(test.link(s.customer_id, fx.other_partner)) FROM shared s, fx \g /dev/null
-SELECT count(api.relationship_change('request', customer_id, 'office365')) FROM shared \g /dev/null
+SELECT count(test.new_relationship(customer_id, false)) FROM shared \g /dev/null
 SELECT count(test.new_subscription(pc.customer_id, 'o365-e1')) FROM core.partner_customers pc JOIN fx ON pc.partner_id = fx.other_partner \g /dev/null
 SELECT test.act_as(partner) FROM fx;
 

@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libpqxx-dev libfmt-dev catch2 libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
-  postgresql-15 postgresql-client-15 postgresql-15-pgtap pgtap
+  postgresql-15 postgresql-client-15 postgresql-15-pgtap pgtap postgresql-15-plpgsql-check
 )
 [ -n "${SUBCTL_EXTRA_PACKAGES:-}" ] && read -r -a extra <<<"$SUBCTL_EXTRA_PACKAGES" && packages+=("${extra[@]}")
 missing=()

@@ -19,6 +19,19 @@ RETURNS void LANGUAGE sql AS $$
     SELECT set_config('subctl.partner_id', p_partner, true)
 $$;
 
+-- An office365 relationship of the acting partner with a customer it serves: requested,
+-- and accepted unless told not to. Returns the last change's result.
+CREATE OR REPLACE FUNCTION test.new_relationship(p_customer uuid, p_accept boolean DEFAULT true)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    r jsonb := api.relationship_change('request', p_customer, 'office365');
+BEGIN
+    IF p_accept THEN
+        r := api.relationship_change('accept', p_customer, 'office365');
+    END IF;
+    RETURN r;
+END $$;
+
 -- A customer of the acting partner, optionally with an active office365 relationship.
 CREATE OR REPLACE FUNCTION test.new_customer(p_with_relationship boolean DEFAULT true)
 RETURNS uuid LANGUAGE plpgsql AS $$
@@ -26,8 +39,7 @@ DECLARE
     v_id uuid := (api.customer_add('Customer ' || substr(md5(random()::text), 1, 8)) ->> 'id')::uuid;
 BEGIN
     IF p_with_relationship THEN
-        PERFORM api.relationship_change('request', v_id, 'office365');
-        PERFORM api.relationship_change('accept', v_id, 'office365');
+        PERFORM test.new_relationship(v_id);
     END IF;
     RETURN v_id;
 END $$;
@@ -137,3 +149,37 @@ CREATE OR REPLACE FUNCTION test.link(p_customer uuid, p_partner text)
 RETURNS void LANGUAGE sql AS $$
     SELECT api.customer_link(p_customer, p_partner)
 $$;
+
+-- The document that describes the catalog now in the database (the shape the C++ layer
+-- makes of the TOML file, the argument of api.catalog_apply).
+CREATE OR REPLACE FUNCTION test.catalog_document() RETURNS jsonb LANGUAGE sql AS $$
+    SELECT jsonb_build_object(
+        'services', (SELECT jsonb_agg(jsonb_build_object('id', s.id, 'name', s.name,
+                         'plans', ARRAY(SELECT p.id FROM core.service_plans p WHERE p.service_id = s.id ORDER BY 1)))
+                     FROM core.services s),
+        'offers', (SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
+                       'id', o.id, 'name', o.name, 'service', o.service_id,
+                       'min', o.min_quantity, 'max', o.max_quantity,
+                       'plans', ARRAY(SELECT service_plan_id FROM core.offer_service_plans WHERE offer_id = o.id),
+                       'billing_cycles', ARRAY(SELECT billing_cycle FROM core.offer_billing_cycles WHERE offer_id = o.id),
+                       'upgrades_to', ARRAY(SELECT target_offer_id FROM core.upgrade_paths WHERE source_offer_id = o.id),
+                       'add_on_to', CASE WHEN o.is_add_on THEN ARRAY(
+                           SELECT parent_offer_id FROM core.offer_add_on_parents WHERE add_on_offer_id = o.id) END)))
+                   FROM core.offers o WHERE NOT o.retired))
+$$;
+
+-- An offer for one test (rolled back with it), with its billing cycles, the service plans
+-- it includes and the offers that upgrade to it; returns its id.
+CREATE OR REPLACE FUNCTION test.new_offer(p_id text, p_name text, p_max integer, p_min integer DEFAULT 1,
+                                          p_billing_cycles text[] DEFAULT '{monthly}', p_plans text[] DEFAULT '{}',
+                                          p_upgrade_from text[] DEFAULT '{}', p_retired boolean DEFAULT false,
+                                          p_service text DEFAULT 'office365')
+RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO core.offers (id, service_id, name, min_quantity, max_quantity, retired)
+    VALUES (p_id, p_service, p_name, p_min, p_max, p_retired);
+    INSERT INTO core.offer_billing_cycles SELECT p_id, c FROM unnest(p_billing_cycles) c;
+    INSERT INTO core.offer_service_plans SELECT p_id, p FROM unnest(p_plans) p;
+    INSERT INTO core.upgrade_paths SELECT s, p_id FROM unnest(p_upgrade_from) s;
+    RETURN p_id;
+END $$;

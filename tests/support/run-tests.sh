@@ -17,7 +17,11 @@ suite() {  # suite KEY DESCRIPTION COMMAND...: runs one suite (unless another is
 
 suites() {
     suite schema "schema dump matches tests/schema/schema.sql" "$support/schema-dump.sh" --check
+    suite previous "migrate on the previous release's database (tests/schema/previous-release.sql)" \
+        "$support/schema-dump.sh" --check-previous-release
     suite pgtap "pgTAP (tests/sql)" pg_prove --quiet --failures -r "$root/tests/sql" --ext .sql
+    suite lint "plpgsql_check (every PL/pgSQL function; tests/lint)" \
+        pg_prove --quiet --failures "$root/tests/lint/plpgsql_check.sql"
     suite catch2 "Catch2 (unit and [db])" "$build/subctl_tests"
     suite isolation "isolation (tests/isolation)" "$support/run-isolation.sh"
     suite stress "stress (short: 3000 operations, invariants)" env OPERATIONS=3000 "$root/tests/stress/run.sh" "$build"

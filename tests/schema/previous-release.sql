@@ -1,0 +1,6317 @@
+-- The database of subctl at commit fef3ca696063b19c47a1c6390b27c340fa65b93f
+-- after migrate, catalog apply and one customer's subscription: make test restores it
+-- and runs this tree's migrate on it (tests/support/schema-dump.sh --check-previous-release).
+-- Regenerate it when a release lands: tests/support/schema-dump.sh --previous-release COMMIT
+-- (PREVIOUS_BINARY and PREVIOUS_HOME: that commit's subctl and source tree, else it is built).
+--
+-- PostgreSQL database dump
+--
+
+
+
+SET statement_timeout = 0;
+SET lock_timeout = 0;
+SET idle_in_transaction_session_timeout = 0;
+SET client_encoding = 'UTF8';
+SET standard_conforming_strings = on;
+SELECT pg_catalog.set_config('search_path', '', false);
+SET check_function_bodies = false;
+SET xmloption = content;
+SET client_min_messages = warning;
+SET row_security = off;
+
+--
+-- Name: api; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA api;
+
+
+--
+-- Name: SCHEMA api; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA api IS 'The subctl API: every operation is one function call here.';
+
+
+--
+-- Name: core; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA core;
+
+
+--
+-- Name: SCHEMA core; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA core IS 'Private tables of subctl; reach them through the api and report schemas.';
+
+
+--
+-- Name: logic; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA logic;
+
+
+--
+-- Name: SCHEMA logic; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA logic IS 'The code of subctl over the tables of core: rules, operations, triggers (rebuilt by every migrate).';
+
+
+--
+-- Name: report; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA report;
+
+
+--
+-- Name: SCHEMA report; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA report IS 'Documented read-only reports over subctl data.';
+
+
+--
+-- Name: audit_events(uuid, uuid, timestamp with time zone, timestamp with time zone, integer); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.audit_events(p_subscription_id uuid DEFAULT NULL::uuid, p_customer_id uuid DEFAULT NULL::uuid, p_since timestamp with time zone DEFAULT NULL::timestamp with time zone, p_until timestamp with time zone DEFAULT NULL::timestamp with time zone, p_limit integer DEFAULT 1000) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce(jsonb_agg(to_jsonb(a) - 'partner_id' - 'chain_hash' ORDER BY a.id), '[]')
+    FROM (SELECT * FROM core.audit_events e
+          WHERE e.partner_id = logic.require_partner()
+            AND (p_subscription_id IS NULL OR e.subscription_id = p_subscription_id)
+            AND (p_customer_id IS NULL OR e.customer_id = p_customer_id)
+            AND (p_since IS NULL OR e.occurred_at >= p_since)
+            AND (p_until IS NULL OR e.occurred_at < p_until)
+          ORDER BY e.id DESC LIMIT p_limit) a
+$$;
+
+
+--
+-- Name: FUNCTION audit_events(p_subscription_id uuid, p_customer_id uuid, p_since timestamp with time zone, p_until timestamp with time zone, p_limit integer); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.audit_events(p_subscription_id uuid, p_customer_id uuid, p_since timestamp with time zone, p_until timestamp with time zone, p_limit integer) IS 'The acting partner''s audit events (the latest p_limit, oldest first), by subscription, customer or time range.';
+
+
+--
+-- Name: audit_verify(uuid, jsonb); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.audit_verify(p_customer_id uuid DEFAULT NULL::uuid, p_checkpoint jsonb DEFAULT NULL::jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_partner text := CASE WHEN logic.acting_partner() IS NULL AND logic.login_is_owner() THEN NULL
+                           ELSE logic.require_partner() END;
+    v_customers uuid[];
+BEGIN
+    IF p_checkpoint IS NOT NULL AND jsonb_typeof(p_checkpoint) <> 'array' THEN
+        PERFORM logic.raise_error('invalid_argument', 'the checkpoint is not a JSON array of {chain, head_event_id, head_hash}');
+    END IF;
+    IF p_customer_id IS NOT NULL THEN
+        IF NOT (EXISTS (SELECT 1 FROM core.customers WHERE id = p_customer_id)
+                AND (v_partner IS NULL OR logic.customer_visible(v_partner, p_customer_id))) THEN
+            PERFORM logic.raise_error('customer_not_found', format('customer %s does not exist', p_customer_id));
+        END IF;
+        v_customers := ARRAY[p_customer_id];
+    ELSIF v_partner IS NOT NULL THEN
+        v_customers := ARRAY(SELECT customer_id FROM core.partner_customers WHERE partner_id = v_partner);
+    END IF;
+    RETURN (SELECT coalesce(jsonb_agg(to_jsonb(x) - 'n' ORDER BY x.n), '[]') FROM (
+        SELECT row_number() OVER () AS n, c.chain, c.events, c.head_event_id, c.head_hash, c.status,
+               c.first_broken_event_id, c.problem
+        FROM logic.audit_chains(v_customers, CASE WHEN p_customer_id IS NULL THEN v_partner END,
+                                -- one customer's verify checks that chain's kept head only
+                                CASE WHEN p_customer_id IS NULL THEN p_checkpoint
+                                     ELSE (SELECT coalesce(jsonb_agg(k), '[]') FROM jsonb_array_elements(p_checkpoint) k
+                                           WHERE k ->> 'chain' = 'customer:' || p_customer_id) END) c
+        UNION ALL
+        SELECT 1e12 + row_number() OVER (), 'subscription:' || u.subscription_id, NULL, NULL, NULL, 'broken', NULL,
+               u.problem
+        FROM logic.audit_unrecorded_changes(v_customers, v_partner) u) x);
+END $$;
+
+
+--
+-- Name: FUNCTION audit_verify(p_customer_id uuid, p_checkpoint jsonb); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.audit_verify(p_customer_id uuid, p_checkpoint jsonb) IS 'Recomputes the audit chains the caller may check (one customer''s with p_customer_id): per chain its events, head
+event and hash (the checkpoint to keep), status ok or broken with the first broken event; p_checkpoint (an earlier
+result) also catches the newest events removed. Subscriptions changed without an audit event are listed as broken.';
+
+
+--
+-- Name: batch(text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.batch(p_batch text) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT logic.batch_summary(logic.find_batch(logic.require_partner(), p_batch))
+$$;
+
+
+--
+-- Name: FUNCTION batch(p_batch text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.batch(p_batch text) IS 'One batch of the acting partner (id or unique prefix of 8+ characters): summary.';
+
+
+--
+-- Name: batch_apply_chunk(text, bigint, bigint, boolean); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.batch_apply_chunk(p_batch_id text, p_from_line bigint, p_to_line bigint, p_dry_run boolean DEFAULT false) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_partner text := logic.require_partner();
+    r core.batch_rows;
+BEGIN
+    -- Lock order: the batch, then the chunk's customers by id: the one global order, of
+    -- which a single operation (one customer) is a special case; so chunks and single
+    -- operations never deadlock, and two runs of one batch take turns chunk by chunk.
+    PERFORM 1 FROM core.batches WHERE partner_id = v_partner AND id = p_batch_id FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        PERFORM logic.raise_error('batch_not_found', format('batch %s does not exist', p_batch_id));
+    END IF;
+    PERFORM 1 FROM core.customers c
+    WHERE c.id IN (SELECT s.customer_id FROM core.batch_rows b JOIN core.subscriptions s ON s.id = b.subscription_id
+                   WHERE b.partner_id = v_partner AND b.batch_id = p_batch_id
+                     AND b.line BETWEEN p_from_line AND p_to_line AND b.status = 'pending'
+                     AND logic.customer_visible(v_partner, s.customer_id))  -- only those (logic.lock_subscription)
+    ORDER BY c.id FOR NO KEY UPDATE;
+    -- Rows in waves (logic.batch_apply_waves), so that rows of one customer see each other
+    -- in file order and the upgrades of a wave are applied set-based. No subtransaction
+    -- per row on the normal path; if anything raises, the chunk is redone row by row.
+    BEGIN
+        PERFORM logic.batch_apply_waves(v_partner, p_batch_id, p_from_line, p_to_line, p_dry_run);
+    EXCEPTION WHEN OTHERS THEN
+        IF logic.is_transient_sqlstate(SQLSTATE) THEN
+            RAISE;
+        END IF;
+        FOR r IN SELECT * FROM core.batch_rows WHERE partner_id = v_partner AND batch_id = p_batch_id
+                 AND line BETWEEN p_from_line AND p_to_line AND status = 'pending' ORDER BY line LOOP
+            BEGIN
+                PERFORM logic.batch_apply_row(v_partner, r, p_dry_run);
+            EXCEPTION WHEN OTHERS THEN
+                IF logic.is_transient_sqlstate(SQLSTATE) THEN
+                    RAISE;
+                END IF;
+                PERFORM logic.batch_reject_row(r, SQLSTATE, p_dry_run);
+            END;
+        END LOOP;
+    END;
+    RETURN logic.batch_counts(v_partner, p_batch_id, p_from_line, p_to_line);
+END $$;
+
+
+--
+-- Name: FUNCTION batch_apply_chunk(p_batch_id text, p_from_line bigint, p_to_line bigint, p_dry_run boolean); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.batch_apply_chunk(p_batch_id text, p_from_line bigint, p_to_line bigint, p_dry_run boolean) IS 'Applies the pending rows of lines p_from_line..p_to_line of a batch, the rows of each customer in line order: in
+waves of one row per customer, the new upgrades of a wave set-based (logic.upgrade_apply), other rows through
+run_operation; audited with source batch, the batch id and each row''s request id; one transaction per call.
+Returns the counts of those lines.';
+
+
+--
+-- Name: batch_begin(); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.batch_begin() RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM logic.require_partner();
+    PERFORM set_config('client_encoding', 'UTF8', true);  -- COPY then checks that every line is UTF-8
+    PERFORM logic.drop_temp_table('batch_lines');
+    CREATE TEMP TABLE batch_lines (line bigint GENERATED ALWAYS AS IDENTITY, raw text NOT NULL) ON COMMIT DROP;
+    GRANT INSERT ON pg_temp.batch_lines TO SESSION_USER;  -- the caller COPYs into it
+END $$;
+
+
+--
+-- Name: FUNCTION batch_begin(); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.batch_begin() IS 'Starts staging a batch file: creates pg_temp.batch_lines (line, raw) for this transaction; the caller then runs
+COPY batch_lines (raw) FROM STDIN (FORMAT text, ENCODING ''UTF8'') with one line of the file per row.';
+
+
+--
+-- Name: batch_finish(text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.batch_finish(p_batch_id text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_partner text := logic.require_partner();
+    b core.batches;
+BEGIN
+    UPDATE core.batches SET last_run_finished_at = now(),
+           finished_at = CASE WHEN EXISTS (SELECT 1 FROM core.batch_rows WHERE partner_id = v_partner
+                                           AND batch_id = p_batch_id AND status = 'pending')
+                              THEN NULL ELSE coalesce(finished_at, now()) END
+    WHERE partner_id = v_partner AND id = p_batch_id RETURNING * INTO b;
+    IF b.id IS NULL THEN
+        PERFORM logic.raise_error('batch_not_found', format('batch %s does not exist', p_batch_id));
+    END IF;
+    RETURN logic.batch_summary(b);
+END $$;
+
+
+--
+-- Name: FUNCTION batch_finish(p_batch_id text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.batch_finish(p_batch_id text) IS 'Ends a run of a batch (finished once no row is pending); returns its summary.';
+
+
+--
+-- Name: batch_register(text, text, text, integer); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.batch_register(p_name text, p_content_sha256 text, p_file_name text, p_max_errors integer DEFAULT 1000) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_partner text := logic.require_partner();
+    v_batch_id text := coalesce(p_name, p_content_sha256);
+    v_error_count bigint;
+    v_errors jsonb;
+    b core.batches;
+BEGIN
+    IF v_batch_id !~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$' THEN
+        PERFORM logic.raise_error('invalid_argument',
+            format('batch name %s: up to 100 letters, digits, dots, dashes and underscores, starting with a letter or digit', v_batch_id));
+    END IF;
+    -- Read with the owner's rights: only the plain table batch_begin made, never a
+    -- same-named view or table of the caller's (which could run the caller's functions).
+    IF NOT EXISTS (SELECT 1 FROM pg_class WHERE oid = to_regclass('pg_temp.batch_lines') AND relkind = 'r'
+                   AND relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)) THEN
+        PERFORM logic.raise_error('invalid_argument', 'no batch file is staged: call api.batch_begin() and COPY it first');
+    END IF;
+    PERFORM logic.drop_temp_table('batch_fields');
+    CREATE TEMP TABLE batch_fields ON COMMIT DROP AS
+        SELECT l.line, l.raw, logic.csv_fields(logic.batch_clean_line(l.line, l.raw)) AS fields FROM pg_temp.batch_lines l;
+    PERFORM logic.drop_temp_table('batch_errors');
+    CREATE TEMP TABLE batch_errors ON COMMIT DROP AS SELECT * FROM logic.batch_file_errors(v_batch_id);
+    SELECT count(*) INTO v_error_count FROM pg_temp.batch_errors;
+    IF v_error_count > 0 THEN
+        SELECT jsonb_agg(jsonb_build_object('line', e.line, 'column', e.column_name, 'value', e.value, 'message', e.message)
+                         ORDER BY e.line, e.column_number)
+        INTO v_errors
+        FROM (SELECT * FROM pg_temp.batch_errors ORDER BY line, column_number LIMIT p_max_errors) e;
+        RETURN jsonb_build_object('status', 'invalid', 'batch_id', v_batch_id, 'error_count', v_error_count, 'errors', v_errors);
+    END IF;
+
+    SELECT * INTO b FROM core.batches WHERE partner_id = v_partner AND id = v_batch_id FOR UPDATE;
+    IF b.id IS NULL THEN
+        INSERT INTO core.batches (partner_id, id, content_sha256, file_name, rows_total, created_by)
+        SELECT v_partner, v_batch_id, p_content_sha256, p_file_name, count(*), logic.acting_operator()
+        FROM pg_temp.batch_fields WHERE line > 1
+        RETURNING * INTO b;
+        INSERT INTO core.batch_rows (partner_id, batch_id, line, action, subscription_id, target_offer, quantity, request_id)
+        SELECT v_partner, v_batch_id, f.line, f.fields[1], f.fields[2]::uuid, nullif(f.fields[3], ''),
+               nullif(f.fields[4], '')::integer, coalesce(nullif(f.fields[5], ''), v_batch_id || ':' || f.line)
+        FROM pg_temp.batch_fields f WHERE f.line > 1;
+    ELSIF b.content_sha256 <> p_content_sha256 THEN
+        PERFORM logic.raise_error('invalid_argument',
+            format('batch %s was registered from another file (sha256 %s, this file %s)', v_batch_id,
+                   left(b.content_sha256, 12), left(p_content_sha256, 12)),
+            NULL, 'give this file another --name, or none (its id is then its sha256)');
+    ELSE  -- a re-run: what earlier runs applied is now already applied
+        UPDATE core.batches SET runs = runs + 1, last_run_started_at = now(), last_run_finished_at = NULL
+        WHERE partner_id = v_partner AND id = v_batch_id RETURNING * INTO b;
+        UPDATE core.batch_rows SET status = 'already_applied'
+        WHERE partner_id = v_partner AND batch_id = v_batch_id AND status = 'applied';
+    END IF;
+    RETURN jsonb_build_object('status', 'registered', 'batch_id', b.id, 'rows', b.rows_total, 'runs', b.runs,
+        'first_pending_line', (SELECT min(line) FROM core.batch_rows
+                               WHERE partner_id = v_partner AND batch_id = b.id AND status = 'pending'),
+        'last_line', b.rows_total + 1) || logic.batch_counts(v_partner, b.id);
+END $_$;
+
+
+--
+-- Name: FUNCTION batch_register(p_name text, p_content_sha256 text, p_file_name text, p_max_errors integer); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.batch_register(p_name text, p_content_sha256 text, p_file_name text, p_max_errors integer) IS 'Validates the staged file whole and registers it as a batch of the acting partner (id: p_name, else the sha256).
+Returns {status: invalid, error_count, errors: [{line, column, value, message}]} (nothing written) or
+{status: registered, batch_id, rows, first_pending_line, last_line, counts}; a known batch resumes.';
+
+
+--
+-- Name: batch_rows(text, bigint, integer, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.batch_rows(p_batch text, p_after_line bigint DEFAULT 1, p_limit integer DEFAULT 10000, p_status text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'line', r.line, 'request_id', r.request_id, 'action', r.action, 'subscription_id', r.subscription_id,
+               'status', r.status, 'error_codes', to_jsonb(r.error_codes), 'new_subscription_id', r.new_subscription_id)
+               ORDER BY r.line), '[]')
+    FROM (SELECT r.* FROM core.batches b
+          JOIN core.batch_rows r ON r.partner_id = b.partner_id AND r.batch_id = b.id
+          WHERE (b.partner_id, b.id) = (SELECT f.partner_id, f.id FROM logic.find_batch(logic.require_partner(), p_batch) f)
+            AND r.line > p_after_line AND (p_status IS NULL OR r.status = p_status)
+          ORDER BY r.line LIMIT p_limit) r
+$$;
+
+
+--
+-- Name: FUNCTION batch_rows(p_batch text, p_after_line bigint, p_limit integer, p_status text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.batch_rows(p_batch text, p_after_line bigint, p_limit integer, p_status text) IS 'A page of a batch''s rows in line order (lines after p_after_line, at most p_limit, optionally of one status):
+{line, request_id, action, subscription_id, status, error_codes, new_subscription_id}.';
+
+
+--
+-- Name: batches(); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.batches() RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce(jsonb_agg(logic.batch_summary(b) ORDER BY b.created_at DESC, b.id), '[]')
+    FROM core.batches b WHERE b.partner_id = logic.require_partner()
+$$;
+
+
+--
+-- Name: FUNCTION batches(); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.batches() IS 'The acting partner''s batches, newest first, with row counts per outcome and timings.';
+
+
+--
+-- Name: catalog(); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.catalog() RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT jsonb_build_object(
+        'offers', coalesce((SELECT jsonb_agg(jsonb_build_object(
+            'id', o.id, 'name', o.name, 'service', o.service_id, 'min', o.min_quantity, 'max', o.max_quantity,
+            'add_on', o.is_add_on, 'retired', o.retired,
+            'plans', ARRAY(SELECT service_plan_id FROM core.offer_service_plans WHERE offer_id = o.id ORDER BY 1),
+            'billing_cycles', ARRAY(SELECT billing_cycle FROM core.offer_billing_cycles WHERE offer_id = o.id ORDER BY 1),
+            'add_on_to', ARRAY(SELECT parent_offer_id FROM core.offer_add_on_parents WHERE add_on_offer_id = o.id ORDER BY 1),
+            'upgrades_to', ARRAY(SELECT target_offer_id FROM core.upgrade_paths WHERE source_offer_id = o.id ORDER BY 1))
+            ORDER BY o.id) FROM core.offers o), '[]'),
+        'upgrade_paths', coalesce((SELECT jsonb_agg(jsonb_build_object('source_offer', source_offer_id,
+                                                                      'target_offer', target_offer_id)
+                                            ORDER BY source_offer_id, target_offer_id)
+                                   FROM core.upgrade_paths), '[]'))
+$$;
+
+
+--
+-- Name: FUNCTION catalog(); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.catalog() IS 'The catalog: offers (with plans, billing cycles, add-on parents, upgrade targets) and upgrade paths.';
+
+
+--
+-- Name: catalog_apply(jsonb); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.catalog_apply(p_catalog jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    SET client_min_messages TO 'warning'
+    AS $$
+DECLARE
+    v_problems text[] := ARRAY(SELECT logic.catalog_problems(p_catalog) ORDER BY 1);
+    v_before jsonb := api.catalog();
+    v_after jsonb;
+BEGIN
+    IF cardinality(v_problems) > 0 THEN
+        PERFORM logic.raise_error('invalid_catalog', 'invalid catalog: ' || array_to_string(v_problems, '; '),
+                                 array_to_string(v_problems, E'\n'));
+    END IF;
+    -- One catalog change at a time.
+    LOCK TABLE core.offers IN SHARE ROW EXCLUSIVE MODE;
+
+    -- Set-valued attributes become exactly the file's. Paths that go are deleted before the
+    -- offers change, so that an offer leaving every path may become an add-on.
+    DROP TABLE IF EXISTS pg_temp.catalog_offer_sets;
+    CREATE TEMP TABLE catalog_offer_sets ON COMMIT DROP AS
+    SELECT x ->> 'id' AS offer_id, 'plan' AS kind, v #>> '{}' AS value
+    FROM jsonb_array_elements(p_catalog -> 'offers') x, jsonb_array_elements(coalesce(x -> 'plans', '[]')) v
+    UNION ALL
+    SELECT x ->> 'id', 'cycle', v #>> '{}'
+    FROM jsonb_array_elements(p_catalog -> 'offers') x, jsonb_array_elements(coalesce(x -> 'billing_cycles', '[]')) v
+    UNION ALL
+    SELECT x ->> 'id', 'parent', v #>> '{}'
+    FROM jsonb_array_elements(p_catalog -> 'offers') x, jsonb_array_elements(coalesce(x -> 'add_on_to', '[]')) v
+    UNION ALL
+    SELECT x ->> 'id', 'path', v #>> '{}'
+    FROM jsonb_array_elements(p_catalog -> 'offers') x, jsonb_array_elements(coalesce(x -> 'upgrades_to', '[]')) v;
+
+    DELETE FROM core.upgrade_paths u WHERE NOT EXISTS (
+        SELECT 1 FROM catalog_offer_sets WHERE kind = 'path' AND offer_id = u.source_offer_id AND value = u.target_offer_id);
+
+    INSERT INTO core.services (id, name)
+    SELECT s ->> 'id', coalesce(s ->> 'name', s ->> 'id') FROM jsonb_array_elements(p_catalog -> 'services') s
+    ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name WHERE services.name IS DISTINCT FROM EXCLUDED.name;
+
+    INSERT INTO core.service_plans (id, service_id)
+    SELECT p #>> '{}', s ->> 'id'
+    FROM jsonb_array_elements(p_catalog -> 'services') s, jsonb_array_elements(coalesce(s -> 'plans', '[]')) p
+    ON CONFLICT (id) DO NOTHING;
+
+    INSERT INTO core.offers AS o (id, service_id, name, min_quantity, max_quantity, is_add_on, retired)
+    SELECT x ->> 'id', x ->> 'service', x ->> 'name', coalesce((x ->> 'min')::integer, 1), (x ->> 'max')::integer,
+           x -> 'add_on_to' IS NOT NULL, false
+    FROM jsonb_array_elements(p_catalog -> 'offers') x
+    ON CONFLICT (id) DO UPDATE
+        SET service_id = EXCLUDED.service_id, name = EXCLUDED.name, min_quantity = EXCLUDED.min_quantity,
+            max_quantity = EXCLUDED.max_quantity, is_add_on = EXCLUDED.is_add_on, retired = false
+        WHERE (o.service_id, o.name, o.min_quantity, o.max_quantity, o.is_add_on, o.retired)
+              IS DISTINCT FROM (EXCLUDED.service_id, EXCLUDED.name, EXCLUDED.min_quantity,
+                                EXCLUDED.max_quantity, EXCLUDED.is_add_on, false);
+
+    UPDATE core.offers SET retired = true
+    WHERE NOT retired AND id NOT IN (SELECT x ->> 'id' FROM jsonb_array_elements(p_catalog -> 'offers') x);
+
+    DELETE FROM core.offer_service_plans u WHERE NOT EXISTS (
+        SELECT 1 FROM catalog_offer_sets WHERE kind = 'plan' AND offer_id = u.offer_id AND value = u.service_plan_id);
+    DELETE FROM core.offer_billing_cycles u WHERE NOT EXISTS (
+        SELECT 1 FROM catalog_offer_sets WHERE kind = 'cycle' AND offer_id = u.offer_id AND value = u.billing_cycle);
+    DELETE FROM core.offer_add_on_parents u WHERE NOT EXISTS (
+        SELECT 1 FROM catalog_offer_sets WHERE kind = 'parent' AND offer_id = u.add_on_offer_id AND value = u.parent_offer_id);
+    INSERT INTO core.offer_service_plans SELECT offer_id, value FROM catalog_offer_sets WHERE kind = 'plan'
+        ON CONFLICT DO NOTHING;
+    INSERT INTO core.offer_billing_cycles SELECT offer_id, value FROM catalog_offer_sets WHERE kind = 'cycle'
+        ON CONFLICT DO NOTHING;
+    INSERT INTO core.offer_add_on_parents SELECT offer_id, value FROM catalog_offer_sets WHERE kind = 'parent'
+        ON CONFLICT DO NOTHING;
+    INSERT INTO core.upgrade_paths SELECT offer_id, value FROM catalog_offer_sets WHERE kind = 'path'
+        ON CONFLICT DO NOTHING;
+
+    v_after := api.catalog();
+    IF v_after IS DISTINCT FROM v_before THEN
+        PERFORM logic.begin_operation('catalog_apply', p_platform => true);
+        INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, changes, outcome)
+        VALUES ('catalog_apply', logic.acting_operator(), logic.acting_audit_partner(), logic.acting_source(), 'catalog',
+                jsonb_build_object('catalog', jsonb_build_array(v_before, v_after)), 'succeeded');
+    END IF;
+    RETURN jsonb_build_object('status', 'succeeded', 'changed', v_after IS DISTINCT FROM v_before,
+                              'offers', jsonb_array_length(v_after -> 'offers'),
+                              'upgrade_paths', jsonb_array_length(v_after -> 'upgrade_paths'));
+END $$;
+
+
+--
+-- Name: FUNCTION catalog_apply(p_catalog jsonb); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.catalog_apply(p_catalog jsonb) IS 'Applies a catalog document (validated whole; idempotent; missing offers are retired).
+Returns {status, changed, offers, upgrade_paths}; raises SU060 naming every invalid entry.';
+
+
+--
+-- Name: customer_add(text, uuid, text, text, boolean); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.customer_add(p_name text, p_id uuid DEFAULT NULL::uuid, p_domain text DEFAULT NULL::text, p_request_id text DEFAULT NULL::text, p_dry_run boolean DEFAULT false) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT logic.run_operation('add_customer', jsonb_strip_nulls(jsonb_build_object('name', p_name, 'id', p_id,
+                              'domain', p_domain)), p_request_id, p_dry_run)
+$$;
+
+
+--
+-- Name: FUNCTION customer_add(p_name text, p_id uuid, p_domain text, p_request_id text, p_dry_run boolean); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.customer_add(p_name text, p_id uuid, p_domain text, p_request_id text, p_dry_run boolean) IS 'Adds a customer tenant for the acting partner. Returns {status, id, name, domain}.';
+
+
+--
+-- Name: customer_link(uuid, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.customer_link(p_customer_id uuid, p_partner_id text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM 1 FROM core.customers WHERE id = p_customer_id FOR NO KEY UPDATE;  -- the customer's lock first
+    IF NOT FOUND THEN
+        PERFORM logic.raise_error('customer_not_found', format('customer %s does not exist', p_customer_id));
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = p_partner_id) THEN
+        PERFORM logic.raise_error('partner_not_found', format('partner %s does not exist', p_partner_id));
+    END IF;
+    IF logic.customer_visible(p_partner_id, p_customer_id) THEN
+        PERFORM logic.raise_error('customer_already_linked',
+                                 format('customer %s is already visible to partner %s', p_customer_id, p_partner_id));
+    END IF;
+    PERFORM logic.begin_operation('link_customer', p_platform => true);
+    INSERT INTO core.partner_customers (partner_id, customer_id, how) VALUES (p_partner_id, p_customer_id, 'linked');
+    RETURN jsonb_build_object('status', 'succeeded', 'customer_id', p_customer_id, 'partner_id', p_partner_id);
+END $$;
+
+
+--
+-- Name: FUNCTION customer_link(p_customer_id uuid, p_partner_id text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.customer_link(p_customer_id uuid, p_partner_id text) IS 'Owner only: records that a customer accepted a partner''s reseller invitation; the customer becomes visible to that partner.';
+
+
+--
+-- Name: customers(); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.customers() RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object('id', c.id, 'name', c.name, 'domain', c.domain,
+                                                 'created_at', c.created_at) ORDER BY c.name, c.id), '[]')
+    FROM core.partner_customers pc JOIN core.customers c ON c.id = pc.customer_id
+    WHERE pc.partner_id = logic.require_partner()
+$$;
+
+
+--
+-- Name: FUNCTION customers(); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.customers() IS 'The customers that exist for the acting partner.';
+
+
+--
+-- Name: licenses_change(text, uuid, bigint, text, bigint, boolean); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.licenses_change(p_operation text, p_subscription_id uuid, p_quantity bigint, p_request_id text DEFAULT NULL::text, p_if_version bigint DEFAULT NULL::bigint, p_dry_run boolean DEFAULT false) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF p_operation NOT IN ('add', 'remove') THEN
+        PERFORM logic.raise_error('invalid_argument', format('unknown license operation %s', p_operation));
+    END IF;
+    RETURN logic.run_operation(p_operation || '_licenses', jsonb_strip_nulls(jsonb_build_object(
+        'subscription_id', p_subscription_id, 'quantity', p_quantity, 'if_version', p_if_version)),
+        p_request_id, p_dry_run);
+END $$;
+
+
+--
+-- Name: FUNCTION licenses_change(p_operation text, p_subscription_id uuid, p_quantity bigint, p_request_id text, p_if_version bigint, p_dry_run boolean); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.licenses_change(p_operation text, p_subscription_id uuid, p_quantity bigint, p_request_id text, p_if_version bigint, p_dry_run boolean) IS 'Adds or removes licenses of a subscription sold by the acting partner (annual: add only).';
+
+
+--
+-- Name: partner_add(text, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.partner_add(p_id text, p_name text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_name text := logic.require_display_name(p_name, 'partner name');
+BEGIN
+    IF EXISTS (SELECT 1 FROM core.partners WHERE id = p_id) THEN
+        PERFORM logic.raise_error('partner_exists', format('partner %s already exists', p_id));
+    END IF;
+    PERFORM logic.begin_operation('add_partner', p_platform => true);
+    BEGIN
+        INSERT INTO core.partners (id, name) VALUES (p_id, v_name);
+    EXCEPTION WHEN check_violation THEN  -- the id format the table allows (check_partners_id_format)
+        PERFORM logic.raise_error('invalid_argument', format(
+            'partner id %s: up to 64 lower-case letters, digits, dots, dashes and underscores, starting with a letter or digit',
+            to_json(p_id)));
+    END;
+    RETURN jsonb_build_object('status', 'succeeded', 'id', p_id, 'name', v_name);
+END $$;
+
+
+--
+-- Name: FUNCTION partner_add(p_id text, p_name text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.partner_add(p_id text, p_name text) IS 'Adds a CSP reseller partner. Raises SU034 when the id exists.';
+
+
+--
+-- Name: partner_login_map(name, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.partner_login_map(p_login_role name, p_partner_id text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = p_login_role) THEN
+        PERFORM logic.raise_error('invalid_argument', format('there is no database role %s', p_login_role), NULL,
+                                 'create it first: CREATE ROLE name LOGIN; GRANT subctl_operator TO name');
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = p_partner_id) THEN
+        PERFORM logic.raise_error('partner_not_found', format('partner %s does not exist', p_partner_id));
+    END IF;
+    PERFORM logic.begin_operation('map_login', p_platform => true);  -- audited: who gave which login to which partner
+    INSERT INTO core.partner_logins (login_role, partner_id) VALUES (p_login_role, p_partner_id)
+    ON CONFLICT (login_role) DO UPDATE SET partner_id = EXCLUDED.partner_id, mapped_at = now();
+    RETURN jsonb_build_object('status', 'succeeded', 'login_role', p_login_role, 'partner_id', p_partner_id);
+END $$;
+
+
+--
+-- Name: FUNCTION partner_login_map(p_login_role name, p_partner_id text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.partner_login_map(p_login_role name, p_partner_id text) IS 'Maps a database login to the one partner it acts for (owner only). The login then acts and is recorded as itself.';
+
+
+--
+-- Name: relationship_change(text, uuid, text, timestamp with time zone, text, boolean); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.relationship_change(p_operation text, p_customer_id uuid, p_service_id text, p_expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_request_id text DEFAULT NULL::text, p_dry_run boolean DEFAULT false) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF p_operation NOT IN ('request', 'accept', 'remove') THEN
+        PERFORM logic.raise_error('invalid_argument', format('unknown relationship operation %s', p_operation));
+    END IF;
+    RETURN logic.run_operation(p_operation || '_relationship',
+                              jsonb_strip_nulls(jsonb_build_object('customer_id', p_customer_id,
+                                  'service_id', p_service_id, 'expires_at', p_expires_at)),
+                              p_request_id, p_dry_run);
+END $$;
+
+
+--
+-- Name: FUNCTION relationship_change(p_operation text, p_customer_id uuid, p_service_id text, p_expires_at timestamp with time zone, p_request_id text, p_dry_run boolean); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.relationship_change(p_operation text, p_customer_id uuid, p_service_id text, p_expires_at timestamp with time zone, p_request_id text, p_dry_run boolean) IS 'Requests, accepts (recorded for the customer) or removes the acting partner''s delegated-admin relationship.';
+
+
+--
+-- Name: relationships(uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.relationships(p_customer_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', r.id, 'customer_id', r.customer_id, 'service_id', r.service_id,
+               'status', CASE WHEN r.status = 'active' AND r.expires_at <= statement_timestamp() THEN 'expired'
+                              ELSE r.status END,
+               'requested_at', r.requested_at, 'activated_at', r.activated_at, 'expires_at', r.expires_at,
+               'ended_at', r.ended_at) ORDER BY r.requested_at, r.id), '[]')
+    FROM core.relationships r
+    WHERE r.partner_id = logic.require_partner() AND (p_customer_id IS NULL OR r.customer_id = p_customer_id)
+$$;
+
+
+--
+-- Name: FUNCTION relationships(p_customer_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.relationships(p_customer_id uuid) IS 'The acting partner''s relationships, with expiry applied as of now.';
+
+
+--
+-- Name: report_rows(text, jsonb, integer); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.report_rows(p_name text, p_filters jsonb DEFAULT '[]'::jsonb, p_limit integer DEFAULT NULL::integer) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_view oid := (SELECT c.oid FROM pg_class c
+                   WHERE c.relnamespace = 'report'::regnamespace AND c.relkind = 'v' AND c.relname = p_name);
+    v_where text := '';
+    v_values text[] := '{}';
+    v_column pg_attribute;
+    v_type text;
+    f jsonb;
+    v_result jsonb;
+BEGIN
+    IF v_view IS NULL THEN
+        PERFORM logic.raise_error('invalid_argument', format('unknown report %s', p_name), NULL,
+                                 'list the reports with: subctl report list');
+    END IF;
+    FOR f IN SELECT * FROM jsonb_array_elements(p_filters) LOOP
+        SELECT * INTO v_column FROM pg_attribute
+        WHERE attrelid = v_view AND attname = f ->> 'column' AND attnum > 0 AND NOT attisdropped;
+        IF v_column.attname IS NULL THEN
+            PERFORM logic.raise_error('invalid_argument', format('report %s has no column %s', p_name, f ->> 'column'));
+        END IF;
+        IF f ->> 'op' NOT IN ('=', '<>', '<', '<=', '>', '>=') THEN
+            PERFORM logic.raise_error('invalid_argument', format('unknown comparison %s', f ->> 'op'));
+        END IF;
+        v_values := v_values || (f ->> 'value');
+        v_type := format_type(v_column.atttypid, v_column.atttypmod);
+        v_where := v_where || CASE
+            -- on an array column, = means "contains"
+            WHEN v_type LIKE '%[]' AND f ->> 'op' = '=' THEN
+                format(' AND CAST($1[%s] AS %s) = ANY (%I)', cardinality(v_values), rtrim(v_type, '[]'), v_column.attname)
+            ELSE format(' AND %I %s CAST($1[%s] AS %s)', v_column.attname, f ->> 'op', cardinality(v_values), v_type) END;
+    END LOOP;
+    EXECUTE format('SELECT coalesce(jsonb_agg(to_jsonb(r)), ''[]'') FROM (SELECT * FROM report.%I WHERE true%s LIMIT $2) r',
+                   p_name, v_where)
+        INTO v_result USING v_values, p_limit;
+    RETURN v_result;
+END $_$;
+
+
+--
+-- Name: FUNCTION report_rows(p_name text, p_filters jsonb, p_limit integer); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.report_rows(p_name text, p_filters jsonb, p_limit integer) IS 'The rows of report view p_name, filtered by [{column, op, value}] (op one of = <> < <= > >=; = on an array column means contains).';
+
+
+--
+-- Name: reports(); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.reports() RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object('name', c.relname,
+                              'summary', split_part(obj_description(c.oid, 'pg_class'), E'\n', 1)) ORDER BY c.relname), '[]')
+    FROM pg_class c
+    WHERE c.relnamespace = 'report'::regnamespace AND c.relkind = 'v'
+$$;
+
+
+--
+-- Name: FUNCTION reports(); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.reports() IS 'The report views with their one-line summaries.';
+
+
+--
+-- Name: subscription(uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.subscription(p_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_partner text := logic.require_partner();
+    s core.subscriptions;
+BEGIN
+    SELECT * INTO s FROM core.subscriptions WHERE id = p_id;
+    IF s.id IS NULL OR NOT logic.customer_visible(v_partner, s.customer_id) THEN
+        PERFORM logic.raise_error('subscription_not_found', format('subscription %s does not exist', p_id));
+    END IF;
+    RETURN logic.subscription_json(v_partner, s);
+END $$;
+
+
+--
+-- Name: FUNCTION subscription(p_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.subscription(p_id uuid) IS 'One subscription of the acting partner''s customers; SU001 otherwise.';
+
+
+--
+-- Name: subscription_add(uuid, text, bigint, text, text, text, uuid, text, boolean); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.subscription_add(p_customer_id uuid, p_offer_id text, p_quantity bigint, p_billing_cycle text DEFAULT 'monthly'::text, p_channel text DEFAULT 'csp'::text, p_status text DEFAULT 'active'::text, p_parent_id uuid DEFAULT NULL::uuid, p_request_id text DEFAULT NULL::text, p_dry_run boolean DEFAULT false) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF p_channel NOT IN ('csp', 'direct', 'other-reseller') THEN
+        PERFORM logic.raise_error('invalid_argument', format('channel %s is not csp, direct or other-reseller', p_channel));
+    END IF;
+    IF p_status NOT IN ('pending', 'active') THEN
+        PERFORM logic.raise_error('invalid_argument', format('a new subscription is pending or active, not %s', p_status));
+    END IF;
+    IF p_billing_cycle NOT IN ('monthly', 'annual') THEN
+        PERFORM logic.raise_error('invalid_argument', format('billing cycle %s is not monthly or annual', p_billing_cycle));
+    END IF;
+    RETURN logic.run_operation('add_subscription', jsonb_build_object(
+        'customer_id', p_customer_id, 'offer_id', p_offer_id, 'quantity', p_quantity,
+        'billing_cycle', p_billing_cycle, 'channel', p_channel, 'status', p_status,
+        'parent_subscription_id', p_parent_id), p_request_id, p_dry_run);
+END $$;
+
+
+--
+-- Name: FUNCTION subscription_add(p_customer_id uuid, p_offer_id text, p_quantity bigint, p_billing_cycle text, p_channel text, p_status text, p_parent_id uuid, p_request_id text, p_dry_run boolean); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.subscription_add(p_customer_id uuid, p_offer_id text, p_quantity bigint, p_billing_cycle text, p_channel text, p_status text, p_parent_id uuid, p_request_id text, p_dry_run boolean) IS 'Records a subscription bought through any channel (csp: sold by the acting partner). Returns the subscription.';
+
+
+--
+-- Name: subscription_change(text, uuid, text, bigint, boolean); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.subscription_change(p_operation text, p_subscription_id uuid, p_request_id text DEFAULT NULL::text, p_if_version bigint DEFAULT NULL::bigint, p_dry_run boolean DEFAULT false) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF p_operation NOT IN ('activate', 'suspend', 'reactivate', 'cancel') THEN
+        PERFORM logic.raise_error('invalid_argument', format('unknown status operation %s', p_operation));
+    END IF;
+    RETURN logic.run_operation(p_operation, jsonb_strip_nulls(jsonb_build_object(
+        'subscription_id', p_subscription_id, 'if_version', p_if_version)), p_request_id, p_dry_run);
+END $$;
+
+
+--
+-- Name: FUNCTION subscription_change(p_operation text, p_subscription_id uuid, p_request_id text, p_if_version bigint, p_dry_run boolean); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.subscription_change(p_operation text, p_subscription_id uuid, p_request_id text, p_if_version bigint, p_dry_run boolean) IS 'Moves a subscription through its state machine: activate, suspend, reactivate, cancel (cancels add-ons too).';
+
+
+--
+-- Name: subscriptions(uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.subscriptions(p_customer_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce(jsonb_agg(logic.subscription_json(pc.partner_id, s) ORDER BY s.customer_id, s.created_at, s.id), '[]')
+    FROM core.partner_customers pc JOIN core.subscriptions s ON s.customer_id = pc.customer_id
+    WHERE pc.partner_id = logic.require_partner() AND (p_customer_id IS NULL OR pc.customer_id = p_customer_id)
+$$;
+
+
+--
+-- Name: FUNCTION subscriptions(p_customer_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.subscriptions(p_customer_id uuid) IS 'The subscriptions of the acting partner''s customers (all channels).';
+
+
+--
+-- Name: upgrade(uuid, text, bigint, text, bigint, boolean); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.upgrade(p_subscription_id uuid, p_target_offer_id text, p_quantity bigint DEFAULT NULL::bigint, p_request_id text DEFAULT NULL::text, p_if_version bigint DEFAULT NULL::bigint, p_dry_run boolean DEFAULT false) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT logic.run_operation('upgrade', jsonb_strip_nulls(jsonb_build_object(
+        'subscription_id', p_subscription_id, 'target_offer', p_target_offer_id, 'quantity', p_quantity,
+        'if_version', p_if_version)), p_request_id, p_dry_run)
+$$;
+
+
+--
+-- Name: FUNCTION upgrade(p_subscription_id uuid, p_target_offer_id text, p_quantity bigint, p_request_id text, p_if_version bigint, p_dry_run boolean); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.upgrade(p_subscription_id uuid, p_target_offer_id text, p_quantity bigint, p_request_id text, p_if_version bigint, p_dry_run boolean) IS 'Upgrades a subscription to a target offer: creates the target, suspends the source (reason upgraded).
+Returns {status, source_subscription_id, target_subscription_id, quantity, errors}.';
+
+
+--
+-- Name: upgrades(uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.upgrades(p_subscription_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_partner text := logic.require_partner();
+    v_customer_id uuid;
+BEGIN
+    SELECT s.customer_id INTO v_customer_id FROM core.subscriptions s
+    WHERE s.id = p_subscription_id AND logic.customer_visible(v_partner, s.customer_id);
+    IF v_customer_id IS NULL THEN
+        PERFORM logic.raise_error('subscription_not_found', format('subscription %s does not exist', p_subscription_id));
+    END IF;
+    RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                       'target_offer', e.target_offer_id, 'eligible', cardinality(e.error_codes) = 0,
+                       'errors', logic.describe_errors(e.error_codes)) ORDER BY e.target_offer_id), '[]')
+            FROM logic.upgrade_evaluations(v_partner) e
+            WHERE e.customer_id = v_customer_id AND e.subscription_id = p_subscription_id);
+END $$;
+
+
+--
+-- Name: FUNCTION upgrades(p_subscription_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.upgrades(p_subscription_id uuid) IS 'Every upgrade target of a subscription: eligible, and all the errors that apply (the "Upgrade now" check).';
+
+
+--
+-- Name: audit_chain_of(uuid, text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.audit_chain_of(p_customer_id uuid, p_partner_id text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    RETURN CASE WHEN (p_customer_id IS NOT NULL) THEN ('customer:'::text || p_customer_id) WHEN (p_partner_id IS NOT NULL) THEN ('partner:'::text || p_partner_id) ELSE 'platform'::text END;
+
+
+--
+-- Name: FUNCTION audit_chain_of(p_customer_id uuid, p_partner_id text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.audit_chain_of(p_customer_id uuid, p_partner_id text) IS 'The audit chain of an event: customer:ID, else partner:ID, else platform.';
+
+
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: audit_events; Type: TABLE; Schema: core; Owner: -
+--
+
+CREATE TABLE core.audit_events (
+    id bigint NOT NULL,
+    occurred_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    operation text NOT NULL,
+    operator text NOT NULL,
+    partner_id text,
+    source text NOT NULL,
+    entity text NOT NULL,
+    entity_id text,
+    subscription_id uuid,
+    subscription_version bigint,
+    customer_id uuid,
+    changes jsonb DEFAULT '{}'::jsonb NOT NULL,
+    outcome text NOT NULL,
+    error_codes text[] DEFAULT '{}'::text[] NOT NULL,
+    request_id text,
+    batch_id text,
+    comment text,
+    login_role name DEFAULT SESSION_USER,
+    offer_id text,
+    chain_previous_id bigint,
+    chain_hash bytea NOT NULL,
+    CONSTRAINT check_audit_events_outcome CHECK ((outcome = ANY (ARRAY['succeeded'::text, 'rejected'::text]))),
+    CONSTRAINT check_audit_events_rejection_has_codes CHECK (((outcome = 'rejected'::text) = (cardinality(error_codes) > 0))),
+    CONSTRAINT check_audit_events_source CHECK ((source = ANY (ARRAY['cli'::text, 'batch'::text, 'sql'::text])))
+);
+
+
+--
+-- Name: COLUMN audit_events.offer_id; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.audit_events.offer_id IS 'A subscription event: the subscription''s offer after the change (before it, for a deletion).';
+
+
+--
+-- Name: COLUMN audit_events.chain_previous_id; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.audit_events.chain_previous_id IS 'The previous event of the event''s chain (NULL: the first).';
+
+
+--
+-- Name: COLUMN audit_events.chain_hash; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.audit_events.chain_hash IS 'SHA-256 of the previous event''s chain_hash and the event (core.audit_event_digest).';
+
+
+--
+-- Name: audit_event_digest(core.audit_events, bigint, bytea); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.audit_event_digest(e core.audit_events, p_previous_id bigint, p_previous_hash bytea) RETURNS bytea
+    LANGUAGE sql IMMUTABLE
+    RETURN sha256((COALESCE(p_previous_hash, '\x'::bytea) || convert_to((jsonb_build_array((e).id, p_previous_id, ((EXTRACT(epoch FROM (e).occurred_at) * (1000000)::numeric))::bigint, (e).operation, (e).operator, (e).partner_id, (e).source, (e).entity, (e).entity_id, (e).subscription_id, (e).subscription_version, (e).customer_id, (e).changes, (e).outcome, (e).error_codes, (e).request_id, (e).batch_id, (e).comment, (e).offer_id, (e).login_role))::text, 'UTF8'::name)));
+
+
+--
+-- Name: FUNCTION audit_event_digest(e core.audit_events, p_previous_id bigint, p_previous_hash bytea); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.audit_event_digest(e core.audit_events, p_previous_id bigint, p_previous_hash bytea) IS 'The chain hash of an event appended after event p_previous_id (hash p_previous_hash): every column but the chain''s own.';
+
+
+--
+-- Name: display_name_format_character(text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.display_name_format_character(p_name text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT
+    RETURN "substring"(p_name, '[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]'::text);
+
+
+--
+-- Name: FUNCTION display_name_format_character(p_name text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.display_name_format_character(p_name text) IS 'The first Unicode Cf (invisible formatting) character of a name, or NULL.';
+
+
+--
+-- Name: display_name_trimmed(text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.display_name_trimmed(p_name text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT
+    RETURN btrim(p_name, '                  　'::text);
+
+
+--
+-- Name: FUNCTION display_name_trimmed(p_name text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.display_name_trimmed(p_name text) IS 'A name without its leading and trailing spaces (Unicode space separators included).';
+
+
+--
+-- Name: display_name_problem(text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.display_name_problem(p_name text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT
+    RETURN CASE WHEN (core.display_name_trimmed(p_name) = ''::text) THEN 'is empty'::text WHEN (core.display_name_trimmed(p_name) <> p_name) THEN 'has leading or trailing spaces'::text WHEN (length(p_name) > 200) THEN format('has %s characters, more than 200'::text, length(p_name)) WHEN (p_name ~ '[[:cntrl:]]'::text) THEN 'holds a control character'::text WHEN (core.display_name_format_character(p_name) IS NOT NULL) THEN format('holds the invisible formatting character U+%s (Unicode category Cf)'::text, upper(lpad(to_hex(ascii(core.display_name_format_character(p_name))), 4, '0'::text))) ELSE NULL::text END;
+
+
+--
+-- Name: FUNCTION display_name_problem(p_name text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.display_name_problem(p_name text) IS 'NULL for a valid display name, else what is wrong with it (a sentence fragment).';
+
+
+--
+-- Name: login_is_owner(); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.login_is_owner() RETURNS boolean
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT pg_has_role(SESSION_USER, n.nspowner, 'MEMBER'::text) AS pg_has_role
+    FROM pg_namespace n
+   WHERE (n.nspname = 'core'::name);
+END;
+
+
+--
+-- Name: login_partner(); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.login_partner() RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT partner_id FROM core.partner_logins WHERE login_role = session_user
+$$;
+
+
+--
+-- Name: setting(text); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.setting(p_name text) RETURNS text
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT NULLIF(current_setting(('subctl.'::text || p_name), true), ''::text) AS "nullif";
+END;
+
+
+--
+-- Name: acting_partner(); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.acting_partner() RETURNS text
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT COALESCE(logic.login_partner(),
+         CASE
+             WHEN logic.login_is_owner() THEN logic.setting('partner_id'::text)
+             ELSE NULL::text
+         END) AS "coalesce";
+END;
+
+
+--
+-- Name: FUNCTION acting_partner(); Type: COMMENT; Schema: logic; Owner: -
+--
+
+COMMENT ON FUNCTION logic.acting_partner() IS 'The partner the session acts for, or NULL.';
+
+
+--
+-- Name: acting_audit_partner(); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.acting_audit_partner() RETURNS text
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN ((logic.setting('operation'::text) IS NOT NULL) AND (logic.setting('operation_platform'::text) = 'on'::text)) THEN NULL::text
+             ELSE logic.acting_partner()
+         END AS acting_partner;
+END;
+
+
+--
+-- Name: acting_source(); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.acting_source() RETURNS text
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN (logic.setting('operation'::text) IS NULL) THEN 'sql'::text
+             ELSE COALESCE(logic.setting('operation_source'::text), 'sql'::text)
+         END AS "coalesce";
+END;
+
+
+--
+-- Name: acting_batch(); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.acting_batch() RETURNS text
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN (logic.acting_source() = 'batch'::text) THEN logic.setting('batch_id'::text)
+             ELSE NULL::text
+         END AS "case";
+END;
+
+
+--
+-- Name: acting_operator(); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.acting_operator() RETURNS text
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN ((logic.login_partner() IS NULL) AND logic.login_is_owner()) THEN COALESCE(logic.setting('operator'::text), (SESSION_USER)::text)
+             ELSE (SESSION_USER)::text
+         END AS "session_user";
+END;
+
+
+--
+-- Name: audit_chains(uuid[], text, jsonb); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.audit_chains(p_customer_ids uuid[], p_partner text, p_checkpoint jsonb) RETURNS TABLE(chain text, events bigint, head_event_id bigint, head_hash text, status text, first_broken_event_id bigint, problem text)
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ WITH base AS (
+          SELECT e.*::core.audit_events AS e
+            FROM core.audit_events e
+           WHERE ((audit_chains.p_customer_ids IS NULL) AND (audit_chains.p_partner IS NULL))
+         UNION ALL
+          SELECT e.*::core.audit_events AS e
+            FROM core.audit_events e
+           WHERE (e.customer_id = ANY (audit_chains.p_customer_ids))
+         UNION ALL
+          SELECT e.*::core.audit_events AS e
+            FROM core.audit_events e
+           WHERE ((e.customer_id IS NULL) AND (e.partner_id = audit_chains.p_partner))
+         ), scoped AS MATERIALIZED (
+          SELECT (b.e).id AS id,
+             (b.e).chain_previous_id AS chain_previous_id,
+             (b.e).chain_hash AS chain_hash,
+             core.audit_chain_of((b.e).customer_id, (b.e).partner_id) AS chain,
+                 CASE
+                     WHEN (p.id IS NOT NULL) THEN core.audit_chain_of(p.customer_id, p.partner_id)
+                     ELSE NULL::text
+                 END AS previous_chain,
+             ((b.e).chain_hash IS DISTINCT FROM core.audit_event_digest(b.e, (b.e).chain_previous_id, p.chain_hash)) AS unhashed,
+             ((count(*) OVER (PARTITION BY (core.audit_chain_of((b.e).customer_id, (b.e).partner_id)), (b.e).chain_previous_id) > 1) AND ((b.e).id > min((b.e).id) OVER (PARTITION BY (core.audit_chain_of((b.e).customer_id, (b.e).partner_id)), (b.e).chain_previous_id))) AS forked
+            FROM (base b
+              LEFT JOIN core.audit_events p ON ((p.id = (b.e).chain_previous_id)))
+         ), flagged AS (
+          SELECT s.id,
+             s.chain_previous_id,
+             s.chain_hash,
+             s.chain,
+             s.previous_chain,
+             s.unhashed,
+             s.forked,
+             (followed.chain_previous_id IS NULL) AS is_head,
+                 CASE
+                     WHEN ((s.chain_previous_id IS NOT NULL) AND (s.previous_chain IS NULL)) THEN format('event %s follows event %s, which is gone: events were removed'::text, s.id, s.chain_previous_id)
+                     WHEN (s.previous_chain <> s.chain) THEN format('event %s follows event %s of another chain: it was moved'::text, s.id, s.chain_previous_id)
+                     WHEN s.forked THEN format('event %s follows an event another event already follows: it was inserted'::text, s.id)
+                     WHEN s.unhashed THEN format('event %s does not follow the chain: it or the event before it was changed'::text, s.id)
+                     ELSE NULL::text
+                 END AS problem
+            FROM (scoped s
+              LEFT JOIN ( SELECT DISTINCT n.chain_previous_id
+                    FROM scoped n) followed ON ((followed.chain_previous_id = s.id)))
+         ), chains AS (
+          SELECT f.chain,
+             count(*) AS events,
+             max(f.id) FILTER (WHERE f.is_head) AS head_event_id,
+             (array_agg(encode(f.chain_hash, 'hex'::text) ORDER BY f.id DESC) FILTER (WHERE f.is_head))[1] AS head_hash,
+             (array_agg(f.id ORDER BY f.id) FILTER (WHERE (f.problem IS NOT NULL)))[1] AS first_broken_event_id,
+             (array_agg(f.problem ORDER BY f.id) FILTER (WHERE (f.problem IS NOT NULL)))[1] AS problem
+            FROM flagged f
+           GROUP BY f.chain
+         ), kept AS (
+          SELECT (k_1.value ->> 'chain'::text) AS chain,
+             ((k_1.value ->> 'head_event_id'::text))::bigint AS head_event_id,
+             (k_1.value ->> 'head_hash'::text) AS head_hash
+            FROM jsonb_array_elements(COALESCE(audit_chains.p_checkpoint, '[]'::jsonb)) k_1(value)
+         ), checked AS (
+          SELECT k_1.chain,
+             k_1.head_event_id,
+                 CASE
+                     WHEN (s.id IS NULL) THEN format('event %s, the head of this chain in the checkpoint, is gone: events were removed'::text, k_1.head_event_id)
+                     WHEN (encode(s.chain_hash, 'hex'::text) <> k_1.head_hash) THEN format('event %s no longer has the hash of the checkpoint: the chain was rewritten'::text, k_1.head_event_id)
+                     ELSE NULL::text
+                 END AS problem
+            FROM (kept k_1
+              LEFT JOIN scoped s ON (((s.chain = k_1.chain) AND (s.id = k_1.head_event_id))))
+         )
+  SELECT COALESCE(c.chain, k.chain) AS "coalesce",
+     COALESCE(c.events, (0)::bigint) AS "coalesce",
+     c.head_event_id,
+     c.head_hash,
+         CASE
+             WHEN ((c.first_broken_event_id IS NULL) AND (k.problem IS NULL)) THEN 'ok'::text
+             ELSE 'broken'::text
+         END AS "case",
+     COALESCE(c.first_broken_event_id,
+         CASE
+             WHEN (k.problem IS NOT NULL) THEN k.head_event_id
+             ELSE NULL::bigint
+         END) AS "coalesce",
+     COALESCE(c.problem, k.problem) AS "coalesce"
+    FROM (chains c
+      FULL JOIN checked k ON ((k.chain = c.chain)))
+   ORDER BY
+         CASE
+             WHEN ((c.first_broken_event_id IS NULL) AND (k.problem IS NULL)) THEN 'ok'::text
+             ELSE 'broken'::text
+         END, COALESCE(c.chain, k.chain);
+END;
+
+
+--
+-- Name: row_changes(jsonb, jsonb); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.row_changes(p_old jsonb, p_new jsonb) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+-- PL/pgSQL, not SQL: its plan is kept for the session, where a SQL function called
+-- from a trigger would be planned again by every statement.
+BEGIN
+    RETURN (SELECT coalesce(jsonb_object_agg(k.key, jsonb_build_array(p_old -> k.key, p_new -> k.key)), '{}')
+            FROM jsonb_object_keys(coalesce(p_new, p_old)) AS k (key)
+            WHERE k.key NOT IN ('version', 'updated_at', 'created_at')
+              AND (p_old -> k.key) IS DISTINCT FROM (p_new -> k.key)
+              AND (coalesce(p_old -> k.key, 'null') <> 'null' OR coalesce(p_new -> k.key, 'null') <> 'null'));
+END $$;
+
+
+--
+-- Name: audit_event_of(text, text, jsonb, jsonb, jsonb); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.audit_event_of(p_table text, p_op text, p_old jsonb, p_new jsonb, p_who jsonb) RETURNS TABLE(operation text, operator text, partner_id text, source text, entity text, entity_id text, subscription_id uuid, subscription_version bigint, customer_id uuid, changes jsonb, outcome text, request_id text, batch_id text, comment text, offer_id text)
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT (audit_event_of.p_who ->> 'operation'::text),
+     (audit_event_of.p_who ->> 'operator'::text),
+     (audit_event_of.p_who ->> 'partner_id'::text),
+     (audit_event_of.p_who ->> 'source'::text),
+     audit_event_of.p_table AS p_table,
+     COALESCE((c.r ->> 'id'::text), (c.r ->> 'login_role'::text), (c.r ->> 'partner_id'::text)) AS "coalesce",
+         CASE
+             WHEN (audit_event_of.p_table = 'subscriptions'::text) THEN ((c.r ->> 'id'::text))::uuid
+             ELSE NULL::uuid
+         END AS "case",
+         CASE
+             WHEN (audit_event_of.p_table = 'subscriptions'::text) THEN ((c.r ->> 'version'::text))::bigint
+             ELSE NULL::bigint
+         END AS "case",
+         CASE audit_event_of.p_table
+             WHEN 'customers'::text THEN ((c.r ->> 'id'::text))::uuid
+             WHEN 'partners'::text THEN NULL::uuid
+             ELSE ((c.r ->> 'customer_id'::text))::uuid
+         END AS "case",
+     c.changes,
+     'succeeded'::text,
+     COALESCE(((audit_event_of.p_who -> 'request_ids'::text) ->>
+         CASE
+             WHEN (audit_event_of.p_op = 'INSERT'::text) THEN (c.r ->> 'upgraded_from_subscription_id'::text)
+             ELSE (c.r ->> 'id'::text)
+         END), (audit_event_of.p_who ->> 'request_id'::text)) AS "coalesce",
+     (audit_event_of.p_who ->> 'batch_id'::text),
+     (audit_event_of.p_who ->> 'comment'::text),
+         CASE
+             WHEN (audit_event_of.p_table = 'subscriptions'::text) THEN (c.r ->> 'offer_id'::text)
+             ELSE NULL::text
+         END AS "case"
+    FROM ( SELECT COALESCE(audit_event_of.p_new, audit_event_of.p_old) AS r,
+             logic.row_changes(audit_event_of.p_old, audit_event_of.p_new) AS changes) c
+   WHERE ((audit_event_of.p_op <> 'UPDATE'::text) OR (c.changes <> '{}'::jsonb));
+END;
+
+
+--
+-- Name: partner_customers; Type: TABLE; Schema: core; Owner: -
+--
+
+CREATE TABLE core.partner_customers (
+    partner_id text NOT NULL,
+    customer_id uuid NOT NULL,
+    how text DEFAULT 'linked'::text NOT NULL,
+    linked_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT check_partner_customers_how CHECK ((how = ANY (ARRAY['added'::text, 'linked'::text])))
+);
+
+
+--
+-- Name: COLUMN partner_customers.how; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.partner_customers.how IS 'added: the partner added the customer; linked: the platform linked an existing tenant to it.';
+
+
+--
+-- Name: customer_visible(text, uuid); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.customer_visible(p_partner text, p_customer_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT (EXISTS ( SELECT 1
+            FROM core.partner_customers
+           WHERE ((partner_customers.partner_id = customer_visible.p_partner) AND (partner_customers.customer_id = customer_visible.p_customer_id)))) AS "exists";
+END;
+
+
+--
+-- Name: subscriptions; Type: TABLE; Schema: core; Owner: -
+--
+
+CREATE TABLE core.subscriptions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    customer_id uuid NOT NULL,
+    offer_id text NOT NULL,
+    quantity integer NOT NULL,
+    billing_cycle text NOT NULL,
+    status text DEFAULT 'active'::text NOT NULL,
+    status_reason text,
+    channel text NOT NULL,
+    partner_id text,
+    recorded_by_partner_id text,
+    parent_subscription_id uuid,
+    upgraded_to_subscription_id uuid,
+    upgraded_from_subscription_id uuid,
+    version bigint DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT check_subscriptions_billing_cycle CHECK ((billing_cycle = ANY (ARRAY['monthly'::text, 'annual'::text]))),
+    CONSTRAINT check_subscriptions_channel CHECK ((channel = ANY (ARRAY['csp'::text, 'direct'::text, 'other-reseller'::text]))),
+    CONSTRAINT check_subscriptions_csp_has_reseller CHECK (((channel = 'csp'::text) = (partner_id IS NOT NULL))),
+    CONSTRAINT check_subscriptions_not_own_parent CHECK ((parent_subscription_id <> id)),
+    CONSTRAINT check_subscriptions_quantity CHECK ((quantity >= 1)),
+    CONSTRAINT check_subscriptions_status CHECK ((status = ANY (ARRAY['pending'::text, 'active'::text, 'suspended'::text, 'cancelled'::text]))),
+    CONSTRAINT check_subscriptions_status_reason CHECK (((status_reason IS NULL) OR ((status = ANY (ARRAY['suspended'::text, 'cancelled'::text])) AND (status_reason = ANY (ARRAY['upgraded'::text, 'operator'::text, 'parent_cancelled'::text]))))),
+    CONSTRAINT check_subscriptions_upgraded_is_suspended CHECK (((upgraded_to_subscription_id IS NULL) OR ((status = ANY (ARRAY['suspended'::text, 'cancelled'::text])) AND (status_reason IS NOT NULL)))),
+    CONSTRAINT check_subscriptions_version CHECK ((version >= 1))
+);
+
+
+--
+-- Name: audit_rejections(text, jsonb); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.audit_rejections(p_operation text, p_rejections jsonb) RETURNS void
+    LANGUAGE sql
+    BEGIN ATOMIC
+ INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id, customer_id, offer_id, changes, outcome, error_codes, request_id, batch_id, comment)  SELECT audit_rejections.p_operation AS p_operation,
+             who.operator,
+             who.partner_id,
+             who.source,
+             'subscriptions',
+             (r.subscription_id)::text AS subscription_id,
+             r.subscription_id,
+             s.customer_id,
+             s.offer_id,
+             jsonb_build_object('requested', r.parameters) AS jsonb_build_object,
+             'rejected',
+             ARRAY( SELECT jsonb_array_elements_text(r.error_codes) AS jsonb_array_elements_text) AS "array",
+             r.request_id,
+             who.batch_id,
+             who.comment
+            FROM ((( SELECT logic.acting_operator() AS operator,
+                     logic.acting_partner() AS partner_id,
+                     logic.acting_source() AS source,
+                     logic.acting_batch() AS batch_id,
+                     logic.setting('comment'::text) AS comment
+                  OFFSET 0) who
+              CROSS JOIN ( SELECT x.ord,
+                     (x.e -> 'parameters'::text) AS parameters,
+                     (x.e -> 'error_codes'::text) AS error_codes,
+                     (x.e ->> 'request_id'::text) AS request_id,
+                     (((x.e -> 'parameters'::text) ->> 'subscription_id'::text))::uuid AS subscription_id
+                    FROM jsonb_array_elements(audit_rejections.p_rejections) WITH ORDINALITY x(e, ord)) r)
+              LEFT JOIN core.subscriptions s ON (((s.id = r.subscription_id) AND logic.customer_visible(who.partner_id, s.customer_id))))
+           ORDER BY r.ord;
+END;
+
+
+--
+-- Name: audit_rejection(text, text[], jsonb, text); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.audit_rejection(p_operation text, p_codes text[], p_parameters jsonb, p_request_id text) RETURNS void
+    LANGUAGE sql
+    BEGIN ATOMIC
+ SELECT logic.audit_rejections(p_operation, jsonb_build_array(jsonb_build_object('error_codes', to_jsonb(p_codes), 'parameters', p_parameters, 'request_id', p_request_id))) AS audit_rejections;
+END;
+
+
+--
+-- Name: audit_row_changes(); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.audit_row_changes() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    -- who and what: once per statement, not per row. Outside an operation (direct SQL)
+    -- the request settings of the session are not recorded: only an operation names one.
+    v_who jsonb := jsonb_build_object(
+        'operation', coalesce(logic.setting('operation'), 'sql_' || lower(TG_OP)),
+        'operator', logic.acting_operator(), 'partner_id', logic.acting_audit_partner(), 'source', logic.acting_source(),
+        'request_id', CASE WHEN logic.setting('operation') IS NOT NULL THEN logic.setting('request_id') END,
+        'request_ids', CASE WHEN TG_TABLE_NAME = 'subscriptions' AND logic.setting('operation') IS NOT NULL
+                            THEN logic.setting('request_ids')::jsonb END,
+        'batch_id', logic.acting_batch(), 'comment', logic.setting('comment'));
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
+                                       subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
+        SELECT e.* FROM new_rows n, logic.audit_event_of(TG_TABLE_NAME, TG_OP, NULL, to_jsonb(n), v_who) e;
+    ELSIF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'partner_logins' THEN  -- keyed by the login, not an id
+        INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
+                                       subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
+        SELECT e.* FROM old_rows o JOIN new_rows n USING (login_role),
+                        logic.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), to_jsonb(n), v_who) e;
+    ELSIF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'partner_customers' THEN  -- keyed by partner and customer
+        INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
+                                       subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
+        SELECT e.* FROM old_rows o JOIN new_rows n USING (partner_id, customer_id),
+                        logic.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), to_jsonb(n), v_who) e;
+    ELSIF TG_OP = 'UPDATE' THEN
+        INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
+                                       subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
+        SELECT e.* FROM old_rows o JOIN new_rows n USING (id),
+                        logic.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), to_jsonb(n), v_who) e;
+    ELSE
+        INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
+                                       subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
+        SELECT e.* FROM old_rows o, logic.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), NULL, v_who) e;
+    END IF;
+    RETURN NULL;
+END $$;
+
+
+--
+-- Name: audit_unrecorded_changes(uuid[], text); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.audit_unrecorded_changes(p_customer_ids uuid[], p_partner text) RETURNS TABLE(subscription_id uuid, customer_id uuid, field text, problem text)
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT s.id,
+     s.customer_id,
+     d.field,
+         CASE
+             WHEN ((audit_unrecorded_changes.p_partner IS NOT NULL) AND (d.field = ANY (ARRAY['partner_id'::text, 'recorded_by_partner_id'::text]))) THEN format('subscription %s: %s is not what its audit trail says: changed without an audit event'::text, s.id, d.field)
+             ELSE format('subscription %s: %s is %s but its audit trail says %s: changed without an audit event'::text, s.id, d.field, d.now, COALESCE((d.recorded)::text, 'nothing'::text))
+         END AS format
+    FROM (core.subscriptions s
+      CROSS JOIN LATERAL ( SELECT l.key AS field,
+             COALESCE((to_jsonb(s.*) -> l.key), 'null'::jsonb) AS now,
+             l.value AS recorded
+            FROM ( SELECT DISTINCT ON (c.key) c.key,
+                     (c.value -> 1) AS value
+                    FROM core.audit_events a,
+                     LATERAL jsonb_each(a.changes) c(key, value)
+                   WHERE ((a.subscription_id = s.id) AND (a.customer_id = s.customer_id) AND (a.outcome = 'succeeded'::text) AND (a.entity = 'subscriptions'::text))
+                   ORDER BY c.key, a.id DESC) l
+         UNION ALL
+          SELECT 'version'::text,
+             to_jsonb(s.version) AS to_jsonb,
+             to_jsonb(max(a.subscription_version)) AS to_jsonb
+            FROM core.audit_events a
+           WHERE ((a.subscription_id = s.id) AND (a.customer_id = s.customer_id) AND (a.outcome = 'succeeded'::text) AND (a.entity = 'subscriptions'::text))) d)
+   WHERE (((audit_unrecorded_changes.p_customer_ids IS NULL) OR (s.customer_id = ANY (audit_unrecorded_changes.p_customer_ids))) AND (d.now IS DISTINCT FROM d.recorded))
+   ORDER BY s.customer_id, s.id, d.field;
+END;
+
+
+--
+-- Name: batch_rows; Type: TABLE; Schema: core; Owner: -
+--
+
+CREATE TABLE core.batch_rows (
+    partner_id text NOT NULL,
+    batch_id text NOT NULL,
+    line bigint NOT NULL,
+    action text NOT NULL,
+    subscription_id uuid NOT NULL,
+    target_offer text,
+    quantity integer,
+    request_id text NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    error_codes text[] DEFAULT '{}'::text[] NOT NULL,
+    new_subscription_id uuid,
+    processed_at timestamp with time zone,
+    CONSTRAINT check_batch_rows_action CHECK ((action = ANY (ARRAY['upgrade'::text, 'add_licenses'::text, 'remove_licenses'::text, 'suspend'::text, 'reactivate'::text, 'cancel'::text]))),
+    CONSTRAINT check_batch_rows_line CHECK ((line >= 2)),
+    CONSTRAINT check_batch_rows_quantity CHECK ((quantity >= 1)),
+    CONSTRAINT check_batch_rows_rejection_has_codes CHECK (((status = 'rejected'::text) = (cardinality(error_codes) > 0))),
+    CONSTRAINT check_batch_rows_request_id_length CHECK (((length(request_id) >= 1) AND (length(request_id) <= 200))),
+    CONSTRAINT check_batch_rows_status CHECK ((status = ANY (ARRAY['pending'::text, 'applied'::text, 'rejected'::text, 'already_applied'::text, 'dry_run'::text])))
+);
+
+
+--
+-- Name: TABLE batch_rows; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON TABLE core.batch_rows IS 'One row per data line of a batch file (line numbers of the file, header = line 1) and its outcome.';
+
+
+--
+-- Name: batch_apply_row(text, core.batch_rows, boolean); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.batch_apply_row(p_partner text, r core.batch_rows, p_dry_run boolean) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_known boolean := EXISTS (SELECT 1 FROM core.request_ids WHERE partner_id = p_partner AND request_id = r.request_id);
+    v_result jsonb := logic.run_operation(r.action, logic.batch_row_parameters(r), r.request_id, p_dry_run, r.batch_id);
+    v_codes text[] := ARRAY(SELECT e ->> 'code' FROM jsonb_array_elements(v_result -> 'errors') AS e);
+BEGIN
+    UPDATE core.batch_rows
+    SET status = CASE WHEN cardinality(v_codes) > 0 THEN 'rejected' WHEN v_known THEN 'already_applied'
+                      WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END,
+        error_codes = v_codes,
+        new_subscription_id = (v_result ->> 'target_subscription_id')::uuid,
+        processed_at = clock_timestamp()
+    WHERE partner_id = r.partner_id AND batch_id = r.batch_id AND line = r.line;
+END $$;
+
+
+--
+-- Name: batch_apply_upgrades(text, core.batch_rows[], boolean); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.batch_apply_upgrades(p_partner text, p_rows core.batch_rows[], p_dry_run boolean) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_results jsonb;
+BEGIN
+    IF coalesce(cardinality(p_rows), 0) = 0 THEN
+        RETURN;
+    END IF;
+    IF p_dry_run THEN
+        BEGIN
+            v_results := logic.batch_upgrade_wave(p_partner, p_rows);
+            RAISE EXCEPTION USING ERRCODE = 'SU099', MESSAGE = 'dry run';
+        EXCEPTION WHEN SQLSTATE 'SU099' THEN
+            NULL;  -- rolled back; v_results keeps what would have happened
+        END;
+    ELSE
+        v_results := logic.batch_upgrade_wave(p_partner, p_rows);
+    END IF;
+    UPDATE core.batch_rows b
+    SET status = CASE WHEN cardinality(x.codes) > 0 THEN 'rejected' WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END,
+        error_codes = x.codes, new_subscription_id = x.target_id, processed_at = clock_timestamp()
+    FROM (SELECT (w.e ->> 'line')::bigint AS line,
+                 ARRAY(SELECT c ->> 'code' FROM jsonb_array_elements(w.e -> 'result' -> 'errors') c) AS codes,
+                 (w.e -> 'result' ->> 'target_subscription_id')::uuid AS target_id
+          FROM jsonb_array_elements(v_results) AS w (e)) x
+    WHERE b.partner_id = (p_rows[1]).partner_id AND b.batch_id = (p_rows[1]).batch_id AND b.line = x.line;
+END $$;
+
+
+--
+-- Name: batch_apply_waves(text, text, bigint, bigint, boolean); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.batch_apply_waves(p_partner text, p_batch_id text, p_from_line bigint, p_to_line bigint, p_dry_run boolean) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_rows core.batch_rows[];
+    v_waves bigint[];
+    v_first integer := 1;
+    v_last integer;
+    v_wave core.batch_rows[];
+    v_set core.batch_rows[];
+    r core.batch_rows;
+BEGIN
+    SELECT array_agg(w.b ORDER BY w.wave, (w.b).line), array_agg(w.wave ORDER BY w.wave, (w.b).line)
+    INTO v_rows, v_waves
+    -- (a subscription the partner cannot see is a customer of its own: its rows tell
+    -- nothing about which of them share a customer)
+    FROM (SELECT b, row_number() OVER (PARTITION BY coalesce(s.customer_id, b.subscription_id) ORDER BY b.line) AS wave
+          FROM core.batch_rows b
+          LEFT JOIN core.subscriptions s ON s.id = b.subscription_id AND logic.customer_visible(p_partner, s.customer_id)
+          WHERE b.partner_id = p_partner AND b.batch_id = p_batch_id AND b.line BETWEEN p_from_line AND p_to_line
+            AND b.status = 'pending') w;
+    WHILE v_first <= coalesce(cardinality(v_rows), 0) LOOP
+        v_last := v_first;
+        WHILE v_last < cardinality(v_rows) AND v_waves[v_last + 1] = v_waves[v_first] LOOP
+            v_last := v_last + 1;
+        END LOOP;
+        v_wave := v_rows[v_first:v_last];
+        v_set := ARRAY(SELECT w FROM unnest(v_wave) w WHERE w.action = 'upgrade' AND NOT EXISTS (
+                           SELECT 1 FROM core.request_ids q WHERE q.partner_id = p_partner AND q.request_id = w.request_id)
+                       ORDER BY w.line);
+        FOR r IN SELECT w.* FROM unnest(v_wave) w
+                 WHERE w.line <> ALL (ARRAY(SELECT x.line FROM unnest(v_set) x)) ORDER BY w.line LOOP
+            PERFORM logic.batch_apply_row(p_partner, r, p_dry_run);
+        END LOOP;
+        PERFORM logic.batch_apply_upgrades(p_partner, v_set, p_dry_run);
+        v_first := v_last + 1;
+    END LOOP;
+END $$;
+
+
+--
+-- Name: batch_clean_line(bigint, text); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.batch_clean_line(p_line bigint, p_raw text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN (batch_clean_line.p_line = 1) THEN ltrim(v.text, '﻿'::text)
+             ELSE v.text
+         END AS text
+    FROM ( SELECT
+                 CASE
+                     WHEN ("right"(batch_clean_line.p_raw, 1) = ''::text) THEN "left"(batch_clean_line.p_raw, '-1'::integer)
+                     ELSE batch_clean_line.p_raw
+                 END AS text) v;
+END;
+
+
+--
+-- Name: batch_counts(text, text, bigint, bigint); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.batch_counts(p_partner text, p_batch_id text, p_from bigint DEFAULT 2, p_to bigint DEFAULT '9223372036854775807'::bigint) RETURNS jsonb
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT (jsonb_build_object('applied', 0, 'already_applied', 0, 'rejected', 0, 'dry_run', 0, 'pending', 0) || COALESCE(jsonb_object_agg(c.status, c.rows), '{}'::jsonb))
+    FROM ( SELECT batch_rows.status,
+             count(*) AS rows
+            FROM core.batch_rows
+           WHERE ((batch_rows.partner_id = batch_counts.p_partner) AND (batch_rows.batch_id = batch_counts.p_batch_id) AND ((batch_rows.line >= batch_counts.p_from) AND (batch_rows.line <= batch_counts.p_to)))
+           GROUP BY batch_rows.status) c;
+END;
+
+
+--
+-- Name: batch_file_errors(text); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.batch_file_errors(p_batch_id text) RETURNS TABLE(line bigint, column_number integer, column_name text, value text, message text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_actions text[] := ARRAY['upgrade', 'add_licenses', 'remove_licenses', 'suspend', 'reactivate', 'cancel'];
+    v_header text := array_to_string(logic.batch_header(), ',');
+BEGIN
+    RETURN QUERY
+    WITH data AS MATERIALIZED (
+        SELECT f.line, f.fields[1] AS action, f.fields[2] AS subscription_id, f.fields[3] AS target_offer,
+               f.fields[4] AS quantity, f.fields[5] AS request_id
+        FROM pg_temp.batch_fields f WHERE f.line > 1 AND cardinality(f.fields) = 5)
+    SELECT 1::bigint, 0, NULL::text, NULL::text, 'the file is empty: the first line must be the header ' || v_header
+    WHERE NOT EXISTS (SELECT 1 FROM pg_temp.batch_fields)
+    UNION ALL
+    SELECT f.line, 0, NULL, left(f.raw, 100), 'the header must be exactly ' || v_header
+    FROM pg_temp.batch_fields f WHERE f.line = 1 AND f.fields IS DISTINCT FROM logic.batch_header()
+    UNION ALL
+    SELECT f.line, 0, NULL, left(f.raw, 100), 'bad quoting: a quoted field must end with a quote before the next comma, and a quote inside it is written ""'
+    FROM pg_temp.batch_fields f WHERE f.line > 1 AND f.fields IS NULL
+    UNION ALL
+    SELECT f.line, 0, NULL, left(f.raw, 100), format('expected 5 columns (%s), found %s', v_header, cardinality(f.fields))
+    FROM pg_temp.batch_fields f WHERE f.line > 1 AND cardinality(f.fields) <> 5
+    UNION ALL
+    SELECT d.line, c.column_number, c.name, left(c.value, 100), c.message
+    FROM data d CROSS JOIN LATERAL (VALUES
+        (1, 'action', d.action,
+         CASE WHEN d.action <> ALL (v_actions) THEN 'unknown action: expected ' || array_to_string(v_actions, ', ') END),
+        (2, 'subscription_id', d.subscription_id,
+         CASE WHEN d.subscription_id !~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+              THEN 'not a UUID' END),
+        (3, 'target_offer', d.target_offer,
+         CASE WHEN d.action = 'upgrade' AND d.target_offer = '' THEN 'required for upgrade'
+              WHEN d.action <> 'upgrade' AND d.action = ANY (v_actions) AND d.target_offer <> ''
+              THEN format('only for upgrade, not for %s', d.action) END),
+        (4, 'quantity', d.quantity,
+         CASE WHEN d.quantity <> '' AND NOT logic.batch_quantity_valid(d.quantity)
+              THEN 'not a whole number from 1 to 2147483647'
+              WHEN d.quantity = '' AND d.action IN ('add_licenses', 'remove_licenses') THEN format('required for %s', d.action)
+              WHEN d.quantity <> '' AND d.action IN ('suspend', 'reactivate', 'cancel') THEN format('not allowed for %s', d.action) END),
+        (5, 'request_id', d.request_id,
+         CASE WHEN length(d.request_id) > 200 THEN format('longer than 200 characters (%s)', length(d.request_id))
+              WHEN d.request_id ~ '[[:cntrl:]]' THEN 'contains a control character' END)
+    ) AS c (column_number, name, value, message)
+    WHERE c.message IS NOT NULL
+    UNION ALL
+    SELECT r.line, 5, 'request_id', left(r.request_id, 100), format('request id already used on line %s of the file', r.first_line)
+    FROM (SELECT d.line, coalesce(nullif(d.request_id, ''), p_batch_id || ':' || d.line) AS request_id,
+                 min(d.line) OVER (PARTITION BY coalesce(nullif(d.request_id, ''), p_batch_id || ':' || d.line)) AS first_line
+          FROM data d) r
+    WHERE r.line <> r.first_line;
+END $_$;
+
+
+--
+-- Name: batch_header(); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.batch_header() RETURNS text[]
+    LANGUAGE sql IMMUTABLE
+    BEGIN ATOMIC
+ SELECT ARRAY['action'::text, 'subscription_id'::text, 'target_offer'::text, 'quantity'::text, 'request_id'::text] AS "array";
+END;
+
+
+--
+-- Name: batch_quantity_valid(text); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.batch_quantity_valid(p_value text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE STRICT
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN (p_value ~ '^[0-9]{1,10}$'::text) THEN (((p_value)::bigint >= 1) AND ((p_value)::bigint <= 2147483647))
+             ELSE false
+         END AS "case";
+END;
+
+
+--
+-- Name: batch_reject_row(core.batch_rows, text, boolean); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.batch_reject_row(r core.batch_rows, p_sqlstate text, p_dry_run boolean) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_code text := coalesce((SELECT code FROM core.error_codes WHERE sqlstate = p_sqlstate), 'sqlstate_' || p_sqlstate);
+BEGIN
+    IF NOT p_dry_run THEN
+        PERFORM logic.begin_operation(r.action, r.request_id, NULL, r.batch_id);
+        PERFORM logic.audit_rejection(r.action, ARRAY[v_code], logic.batch_row_parameters(r), r.request_id);
+    END IF;
+    UPDATE core.batch_rows SET status = 'rejected', error_codes = ARRAY[v_code], processed_at = clock_timestamp()
+    WHERE partner_id = r.partner_id AND batch_id = r.batch_id AND line = r.line;
+END $$;
+
+
+--
+-- Name: batch_row_parameters(core.batch_rows); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.batch_row_parameters(r core.batch_rows) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    BEGIN ATOMIC
+ SELECT jsonb_strip_nulls(jsonb_build_object('subscription_id', (r).subscription_id, 'target_offer', (r).target_offer, 'quantity', (r).quantity)) AS jsonb_strip_nulls;
+END;
+
+
+--
+-- Name: batches; Type: TABLE; Schema: core; Owner: -
+--
+
+CREATE TABLE core.batches (
+    partner_id text NOT NULL,
+    id text NOT NULL,
+    content_sha256 text NOT NULL,
+    file_name text NOT NULL,
+    rows_total bigint NOT NULL,
+    created_by text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    runs integer DEFAULT 1 NOT NULL,
+    last_run_started_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_run_finished_at timestamp with time zone,
+    finished_at timestamp with time zone,
+    CONSTRAINT check_batches_content_sha256 CHECK ((content_sha256 ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT check_batches_id_format CHECK ((id ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$'::text)),
+    CONSTRAINT check_batches_rows_total CHECK ((rows_total >= 0)),
+    CONSTRAINT check_batches_runs CHECK ((runs >= 1))
+);
+
+
+--
+-- Name: TABLE batches; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON TABLE core.batches IS 'CSV batch jobs of a partner: id = sha256 of the file unless named; re-running the file resumes it.';
+
+
+--
+-- Name: batch_summary(core.batches); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.batch_summary(b core.batches) RETURNS jsonb
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT (jsonb_build_object('id', (b).id, 'file', (b).file_name, 'content_sha256', (b).content_sha256, 'rows', (b).rows_total, 'runs', (b).runs, 'created_by', (b).created_by, 'created_at', (b).created_at, 'last_run_started_at', (b).last_run_started_at, 'last_run_finished_at', (b).last_run_finished_at, 'last_run_seconds', round(EXTRACT(epoch FROM ((b).last_run_finished_at - (b).last_run_started_at)), 3), 'finished_at', (b).finished_at) || logic.batch_counts((b).partner_id, (b).id));
+END;
+
+
+--
+-- Name: batch_upgrade_wave(text, core.batch_rows[]); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.batch_upgrade_wave(p_partner text, p_rows core.batch_rows[]) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_results jsonb;
+BEGIN
+    PERFORM logic.begin_operation('upgrade', NULL, NULL, (p_rows[1]).batch_id);
+    SELECT jsonb_agg(jsonb_build_object('line', (p_rows[u.ord]).line, 'request_id', (p_rows[u.ord]).request_id,
+                                        'parameters', logic.batch_row_parameters(p_rows[u.ord]), 'result', u.result)
+                     ORDER BY u.ord)
+    INTO v_results
+    FROM logic.upgrade_apply(p_partner,
+                            ARRAY(SELECT logic.batch_row_parameters(p_rows[i]) FROM generate_subscripts(p_rows, 1) i ORDER BY i),
+                            ARRAY(SELECT (p_rows[i]).request_id FROM generate_subscripts(p_rows, 1) i ORDER BY i)) u;
+    PERFORM logic.audit_rejections('upgrade', coalesce(jsonb_agg(jsonb_build_object(
+                'error_codes', jsonb_path_query_array(w.e -> 'result', '$.errors[*].code'),
+                'parameters', w.e -> 'parameters', 'request_id', w.e -> 'request_id')), '[]'))
+    FROM jsonb_array_elements(v_results) AS w (e) WHERE w.e -> 'result' ->> 'status' = 'rejected';
+    PERFORM logic.requests_remember(p_partner, 'upgrade', v_results);
+    RETURN v_results;
+END $_$;
+
+
+--
+-- Name: begin_operation(text, text, text, text, boolean); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.begin_operation(p_operation text, p_request_id text DEFAULT NULL::text, p_comment text DEFAULT NULL::text, p_batch_id text DEFAULT NULL::text, p_platform boolean DEFAULT false) RETURNS void
+    LANGUAGE sql
+    BEGIN ATOMIC
+ SELECT set_config('subctl.operation'::text, p_operation, true) AS set_config,
+     set_config('subctl.operation_platform'::text,
+         CASE
+             WHEN p_platform THEN 'on'::text
+             ELSE ''::text
+         END, true) AS set_config,
+     set_config('subctl.request_id'::text, COALESCE(p_request_id, ''::text), true) AS set_config,
+     set_config('subctl.request_ids'::text, ''::text, true) AS set_config,
+     set_config('subctl.comment'::text, COALESCE(p_comment, ''::text), true) AS set_config,
+     set_config('subctl.batch_id'::text, COALESCE(p_batch_id, ''::text), true) AS set_config,
+     set_config('subctl.operation_source'::text,
+         CASE
+             WHEN (p_batch_id IS NOT NULL) THEN 'batch'::text
+             WHEN (logic.setting('source'::text) = 'cli'::text) THEN 'cli'::text
+             ELSE 'sql'::text
+         END, true) AS set_config;
+END;
+
+
+--
+-- Name: bump_subscriptions_version(); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.bump_subscriptions_version() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    NEW.version := OLD.version;
+    NEW.updated_at := OLD.updated_at;
+    IF NEW IS DISTINCT FROM OLD THEN
+        NEW.version := OLD.version + 1;
+        NEW.updated_at := clock_timestamp();
+    END IF;
+    RETURN NEW;
+END $$;
+
+
+--
+-- Name: by_relationship_now(timestamp with time zone, text[], text[]); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.by_relationship_now(p_relationship_expires_at timestamp with time zone, p_related text[], p_unrelated text[]) RETURNS text[]
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN (p_relationship_expires_at > statement_timestamp()) THEN p_related
+             ELSE p_unrelated
+         END AS p_unrelated;
+END;
+
+
+--
+-- Name: by_relationship_now(timestamp with time zone, bigint, bigint); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.by_relationship_now(p_relationship_expires_at timestamp with time zone, p_related bigint, p_unrelated bigint) RETURNS bigint
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN (p_relationship_expires_at > statement_timestamp()) THEN p_related
+             ELSE p_unrelated
+         END AS p_unrelated;
+END;
+
+
+--
+-- Name: catalog_problems(jsonb); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.catalog_problems(c jsonb) RETURNS SETOF text
+    LANGUAGE sql IMMUTABLE
+    BEGIN ATOMIC
+ WITH RECURSIVE services AS (
+          SELECT (s.value ->> 'id'::text) AS id,
+             s.value AS s
+            FROM jsonb_array_elements(COALESCE((catalog_problems.c -> 'services'::text), '[]'::jsonb)) s(value)
+         ), plans AS (
+          SELECT s.id AS service_id,
+             (p.value #>> '{}'::text[]) AS id
+            FROM services s,
+             LATERAL jsonb_array_elements(COALESCE((s.s -> 'plans'::text), '[]'::jsonb)) p(value)
+         ), offers AS (
+          SELECT (o.value ->> 'id'::text) AS id,
+             o.value AS o
+            FROM jsonb_array_elements(COALESCE((catalog_problems.c -> 'offers'::text), '[]'::jsonb)) o(value)
+         ), paths AS (
+          SELECT o.id AS source,
+             (t.value #>> '{}'::text[]) AS target
+            FROM offers o,
+             LATERAL jsonb_array_elements(COALESCE((o.o -> 'upgrades_to'::text), '[]'::jsonb)) t(value)
+         ), closure(source, target, trail) AS (
+          SELECT paths.source,
+             paths.target,
+             ARRAY[paths.source, paths.target] AS "array"
+            FROM paths
+         UNION ALL
+          SELECT c.source,
+             p.target,
+             (c.trail || p.target)
+            FROM (closure c
+              JOIN paths p ON ((p.source = c.target)))
+           WHERE (NOT (p.target = ANY (c.trail[2:])))
+         )
+  SELECT 'catalog has no offers'::text
+   WHERE (NOT (EXISTS ( SELECT 1
+            FROM offers)))
+ UNION ALL
+  SELECT format('service %s: duplicate id'::text, services.id) AS format
+    FROM services
+   GROUP BY services.id
+  HAVING (count(*) > 1)
+ UNION ALL
+  SELECT format('offer %s: duplicate id'::text, offers.id) AS format
+    FROM offers
+   GROUP BY offers.id
+  HAVING (count(*) > 1)
+ UNION ALL
+  SELECT format('service %s: id must be lower-case kebab-case'::text, COALESCE(services.id, '(missing)'::text)) AS format
+    FROM services
+   WHERE ((services.id IS NULL) OR (services.id !~ '^[a-z][a-z0-9]*(-[a-z0-9]+)*$'::text))
+ UNION ALL
+  SELECT format('offer %s: id must be lower-case kebab-case'::text, COALESCE(offers.id, '(missing)'::text)) AS format
+    FROM offers
+   WHERE ((offers.id IS NULL) OR (offers.id !~ '^[a-z][a-z0-9]*(-[a-z0-9]+)*$'::text))
+ UNION ALL
+  SELECT format('offer %s: name must have 1 to 200 characters'::text, offers.id) AS format
+    FROM offers
+   WHERE ((length(COALESCE((offers.o ->> 'name'::text), ''::text)) < 1) OR (length(COALESCE((offers.o ->> 'name'::text), ''::text)) > 200))
+ UNION ALL
+  SELECT format('offer %s: unknown service %s'::text, offers.id, COALESCE((offers.o ->> 'service'::text), '(missing)'::text)) AS format
+    FROM offers
+   WHERE (NOT (EXISTS ( SELECT 1
+            FROM services s
+           WHERE (s.id = (offers.o ->> 'service'::text)))))
+ UNION ALL
+  SELECT format('offer %s: unknown service plan %s'::text, o.id, (p.value #>> '{}'::text[])) AS format
+    FROM offers o,
+     LATERAL jsonb_array_elements(COALESCE((o.o -> 'plans'::text), '[]'::jsonb)) p(value)
+   WHERE (NOT (EXISTS ( SELECT 1
+            FROM plans
+           WHERE ((plans.id = (p.value #>> '{}'::text[])) AND (plans.service_id = (o.o ->> 'service'::text))))))
+ UNION ALL
+  SELECT format('offer %s: unknown billing cycle %s'::text, o.id, (b.value #>> '{}'::text[])) AS format
+    FROM offers o,
+     LATERAL jsonb_array_elements(COALESCE((o.o -> 'billing_cycles'::text), '[]'::jsonb)) b(value)
+   WHERE ((b.value #>> '{}'::text[]) <> ALL (ARRAY['monthly'::text, 'annual'::text]))
+ UNION ALL
+  SELECT format('offer %s: needs at least one billing cycle'::text, offers.id) AS format
+    FROM offers
+   WHERE (jsonb_array_length(COALESCE((offers.o -> 'billing_cycles'::text), '[]'::jsonb)) = 0)
+ UNION ALL
+  SELECT format('offer %s: min and max must be whole numbers with 1 <= min <= max <= 2147483647 (min %s, max %s)'::text, offers.id, COALESCE((offers.o ->> 'min'::text), '1'::text), COALESCE((offers.o ->> 'max'::text), '(missing)'::text)) AS format
+    FROM offers
+   WHERE ((COALESCE((offers.o ->> 'min'::text), '1'::text) !~ '^[0-9]{1,10}$'::text) OR (COALESCE((offers.o ->> 'max'::text), ''::text) !~ '^[0-9]{1,10}$'::text) OR ((COALESCE((offers.o ->> 'min'::text), '1'::text))::bigint < 1) OR (((offers.o ->> 'max'::text))::bigint > 2147483647) OR (((offers.o ->> 'max'::text))::bigint < (COALESCE((offers.o ->> 'min'::text), '1'::text))::bigint))
+ UNION ALL
+  SELECT format('offer %s: add-on to unknown offer %s'::text, o.id, (a.value #>> '{}'::text[])) AS format
+    FROM offers o,
+     LATERAL jsonb_array_elements(COALESCE((o.o -> 'add_on_to'::text), '[]'::jsonb)) a(value)
+   WHERE (NOT (EXISTS ( SELECT 1
+            FROM offers p
+           WHERE ((p.id = (a.value #>> '{}'::text[])) AND ((p.o -> 'add_on_to'::text) IS NULL)))))
+ UNION ALL
+  SELECT format('offer %s: upgrade path to unknown offer %s'::text, paths.source, paths.target) AS format
+    FROM paths
+   WHERE (NOT (EXISTS ( SELECT 1
+            FROM offers
+           WHERE (offers.id = paths.target))))
+ UNION ALL
+  SELECT format('offer %s: upgrade path to itself'::text, paths.source) AS format
+    FROM paths
+   WHERE (paths.source = paths.target)
+ UNION ALL
+  SELECT format('offer %s: upgrade path %s -> %s involves an add-on'::text, p.source, p.source, p.target) AS format
+    FROM paths p
+   WHERE (EXISTS ( SELECT 1
+            FROM offers o
+           WHERE ((o.id = ANY (ARRAY[p.source, p.target])) AND ((o.o -> 'add_on_to'::text) IS NOT NULL))))
+ UNION ALL
+  SELECT format('offer %s: upgrade path %s -> %s crosses services'::text, p.source, p.source, p.target) AS format
+    FROM ((paths p
+      JOIN offers s ON ((s.id = p.source)))
+      JOIN offers t ON ((t.id = p.target)))
+   WHERE ((s.o ->> 'service'::text) <> (t.o ->> 'service'::text))
+ UNION ALL
+  SELECT DISTINCT format('offer %s: upgrade paths form a cycle'::text, closure.source) AS format
+    FROM closure
+   WHERE ((closure.source = closure.target) AND (closure.source <> closure.trail[2]));
+END;
+
+
+--
+-- Name: chain_audit_event(); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.chain_audit_event() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_chain text := core.audit_chain_of(NEW.customer_id, NEW.partner_id);
+BEGIN
+    FOR attempt IN 1 .. 2 LOOP
+        UPDATE core.audit_chain_heads h
+        SET previous_event_id = h.event_id, event_id = NEW.id,
+            chain_hash = core.audit_event_digest(NEW, h.event_id, h.chain_hash)
+        WHERE h.chain = v_chain
+        RETURNING h.previous_event_id, h.chain_hash INTO NEW.chain_previous_id, NEW.chain_hash;
+        IF FOUND THEN
+            RETURN NEW;
+        END IF;
+        INSERT INTO core.audit_chain_heads (chain, event_id, previous_event_id, chain_hash)
+        VALUES (v_chain, NEW.id, NULL, core.audit_event_digest(NEW, NULL, NULL))
+        ON CONFLICT (chain) DO NOTHING
+        RETURNING previous_event_id, chain_hash INTO NEW.chain_previous_id, NEW.chain_hash;
+        IF FOUND THEN
+            RETURN NEW;
+        END IF;
+        -- another transaction began the chain since this statement's snapshot: read
+        -- committed sees it on the next try; an older snapshot cannot chain after it
+    END LOOP;
+    RAISE EXCEPTION USING ERRCODE = 'serialization_failure',
+        MESSAGE = format('audit chain %s was begun by a concurrent transaction', v_chain);
+END $$;
+
+
+--
+-- Name: check_offers_add_on_not_in_paths(); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.check_offers_add_on_not_in_paths() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF NEW.is_add_on AND EXISTS (SELECT 1 FROM core.upgrade_paths
+                                 WHERE NEW.id IN (source_offer_id, target_offer_id)) THEN
+        RAISE EXCEPTION USING ERRCODE = 'SU061', CONSTRAINT = 'check_upgrade_paths_no_add_ons',
+            MESSAGE = format('check_upgrade_paths_no_add_ons: offer %s is on an upgrade path', NEW.id);
+    END IF;
+    RETURN NEW;
+END $$;
+
+
+--
+-- Name: check_relationship_expiry(timestamp with time zone); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.check_relationship_expiry(p_expires_at timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF p_expires_at <= statement_timestamp() OR p_expires_at > statement_timestamp() + interval '2 years' THEN
+        PERFORM logic.raise_error('relationship_expiry_out_of_range',
+            format('--expires %s is outside the allowed range: after %s and at most two years after activation (%s when activated now)',
+                   CASE WHEN isfinite(p_expires_at) THEN to_char(p_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+                        ELSE p_expires_at::text END,
+                   to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                   to_char((statement_timestamp() + interval '2 years') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
+            NULL, 'give a date within that range, or none for the longest');
+    END IF;
+END $$;
+
+
+--
+-- Name: check_subscriptions_add_on_parent(); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.check_subscriptions_add_on_parent() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_is_add_on boolean;
+    v_parent core.subscriptions;
+BEGIN
+    IF TG_OP = 'UPDATE' AND (NEW.offer_id, NEW.customer_id) IS DISTINCT FROM (OLD.offer_id, OLD.customer_id)
+       AND EXISTS (SELECT 1 FROM core.subscriptions a
+                   WHERE a.parent_subscription_id = NEW.id
+                     AND (a.customer_id <> NEW.customer_id
+                          OR NOT EXISTS (SELECT 1 FROM core.offer_add_on_parents
+                                         WHERE add_on_offer_id = a.offer_id AND parent_offer_id = NEW.offer_id))) THEN
+        RAISE EXCEPTION USING ERRCODE = 'SU025', CONSTRAINT = 'check_subscriptions_add_on_parent',
+            MESSAGE = format('check_subscriptions_add_on_parent: subscription %s has add-ons that need a parent of an allowed offer of their customer',
+                             NEW.id);
+    END IF;
+    SELECT is_add_on INTO v_is_add_on FROM core.offers WHERE id = NEW.offer_id;
+    -- An unknown offer is left to the foreign key, which names it.
+    IF NOT coalesce(v_is_add_on, false) THEN
+        IF NEW.parent_subscription_id IS NOT NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'SU025', CONSTRAINT = 'check_subscriptions_add_on_parent',
+                MESSAGE = format('check_subscriptions_add_on_parent: offer %s is not an add-on and takes no parent', NEW.offer_id);
+        END IF;
+        RETURN NEW;
+    END IF;
+    SELECT * INTO v_parent FROM core.subscriptions WHERE id = NEW.parent_subscription_id;
+    IF v_parent.id IS NULL OR v_parent.customer_id <> NEW.customer_id
+       OR NOT EXISTS (SELECT 1 FROM core.offer_add_on_parents
+                      WHERE add_on_offer_id = NEW.offer_id AND parent_offer_id = v_parent.offer_id) THEN
+        RAISE EXCEPTION USING ERRCODE = 'SU025', CONSTRAINT = 'check_subscriptions_add_on_parent',
+            MESSAGE = format('check_subscriptions_add_on_parent: add-on %s needs a parent subscription of the same customer with an allowed offer', NEW.offer_id);
+    END IF;
+    RETURN NEW;
+END $$;
+
+
+--
+-- Name: check_subscriptions_quantity_in_offer_range(); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.check_subscriptions_quantity_in_offer_range() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    o core.offers;
+BEGIN
+    SELECT * INTO o FROM core.offers WHERE id = NEW.offer_id;
+    IF NEW.quantity NOT BETWEEN o.min_quantity AND o.max_quantity THEN
+        RAISE EXCEPTION USING ERRCODE = 'SU020', CONSTRAINT = 'check_subscriptions_quantity_in_offer_range',
+            MESSAGE = format('check_subscriptions_quantity_in_offer_range: quantity %s is outside %s..%s of offer %s',
+                             NEW.quantity, o.min_quantity, o.max_quantity, o.id);
+    END IF;
+    RETURN NEW;
+END $$;
+
+
+--
+-- Name: check_upgrade_paths_shape(); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.check_upgrade_paths_shape() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    s core.offers;
+    t core.offers;
+BEGIN
+    SELECT * INTO s FROM core.offers WHERE id = NEW.source_offer_id;
+    SELECT * INTO t FROM core.offers WHERE id = NEW.target_offer_id;
+    IF s.service_id <> t.service_id THEN
+        RAISE EXCEPTION USING ERRCODE = 'SU061', CONSTRAINT = 'check_upgrade_paths_same_service',
+            MESSAGE = format('check_upgrade_paths_same_service: %s (%s) -> %s (%s) crosses services',
+                             s.id, s.service_id, t.id, t.service_id);
+    END IF;
+    IF s.is_add_on OR t.is_add_on THEN
+        RAISE EXCEPTION USING ERRCODE = 'SU061', CONSTRAINT = 'check_upgrade_paths_no_add_ons',
+            MESSAGE = format('check_upgrade_paths_no_add_ons: %s -> %s involves an add-on', s.id, t.id);
+    END IF;
+    -- Serialise path changes so that two concurrent inserts cannot close a cycle together.
+    LOCK TABLE core.upgrade_paths IN SHARE ROW EXCLUSIVE MODE;
+    IF EXISTS (WITH RECURSIVE reachable (offer_id) AS (
+                   SELECT NEW.target_offer_id
+                   UNION
+                   SELECT p.target_offer_id FROM core.upgrade_paths p JOIN reachable r ON p.source_offer_id = r.offer_id)
+               SELECT 1 FROM reachable WHERE offer_id = NEW.source_offer_id) THEN
+        RAISE EXCEPTION USING ERRCODE = 'SU061', CONSTRAINT = 'check_upgrade_paths_no_cycle',
+            MESSAGE = format('check_upgrade_paths_no_cycle: %s -> %s closes a cycle', s.id, t.id);
+    END IF;
+    RETURN NEW;
+END $$;
+
+
+--
+-- Name: create_statement_triggers(text, text, regproc); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.create_statement_triggers(p_table text, p_prefix text, p_function regproc) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER INSERT ON core.%I REFERENCING NEW TABLE AS new_rows '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION %s()', p_prefix || '_inserts', p_table, p_function);
+    EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER UPDATE ON core.%I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION %s()', p_prefix || '_updates', p_table, p_function);
+    EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER DELETE ON core.%I REFERENCING OLD TABLE AS old_rows '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION %s()', p_prefix || '_deletes', p_table, p_function);
+END $$;
+
+
+--
+-- Name: csv_fields(text); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.csv_fields(p_line text) RETURNS text[]
+    LANGUAGE sql IMMUTABLE STRICT
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN (strpos(p_line, '"'::text) = 0) THEN string_to_array(p_line, ','::text)
+             WHEN (p_line !~ '^("([^"]|"")*"|[^,"]*)(,("([^"]|"")*"|[^,"]*))*$'::text) THEN NULL::text[]
+             ELSE ARRAY( SELECT
+                     CASE
+                         WHEN (m.m[1] ~~ '"%'::text) THEN replace(substr(m.m[1], 2, (length(m.m[1]) - 2)), '""'::text, '"'::text)
+                         ELSE m.m[1]
+                     END AS m
+                FROM regexp_matches((csv_fields.p_line || ','::text), '("(?:[^"]|"")*"|[^,"]*),'::text, 'g'::text) m(m))
+         END AS "array";
+END;
+
+
+--
+-- Name: customer_ids_of(core.subscriptions[]); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.customer_ids_of(p_subscriptions core.subscriptions[]) RETURNS uuid[]
+    LANGUAGE sql IMMUTABLE
+    BEGIN ATOMIC
+ SELECT array_agg(x.customer_id) AS array_agg
+    FROM unnest(customer_ids_of.p_subscriptions) x(id, customer_id, offer_id, quantity, billing_cycle, status, status_reason, channel, partner_id, recorded_by_partner_id, parent_subscription_id, upgraded_to_subscription_id, upgraded_from_subscription_id, version, created_at, updated_at);
+END;
+
+
+--
+-- Name: error_codes; Type: TABLE; Schema: core; Owner: -
+--
+
+CREATE TABLE core.error_codes (
+    code text NOT NULL,
+    sqlstate character(5) NOT NULL,
+    exit_code smallint NOT NULL,
+    description text NOT NULL,
+    CONSTRAINT check_error_codes_exit_code CHECK ((exit_code = ANY (ARRAY[1, 64, 65, 69, 70, 75, 78]))),
+    CONSTRAINT check_error_codes_sqlstate_project_class CHECK (((sqlstate ~ '^SU[0-9]{3}$'::text) AND (sqlstate !~ '000$'::text)))
+);
+
+
+--
+-- Name: describe_errors(text[]); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.describe_errors(p_codes text[]) RETURNS jsonb
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT COALESCE(jsonb_agg(jsonb_build_object('code', c.code, 'description', e.description) ORDER BY c.ord), '[]'::jsonb) AS "coalesce"
+    FROM (unnest(describe_errors.p_codes) WITH ORDINALITY c(code, ord)
+      LEFT JOIN core.error_codes e ON ((e.code = c.code)));
+END;
+
+
+--
+-- Name: dispatch_operation(text, text, jsonb); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.dispatch_operation(p_partner text, p_operation text, p jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN CASE p_operation
+        WHEN 'upgrade' THEN logic.op_upgrade(p_partner, p)
+        WHEN 'add_licenses' THEN logic.op_change_licenses(p_partner, p, 1)
+        WHEN 'remove_licenses' THEN logic.op_change_licenses(p_partner, p, -1)
+        WHEN 'activate' THEN logic.op_set_status(p_partner, p, p_operation)
+        WHEN 'suspend' THEN logic.op_set_status(p_partner, p, p_operation)
+        WHEN 'reactivate' THEN logic.op_set_status(p_partner, p, p_operation)
+        WHEN 'cancel' THEN logic.op_set_status(p_partner, p, p_operation)
+        WHEN 'add_subscription' THEN logic.op_add_subscription(p_partner, p)
+        WHEN 'add_customer' THEN logic.op_add_customer(p_partner, p)
+        WHEN 'request_relationship' THEN logic.op_relationship(p_partner, p, 'request')
+        WHEN 'accept_relationship' THEN logic.op_relationship(p_partner, p, 'accept')
+        WHEN 'remove_relationship' THEN logic.op_relationship(p_partner, p, 'remove')
+    END;
+END $$;
+
+
+--
+-- Name: drop_temp_table(text); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.drop_temp_table(p_name text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF to_regclass('pg_temp.' || p_name) IS NOT NULL THEN  -- DROP ... IF EXISTS would send a notice
+        EXECUTE format('DROP TABLE pg_temp.%I', p_name);
+    END IF;
+END $$;
+
+
+--
+-- Name: error_bit(text); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.error_bit(p_sqlstate text) RETURNS bigint
+    LANGUAGE sql IMMUTABLE
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN (x.n < 63) THEN ((1)::bigint << x.n)
+             ELSE NULL::bigint
+         END AS "case"
+    FROM ( SELECT (substr(error_bit.p_sqlstate, 3))::integer AS n) x;
+END;
+
+
+--
+-- Name: error_codes_of(bigint); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.error_codes_of(p_mask bigint) RETURNS text[]
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT ARRAY(SELECT e.code FROM core.error_codes e WHERE p_mask & logic.error_bit(e.sqlstate) <> 0 ORDER BY e.sqlstate)
+$$;
+
+
+--
+-- Name: error_mask(text[]); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.error_mask(p_codes text[]) RETURNS bigint
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT COALESCE(bit_or(logic.error_bit((e.sqlstate)::text)), (0)::bigint) AS "coalesce"
+    FROM core.error_codes e
+   WHERE (e.code = ANY (error_mask.p_codes));
+END;
+
+
+--
+-- Name: find_batch(text, text); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.find_batch(p_partner text, p_batch text) RETURNS core.batches
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_matches core.batches[];
+BEGIN
+    v_matches := ARRAY(SELECT b FROM core.batches b WHERE b.partner_id = p_partner AND b.id = p_batch);
+    IF cardinality(v_matches) = 0 AND length(p_batch) >= 8 THEN
+        v_matches := ARRAY(SELECT b FROM core.batches b WHERE b.partner_id = p_partner
+                           AND left(b.id, length(p_batch)) = p_batch LIMIT 2);
+    END IF;
+    IF cardinality(v_matches) <> 1 THEN
+        PERFORM logic.raise_error('batch_not_found',
+                                 format('batch %s does not exist%s', p_batch,
+                                        CASE WHEN cardinality(v_matches) > 1 THEN ' (the prefix is ambiguous)' ELSE '' END),
+                                 NULL, 'list the batches with: subctl batch list');
+    END IF;
+    RETURN v_matches[1];
+END $$;
+
+
+--
+-- Name: is_transient_sqlstate(text); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.is_transient_sqlstate(p_sqlstate text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    BEGIN ATOMIC
+ SELECT (p_sqlstate = ANY (ARRAY['40001'::text, '40P01'::text, '55P03'::text, '57014'::text]));
+END;
+
+
+--
+-- Name: link_customer_creator(); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.link_customer_creator() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    INSERT INTO core.partner_customers (partner_id, customer_id, how)
+    SELECT n.created_by_partner_id, n.id, 'added' FROM new_rows n WHERE n.created_by_partner_id IS NOT NULL
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END $$;
+
+
+--
+-- Name: lock_subscription(text, uuid); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.lock_subscription(p_partner text, p_subscription_id uuid) RETURNS core.subscriptions
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_customer uuid := (SELECT customer_id FROM core.subscriptions WHERE id = p_subscription_id);
+    s core.subscriptions;
+BEGIN
+    IF v_customer IS NULL OR NOT logic.customer_visible(p_partner, v_customer) THEN
+        RETURN NULL;
+    END IF;
+    PERFORM 1 FROM core.customers c WHERE c.id = v_customer FOR NO KEY UPDATE;
+    SELECT * INTO s FROM core.subscriptions WHERE id = p_subscription_id;
+    RETURN s;
+END $$;
+
+
+--
+-- Name: op_add_customer(text, jsonb); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.op_add_customer(p_partner text, p jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    c core.customers;
+    v_name text := logic.require_display_name(p ->> 'name', 'customer name');
+    v_domain text := lower(p ->> 'domain');
+BEGIN
+    -- Another partner's tenant: that it exists, and nothing more (SPEC 7.1).
+    IF EXISTS (SELECT 1 FROM core.customers WHERE id = (p ->> 'id')::uuid OR domain = v_domain) THEN
+        PERFORM logic.raise_error('customer_exists');
+    END IF;
+    BEGIN
+        INSERT INTO core.customers (id, name, domain, created_by_partner_id)
+        VALUES (coalesce((p ->> 'id')::uuid, gen_random_uuid()), v_name, v_domain, p_partner)
+        RETURNING * INTO c;
+    EXCEPTION WHEN check_violation THEN  -- the format the table allows (check_customers_domain_format)
+        PERFORM logic.raise_error('invalid_argument', format(
+            'domain %s is not a domain name: dot-separated labels of letters, digits and inner hyphens, e.g. contoso.partner.onmschina.cn',
+            to_json(p ->> 'domain')));
+    END;
+    RETURN logic.result('{}', jsonb_build_object('id', c.id, 'name', c.name, 'domain', c.domain));
+END $$;
+
+
+--
+-- Name: op_add_subscription(text, jsonb); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.op_add_subscription(p_partner text, p jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_customer uuid := (p ->> 'customer_id')::uuid;
+    v_offer core.offers;
+    v_channel text := coalesce(p ->> 'channel', 'csp');
+    v_cycle text := coalesce(p ->> 'billing_cycle', 'monthly');
+    v_quantity bigint := (p ->> 'quantity')::bigint;
+    v_parent uuid := (p ->> 'parent_subscription_id')::uuid;
+    v_codes text[];
+    s core.subscriptions;
+    v_visible boolean := logic.customer_visible(p_partner, v_customer);
+BEGIN
+    IF v_visible THEN  -- only a customer the partner sees is locked (see logic.lock_subscription)
+        PERFORM 1 FROM core.customers WHERE id = v_customer FOR NO KEY UPDATE;
+    END IF;
+    SELECT * INTO v_offer FROM core.offers WHERE id = p ->> 'offer_id' AND NOT retired;
+    -- A customer the partner cannot see: that, and nothing that would tell about its data.
+    v_codes := CASE WHEN NOT v_visible THEN ARRAY['customer_not_found'] ELSE array_remove(ARRAY[
+        CASE WHEN v_offer.id IS NULL THEN 'offer_not_found' END,
+        CASE WHEN v_offer.id IS NOT NULL AND NOT EXISTS (
+                 SELECT 1 FROM core.offer_billing_cycles WHERE offer_id = v_offer.id AND billing_cycle = v_cycle)
+             THEN 'offer_does_not_support_billing_cycle' END,
+        CASE WHEN v_offer.id IS NOT NULL AND NOT logic.quantity_in_range(v_offer.id, v_quantity)
+             THEN 'quantity_out_of_range' END,
+        CASE WHEN v_offer.id IS NOT NULL AND (v_offer.is_add_on <> (v_parent IS NOT NULL) OR (v_parent IS NOT NULL AND NOT EXISTS (
+                 SELECT 1 FROM core.subscriptions ps JOIN core.offer_add_on_parents ap
+                          ON ap.parent_offer_id = ps.offer_id AND ap.add_on_offer_id = v_offer.id
+                 WHERE ps.id = v_parent AND ps.customer_id = v_customer AND ps.status <> 'cancelled')))
+             THEN 'add_on_parent_invalid' END], NULL) END;
+    IF cardinality(v_codes) = 0 THEN
+        INSERT INTO core.subscriptions (customer_id, offer_id, quantity, billing_cycle, status, channel,
+                                        partner_id, recorded_by_partner_id, parent_subscription_id)
+        VALUES (v_customer, v_offer.id, v_quantity, v_cycle, coalesce(p ->> 'status', 'active'), v_channel,
+                CASE WHEN v_channel = 'csp' THEN p_partner END, p_partner, v_parent)
+        RETURNING * INTO s;
+        RETURN logic.result(v_codes, logic.subscription_json(p_partner, s)
+                                    || jsonb_build_object('subscription_status', s.status));
+    END IF;
+    RETURN logic.result(v_codes, jsonb_build_object('id', NULL));
+END $$;
+
+
+--
+-- Name: op_change_licenses(text, jsonb, integer); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.op_change_licenses(p_partner text, p jsonb, p_sign integer) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_id uuid := (p ->> 'subscription_id')::uuid;
+    v_delta bigint := (p ->> 'quantity')::bigint;
+    s core.subscriptions := logic.lock_subscription(p_partner, v_id);
+    -- clamped: a huge delta is simply out of range, never an arithmetic overflow
+    v_new bigint := s.quantity + p_sign * least(greatest(v_delta, 0), 4294967296);
+    v_codes text[];
+BEGIN
+    IF s.id IS NULL THEN
+        v_codes := ARRAY['subscription_not_found'];
+    ELSE
+        v_codes := array_remove(ARRAY[
+            CASE WHEN (p ->> 'if_version')::bigint <> s.version THEN 'version_mismatch' END], NULL)
+            || logic.sold_and_active_errors(p_partner, s.status, s.partner_id)
+            || array_remove(ARRAY[
+            CASE WHEN p_sign < 0 AND s.billing_cycle = 'annual' THEN 'quantity_cannot_be_decreased' END,
+            CASE WHEN v_delta < 1 OR NOT logic.quantity_in_range(s.offer_id, v_new) THEN 'quantity_out_of_range' END], NULL);
+    END IF;
+    IF cardinality(v_codes) = 0 THEN
+        UPDATE core.subscriptions SET quantity = v_new WHERE id = s.id RETURNING * INTO s;
+    END IF;
+    RETURN logic.result(v_codes, jsonb_build_object(
+        'source_subscription_id', v_id, 'target_subscription_id', NULL,
+        'quantity', CASE WHEN cardinality(v_codes) = 0 THEN v_new ELSE s.quantity END,
+        'version', s.version));
+END $$;
+
+
+--
+-- Name: op_relationship(text, jsonb, text); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.op_relationship(p_partner text, p jsonb, p_operation text) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_customer uuid := (p ->> 'customer_id')::uuid;
+    v_service text := p ->> 'service_id';
+    v_expires timestamptz := (p ->> 'expires_at')::timestamptz;
+    r core.relationships;
+BEGIN
+    -- Only a customer the partner sees (SPEC 7.1): a relationship never makes one visible.
+    IF NOT logic.customer_visible(p_partner, v_customer) THEN
+        PERFORM logic.raise_error('customer_not_found', format('customer %s does not exist', v_customer));
+    END IF;
+    PERFORM 1 FROM core.customers WHERE id = v_customer FOR NO KEY UPDATE;
+    IF NOT EXISTS (SELECT 1 FROM core.services WHERE id = v_service) THEN
+        PERFORM logic.raise_error('service_not_found', format('service %s does not exist', v_service));
+    END IF;
+    UPDATE core.relationships SET status = 'expired', ended_at = expires_at
+    WHERE customer_id = v_customer AND service_id = v_service AND status = 'active'
+      AND expires_at <= statement_timestamp();
+    SELECT * INTO r FROM core.relationships
+    WHERE partner_id = p_partner AND customer_id = v_customer AND service_id = v_service
+      AND status IN ('requested', 'active');
+    IF p_operation = 'request' THEN
+        PERFORM logic.check_relationship_expiry(v_expires);
+        IF r.id IS NOT NULL THEN
+            PERFORM logic.raise_error('relationship_exists', format('relationship %s is already %s', r.id, r.status));
+        END IF;
+        INSERT INTO core.relationships (partner_id, customer_id, service_id, expires_at)
+        VALUES (p_partner, v_customer, v_service, v_expires) RETURNING * INTO r;
+    ELSIF p_operation = 'accept' THEN
+        IF r.id IS NULL OR r.status <> 'requested' THEN
+            PERFORM logic.raise_error('invalid_relationship_transition',
+                                     'there is no requested relationship to accept', NULL,
+                                     'request it first: subctl relationship request CUSTOMER --service SERVICE');
+        END IF;
+        IF EXISTS (SELECT 1 FROM core.relationships WHERE customer_id = v_customer AND service_id = v_service
+                   AND status = 'active') THEN
+            PERFORM logic.raise_error('relationship_already_active');
+        END IF;
+        v_expires := coalesce(v_expires, r.expires_at, statement_timestamp() + interval '2 years');
+        PERFORM logic.check_relationship_expiry(v_expires);
+        UPDATE core.relationships SET status = 'active', activated_at = statement_timestamp(), expires_at = v_expires
+        WHERE id = r.id RETURNING * INTO r;
+    ELSE
+        IF r.id IS NULL THEN
+            PERFORM logic.raise_error('relationship_not_found',
+                                     format('no requested or active relationship with customer %s for %s', v_customer, v_service));
+        END IF;
+        UPDATE core.relationships SET status = 'removed', ended_at = statement_timestamp()
+        WHERE id = r.id RETURNING * INTO r;
+    END IF;
+    RETURN logic.result('{}', to_jsonb(r) || jsonb_build_object('relationship_status', r.status));
+END $$;
+
+
+--
+-- Name: op_set_status(text, jsonb, text); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.op_set_status(p_partner text, p jsonb, p_operation text) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_id uuid := (p ->> 'subscription_id')::uuid;
+    s core.subscriptions := logic.lock_subscription(p_partner, v_id);
+    v_to text := CASE p_operation WHEN 'suspend' THEN 'suspended' WHEN 'cancel' THEN 'cancelled' ELSE 'active' END;
+    v_allowed boolean;
+    v_codes text[];
+    v_add_ons jsonb := '[]';
+BEGIN
+    v_allowed := CASE p_operation
+        WHEN 'activate' THEN s.status = 'pending'
+        WHEN 'suspend' THEN s.status = 'active'
+        WHEN 'reactivate' THEN s.status = 'suspended' AND s.status_reason IS DISTINCT FROM 'upgraded'
+        WHEN 'cancel' THEN s.status IN ('active', 'suspended') END;
+    v_codes := CASE WHEN s.id IS NULL THEN ARRAY['subscription_not_found'] ELSE array_remove(ARRAY[
+        CASE WHEN (p ->> 'if_version')::bigint <> s.version THEN 'version_mismatch' END,
+        CASE WHEN NOT (s.partner_id = p_partner OR (s.channel <> 'csp' AND s.recorded_by_partner_id = p_partner))
+             THEN 'not_reseller_of_record' END,
+        CASE WHEN NOT v_allowed THEN 'invalid_status_transition' END], NULL) END;
+    IF cardinality(v_codes) = 0 THEN
+        UPDATE core.subscriptions
+        SET status = v_to, status_reason = CASE WHEN v_to = 'active' THEN NULL ELSE 'operator' END
+        WHERE id = s.id RETURNING * INTO s;
+        IF v_to = 'cancelled' THEN
+            WITH cancelled AS (
+                UPDATE core.subscriptions SET status = 'cancelled', status_reason = 'parent_cancelled'
+                WHERE parent_subscription_id = s.id AND status <> 'cancelled'
+                RETURNING id)
+            SELECT coalesce(jsonb_agg(id ORDER BY id), '[]') INTO v_add_ons FROM cancelled;
+        END IF;
+    END IF;
+    RETURN logic.result(v_codes, jsonb_build_object(
+        'subscription_id', v_id, 'subscription_status', s.status, 'version', s.version,
+        'cancelled_add_ons', v_add_ons));
+END $$;
+
+
+--
+-- Name: op_upgrade(text, jsonb); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.op_upgrade(p_partner text, p jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN (SELECT u.result FROM logic.upgrade_apply(p_partner, ARRAY[p]) u);
+END $$;
+
+
+--
+-- Name: partner_licenses(); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.partner_licenses() RETURNS TABLE(offer_id text, offer_name text, channel text, status text, sold_by_you boolean, subscriptions bigint, licenses bigint, customers bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET random_page_cost TO '1.1'
+    AS $$
+    SELECT g.offer_id, o.name, g.channel, g.status, g.sold_by_you, g.subscriptions, g.licenses, g.customers
+    FROM (SELECT x.offer_id, x.channel, x.status, x.sold_by_you,
+                 sum(x.subscriptions)::bigint AS subscriptions, sum(x.licenses)::bigint AS licenses, count(*) AS customers
+          FROM (SELECT s.customer_id, s.offer_id, s.channel, s.status,
+                       s.partner_id IS NOT DISTINCT FROM (SELECT logic.acting_partner()) AS sold_by_you,
+                       count(*) AS subscriptions, sum(s.quantity) AS licenses
+                FROM core.subscriptions s
+                GROUP BY s.customer_id, s.offer_id, s.channel, s.status, sold_by_you) x
+          GROUP BY x.offer_id, x.channel, x.status, x.sold_by_you) g
+    JOIN core.offers o ON o.id = g.offer_id
+$$;
+
+
+--
+-- Name: offers; Type: TABLE; Schema: core; Owner: -
+--
+
+CREATE TABLE core.offers (
+    id text NOT NULL,
+    service_id text NOT NULL,
+    name text NOT NULL,
+    min_quantity integer DEFAULT 1 NOT NULL,
+    max_quantity integer NOT NULL,
+    is_add_on boolean DEFAULT false NOT NULL,
+    retired boolean DEFAULT false NOT NULL,
+    CONSTRAINT check_offers_id_format CHECK (((id ~ '^[a-z][a-z0-9]*(-[a-z0-9]+)*$'::text) AND (length(id) <= 64))),
+    CONSTRAINT check_offers_min_quantity CHECK ((min_quantity >= 1)),
+    CONSTRAINT check_offers_name_length CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT check_offers_quantity_range CHECK ((max_quantity >= min_quantity))
+);
+
+
+--
+-- Name: quantity_in_range(text, bigint); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.quantity_in_range(p_offer_id text, p_quantity bigint) RETURNS boolean
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT (EXISTS ( SELECT 1
+            FROM core.offers
+           WHERE ((offers.id = quantity_in_range.p_offer_id) AND ((quantity_in_range.p_quantity >= offers.min_quantity) AND (quantity_in_range.p_quantity <= offers.max_quantity))))) AS "exists";
+END;
+
+
+--
+-- Name: raise_error(text, text, text, text); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.raise_error(p_code text, p_message text DEFAULT NULL::text, p_detail text DEFAULT NULL::text, p_hint text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    e core.error_codes;
+BEGIN
+    SELECT * INTO STRICT e FROM core.error_codes WHERE code = p_code;
+    RAISE EXCEPTION USING ERRCODE = e.sqlstate,
+        MESSAGE = coalesce(p_message, e.description),
+        DETAIL = coalesce(p_detail, ''), HINT = coalesce(p_hint, '');
+END $$;
+
+
+--
+-- Name: FUNCTION raise_error(p_code text, p_message text, p_detail text, p_hint text); Type: COMMENT; Schema: logic; Owner: -
+--
+
+COMMENT ON FUNCTION logic.raise_error(p_code text, p_message text, p_detail text, p_hint text) IS 'Raises the project SQLSTATE of an error code with message, detail and hint.';
+
+
+--
+-- Name: refuse_audit_events_change(); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.refuse_audit_events_change() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = 'SU070', CONSTRAINT = 'audit_events_append_only',
+        MESSAGE = format('audit_events_append_only: audit events cannot be changed (%s)', TG_OP);
+END $$;
+
+
+--
+-- Name: request_remember(text, text, text, jsonb, jsonb); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.request_remember(p_partner text, p_request_id text, p_operation text, p_parameters jsonb, p_result jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF p_request_id IS NOT NULL THEN  -- the set form (sql/40_operations.sql) with one request
+        PERFORM logic.requests_remember(p_partner, p_operation, jsonb_build_array(jsonb_build_object(
+            'request_id', p_request_id, 'parameters', p_parameters, 'result', p_result)));
+    END IF;
+    RETURN p_result;
+END $$;
+
+
+--
+-- Name: request_replay(text, text, text, jsonb); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.request_replay(p_partner text, p_request_id text, p_operation text, p_parameters jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    r core.request_ids;
+BEGIN
+    IF p_request_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT * INTO r FROM core.request_ids WHERE partner_id = p_partner AND request_id = p_request_id;
+    IF r.request_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF r.operation = p_operation AND r.parameters = p_parameters THEN
+        RETURN r.result;
+    END IF;
+    -- Audited against the subscription named (its customer only when visible), and shaped
+    -- like the operation's own result (SPEC 6: source_subscription_id, quantity, ...).
+    PERFORM logic.audit_rejection(p_operation, ARRAY['request_id_reused'], p_parameters, p_request_id);
+    RETURN logic.result(ARRAY['request_id_reused'], CASE WHEN p_parameters ? 'subscription_id' THEN jsonb_build_object(
+        'source_subscription_id', p_parameters -> 'subscription_id', 'target_subscription_id', NULL,
+        'quantity', p_parameters -> 'quantity') ELSE '{}' END);
+END $$;
+
+
+--
+-- Name: requests_remember(text, text, jsonb); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.requests_remember(p_partner text, p_operation text, p_requests jsonb) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_missing text;
+BEGIN
+    WITH requests AS (
+        SELECT x.e ->> 'request_id' AS request_id, x.e -> 'parameters' AS parameters, x.e -> 'result' AS result
+        FROM jsonb_array_elements(p_requests) AS x (e) WHERE x.e ->> 'request_id' IS NOT NULL),
+    stored AS (
+        INSERT INTO core.request_ids (partner_id, request_id, operation, parameters, result)
+        SELECT p_partner, r.request_id, p_operation, r.parameters, r.result FROM requests r
+        ON CONFLICT DO NOTHING
+        RETURNING request_id)
+    SELECT min(r.request_id) INTO v_missing FROM requests r
+    WHERE r.request_id NOT IN (SELECT s.request_id FROM stored s);
+    IF v_missing IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'serialization_failure',
+            MESSAGE = format('request id %s was used concurrently; retry to get its result', v_missing);
+    END IF;
+END $$;
+
+
+--
+-- Name: require_display_name(text, text); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.require_display_name(p_name text, p_what text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_name text := core.display_name_trimmed(p_name);
+    v_problem text := core.display_name_problem(v_name);
+BEGIN
+    IF v_problem IS NOT NULL THEN
+        PERFORM logic.raise_error('invalid_argument', format('the %s %s', p_what, v_problem), NULL,
+                                 'a name is 1-200 visible characters');
+    END IF;
+    RETURN v_name;
+END $$;
+
+
+--
+-- Name: require_partner(); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.require_partner() RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_partner text := logic.acting_partner();
+BEGIN
+    IF logic.setting('partner_id') IS DISTINCT FROM v_partner AND logic.setting('partner_id') IS NOT NULL THEN
+        PERFORM logic.raise_error('partner_not_permitted',
+            format('login %s may not act for partner %s', session_user, logic.setting('partner_id')), NULL,
+            'a login acts for the partner it is mapped to: subctl partner map-login ROLE PARTNER');
+    END IF;
+    IF v_partner IS NULL THEN
+        PERFORM logic.raise_error('partner_context_missing');
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = v_partner) THEN
+        PERFORM logic.raise_error('partner_not_found', format('partner %s does not exist', v_partner),
+                                 NULL, 'add it with: subctl partner add ID --name NAME');
+    END IF;
+    RETURN v_partner;
+END $$;
+
+
+--
+-- Name: result(text[], jsonb); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.result(p_codes text[], p_fields jsonb) RETURNS jsonb
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT (p_fields || jsonb_build_object('status',
+         CASE
+             WHEN (cardinality(p_codes) = 0) THEN 'succeeded'::text
+             ELSE 'rejected'::text
+         END, 'errors', logic.describe_errors(p_codes)));
+END;
+
+
+--
+-- Name: run_operation(text, jsonb, text, boolean, text); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.run_operation(p_operation text, p_parameters jsonb, p_request_id text, p_dry_run boolean, p_batch_id text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_partner text := logic.require_partner();
+    v_result jsonb;
+    v_dry_run_result text;
+BEGIN
+    IF p_dry_run THEN
+        BEGIN
+            v_result := logic.run_operation(p_operation, p_parameters, p_request_id, false, p_batch_id);
+            RAISE EXCEPTION USING ERRCODE = 'SU099', MESSAGE = 'dry run', DETAIL = v_result::text;
+        EXCEPTION WHEN SQLSTATE 'SU099' THEN
+            GET STACKED DIAGNOSTICS v_dry_run_result = PG_EXCEPTION_DETAIL;
+        END;
+        RETURN jsonb_set(v_dry_run_result::jsonb, '{status}', '"dry_run"');
+    END IF;
+    PERFORM logic.begin_operation(p_operation, p_request_id, NULL, p_batch_id);
+    v_result := logic.request_replay(v_partner, p_request_id, p_operation, p_parameters);
+    IF v_result IS NOT NULL THEN
+        RETURN v_result;
+    END IF;
+    v_result := logic.dispatch_operation(v_partner, p_operation, p_parameters);
+    IF v_result ->> 'status' = 'rejected' THEN
+        PERFORM logic.audit_rejection(
+            p_operation, ARRAY(SELECT e ->> 'code' FROM jsonb_array_elements(v_result -> 'errors') e),
+            p_parameters, p_request_id);
+    END IF;
+    RETURN logic.request_remember(v_partner, p_request_id, p_operation, p_parameters, v_result);
+END $$;
+
+
+--
+-- Name: sold_and_active_errors(text, text, text); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.sold_and_active_errors(p_partner text, p_status text, p_reseller_partner_id text) RETURNS text[]
+    LANGUAGE sql IMMUTABLE
+    BEGIN ATOMIC
+ SELECT array_remove(ARRAY[
+         CASE
+             WHEN (p_status = ANY (ARRAY['suspended'::text, 'cancelled'::text])) THEN 'subscription_status_not_active'::text
+             ELSE NULL::text
+         END,
+         CASE
+             WHEN (p_status = 'pending'::text) THEN 'subscription_not_provisioned'::text
+             ELSE NULL::text
+         END,
+         CASE
+             WHEN (p_reseller_partner_id IS DISTINCT FROM p_partner) THEN 'not_reseller_of_record'::text
+             ELSE NULL::text
+         END], NULL::text) AS array_remove;
+END;
+
+
+--
+-- Name: subscription_in_force(core.subscriptions); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.subscription_in_force(s core.subscriptions) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    BEGIN ATOMIC
+ SELECT (((s).status <> 'cancelled'::text) AND ((s).status_reason IS DISTINCT FROM 'upgraded'::text));
+END;
+
+
+--
+-- Name: subscription_json(text, core.subscriptions); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.subscription_json(p_partner text, s core.subscriptions) RETURNS jsonb
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT jsonb_build_object('id', (s).id, 'customer_id', (s).customer_id, 'offer_id', (s).offer_id, 'quantity', (s).quantity, 'status', (s).status, 'status_reason', (s).status_reason, 'channel', (s).channel, 'partner_id',
+         CASE
+             WHEN ((s).partner_id = p_partner) THEN (s).partner_id
+             ELSE NULL::text
+         END, 'billing_cycle', (s).billing_cycle, 'version', (s).version, 'parent_subscription_id', (s).parent_subscription_id, 'upgraded_to', (s).upgraded_to_subscription_id, 'upgraded_from', (s).upgraded_from_subscription_id, 'created_at', (s).created_at, 'updated_at', (s).updated_at) AS jsonb_build_object;
+END;
+
+
+--
+-- Name: upgrade_apply(text, jsonb[], text[]); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.upgrade_apply(p_partner text, p_parameters jsonb[], p_request_ids text[] DEFAULT NULL::text[]) RETURNS TABLE(ord bigint, result jsonb)
+    LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_sources core.subscriptions[];
+    v_found bigint[];  -- the ord of each found source
+    v_targets text[];
+    v_quantities bigint[];
+    v_if_versions bigint[];
+    v_customers_distinct boolean;
+    v_customers uuid[];
+BEGIN
+    -- the customers the partner sees (only those are locked, see logic.lock_subscription)
+    v_customers := ARRAY(SELECT DISTINCT s.customer_id FROM core.subscriptions s
+                         WHERE s.id = ANY (ARRAY(SELECT (p ->> 'subscription_id')::uuid FROM unnest(p_parameters) p))
+                           AND logic.customer_visible(p_partner, s.customer_id));
+    PERFORM 1 FROM core.customers c WHERE c.id = ANY (v_customers) ORDER BY c.id FOR NO KEY UPDATE;
+    -- The sources as they are now (after the locks), when they exist for the partner.
+    SELECT array_agg(s ORDER BY r.ord), array_agg(r.ord ORDER BY r.ord), array_agg(r.p ->> 'target_offer' ORDER BY r.ord),
+           array_agg(coalesce((r.p ->> 'quantity')::bigint, s.quantity) ORDER BY r.ord),
+           array_agg((r.p ->> 'if_version')::bigint ORDER BY r.ord),
+           count(DISTINCT s.customer_id) = count(*)
+    INTO v_sources, v_found, v_targets, v_quantities, v_if_versions, v_customers_distinct
+    FROM unnest(p_parameters) WITH ORDINALITY AS r (p, ord)
+    JOIN core.subscriptions s ON s.id = (r.p ->> 'subscription_id')::uuid
+    WHERE s.customer_id = ANY (v_customers);
+    IF NOT v_customers_distinct THEN
+        RAISE EXCEPTION 'logic.upgrade_apply: the requests of one call must be of distinct customers';
+    END IF;
+    IF p_request_ids IS NOT NULL THEN  -- each audit event under its own request's id
+        PERFORM set_config('subctl.request_ids', coalesce((
+            SELECT jsonb_object_agg((v_sources[i]).id, p_request_ids[v_found[i]])
+            FROM generate_subscripts(v_found, 1) AS i WHERE p_request_ids[v_found[i]] IS NOT NULL), '{}')::text, true);
+    END IF;
+    RETURN QUERY
+    WITH requests AS (
+        SELECT r.ord, (r.p ->> 'subscription_id')::uuid AS source_id, r.p ->> 'target_offer' AS target_offer,
+               (r.p ->> 'quantity')::bigint AS quantity
+        FROM unnest(p_parameters) WITH ORDINALITY AS r (p, ord)),
+    evaluated AS MATERIALIZED (  -- a found source is v_sources[e.i], as read after the locks
+        SELECT r.ord, r.source_id, r.target_offer, (v_sources[e.i]).customer_id, (v_sources[e.i]).billing_cycle,
+               coalesce(v_quantities[e.i], r.quantity) AS quantity,
+               CASE WHEN e.ord IS NULL THEN ARRAY['subscription_not_found'] ELSE e.error_codes END AS codes
+        FROM requests r
+        LEFT JOIN (SELECT v_found[x.ord] AS ord, x.ord AS i, x.error_codes
+                   FROM logic.upgrade_request_errors(p_partner, v_sources, v_targets, v_quantities, v_if_versions) x) e
+               ON e.ord = r.ord),
+    targets AS (
+        INSERT INTO core.subscriptions (customer_id, offer_id, quantity, billing_cycle, status, channel,
+                                        partner_id, recorded_by_partner_id, upgraded_from_subscription_id)
+        SELECT e.customer_id, e.target_offer, e.quantity, e.billing_cycle, 'active', 'csp', p_partner, p_partner, e.source_id
+        FROM evaluated e WHERE cardinality(e.codes) = 0 ORDER BY e.ord
+        RETURNING id, upgraded_from_subscription_id),
+    sources AS (
+        UPDATE core.subscriptions s
+        SET status = 'suspended', status_reason = 'upgraded', upgraded_to_subscription_id = t.id
+        FROM targets t WHERE s.id = t.upgraded_from_subscription_id
+        RETURNING s.id)
+    SELECT e.ord, logic.result(e.codes, jsonb_build_object(
+               'source_subscription_id', e.source_id, 'target_offer', e.target_offer,
+               'target_subscription_id', t.id, 'quantity', e.quantity))
+    FROM evaluated e LEFT JOIN targets t ON t.upgraded_from_subscription_id = e.source_id
+    ORDER BY e.ord;
+    IF p_request_ids IS NOT NULL THEN
+        PERFORM set_config('subctl.request_ids', '', true);
+    END IF;
+END $$;
+
+
+--
+-- Name: relationships; Type: TABLE; Schema: core; Owner: -
+--
+
+CREATE TABLE core.relationships (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    partner_id text NOT NULL,
+    customer_id uuid NOT NULL,
+    service_id text NOT NULL,
+    status text DEFAULT 'requested'::text NOT NULL,
+    requested_at timestamp with time zone DEFAULT now() NOT NULL,
+    activated_at timestamp with time zone,
+    ended_at timestamp with time zone,
+    expires_at timestamp with time zone,
+    CONSTRAINT check_relationships_active_has_dates CHECK (((status <> ALL (ARRAY['active'::text, 'expired'::text])) OR ((activated_at IS NOT NULL) AND (expires_at IS NOT NULL)))),
+    CONSTRAINT check_relationships_expires_within_two_years CHECK (((expires_at IS NULL) OR (activated_at IS NULL) OR ((expires_at > activated_at) AND (expires_at <= (activated_at + '2 years'::interval))))),
+    CONSTRAINT check_relationships_status CHECK ((status = ANY (ARRAY['requested'::text, 'active'::text, 'removed'::text, 'expired'::text])))
+);
+
+
+--
+-- Name: upgrade_path_catalog; Type: TABLE; Schema: core; Owner: -
+--
+
+CREATE TABLE core.upgrade_path_catalog (
+    source_offer_id text NOT NULL,
+    target_offer_id text NOT NULL,
+    service_id text NOT NULL,
+    plan_conflicting_offers text[] NOT NULL,
+    target_billing_cycles text[] NOT NULL
+);
+
+
+--
+-- Name: TABLE upgrade_path_catalog; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON TABLE core.upgrade_path_catalog IS 'Per upgrade path: the target''s service, the offers with a plan the upgrade would add, the target''s billing cycles.';
+
+
+--
+-- Name: upgrade_path_facts(text, boolean); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.upgrade_path_facts(p_partner text, p_sold_in_force_only boolean DEFAULT false) RETURNS TABLE(subscription_id uuid, target_offer_id text, customer_id uuid, partner_id text, source_offer_id text, relationship_expires_at timestamp with time zone, error_codes_related text[], error_codes_unrelated text[])
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT c.id,
+     p.target_offer_id,
+     c.customer_id,
+     c.partner_id,
+     c.offer_id,
+     r.expires_at,
+     (x.subscription_errors || x.path_errors),
+     ((x.subscription_errors || '{delegated_admin_permissions_disabled}'::text[]) || x.path_errors)
+    FROM (((( SELECT s.id,
+             s.customer_id,
+             s.offer_id,
+             s.status,
+             s.partner_id,
+             s.billing_cycle,
+             logic.subscription_in_force(s.*) AS in_force,
+             array_agg(s.offer_id) FILTER (WHERE logic.subscription_in_force(s.*)) OVER customer AS offers_in_force,
+             array_agg(s.parent_subscription_id) FILTER (WHERE ((s.parent_subscription_id IS NOT NULL) AND (s.status <> 'cancelled'::text))) OVER customer AS live_add_on_parents
+            FROM core.subscriptions s
+           WINDOW customer AS (PARTITION BY s.customer_id)) c
+      JOIN core.upgrade_path_catalog p ON ((p.source_offer_id = c.offer_id)))
+      LEFT JOIN core.relationships r ON (((r.customer_id = c.customer_id) AND (r.service_id = p.service_id) AND (r.partner_id = COALESCE(upgrade_path_facts.p_partner, c.partner_id)) AND (r.status = 'active'::text))))
+      CROSS JOIN LATERAL ( SELECT logic.sold_and_active_errors(COALESCE(upgrade_path_facts.p_partner, c.partner_id), c.status, c.partner_id) AS subscription_errors,
+             array_remove(ARRAY[
+                 CASE
+                     WHEN (c.offers_in_force && p.plan_conflicting_offers) THEN 'conflicting_service_types'::text
+                     ELSE NULL::text
+                 END,
+                 CASE
+                     WHEN (p.target_offer_id = ANY (c.offers_in_force)) THEN 'target_offer_already_owned'::text
+                     ELSE NULL::text
+                 END,
+                 CASE
+                     WHEN (c.id = ANY (c.live_add_on_parents)) THEN 'subscription_add_ons_present'::text
+                     ELSE NULL::text
+                 END,
+                 CASE
+                     WHEN (c.billing_cycle <> ALL (p.target_billing_cycles)) THEN 'offer_does_not_support_billing_cycle'::text
+                     ELSE NULL::text
+                 END], NULL::text) AS path_errors) x)
+   WHERE ((NOT upgrade_path_facts.p_sold_in_force_only) OR ((c.partner_id = COALESCE(upgrade_path_facts.p_partner, c.partner_id)) AND c.in_force));
+END;
+
+
+--
+-- Name: FUNCTION upgrade_path_facts(p_partner text, p_sold_in_force_only boolean); Type: COMMENT; Schema: logic; Owner: -
+--
+
+COMMENT ON FUNCTION logic.upgrade_path_facts(p_partner text, p_sold_in_force_only boolean) IS 'Every upgrade path of every subscription with the error codes that apply for a partner with and without its relationship: the one definition of the upgrade rules.';
+
+
+--
+-- Name: upgrade_evaluations(text, boolean); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.upgrade_evaluations(p_partner text, p_sold_in_force_only boolean DEFAULT false) RETURNS TABLE(subscription_id uuid, customer_id uuid, source_offer_id text, target_offer_id text, error_codes text[])
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT f.subscription_id,
+     f.customer_id,
+     f.source_offer_id,
+     f.target_offer_id,
+     logic.by_relationship_now(f.relationship_expires_at, f.error_codes_related, f.error_codes_unrelated) AS by_relationship_now
+    FROM logic.upgrade_path_facts(upgrade_evaluations.p_partner, upgrade_evaluations.p_sold_in_force_only) f(subscription_id, target_offer_id, customer_id, partner_id, source_offer_id, relationship_expires_at, error_codes_related, error_codes_unrelated);
+END;
+
+
+--
+-- Name: FUNCTION upgrade_evaluations(p_partner text, p_sold_in_force_only boolean); Type: COMMENT; Schema: logic; Owner: -
+--
+
+COMMENT ON FUNCTION logic.upgrade_evaluations(p_partner text, p_sold_in_force_only boolean) IS 'Every upgrade path of every subscription with all the error codes that apply for a partner now (logic.upgrade_path_facts at this time).';
+
+
+--
+-- Name: upgrade_options_follow(); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.upgrade_options_follow() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_customers uuid[];
+    v_catalog_changed boolean := false;
+BEGIN
+    -- one statement per kind of trigger: each names only the transition tables it has
+    IF TG_OP = 'TRUNCATE' THEN
+        v_catalog_changed := true;
+    ELSIF TG_TABLE_NAME = 'subscriptions' AND TG_OP = 'UPDATE' THEN
+        -- the columns logic.upgrade_path_facts reads (a license change reads none)
+        SELECT array_agg(DISTINCT c) INTO v_customers
+        FROM old_rows o JOIN new_rows n USING (id), unnest(ARRAY[o.customer_id, n.customer_id]) c
+        WHERE (o.customer_id, o.offer_id, o.status, o.status_reason, o.partner_id, o.billing_cycle, o.parent_subscription_id)
+              IS DISTINCT FROM
+              (n.customer_id, n.offer_id, n.status, n.status_reason, n.partner_id, n.billing_cycle, n.parent_subscription_id);
+    ELSIF TG_TABLE_NAME = 'relationships' AND TG_OP = 'UPDATE' THEN
+        SELECT array_agg(DISTINCT c) INTO v_customers
+        FROM old_rows o JOIN new_rows n USING (id), unnest(ARRAY[o.customer_id, n.customer_id]) c
+        WHERE (o.customer_id, o.service_id, o.partner_id, o.status, o.expires_at)
+              IS DISTINCT FROM (n.customer_id, n.service_id, n.partner_id, n.status, n.expires_at);
+    ELSIF TG_TABLE_NAME IN ('subscriptions', 'relationships') AND TG_OP = 'INSERT' THEN
+        SELECT array_agg(DISTINCT customer_id) INTO v_customers FROM new_rows;
+    ELSIF TG_TABLE_NAME IN ('subscriptions', 'relationships') THEN
+        SELECT array_agg(DISTINCT customer_id) INTO v_customers FROM old_rows;
+    ELSIF TG_TABLE_NAME = 'offers' THEN  -- of an offer, the rules read only its service
+        v_catalog_changed := EXISTS (SELECT FROM old_rows o JOIN new_rows n USING (id)
+                                     WHERE o.service_id IS DISTINCT FROM n.service_id);
+    ELSIF TG_OP = 'DELETE' THEN
+        v_catalog_changed := EXISTS (SELECT FROM old_rows);
+    ELSE
+        v_catalog_changed := EXISTS (SELECT FROM new_rows);
+    END IF;
+    IF v_catalog_changed THEN
+        PERFORM logic.upgrade_path_catalog_refresh(), logic.upgrade_options_refresh(NULL);
+    ELSIF v_customers IS NOT NULL THEN
+        PERFORM logic.upgrade_options_refresh(v_customers);
+    END IF;
+    RETURN NULL;
+END $$;
+
+
+--
+-- Name: upgrade_options; Type: TABLE; Schema: core; Owner: -
+--
+
+CREATE TABLE core.upgrade_options (
+    subscription_id uuid NOT NULL,
+    target_offer_id text NOT NULL,
+    customer_id uuid NOT NULL,
+    partner_id text NOT NULL,
+    source_offer_id text NOT NULL,
+    relationship_expires_at timestamp with time zone,
+    error_mask_related bigint NOT NULL,
+    error_mask_unrelated bigint NOT NULL
+);
+
+
+--
+-- Name: TABLE upgrade_options; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON TABLE core.upgrade_options IS 'The upgrade rules (core.upgrade_path_facts) of every subscription a partner sold that is in force, kept by triggers.';
+
+
+--
+-- Name: COLUMN upgrade_options.partner_id; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.upgrade_options.partner_id IS 'The reseller of record, for whom the rules are evaluated.';
+
+
+--
+-- Name: COLUMN upgrade_options.relationship_expires_at; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.upgrade_options.relationship_expires_at IS 'When the partner''s active delegated-admin relationship for the target''s service expires; NULL: none.';
+
+
+--
+-- Name: COLUMN upgrade_options.error_mask_related; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.upgrade_options.error_mask_related IS 'The error codes while that relationship is in force, as a bit mask (core.error_mask, core.error_codes_of).';
+
+
+--
+-- Name: COLUMN upgrade_options.error_mask_unrelated; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.upgrade_options.error_mask_unrelated IS 'The error codes without it (after it expires), as a bit mask.';
+
+
+--
+-- Name: upgrade_options_of(uuid[]); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.upgrade_options_of(p_customer_ids uuid[]) RETURNS SETOF core.upgrade_options
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ WITH f AS MATERIALIZED (
+          SELECT f_1.subscription_id,
+             f_1.target_offer_id,
+             f_1.customer_id,
+             f_1.partner_id,
+             f_1.source_offer_id,
+             f_1.relationship_expires_at,
+             f_1.error_codes_related,
+             f_1.error_codes_unrelated
+            FROM logic.upgrade_path_facts(NULL::text, true) f_1(subscription_id, target_offer_id, customer_id, partner_id, source_offer_id, relationship_expires_at, error_codes_related, error_codes_unrelated)
+           WHERE (f_1.customer_id = ANY (upgrade_options_of.p_customer_ids))
+         ), code_sets AS MATERIALIZED (
+          SELECT s.codes,
+             logic.error_mask(s.codes) AS mask
+            FROM ( SELECT f_1.error_codes_related AS codes
+                    FROM f f_1
+                 UNION
+                  SELECT f_1.error_codes_unrelated
+                    FROM f f_1) s
+         )
+  SELECT f.subscription_id,
+     f.target_offer_id,
+     f.customer_id,
+     f.partner_id,
+     f.source_offer_id,
+     f.relationship_expires_at,
+     r.mask,
+     u.mask
+    FROM ((f
+      JOIN code_sets r ON ((r.codes = f.error_codes_related)))
+      JOIN code_sets u ON ((u.codes = f.error_codes_unrelated)));
+END;
+
+
+--
+-- Name: upgrade_options_refresh(uuid[]); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.upgrade_options_refresh(p_customer_ids uuid[]) RETURNS void
+    LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_customer_ids uuid[] := p_customer_ids;
+BEGIN
+    IF v_customer_ids IS NULL THEN
+        LOCK TABLE core.upgrade_options IN EXCLUSIVE MODE;
+        DELETE FROM core.upgrade_options;
+        v_customer_ids := ARRAY(SELECT id FROM core.customers);
+    ELSE
+        PERFORM 1 FROM core.customers WHERE id = ANY (v_customer_ids) ORDER BY id FOR NO KEY UPDATE;
+        DELETE FROM core.upgrade_options WHERE customer_id = ANY (v_customer_ids);
+    END IF;
+    IF cardinality(v_customer_ids) <= 16 THEN
+        INSERT INTO core.upgrade_options SELECT * FROM logic.upgrade_options_of(v_customer_ids);
+    ELSE
+        EXECUTE 'INSERT INTO core.upgrade_options SELECT * FROM logic.upgrade_options_of($1)' USING v_customer_ids;
+    END IF;
+END $_$;
+
+
+--
+-- Name: FUNCTION upgrade_options_refresh(p_customer_ids uuid[]); Type: COMMENT; Schema: logic; Owner: -
+--
+
+COMMENT ON FUNCTION logic.upgrade_options_refresh(p_customer_ids uuid[]) IS 'Recomputes core.upgrade_options for some customers (NULL: all) from logic.upgrade_path_facts.';
+
+
+--
+-- Name: offer_billing_cycles; Type: TABLE; Schema: core; Owner: -
+--
+
+CREATE TABLE core.offer_billing_cycles (
+    offer_id text NOT NULL,
+    billing_cycle text NOT NULL,
+    CONSTRAINT check_offer_billing_cycles_billing_cycle CHECK ((billing_cycle = ANY (ARRAY['monthly'::text, 'annual'::text])))
+);
+
+
+--
+-- Name: offer_service_plans; Type: TABLE; Schema: core; Owner: -
+--
+
+CREATE TABLE core.offer_service_plans (
+    offer_id text NOT NULL,
+    service_plan_id text NOT NULL
+);
+
+
+--
+-- Name: upgrade_paths; Type: TABLE; Schema: core; Owner: -
+--
+
+CREATE TABLE core.upgrade_paths (
+    source_offer_id text NOT NULL,
+    target_offer_id text NOT NULL,
+    CONSTRAINT check_upgrade_paths_no_self_loop CHECK ((source_offer_id <> target_offer_id))
+);
+
+
+--
+-- Name: upgrade_path_catalog_refresh(); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.upgrade_path_catalog_refresh() RETURNS void
+    LANGUAGE sql
+    BEGIN ATOMIC
+ DELETE FROM core.upgrade_path_catalog;
+ INSERT INTO core.upgrade_path_catalog (source_offer_id, target_offer_id, service_id, plan_conflicting_offers, target_billing_cycles)  SELECT up.source_offer_id,
+             up.target_offer_id,
+             t.service_id,
+             ARRAY( SELECT op.offer_id
+                    FROM core.offer_service_plans op
+                   WHERE (op.service_plan_id IN ( SELECT tp.service_plan_id
+                            FROM core.offer_service_plans tp
+                           WHERE (tp.offer_id = up.target_offer_id)
+                         EXCEPT
+                          SELECT sp.service_plan_id
+                            FROM core.offer_service_plans sp
+                           WHERE (sp.offer_id = up.source_offer_id)))) AS "array",
+             ARRAY( SELECT b.billing_cycle
+                    FROM core.offer_billing_cycles b
+                   WHERE (b.offer_id = up.target_offer_id)) AS "array"
+            FROM (core.upgrade_paths up
+              JOIN core.offers t ON ((t.id = up.target_offer_id)));
+END;
+
+
+--
+-- Name: upgrade_request_errors(text, core.subscriptions[], text[], bigint[], bigint[]); Type: FUNCTION; Schema: logic; Owner: -
+--
+
+CREATE FUNCTION logic.upgrade_request_errors(p_partner text, p_sources core.subscriptions[], p_target_offer_ids text[], p_quantities bigint[], p_if_versions bigint[]) RETURNS TABLE(ord bigint, error_codes text[])
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT s.ordinality,
+     (array_remove(ARRAY[
+         CASE
+             WHEN (((upgrade_request_errors.p_if_versions)[s.ordinality] IS NOT NULL) AND ((upgrade_request_errors.p_if_versions)[s.ordinality] <> s.version)) THEN 'version_mismatch'::text
+             ELSE NULL::text
+         END,
+         CASE
+             WHEN (NOT (EXISTS ( SELECT 1
+                FROM core.upgrade_paths
+               WHERE (upgrade_paths.source_offer_id = s.offer_id)))) THEN 'subscription_does_not_have_any_upgrade_paths'::text
+             WHEN (e.target_offer_id IS NULL) THEN 'subscription_target_offer_not_found'::text
+             ELSE NULL::text
+         END,
+         CASE
+             WHEN ((e.target_offer_id IS NOT NULL) AND (NOT logic.quantity_in_range((upgrade_request_errors.p_target_offer_ids)[s.ordinality], (upgrade_request_errors.p_quantities)[s.ordinality]))) THEN 'quantity_out_of_range'::text
+             ELSE NULL::text
+         END], NULL::text) || COALESCE(e.error_codes, '{}'::text[]))
+    FROM (unnest(upgrade_request_errors.p_sources) WITH ORDINALITY s(id, customer_id, offer_id, quantity, billing_cycle, status, status_reason, channel, partner_id, recorded_by_partner_id, parent_subscription_id, upgraded_to_subscription_id, upgraded_from_subscription_id, version, created_at, updated_at, ordinality)
+      LEFT JOIN ( SELECT e_1.subscription_id,
+             e_1.customer_id,
+             e_1.source_offer_id,
+             e_1.target_offer_id,
+             e_1.error_codes
+            FROM logic.upgrade_evaluations(upgrade_request_errors.p_partner) e_1(subscription_id, customer_id, source_offer_id, target_offer_id, error_codes)
+           WHERE ((e_1.customer_id = ANY (logic.customer_ids_of(upgrade_request_errors.p_sources))) AND (e_1.subscription_id = ANY (ARRAY( SELECT x.id
+                    FROM unnest(upgrade_request_errors.p_sources) x(id, customer_id, offer_id, quantity, billing_cycle, status, status_reason, channel, partner_id, recorded_by_partner_id, parent_subscription_id, upgraded_to_subscription_id, upgraded_from_subscription_id, version, created_at, updated_at)))))) e ON (((e.subscription_id = s.id) AND (e.target_offer_id = (upgrade_request_errors.p_target_offer_ids)[s.ordinality]))));
+END;
+
+
+--
+-- Name: audit_chain_heads; Type: TABLE; Schema: core; Owner: -
+--
+
+CREATE TABLE core.audit_chain_heads (
+    chain text NOT NULL,
+    event_id bigint NOT NULL,
+    previous_event_id bigint,
+    chain_hash bytea NOT NULL
+);
+
+
+--
+-- Name: TABLE audit_chain_heads; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON TABLE core.audit_chain_heads IS 'The newest event of each audit chain: updated with every event appended, which serialises the chain''s writers.';
+
+
+--
+-- Name: audit_events_id_seq; Type: SEQUENCE; Schema: core; Owner: -
+--
+
+ALTER TABLE core.audit_events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME core.audit_events_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: customers; Type: TABLE; Schema: core; Owner: -
+--
+
+CREATE TABLE core.customers (
+    id uuid NOT NULL,
+    name text NOT NULL,
+    domain text,
+    created_by_partner_id text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT check_customers_domain_format CHECK (((domain ~ '^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$'::text) AND (length(domain) <= 253))),
+    CONSTRAINT check_customers_name_length CHECK ((((length(name) >= 1) AND (length(name) <= 200)) AND (name !~ '[[:cntrl:]]'::text)))
+);
+
+
+--
+-- Name: offer_add_on_parents; Type: TABLE; Schema: core; Owner: -
+--
+
+CREATE TABLE core.offer_add_on_parents (
+    add_on_offer_id text NOT NULL,
+    parent_offer_id text NOT NULL,
+    CONSTRAINT check_offer_add_on_parents_no_self CHECK ((add_on_offer_id <> parent_offer_id))
+);
+
+
+--
+-- Name: partner_logins; Type: TABLE; Schema: core; Owner: -
+--
+
+CREATE TABLE core.partner_logins (
+    login_role name NOT NULL,
+    partner_id text NOT NULL,
+    mapped_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: TABLE partner_logins; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON TABLE core.partner_logins IS 'Login role -> the one partner it acts for.';
+
+
+--
+-- Name: partners; Type: TABLE; Schema: core; Owner: -
+--
+
+CREATE TABLE core.partners (
+    id text NOT NULL,
+    name text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT check_partners_id_format CHECK (((id ~ '^[a-z0-9][a-z0-9._-]*$'::text) AND (length(id) <= 64))),
+    CONSTRAINT check_partners_name_length CHECK ((((length(name) >= 1) AND (length(name) <= 200)) AND (name !~ '[[:cntrl:]]'::text)))
+);
+
+
+--
+-- Name: TABLE partners; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON TABLE core.partners IS 'CSP resellers. Every operator acts for exactly one partner.';
+
+
+--
+-- Name: request_ids; Type: TABLE; Schema: core; Owner: -
+--
+
+CREATE TABLE core.request_ids (
+    partner_id text NOT NULL,
+    request_id text NOT NULL,
+    operation text NOT NULL,
+    parameters jsonb NOT NULL,
+    result jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT check_request_ids_request_id_length CHECK (((length(request_id) >= 1) AND (length(request_id) <= 200)))
+);
+
+
+--
+-- Name: schema_migrations; Type: TABLE; Schema: core; Owner: -
+--
+
+CREATE TABLE core.schema_migrations (
+    version integer NOT NULL,
+    name text NOT NULL,
+    checksum text NOT NULL,
+    applied_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: service_plans; Type: TABLE; Schema: core; Owner: -
+--
+
+CREATE TABLE core.service_plans (
+    id text NOT NULL,
+    service_id text NOT NULL,
+    CONSTRAINT check_service_plans_id_format CHECK (((id ~ '^[a-z][a-z0-9]*(-[a-z0-9]+)*$'::text) AND (length(id) <= 64)))
+);
+
+
+--
+-- Name: services; Type: TABLE; Schema: core; Owner: -
+--
+
+CREATE TABLE core.services (
+    id text NOT NULL,
+    name text NOT NULL,
+    CONSTRAINT check_services_id_format CHECK (((id ~ '^[a-z][a-z0-9]*(-[a-z0-9]+)*$'::text) AND (length(id) <= 64)))
+);
+
+
+--
+-- Name: batch_outcomes; Type: VIEW; Schema: report; Owner: -
+--
+
+CREATE VIEW report.batch_outcomes AS
+SELECT
+    NULL::text AS batch_id,
+    NULL::text AS file_name,
+    NULL::text AS created_by,
+    NULL::timestamp with time zone AS created_at,
+    NULL::integer AS runs,
+    NULL::timestamp with time zone AS last_run_started_at,
+    NULL::timestamp with time zone AS finished_at,
+    NULL::interval AS duration,
+    NULL::bigint AS rows_total,
+    NULL::bigint AS applied,
+    NULL::bigint AS already_applied,
+    NULL::bigint AS rejected,
+    NULL::bigint AS pending,
+    NULL::text[] AS error_codes;
+
+
+--
+-- Name: VIEW batch_outcomes; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON VIEW report.batch_outcomes IS 'The acting partner''s CSV batches: rows applied, already applied, rejected and pending, runs and timings.';
+
+
+--
+-- Name: COLUMN batch_outcomes.batch_id; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.batch_outcomes.batch_id IS 'The batch (sha256 of the file, or the --name given).';
+
+
+--
+-- Name: COLUMN batch_outcomes.file_name; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.batch_outcomes.file_name IS 'The file of the first run.';
+
+
+--
+-- Name: COLUMN batch_outcomes.created_by; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.batch_outcomes.created_by IS 'The operator who first ran it.';
+
+
+--
+-- Name: COLUMN batch_outcomes.created_at; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.batch_outcomes.created_at IS 'When it was first run.';
+
+
+--
+-- Name: COLUMN batch_outcomes.runs; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.batch_outcomes.runs IS 'How many times it was run (a re-run resumes).';
+
+
+--
+-- Name: COLUMN batch_outcomes.last_run_started_at; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.batch_outcomes.last_run_started_at IS 'When the latest run started.';
+
+
+--
+-- Name: COLUMN batch_outcomes.finished_at; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.batch_outcomes.finished_at IS 'When every row was done; NULL while rows are pending.';
+
+
+--
+-- Name: COLUMN batch_outcomes.duration; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.batch_outcomes.duration IS 'From the first run to the end.';
+
+
+--
+-- Name: COLUMN batch_outcomes.rows_total; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.batch_outcomes.rows_total IS 'Data rows in the file.';
+
+
+--
+-- Name: COLUMN batch_outcomes.applied; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.batch_outcomes.applied IS 'Rows applied.';
+
+
+--
+-- Name: COLUMN batch_outcomes.already_applied; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.batch_outcomes.already_applied IS 'Rows whose request id had been applied before (not applied again).';
+
+
+--
+-- Name: COLUMN batch_outcomes.rejected; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.batch_outcomes.rejected IS 'Rows refused by a rule.';
+
+
+--
+-- Name: COLUMN batch_outcomes.pending; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.batch_outcomes.pending IS 'Rows not yet applied (an interrupted run: run the file again).';
+
+
+--
+-- Name: COLUMN batch_outcomes.error_codes; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.batch_outcomes.error_codes IS 'Every error code among the rejected rows.';
+
+
+--
+-- Name: blocked_upgrades; Type: VIEW; Schema: report; Owner: -
+--
+
+CREATE VIEW report.blocked_upgrades AS
+ WITH paths AS MATERIALIZED (
+         SELECT o.subscription_id,
+            o.customer_id,
+            logic.by_relationship_now(o.relationship_expires_at, o.error_mask_related, o.error_mask_unrelated) AS mask
+           FROM core.upgrade_options o
+        ), per_path AS MATERIALIZED (
+         SELECT paths.mask,
+            count(*) AS n
+           FROM paths
+          GROUP BY paths.mask
+        ), per_subscription AS MATERIALIZED (
+         SELECT x.m AS mask,
+            count(*) AS n
+           FROM ( SELECT bit_or(paths.mask) AS m
+                   FROM paths
+                  GROUP BY paths.subscription_id) x
+          GROUP BY x.m
+        ), per_customer AS MATERIALIZED (
+         SELECT x.m AS mask,
+            count(*) AS n
+           FROM ( SELECT bit_or(paths.mask) AS m
+                   FROM paths
+                  GROUP BY paths.customer_id) x
+          GROUP BY x.m
+        ), codes AS (
+         SELECT e.code,
+            logic.error_bit((e.sqlstate)::text) AS "bit"
+           FROM core.error_codes e
+        )
+ SELECT c.code AS error_code,
+    (( SELECT sum(per_subscription.n) AS sum
+           FROM per_subscription
+          WHERE ((per_subscription.mask & c."bit") <> 0)))::bigint AS subscriptions,
+    (( SELECT sum(per_path.n) AS sum
+           FROM per_path
+          WHERE ((per_path.mask & c."bit") <> 0)))::bigint AS upgrade_paths,
+    (( SELECT sum(per_customer.n) AS sum
+           FROM per_customer
+          WHERE ((per_customer.mask & c."bit") <> 0)))::bigint AS customers,
+    (COALESCE(( SELECT sum(per_path.n) AS sum
+           FROM per_path
+          WHERE (per_path.mask = c."bit")), (0)::numeric))::bigint AS paths_blocked_by_this_alone
+   FROM codes c
+  WHERE (EXISTS ( SELECT
+           FROM per_path
+          WHERE ((per_path.mask & c."bit") <> 0)));
+
+
+--
+-- Name: VIEW blocked_upgrades; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON VIEW report.blocked_upgrades IS 'How many subscriptions, upgrade paths and customers each rule blocks: what to work on first.';
+
+
+--
+-- Name: COLUMN blocked_upgrades.error_code; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.blocked_upgrades.error_code IS 'The rule (error code).';
+
+
+--
+-- Name: COLUMN blocked_upgrades.subscriptions; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.blocked_upgrades.subscriptions IS 'Subscriptions with at least one upgrade path blocked by it.';
+
+
+--
+-- Name: COLUMN blocked_upgrades.upgrade_paths; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.blocked_upgrades.upgrade_paths IS '(subscription, target) pairs blocked by it.';
+
+
+--
+-- Name: COLUMN blocked_upgrades.customers; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.blocked_upgrades.customers IS 'Customers affected.';
+
+
+--
+-- Name: COLUMN blocked_upgrades.paths_blocked_by_this_alone; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.blocked_upgrades.paths_blocked_by_this_alone IS 'Pairs that clearing this rule alone would make eligible.';
+
+
+--
+-- Name: licenses; Type: VIEW; Schema: report; Owner: -
+--
+
+CREATE VIEW report.licenses AS
+ SELECT partner_licenses.offer_id,
+    partner_licenses.offer_name,
+    partner_licenses.channel,
+    partner_licenses.status,
+    partner_licenses.sold_by_you,
+    partner_licenses.subscriptions,
+    partner_licenses.licenses,
+    partner_licenses.customers
+   FROM logic.partner_licenses() partner_licenses(offer_id, offer_name, channel, status, sold_by_you, subscriptions, licenses, customers);
+
+
+--
+-- Name: VIEW licenses; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON VIEW report.licenses IS 'Subscriptions and licenses of the acting partner''s customers by offer, channel and status.
+Subscriptions sold by another reseller count under their channel without naming it.';
+
+
+--
+-- Name: COLUMN licenses.offer_id; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.licenses.offer_id IS 'The offer.';
+
+
+--
+-- Name: COLUMN licenses.offer_name; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.licenses.offer_name IS 'The offer''s name.';
+
+
+--
+-- Name: COLUMN licenses.channel; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.licenses.channel IS 'csp, direct or other-reseller.';
+
+
+--
+-- Name: COLUMN licenses.status; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.licenses.status IS 'pending, active, suspended or cancelled.';
+
+
+--
+-- Name: COLUMN licenses.sold_by_you; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.licenses.sold_by_you IS 'Whether the acting partner is the reseller of record.';
+
+
+--
+-- Name: COLUMN licenses.subscriptions; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.licenses.subscriptions IS 'Number of subscriptions.';
+
+
+--
+-- Name: COLUMN licenses.licenses; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.licenses.licenses IS 'Sum of their license quantities.';
+
+
+--
+-- Name: COLUMN licenses.customers; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.licenses.customers IS 'Number of customers holding them.';
+
+
+--
+-- Name: relationships_expiring; Type: VIEW; Schema: report; Owner: -
+--
+
+CREATE VIEW report.relationships_expiring AS
+ SELECT r.id AS relationship_id,
+    r.customer_id,
+    c.name AS customer_name,
+    r.service_id,
+    r.activated_at,
+    r.expires_at,
+    ((r.expires_at)::date - CURRENT_DATE) AS days_left
+   FROM (core.relationships r
+     JOIN core.customers c ON ((c.id = r.customer_id)))
+  WHERE ((r.status = 'active'::text) AND (r.expires_at > statement_timestamp()));
+
+
+--
+-- Name: VIEW relationships_expiring; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON VIEW report.relationships_expiring IS 'The acting partner''s active delegated-admin relationships by expiry (filter with --where days_left<=N).';
+
+
+--
+-- Name: COLUMN relationships_expiring.relationship_id; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.relationships_expiring.relationship_id IS 'The relationship.';
+
+
+--
+-- Name: COLUMN relationships_expiring.customer_id; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.relationships_expiring.customer_id IS 'The customer tenant.';
+
+
+--
+-- Name: COLUMN relationships_expiring.customer_name; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.relationships_expiring.customer_name IS 'The customer''s name.';
+
+
+--
+-- Name: COLUMN relationships_expiring.service_id; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.relationships_expiring.service_id IS 'The service the privileges are for.';
+
+
+--
+-- Name: COLUMN relationships_expiring.activated_at; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.relationships_expiring.activated_at IS 'When the customer accepted.';
+
+
+--
+-- Name: COLUMN relationships_expiring.expires_at; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.relationships_expiring.expires_at IS 'When it expires (at most two years after activation).';
+
+
+--
+-- Name: COLUMN relationships_expiring.days_left; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.relationships_expiring.days_left IS 'Calendar days until expiry.';
+
+
+--
+-- Name: subscription_history; Type: VIEW; Schema: report; Owner: -
+--
+
+CREATE VIEW report.subscription_history AS
+ SELECT a.id AS event_id,
+    a.occurred_at,
+    a.operation,
+    a.outcome,
+    a.error_codes,
+    a.operator,
+    a.login_role,
+    a.source,
+    a.customer_id,
+    a.subscription_id,
+    a.offer_id,
+    (((a.changes -> 'quantity'::text) ->> 0))::bigint AS quantity_before,
+    (((a.changes -> 'quantity'::text) ->> 1))::bigint AS quantity_after,
+    ((a.changes -> 'status'::text) ->> 0) AS status_before,
+    ((a.changes -> 'status'::text) ->> 1) AS status_after,
+    (a.changes -> 'requested'::text) AS requested,
+    a.request_id,
+    a.batch_id
+   FROM core.audit_events a
+  WHERE (a.entity = 'subscriptions'::text);
+
+
+--
+-- Name: VIEW subscription_history; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON VIEW report.subscription_history IS 'Every attempted change of a subscription: who, when, how (cli, batch, sql), before and after, outcome.
+One row per audit event on a subscription of the acting partner, rejections included.';
+
+
+--
+-- Name: COLUMN subscription_history.event_id; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.subscription_history.event_id IS 'The audit event (core.audit_events.id).';
+
+
+--
+-- Name: COLUMN subscription_history.occurred_at; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.subscription_history.occurred_at IS 'When the event was recorded.';
+
+
+--
+-- Name: COLUMN subscription_history.operation; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.subscription_history.operation IS 'upgrade, add_licenses, remove_licenses, suspend, reactivate, cancel, activate, add_subscription, or sql_* for a direct SQL write.';
+
+
+--
+-- Name: COLUMN subscription_history.outcome; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.subscription_history.outcome IS 'succeeded or rejected.';
+
+
+--
+-- Name: COLUMN subscription_history.error_codes; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.subscription_history.error_codes IS 'The error codes of a rejection; empty when it succeeded.';
+
+
+--
+-- Name: COLUMN subscription_history.operator; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.subscription_history.operator IS 'The operator recorded (a mapped login is recorded under its own name).';
+
+
+--
+-- Name: COLUMN subscription_history.login_role; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.subscription_history.login_role IS 'The database login that made the change.';
+
+
+--
+-- Name: COLUMN subscription_history.source; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.subscription_history.source IS 'cli, batch or sql.';
+
+
+--
+-- Name: COLUMN subscription_history.customer_id; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.subscription_history.customer_id IS 'The customer tenant.';
+
+
+--
+-- Name: COLUMN subscription_history.subscription_id; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.subscription_history.subscription_id IS 'The subscription changed (or whose change was refused).';
+
+
+--
+-- Name: COLUMN subscription_history.offer_id; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.subscription_history.offer_id IS 'The subscription''s offer at the time (after the change).';
+
+
+--
+-- Name: COLUMN subscription_history.quantity_before; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.subscription_history.quantity_before IS 'Licenses before; NULL when unchanged or new.';
+
+
+--
+-- Name: COLUMN subscription_history.quantity_after; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.subscription_history.quantity_after IS 'Licenses after; NULL when unchanged.';
+
+
+--
+-- Name: COLUMN subscription_history.status_before; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.subscription_history.status_before IS 'Status before; NULL when unchanged or new.';
+
+
+--
+-- Name: COLUMN subscription_history.status_after; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.subscription_history.status_after IS 'Status after; NULL when unchanged.';
+
+
+--
+-- Name: COLUMN subscription_history.requested; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.subscription_history.requested IS 'The parameters of a rejected request.';
+
+
+--
+-- Name: COLUMN subscription_history.request_id; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.subscription_history.request_id IS 'The request id (idempotency key), if any.';
+
+
+--
+-- Name: COLUMN subscription_history.batch_id; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.subscription_history.batch_id IS 'The batch that made the change, if any.';
+
+
+--
+-- Name: upgrade_history; Type: VIEW; Schema: report; Owner: -
+--
+
+CREATE VIEW report.upgrade_history AS
+ SELECT a.occurred_at AS upgraded_at,
+    a.operator,
+    a.login_role,
+    a.source,
+    a.customer_id,
+    s.id AS from_subscription_id,
+    s.offer_id AS from_offer_id,
+    s.quantity AS from_quantity,
+    a.subscription_id AS to_subscription_id,
+    ((a.changes -> 'offer_id'::text) ->> 1) AS to_offer_id,
+    (((a.changes -> 'quantity'::text) ->> 1))::bigint AS to_quantity,
+    a.request_id,
+    a.batch_id
+   FROM (core.audit_events a
+     JOIN core.subscriptions s ON (((s.id = (((a.changes -> 'upgraded_from_subscription_id'::text) ->> 1))::uuid) AND (s.upgraded_to_subscription_id IS NOT NULL))))
+  WHERE ((a.entity = 'subscriptions'::text) AND (a.operation = 'upgrade'::text) AND (a.outcome = 'succeeded'::text) AND (a.changes ? 'upgraded_from_subscription_id'::text));
+
+
+--
+-- Name: VIEW upgrade_history; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON VIEW report.upgrade_history IS 'Every upgrade the acting partner made: who, when, from which subscription and offer to which, quantities.';
+
+
+--
+-- Name: COLUMN upgrade_history.upgraded_at; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.upgrade_history.upgraded_at IS 'When the upgrade committed.';
+
+
+--
+-- Name: COLUMN upgrade_history.operator; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.upgrade_history.operator IS 'The operator recorded.';
+
+
+--
+-- Name: COLUMN upgrade_history.login_role; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.upgrade_history.login_role IS 'The database login that made it.';
+
+
+--
+-- Name: COLUMN upgrade_history.source; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.upgrade_history.source IS 'cli, batch or sql.';
+
+
+--
+-- Name: COLUMN upgrade_history.customer_id; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.upgrade_history.customer_id IS 'The customer tenant.';
+
+
+--
+-- Name: COLUMN upgrade_history.from_subscription_id; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.upgrade_history.from_subscription_id IS 'The source subscription (now suspended, reason upgraded).';
+
+
+--
+-- Name: COLUMN upgrade_history.from_offer_id; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.upgrade_history.from_offer_id IS 'The source offer.';
+
+
+--
+-- Name: COLUMN upgrade_history.from_quantity; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.upgrade_history.from_quantity IS 'The source''s licenses.';
+
+
+--
+-- Name: COLUMN upgrade_history.to_subscription_id; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.upgrade_history.to_subscription_id IS 'The target subscription created.';
+
+
+--
+-- Name: COLUMN upgrade_history.to_offer_id; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.upgrade_history.to_offer_id IS 'The target offer.';
+
+
+--
+-- Name: COLUMN upgrade_history.to_quantity; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.upgrade_history.to_quantity IS 'The target''s licenses when created.';
+
+
+--
+-- Name: COLUMN upgrade_history.request_id; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.upgrade_history.request_id IS 'The request id, if any.';
+
+
+--
+-- Name: COLUMN upgrade_history.batch_id; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.upgrade_history.batch_id IS 'The batch, if any.';
+
+
+--
+-- Name: upgrade_options; Type: VIEW; Schema: report; Owner: -
+--
+
+CREATE VIEW report.upgrade_options AS
+ SELECT o.subscription_id,
+    o.customer_id,
+    c.name AS customer_name,
+    o.source_offer_id,
+    o.target_offer_id,
+    (cardinality(logic.by_relationship_now(o.relationship_expires_at, s.related, s.unrelated)) = 0) AS eligible,
+    logic.by_relationship_now(o.relationship_expires_at, s.related, s.unrelated) AS error_codes
+   FROM ((core.upgrade_options o
+     JOIN core.customers c ON ((c.id = o.customer_id)))
+     CROSS JOIN LATERAL ( SELECT logic.error_codes_of(o.error_mask_related) AS related,
+            logic.error_codes_of(o.error_mask_unrelated) AS unrelated
+         OFFSET 0) s);
+
+
+--
+-- Name: VIEW upgrade_options; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON VIEW report.upgrade_options IS 'Every upgrade path of every subscription the acting partner sold and that is in force: eligible or the errors.
+The same rules as subctl upgrades and subctl upgrade (logic.upgrade_path_facts, stored in core.upgrade_options).';
+
+
+--
+-- Name: COLUMN upgrade_options.subscription_id; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.upgrade_options.subscription_id IS 'The source subscription.';
+
+
+--
+-- Name: COLUMN upgrade_options.customer_id; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.upgrade_options.customer_id IS 'The customer tenant.';
+
+
+--
+-- Name: COLUMN upgrade_options.customer_name; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.upgrade_options.customer_name IS 'The customer''s name.';
+
+
+--
+-- Name: COLUMN upgrade_options.source_offer_id; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.upgrade_options.source_offer_id IS 'The source subscription''s offer.';
+
+
+--
+-- Name: COLUMN upgrade_options.target_offer_id; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.upgrade_options.target_offer_id IS 'An upgrade path''s target offer.';
+
+
+--
+-- Name: COLUMN upgrade_options.eligible; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.upgrade_options.eligible IS 'Whether the upgrade would pass every rule now (quantity aside).';
+
+
+--
+-- Name: COLUMN upgrade_options.error_codes; Type: COMMENT; Schema: report; Owner: -
+--
+
+COMMENT ON COLUMN report.upgrade_options.error_codes IS 'Every error code that applies (filter with --where error_codes=CODE).';
+
+
+--
+-- Data for Name: audit_chain_heads; Type: TABLE DATA; Schema: core; Owner: -
+--
+
+COPY core.audit_chain_heads (chain, event_id, previous_event_id, chain_hash) FROM stdin;
+platform	2	1	\\xc90372f261d8869caea6cb356c0ca35d4bb9120afeab797181bf1f1a2fabc451
+customer:2b762559-1d03-4b5e-8afe-78207b27b7b7	7	6	\\xbce8079d7716a93e8b76bb6e66df65d9a2620e6c527834d8e79c894f2aa23049
+\.
+
+
+--
+-- Data for Name: audit_events; Type: TABLE DATA; Schema: core; Owner: -
+--
+
+COPY core.audit_events (id, occurred_at, operation, operator, partner_id, source, entity, entity_id, subscription_id, subscription_version, customer_id, changes, outcome, error_codes, request_id, batch_id, comment, login_role, offer_id, chain_previous_id, chain_hash) FROM stdin;
+1	2026-12-02 22:27:36.605091+00	catalog_apply	root	\N	cli	catalog	\N	\N	\N	\N	{"catalog": [{"offers": [], "upgrade_paths": []}, {"offers": [{"id": "o365-business", "max": 300, "min": 1, "name": "Office 365 Business", "plans": ["office-desktop-apps", "office-online", "onedrive-for-business"], "add_on": false, "retired": false, "service": "office365", "add_on_to": [], "upgrades_to": ["o365-business-premium", "o365-e3", "o365-proplus"], "billing_cycles": ["annual", "monthly"]}, {"id": "o365-business-essentials", "max": 300, "min": 1, "name": "Office 365 Business Essentials", "plans": ["exchange-online", "office-online", "onedrive-for-business", "sharepoint-online", "skype-for-business-online"], "add_on": false, "retired": false, "service": "office365", "add_on_to": [], "upgrades_to": ["o365-business-premium", "o365-e1", "o365-e3"], "billing_cycles": ["annual", "monthly"]}, {"id": "o365-business-premium", "max": 300, "min": 1, "name": "Office 365 Business Premium", "plans": ["exchange-online", "office-desktop-apps", "office-online", "onedrive-for-business", "sharepoint-online", "skype-for-business-online"], "add_on": false, "retired": false, "service": "office365", "add_on_to": [], "upgrades_to": ["o365-e3"], "billing_cycles": ["annual", "monthly"]}, {"id": "o365-e1", "max": 10000000, "min": 1, "name": "Office 365 Enterprise E1", "plans": ["exchange-online", "office-online", "onedrive-for-business", "sharepoint-online", "skype-for-business-online"], "add_on": false, "retired": false, "service": "office365", "add_on_to": [], "upgrades_to": [], "billing_cycles": ["annual", "monthly"]}, {"id": "o365-e3", "max": 10000000, "min": 1, "name": "Office 365 Enterprise E3", "plans": ["exchange-online", "office-online", "office-proplus", "onedrive-for-business", "sharepoint-online", "skype-for-business-online"], "add_on": false, "retired": false, "service": "office365", "add_on_to": [], "upgrades_to": [], "billing_cycles": ["annual", "monthly"]}, {"id": "o365-extra-file-storage", "max": 10000000, "min": 1, "name": "Office 365 Extra File Storage", "plans": [], "add_on": true, "retired": false, "service": "office365", "add_on_to": ["o365-business-essentials", "o365-business-premium", "o365-e1", "o365-e3"], "upgrades_to": [], "billing_cycles": ["annual", "monthly"]}, {"id": "o365-proplus", "max": 10000000, "min": 1, "name": "Office 365 ProPlus", "plans": ["office-online", "office-proplus", "onedrive-for-business"], "add_on": false, "retired": false, "service": "office365", "add_on_to": [], "upgrades_to": [], "billing_cycles": ["annual", "monthly"]}], "upgrade_paths": [{"source_offer": "o365-business", "target_offer": "o365-business-premium"}, {"source_offer": "o365-business", "target_offer": "o365-e3"}, {"source_offer": "o365-business", "target_offer": "o365-proplus"}, {"source_offer": "o365-business-essentials", "target_offer": "o365-business-premium"}, {"source_offer": "o365-business-essentials", "target_offer": "o365-e1"}, {"source_offer": "o365-business-essentials", "target_offer": "o365-e3"}, {"source_offer": "o365-business-premium", "target_offer": "o365-e3"}]}]}	succeeded	{}	\N	\N	\N	postgres	\N	\N	\\x3cdea8356f48a81d1bfee5da44e43e51bff4bf6552ab260d1158e1593320fa88
+2	2026-12-02 22:27:36.719757+00	add_partner	root	\N	cli	partners	previous-release	\N	\N	\N	{"id": [null, "previous-release"], "name": [null, "Previous Release"]}	succeeded	{}	\N	\N	\N	postgres	\N	1	\\xc90372f261d8869caea6cb356c0ca35d4bb9120afeab797181bf1f1a2fabc451
+3	2026-12-02 22:27:36.819201+00	add_customer	root	previous-release	cli	customers	2b762559-1d03-4b5e-8afe-78207b27b7b7	\N	\N	2b762559-1d03-4b5e-8afe-78207b27b7b7	{"id": [null, "2b762559-1d03-4b5e-8afe-78207b27b7b7"], "name": [null, "Kept Customer"], "created_by_partner_id": [null, "previous-release"]}	succeeded	{}	\N	\N	\N	postgres	\N	\N	\\xc5273bf653a18d461b9229132bec963017a888d464b3e1c8c4df2180df4cc109
+4	2026-12-02 22:27:36.821829+00	add_customer	root	previous-release	cli	partner_customers	previous-release	\N	\N	2b762559-1d03-4b5e-8afe-78207b27b7b7	{"how": [null, "added"], "linked_at": [null, "2026-12-02T22:27:36.807221+00:00"], "partner_id": [null, "previous-release"], "customer_id": [null, "2b762559-1d03-4b5e-8afe-78207b27b7b7"]}	succeeded	{}	\N	\N	\N	postgres	\N	3	\\x6b314cacf2427b02f0987614778e07850422167f2bc27cc6a5d689eeaa3b5c5d
+5	2026-12-02 22:27:37.107497+00	request_relationship	root	previous-release	cli	relationships	98d4e898-7cdb-4008-b510-47723a434fef	\N	\N	2b762559-1d03-4b5e-8afe-78207b27b7b7	{"id": [null, "98d4e898-7cdb-4008-b510-47723a434fef"], "status": [null, "requested"], "partner_id": [null, "previous-release"], "service_id": [null, "office365"], "customer_id": [null, "2b762559-1d03-4b5e-8afe-78207b27b7b7"], "requested_at": [null, "2026-12-02T22:27:37.091392+00:00"]}	succeeded	{}	\N	\N	\N	postgres	\N	4	\\x8ee0b6080615e6084a44aa531ea72e427615f1fdf39482ae88d339f323ec4556
+6	2026-12-02 22:27:37.203605+00	accept_relationship	root	previous-release	cli	relationships	98d4e898-7cdb-4008-b510-47723a434fef	\N	\N	2b762559-1d03-4b5e-8afe-78207b27b7b7	{"status": ["requested", "active"], "expires_at": [null, "2028-12-02T22:27:37.184107+00:00"], "activated_at": [null, "2026-12-02T22:27:37.184107+00:00"]}	succeeded	{}	\N	\N	\N	postgres	\N	5	\\x39a67029fb5ba22a0fb7416c71bc0cdc7a0ff837abf19664f803410baba528dd
+7	2026-12-02 22:27:37.318254+00	add_subscription	root	previous-release	cli	subscriptions	320186d3-ff1b-4e66-a993-d02bc81c42fc	320186d3-ff1b-4e66-a993-d02bc81c42fc	1	2b762559-1d03-4b5e-8afe-78207b27b7b7	{"id": [null, "320186d3-ff1b-4e66-a993-d02bc81c42fc"], "status": [null, "active"], "channel": [null, "csp"], "offer_id": [null, "o365-business"], "quantity": [null, 10], "partner_id": [null, "previous-release"], "customer_id": [null, "2b762559-1d03-4b5e-8afe-78207b27b7b7"], "billing_cycle": [null, "monthly"], "recorded_by_partner_id": [null, "previous-release"]}	succeeded	{}	\N	\N	\N	postgres	o365-business	6	\\xbce8079d7716a93e8b76bb6e66df65d9a2620e6c527834d8e79c894f2aa23049
+\.
+
+
+--
+-- Data for Name: batch_rows; Type: TABLE DATA; Schema: core; Owner: -
+--
+
+COPY core.batch_rows (partner_id, batch_id, line, action, subscription_id, target_offer, quantity, request_id, status, error_codes, new_subscription_id, processed_at) FROM stdin;
+\.
+
+
+--
+-- Data for Name: batches; Type: TABLE DATA; Schema: core; Owner: -
+--
+
+COPY core.batches (partner_id, id, content_sha256, file_name, rows_total, created_by, created_at, runs, last_run_started_at, last_run_finished_at, finished_at) FROM stdin;
+\.
+
+
+--
+-- Data for Name: customers; Type: TABLE DATA; Schema: core; Owner: -
+--
+
+COPY core.customers (id, name, domain, created_by_partner_id, created_at) FROM stdin;
+2b762559-1d03-4b5e-8afe-78207b27b7b7	Kept Customer	\N	previous-release	2026-12-02 22:27:36.807221+00
+\.
+
+
+--
+-- Data for Name: error_codes; Type: TABLE DATA; Schema: core; Owner: -
+--
+
+COPY core.error_codes (code, sqlstate, exit_code, description) FROM stdin;
+subscription_not_found	SU001	1	The subscription does not exist.
+offer_not_found	SU002	1	The offer does not exist or is retired.
+customer_not_found	SU003	1	The customer does not exist.
+partner_not_found	SU004	1	The partner does not exist.
+relationship_not_found	SU005	1	No such delegated-admin relationship.
+service_not_found	SU006	1	The service does not exist.
+batch_not_found	SU007	1	The batch does not exist for the acting partner.
+subscription_does_not_have_any_upgrade_paths	SU010	1	No upgrade path leaves the subscription's offer.
+subscription_target_offer_not_found	SU011	1	The target offer is not an upgrade path of the subscription's offer.
+subscription_status_not_active	SU012	1	The subscription is suspended or cancelled.
+subscription_not_provisioned	SU013	1	The subscription is still pending.
+not_reseller_of_record	SU014	1	The subscription was not sold by the acting partner.
+delegated_admin_permissions_disabled	SU015	1	No active delegated-admin relationship with this customer for the offer's service.
+conflicting_service_types	SU016	1	The customer already has a subscription that includes a service the target adds.
+target_offer_already_owned	SU017	1	The customer already has a subscription of the target offer.
+subscription_add_ons_present	SU018	1	The subscription has add-on subscriptions.
+offer_does_not_support_billing_cycle	SU019	1	The offer does not support the billing cycle.
+quantity_out_of_range	SU020	1	The license quantity is outside the offer's range.
+version_mismatch	SU021	1	The subscription has changed since the expected version.
+request_id_reused	SU022	1	The request id was already used with other parameters.
+quantity_cannot_be_decreased	SU023	1	Licenses cannot be removed from an annual subscription.
+invalid_status_transition	SU024	1	The subscription cannot move to that status.
+add_on_parent_invalid	SU025	1	An add-on needs a parent subscription of an allowed offer of the same customer; other offers take no parent.
+relationship_already_active	SU030	1	The customer already has an active delegated-admin partner for this service.
+relationship_exists	SU031	1	The partner already has an open relationship with this customer for this service.
+invalid_relationship_transition	SU032	1	The relationship cannot move to that status.
+relationship_expiry_out_of_range	SU033	1	A relationship expires after activation and at most two years after it.
+partner_exists	SU034	1	A partner with that id already exists.
+customer_exists	SU035	1	A customer with that id or domain already exists.
+customer_already_linked	SU036	1	The customer is already visible to that partner.
+partner_context_missing	SU040	78	No acting partner: set --partner, SUBCTL_PARTNER or the config file.
+partner_not_permitted	SU042	78	The database login is mapped to another partner.
+invalid_argument	SU041	65	A value is not valid.
+invalid_catalog	SU060	65	The catalog is not valid.
+upgrade_path_invalid	SU061	1	Upgrade paths join two non-add-on offers of one service, without cycles.
+audit_events_append_only	SU070	1	Audit events cannot be changed or deleted.
+audit_chain_broken	SU071	1	An audit event was changed, removed or inserted out of order.
+\.
+
+
+--
+-- Data for Name: offer_add_on_parents; Type: TABLE DATA; Schema: core; Owner: -
+--
+
+COPY core.offer_add_on_parents (add_on_offer_id, parent_offer_id) FROM stdin;
+o365-extra-file-storage	o365-e1
+o365-extra-file-storage	o365-e3
+o365-extra-file-storage	o365-business-essentials
+o365-extra-file-storage	o365-business-premium
+\.
+
+
+--
+-- Data for Name: offer_billing_cycles; Type: TABLE DATA; Schema: core; Owner: -
+--
+
+COPY core.offer_billing_cycles (offer_id, billing_cycle) FROM stdin;
+o365-business-essentials	monthly
+o365-business-essentials	annual
+o365-business	monthly
+o365-business	annual
+o365-business-premium	monthly
+o365-business-premium	annual
+o365-proplus	monthly
+o365-proplus	annual
+o365-e1	monthly
+o365-e1	annual
+o365-e3	monthly
+o365-e3	annual
+o365-extra-file-storage	monthly
+o365-extra-file-storage	annual
+\.
+
+
+--
+-- Data for Name: offer_service_plans; Type: TABLE DATA; Schema: core; Owner: -
+--
+
+COPY core.offer_service_plans (offer_id, service_plan_id) FROM stdin;
+o365-business-essentials	exchange-online
+o365-business-essentials	sharepoint-online
+o365-business-essentials	skype-for-business-online
+o365-business-essentials	onedrive-for-business
+o365-business-essentials	office-online
+o365-business	onedrive-for-business
+o365-business	office-online
+o365-business	office-desktop-apps
+o365-business-premium	exchange-online
+o365-business-premium	sharepoint-online
+o365-business-premium	skype-for-business-online
+o365-business-premium	onedrive-for-business
+o365-business-premium	office-online
+o365-business-premium	office-desktop-apps
+o365-proplus	onedrive-for-business
+o365-proplus	office-online
+o365-proplus	office-proplus
+o365-e1	exchange-online
+o365-e1	sharepoint-online
+o365-e1	skype-for-business-online
+o365-e1	onedrive-for-business
+o365-e1	office-online
+o365-e3	exchange-online
+o365-e3	sharepoint-online
+o365-e3	skype-for-business-online
+o365-e3	onedrive-for-business
+o365-e3	office-online
+o365-e3	office-proplus
+\.
+
+
+--
+-- Data for Name: offers; Type: TABLE DATA; Schema: core; Owner: -
+--
+
+COPY core.offers (id, service_id, name, min_quantity, max_quantity, is_add_on, retired) FROM stdin;
+o365-business-essentials	office365	Office 365 Business Essentials	1	300	f	f
+o365-business	office365	Office 365 Business	1	300	f	f
+o365-business-premium	office365	Office 365 Business Premium	1	300	f	f
+o365-proplus	office365	Office 365 ProPlus	1	10000000	f	f
+o365-e1	office365	Office 365 Enterprise E1	1	10000000	f	f
+o365-e3	office365	Office 365 Enterprise E3	1	10000000	f	f
+o365-extra-file-storage	office365	Office 365 Extra File Storage	1	10000000	t	f
+\.
+
+
+--
+-- Data for Name: partner_customers; Type: TABLE DATA; Schema: core; Owner: -
+--
+
+COPY core.partner_customers (partner_id, customer_id, how, linked_at) FROM stdin;
+previous-release	2b762559-1d03-4b5e-8afe-78207b27b7b7	added	2026-12-02 22:27:36.807221+00
+\.
+
+
+--
+-- Data for Name: partner_logins; Type: TABLE DATA; Schema: core; Owner: -
+--
+
+COPY core.partner_logins (login_role, partner_id, mapped_at) FROM stdin;
+\.
+
+
+--
+-- Data for Name: partners; Type: TABLE DATA; Schema: core; Owner: -
+--
+
+COPY core.partners (id, name, created_at) FROM stdin;
+previous-release	Previous Release	2026-12-02 22:27:36.691188+00
+\.
+
+
+--
+-- Data for Name: relationships; Type: TABLE DATA; Schema: core; Owner: -
+--
+
+COPY core.relationships (id, partner_id, customer_id, service_id, status, requested_at, activated_at, ended_at, expires_at) FROM stdin;
+98d4e898-7cdb-4008-b510-47723a434fef	previous-release	2b762559-1d03-4b5e-8afe-78207b27b7b7	office365	active	2026-12-02 22:27:37.091392+00	2026-12-02 22:27:37.184107+00	\N	2028-12-02 22:27:37.184107+00
+\.
+
+
+--
+-- Data for Name: request_ids; Type: TABLE DATA; Schema: core; Owner: -
+--
+
+COPY core.request_ids (partner_id, request_id, operation, parameters, result, created_at) FROM stdin;
+\.
+
+
+--
+-- Data for Name: schema_migrations; Type: TABLE DATA; Schema: core; Owner: -
+--
+
+COPY core.schema_migrations (version, name, checksum, applied_at) FROM stdin;
+1	001_foundation.sql	a799fdf7f03a04a69c5d0cf90de73a0da32f6a2ef8d6ac45554019a110a4fd9b	2026-12-02 22:27:35.76719+00
+2	002_access.sql	3da5408ade8c1b4679e8ae28ae6cc36399178782c24a8b3b404e8970855c70c3	2026-12-02 22:27:35.76719+00
+3	003_batches.sql	b3fa288eea35df76c57bde1460469c3ac5c01c329ce43cae45824d93df0f6693	2026-12-02 22:27:35.76719+00
+4	004_report_indexes.sql	c42f093d4e6fad09181762d7a49116a8d3febb31bec4b67c6e74c8b781bd1443	2026-12-02 22:27:35.76719+00
+5	005_audit_event_offers.sql	41401031d10b6d551287c3d72fb4aa2947413d58e55321d2c265967a3bf461bf	2026-12-02 22:27:35.76719+00
+6	006_upgrade_options.sql	14c30e4e02b0f711e6a8429b941c620e12ff4b4dcfa2445835d0453782452d5f	2026-12-02 22:27:35.76719+00
+7	007_report_indexes.sql	07dcf234005c52b1a9ce5684ecfda8d574af76cc9234cdbd180d664dd7c6a07b	2026-12-02 22:27:35.76719+00
+8	008_trust.sql	3babf14bc02f5b19bc7f3ccc373c0a36f2dff46c3174b10b2482dcf9f26dd13a	2026-12-02 22:27:35.76719+00
+9	009_code_schema.sql	48e8da2e72267bc95bd4245a17a4a9a2e0b36e2b3bc5a3e7feda14fe7f0a2a29	2026-12-02 22:27:35.76719+00
+\.
+
+
+--
+-- Data for Name: service_plans; Type: TABLE DATA; Schema: core; Owner: -
+--
+
+COPY core.service_plans (id, service_id) FROM stdin;
+exchange-online	office365
+sharepoint-online	office365
+skype-for-business-online	office365
+onedrive-for-business	office365
+office-online	office365
+office-desktop-apps	office365
+office-proplus	office365
+\.
+
+
+--
+-- Data for Name: services; Type: TABLE DATA; Schema: core; Owner: -
+--
+
+COPY core.services (id, name) FROM stdin;
+office365	Office 365 operated by 21Vianet
+\.
+
+
+--
+-- Data for Name: subscriptions; Type: TABLE DATA; Schema: core; Owner: -
+--
+
+COPY core.subscriptions (id, customer_id, offer_id, quantity, billing_cycle, status, status_reason, channel, partner_id, recorded_by_partner_id, parent_subscription_id, upgraded_to_subscription_id, upgraded_from_subscription_id, version, created_at, updated_at) FROM stdin;
+320186d3-ff1b-4e66-a993-d02bc81c42fc	2b762559-1d03-4b5e-8afe-78207b27b7b7	o365-business	10	monthly	active	\N	csp	previous-release	previous-release	\N	\N	\N	1	2026-12-02 22:27:37.287159+00	2026-12-02 22:27:37.287159+00
+\.
+
+
+--
+-- Data for Name: upgrade_options; Type: TABLE DATA; Schema: core; Owner: -
+--
+
+COPY core.upgrade_options (subscription_id, target_offer_id, customer_id, partner_id, source_offer_id, relationship_expires_at, error_mask_related, error_mask_unrelated) FROM stdin;
+320186d3-ff1b-4e66-a993-d02bc81c42fc	o365-business-premium	2b762559-1d03-4b5e-8afe-78207b27b7b7	previous-release	o365-business	2028-12-02 22:27:37.184107+00	0	32768
+320186d3-ff1b-4e66-a993-d02bc81c42fc	o365-proplus	2b762559-1d03-4b5e-8afe-78207b27b7b7	previous-release	o365-business	2028-12-02 22:27:37.184107+00	0	32768
+320186d3-ff1b-4e66-a993-d02bc81c42fc	o365-e3	2b762559-1d03-4b5e-8afe-78207b27b7b7	previous-release	o365-business	2028-12-02 22:27:37.184107+00	0	32768
+\.
+
+
+--
+-- Data for Name: upgrade_path_catalog; Type: TABLE DATA; Schema: core; Owner: -
+--
+
+COPY core.upgrade_path_catalog (source_offer_id, target_offer_id, service_id, plan_conflicting_offers, target_billing_cycles) FROM stdin;
+o365-business-essentials	o365-business-premium	office365	{o365-business,o365-business-premium}	{monthly,annual}
+o365-business-essentials	o365-e1	office365	{}	{monthly,annual}
+o365-business-essentials	o365-e3	office365	{o365-proplus,o365-e3}	{monthly,annual}
+o365-business	o365-business-premium	office365	{o365-business-essentials,o365-business-essentials,o365-business-essentials,o365-business-premium,o365-business-premium,o365-business-premium,o365-e1,o365-e1,o365-e1,o365-e3,o365-e3,o365-e3}	{monthly,annual}
+o365-business	o365-proplus	office365	{o365-proplus,o365-e3}	{monthly,annual}
+o365-business	o365-e3	office365	{o365-business-essentials,o365-business-essentials,o365-business-essentials,o365-business-premium,o365-business-premium,o365-business-premium,o365-proplus,o365-e1,o365-e1,o365-e1,o365-e3,o365-e3,o365-e3,o365-e3}	{monthly,annual}
+o365-business-premium	o365-e3	office365	{o365-proplus,o365-e3}	{monthly,annual}
+\.
+
+
+--
+-- Data for Name: upgrade_paths; Type: TABLE DATA; Schema: core; Owner: -
+--
+
+COPY core.upgrade_paths (source_offer_id, target_offer_id) FROM stdin;
+o365-business-essentials	o365-business-premium
+o365-business-essentials	o365-e1
+o365-business-essentials	o365-e3
+o365-business	o365-business-premium
+o365-business	o365-proplus
+o365-business	o365-e3
+o365-business-premium	o365-e3
+\.
+
+
+--
+-- Name: audit_events_id_seq; Type: SEQUENCE SET; Schema: core; Owner: -
+--
+
+SELECT pg_catalog.setval('core.audit_events_id_seq', 7, true);
+
+
+--
+-- Name: audit_chain_heads audit_chain_heads_pkey; Type: CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.audit_chain_heads
+    ADD CONSTRAINT audit_chain_heads_pkey PRIMARY KEY (chain);
+
+
+--
+-- Name: audit_events audit_events_pkey; Type: CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.audit_events
+    ADD CONSTRAINT audit_events_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: batch_rows batch_rows_pkey; Type: CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.batch_rows
+    ADD CONSTRAINT batch_rows_pkey PRIMARY KEY (partner_id, batch_id, line);
+
+
+--
+-- Name: batches batches_pkey; Type: CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.batches
+    ADD CONSTRAINT batches_pkey PRIMARY KEY (partner_id, id);
+
+
+--
+-- Name: customers check_customers_name_visible; Type: CHECK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE core.customers
+    ADD CONSTRAINT check_customers_name_visible CHECK ((core.display_name_problem(name) IS NULL)) NOT VALID;
+
+
+--
+-- Name: partners check_partners_name_visible; Type: CHECK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE core.partners
+    ADD CONSTRAINT check_partners_name_visible CHECK ((core.display_name_problem(name) IS NULL)) NOT VALID;
+
+
+--
+-- Name: customers customers_pkey; Type: CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.customers
+    ADD CONSTRAINT customers_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: error_codes error_codes_pkey; Type: CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.error_codes
+    ADD CONSTRAINT error_codes_pkey PRIMARY KEY (code);
+
+
+--
+-- Name: offer_add_on_parents offer_add_on_parents_pkey; Type: CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.offer_add_on_parents
+    ADD CONSTRAINT offer_add_on_parents_pkey PRIMARY KEY (add_on_offer_id, parent_offer_id);
+
+
+--
+-- Name: offer_billing_cycles offer_billing_cycles_pkey; Type: CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.offer_billing_cycles
+    ADD CONSTRAINT offer_billing_cycles_pkey PRIMARY KEY (offer_id, billing_cycle);
+
+
+--
+-- Name: offer_service_plans offer_service_plans_pkey; Type: CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.offer_service_plans
+    ADD CONSTRAINT offer_service_plans_pkey PRIMARY KEY (offer_id, service_plan_id);
+
+
+--
+-- Name: offers offers_pkey; Type: CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.offers
+    ADD CONSTRAINT offers_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: partner_customers partner_customers_pkey; Type: CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.partner_customers
+    ADD CONSTRAINT partner_customers_pkey PRIMARY KEY (partner_id, customer_id);
+
+
+--
+-- Name: partner_logins partner_logins_pkey; Type: CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.partner_logins
+    ADD CONSTRAINT partner_logins_pkey PRIMARY KEY (login_role);
+
+
+--
+-- Name: partners partners_pkey; Type: CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.partners
+    ADD CONSTRAINT partners_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: relationships relationships_pkey; Type: CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.relationships
+    ADD CONSTRAINT relationships_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: request_ids request_ids_pkey; Type: CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.request_ids
+    ADD CONSTRAINT request_ids_pkey PRIMARY KEY (partner_id, request_id);
+
+
+--
+-- Name: schema_migrations schema_migrations_pkey; Type: CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.schema_migrations
+    ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);
+
+
+--
+-- Name: service_plans service_plans_pkey; Type: CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.service_plans
+    ADD CONSTRAINT service_plans_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: services services_pkey; Type: CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.services
+    ADD CONSTRAINT services_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: subscriptions subscriptions_pkey; Type: CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.subscriptions
+    ADD CONSTRAINT subscriptions_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: error_codes unique_error_codes_sqlstate; Type: CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.error_codes
+    ADD CONSTRAINT unique_error_codes_sqlstate UNIQUE (sqlstate);
+
+
+--
+-- Name: upgrade_options upgrade_options_pkey; Type: CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.upgrade_options
+    ADD CONSTRAINT upgrade_options_pkey PRIMARY KEY (subscription_id, target_offer_id);
+
+
+--
+-- Name: upgrade_path_catalog upgrade_path_catalog_pkey; Type: CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.upgrade_path_catalog
+    ADD CONSTRAINT upgrade_path_catalog_pkey PRIMARY KEY (source_offer_id, target_offer_id);
+
+
+--
+-- Name: upgrade_paths upgrade_paths_pkey; Type: CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.upgrade_paths
+    ADD CONSTRAINT upgrade_paths_pkey PRIMARY KEY (source_offer_id, target_offer_id);
+
+
+--
+-- Name: index_audit_events_customer; Type: INDEX; Schema: core; Owner: -
+--
+
+CREATE INDEX index_audit_events_customer ON core.audit_events USING btree (customer_id, id) WHERE (customer_id IS NOT NULL);
+
+
+--
+-- Name: index_audit_events_occurred_at; Type: INDEX; Schema: core; Owner: -
+--
+
+CREATE INDEX index_audit_events_occurred_at ON core.audit_events USING btree (occurred_at);
+
+
+--
+-- Name: index_audit_events_partner; Type: INDEX; Schema: core; Owner: -
+--
+
+CREATE INDEX index_audit_events_partner ON core.audit_events USING btree (partner_id, id);
+
+
+--
+-- Name: index_audit_events_partner_upgrade_targets; Type: INDEX; Schema: core; Owner: -
+--
+
+CREATE INDEX index_audit_events_partner_upgrade_targets ON core.audit_events USING btree (partner_id) WHERE ((entity = 'subscriptions'::text) AND (operation = 'upgrade'::text) AND (outcome = 'succeeded'::text) AND (changes ? 'upgraded_from_subscription_id'::text));
+
+
+--
+-- Name: index_audit_events_subscription; Type: INDEX; Schema: core; Owner: -
+--
+
+CREATE INDEX index_audit_events_subscription ON core.audit_events USING btree (subscription_id, id) WHERE (subscription_id IS NOT NULL);
+
+
+--
+-- Name: index_batch_rows_pending; Type: INDEX; Schema: core; Owner: -
+--
+
+CREATE INDEX index_batch_rows_pending ON core.batch_rows USING btree (partner_id, batch_id, line) WHERE (status = 'pending'::text);
+
+
+--
+-- Name: index_partner_customers_customer; Type: INDEX; Schema: core; Owner: -
+--
+
+CREATE INDEX index_partner_customers_customer ON core.partner_customers USING btree (customer_id);
+
+
+--
+-- Name: index_partner_logins_partner; Type: INDEX; Schema: core; Owner: -
+--
+
+CREATE INDEX index_partner_logins_partner ON core.partner_logins USING btree (partner_id);
+
+
+--
+-- Name: index_relationships_expires_at; Type: INDEX; Schema: core; Owner: -
+--
+
+CREATE INDEX index_relationships_expires_at ON core.relationships USING btree (expires_at) WHERE (status = 'active'::text);
+
+
+--
+-- Name: index_subscriptions_customer_covering; Type: INDEX; Schema: core; Owner: -
+--
+
+CREATE INDEX index_subscriptions_customer_covering ON core.subscriptions USING btree (customer_id, offer_id, channel, status, partner_id) INCLUDE (id, status_reason, billing_cycle, parent_subscription_id, quantity);
+
+
+--
+-- Name: index_subscriptions_parent; Type: INDEX; Schema: core; Owner: -
+--
+
+CREATE INDEX index_subscriptions_parent ON core.subscriptions USING btree (parent_subscription_id) WHERE (parent_subscription_id IS NOT NULL);
+
+
+--
+-- Name: index_subscriptions_partner; Type: INDEX; Schema: core; Owner: -
+--
+
+CREATE INDEX index_subscriptions_partner ON core.subscriptions USING btree (partner_id) WHERE (partner_id IS NOT NULL);
+
+
+--
+-- Name: index_subscriptions_upgraded_sources; Type: INDEX; Schema: core; Owner: -
+--
+
+CREATE INDEX index_subscriptions_upgraded_sources ON core.subscriptions USING btree (id) INCLUDE (customer_id, offer_id, quantity) WHERE (upgraded_to_subscription_id IS NOT NULL);
+
+
+--
+-- Name: index_upgrade_options_customer; Type: INDEX; Schema: core; Owner: -
+--
+
+CREATE INDEX index_upgrade_options_customer ON core.upgrade_options USING btree (customer_id);
+
+
+--
+-- Name: index_upgrade_options_partner; Type: INDEX; Schema: core; Owner: -
+--
+
+CREATE INDEX index_upgrade_options_partner ON core.upgrade_options USING btree (partner_id);
+
+
+--
+-- Name: index_upgrade_paths_target; Type: INDEX; Schema: core; Owner: -
+--
+
+CREATE INDEX index_upgrade_paths_target ON core.upgrade_paths USING btree (target_offer_id);
+
+
+--
+-- Name: unique_customers_domain; Type: INDEX; Schema: core; Owner: -
+--
+
+CREATE UNIQUE INDEX unique_customers_domain ON core.customers USING btree (domain);
+
+
+--
+-- Name: unique_relationships_active_customer_service; Type: INDEX; Schema: core; Owner: -
+--
+
+CREATE UNIQUE INDEX unique_relationships_active_customer_service ON core.relationships USING btree (customer_id, service_id) WHERE (status = 'active'::text);
+
+
+--
+-- Name: unique_relationships_open_partner_customer_service; Type: INDEX; Schema: core; Owner: -
+--
+
+CREATE UNIQUE INDEX unique_relationships_open_partner_customer_service ON core.relationships USING btree (partner_id, customer_id, service_id) WHERE (status = ANY (ARRAY['requested'::text, 'active'::text]));
+
+
+--
+-- Name: batch_outcomes _RETURN; Type: RULE; Schema: report; Owner: -
+--
+
+CREATE OR REPLACE VIEW report.batch_outcomes AS
+ SELECT b.id AS batch_id,
+    b.file_name,
+    b.created_by,
+    b.created_at,
+    b.runs,
+    b.last_run_started_at,
+    b.finished_at,
+    (b.finished_at - b.created_at) AS duration,
+    b.rows_total,
+    count(*) FILTER (WHERE (r.status = 'applied'::text)) AS applied,
+    count(*) FILTER (WHERE (r.status = 'already_applied'::text)) AS already_applied,
+    count(*) FILTER (WHERE (r.status = 'rejected'::text)) AS rejected,
+    count(*) FILTER (WHERE (r.status = 'pending'::text)) AS pending,
+    ( SELECT array_agg(c.code ORDER BY c.code) AS array_agg
+           FROM ( SELECT DISTINCT unnest(x.error_codes) AS code
+                   FROM core.batch_rows x
+                  WHERE ((x.partner_id = b.partner_id) AND (x.batch_id = b.id))) c) AS error_codes
+   FROM (core.batches b
+     LEFT JOIN core.batch_rows r ON (((r.partner_id = b.partner_id) AND (r.batch_id = b.id))))
+  GROUP BY b.partner_id, b.id;
+
+
+--
+-- Name: customers audit_deletes; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER audit_deletes AFTER DELETE ON core.customers REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
+
+
+--
+-- Name: partner_customers audit_deletes; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER audit_deletes AFTER DELETE ON core.partner_customers REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
+
+
+--
+-- Name: partner_logins audit_deletes; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER audit_deletes AFTER DELETE ON core.partner_logins REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
+
+
+--
+-- Name: partners audit_deletes; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER audit_deletes AFTER DELETE ON core.partners REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
+
+
+--
+-- Name: relationships audit_deletes; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER audit_deletes AFTER DELETE ON core.relationships REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
+
+
+--
+-- Name: subscriptions audit_deletes; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER audit_deletes AFTER DELETE ON core.subscriptions REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
+
+
+--
+-- Name: audit_events audit_events_append_only; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER audit_events_append_only BEFORE DELETE OR UPDATE ON core.audit_events FOR EACH ROW EXECUTE FUNCTION logic.refuse_audit_events_change();
+
+
+--
+-- Name: audit_events audit_events_append_only_truncate; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER audit_events_append_only_truncate BEFORE TRUNCATE ON core.audit_events FOR EACH STATEMENT EXECUTE FUNCTION logic.refuse_audit_events_change();
+
+
+--
+-- Name: customers audit_inserts; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER audit_inserts AFTER INSERT ON core.customers REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
+
+
+--
+-- Name: partner_customers audit_inserts; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER audit_inserts AFTER INSERT ON core.partner_customers REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
+
+
+--
+-- Name: partner_logins audit_inserts; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER audit_inserts AFTER INSERT ON core.partner_logins REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
+
+
+--
+-- Name: partners audit_inserts; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER audit_inserts AFTER INSERT ON core.partners REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
+
+
+--
+-- Name: relationships audit_inserts; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER audit_inserts AFTER INSERT ON core.relationships REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
+
+
+--
+-- Name: subscriptions audit_inserts; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER audit_inserts AFTER INSERT ON core.subscriptions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
+
+
+--
+-- Name: customers audit_updates; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER audit_updates AFTER UPDATE ON core.customers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
+
+
+--
+-- Name: partner_customers audit_updates; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER audit_updates AFTER UPDATE ON core.partner_customers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
+
+
+--
+-- Name: partner_logins audit_updates; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER audit_updates AFTER UPDATE ON core.partner_logins REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
+
+
+--
+-- Name: partners audit_updates; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER audit_updates AFTER UPDATE ON core.partners REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
+
+
+--
+-- Name: relationships audit_updates; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER audit_updates AFTER UPDATE ON core.relationships REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
+
+
+--
+-- Name: subscriptions audit_updates; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER audit_updates AFTER UPDATE ON core.subscriptions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
+
+
+--
+-- Name: subscriptions bump_subscriptions_version; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER bump_subscriptions_version BEFORE UPDATE ON core.subscriptions FOR EACH ROW EXECUTE FUNCTION logic.bump_subscriptions_version();
+
+
+--
+-- Name: audit_events chain_audit_event; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER chain_audit_event BEFORE INSERT ON core.audit_events FOR EACH ROW EXECUTE FUNCTION logic.chain_audit_event();
+
+
+--
+-- Name: offers check_offers_add_on_not_in_paths; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER check_offers_add_on_not_in_paths BEFORE UPDATE OF is_add_on ON core.offers FOR EACH ROW EXECUTE FUNCTION logic.check_offers_add_on_not_in_paths();
+
+
+--
+-- Name: subscriptions check_subscriptions_add_on_parent; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER check_subscriptions_add_on_parent BEFORE INSERT OR UPDATE OF parent_subscription_id, offer_id, customer_id ON core.subscriptions FOR EACH ROW EXECUTE FUNCTION logic.check_subscriptions_add_on_parent();
+
+
+--
+-- Name: subscriptions check_subscriptions_quantity_in_offer_range; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER check_subscriptions_quantity_in_offer_range BEFORE INSERT OR UPDATE OF quantity, offer_id ON core.subscriptions FOR EACH ROW EXECUTE FUNCTION logic.check_subscriptions_quantity_in_offer_range();
+
+
+--
+-- Name: upgrade_paths check_upgrade_paths_shape; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER check_upgrade_paths_shape BEFORE INSERT OR UPDATE ON core.upgrade_paths FOR EACH ROW EXECUTE FUNCTION logic.check_upgrade_paths_shape();
+
+
+--
+-- Name: customers link_partner_customer; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER link_partner_customer AFTER INSERT ON core.customers REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.link_customer_creator();
+
+
+--
+-- Name: offer_billing_cycles upgrade_options_deletes; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER upgrade_options_deletes AFTER DELETE ON core.offer_billing_cycles REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
+
+
+--
+-- Name: offer_service_plans upgrade_options_deletes; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER upgrade_options_deletes AFTER DELETE ON core.offer_service_plans REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
+
+
+--
+-- Name: relationships upgrade_options_deletes; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER upgrade_options_deletes AFTER DELETE ON core.relationships REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
+
+
+--
+-- Name: subscriptions upgrade_options_deletes; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER upgrade_options_deletes AFTER DELETE ON core.subscriptions REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
+
+
+--
+-- Name: upgrade_paths upgrade_options_deletes; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER upgrade_options_deletes AFTER DELETE ON core.upgrade_paths REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
+
+
+--
+-- Name: offer_billing_cycles upgrade_options_inserts; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER upgrade_options_inserts AFTER INSERT ON core.offer_billing_cycles REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
+
+
+--
+-- Name: offer_service_plans upgrade_options_inserts; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER upgrade_options_inserts AFTER INSERT ON core.offer_service_plans REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
+
+
+--
+-- Name: relationships upgrade_options_inserts; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER upgrade_options_inserts AFTER INSERT ON core.relationships REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
+
+
+--
+-- Name: subscriptions upgrade_options_inserts; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER upgrade_options_inserts AFTER INSERT ON core.subscriptions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
+
+
+--
+-- Name: upgrade_paths upgrade_options_inserts; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER upgrade_options_inserts AFTER INSERT ON core.upgrade_paths REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
+
+
+--
+-- Name: offer_billing_cycles upgrade_options_truncates; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER upgrade_options_truncates AFTER TRUNCATE ON core.offer_billing_cycles FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
+
+
+--
+-- Name: offer_service_plans upgrade_options_truncates; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER upgrade_options_truncates AFTER TRUNCATE ON core.offer_service_plans FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
+
+
+--
+-- Name: relationships upgrade_options_truncates; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER upgrade_options_truncates AFTER TRUNCATE ON core.relationships FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
+
+
+--
+-- Name: subscriptions upgrade_options_truncates; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER upgrade_options_truncates AFTER TRUNCATE ON core.subscriptions FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
+
+
+--
+-- Name: upgrade_paths upgrade_options_truncates; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER upgrade_options_truncates AFTER TRUNCATE ON core.upgrade_paths FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
+
+
+--
+-- Name: offer_billing_cycles upgrade_options_updates; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER upgrade_options_updates AFTER UPDATE ON core.offer_billing_cycles REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
+
+
+--
+-- Name: offer_service_plans upgrade_options_updates; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER upgrade_options_updates AFTER UPDATE ON core.offer_service_plans REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
+
+
+--
+-- Name: offers upgrade_options_updates; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER upgrade_options_updates AFTER UPDATE ON core.offers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
+
+
+--
+-- Name: relationships upgrade_options_updates; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER upgrade_options_updates AFTER UPDATE ON core.relationships REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
+
+
+--
+-- Name: subscriptions upgrade_options_updates; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER upgrade_options_updates AFTER UPDATE ON core.subscriptions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
+
+
+--
+-- Name: upgrade_paths upgrade_options_updates; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER upgrade_options_updates AFTER UPDATE ON core.upgrade_paths REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.upgrade_options_follow();
+
+
+--
+-- Name: batch_rows batch_rows_batch_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.batch_rows
+    ADD CONSTRAINT batch_rows_batch_fkey FOREIGN KEY (partner_id, batch_id) REFERENCES core.batches(partner_id, id);
+
+
+--
+-- Name: batches batches_partner_id_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.batches
+    ADD CONSTRAINT batches_partner_id_fkey FOREIGN KEY (partner_id) REFERENCES core.partners(id);
+
+
+--
+-- Name: customers customers_created_by_partner_id_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.customers
+    ADD CONSTRAINT customers_created_by_partner_id_fkey FOREIGN KEY (created_by_partner_id) REFERENCES core.partners(id);
+
+
+--
+-- Name: offer_add_on_parents offer_add_on_parents_add_on_offer_id_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.offer_add_on_parents
+    ADD CONSTRAINT offer_add_on_parents_add_on_offer_id_fkey FOREIGN KEY (add_on_offer_id) REFERENCES core.offers(id);
+
+
+--
+-- Name: offer_add_on_parents offer_add_on_parents_parent_offer_id_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.offer_add_on_parents
+    ADD CONSTRAINT offer_add_on_parents_parent_offer_id_fkey FOREIGN KEY (parent_offer_id) REFERENCES core.offers(id);
+
+
+--
+-- Name: offer_billing_cycles offer_billing_cycles_offer_id_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.offer_billing_cycles
+    ADD CONSTRAINT offer_billing_cycles_offer_id_fkey FOREIGN KEY (offer_id) REFERENCES core.offers(id);
+
+
+--
+-- Name: offer_service_plans offer_service_plans_offer_id_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.offer_service_plans
+    ADD CONSTRAINT offer_service_plans_offer_id_fkey FOREIGN KEY (offer_id) REFERENCES core.offers(id);
+
+
+--
+-- Name: offer_service_plans offer_service_plans_service_plan_id_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.offer_service_plans
+    ADD CONSTRAINT offer_service_plans_service_plan_id_fkey FOREIGN KEY (service_plan_id) REFERENCES core.service_plans(id);
+
+
+--
+-- Name: offers offers_service_id_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.offers
+    ADD CONSTRAINT offers_service_id_fkey FOREIGN KEY (service_id) REFERENCES core.services(id);
+
+
+--
+-- Name: partner_customers partner_customers_customer_id_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.partner_customers
+    ADD CONSTRAINT partner_customers_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES core.customers(id);
+
+
+--
+-- Name: partner_customers partner_customers_partner_id_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.partner_customers
+    ADD CONSTRAINT partner_customers_partner_id_fkey FOREIGN KEY (partner_id) REFERENCES core.partners(id);
+
+
+--
+-- Name: partner_logins partner_logins_partner_id_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.partner_logins
+    ADD CONSTRAINT partner_logins_partner_id_fkey FOREIGN KEY (partner_id) REFERENCES core.partners(id);
+
+
+--
+-- Name: relationships relationships_customer_id_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.relationships
+    ADD CONSTRAINT relationships_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES core.customers(id);
+
+
+--
+-- Name: relationships relationships_partner_id_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.relationships
+    ADD CONSTRAINT relationships_partner_id_fkey FOREIGN KEY (partner_id) REFERENCES core.partners(id);
+
+
+--
+-- Name: relationships relationships_partner_sees_customer; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.relationships
+    ADD CONSTRAINT relationships_partner_sees_customer FOREIGN KEY (partner_id, customer_id) REFERENCES core.partner_customers(partner_id, customer_id) NOT VALID;
+
+
+--
+-- Name: relationships relationships_service_id_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.relationships
+    ADD CONSTRAINT relationships_service_id_fkey FOREIGN KEY (service_id) REFERENCES core.services(id);
+
+
+--
+-- Name: service_plans service_plans_service_id_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.service_plans
+    ADD CONSTRAINT service_plans_service_id_fkey FOREIGN KEY (service_id) REFERENCES core.services(id);
+
+
+--
+-- Name: subscriptions subscriptions_customer_id_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.subscriptions
+    ADD CONSTRAINT subscriptions_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES core.customers(id);
+
+
+--
+-- Name: subscriptions subscriptions_offer_id_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.subscriptions
+    ADD CONSTRAINT subscriptions_offer_id_fkey FOREIGN KEY (offer_id) REFERENCES core.offers(id);
+
+
+--
+-- Name: subscriptions subscriptions_parent_subscription_id_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.subscriptions
+    ADD CONSTRAINT subscriptions_parent_subscription_id_fkey FOREIGN KEY (parent_subscription_id) REFERENCES core.subscriptions(id);
+
+
+--
+-- Name: subscriptions subscriptions_partner_id_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.subscriptions
+    ADD CONSTRAINT subscriptions_partner_id_fkey FOREIGN KEY (partner_id) REFERENCES core.partners(id);
+
+
+--
+-- Name: subscriptions subscriptions_recorded_by_partner_id_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.subscriptions
+    ADD CONSTRAINT subscriptions_recorded_by_partner_id_fkey FOREIGN KEY (recorded_by_partner_id) REFERENCES core.partners(id);
+
+
+--
+-- Name: subscriptions subscriptions_recorder_sees_customer; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.subscriptions
+    ADD CONSTRAINT subscriptions_recorder_sees_customer FOREIGN KEY (recorded_by_partner_id, customer_id) REFERENCES core.partner_customers(partner_id, customer_id) NOT VALID;
+
+
+--
+-- Name: subscriptions subscriptions_reseller_sees_customer; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.subscriptions
+    ADD CONSTRAINT subscriptions_reseller_sees_customer FOREIGN KEY (partner_id, customer_id) REFERENCES core.partner_customers(partner_id, customer_id) NOT VALID;
+
+
+--
+-- Name: subscriptions subscriptions_upgraded_from_subscription_id_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.subscriptions
+    ADD CONSTRAINT subscriptions_upgraded_from_subscription_id_fkey FOREIGN KEY (upgraded_from_subscription_id) REFERENCES core.subscriptions(id);
+
+
+--
+-- Name: subscriptions subscriptions_upgraded_to_subscription_id_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.subscriptions
+    ADD CONSTRAINT subscriptions_upgraded_to_subscription_id_fkey FOREIGN KEY (upgraded_to_subscription_id) REFERENCES core.subscriptions(id);
+
+
+--
+-- Name: upgrade_paths upgrade_paths_source_offer_id_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.upgrade_paths
+    ADD CONSTRAINT upgrade_paths_source_offer_id_fkey FOREIGN KEY (source_offer_id) REFERENCES core.offers(id);
+
+
+--
+-- Name: upgrade_paths upgrade_paths_target_offer_id_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.upgrade_paths
+    ADD CONSTRAINT upgrade_paths_target_offer_id_fkey FOREIGN KEY (target_offer_id) REFERENCES core.offers(id);
+
+
+--
+-- Name: audit_events acting_partner_only; Type: POLICY; Schema: core; Owner: -
+--
+
+CREATE POLICY acting_partner_only ON core.audit_events USING ((partner_id = ( SELECT logic.acting_partner() AS acting_partner))) WITH CHECK ((partner_id = ( SELECT logic.acting_partner() AS acting_partner)));
+
+
+--
+-- Name: batch_rows acting_partner_only; Type: POLICY; Schema: core; Owner: -
+--
+
+CREATE POLICY acting_partner_only ON core.batch_rows USING ((partner_id = ( SELECT logic.acting_partner() AS acting_partner))) WITH CHECK ((partner_id = ( SELECT logic.acting_partner() AS acting_partner)));
+
+
+--
+-- Name: batches acting_partner_only; Type: POLICY; Schema: core; Owner: -
+--
+
+CREATE POLICY acting_partner_only ON core.batches USING ((partner_id = ( SELECT logic.acting_partner() AS acting_partner))) WITH CHECK ((partner_id = ( SELECT logic.acting_partner() AS acting_partner)));
+
+
+--
+-- Name: customers acting_partner_only; Type: POLICY; Schema: core; Owner: -
+--
+
+CREATE POLICY acting_partner_only ON core.customers USING ((id IN ( SELECT partner_customers.customer_id
+   FROM core.partner_customers
+  WHERE (partner_customers.partner_id = ( SELECT logic.acting_partner() AS acting_partner))))) WITH CHECK ((id IN ( SELECT partner_customers.customer_id
+   FROM core.partner_customers
+  WHERE (partner_customers.partner_id = ( SELECT logic.acting_partner() AS acting_partner)))));
+
+
+--
+-- Name: partner_customers acting_partner_only; Type: POLICY; Schema: core; Owner: -
+--
+
+CREATE POLICY acting_partner_only ON core.partner_customers USING ((partner_id = ( SELECT logic.acting_partner() AS acting_partner))) WITH CHECK ((partner_id = ( SELECT logic.acting_partner() AS acting_partner)));
+
+
+--
+-- Name: partner_logins acting_partner_only; Type: POLICY; Schema: core; Owner: -
+--
+
+CREATE POLICY acting_partner_only ON core.partner_logins USING ((partner_id = ( SELECT logic.acting_partner() AS acting_partner))) WITH CHECK ((partner_id = ( SELECT logic.acting_partner() AS acting_partner)));
+
+
+--
+-- Name: partners acting_partner_only; Type: POLICY; Schema: core; Owner: -
+--
+
+CREATE POLICY acting_partner_only ON core.partners USING ((id = ( SELECT logic.acting_partner() AS acting_partner))) WITH CHECK ((id = ( SELECT logic.acting_partner() AS acting_partner)));
+
+
+--
+-- Name: relationships acting_partner_only; Type: POLICY; Schema: core; Owner: -
+--
+
+CREATE POLICY acting_partner_only ON core.relationships USING ((partner_id = ( SELECT logic.acting_partner() AS acting_partner))) WITH CHECK ((partner_id = ( SELECT logic.acting_partner() AS acting_partner)));
+
+
+--
+-- Name: request_ids acting_partner_only; Type: POLICY; Schema: core; Owner: -
+--
+
+CREATE POLICY acting_partner_only ON core.request_ids USING ((partner_id = ( SELECT logic.acting_partner() AS acting_partner))) WITH CHECK ((partner_id = ( SELECT logic.acting_partner() AS acting_partner)));
+
+
+--
+-- Name: subscriptions acting_partner_only; Type: POLICY; Schema: core; Owner: -
+--
+
+CREATE POLICY acting_partner_only ON core.subscriptions USING ((customer_id IN ( SELECT partner_customers.customer_id
+   FROM core.partner_customers
+  WHERE (partner_customers.partner_id = ( SELECT logic.acting_partner() AS acting_partner))))) WITH CHECK ((customer_id IN ( SELECT partner_customers.customer_id
+   FROM core.partner_customers
+  WHERE (partner_customers.partner_id = ( SELECT logic.acting_partner() AS acting_partner)))));
+
+
+--
+-- Name: upgrade_options acting_partner_only; Type: POLICY; Schema: core; Owner: -
+--
+
+CREATE POLICY acting_partner_only ON core.upgrade_options USING ((partner_id = ( SELECT logic.acting_partner() AS acting_partner))) WITH CHECK ((partner_id = ( SELECT logic.acting_partner() AS acting_partner)));
+
+
+--
+-- Name: audit_events; Type: ROW SECURITY; Schema: core; Owner: -
+--
+
+ALTER TABLE core.audit_events ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: batch_rows; Type: ROW SECURITY; Schema: core; Owner: -
+--
+
+ALTER TABLE core.batch_rows ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: batches; Type: ROW SECURITY; Schema: core; Owner: -
+--
+
+ALTER TABLE core.batches ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: customers; Type: ROW SECURITY; Schema: core; Owner: -
+--
+
+ALTER TABLE core.customers ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: partner_customers; Type: ROW SECURITY; Schema: core; Owner: -
+--
+
+ALTER TABLE core.partner_customers ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: partner_logins; Type: ROW SECURITY; Schema: core; Owner: -
+--
+
+ALTER TABLE core.partner_logins ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: partners; Type: ROW SECURITY; Schema: core; Owner: -
+--
+
+ALTER TABLE core.partners ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: relationships; Type: ROW SECURITY; Schema: core; Owner: -
+--
+
+ALTER TABLE core.relationships ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: request_ids; Type: ROW SECURITY; Schema: core; Owner: -
+--
+
+ALTER TABLE core.request_ids ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: subscriptions; Type: ROW SECURITY; Schema: core; Owner: -
+--
+
+ALTER TABLE core.subscriptions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: upgrade_options; Type: ROW SECURITY; Schema: core; Owner: -
+--
+
+ALTER TABLE core.upgrade_options ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: SCHEMA api; Type: ACL; Schema: -; Owner: -
+--
+
+GRANT USAGE ON SCHEMA api TO subctl_operator;
+GRANT USAGE ON SCHEMA api TO subctl_reporter;
+
+
+--
+-- Name: SCHEMA core; Type: ACL; Schema: -; Owner: -
+--
+
+GRANT USAGE ON SCHEMA core TO subctl_operator;
+GRANT USAGE ON SCHEMA core TO subctl_reporter;
+GRANT USAGE ON SCHEMA core TO subctl_report_owner;
+
+
+--
+-- Name: SCHEMA logic; Type: ACL; Schema: -; Owner: -
+--
+
+GRANT USAGE ON SCHEMA logic TO subctl_operator;
+GRANT USAGE ON SCHEMA logic TO subctl_reporter;
+GRANT USAGE ON SCHEMA logic TO subctl_report_owner;
+
+
+--
+-- Name: SCHEMA report; Type: ACL; Schema: -; Owner: -
+--
+
+GRANT USAGE ON SCHEMA report TO subctl_operator;
+GRANT USAGE ON SCHEMA report TO subctl_reporter;
+GRANT ALL ON SCHEMA report TO subctl_report_owner;
+
+
+--
+-- Name: FUNCTION audit_events(p_subscription_id uuid, p_customer_id uuid, p_since timestamp with time zone, p_until timestamp with time zone, p_limit integer); Type: ACL; Schema: api; Owner: -
+--
+
+REVOKE ALL ON FUNCTION api.audit_events(p_subscription_id uuid, p_customer_id uuid, p_since timestamp with time zone, p_until timestamp with time zone, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.audit_events(p_subscription_id uuid, p_customer_id uuid, p_since timestamp with time zone, p_until timestamp with time zone, p_limit integer) TO subctl_operator;
+
+
+--
+-- Name: FUNCTION audit_verify(p_customer_id uuid, p_checkpoint jsonb); Type: ACL; Schema: api; Owner: -
+--
+
+REVOKE ALL ON FUNCTION api.audit_verify(p_customer_id uuid, p_checkpoint jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.audit_verify(p_customer_id uuid, p_checkpoint jsonb) TO subctl_operator;
+
+
+--
+-- Name: FUNCTION batch(p_batch text); Type: ACL; Schema: api; Owner: -
+--
+
+REVOKE ALL ON FUNCTION api.batch(p_batch text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.batch(p_batch text) TO subctl_operator;
+
+
+--
+-- Name: FUNCTION batch_apply_chunk(p_batch_id text, p_from_line bigint, p_to_line bigint, p_dry_run boolean); Type: ACL; Schema: api; Owner: -
+--
+
+REVOKE ALL ON FUNCTION api.batch_apply_chunk(p_batch_id text, p_from_line bigint, p_to_line bigint, p_dry_run boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.batch_apply_chunk(p_batch_id text, p_from_line bigint, p_to_line bigint, p_dry_run boolean) TO subctl_operator;
+
+
+--
+-- Name: FUNCTION batch_begin(); Type: ACL; Schema: api; Owner: -
+--
+
+REVOKE ALL ON FUNCTION api.batch_begin() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.batch_begin() TO subctl_operator;
+
+
+--
+-- Name: FUNCTION batch_finish(p_batch_id text); Type: ACL; Schema: api; Owner: -
+--
+
+REVOKE ALL ON FUNCTION api.batch_finish(p_batch_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.batch_finish(p_batch_id text) TO subctl_operator;
+
+
+--
+-- Name: FUNCTION batch_register(p_name text, p_content_sha256 text, p_file_name text, p_max_errors integer); Type: ACL; Schema: api; Owner: -
+--
+
+REVOKE ALL ON FUNCTION api.batch_register(p_name text, p_content_sha256 text, p_file_name text, p_max_errors integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.batch_register(p_name text, p_content_sha256 text, p_file_name text, p_max_errors integer) TO subctl_operator;
+
+
+--
+-- Name: FUNCTION batch_rows(p_batch text, p_after_line bigint, p_limit integer, p_status text); Type: ACL; Schema: api; Owner: -
+--
+
+REVOKE ALL ON FUNCTION api.batch_rows(p_batch text, p_after_line bigint, p_limit integer, p_status text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.batch_rows(p_batch text, p_after_line bigint, p_limit integer, p_status text) TO subctl_operator;
+
+
+--
+-- Name: FUNCTION batches(); Type: ACL; Schema: api; Owner: -
+--
+
+REVOKE ALL ON FUNCTION api.batches() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.batches() TO subctl_operator;
+
+
+--
+-- Name: FUNCTION catalog(); Type: ACL; Schema: api; Owner: -
+--
+
+REVOKE ALL ON FUNCTION api.catalog() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.catalog() TO subctl_operator;
+GRANT ALL ON FUNCTION api.catalog() TO subctl_reporter;
+
+
+--
+-- Name: FUNCTION catalog_apply(p_catalog jsonb); Type: ACL; Schema: api; Owner: -
+--
+
+REVOKE ALL ON FUNCTION api.catalog_apply(p_catalog jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION customer_add(p_name text, p_id uuid, p_domain text, p_request_id text, p_dry_run boolean); Type: ACL; Schema: api; Owner: -
+--
+
+REVOKE ALL ON FUNCTION api.customer_add(p_name text, p_id uuid, p_domain text, p_request_id text, p_dry_run boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.customer_add(p_name text, p_id uuid, p_domain text, p_request_id text, p_dry_run boolean) TO subctl_operator;
+
+
+--
+-- Name: FUNCTION customer_link(p_customer_id uuid, p_partner_id text); Type: ACL; Schema: api; Owner: -
+--
+
+REVOKE ALL ON FUNCTION api.customer_link(p_customer_id uuid, p_partner_id text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION customers(); Type: ACL; Schema: api; Owner: -
+--
+
+REVOKE ALL ON FUNCTION api.customers() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.customers() TO subctl_operator;
+
+
+--
+-- Name: FUNCTION licenses_change(p_operation text, p_subscription_id uuid, p_quantity bigint, p_request_id text, p_if_version bigint, p_dry_run boolean); Type: ACL; Schema: api; Owner: -
+--
+
+REVOKE ALL ON FUNCTION api.licenses_change(p_operation text, p_subscription_id uuid, p_quantity bigint, p_request_id text, p_if_version bigint, p_dry_run boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.licenses_change(p_operation text, p_subscription_id uuid, p_quantity bigint, p_request_id text, p_if_version bigint, p_dry_run boolean) TO subctl_operator;
+
+
+--
+-- Name: FUNCTION partner_add(p_id text, p_name text); Type: ACL; Schema: api; Owner: -
+--
+
+REVOKE ALL ON FUNCTION api.partner_add(p_id text, p_name text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION partner_login_map(p_login_role name, p_partner_id text); Type: ACL; Schema: api; Owner: -
+--
+
+REVOKE ALL ON FUNCTION api.partner_login_map(p_login_role name, p_partner_id text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION relationship_change(p_operation text, p_customer_id uuid, p_service_id text, p_expires_at timestamp with time zone, p_request_id text, p_dry_run boolean); Type: ACL; Schema: api; Owner: -
+--
+
+REVOKE ALL ON FUNCTION api.relationship_change(p_operation text, p_customer_id uuid, p_service_id text, p_expires_at timestamp with time zone, p_request_id text, p_dry_run boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.relationship_change(p_operation text, p_customer_id uuid, p_service_id text, p_expires_at timestamp with time zone, p_request_id text, p_dry_run boolean) TO subctl_operator;
+
+
+--
+-- Name: FUNCTION relationships(p_customer_id uuid); Type: ACL; Schema: api; Owner: -
+--
+
+REVOKE ALL ON FUNCTION api.relationships(p_customer_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.relationships(p_customer_id uuid) TO subctl_operator;
+
+
+--
+-- Name: FUNCTION report_rows(p_name text, p_filters jsonb, p_limit integer); Type: ACL; Schema: api; Owner: -
+--
+
+REVOKE ALL ON FUNCTION api.report_rows(p_name text, p_filters jsonb, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.report_rows(p_name text, p_filters jsonb, p_limit integer) TO subctl_operator;
+GRANT ALL ON FUNCTION api.report_rows(p_name text, p_filters jsonb, p_limit integer) TO subctl_reporter;
+
+
+--
+-- Name: FUNCTION reports(); Type: ACL; Schema: api; Owner: -
+--
+
+REVOKE ALL ON FUNCTION api.reports() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.reports() TO subctl_operator;
+GRANT ALL ON FUNCTION api.reports() TO subctl_reporter;
+
+
+--
+-- Name: FUNCTION subscription(p_id uuid); Type: ACL; Schema: api; Owner: -
+--
+
+REVOKE ALL ON FUNCTION api.subscription(p_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.subscription(p_id uuid) TO subctl_operator;
+
+
+--
+-- Name: FUNCTION subscription_add(p_customer_id uuid, p_offer_id text, p_quantity bigint, p_billing_cycle text, p_channel text, p_status text, p_parent_id uuid, p_request_id text, p_dry_run boolean); Type: ACL; Schema: api; Owner: -
+--
+
+REVOKE ALL ON FUNCTION api.subscription_add(p_customer_id uuid, p_offer_id text, p_quantity bigint, p_billing_cycle text, p_channel text, p_status text, p_parent_id uuid, p_request_id text, p_dry_run boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.subscription_add(p_customer_id uuid, p_offer_id text, p_quantity bigint, p_billing_cycle text, p_channel text, p_status text, p_parent_id uuid, p_request_id text, p_dry_run boolean) TO subctl_operator;
+
+
+--
+-- Name: FUNCTION subscription_change(p_operation text, p_subscription_id uuid, p_request_id text, p_if_version bigint, p_dry_run boolean); Type: ACL; Schema: api; Owner: -
+--
+
+REVOKE ALL ON FUNCTION api.subscription_change(p_operation text, p_subscription_id uuid, p_request_id text, p_if_version bigint, p_dry_run boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.subscription_change(p_operation text, p_subscription_id uuid, p_request_id text, p_if_version bigint, p_dry_run boolean) TO subctl_operator;
+
+
+--
+-- Name: FUNCTION subscriptions(p_customer_id uuid); Type: ACL; Schema: api; Owner: -
+--
+
+REVOKE ALL ON FUNCTION api.subscriptions(p_customer_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.subscriptions(p_customer_id uuid) TO subctl_operator;
+
+
+--
+-- Name: FUNCTION upgrade(p_subscription_id uuid, p_target_offer_id text, p_quantity bigint, p_request_id text, p_if_version bigint, p_dry_run boolean); Type: ACL; Schema: api; Owner: -
+--
+
+REVOKE ALL ON FUNCTION api.upgrade(p_subscription_id uuid, p_target_offer_id text, p_quantity bigint, p_request_id text, p_if_version bigint, p_dry_run boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.upgrade(p_subscription_id uuid, p_target_offer_id text, p_quantity bigint, p_request_id text, p_if_version bigint, p_dry_run boolean) TO subctl_operator;
+
+
+--
+-- Name: FUNCTION upgrades(p_subscription_id uuid); Type: ACL; Schema: api; Owner: -
+--
+
+REVOKE ALL ON FUNCTION api.upgrades(p_subscription_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.upgrades(p_subscription_id uuid) TO subctl_operator;
+
+
+--
+-- Name: TABLE audit_events; Type: ACL; Schema: core; Owner: -
+--
+
+GRANT SELECT ON TABLE core.audit_events TO subctl_report_owner;
+
+
+--
+-- Name: TABLE partner_customers; Type: ACL; Schema: core; Owner: -
+--
+
+GRANT SELECT ON TABLE core.partner_customers TO subctl_report_owner;
+
+
+--
+-- Name: TABLE subscriptions; Type: ACL; Schema: core; Owner: -
+--
+
+GRANT SELECT ON TABLE core.subscriptions TO subctl_report_owner;
+
+
+--
+-- Name: TABLE batch_rows; Type: ACL; Schema: core; Owner: -
+--
+
+GRANT SELECT ON TABLE core.batch_rows TO subctl_report_owner;
+
+
+--
+-- Name: TABLE batches; Type: ACL; Schema: core; Owner: -
+--
+
+GRANT SELECT ON TABLE core.batches TO subctl_report_owner;
+
+
+--
+-- Name: TABLE error_codes; Type: ACL; Schema: core; Owner: -
+--
+
+GRANT SELECT ON TABLE core.error_codes TO subctl_report_owner;
+
+
+--
+-- Name: TABLE offers; Type: ACL; Schema: core; Owner: -
+--
+
+GRANT SELECT ON TABLE core.offers TO subctl_report_owner;
+
+
+--
+-- Name: TABLE relationships; Type: ACL; Schema: core; Owner: -
+--
+
+GRANT SELECT ON TABLE core.relationships TO subctl_report_owner;
+
+
+--
+-- Name: TABLE upgrade_path_catalog; Type: ACL; Schema: core; Owner: -
+--
+
+GRANT SELECT ON TABLE core.upgrade_path_catalog TO subctl_report_owner;
+
+
+--
+-- Name: TABLE upgrade_options; Type: ACL; Schema: core; Owner: -
+--
+
+GRANT SELECT ON TABLE core.upgrade_options TO subctl_report_owner;
+
+
+--
+-- Name: TABLE offer_billing_cycles; Type: ACL; Schema: core; Owner: -
+--
+
+GRANT SELECT ON TABLE core.offer_billing_cycles TO subctl_report_owner;
+
+
+--
+-- Name: TABLE offer_service_plans; Type: ACL; Schema: core; Owner: -
+--
+
+GRANT SELECT ON TABLE core.offer_service_plans TO subctl_report_owner;
+
+
+--
+-- Name: TABLE upgrade_paths; Type: ACL; Schema: core; Owner: -
+--
+
+GRANT SELECT ON TABLE core.upgrade_paths TO subctl_report_owner;
+
+
+--
+-- Name: TABLE customers; Type: ACL; Schema: core; Owner: -
+--
+
+GRANT SELECT ON TABLE core.customers TO subctl_report_owner;
+
+
+--
+-- Name: TABLE offer_add_on_parents; Type: ACL; Schema: core; Owner: -
+--
+
+GRANT SELECT ON TABLE core.offer_add_on_parents TO subctl_report_owner;
+
+
+--
+-- Name: TABLE partner_logins; Type: ACL; Schema: core; Owner: -
+--
+
+GRANT SELECT ON TABLE core.partner_logins TO subctl_report_owner;
+
+
+--
+-- Name: TABLE partners; Type: ACL; Schema: core; Owner: -
+--
+
+GRANT SELECT ON TABLE core.partners TO subctl_report_owner;
+
+
+--
+-- Name: TABLE request_ids; Type: ACL; Schema: core; Owner: -
+--
+
+GRANT SELECT ON TABLE core.request_ids TO subctl_report_owner;
+
+
+--
+-- Name: TABLE schema_migrations; Type: ACL; Schema: core; Owner: -
+--
+
+GRANT SELECT ON TABLE core.schema_migrations TO subctl_report_owner;
+
+
+--
+-- Name: TABLE service_plans; Type: ACL; Schema: core; Owner: -
+--
+
+GRANT SELECT ON TABLE core.service_plans TO subctl_report_owner;
+
+
+--
+-- Name: TABLE services; Type: ACL; Schema: core; Owner: -
+--
+
+GRANT SELECT ON TABLE core.services TO subctl_report_owner;
+
+
+--
+-- Name: TABLE batch_outcomes; Type: ACL; Schema: report; Owner: -
+--
+
+GRANT SELECT ON TABLE report.batch_outcomes TO subctl_operator;
+GRANT SELECT ON TABLE report.batch_outcomes TO subctl_reporter;
+
+
+--
+-- Name: TABLE blocked_upgrades; Type: ACL; Schema: report; Owner: -
+--
+
+GRANT SELECT ON TABLE report.blocked_upgrades TO subctl_operator;
+GRANT SELECT ON TABLE report.blocked_upgrades TO subctl_reporter;
+
+
+--
+-- Name: TABLE licenses; Type: ACL; Schema: report; Owner: -
+--
+
+GRANT SELECT ON TABLE report.licenses TO subctl_operator;
+GRANT SELECT ON TABLE report.licenses TO subctl_reporter;
+
+
+--
+-- Name: TABLE relationships_expiring; Type: ACL; Schema: report; Owner: -
+--
+
+GRANT SELECT ON TABLE report.relationships_expiring TO subctl_operator;
+GRANT SELECT ON TABLE report.relationships_expiring TO subctl_reporter;
+
+
+--
+-- Name: TABLE subscription_history; Type: ACL; Schema: report; Owner: -
+--
+
+GRANT SELECT ON TABLE report.subscription_history TO subctl_operator;
+GRANT SELECT ON TABLE report.subscription_history TO subctl_reporter;
+
+
+--
+-- Name: TABLE upgrade_history; Type: ACL; Schema: report; Owner: -
+--
+
+GRANT SELECT ON TABLE report.upgrade_history TO subctl_operator;
+GRANT SELECT ON TABLE report.upgrade_history TO subctl_reporter;
+
+
+--
+-- Name: TABLE upgrade_options; Type: ACL; Schema: report; Owner: -
+--
+
+GRANT SELECT ON TABLE report.upgrade_options TO subctl_operator;
+GRANT SELECT ON TABLE report.upgrade_options TO subctl_reporter;
+
+
+--
+-- PostgreSQL database dump complete
+--
+
+
