@@ -101,10 +101,10 @@ RETURNS text LANGUAGE sql AS $$
 $$;
 
 -- Four assertions about a refused request that is not a subscription's (api call given as
--- SQL text returning jsonb): the code p_code alone, status rejected, nothing changed
--- (test.records_digest), and exactly one audit event, rejected with that code, whose
--- fields named in p_event (operation, entity, entity_id, partner_id, customer_id,
--- request_id, ...) have those values.
+-- SQL text returning jsonb): the code p_code alone (with its description and a message),
+-- status rejected, nothing changed (test.records_digest), and exactly one audit event,
+-- rejected with that code, whose fields named in p_event (operation, entity, entity_id,
+-- partner_id, customer_id, request_id, ...) have those values.
 CREATE OR REPLACE FUNCTION test.is_refused(p_call text, p_code text, p_event jsonb, p_what text)
 RETURNS SETOF text LANGUAGE plpgsql AS $$
 DECLARE
@@ -114,7 +114,9 @@ DECLARE
     v_events jsonb;
 BEGIN
     EXECUTE 'SELECT ' || p_call INTO v_result;
-    RETURN NEXT is(test.codes(v_result), ARRAY[p_code], p_what || ': rejected with ' || p_code);
+    RETURN NEXT is(ARRAY(SELECT e ->> 'code' FROM jsonb_array_elements(v_result -> 'errors') e
+                         WHERE e ->> 'description' IS NOT NULL AND e ->> 'message' IS NOT NULL),
+                   ARRAY[p_code], p_what || ': rejected with ' || p_code || ', described');
     RETURN NEXT is(v_result ->> 'status', 'rejected', p_what || ': status rejected');
     RETURN NEXT is(test.records_digest(), v_before, p_what || ': nothing changed');
     SELECT jsonb_agg((SELECT jsonb_object_agg(k, to_jsonb(e) -> k) FROM jsonb_object_keys(p_event) k)
