@@ -245,9 +245,24 @@ BEGIN
     END LOOP;
 END $$;
 
--- A rejected operation changes nothing but is recorded with its codes, against the
--- subscription its parameters name and that subscription's customer and offer when the
--- acting partner may see it (an unknown or hidden one is recorded without them).
+-- The table a rejected operation would have changed (the entity of its audit event).
+CREATE OR REPLACE FUNCTION logic.operation_entity(p_operation text)
+RETURNS text LANGUAGE sql IMMUTABLE BEGIN ATOMIC
+    SELECT CASE WHEN p_operation IN ('request_relationship', 'accept_relationship', 'remove_relationship') THEN 'relationships'
+                WHEN p_operation = 'add_customer' THEN 'customers'
+                WHEN p_operation = 'add_partner' THEN 'partners'
+                WHEN p_operation = 'link_customer' THEN 'partner_customers'
+                WHEN p_operation = 'map_login' THEN 'partner_logins'
+                ELSE 'subscriptions' END;
+END;
+
+-- A rejected operation changes nothing but is recorded with its codes, under the partner
+-- of the operation (none for an administration of the platform, as its changes are),
+-- against what its parameters name: the subscription, with its customer and offer, or
+-- the customer (customer_id; id of a customer added), each only when the acting partner
+-- may see it (an unknown or hidden one is recorded without them; the platform sees every
+-- customer); the entity_id is the subscription, the customer or partner added, or the
+-- partner linked or mapped.
 -- Set-based: p_rejections is [{error_codes, parameters, request_id}], one event each, in order.
 CREATE OR REPLACE FUNCTION logic.audit_rejections(p_operation text, p_rejections jsonb)
 RETURNS void LANGUAGE sql VOLATILE BEGIN ATOMIC
@@ -255,18 +270,28 @@ RETURNS void LANGUAGE sql VOLATILE BEGIN ATOMIC
                                    subscription_id, customer_id, offer_id, changes, outcome, error_codes,
                                    request_id, batch_id, comment)
     SELECT p_operation, who.operator, who.partner_id, who.source,
-           'subscriptions', r.subscription_id::text, r.subscription_id, s.customer_id, s.offer_id,
+           who.entity, CASE who.entity WHEN 'subscriptions' THEN r.subscription_id::text
+                                       WHEN 'customers' THEN r.parameters ->> 'id'
+                                       WHEN 'partners' THEN r.parameters ->> 'id'
+                                       WHEN 'partner_logins' THEN r.parameters ->> 'login_role'
+                                       WHEN 'partner_customers' THEN r.parameters ->> 'partner_id' END,
+           r.subscription_id, coalesce(s.customer_id, c.id), s.offer_id,
            jsonb_build_object('requested', r.parameters), 'rejected',
            ARRAY(SELECT jsonb_array_elements_text(r.error_codes)),
            r.request_id, who.batch_id, who.comment
-    FROM (SELECT logic.acting_operator() AS operator, logic.acting_partner() AS partner_id,
+    FROM (SELECT logic.acting_operator() AS operator, logic.acting_audit_partner() AS partner_id,
+                 logic.acting_partner() AS visible_to, logic.operation_entity(p_operation) AS entity,
                  logic.acting_source() AS source, logic.acting_batch() AS batch_id,
                  logic.setting('comment') AS comment OFFSET 0) who
     CROSS JOIN (SELECT x.ord, x.e -> 'parameters' AS parameters, x.e -> 'error_codes' AS error_codes,
-                       x.e ->> 'request_id' AS request_id, (x.e -> 'parameters' ->> 'subscription_id')::uuid AS subscription_id
+                       x.e ->> 'request_id' AS request_id, (x.e -> 'parameters' ->> 'subscription_id')::uuid AS subscription_id,
+                       (coalesce(x.e -> 'parameters' ->> 'customer_id',
+                                 CASE WHEN p_operation = 'add_customer' THEN x.e -> 'parameters' ->> 'id' END))::uuid AS customer_id
                 FROM jsonb_array_elements(p_rejections) WITH ORDINALITY AS x (e, ord)) r
     LEFT JOIN core.subscriptions s
-           ON s.id = r.subscription_id AND logic.customer_visible(who.partner_id, s.customer_id)
+           ON s.id = r.subscription_id AND logic.customer_visible(who.visible_to, s.customer_id)
+    LEFT JOIN core.customers c
+           ON c.id = r.customer_id AND (who.partner_id IS NULL OR logic.customer_visible(who.visible_to, c.id))
     ORDER BY r.ord;
 END;
 

@@ -67,6 +67,27 @@ RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
                                           'errors', logic.describe_errors(p_codes));
 END;
 
+-- A refusal of one code (logic.result) whose error also says the case at hand:
+-- {code, description, message (the description when none is given), hint?}; the
+-- command line prints `code: message; hint`.
+CREATE OR REPLACE FUNCTION logic.refusal(p_code text, p_fields jsonb, p_message text DEFAULT NULL, p_hint text DEFAULT NULL)
+RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
+    SELECT r.result || jsonb_build_object('errors', jsonb_build_array(r.error || jsonb_strip_nulls(jsonb_build_object(
+               'message', coalesce(p_message, r.error ->> 'description'), 'hint', p_hint))))
+    FROM (SELECT x.result, x.result -> 'errors' -> 0 AS error
+          FROM (SELECT logic.result(ARRAY[p_code], p_fields) AS result) x) r;
+END;
+
+-- A refusal of a platform administration (partners, links, logins): audited under no
+-- partner, like its changes, and returned as the operations' coded result.
+CREATE OR REPLACE FUNCTION logic.platform_refusal(p_operation text, p_code text, p_parameters jsonb, p_message text)
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM logic.begin_operation(p_operation, p_platform => true);
+    PERFORM logic.audit_rejection(p_operation, ARRAY[p_code], p_parameters, NULL);
+    RETURN logic.refusal(p_code, p_parameters, p_message);
+END $$;
+
 CREATE OR REPLACE FUNCTION logic.subscription_json(p_partner text, s core.subscriptions)
 RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
     -- Another partner's identity is never shown: only the acting partner's own id.
@@ -289,7 +310,7 @@ DECLARE
 BEGIN
     -- Another partner's tenant: that it exists, and nothing more (SPEC 7.1).
     IF EXISTS (SELECT 1 FROM core.customers WHERE id = (p ->> 'id')::uuid OR domain = v_domain) THEN
-        PERFORM logic.raise_error('customer_exists');
+        RETURN logic.refusal('customer_exists', jsonb_build_object('id', p ->> 'id', 'name', v_name, 'domain', v_domain));
     END IF;
     BEGIN
         INSERT INTO core.customers (id, name, domain, created_by_partner_id)
@@ -320,25 +341,23 @@ END $$;
 
 -- relationship_expiry_out_of_range: a relationship expires in the future and at most two
 -- years after its activation, which is now or later: checked when it is requested (an
--- expiry given then) and when it is accepted.
-CREATE OR REPLACE FUNCTION logic.check_relationship_expiry(p_expires_at timestamptz)
-RETURNS void LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    IF p_expires_at <= statement_timestamp() OR p_expires_at > statement_timestamp() + interval '2 years' THEN
-        PERFORM logic.raise_error('relationship_expiry_out_of_range',
-            format('--expires %s is outside the allowed range: after %s and at most two years after activation (%s when activated now)',
-                   CASE WHEN isfinite(p_expires_at) THEN to_char(p_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
-                        ELSE p_expires_at::text END,
-                   to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-                   to_char((statement_timestamp() + interval '2 years') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
-            NULL, 'give a date within that range, or none for the longest');
-    END IF;
-END $$;
+-- expiry given then) and when it is accepted. Returns the refusal's sentence, or NULL.
+CREATE OR REPLACE FUNCTION logic.relationship_expiry_problem(p_expires_at timestamptz)
+RETURNS text LANGUAGE sql STABLE BEGIN ATOMIC
+    SELECT format('--expires %s is outside the allowed range: after %s and at most two years after activation (%s when activated now)',
+                  CASE WHEN isfinite(p_expires_at) THEN to_char(p_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+                       ELSE p_expires_at::text END,
+                  to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                  to_char((statement_timestamp() + interval '2 years') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
+    WHERE p_expires_at <= statement_timestamp() OR p_expires_at > statement_timestamp() + interval '2 years';
+END;
 
 -- relationship request / accept / remove {customer_id, service_id, expires_at?}
 -- Lifecycle requested -> active -> removed, or expired at expires_at (which counts
--- from the moment it passes; accept marks such rows expired first). At most one
--- active partner per customer and service.
+-- from the moment it passes; a change marks such rows expired first). At most one
+-- active partner per customer and service. A refusal (the first rule broken, in the
+-- order below) changes nothing; its record is the acting partner's open relationship
+-- as it is, if any.
 CREATE OR REPLACE FUNCTION logic.op_relationship(p_partner text, p jsonb, p_operation text)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -346,47 +365,72 @@ DECLARE
     v_service text := p ->> 'service_id';
     v_expires timestamptz := (p ->> 'expires_at')::timestamptz;
     r core.relationships;
+    v_code text;
+    v_message text;
+    v_hint text;
 BEGIN
     -- Only a customer the partner sees (SPEC 7.1): a relationship never makes one visible.
     IF NOT logic.customer_visible(p_partner, v_customer) THEN
-        PERFORM logic.raise_error('customer_not_found', format('customer %s does not exist', v_customer));
+        v_code := 'customer_not_found';
+        v_message := format('customer %s does not exist', v_customer);
+    ELSE
+        PERFORM 1 FROM core.customers WHERE id = v_customer FOR NO KEY UPDATE;
+        IF NOT EXISTS (SELECT 1 FROM core.services WHERE id = v_service) THEN
+            v_code := 'service_not_found';
+            v_message := format('service %s does not exist', v_service);
+        END IF;
     END IF;
-    PERFORM 1 FROM core.customers WHERE id = v_customer FOR NO KEY UPDATE;
-    IF NOT EXISTS (SELECT 1 FROM core.services WHERE id = v_service) THEN
-        PERFORM logic.raise_error('service_not_found', format('service %s does not exist', v_service));
+    IF v_code IS NULL THEN
+        -- the open relationship, an active one whose expiry passed not counting
+        SELECT * INTO r FROM core.relationships
+        WHERE partner_id = p_partner AND customer_id = v_customer AND service_id = v_service
+          AND (status = 'requested' OR (status = 'active' AND expires_at > statement_timestamp()));
+        IF p_operation = 'request' THEN
+            v_message := logic.relationship_expiry_problem(v_expires);
+            IF v_message IS NOT NULL THEN
+                v_code := 'relationship_expiry_out_of_range';
+                v_hint := 'give a date within that range, or none for the longest';
+            ELSIF r.id IS NOT NULL THEN
+                v_code := 'relationship_exists';
+                v_message := format('relationship %s is already %s', r.id, r.status);
+            END IF;
+        ELSIF p_operation = 'accept' THEN
+            v_expires := coalesce(v_expires, r.expires_at, statement_timestamp() + interval '2 years');
+            IF r.id IS NULL OR r.status <> 'requested' THEN
+                v_code := 'invalid_relationship_transition';
+                v_message := 'there is no requested relationship to accept';
+                v_hint := 'request it first: subctl relationship request CUSTOMER --service SERVICE';
+            ELSIF EXISTS (SELECT 1 FROM core.relationships WHERE customer_id = v_customer AND service_id = v_service
+                          AND status = 'active' AND expires_at > statement_timestamp()) THEN
+                v_code := 'relationship_already_active';
+            ELSE
+                v_message := logic.relationship_expiry_problem(v_expires);
+                IF v_message IS NOT NULL THEN
+                    v_code := 'relationship_expiry_out_of_range';
+                    v_hint := 'give a date within that range, or none for the longest';
+                END IF;
+            END IF;
+        ELSIF r.id IS NULL THEN
+            v_code := 'relationship_not_found';
+            v_message := format('no requested or active relationship with customer %s for %s', v_customer, v_service);
+        END IF;
+    END IF;
+    IF v_code IS NOT NULL THEN
+        -- (jsonb_populate_record: every field, null ones too, when there is none)
+        RETURN logic.refusal(v_code, to_jsonb(jsonb_populate_record(r, '{}')) || jsonb_build_object('customer_id', v_customer, 'service_id', v_service,
+                                                                      'relationship_status', r.status),
+                             v_message, v_hint);
     END IF;
     UPDATE core.relationships SET status = 'expired', ended_at = expires_at
     WHERE customer_id = v_customer AND service_id = v_service AND status = 'active'
       AND expires_at <= statement_timestamp();
-    SELECT * INTO r FROM core.relationships
-    WHERE partner_id = p_partner AND customer_id = v_customer AND service_id = v_service
-      AND status IN ('requested', 'active');
     IF p_operation = 'request' THEN
-        PERFORM logic.check_relationship_expiry(v_expires);
-        IF r.id IS NOT NULL THEN
-            PERFORM logic.raise_error('relationship_exists', format('relationship %s is already %s', r.id, r.status));
-        END IF;
         INSERT INTO core.relationships (partner_id, customer_id, service_id, expires_at)
         VALUES (p_partner, v_customer, v_service, v_expires) RETURNING * INTO r;
     ELSIF p_operation = 'accept' THEN
-        IF r.id IS NULL OR r.status <> 'requested' THEN
-            PERFORM logic.raise_error('invalid_relationship_transition',
-                                     'there is no requested relationship to accept', NULL,
-                                     'request it first: subctl relationship request CUSTOMER --service SERVICE');
-        END IF;
-        IF EXISTS (SELECT 1 FROM core.relationships WHERE customer_id = v_customer AND service_id = v_service
-                   AND status = 'active') THEN
-            PERFORM logic.raise_error('relationship_already_active');
-        END IF;
-        v_expires := coalesce(v_expires, r.expires_at, statement_timestamp() + interval '2 years');
-        PERFORM logic.check_relationship_expiry(v_expires);
         UPDATE core.relationships SET status = 'active', activated_at = statement_timestamp(), expires_at = v_expires
         WHERE id = r.id RETURNING * INTO r;
     ELSE
-        IF r.id IS NULL THEN
-            PERFORM logic.raise_error('relationship_not_found',
-                                     format('no requested or active relationship with customer %s for %s', v_customer, v_service));
-        END IF;
         UPDATE core.relationships SET status = 'removed', ended_at = statement_timestamp()
         WHERE id = r.id RETURNING * INTO r;
     END IF;

@@ -7,8 +7,10 @@ RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_ca
 DECLARE
     v_name text := logic.require_display_name(p_name, 'partner name');
 BEGIN
-    IF EXISTS (SELECT 1 FROM core.partners WHERE id = p_id) THEN
-        PERFORM logic.raise_error('partner_exists', format('partner %s already exists', p_id));
+    PERFORM 1 FROM core.partners WHERE id = p_id;
+    IF FOUND THEN
+        RETURN logic.platform_refusal('add_partner', 'partner_exists', jsonb_build_object('id', p_id, 'name', v_name),
+                                      format('partner %s already exists', p_id));
     END IF;
     PERFORM logic.begin_operation('add_partner', p_platform => true);
     BEGIN
@@ -20,7 +22,8 @@ BEGIN
     END;
     RETURN jsonb_build_object('status', 'succeeded', 'id', p_id, 'name', v_name);
 END $$;
-COMMENT ON FUNCTION api.partner_add IS 'Adds a CSP reseller partner. Raises SU034 when the id exists.';
+COMMENT ON FUNCTION api.partner_add IS
+'Adds a CSP reseller partner. Returns {status, id, name, errors}; an id that exists is refused (partner_exists), audited.';
 
 CREATE OR REPLACE FUNCTION api.customer_add(p_name text, p_id uuid DEFAULT NULL, p_domain text DEFAULT NULL,
                                             p_request_id text DEFAULT NULL, p_dry_run boolean DEFAULT false)
@@ -28,30 +31,36 @@ RETURNS jsonb LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalo
     SELECT logic.run_operation('add_customer', jsonb_strip_nulls(jsonb_build_object('name', p_name, 'id', p_id,
                               'domain', p_domain)), p_request_id, p_dry_run)
 $$;
-COMMENT ON FUNCTION api.customer_add IS 'Adds a customer tenant for the acting partner. Returns {status, id, name, domain}.';
+COMMENT ON FUNCTION api.customer_add IS 'Adds a customer tenant for the acting partner. Returns {status, id, name, domain, errors}; an id or domain that
+exists is refused (customer_exists), audited.';
 
 -- The platform's record that an existing tenant accepted a partner's reseller invitation
 -- (owner only, SPEC 7.1): from then on the customer is visible to that partner too.
 CREATE OR REPLACE FUNCTION api.customer_link(p_customer_id uuid, p_partner_id text)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_parameters jsonb := jsonb_build_object('customer_id', p_customer_id, 'partner_id', p_partner_id);
 BEGIN
     PERFORM 1 FROM core.customers WHERE id = p_customer_id FOR NO KEY UPDATE;  -- the customer's lock first
     IF NOT FOUND THEN
-        PERFORM logic.raise_error('customer_not_found', format('customer %s does not exist', p_customer_id));
+        RETURN logic.platform_refusal('link_customer', 'customer_not_found', v_parameters,
+                                      format('customer %s does not exist', p_customer_id));
     END IF;
     IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = p_partner_id) THEN
-        PERFORM logic.raise_error('partner_not_found', format('partner %s does not exist', p_partner_id));
+        RETURN logic.platform_refusal('link_customer', 'partner_not_found', v_parameters,
+                                      format('partner %s does not exist', p_partner_id));
     END IF;
     IF logic.customer_visible(p_partner_id, p_customer_id) THEN
-        PERFORM logic.raise_error('customer_already_linked',
-                                 format('customer %s is already visible to partner %s', p_customer_id, p_partner_id));
+        RETURN logic.platform_refusal('link_customer', 'customer_already_linked', v_parameters,
+                                      format('customer %s is already visible to partner %s', p_customer_id, p_partner_id));
     END IF;
     PERFORM logic.begin_operation('link_customer', p_platform => true);
     INSERT INTO core.partner_customers (partner_id, customer_id, how) VALUES (p_partner_id, p_customer_id, 'linked');
-    RETURN jsonb_build_object('status', 'succeeded', 'customer_id', p_customer_id, 'partner_id', p_partner_id);
+    RETURN jsonb_build_object('status', 'succeeded') || v_parameters;
 END $$;
 COMMENT ON FUNCTION api.customer_link IS
-'Owner only: records that a customer accepted a partner''s reseller invitation; the customer becomes visible to that partner.';
+'Owner only: records that a customer accepted a partner''s reseller invitation; the customer becomes visible to that partner.
+Refusals (customer_not_found, partner_not_found, customer_already_linked) are coded results, audited under no partner.';
 
 CREATE OR REPLACE FUNCTION api.customers()
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -76,7 +85,8 @@ BEGIN
                               p_request_id, p_dry_run);
 END $$;
 COMMENT ON FUNCTION api.relationship_change IS
-'Requests, accepts (recorded for the customer) or removes the acting partner''s delegated-admin relationship.';
+'Requests, accepts (recorded for the customer) or removes the acting partner''s delegated-admin relationship.
+Returns the relationship with {status, relationship_status, errors}; a refusal is status rejected, audited.';
 
 CREATE OR REPLACE FUNCTION api.relationships(p_customer_id uuid DEFAULT NULL)
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -208,7 +218,9 @@ BEGIN
                                  'create it first: CREATE ROLE name LOGIN; GRANT subctl_operator TO name');
     END IF;
     IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = p_partner_id) THEN
-        PERFORM logic.raise_error('partner_not_found', format('partner %s does not exist', p_partner_id));
+        RETURN logic.platform_refusal('map_login', 'partner_not_found',
+                                      jsonb_build_object('login_role', p_login_role, 'partner_id', p_partner_id),
+                                      format('partner %s does not exist', p_partner_id));
     END IF;
     PERFORM logic.begin_operation('map_login', p_platform => true);  -- audited: who gave which login to which partner
     INSERT INTO core.partner_logins (login_role, partner_id) VALUES (p_login_role, p_partner_id)
@@ -216,4 +228,5 @@ BEGIN
     RETURN jsonb_build_object('status', 'succeeded', 'login_role', p_login_role, 'partner_id', p_partner_id);
 END $$;
 COMMENT ON FUNCTION api.partner_login_map IS
-'Maps a database login to the one partner it acts for (owner only). The login then acts and is recorded as itself.';
+'Maps a database login to the one partner it acts for (owner only). The login then acts and is recorded as itself.
+An unknown partner is refused (partner_not_found) as a coded result, audited under no partner.';

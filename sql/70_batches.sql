@@ -268,8 +268,10 @@ BEGIN
     END LOOP;
 END $$;
 
--- A row whose operation raised (an invariant, not a rule): rejected with the code of its
--- SQLSTATE and audited like any rejection; the other rows of the chunk go on.
+-- A row whose operation raised: never a rule (every operation returns its refusals as a
+-- coded result, which logic.batch_apply_row records), but a broken invariant (a
+-- constraint or trigger refusing the row as the data stands). Rejected with the code of
+-- its SQLSTATE and audited like a refusal, so that the other rows of the chunk go on.
 CREATE OR REPLACE FUNCTION logic.batch_reject_row(r core.batch_rows, p_sqlstate text, p_dry_run boolean)
 RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE

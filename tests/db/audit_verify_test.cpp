@@ -39,9 +39,16 @@ TEST_CASE("customer link: another partner reaches a customer only once the platf
     INFO(linked.err);
     REQUIRE(linked.exit == 0);
     CHECK(linked.json()["status"] == "succeeded");
-    const auto again = test::subctl({"customer", "link", customer, other});
+    const auto again = test::subctl({"-o", "json", "customer", "link", customer, other});
     CHECK(again.exit == 1);
-    CHECK_THAT(again.err, Catch::StartsWith("subctl: customer_already_linked: "));
+    CHECK(again.err == "subctl: customer_already_linked: customer " + customer + " is already visible to partner " +
+                           other + "\n");
+    CHECK(again.json()["status"] == "rejected");
+    CHECK(again.json()["errors"][0]["code"] == "customer_already_linked");
+    // the platform's refusal: audited under no partner, on the customer's chain
+    CHECK(test::scalar("SELECT count(*) FROM core.audit_events WHERE operation = 'link_customer' AND outcome = 'rejected' "
+                       "AND partner_id IS NULL AND customer_id = $1::uuid AND error_codes = '{customer_already_linked}'",
+                       customer) == 1);
 
     CHECK(as(other, {"relationship", "request", customer, "--service", "office365"}).exit == 0);
     bool listed = false;

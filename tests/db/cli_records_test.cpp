@@ -40,10 +40,20 @@ TEST_CASE("partner add records a partner; a taken id, a bad id or name writes no
     CHECK(added.json()["id"] == id);
     CHECK(test::scalar("SELECT count(*) FROM core.partners WHERE id = $1 AND name = $2", id, name) == 1);
 
-    const auto again = test::subctl({"partner", "add", id, "--name", "Someone else"});
+    // a refusal: the coded result on stdout, `CODE: sentence` on stderr, audited under no partner
+    const auto again = test::subctl({"-o", "json", "partner", "add", id, "--name", "Someone else"});
     CHECK(again.exit == 1);
-    CHECK_THAT(again.err, Catch::Contains("partner_exists"));
+    CHECK(again.err == "subctl: partner_exists: partner " + id + " already exists\n");
+    CHECK(again.json()["status"] == "rejected");
+    CHECK(again.json()["id"] == id);
+    CHECK(again.json()["errors"][0]["code"] == "partner_exists");
     CHECK(test::scalar("SELECT count(*) FROM core.partners WHERE id = $1 AND name = $2", id, name) == 1);
+    CHECK(test::scalar("SELECT count(*) FROM core.audit_events WHERE operation = 'add_partner' AND outcome = 'rejected' "
+                       "AND entity_id = $1 AND partner_id IS NULL AND source = 'cli' AND error_codes = '{partner_exists}'",
+                       id) == 1);
+    const auto table = test::subctl({"partner", "add", id, "--name", "Someone else"});
+    CHECK(table.exit == 1);
+    CHECK_THAT(table.out, Catch::Contains("status") && Catch::Contains("rejected") && Catch::Contains("partner_exists"));
 
     const auto bad_id = "Bad Partner " + test::unique("x");
     const auto refused = test::subctl({"partner", "add", bad_id, "--name", "Bad"});
@@ -144,10 +154,19 @@ TEST_CASE("relationship request, accept, remove and list; a second partner's acc
     const auto requested = run(rival, {"request", customer, "--service", "office365"});
     INFO(requested.err);
     REQUIRE(requested.exit == 0);
-    const auto refused = run(rival, {"accept", customer, "--service", "office365"});
+    const auto refused = run(rival, {"accept", customer, "--service", "office365", "--request-id", test::unique("acc")});
     CHECK(refused.exit == 1);
-    CHECK_THAT(refused.err, Catch::Contains("relationship_already_active"));
-    CHECK_THAT(refused.err, !Catch::Contains(partner));
+    CHECK(refused.err == "subctl: relationship_already_active: The customer already has an active delegated-admin "
+                         "partner for this service.\n");
+    CHECK_THAT(refused.err + refused.out, !Catch::Contains(partner));
+    CHECK(refused.json()["status"] == "rejected");
+    CHECK(refused.json()["relationship_status"] == "requested");
+    CHECK(refused.json()["errors"][0]["code"] == "relationship_already_active");
+    // a refused accept is audited like every attempt, under the acting partner
+    CHECK(test::scalar("SELECT count(*) FROM core.audit_events WHERE operation = 'accept_relationship' "
+                       "AND outcome = 'rejected' AND partner_id = $1 AND customer_id = $2::uuid AND source = 'cli' "
+                       "AND error_codes = '{relationship_already_active}'",
+                       rival, customer) == 1);
     CHECK(statuses(rival) == std::vector<std::string>{"requested"});
     CHECK(test::scalar("SELECT count(*) FROM core.relationships WHERE customer_id = $1::uuid AND status = 'active'",
                      customer) == 1);
@@ -160,7 +179,13 @@ TEST_CASE("relationship request, accept, remove and list; a second partner's acc
     const auto no_request = test::new_customer(partner, false);
     const auto premature = run(partner, {"accept", no_request});
     CHECK(premature.exit == 1);
-    CHECK_THAT(premature.err, Catch::Contains("invalid_relationship_transition"));
+    CHECK(premature.err == "subctl: invalid_relationship_transition: there is no requested relationship to accept; "
+                           "request it first: subctl relationship request CUSTOMER --service SERVICE\n");
+    CHECK(premature.json()["errors"][0]["code"] == "invalid_relationship_transition");
+    const auto dry = run(partner, {"accept", no_request, "--dry-run"});
+    CHECK(dry.exit == 1);
+    CHECK(dry.err == premature.err);
+    CHECK(dry.json()["status"] == "dry_run");
     CHECK(test::scalar("SELECT count(*) FROM core.relationships WHERE customer_id = $1::uuid", no_request) == 0);
 }
 
@@ -168,7 +193,8 @@ TEST_CASE("relationship commands refuse unknown and malformed customers, writing
     const auto partner = test::new_partner();
     const auto unknown = test::subctl({"--partner", partner, "relationship", "request", test::nil_uuid});
     CHECK(unknown.exit == 1);
-    CHECK_THAT(unknown.err, Catch::Contains("customer_not_found"));
+    CHECK(unknown.err == std::string("subctl: customer_not_found: customer ") + test::nil_uuid + " does not exist\n");
+    CHECK_THAT(unknown.out, Catch::Contains("rejected") && Catch::Contains("customer_not_found"));
     const auto malformed = test::subctl({"--partner", partner, "relationship", "request", "contoso"});
     CHECK(malformed.exit == 65);
     CHECK_THAT(malformed.err, Catch::Contains("'contoso' is not a UUID"));

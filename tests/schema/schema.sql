@@ -378,30 +378,36 @@ CREATE FUNCTION api.customer_add(p_name text, p_id uuid DEFAULT NULL::uuid, p_do
                               'domain', p_domain)), p_request_id, p_dry_run)
 $$;
 
-COMMENT ON FUNCTION api.customer_add(p_name text, p_id uuid, p_domain text, p_request_id text, p_dry_run boolean) IS 'Adds a customer tenant for the acting partner. Returns {status, id, name, domain}.';
+COMMENT ON FUNCTION api.customer_add(p_name text, p_id uuid, p_domain text, p_request_id text, p_dry_run boolean) IS 'Adds a customer tenant for the acting partner. Returns {status, id, name, domain, errors}; an id or domain that
+exists is refused (customer_exists), audited.';
 
 CREATE FUNCTION api.customer_link(p_customer_id uuid, p_partner_id text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    v_parameters jsonb := jsonb_build_object('customer_id', p_customer_id, 'partner_id', p_partner_id);
 BEGIN
     PERFORM 1 FROM core.customers WHERE id = p_customer_id FOR NO KEY UPDATE;  -- the customer's lock first
     IF NOT FOUND THEN
-        PERFORM logic.raise_error('customer_not_found', format('customer %s does not exist', p_customer_id));
+        RETURN logic.platform_refusal('link_customer', 'customer_not_found', v_parameters,
+                                      format('customer %s does not exist', p_customer_id));
     END IF;
     IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = p_partner_id) THEN
-        PERFORM logic.raise_error('partner_not_found', format('partner %s does not exist', p_partner_id));
+        RETURN logic.platform_refusal('link_customer', 'partner_not_found', v_parameters,
+                                      format('partner %s does not exist', p_partner_id));
     END IF;
     IF logic.customer_visible(p_partner_id, p_customer_id) THEN
-        PERFORM logic.raise_error('customer_already_linked',
-                                 format('customer %s is already visible to partner %s', p_customer_id, p_partner_id));
+        RETURN logic.platform_refusal('link_customer', 'customer_already_linked', v_parameters,
+                                      format('customer %s is already visible to partner %s', p_customer_id, p_partner_id));
     END IF;
     PERFORM logic.begin_operation('link_customer', p_platform => true);
     INSERT INTO core.partner_customers (partner_id, customer_id, how) VALUES (p_partner_id, p_customer_id, 'linked');
-    RETURN jsonb_build_object('status', 'succeeded', 'customer_id', p_customer_id, 'partner_id', p_partner_id);
+    RETURN jsonb_build_object('status', 'succeeded') || v_parameters;
 END $$;
 
-COMMENT ON FUNCTION api.customer_link(p_customer_id uuid, p_partner_id text) IS 'Owner only: records that a customer accepted a partner''s reseller invitation; the customer becomes visible to that partner.';
+COMMENT ON FUNCTION api.customer_link(p_customer_id uuid, p_partner_id text) IS 'Owner only: records that a customer accepted a partner''s reseller invitation; the customer becomes visible to that partner.
+Refusals (customer_not_found, partner_not_found, customer_already_linked) are coded results, audited under no partner.';
 
 CREATE FUNCTION api.customers() RETURNS jsonb
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -437,8 +443,10 @@ CREATE FUNCTION api.partner_add(p_id text, p_name text) RETURNS jsonb
 DECLARE
     v_name text := logic.require_display_name(p_name, 'partner name');
 BEGIN
-    IF EXISTS (SELECT 1 FROM core.partners WHERE id = p_id) THEN
-        PERFORM logic.raise_error('partner_exists', format('partner %s already exists', p_id));
+    PERFORM 1 FROM core.partners WHERE id = p_id;
+    IF FOUND THEN
+        RETURN logic.platform_refusal('add_partner', 'partner_exists', jsonb_build_object('id', p_id, 'name', v_name),
+                                      format('partner %s already exists', p_id));
     END IF;
     PERFORM logic.begin_operation('add_partner', p_platform => true);
     BEGIN
@@ -451,7 +459,7 @@ BEGIN
     RETURN jsonb_build_object('status', 'succeeded', 'id', p_id, 'name', v_name);
 END $$;
 
-COMMENT ON FUNCTION api.partner_add(p_id text, p_name text) IS 'Adds a CSP reseller partner. Raises SU034 when the id exists.';
+COMMENT ON FUNCTION api.partner_add(p_id text, p_name text) IS 'Adds a CSP reseller partner. Returns {status, id, name, errors}; an id that exists is refused (partner_exists), audited.';
 
 CREATE FUNCTION api.partner_login_map(p_login_role name, p_partner_id text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
@@ -463,7 +471,9 @@ BEGIN
                                  'create it first: CREATE ROLE name LOGIN; GRANT subctl_operator TO name');
     END IF;
     IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = p_partner_id) THEN
-        PERFORM logic.raise_error('partner_not_found', format('partner %s does not exist', p_partner_id));
+        RETURN logic.platform_refusal('map_login', 'partner_not_found',
+                                      jsonb_build_object('login_role', p_login_role, 'partner_id', p_partner_id),
+                                      format('partner %s does not exist', p_partner_id));
     END IF;
     PERFORM logic.begin_operation('map_login', p_platform => true);  -- audited: who gave which login to which partner
     INSERT INTO core.partner_logins (login_role, partner_id) VALUES (p_login_role, p_partner_id)
@@ -471,7 +481,8 @@ BEGIN
     RETURN jsonb_build_object('status', 'succeeded', 'login_role', p_login_role, 'partner_id', p_partner_id);
 END $$;
 
-COMMENT ON FUNCTION api.partner_login_map(p_login_role name, p_partner_id text) IS 'Maps a database login to the one partner it acts for (owner only). The login then acts and is recorded as itself.';
+COMMENT ON FUNCTION api.partner_login_map(p_login_role name, p_partner_id text) IS 'Maps a database login to the one partner it acts for (owner only). The login then acts and is recorded as itself.
+An unknown partner is refused (partner_not_found) as a coded result, audited under no partner.';
 
 CREATE FUNCTION api.relationship_change(p_operation text, p_customer_id uuid, p_service_id text, p_expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_request_id text DEFAULT NULL::text, p_dry_run boolean DEFAULT false) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
@@ -487,7 +498,8 @@ BEGIN
                               p_request_id, p_dry_run);
 END $$;
 
-COMMENT ON FUNCTION api.relationship_change(p_operation text, p_customer_id uuid, p_service_id text, p_expires_at timestamp with time zone, p_request_id text, p_dry_run boolean) IS 'Requests, accepts (recorded for the customer) or removes the acting partner''s delegated-admin relationship.';
+COMMENT ON FUNCTION api.relationship_change(p_operation text, p_customer_id uuid, p_service_id text, p_expires_at timestamp with time zone, p_request_id text, p_dry_run boolean) IS 'Requests, accepts (recorded for the customer) or removes the acting partner''s delegated-admin relationship.
+Returns the relationship with {status, relationship_status, errors}; a refusal is status rejected, audited.';
 
 CREATE FUNCTION api.relationships(p_customer_id uuid DEFAULT NULL::uuid) RETURNS jsonb
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -1052,6 +1064,30 @@ CREATE FUNCTION logic.customer_visible(p_partner text, p_customer_id uuid) RETUR
            WHERE ((partner_customers.partner_id = customer_visible.p_partner) AND (partner_customers.customer_id = customer_visible.p_customer_id)))) AS "exists";
 END;
 
+CREATE FUNCTION logic.operation_entity(p_operation text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN (p_operation = ANY (ARRAY['request_relationship'::text, 'accept_relationship'::text, 'remove_relationship'::text])) THEN 'relationships'::text
+             WHEN (p_operation = 'add_customer'::text) THEN 'customers'::text
+             WHEN (p_operation = 'add_partner'::text) THEN 'partners'::text
+             WHEN (p_operation = 'link_customer'::text) THEN 'partner_customers'::text
+             WHEN (p_operation = 'map_login'::text) THEN 'partner_logins'::text
+             ELSE 'subscriptions'::text
+         END AS "case";
+END;
+
+CREATE TABLE core.customers (
+    id uuid NOT NULL,
+    name text NOT NULL,
+    domain text,
+    created_by_partner_id text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT check_customers_domain_format CHECK (((domain ~ '^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$'::text) AND (length(domain) <= 253))),
+    CONSTRAINT check_customers_name_length CHECK ((((length(name) >= 1) AND (length(name) <= core.display_name_max_length())) AND (name !~ '[[:cntrl:]]'::text)))
+);
+
 CREATE TABLE core.subscriptions (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     customer_id uuid NOT NULL,
@@ -1087,10 +1123,17 @@ CREATE FUNCTION logic.audit_rejections(p_operation text, p_rejections jsonb) RET
              who.operator,
              who.partner_id,
              who.source,
-             'subscriptions',
-             (r.subscription_id)::text AS subscription_id,
+             who.entity,
+                 CASE who.entity
+                     WHEN 'subscriptions'::text THEN (r.subscription_id)::text
+                     WHEN 'customers'::text THEN (r.parameters ->> 'id'::text)
+                     WHEN 'partners'::text THEN (r.parameters ->> 'id'::text)
+                     WHEN 'partner_logins'::text THEN (r.parameters ->> 'login_role'::text)
+                     WHEN 'partner_customers'::text THEN (r.parameters ->> 'partner_id'::text)
+                     ELSE NULL::text
+                 END AS "case",
              r.subscription_id,
-             s.customer_id,
+             COALESCE(s.customer_id, c.id) AS "coalesce",
              s.offer_id,
              jsonb_build_object('requested', r.parameters) AS jsonb_build_object,
              'rejected',
@@ -1098,8 +1141,10 @@ CREATE FUNCTION logic.audit_rejections(p_operation text, p_rejections jsonb) RET
              r.request_id,
              who.batch_id,
              who.comment
-            FROM ((( SELECT logic.acting_operator() AS operator,
-                     logic.acting_partner() AS partner_id,
+            FROM (((( SELECT logic.acting_operator() AS operator,
+                     logic.acting_audit_partner() AS partner_id,
+                     logic.acting_partner() AS visible_to,
+                     logic.operation_entity(audit_rejections.p_operation) AS entity,
                      logic.acting_source() AS source,
                      logic.acting_batch() AS batch_id,
                      logic.setting('comment'::text) AS comment
@@ -1108,9 +1153,15 @@ CREATE FUNCTION logic.audit_rejections(p_operation text, p_rejections jsonb) RET
                      (x.e -> 'parameters'::text) AS parameters,
                      (x.e -> 'error_codes'::text) AS error_codes,
                      (x.e ->> 'request_id'::text) AS request_id,
-                     (((x.e -> 'parameters'::text) ->> 'subscription_id'::text))::uuid AS subscription_id
+                     (((x.e -> 'parameters'::text) ->> 'subscription_id'::text))::uuid AS subscription_id,
+                     (COALESCE(((x.e -> 'parameters'::text) ->> 'customer_id'::text),
+                         CASE
+                             WHEN (audit_rejections.p_operation = 'add_customer'::text) THEN ((x.e -> 'parameters'::text) ->> 'id'::text)
+                             ELSE NULL::text
+                         END))::uuid AS customer_id
                     FROM jsonb_array_elements(audit_rejections.p_rejections) WITH ORDINALITY x(e, ord)) r)
-              LEFT JOIN core.subscriptions s ON (((s.id = r.subscription_id) AND logic.customer_visible(who.partner_id, s.customer_id))))
+              LEFT JOIN core.subscriptions s ON (((s.id = r.subscription_id) AND logic.customer_visible(who.visible_to, s.customer_id))))
+              LEFT JOIN core.customers c ON (((c.id = r.customer_id) AND ((who.partner_id IS NULL) OR logic.customer_visible(who.visible_to, c.id)))))
            ORDER BY r.ord;
 END;
 
@@ -1688,22 +1739,6 @@ BEGIN
     RETURN NEW;
 END $$;
 
-CREATE FUNCTION logic.check_relationship_expiry(p_expires_at timestamp with time zone) RETURNS void
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-BEGIN
-    IF p_expires_at <= statement_timestamp() OR p_expires_at > statement_timestamp() + interval '2 years' THEN
-        PERFORM logic.raise_error('relationship_expiry_out_of_range',
-            format('--expires %s is outside the allowed range: after %s and at most two years after activation (%s when activated now)',
-                   CASE WHEN isfinite(p_expires_at) THEN to_char(p_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
-                        ELSE p_expires_at::text END,
-                   to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-                   to_char((statement_timestamp() + interval '2 years') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
-            NULL, 'give a date within that range, or none for the longest');
-    END IF;
-END $$;
-
 CREATE FUNCTION logic.check_subscriptions_add_on_parent() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1986,7 +2021,7 @@ DECLARE
 BEGIN
     -- Another partner's tenant: that it exists, and nothing more (SPEC 7.1).
     IF EXISTS (SELECT 1 FROM core.customers WHERE id = (p ->> 'id')::uuid OR domain = v_domain) THEN
-        PERFORM logic.raise_error('customer_exists');
+        RETURN logic.refusal('customer_exists', jsonb_build_object('id', p ->> 'id', 'name', v_name, 'domain', v_domain));
     END IF;
     BEGIN
         INSERT INTO core.customers (id, name, domain, created_by_partner_id)
@@ -2084,47 +2119,72 @@ DECLARE
     v_service text := p ->> 'service_id';
     v_expires timestamptz := (p ->> 'expires_at')::timestamptz;
     r core.relationships;
+    v_code text;
+    v_message text;
+    v_hint text;
 BEGIN
     -- Only a customer the partner sees (SPEC 7.1): a relationship never makes one visible.
     IF NOT logic.customer_visible(p_partner, v_customer) THEN
-        PERFORM logic.raise_error('customer_not_found', format('customer %s does not exist', v_customer));
+        v_code := 'customer_not_found';
+        v_message := format('customer %s does not exist', v_customer);
+    ELSE
+        PERFORM 1 FROM core.customers WHERE id = v_customer FOR NO KEY UPDATE;
+        IF NOT EXISTS (SELECT 1 FROM core.services WHERE id = v_service) THEN
+            v_code := 'service_not_found';
+            v_message := format('service %s does not exist', v_service);
+        END IF;
     END IF;
-    PERFORM 1 FROM core.customers WHERE id = v_customer FOR NO KEY UPDATE;
-    IF NOT EXISTS (SELECT 1 FROM core.services WHERE id = v_service) THEN
-        PERFORM logic.raise_error('service_not_found', format('service %s does not exist', v_service));
+    IF v_code IS NULL THEN
+        -- the open relationship, an active one whose expiry passed not counting
+        SELECT * INTO r FROM core.relationships
+        WHERE partner_id = p_partner AND customer_id = v_customer AND service_id = v_service
+          AND (status = 'requested' OR (status = 'active' AND expires_at > statement_timestamp()));
+        IF p_operation = 'request' THEN
+            v_message := logic.relationship_expiry_problem(v_expires);
+            IF v_message IS NOT NULL THEN
+                v_code := 'relationship_expiry_out_of_range';
+                v_hint := 'give a date within that range, or none for the longest';
+            ELSIF r.id IS NOT NULL THEN
+                v_code := 'relationship_exists';
+                v_message := format('relationship %s is already %s', r.id, r.status);
+            END IF;
+        ELSIF p_operation = 'accept' THEN
+            v_expires := coalesce(v_expires, r.expires_at, statement_timestamp() + interval '2 years');
+            IF r.id IS NULL OR r.status <> 'requested' THEN
+                v_code := 'invalid_relationship_transition';
+                v_message := 'there is no requested relationship to accept';
+                v_hint := 'request it first: subctl relationship request CUSTOMER --service SERVICE';
+            ELSIF EXISTS (SELECT 1 FROM core.relationships WHERE customer_id = v_customer AND service_id = v_service
+                          AND status = 'active' AND expires_at > statement_timestamp()) THEN
+                v_code := 'relationship_already_active';
+            ELSE
+                v_message := logic.relationship_expiry_problem(v_expires);
+                IF v_message IS NOT NULL THEN
+                    v_code := 'relationship_expiry_out_of_range';
+                    v_hint := 'give a date within that range, or none for the longest';
+                END IF;
+            END IF;
+        ELSIF r.id IS NULL THEN
+            v_code := 'relationship_not_found';
+            v_message := format('no requested or active relationship with customer %s for %s', v_customer, v_service);
+        END IF;
+    END IF;
+    IF v_code IS NOT NULL THEN
+        -- (jsonb_populate_record: every field, null ones too, when there is none)
+        RETURN logic.refusal(v_code, to_jsonb(jsonb_populate_record(r, '{}')) || jsonb_build_object('customer_id', v_customer, 'service_id', v_service,
+                                                                      'relationship_status', r.status),
+                             v_message, v_hint);
     END IF;
     UPDATE core.relationships SET status = 'expired', ended_at = expires_at
     WHERE customer_id = v_customer AND service_id = v_service AND status = 'active'
       AND expires_at <= statement_timestamp();
-    SELECT * INTO r FROM core.relationships
-    WHERE partner_id = p_partner AND customer_id = v_customer AND service_id = v_service
-      AND status IN ('requested', 'active');
     IF p_operation = 'request' THEN
-        PERFORM logic.check_relationship_expiry(v_expires);
-        IF r.id IS NOT NULL THEN
-            PERFORM logic.raise_error('relationship_exists', format('relationship %s is already %s', r.id, r.status));
-        END IF;
         INSERT INTO core.relationships (partner_id, customer_id, service_id, expires_at)
         VALUES (p_partner, v_customer, v_service, v_expires) RETURNING * INTO r;
     ELSIF p_operation = 'accept' THEN
-        IF r.id IS NULL OR r.status <> 'requested' THEN
-            PERFORM logic.raise_error('invalid_relationship_transition',
-                                     'there is no requested relationship to accept', NULL,
-                                     'request it first: subctl relationship request CUSTOMER --service SERVICE');
-        END IF;
-        IF EXISTS (SELECT 1 FROM core.relationships WHERE customer_id = v_customer AND service_id = v_service
-                   AND status = 'active') THEN
-            PERFORM logic.raise_error('relationship_already_active');
-        END IF;
-        v_expires := coalesce(v_expires, r.expires_at, statement_timestamp() + interval '2 years');
-        PERFORM logic.check_relationship_expiry(v_expires);
         UPDATE core.relationships SET status = 'active', activated_at = statement_timestamp(), expires_at = v_expires
         WHERE id = r.id RETURNING * INTO r;
     ELSE
-        IF r.id IS NULL THEN
-            PERFORM logic.raise_error('relationship_not_found',
-                                     format('no requested or active relationship with customer %s for %s', v_customer, v_service));
-        END IF;
         UPDATE core.relationships SET status = 'removed', ended_at = statement_timestamp()
         WHERE id = r.id RETURNING * INTO r;
     END IF;
@@ -2195,6 +2255,16 @@ CREATE FUNCTION logic.partner_licenses() RETURNS TABLE(offer_id text, offer_name
     JOIN core.offers o ON o.id = g.offer_id
 $$;
 
+CREATE FUNCTION logic.platform_refusal(p_operation text, p_code text, p_parameters jsonb, p_message text) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM logic.begin_operation(p_operation, p_platform => true);
+    PERFORM logic.audit_rejection(p_operation, ARRAY[p_code], p_parameters, NULL);
+    RETURN logic.refusal(p_code, p_parameters, p_message);
+END $$;
+
 CREATE TABLE core.offers (
     id text NOT NULL,
     service_id text NOT NULL,
@@ -2232,6 +2302,25 @@ END $$;
 
 COMMENT ON FUNCTION logic.raise_error(p_code text, p_message text, p_detail text, p_hint text) IS 'Raises the project SQLSTATE of an error code with message, detail and hint.';
 
+CREATE FUNCTION logic.result(p_codes text[], p_fields jsonb) RETURNS jsonb
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT (p_fields || jsonb_build_object('status',
+         CASE
+             WHEN (cardinality(p_codes) = 0) THEN 'succeeded'::text
+             ELSE 'rejected'::text
+         END, 'errors', logic.describe_errors(p_codes)));
+END;
+
+CREATE FUNCTION logic.refusal(p_code text, p_fields jsonb, p_message text DEFAULT NULL::text, p_hint text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT (r.result || jsonb_build_object('errors', jsonb_build_array((r.error || jsonb_strip_nulls(jsonb_build_object('message', COALESCE(refusal.p_message, (r.error ->> 'description'::text)), 'hint', refusal.p_hint))))))
+    FROM ( SELECT x.result,
+             ((x.result -> 'errors'::text) -> 0) AS error
+            FROM ( SELECT logic.result(ARRAY[refusal.p_code], refusal.p_fields) AS result) x) r;
+END;
+
 CREATE FUNCTION logic.refuse_audit_events_change() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2240,6 +2329,17 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = 'SU070', CONSTRAINT = 'audit_events_append_only',
         MESSAGE = format('audit_events_append_only: audit events cannot be changed (%s)', TG_OP);
 END $$;
+
+CREATE FUNCTION logic.relationship_expiry_problem(p_expires_at timestamp with time zone) RETURNS text
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT format('--expires %s is outside the allowed range: after %s and at most two years after activation (%s when activated now)'::text,
+         CASE
+             WHEN isfinite(p_expires_at) THEN to_char((p_expires_at AT TIME ZONE 'UTC'::text), 'YYYY-MM-DD"T"HH24:MI:SS"Z"'::text)
+             ELSE (p_expires_at)::text
+         END, to_char((statement_timestamp() AT TIME ZONE 'UTC'::text), 'YYYY-MM-DD"T"HH24:MI:SS"Z"'::text), to_char(((statement_timestamp() + '2 years'::interval) AT TIME ZONE 'UTC'::text), 'YYYY-MM-DD"T"HH24:MI:SS"Z"'::text)) AS format
+   WHERE ((p_expires_at <= statement_timestamp()) OR (p_expires_at > (statement_timestamp() + '2 years'::interval)));
+END;
 
 CREATE FUNCTION logic.request_remember(p_partner text, p_request_id text, p_operation text, p_parameters jsonb, p_result jsonb) RETURNS jsonb
     LANGUAGE plpgsql
@@ -2337,16 +2437,6 @@ BEGIN
     END IF;
     RETURN v_partner;
 END $$;
-
-CREATE FUNCTION logic.result(p_codes text[], p_fields jsonb) RETURNS jsonb
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT (p_fields || jsonb_build_object('status',
-         CASE
-             WHEN (cardinality(p_codes) = 0) THEN 'succeeded'::text
-             ELSE 'rejected'::text
-         END, 'errors', logic.describe_errors(p_codes)));
-END;
 
 CREATE FUNCTION logic.run_operation(p_operation text, p_parameters jsonb, p_request_id text, p_dry_run boolean, p_batch_id text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql
@@ -2781,16 +2871,6 @@ ALTER TABLE core.audit_events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MINVALUE
     NO MAXVALUE
     CACHE 1
-);
-
-CREATE TABLE core.customers (
-    id uuid NOT NULL,
-    name text NOT NULL,
-    domain text,
-    created_by_partner_id text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT check_customers_domain_format CHECK (((domain ~ '^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$'::text) AND (length(domain) <= 253))),
-    CONSTRAINT check_customers_name_length CHECK ((((length(name) >= 1) AND (length(name) <= core.display_name_max_length())) AND (name !~ '[[:cntrl:]]'::text)))
 );
 
 CREATE TABLE core.offer_add_on_parents (

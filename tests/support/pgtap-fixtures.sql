@@ -9,7 +9,9 @@ RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
     v_id text := p_prefix || '-' || substr(md5(random()::text), 1, 10);
 BEGIN
-    PERFORM api.partner_add(v_id, 'Partner ' || v_id);
+    IF api.partner_add(v_id, 'Partner ' || v_id) ->> 'status' <> 'succeeded' THEN
+        RAISE EXCEPTION 'test.act_as_new_partner: partner % was refused', v_id;
+    END IF;
     PERFORM set_config('subctl.partner_id', v_id, true);
     RETURN v_id;
 END $$;
@@ -38,8 +40,8 @@ RETURNS uuid LANGUAGE plpgsql AS $$
 DECLARE
     v_id uuid := (api.customer_add('Customer ' || substr(md5(random()::text), 1, 8)) ->> 'id')::uuid;
 BEGIN
-    IF p_with_relationship THEN
-        PERFORM test.new_relationship(v_id);
+    IF p_with_relationship AND test.new_relationship(v_id) ->> 'status' <> 'succeeded' THEN
+        RAISE EXCEPTION 'test.new_customer: the relationship with % was refused', v_id;
     END IF;
     RETURN v_id;
 END $$;
@@ -97,6 +99,45 @@ BEGIN
                    ARRAY['rejected ' || p_codes::text], p_what || ': one audit event, rejected, with the codes');
 END $$;
 
+-- Everything a refusal may not change: partners, logins, customers, links, relationships
+-- and subscriptions, as one digest.
+CREATE OR REPLACE FUNCTION test.records_digest()
+RETURNS text LANGUAGE sql AS $$
+    SELECT md5(concat_ws('|',
+        (SELECT string_agg(to_jsonb(x)::text, ',' ORDER BY x.id) FROM core.partners x),
+        (SELECT string_agg(to_jsonb(x)::text, ',' ORDER BY x.login_role) FROM core.partner_logins x),
+        (SELECT string_agg(to_jsonb(x)::text, ',' ORDER BY x.id) FROM core.customers x),
+        (SELECT string_agg(to_jsonb(x)::text, ',' ORDER BY x.partner_id, x.customer_id) FROM core.partner_customers x),
+        (SELECT string_agg(to_jsonb(x)::text, ',' ORDER BY x.id) FROM core.relationships x),
+        (SELECT string_agg(to_jsonb(x)::text, ',' ORDER BY x.id) FROM core.subscriptions x)))
+$$;
+
+-- Four assertions about a refused request that is not a subscription's (api call given as
+-- SQL text returning jsonb): the code p_code alone (with its description and a message),
+-- status rejected, nothing changed (test.records_digest), and exactly one audit event,
+-- rejected with that code, whose fields named in p_event (operation, entity, entity_id,
+-- partner_id, customer_id, request_id, ...) have those values.
+CREATE OR REPLACE FUNCTION test.is_refused(p_call text, p_code text, p_event jsonb, p_what text)
+RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+    v_before text := test.records_digest();
+    v_last_event bigint := (SELECT coalesce(max(id), 0) FROM core.audit_events);
+    v_result jsonb;
+    v_events jsonb;
+BEGIN
+    EXECUTE 'SELECT ' || p_call INTO v_result;
+    RETURN NEXT is(ARRAY(SELECT e ->> 'code' FROM jsonb_array_elements(v_result -> 'errors') e
+                         WHERE e ->> 'description' IS NOT NULL AND e ->> 'message' IS NOT NULL),
+                   ARRAY[p_code], p_what || ': rejected with ' || p_code || ', described');
+    RETURN NEXT is(v_result ->> 'status', 'rejected', p_what || ': status rejected');
+    RETURN NEXT is(test.records_digest(), v_before, p_what || ': nothing changed');
+    SELECT jsonb_agg((SELECT jsonb_object_agg(k, to_jsonb(e) -> k) FROM jsonb_object_keys(p_event) k)
+                     || jsonb_build_object('outcome', e.outcome, 'error_codes', e.error_codes) ORDER BY e.id)
+    INTO v_events FROM core.audit_events e WHERE e.id > v_last_event;
+    RETURN NEXT is(v_events, jsonb_build_array(p_event || jsonb_build_object('outcome', 'rejected', 'error_codes', ARRAY[p_code])),
+                   p_what || ': one audit event, rejected with the code, ' || p_event::text);
+END $$;
+
 -- A login role (rolled back with the test's transaction) that holds p_role (one of the
 -- subctl_* roles), acts for p_partner, and may record pgTAP results once plan() ran.
 -- Switch to it with SET SESSION AUTHORIZATION: the acting partner follows session_user.
@@ -146,9 +187,12 @@ END $$;
 -- The platform links an existing customer to another partner (the customer accepted its
 -- reseller invitation): only then may that partner see and serve it (SPEC 7.1).
 CREATE OR REPLACE FUNCTION test.link(p_customer uuid, p_partner text)
-RETURNS void LANGUAGE sql AS $$
-    SELECT api.customer_link(p_customer, p_partner)
-$$;
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF api.customer_link(p_customer, p_partner) ->> 'status' <> 'succeeded' THEN
+        RAISE EXCEPTION 'test.link: linking % to % was refused', p_customer, p_partner;
+    END IF;
+END $$;
 
 -- The document that describes the catalog now in the database (the shape the C++ layer
 -- makes of the TOML file, the argument of api.catalog_apply).
