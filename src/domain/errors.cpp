@@ -70,6 +70,8 @@ constexpr std::array<SqlstateMapping, 55> mappings{{
     {"SU034", "partner_exists", Exit::rejected, Sentence::own},
     {"SU035", "customer_exists", Exit::rejected, Sentence::own},
     {"SU036", "customer_already_linked", Exit::rejected, Sentence::own},
+    {"SU037", "customer_ambiguous", Exit::rejected, Sentence::own},
+    {"SU038", "subscription_ambiguous", Exit::rejected, Sentence::own},
     {"SU040", "partner_context_missing", Exit::config, Sentence::own},
     {"SU042", "partner_not_permitted", Exit::config, Sentence::own},
     {"SU041", "invalid_argument", Exit::data, Sentence::own},

@@ -16,7 +16,9 @@ UPDATE fx SET target = (result ->> 'target_subscription_id')::uuid;
 
 SELECT is(result - 'target_subscription_id',
           jsonb_build_object('status', 'succeeded', 'errors', '[]'::jsonb, 'source_subscription_id', src,
-                             'target_offer', 'o365-e3', 'quantity', 17), 'the result') FROM fx;
+                             'target_offer', 'o365-e3', 'quantity', 17,
+                             'next_steps', jsonb_build_array('assign the users of o365-business their licenses of o365-e3 in the Office 365 admin center operated by 21Vianet')),
+          'the result, with what is left to do') FROM fx;
 SELECT isnt(target, NULL, 'the result names the target') FROM fx;
 SELECT is((SELECT ARRAY[offer_id, status, channel, partner_id, recorded_by_partner_id, billing_cycle, quantity::text,
                         customer_id::text, upgraded_from_subscription_id::text]
