@@ -39,7 +39,7 @@ struct SqlstateMapping {
 // The project's codes (sql/01_errors.sql holds the same list with descriptions), then
 // PostgreSQL's codes and classes that can reach a user. Anything else is exit 70 with
 // its SQLSTATE only.
-constexpr std::array<SqlstateMapping, 55> mappings{{
+constexpr std::array<SqlstateMapping, 57> mappings{{
     {"SU001", "subscription_not_found", Exit::rejected, Sentence::own},
     {"SU002", "offer_not_found", Exit::rejected, Sentence::own},
     {"SU003", "customer_not_found", Exit::rejected, Sentence::own},
