@@ -9,7 +9,8 @@
 -- The acting partner's delegated-admin relationship with a customer for a service, as of
 -- now: {status, expires_at}, status one of active, held_by_another_partner (another
 -- partner's is active: only one may be), requested, expired, removed, none. The first
--- that holds, in that order.
+-- that holds, in that order; of the partner's past ones, the latest (an open one, then
+-- the last requested).
 CREATE OR REPLACE FUNCTION logic.relationship_state(p_partner text, p_customer_id uuid, p_service_id text)
 RETURNS jsonb LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -27,7 +28,7 @@ BEGIN
     END IF;
     SELECT * INTO r FROM core.relationships
     WHERE customer_id = p_customer_id AND service_id = p_service_id AND partner_id = p_partner
-    ORDER BY status = 'requested' DESC, coalesce(ended_at, expires_at, requested_at) DESC, requested_at DESC
+    ORDER BY status = 'requested' DESC, status = 'active' DESC, requested_at DESC, ended_at DESC NULLS FIRST
     LIMIT 1;
     RETURN jsonb_build_object(
         'status', CASE WHEN r.id IS NULL THEN 'none' WHEN r.status = 'active' THEN 'expired' ELSE r.status END,
