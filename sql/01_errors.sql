@@ -59,7 +59,7 @@ COMMENT ON FUNCTION logic.raise_error IS 'Raises the project SQLSTATE of an erro
 
 -- What each error tells the operator beyond its code (SPEC 7.2): a specific description
 -- and the next step, {placeholders} filled from the error's details and the request
--- (logic.error_details, sql/38_error_details.sql). A code with cases has one row per value
+-- (logic.error_objects, sql/38_error_details.sql). A code with cases has one row per value
 -- of its details' "status"; case '' is the default. The one place these sentences live.
 DELETE FROM core.error_guidance;
 INSERT INTO core.error_guidance (code, "case", description, next_step) VALUES
@@ -119,42 +119,66 @@ INSERT INTO core.error_guidance (code, "case", description, next_step) VALUES
      'an add-on needs --parent with a subscription of this customer of an offer it is an add-on to: subctl catalog show');
 
 -- A template with {name} placeholders filled from p_values: a string or number as it is,
--- an array as its elements (an object by its id) joined with ", ", none as "none".
+-- an array as its elements (an object by its id) joined with ", ", none as "none"; a
+-- placeholder without a value stays. Simple expressions only (no query): it runs twice
+-- per error object of the upgrade listing.
 CREATE OR REPLACE FUNCTION logic.fill_template(p_template text, p_values jsonb)
 RETURNS text LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    v_text text := p_template;
-    v_key text;
+    v_rest text := p_template;
+    v_out text := '';
+    v_at integer;
+    m text[];
     v jsonb;
 BEGIN
-    FOR v_key IN SELECT DISTINCT m[1] FROM regexp_matches(p_template, '\{([a-z_]+)\}', 'g') m LOOP
-        v := p_values -> v_key;
-        CONTINUE WHEN v IS NULL OR jsonb_typeof(v) = 'null';
-        v_text := replace(v_text, '{' || v_key || '}', CASE jsonb_typeof(v)
-            WHEN 'array' THEN coalesce((SELECT string_agg(CASE jsonb_typeof(x) WHEN 'object' THEN x ->> 'id' ELSE x #>> '{}' END,
-                                                          ', ' ORDER BY o)
-                                        FROM jsonb_array_elements(v) WITH ORDINALITY AS e (x, o)), 'none')
-            ELSE v #>> '{}' END);
+    LOOP
+        v_at := strpos(v_rest, '{');
+        EXIT WHEN v_at = 0 OR v_at IS NULL;
+        m := regexp_match(substr(v_rest, v_at), '^\{([a-z_]+)\}');
+        v := p_values -> m[1];
+        IF m IS NULL OR v IS NULL OR jsonb_typeof(v) = 'null' THEN
+            v_out := v_out || left(v_rest, v_at);
+            v_rest := substr(v_rest, v_at + 1);
+            CONTINUE;
+        END IF;
+        v_out := v_out || left(v_rest, v_at - 1) || CASE
+            WHEN jsonb_typeof(v) <> 'array' THEN v #>> '{}'
+            WHEN jsonb_array_length(v) = 0 THEN 'none'
+            -- ["a", "b"] as a, b; objects by their ids (ids, offers and plans hold no quotes)
+            ELSE regexp_replace(CASE WHEN jsonb_typeof(v -> 0) = 'object' THEN jsonb_path_query_array(v, '$[*].id') ELSE v END::text,
+                                '^\[|\]$|"', '', 'g') END;
+        v_rest := substr(v_rest, v_at + length(m[1]) + 2);
     END LOOP;
-    RETURN v_text;
+    RETURN v_out || v_rest;
 END $$;
 
 -- The error objects of a list of codes, in the given order (SPEC 7.2): {code, description,
--- details, next_step}. p_details maps a code to its details (logic.error_details);
+-- details, next_step}. p_details maps a code to its details (logic.error_objects);
 -- p_request holds what the request named (subscription_id, target_offer, ...), which the
 -- templates may use as well.
 CREATE OR REPLACE FUNCTION logic.describe_errors(p_codes text[], p_details jsonb DEFAULT '{}',
                                                 p_request jsonb DEFAULT '{}')
-RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
-    SELECT coalesce(jsonb_agg(jsonb_build_object(
-               'code', c.code,
-               'description', coalesce(logic.fill_template(g.description, v.vals), e.description),
-               'details', coalesce(p_details -> c.code, '{}'),
-               'next_step', logic.fill_template(g.next_step, v.vals)) ORDER BY c.ord), '[]')
-    FROM unnest(p_codes) WITH ORDINALITY AS c (code, ord)
-    LEFT JOIN core.error_codes e ON e.code = c.code
-    CROSS JOIN LATERAL (SELECT coalesce(p_request, '{}') || coalesce(p_details -> c.code, '{}') AS vals) v
-    LEFT JOIN LATERAL (SELECT g.description, g.next_step FROM core.error_guidance g
-                       WHERE g.code = c.code AND g."case" IN ('', coalesce(p_details -> c.code ->> 'status', ''))
-                       ORDER BY g."case" DESC LIMIT 1) g ON true;
-END;
+RETURNS jsonb LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_out jsonb := '[]';
+    v_code text;
+    v_vals jsonb;
+    v_generic text;
+    v_description text;
+    v_next_step text;
+BEGIN
+    FOREACH v_code IN ARRAY coalesce(p_codes, '{}') LOOP
+        v_vals := coalesce(p_request, '{}') || coalesce(p_details -> v_code, '{}');
+        SELECT e.description, g.description, g.next_step INTO v_generic, v_description, v_next_step
+        FROM core.error_codes e
+        LEFT JOIN core.error_guidance g ON g.code = e.code AND g."case" IN ('', coalesce(p_details -> v_code ->> 'status', ''))
+        WHERE e.code = v_code
+        ORDER BY g."case" DESC NULLS LAST LIMIT 1;
+        v_out := v_out || jsonb_build_array(jsonb_build_object(
+            'code', v_code,
+            'description', coalesce(logic.fill_template(v_description, v_vals), v_generic),
+            'details', coalesce(p_details -> v_code, '{}'),
+            'next_step', logic.fill_template(v_next_step, v_vals)));
+    END LOOP;
+    RETURN v_out;
+END $$;

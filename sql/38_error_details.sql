@@ -36,18 +36,21 @@ BEGIN
 END $$;
 
 -- The subscriptions of a customer in force among some offers, as details show them.
+-- PL/pgSQL for its cached plan: it runs once per error object of the listing.
 CREATE OR REPLACE FUNCTION logic.subscriptions_detail(p_partner text, p_customer_id uuid, p_offer_ids text[],
                                                      p_plans text[] DEFAULT NULL)
-RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
-    SELECT coalesce(jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
-               'id', x.id, 'offer', x.offer_id, 'channel', x.channel, 'sold_by_you', x.partner_id IS NOT DISTINCT FROM p_partner,
-               'plans', CASE WHEN p_plans IS NOT NULL THEN to_jsonb(ARRAY(
-                   SELECT op.service_plan_id FROM core.offer_service_plans op
-                   WHERE op.offer_id = x.offer_id AND op.service_plan_id = ANY (p_plans) ORDER BY 1)) END))
-               ORDER BY x.created_at, x.id), '[]')
-    FROM core.subscriptions x
-    WHERE x.customer_id = p_customer_id AND x.offer_id = ANY (p_offer_ids) AND logic.subscription_in_force(x);
-END;
+RETURNS jsonb LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN (SELECT coalesce(jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
+                       'id', x.id, 'offer', x.offer_id, 'channel', x.channel,
+                       'sold_by_you', x.partner_id IS NOT DISTINCT FROM p_partner,
+                       'plans', CASE WHEN p_plans IS NOT NULL THEN to_jsonb(ARRAY(
+                           SELECT op.service_plan_id FROM core.offer_service_plans op
+                           WHERE op.offer_id = x.offer_id AND op.service_plan_id = ANY (p_plans) ORDER BY 1)) END))
+                       ORDER BY x.created_at, x.id), '[]')
+            FROM core.subscriptions x
+            WHERE x.customer_id = p_customer_id AND x.offer_id = ANY (p_offer_ids) AND logic.subscription_in_force(x));
+END $$;
 
 -- The details of each code that applies to a request of partner p_partner (p_request:
 -- what it named: subscription_id, target_offer, offer_id, customer_id, quantity (the
@@ -63,82 +66,88 @@ DECLARE
     v_offer text;
     v_customer uuid;
     v_code text;
-    v_plans text[];
     d jsonb;
     v_details jsonb := '{}';
 BEGIN
-    IF cardinality(p_codes) IS DISTINCT FROM 0 AND p_codes IS NOT NULL THEN
-        IF v_request ? 'subscription_id' THEN
-            SELECT * INTO s FROM core.subscriptions WHERE id = (v_request ->> 'subscription_id')::uuid;
-            IF s.id IS NOT NULL AND NOT logic.customer_visible(p_partner, s.customer_id) THEN
-                s := NULL;
-            END IF;
-        END IF;
-        v_offer := coalesce(s.offer_id, v_request ->> 'offer_id');
-        v_customer := coalesce(s.customer_id, (v_request ->> 'customer_id')::uuid);
-        IF NOT logic.customer_visible(p_partner, v_customer) THEN
-            v_customer := NULL;
-        END IF;
-        v_request := v_request || jsonb_strip_nulls(jsonb_build_object('customer_id', v_customer, 'offer', v_offer));
-        FOREACH v_code IN ARRAY p_codes LOOP
-            d := CASE v_code
-                WHEN 'subscription_not_found' THEN jsonb_build_object('subscription_id', v_request -> 'subscription_id')
-                WHEN 'customer_not_found' THEN jsonb_build_object('customer_id', v_request -> 'customer_id')
-                WHEN 'offer_not_found' THEN jsonb_build_object('offer', coalesce(v_target, v_request ->> 'offer_id'))
-                WHEN 'subscription_does_not_have_any_upgrade_paths' THEN jsonb_build_object('offer', s.offer_id)
-                WHEN 'subscription_target_offer_not_found' THEN jsonb_build_object(
-                    'offer', s.offer_id, 'target_offer', v_target,
-                    'targets', to_jsonb(ARRAY(SELECT p.target_offer_id FROM core.upgrade_paths p
-                                              WHERE p.source_offer_id = s.offer_id ORDER BY 1)))
-                WHEN 'subscription_status_not_active' THEN jsonb_build_object(
-                    'status', CASE WHEN s.status_reason = 'upgraded' THEN 'upgraded' ELSE s.status END,
-                    'upgraded_to', s.upgraded_to_subscription_id)
-                WHEN 'subscription_not_provisioned' THEN jsonb_build_object('status', s.status)
-                WHEN 'not_reseller_of_record' THEN jsonb_build_object('channel', s.channel, 'sold_by_you', false)
-                WHEN 'delegated_admin_permissions_disabled' THEN (
-                    SELECT jsonb_build_object('service', o.service_id)
-                           || logic.relationship_state(p_partner, v_customer, o.service_id)
-                    FROM core.offers o WHERE o.id = coalesce(v_target, v_offer))
-                WHEN 'target_offer_already_owned' THEN jsonb_build_object(
-                    'offer', v_target,
-                    'subscriptions', logic.subscriptions_detail(p_partner, v_customer, ARRAY[v_target]))
-                WHEN 'subscription_add_ons_present' THEN jsonb_build_object(
-                    'add_ons', to_jsonb(ARRAY(SELECT x.id FROM core.subscriptions x
-                                              WHERE x.parent_subscription_id = s.id AND x.status <> 'cancelled'
-                                              ORDER BY x.created_at, x.id)))
-                WHEN 'offer_does_not_support_billing_cycle' THEN jsonb_build_object(
-                    'offer', coalesce(v_target, v_offer),
-                    'billing_cycle', coalesce(s.billing_cycle, v_request ->> 'billing_cycle'),
-                    'supported', to_jsonb(ARRAY(SELECT b.billing_cycle FROM core.offer_billing_cycles b
-                                                WHERE b.offer_id = coalesce(v_target, v_offer) ORDER BY 1)))
-                WHEN 'quantity_out_of_range' THEN (
-                    SELECT jsonb_build_object('offer', o.id, 'min', o.min_quantity, 'max', o.max_quantity,
-                                              'asked', v_request -> 'quantity')
-                    FROM core.offers o WHERE o.id = coalesce(v_target, v_offer))
-                WHEN 'version_mismatch' THEN jsonb_build_object('expected', v_request -> 'if_version', 'current', s.version)
-                WHEN 'request_id_reused' THEN jsonb_build_object('request_id', v_request -> 'request_id')
-                WHEN 'quantity_cannot_be_decreased' THEN jsonb_build_object('billing_cycle', s.billing_cycle)
-                WHEN 'invalid_status_transition' THEN jsonb_build_object('status', s.status,
-                                                                          'operation', v_request -> 'operation')
-                WHEN 'add_on_parent_invalid' THEN jsonb_build_object('offer', v_offer,
-                    'parent_subscription_id', v_request -> 'parent_subscription_id')
-                END;
-            IF v_code = 'conflicting_service_types' THEN
-                -- the plans the target adds beyond the source that the customer holds now
-                SELECT p.plan_conflicting_offers INTO v_plans FROM core.upgrade_path_catalog p
-                WHERE p.source_offer_id = s.offer_id AND p.target_offer_id = v_target;
-                d := logic.subscriptions_detail(p_partner, v_customer, v_plans, ARRAY(
-                         SELECT tp.service_plan_id FROM core.offer_service_plans tp WHERE tp.offer_id = v_target
-                         EXCEPT
-                         SELECT sp.service_plan_id FROM core.offer_service_plans sp WHERE sp.offer_id = s.offer_id));
-                d := jsonb_build_object(
-                    'plans', (SELECT coalesce(jsonb_agg(DISTINCT pl), '[]') FROM jsonb_array_elements(d) x,
-                                     jsonb_array_elements(x -> 'plans') pl),
-                    'subscriptions', d);
-            END IF;
-            v_details := v_details || jsonb_build_object(v_code, coalesce(d, '{}'));
-        END LOOP;
+    IF coalesce(cardinality(p_codes), 0) = 0 THEN  -- an eligible target, a succeeded operation
+        RETURN '[]';
     END IF;
+    IF v_request ? 'subscription_id' THEN
+        SELECT * INTO s FROM core.subscriptions WHERE id = (v_request ->> 'subscription_id')::uuid;
+    END IF;
+    v_customer := coalesce(s.customer_id, (v_request ->> 'customer_id')::uuid);
+    IF NOT logic.customer_visible(p_partner, v_customer) THEN  -- nothing of what the partner cannot see
+        s := NULL;
+        v_customer := NULL;
+    END IF;
+    v_offer := coalesce(s.offer_id, v_request ->> 'offer_id');
+    v_request := v_request || jsonb_strip_nulls(jsonb_build_object('customer_id', v_customer, 'offer', v_offer));
+    -- One small statement per code that applies (a single statement with a branch per code
+    -- would start every branch's plan at each call).
+    FOREACH v_code IN ARRAY p_codes LOOP
+        IF v_code = 'subscription_not_found' THEN
+            d := jsonb_build_object('subscription_id', v_request -> 'subscription_id');
+        ELSIF v_code = 'customer_not_found' THEN
+            d := jsonb_build_object('customer_id', v_request -> 'customer_id');
+        ELSIF v_code = 'offer_not_found' THEN
+            d := jsonb_build_object('offer', coalesce(v_target, v_request ->> 'offer_id'));
+        ELSIF v_code = 'subscription_does_not_have_any_upgrade_paths' THEN
+            d := jsonb_build_object('offer', s.offer_id);
+        ELSIF v_code = 'subscription_target_offer_not_found' THEN
+            d := jsonb_build_object('offer', s.offer_id, 'target_offer', v_target,
+                                    'targets', to_jsonb(ARRAY(SELECT p.target_offer_id FROM core.upgrade_paths p
+                                                              WHERE p.source_offer_id = s.offer_id ORDER BY 1)));
+        ELSIF v_code = 'subscription_status_not_active' THEN
+            d := jsonb_build_object('status', CASE WHEN s.status_reason = 'upgraded' THEN 'upgraded' ELSE s.status END,
+                                    'upgraded_to', s.upgraded_to_subscription_id);
+        ELSIF v_code = 'subscription_not_provisioned' THEN
+            d := jsonb_build_object('status', s.status);
+        ELSIF v_code = 'not_reseller_of_record' THEN
+            d := jsonb_build_object('channel', s.channel, 'sold_by_you', false);
+        ELSIF v_code = 'delegated_admin_permissions_disabled' THEN
+            SELECT jsonb_build_object('service', o.service_id) || logic.relationship_state(p_partner, v_customer, o.service_id)
+            INTO d FROM core.offers o WHERE o.id = coalesce(v_target, v_offer);
+        ELSIF v_code = 'conflicting_service_types' THEN
+            -- the subscriptions in force of an offer with a plan the target adds beyond the
+            -- source (core.upgrade_path_catalog, as the rule reads it), and those plans
+            SELECT logic.subscriptions_detail(p_partner, v_customer, p.plan_conflicting_offers, ARRAY(
+                       SELECT tp.service_plan_id FROM core.offer_service_plans tp WHERE tp.offer_id = v_target
+                       EXCEPT
+                       SELECT sp.service_plan_id FROM core.offer_service_plans sp WHERE sp.offer_id = s.offer_id))
+            INTO d FROM core.upgrade_path_catalog p WHERE p.source_offer_id = s.offer_id AND p.target_offer_id = v_target;
+            d := jsonb_build_object('plans', (SELECT coalesce(jsonb_agg(DISTINCT pl), '[]')
+                                              FROM jsonb_array_elements(d) y, jsonb_array_elements(y -> 'plans') pl),
+                                    'subscriptions', d);
+        ELSIF v_code = 'target_offer_already_owned' THEN
+            d := jsonb_build_object('offer', v_target,
+                                    'subscriptions', logic.subscriptions_detail(p_partner, v_customer, ARRAY[v_target]));
+        ELSIF v_code = 'subscription_add_ons_present' THEN
+            d := jsonb_build_object('add_ons', to_jsonb(ARRAY(SELECT x.id FROM core.subscriptions x
+                                                              WHERE x.parent_subscription_id = s.id AND x.status <> 'cancelled'
+                                                              ORDER BY x.created_at, x.id)));
+        ELSIF v_code = 'offer_does_not_support_billing_cycle' THEN
+            d := jsonb_build_object('offer', coalesce(v_target, v_offer),
+                                    'billing_cycle', coalesce(s.billing_cycle, v_request ->> 'billing_cycle'),
+                                    'supported', to_jsonb(ARRAY(SELECT b.billing_cycle FROM core.offer_billing_cycles b
+                                                                WHERE b.offer_id = coalesce(v_target, v_offer) ORDER BY 1)));
+        ELSIF v_code = 'quantity_out_of_range' THEN
+            SELECT jsonb_build_object('offer', o.id, 'min', o.min_quantity, 'max', o.max_quantity, 'asked', v_request -> 'quantity')
+            INTO d FROM core.offers o WHERE o.id = coalesce(v_target, v_offer);
+        ELSIF v_code = 'version_mismatch' THEN
+            d := jsonb_build_object('expected', v_request -> 'if_version', 'current', s.version);
+        ELSIF v_code = 'request_id_reused' THEN
+            d := jsonb_build_object('request_id', v_request -> 'request_id');
+        ELSIF v_code = 'quantity_cannot_be_decreased' THEN
+            d := jsonb_build_object('billing_cycle', s.billing_cycle);
+        ELSIF v_code = 'invalid_status_transition' THEN
+            d := jsonb_build_object('status', s.status, 'operation', v_request -> 'operation');
+        ELSIF v_code = 'add_on_parent_invalid' THEN
+            d := jsonb_build_object('offer', v_offer, 'parent_subscription_id', v_request -> 'parent_subscription_id');
+        ELSE
+            d := '{}';
+        END IF;
+        v_details := v_details || jsonb_build_object(v_code, coalesce(d, '{}'));
+    END LOOP;
     RETURN logic.describe_errors(p_codes, v_details, v_request);
 END $$;
 COMMENT ON FUNCTION logic.error_objects IS
