@@ -3,7 +3,7 @@
 -- name only one customer has. Only the partner's own customers are ever matched,
 -- counted or listed as candidates.
 BEGIN;
-SELECT plan(21);
+SELECT plan(23);
 
 CREATE TEMP TABLE fx (a text, b text, shanghai uuid, beijing uuid, contoso uuid, fabrikam uuid, percent uuid,
                       b_secret uuid, b_northwind uuid);
@@ -67,6 +67,13 @@ SELECT matches(pg_temp.plan_of($$SELECT c.id FROM core.customers c
 SELECT matches(pg_temp.plan_of($$SELECT c.id FROM core.customers c WHERE c.name ILIKE 'contoso shanghai'$$),
                'index_customers_name_trgm', 'the exact name (ILIKE without wildcards) too');
 RESET enable_seqscan;
+
+-- pg_trgm sits in a schema of its own where no login creates anything (nor may use it).
+SELECT is((SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'), 'trgm',
+          'pg_trgm is installed in schema trgm');
+SELECT is(ARRAY(SELECT r FROM unnest(ARRAY['subctl_operator', 'subctl_reporter', 'subctl_report_owner', 'public']) r
+                WHERE has_schema_privilege(r, 'trgm', 'CREATE') OR has_schema_privilege(r, 'trgm', 'USAGE')),
+          '{}', 'no role but the owner may create objects in trgm or use it');
 
 SELECT * FROM finish();
 ROLLBACK;
