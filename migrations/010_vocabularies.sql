@@ -128,8 +128,8 @@ ALTER TABLE core.partners
     ADD CONSTRAINT check_partners_id_format CHECK (id ~ core.partner_id_pattern() AND length(id) <= core.id_max_length()),
     DROP CONSTRAINT check_partners_name_length,
     ADD CONSTRAINT check_partners_name_length
-        CHECK (length(name) BETWEEN 1 AND core.display_name_max_length() AND name !~ '[[:cntrl:]]');
+        CHECK (length(name) >= 1 AND length(name) <= core.display_name_max_length() AND name !~ '[[:cntrl:]]');
 ALTER TABLE core.customers
     DROP CONSTRAINT check_customers_name_length,
     ADD CONSTRAINT check_customers_name_length
-        CHECK (length(name) BETWEEN 1 AND core.display_name_max_length() AND name !~ '[[:cntrl:]]');
+        CHECK (length(name) >= 1 AND length(name) <= core.display_name_max_length() AND name !~ '[[:cntrl:]]');

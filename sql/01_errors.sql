@@ -38,6 +38,8 @@ INSERT INTO core.error_codes (code, sqlstate, exit_code, description) VALUES
     ('partner_exists',                               'SU034', 1,  'A partner with that id already exists.'),
     ('customer_exists',                              'SU035', 1,  'A customer with that id or domain already exists.'),
     ('customer_already_linked',                      'SU036', 1,  'The customer is already visible to that partner.'),
+    ('customer_ambiguous',                           'SU037', 1,  'More than one customer matches: name one by its id, domain or full name.'),
+    ('subscription_ambiguous',                       'SU038', 1,  'More than one subscription id starts with that prefix: give more characters.'),
     ('partner_context_missing',                      'SU040', 78, 'No acting partner: set --partner, SUBCTL_PARTNER or the config file.'),
     ('partner_not_permitted',                        'SU042', 78, 'The database login is mapped to another partner.'),
     ('invalid_argument',                             'SU041', 65, 'A value is not valid.'),
@@ -81,10 +83,143 @@ RETURNS text LANGUAGE sql IMMUTABLE BEGIN ATOMIC
                 ELSE p_values[1] END;
 END;
 
--- [{code, description}] for a list of codes, in the given order.
-CREATE OR REPLACE FUNCTION logic.describe_errors(p_codes text[])
-RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
-    SELECT coalesce(jsonb_agg(jsonb_build_object('code', c.code, 'description', e.description) ORDER BY c.ord), '[]')
-    FROM unnest(p_codes) WITH ORDINALITY AS c (code, ord)
-    LEFT JOIN core.error_codes e ON e.code = c.code;
-END;
+-- What each error tells the operator beyond its code (SPEC 7.2): a specific description
+-- and the next step, {placeholders} filled from the error's details and the request
+-- (logic.error_objects, sql/38_error_details.sql). A code with cases has one row per value
+-- of its details' "status"; case '' is the default. The one place these sentences live.
+DELETE FROM core.error_guidance;
+INSERT INTO core.error_guidance (code, "case", description, next_step) VALUES
+    ('subscription_not_found', '', 'Subscription {subscription_id} does not exist.',
+     'find the subscription: subctl subscription list --customer CUSTOMER'),
+    ('offer_not_found', '', 'Offer {offer} does not exist or is retired.',
+     'see the offers: subctl catalog show'),
+    ('customer_not_found', '', 'Customer {customer_id} does not exist.',
+     'find the customer: subctl customer list --search TEXT'),
+    ('customer_ambiguous', '', NULL,
+     'name one customer by its id or domain (subctl customer list --search TEXT lists them)'),
+    ('subscription_ambiguous', '', NULL,
+     'give more characters of the subscription id, or all of it'),
+    ('subscription_does_not_have_any_upgrade_paths', '', 'No upgrade path leaves offer {offer}.',
+     'the customer buys the other offer as a new subscription: subctl subscription add {customer_id} --offer OFFER --quantity N (subctl catalog show --view paths lists the upgrade paths)'),
+    ('subscription_target_offer_not_found', '', '{target_offer} is not an upgrade of offer {offer} (its upgrades: {targets}).',
+     'choose one of its upgrades: subctl upgrades {subscription_id}'),
+    ('subscription_status_not_active', 'suspended', 'Subscription {subscription_id} is suspended.',
+     'reactivate it first: subctl subscription reactivate {subscription_id}'),
+    ('subscription_status_not_active', 'cancelled', 'Subscription {subscription_id} is cancelled.',
+     'a cancelled subscription stays cancelled: the customer buys the offer anew (subctl subscription add {customer_id} --offer OFFER --quantity N)'),
+    ('subscription_status_not_active', 'upgraded', 'Subscription {subscription_id} was replaced by its upgrade {upgraded_to}.',
+     'work on the subscription that replaced it: subctl subscription show {upgraded_to}'),
+    ('subscription_not_provisioned', '', 'Subscription {subscription_id} is still pending.',
+     'once it is provisioned: subctl subscription activate {subscription_id}'),
+    ('not_reseller_of_record', '', 'Subscription {subscription_id} (channel {channel}) was not sold by you.',
+     'only its seller can change it: the customer asks its seller (21Vianet for channel direct, its other reseller otherwise), or buys the offer from you: subctl subscription add {customer_id} --offer OFFER --quantity N'),
+    ('delegated_admin_permissions_disabled', 'none', 'You have no delegated-admin relationship with this customer for {service}.',
+     'request one: subctl relationship request {customer_id} --service {service}; once the customer accepts it: subctl relationship accept {customer_id} --service {service}'),
+    ('delegated_admin_permissions_disabled', 'requested', 'Your delegated-admin relationship for {service} waits for the customer to accept it.',
+     'the customer accepts the invitation in the Office 365 admin center operated by 21Vianet; then record it: subctl relationship accept {customer_id} --service {service}'),
+    ('delegated_admin_permissions_disabled', 'expired', 'Your delegated-admin relationship for {service} expired at {expires_at}.',
+     'request a new one: subctl relationship request {customer_id} --service {service}; once the customer accepts it: subctl relationship accept {customer_id} --service {service}'),
+    ('delegated_admin_permissions_disabled', 'removed', 'Your delegated-admin relationship for {service} was removed.',
+     'request a new one: subctl relationship request {customer_id} --service {service}; once the customer accepts it: subctl relationship accept {customer_id} --service {service}'),
+    ('delegated_admin_permissions_disabled', 'held_by_another_partner', 'Another partner holds the customer''s delegated-admin privileges for {service}.',
+     'the customer removes the other partner''s delegated-admin privileges in the Office 365 admin center operated by 21Vianet; then: subctl relationship request {customer_id} --service {service}'),
+    ('conflicting_service_types', '', 'The customer already has {plans}, which {target_offer} adds, in subscriptions {subscriptions}.',
+     'the customer cancels subscriptions {subscriptions} first: with 21Vianet (channel direct) or its other reseller (those not sold by you); yours with subctl subscription cancel ID; then upgrade again'),
+    ('target_offer_already_owned', '', 'The customer already has {target_offer} in subscriptions {subscriptions}.',
+     'add licenses to the one it has instead (subctl licenses add ID N, if sold by you), or the customer cancels it with its seller first'),
+    ('subscription_add_ons_present', '', 'Subscription {subscription_id} has add-ons {add_ons}.',
+     'cancel the add-ons first: subctl subscription cancel ID, for each of {add_ons}'),
+    ('offer_does_not_support_billing_cycle', '', '{offer} is not sold {billing_cycle} (only {supported}).',
+     'choose an offer sold {billing_cycle}: subctl catalog show'),
+    ('quantity_out_of_range', '', '{asked} licenses is outside the range of {offer}: {min} to {max}.',
+     'ask for {min} to {max} licenses of {offer}'),
+    ('version_mismatch', '', 'Subscription {subscription_id} is at version {current}, not {expected}.',
+     'look at it again (subctl subscription show {subscription_id}) and retry with --if-version {current}'),
+    ('request_id_reused', '', 'Request id {request_id} was already used with other parameters.',
+     'give this request a new --request-id'),
+    ('quantity_cannot_be_decreased', '', 'Licenses cannot be removed from annual subscription {subscription_id}.',
+     'licenses of an annual subscription can only be added; remove them at its renewal'),
+    ('invalid_status_transition', '', 'Subscription {subscription_id} is {status}: {operation} does not apply to it.',
+     'see its status: subctl subscription show {subscription_id}'),
+    ('add_on_parent_invalid', '', NULL,
+     'an add-on needs --parent with a subscription of this customer of an offer it is an add-on to: subctl catalog show'),
+    ('service_not_found', '', NULL, 'see the services: subctl catalog show'),
+    ('customer_exists', '', NULL,
+     'if it is the same tenant, the platform links it to you once the customer accepts your reseller invitation (subctl customer link CUSTOMER PARTNER, run by the owner); otherwise check the id and domain'),
+    ('customer_already_linked', '', NULL, 'nothing to do: the partner already sees the customer'),
+    ('partner_exists', '', NULL, 'choose another partner id'),
+    ('partner_not_found', '', NULL, 'check the partner id, or add the partner first: subctl partner add ID --name NAME'),
+    ('relationship_exists', '', NULL,
+     'nothing to request: see it with subctl relationship list --customer {customer_id}; once the customer accepts it: subctl relationship accept {customer_id} --service {service_id}'),
+    ('invalid_relationship_transition', '', NULL,
+     'see the relationship: subctl relationship list --customer {customer_id}; a new one starts with subctl relationship request {customer_id} --service {service_id}'),
+    ('relationship_already_active', '', NULL,
+     'the customer removes the active delegated-admin relationship for {service_id} in the Office 365 admin center operated by 21Vianet; then accept again'),
+    ('relationship_not_found', '', NULL, 'see the relationships: subctl relationship list --customer {customer_id}'),
+    ('relationship_expiry_out_of_range', '', NULL,
+     'give --expires after now and at most two years after activation, or none for the longest');
+
+-- A template with {name} placeholders filled from p_values: a string or number as it is,
+-- an array as its elements (an object by its id) joined with ", ", none as "none"; a
+-- placeholder without a value stays. Simple expressions only (no query): it runs twice
+-- per error object of the upgrade listing.
+CREATE OR REPLACE FUNCTION logic.fill_template(p_template text, p_values jsonb)
+RETURNS text LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_rest text := p_template;
+    v_out text := '';
+    v_at integer;
+    m text[];
+    v jsonb;
+BEGIN
+    LOOP
+        v_at := strpos(v_rest, '{');
+        EXIT WHEN v_at = 0 OR v_at IS NULL;
+        m := regexp_match(substr(v_rest, v_at), '^\{([a-z_]+)\}');
+        v := p_values -> m[1];
+        IF m IS NULL OR v IS NULL OR jsonb_typeof(v) = 'null' THEN
+            v_out := v_out || left(v_rest, v_at);
+            v_rest := substr(v_rest, v_at + 1);
+            CONTINUE;
+        END IF;
+        v_out := v_out || left(v_rest, v_at - 1) || CASE
+            WHEN jsonb_typeof(v) <> 'array' THEN v #>> '{}'
+            WHEN jsonb_array_length(v) = 0 THEN 'none'
+            -- ["a", "b"] as a, b; objects by their ids (ids, offers and plans hold no quotes)
+            ELSE regexp_replace(CASE WHEN jsonb_typeof(v -> 0) = 'object' THEN jsonb_path_query_array(v, '$[*].id') ELSE v END::text,
+                                '^\[|\]$|"', '', 'g') END;
+        v_rest := substr(v_rest, v_at + length(m[1]) + 2);
+    END LOOP;
+    RETURN v_out || v_rest;
+END $$;
+
+-- The error objects of a list of codes, in the given order (SPEC 7.2): {code, description,
+-- details, next_step}. p_details maps a code to its details (logic.error_objects);
+-- p_request holds what the request named (subscription_id, target_offer, ...), which the
+-- templates may use as well.
+CREATE OR REPLACE FUNCTION logic.describe_errors(p_codes text[], p_details jsonb DEFAULT '{}',
+                                                p_request jsonb DEFAULT '{}')
+RETURNS jsonb LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_out jsonb := '[]'::jsonb;
+    v_code text;
+    v_vals jsonb;
+    v_generic text;
+    v_description text;
+    v_next_step text;
+BEGIN
+    FOREACH v_code IN ARRAY coalesce(p_codes, '{}') LOOP
+        v_vals := coalesce(p_request, '{}'::jsonb) || coalesce(p_details -> v_code, '{}'::jsonb);
+        SELECT e.description, g.description, g.next_step INTO v_generic, v_description, v_next_step
+        FROM core.error_codes e
+        LEFT JOIN core.error_guidance g ON g.code = e.code AND g."case" IN ('', coalesce(p_details -> v_code ->> 'status', ''))
+        WHERE e.code = v_code
+        ORDER BY g."case" DESC NULLS LAST LIMIT 1;
+        v_out := v_out || jsonb_build_array(jsonb_build_object(
+            'code', v_code,
+            'description', coalesce(logic.fill_template(v_description, v_vals), v_generic),
+            'details', coalesce(p_details -> v_code, '{}'),
+            'next_step', logic.fill_template(v_next_step, v_vals)));
+    END LOOP;
+    RETURN v_out;
+END $$;

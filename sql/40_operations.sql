@@ -44,7 +44,8 @@ BEGIN
     PERFORM logic.audit_rejection(p_operation, ARRAY['request_id_reused'], p_parameters, p_request_id);
     RETURN logic.result(ARRAY['request_id_reused'], CASE WHEN p_parameters ? 'subscription_id' THEN jsonb_build_object(
         'source_subscription_id', p_parameters -> 'subscription_id', 'target_subscription_id', NULL,
-        'quantity', p_parameters -> 'quantity') ELSE '{}' END);
+        'quantity', p_parameters -> 'quantity') ELSE '{}' END,
+        p_partner, p_parameters || jsonb_build_object('request_id', p_request_id, 'operation', p_operation));
 END $$;
 
 -- Stores the first result of a request id. A concurrent twin that committed first
@@ -60,11 +61,15 @@ BEGIN
     RETURN p_result;
 END $$;
 
-CREATE OR REPLACE FUNCTION logic.result(p_codes text[], p_fields jsonb)
+-- An operation's result: its fields, the outcome and the error objects. With the partner
+-- and what the request named, the errors carry their details (logic.error_objects).
+CREATE OR REPLACE FUNCTION logic.result(p_codes text[], p_fields jsonb, p_partner text DEFAULT NULL,
+                                       p_request jsonb DEFAULT '{}')
 RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
     -- The outcome comes last so that a field named status in p_fields cannot mask it.
     SELECT p_fields || jsonb_build_object('status', CASE WHEN cardinality(p_codes) = 0 THEN 'succeeded' ELSE 'rejected' END,
-                                          'errors', logic.describe_errors(p_codes));
+                                          'errors', CASE WHEN p_partner IS NULL THEN logic.describe_errors(p_codes, '{}', p_request)
+                                                         ELSE logic.error_objects(p_partner, p_codes, p_request) END);
 END;
 
 -- A refusal of one code (logic.result) whose error also says the case at hand:
@@ -75,7 +80,7 @@ RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
     SELECT r.result || jsonb_build_object('errors', jsonb_build_array(r.error || jsonb_strip_nulls(jsonb_build_object(
                'message', coalesce(p_message, r.error ->> 'description'), 'hint', p_hint))))
     FROM (SELECT x.result, x.result -> 'errors' -> 0 AS error
-          FROM (SELECT logic.result(ARRAY[p_code], p_fields) AS result) x) r;
+          FROM (SELECT logic.result(ARRAY[p_code], p_fields, NULL, p_fields) AS result) x) r;
 END;
 
 -- A refusal of a platform administration (partners, links, logins): audited under no
@@ -99,6 +104,20 @@ RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
         'parent_subscription_id', s.parent_subscription_id,
         'upgraded_to', s.upgraded_to_subscription_id, 'upgraded_from', s.upgraded_from_subscription_id,
         'created_at', s.created_at, 'updated_at', s.updated_at);
+END;
+
+-- What is left to do after an upgrade (SPEC 7.2 next_steps), outside subctl: the users'
+-- licenses move to the new subscription in the Office 365 admin center operated by
+-- 21Vianet, and fewer licenses than before leave users without one.
+CREATE OR REPLACE FUNCTION logic.upgrade_next_steps(p_source_offer text, p_source_quantity bigint, p_target_offer text,
+                                                   p_quantity bigint)
+RETURNS jsonb LANGUAGE sql IMMUTABLE BEGIN ATOMIC
+    SELECT jsonb_build_array(format(
+               'assign the users of %s their licenses of %s in the Office 365 admin center operated by 21Vianet',
+               p_source_offer, p_target_offer))
+           || CASE WHEN p_quantity < p_source_quantity THEN jsonb_build_array(format(
+               '%s had %s licenses and %s has %s: choose the %s users who lose theirs in the Office 365 admin center operated by 21Vianet',
+               p_source_offer, p_source_quantity, p_target_offer, p_quantity, p_source_quantity - p_quantity)) ELSE '[]' END;
 END;
 
 -- upgrade {subscription_id, target_offer, quantity?, if_version?}: THE apply path of
@@ -148,11 +167,12 @@ BEGIN
     RETURN QUERY
     WITH requests AS (
         SELECT r.ord, (r.p ->> 'subscription_id')::uuid AS source_id, r.p ->> 'target_offer' AS target_offer,
-               (r.p ->> 'quantity')::bigint AS quantity
+               (r.p ->> 'quantity')::bigint AS quantity, r.p -> 'if_version' AS if_version
         FROM unnest(p_parameters) WITH ORDINALITY AS r (p, ord)),
     evaluated AS MATERIALIZED (  -- a found source is v_sources[e.i], as read after the locks
         SELECT r.ord, r.source_id, r.target_offer, (v_sources[e.i]).customer_id, (v_sources[e.i]).billing_cycle,
-               coalesce(v_quantities[e.i], r.quantity) AS quantity,
+               coalesce(v_quantities[e.i], r.quantity) AS quantity, r.if_version,
+               (v_sources[e.i]).offer_id AS source_offer, (v_sources[e.i]).quantity AS source_quantity,
                CASE WHEN e.ord IS NULL THEN ARRAY['subscription_not_found'] ELSE e.error_codes END AS codes
         FROM requests r
         LEFT JOIN (SELECT v_found[x.ord] AS ord, x.ord AS i, x.error_codes
@@ -171,7 +191,12 @@ BEGIN
         RETURNING s.id)
     SELECT e.ord, logic.result(e.codes, jsonb_build_object(
                'source_subscription_id', e.source_id, 'target_offer', e.target_offer,
-               'target_subscription_id', t.id, 'quantity', e.quantity))
+               'target_subscription_id', t.id, 'quantity', e.quantity)
+               || CASE WHEN t.id IS NOT NULL THEN jsonb_build_object('next_steps', logic.upgrade_next_steps(
+                      e.source_offer, e.source_quantity, e.target_offer, e.quantity)) ELSE '{}' END,
+               p_partner, jsonb_strip_nulls(jsonb_build_object(
+                   'subscription_id', e.source_id, 'target_offer', e.target_offer, 'quantity', e.quantity,
+                   'if_version', e.if_version)))
     FROM evaluated e LEFT JOIN targets t ON t.upgraded_from_subscription_id = e.source_id
     ORDER BY e.ord;
     IF p_request_ids IS NOT NULL THEN
@@ -212,7 +237,9 @@ BEGIN
     RETURN logic.result(v_codes, jsonb_build_object(
         'source_subscription_id', v_id, 'target_subscription_id', NULL,
         'quantity', CASE WHEN cardinality(v_codes) = 0 THEN v_new ELSE s.quantity END,
-        'version', s.version));
+        'version', s.version),
+        p_partner, jsonb_strip_nulls(jsonb_build_object('subscription_id', v_id, 'quantity', v_new,
+                                                        'if_version', p -> 'if_version')));
 END $$;
 
 -- activate / suspend / reactivate / cancel {subscription_id, if_version?}
@@ -254,7 +281,9 @@ BEGIN
     END IF;
     RETURN logic.result(v_codes, jsonb_build_object(
         'subscription_id', v_id, 'subscription_status', s.status, 'version', s.version,
-        'cancelled_add_ons', v_add_ons));
+        'cancelled_add_ons', v_add_ons),
+        p_partner, jsonb_strip_nulls(jsonb_build_object('subscription_id', v_id, 'operation', p_operation,
+                                                        'if_version', p -> 'if_version')));
 END $$;
 
 -- subscription add {customer_id, offer_id, quantity, billing_cycle, channel, status, parent_subscription_id}
@@ -297,7 +326,9 @@ BEGIN
         RETURN logic.result(v_codes, logic.subscription_json(p_partner, s)
                                     || jsonb_build_object('subscription_status', s.status));
     END IF;
-    RETURN logic.result(v_codes, jsonb_build_object('id', NULL));
+    RETURN logic.result(v_codes, jsonb_build_object('id', NULL), p_partner, jsonb_strip_nulls(jsonb_build_object(
+        'customer_id', v_customer, 'offer_id', p ->> 'offer_id', 'quantity', v_quantity, 'billing_cycle', v_cycle,
+        'parent_subscription_id', v_parent)));
 END $$;
 
 -- customer add {name, id?, domain?}
@@ -476,7 +507,14 @@ BEGIN
         EXCEPTION WHEN SQLSTATE 'SU099' THEN
             GET STACKED DIAGNOSTICS v_dry_run_result = PG_EXCEPTION_DETAIL;
         END;
-        RETURN jsonb_set(v_dry_run_result::jsonb, '{status}', '"dry_run"');
+        -- A target the dry run would create is gone with it: no made-up id (SPEC 7.2). A
+        -- replayed request's target exists and is named.
+        v_result := jsonb_set(v_dry_run_result::jsonb, '{status}', '"dry_run"');
+        IF v_result ? 'target_subscription_id' AND NOT EXISTS (
+               SELECT 1 FROM core.subscriptions WHERE id = (v_result ->> 'target_subscription_id')::uuid) THEN
+            v_result := jsonb_set(v_result, '{target_subscription_id}', 'null');
+        END IF;
+        RETURN v_result;
     END IF;
     PERFORM logic.begin_operation(p_operation, p_request_id, NULL, p_batch_id);
     v_result := logic.request_replay(v_partner, p_request_id, p_operation, p_parameters);

@@ -62,14 +62,29 @@ COMMENT ON FUNCTION api.customer_link IS
 'Owner only: records that a customer accepted a partner''s reseller invitation; the customer becomes visible to that partner.
 Refusals (customer_not_found, partner_not_found, customer_already_linked) are coded results, audited under no partner.';
 
-CREATE OR REPLACE FUNCTION api.customers()
-RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT coalesce(jsonb_agg(jsonb_build_object('id', c.id, 'name', c.name, 'domain', c.domain,
-                                                 'created_at', c.created_at) ORDER BY c.name, c.id), '[]')
-    FROM core.partner_customers pc JOIN core.customers c ON c.id = pc.customer_id
-    WHERE pc.partner_id = logic.require_partner()
-$$;
-COMMENT ON FUNCTION api.customers IS 'The customers that exist for the acting partner.';
+-- With p_search: those whose name or domain contains it, case-insensitive (ILIKE, served
+-- by the trigram indexes of migrations/011_search.sql; planned for the text given, so
+-- that a rare text reads the index and a frequent one the partner's links).
+CREATE OR REPLACE FUNCTION api.customers(p_search text DEFAULT NULL)
+RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET plan_cache_mode = force_custom_plan
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_partner text := logic.require_partner();
+    v_pattern text := '%' || logic.like_literal(btrim(p_search)) || '%';
+BEGIN
+    IF p_search IS NULL THEN
+        RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object('id', c.id, 'name', c.name, 'domain', c.domain,
+                                                             'created_at', c.created_at) ORDER BY c.name, c.id), '[]')
+                FROM core.partner_customers pc JOIN core.customers c ON c.id = pc.customer_id
+                WHERE pc.partner_id = v_partner);
+    END IF;
+    RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object('id', c.id, 'name', c.name, 'domain', c.domain,
+                                                         'created_at', c.created_at) ORDER BY c.name, c.id), '[]')
+            FROM core.customers c
+            WHERE (c.name ILIKE v_pattern OR c.domain ILIKE v_pattern) AND logic.customer_visible(v_partner, c.id));
+END $$;
+COMMENT ON FUNCTION api.customers IS
+'The customers that exist for the acting partner; with p_search, those whose name or domain contains it (case-insensitive).';
 
 CREATE OR REPLACE FUNCTION api.relationship_change(p_operation text, p_customer_id uuid, p_service_id text,
                                                    p_expires_at timestamptz DEFAULT NULL,
@@ -175,8 +190,12 @@ BEGIN
         PERFORM logic.raise_error('subscription_not_found', format('subscription %s does not exist', p_subscription_id));
     END IF;
     RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object(
-                       'target_offer', e.target_offer_id, 'eligible', cardinality(e.error_codes) = 0,
-                       'errors', logic.describe_errors(e.error_codes)) ORDER BY e.target_offer_id), '[]')
+                       'target_offer', e.target_offer_id,
+                       'target_offer_name', (SELECT o.name FROM core.offers o WHERE o.id = e.target_offer_id),
+                       'eligible', cardinality(e.error_codes) = 0,
+                       'errors', logic.error_objects(v_partner, e.error_codes, jsonb_build_object(
+                           'subscription_id', p_subscription_id, 'target_offer', e.target_offer_id)))
+                       ORDER BY e.target_offer_id), '[]')
             FROM logic.upgrade_evaluations(v_partner) e
             WHERE e.customer_id = v_customer_id AND e.subscription_id = p_subscription_id);
 END $$;

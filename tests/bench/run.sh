@@ -12,7 +12,9 @@
 #      as built: ~3 x SCALE subscriptions);
 #   6. (BENCH_HA=1) a synchronous standby's cost, from tests/bench/ha_bench.sh;
 #   7. a license change (one audit event) with the audit chain vs with its trigger off,
-#      in one session, rolled back (tests/bench/chain_cost.sql; run before 3./4.).
+#      in one session, rolled back (tests/bench/chain_cost.sql; run before 3./4.);
+#   8. `customer list --search` and `subscription show` latency p50/p99 on the server
+#      (tests/bench/flow_latency.sql), against the upgrades listing of the same run.
 # Results: .local/bench/results.csv and .local/bench/summary.txt (also kept per run);
 # the cluster is stopped at the end, its data kept.
 #   run.sh BUILD_DIR   environment: SCALE (100000), REPEATS (3), SECONDS_PER_RUN (10),
@@ -83,6 +85,12 @@ for run in $(seq 1 "$repeats"); do
     IFS=, read -r _ base50 base99 _ < <(grep '^pk_fetch,' "$out/latency")
     record upgrades_listing_p50_ms "$run" "$p50" ms pk_fetch_p50_ms "$base50"
     record upgrades_listing_p99_ms "$run" "$p99" ms pk_fetch_p99_ms "$base99"
+    PGDATABASE=bench psql -qX -v partner="$partner" -v samples=1000 -f "$here/flow_latency.sql" >"$out/flow_latency"
+    for name in customer_search subscription_show; do
+        IFS=, read -r _ p50 p99 _ < <(grep "^$name," "$out/flow_latency")
+        record "${name}_p50_ms" "$run" "$p50" ms upgrades_listing_p50_ms "$(grep '^upgrades,' "$out/latency" | cut -d, -f2)"
+        record "${name}_p99_ms" "$run" "$p99" ms upgrades_listing_p99_ms "$(grep '^upgrades,' "$out/latency" | cut -d, -f3)"
+    done
 done
 
 # median (min..max) of a figure's values (column 3) or of its baseline (column 6); median ratio.
@@ -101,6 +109,9 @@ done
 say "2. upgrades listing on the server: p50 $(spread upgrades_listing_p50_ms 3 %.3f) ms, p99 $(spread upgrades_listing_p99_ms 3 %.3f) ms" \
     "(target p99 < 1 ms); primary-key fetch p50 $(spread upgrades_listing_p50_ms 6 %.3f) ms, p99 $(spread upgrades_listing_p99_ms 6 %.3f) ms;" \
     "ratio p99 $(median_ratio upgrades_listing_p99_ms)"
+say "8. customer list --search on the server: p50 $(spread customer_search_p50_ms 3 %.3f) ms, p99 $(spread customer_search_p99_ms 3 %.3f) ms;" \
+    "subscription show (the Details page): p50 $(spread subscription_show_p50_ms 3 %.3f) ms, p99 $(spread subscription_show_p99_ms 3 %.3f) ms" \
+    "(target p99 < 2 ms each; baseline: the upgrades listing); the search's plan: $out/flow_latency"
 # Figure 5 before 3./4.: the reports on the dataset as built (SCALE customers, ~3
 # subscriptions each), before the batch figures add customers and targets to it.
 DATABASE_URL=$url PGDATABASE=bench SUBCTL_PARTNER=$partner BENCH_CSV=$csv BUILD_DIR=$build \

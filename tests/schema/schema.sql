@@ -370,6 +370,32 @@ END $$;
 COMMENT ON FUNCTION api.catalog_apply(p_catalog jsonb) IS 'Applies a catalog document (validated whole; idempotent; missing offers are retired).
 Returns {status, changed, offers, upgrade_paths}; raises SU060 naming every invalid entry.';
 
+CREATE FUNCTION api.customer(p_customer text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_partner text := logic.require_partner();
+    v_id uuid := logic.resolve_customer(v_partner, p_customer);
+BEGIN
+    RETURN (SELECT jsonb_build_object(
+                'id', c.id, 'name', c.name, 'domain', c.domain, 'created_at', c.created_at,
+                'how', pc.how, 'linked_at', pc.linked_at,
+                'subscriptions', (SELECT jsonb_build_object(
+                                      'pending', count(*) FILTER (WHERE s.status = 'pending'),
+                                      'active', count(*) FILTER (WHERE s.status = 'active'),
+                                      'suspended', count(*) FILTER (WHERE s.status = 'suspended'),
+                                      'cancelled', count(*) FILTER (WHERE s.status = 'cancelled'))
+                                  FROM core.subscriptions s WHERE s.customer_id = c.id),
+                'relationships', (SELECT jsonb_agg(jsonb_build_object('service', sv.id)
+                                                   || logic.relationship_state(v_partner, c.id, sv.id) ORDER BY sv.id)
+                                  FROM core.services sv))
+            FROM core.customers c JOIN core.partner_customers pc ON pc.customer_id = c.id AND pc.partner_id = v_partner
+            WHERE c.id = v_id);
+END $$;
+
+COMMENT ON FUNCTION api.customer(p_customer text) IS 'One customer of the acting partner (named as api.customer_resolve accepts): how it is seen (added/linked), its subscriptions by status, the relationship per service.';
+
 CREATE FUNCTION api.customer_add(p_name text, p_id uuid DEFAULT NULL::uuid, p_domain text DEFAULT NULL::text, p_request_id text DEFAULT NULL::text, p_dry_run boolean DEFAULT false) RETURNS jsonb
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -409,17 +435,38 @@ END $$;
 COMMENT ON FUNCTION api.customer_link(p_customer_id uuid, p_partner_id text) IS 'Owner only: records that a customer accepted a partner''s reseller invitation; the customer becomes visible to that partner.
 Refusals (customer_not_found, partner_not_found, customer_already_linked) are coded results, audited under no partner.';
 
-CREATE FUNCTION api.customers() RETURNS jsonb
+CREATE FUNCTION api.customer_resolve(p_customer text) RETURNS uuid
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT coalesce(jsonb_agg(jsonb_build_object('id', c.id, 'name', c.name, 'domain', c.domain,
-                                                 'created_at', c.created_at) ORDER BY c.name, c.id), '[]')
-    FROM core.partner_customers pc JOIN core.customers c ON c.id = pc.customer_id
-    WHERE pc.partner_id = logic.require_partner()
+    SELECT logic.resolve_customer(logic.require_partner(), p_customer)
 $$;
 
-COMMENT ON FUNCTION api.customers() IS 'The customers that exist for the acting partner.';
+COMMENT ON FUNCTION api.customer_resolve(p_customer text) IS 'The id of the acting partner''s customer named by its id, primary domain, exact name or a part of a name only it has.
+Raises customer_ambiguous (SU037, the candidates as JSON in the detail) or customer_not_found (SU003).';
+
+CREATE FUNCTION api.customers(p_search text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET plan_cache_mode TO 'force_custom_plan'
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_partner text := logic.require_partner();
+    v_pattern text := '%' || logic.like_literal(btrim(p_search)) || '%';
+BEGIN
+    IF p_search IS NULL THEN
+        RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object('id', c.id, 'name', c.name, 'domain', c.domain,
+                                                             'created_at', c.created_at) ORDER BY c.name, c.id), '[]')
+                FROM core.partner_customers pc JOIN core.customers c ON c.id = pc.customer_id
+                WHERE pc.partner_id = v_partner);
+    END IF;
+    RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object('id', c.id, 'name', c.name, 'domain', c.domain,
+                                                         'created_at', c.created_at) ORDER BY c.name, c.id), '[]')
+            FROM core.customers c
+            WHERE (c.name ILIKE v_pattern OR c.domain ILIKE v_pattern) AND logic.customer_visible(v_partner, c.id));
+END $$;
+
+COMMENT ON FUNCTION api.customers(p_search text) IS 'The customers that exist for the acting partner; with p_search, those whose name or domain contains it (case-insensitive).';
 
 CREATE FUNCTION api.licenses_change(p_operation text, p_subscription_id uuid, p_quantity bigint, p_request_id text DEFAULT NULL::text, p_if_version bigint DEFAULT NULL::bigint, p_dry_run boolean DEFAULT false) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
@@ -628,6 +675,44 @@ END $$;
 
 COMMENT ON FUNCTION api.subscription_change(p_operation text, p_subscription_id uuid, p_request_id text, p_if_version bigint, p_dry_run boolean) IS 'Moves a subscription through its state machine: activate, suspend, reactivate, cancel (cancels add-ons too).';
 
+CREATE FUNCTION api.subscription_details(p_subscription_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_partner text := logic.require_partner();
+    s core.subscriptions;
+    o core.offers;
+    v_upgrades jsonb;
+BEGIN
+    SELECT * INTO s FROM core.subscriptions WHERE id = p_subscription_id;
+    IF s.id IS NULL OR NOT logic.customer_visible(v_partner, s.customer_id) THEN
+        PERFORM logic.raise_error('subscription_not_found', format('subscription %s does not exist', p_subscription_id));
+    END IF;
+    SELECT * INTO o FROM core.offers WHERE id = s.offer_id;
+    v_upgrades := api.upgrades(p_subscription_id);
+    RETURN logic.subscription_json(v_partner, s) || jsonb_build_object(
+        'offer_name', o.name,
+        'add_ons', to_jsonb(ARRAY(SELECT a.id FROM core.subscriptions a
+                                  WHERE a.parent_subscription_id = s.id AND a.status <> 'cancelled'
+                                  ORDER BY a.created_at, a.id)),
+        'relationship', logic.relationship_state(v_partner, s.customer_id, o.service_id),
+        'upgrade_now', jsonb_path_exists(v_upgrades, '$[*] ? (@.eligible == true)'),
+        'upgrades', v_upgrades);
+END $_$;
+
+COMMENT ON FUNCTION api.subscription_details(p_subscription_id uuid) IS 'The Details page of a subscription: its fields, offer_name, add_ons, relationship {status, expires_at}, upgrade_now and upgrades (as api.upgrades).';
+
+CREATE FUNCTION api.subscription_resolve(p_subscription text) RETURNS uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT logic.resolve_subscription(logic.require_partner(), p_subscription)
+$$;
+
+COMMENT ON FUNCTION api.subscription_resolve(p_subscription text) IS 'The id of the subscription (of the acting partner''s customers) named by its id or a unique prefix of 8+ hex digits.
+Raises subscription_ambiguous (SU038), subscription_not_found (SU001) or invalid_argument (SU041).';
+
 CREATE FUNCTION api.subscriptions(p_customer_id uuid DEFAULT NULL::uuid) RETURNS jsonb
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -665,8 +750,12 @@ BEGIN
         PERFORM logic.raise_error('subscription_not_found', format('subscription %s does not exist', p_subscription_id));
     END IF;
     RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object(
-                       'target_offer', e.target_offer_id, 'eligible', cardinality(e.error_codes) = 0,
-                       'errors', logic.describe_errors(e.error_codes)) ORDER BY e.target_offer_id), '[]')
+                       'target_offer', e.target_offer_id,
+                       'target_offer_name', (SELECT o.name FROM core.offers o WHERE o.id = e.target_offer_id),
+                       'eligible', cardinality(e.error_codes) = 0,
+                       'errors', logic.error_objects(v_partner, e.error_codes, jsonb_build_object(
+                           'subscription_id', p_subscription_id, 'target_offer', e.target_offer_id)))
+                       ORDER BY e.target_offer_id), '[]')
             FROM logic.upgrade_evaluations(v_partner) e
             WHERE e.customer_id = v_customer_id AND e.subscription_id = p_subscription_id);
 END $$;
@@ -1085,7 +1174,7 @@ CREATE TABLE core.customers (
     created_by_partner_id text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT check_customers_domain_format CHECK (((domain ~ '^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$'::text) AND (length(domain) <= 253))),
-    CONSTRAINT check_customers_name_length CHECK ((((length(name) >= 1) AND (length(name) <= core.display_name_max_length())) AND (name !~ '[[:cntrl:]]'::text)))
+    CONSTRAINT check_customers_name_length CHECK (((length(name) >= 1) AND (length(name) <= core.display_name_max_length()) AND (name !~ '[[:cntrl:]]'::text)))
 );
 
 CREATE TABLE core.subscriptions (
@@ -1860,22 +1949,33 @@ CREATE FUNCTION logic.customer_ids_of(p_subscriptions core.subscriptions[]) RETU
     FROM unnest(customer_ids_of.p_subscriptions) x(id, customer_id, offer_id, quantity, billing_cycle, status, status_reason, channel, partner_id, recorded_by_partner_id, parent_subscription_id, upgraded_to_subscription_id, upgraded_from_subscription_id, version, created_at, updated_at);
 END;
 
-CREATE TABLE core.error_codes (
-    code text NOT NULL,
-    sqlstate character(5) NOT NULL,
-    exit_code smallint NOT NULL,
-    description text NOT NULL,
-    CONSTRAINT check_error_codes_exit_code CHECK ((exit_code = ANY (ARRAY[1, 64, 65, 69, 70, 75, 78]))),
-    CONSTRAINT check_error_codes_sqlstate_project_class CHECK (((sqlstate ~ '^SU[0-9]{3}$'::text) AND (sqlstate !~ '000$'::text)))
-);
-
-CREATE FUNCTION logic.describe_errors(p_codes text[]) RETURNS jsonb
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT COALESCE(jsonb_agg(jsonb_build_object('code', c.code, 'description', e.description) ORDER BY c.ord), '[]'::jsonb) AS "coalesce"
-    FROM (unnest(describe_errors.p_codes) WITH ORDINALITY c(code, ord)
-      LEFT JOIN core.error_codes e ON ((e.code = c.code)));
-END;
+CREATE FUNCTION logic.describe_errors(p_codes text[], p_details jsonb DEFAULT '{}'::jsonb, p_request jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_out jsonb := '[]'::jsonb;
+    v_code text;
+    v_vals jsonb;
+    v_generic text;
+    v_description text;
+    v_next_step text;
+BEGIN
+    FOREACH v_code IN ARRAY coalesce(p_codes, '{}') LOOP
+        v_vals := coalesce(p_request, '{}'::jsonb) || coalesce(p_details -> v_code, '{}'::jsonb);
+        SELECT e.description, g.description, g.next_step INTO v_generic, v_description, v_next_step
+        FROM core.error_codes e
+        LEFT JOIN core.error_guidance g ON g.code = e.code AND g."case" IN ('', coalesce(p_details -> v_code ->> 'status', ''))
+        WHERE e.code = v_code
+        ORDER BY g."case" DESC NULLS LAST LIMIT 1;
+        v_out := v_out || jsonb_build_array(jsonb_build_object(
+            'code', v_code,
+            'description', coalesce(logic.fill_template(v_description, v_vals), v_generic),
+            'details', coalesce(p_details -> v_code, '{}'),
+            'next_step', logic.fill_template(v_next_step, v_vals)));
+    END LOOP;
+    RETURN v_out;
+END $$;
 
 CREATE FUNCTION logic.dispatch_operation(p_partner text, p_operation text, p jsonb) RETURNS jsonb
     LANGUAGE plpgsql
@@ -1926,6 +2026,15 @@ CREATE FUNCTION logic.error_codes_of(p_mask bigint) RETURNS text[]
     SELECT ARRAY(SELECT e.code FROM core.error_codes e WHERE p_mask & logic.error_bit(e.sqlstate) <> 0 ORDER BY e.sqlstate)
 $$;
 
+CREATE TABLE core.error_codes (
+    code text NOT NULL,
+    sqlstate character(5) NOT NULL,
+    exit_code smallint NOT NULL,
+    description text NOT NULL,
+    CONSTRAINT check_error_codes_exit_code CHECK ((exit_code = ANY (ARRAY[1, 64, 65, 69, 70, 75, 78]))),
+    CONSTRAINT check_error_codes_sqlstate_project_class CHECK (((sqlstate ~ '^SU[0-9]{3}$'::text) AND (sqlstate !~ '000$'::text)))
+);
+
 CREATE FUNCTION logic.error_mask(p_codes text[]) RETURNS bigint
     LANGUAGE sql STABLE
     BEGIN ATOMIC
@@ -1933,6 +2042,136 @@ CREATE FUNCTION logic.error_mask(p_codes text[]) RETURNS bigint
     FROM core.error_codes e
    WHERE (e.code = ANY (error_mask.p_codes));
 END;
+
+CREATE FUNCTION logic.error_objects(p_partner text, p_codes text[], p_request jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    s core.subscriptions;
+    v_request jsonb := coalesce(p_request, '{}'::jsonb);
+    v_target text := v_request ->> 'target_offer';
+    v_offer text;
+    v_customer uuid;
+    v_code text;
+    d jsonb;
+    v_details jsonb := '{}'::jsonb;
+BEGIN
+    IF coalesce(cardinality(p_codes), 0) = 0 THEN  -- an eligible target, a succeeded operation
+        RETURN '[]'::jsonb;
+    END IF;
+    IF v_request ? 'subscription_id' THEN
+        SELECT * INTO s FROM core.subscriptions WHERE id = (v_request ->> 'subscription_id')::uuid;
+    END IF;
+    v_customer := coalesce(s.customer_id, (v_request ->> 'customer_id')::uuid);
+    IF NOT logic.customer_visible(p_partner, v_customer) THEN  -- nothing of what the partner cannot see
+        s := NULL;
+        v_customer := NULL;
+    END IF;
+    v_offer := coalesce(s.offer_id, v_request ->> 'offer_id');
+    v_request := v_request || jsonb_strip_nulls(jsonb_build_object('customer_id', v_customer, 'offer', v_offer));
+    -- One small statement per code that applies (a single statement with a branch per code
+    -- would start every branch's plan at each call).
+    FOREACH v_code IN ARRAY p_codes LOOP
+        IF v_code = 'subscription_not_found' THEN
+            d := jsonb_build_object('subscription_id', v_request -> 'subscription_id');
+        ELSIF v_code = 'customer_not_found' THEN
+            d := jsonb_build_object('customer_id', v_request -> 'customer_id');
+        ELSIF v_code = 'offer_not_found' THEN
+            d := jsonb_build_object('offer', coalesce(v_target, v_request ->> 'offer_id'));
+        ELSIF v_code = 'subscription_does_not_have_any_upgrade_paths' THEN
+            d := jsonb_build_object('offer', s.offer_id);
+        ELSIF v_code = 'subscription_target_offer_not_found' THEN
+            d := jsonb_build_object('offer', s.offer_id, 'target_offer', v_target,
+                                    'targets', to_jsonb(ARRAY(SELECT p.target_offer_id FROM core.upgrade_paths p
+                                                              WHERE p.source_offer_id = s.offer_id ORDER BY 1)));
+        ELSIF v_code = 'subscription_status_not_active' THEN
+            d := jsonb_build_object('status', CASE WHEN s.status_reason = 'upgraded' THEN 'upgraded' ELSE s.status END,
+                                    'upgraded_to', s.upgraded_to_subscription_id);
+        ELSIF v_code = 'subscription_not_provisioned' THEN
+            d := jsonb_build_object('status', s.status);
+        ELSIF v_code = 'not_reseller_of_record' THEN
+            d := jsonb_build_object('channel', s.channel, 'sold_by_you', false);
+        ELSIF v_code = 'delegated_admin_permissions_disabled' THEN
+            SELECT jsonb_build_object('service', o.service_id) || logic.relationship_state(p_partner, v_customer, o.service_id)
+            INTO d FROM core.offers o WHERE o.id = coalesce(v_target, v_offer);
+        ELSIF v_code = 'conflicting_service_types' THEN
+            -- the subscriptions in force of an offer with a plan the target adds beyond the
+            -- source (core.upgrade_path_catalog, as the rule reads it), and those plans
+            SELECT logic.subscriptions_detail(p_partner, v_customer, p.plan_conflicting_offers, ARRAY(
+                       SELECT tp.service_plan_id FROM core.offer_service_plans tp WHERE tp.offer_id = v_target
+                       EXCEPT
+                       SELECT sp.service_plan_id FROM core.offer_service_plans sp WHERE sp.offer_id = s.offer_id))
+            INTO d FROM core.upgrade_path_catalog p WHERE p.source_offer_id = s.offer_id AND p.target_offer_id = v_target;
+            d := jsonb_build_object('plans', (SELECT coalesce(jsonb_agg(DISTINCT pl), '[]')
+                                              FROM jsonb_array_elements(d) y, jsonb_array_elements(y -> 'plans') pl),
+                                    'subscriptions', d);
+        ELSIF v_code = 'target_offer_already_owned' THEN
+            d := jsonb_build_object('offer', v_target,
+                                    'subscriptions', logic.subscriptions_detail(p_partner, v_customer, ARRAY[v_target]));
+        ELSIF v_code = 'subscription_add_ons_present' THEN
+            d := jsonb_build_object('add_ons', to_jsonb(ARRAY(SELECT x.id FROM core.subscriptions x
+                                                              WHERE x.parent_subscription_id = s.id AND x.status <> 'cancelled'
+                                                              ORDER BY x.created_at, x.id)));
+        ELSIF v_code = 'offer_does_not_support_billing_cycle' THEN
+            d := jsonb_build_object('offer', coalesce(v_target, v_offer),
+                                    'billing_cycle', coalesce(s.billing_cycle, v_request ->> 'billing_cycle'),
+                                    'supported', to_jsonb(ARRAY(SELECT b.billing_cycle FROM core.offer_billing_cycles b
+                                                                WHERE b.offer_id = coalesce(v_target, v_offer) ORDER BY 1)));
+        ELSIF v_code = 'quantity_out_of_range' THEN
+            SELECT jsonb_build_object('offer', o.id, 'min', o.min_quantity, 'max', o.max_quantity, 'asked', v_request -> 'quantity')
+            INTO d FROM core.offers o WHERE o.id = coalesce(v_target, v_offer);
+        ELSIF v_code = 'version_mismatch' THEN
+            d := jsonb_build_object('expected', v_request -> 'if_version', 'current', s.version);
+        ELSIF v_code = 'request_id_reused' THEN
+            d := jsonb_build_object('request_id', v_request -> 'request_id');
+        ELSIF v_code = 'quantity_cannot_be_decreased' THEN
+            d := jsonb_build_object('billing_cycle', s.billing_cycle);
+        ELSIF v_code = 'invalid_status_transition' THEN
+            d := jsonb_build_object('status', s.status, 'operation', v_request -> 'operation');
+        ELSIF v_code = 'add_on_parent_invalid' THEN
+            d := jsonb_build_object('offer', v_offer, 'parent_subscription_id', v_request -> 'parent_subscription_id');
+        ELSE
+            d := '{}';
+        END IF;
+        v_details := v_details || jsonb_build_object(v_code, coalesce(d, '{}'));
+    END LOOP;
+    RETURN logic.describe_errors(p_codes, v_details, v_request);
+END $$;
+
+COMMENT ON FUNCTION logic.error_objects(p_partner text, p_codes text[], p_request jsonb) IS 'The error objects {code, description, details, next_step} of the codes that apply to a request of a partner.';
+
+CREATE FUNCTION logic.fill_template(p_template text, p_values jsonb) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_rest text := p_template;
+    v_out text := '';
+    v_at integer;
+    m text[];
+    v jsonb;
+BEGIN
+    LOOP
+        v_at := strpos(v_rest, '{');
+        EXIT WHEN v_at = 0 OR v_at IS NULL;
+        m := regexp_match(substr(v_rest, v_at), '^\{([a-z_]+)\}');
+        v := p_values -> m[1];
+        IF m IS NULL OR v IS NULL OR jsonb_typeof(v) = 'null' THEN
+            v_out := v_out || left(v_rest, v_at);
+            v_rest := substr(v_rest, v_at + 1);
+            CONTINUE;
+        END IF;
+        v_out := v_out || left(v_rest, v_at - 1) || CASE
+            WHEN jsonb_typeof(v) <> 'array' THEN v #>> '{}'
+            WHEN jsonb_array_length(v) = 0 THEN 'none'
+            -- ["a", "b"] as a, b; objects by their ids (ids, offers and plans hold no quotes)
+            ELSE regexp_replace(CASE WHEN jsonb_typeof(v -> 0) = 'object' THEN jsonb_path_query_array(v, '$[*].id') ELSE v END::text,
+                                '^\[|\]$|"', '', 'g') END;
+        v_rest := substr(v_rest, v_at + length(m[1]) + 2);
+    END LOOP;
+    RETURN v_out || v_rest;
+END $_$;
 
 CREATE FUNCTION logic.find_batch(p_partner text, p_batch text) RETURNS core.batches
     LANGUAGE plpgsql STABLE
@@ -1971,6 +2210,12 @@ CREATE FUNCTION logic.is_transient_sqlstate(p_sqlstate text) RETURNS boolean
  SELECT (EXISTS ( SELECT 1
             FROM core.transient_sqlstates
            WHERE ((transient_sqlstates.sqlstate)::text = is_transient_sqlstate.p_sqlstate))) AS "exists";
+END;
+
+CREATE FUNCTION logic.like_literal(p_text text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    BEGIN ATOMIC
+ SELECT replace(replace(replace(p_text, '\'::text, '\\'::text), '%'::text, '\%'::text), '_'::text, '\_'::text) AS replace;
 END;
 
 CREATE FUNCTION logic.link_customer_creator() RETURNS trigger
@@ -2076,7 +2321,9 @@ BEGIN
         RETURN logic.result(v_codes, logic.subscription_json(p_partner, s)
                                     || jsonb_build_object('subscription_status', s.status));
     END IF;
-    RETURN logic.result(v_codes, jsonb_build_object('id', NULL));
+    RETURN logic.result(v_codes, jsonb_build_object('id', NULL), p_partner, jsonb_strip_nulls(jsonb_build_object(
+        'customer_id', v_customer, 'offer_id', p ->> 'offer_id', 'quantity', v_quantity, 'billing_cycle', v_cycle,
+        'parent_subscription_id', v_parent)));
 END $$;
 
 CREATE FUNCTION logic.op_change_licenses(p_partner text, p jsonb, p_sign integer) RETURNS jsonb
@@ -2107,7 +2354,9 @@ BEGIN
     RETURN logic.result(v_codes, jsonb_build_object(
         'source_subscription_id', v_id, 'target_subscription_id', NULL,
         'quantity', CASE WHEN cardinality(v_codes) = 0 THEN v_new ELSE s.quantity END,
-        'version', s.version));
+        'version', s.version),
+        p_partner, jsonb_strip_nulls(jsonb_build_object('subscription_id', v_id, 'quantity', v_new,
+                                                        'if_version', p -> 'if_version')));
 END $$;
 
 CREATE FUNCTION logic.op_relationship(p_partner text, p jsonb, p_operation text) RETURNS jsonb
@@ -2227,7 +2476,9 @@ BEGIN
     END IF;
     RETURN logic.result(v_codes, jsonb_build_object(
         'subscription_id', v_id, 'subscription_status', s.status, 'version', s.version,
-        'cancelled_add_ons', v_add_ons));
+        'cancelled_add_ons', v_add_ons),
+        p_partner, jsonb_strip_nulls(jsonb_build_object('subscription_id', v_id, 'operation', p_operation,
+                                                        'if_version', p -> 'if_version')));
 END $$;
 
 CREATE FUNCTION logic.op_upgrade(p_partner text, p jsonb) RETURNS jsonb
@@ -2302,14 +2553,18 @@ END $$;
 
 COMMENT ON FUNCTION logic.raise_error(p_code text, p_message text, p_detail text, p_hint text) IS 'Raises the project SQLSTATE of an error code with message, detail and hint.';
 
-CREATE FUNCTION logic.result(p_codes text[], p_fields jsonb) RETURNS jsonb
+CREATE FUNCTION logic.result(p_codes text[], p_fields jsonb, p_partner text DEFAULT NULL::text, p_request jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
     LANGUAGE sql STABLE
     BEGIN ATOMIC
  SELECT (p_fields || jsonb_build_object('status',
          CASE
              WHEN (cardinality(p_codes) = 0) THEN 'succeeded'::text
              ELSE 'rejected'::text
-         END, 'errors', logic.describe_errors(p_codes)));
+         END, 'errors',
+         CASE
+             WHEN (p_partner IS NULL) THEN logic.describe_errors(p_codes, '{}'::jsonb, p_request)
+             ELSE logic.error_objects(p_partner, p_codes, p_request)
+         END));
 END;
 
 CREATE FUNCTION logic.refusal(p_code text, p_fields jsonb, p_message text DEFAULT NULL::text, p_hint text DEFAULT NULL::text) RETURNS jsonb
@@ -2318,7 +2573,7 @@ CREATE FUNCTION logic.refusal(p_code text, p_fields jsonb, p_message text DEFAUL
  SELECT (r.result || jsonb_build_object('errors', jsonb_build_array((r.error || jsonb_strip_nulls(jsonb_build_object('message', COALESCE(refusal.p_message, (r.error ->> 'description'::text)), 'hint', refusal.p_hint))))))
     FROM ( SELECT x.result,
              ((x.result -> 'errors'::text) -> 0) AS error
-            FROM ( SELECT logic.result(ARRAY[refusal.p_code], refusal.p_fields) AS result) x) r;
+            FROM ( SELECT logic.result(ARRAY[refusal.p_code], refusal.p_fields, NULL::text, refusal.p_fields) AS result) x) r;
 END;
 
 CREATE FUNCTION logic.refuse_audit_events_change() RETURNS trigger
@@ -2340,6 +2595,32 @@ CREATE FUNCTION logic.relationship_expiry_problem(p_expires_at timestamp with ti
          END, to_char((statement_timestamp() AT TIME ZONE 'UTC'::text), 'YYYY-MM-DD"T"HH24:MI:SS"Z"'::text), to_char(((statement_timestamp() + '2 years'::interval) AT TIME ZONE 'UTC'::text), 'YYYY-MM-DD"T"HH24:MI:SS"Z"'::text)) AS format
    WHERE ((p_expires_at <= statement_timestamp()) OR (p_expires_at > (statement_timestamp() + '2 years'::interval)));
 END;
+
+CREATE FUNCTION logic.relationship_state(p_partner text, p_customer_id uuid, p_service_id text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    r core.relationships;
+BEGIN
+    SELECT * INTO r FROM core.relationships
+    WHERE customer_id = p_customer_id AND service_id = p_service_id AND partner_id = p_partner AND status = 'active';
+    IF r.id IS NOT NULL AND r.expires_at > statement_timestamp() THEN
+        RETURN jsonb_build_object('status', 'active', 'expires_at', r.expires_at);
+    END IF;
+    IF EXISTS (SELECT 1 FROM core.relationships o
+               WHERE o.customer_id = p_customer_id AND o.service_id = p_service_id AND o.status = 'active'
+                 AND o.partner_id <> p_partner AND o.expires_at > statement_timestamp()) THEN
+        RETURN jsonb_build_object('status', 'held_by_another_partner', 'expires_at', NULL);
+    END IF;
+    SELECT * INTO r FROM core.relationships
+    WHERE customer_id = p_customer_id AND service_id = p_service_id AND partner_id = p_partner
+    ORDER BY status = 'requested' DESC, status = 'active' DESC, requested_at DESC, ended_at DESC NULLS FIRST
+    LIMIT 1;
+    RETURN jsonb_build_object(
+        'status', CASE WHEN r.id IS NULL THEN 'none' WHEN r.status = 'active' THEN 'expired' ELSE r.status END,
+        'expires_at', r.expires_at);
+END $$;
 
 CREATE FUNCTION logic.request_remember(p_partner text, p_request_id text, p_operation text, p_parameters jsonb, p_result jsonb) RETURNS jsonb
     LANGUAGE plpgsql
@@ -2375,7 +2656,8 @@ BEGIN
     PERFORM logic.audit_rejection(p_operation, ARRAY['request_id_reused'], p_parameters, p_request_id);
     RETURN logic.result(ARRAY['request_id_reused'], CASE WHEN p_parameters ? 'subscription_id' THEN jsonb_build_object(
         'source_subscription_id', p_parameters -> 'subscription_id', 'target_subscription_id', NULL,
-        'quantity', p_parameters -> 'quantity') ELSE '{}' END);
+        'quantity', p_parameters -> 'quantity') ELSE '{}' END,
+        p_partner, p_parameters || jsonb_build_object('request_id', p_request_id, 'operation', p_operation));
 END $$;
 
 CREATE FUNCTION logic.requests_remember(p_partner text, p_operation text, p_requests jsonb) RETURNS void
@@ -2438,6 +2720,99 @@ BEGIN
     RETURN v_partner;
 END $$;
 
+CREATE FUNCTION logic.resolve_customer(p_partner text, p_text text) RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    SET plan_cache_mode TO 'force_custom_plan'
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_text text := btrim(p_text);
+    v_ids uuid[];
+    v_candidates jsonb;
+BEGIN
+    IF v_text IS NULL OR v_text = '' THEN
+        PERFORM logic.raise_error('invalid_argument', 'CUSTOMER is empty: give its id, domain or name');
+    END IF;
+    IF v_text ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$' THEN
+        IF logic.customer_visible(p_partner, v_text::uuid) THEN
+            RETURN v_text::uuid;
+        END IF;
+        PERFORM logic.raise_error('customer_not_found', format('customer %s does not exist', lower(v_text)));
+    END IF;
+    SELECT array_agg(c.id) INTO v_ids FROM core.customers c
+    WHERE c.domain = lower(v_text) AND logic.customer_visible(p_partner, c.id);
+    IF cardinality(v_ids) = 1 THEN
+        RETURN v_ids[1];
+    END IF;
+    v_ids := ARRAY(SELECT c.id FROM core.customers c
+                   WHERE c.name ILIKE logic.like_literal(v_text) AND logic.customer_visible(p_partner, c.id)
+                   ORDER BY c.name, c.id LIMIT 11);
+    IF cardinality(v_ids) = 0 THEN
+        v_ids := ARRAY(SELECT c.id FROM core.customers c
+                       WHERE c.name ILIKE '%' || logic.like_literal(v_text) || '%' AND logic.customer_visible(p_partner, c.id)
+                       ORDER BY c.name, c.id LIMIT 11);
+    END IF;
+    IF cardinality(v_ids) = 1 THEN
+        RETURN v_ids[1];
+    ELSIF cardinality(v_ids) = 0 THEN
+        PERFORM logic.raise_error('customer_not_found', format('no customer has the id, domain or name %s', to_json(v_text)),
+                                 NULL, 'subctl customer list --search TEXT');
+    END IF;
+    SELECT jsonb_agg(jsonb_build_object('id', c.id, 'name', c.name, 'domain', c.domain) ORDER BY c.name, c.id)
+    INTO v_candidates FROM core.customers c WHERE c.id = ANY (v_ids[1:10]);
+    PERFORM logic.raise_error('customer_ambiguous',
+        format('%s matches %s customers: %s', to_json(v_text), CASE WHEN cardinality(v_ids) > 10 THEN 'more than 10' ELSE cardinality(v_ids)::text END,
+               (SELECT string_agg(format('%s (%s%s)', x ->> 'name', x ->> 'id', coalesce(', ' || (x ->> 'domain'), '')), '; ')
+                FROM jsonb_array_elements(v_candidates) x)),
+        v_candidates::text, 'name one by its id or domain');
+    RETURN NULL;  -- not reached: logic.raise_error raises
+END $_$;
+
+CREATE FUNCTION logic.resolve_subscription(p_partner text, p_text text) RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_text text := lower(btrim(p_text));
+    v_hex text := replace(lower(btrim(p_text)), '-', '');
+    v_low uuid;
+    v_high uuid;
+    v_ids uuid[];
+BEGIN
+    IF v_text IS NULL OR v_hex !~ '^[0-9a-f]{1,32}$' THEN
+        PERFORM logic.raise_error('invalid_argument', format('SUBSCRIPTION %s is not a subscription id or a prefix of one',
+                                                             to_json(p_text)));
+    END IF;
+    IF length(v_hex) < 8 THEN
+        PERFORM logic.raise_error('invalid_argument', format('SUBSCRIPTION %s is too short: give at least 8 characters of the id',
+                                                             to_json(p_text)));
+    END IF;
+    v_low := rpad(v_hex, 32, '0')::uuid;
+    v_high := rpad(v_hex, 32, 'f')::uuid;
+    IF position('-' IN v_text) > 0 AND left(v_low::text, length(v_text)) <> v_text THEN
+        PERFORM logic.raise_error('invalid_argument', format('SUBSCRIPTION %s: hyphens go where the canonical form has them (8-4-4-4-12)',
+                                                             to_json(p_text)));
+    END IF;
+    v_ids := ARRAY(SELECT s.id FROM core.subscriptions s
+                   WHERE s.id BETWEEN v_low AND v_high AND logic.customer_visible(p_partner, s.customer_id)
+                   ORDER BY s.id LIMIT 11);
+    IF cardinality(v_ids) = 1 THEN
+        RETURN v_ids[1];
+    ELSIF cardinality(v_ids) = 0 THEN
+        PERFORM logic.raise_error('subscription_not_found', format('subscription %s does not exist',
+            CASE WHEN length(v_hex) = 32 THEN v_low::text ELSE v_text || '...' END));
+    END IF;
+    PERFORM logic.raise_error('subscription_ambiguous',
+        format('%s is the start of %s subscription ids: %s', to_json(p_text),
+               CASE WHEN cardinality(v_ids) > 10 THEN 'more than 10' ELSE cardinality(v_ids)::text END,
+               (SELECT string_agg(format('%s (%s)', s.id, s.offer_id), ', ' ORDER BY s.id)
+                FROM core.subscriptions s WHERE s.id = ANY (v_ids[1:10]))),
+        (SELECT jsonb_agg(jsonb_build_object('id', s.id, 'customer_id', s.customer_id, 'offer_id', s.offer_id) ORDER BY s.id)
+         FROM core.subscriptions s WHERE s.id = ANY (v_ids[1:10]))::text,
+        'give more characters of the id');
+    RETURN NULL;  -- not reached: logic.raise_error raises
+END $_$;
+
 CREATE FUNCTION logic.run_operation(p_operation text, p_parameters jsonb, p_request_id text, p_dry_run boolean, p_batch_id text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2454,7 +2829,14 @@ BEGIN
         EXCEPTION WHEN SQLSTATE 'SU099' THEN
             GET STACKED DIAGNOSTICS v_dry_run_result = PG_EXCEPTION_DETAIL;
         END;
-        RETURN jsonb_set(v_dry_run_result::jsonb, '{status}', '"dry_run"');
+        -- A target the dry run would create is gone with it: no made-up id (SPEC 7.2). A
+        -- replayed request's target exists and is named.
+        v_result := jsonb_set(v_dry_run_result::jsonb, '{status}', '"dry_run"');
+        IF v_result ? 'target_subscription_id' AND NOT EXISTS (
+               SELECT 1 FROM core.subscriptions WHERE id = (v_result ->> 'target_subscription_id')::uuid) THEN
+            v_result := jsonb_set(v_result, '{target_subscription_id}', 'null');
+        END IF;
+        RETURN v_result;
     END IF;
     PERFORM logic.begin_operation(p_operation, p_request_id, NULL, p_batch_id);
     v_result := logic.request_replay(v_partner, p_request_id, p_operation, p_parameters);
@@ -2504,6 +2886,22 @@ CREATE FUNCTION logic.subscription_json(p_partner text, s core.subscriptions) RE
          END, 'billing_cycle', (s).billing_cycle, 'version', (s).version, 'parent_subscription_id', (s).parent_subscription_id, 'upgraded_to', (s).upgraded_to_subscription_id, 'upgraded_from', (s).upgraded_from_subscription_id, 'created_at', (s).created_at, 'updated_at', (s).updated_at) AS jsonb_build_object;
 END;
 
+CREATE FUNCTION logic.subscriptions_detail(p_partner text, p_customer_id uuid, p_offer_ids text[], p_plans text[] DEFAULT NULL::text[]) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN (SELECT coalesce(jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
+                       'id', x.id, 'offer', x.offer_id, 'channel', x.channel,
+                       'sold_by_you', x.partner_id IS NOT DISTINCT FROM p_partner,
+                       'plans', CASE WHEN p_plans IS NOT NULL THEN to_jsonb(ARRAY(
+                           SELECT op.service_plan_id FROM core.offer_service_plans op
+                           WHERE op.offer_id = x.offer_id AND op.service_plan_id = ANY (p_plans) ORDER BY 1)) END))
+                       ORDER BY x.created_at, x.id), '[]')
+            FROM core.subscriptions x
+            WHERE x.customer_id = p_customer_id AND x.offer_id = ANY (p_offer_ids) AND logic.subscription_in_force(x));
+END $$;
+
 CREATE FUNCTION logic.upgrade_apply(p_partner text, p_parameters jsonb[], p_request_ids text[] DEFAULT NULL::text[]) RETURNS TABLE(ord bigint, result jsonb)
     LANGUAGE plpgsql
     SET plan_cache_mode TO 'force_generic_plan'
@@ -2543,11 +2941,12 @@ BEGIN
     RETURN QUERY
     WITH requests AS (
         SELECT r.ord, (r.p ->> 'subscription_id')::uuid AS source_id, r.p ->> 'target_offer' AS target_offer,
-               (r.p ->> 'quantity')::bigint AS quantity
+               (r.p ->> 'quantity')::bigint AS quantity, r.p -> 'if_version' AS if_version
         FROM unnest(p_parameters) WITH ORDINALITY AS r (p, ord)),
     evaluated AS MATERIALIZED (  -- a found source is v_sources[e.i], as read after the locks
         SELECT r.ord, r.source_id, r.target_offer, (v_sources[e.i]).customer_id, (v_sources[e.i]).billing_cycle,
-               coalesce(v_quantities[e.i], r.quantity) AS quantity,
+               coalesce(v_quantities[e.i], r.quantity) AS quantity, r.if_version,
+               (v_sources[e.i]).offer_id AS source_offer, (v_sources[e.i]).quantity AS source_quantity,
                CASE WHEN e.ord IS NULL THEN ARRAY['subscription_not_found'] ELSE e.error_codes END AS codes
         FROM requests r
         LEFT JOIN (SELECT v_found[x.ord] AS ord, x.ord AS i, x.error_codes
@@ -2566,7 +2965,12 @@ BEGIN
         RETURNING s.id)
     SELECT e.ord, logic.result(e.codes, jsonb_build_object(
                'source_subscription_id', e.source_id, 'target_offer', e.target_offer,
-               'target_subscription_id', t.id, 'quantity', e.quantity))
+               'target_subscription_id', t.id, 'quantity', e.quantity)
+               || CASE WHEN t.id IS NOT NULL THEN jsonb_build_object('next_steps', logic.upgrade_next_steps(
+                      e.source_offer, e.source_quantity, e.target_offer, e.quantity)) ELSE '{}' END,
+               p_partner, jsonb_strip_nulls(jsonb_build_object(
+                   'subscription_id', e.source_id, 'target_offer', e.target_offer, 'quantity', e.quantity,
+                   'if_version', e.if_version)))
     FROM evaluated e LEFT JOIN targets t ON t.upgraded_from_subscription_id = e.source_id
     ORDER BY e.ord;
     IF p_request_ids IS NOT NULL THEN
@@ -2658,6 +3062,16 @@ CREATE FUNCTION logic.upgrade_evaluations(p_partner text, p_sold_in_force_only b
 END;
 
 COMMENT ON FUNCTION logic.upgrade_evaluations(p_partner text, p_sold_in_force_only boolean) IS 'Every upgrade path of every subscription with all the error codes that apply for a partner now (logic.upgrade_path_facts at this time).';
+
+CREATE FUNCTION logic.upgrade_next_steps(p_source_offer text, p_source_quantity bigint, p_target_offer text, p_quantity bigint) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    BEGIN ATOMIC
+ SELECT (jsonb_build_array(format('assign the users of %s their licenses of %s in the Office 365 admin center operated by 21Vianet'::text, p_source_offer, p_target_offer)) ||
+         CASE
+             WHEN (p_quantity < p_source_quantity) THEN jsonb_build_array(format('%s had %s licenses and %s has %s: choose the %s users who lose theirs in the Office 365 admin center operated by 21Vianet'::text, p_source_offer, p_source_quantity, p_target_offer, p_quantity, (p_source_quantity - p_quantity)))
+             ELSE '[]'::jsonb
+         END);
+END;
 
 CREATE FUNCTION logic.upgrade_options_follow() RETURNS trigger
     LANGUAGE plpgsql
@@ -2873,6 +3287,16 @@ ALTER TABLE core.audit_events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE core.error_guidance (
+    code text NOT NULL,
+    "case" text DEFAULT ''::text NOT NULL,
+    description text,
+    next_step text NOT NULL,
+    CONSTRAINT check_error_guidance_next_step CHECK ((length(next_step) > 0))
+);
+
+COMMENT ON TABLE core.error_guidance IS 'Per error code (and case: the details'' status), the specific description and the next step, with {placeholders} filled from the details.';
+
 CREATE TABLE core.offer_add_on_parents (
     add_on_offer_id text NOT NULL,
     parent_offer_id text NOT NULL,
@@ -2892,7 +3316,7 @@ CREATE TABLE core.partners (
     name text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT check_partners_id_format CHECK (((id ~ core.partner_id_pattern()) AND (length(id) <= core.id_max_length()))),
-    CONSTRAINT check_partners_name_length CHECK ((((length(name) >= 1) AND (length(name) <= core.display_name_max_length())) AND (name !~ '[[:cntrl:]]'::text)))
+    CONSTRAINT check_partners_name_length CHECK (((length(name) >= 1) AND (length(name) <= core.display_name_max_length()) AND (name !~ '[[:cntrl:]]'::text)))
 );
 
 COMMENT ON TABLE core.partners IS 'CSP resellers. Every operator acts for exactly one partner.';
@@ -3253,6 +3677,9 @@ ALTER TABLE ONLY core.customers
 ALTER TABLE ONLY core.error_codes
     ADD CONSTRAINT error_codes_pkey PRIMARY KEY (code);
 
+ALTER TABLE ONLY core.error_guidance
+    ADD CONSTRAINT error_guidance_pkey PRIMARY KEY (code, "case");
+
 ALTER TABLE ONLY core.offer_add_on_parents
     ADD CONSTRAINT offer_add_on_parents_pkey PRIMARY KEY (add_on_offer_id, parent_offer_id);
 
@@ -3322,9 +3749,15 @@ CREATE INDEX index_audit_events_subscription ON core.audit_events USING btree (s
 
 CREATE INDEX index_batch_rows_pending ON core.batch_rows USING btree (partner_id, batch_id, line) WHERE (status = 'pending'::text);
 
+CREATE INDEX index_customers_domain_trgm ON core.customers USING gin (domain trgm.gin_trgm_ops);
+
+CREATE INDEX index_customers_name_trgm ON core.customers USING gin (name trgm.gin_trgm_ops);
+
 CREATE INDEX index_partner_customers_customer ON core.partner_customers USING btree (customer_id);
 
 CREATE INDEX index_partner_logins_partner ON core.partner_logins USING btree (partner_id);
+
+CREATE INDEX index_relationships_customer_service ON core.relationships USING btree (customer_id, service_id, partner_id);
 
 CREATE INDEX index_relationships_expires_at ON core.relationships USING btree (expires_at) WHERE (status = 'active'::text);
 
@@ -3474,6 +3907,9 @@ ALTER TABLE ONLY core.batches
 
 ALTER TABLE ONLY core.customers
     ADD CONSTRAINT customers_created_by_partner_id_fkey FOREIGN KEY (created_by_partner_id) REFERENCES core.partners(id);
+
+ALTER TABLE ONLY core.error_guidance
+    ADD CONSTRAINT error_guidance_code_fkey FOREIGN KEY (code) REFERENCES core.error_codes(code) ON DELETE CASCADE;
 
 ALTER TABLE ONLY core.offer_add_on_parents
     ADD CONSTRAINT offer_add_on_parents_add_on_offer_id_fkey FOREIGN KEY (add_on_offer_id) REFERENCES core.offers(id);

@@ -70,7 +70,8 @@ SELECT is((SELECT count(*) FROM jsonb_array_elements(api.customers()) c WHERE c 
           'customer list: B''s customer is not there');
 SELECT is(api.customer_add('Mine now', :'customer_b') -> 'errors',
           '[{"code": "customer_exists", "message": "A customer with that id or domain already exists.",
-             "description": "A customer with that id or domain already exists."}]',
+             "description": "A customer with that id or domain already exists.", "details": {},
+             "next_step": "if it is the same tenant, the platform links it to you once the customer accepts your reseller invitation (subctl customer link CUSTOMER PARTNER, run by the owner); otherwise check the id and domain"}]',
           'customer add --id of B''s tenant: customer_exists, and nothing more');
 SELECT is((SELECT count(*) FROM jsonb_array_elements(api.audit_events(p_customer_id => :'customer_b'))), 0::bigint,
           'audit --customer of B''s customer: nothing');

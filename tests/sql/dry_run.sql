@@ -3,7 +3,7 @@
 -- leaves nothing behind: no subscription change, no request id, no audit event, also
 -- for a rejection and for a reused request id.
 BEGIN;
-SELECT plan(15);
+SELECT plan(16);
 
 CREATE TEMP TABLE fx (partner text, customer uuid, business uuid, e3 uuid, state jsonb, events bigint, result jsonb);
 INSERT INTO fx (partner) SELECT test.act_as_new_partner();
@@ -26,6 +26,7 @@ SELECT is(result ->> 'status', 'dry_run', 'an eligible upgrade: status dry_run')
 SELECT is(result -> 'errors', '[]', 'no errors') FROM fx;
 SELECT is(ARRAY[result ->> 'source_subscription_id', result ->> 'quantity'], ARRAY[business::text, '12'],
           'the would-be result: source and quantity') FROM fx;
+SELECT is(result -> 'target_subscription_id', 'null', 'no made-up target id: null') FROM fx;
 SELECT is((SELECT count(*) FROM core.subscriptions WHERE id = (result ->> 'target_subscription_id')::uuid), 0::bigint,
           'the would-be target does not exist') FROM fx;
 SELECT pg_temp.untouched('eligible upgrade');

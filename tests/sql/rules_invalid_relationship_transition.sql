@@ -11,9 +11,12 @@ SELECT test.is_refused(format('api.relationship_change(%L, %L, %L)', 'accept', :
                                           'partner_id', :'partner', 'customer_id', :'customer'),
                        'accept without a request');
 SELECT is((api.relationship_change('accept', :'customer', 'office365') -> 'errors' -> 0) - 'description',
-          '{"code": "invalid_relationship_transition", "message": "there is no requested relationship to accept",
-            "hint": "request it first: subctl relationship request CUSTOMER --service SERVICE"}',
-          'the refusal says why and what to do');
+          jsonb_build_object('code', 'invalid_relationship_transition', 'details', '{}'::jsonb,
+            'message', 'there is no requested relationship to accept',
+            'hint', 'request it first: subctl relationship request CUSTOMER --service SERVICE',
+            'next_step', format('see the relationship: subctl relationship list --customer %s; a new one starts with subctl relationship request %s --service office365',
+                                :'customer', :'customer')),
+          'the refusal says why and what to do, with this customer''s commands');
 SELECT api.relationship_change('request', :'customer', 'office365') \g /dev/null
 SELECT api.relationship_change('accept', :'customer', 'office365') \g /dev/null
 SELECT test.is_refused(format('api.relationship_change(%L, %L, %L)', 'accept', :'customer', 'office365'),

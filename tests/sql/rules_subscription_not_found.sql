@@ -28,9 +28,9 @@ SELECT test.is_rejected(format('api.subscription_change(%L, %L)', 'cancel', s), 
                         'cancel of another partner''s subscription') FROM fx;
 
 -- Nothing tells the hidden subscription from a missing one, and nothing names its owner.
-SELECT is(api.upgrade(s, 'o365-e3') - 'source_subscription_id',
-          api.upgrade(missing, 'o365-e3') - 'source_subscription_id',
-          'the rejection of a hidden subscription equals that of a missing one') FROM fx;
+SELECT is(replace(api.upgrade(s, 'o365-e3')::text, s::text, 'ID'),
+          replace(api.upgrade(missing, 'o365-e3')::text, missing::text, 'ID'),
+          'the rejection of a hidden subscription equals that of a missing one (the id asked aside)') FROM fx;
 SELECT ok(strpos(api.upgrade(s, 'o365-e3')::text, owner) = 0 AND strpos(api.upgrade(s, 'o365-e3')::text, owner_name) = 0,
           'the rejection names neither the owner''s id nor its name') FROM fx;
 SELECT is((SELECT customer_id FROM core.audit_events WHERE partner_id = stranger AND subscription_id = s

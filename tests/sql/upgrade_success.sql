@@ -2,7 +2,7 @@
 -- and billing cycle, by default with the source's quantity; the source suspended with
 -- reason upgraded; both linked; versions moved; audit events with {field: [old, new]}.
 BEGIN;
-SELECT plan(17);
+SELECT plan(18);
 
 CREATE TEMP TABLE fx (partner text, customer uuid, src uuid, result jsonb, target uuid, source_version bigint,
                       first_event bigint, other uuid);
@@ -16,7 +16,9 @@ UPDATE fx SET target = (result ->> 'target_subscription_id')::uuid;
 
 SELECT is(result - 'target_subscription_id',
           jsonb_build_object('status', 'succeeded', 'errors', '[]'::jsonb, 'source_subscription_id', src,
-                             'target_offer', 'o365-e3', 'quantity', 17), 'the result') FROM fx;
+                             'target_offer', 'o365-e3', 'quantity', 17,
+                             'next_steps', jsonb_build_array('assign the users of o365-business their licenses of o365-e3 in the Office 365 admin center operated by 21Vianet')),
+          'the result, with what is left to do') FROM fx;
 SELECT isnt(target, NULL, 'the result names the target') FROM fx;
 SELECT is((SELECT ARRAY[offer_id, status, channel, partner_id, recorded_by_partner_id, billing_cycle, quantity::text,
                         customer_id::text, upgraded_from_subscription_id::text]
@@ -53,7 +55,12 @@ SELECT is(test.listed_codes(src, 'o365-e3'), '{subscription_status_not_active,co
           'the source cannot be upgraded again; E3 is owned and includes what it adds') FROM fx;
 -- A quantity given explicitly may be fewer than the source's.
 UPDATE fx SET other = test.new_subscription(test.new_customer(), 'o365-business-essentials', 40);
-SELECT is(api.upgrade(other, 'o365-business-premium', 3) -> 'quantity', '3', 'an explicit, smaller quantity') FROM fx;
+ALTER TABLE fx ADD COLUMN fewer jsonb;
+UPDATE fx SET fewer = api.upgrade(other, 'o365-business-premium', 3);
+SELECT is(fewer -> 'quantity', '3', 'an explicit, smaller quantity') FROM fx;
+SELECT is(fewer -> 'next_steps' -> 1,
+          '"o365-business-essentials had 40 licenses and o365-business-premium has 3: choose the 37 users who lose theirs in the Office 365 admin center operated by 21Vianet"',
+          'next_steps: with fewer licenses, choosing who loses one') FROM fx;
 SELECT is((SELECT quantity FROM core.subscriptions WHERE upgraded_from_subscription_id = other), 3, 'is the target''s') FROM fx;
 -- An upgrade under its own request id replays, it does not create a second target.
 SELECT is(api.upgrade(src, 'o365-e3', p_request_id => 'up-ok'), result, 'the same request again: the same result') FROM fx;

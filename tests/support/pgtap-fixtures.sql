@@ -127,8 +127,9 @@ DECLARE
 BEGIN
     EXECUTE 'SELECT ' || p_call INTO v_result;
     RETURN NEXT is(ARRAY(SELECT e ->> 'code' FROM jsonb_array_elements(v_result -> 'errors') e
-                         WHERE e ->> 'description' IS NOT NULL AND e ->> 'message' IS NOT NULL),
-                   ARRAY[p_code], p_what || ': rejected with ' || p_code || ', described');
+                         WHERE e ->> 'description' IS NOT NULL AND e ->> 'message' IS NOT NULL
+                           AND e ->> 'next_step' NOT LIKE '%{%'),
+                   ARRAY[p_code], p_what || ': rejected with ' || p_code || ', described, with a next step');
     RETURN NEXT is(v_result ->> 'status', 'rejected', p_what || ': status rejected');
     RETURN NEXT is(test.records_digest(), v_before, p_what || ': nothing changed');
     SELECT jsonb_agg((SELECT jsonb_object_agg(k, to_jsonb(e) -> k) FROM jsonb_object_keys(p_event) k)
