@@ -1,3 +1,7 @@
+// From a failure to what the user sees: the SQLSTATE table (the project's rows generated from
+// sql/01_errors.sql, PostgreSQL's below) and the one sentence each kind of failure gets.
+// (Over 200 lines: the table and the sentences are read together; split, each half would
+// need the other's enum.)
 #include "shared/errors.hpp"
 
 #include <algorithm>
