@@ -381,12 +381,9 @@ BEGIN
     RETURN (SELECT jsonb_build_object(
                 'id', c.id, 'name', c.name, 'domain', c.domain, 'created_at', c.created_at,
                 'how', pc.how, 'linked_at', pc.linked_at,
-                'subscriptions', (SELECT jsonb_build_object(
-                                      'pending', count(*) FILTER (WHERE s.status = 'pending'),
-                                      'active', count(*) FILTER (WHERE s.status = 'active'),
-                                      'suspended', count(*) FILTER (WHERE s.status = 'suspended'),
-                                      'cancelled', count(*) FILTER (WHERE s.status = 'cancelled'))
-                                  FROM core.subscriptions s WHERE s.customer_id = c.id),
+                'subscriptions', (SELECT jsonb_object_agg(st.status, (SELECT count(*) FROM core.subscriptions s
+                                                                       WHERE s.customer_id = c.id AND s.status = st.status))
+                                  FROM unnest(core.subscription_statuses()) AS st (status)),
                 'relationships', (SELECT jsonb_agg(jsonb_build_object('service', sv.id)
                                                    || logic.relationship_state(v_partner, c.id, sv.id) ORDER BY sv.id)
                                   FROM core.services sv))
