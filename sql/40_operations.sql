@@ -68,7 +68,8 @@ CREATE OR REPLACE FUNCTION logic.result(p_codes text[], p_fields jsonb, p_partne
 RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
     -- The outcome comes last so that a field named status in p_fields cannot mask it.
     SELECT p_fields || jsonb_build_object('status', CASE WHEN cardinality(p_codes) = 0 THEN 'succeeded' ELSE 'rejected' END,
-                                          'errors', CASE WHEN p_partner IS NULL THEN logic.describe_errors(p_codes, '{}', p_request)
+                                          'errors', CASE WHEN cardinality(p_codes) = 0 THEN '[]'::jsonb
+                                                         WHEN p_partner IS NULL THEN logic.describe_errors(p_codes, '{}', p_request)
                                                          ELSE logic.error_objects(p_partner, p_codes, p_request) END);
 END;
 

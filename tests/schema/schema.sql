@@ -2559,6 +2559,7 @@ CREATE FUNCTION logic.result(p_codes text[], p_fields jsonb, p_partner text DEFA
              ELSE 'rejected'::text
          END, 'errors',
          CASE
+             WHEN (cardinality(p_codes) = 0) THEN '[]'::jsonb
              WHEN (p_partner IS NULL) THEN logic.describe_errors(p_codes, '{}'::jsonb, p_request)
              ELSE logic.error_objects(p_partner, p_codes, p_request)
          END));
