@@ -12,8 +12,8 @@ END;
 -- The customer of p_partner that p_text names: its id, its primary domain, the exact name
 -- (case-insensitive) of one visible customer, else a part of a name that only one
 -- visible customer has. Several: customer_ambiguous, the candidates in the message (and
--- as JSON in the detail); none: customer_not_found. The names are matched with ILIKE,
--- which the trigram index on core.customers.name serves (migrations/011_search.sql).
+-- as JSON in the detail); none: customer_not_found. A whole name is read from the index on
+-- lower(name) (migrations/012), a part of one with ILIKE from the trigram index (011).
 CREATE OR REPLACE FUNCTION logic.resolve_customer(p_partner text, p_text text)
 RETURNS uuid LANGUAGE plpgsql STABLE SET plan_cache_mode = force_custom_plan SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -36,7 +36,7 @@ BEGIN
         RETURN v_ids[1];
     END IF;
     v_ids := ARRAY(SELECT c.id FROM core.customers c
-                   WHERE c.name ILIKE logic.like_literal(v_text) AND logic.customer_visible(p_partner, c.id)
+                   WHERE lower(c.name) = lower(v_text) AND logic.customer_visible(p_partner, c.id)
                    ORDER BY c.name, c.id LIMIT 11);
     IF cardinality(v_ids) = 0 THEN
         v_ids := ARRAY(SELECT c.id FROM core.customers c

@@ -229,9 +229,12 @@ END $$;
 -- order of each customer's rows (row 2 sees row 1). In each wave, rows that are not
 -- upgrades and rows whose request id was used before (replay, request_id_reused) go
 -- through logic.batch_apply_row, one by one; the other upgrades are applied together.
+-- Planned for each chunk (force_custom_plan): the request ids grow by a chunk's rows at
+-- each call, and a generic plan made while they were few (an anti-join that scans them
+-- for every row of the wave) stays cached when they are many.
 CREATE OR REPLACE FUNCTION logic.batch_apply_waves(p_partner text, p_batch_id text, p_from_line bigint,
                                                   p_to_line bigint, p_dry_run boolean)
-RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+RETURNS void LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_custom_plan SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_rows core.batch_rows[];
     v_waves bigint[];

@@ -1402,6 +1402,7 @@ END $$;
 
 CREATE FUNCTION logic.batch_apply_waves(p_partner text, p_batch_id text, p_from_line bigint, p_to_line bigint, p_dry_run boolean) RETURNS void
     LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_custom_plan'
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
@@ -2743,7 +2744,7 @@ BEGIN
         RETURN v_ids[1];
     END IF;
     v_ids := ARRAY(SELECT c.id FROM core.customers c
-                   WHERE c.name ILIKE logic.like_literal(v_text) AND logic.customer_visible(p_partner, c.id)
+                   WHERE lower(c.name) = lower(v_text) AND logic.customer_visible(p_partner, c.id)
                    ORDER BY c.name, c.id LIMIT 11);
     IF cardinality(v_ids) = 0 THEN
         v_ids := ARRAY(SELECT c.id FROM core.customers c
@@ -3748,6 +3749,8 @@ CREATE INDEX index_audit_events_subscription ON core.audit_events USING btree (s
 CREATE INDEX index_batch_rows_pending ON core.batch_rows USING btree (partner_id, batch_id, line) WHERE (status = 'pending'::text);
 
 CREATE INDEX index_customers_domain_trgm ON core.customers USING gin (domain trgm.gin_trgm_ops);
+
+CREATE INDEX index_customers_name_lower ON core.customers USING btree (lower(name));
 
 CREATE INDEX index_customers_name_trgm ON core.customers USING gin (name trgm.gin_trgm_ops);
 
