@@ -90,6 +90,30 @@ BEGIN
     RETURN v_partner;
 END $$;
 
+-- A comment on an operation (--comment: a reason or a ticket), kept in its audit events:
+-- one line of at most logic.comment_max_length() characters, not blank. Longer text
+-- belongs in the ticket it names; a line break would split the audit listing's rows.
+CREATE OR REPLACE FUNCTION logic.comment_max_length()
+RETURNS integer LANGUAGE sql IMMUTABLE BEGIN ATOMIC
+    SELECT 500;
+END;
+
+-- p_comment when it is a valid comment (NULL when none is given); invalid_argument
+-- naming what is wrong otherwise.
+CREATE OR REPLACE FUNCTION logic.require_comment(p_comment text)
+RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF p_comment IS NOT NULL AND (btrim(p_comment) = '' OR length(p_comment) > logic.comment_max_length()
+                                  OR p_comment ~ '[[:cntrl:]]') THEN
+        PERFORM logic.raise_error('invalid_argument', format('the comment %s', CASE
+            WHEN btrim(p_comment) = '' THEN 'is empty'
+            WHEN p_comment ~ '[[:cntrl:]]' THEN 'holds a control character (a line break?): it is one line'
+            ELSE format('has %s characters, more than %s', length(p_comment), logic.comment_max_length()) END),
+            NULL, format('a comment is one line of 1-%s characters: a reason or a ticket', logic.comment_max_length()));
+    END IF;
+    RETURN p_comment;
+END $$;
+
 -- Marks the operation under way in this transaction, for the audit trigger: its name,
 -- request id, comment, and where it came from (p_batch_id: the batch whose row it
 -- applies, passed by the batch code and by nothing else). Every provenance setting is set
@@ -107,7 +131,7 @@ RETURNS void LANGUAGE sql VOLATILE BEGIN ATOMIC
            set_config('subctl.operation_platform', CASE WHEN p_platform THEN 'on' ELSE '' END, true),
            set_config('subctl.request_id', coalesce(p_request_id, ''), true),
            set_config('subctl.request_ids', '', true),
-           set_config('subctl.comment', coalesce(p_comment, ''), true),
+           set_config('subctl.comment', coalesce(logic.require_comment(p_comment), ''), true),
            set_config('subctl.batch_id', coalesce(p_batch_id, ''), true),
            set_config('subctl.operation_source',
                       CASE WHEN p_batch_id IS NOT NULL THEN 'batch'

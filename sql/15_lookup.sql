@@ -14,6 +14,8 @@ END;
 -- visible customer has. Several: customer_ambiguous, the candidates in the message (and
 -- as JSON in the detail); none: customer_not_found. A whole name is read from the index on
 -- lower(name) (migrations/012), a part of one with ILIKE from the trigram index (011).
+-- p_partner NULL is the platform, which sees every customer (api.customer_resolve passes
+-- it only for the schema owner's session acting for no partner).
 CREATE OR REPLACE FUNCTION logic.resolve_customer(p_partner text, p_text text)
 RETURNS uuid LANGUAGE plpgsql STABLE SET plan_cache_mode = force_custom_plan SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -25,22 +27,23 @@ BEGIN
         PERFORM logic.raise_error('invalid_argument', 'CUSTOMER is empty: give its id, domain or name');
     END IF;
     IF v_text ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$' THEN
-        IF logic.customer_visible(p_partner, v_text::uuid) THEN
+        IF logic.customer_visible(p_partner, v_text::uuid)
+           OR (p_partner IS NULL AND EXISTS (SELECT 1 FROM core.customers WHERE id = v_text::uuid)) THEN
             RETURN v_text::uuid;
         END IF;
         PERFORM logic.raise_error('customer_not_found', format('customer %s does not exist', lower(v_text)));
     END IF;
     SELECT array_agg(c.id) INTO v_ids FROM core.customers c
-    WHERE c.domain = lower(v_text) AND logic.customer_visible(p_partner, c.id);
+    WHERE c.domain = lower(v_text) AND (p_partner IS NULL OR logic.customer_visible(p_partner, c.id));
     IF cardinality(v_ids) = 1 THEN
         RETURN v_ids[1];
     END IF;
     v_ids := ARRAY(SELECT c.id FROM core.customers c
-                   WHERE lower(c.name) = lower(v_text) AND logic.customer_visible(p_partner, c.id)
+                   WHERE lower(c.name) = lower(v_text) AND (p_partner IS NULL OR logic.customer_visible(p_partner, c.id))
                    ORDER BY c.name, c.id LIMIT 11);
     IF cardinality(v_ids) = 0 THEN
         v_ids := ARRAY(SELECT c.id FROM core.customers c
-                       WHERE c.name ILIKE '%' || logic.like_literal(v_text) || '%' AND logic.customer_visible(p_partner, c.id)
+                       WHERE c.name ILIKE '%' || logic.like_literal(v_text) || '%' AND (p_partner IS NULL OR logic.customer_visible(p_partner, c.id))
                        ORDER BY c.name, c.id LIMIT 11);
     END IF;
     IF cardinality(v_ids) = 1 THEN
@@ -53,7 +56,7 @@ BEGIN
     INTO v_candidates FROM core.customers c WHERE c.id = ANY (v_ids[1:10]);
     PERFORM logic.raise_error('customer_ambiguous',
         format('%s matches %s customers: %s', to_json(v_text), CASE WHEN cardinality(v_ids) > 10 THEN 'more than 10' ELSE cardinality(v_ids)::text END,
-               (SELECT string_agg(format('%s (%s%s)', x ->> 'name', x ->> 'id', coalesce(', ' || (x ->> 'domain'), '')), '; ')
+               (SELECT string_agg(format('%s (%s%s)', x ->> 'name', coalesce((x ->> 'domain') || ', ', ''), x ->> 'id'), '; ')
                 FROM jsonb_array_elements(v_candidates) x)),
         v_candidates::text, 'name one by its id or domain');
     RETURN NULL;  -- not reached: logic.raise_error raises

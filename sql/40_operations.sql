@@ -86,10 +86,11 @@ END;
 
 -- A refusal of a platform administration (partners, links, logins): audited under no
 -- partner, like its changes, and returned as the operations' coded result.
-CREATE OR REPLACE FUNCTION logic.platform_refusal(p_operation text, p_code text, p_parameters jsonb, p_message text)
+CREATE OR REPLACE FUNCTION logic.platform_refusal(p_operation text, p_code text, p_parameters jsonb, p_message text,
+                                                 p_comment text DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM logic.begin_operation(p_operation, p_platform => true);
+    PERFORM logic.begin_operation(p_operation, p_comment => p_comment, p_platform => true);
     PERFORM logic.audit_rejection(p_operation, ARRAY[p_code], p_parameters, NULL);
     RETURN logic.refusal(p_code, p_parameters, p_message);
 END $$;
@@ -238,7 +239,7 @@ BEGIN
     RETURN logic.result(v_codes, jsonb_build_object(
         'source_subscription_id', v_id, 'target_subscription_id', NULL,
         'quantity', CASE WHEN cardinality(v_codes) = 0 THEN v_new ELSE s.quantity END,
-        'version', s.version),
+        'version', s.version, 'subscription_status', s.status),
         p_partner, jsonb_strip_nulls(jsonb_build_object('subscription_id', v_id, 'quantity', v_new,
                                                         'if_version', p -> 'if_version')));
 END $$;
@@ -492,9 +493,13 @@ END $$;
 -- Runs one operation for the acting partner: replays a known request id, otherwise
 -- applies it, audits a rejection, remembers the request id. A dry run executes the
 -- very same code, the replay included, inside a subtransaction that is always rolled
--- back (so not even the audit of a reused request id stays).
+-- back (so not even the audit of a reused request id stays). The result names its
+-- request id (the stored result does not: the set-based path stores the same results);
+-- p_comment goes to the audit events, not into the request: a replay with another
+-- comment is the same request.
 CREATE OR REPLACE FUNCTION logic.run_operation(p_operation text, p_parameters jsonb, p_request_id text,
-                                              p_dry_run boolean, p_batch_id text DEFAULT NULL)
+                                              p_dry_run boolean, p_batch_id text DEFAULT NULL,
+                                              p_comment text DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_partner text := logic.require_partner();
@@ -503,7 +508,7 @@ DECLARE
 BEGIN
     IF p_dry_run THEN
         BEGIN
-            v_result := logic.run_operation(p_operation, p_parameters, p_request_id, false, p_batch_id);
+            v_result := logic.run_operation(p_operation, p_parameters, p_request_id, false, p_batch_id, p_comment);
             RAISE EXCEPTION USING ERRCODE = 'SU099', MESSAGE = 'dry run', DETAIL = v_result::text;
         EXCEPTION WHEN SQLSTATE 'SU099' THEN
             GET STACKED DIAGNOSTICS v_dry_run_result = PG_EXCEPTION_DETAIL;
@@ -517,10 +522,10 @@ BEGIN
         END IF;
         RETURN v_result;
     END IF;
-    PERFORM logic.begin_operation(p_operation, p_request_id, NULL, p_batch_id);
+    PERFORM logic.begin_operation(p_operation, p_request_id, p_comment, p_batch_id);
     v_result := logic.request_replay(v_partner, p_request_id, p_operation, p_parameters);
     IF v_result IS NOT NULL THEN
-        RETURN v_result;
+        RETURN v_result || jsonb_build_object('request_id', p_request_id);
     END IF;
     v_result := logic.dispatch_operation(v_partner, p_operation, p_parameters);
     IF v_result ->> 'status' = 'rejected' THEN
@@ -528,7 +533,8 @@ BEGIN
             p_operation, ARRAY(SELECT e ->> 'code' FROM jsonb_array_elements(v_result -> 'errors') e),
             p_parameters, p_request_id);
     END IF;
-    RETURN logic.request_remember(v_partner, p_request_id, p_operation, p_parameters, v_result);
+    RETURN logic.request_remember(v_partner, p_request_id, p_operation, p_parameters, v_result)
+           || jsonb_build_object('request_id', p_request_id);
 END $$;
 
 -- logic.request_remember for many requests of one operation: [{request_id, parameters,

@@ -87,13 +87,14 @@ END;
 -- jit off: the planner's guesses for jsonb_array_elements and the recursive closure make
 -- JIT compile these tiny queries, which took about a second per apply. Warnings only:
 -- the NOTICE of dropping a temp table that does not exist is noise.
-CREATE OR REPLACE FUNCTION api.catalog_apply(p_catalog jsonb)
+CREATE OR REPLACE FUNCTION api.catalog_apply(p_catalog jsonb, p_comment text DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off
     SET client_min_messages = warning AS $$
 DECLARE
     v_problems text[] := ARRAY(SELECT logic.catalog_problems(p_catalog) ORDER BY 1);
     v_before jsonb := api.catalog();
     v_after jsonb;
+    v_comment text := logic.require_comment(p_comment);  -- checked even when nothing changes
 BEGIN
     IF cardinality(v_problems) > 0 THEN
         PERFORM logic.raise_error('invalid_catalog', 'invalid catalog: ' || array_to_string(v_problems, '; '),
@@ -161,10 +162,10 @@ BEGIN
 
     v_after := api.catalog();
     IF v_after IS DISTINCT FROM v_before THEN
-        PERFORM logic.begin_operation('catalog_apply', p_platform => true);
-        INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, changes, outcome)
+        PERFORM logic.begin_operation('catalog_apply', p_comment => v_comment, p_platform => true);
+        INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, changes, outcome, comment)
         VALUES ('catalog_apply', logic.acting_operator(), logic.acting_audit_partner(), logic.acting_source(), 'catalog',
-                jsonb_build_object('catalog', jsonb_build_array(v_before, v_after)), 'succeeded');
+                jsonb_build_object('catalog', jsonb_build_array(v_before, v_after)), 'succeeded', v_comment);
     END IF;
     RETURN jsonb_build_object('status', 'succeeded', 'changed', v_after IS DISTINCT FROM v_before,
                               'offers', jsonb_array_length(v_after -> 'offers'),
@@ -172,7 +173,7 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION api.catalog_apply IS
 'Applies a catalog document (validated whole; idempotent; missing offers are retired).
-Returns {status, changed, offers, upgrade_paths}; raises SU060 naming every invalid entry.';
+Returns {status, changed, offers, upgrade_paths}; raises SU060 naming every invalid entry. p_comment is kept in its audit event.';
 
 CREATE OR REPLACE FUNCTION api.catalog()
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$

@@ -2,7 +2,7 @@
 -- logic.run_operation (idempotency, dry run, audit); reads return jsonb. All run with the
 -- owner's rights and a pinned search_path, and see only the acting partner's customers.
 
-CREATE OR REPLACE FUNCTION api.partner_add(p_id text, p_name text)
+CREATE OR REPLACE FUNCTION api.partner_add(p_id text, p_name text, p_comment text DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_name text := logic.require_display_name(p_name, 'partner name');
@@ -10,9 +10,9 @@ BEGIN
     PERFORM 1 FROM core.partners WHERE id = p_id;
     IF FOUND THEN
         RETURN logic.platform_refusal('add_partner', 'partner_exists', jsonb_build_object('id', p_id, 'name', v_name),
-                                      format('partner %s already exists', p_id));
+                                      format('partner %s already exists', p_id), p_comment);
     END IF;
-    PERFORM logic.begin_operation('add_partner', p_platform => true);
+    PERFORM logic.begin_operation('add_partner', p_comment => p_comment, p_platform => true);
     BEGIN
         INSERT INTO core.partners (id, name) VALUES (p_id, v_name);
     EXCEPTION WHEN check_violation THEN  -- the id format the table allows (check_partners_id_format)
@@ -23,20 +23,22 @@ BEGIN
     RETURN jsonb_build_object('status', 'succeeded', 'id', p_id, 'name', v_name);
 END $$;
 COMMENT ON FUNCTION api.partner_add IS
-'Adds a CSP reseller partner. Returns {status, id, name, errors}; an id that exists is refused (partner_exists), audited.';
+'Adds a CSP reseller partner. Returns {status, id, name, errors}; an id that exists is refused (partner_exists), audited.
+p_comment (a reason or ticket) is kept in the audit events.';
 
 CREATE OR REPLACE FUNCTION api.customer_add(p_name text, p_id uuid DEFAULT NULL, p_domain text DEFAULT NULL,
-                                            p_request_id text DEFAULT NULL, p_dry_run boolean DEFAULT false)
+                                            p_request_id text DEFAULT NULL, p_dry_run boolean DEFAULT false,
+                                            p_comment text DEFAULT NULL)
 RETURNS jsonb LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     SELECT logic.run_operation('add_customer', jsonb_strip_nulls(jsonb_build_object('name', p_name, 'id', p_id,
-                              'domain', p_domain)), p_request_id, p_dry_run)
+                              'domain', p_domain)), p_request_id, p_dry_run, p_comment => p_comment)
 $$;
-COMMENT ON FUNCTION api.customer_add IS 'Adds a customer tenant for the acting partner. Returns {status, id, name, domain, errors}; an id or domain that
-exists is refused (customer_exists), audited.';
+COMMENT ON FUNCTION api.customer_add IS 'Adds a customer tenant for the acting partner. Returns {status, id, name, domain, request_id, errors}; an id or
+domain that exists is refused (customer_exists), audited. p_comment is kept in the audit events.';
 
 -- The platform's record that an existing tenant accepted a partner's reseller invitation
 -- (owner only, SPEC 7.1): from then on the customer is visible to that partner too.
-CREATE OR REPLACE FUNCTION api.customer_link(p_customer_id uuid, p_partner_id text)
+CREATE OR REPLACE FUNCTION api.customer_link(p_customer_id uuid, p_partner_id text, p_comment text DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_parameters jsonb := jsonb_build_object('customer_id', p_customer_id, 'partner_id', p_partner_id);
@@ -44,23 +46,24 @@ BEGIN
     PERFORM 1 FROM core.customers WHERE id = p_customer_id FOR NO KEY UPDATE;  -- the customer's lock first
     IF NOT FOUND THEN
         RETURN logic.platform_refusal('link_customer', 'customer_not_found', v_parameters,
-                                      format('customer %s does not exist', p_customer_id));
+                                      format('customer %s does not exist', p_customer_id), p_comment);
     END IF;
     IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = p_partner_id) THEN
         RETURN logic.platform_refusal('link_customer', 'partner_not_found', v_parameters,
-                                      format('partner %s does not exist', p_partner_id));
+                                      format('partner %s does not exist', p_partner_id), p_comment);
     END IF;
     IF logic.customer_visible(p_partner_id, p_customer_id) THEN
         RETURN logic.platform_refusal('link_customer', 'customer_already_linked', v_parameters,
-                                      format('customer %s is already visible to partner %s', p_customer_id, p_partner_id));
+                                      format('customer %s is already visible to partner %s', p_customer_id, p_partner_id), p_comment);
     END IF;
-    PERFORM logic.begin_operation('link_customer', p_platform => true);
+    PERFORM logic.begin_operation('link_customer', p_comment => p_comment, p_platform => true);
     INSERT INTO core.partner_customers (partner_id, customer_id, how) VALUES (p_partner_id, p_customer_id, 'linked');
     RETURN jsonb_build_object('status', 'succeeded') || v_parameters;
 END $$;
 COMMENT ON FUNCTION api.customer_link IS
 'Owner only: records that a customer accepted a partner''s reseller invitation; the customer becomes visible to that partner.
-Refusals (customer_not_found, partner_not_found, customer_already_linked) are coded results, audited under no partner.';
+Refusals (customer_not_found, partner_not_found, customer_already_linked) are coded results, audited under no partner.
+p_comment is kept in the audit events.';
 
 -- With p_search: those whose name or domain contains it, case-insensitive (ILIKE, served
 -- by the trigram indexes of migrations/011_search.sql; planned for the text given, so
@@ -88,7 +91,8 @@ COMMENT ON FUNCTION api.customers IS
 
 CREATE OR REPLACE FUNCTION api.relationship_change(p_operation text, p_customer_id uuid, p_service_id text,
                                                    p_expires_at timestamptz DEFAULT NULL,
-                                                   p_request_id text DEFAULT NULL, p_dry_run boolean DEFAULT false)
+                                                   p_request_id text DEFAULT NULL, p_dry_run boolean DEFAULT false,
+                                                   p_comment text DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF p_operation NOT IN ('request', 'accept', 'remove') THEN
@@ -97,11 +101,12 @@ BEGIN
     RETURN logic.run_operation(p_operation || '_relationship',
                               jsonb_strip_nulls(jsonb_build_object('customer_id', p_customer_id,
                                   'service_id', p_service_id, 'expires_at', p_expires_at)),
-                              p_request_id, p_dry_run);
+                              p_request_id, p_dry_run, p_comment => p_comment);
 END $$;
 COMMENT ON FUNCTION api.relationship_change IS
 'Requests, accepts (recorded for the customer) or removes the acting partner''s delegated-admin relationship.
-Returns the relationship with {status, relationship_status, errors}; a refusal is status rejected, audited.';
+Returns the relationship with {status, relationship_status, request_id, errors}; a refusal is status rejected, audited.
+p_comment is kept in the audit events.';
 
 CREATE OR REPLACE FUNCTION api.relationships(p_customer_id uuid DEFAULT NULL)
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -119,7 +124,8 @@ COMMENT ON FUNCTION api.relationships IS 'The acting partner''s relationships, w
 CREATE OR REPLACE FUNCTION api.subscription_add(p_customer_id uuid, p_offer_id text, p_quantity bigint,
                                                 p_billing_cycle text DEFAULT 'monthly', p_channel text DEFAULT 'csp',
                                                 p_status text DEFAULT 'active', p_parent_id uuid DEFAULT NULL,
-                                                p_request_id text DEFAULT NULL, p_dry_run boolean DEFAULT false)
+                                                p_request_id text DEFAULT NULL, p_dry_run boolean DEFAULT false,
+                                                p_comment text DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF p_channel <> ALL (core.channels()) THEN
@@ -137,10 +143,11 @@ BEGIN
     RETURN logic.run_operation('add_subscription', jsonb_build_object(
         'customer_id', p_customer_id, 'offer_id', p_offer_id, 'quantity', p_quantity,
         'billing_cycle', p_billing_cycle, 'channel', p_channel, 'status', p_status,
-        'parent_subscription_id', p_parent_id), p_request_id, p_dry_run);
+        'parent_subscription_id', p_parent_id), p_request_id, p_dry_run, p_comment => p_comment);
 END $$;
 COMMENT ON FUNCTION api.subscription_add IS
-'Records a subscription bought through any channel (csp: sold by the acting partner). Returns the subscription.';
+'Records a subscription bought through any channel (csp: sold by the acting partner). Returns the subscription
+(status: the outcome; subscription_status: its state) and request_id. p_comment is kept in the audit events.';
 
 CREATE OR REPLACE FUNCTION api.subscriptions(p_customer_id uuid DEFAULT NULL)
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -166,17 +173,18 @@ COMMENT ON FUNCTION api.subscription IS 'One subscription of the acting partner'
 
 CREATE OR REPLACE FUNCTION api.subscription_change(p_operation text, p_subscription_id uuid,
                                                    p_request_id text DEFAULT NULL, p_if_version bigint DEFAULT NULL,
-                                                   p_dry_run boolean DEFAULT false)
+                                                   p_dry_run boolean DEFAULT false, p_comment text DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF p_operation NOT IN ('activate', 'suspend', 'reactivate', 'cancel') THEN
         PERFORM logic.raise_error('invalid_argument', format('unknown status operation %s', p_operation));
     END IF;
     RETURN logic.run_operation(p_operation, jsonb_strip_nulls(jsonb_build_object(
-        'subscription_id', p_subscription_id, 'if_version', p_if_version)), p_request_id, p_dry_run);
+        'subscription_id', p_subscription_id, 'if_version', p_if_version)), p_request_id, p_dry_run, p_comment => p_comment);
 END $$;
 COMMENT ON FUNCTION api.subscription_change IS
-'Moves a subscription through its state machine: activate, suspend, reactivate, cancel (cancels add-ons too).';
+'Moves a subscription through its state machine: activate, suspend, reactivate, cancel (cancels add-ons too).
+Returns {status (the outcome), subscription_status, version, cancelled_add_ons, request_id, errors}. p_comment is kept in the audit events.';
 
 CREATE OR REPLACE FUNCTION api.upgrades(p_subscription_id uuid)
 RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -204,19 +212,19 @@ COMMENT ON FUNCTION api.upgrades IS
 
 CREATE OR REPLACE FUNCTION api.upgrade(p_subscription_id uuid, p_target_offer_id text, p_quantity bigint DEFAULT NULL,
                                        p_request_id text DEFAULT NULL, p_if_version bigint DEFAULT NULL,
-                                       p_dry_run boolean DEFAULT false)
+                                       p_dry_run boolean DEFAULT false, p_comment text DEFAULT NULL)
 RETURNS jsonb LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     SELECT logic.run_operation('upgrade', jsonb_strip_nulls(jsonb_build_object(
         'subscription_id', p_subscription_id, 'target_offer', p_target_offer_id, 'quantity', p_quantity,
-        'if_version', p_if_version)), p_request_id, p_dry_run)
+        'if_version', p_if_version)), p_request_id, p_dry_run, p_comment => p_comment)
 $$;
 COMMENT ON FUNCTION api.upgrade IS
 'Upgrades a subscription to a target offer: creates the target, suspends the source (reason upgraded).
-Returns {status, source_subscription_id, target_subscription_id, quantity, errors}.';
+Returns {status, source_subscription_id, target_subscription_id, quantity, request_id, errors}. p_comment is kept in the audit events.';
 
 CREATE OR REPLACE FUNCTION api.licenses_change(p_operation text, p_subscription_id uuid, p_quantity bigint,
                                                p_request_id text DEFAULT NULL, p_if_version bigint DEFAULT NULL,
-                                               p_dry_run boolean DEFAULT false)
+                                               p_dry_run boolean DEFAULT false, p_comment text DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF p_operation NOT IN ('add', 'remove') THEN
@@ -224,12 +232,13 @@ BEGIN
     END IF;
     RETURN logic.run_operation(p_operation || '_licenses', jsonb_strip_nulls(jsonb_build_object(
         'subscription_id', p_subscription_id, 'quantity', p_quantity, 'if_version', p_if_version)),
-        p_request_id, p_dry_run);
+        p_request_id, p_dry_run, p_comment => p_comment);
 END $$;
 COMMENT ON FUNCTION api.licenses_change IS
-'Adds or removes licenses of a subscription sold by the acting partner (annual: add only).';
+'Adds or removes licenses of a subscription sold by the acting partner (annual: add only).
+Returns {status, source_subscription_id, quantity, version, subscription_status, request_id, errors}. p_comment is kept in the audit events.';
 
-CREATE OR REPLACE FUNCTION api.partner_login_map(p_login_role name, p_partner_id text)
+CREATE OR REPLACE FUNCTION api.partner_login_map(p_login_role name, p_partner_id text, p_comment text DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = p_login_role) THEN
@@ -239,13 +248,13 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = p_partner_id) THEN
         RETURN logic.platform_refusal('map_login', 'partner_not_found',
                                       jsonb_build_object('login_role', p_login_role, 'partner_id', p_partner_id),
-                                      format('partner %s does not exist', p_partner_id));
+                                      format('partner %s does not exist', p_partner_id), p_comment);
     END IF;
-    PERFORM logic.begin_operation('map_login', p_platform => true);  -- audited: who gave which login to which partner
+    PERFORM logic.begin_operation('map_login', p_comment => p_comment, p_platform => true);  -- audited: who gave which login to which partner
     INSERT INTO core.partner_logins (login_role, partner_id) VALUES (p_login_role, p_partner_id)
     ON CONFLICT (login_role) DO UPDATE SET partner_id = EXCLUDED.partner_id, mapped_at = now();
     RETURN jsonb_build_object('status', 'succeeded', 'login_role', p_login_role, 'partner_id', p_partner_id);
 END $$;
 COMMENT ON FUNCTION api.partner_login_map IS
 'Maps a database login to the one partner it acts for (owner only). The login then acts and is recorded as itself.
-An unknown partner is refused (partner_not_found) as a coded result, audited under no partner.';
+An unknown partner is refused (partner_not_found) as a coded result, audited under no partner. p_comment is kept in the audit events.';

@@ -1,23 +1,32 @@
 -- The API of the operator's flow (SPEC 7.2): naming a customer or a subscription as an
 -- operator does, a customer's page and a subscription's Details page. A command that
 -- takes CUSTOMER or SUBSCRIPTION calls api.customer_resolve / api.subscription_resolve
--- first, in the same transaction, and passes the id to the function it runs: one
--- resolver for every command, and every other API function keeps taking ids.
+-- in the same statement, and passes the id to the function it runs: one resolver for
+-- every command, and every other API function keeps taking ids.
+-- A full id is passed on as it is: the function it names answers for it as for any id
+-- (an operation with its coded, audited refusal; a listing with nothing). NULL (an
+-- optional argument not given) stays NULL: the resolvers are STRICT.
 
 CREATE OR REPLACE FUNCTION api.customer_resolve(p_customer text)
-RETURNS uuid LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT logic.resolve_customer(logic.require_partner(), p_customer)
+RETURNS uuid LANGUAGE sql STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN btrim(p_customer) ~ core.uuid_pattern() THEN btrim(p_customer)::uuid
+                -- the schema owner acting for no partner is the platform: every customer
+                WHEN logic.acting_partner() IS NULL AND logic.login_is_owner() THEN logic.resolve_customer(NULL, p_customer)
+                ELSE logic.resolve_customer(logic.require_partner(), p_customer) END
 $$;
 COMMENT ON FUNCTION api.customer_resolve IS
-'The id of the acting partner''s customer named by its id, primary domain, exact name or a part of a name only it has.
+'The id of the acting partner''s customer named by its id, primary domain, exact name or a part of a name only it has
+(for the schema owner acting for no partner: any customer). A full id is returned as it is; NULL gives NULL.
 Raises customer_ambiguous (SU037, the candidates as JSON in the detail) or customer_not_found (SU003).';
 
 CREATE OR REPLACE FUNCTION api.subscription_resolve(p_subscription text)
-RETURNS uuid LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT logic.resolve_subscription(logic.require_partner(), p_subscription)
+RETURNS uuid LANGUAGE sql STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN btrim(p_subscription) ~ core.uuid_pattern() THEN btrim(p_subscription)::uuid
+                ELSE logic.resolve_subscription(logic.require_partner(), p_subscription) END
 $$;
 COMMENT ON FUNCTION api.subscription_resolve IS
 'The id of the subscription (of the acting partner''s customers) named by its id or a unique prefix of 8+ hex digits.
+A full id is returned as it is; NULL gives NULL.
 Raises subscription_ambiguous (SU038), subscription_not_found (SU001) or invalid_argument (SU041).';
 
 -- `customer show`: the customer, how the partner sees it, its subscriptions counted by

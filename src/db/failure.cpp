@@ -70,7 +70,8 @@ void rethrow_as_domain_error(const std::string& login, bool api_call) {
                     "start it with `make db` and check --db / DATABASE_URL");
     } catch (const pqxx::in_doubt_error& e) {
         throw Error(Exit::temporary, "commit_in_doubt",
-                    "the connection was lost while committing; the outcome is unknown (re-run with the same --request-id)");
+                    "the connection was lost while committing; the outcome is unknown: run the command again (a batch "
+                    "resumes where it stopped; a mutation's request id is applied at most once)");
     } catch (const pqxx::usage_error& e) {
         throw Error(Exit::internal, "internal_error", e.what());
     } catch (const pqxx::failure& e) {  // sql_error, and 6.4's transaction_rollback (not an sql_error)

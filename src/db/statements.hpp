@@ -1,6 +1,8 @@
 #pragma once
 // Every statement subctl sends, by name. Each operation is one call of one API function
-// (one round trip besides BEGIN/COMMIT); no SQL text is ever built from values.
+// (one round trip besides BEGIN/COMMIT); no SQL text is ever built from values. CUSTOMER
+// and SUBSCRIPTION arguments are sent as the operator gave them and resolved in the same
+// statement (api.customer_resolve, api.subscription_resolve: NULL stays NULL).
 #include <string_view>
 
 namespace subctl::db {
@@ -11,31 +13,37 @@ struct Statement {
 };
 
 namespace statements {
-inline constexpr Statement catalog_apply{"catalog_apply", "SELECT api.catalog_apply($1::jsonb)"};
+inline constexpr Statement catalog_apply{"catalog_apply", "SELECT api.catalog_apply($1::jsonb, $2)"};
 inline constexpr Statement catalog{"catalog", "SELECT api.catalog()"};
-inline constexpr Statement partner_add{"partner_add", "SELECT api.partner_add($1, $2)"};
-inline constexpr Statement customer_add{"customer_add", "SELECT api.customer_add($1, $2::uuid, $3, $4, $5)"};
-inline constexpr Statement customers{"customers", "SELECT api.customers()"};
-inline constexpr Statement customer_link{"customer_link", "SELECT api.customer_link($1::uuid, $2)"};
+inline constexpr Statement partner_add{"partner_add", "SELECT api.partner_add($1, $2, $3)"};
+inline constexpr Statement customer_add{"customer_add", "SELECT api.customer_add($1, $2::uuid, $3, $4, $5, $6)"};
+inline constexpr Statement customers{"customers", "SELECT api.customers($1)"};
+inline constexpr Statement customer{"customer", "SELECT api.customer($1)"};
+inline constexpr Statement customer_link{"customer_link", "SELECT api.customer_link(api.customer_resolve($1), $2, $3)"};
 inline constexpr Statement relationship_change{"relationship_change",
-                                               "SELECT api.relationship_change($1, $2::uuid, $3, $4::timestamptz, $5, $6)"};
-inline constexpr Statement relationships{"relationships", "SELECT api.relationships($1::uuid)"};
+                                               "SELECT api.relationship_change($1, api.customer_resolve($2), $3, $4::timestamptz, $5, $6, $7)"};
+inline constexpr Statement relationships{"relationships", "SELECT api.relationships(api.customer_resolve($1))"};
 inline constexpr Statement subscription_add{
-    "subscription_add", "SELECT api.subscription_add($1::uuid, $2, $3::bigint, $4, $5, $6, $7::uuid, $8, $9)"};
-inline constexpr Statement subscriptions{"subscriptions", "SELECT api.subscriptions($1::uuid)"};
-inline constexpr Statement subscription{"subscription", "SELECT api.subscription($1::uuid)"};
+    "subscription_add", "SELECT api.subscription_add(api.customer_resolve($1), $2, $3::bigint, $4, $5, $6, "
+                        "api.subscription_resolve($7), $8, $9, $10)"};
+inline constexpr Statement subscriptions{"subscriptions", "SELECT api.subscriptions(api.customer_resolve($1))"};
+inline constexpr Statement subscription{"subscription", "SELECT api.subscription(api.subscription_resolve($1))"};
 inline constexpr Statement subscription_change{"subscription_change",
-                                               "SELECT api.subscription_change($1, $2::uuid, $3, $4::bigint, $5)"};
-inline constexpr Statement upgrades{"upgrades", "SELECT api.upgrades($1::uuid)"};
-inline constexpr Statement upgrade{"upgrade", "SELECT api.upgrade($1::uuid, $2, $3::bigint, $4, $5::bigint, $6)"};
+                                               "SELECT api.subscription_change($1, api.subscription_resolve($2), $3, "
+                                               "$4::bigint, $5, $6)"};
+inline constexpr Statement upgrades{"upgrades", "SELECT api.upgrades(api.subscription_resolve($1))"};
+inline constexpr Statement upgrade{
+    "upgrade", "SELECT api.upgrade(api.subscription_resolve($1), $2, $3::bigint, $4, $5::bigint, $6, $7)"};
 inline constexpr Statement licenses_change{"licenses_change",
-                                           "SELECT api.licenses_change($1, $2::uuid, $3::bigint, $4, $5::bigint, $6)"};
-inline constexpr Statement partner_login_map{"partner_login_map", "SELECT api.partner_login_map($1, $2)"};
+                                           "SELECT api.licenses_change($1, api.subscription_resolve($2), $3::bigint, $4, "
+                                           "$5::bigint, $6, $7)"};
+inline constexpr Statement partner_login_map{"partner_login_map", "SELECT api.partner_login_map($1, $2, $3)"};
 inline constexpr Statement reports{"reports", "SELECT api.reports()"};
 inline constexpr Statement report_rows{"report_rows", "SELECT api.report_rows($1, $2::jsonb, $3::integer)"};
 inline constexpr Statement audit_events{
-    "audit_events", "SELECT api.audit_events($1::uuid, $2::uuid, $3::timestamptz, $4::timestamptz, $5::integer)"};
-inline constexpr Statement audit_verify{"audit_verify", "SELECT api.audit_verify($1::uuid, $2::jsonb)"};
+    "audit_events", "SELECT api.audit_events(api.subscription_resolve($1), api.customer_resolve($2), $3::timestamptz, "
+                    "$4::timestamptz, $5::integer)"};
+inline constexpr Statement audit_verify{"audit_verify", "SELECT api.audit_verify(api.customer_resolve($1), $2::jsonb)"};
 // Batches: staging (COPY in between), registration, one call per chunk, the outcome.
 inline constexpr Statement batch_begin{"batch_begin", "SELECT api.batch_begin()"};
 inline constexpr Statement batch_register{"batch_register", "SELECT api.batch_register($1, $2, $3)"};

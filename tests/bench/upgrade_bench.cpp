@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
                         const auto result = connections[i]->call(
                             subctl::db::Outcome::commit, subctl::db::statements::upgrade, candidates[n].subscription,
                             candidates[n].target, std::optional<long long>(), std::optional<std::string>(),
-                            std::optional<long long>(), false);
+                            std::optional<long long>(), false, std::optional<std::string>());
                         ++(result.value("status", "") == "succeeded" ? counts.succeeded : counts.rejected);
                     } catch (const subctl::Error&) {
                         ++counts.errors;

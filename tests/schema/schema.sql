@@ -280,7 +280,7 @@ $$;
 
 COMMENT ON FUNCTION api.catalog() IS 'The catalog: offers (with plans, billing cycles, add-on parents, upgrade targets) and upgrade paths.';
 
-CREATE FUNCTION api.catalog_apply(p_catalog jsonb) RETURNS jsonb
+CREATE FUNCTION api.catalog_apply(p_catalog jsonb, p_comment text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET jit TO 'off'
@@ -290,6 +290,7 @@ DECLARE
     v_problems text[] := ARRAY(SELECT logic.catalog_problems(p_catalog) ORDER BY 1);
     v_before jsonb := api.catalog();
     v_after jsonb;
+    v_comment text := logic.require_comment(p_comment);  -- checked even when nothing changes
 BEGIN
     IF cardinality(v_problems) > 0 THEN
         PERFORM logic.raise_error('invalid_catalog', 'invalid catalog: ' || array_to_string(v_problems, '; '),
@@ -357,18 +358,18 @@ BEGIN
 
     v_after := api.catalog();
     IF v_after IS DISTINCT FROM v_before THEN
-        PERFORM logic.begin_operation('catalog_apply', p_platform => true);
-        INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, changes, outcome)
+        PERFORM logic.begin_operation('catalog_apply', p_comment => v_comment, p_platform => true);
+        INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, changes, outcome, comment)
         VALUES ('catalog_apply', logic.acting_operator(), logic.acting_audit_partner(), logic.acting_source(), 'catalog',
-                jsonb_build_object('catalog', jsonb_build_array(v_before, v_after)), 'succeeded');
+                jsonb_build_object('catalog', jsonb_build_array(v_before, v_after)), 'succeeded', v_comment);
     END IF;
     RETURN jsonb_build_object('status', 'succeeded', 'changed', v_after IS DISTINCT FROM v_before,
                               'offers', jsonb_array_length(v_after -> 'offers'),
                               'upgrade_paths', jsonb_array_length(v_after -> 'upgrade_paths'));
 END $$;
 
-COMMENT ON FUNCTION api.catalog_apply(p_catalog jsonb) IS 'Applies a catalog document (validated whole; idempotent; missing offers are retired).
-Returns {status, changed, offers, upgrade_paths}; raises SU060 naming every invalid entry.';
+COMMENT ON FUNCTION api.catalog_apply(p_catalog jsonb, p_comment text) IS 'Applies a catalog document (validated whole; idempotent; missing offers are retired).
+Returns {status, changed, offers, upgrade_paths}; raises SU060 naming every invalid entry. p_comment is kept in its audit event.';
 
 CREATE FUNCTION api.customer(p_customer text) RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -393,18 +394,18 @@ END $$;
 
 COMMENT ON FUNCTION api.customer(p_customer text) IS 'One customer of the acting partner (named as api.customer_resolve accepts): how it is seen (added/linked), its subscriptions by status, the relationship per service.';
 
-CREATE FUNCTION api.customer_add(p_name text, p_id uuid DEFAULT NULL::uuid, p_domain text DEFAULT NULL::text, p_request_id text DEFAULT NULL::text, p_dry_run boolean DEFAULT false) RETURNS jsonb
+CREATE FUNCTION api.customer_add(p_name text, p_id uuid DEFAULT NULL::uuid, p_domain text DEFAULT NULL::text, p_request_id text DEFAULT NULL::text, p_dry_run boolean DEFAULT false, p_comment text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     SELECT logic.run_operation('add_customer', jsonb_strip_nulls(jsonb_build_object('name', p_name, 'id', p_id,
-                              'domain', p_domain)), p_request_id, p_dry_run)
+                              'domain', p_domain)), p_request_id, p_dry_run, p_comment => p_comment)
 $$;
 
-COMMENT ON FUNCTION api.customer_add(p_name text, p_id uuid, p_domain text, p_request_id text, p_dry_run boolean) IS 'Adds a customer tenant for the acting partner. Returns {status, id, name, domain, errors}; an id or domain that
-exists is refused (customer_exists), audited.';
+COMMENT ON FUNCTION api.customer_add(p_name text, p_id uuid, p_domain text, p_request_id text, p_dry_run boolean, p_comment text) IS 'Adds a customer tenant for the acting partner. Returns {status, id, name, domain, request_id, errors}; an id or
+domain that exists is refused (customer_exists), audited. p_comment is kept in the audit events.';
 
-CREATE FUNCTION api.customer_link(p_customer_id uuid, p_partner_id text) RETURNS jsonb
+CREATE FUNCTION api.customer_link(p_customer_id uuid, p_partner_id text, p_comment text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -414,32 +415,37 @@ BEGIN
     PERFORM 1 FROM core.customers WHERE id = p_customer_id FOR NO KEY UPDATE;  -- the customer's lock first
     IF NOT FOUND THEN
         RETURN logic.platform_refusal('link_customer', 'customer_not_found', v_parameters,
-                                      format('customer %s does not exist', p_customer_id));
+                                      format('customer %s does not exist', p_customer_id), p_comment);
     END IF;
     IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = p_partner_id) THEN
         RETURN logic.platform_refusal('link_customer', 'partner_not_found', v_parameters,
-                                      format('partner %s does not exist', p_partner_id));
+                                      format('partner %s does not exist', p_partner_id), p_comment);
     END IF;
     IF logic.customer_visible(p_partner_id, p_customer_id) THEN
         RETURN logic.platform_refusal('link_customer', 'customer_already_linked', v_parameters,
-                                      format('customer %s is already visible to partner %s', p_customer_id, p_partner_id));
+                                      format('customer %s is already visible to partner %s', p_customer_id, p_partner_id), p_comment);
     END IF;
-    PERFORM logic.begin_operation('link_customer', p_platform => true);
+    PERFORM logic.begin_operation('link_customer', p_comment => p_comment, p_platform => true);
     INSERT INTO core.partner_customers (partner_id, customer_id, how) VALUES (p_partner_id, p_customer_id, 'linked');
     RETURN jsonb_build_object('status', 'succeeded') || v_parameters;
 END $$;
 
-COMMENT ON FUNCTION api.customer_link(p_customer_id uuid, p_partner_id text) IS 'Owner only: records that a customer accepted a partner''s reseller invitation; the customer becomes visible to that partner.
-Refusals (customer_not_found, partner_not_found, customer_already_linked) are coded results, audited under no partner.';
+COMMENT ON FUNCTION api.customer_link(p_customer_id uuid, p_partner_id text, p_comment text) IS 'Owner only: records that a customer accepted a partner''s reseller invitation; the customer becomes visible to that partner.
+Refusals (customer_not_found, partner_not_found, customer_already_linked) are coded results, audited under no partner.
+p_comment is kept in the audit events.';
 
 CREATE FUNCTION api.customer_resolve(p_customer text) RETURNS uuid
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE sql STABLE STRICT SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT logic.resolve_customer(logic.require_partner(), p_customer)
+    SELECT CASE WHEN btrim(p_customer) ~ core.uuid_pattern() THEN btrim(p_customer)::uuid
+                -- the schema owner acting for no partner is the platform: every customer
+                WHEN logic.acting_partner() IS NULL AND logic.login_is_owner() THEN logic.resolve_customer(NULL, p_customer)
+                ELSE logic.resolve_customer(logic.require_partner(), p_customer) END
 $$;
 
-COMMENT ON FUNCTION api.customer_resolve(p_customer text) IS 'The id of the acting partner''s customer named by its id, primary domain, exact name or a part of a name only it has.
+COMMENT ON FUNCTION api.customer_resolve(p_customer text) IS 'The id of the acting partner''s customer named by its id, primary domain, exact name or a part of a name only it has
+(for the schema owner acting for no partner: any customer). A full id is returned as it is; NULL gives NULL.
 Raises customer_ambiguous (SU037, the candidates as JSON in the detail) or customer_not_found (SU003).';
 
 CREATE FUNCTION api.customers(p_search text DEFAULT NULL::text) RETURNS jsonb
@@ -465,7 +471,7 @@ END $$;
 
 COMMENT ON FUNCTION api.customers(p_search text) IS 'The customers that exist for the acting partner; with p_search, those whose name or domain contains it (case-insensitive).';
 
-CREATE FUNCTION api.licenses_change(p_operation text, p_subscription_id uuid, p_quantity bigint, p_request_id text DEFAULT NULL::text, p_if_version bigint DEFAULT NULL::bigint, p_dry_run boolean DEFAULT false) RETURNS jsonb
+CREATE FUNCTION api.licenses_change(p_operation text, p_subscription_id uuid, p_quantity bigint, p_request_id text DEFAULT NULL::text, p_if_version bigint DEFAULT NULL::bigint, p_dry_run boolean DEFAULT false, p_comment text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -475,12 +481,13 @@ BEGIN
     END IF;
     RETURN logic.run_operation(p_operation || '_licenses', jsonb_strip_nulls(jsonb_build_object(
         'subscription_id', p_subscription_id, 'quantity', p_quantity, 'if_version', p_if_version)),
-        p_request_id, p_dry_run);
+        p_request_id, p_dry_run, p_comment => p_comment);
 END $$;
 
-COMMENT ON FUNCTION api.licenses_change(p_operation text, p_subscription_id uuid, p_quantity bigint, p_request_id text, p_if_version bigint, p_dry_run boolean) IS 'Adds or removes licenses of a subscription sold by the acting partner (annual: add only).';
+COMMENT ON FUNCTION api.licenses_change(p_operation text, p_subscription_id uuid, p_quantity bigint, p_request_id text, p_if_version bigint, p_dry_run boolean, p_comment text) IS 'Adds or removes licenses of a subscription sold by the acting partner (annual: add only).
+Returns {status, source_subscription_id, quantity, version, subscription_status, request_id, errors}. p_comment is kept in the audit events.';
 
-CREATE FUNCTION api.partner_add(p_id text, p_name text) RETURNS jsonb
+CREATE FUNCTION api.partner_add(p_id text, p_name text, p_comment text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -490,9 +497,9 @@ BEGIN
     PERFORM 1 FROM core.partners WHERE id = p_id;
     IF FOUND THEN
         RETURN logic.platform_refusal('add_partner', 'partner_exists', jsonb_build_object('id', p_id, 'name', v_name),
-                                      format('partner %s already exists', p_id));
+                                      format('partner %s already exists', p_id), p_comment);
     END IF;
-    PERFORM logic.begin_operation('add_partner', p_platform => true);
+    PERFORM logic.begin_operation('add_partner', p_comment => p_comment, p_platform => true);
     BEGIN
         INSERT INTO core.partners (id, name) VALUES (p_id, v_name);
     EXCEPTION WHEN check_violation THEN  -- the id format the table allows (check_partners_id_format)
@@ -503,9 +510,10 @@ BEGIN
     RETURN jsonb_build_object('status', 'succeeded', 'id', p_id, 'name', v_name);
 END $$;
 
-COMMENT ON FUNCTION api.partner_add(p_id text, p_name text) IS 'Adds a CSP reseller partner. Returns {status, id, name, errors}; an id that exists is refused (partner_exists), audited.';
+COMMENT ON FUNCTION api.partner_add(p_id text, p_name text, p_comment text) IS 'Adds a CSP reseller partner. Returns {status, id, name, errors}; an id that exists is refused (partner_exists), audited.
+p_comment (a reason or ticket) is kept in the audit events.';
 
-CREATE FUNCTION api.partner_login_map(p_login_role name, p_partner_id text) RETURNS jsonb
+CREATE FUNCTION api.partner_login_map(p_login_role name, p_partner_id text, p_comment text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -517,18 +525,18 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = p_partner_id) THEN
         RETURN logic.platform_refusal('map_login', 'partner_not_found',
                                       jsonb_build_object('login_role', p_login_role, 'partner_id', p_partner_id),
-                                      format('partner %s does not exist', p_partner_id));
+                                      format('partner %s does not exist', p_partner_id), p_comment);
     END IF;
-    PERFORM logic.begin_operation('map_login', p_platform => true);  -- audited: who gave which login to which partner
+    PERFORM logic.begin_operation('map_login', p_comment => p_comment, p_platform => true);  -- audited: who gave which login to which partner
     INSERT INTO core.partner_logins (login_role, partner_id) VALUES (p_login_role, p_partner_id)
     ON CONFLICT (login_role) DO UPDATE SET partner_id = EXCLUDED.partner_id, mapped_at = now();
     RETURN jsonb_build_object('status', 'succeeded', 'login_role', p_login_role, 'partner_id', p_partner_id);
 END $$;
 
-COMMENT ON FUNCTION api.partner_login_map(p_login_role name, p_partner_id text) IS 'Maps a database login to the one partner it acts for (owner only). The login then acts and is recorded as itself.
-An unknown partner is refused (partner_not_found) as a coded result, audited under no partner.';
+COMMENT ON FUNCTION api.partner_login_map(p_login_role name, p_partner_id text, p_comment text) IS 'Maps a database login to the one partner it acts for (owner only). The login then acts and is recorded as itself.
+An unknown partner is refused (partner_not_found) as a coded result, audited under no partner. p_comment is kept in the audit events.';
 
-CREATE FUNCTION api.relationship_change(p_operation text, p_customer_id uuid, p_service_id text, p_expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_request_id text DEFAULT NULL::text, p_dry_run boolean DEFAULT false) RETURNS jsonb
+CREATE FUNCTION api.relationship_change(p_operation text, p_customer_id uuid, p_service_id text, p_expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_request_id text DEFAULT NULL::text, p_dry_run boolean DEFAULT false, p_comment text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -539,11 +547,12 @@ BEGIN
     RETURN logic.run_operation(p_operation || '_relationship',
                               jsonb_strip_nulls(jsonb_build_object('customer_id', p_customer_id,
                                   'service_id', p_service_id, 'expires_at', p_expires_at)),
-                              p_request_id, p_dry_run);
+                              p_request_id, p_dry_run, p_comment => p_comment);
 END $$;
 
-COMMENT ON FUNCTION api.relationship_change(p_operation text, p_customer_id uuid, p_service_id text, p_expires_at timestamp with time zone, p_request_id text, p_dry_run boolean) IS 'Requests, accepts (recorded for the customer) or removes the acting partner''s delegated-admin relationship.
-Returns the relationship with {status, relationship_status, errors}; a refusal is status rejected, audited.';
+COMMENT ON FUNCTION api.relationship_change(p_operation text, p_customer_id uuid, p_service_id text, p_expires_at timestamp with time zone, p_request_id text, p_dry_run boolean, p_comment text) IS 'Requests, accepts (recorded for the customer) or removes the acting partner''s delegated-admin relationship.
+Returns the relationship with {status, relationship_status, request_id, errors}; a refusal is status rejected, audited.
+p_comment is kept in the audit events.';
 
 CREATE FUNCTION api.relationships(p_customer_id uuid DEFAULT NULL::uuid) RETURNS jsonb
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -633,7 +642,7 @@ END $$;
 
 COMMENT ON FUNCTION api.subscription(p_id uuid) IS 'One subscription of the acting partner''s customers; SU001 otherwise.';
 
-CREATE FUNCTION api.subscription_add(p_customer_id uuid, p_offer_id text, p_quantity bigint, p_billing_cycle text DEFAULT 'monthly'::text, p_channel text DEFAULT 'csp'::text, p_status text DEFAULT 'active'::text, p_parent_id uuid DEFAULT NULL::uuid, p_request_id text DEFAULT NULL::text, p_dry_run boolean DEFAULT false) RETURNS jsonb
+CREATE FUNCTION api.subscription_add(p_customer_id uuid, p_offer_id text, p_quantity bigint, p_billing_cycle text DEFAULT 'monthly'::text, p_channel text DEFAULT 'csp'::text, p_status text DEFAULT 'active'::text, p_parent_id uuid DEFAULT NULL::uuid, p_request_id text DEFAULT NULL::text, p_dry_run boolean DEFAULT false, p_comment text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -653,12 +662,13 @@ BEGIN
     RETURN logic.run_operation('add_subscription', jsonb_build_object(
         'customer_id', p_customer_id, 'offer_id', p_offer_id, 'quantity', p_quantity,
         'billing_cycle', p_billing_cycle, 'channel', p_channel, 'status', p_status,
-        'parent_subscription_id', p_parent_id), p_request_id, p_dry_run);
+        'parent_subscription_id', p_parent_id), p_request_id, p_dry_run, p_comment => p_comment);
 END $$;
 
-COMMENT ON FUNCTION api.subscription_add(p_customer_id uuid, p_offer_id text, p_quantity bigint, p_billing_cycle text, p_channel text, p_status text, p_parent_id uuid, p_request_id text, p_dry_run boolean) IS 'Records a subscription bought through any channel (csp: sold by the acting partner). Returns the subscription.';
+COMMENT ON FUNCTION api.subscription_add(p_customer_id uuid, p_offer_id text, p_quantity bigint, p_billing_cycle text, p_channel text, p_status text, p_parent_id uuid, p_request_id text, p_dry_run boolean, p_comment text) IS 'Records a subscription bought through any channel (csp: sold by the acting partner). Returns the subscription
+(status: the outcome; subscription_status: its state) and request_id. p_comment is kept in the audit events.';
 
-CREATE FUNCTION api.subscription_change(p_operation text, p_subscription_id uuid, p_request_id text DEFAULT NULL::text, p_if_version bigint DEFAULT NULL::bigint, p_dry_run boolean DEFAULT false) RETURNS jsonb
+CREATE FUNCTION api.subscription_change(p_operation text, p_subscription_id uuid, p_request_id text DEFAULT NULL::text, p_if_version bigint DEFAULT NULL::bigint, p_dry_run boolean DEFAULT false, p_comment text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -667,10 +677,11 @@ BEGIN
         PERFORM logic.raise_error('invalid_argument', format('unknown status operation %s', p_operation));
     END IF;
     RETURN logic.run_operation(p_operation, jsonb_strip_nulls(jsonb_build_object(
-        'subscription_id', p_subscription_id, 'if_version', p_if_version)), p_request_id, p_dry_run);
+        'subscription_id', p_subscription_id, 'if_version', p_if_version)), p_request_id, p_dry_run, p_comment => p_comment);
 END $$;
 
-COMMENT ON FUNCTION api.subscription_change(p_operation text, p_subscription_id uuid, p_request_id text, p_if_version bigint, p_dry_run boolean) IS 'Moves a subscription through its state machine: activate, suspend, reactivate, cancel (cancels add-ons too).';
+COMMENT ON FUNCTION api.subscription_change(p_operation text, p_subscription_id uuid, p_request_id text, p_if_version bigint, p_dry_run boolean, p_comment text) IS 'Moves a subscription through its state machine: activate, suspend, reactivate, cancel (cancels add-ons too).
+Returns {status (the outcome), subscription_status, version, cancelled_add_ons, request_id, errors}. p_comment is kept in the audit events.';
 
 CREATE FUNCTION api.subscription_details(p_subscription_id uuid) RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -701,13 +712,15 @@ END $_$;
 COMMENT ON FUNCTION api.subscription_details(p_subscription_id uuid) IS 'The Details page of a subscription: its fields, offer_name, add_ons, relationship {status, expires_at}, upgrade_now and upgrades (as api.upgrades).';
 
 CREATE FUNCTION api.subscription_resolve(p_subscription text) RETURNS uuid
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE sql STABLE STRICT SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT logic.resolve_subscription(logic.require_partner(), p_subscription)
+    SELECT CASE WHEN btrim(p_subscription) ~ core.uuid_pattern() THEN btrim(p_subscription)::uuid
+                ELSE logic.resolve_subscription(logic.require_partner(), p_subscription) END
 $$;
 
 COMMENT ON FUNCTION api.subscription_resolve(p_subscription text) IS 'The id of the subscription (of the acting partner''s customers) named by its id or a unique prefix of 8+ hex digits.
+A full id is returned as it is; NULL gives NULL.
 Raises subscription_ambiguous (SU038), subscription_not_found (SU001) or invalid_argument (SU041).';
 
 CREATE FUNCTION api.subscriptions(p_customer_id uuid DEFAULT NULL::uuid) RETURNS jsonb
@@ -721,17 +734,17 @@ $$;
 
 COMMENT ON FUNCTION api.subscriptions(p_customer_id uuid) IS 'The subscriptions of the acting partner''s customers (all channels).';
 
-CREATE FUNCTION api.upgrade(p_subscription_id uuid, p_target_offer_id text, p_quantity bigint DEFAULT NULL::bigint, p_request_id text DEFAULT NULL::text, p_if_version bigint DEFAULT NULL::bigint, p_dry_run boolean DEFAULT false) RETURNS jsonb
+CREATE FUNCTION api.upgrade(p_subscription_id uuid, p_target_offer_id text, p_quantity bigint DEFAULT NULL::bigint, p_request_id text DEFAULT NULL::text, p_if_version bigint DEFAULT NULL::bigint, p_dry_run boolean DEFAULT false, p_comment text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     SELECT logic.run_operation('upgrade', jsonb_strip_nulls(jsonb_build_object(
         'subscription_id', p_subscription_id, 'target_offer', p_target_offer_id, 'quantity', p_quantity,
-        'if_version', p_if_version)), p_request_id, p_dry_run)
+        'if_version', p_if_version)), p_request_id, p_dry_run, p_comment => p_comment)
 $$;
 
-COMMENT ON FUNCTION api.upgrade(p_subscription_id uuid, p_target_offer_id text, p_quantity bigint, p_request_id text, p_if_version bigint, p_dry_run boolean) IS 'Upgrades a subscription to a target offer: creates the target, suspends the source (reason upgraded).
-Returns {status, source_subscription_id, target_subscription_id, quantity, errors}.';
+COMMENT ON FUNCTION api.upgrade(p_subscription_id uuid, p_target_offer_id text, p_quantity bigint, p_request_id text, p_if_version bigint, p_dry_run boolean, p_comment text) IS 'Upgrades a subscription to a target offer: creates the target, suspends the source (reason upgraded).
+Returns {status, source_subscription_id, target_subscription_id, quantity, request_id, errors}. p_comment is kept in the audit events.';
 
 CREATE FUNCTION api.upgrades(p_subscription_id uuid) RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -1598,6 +1611,22 @@ BEGIN
     RETURN v_results;
 END $_$;
 
+CREATE FUNCTION logic.require_comment(p_comment text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF p_comment IS NOT NULL AND (btrim(p_comment) = '' OR length(p_comment) > logic.comment_max_length()
+                                  OR p_comment ~ '[[:cntrl:]]') THEN
+        PERFORM logic.raise_error('invalid_argument', format('the comment %s', CASE
+            WHEN btrim(p_comment) = '' THEN 'is empty'
+            WHEN p_comment ~ '[[:cntrl:]]' THEN 'holds a control character (a line break?): it is one line'
+            ELSE format('has %s characters, more than %s', length(p_comment), logic.comment_max_length()) END),
+            NULL, format('a comment is one line of 1-%s characters: a reason or a ticket', logic.comment_max_length()));
+    END IF;
+    RETURN p_comment;
+END $$;
+
 CREATE FUNCTION logic.begin_operation(p_operation text, p_request_id text DEFAULT NULL::text, p_comment text DEFAULT NULL::text, p_batch_id text DEFAULT NULL::text, p_platform boolean DEFAULT false) RETURNS void
     LANGUAGE sql
     BEGIN ATOMIC
@@ -1609,7 +1638,7 @@ CREATE FUNCTION logic.begin_operation(p_operation text, p_request_id text DEFAUL
          END, true) AS set_config,
      set_config('subctl.request_id'::text, COALESCE(p_request_id, ''::text), true) AS set_config,
      set_config('subctl.request_ids'::text, ''::text, true) AS set_config,
-     set_config('subctl.comment'::text, COALESCE(p_comment, ''::text), true) AS set_config,
+     set_config('subctl.comment'::text, COALESCE(logic.require_comment(p_comment), ''::text), true) AS set_config,
      set_config('subctl.batch_id'::text, COALESCE(p_batch_id, ''::text), true) AS set_config,
      set_config('subctl.operation_source'::text,
          CASE
@@ -1910,6 +1939,12 @@ BEGIN
     END IF;
     RETURN NEW;
 END $$;
+
+CREATE FUNCTION logic.comment_max_length() RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    BEGIN ATOMIC
+ SELECT 500;
+END;
 
 CREATE FUNCTION logic.create_statement_triggers(p_table text, p_prefix text, p_function regproc) RETURNS void
     LANGUAGE plpgsql
@@ -2352,7 +2387,7 @@ BEGIN
     RETURN logic.result(v_codes, jsonb_build_object(
         'source_subscription_id', v_id, 'target_subscription_id', NULL,
         'quantity', CASE WHEN cardinality(v_codes) = 0 THEN v_new ELSE s.quantity END,
-        'version', s.version),
+        'version', s.version, 'subscription_status', s.status),
         p_partner, jsonb_strip_nulls(jsonb_build_object('subscription_id', v_id, 'quantity', v_new,
                                                         'if_version', p -> 'if_version')));
 END $$;
@@ -2504,12 +2539,12 @@ CREATE FUNCTION logic.partner_licenses() RETURNS TABLE(offer_id text, offer_name
     JOIN core.offers o ON o.id = g.offer_id
 $$;
 
-CREATE FUNCTION logic.platform_refusal(p_operation text, p_code text, p_parameters jsonb, p_message text) RETURNS jsonb
+CREATE FUNCTION logic.platform_refusal(p_operation text, p_code text, p_parameters jsonb, p_message text, p_comment text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    PERFORM logic.begin_operation(p_operation, p_platform => true);
+    PERFORM logic.begin_operation(p_operation, p_comment => p_comment, p_platform => true);
     PERFORM logic.audit_rejection(p_operation, ARRAY[p_code], p_parameters, NULL);
     RETURN logic.refusal(p_code, p_parameters, p_message);
 END $$;
@@ -2733,22 +2768,23 @@ BEGIN
         PERFORM logic.raise_error('invalid_argument', 'CUSTOMER is empty: give its id, domain or name');
     END IF;
     IF v_text ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$' THEN
-        IF logic.customer_visible(p_partner, v_text::uuid) THEN
+        IF logic.customer_visible(p_partner, v_text::uuid)
+           OR (p_partner IS NULL AND EXISTS (SELECT 1 FROM core.customers WHERE id = v_text::uuid)) THEN
             RETURN v_text::uuid;
         END IF;
         PERFORM logic.raise_error('customer_not_found', format('customer %s does not exist', lower(v_text)));
     END IF;
     SELECT array_agg(c.id) INTO v_ids FROM core.customers c
-    WHERE c.domain = lower(v_text) AND logic.customer_visible(p_partner, c.id);
+    WHERE c.domain = lower(v_text) AND (p_partner IS NULL OR logic.customer_visible(p_partner, c.id));
     IF cardinality(v_ids) = 1 THEN
         RETURN v_ids[1];
     END IF;
     v_ids := ARRAY(SELECT c.id FROM core.customers c
-                   WHERE lower(c.name) = lower(v_text) AND logic.customer_visible(p_partner, c.id)
+                   WHERE lower(c.name) = lower(v_text) AND (p_partner IS NULL OR logic.customer_visible(p_partner, c.id))
                    ORDER BY c.name, c.id LIMIT 11);
     IF cardinality(v_ids) = 0 THEN
         v_ids := ARRAY(SELECT c.id FROM core.customers c
-                       WHERE c.name ILIKE '%' || logic.like_literal(v_text) || '%' AND logic.customer_visible(p_partner, c.id)
+                       WHERE c.name ILIKE '%' || logic.like_literal(v_text) || '%' AND (p_partner IS NULL OR logic.customer_visible(p_partner, c.id))
                        ORDER BY c.name, c.id LIMIT 11);
     END IF;
     IF cardinality(v_ids) = 1 THEN
@@ -2761,7 +2797,7 @@ BEGIN
     INTO v_candidates FROM core.customers c WHERE c.id = ANY (v_ids[1:10]);
     PERFORM logic.raise_error('customer_ambiguous',
         format('%s matches %s customers: %s', to_json(v_text), CASE WHEN cardinality(v_ids) > 10 THEN 'more than 10' ELSE cardinality(v_ids)::text END,
-               (SELECT string_agg(format('%s (%s%s)', x ->> 'name', x ->> 'id', coalesce(', ' || (x ->> 'domain'), '')), '; ')
+               (SELECT string_agg(format('%s (%s%s)', x ->> 'name', coalesce((x ->> 'domain') || ', ', ''), x ->> 'id'), '; ')
                 FROM jsonb_array_elements(v_candidates) x)),
         v_candidates::text, 'name one by its id or domain');
     RETURN NULL;  -- not reached: logic.raise_error raises
@@ -2812,7 +2848,7 @@ BEGIN
     RETURN NULL;  -- not reached: logic.raise_error raises
 END $_$;
 
-CREATE FUNCTION logic.run_operation(p_operation text, p_parameters jsonb, p_request_id text, p_dry_run boolean, p_batch_id text DEFAULT NULL::text) RETURNS jsonb
+CREATE FUNCTION logic.run_operation(p_operation text, p_parameters jsonb, p_request_id text, p_dry_run boolean, p_batch_id text DEFAULT NULL::text, p_comment text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -2823,7 +2859,7 @@ DECLARE
 BEGIN
     IF p_dry_run THEN
         BEGIN
-            v_result := logic.run_operation(p_operation, p_parameters, p_request_id, false, p_batch_id);
+            v_result := logic.run_operation(p_operation, p_parameters, p_request_id, false, p_batch_id, p_comment);
             RAISE EXCEPTION USING ERRCODE = 'SU099', MESSAGE = 'dry run', DETAIL = v_result::text;
         EXCEPTION WHEN SQLSTATE 'SU099' THEN
             GET STACKED DIAGNOSTICS v_dry_run_result = PG_EXCEPTION_DETAIL;
@@ -2837,10 +2873,10 @@ BEGIN
         END IF;
         RETURN v_result;
     END IF;
-    PERFORM logic.begin_operation(p_operation, p_request_id, NULL, p_batch_id);
+    PERFORM logic.begin_operation(p_operation, p_request_id, p_comment, p_batch_id);
     v_result := logic.request_replay(v_partner, p_request_id, p_operation, p_parameters);
     IF v_result IS NOT NULL THEN
-        RETURN v_result;
+        RETURN v_result || jsonb_build_object('request_id', p_request_id);
     END IF;
     v_result := logic.dispatch_operation(v_partner, p_operation, p_parameters);
     IF v_result ->> 'status' = 'rejected' THEN
@@ -2848,7 +2884,8 @@ BEGIN
             p_operation, ARRAY(SELECT e ->> 'code' FROM jsonb_array_elements(v_result -> 'errors') e),
             p_parameters, p_request_id);
     END IF;
-    RETURN logic.request_remember(v_partner, p_request_id, p_operation, p_parameters, v_result);
+    RETURN logic.request_remember(v_partner, p_request_id, p_operation, p_parameters, v_result)
+           || jsonb_build_object('request_id', p_request_id);
 END $$;
 
 CREATE FUNCTION logic.sold_and_active_errors(p_partner text, p_status text, p_reseller_partner_id text) RETURNS text[]

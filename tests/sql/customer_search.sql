@@ -38,7 +38,7 @@ UPDATE fx SET contoso = (api.customer_add('Contoso') ->> 'id')::uuid;
 SELECT is(logic.resolve_customer(a, 'CONTOSO'), contoso, 'an exact name wins over the names it is a part of') FROM fx;
 SELECT throws_ok(format('SELECT logic.resolve_customer(%L, %L)', a, 'ontoso '), 'SU037',
                  '"ontoso" matches 3 customers: Contoso (' || contoso || '); Contoso Beijing (' || beijing
-                 || '); Contoso Shanghai (' || shanghai || ', contoso-sh.partner.onmschina.cn)',
+                 || '); Contoso Shanghai (contoso-sh.partner.onmschina.cn, ' || shanghai || ')',
                  'a part several customers have: customer_ambiguous listing the partner''s candidates') FROM fx;
 SELECT throws_ok(format('SELECT logic.resolve_customer(%L, %L)', a, 'Northwind'), 'SU003', NULL,
                  'another partner''s customer by name: customer_not_found') FROM fx;

@@ -18,8 +18,8 @@ SELECT test.is_rejected(format('api.upgrade(%L, %L, p_request_id => %L)', busine
                         '{request_id_reused}', 'same id, an upgrade') FROM fx;
 SELECT is(api.upgrade(business, 'o365-e3', p_request_id => 'req-1') - 'errors',
           jsonb_build_object('status', 'rejected', 'source_subscription_id', business, 'target_subscription_id', NULL,
-                             'quantity', NULL),
-          'the refusal has the shape of an upgrade result') FROM fx;
+                             'quantity', NULL, 'request_id', 'req-1'),
+          'the refusal has the shape of an upgrade result, naming its request id') FROM fx;
 SELECT is((SELECT subscription_id FROM core.audit_events WHERE partner_id = partner AND 'request_id_reused' = ANY (error_codes)
            ORDER BY id DESC LIMIT 1), business, 'the refusal is audited against the subscription') FROM fx;
 -- Another partner's use of the same id is independent.

@@ -106,7 +106,8 @@ Request random_request(std::mt19937& random, Pool& pool, const std::string& requ
                                                                        : path->second[pick(path->second.size())];
         return {request_id, partner, "upgrade", [=, &pool](Database& db, const std::string& rid) {
                     auto result = db.call(Outcome::commit, statements::upgrade, subscription.id, target,
-                                          std::optional<long long>(), rid, std::optional<long long>(), false);
+                                          std::optional<long long>(), rid, std::optional<long long>(), false,
+                                          std::optional<std::string>());
                     if (result.value("status", "") == "succeeded") {
                         pool.add_subscription(result["target_subscription_id"].get<std::string>(), target);
                     }
@@ -118,7 +119,7 @@ Request random_request(std::mt19937& random, Pool& pool, const std::string& requ
         std::string operation = roll < 45 ? "add" : "remove";
         return {request_id, partner, operation + "_licenses", [=](Database& db, const std::string& rid) {
                     return db.call(Outcome::commit, statements::licenses_change, operation, subscription, quantity, rid,
-                                   std::optional<long long>(), false);
+                                   std::optional<long long>(), false, std::optional<std::string>());
                 }};
     }
     if (roll < 85) {
@@ -126,7 +127,7 @@ Request random_request(std::mt19937& random, Pool& pool, const std::string& requ
         std::string operation = roll < 65 ? "suspend" : roll < 73 ? "reactivate" : "cancel";
         return {request_id, partner, operation, [=](Database& db, const std::string& rid) {
                     return db.call(Outcome::commit, statements::subscription_change, operation, subscription, rid,
-                                   std::optional<long long>(), false);
+                                   std::optional<long long>(), false, std::optional<std::string>());
                 }};
     }
     if (roll < 96) {
@@ -134,7 +135,7 @@ Request random_request(std::mt19937& random, Pool& pool, const std::string& requ
         std::string operation = std::vector<std::string>{"request", "accept", "accept", "remove"}[pick(4)];
         return {request_id, partner, operation + "_relationship", [=](Database& db, const std::string& rid) {
                     return db.call(Outcome::commit, statements::relationship_change, operation, customer, "office365",
-                                   std::optional<std::string>(), rid, false);
+                                   std::optional<std::string>(), rid, false, std::optional<std::string>());
                 }};
     }
     auto customer = pool.customers[pick(pool.customers.size())];
@@ -144,7 +145,8 @@ Request random_request(std::mt19937& random, Pool& pool, const std::string& requ
     std::string channel = pick(10) == 0 ? "direct" : "csp";
     return {request_id, partner, "add_subscription", [=, &pool](Database& db, const std::string& rid) {
                 auto result = db.call(Outcome::commit, statements::subscription_add, customer, offer, quantity + 4, cycle,
-                                      channel, "active", std::optional<std::string>(), rid, false);
+                                      channel, "active", std::optional<std::string>(), rid, false,
+                                      std::optional<std::string>());
                 if (result.value("status", "") == "succeeded") pool.add_subscription(result["id"].get<std::string>(), offer);
                 return result;
             }};

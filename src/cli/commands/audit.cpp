@@ -27,10 +27,8 @@ struct AuditArgs {
 };
 
 CommandResult run_audit(Runtime& runtime, const AuditArgs& args) {
-    return {runtime.read_database().call(db::Outcome::rollback, db::statements::audit_events,
-                                    optional_uuid(args.subscription, "subscription id"),
-                                    optional_uuid(args.customer, "customer id"), args.since, args.until,
-                                    require_quantity(args.limit, "limit"))};
+    return {runtime.read_database().call(db::Outcome::rollback, db::statements::audit_events, args.subscription,
+                                         args.customer, args.since, args.until, require_quantity(args.limit, "limit"))};
 }
 
 // A checkpoint is what `audit verify -o json` printed earlier: an array of chain heads.
@@ -60,8 +58,7 @@ std::string read_checkpoint(const std::string& path) {
 CommandResult run_audit_verify(Runtime& runtime, const AuditArgs& args) {
     const std::optional<std::string> checkpoint =
         args.checkpoint ? std::optional<std::string>(read_checkpoint(*args.checkpoint)) : std::nullopt;
-    auto chains = runtime.database().call(db::Outcome::rollback, db::statements::audit_verify,
-                                          optional_uuid(args.customer, "customer id"), checkpoint);
+    auto chains = runtime.database().call(db::Outcome::rollback, db::statements::audit_verify, args.customer, checkpoint);
     CommandResult result{chains};
     for (const auto& chain : chains) {
         if (chain.value("status", "") != "ok") {
@@ -80,8 +77,9 @@ void setup_audit(CLI::App& app, Runtime& runtime) {
     auto args = std::make_shared<AuditArgs>();
     auto* audit = add_command(app, runtime, "audit", "The acting partner's audit events, oldest first",
                               [&runtime, args] { return run_audit(runtime, *args); });
-    audit->add_option("--subscription", args->subscription, "Only this subscription's events");
-    audit->add_option("--customer", args->customer, "Only this customer's events");
+    audit->add_option("--subscription", args->subscription,
+                      "Only this subscription's events: id or a unique prefix of 8+ characters");
+    audit->add_option("--customer", args->customer, "Only this customer's events: id, primary domain or name");
     audit->add_option("--since", args->since, "From this time on (e.g. 2026-11-01 or 2026-11-01T08:00+08)");
     audit->add_option("--until", args->until, "Before this time");
     audit->add_option("--limit", args->limit, "The latest N events (default 1000)");
@@ -89,7 +87,7 @@ void setup_audit(CLI::App& app, Runtime& runtime) {
                                "Recompute the audit chains (tamper evidence): each chain's head is the checkpoint "
                                "to keep; exit 1 naming the first broken event",
                                [&runtime, args] { return run_audit_verify(runtime, *args); });
-    verify->add_option("--customer", args->customer, "Only this customer's chain");
+    verify->add_option("--customer", args->customer, "Only this customer's chain: id, primary domain or name");
     verify->add_option("--checkpoint", args->checkpoint,
                        "A kept earlier result (-o json): also catches the newest events removed");
     // `audit`'s own callback runs after its subcommand's: keep verify's action.

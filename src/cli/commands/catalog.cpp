@@ -5,6 +5,7 @@
 
 #include "cli/command_result.hpp"
 #include "cli/commands/commands.hpp"
+#include "cli/mutation_flags.hpp"
 #include "cli/runtime.hpp"
 #include "db/database.hpp"
 #include "shared/catalog_file.hpp"
@@ -16,13 +17,15 @@ namespace {
 struct CatalogArgs {
     std::string file;
     std::string view = "offers";
+    std::optional<std::string> comment;
 };
 
 CommandResult run_catalog_apply(Runtime& runtime, const CatalogArgs& args) {
     const auto path = args.file.empty() ? runtime.home() / "config" / "catalog" / "21vianet-office365.toml"
                                         : std::filesystem::path(args.file);
     const auto document = read_catalog_file(path);
-    auto result = runtime.database().call(db::Outcome::commit, db::statements::catalog_apply, document.dump());
+    auto result =
+        runtime.database().call(db::Outcome::commit, db::statements::catalog_apply, document.dump(), args.comment);
     result["file"] = path.string();
     return {result};
 }
@@ -62,6 +65,7 @@ void setup_catalog(CLI::App& app, Runtime& runtime) {
                               "Apply a catalog file (default: the shipped 21Vianet catalog); idempotent",
                               [&runtime, args] { return run_catalog_apply(runtime, *args); });
     apply->add_option("FILE", args->file, "Catalog file (TOML)");
+    add_comment_flag(apply, args->comment);
     auto* show = add_command(*catalog, runtime, "show", "Print the offers, or the upgrade matrix with --view matrix",
                              [&runtime, args] { return run_catalog_show(runtime, *args); });
     show->add_option("--view", args->view,

@@ -1,4 +1,5 @@
-// subctl customer add --name NAME [--id UUID] [--domain DOMAIN] | customer list | customer link CUSTOMER PARTNER
+// subctl customer add --name NAME [--id UUID] [--domain DOMAIN] | customer list [--search TEXT]
+// | customer show CUSTOMER | customer link CUSTOMER PARTNER
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -19,25 +20,34 @@ struct CustomerArgs {
     std::optional<std::string> id;
     std::optional<std::string> domain;
     MutationFlags flags;
-    std::string partner;  // customer link
+    std::string customer;  // customer show, customer link
+    std::string partner;   // customer link
+    std::optional<std::string> search;
 };
 
 CommandResult run_customer_add(Runtime& runtime, const CustomerArgs& args) {
-    const auto outcome = args.flags.outcome();
-    return operation_result(runtime.database().call(
-        outcome, db::statements::customer_add, require_text(args.name, "customer name", sql::display_name_max_length),
-        optional_uuid(args.id, "customer id"), args.domain, args.flags.request_id, args.flags.dry_run));
+    const auto request_id = request_id_of(args.flags);
+    return mutation_result(request_id, [&] {
+        return runtime.database().call(args.flags.outcome(), db::statements::customer_add,
+                                       require_text(args.name, "customer name", sql::display_name_max_length),
+                                       optional_uuid(args.id, "customer id"), args.domain, request_id,
+                                       args.flags.dry_run, args.flags.comment);
+    });
 }
 
 // The platform's record that the customer accepted the partner's reseller invitation.
 CommandResult run_customer_link(Runtime& runtime, const CustomerArgs& args) {
-    return operation_result(runtime.database().call(db::Outcome::commit, db::statements::customer_link,
-                                                    require_uuid(args.id.value_or(""), "customer id"),
-                                                    require_text(args.partner, "partner id", 64)));
+    return operation_result(runtime.database().call(db::Outcome::commit, db::statements::customer_link, args.customer,
+                                                    require_text(args.partner, "partner id", sql::id_max_length),
+                                                    args.flags.comment));
 }
 
-CommandResult run_customer_list(Runtime& runtime) {
-    return {runtime.read_database().call(db::Outcome::rollback, db::statements::customers)};
+CommandResult run_customer_list(Runtime& runtime, const CustomerArgs& args) {
+    return {runtime.read_database().call(db::Outcome::rollback, db::statements::customers, args.search)};
+}
+
+CommandResult run_customer_show(Runtime& runtime, const CustomerArgs& args) {
+    return {runtime.read_database().call(db::Outcome::rollback, db::statements::customer, args.customer)};
 }
 
 }  // namespace
@@ -53,14 +63,20 @@ void setup_customer(CLI::App& app, Runtime& runtime) {
     add->add_option("--id", args->id, "Tenant id (UUID); generated when omitted");
     add->add_option("--domain", args->domain, "Primary domain, e.g. contoso.partner.onmschina.cn");
     add_mutation_flags(add, args->flags, false);
-    add_command(*customer, runtime, "list", "List the acting partner's customers",
-                [&runtime] { return run_customer_list(runtime); });
+    auto* list = add_command(*customer, runtime, "list", "List the acting partner's customers",
+                             [&runtime, args] { return run_customer_list(runtime, *args); });
+    list->add_option("--search", args->search, "Only those whose name or domain contains TEXT (any case)");
+    auto* show = add_command(*customer, runtime, "show",
+                             "Show one customer: its subscriptions by status, the relationship per service",
+                             [&runtime, args] { return run_customer_show(runtime, *args); });
+    show->add_option("CUSTOMER", args->customer, "Customer: id, primary domain or name")->required();
     auto* link = add_command(*customer, runtime, "link",
                              "Make an existing customer visible to another partner: the customer accepted its "
                              "reseller invitation (owner only)",
                              [&runtime, args] { return run_customer_link(runtime, *args); });
-    link->add_option("CUSTOMER", args->id, "Customer id (UUID)")->required();
+    link->add_option("CUSTOMER", args->customer, "Customer: id, primary domain or name")->required();
     link->add_option("PARTNER", args->partner, "Partner id")->required();
+    add_comment_flag(link, args->flags.comment);
 }
 
 }  // namespace subctl::cli

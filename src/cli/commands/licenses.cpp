@@ -19,10 +19,13 @@ struct LicensesArgs {
 };
 
 CommandResult run_licenses_change(Runtime& runtime, const std::string& operation, const LicensesArgs& args) {
-    return operation_result(runtime.database().call(
-        args.flags.outcome(), db::statements::licenses_change, operation,
-        require_uuid(args.subscription, "subscription id"), require_quantity(args.quantity, "number of licenses"),
-        args.flags.request_id, optional_version(args.flags.if_version), args.flags.dry_run));
+    const auto request_id = request_id_of(args.flags);
+    return mutation_result(request_id, [&] {
+        return runtime.database().call(args.flags.outcome(), db::statements::licenses_change, operation,
+                                       args.subscription, require_quantity(args.quantity, "number of licenses"),
+                                       request_id, optional_version(args.flags.if_version), args.flags.dry_run,
+                                       args.flags.comment);
+    });
 }
 
 }  // namespace
@@ -39,7 +42,7 @@ void setup_licenses(CLI::App& app, Runtime& runtime) {
         auto* command = add_command(*licenses, runtime, name, description, [&runtime, args, operation] {
             return run_licenses_change(runtime, operation, *args);
         });
-        command->add_option("SUBSCRIPTION", args->subscription, "Subscription id (UUID)")->required();
+        command->add_option("SUBSCRIPTION", args->subscription, "Subscription: id or a unique prefix of 8+ characters")->required();
         command->add_option("N", args->quantity, "Number of licenses")->required();
         add_mutation_flags(command, args->flags, true);
     }

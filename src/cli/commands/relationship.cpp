@@ -21,15 +21,16 @@ struct RelationshipArgs {
 };
 
 CommandResult run_relationship_change(Runtime& runtime, const std::string& operation, const RelationshipArgs& args) {
-    const auto outcome = args.flags.outcome();
-    return operation_result(runtime.database().call(
-        outcome, db::statements::relationship_change, operation, require_uuid(args.customer, "customer id"),
-        args.service, args.expires, args.flags.request_id, args.flags.dry_run));
+    const auto request_id = request_id_of(args.flags);
+    return mutation_result(request_id, [&] {
+        return runtime.database().call(args.flags.outcome(), db::statements::relationship_change, operation,
+                                       args.customer, args.service, args.expires, request_id, args.flags.dry_run,
+                                       args.flags.comment);
+    });
 }
 
 CommandResult run_relationship_list(Runtime& runtime, const RelationshipArgs& args) {
-    return {runtime.read_database().call(db::Outcome::rollback, db::statements::relationships,
-                                    optional_uuid(args.filter_customer, "customer id"))};
+    return {runtime.read_database().call(db::Outcome::rollback, db::statements::relationships, args.filter_customer)};
 }
 
 }  // namespace
@@ -47,7 +48,7 @@ void setup_relationship(CLI::App& app, Runtime& runtime) {
         auto* command = add_command(*relationship, runtime, name, description, [&runtime, args, operation] {
             return run_relationship_change(runtime, operation, *args);
         });
-        command->add_option("CUSTOMER", args->customer, "Customer id (UUID)")->required();
+        command->add_option("CUSTOMER", args->customer, "Customer: id, primary domain or name")->required();
         command->add_option("--service", args->service, "Service (default office365)");
         command->add_option("--expires", args->expires,
                             "Expiry (timestamp or date); at most two years after activation, default the maximum");
@@ -55,7 +56,7 @@ void setup_relationship(CLI::App& app, Runtime& runtime) {
     }
     auto* list = add_command(*relationship, runtime, "list", "List the acting partner's relationships",
                              [&runtime, args] { return run_relationship_list(runtime, *args); });
-    list->add_option("--customer", args->filter_customer, "Only this customer's");
+    list->add_option("--customer", args->filter_customer, "Only this customer's: id, primary domain or name");
 }
 
 }  // namespace subctl::cli

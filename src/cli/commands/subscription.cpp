@@ -27,27 +27,29 @@ struct SubscriptionArgs {
 };
 
 CommandResult run_subscription_add(Runtime& runtime, const SubscriptionArgs& args) {
-    return operation_result(runtime.database().call(
-        args.flags.outcome(), db::statements::subscription_add, require_uuid(args.customer, "customer id"),
-        args.offer, require_quantity(args.quantity), args.billing_cycle, args.channel, args.status,
-        optional_uuid(args.parent, "parent subscription id"), args.flags.request_id, args.flags.dry_run));
+    const auto request_id = request_id_of(args.flags);
+    return mutation_result(request_id, [&] {
+        return runtime.database().call(args.flags.outcome(), db::statements::subscription_add, args.customer,
+                                       args.offer, require_quantity(args.quantity), args.billing_cycle, args.channel,
+                                       args.status, args.parent, request_id, args.flags.dry_run, args.flags.comment);
+    });
 }
 
 CommandResult run_subscription_list(Runtime& runtime, const SubscriptionArgs& args) {
-    return {runtime.read_database().call(db::Outcome::rollback, db::statements::subscriptions,
-                                    optional_uuid(args.filter_customer, "customer id"))};
+    return {runtime.read_database().call(db::Outcome::rollback, db::statements::subscriptions, args.filter_customer)};
 }
 
 CommandResult run_subscription_show(Runtime& runtime, const SubscriptionArgs& args) {
-    return {runtime.read_database().call(db::Outcome::rollback, db::statements::subscription,
-                                    require_uuid(args.subscription, "subscription id"))};
+    return {runtime.read_database().call(db::Outcome::rollback, db::statements::subscription, args.subscription)};
 }
 
 CommandResult run_subscription_change(Runtime& runtime, const std::string& operation, const SubscriptionArgs& args) {
-    return operation_result(runtime.database().call(
-        args.flags.outcome(), db::statements::subscription_change, operation,
-        require_uuid(args.subscription, "subscription id"), args.flags.request_id,
-        optional_version(args.flags.if_version), args.flags.dry_run));
+    const auto request_id = request_id_of(args.flags);
+    return mutation_result(request_id, [&] {
+        return runtime.database().call(args.flags.outcome(), db::statements::subscription_change, operation,
+                                       args.subscription, request_id, optional_version(args.flags.if_version),
+                                       args.flags.dry_run, args.flags.comment);
+    });
 }
 
 }  // namespace
@@ -59,7 +61,7 @@ void setup_subscription(CLI::App& app, Runtime& runtime) {
 
     auto* add = add_command(*subscription, runtime, "add", "Record a subscription bought through any channel",
                             [&runtime, args] { return run_subscription_add(runtime, *args); });
-    add->add_option("CUSTOMER", args->customer, "Customer id (UUID)")->required();
+    add->add_option("CUSTOMER", args->customer, "Customer: id, primary domain or name")->required();
     add->add_option("--offer", args->offer, "Offer id")->required();
     add->add_option("--quantity", args->quantity, "Licenses")->required();
     add->add_option("--billing-cycle", args->billing_cycle, "monthly (default) or annual")
@@ -67,16 +69,16 @@ void setup_subscription(CLI::App& app, Runtime& runtime) {
     add->add_option("--channel", args->channel, "csp (sold by the acting partner, default), direct, other-reseller")
         ->check(CLI::IsMember(choices(sql::channels)));
     add->add_option("--status", args->status, "active (default) or pending")->check(CLI::IsMember(choices(sql::subscription_initial_statuses)));
-    add->add_option("--parent", args->parent, "Parent subscription (add-ons only)");
+    add->add_option("--parent", args->parent, "Parent subscription (add-ons only): id or a unique prefix of 8+ characters");
     add_mutation_flags(add, args->flags, false);
 
     auto* list = add_command(*subscription, runtime, "list", "List subscriptions of the acting partner's customers",
                              [&runtime, args] { return run_subscription_list(runtime, *args); });
-    list->add_option("--customer", args->filter_customer, "Only this customer's");
+    list->add_option("--customer", args->filter_customer, "Only this customer's: id, primary domain or name");
 
     auto* show = add_command(*subscription, runtime, "show", "Show one subscription",
                              [&runtime, args] { return run_subscription_show(runtime, *args); });
-    show->add_option("SUBSCRIPTION", args->subscription, "Subscription id (UUID)")->required();
+    show->add_option("SUBSCRIPTION", args->subscription, "Subscription: id or a unique prefix of 8+ characters")->required();
 
     const std::pair<const char*, const char*> changes[] = {
         {"activate", "pending -> active (provisioned)"},
@@ -88,7 +90,7 @@ void setup_subscription(CLI::App& app, Runtime& runtime) {
         auto* command = add_command(*subscription, runtime, name, description, [&runtime, args, operation] {
             return run_subscription_change(runtime, operation, *args);
         });
-        command->add_option("SUBSCRIPTION", args->subscription, "Subscription id (UUID)")->required();
+        command->add_option("SUBSCRIPTION", args->subscription, "Subscription: id or a unique prefix of 8+ characters")->required();
         add_mutation_flags(command, args->flags, true);
     }
 }

@@ -20,15 +20,16 @@ struct UpgradeArgs {
 };
 
 CommandResult run_upgrades(Runtime& runtime, const UpgradeArgs& args) {
-    return {runtime.read_database().call(db::Outcome::rollback, db::statements::upgrades,
-                                    require_uuid(args.subscription, "subscription id"))};
+    return {runtime.read_database().call(db::Outcome::rollback, db::statements::upgrades, args.subscription)};
 }
 
 CommandResult run_upgrade(Runtime& runtime, const UpgradeArgs& args) {
-    return operation_result(runtime.database().call(
-        args.flags.outcome(), db::statements::upgrade,
-        require_uuid(args.subscription, "subscription id"), args.target, optional_quantity(args.quantity),
-        args.flags.request_id, optional_version(args.flags.if_version), args.flags.dry_run));
+    const auto request_id = request_id_of(args.flags);
+    return mutation_result(request_id, [&] {
+        return runtime.database().call(args.flags.outcome(), db::statements::upgrade, args.subscription, args.target,
+                                       optional_quantity(args.quantity), request_id,
+                                       optional_version(args.flags.if_version), args.flags.dry_run, args.flags.comment);
+    });
 }
 
 }  // namespace
@@ -37,11 +38,11 @@ void setup_upgrade(CLI::App& app, Runtime& runtime) {
     auto args = std::make_shared<UpgradeArgs>();
     auto* upgrades = add_command(app, runtime, "upgrades", "Every upgrade target: eligible, and all errors that apply",
                                  [&runtime, args] { return run_upgrades(runtime, *args); });
-    upgrades->add_option("SUBSCRIPTION", args->subscription, "Subscription id (UUID)")->required();
+    upgrades->add_option("SUBSCRIPTION", args->subscription, "Subscription: id or a unique prefix of 8+ characters")->required();
 
     auto* upgrade = add_command(app, runtime, "upgrade", "Upgrade a subscription to a target offer",
                                 [&runtime, args] { return run_upgrade(runtime, *args); });
-    upgrade->add_option("SUBSCRIPTION", args->subscription, "Subscription id (UUID)")->required();
+    upgrade->add_option("SUBSCRIPTION", args->subscription, "Subscription: id or a unique prefix of 8+ characters")->required();
     upgrade->add_option("--to", args->target, "Target offer id")->required();
     upgrade->add_option("--quantity", args->quantity, "Licenses of the target (default: the source's)");
     add_mutation_flags(upgrade, args->flags, true);
