@@ -25,7 +25,7 @@ business=$(value subscription add "$customer" --offer o365-business --quantity 2
 "$subctl" subscription add "$customer" --offer o365-proplus --quantity 5 --channel direct >/dev/null
 # The source document's flow: select the customer, its subscription (the Details page,
 # "Upgrade now"), choose a new offer and the number of licenses, submit.
-if "$subctl" customer list --help | grep -q -- --search; then
+if grep -q -- --search <<<"$("$subctl" customer list --help)"; then
     step "1. Find the customer by a part of its name, any case" customer list --search "${name,,}"
 else  # (this binary's customer list has no --search yet: the whole list)
     step "1. Find the customer in the list" customer list
