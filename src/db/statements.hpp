@@ -64,6 +64,10 @@ inline constexpr Statement replica_state{
 inline constexpr Statement wal_position{
     "wal_position",
     "SELECT to_jsonb(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END::text)"};
+// The Details page (SPEC 7.2) of a subscription named by its id or a unique prefix: what the
+// guided upgrade starts from.
+inline constexpr Statement subscription_details{"subscription_details",
+                                                "SELECT api.subscription_details(api.subscription_resolve($1))"};
 }  // namespace statements
 
 }  // namespace subctl::db

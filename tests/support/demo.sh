@@ -16,16 +16,29 @@ step "Load the shipped 21Vianet catalog (idempotent)" catalog apply
 step "The upgrade matrix" catalog show --view matrix
 "$subctl" partner add demo-partner --name "Demo Reseller (CN)" >/dev/null 2>&1 || true
 
-customer=$(value customer add --name "Fabrikam $(date +%H%M%S)")
-echo; echo "Added customer $customer for partner demo-partner"
+name="Fabrikam $(date +%H%M%S)"
+customer=$(value customer add --name "$name")
+echo; echo "Added customer $customer ($name) for partner demo-partner"
 step "Request and accept delegated admin privileges" relationship request "$customer" --service office365
 step "" relationship accept "$customer" --service office365
 business=$(value subscription add "$customer" --offer o365-business --quantity 25)
 "$subctl" subscription add "$customer" --offer o365-proplus --quantity 5 --channel direct >/dev/null
-step "Subscriptions (ProPlus was bought directly from 21Vianet: multichannel)" subscription list --customer "$customer"
+# The source document's flow: select the customer, its subscription (the Details page,
+# "Upgrade now"), choose a new offer and the number of licenses, submit.
+if grep -q -- --search <<<"$("$subctl" customer list --help)"; then
+    step "1. Find the customer by a part of its name, any case" customer list --search "${name,,}"
+else  # (this binary's customer list has no --search yet: the whole list)
+    step "1. Find the customer in the list" customer list
+fi
+step "   Its Subscriptions page (ProPlus was bought directly from 21Vianet: multichannel)" subscription list --customer "$customer"
+step "2. The Details page of Office 365 Business: Upgrade now, and every target" subscription show "$business"
 step "Upgrade options of Office 365 Business: all errors per target" upgrades "$business"
 step "Dry run of an upgrade to E3 (blocked by the direct ProPlus)" upgrade "$business" --to o365-e3 --dry-run
-step "Upgrade Business -> Business Premium with 30 licenses" upgrade "$business" --to o365-business-premium --quantity 30 --request-id "demo-$customer"
+step "3. Choose an offer and the licenses: on a terminal upgrade without --to asks (a target by number, the licenses, y/N); without one it needs --to" upgrade "$business" </dev/null
+step "   Submit: Business -> Business Premium with 30 licenses" upgrade "$business" --to o365-business-premium --quantity 30 --request-id "demo-$customer"
+printf '\nWhat is left to do after the upgrade (next_steps of its result):\n'
+"$subctl" -o json upgrade "$business" --to o365-business-premium --quantity 30 --request-id "demo-$customer" |
+    awk '/"next_steps": \[/ {on = 1; next} on && /^ *\]/ {on = 0} on {sub(/^ *"/, "  - "); sub(/",?$/, ""); print}' || true
 step "The same request id again: the first result, nothing changed" upgrade "$business" --to o365-business-premium --quantity 30 --request-id "demo-$customer"
 premium=$("$subctl" -o json subscription show "$business" | sed -n 's/^  "upgraded_to": "\(.*\)",\{0,1\}$/\1/p')
 step "The source is suspended (reason upgraded) and points to the target" subscription show "$business"

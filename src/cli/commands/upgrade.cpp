@@ -1,8 +1,11 @@
-// subctl upgrades SUBSCRIPTION | upgrade SUBSCRIPTION --to OFFER [--quantity N] ...
+// subctl upgrades SUBSCRIPTION | upgrade SUBSCRIPTION [--to OFFER] [--quantity N] ...
+#include <iostream>
+
 #include <CLI/CLI.hpp>
 
 #include "cli/command_result.hpp"
 #include "cli/commands/commands.hpp"
+#include "cli/commands/upgrade_guided.hpp"
 #include "cli/mutation_flags.hpp"
 #include "cli/runtime.hpp"
 #include "cli/validate.hpp"
@@ -32,6 +35,31 @@ CommandResult run_upgrade(Runtime& runtime, const UpgradeArgs& args) {
     });
 }
 
+// Without --to (SPEC 7.2), on a terminal: the guided upgrade (upgrade_guided.cpp), whose dry
+// run and upgrade are run_upgrade itself, at the version the operator was shown.
+CommandResult run_upgrade_guided(Runtime& runtime, const UpgradeArgs& args) {
+    if (!on_terminal()) {
+        throw Error(Exit::usage, "usage",
+                    "--to OFFER is required when stdin and stdout are not a terminal (on one, upgrade asks for it)");
+    }
+    GuidedUpgrade guided;
+    guided.quantity = optional_quantity(args.quantity);
+    guided.dry_run = args.flags.dry_run;
+    guided.details = [&runtime, &args] {
+        return runtime.database().call(db::Outcome::rollback, db::statements::subscription_details, args.subscription);
+    };
+    guided.upgrade = [&runtime, &args](const UpgradeChoice& choice) {
+        auto chosen = args;
+        chosen.subscription = choice.subscription_id;
+        chosen.target = choice.target_offer;
+        chosen.quantity = std::to_string(choice.quantity);
+        if (!chosen.flags.if_version) chosen.flags.if_version = std::to_string(choice.version);
+        chosen.flags.dry_run = choice.dry_run;
+        return run_upgrade(runtime, chosen);
+    };
+    return guided_upgrade(guided, std::cin, std::cout);
+}
+
 }  // namespace
 
 void setup_upgrade(CLI::App& app, Runtime& runtime) {
@@ -41,9 +69,13 @@ void setup_upgrade(CLI::App& app, Runtime& runtime) {
     upgrades->add_option("SUBSCRIPTION", args->subscription, "Subscription: id or a unique prefix of 8+ characters")->required();
 
     auto* upgrade = add_command(app, runtime, "upgrade", "Upgrade a subscription to a target offer",
-                                [&runtime, args] { return run_upgrade(runtime, *args); });
+                                [&runtime, args] {
+                                    if (args->target.empty()) return run_upgrade_guided(runtime, *args);
+                                    return run_upgrade(runtime, *args);
+                                });
     upgrade->add_option("SUBSCRIPTION", args->subscription, "Subscription: id or a unique prefix of 8+ characters")->required();
-    upgrade->add_option("--to", args->target, "Target offer id")->required();
+    upgrade->add_option("--to", args->target,
+                        "Target offer id (without it, on a terminal: choose one of the eligible)");
     upgrade->add_option("--quantity", args->quantity, "Licenses of the target (default: the source's)");
     add_mutation_flags(upgrade, args->flags, true);
 }
