@@ -27,6 +27,9 @@ inline constexpr Statement subscription{"subscription", "SELECT api.subscription
 inline constexpr Statement subscription_change{"subscription_change",
                                                "SELECT api.subscription_change($1, $2::uuid, $3, $4::bigint, $5)"};
 inline constexpr Statement upgrades{"upgrades", "SELECT api.upgrades($1::uuid)"};
+// The Details page (SPEC 7.2) of a subscription named as the operator names it.
+inline constexpr Statement subscription_details{"subscription_details",
+                                                "SELECT api.subscription_details(api.subscription_resolve($1))"};
 inline constexpr Statement upgrade{"upgrade", "SELECT api.upgrade($1::uuid, $2, $3::bigint, $4, $5::bigint, $6)"};
 inline constexpr Statement licenses_change{"licenses_change",
                                            "SELECT api.licenses_change($1, $2::uuid, $3::bigint, $4, $5::bigint, $6)"};
