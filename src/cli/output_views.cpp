@@ -107,7 +107,9 @@ void print_subscription_details(std::ostream& out, const nlohmann::json& details
     line("Version", field("version"));
     const auto relationship = details.value("relationship", nlohmann::json::object());
     const auto expires = text_of(relationship.value("expires_at", nlohmann::json()));
-    line("Relationship", text_of(relationship.value("status", nlohmann::json())) +
+    auto status = text_of(relationship.value("status", nlohmann::json()));
+    std::replace(status.begin(), status.end(), '_', ' ');  // held_by_another_partner as words
+    line("Relationship", status +
                              (expires.empty() ? "" : ", expires " + to_the_second(expires)));
     std::string add_ons;
     for (const auto& add_on : details.value("add_ons", nlohmann::json::array())) {
