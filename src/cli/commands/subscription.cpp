@@ -74,7 +74,8 @@ void setup_subscription(CLI::App& app, Runtime& runtime) {
                              [&runtime, args] { return run_subscription_list(runtime, *args); });
     list->add_option("--customer", args->filter_customer, "Only this customer's");
 
-    auto* show = add_command(*subscription, runtime, "show", "The Details page: the subscription, what it can be upgraded to now, what blocks the rest",
+    auto* show = add_command(*subscription, runtime, "show",
+                             "The Details page: the subscription, what it can be upgraded to now, what blocks the rest",
                              [&runtime, args] { return run_subscription_show(runtime, *args); });
     show->add_option("SUBSCRIPTION", args->subscription, "Subscription id (or a unique prefix of 8+ digits)")->required();
 

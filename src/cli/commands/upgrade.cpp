@@ -46,7 +46,9 @@ CommandResult with_no_path_note(Runtime& runtime, const UpgradeArgs& args, Comma
 void setup_upgrade(CLI::App& app, Runtime& runtime) {
     auto args = std::make_shared<UpgradeArgs>();
     auto* upgrades = add_command(app, runtime, "upgrades", "Every upgrade target: eligible, and all errors that apply",
-                                 [&runtime, args] { return with_no_path_note(runtime, *args, run_upgrades(runtime, *args)); });
+                                 [&runtime, args] {
+                                     return with_no_path_note(runtime, *args, run_upgrades(runtime, *args));
+                                 });
     upgrades->add_option("SUBSCRIPTION", args->subscription, "Subscription id (UUID)")->required();
 
     auto* upgrade = add_command(app, runtime, "upgrade", "Upgrade a subscription to a target offer",
