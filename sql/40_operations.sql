@@ -73,26 +73,26 @@ RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
                                                          ELSE logic.error_objects(p_partner, p_codes, p_request) END);
 END;
 
--- A refusal of one code (logic.result) whose error also says the case at hand:
--- {code, description, message (the description when none is given), hint?}; the
--- command line prints `code: message; hint`.
-CREATE OR REPLACE FUNCTION logic.refusal(p_code text, p_fields jsonb, p_message text DEFAULT NULL, p_hint text DEFAULT NULL)
+-- A refusal of one code (logic.result) whose description names the case at hand
+-- (p_description; the code's own description when none is given). Its next_step is
+-- what to do about it.
+CREATE OR REPLACE FUNCTION logic.refusal(p_code text, p_fields jsonb, p_description text DEFAULT NULL)
 RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
-    SELECT r.result || jsonb_build_object('errors', jsonb_build_array(r.error || jsonb_strip_nulls(jsonb_build_object(
-               'message', coalesce(p_message, r.error ->> 'description'), 'hint', p_hint))))
+    SELECT r.result || jsonb_build_object('errors', jsonb_build_array(r.error || jsonb_build_object(
+               'description', coalesce(p_description, r.error ->> 'description'))))
     FROM (SELECT x.result, x.result -> 'errors' -> 0 AS error
           FROM (SELECT logic.result(ARRAY[p_code], p_fields, NULL, p_fields) AS result) x) r;
 END;
 
 -- A refusal of a platform administration (partners, links, logins): audited under no
 -- partner, like its changes, and returned as the operations' coded result.
-CREATE OR REPLACE FUNCTION logic.platform_refusal(p_operation text, p_code text, p_parameters jsonb, p_message text,
+CREATE OR REPLACE FUNCTION logic.platform_refusal(p_operation text, p_code text, p_parameters jsonb, p_description text,
                                                  p_comment text DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM logic.begin_operation(p_operation, p_comment => p_comment, p_platform => true);
     PERFORM logic.audit_rejection(p_operation, ARRAY[p_code], p_parameters, NULL);
-    RETURN logic.refusal(p_code, p_parameters, p_message);
+    RETURN logic.refusal(p_code, p_parameters, p_description);
 END $$;
 
 CREATE OR REPLACE FUNCTION logic.subscription_json(p_partner text, s core.subscriptions)
@@ -377,7 +377,7 @@ END $$;
 -- expiry given then) and when it is accepted. Returns the refusal's sentence, or NULL.
 CREATE OR REPLACE FUNCTION logic.relationship_expiry_problem(p_expires_at timestamptz)
 RETURNS text LANGUAGE sql STABLE BEGIN ATOMIC
-    SELECT format('--expires %s is outside the allowed range: after %s and at most two years after activation (%s when activated now)',
+    SELECT format('--expires %s is outside the allowed range: after %s and at most two years after activation (%s when activated now).',
                   CASE WHEN isfinite(p_expires_at) THEN to_char(p_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
                        ELSE p_expires_at::text END,
                   to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
@@ -399,18 +399,17 @@ DECLARE
     v_expires timestamptz := (p ->> 'expires_at')::timestamptz;
     r core.relationships;
     v_code text;
-    v_message text;
-    v_hint text;
+    v_description text;  -- the case at hand (logic.refusal)
 BEGIN
     -- Only a customer the partner sees (SPEC 7.1): a relationship never makes one visible.
     IF NOT logic.customer_visible(p_partner, v_customer) THEN
         v_code := 'customer_not_found';
-        v_message := format('customer %s does not exist', v_customer);
+        v_description := format('Customer %s does not exist.', v_customer);
     ELSE
         PERFORM 1 FROM core.customers WHERE id = v_customer FOR NO KEY UPDATE;
         IF NOT EXISTS (SELECT 1 FROM core.services WHERE id = v_service) THEN
             v_code := 'service_not_found';
-            v_message := format('service %s does not exist', v_service);
+            v_description := format('Service %s does not exist.', v_service);
         END IF;
     END IF;
     IF v_code IS NULL THEN
@@ -419,40 +418,37 @@ BEGIN
         WHERE partner_id = p_partner AND customer_id = v_customer AND service_id = v_service
           AND (status = 'requested' OR (status = 'active' AND expires_at > statement_timestamp()));
         IF p_operation = 'request' THEN
-            v_message := logic.relationship_expiry_problem(v_expires);
-            IF v_message IS NOT NULL THEN
+            v_description := logic.relationship_expiry_problem(v_expires);
+            IF v_description IS NOT NULL THEN
                 v_code := 'relationship_expiry_out_of_range';
-                v_hint := 'give a date within that range, or none for the longest';
             ELSIF r.id IS NOT NULL THEN
                 v_code := 'relationship_exists';
-                v_message := format('relationship %s is already %s', r.id, r.status);
+                v_description := format('Relationship %s is already %s.', r.id, r.status);
             END IF;
         ELSIF p_operation = 'accept' THEN
             v_expires := coalesce(v_expires, r.expires_at, statement_timestamp() + interval '2 years');
             IF r.id IS NULL OR r.status <> 'requested' THEN
                 v_code := 'invalid_relationship_transition';
-                v_message := 'there is no requested relationship to accept';
-                v_hint := 'request it first: subctl relationship request CUSTOMER --service SERVICE';
+                v_description := 'There is no requested relationship to accept.';
             ELSIF EXISTS (SELECT 1 FROM core.relationships WHERE customer_id = v_customer AND service_id = v_service
                           AND status = 'active' AND expires_at > statement_timestamp()) THEN
                 v_code := 'relationship_already_active';
             ELSE
-                v_message := logic.relationship_expiry_problem(v_expires);
-                IF v_message IS NOT NULL THEN
+                v_description := logic.relationship_expiry_problem(v_expires);
+                IF v_description IS NOT NULL THEN
                     v_code := 'relationship_expiry_out_of_range';
-                    v_hint := 'give a date within that range, or none for the longest';
                 END IF;
             END IF;
         ELSIF r.id IS NULL THEN
             v_code := 'relationship_not_found';
-            v_message := format('no requested or active relationship with customer %s for %s', v_customer, v_service);
+            v_description := format('No requested or active relationship with customer %s for %s.', v_customer, v_service);
         END IF;
     END IF;
     IF v_code IS NOT NULL THEN
         -- (jsonb_populate_record: every field, null ones too, when there is none)
         RETURN logic.refusal(v_code, to_jsonb(jsonb_populate_record(r, '{}')) || jsonb_build_object('customer_id', v_customer, 'service_id', v_service,
                                                                       'relationship_status', r.status),
-                             v_message, v_hint);
+                             v_description);
     END IF;
     UPDATE core.relationships SET status = 'expired', ended_at = expires_at
     WHERE customer_id = v_customer AND service_id = v_service AND status = 'active'

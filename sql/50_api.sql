@@ -10,7 +10,7 @@ BEGIN
     PERFORM 1 FROM core.partners WHERE id = p_id;
     IF FOUND THEN
         RETURN logic.platform_refusal('add_partner', 'partner_exists', jsonb_build_object('id', p_id, 'name', v_name),
-                                      format('partner %s already exists', p_id), p_comment);
+                                      format('Partner %s already exists.', p_id), p_comment);
     END IF;
     PERFORM logic.begin_operation('add_partner', p_comment => p_comment, p_platform => true);
     BEGIN
@@ -46,15 +46,15 @@ BEGIN
     PERFORM 1 FROM core.customers WHERE id = p_customer_id FOR NO KEY UPDATE;  -- the customer's lock first
     IF NOT FOUND THEN
         RETURN logic.platform_refusal('link_customer', 'customer_not_found', v_parameters,
-                                      format('customer %s does not exist', p_customer_id), p_comment);
+                                      format('Customer %s does not exist.', p_customer_id), p_comment);
     END IF;
     IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = p_partner_id) THEN
         RETURN logic.platform_refusal('link_customer', 'partner_not_found', v_parameters,
-                                      format('partner %s does not exist', p_partner_id), p_comment);
+                                      format('Partner %s does not exist.', p_partner_id), p_comment);
     END IF;
     IF logic.customer_visible(p_partner_id, p_customer_id) THEN
         RETURN logic.platform_refusal('link_customer', 'customer_already_linked', v_parameters,
-                                      format('customer %s is already visible to partner %s', p_customer_id, p_partner_id), p_comment);
+                                      format('Customer %s is already visible to partner %s.', p_customer_id, p_partner_id), p_comment);
     END IF;
     PERFORM logic.begin_operation('link_customer', p_comment => p_comment, p_platform => true);
     INSERT INTO core.partner_customers (partner_id, customer_id, how) VALUES (p_partner_id, p_customer_id, 'linked');
@@ -248,7 +248,7 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = p_partner_id) THEN
         RETURN logic.platform_refusal('map_login', 'partner_not_found',
                                       jsonb_build_object('login_role', p_login_role, 'partner_id', p_partner_id),
-                                      format('partner %s does not exist', p_partner_id), p_comment);
+                                      format('Partner %s does not exist.', p_partner_id), p_comment);
     END IF;
     PERFORM logic.begin_operation('map_login', p_comment => p_comment, p_platform => true);  -- audited: who gave which login to which partner
     INSERT INTO core.partner_logins (login_role, partner_id) VALUES (p_login_role, p_partner_id)

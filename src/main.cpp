@@ -2,6 +2,8 @@
 // its records, and turns every failure into one line and the exit code of SPEC 4.
 #include <iostream>
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -72,10 +74,17 @@ int main(int argc, char** argv) {
         format = parse_format(runtime.options.output);
         check_arguments(*app);
         const auto result = runtime.action();
+        // A table on a terminal is for a person: the main columns, 120 wide; elsewhere (a
+        // file, a pipe, --wide) every column in full, so nothing a script reads is cut.
+        TableLayout layout{command_path(*app), false, 0, result.when_empty};
+        if (!runtime.options.wide && isatty(STDOUT_FILENO) == 1) {
+            layout.narrow = true;
+            layout.width = terminal_width;
+        }
         if (result.pages) {
-            print_record_pages(std::cout, result.pages, format);
+            print_record_pages(std::cout, result.pages, format, layout);
         } else {
-            print_records(std::cout, result.records, format);
+            print_records(std::cout, result.records, format, layout);
         }
         if (result.exit == Exit::ok) {
             for (const auto& notice : runtime.notices) std::cerr << one_line("subctl: " + notice) << '\n';

@@ -28,6 +28,8 @@ std::unique_ptr<CLI::App> make_app(Runtime& runtime) {
     app->add_option("--max-lag", runtime.options.max_lag,
                     "Seconds the replica may lag, else read the primary (else SUBCTL_MAX_LAG, config file; default 10)");
     app->add_flag("-q,--quiet", runtime.options.quiet, "No progress output");
+    app->add_flag("--wide", runtime.options.wide,
+                  "Tables: every column, values in full (a terminal otherwise gets the main columns, 120 wide)");
 
     setup_migrate(*app, runtime);
     setup_catalog(*app, runtime);
@@ -59,6 +61,15 @@ void collect(const CLI::App& app, std::vector<GivenArgument>& given) {
 }
 
 }  // namespace
+
+std::string command_path(const CLI::App& app) {
+    std::string path;
+    for (const auto* sub = &app; !sub->get_subcommands().empty();) {
+        sub = sub->get_subcommands().front();
+        path += (path.empty() ? "" : " ") + sub->get_name();
+    }
+    return path;
+}
 
 std::vector<GivenArgument> given_arguments(const CLI::App& app) {
     std::vector<GivenArgument> given;

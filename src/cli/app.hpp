@@ -27,6 +27,9 @@ struct GivenArgument {
 };
 std::vector<GivenArgument> given_arguments(const CLI::App& app);
 
+// The parsed command, e.g. "subscription list": names the listing a table shows (output.cpp).
+std::string command_path(const CLI::App& app);
+
 // A database error about a value (class 22) names the argument that holds the value.
 Error name_argument(const Error& error, const CLI::App& app);
 

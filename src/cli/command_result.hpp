@@ -22,9 +22,14 @@ struct CommandResult {
     // With a failing exit: the one stderr line (`CODE: sentence`) when the records alone
     // do not say what failed.
     std::string failure;
+    // What a table of no records says instead of "(no rows)" (TableLayout::when_empty).
+    std::string when_empty;
 };
 
 // An operation's result: exit 1 when rejected (or, in a dry run, when errors would apply).
 CommandResult operation_result(nlohmann::json result);
+
+// The stderr line of a result with one error: `code: description Next step: next_step.`
+std::string error_line(const nlohmann::json& error);
 
 }  // namespace subctl::cli

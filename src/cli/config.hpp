@@ -14,6 +14,7 @@ struct GlobalOptions {
     std::optional<std::string> replica_url;  // reads that may lag (SPEC 7.4)
     std::optional<std::string> max_lag;      // seconds, checked by resolve_config
     bool quiet = false;
+    bool wide = false;  // tables: every column, every value in full
 };
 
 struct ResolvedConfig {

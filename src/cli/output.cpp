@@ -1,35 +1,18 @@
 #include "cli/output.hpp"
 
 #include <algorithm>
+#include <regex>
 #include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "cli/table.hpp"
 #include "shared/errors.hpp"
 
 namespace subctl::cli {
 
 namespace {
-
-// A cell: strings as they are, null as empty, error lists as their codes.
-std::string cell(const nlohmann::json& value) {
-    if (value.is_null()) return "";
-    if (value.is_string()) return value.get<std::string>();
-    if (value.is_array() && std::all_of(value.begin(), value.end(), [](const auto& v) {
-            return v.is_object() && v.contains("code");
-        })) {
-        std::string codes;
-        for (const auto& v : value) codes += (codes.empty() ? "" : ",") + v["code"].get<std::string>();
-        return codes;
-    }
-    if (value.is_array() && std::all_of(value.begin(), value.end(), [](const auto& v) { return v.is_string(); })) {
-        std::string joined;
-        for (const auto& v : value) joined += (joined.empty() ? "" : ",") + v.get<std::string>();
-        return joined;
-    }
-    return value.dump();
-}
 
 std::vector<std::string> columns_of(const nlohmann::json& rows) {
     std::vector<std::string> columns;
@@ -60,48 +43,6 @@ std::string csv_field(const std::string& raw) {
     return quoted + "\"";
 }
 
-std::vector<std::size_t> table_widths(const nlohmann::json& rows, const std::vector<std::string>& columns) {
-    std::vector<std::size_t> widths;
-    for (const auto& column : columns) widths.push_back(column.size());
-    for (const auto& row : rows) {
-        for (std::size_t i = 0; i < columns.size(); ++i) {
-            widths[i] = std::max(widths[i], cell(row.value(columns[i], nlohmann::json())).size());
-        }
-    }
-    return widths;
-}
-
-// One table line: the cells padded to the widths, no trailing blanks.
-void print_table_line(std::ostream& out, const std::vector<std::string>& cells, const std::vector<std::size_t>& widths) {
-    std::string text;
-    for (std::size_t i = 0; i < cells.size(); ++i) {
-        text += fmt::format("{:<{}}", cells[i], i + 1 == cells.size() ? 0 : widths[i] + 2);
-    }
-    while (!text.empty() && text.back() == ' ') text.pop_back();
-    out << text << '\n';
-}
-
-void print_table_rows(std::ostream& out, const nlohmann::json& rows, const std::vector<std::string>& columns,
-                      const std::vector<std::size_t>& widths) {
-    for (const auto& row : rows) {
-        std::vector<std::string> cells;
-        for (const auto& column : columns) cells.push_back(cell(row.value(column, nlohmann::json())));
-        print_table_line(out, cells, widths);
-    }
-}
-
-void print_table(std::ostream& out, const nlohmann::json& rows, const std::vector<std::string>& columns) {
-    const auto widths = table_widths(rows, columns);
-    print_table_line(out, columns, widths);
-    print_table_rows(out, rows, columns, widths);
-}
-
-std::vector<std::string> record_columns(const nlohmann::json& rows) {
-    auto columns = columns_of(rows);
-    put_first(columns, {"id", "status", "line", "source_offer", "target_offer", "eligible", "customer_id", "offer_id", "name"});
-    return columns;
-}
-
 // A JSON value as dump(2) prints it one level down (an element of an array).
 std::string indented(const nlohmann::json& value) {
     std::string text = "  ";
@@ -110,6 +51,41 @@ std::string indented(const nlohmann::json& value) {
 }
 
 }  // namespace
+
+bool is_error_list(const nlohmann::json& value) {
+    return value.is_array() && !value.empty() &&
+           std::all_of(value.begin(), value.end(), [](const auto& v) { return v.is_object() && v.contains("code"); });
+}
+
+// A cell: strings as they are, null as empty, error lists as their codes (a table prints
+// their sentences below it).
+std::string cell(const nlohmann::json& value) {
+    if (value.is_null()) return "";
+    if (value.is_string()) return value.get<std::string>();
+    if (is_error_list(value)) {
+        std::string codes;
+        for (const auto& v : value) codes += (codes.empty() ? "" : ",") + v["code"].get<std::string>();
+        return codes;
+    }
+    if (value.is_array() && std::all_of(value.begin(), value.end(), [](const auto& v) { return v.is_string(); })) {
+        std::string joined;
+        for (const auto& v : value) joined += (joined.empty() ? "" : ",") + v.get<std::string>();
+        return joined;
+    }
+    return value.dump();
+}
+
+std::vector<std::string> record_columns(const nlohmann::json& rows) {
+    auto columns = columns_of(rows);
+    put_first(columns, {"id", "status", "line", "source_offer", "target_offer", "eligible", "customer_id", "offer_id", "name"});
+    return columns;
+}
+
+std::string to_the_second(const std::string& text) {
+    static const std::regex timestamp(R"(^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.\d+([+-]\d\d(:\d\d)?|Z)$)");
+    std::smatch match;
+    return std::regex_match(text, match, timestamp) ? match[1].str() + match[2].str() : text;
+}
 
 std::string neutralise_formula(const std::string& field) {
     // SPEC 7.1: what a spreadsheet would evaluate (=, +, -, @, tab, CR first) reads as text after a '
@@ -134,15 +110,21 @@ void print_csv_rows(std::ostream& out, const nlohmann::json& rows, const std::ve
     for (const auto& row : rows) {
         std::string line;
         for (std::size_t i = 0; i < columns.size(); ++i) {
-            line += (i ? "," : "") + csv_field(cell(row.value(columns[i], nlohmann::json())));
+            // error lists whole (code, description, details, next_step), as JSON
+            const auto value = row.value(columns[i], nlohmann::json());
+            line += (i ? "," : "") + csv_field(is_error_list(value) ? value.dump() : cell(value));
         }
         out << line << '\n';
     }
 }
 
-void print_records(std::ostream& out, const nlohmann::json& records, Format format) {
+void print_records(std::ostream& out, const nlohmann::json& records, Format format, const TableLayout& layout) {
     if (format == Format::json && !records.is_array()) {
         out << records.dump(2) << '\n';
+        return;
+    }
+    if (format == Format::table && records.is_object() && layout.listing == "subscription show") {
+        print_subscription_details(out, records, layout.width);
         return;
     }
     if (format == Format::table && records.is_object()) {  // one record reads best as field/value lines
@@ -150,16 +132,22 @@ void print_records(std::ostream& out, const nlohmann::json& records, Format form
         for (const auto& column : record_columns(nlohmann::json::array({records}))) {
             pairs.push_back({{"field", column}, {"value", cell(records[column])}});
         }
-        print_table(out, pairs, {"field", "value"});
+        const auto table = table_for(pairs, {});
+        print_table_header(out, table);
+        print_table_rows(out, pairs, table);
+        std::vector<ListedError> errors;
+        collect_errors(records, "", errors);
+        print_errors(out, errors, layout.width);
         return;
     }
     const nlohmann::json rows = records.is_object() ? nlohmann::json::array({records}) : records;
-    print_record_pages(out, [&rows](const auto& consume) { consume(rows); }, format);
+    print_record_pages(out, [&rows](const auto& consume) { consume(rows); }, format, layout);
 }
 
-void print_record_pages(std::ostream& out, const RecordPages& pages, Format format) {
+void print_record_pages(std::ostream& out, const RecordPages& pages, Format format, const TableLayout& layout) {
     std::vector<std::string> columns;
-    std::vector<std::size_t> widths;
+    Table table;
+    std::vector<ListedError> errors;
     bool started = false;
     pages([&](const nlohmann::json& page) {
         if (page.empty()) return;
@@ -172,26 +160,31 @@ void print_record_pages(std::ostream& out, const RecordPages& pages, Format form
         }
         if (!started) {
             started = true;
-            columns = record_columns(page);
             if (format == Format::csv) {
+                columns = record_columns(page);
                 print_csv_rows(out, nlohmann::json::array(), columns, true);
             } else {
-                widths = table_widths(page, columns);
-                print_table_line(out, columns, widths);
+                table = table_for(page, layout);
+                print_table_header(out, table);
             }
         }
         if (format == Format::csv) {
             print_csv_rows(out, page, columns, false);
         } else {
-            print_table_rows(out, page, columns, widths);
+            print_table_rows(out, page, table);
+            for (const auto& row : page) {
+                collect_errors(row, table.columns.empty() ? "" : cell(row.value(table.columns[0], nlohmann::json())), errors);
+            }
         }
     });
     if (format == Format::json) {
         out << (started ? "\n]" : "[]") << '\n';
     } else if (!started && format == Format::table) {
-        out << "(no rows)\n";
+        out << (layout.when_empty.empty() ? "(no rows)" : layout.when_empty) << '\n';
     } else if (!started) {
         out << '\n';  // csv of no rows: an empty header line, as for an empty list
+    } else if (format == Format::table) {
+        print_errors(out, errors, layout.width);
     }
 }
 

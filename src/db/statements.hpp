@@ -27,7 +27,6 @@ inline constexpr Statement subscription_add{
     "subscription_add", "SELECT api.subscription_add(api.customer_resolve($1), $2, $3::bigint, $4, $5, $6, "
                         "api.subscription_resolve($7), $8, $9, $10)"};
 inline constexpr Statement subscriptions{"subscriptions", "SELECT api.subscriptions(api.customer_resolve($1))"};
-inline constexpr Statement subscription{"subscription", "SELECT api.subscription(api.subscription_resolve($1))"};
 inline constexpr Statement subscription_change{"subscription_change",
                                                "SELECT api.subscription_change($1, api.subscription_resolve($2), $3, "
                                                "$4::bigint, $5, $6)"};

@@ -30,7 +30,8 @@ TEST_CASE("customer link: another partner reaches a customer only once the platf
 
     const auto hidden = as(other, {"relationship", "request", customer, "--service", "office365"});
     CHECK(hidden.exit == 1);
-    CHECK(hidden.err == "subctl: customer_not_found: customer " + customer + " does not exist\n");
+    CHECK(hidden.err == "subctl: customer_not_found: Customer " + customer +
+                            " does not exist. Next step: find the customer: subctl customer list --search TEXT\n");
     CHECK(as(other, {"subscription", "add", customer, "--offer", "o365-e1", "--quantity", "1", "--channel", "direct"})
               .exit == 1);
     CHECK(test::scalar("SELECT count(*) FROM core.subscriptions WHERE recorded_by_partner_id = $1", other) == 0);
@@ -41,8 +42,8 @@ TEST_CASE("customer link: another partner reaches a customer only once the platf
     CHECK(linked.json()["status"] == "succeeded");
     const auto again = test::subctl({"-o", "json", "customer", "link", customer, other});
     CHECK(again.exit == 1);
-    CHECK(again.err == "subctl: customer_already_linked: customer " + customer + " is already visible to partner " +
-                           other + "\n");
+    CHECK(again.err == "subctl: customer_already_linked: Customer " + customer + " is already visible to partner " +
+                           other + ". Next step: nothing to do: the partner already sees the customer\n");
     CHECK(again.json()["status"] == "rejected");
     CHECK(again.json()["errors"][0]["code"] == "customer_already_linked");
     // the platform's refusal: audited under no partner, on the customer's chain

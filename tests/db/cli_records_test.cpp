@@ -43,7 +43,7 @@ TEST_CASE("partner add records a partner; a taken id, a bad id or name writes no
     // a refusal: the coded result on stdout, `CODE: sentence` on stderr, audited under no partner
     const auto again = test::subctl({"-o", "json", "partner", "add", id, "--name", "Someone else"});
     CHECK(again.exit == 1);
-    CHECK(again.err == "subctl: partner_exists: partner " + id + " already exists\n");
+    CHECK(again.err == "subctl: partner_exists: Partner " + id + " already exists. Next step: choose another partner id\n");
     CHECK(again.json()["status"] == "rejected");
     CHECK(again.json()["id"] == id);
     CHECK(again.json()["errors"][0]["code"] == "partner_exists");
@@ -157,7 +157,9 @@ TEST_CASE("relationship request, accept, remove and list; a second partner's acc
     const auto refused = run(rival, {"accept", customer, "--service", "office365", "--request-id", test::unique("acc")});
     CHECK(refused.exit == 1);
     CHECK(refused.err == "subctl: relationship_already_active: The customer already has an active delegated-admin "
-                         "partner for this service.\n");
+                         "partner for this service. Next step: the customer removes the active delegated-admin "
+                         "relationship for office365 in the Office 365 admin center operated by 21Vianet; then accept "
+                         "again\n");
     CHECK_THAT(refused.err + refused.out, !Catch::Contains(partner));
     CHECK(refused.json()["status"] == "rejected");
     CHECK(refused.json()["relationship_status"] == "requested");
@@ -179,8 +181,10 @@ TEST_CASE("relationship request, accept, remove and list; a second partner's acc
     const auto no_request = test::new_customer(partner, false);
     const auto premature = run(partner, {"accept", no_request});
     CHECK(premature.exit == 1);
-    CHECK(premature.err == "subctl: invalid_relationship_transition: there is no requested relationship to accept; "
-                           "request it first: subctl relationship request CUSTOMER --service SERVICE\n");
+    CHECK(premature.err == "subctl: invalid_relationship_transition: There is no requested relationship to accept. "
+                           "Next step: see the relationship: subctl relationship list --customer " + no_request +
+                           "; a new one starts with subctl relationship request " + no_request +
+                           " --service office365\n");
     CHECK(premature.json()["errors"][0]["code"] == "invalid_relationship_transition");
     const auto dry = run(partner, {"accept", no_request, "--dry-run"});
     CHECK(dry.exit == 1);
@@ -193,7 +197,8 @@ TEST_CASE("relationship commands refuse unknown and malformed customers, writing
     const auto partner = test::new_partner();
     const auto unknown = test::subctl({"--partner", partner, "relationship", "request", test::nil_uuid});
     CHECK(unknown.exit == 1);
-    CHECK(unknown.err == std::string("subctl: customer_not_found: customer ") + test::nil_uuid + " does not exist\n");
+    CHECK(unknown.err == std::string("subctl: customer_not_found: Customer ") + test::nil_uuid +
+                             " does not exist. Next step: find the customer: subctl customer list --search TEXT\n");
     CHECK_THAT(unknown.out, Catch::Contains("rejected") && Catch::Contains("customer_not_found"));
     // not an id: a domain or name no customer of the partner has
     const auto unnamed = test::subctl({"--partner", partner, "relationship", "request", "contoso"});

@@ -70,7 +70,7 @@ report_rows report show licenses
 audit_events audit --customer $customer
 customers customer list
 subscriptions subscription list
-subscription subscription show $watched
+subscription_details subscription show $watched
 relationships relationship list
 upgrades upgrades $watched
 batches batch list
@@ -85,27 +85,27 @@ check "the writer's $writes license changes all succeeded meanwhile" '[ "$writes
 for _ in $(seq 1 100); do
     [ "$(on b "SELECT quantity FROM core.subscriptions WHERE id = '$written'")" = $((11 + writes)) ] && break; sleep 0.05
 done
-result=$(read_on subscription --replica "$replica_url" -o json subscription show "$written")
+result=$(read_on subscription_details --replica "$replica_url" -o json subscription show "$written")
 check "the standby shows every write once replayed (quantity $((11 + writes)))" '[ "$(quantity)" = $((11 + writes)) ] && [ "$result" = "0 0 0 1" ]'
 
 echo "-- 2. lag: the standby's replay paused, a write on the primary"
 on b "SELECT pg_wal_replay_pause()" >/dev/null
 subctl licenses add "$watched" 5 -q >/dev/null  # 11 -> 16 on the primary only
-result=$(read_on subscription --replica "$replica_url" --max-lag 3600 -o json subscription show "$watched")
+result=$(read_on subscription_details --replica "$replica_url" --max-lag 3600 -o json subscription show "$watched")
 check "within --max-lag: the standby's answer (quantity 11, not yet 16), no line ($result)" \
       '[ "$result" = "0 0 0 1" ] && [ "$(quantity)" = 11 ]'
 sleep 1.2
-result=$(read_on subscription --replica "$replica_url" --max-lag 1 -o json subscription show "$watched")
+result=$(read_on subscription_details --replica "$replica_url" --max-lag 1 -o json subscription show "$watched")
 check "past --max-lag 1: the primary's answer (16), exit 0, one replica_lagging line ($result)" \
       '[ "$result" = "0 1 1 0" ] && [ "$(quantity)" = 16 ] && grep -q "^subctl: replica_lagging: .*more than --max-lag 1 s, and its replay is paused; read the primary$" "$dir/err" || { cat "$dir/err"; false; }'
-result=$(SUBCTL_REPLICA_URL=$replica_url SUBCTL_MAX_LAG=1 read_on subscription -o json subscription show "$watched")
+result=$(SUBCTL_REPLICA_URL=$replica_url SUBCTL_MAX_LAG=1 read_on subscription_details -o json subscription show "$watched")
 check "the same from SUBCTL_REPLICA_URL and SUBCTL_MAX_LAG ($result)" \
       '[ "$result" = "0 1 1 0" ] && [ "$(quantity)" = 16 ] && grep -q "(from SUBCTL_REPLICA_URL).*(from SUBCTL_MAX_LAG)" "$dir/err"'
 printf '[database]\nreplica_url = "%s"\nmax_lag = 1\n' "$replica_url" >"$dir/subctl.toml"
-result=$(read_on subscription --config "$dir/subctl.toml" -o json subscription show "$watched")
+result=$(read_on subscription_details --config "$dir/subctl.toml" -o json subscription show "$watched")
 check "the same from the config file's replica_url and max_lag ($result)" \
       '[ "$result" = "0 1 1 0" ] && [ "$(quantity)" = 16 ] && grep -q "replica_url).*max_lag)" "$dir/err"'
-result=$(SUBCTL_MAX_LAG=1 read_on subscription --config "$dir/subctl.toml" --max-lag 3600 -o json subscription show "$watched")
+result=$(SUBCTL_MAX_LAG=1 read_on subscription_details --config "$dir/subctl.toml" --max-lag 3600 -o json subscription show "$watched")
 check "--max-lag wins over SUBCTL_MAX_LAG and the file ($result)" '[ "$result" = "0 0 0 1" ] && [ "$(quantity)" = 11 ]'
 on b "SELECT pg_wal_replay_resume()" >/dev/null
 
@@ -114,21 +114,21 @@ for _ in $(seq 1 100); do
     [ "$(on b "SELECT quantity FROM core.subscriptions WHERE id = '$watched'")" = 16 ] && break; sleep 0.05
 done
 sleep 1.5  # nothing written: the standby's last replayed transaction is older than 1 s
-result=$(read_on subscription --replica "$replica_url" --max-lag 1 -o json subscription show "$watched")
+result=$(read_on subscription_details --replica "$replica_url" --max-lag 1 -o json subscription show "$watched")
 check "caught up with an idle primary: the standby, no line ($result)" '[ "$result" = "0 0 0 1" ] && [ "$(quantity)" = 16 ] || { cat "$dir/err"; false; }'
-result=$(read_on subscription --replica "postgresql://postgres@/subctl?host=$dir/nowhere" -o json subscription show "$watched")
+result=$(read_on subscription_details --replica "postgresql://postgres@/subctl?host=$dir/nowhere" -o json subscription show "$watched")
 check "an unreachable replica: the primary, exit 0, one replica_unavailable line ($result)" \
       '[ "$result" = "0 1 1 0" ] && grep -q "^subctl: replica_unavailable: " "$dir/err"'
-result=$(read_on subscription --replica "postgresql://postgres@/subctl?host=$dir/a/run" -o json subscription show "$watched")
+result=$(read_on subscription_details --replica "postgresql://postgres@/subctl?host=$dir/a/run" -o json subscription show "$watched")
 check "a replica URL naming the primary itself: read there, no line ($result)" '[ "$result" = "0 0 1 0" ]'
-result=$(read_on subscription --replica "$replica_url" --max-lag soon subscription show "$watched")
+result=$(read_on subscription_details --replica "$replica_url" --max-lag soon subscription show "$watched")
 check "--max-lag soon: exit 65, one line ($result)" '[ "$result" = "65 1 0 0" ] && grep -q "^subctl: invalid_argument: --max-lag " "$dir/err"'
-result=$(SUBCTL_MAX_LAG=-1 read_on subscription --replica "$replica_url" subscription show "$watched")
+result=$(SUBCTL_MAX_LAG=-1 read_on subscription_details --replica "$replica_url" subscription show "$watched")
 check "SUBCTL_MAX_LAG=-1: exit 78, one line ($result)" '[ "$result" = "78 1 0 0" ] && grep -q "^subctl: invalid_environment: SUBCTL_MAX_LAG " "$dir/err"'
 printf '[database]\nmax_lag = "10"\n' >"$dir/bad.toml"
-result=$(read_on subscription --config "$dir/bad.toml" subscription show "$watched")
+result=$(read_on subscription_details --config "$dir/bad.toml" subscription show "$watched")
 check "max_lag = \"10\" in the config file: exit 78, one line ($result)" '[ "$result" = "78 1 0 0" ] && grep -q "^subctl: config_invalid: .*max_lag must be a number" "$dir/err"'
-result=$(read_on subscription --replica "not a url" subscription show "$watched")
+result=$(read_on subscription_details --replica "not a url" subscription show "$watched")
 check "--replica 'not a url': exit 78 naming --replica ($result)" '[ "$result" = "78 1 0 0" ] && grep -q "^subctl: invalid_database_url: --replica " "$dir/err"'
 echo "replica: $failures failed check(s)"
 [ "$failures" -eq 0 ]

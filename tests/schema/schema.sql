@@ -415,15 +415,15 @@ BEGIN
     PERFORM 1 FROM core.customers WHERE id = p_customer_id FOR NO KEY UPDATE;  -- the customer's lock first
     IF NOT FOUND THEN
         RETURN logic.platform_refusal('link_customer', 'customer_not_found', v_parameters,
-                                      format('customer %s does not exist', p_customer_id), p_comment);
+                                      format('Customer %s does not exist.', p_customer_id), p_comment);
     END IF;
     IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = p_partner_id) THEN
         RETURN logic.platform_refusal('link_customer', 'partner_not_found', v_parameters,
-                                      format('partner %s does not exist', p_partner_id), p_comment);
+                                      format('Partner %s does not exist.', p_partner_id), p_comment);
     END IF;
     IF logic.customer_visible(p_partner_id, p_customer_id) THEN
         RETURN logic.platform_refusal('link_customer', 'customer_already_linked', v_parameters,
-                                      format('customer %s is already visible to partner %s', p_customer_id, p_partner_id), p_comment);
+                                      format('Customer %s is already visible to partner %s.', p_customer_id, p_partner_id), p_comment);
     END IF;
     PERFORM logic.begin_operation('link_customer', p_comment => p_comment, p_platform => true);
     INSERT INTO core.partner_customers (partner_id, customer_id, how) VALUES (p_partner_id, p_customer_id, 'linked');
@@ -497,7 +497,7 @@ BEGIN
     PERFORM 1 FROM core.partners WHERE id = p_id;
     IF FOUND THEN
         RETURN logic.platform_refusal('add_partner', 'partner_exists', jsonb_build_object('id', p_id, 'name', v_name),
-                                      format('partner %s already exists', p_id), p_comment);
+                                      format('Partner %s already exists.', p_id), p_comment);
     END IF;
     PERFORM logic.begin_operation('add_partner', p_comment => p_comment, p_platform => true);
     BEGIN
@@ -525,7 +525,7 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = p_partner_id) THEN
         RETURN logic.platform_refusal('map_login', 'partner_not_found',
                                       jsonb_build_object('login_role', p_login_role, 'partner_id', p_partner_id),
-                                      format('partner %s does not exist', p_partner_id), p_comment);
+                                      format('Partner %s does not exist.', p_partner_id), p_comment);
     END IF;
     PERFORM logic.begin_operation('map_login', p_comment => p_comment, p_platform => true);  -- audited: who gave which login to which partner
     INSERT INTO core.partner_logins (login_role, partner_id) VALUES (p_login_role, p_partner_id)
@@ -2402,18 +2402,17 @@ DECLARE
     v_expires timestamptz := (p ->> 'expires_at')::timestamptz;
     r core.relationships;
     v_code text;
-    v_message text;
-    v_hint text;
+    v_description text;  -- the case at hand (logic.refusal)
 BEGIN
     -- Only a customer the partner sees (SPEC 7.1): a relationship never makes one visible.
     IF NOT logic.customer_visible(p_partner, v_customer) THEN
         v_code := 'customer_not_found';
-        v_message := format('customer %s does not exist', v_customer);
+        v_description := format('Customer %s does not exist.', v_customer);
     ELSE
         PERFORM 1 FROM core.customers WHERE id = v_customer FOR NO KEY UPDATE;
         IF NOT EXISTS (SELECT 1 FROM core.services WHERE id = v_service) THEN
             v_code := 'service_not_found';
-            v_message := format('service %s does not exist', v_service);
+            v_description := format('Service %s does not exist.', v_service);
         END IF;
     END IF;
     IF v_code IS NULL THEN
@@ -2422,40 +2421,37 @@ BEGIN
         WHERE partner_id = p_partner AND customer_id = v_customer AND service_id = v_service
           AND (status = 'requested' OR (status = 'active' AND expires_at > statement_timestamp()));
         IF p_operation = 'request' THEN
-            v_message := logic.relationship_expiry_problem(v_expires);
-            IF v_message IS NOT NULL THEN
+            v_description := logic.relationship_expiry_problem(v_expires);
+            IF v_description IS NOT NULL THEN
                 v_code := 'relationship_expiry_out_of_range';
-                v_hint := 'give a date within that range, or none for the longest';
             ELSIF r.id IS NOT NULL THEN
                 v_code := 'relationship_exists';
-                v_message := format('relationship %s is already %s', r.id, r.status);
+                v_description := format('Relationship %s is already %s.', r.id, r.status);
             END IF;
         ELSIF p_operation = 'accept' THEN
             v_expires := coalesce(v_expires, r.expires_at, statement_timestamp() + interval '2 years');
             IF r.id IS NULL OR r.status <> 'requested' THEN
                 v_code := 'invalid_relationship_transition';
-                v_message := 'there is no requested relationship to accept';
-                v_hint := 'request it first: subctl relationship request CUSTOMER --service SERVICE';
+                v_description := 'There is no requested relationship to accept.';
             ELSIF EXISTS (SELECT 1 FROM core.relationships WHERE customer_id = v_customer AND service_id = v_service
                           AND status = 'active' AND expires_at > statement_timestamp()) THEN
                 v_code := 'relationship_already_active';
             ELSE
-                v_message := logic.relationship_expiry_problem(v_expires);
-                IF v_message IS NOT NULL THEN
+                v_description := logic.relationship_expiry_problem(v_expires);
+                IF v_description IS NOT NULL THEN
                     v_code := 'relationship_expiry_out_of_range';
-                    v_hint := 'give a date within that range, or none for the longest';
                 END IF;
             END IF;
         ELSIF r.id IS NULL THEN
             v_code := 'relationship_not_found';
-            v_message := format('no requested or active relationship with customer %s for %s', v_customer, v_service);
+            v_description := format('No requested or active relationship with customer %s for %s.', v_customer, v_service);
         END IF;
     END IF;
     IF v_code IS NOT NULL THEN
         -- (jsonb_populate_record: every field, null ones too, when there is none)
         RETURN logic.refusal(v_code, to_jsonb(jsonb_populate_record(r, '{}')) || jsonb_build_object('customer_id', v_customer, 'service_id', v_service,
                                                                       'relationship_status', r.status),
-                             v_message, v_hint);
+                             v_description);
     END IF;
     UPDATE core.relationships SET status = 'expired', ended_at = expires_at
     WHERE customer_id = v_customer AND service_id = v_service AND status = 'active'
@@ -2539,14 +2535,14 @@ CREATE FUNCTION logic.partner_licenses() RETURNS TABLE(offer_id text, offer_name
     JOIN core.offers o ON o.id = g.offer_id
 $$;
 
-CREATE FUNCTION logic.platform_refusal(p_operation text, p_code text, p_parameters jsonb, p_message text, p_comment text DEFAULT NULL::text) RETURNS jsonb
+CREATE FUNCTION logic.platform_refusal(p_operation text, p_code text, p_parameters jsonb, p_description text, p_comment text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     PERFORM logic.begin_operation(p_operation, p_comment => p_comment, p_platform => true);
     PERFORM logic.audit_rejection(p_operation, ARRAY[p_code], p_parameters, NULL);
-    RETURN logic.refusal(p_code, p_parameters, p_message);
+    RETURN logic.refusal(p_code, p_parameters, p_description);
 END $$;
 
 CREATE TABLE core.offers (
@@ -2601,10 +2597,10 @@ CREATE FUNCTION logic.result(p_codes text[], p_fields jsonb, p_partner text DEFA
          END));
 END;
 
-CREATE FUNCTION logic.refusal(p_code text, p_fields jsonb, p_message text DEFAULT NULL::text, p_hint text DEFAULT NULL::text) RETURNS jsonb
+CREATE FUNCTION logic.refusal(p_code text, p_fields jsonb, p_description text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE sql STABLE
     BEGIN ATOMIC
- SELECT (r.result || jsonb_build_object('errors', jsonb_build_array((r.error || jsonb_strip_nulls(jsonb_build_object('message', COALESCE(refusal.p_message, (r.error ->> 'description'::text)), 'hint', refusal.p_hint))))))
+ SELECT (r.result || jsonb_build_object('errors', jsonb_build_array((r.error || jsonb_build_object('description', COALESCE(refusal.p_description, (r.error ->> 'description'::text)))))))
     FROM ( SELECT x.result,
              ((x.result -> 'errors'::text) -> 0) AS error
             FROM ( SELECT logic.result(ARRAY[refusal.p_code], refusal.p_fields, NULL::text, refusal.p_fields) AS result) x) r;
@@ -2622,7 +2618,7 @@ END $$;
 CREATE FUNCTION logic.relationship_expiry_problem(p_expires_at timestamp with time zone) RETURNS text
     LANGUAGE sql STABLE
     BEGIN ATOMIC
- SELECT format('--expires %s is outside the allowed range: after %s and at most two years after activation (%s when activated now)'::text,
+ SELECT format('--expires %s is outside the allowed range: after %s and at most two years after activation (%s when activated now).'::text,
          CASE
              WHEN isfinite(p_expires_at) THEN to_char((p_expires_at AT TIME ZONE 'UTC'::text), 'YYYY-MM-DD"T"HH24:MI:SS"Z"'::text)
              ELSE (p_expires_at)::text

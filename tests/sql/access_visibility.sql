@@ -28,15 +28,15 @@ $$;
 SELECT set_config('test.customer_b', :'customer_b', true) \g /dev/null
 
 -- ------------------------------------------------------------ relationships
-SELECT is(api.relationship_change('request', :'customer_b', 'office365') -> 'errors' -> 0 ->> 'message',
-          format('customer %s does not exist', :'customer_b'), 'relationship request for B''s customer: customer_not_found');
+SELECT is(api.relationship_change('request', :'customer_b', 'office365') -> 'errors' -> 0 ->> 'description',
+          format('Customer %s does not exist.', :'customer_b'), 'relationship request for B''s customer: customer_not_found');
 SELECT is(test.codes(api.relationship_change(op, :'customer_b', 'office365')), ARRAY['customer_not_found'],
           'relationship ' || op || ' for B''s customer: customer_not_found')
 FROM unnest(ARRAY['accept', 'remove']) op;
 SELECT is((SELECT count(*) FROM jsonb_array_elements(api.relationships(:'customer_b'))), 0::bigint,
           'relationship list for B''s customer: nothing');
-SELECT is(api.relationship_change('request', '00000000-0000-0000-0000-00000000000b', 'office365') -> 'errors' -> 0 ->> 'message',
-          'customer 00000000-0000-0000-0000-00000000000b does not exist', 'relationship request for an unknown tenant: the same answer');
+SELECT is(api.relationship_change('request', '00000000-0000-0000-0000-00000000000b', 'office365') -> 'errors' -> 0 ->> 'description',
+          'Customer 00000000-0000-0000-0000-00000000000b does not exist.', 'relationship request for an unknown tenant: the same answer');
 
 -- ------------------------------------------------------------ subscriptions
 SELECT is(test.codes(api.subscription_add(:'customer_b', 'o365-e3', 1, 'monthly', c)), ARRAY['customer_not_found'],
@@ -69,7 +69,7 @@ FROM unnest(ARRAY['add', 'remove']) op;
 SELECT is((SELECT count(*) FROM jsonb_array_elements(api.customers()) c WHERE c ->> 'id' = :'customer_b'), 0::bigint,
           'customer list: B''s customer is not there');
 SELECT is(api.customer_add('Mine now', :'customer_b') -> 'errors',
-          '[{"code": "customer_exists", "message": "A customer with that id or domain already exists.",
+          '[{"code": "customer_exists",
              "description": "A customer with that id or domain already exists.", "details": {},
              "next_step": "if it is the same tenant, the platform links it to you once the customer accepts your reseller invitation (subctl customer link CUSTOMER PARTNER, run by the owner); otherwise check the id and domain"}]',
           'customer add --id of B''s tenant: customer_exists, and nothing more');

@@ -10,8 +10,8 @@ SELECT test.is_refused(format('api.customer_link(%L, %L)', :'customer', :'owner'
                        jsonb_build_object('operation', 'link_customer', 'entity', 'partner_customers', 'entity_id', :'owner',
                                           'partner_id', NULL, 'customer_id', :'customer'),
                        'linking the partner that added the customer');
-SELECT is(api.customer_link(:'customer', :'owner') -> 'errors' -> 0 ->> 'message',
-          format('customer %s is already visible to partner %s', :'customer', :'owner'), 'the refusal names both');
+SELECT is(api.customer_link(:'customer', :'owner') -> 'errors' -> 0 ->> 'description',
+          format('Customer %s is already visible to partner %s.', :'customer', :'owner'), 'the refusal names both');
 
 SELECT * FROM finish();
 ROLLBACK;

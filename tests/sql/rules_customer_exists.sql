@@ -24,7 +24,7 @@ SELECT test.is_refused(format('api.customer_add(%L, NULL, %L)', 'Same domain', '
 SELECT is(api.customer_add('Mine now', :'theirs') - 'errors',
           jsonb_build_object('status', 'rejected', 'id', :'theirs', 'name', 'Mine now', 'domain', NULL, 'request_id', NULL),
           'the record: what was asked, nothing of the tenant');
-SELECT is(api.customer_add('Mine now', :'theirs') -> 'errors' -> 0 ->> 'message',
+SELECT is(api.customer_add('Mine now', :'theirs') -> 'errors' -> 0 ->> 'description',
           'A customer with that id or domain already exists.', 'the sentence says that it exists and nothing more');
 
 SELECT * FROM finish();

@@ -17,8 +17,8 @@ SELECT test.is_refused(format('api.relationship_change(%L, %L, %L)', 'request', 
                        'customer_not_found',
                        jsonb_build_object('operation', 'request_relationship', 'partner_id', :'partner', 'customer_id', NULL),
                        'request for an unknown tenant');
-SELECT is(api.relationship_change('request', :'hidden', 'office365') -> 'errors' -> 0 ->> 'message',
-          format('customer %s does not exist', :'hidden'), 'the same sentence as for an unknown tenant');
+SELECT is(api.relationship_change('request', :'hidden', 'office365') -> 'errors' -> 0 ->> 'description',
+          format('Customer %s does not exist.', :'hidden'), 'the same sentence as for an unknown tenant');
 
 SELECT test.act_as('');
 SELECT test.is_refused(format('api.customer_link(%L, %L)', '00000000-0000-0000-0000-000000000000', :'partner'),

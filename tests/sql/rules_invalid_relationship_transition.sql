@@ -10,10 +10,9 @@ SELECT test.is_refused(format('api.relationship_change(%L, %L, %L)', 'accept', :
                        jsonb_build_object('operation', 'accept_relationship', 'entity', 'relationships',
                                           'partner_id', :'partner', 'customer_id', :'customer'),
                        'accept without a request');
-SELECT is((api.relationship_change('accept', :'customer', 'office365') -> 'errors' -> 0) - 'description',
+SELECT is(api.relationship_change('accept', :'customer', 'office365') -> 'errors' -> 0,
           jsonb_build_object('code', 'invalid_relationship_transition', 'details', '{}'::jsonb,
-            'message', 'there is no requested relationship to accept',
-            'hint', 'request it first: subctl relationship request CUSTOMER --service SERVICE',
+            'description', 'There is no requested relationship to accept.',
             'next_step', format('see the relationship: subctl relationship list --customer %s; a new one starts with subctl relationship request %s --service office365',
                                 :'customer', :'customer')),
           'the refusal says why and what to do, with this customer''s commands');

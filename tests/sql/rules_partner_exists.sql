@@ -9,8 +9,8 @@ SELECT test.is_refused(format('api.partner_add(%L, %L)', :'partner', 'Someone el
                                           'partner_id', NULL, 'customer_id', NULL, 'changes',
                                           jsonb_build_object('requested', jsonb_build_object('id', :'partner', 'name', 'Someone else'))),
                        'partner add of an id that exists');
-SELECT is(api.partner_add(:'partner', 'Someone else') -> 'errors' -> 0 ->> 'message',
-          format('partner %s already exists', :'partner'), 'the refusal names the partner');
+SELECT is(api.partner_add(:'partner', 'Someone else') -> 'errors' -> 0 ->> 'description',
+          format('Partner %s already exists.', :'partner'), 'the refusal names the partner');
 SELECT is((SELECT name FROM core.partners WHERE id = :'partner'), 'Partner ' || :'partner', 'its name is unchanged');
 
 SELECT * FROM finish();

@@ -15,8 +15,8 @@ SELECT test.is_refused(format('api.partner_login_map(%L, %L)', 'tap_unmapped_log
                        jsonb_build_object('operation', 'map_login', 'entity', 'partner_logins',
                                           'entity_id', 'tap_unmapped_login', 'partner_id', NULL, 'customer_id', NULL),
                        'map-login to an unknown partner');
-SELECT is(api.partner_login_map('tap_unmapped_login', 'no-such-partner') -> 'errors' -> 0 ->> 'message',
-          'partner no-such-partner does not exist', 'the refusal names the partner');
+SELECT is(api.partner_login_map('tap_unmapped_login', 'no-such-partner') -> 'errors' -> 0 ->> 'description',
+          'Partner no-such-partner does not exist.', 'the refusal names the partner');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -18,8 +18,8 @@ SELECT test.is_refused(format('api.relationship_change(%L, %L, %L, p_request_id 
                        jsonb_build_object('operation', 'request_relationship', 'partner_id', :'partner',
                                           'customer_id', :'customer', 'request_id', 'again-1'),
                        'a request while it is active, with a request id');
-SELECT is(api.relationship_change('request', :'customer', 'office365', p_request_id => 'again-1') -> 'errors' -> 0 ->> 'message',
-          format('relationship %s is already active',
+SELECT is(api.relationship_change('request', :'customer', 'office365', p_request_id => 'again-1') -> 'errors' -> 0 ->> 'description',
+          format('Relationship %s is already active.',
                  (SELECT id FROM core.relationships WHERE customer_id = :'customer' AND status = 'active')),
           'the request id replays the refusal, which names the relationship and its status');
 SELECT is((SELECT result ->> 'status' FROM core.request_ids WHERE partner_id = :'partner' AND request_id = 'again-1'),

@@ -3,7 +3,7 @@
 -- accepted; anything else is refused (coded, audited) with the allowed range and stores
 -- nothing.
 BEGIN;
-SELECT plan(34);
+SELECT plan(35);
 
 SELECT test.act_as_new_partner('expiry') AS partner \gset
 SELECT test.new_customer(false) AS customer \gset
@@ -14,11 +14,13 @@ SELECT test.is_refused(format('api.relationship_change(%L, %L, %L, %L)', 'reques
                                           'partner_id', :'partner', 'customer_id', :'customer'),
                        format('request --expires %s', e))
 FROM unnest(ARRAY['infinity', '-infinity', '2001-01-01', (now() + interval '10 years')::text]) e;
-SELECT matches(api.relationship_change('request', :'customer', 'office365', 'infinity') -> 'errors' -> 0 ->> 'message',
-               '^--expires infinity is outside the allowed range: after .* and at most two years after activation \(.* when activated now\)$',
+SELECT matches(api.relationship_change('request', :'customer', 'office365', 'infinity') -> 'errors' -> 0 ->> 'description',
+               '^--expires infinity is outside the allowed range: after .* and at most two years after activation \(.* when activated now\)\.$',
                'the refusal names the value and the allowed range');
-SELECT is(api.relationship_change('request', :'customer', 'office365', 'infinity') -> 'errors' -> 0 ->> 'hint',
-          'give a date within that range, or none for the longest', 'and says what to give');
+SELECT is(api.relationship_change('request', :'customer', 'office365', 'infinity') -> 'errors' -> 0 ->> 'next_step',
+          'give --expires after now and at most two years after activation, or none for the longest', 'and says what to give');
+SELECT ok(NOT (api.relationship_change('request', :'customer', 'office365', 'infinity') -> 'errors' -> 0) ?| ARRAY['message', 'hint'],
+          'an error object is {code, description, details, next_step}: no message, no hint');
 
 SELECT is(api.relationship_change('request', :'customer', 'office365', now() + interval '1 year') ->> 'status', 'succeeded',
           'a year from now is allowed');

@@ -10,8 +10,8 @@ SELECT test.is_refused(format('api.relationship_change(%L, %L, %L)', op, :'custo
                                           'partner_id', :'partner', 'customer_id', :'customer'),
                        op || ' for an unknown service')
 FROM unnest(ARRAY['request']) op;
-SELECT is(api.relationship_change('request', :'customer', 'dynamics365') -> 'errors' -> 0 ->> 'message',
-          'service dynamics365 does not exist', 'the refusal names the service');
+SELECT is(api.relationship_change('request', :'customer', 'dynamics365') -> 'errors' -> 0 ->> 'description',
+          'Service dynamics365 does not exist.', 'the refusal names the service');
 
 SELECT * FROM finish();
 ROLLBACK;

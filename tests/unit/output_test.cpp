@@ -7,7 +7,7 @@
 using subctl::cli::Format;
 using subctl::cli::print_records;
 
-TEST_CASE("csv output quotes fields that need it and lists error codes", "[output]") {
+TEST_CASE("csv output quotes fields that need it and carries the error objects whole", "[output]") {
     const auto records = nlohmann::json::parse(R"([{"id": "a,b", "status": "rejected",
         "errors": [{"code": "quantity_out_of_range", "description": "x"}, {"code": "version_mismatch"}]},
         {"id": "say \"hi\"", "status": "succeeded", "errors": []}])");
@@ -15,7 +15,8 @@ TEST_CASE("csv output quotes fields that need it and lists error codes", "[outpu
     print_records(out, records, Format::csv);
     CHECK(out.str() ==
           "id,status,errors\n"
-          "\"a,b\",rejected,\"quantity_out_of_range,version_mismatch\"\n"
+          "\"a,b\",rejected,\"[{\"\"code\"\":\"\"quantity_out_of_range\"\",\"\"description\"\":\"\"x\"\"},"
+          "{\"\"code\"\":\"\"version_mismatch\"\"}]\"\n"
           "\"say \"\"hi\"\"\",succeeded,\n");
 }
 

@@ -40,7 +40,8 @@ CommandResult run_subscription_list(Runtime& runtime, const SubscriptionArgs& ar
 }
 
 CommandResult run_subscription_show(Runtime& runtime, const SubscriptionArgs& args) {
-    return {runtime.read_database().call(db::Outcome::rollback, db::statements::subscription, args.subscription)};
+    return {runtime.read_database().call(db::Outcome::rollback, db::statements::subscription_details,
+                                         args.subscription)};
 }
 
 CommandResult run_subscription_change(Runtime& runtime, const std::string& operation, const SubscriptionArgs& args) {
@@ -76,7 +77,8 @@ void setup_subscription(CLI::App& app, Runtime& runtime) {
                              [&runtime, args] { return run_subscription_list(runtime, *args); });
     list->add_option("--customer", args->filter_customer, "Only this customer's: id, primary domain or name");
 
-    auto* show = add_command(*subscription, runtime, "show", "Show one subscription",
+    auto* show = add_command(*subscription, runtime, "show",
+                             "The Details page: the subscription, what it can be upgraded to now, what blocks the rest",
                              [&runtime, args] { return run_subscription_show(runtime, *args); });
     show->add_option("SUBSCRIPTION", args->subscription, "Subscription: id or a unique prefix of 8+ characters")->required();
 

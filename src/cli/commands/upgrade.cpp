@@ -60,12 +60,24 @@ CommandResult run_upgrade_guided(Runtime& runtime, const UpgradeArgs& args) {
     return guided_upgrade(guided, std::cin, std::cout);
 }
 
+// An offer no upgrade path leaves lists no targets: a table says so, naming the offer.
+CommandResult with_no_path_note(Runtime& runtime, const UpgradeArgs& args, CommandResult result) {
+    if (result.records.is_array() && result.records.empty()) {
+        const auto details = runtime.read_database().call(db::Outcome::rollback, db::statements::subscription_details,
+                                                          args.subscription);
+        result.when_empty = no_upgrade_path(details.value("offer_id", ""), details.value("offer_name", ""));
+    }
+    return result;
+}
+
 }  // namespace
 
 void setup_upgrade(CLI::App& app, Runtime& runtime) {
     auto args = std::make_shared<UpgradeArgs>();
     auto* upgrades = add_command(app, runtime, "upgrades", "Every upgrade target: eligible, and all errors that apply",
-                                 [&runtime, args] { return run_upgrades(runtime, *args); });
+                                 [&runtime, args] {
+                                     return with_no_path_note(runtime, *args, run_upgrades(runtime, *args));
+                                 });
     upgrades->add_option("SUBSCRIPTION", args->subscription, "Subscription: id or a unique prefix of 8+ characters")->required();
 
     auto* upgrade = add_command(app, runtime, "upgrade", "Upgrade a subscription to a target offer",

@@ -1,0 +1,224 @@
+// Tables for a person: listings within 120 columns on a terminal (every column with
+// --wide), errors with their sentence and next step in every format, the Details page.
+#include <sstream>
+
+#include <catch2/catch.hpp>
+
+#include "cli/command_result.hpp"
+#include "cli/output.hpp"
+
+using subctl::cli::Format;
+using subctl::cli::print_records;
+using subctl::cli::TableLayout;
+
+namespace {
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+}
+
+std::size_t columns(const std::string& line) {
+    return static_cast<std::size_t>(
+        std::count_if(line.begin(), line.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+const char* const subscription_id = "6f1c2a3b-1111-4222-8333-944455556666";
+const char* const customer_id = "0b7e4c1d-aaaa-4bbb-8ccc-dddd0000eeee";
+
+nlohmann::json subscriptions() {
+    nlohmann::json rows = nlohmann::json::array();
+    for (int i = 0; i < 3; ++i) {
+        rows.push_back({{"id", subscription_id},
+                        {"customer_id", customer_id},
+                        {"offer_id", "o365-business-essentials"},
+                        {"quantity", 300},
+                        {"status", "suspended"},
+                        {"status_reason", "upgraded"},
+                        {"channel", "other-reseller"},
+                        {"partner_id", "a-partner-with-a-rather-long-identifier"},
+                        {"billing_cycle", "monthly"},
+                        {"version", 12},
+                        {"parent_subscription_id", nullptr},
+                        {"upgraded_to", subscription_id},
+                        {"upgraded_from", nullptr},
+                        {"created_at", "2026-11-01T08:00:00.123456+00:00"},
+                        {"updated_at", "2026-11-02T09:30:00.654321+00:00"}});
+    }
+    return rows;
+}
+
+nlohmann::json upgrade_listing() {
+    return nlohmann::json::parse(R"([
+      {"target_offer": "o365-business-premium", "target_offer_name": "Office 365 Business Premium", "eligible": true, "errors": []},
+      {"target_offer": "o365-e3", "target_offer_name": "Office 365 E3", "eligible": false, "errors": [
+        {"code": "delegated_admin_permissions_disabled", "details": {"service": "office365", "status": "none"},
+         "description": "You have no delegated-admin relationship with this customer for office365.",
+         "next_step": "request one: subctl relationship request C --service office365"}]},
+      {"target_offer": "o365-proplus", "target_offer_name": "Office 365 ProPlus", "eligible": false, "errors": [
+        {"code": "delegated_admin_permissions_disabled", "details": {"service": "office365", "status": "none"},
+         "description": "You have no delegated-admin relationship with this customer for office365.",
+         "next_step": "request one: subctl relationship request C --service office365"},
+        {"code": "target_offer_already_owned", "details": {},
+         "description": "The customer already has o365-proplus in subscriptions X.",
+         "next_step": "add licenses to the one it has instead"}]}])");
+}
+
+}  // namespace
+
+TEST_CASE("a listing on a terminal fits 120 columns, its main columns first", "[output][table]") {
+    std::ostringstream out;
+    print_records(out, subscriptions(), Format::table, TableLayout{"subscription list", true, 120, ""});
+    const auto lines = lines_of(out.str());
+    REQUIRE(lines.size() == 4);
+    for (const auto& line : lines) {
+        INFO(line);
+        CHECK(columns(line) <= 120);
+    }
+    // the reading order of the listing, not the alphabet; the subscription by its prefix,
+    // the customer in full (a customer id is not accepted by prefix)
+    CHECK(lines[0].rfind("id        offer_id", 0) == 0);
+    CHECK(lines[0].find("customer_id") != std::string::npos);
+    CHECK(lines[0].find("created_at") == std::string::npos);
+    CHECK(lines[1].rfind("6f1c2a3b  ", 0) == 0);
+    CHECK(lines[1].find(customer_id) != std::string::npos);
+    CHECK(lines[1].find(subscription_id) == std::string::npos);
+}
+
+TEST_CASE("a listing too wide for the terminal shortens its longest values with an ellipsis", "[output][table]") {
+    auto rows = subscriptions();
+    rows[0]["offer_id"] = std::string(150, 'x');
+    std::ostringstream out;
+    print_records(out, rows, Format::table, TableLayout{"subscription list", true, 120, ""});
+    for (const auto& line : lines_of(out.str())) {
+        INFO(line);
+        CHECK(columns(line) <= 120);
+    }
+    CHECK(out.str().find("x…") != std::string::npos);
+    CHECK(out.str().find(customer_id) != std::string::npos);  // ids are never cut
+}
+
+TEST_CASE("--wide (or no terminal) shows every column and every value in full", "[output][table]") {
+    std::ostringstream out;
+    print_records(out, subscriptions(), Format::table, TableLayout{"subscription list", false, 0, ""});
+    const auto lines = lines_of(out.str());
+    REQUIRE(lines.size() == 4);
+    for (const auto& column : subscriptions()[0].items()) {
+        INFO(column.key());
+        CHECK(lines[0].find(column.key()) != std::string::npos);
+    }
+    CHECK(lines[1].rfind(subscription_id, 0) == 0);
+    CHECK(lines[1].find("2026-11-01T08:00:00.123456+00:00") != std::string::npos);
+    CHECK(lines[0].rfind("id  ", 0) == 0);
+    CHECK(lines[0].find("offer_id") < lines[0].find("created_at"));  // the main columns still first
+}
+
+TEST_CASE("every listing keeps its main columns first, in one order", "[output][table]") {
+    const auto audit = nlohmann::json::parse(R"([{"id": 7, "occurred_at": "2026-11-01T08:00:00.5+00:00", "operation": "upgrade",
+        "operator": "amy", "outcome": "rejected", "error_codes": ["quantity_out_of_range"], "source": "cli",
+        "subscription_id": "6f1c2a3b-1111-4222-8333-944455556666", "changes": {}, "entity": "subscription"}])");
+    std::ostringstream out;
+    print_records(out, audit, Format::table, TableLayout{"audit", true, 120, ""});
+    const auto lines = lines_of(out.str());
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0] == "id  occurred_at                operator  operation  outcome   error_codes            subscription_id");
+    CHECK(lines[1] == "7   2026-11-01T08:00:00+00:00  amy       upgrade    rejected  quantity_out_of_range  6f1c2a3b");
+}
+
+TEST_CASE("a table shows each error's sentence and next step; json and csv carry the fields", "[output][errors]") {
+    const auto rejected = nlohmann::json::parse(R"({"status": "rejected", "source_subscription_id": "s",
+        "errors": [{"code": "quantity_out_of_range", "details": {"min": 1, "max": 300, "asked": 301},
+                    "description": "301 licenses is outside the range of o365-e3: 1 to 300.",
+                    "next_step": "ask for 1 to 300 licenses of o365-e3"}]})");
+    std::ostringstream table;
+    print_records(table, rejected, Format::table);
+    CHECK_THAT(table.str(), Catch::Contains("quantity_out_of_range: 301 licenses is outside the range of o365-e3: 1 to 300.\n"
+                                            "    next step: ask for 1 to 300 licenses of o365-e3\n"));
+    std::ostringstream json;
+    print_records(json, rejected, Format::json);
+    const auto error = nlohmann::json::parse(json.str())["errors"][0];
+    CHECK(error["description"] == rejected["errors"][0]["description"]);
+    CHECK(error["next_step"] == rejected["errors"][0]["next_step"]);
+    CHECK(error["details"]["max"] == 300);
+    std::ostringstream csv;
+    print_records(csv, upgrade_listing(), Format::csv);
+    CHECK_THAT(csv.str(), Catch::Contains("You have no delegated-admin relationship with this customer for office365.") &&
+                              Catch::Contains("request one: subctl relationship request C --service office365"));
+    // the stderr line of a refusal
+    const auto result = subctl::cli::operation_result(rejected);
+    CHECK(result.failure == "quantity_out_of_range: 301 licenses is outside the range of o365-e3: 1 to 300. "
+                            "Next step: ask for 1 to 300 licenses of o365-e3");
+}
+
+TEST_CASE("upgrades as a table: codes in the rows, below each distinct error once with its targets and next step",
+          "[output][errors]") {
+    std::ostringstream out;
+    print_records(out, upgrade_listing(), Format::table, TableLayout{"upgrades", true, 120, ""});
+    const auto text = out.str();
+    INFO(text);
+    CHECK_THAT(text, Catch::StartsWith("target_offer           target_offer_name       eligible  errors\n"));
+    CHECK_THAT(text, Catch::Contains("delegated_admin_permissions_disabled,target_offer_already_owned"));
+    // each distinct error once, naming the targets it blocks
+    const auto sentence =
+        std::string("delegated_admin_permissions_disabled (o365-e3, o365-proplus): You have no delegated-admin relationship");
+    REQUIRE(text.find(sentence) != std::string::npos);
+    CHECK(text.find(sentence) == text.rfind(sentence));
+    CHECK_THAT(text, Catch::Contains("\n  target_offer_already_owned (o365-proplus): The customer already has o365-proplus in "
+                                     "subscriptions X.\n    next step: add licenses to the one it has instead\n"));
+    for (const auto& line : lines_of(text)) CHECK(columns(line) <= 120);
+}
+
+TEST_CASE("upgrades of an offer with no upgrade path says so", "[output][upgrades]") {
+    const auto note = subctl::cli::no_upgrade_path("o365-e3", "Office 365 E3");
+    std::ostringstream table;
+    print_records(table, nlohmann::json::array(), Format::table, TableLayout{"upgrades", true, 120, note});
+    CHECK(table.str() == "No upgrade path leaves offer o365-e3 (Office 365 E3): it has no upgrade target.\n");
+    std::ostringstream json;
+    print_records(json, nlohmann::json::array(), Format::json, TableLayout{"upgrades", true, 120, note});
+    CHECK(json.str() == "[]\n");
+}
+
+TEST_CASE("the Details page: the subscription, Upgrade now with the command, Blocked with the reasons", "[output][details]") {
+    auto details = nlohmann::json::parse(R"({"customer_id": "0b7e4c1d-aaaa-4bbb-8ccc-dddd0000eeee",
+        "offer_id": "o365-business", "offer_name": "Office 365 Business", "quantity": 10, "status": "active",
+        "status_reason": null, "billing_cycle": "monthly", "channel": "csp", "partner_id": "contoso-cn", "version": 3,
+        "parent_subscription_id": null, "upgraded_to": null, "upgraded_from": null,
+        "add_ons": [], "relationship": {"status": "active", "expires_at": "2027-11-01T00:00:00+00:00"},
+        "upgrade_now": true})");
+    details["id"] = subscription_id;
+    details["upgrades"] = upgrade_listing();
+    std::ostringstream out;
+    print_records(out, details, Format::table, TableLayout{"subscription show", true, 120, ""});
+    const auto text = out.str();
+    INFO(text);
+    CHECK_THAT(text, Catch::StartsWith(std::string("Subscription   ") + subscription_id + "\n"));
+    for (const auto* line : {"Offer          o365-business (Office 365 Business)\n", "Quantity       10\n",
+                             "Status         active\n", "Billing cycle  monthly\n", "Channel        csp\n",
+                             "Partner        contoso-cn\n", "Version        3\n",
+                             "Relationship   active, expires 2027-11-01T00:00:00+00:00\n", "Add-ons        none\n"}) {
+        CHECK_THAT(text, Catch::Contains(line));
+    }
+    CHECK_THAT(text, Catch::Contains(std::string("\nUpgrade now\n  o365-business-premium (Office 365 Business Premium)\n"
+                                                 "    subctl upgrade ") +
+                                     subscription_id + " --to o365-business-premium\n"));
+    CHECK_THAT(text, Catch::Contains("\nBlocked\n  o365-e3 (Office 365 E3)\n"
+                                     "    delegated_admin_permissions_disabled: You have no delegated-admin relationship "
+                                     "with this customer for office365.\n"
+                                     "      next step: request one: subctl relationship request C --service office365\n"));
+    CHECK(text.find("subctl upgrade " + std::string(subscription_id) + " --to o365-e3") == std::string::npos);
+    for (const auto& line : lines_of(text)) CHECK(columns(line) <= 120);
+
+    details["upgrades"] = nlohmann::json::array();
+    details["upgrade_now"] = false;
+    std::ostringstream none;
+    print_records(none, details, Format::table, TableLayout{"subscription show", true, 120, ""});
+    CHECK_THAT(none.str(), Catch::Contains("\nUpgrade now\n  No upgrade path leaves offer o365-business (Office 365 "
+                                           "Business): it has no upgrade target.\n"));
+    CHECK(none.str().find("Blocked") == std::string::npos);
+
+    std::ostringstream json;
+    print_records(json, details, Format::json, TableLayout{"subscription show", true, 120, ""});
+    CHECK(nlohmann::json::parse(json.str()) == details);
+}
