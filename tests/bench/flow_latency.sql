@@ -1,7 +1,7 @@
 -- Server-side latency of the operator's flow for partner :partner (SPEC 7.2), :samples
 -- calls each after a warm-up, clock_timestamp() around each: `customer list --search`
 -- (api.customers with a part of a random visible customer's name: its last two words,
--- e.g. "customer 4711"), the CUSTOMER resolver on such a part, and `subscription show`
+-- e.g. "Trading 4711"), the CUSTOMER resolver on such a part, and `subscription show`
 -- (api.subscription_details) of random subscriptions. Then the plan of the search with
 -- one of those texts (EXPLAIN ANALYZE), to show the trigram indexes read. Prints
 -- name,p50_ms,p99_ms,max_ms lines, then the plan.

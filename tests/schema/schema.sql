@@ -3781,11 +3781,11 @@ CREATE INDEX index_audit_events_subscription ON core.audit_events USING btree (s
 
 CREATE INDEX index_batch_rows_pending ON core.batch_rows USING btree (partner_id, batch_id, line) WHERE (status = 'pending'::text);
 
-CREATE INDEX index_customers_domain_trgm ON core.customers USING gin (domain trgm.gin_trgm_ops);
+CREATE INDEX index_customers_domain_trgm ON core.customers USING gin (domain trgm.gin_trgm_ops) WITH (fastupdate=off);
 
 CREATE INDEX index_customers_name_lower ON core.customers USING btree (lower(name));
 
-CREATE INDEX index_customers_name_trgm ON core.customers USING gin (name trgm.gin_trgm_ops);
+CREATE INDEX index_customers_name_trgm ON core.customers USING gin (name trgm.gin_trgm_ops) WITH (fastupdate=off);
 
 CREATE INDEX index_partner_customers_customer ON core.partner_customers USING btree (customer_id);
 

@@ -21,8 +21,23 @@ SELECT gen_random_uuid() AS id, n,
        floor(random() * 6)::int AS first_offer, random() AS relationship_draw
 FROM generate_series(1, :customers) AS n;
 
-INSERT INTO core.customers (id, name, created_by_partner_id)
-SELECT id, 'Bench customer ' || n, partner_id FROM dataset_customers;
+-- Names and domains as a partner's customers have them: a brand, a city, a trade and a
+-- number, e.g. "Contoso Shanghai Trading 4711", contoso4711.partner.onmschina.cn (each
+-- word in 1/37 to 1/11 of the names, as real names share their cities and trades).
+INSERT INTO core.customers (id, name, domain, created_by_partner_id)
+SELECT id, format('%s %s %s %s', brand, city, trade, n), regexp_replace(lower(brand), '[^a-z]', '', 'g') || n || '.partner.onmschina.cn', partner_id
+FROM (SELECT d.*,
+             (ARRAY['Contoso', 'Fabrikam', 'Northwind', 'Litware', 'Tailspin', 'Wingtip', 'Adatum', 'Proseware',
+                    'Woodgrove', 'Lucerne', 'Trey', 'Coho', 'Alpine', 'Fourth Coffee', 'Margie', 'Relecloud',
+                    'Humongous', 'Blue Yonder', 'Graphic Design', 'Wide World', 'VanArsdel', 'Lamna', 'Nod',
+                    'Bellows', 'Southridge', 'Datum', 'Consolidated', 'Munson', 'Olympia', 'Baldwin', 'Tasmanian',
+                    'Jade', 'Kunlun', 'Huaxia', 'Changjiang', 'Dragon Gate', 'Silk Road'])[1 + n % 37] AS brand,
+             (ARRAY['Shanghai', 'Beijing', 'Shenzhen', 'Guangzhou', 'Hangzhou', 'Chengdu', 'Wuhan', 'Nanjing',
+                    'Tianjin', 'Suzhou', 'Xiamen', 'Qingdao', 'Dalian', 'Ningbo', 'Xi''an', 'Changsha', 'Hefei',
+                    'Kunming', 'Fuzhou', 'Jinan', 'Harbin', 'Shenyang', 'Zhuhai'])[1 + (n / 37) % 23] AS city,
+             (ARRAY['Trading', 'Technology', 'Logistics', 'Consulting', 'Manufacturing', 'Pharmaceutical',
+                    'Retail', 'Engineering', 'Media', 'Education', 'Holdings'])[1 + (n / 851) % 11] AS trade
+      FROM dataset_customers d) named;
 
 INSERT INTO core.relationships (partner_id, customer_id, service_id, status, requested_at, activated_at, ended_at, expires_at)
 SELECT partner_id, id, 'office365',
