@@ -28,11 +28,16 @@ std::string one_line(const std::string& text) {
 void report_error(const subctl::Error& error, subctl::cli::Format format) {
     const auto hint = error.hint().empty() ? std::string() : "; " + error.hint();
     std::cerr << one_line(fmt::format("subctl: {}: {}{}", error.code(), error.what(), hint)) << '\n';
-    if (format == subctl::cli::Format::json) {
-        nlohmann::json body = {{"status", "error"},
-                               {"error", {{"code", error.code()}, {"message", error.what()}}},
-                               {"exit_code", static_cast<int>(error.exit())}};
-        if (!error.hint().empty()) body["error"]["hint"] = error.hint();
+    if (format == subctl::cli::Format::json) {  // the error object of SPEC 7.2, as a refusal's
+        const auto details = nlohmann::json::parse(error.details(), nullptr, false);
+        nlohmann::json body = {
+            {"status", "error"},
+            {"error",
+             {{"code", error.code()},
+              {"description", error.what()},
+              {"details", error.details().empty() ? nlohmann::json() : details.is_discarded() ? nlohmann::json(error.details()) : details},
+              {"next_step", error.hint().empty() ? nlohmann::json() : nlohmann::json(error.hint())}}},
+            {"exit_code", static_cast<int>(error.exit())}};
         std::cout << body.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     }
 }

@@ -150,7 +150,7 @@ Error sentence(const SqlstateMapping& m, const DatabaseFailure& f) {
     const auto code = std::string(m.code);
     switch (m.sentence) {
     case Sentence::own:
-        return Error(m.exit, code, f.message, f.hint);
+        return Error(m.exit, code, f.message, f.hint).with_details(f.detail);
     case Sentence::no_permission:
         return Error(m.exit, code,
                      fmt::format("login {} may not run this command (operations need role subctl_operator; "

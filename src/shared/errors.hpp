@@ -29,12 +29,20 @@ public:
     const std::string& code() const { return code_; }
     const std::string& hint() const { return hint_; }
     const std::string& value() const { return value_; }
+    // The server's DETAIL of one of the project's own codes: JSON (e.g. the candidates of
+    // customer_ambiguous) or a sentence; the error object's `details`.
+    const std::string& details() const { return details_; }
+    Error& with_details(std::string details) {
+        details_ = std::move(details);
+        return *this;
+    }
 
 private:
     Exit exit_;
     std::string code_;
     std::string hint_;
     std::string value_;
+    std::string details_;
 };
 
 // What the database reported, and what subctl knows about the call that failed.

@@ -92,7 +92,14 @@ TEST_CASE("customer_ambiguous: one line naming the partner's candidates, never a
                                 Catch::Contains(east) && Catch::Contains(tag + " West (" + west + ")") &&
                                 Catch::EndsWith("; name one by its id or domain\n"));
         CHECK_THAT(run.err + run.out, !Catch::Contains("Secret") && !Catch::Contains(secret));
-        CHECK(run.json()["error"]["code"] == "customer_ambiguous");
+        const auto error = run.json()["error"];
+        CHECK(error["code"] == "customer_ambiguous");
+        // the candidates, as data: both of mine, never the other partner's
+        REQUIRE(error["details"].is_array());
+        CHECK(error["details"].size() == 2);
+        CHECK(error["details"].dump().find(east) != std::string::npos);
+        CHECK(error["details"].dump().find(secret) == std::string::npos);
+        CHECK(error["next_step"] == "name one by its id or domain");
     }
     CHECK(test::scalar("SELECT count(*) FROM core.relationships WHERE partner_id = $1", mine) == 0);
     // the other partner sees one: its own

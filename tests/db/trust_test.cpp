@@ -183,10 +183,12 @@ TEST_CASE("errors name the argument, the login or the file at fault", "[db][cli]
     CHECK(unmigrated.exit == 78);
     CHECK_THAT(unmigrated.err, Catch::Contains("run `subctl migrate`"));
 
-    // -o json: the error body on stdout carries the hint; stderr still one line
+    // -o json: the error body on stdout is an error object with its next step; stderr still one line
     const auto json = test::subctl({"-o", "json", "--db", "postgresql:///x?host=/nonexistent", "customer", "list"}, env);
     CHECK(json.exit == 69);
-    CHECK(json.json().at("error").contains("hint"));
+    CHECK(json.json().at("error").at("code") == "database_unavailable");
+    CHECK(json.json().at("error").at("description").is_string());
+    CHECK(json.json().at("error").at("next_step").is_string());
     CHECK(json.json().at("exit_code") == 69);
     check_one_clean_line(json);
 }
