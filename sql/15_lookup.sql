@@ -38,6 +38,10 @@ BEGIN
     IF cardinality(v_ids) = 1 THEN
         RETURN v_ids[1];
     END IF;
+    IF length(v_text) > core.display_name_max_length() THEN  -- no name is as long: not read
+        PERFORM logic.raise_error('customer_not_found', format('no customer has the id or domain %s', to_json(left(v_text, 80) || '…')),
+                                 NULL, 'subctl customer list --search TEXT');
+    END IF;
     v_ids := ARRAY(SELECT c.id FROM core.customers c
                    WHERE lower(c.name) = lower(v_text) AND (p_partner IS NULL OR logic.customer_visible(p_partner, c.id))
                    ORDER BY c.name, c.id LIMIT 11);

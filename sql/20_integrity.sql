@@ -275,7 +275,7 @@ RETURNS void LANGUAGE sql VOLATILE BEGIN ATOMIC
                                        WHEN 'partners' THEN r.parameters ->> 'id'
                                        WHEN 'partner_logins' THEN r.parameters ->> 'login_role'
                                        WHEN 'partner_customers' THEN r.parameters ->> 'partner_id' END,
-           r.subscription_id, coalesce(s.customer_id, c.id), s.offer_id,
+           r.subscription_id, coalesce(s.customer_id, c.id), coalesce(s.offer_id, o.id),
            jsonb_build_object('requested', r.parameters), 'rejected',
            ARRAY(SELECT jsonb_array_elements_text(r.error_codes)),
            r.request_id, who.batch_id, who.comment
@@ -292,6 +292,10 @@ RETURNS void LANGUAGE sql VOLATILE BEGIN ATOMIC
            ON s.id = r.subscription_id AND logic.customer_visible(who.visible_to, s.customer_id)
     LEFT JOIN core.customers c
            ON c.id = r.customer_id AND (who.partner_id IS NULL OR logic.customer_visible(who.visible_to, c.id))
+    -- a refused new subscription (no subscription yet) of a visible customer: the offer asked for
+    LEFT JOIN core.offers o
+           ON o.id = r.parameters ->> 'offer_id' AND r.subscription_id IS NULL AND c.id IS NOT NULL
+              AND who.entity = 'subscriptions'
     ORDER BY r.ord;
 END;
 

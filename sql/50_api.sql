@@ -75,6 +75,12 @@ DECLARE
     v_partner text := logic.require_partner();
     v_pattern text := '%' || logic.like_literal(btrim(p_search)) || '%';
 BEGIN
+    -- no name is longer, and the trigrams of a long text cost the server its length
+    IF length(btrim(p_search)) > core.display_name_max_length() THEN
+        PERFORM logic.raise_error('invalid_argument',
+            format('the search text has %s characters; a name has at most %s', length(btrim(p_search)), core.display_name_max_length()),
+            NULL, 'search a part of the name or domain');
+    END IF;
     IF p_search IS NULL THEN
         RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object('id', c.id, 'name', c.name, 'domain', c.domain,
                                                              'created_at', c.created_at) ORDER BY c.name, c.id), '[]')

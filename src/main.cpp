@@ -12,6 +12,7 @@
 #include "cli/runtime.hpp"
 #include "db/failure.hpp"
 #include "shared/errors.hpp"
+#include "shared/text.hpp"
 
 namespace {
 
@@ -19,11 +20,7 @@ using subctl::Exit;
 
 // SPEC 7.1: a failure is exactly one stderr line, so a value echoed into a message
 // (a name with a newline, a terminal escape) is shown escaped, never as it is.
-std::string one_line(const std::string& text) {
-    std::string line;
-    for (unsigned char c : text) line += c < 0x20 || c == 0x7f ? fmt::format("\\x{:02x}", c) : std::string(1, c);
-    return line;
-}
+std::string one_line(const std::string& text) { return subctl::visible(text); }
 
 void report_error(const subctl::Error& error, subctl::cli::Format format) {
     const auto hint = error.hint().empty() ? std::string() : "; " + error.hint();

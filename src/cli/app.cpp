@@ -6,6 +6,7 @@
 
 #include "cli/commands/commands.hpp"
 #include "cli/validate.hpp"
+#include "shared/text.hpp"
 #include "shared/vocabulary.hpp"
 
 namespace subctl::cli {
@@ -90,6 +91,9 @@ void check_arguments(const CLI::App& app) {
             if (characters < 1 || characters > sql::request_id_max_length) {
                 throw Error(Exit::data, "invalid_argument", fmt::format("--request-id must have 1 to {} characters (got {})",
                                                                        sql::request_id_max_length, characters));
+            }
+            if (visible(value) != value) {  // it is printed back in results, the audit listing and retries
+                throw Error(Exit::data, "invalid_argument", "--request-id contains a control character");
             }
         }
     }

@@ -9,6 +9,7 @@
 
 #include "cli/table.hpp"
 #include "shared/errors.hpp"
+#include "shared/text.hpp"
 
 namespace subctl::cli {
 
@@ -57,9 +58,9 @@ bool is_error_list(const nlohmann::json& value) {
            std::all_of(value.begin(), value.end(), [](const auto& v) { return v.is_object() && v.contains("code"); });
 }
 
-// A cell: strings as they are, null as empty, error lists as their codes (a table prints
-// their sentences below it).
-std::string cell(const nlohmann::json& value) {
+// A cell's text: strings as they are, null as empty, error lists as their codes (a table
+// prints their sentences below it), string lists joined.
+std::string cell_text(const nlohmann::json& value) {
     if (value.is_null()) return "";
     if (value.is_string()) return value.get<std::string>();
     if (is_error_list(value)) {
@@ -74,6 +75,10 @@ std::string cell(const nlohmann::json& value) {
     }
     return value.dump();
 }
+
+// A table cell: the text as a terminal can show it (shared/text.hpp: visible). CSV keeps
+// the text as it is, its fields quoted.
+std::string cell(const nlohmann::json& value) { return visible(cell_text(value)); }
 
 std::vector<std::string> record_columns(const nlohmann::json& rows) {
     auto columns = columns_of(rows);
@@ -112,7 +117,7 @@ void print_csv_rows(std::ostream& out, const nlohmann::json& rows, const std::ve
         for (std::size_t i = 0; i < columns.size(); ++i) {
             // error lists whole (code, description, details, next_step), as JSON
             const auto value = row.value(columns[i], nlohmann::json());
-            line += (i ? "," : "") + csv_field(is_error_list(value) ? value.dump() : cell(value));
+            line += (i ? "," : "") + csv_field(is_error_list(value) ? value.dump() : cell_text(value));
         }
         out << line << '\n';
     }

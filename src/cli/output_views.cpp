@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "cli/output.hpp"
+#include "shared/text.hpp"
 
 namespace subctl::cli {
 
@@ -13,8 +14,8 @@ namespace {
 
 std::string text_of(const nlohmann::json& value) {
     if (value.is_null()) return "";
-    if (value.is_string()) return value.get<std::string>();
-    return value.dump();
+    if (value.is_string()) return visible(value.get<std::string>());
+    return visible(value.dump());
 }
 
 // A paragraph as lines of at most width columns (words kept whole), the first starting

@@ -1,5 +1,6 @@
 #include "cli/validate.hpp"
 
+#include <algorithm>
 #include <regex>
 
 #include <fmt/format.h>
@@ -48,14 +49,15 @@ std::optional<long long> optional_version(const std::optional<std::string>& valu
 }
 
 std::string require_text(const std::string& value, const std::string& what, std::size_t max_length) {
-    if (value.empty() || value.size() > max_length) {
+    // characters as the database counts them: UTF-8 code points
+    const auto characters = static_cast<std::size_t>(std::count_if(
+        value.begin(), value.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+    if (characters == 0 || characters > max_length) {
         throw Error(Exit::data, "invalid_argument",
-                    fmt::format("{} must have 1 to {} characters (got {})", what, max_length, value.size()));
+                    fmt::format("{} must have 1 to {} characters (got {})", what, max_length, characters));
     }
-    for (unsigned char c : value) {
-        if (c < 0x20 || c == 0x7f) {
-            throw Error(Exit::data, "invalid_argument", fmt::format("{} contains a control character", what));
-        }
+    if (visible(value) != value) {
+        throw Error(Exit::data, "invalid_argument", fmt::format("{} contains a control character", what));
     }
     return value;
 }

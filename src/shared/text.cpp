@@ -1,5 +1,8 @@
 #include "shared/text.hpp"
 
+#include <cstdio>
+#include <string>
+
 namespace subctl {
 
 std::optional<std::size_t> invalid_utf8_at(std::string_view text) {
@@ -35,6 +38,40 @@ std::optional<std::size_t> invalid_utf8_at(std::string_view text) {
         i += length;
     }
     return std::nullopt;
+}
+
+std::string visible(std::string_view text) {
+    std::string shown;
+    shown.reserve(text.size());
+    char escape[16];
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c < 0x20 || c == 0x7f) {
+            std::snprintf(escape, sizeof escape, "\\x%02x", c);
+            shown += escape;
+            continue;
+        }
+        unsigned code = 0;  // the code point of a 2- or 3-byte sequence that acts
+        if (c == 0xC2 && i + 1 < text.size()) {
+            const auto next = static_cast<unsigned char>(text[i + 1]);
+            if (next >= 0x80 && next <= 0x9f) code = next;  // U+0080-U+009F
+        } else if (c == 0xE2 && i + 2 < text.size()) {
+            const unsigned point = 0x2000u | ((static_cast<unsigned char>(text[i + 1]) & 0x3fu) << 6) |
+                                   (static_cast<unsigned char>(text[i + 2]) & 0x3fu);
+            if (static_cast<unsigned char>(text[i + 1]) >> 6 == 2 && static_cast<unsigned char>(text[i + 2]) >> 6 == 2 &&
+                ((point >= 0x2028 && point <= 0x202e) || (point >= 0x2066 && point <= 0x2069))) {
+                code = point;
+            }
+        }
+        if (code != 0) {
+            std::snprintf(escape, sizeof escape, "\\u{%04X}", code);
+            shown += escape;
+            i += code < 0x100 ? 1 : 2;
+            continue;
+        }
+        shown += text[i];
+    }
+    return shown;
 }
 
 }  // namespace subctl

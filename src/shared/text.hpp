@@ -13,4 +13,10 @@ namespace subctl {
 // as invalid: PostgreSQL text cannot hold it.
 std::optional<std::size_t> invalid_utf8_at(std::string_view text);
 
+// The text as a terminal may show it: every character that would act instead of being
+// seen (C0 and C1 controls, DEL, the line and paragraph separators, the bidirectional
+// embeddings, overrides and isolates) written as \xNN or \u{XXXX}, so that a value stored
+// by someone else can neither move the cursor, retitle the window nor reorder the line.
+std::string visible(std::string_view text);
+
 }  // namespace subctl

@@ -457,6 +457,12 @@ DECLARE
     v_partner text := logic.require_partner();
     v_pattern text := '%' || logic.like_literal(btrim(p_search)) || '%';
 BEGIN
+    -- no name is longer, and the trigrams of a long text cost the server its length
+    IF length(btrim(p_search)) > core.display_name_max_length() THEN
+        PERFORM logic.raise_error('invalid_argument',
+            format('the search text has %s characters; a name has at most %s', length(btrim(p_search)), core.display_name_max_length()),
+            NULL, 'search a part of the name or domain');
+    END IF;
     IF p_search IS NULL THEN
         RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object('id', c.id, 'name', c.name, 'domain', c.domain,
                                                              'created_at', c.created_at) ORDER BY c.name, c.id), '[]')
@@ -1187,6 +1193,20 @@ CREATE TABLE core.customers (
     CONSTRAINT check_customers_name_length CHECK (((length(name) >= 1) AND (length(name) <= core.display_name_max_length()) AND (name !~ '[[:cntrl:]]'::text)))
 );
 
+CREATE TABLE core.offers (
+    id text NOT NULL,
+    service_id text NOT NULL,
+    name text NOT NULL,
+    min_quantity integer DEFAULT 1 NOT NULL,
+    max_quantity integer NOT NULL,
+    is_add_on boolean DEFAULT false NOT NULL,
+    retired boolean DEFAULT false NOT NULL,
+    CONSTRAINT check_offers_id_format CHECK (((id ~ core.catalog_id_pattern()) AND (length(id) <= core.id_max_length()))),
+    CONSTRAINT check_offers_min_quantity CHECK ((min_quantity >= 1)),
+    CONSTRAINT check_offers_name_length CHECK (((length(name) >= 1) AND (length(name) <= core.display_name_max_length()))),
+    CONSTRAINT check_offers_quantity_range CHECK ((max_quantity >= min_quantity))
+);
+
 CREATE TABLE core.subscriptions (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     customer_id uuid NOT NULL,
@@ -1233,14 +1253,14 @@ CREATE FUNCTION logic.audit_rejections(p_operation text, p_rejections jsonb) RET
                  END AS "case",
              r.subscription_id,
              COALESCE(s.customer_id, c.id) AS "coalesce",
-             s.offer_id,
+             COALESCE(s.offer_id, o.id) AS "coalesce",
              jsonb_build_object('requested', r.parameters) AS jsonb_build_object,
              'rejected',
              ARRAY( SELECT jsonb_array_elements_text(r.error_codes) AS jsonb_array_elements_text) AS "array",
              r.request_id,
              who.batch_id,
              who.comment
-            FROM (((( SELECT logic.acting_operator() AS operator,
+            FROM ((((( SELECT logic.acting_operator() AS operator,
                      logic.acting_audit_partner() AS partner_id,
                      logic.acting_partner() AS visible_to,
                      logic.operation_entity(audit_rejections.p_operation) AS entity,
@@ -1261,6 +1281,7 @@ CREATE FUNCTION logic.audit_rejections(p_operation text, p_rejections jsonb) RET
                     FROM jsonb_array_elements(audit_rejections.p_rejections) WITH ORDINALITY x(e, ord)) r)
               LEFT JOIN core.subscriptions s ON (((s.id = r.subscription_id) AND logic.customer_visible(who.visible_to, s.customer_id))))
               LEFT JOIN core.customers c ON (((c.id = r.customer_id) AND ((who.partner_id IS NULL) OR logic.customer_visible(who.visible_to, c.id)))))
+              LEFT JOIN core.offers o ON (((o.id = (r.parameters ->> 'offer_id'::text)) AND (r.subscription_id IS NULL) AND (c.id IS NOT NULL) AND (who.entity = 'subscriptions'::text))))
            ORDER BY r.ord;
 END;
 
@@ -1617,10 +1638,14 @@ CREATE FUNCTION logic.require_comment(p_comment text) RETURNS text
     AS $$
 BEGIN
     IF p_comment IS NOT NULL AND (btrim(p_comment) = '' OR length(p_comment) > logic.comment_max_length()
-                                  OR p_comment ~ '[[:cntrl:]]') THEN
+                                  OR p_comment ~ U&'[[:cntrl:]\2028\2029]'
+                                  OR core.display_name_format_character(p_comment) IS NOT NULL) THEN
         PERFORM logic.raise_error('invalid_argument', format('the comment %s', CASE
             WHEN btrim(p_comment) = '' THEN 'is empty'
-            WHEN p_comment ~ '[[:cntrl:]]' THEN 'holds a control character (a line break?): it is one line'
+            WHEN p_comment ~ U&'[[:cntrl:]\2028\2029]' THEN 'holds a control character (a line break?): it is one line'
+            WHEN core.display_name_format_character(p_comment) IS NOT NULL
+                THEN format('holds the invisible formatting character U+%s (Unicode category Cf)',
+                            upper(lpad(to_hex(ascii(core.display_name_format_character(p_comment))), 4, '0')))
             ELSE format('has %s characters, more than %s', length(p_comment), logic.comment_max_length()) END),
             NULL, format('a comment is one line of 1-%s characters: a reason or a ticket', logic.comment_max_length()));
     END IF;
@@ -2545,20 +2570,6 @@ BEGIN
     RETURN logic.refusal(p_code, p_parameters, p_description);
 END $$;
 
-CREATE TABLE core.offers (
-    id text NOT NULL,
-    service_id text NOT NULL,
-    name text NOT NULL,
-    min_quantity integer DEFAULT 1 NOT NULL,
-    max_quantity integer NOT NULL,
-    is_add_on boolean DEFAULT false NOT NULL,
-    retired boolean DEFAULT false NOT NULL,
-    CONSTRAINT check_offers_id_format CHECK (((id ~ core.catalog_id_pattern()) AND (length(id) <= core.id_max_length()))),
-    CONSTRAINT check_offers_min_quantity CHECK ((min_quantity >= 1)),
-    CONSTRAINT check_offers_name_length CHECK (((length(name) >= 1) AND (length(name) <= core.display_name_max_length()))),
-    CONSTRAINT check_offers_quantity_range CHECK ((max_quantity >= min_quantity))
-);
-
 CREATE FUNCTION logic.quantity_in_range(p_offer_id text, p_quantity bigint) RETURNS boolean
     LANGUAGE sql STABLE
     BEGIN ATOMIC
@@ -2774,6 +2785,10 @@ BEGIN
     WHERE c.domain = lower(v_text) AND (p_partner IS NULL OR logic.customer_visible(p_partner, c.id));
     IF cardinality(v_ids) = 1 THEN
         RETURN v_ids[1];
+    END IF;
+    IF length(v_text) > core.display_name_max_length() THEN  -- no name is as long: not read
+        PERFORM logic.raise_error('customer_not_found', format('no customer has the id or domain %s', to_json(left(v_text, 80) || '…')),
+                                 NULL, 'subctl customer list --search TEXT');
     END IF;
     v_ids := ARRAY(SELECT c.id FROM core.customers c
                    WHERE lower(c.name) = lower(v_text) AND (p_partner IS NULL OR logic.customer_visible(p_partner, c.id))

@@ -3,7 +3,7 @@
 -- name only one customer has. Only the partner's own customers are ever matched,
 -- counted or listed as candidates.
 BEGIN;
-SELECT plan(23);
+SELECT plan(25);
 
 CREATE TEMP TABLE fx (a text, b text, shanghai uuid, beijing uuid, contoso uuid, fabrikam uuid, percent uuid,
                       b_secret uuid, b_northwind uuid);
@@ -49,6 +49,14 @@ SELECT throws_ok(format('SELECT logic.resolve_customer(%L, %L)', a, b_secret), '
 SELECT throws_ok(format('SELECT logic.resolve_customer(%L, %L)', a, 'secret'), 'SU003', NULL,
                  'a part of only another partner''s name: customer_not_found') FROM fx;
 SELECT throws_ok(format('SELECT logic.resolve_customer(%L, %L)', a, ' '), 'SU041', NULL, 'an empty CUSTOMER') FROM fx;
+-- A text longer than any name is not matched against the names (nor costs the server its trigrams).
+SELECT throws_ok(format('SELECT logic.resolve_customer(%L, %L)', a, repeat('contoso', 40)), 'SU003', NULL,
+                 'a CUSTOMER longer than any name: customer_not_found, without reading the names') FROM fx;
+SELECT throws_ok(format($$SELECT set_config('subctl.partner_id', %L, true), api.customers(%L)$$, a,
+                        repeat('x', core.display_name_max_length() + 1)), 'SU041',
+                 format('the search text has %s characters; a name has at most %s',
+                        core.display_name_max_length() + 1, core.display_name_max_length()),
+                 'a search text longer than any name is refused') FROM fx;
 
 -- The search is an index read: the trigram indexes serve ILIKE '%text%' on name and domain
 -- (planned here without sequential scans: the table is small; tests/bench/flow_latency.sql

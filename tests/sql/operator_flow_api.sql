@@ -2,7 +2,7 @@
 -- (a full id passed on, NULL kept, the platform's view), --comment kept in the audit
 -- events (and its rule), and every operation's result naming its request id.
 BEGIN;
-SELECT plan(22);
+SELECT plan(24);
 
 CREATE TEMP TABLE fx (a text, b text, a_customer uuid, b_customer uuid, a_sub uuid, b_sub uuid, result jsonb,
                       events bigint);
@@ -59,6 +59,12 @@ SELECT throws_ok(format('SELECT api.licenses_change(%L, %L, 1, p_comment => %L)'
                  'the comment is empty', 'a blank comment is refused') FROM fx;
 SELECT throws_ok(format('SELECT api.licenses_change(%L, %L, 1, p_comment => %L)', 'add', a_sub, E'two\nlines'), 'SU041',
                  'the comment holds a control character (a line break?): it is one line', 'a comment is one line') FROM fx;
+SELECT throws_ok(format('SELECT api.licenses_change(%L, %L, 1, p_comment => %L)', 'add', a_sub, U&'two\2028lines'), 'SU041',
+                 'the comment holds a control character (a line break?): it is one line',
+                 'a Unicode line separator is a line break too') FROM fx;
+SELECT throws_ok(format('SELECT api.licenses_change(%L, %L, 1, p_comment => %L)', 'add', a_sub, U&'ok \202Eevil'), 'SU041',
+                 'the comment holds the invisible formatting character U+202E (Unicode category Cf)',
+                 'an invisible formatting character (a bidirectional override) is refused') FROM fx;
 SELECT throws_ok(format('SELECT api.licenses_change(%L, %L, 1, p_comment => %L)', 'add', a_sub,
                         repeat('x', logic.comment_max_length() + 1)), 'SU041',
                  format('the comment has %s characters, more than %s', logic.comment_max_length() + 1, logic.comment_max_length()),

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "cli/validate.hpp"
 #include "shared/errors.hpp"
 #include "shared/text.hpp"
 
@@ -90,4 +91,14 @@ TEST_CASE("UTF-8 checks find the first byte that is not well-formed", "[errors][
     CHECK(invalid_utf8_at("\xed\xa0\x80") == 0u);         // surrogate
     CHECK(invalid_utf8_at("\xf4\x90\x80\x80") == 0u);     // past U+10FFFF
     CHECK(invalid_utf8_at(std::string_view("a\0b", 3)) == 1u);  // NUL: not text for PostgreSQL
+}
+
+TEST_CASE("a name's length is counted in characters, as the database counts it", "[errors][text]") {
+    std::string chinese;
+    for (int i = 0; i < 67; ++i) chinese += "工";  // 67 characters, 201 bytes
+    CHECK(subctl::cli::require_text(chinese, "customer name", 200) == chinese);
+    CHECK_THROWS_WITH(subctl::cli::require_text(chinese + chinese + chinese, "customer name", 200),
+                      "customer name must have 1 to 200 characters (got 201)");
+    CHECK_THROWS_WITH(subctl::cli::require_text("a\xc2\x9b" "b", "customer name", 200),
+                      "customer name contains a control character");
 }

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "cli/output.hpp"
+#include "shared/text.hpp"
 
 using subctl::cli::Format;
 using subctl::cli::print_records;
@@ -83,4 +84,28 @@ TEST_CASE("csv output (listings and batch reports) neutralises formulas, then qu
     std::ostringstream json;
     print_records(json, records, Format::json);
     CHECK(json.str().find("\"=cmd|") != std::string::npos);
+}
+
+TEST_CASE("a value that would act on the terminal is shown escaped, in tables and error sentences", "[output][trust]") {
+    CHECK(subctl::visible("\x1b]0;owned\a\x1b[31mRED") == "\\x1b]0;owned\\x07\\x1b[31mRED");
+    CHECK(subctl::visible("a\nb\tc\x7f") == "a\\x0ab\\x09c\\x7f");
+    CHECK(subctl::visible("\xc2\x9b" "31m") == "\\u{009B}31m");                    // C1 CSI
+    CHECK(subctl::visible("a\xe2\x80\xa8" "b\xe2\x80\xae" "c\xe2\x81\xa6") == "a\\u{2028}b\\u{202E}c\\u{2066}");
+    const std::string seen = "Contoso 上海 é ‰ \xe2\x80\x94 café";  // printable: as it is
+    CHECK(subctl::visible(seen) == seen);
+
+    std::ostringstream table;
+    print_records(table, nlohmann::json::array({{{"id", "x"}, {"request_id", "\x1b[2J"}}}), Format::table);
+    CHECK(table.str().find('\x1b') == std::string::npos);
+    CHECK(table.str().find("\\x1b[2J") != std::string::npos);
+    std::ostringstream refusal;
+    auto rejected = nlohmann::json::parse(R"({"status": "rejected", "errors": [{"code": "x", "next_step": "retry"}]})");
+    rejected["errors"][0]["description"] = "\x1b[31m is not an offer";
+    print_records(refusal, rejected, Format::table);
+    CHECK(refusal.str().find("\\x1b[31m is not an offer") != std::string::npos);
+    CHECK(refusal.str().find('\x1b') == std::string::npos);
+    // csv keeps the value as it is (a file, quoted): only tables and the stderr line escape
+    std::ostringstream csv;
+    print_records(csv, nlohmann::json::array({{{"id", "a\tb"}}}), Format::csv);
+    CHECK(csv.str() == "id\na\tb\n");
 }
