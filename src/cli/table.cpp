@@ -119,9 +119,9 @@ std::vector<std::string> row_cells(const Table& table, const nlohmann::json& row
 }
 
 // Fits the table to width: the widest column that may be shortened loses a column at a
-// time (not one of whole UUIDs, which shortened would name nothing, nor of lists such as
-// error codes, which would lose their last); when none may, the last column (the least
-// read) is dropped.
+// time (not one of whole UUIDs or of id prefixes, which shortened would name nothing, nor
+// of lists such as error codes, which would lose their last); when none may, the last
+// column (the least read) is dropped.
 void fit(Table& table, std::size_t width, std::vector<bool> whole) {
     constexpr std::size_t narrowest = 6;
     const auto total = [&table] {
@@ -178,7 +178,9 @@ Table table_for(const nlohmann::json& rows, const TableLayout& layout) {
         for (std::size_t i = 0; i < cells.size(); ++i) {
             table.widths[i] = std::max(table.widths[i], display_width(cells[i]));
             const auto& value = row.value(table.columns[i], nlohmann::json());
-            whole[i] = whole[i] && (cells[i].empty() || is_uuid(cells[i]) || value.is_array());
+            // narrowed already (an id to its prefix, a time to the second): shorter names nothing
+            const bool narrowed_already = cells[i] != cell(value);
+            whole[i] = whole[i] && (cells[i].empty() || is_uuid(cells[i]) || value.is_array() || narrowed_already);
         }
     }
     if (layout.width > 0) fit(table, layout.width, whole);

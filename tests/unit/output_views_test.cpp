@@ -222,3 +222,16 @@ TEST_CASE("the Details page: the subscription, Upgrade now with the command, Blo
     print_records(json, details, Format::json, TableLayout{"subscription show", true, 120, ""});
     CHECK(nlohmann::json::parse(json.str()) == details);
 }
+
+TEST_CASE("a narrow terminal never cuts an id below its prefix: it drops the last columns", "[output][table]") {
+    std::ostringstream out;
+    print_records(out, subscriptions(), Format::table, TableLayout{"subscription list", true, 60, ""});
+    const auto lines = lines_of(out.str());
+    REQUIRE(lines.size() == 4);
+    for (const auto& line : lines) {
+        INFO(line);
+        CHECK(columns(line) <= 60);
+        CHECK(line.find("6f1c2…") == std::string::npos);
+    }
+    CHECK(lines[1].rfind("6f1c2a3b  ", 0) == 0);  // still the 8 characters subctl accepts
+}

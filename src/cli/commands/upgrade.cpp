@@ -48,8 +48,11 @@ CommandResult run_upgrade_guided(Runtime& runtime, const UpgradeArgs& args) {
     guided.details = [&runtime, &args] {
         return runtime.database().call(db::Outcome::rollback, db::statements::subscription_details, args.subscription);
     };
-    guided.upgrade = [&runtime, &args](const UpgradeChoice& choice) {
-        auto chosen = args;
+    // one request id for what is shown and what is submitted (a dry run stores nothing under it)
+    auto request = args;
+    request.flags.request_id = request_id_of(args.flags);
+    guided.upgrade = [&runtime, request](const UpgradeChoice& choice) {
+        auto chosen = request;
         chosen.subscription = choice.subscription_id;
         chosen.target = choice.target_offer;
         chosen.quantity = std::to_string(choice.quantity);
