@@ -25,17 +25,16 @@ business=$(value subscription add "$customer" --offer o365-business --quantity 2
 "$subctl" subscription add "$customer" --offer o365-proplus --quantity 5 --channel direct >/dev/null
 # The source document's flow: select the customer, its subscription (the Details page,
 # "Upgrade now"), choose a new offer and the number of licenses, submit.
-if grep -q -- --search <<<"$("$subctl" customer list --help)"; then
-    step "1. Find the customer by a part of its name, any case" customer list --search "${name,,}"
-else  # (this binary's customer list has no --search yet: the whole list)
-    step "1. Find the customer in the list" customer list
-fi
-step "   Its Subscriptions page (ProPlus was bought directly from 21Vianet: multichannel)" subscription list --customer "$customer"
-step "2. The Details page of Office 365 Business: Upgrade now, and every target" subscription show "$business"
+step "1. Find the customer by a part of its name, any case" customer list --search "${name,,}"
+step "   Its page: how it is seen, its subscriptions by status, the relationships" customer show "$name"
+step "   Its Subscriptions page (ProPlus was bought directly from 21Vianet: multichannel)" subscription list --customer "$name"
+step "2. The Details page of Office 365 Business (by the first 8 characters of its id): Upgrade now, and every target" \
+    subscription show "${business:0:8}"
 step "Upgrade options of Office 365 Business: all errors per target" upgrades "$business"
 step "Dry run of an upgrade to E3 (blocked by the direct ProPlus)" upgrade "$business" --to o365-e3 --dry-run
 step "3. Choose an offer and the licenses: on a terminal upgrade without --to asks (a target by number, the licenses, y/N); without one it needs --to" upgrade "$business" </dev/null
-step "   Submit: Business -> Business Premium with 30 licenses" upgrade "$business" --to o365-business-premium --quantity 30 --request-id "demo-$customer"
+step "   Submit: Business -> Business Premium with 30 licenses, the ticket in the audit trail" \
+    upgrade "$business" --to o365-business-premium --quantity 30 --request-id "demo-$customer" --comment "ticket CN-2026-1203"
 printf '\nWhat is left to do after the upgrade (next_steps of its result):\n'
 "$subctl" -o json upgrade "$business" --to o365-business-premium --quantity 30 --request-id "demo-$customer" |
     awk '/"next_steps": \[/ {on = 1; next} on && /^ *\]/ {on = 0} on {sub(/^ *"/, "  - "); sub(/",?$/, ""); print}' || true
