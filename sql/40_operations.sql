@@ -117,14 +117,14 @@ END;
 CREATE OR REPLACE FUNCTION logic.upgrade_next_steps(p_source_offer text, p_source_quantity bigint, p_target_offer text,
                                                    p_quantity bigint, p_upgrade_type text DEFAULT 'upgrade_with_license_transfer',
                                                    p_assigned bigint DEFAULT 0, p_source_id uuid DEFAULT NULL,
-                                                   p_target_id uuid DEFAULT NULL)
+                                                   p_target_id uuid DEFAULT NULL, p_customer_id uuid DEFAULT NULL)
 RETURNS jsonb LANGUAGE sql IMMUTABLE BEGIN ATOMIC
     SELECT CASE WHEN p_assigned = 0 THEN jsonb_build_array(format(
                'assign the users of %s their licenses of %s in the Office 365 admin center operated by 21Vianet',
                p_source_offer, p_target_offer))
                 WHEN p_upgrade_type = 'upgrade_only' THEN jsonb_build_array(format(
-               'reassign the %s users who hold licenses of the suspended subscription %s (%s) to %s (%s): subctl license unassign %s USER... then subctl license assign %s USER... (subctl user list --customer CUSTOMER lists them)',
-               p_assigned, p_source_id, p_source_offer, p_target_id, p_target_offer, p_source_id, p_target_id))
+               'reassign the %s users who hold licenses of the suspended subscription %s (%s) to %s (%s): subctl license unassign %s USER... then subctl license assign %s USER... (subctl user list --customer %s lists them)',
+               p_assigned, p_source_id, p_source_offer, p_target_id, p_target_offer, p_source_id, p_target_id, p_customer_id))
                 ELSE '[]'::jsonb END
            || CASE WHEN p_quantity < p_source_quantity THEN jsonb_build_array(format(
                '%s had %s licenses and %s has %s: choose the %s users who lose theirs in the Office 365 admin center operated by 21Vianet',
@@ -214,7 +214,7 @@ BEGIN
                                             THEN e.licenses_assigned ELSE 0 END)
                || CASE WHEN t.id IS NOT NULL THEN jsonb_build_object('next_steps', logic.upgrade_next_steps(
                       e.source_offer, e.source_quantity, e.target_offer, e.quantity, e.upgrade_type,
-                      e.licenses_assigned, e.source_id, t.id)) ELSE '{}' END,
+                      e.licenses_assigned, e.source_id, t.id, e.customer_id)) ELSE '{}' END,
                p_partner, jsonb_strip_nulls(jsonb_build_object(
                    'subscription_id', e.source_id, 'target_offer', e.target_offer, 'quantity', e.quantity,
                    'if_version', e.if_version)))
