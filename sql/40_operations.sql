@@ -123,8 +123,8 @@ RETURNS jsonb LANGUAGE sql IMMUTABLE BEGIN ATOMIC
                'assign the users of %s their licenses of %s in the Office 365 admin center operated by 21Vianet',
                p_source_offer, p_target_offer))
                 WHEN p_upgrade_type = 'upgrade_only' THEN jsonb_build_array(format(
-               'reassign the %s users who hold licenses of the suspended subscription %s (%s) to %s (%s): subctl license unassign %s USER... then subctl license assign %s USER... (subctl user list --customer %s lists them)',
-               p_assigned, p_source_id, p_source_offer, p_target_id, p_target_offer, p_source_id, p_target_id, p_customer_id))
+               'reassign the %s of the suspended subscription %s (%s) to %s (%s): subctl license unassign %s USER... then subctl license assign %s USER... (subctl user list --customer %s lists them)',
+               CASE WHEN p_assigned = 1 THEN '1 user who holds a license' ELSE p_assigned || ' users who hold licenses' END, p_source_id, p_source_offer, p_target_id, p_target_offer, p_source_id, p_target_id, p_customer_id))
                 ELSE '[]'::jsonb END
            || CASE WHEN p_quantity < p_source_quantity THEN jsonb_build_array(format(
                '%s had %s licenses and %s has %s: choose the %s users who lose theirs in the Office 365 admin center operated by 21Vianet',
