@@ -47,7 +47,7 @@ CREATE FUNCTION core.check_license_assignments()
 RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_subscription uuid;
-    v_quantity bigint;
+    v_quantity integer;
     v_assigned bigint;
 BEGIN
     IF NOT EXISTS (SELECT FROM new_rows) THEN

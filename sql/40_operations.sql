@@ -293,7 +293,7 @@ DECLARE
     v_allowed boolean;
     v_codes text[];
     v_add_ons jsonb := '[]'::jsonb;
-    v_released bigint := 0;
+    v_released bigint := 0::bigint;
 BEGIN
     v_allowed := CASE p_operation
         WHEN 'activate' THEN s.status = 'pending'

@@ -927,7 +927,7 @@ CREATE FUNCTION core.check_license_assignments() RETURNS trigger
     AS $$
 DECLARE
     v_subscription uuid;
-    v_quantity bigint;
+    v_quantity integer;
     v_assigned bigint;
 BEGIN
     IF NOT EXISTS (SELECT FROM new_rows) THEN
@@ -2760,7 +2760,7 @@ DECLARE
     v_allowed boolean;
     v_codes text[];
     v_add_ons jsonb := '[]'::jsonb;
-    v_released bigint := 0;
+    v_released bigint := 0::bigint;
 BEGIN
     v_allowed := CASE p_operation
         WHEN 'activate' THEN s.status = 'pending'
