@@ -3250,8 +3250,12 @@ BEGIN
            array_agg(coalesce((r.p ->> 'quantity')::bigint, s.quantity) ORDER BY r.ord),
            array_agg((r.p ->> 'if_version')::bigint ORDER BY r.ord),
            array_agg(coalesce((r.p ->> 'license_transfer')::boolean, true) ORDER BY r.ord),
+           -- the sources whose users' licenses move if they are upgraded (an active source
+           -- is replaced by its upgrade here); none in the usual case
+           array_agg(s.id) FILTER (WHERE coalesce((r.p ->> 'license_transfer')::boolean, true) AND s.status = 'active'
+                                     AND EXISTS (SELECT 1 FROM core.license_assignments a WHERE a.subscription_id = s.id)),
            count(DISTINCT s.customer_id) = count(*)
-    INTO v_sources, v_found, v_targets, v_quantities, v_if_versions, v_transfers, v_customers_distinct
+    INTO v_sources, v_found, v_targets, v_quantities, v_if_versions, v_transfers, v_moving, v_customers_distinct
     FROM unnest(p_parameters) WITH ORDINALITY AS r (p, ord)
     JOIN core.subscriptions s ON s.id = (r.p ->> 'subscription_id')::uuid
     WHERE s.customer_id = ANY (v_customers);
@@ -3307,12 +3311,9 @@ BEGIN
     ORDER BY e.ord;
     -- The users' licenses move with each upgrade that transfers them: one statement for the
     -- whole set, and none when no source has assignments (the usual case: an index probe
-    -- per source above was all it cost). A source upgraded here was active when read after
-    -- the locks and is replaced now.
-    v_moving := ARRAY(SELECT (v_sources[i]).id FROM generate_subscripts(v_sources, 1) AS i
-                      WHERE v_transfers[i] AND (v_sources[i]).status = 'active'
-                        AND EXISTS (SELECT 1 FROM core.license_assignments a WHERE a.subscription_id = (v_sources[i]).id));
-    IF cardinality(v_moving) > 0 THEN
+    -- per source was all it cost). Of the sources read above, those upgraded here are
+    -- replaced now.
+    IF v_moving IS NOT NULL THEN
         WITH moved AS (
             DELETE FROM core.license_assignments a USING core.subscriptions s
             WHERE a.subscription_id = s.id AND s.id = ANY (v_moving) AND s.status_reason = 'upgraded'
@@ -3620,7 +3621,9 @@ CREATE FUNCTION logic.upgrade_request_errors(p_partner text, p_sources core.subs
          END),
      a.assigned
     FROM ((unnest(upgrade_request_errors.p_sources) WITH ORDINALITY s(id, customer_id, offer_id, quantity, billing_cycle, status, status_reason, channel, partner_id, recorded_by_partner_id, parent_subscription_id, upgraded_to_subscription_id, upgraded_from_subscription_id, version, created_at, updated_at, ordinality)
-      CROSS JOIN LATERAL ( SELECT logic.licenses_assigned(s.id) AS assigned) a)
+      CROSS JOIN LATERAL ( SELECT count(*) AS assigned
+            FROM core.license_assignments la
+           WHERE (la.subscription_id = s.id)) a)
       LEFT JOIN ( SELECT e_1.subscription_id,
              e_1.customer_id,
              e_1.source_offer_id,
