@@ -167,8 +167,9 @@ RETURNS TABLE (operation text, operator text, partner_id text, source text, enti
                request_id text, batch_id text, comment text, offer_id text)
 LANGUAGE sql STABLE BEGIN ATOMIC
     SELECT p_who ->> 'operation', p_who ->> 'operator', p_who ->> 'partner_id', p_who ->> 'source', p_table,
-           coalesce(c.r ->> 'id', c.r ->> 'login_role', c.r ->> 'partner_id'),
-           CASE WHEN p_table = 'subscriptions' THEN (c.r ->> 'id')::uuid END,
+           coalesce(c.r ->> 'id', c.r ->> 'login_role', c.r ->> 'user_id', c.r ->> 'partner_id'),
+           CASE p_table WHEN 'subscriptions' THEN (c.r ->> 'id')::uuid
+                        WHEN 'license_assignments' THEN (c.r ->> 'subscription_id')::uuid END,
            CASE WHEN p_table = 'subscriptions' THEN (c.r ->> 'version')::bigint END,
            CASE p_table WHEN 'customers' THEN (c.r ->> 'id')::uuid
                         WHEN 'partners' THEN NULL ELSE (c.r ->> 'customer_id')::uuid END,
@@ -211,6 +212,13 @@ BEGIN
                                        subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
         SELECT e.* FROM old_rows o JOIN new_rows n USING (partner_id, customer_id),
                         logic.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), to_jsonb(n), v_who) e;
+    ELSIF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'license_assignments' THEN  -- keyed by what may change: each row as gone and come
+        INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
+                                       subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
+        SELECT e.* FROM (SELECT to_jsonb(o) AS old, NULL::jsonb AS new FROM old_rows o
+                         UNION ALL SELECT NULL, to_jsonb(n) FROM new_rows n) x,
+                        logic.audit_event_of(TG_TABLE_NAME, CASE WHEN x.old IS NULL THEN 'INSERT' ELSE 'DELETE' END,
+                                             x.old, x.new, v_who) e;
     ELSIF TG_OP = 'UPDATE' THEN
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
                                        subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
@@ -240,7 +248,8 @@ DO $$
 DECLARE
     t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['partners', 'partner_logins', 'partner_customers', 'customers', 'relationships', 'subscriptions'] LOOP
+    FOREACH t IN ARRAY ARRAY['partners', 'partner_logins', 'partner_customers', 'customers', 'relationships', 'subscriptions',
+                             'users', 'license_assignments'] LOOP
         PERFORM logic.create_statement_triggers(t, 'audit', 'logic.audit_row_changes');
     END LOOP;
 END $$;
@@ -253,6 +262,8 @@ RETURNS text LANGUAGE sql IMMUTABLE BEGIN ATOMIC
                 WHEN p_operation = 'add_partner' THEN 'partners'
                 WHEN p_operation = 'link_customer' THEN 'partner_customers'
                 WHEN p_operation = 'map_login' THEN 'partner_logins'
+                WHEN p_operation = 'add_user' THEN 'users'
+                WHEN p_operation IN ('assign_license', 'unassign_license') THEN 'license_assignments'
                 ELSE 'subscriptions' END;
 END;
 

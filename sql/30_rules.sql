@@ -137,15 +137,43 @@ RETURNS uuid[] LANGUAGE sql IMMUTABLE BEGIN ATOMIC
     SELECT array_agg(x.customer_id) FROM unnest(p_subscriptions) x;
 END;
 
+-- The licenses of a subscription assigned to users.
+CREATE OR REPLACE FUNCTION logic.licenses_assigned(p_subscription_id uuid)
+RETURNS bigint LANGUAGE sql STABLE BEGIN ATOMIC
+    SELECT count(*) FROM core.license_assignments a WHERE a.subscription_id = p_subscription_id;
+END;
+
+-- The license rules (SPEC 7.3), each defined here once; the tables hold the invariant
+-- behind them (migrations/013_users.sql). license_quantity_exceeded: p_asked more
+-- assignments on a subscription of p_quantity with p_assigned.
+CREATE OR REPLACE FUNCTION logic.license_assignment_errors(p_assigned bigint, p_asked bigint, p_quantity bigint)
+RETURNS text[] LANGUAGE sql IMMUTABLE BEGIN ATOMIC
+    SELECT CASE WHEN p_assigned + p_asked > p_quantity THEN ARRAY['license_quantity_exceeded'] ELSE '{}'::text[] END;
+END;
+-- quantity_below_assigned_licenses: a subscription's quantity lowered to p_quantity.
+CREATE OR REPLACE FUNCTION logic.license_quantity_errors(p_assigned bigint, p_quantity bigint)
+RETURNS text[] LANGUAGE sql IMMUTABLE BEGIN ATOMIC
+    SELECT CASE WHEN p_quantity < p_assigned THEN ARRAY['quantity_below_assigned_licenses'] ELSE '{}'::text[] END;
+END;
+-- license_transfer_quantity_insufficient: an upgrade that moves the source's p_assigned
+-- assignments (p_transfer, the default) to a target of p_quantity licenses.
+CREATE OR REPLACE FUNCTION logic.license_transfer_errors(p_transfer boolean, p_assigned bigint, p_quantity bigint)
+RETURNS text[] LANGUAGE sql IMMUTABLE BEGIN ATOMIC
+    SELECT CASE WHEN coalesce(p_transfer, true) AND p_assigned > p_quantity
+                THEN ARRAY['license_transfer_quantity_insufficient'] ELSE '{}'::text[] END;
+END;
+
 -- The error codes of upgrade requests: the rules above for (subscription, target) plus
 -- those that depend on the request (path exists, quantity, expected version). Set-based:
 -- request i is (p_sources[i], p_target_offer_ids[i], p_quantities[i], p_if_versions[i]);
--- one row (ord = i) per request. Only the requests' customers and subscriptions are
--- evaluated. A single upgrade passes one request, a batch wave many.
+-- one row (ord = i) per request, with the source's assigned licenses. p_transfers[i]
+-- false: request i leaves them on the source (upgrade_only). Only the requests'
+-- customers and subscriptions are evaluated. A single upgrade passes one request, a
+-- batch wave many.
 CREATE OR REPLACE FUNCTION logic.upgrade_request_errors(p_partner text, p_sources core.subscriptions[],
                                                        p_target_offer_ids text[], p_quantities bigint[],
-                                                       p_if_versions bigint[])
-RETURNS TABLE (ord bigint, error_codes text[])
+                                                       p_if_versions bigint[], p_transfers boolean[] DEFAULT NULL)
+RETURNS TABLE (ord bigint, error_codes text[], licenses_assigned bigint)
 LANGUAGE sql STABLE BEGIN ATOMIC
     SELECT s.ordinality, array_remove(ARRAY[
                CASE WHEN p_if_versions[s.ordinality] IS NOT NULL AND p_if_versions[s.ordinality] <> s.version THEN 'version_mismatch' END,
@@ -156,7 +184,14 @@ LANGUAGE sql STABLE BEGIN ATOMIC
                          AND NOT logic.quantity_in_range(p_target_offer_ids[s.ordinality], p_quantities[s.ordinality])
                     THEN 'quantity_out_of_range' END
            ], NULL) || coalesce(e.error_codes, '{}')
+           || CASE WHEN e.target_offer_id IS NOT NULL
+                   THEN logic.license_transfer_errors(p_transfers[s.ordinality], a.assigned, p_quantities[s.ordinality])
+                   ELSE '{}'::text[] END,
+           a.assigned
     FROM unnest(p_sources) WITH ORDINALITY AS s
+    -- written out, not logic.licenses_assigned(): a SQL function holding a query is not
+    -- inlined, and running it per request cost more than the rest of the rules
+    CROSS JOIN LATERAL (SELECT count(*) AS assigned FROM core.license_assignments la WHERE la.subscription_id = s.id) a
     LEFT JOIN (SELECT e.* FROM logic.upgrade_evaluations(p_partner) e
                WHERE e.customer_id = ANY (logic.customer_ids_of(p_sources))
                  AND e.subscription_id = ANY (ARRAY(SELECT x.id FROM unnest(p_sources) x))) e

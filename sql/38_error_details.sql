@@ -141,6 +141,18 @@ BEGIN
             d := jsonb_build_object('billing_cycle', s.billing_cycle);
         ELSIF v_code = 'invalid_status_transition' THEN
             d := jsonb_build_object('status', s.status, 'operation', v_request -> 'operation');
+        ELSIF v_code = 'user_not_found' THEN
+            d := jsonb_build_object('users', coalesce(v_request -> 'users_not_found', v_request -> 'users'));
+        ELSIF v_code = 'user_exists' THEN
+            d := jsonb_build_object('upn', v_request -> 'upn');
+        ELSIF v_code = 'license_quantity_exceeded' THEN
+            d := jsonb_build_object('assigned', (v_request ->> 'assigned')::bigint, 'quantity', s.quantity,
+                                    'asked', (v_request ->> 'asked')::bigint,
+                                    'missing', (v_request ->> 'assigned')::bigint + (v_request ->> 'asked')::bigint - s.quantity);
+        ELSIF v_code = 'quantity_below_assigned_licenses' THEN
+            d := jsonb_build_object('assigned', logic.licenses_assigned(s.id), 'quantity', v_request -> 'quantity');
+        ELSIF v_code = 'license_transfer_quantity_insufficient' THEN
+            d := jsonb_build_object('assigned', logic.licenses_assigned(s.id), 'quantity', v_request -> 'quantity');
         ELSIF v_code = 'add_on_parent_invalid' THEN
             d := jsonb_build_object('offer', v_offer, 'parent_subscription_id', v_request -> 'parent_subscription_id');
         ELSE

@@ -108,15 +108,24 @@ RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
         'created_at', s.created_at, 'updated_at', s.updated_at);
 END;
 
--- What is left to do after an upgrade (SPEC 7.2 next_steps), outside subctl: the users'
--- licenses move to the new subscription in the Office 365 admin center operated by
--- 21Vianet, and fewer licenses than before leave users without one.
+-- What is left to do after an upgrade (SPEC 7.2 next_steps). Without users recorded on
+-- the source (p_assigned 0), outside subctl: the users' licenses move to the new
+-- subscription in the Office 365 admin center operated by 21Vianet. Users recorded with
+-- licenses of the source moved with them, unless the upgrade left them there
+-- (upgrade_only): then they are to be reassigned. Fewer licenses than before leave users
+-- without one.
 CREATE OR REPLACE FUNCTION logic.upgrade_next_steps(p_source_offer text, p_source_quantity bigint, p_target_offer text,
-                                                   p_quantity bigint)
+                                                   p_quantity bigint, p_upgrade_type text DEFAULT 'upgrade_with_license_transfer',
+                                                   p_assigned bigint DEFAULT 0, p_source_id uuid DEFAULT NULL,
+                                                   p_target_id uuid DEFAULT NULL, p_customer_id uuid DEFAULT NULL)
 RETURNS jsonb LANGUAGE sql IMMUTABLE BEGIN ATOMIC
-    SELECT jsonb_build_array(format(
+    SELECT CASE WHEN p_assigned = 0 THEN jsonb_build_array(format(
                'assign the users of %s their licenses of %s in the Office 365 admin center operated by 21Vianet',
                p_source_offer, p_target_offer))
+                WHEN p_upgrade_type = 'upgrade_only' THEN jsonb_build_array(format(
+               'reassign the %s of the suspended subscription %s (%s) to %s (%s): subctl license unassign %s USER... then subctl license assign %s USER... (subctl user list --customer %s lists them)',
+               CASE WHEN p_assigned = 1 THEN '1 user who holds a license' ELSE p_assigned || ' users who hold licenses' END, p_source_id, p_source_offer, p_target_id, p_target_offer, p_source_id, p_target_id, p_customer_id))
+                ELSE '[]'::jsonb END
            || CASE WHEN p_quantity < p_source_quantity THEN jsonb_build_array(format(
                '%s had %s licenses and %s has %s: choose the %s users who lose theirs in the Office 365 admin center operated by 21Vianet',
                p_source_offer, p_source_quantity, p_target_offer, p_quantity, p_source_quantity - p_quantity)) ELSE '[]' END;
@@ -141,8 +150,10 @@ DECLARE
     v_targets text[];
     v_quantities bigint[];
     v_if_versions bigint[];
+    v_transfers boolean[];
     v_customers_distinct boolean;
     v_customers uuid[];
+    v_moving uuid[];  -- the sources whose assignments move, if upgraded
 BEGIN
     -- the customers the partner sees (only those are locked, see logic.lock_subscription)
     v_customers := ARRAY(SELECT DISTINCT s.customer_id FROM core.subscriptions s
@@ -153,8 +164,13 @@ BEGIN
     SELECT array_agg(s ORDER BY r.ord), array_agg(r.ord ORDER BY r.ord), array_agg(r.p ->> 'target_offer' ORDER BY r.ord),
            array_agg(coalesce((r.p ->> 'quantity')::bigint, s.quantity) ORDER BY r.ord),
            array_agg((r.p ->> 'if_version')::bigint ORDER BY r.ord),
+           array_agg(coalesce((r.p ->> 'license_transfer')::boolean, true) ORDER BY r.ord),
+           -- the sources whose users' licenses move if they are upgraded (an active source
+           -- is replaced by its upgrade here); none in the usual case
+           array_agg(s.id) FILTER (WHERE coalesce((r.p ->> 'license_transfer')::boolean, true) AND s.status = 'active'
+                                     AND EXISTS (SELECT 1 FROM core.license_assignments a WHERE a.subscription_id = s.id)),
            count(DISTINCT s.customer_id) = count(*)
-    INTO v_sources, v_found, v_targets, v_quantities, v_if_versions, v_customers_distinct
+    INTO v_sources, v_found, v_targets, v_quantities, v_if_versions, v_transfers, v_moving, v_customers_distinct
     FROM unnest(p_parameters) WITH ORDINALITY AS r (p, ord)
     JOIN core.subscriptions s ON s.id = (r.p ->> 'subscription_id')::uuid
     WHERE s.customer_id = ANY (v_customers);
@@ -169,16 +185,20 @@ BEGIN
     RETURN QUERY
     WITH requests AS (
         SELECT r.ord, (r.p ->> 'subscription_id')::uuid AS source_id, r.p ->> 'target_offer' AS target_offer,
-               (r.p ->> 'quantity')::bigint AS quantity, r.p -> 'if_version' AS if_version
+               (r.p ->> 'quantity')::bigint AS quantity, r.p -> 'if_version' AS if_version,
+               CASE WHEN coalesce((r.p ->> 'license_transfer')::boolean, true) THEN 'upgrade_with_license_transfer'
+                    ELSE 'upgrade_only' END AS upgrade_type
         FROM unnest(p_parameters) WITH ORDINALITY AS r (p, ord)),
     evaluated AS MATERIALIZED (  -- a found source is v_sources[e.i], as read after the locks
         SELECT r.ord, r.source_id, r.target_offer, (v_sources[e.i]).customer_id, (v_sources[e.i]).billing_cycle,
-               coalesce(v_quantities[e.i], r.quantity) AS quantity, r.if_version,
+               coalesce(v_quantities[e.i], r.quantity) AS quantity, r.if_version, r.upgrade_type,
                (v_sources[e.i]).offer_id AS source_offer, (v_sources[e.i]).quantity AS source_quantity,
-               CASE WHEN e.ord IS NULL THEN ARRAY['subscription_not_found'] ELSE e.error_codes END AS codes
+               CASE WHEN e.ord IS NULL THEN ARRAY['subscription_not_found'] ELSE e.error_codes END AS codes,
+               coalesce(e.licenses_assigned, 0) AS licenses_assigned
         FROM requests r
-        LEFT JOIN (SELECT v_found[x.ord] AS ord, x.ord AS i, x.error_codes
-                   FROM logic.upgrade_request_errors(p_partner, v_sources, v_targets, v_quantities, v_if_versions) x) e
+        LEFT JOIN (SELECT v_found[x.ord] AS ord, x.ord AS i, x.error_codes, x.licenses_assigned
+                   FROM logic.upgrade_request_errors(p_partner, v_sources, v_targets, v_quantities, v_if_versions,
+                                                     v_transfers) x) e
                ON e.ord = r.ord),
     targets AS (
         INSERT INTO core.subscriptions (customer_id, offer_id, quantity, billing_cycle, status, channel,
@@ -193,14 +213,29 @@ BEGIN
         RETURNING s.id)
     SELECT e.ord, logic.result(e.codes, jsonb_build_object(
                'source_subscription_id', e.source_id, 'target_offer', e.target_offer,
-               'target_subscription_id', t.id, 'quantity', e.quantity)
+               'target_subscription_id', t.id, 'quantity', e.quantity, 'upgrade_type', e.upgrade_type,
+               'licenses_transferred', CASE WHEN t.id IS NOT NULL AND e.upgrade_type = 'upgrade_with_license_transfer'
+                                            THEN e.licenses_assigned ELSE 0 END)
                || CASE WHEN t.id IS NOT NULL THEN jsonb_build_object('next_steps', logic.upgrade_next_steps(
-                      e.source_offer, e.source_quantity, e.target_offer, e.quantity)) ELSE '{}' END,
+                      e.source_offer, e.source_quantity, e.target_offer, e.quantity, e.upgrade_type,
+                      e.licenses_assigned, e.source_id, t.id, e.customer_id)) ELSE '{}' END,
                p_partner, jsonb_strip_nulls(jsonb_build_object(
                    'subscription_id', e.source_id, 'target_offer', e.target_offer, 'quantity', e.quantity,
                    'if_version', e.if_version)))
     FROM evaluated e LEFT JOIN targets t ON t.upgraded_from_subscription_id = e.source_id
     ORDER BY e.ord;
+    -- The users' licenses move with each upgrade that transfers them: one statement for the
+    -- whole set, and none when no source has assignments (the usual case: an index probe
+    -- per source was all it cost). Of the sources read above, those upgraded here are
+    -- replaced now.
+    IF v_moving IS NOT NULL THEN
+        WITH moved AS (
+            DELETE FROM core.license_assignments a USING core.subscriptions s
+            WHERE a.subscription_id = s.id AND s.id = ANY (v_moving) AND s.status_reason = 'upgraded'
+            RETURNING s.upgraded_to_subscription_id AS target_id, a.user_id, a.customer_id, a.assigned_at)
+        INSERT INTO core.license_assignments (subscription_id, user_id, customer_id, assigned_at)
+        SELECT m.target_id, m.user_id, m.customer_id, m.assigned_at FROM moved m;
+    END IF;
     IF p_request_ids IS NOT NULL THEN
         PERFORM set_config('subctl.request_ids', '', true);
     END IF;
@@ -231,7 +266,8 @@ BEGIN
             || logic.sold_and_active_errors(p_partner, s.status, s.partner_id)
             || array_remove(ARRAY[
             CASE WHEN p_sign < 0 AND s.billing_cycle = 'annual' THEN 'quantity_cannot_be_decreased' END,
-            CASE WHEN v_delta < 1 OR NOT logic.quantity_in_range(s.offer_id, v_new) THEN 'quantity_out_of_range' END], NULL);
+            CASE WHEN v_delta < 1 OR NOT logic.quantity_in_range(s.offer_id, v_new) THEN 'quantity_out_of_range' END], NULL)
+            || CASE WHEN p_sign < 0 THEN logic.license_quantity_errors(logic.licenses_assigned(s.id), v_new) ELSE '{}' END;
     END IF;
     IF cardinality(v_codes) = 0 THEN
         UPDATE core.subscriptions SET quantity = v_new WHERE id = s.id RETURNING * INTO s;
@@ -258,6 +294,7 @@ DECLARE
     v_allowed boolean;
     v_codes text[];
     v_add_ons jsonb := '[]'::jsonb;
+    v_released bigint := 0::bigint;
 BEGIN
     v_allowed := CASE p_operation
         WHEN 'activate' THEN s.status = 'pending'
@@ -279,11 +316,20 @@ BEGIN
                 WHERE parent_subscription_id = s.id AND status <> 'cancelled'
                 RETURNING id)
             SELECT coalesce(jsonb_agg(id ORDER BY id), '[]') INTO v_add_ons FROM cancelled;
+            -- a cancelled subscription (and its add-ons) holds no user's license
+            IF EXISTS (SELECT 1 FROM core.license_assignments a
+                       WHERE a.subscription_id = s.id OR a.subscription_id IN (SELECT (x #>> '{}')::uuid FROM jsonb_array_elements(v_add_ons) x)) THEN
+                WITH released AS (
+                    DELETE FROM core.license_assignments a
+                    WHERE a.subscription_id = s.id OR a.subscription_id IN (SELECT (x #>> '{}')::uuid FROM jsonb_array_elements(v_add_ons) x)
+                    RETURNING 1)
+                SELECT count(*) INTO v_released FROM released;
+            END IF;
         END IF;
     END IF;
     RETURN logic.result(v_codes, jsonb_build_object(
         'subscription_id', v_id, 'subscription_status', s.status, 'version', s.version,
-        'cancelled_add_ons', v_add_ons),
+        'cancelled_add_ons', v_add_ons, 'licenses_released', v_released),
         p_partner, jsonb_strip_nulls(jsonb_build_object('subscription_id', v_id, 'operation', p_operation,
                                                         'if_version', p -> 'if_version')));
 END $$;
@@ -466,6 +512,98 @@ BEGIN
     RETURN logic.result('{}', to_jsonb(r) || jsonb_build_object('relationship_status', r.status));
 END $$;
 
+-- user add {customer_id, upn, display_name?}: a user of a customer the partner sees, its
+-- user principal name unique in the customer whatever its case.
+CREATE OR REPLACE FUNCTION logic.op_add_user(p_partner text, p jsonb)
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_customer uuid := (p ->> 'customer_id')::uuid;
+    v_upn text := p ->> 'upn';
+    v_name text := CASE WHEN p ? 'display_name' THEN logic.require_display_name(p ->> 'display_name', 'user name') END;
+    u core.users;
+BEGIN
+    IF NOT logic.customer_visible(p_partner, v_customer) THEN
+        RETURN logic.result(ARRAY['customer_not_found'], jsonb_build_object('id', NULL), p_partner,
+                            jsonb_strip_nulls(jsonb_build_object('customer_id', v_customer, 'upn', v_upn)));
+    END IF;
+    PERFORM 1 FROM core.customers WHERE id = v_customer FOR NO KEY UPDATE;
+    SELECT * INTO u FROM core.users WHERE customer_id = v_customer AND lower(upn) = lower(v_upn);
+    IF u.id IS NOT NULL THEN
+        RETURN logic.result(ARRAY['user_exists'], jsonb_build_object('id', u.id), p_partner,
+                            jsonb_build_object('customer_id', v_customer, 'upn', u.upn));
+    END IF;
+    BEGIN
+        INSERT INTO core.users (customer_id, upn, display_name) VALUES (v_customer, v_upn, v_name) RETURNING * INTO u;
+    EXCEPTION WHEN check_violation THEN  -- the format the table allows (check_users_upn_format)
+        PERFORM logic.raise_error('invalid_argument', format(
+            'user principal name %s is not NAME@DOMAIN: a name of letters, digits and . _ + '' -, @, a domain name, e.g. anna@contoso.partner.onmschina.cn',
+            to_json(v_upn)));
+    END;
+    RETURN logic.result('{}', jsonb_build_object('id', u.id, 'customer_id', u.customer_id, 'upn', u.upn,
+                                                 'display_name', u.display_name, 'created_at', u.created_at));
+END $$;
+
+-- license assign / unassign {subscription_id, users: [USER...]}: USER is a user's id or
+-- user principal name (any case), of the subscription's customer. All or nothing: every
+-- user not found is named, and the licenses the assignment would need beyond the
+-- quantity. A user who already holds (assign) or does not hold (unassign) a license of
+-- the subscription is left as it is. Unassigning needs only the reseller of record: the
+-- licenses left on a suspended source of an upgrade are unassigned there.
+CREATE OR REPLACE FUNCTION logic.op_license_assignment(p_partner text, p jsonb, p_operation text)
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_id uuid := (p ->> 'subscription_id')::uuid;
+    s core.subscriptions := logic.lock_subscription(p_partner, v_id);
+    v_users uuid[];
+    v_missing jsonb;
+    v_assigned bigint;
+    v_changing uuid[];
+    v_codes text[];
+    v_changed jsonb := '[]'::jsonb;
+BEGIN
+    IF s.id IS NULL THEN
+        v_codes := ARRAY['subscription_not_found'];
+    ELSE
+        SELECT array_agg(DISTINCT u.id) FILTER (WHERE u.id IS NOT NULL),
+               coalesce(jsonb_agg(x.name ORDER BY x.ord) FILTER (WHERE u.id IS NULL), '[]')
+        INTO v_users, v_missing
+        FROM jsonb_array_elements_text(p -> 'users') WITH ORDINALITY AS x (name, ord)
+        LEFT JOIN core.users u ON u.customer_id = s.customer_id
+              AND (u.id = CASE WHEN x.name ~* core.uuid_pattern() THEN x.name::uuid END OR lower(u.upn) = lower(x.name));
+        v_assigned := logic.licenses_assigned(s.id);
+        v_changing := ARRAY(SELECT x.u FROM unnest(v_users) x (u)
+                            WHERE EXISTS (SELECT 1 FROM core.license_assignments a
+                                          WHERE a.subscription_id = s.id AND a.user_id = x.u) = (p_operation = 'unassign'));
+        v_codes := CASE WHEN p_operation = 'assign' THEN logic.sold_and_active_errors(p_partner, s.status, s.partner_id)
+                        WHEN s.partner_id IS DISTINCT FROM p_partner THEN ARRAY['not_reseller_of_record']
+                        ELSE '{}' END
+                   || CASE WHEN jsonb_array_length(v_missing) > 0 THEN ARRAY['user_not_found'] ELSE '{}' END
+                   || CASE WHEN p_operation = 'assign'
+                           THEN logic.license_assignment_errors(v_assigned, cardinality(v_changing), s.quantity)
+                           ELSE '{}' END;
+    END IF;
+    IF cardinality(v_codes) = 0 AND cardinality(v_changing) > 0 THEN
+        IF p_operation = 'assign' THEN
+            INSERT INTO core.license_assignments (subscription_id, user_id, customer_id)
+            SELECT s.id, x.u, s.customer_id FROM unnest(v_changing) x (u) ORDER BY x.u;
+        ELSE
+            DELETE FROM core.license_assignments WHERE subscription_id = s.id AND user_id = ANY (v_changing);
+        END IF;
+    END IF;
+    IF cardinality(v_codes) = 0 THEN
+        v_changed := (SELECT coalesce(jsonb_agg(jsonb_build_object('id', u.id, 'upn', u.upn) ORDER BY u.upn), '[]')
+                      FROM core.users u WHERE u.id = ANY (v_changing));
+    END IF;
+    RETURN logic.result(v_codes, jsonb_build_object(
+        'subscription_id', v_id, 'subscription_status', s.status, 'quantity', s.quantity,
+        'licenses_assigned', CASE WHEN s.id IS NOT NULL THEN logic.licenses_assigned(s.id) END,
+        CASE WHEN p_operation = 'assign' THEN 'assigned' ELSE 'unassigned' END, v_changed,
+        'unchanged', coalesce(cardinality(v_users), 0) - coalesce(cardinality(v_changing), 0)),
+        p_partner, jsonb_build_object('subscription_id', v_id, 'users', p -> 'users', 'operation', p_operation,
+                                      'users_not_found', v_missing, 'asked', cardinality(v_changing),
+                                      'assigned', v_assigned));
+END $$;
+
 -- The operations by name: the single dispatch used by the API and by batches.
 CREATE OR REPLACE FUNCTION logic.dispatch_operation(p_partner text, p_operation text, p jsonb)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
@@ -483,6 +621,9 @@ BEGIN
         WHEN 'request_relationship' THEN logic.op_relationship(p_partner, p, 'request')
         WHEN 'accept_relationship' THEN logic.op_relationship(p_partner, p, 'accept')
         WHEN 'remove_relationship' THEN logic.op_relationship(p_partner, p, 'remove')
+        WHEN 'add_user' THEN logic.op_add_user(p_partner, p)
+        WHEN 'assign_license' THEN logic.op_license_assignment(p_partner, p, 'assign')
+        WHEN 'unassign_license' THEN logic.op_license_assignment(p_partner, p, 'unassign')
     END;
 END $$;
 

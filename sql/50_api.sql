@@ -173,9 +173,9 @@ BEGIN
     IF s.id IS NULL OR NOT logic.customer_visible(v_partner, s.customer_id) THEN
         PERFORM logic.raise_error('subscription_not_found', format('subscription %s does not exist', p_id));
     END IF;
-    RETURN logic.subscription_json(v_partner, s);
+    RETURN logic.subscription_json(v_partner, s) || jsonb_build_object('licenses_assigned', logic.licenses_assigned(s.id));
 END $$;
-COMMENT ON FUNCTION api.subscription IS 'One subscription of the acting partner''s customers; SU001 otherwise.';
+COMMENT ON FUNCTION api.subscription IS 'One subscription of the acting partner''s customers, with licenses_assigned; SU001 otherwise.';
 
 CREATE OR REPLACE FUNCTION api.subscription_change(p_operation text, p_subscription_id uuid,
                                                    p_request_id text DEFAULT NULL, p_if_version bigint DEFAULT NULL,
@@ -192,41 +192,62 @@ COMMENT ON FUNCTION api.subscription_change IS
 'Moves a subscription through its state machine: activate, suspend, reactivate, cancel (cancels add-ons too).
 Returns {status (the outcome), subscription_status, version, cancelled_add_ons, request_id, errors}. p_comment is kept in the audit events.';
 
-CREATE OR REPLACE FUNCTION api.upgrades(p_subscription_id uuid)
+-- With p_quantity, the target's licenses asked (default: the source's): the listing then
+-- also says whether that quantity fits the target's range and holds the licenses assigned
+-- on the source, by the rules the upgrade itself applies (sql/30_rules.sql).
+CREATE OR REPLACE FUNCTION api.upgrades(p_subscription_id uuid, p_quantity bigint DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_partner text := logic.require_partner();
     v_customer_id uuid;
+    v_quantity bigint;
+    v_assigned bigint;
 BEGIN
-    SELECT s.customer_id INTO v_customer_id FROM core.subscriptions s
+    SELECT s.customer_id, coalesce(p_quantity, s.quantity) INTO v_customer_id, v_quantity FROM core.subscriptions s
     WHERE s.id = p_subscription_id AND logic.customer_visible(v_partner, s.customer_id);
+    v_assigned := logic.licenses_assigned(p_subscription_id);
     IF v_customer_id IS NULL THEN
         PERFORM logic.raise_error('subscription_not_found', format('subscription %s does not exist', p_subscription_id));
     END IF;
     RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object(
-                       'target_offer', e.target_offer_id,
-                       'target_offer_name', (SELECT o.name FROM core.offers o WHERE o.id = e.target_offer_id),
-                       'eligible', cardinality(e.error_codes) = 0,
-                       'errors', logic.error_objects(v_partner, e.error_codes, jsonb_build_object(
-                           'subscription_id', p_subscription_id, 'target_offer', e.target_offer_id)))
-                       ORDER BY e.target_offer_id), '[]')
-            FROM logic.upgrade_evaluations(v_partner) e
-            WHERE e.customer_id = v_customer_id AND e.subscription_id = p_subscription_id);
+                       'target_offer', x.target_offer_id,
+                       'target_offer_name', (SELECT o.name FROM core.offers o WHERE o.id = x.target_offer_id),
+                       'eligible', cardinality(x.codes) = 0,
+                       'errors', logic.error_objects(v_partner, x.codes, jsonb_build_object(
+                           'subscription_id', p_subscription_id, 'target_offer', x.target_offer_id)
+                           || CASE WHEN p_quantity IS NOT NULL THEN jsonb_build_object('quantity', p_quantity) ELSE '{}' END
+                           || CASE WHEN 'license_transfer_quantity_insufficient' = ANY (x.codes)
+                                   THEN jsonb_build_object('quantity', v_quantity) ELSE '{}' END))
+                       ORDER BY x.target_offer_id), '[]')
+            FROM (SELECT e.target_offer_id,
+                         CASE WHEN p_quantity IS NOT NULL AND NOT logic.quantity_in_range(e.target_offer_id, p_quantity)
+                              THEN ARRAY['quantity_out_of_range'] ELSE '{}' END
+                         || e.error_codes || logic.license_transfer_errors(true, v_assigned, v_quantity) AS codes
+                  FROM logic.upgrade_evaluations(v_partner) e
+                  WHERE e.customer_id = v_customer_id AND e.subscription_id = p_subscription_id) x);
 END $$;
 COMMENT ON FUNCTION api.upgrades IS
-'Every upgrade target of a subscription: eligible, and all the errors that apply (the "Upgrade now" check).';
+'Every upgrade target of a subscription: eligible, and all the errors that apply (the "Upgrade now" check); with
+p_quantity, for that many licenses of the target (default: the source''s quantity).';
 
+-- p_license_transfer false: upgrade_only, the users' licenses stay on the suspended
+-- source (named in the request only then, so that a request id of an upgrade made before
+-- licenses were recorded replays as the same request).
 CREATE OR REPLACE FUNCTION api.upgrade(p_subscription_id uuid, p_target_offer_id text, p_quantity bigint DEFAULT NULL,
                                        p_request_id text DEFAULT NULL, p_if_version bigint DEFAULT NULL,
-                                       p_dry_run boolean DEFAULT false, p_comment text DEFAULT NULL)
+                                       p_dry_run boolean DEFAULT false, p_comment text DEFAULT NULL,
+                                       p_license_transfer boolean DEFAULT true)
 RETURNS jsonb LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     SELECT logic.run_operation('upgrade', jsonb_strip_nulls(jsonb_build_object(
         'subscription_id', p_subscription_id, 'target_offer', p_target_offer_id, 'quantity', p_quantity,
-        'if_version', p_if_version)), p_request_id, p_dry_run, p_comment => p_comment)
+        'if_version', p_if_version, 'license_transfer', CASE WHEN NOT p_license_transfer THEN false END)),
+        p_request_id, p_dry_run, p_comment => p_comment)
 $$;
 COMMENT ON FUNCTION api.upgrade IS
-'Upgrades a subscription to a target offer: creates the target, suspends the source (reason upgraded).
-Returns {status, source_subscription_id, target_subscription_id, quantity, request_id, errors}. p_comment is kept in the audit events.';
+'Upgrades a subscription to a target offer: creates the target, suspends the source (reason upgraded), and moves the
+users'' licenses to the target (p_license_transfer false: they stay on the source). Returns {status,
+source_subscription_id, target_subscription_id, quantity, upgrade_type, licenses_transferred, next_steps, request_id,
+errors}. p_comment is kept in the audit events.';
 
 CREATE OR REPLACE FUNCTION api.licenses_change(p_operation text, p_subscription_id uuid, p_quantity bigint,
                                                p_request_id text DEFAULT NULL, p_if_version bigint DEFAULT NULL,
@@ -264,3 +285,54 @@ END $$;
 COMMENT ON FUNCTION api.partner_login_map IS
 'Maps a database login to the one partner it acts for (owner only). The login then acts and is recorded as itself.
 An unknown partner is refused (partner_not_found) as a coded result, audited under no partner. p_comment is kept in the audit events.';
+
+CREATE OR REPLACE FUNCTION api.user_add(p_customer_id uuid, p_upn text, p_display_name text DEFAULT NULL,
+                                       p_request_id text DEFAULT NULL, p_dry_run boolean DEFAULT false,
+                                       p_comment text DEFAULT NULL)
+RETURNS jsonb LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT logic.run_operation('add_user', jsonb_strip_nulls(jsonb_build_object(
+        'customer_id', p_customer_id, 'upn', p_upn, 'display_name', p_display_name)),
+        p_request_id, p_dry_run, p_comment => p_comment)
+$$;
+COMMENT ON FUNCTION api.user_add IS
+'Adds a user (user principal name NAME@DOMAIN, unique in the customer whatever its case) to a customer of the acting
+partner. Returns {status, id, customer_id, upn, display_name, request_id, errors}; refusals (customer_not_found,
+user_exists) are audited. p_comment is kept in the audit events.';
+
+CREATE OR REPLACE FUNCTION api.users(p_customer_id uuid)
+RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_partner text := logic.require_partner();
+BEGIN
+    IF p_customer_id IS NULL OR NOT logic.customer_visible(v_partner, p_customer_id) THEN
+        PERFORM logic.raise_error('customer_not_found', format('customer %s does not exist', p_customer_id));
+    END IF;
+    RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                       'id', u.id, 'upn', u.upn, 'display_name', u.display_name, 'created_at', u.created_at,
+                       'licenses', to_jsonb(ARRAY(SELECT a.subscription_id FROM core.license_assignments a
+                                                  WHERE a.user_id = u.id ORDER BY a.assigned_at, a.subscription_id)))
+                       ORDER BY lower(u.upn), u.id), '[]')
+            FROM core.users u WHERE u.customer_id = p_customer_id);
+END $$;
+COMMENT ON FUNCTION api.users IS
+'The users of a customer of the acting partner, each with the subscriptions whose licenses it holds.';
+
+CREATE OR REPLACE FUNCTION api.license_change(p_operation text, p_subscription_id uuid, p_users text[],
+                                              p_request_id text DEFAULT NULL, p_dry_run boolean DEFAULT false,
+                                              p_comment text DEFAULT NULL)
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF p_operation NOT IN ('assign', 'unassign') THEN
+        PERFORM logic.raise_error('invalid_argument', format('unknown license operation %s', p_operation));
+    END IF;
+    IF coalesce(cardinality(p_users), 0) = 0 THEN
+        PERFORM logic.raise_error('invalid_argument', 'no user named: give one or more users (id or user principal name)');
+    END IF;
+    RETURN logic.run_operation(p_operation || '_license', jsonb_build_object(
+        'subscription_id', p_subscription_id, 'users', to_jsonb(p_users)), p_request_id, p_dry_run, p_comment => p_comment);
+END $$;
+COMMENT ON FUNCTION api.license_change IS
+'Assigns or unassigns licenses of a subscription to users of its customer (each an id or user principal name), all or
+nothing. Returns {status, subscription_id, quantity, licenses_assigned, assigned|unassigned, unchanged, request_id,
+errors}: every user not found (user_not_found) and the licenses missing (license_quantity_exceeded). p_comment is kept
+in the audit events.';

@@ -74,9 +74,10 @@ BEGIN
         'add_ons', to_jsonb(ARRAY(SELECT a.id FROM core.subscriptions a
                                   WHERE a.parent_subscription_id = s.id AND a.status <> 'cancelled'
                                   ORDER BY a.created_at, a.id)),
+        'licenses_assigned', logic.licenses_assigned(s.id),
         'relationship', logic.relationship_state(v_partner, s.customer_id, o.service_id),
         'upgrade_now', jsonb_path_exists(v_upgrades, '$[*] ? (@.eligible == true)'),
         'upgrades', v_upgrades);
 END $$;
 COMMENT ON FUNCTION api.subscription_details IS
-'The Details page of a subscription: its fields, offer_name, add_ons, relationship {status, expires_at}, upgrade_now and upgrades (as api.upgrades).';
+'The Details page of a subscription: its fields, offer_name, add_ons, licenses_assigned, relationship {status, expires_at}, upgrade_now and upgrades (as api.upgrades).';

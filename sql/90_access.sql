@@ -69,6 +69,8 @@ BEGIN
             -- every channel's subscriptions of a visible customer: the rules need them;
             -- the reports never show another reseller's identity
             ('subscriptions',     'customer_id IN (SELECT customer_id FROM core.partner_customers WHERE partner_id = (SELECT logic.acting_partner()))'),
+            ('users',             'customer_id IN (SELECT customer_id FROM core.partner_customers WHERE partner_id = (SELECT logic.acting_partner()))'),
+            ('license_assignments', 'customer_id IN (SELECT customer_id FROM core.partner_customers WHERE partner_id = (SELECT logic.acting_partner()))'),
             ('relationships',     'partner_id = (SELECT logic.acting_partner())'),
             ('audit_events',      'partner_id = (SELECT logic.acting_partner())'),
             ('upgrade_options',   'partner_id = (SELECT logic.acting_partner())'),

@@ -40,6 +40,8 @@ std::unique_ptr<CLI::App> make_app(Runtime& runtime) {
     setup_subscription(*app, runtime);
     setup_upgrade(*app, runtime);
     setup_licenses(*app, runtime);
+    setup_user(*app, runtime);
+    setup_license(*app, runtime);
     setup_batch(*app, runtime);
     setup_report(*app, runtime);
     setup_audit(*app, runtime);

@@ -98,6 +98,7 @@ void print_subscription_details(std::ostream& out, const nlohmann::json& details
     line("Customer", field("customer_id"));
     line("Offer", field("offer_id") + (field("offer_name").empty() ? "" : " (" + field("offer_name") + ")"));
     line("Quantity", field("quantity"));
+    if (details.contains("licenses_assigned")) line("Assigned", field("licenses_assigned") + " to users");
     line("Status", field("status") + (field("status_reason").empty() ? "" : " (" + field("status_reason") + ")"));
     line("Billing cycle", field("billing_cycle"));
     line("Channel", field("channel"));

@@ -24,6 +24,7 @@ namespace {
 const std::vector<Listing>& listings() {
     static const std::vector<Listing> all{
         {"customer list", {"id", "name", "domain"}, {}},
+        {"user list", {"upn", "display_name", "licenses", "id"}, {"licenses"}},
         {"relationship list", {"customer_id", "service_id", "status", "expires_at", "activated_at"}, {}},
         {"subscription list",
          {"id", "offer_id", "quantity", "status", "billing_cycle", "channel", "customer_id"},

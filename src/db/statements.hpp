@@ -30,12 +30,20 @@ inline constexpr Statement subscriptions{"subscriptions", "SELECT api.subscripti
 inline constexpr Statement subscription_change{"subscription_change",
                                                "SELECT api.subscription_change($1, api.subscription_resolve($2), $3, "
                                                "$4::bigint, $5, $6)"};
-inline constexpr Statement upgrades{"upgrades", "SELECT api.upgrades(api.subscription_resolve($1))"};
+inline constexpr Statement upgrades{"upgrades", "SELECT api.upgrades(api.subscription_resolve($1), $2::bigint)"};
 inline constexpr Statement upgrade{
-    "upgrade", "SELECT api.upgrade(api.subscription_resolve($1), $2, $3::bigint, $4, $5::bigint, $6, $7)"};
+    "upgrade", "SELECT api.upgrade(api.subscription_resolve($1), $2, $3::bigint, $4, $5::bigint, $6, $7, $8)"};
 inline constexpr Statement licenses_change{"licenses_change",
                                            "SELECT api.licenses_change($1, api.subscription_resolve($2), $3::bigint, $4, "
                                            "$5::bigint, $6, $7)"};
+// USER... as a JSON array of texts: each an id or a user principal name, resolved in the
+// subscription's customer by the operation.
+inline constexpr Statement user_add{"user_add",
+                                    "SELECT api.user_add(api.customer_resolve($1), $2, $3, $4, $5, $6)"};
+inline constexpr Statement users{"users", "SELECT api.users(api.customer_resolve($1))"};
+inline constexpr Statement license_change{
+    "license_change", "SELECT api.license_change($1, api.subscription_resolve($2), "
+                      "ARRAY(SELECT jsonb_array_elements_text($3::jsonb)), $4, $5, $6)"};
 inline constexpr Statement partner_login_map{"partner_login_map", "SELECT api.partner_login_map($1, $2, $3)"};
 inline constexpr Statement reports{"reports", "SELECT api.reports()"};
 inline constexpr Statement report_rows{"report_rows", "SELECT api.report_rows($1, $2::jsonb, $3::integer)"};

@@ -28,3 +28,14 @@ RETURNS text LANGUAGE sql AS $$
     SELECT (p_result ->> 'status') || coalesce(' ' || string_agg(e ->> 'code', ',' ORDER BY o), '')
     FROM jsonb_array_elements(p_result -> 'errors') WITH ORDINALITY AS x (e, o)
 $$;
+
+-- The SQLSTATE a statement ends with ('ok' when it succeeds): a refusal by a trigger
+-- named without its message, which names generated ids.
+CREATE OR REPLACE FUNCTION isolation.sqlstate_of(p_sql text)
+RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE p_sql;
+    RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE;
+END $$;

@@ -477,6 +477,26 @@ END $$;
 
 COMMENT ON FUNCTION api.customers(p_search text) IS 'The customers that exist for the acting partner; with p_search, those whose name or domain contains it (case-insensitive).';
 
+CREATE FUNCTION api.license_change(p_operation text, p_subscription_id uuid, p_users text[], p_request_id text DEFAULT NULL::text, p_dry_run boolean DEFAULT false, p_comment text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF p_operation NOT IN ('assign', 'unassign') THEN
+        PERFORM logic.raise_error('invalid_argument', format('unknown license operation %s', p_operation));
+    END IF;
+    IF coalesce(cardinality(p_users), 0) = 0 THEN
+        PERFORM logic.raise_error('invalid_argument', 'no user named: give one or more users (id or user principal name)');
+    END IF;
+    RETURN logic.run_operation(p_operation || '_license', jsonb_build_object(
+        'subscription_id', p_subscription_id, 'users', to_jsonb(p_users)), p_request_id, p_dry_run, p_comment => p_comment);
+END $$;
+
+COMMENT ON FUNCTION api.license_change(p_operation text, p_subscription_id uuid, p_users text[], p_request_id text, p_dry_run boolean, p_comment text) IS 'Assigns or unassigns licenses of a subscription to users of its customer (each an id or user principal name), all or
+nothing. Returns {status, subscription_id, quantity, licenses_assigned, assigned|unassigned, unchanged, request_id,
+errors}: every user not found (user_not_found) and the licenses missing (license_quantity_exceeded). p_comment is kept
+in the audit events.';
+
 CREATE FUNCTION api.licenses_change(p_operation text, p_subscription_id uuid, p_quantity bigint, p_request_id text DEFAULT NULL::text, p_if_version bigint DEFAULT NULL::bigint, p_dry_run boolean DEFAULT false, p_comment text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -643,10 +663,10 @@ BEGIN
     IF s.id IS NULL OR NOT logic.customer_visible(v_partner, s.customer_id) THEN
         PERFORM logic.raise_error('subscription_not_found', format('subscription %s does not exist', p_id));
     END IF;
-    RETURN logic.subscription_json(v_partner, s);
+    RETURN logic.subscription_json(v_partner, s) || jsonb_build_object('licenses_assigned', logic.licenses_assigned(s.id));
 END $$;
 
-COMMENT ON FUNCTION api.subscription(p_id uuid) IS 'One subscription of the acting partner''s customers; SU001 otherwise.';
+COMMENT ON FUNCTION api.subscription(p_id uuid) IS 'One subscription of the acting partner''s customers, with licenses_assigned; SU001 otherwise.';
 
 CREATE FUNCTION api.subscription_add(p_customer_id uuid, p_offer_id text, p_quantity bigint, p_billing_cycle text DEFAULT 'monthly'::text, p_channel text DEFAULT 'csp'::text, p_status text DEFAULT 'active'::text, p_parent_id uuid DEFAULT NULL::uuid, p_request_id text DEFAULT NULL::text, p_dry_run boolean DEFAULT false, p_comment text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
@@ -710,12 +730,13 @@ BEGIN
         'add_ons', to_jsonb(ARRAY(SELECT a.id FROM core.subscriptions a
                                   WHERE a.parent_subscription_id = s.id AND a.status <> 'cancelled'
                                   ORDER BY a.created_at, a.id)),
+        'licenses_assigned', logic.licenses_assigned(s.id),
         'relationship', logic.relationship_state(v_partner, s.customer_id, o.service_id),
         'upgrade_now', jsonb_path_exists(v_upgrades, '$[*] ? (@.eligible == true)'),
         'upgrades', v_upgrades);
 END $_$;
 
-COMMENT ON FUNCTION api.subscription_details(p_subscription_id uuid) IS 'The Details page of a subscription: its fields, offer_name, add_ons, relationship {status, expires_at}, upgrade_now and upgrades (as api.upgrades).';
+COMMENT ON FUNCTION api.subscription_details(p_subscription_id uuid) IS 'The Details page of a subscription: its fields, offer_name, add_ons, licenses_assigned, relationship {status, expires_at}, upgrade_now and upgrades (as api.upgrades).';
 
 CREATE FUNCTION api.subscription_resolve(p_subscription text) RETURNS uuid
     LANGUAGE sql STABLE STRICT SECURITY DEFINER
@@ -740,43 +761,90 @@ $$;
 
 COMMENT ON FUNCTION api.subscriptions(p_customer_id uuid) IS 'The subscriptions of the acting partner''s customers (all channels).';
 
-CREATE FUNCTION api.upgrade(p_subscription_id uuid, p_target_offer_id text, p_quantity bigint DEFAULT NULL::bigint, p_request_id text DEFAULT NULL::text, p_if_version bigint DEFAULT NULL::bigint, p_dry_run boolean DEFAULT false, p_comment text DEFAULT NULL::text) RETURNS jsonb
+CREATE FUNCTION api.upgrade(p_subscription_id uuid, p_target_offer_id text, p_quantity bigint DEFAULT NULL::bigint, p_request_id text DEFAULT NULL::text, p_if_version bigint DEFAULT NULL::bigint, p_dry_run boolean DEFAULT false, p_comment text DEFAULT NULL::text, p_license_transfer boolean DEFAULT true) RETURNS jsonb
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     SELECT logic.run_operation('upgrade', jsonb_strip_nulls(jsonb_build_object(
         'subscription_id', p_subscription_id, 'target_offer', p_target_offer_id, 'quantity', p_quantity,
-        'if_version', p_if_version)), p_request_id, p_dry_run, p_comment => p_comment)
+        'if_version', p_if_version, 'license_transfer', CASE WHEN NOT p_license_transfer THEN false END)),
+        p_request_id, p_dry_run, p_comment => p_comment)
 $$;
 
-COMMENT ON FUNCTION api.upgrade(p_subscription_id uuid, p_target_offer_id text, p_quantity bigint, p_request_id text, p_if_version bigint, p_dry_run boolean, p_comment text) IS 'Upgrades a subscription to a target offer: creates the target, suspends the source (reason upgraded).
-Returns {status, source_subscription_id, target_subscription_id, quantity, request_id, errors}. p_comment is kept in the audit events.';
+COMMENT ON FUNCTION api.upgrade(p_subscription_id uuid, p_target_offer_id text, p_quantity bigint, p_request_id text, p_if_version bigint, p_dry_run boolean, p_comment text, p_license_transfer boolean) IS 'Upgrades a subscription to a target offer: creates the target, suspends the source (reason upgraded), and moves the
+users'' licenses to the target (p_license_transfer false: they stay on the source). Returns {status,
+source_subscription_id, target_subscription_id, quantity, upgrade_type, licenses_transferred, next_steps, request_id,
+errors}. p_comment is kept in the audit events.';
 
-CREATE FUNCTION api.upgrades(p_subscription_id uuid) RETURNS jsonb
+CREATE FUNCTION api.upgrades(p_subscription_id uuid, p_quantity bigint DEFAULT NULL::bigint) RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_partner text := logic.require_partner();
     v_customer_id uuid;
+    v_quantity bigint;
+    v_assigned bigint;
 BEGIN
-    SELECT s.customer_id INTO v_customer_id FROM core.subscriptions s
+    SELECT s.customer_id, coalesce(p_quantity, s.quantity) INTO v_customer_id, v_quantity FROM core.subscriptions s
     WHERE s.id = p_subscription_id AND logic.customer_visible(v_partner, s.customer_id);
+    v_assigned := logic.licenses_assigned(p_subscription_id);
     IF v_customer_id IS NULL THEN
         PERFORM logic.raise_error('subscription_not_found', format('subscription %s does not exist', p_subscription_id));
     END IF;
     RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object(
-                       'target_offer', e.target_offer_id,
-                       'target_offer_name', (SELECT o.name FROM core.offers o WHERE o.id = e.target_offer_id),
-                       'eligible', cardinality(e.error_codes) = 0,
-                       'errors', logic.error_objects(v_partner, e.error_codes, jsonb_build_object(
-                           'subscription_id', p_subscription_id, 'target_offer', e.target_offer_id)))
-                       ORDER BY e.target_offer_id), '[]')
-            FROM logic.upgrade_evaluations(v_partner) e
-            WHERE e.customer_id = v_customer_id AND e.subscription_id = p_subscription_id);
+                       'target_offer', x.target_offer_id,
+                       'target_offer_name', (SELECT o.name FROM core.offers o WHERE o.id = x.target_offer_id),
+                       'eligible', cardinality(x.codes) = 0,
+                       'errors', logic.error_objects(v_partner, x.codes, jsonb_build_object(
+                           'subscription_id', p_subscription_id, 'target_offer', x.target_offer_id)
+                           || CASE WHEN p_quantity IS NOT NULL THEN jsonb_build_object('quantity', p_quantity) ELSE '{}' END
+                           || CASE WHEN 'license_transfer_quantity_insufficient' = ANY (x.codes)
+                                   THEN jsonb_build_object('quantity', v_quantity) ELSE '{}' END))
+                       ORDER BY x.target_offer_id), '[]')
+            FROM (SELECT e.target_offer_id,
+                         CASE WHEN p_quantity IS NOT NULL AND NOT logic.quantity_in_range(e.target_offer_id, p_quantity)
+                              THEN ARRAY['quantity_out_of_range'] ELSE '{}' END
+                         || e.error_codes || logic.license_transfer_errors(true, v_assigned, v_quantity) AS codes
+                  FROM logic.upgrade_evaluations(v_partner) e
+                  WHERE e.customer_id = v_customer_id AND e.subscription_id = p_subscription_id) x);
 END $$;
 
-COMMENT ON FUNCTION api.upgrades(p_subscription_id uuid) IS 'Every upgrade target of a subscription: eligible, and all the errors that apply (the "Upgrade now" check).';
+COMMENT ON FUNCTION api.upgrades(p_subscription_id uuid, p_quantity bigint) IS 'Every upgrade target of a subscription: eligible, and all the errors that apply (the "Upgrade now" check); with
+p_quantity, for that many licenses of the target (default: the source''s quantity).';
+
+CREATE FUNCTION api.user_add(p_customer_id uuid, p_upn text, p_display_name text DEFAULT NULL::text, p_request_id text DEFAULT NULL::text, p_dry_run boolean DEFAULT false, p_comment text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT logic.run_operation('add_user', jsonb_strip_nulls(jsonb_build_object(
+        'customer_id', p_customer_id, 'upn', p_upn, 'display_name', p_display_name)),
+        p_request_id, p_dry_run, p_comment => p_comment)
+$$;
+
+COMMENT ON FUNCTION api.user_add(p_customer_id uuid, p_upn text, p_display_name text, p_request_id text, p_dry_run boolean, p_comment text) IS 'Adds a user (user principal name NAME@DOMAIN, unique in the customer whatever its case) to a customer of the acting
+partner. Returns {status, id, customer_id, upn, display_name, request_id, errors}; refusals (customer_not_found,
+user_exists) are audited. p_comment is kept in the audit events.';
+
+CREATE FUNCTION api.users(p_customer_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_partner text := logic.require_partner();
+BEGIN
+    IF p_customer_id IS NULL OR NOT logic.customer_visible(v_partner, p_customer_id) THEN
+        PERFORM logic.raise_error('customer_not_found', format('customer %s does not exist', p_customer_id));
+    END IF;
+    RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                       'id', u.id, 'upn', u.upn, 'display_name', u.display_name, 'created_at', u.created_at,
+                       'licenses', to_jsonb(ARRAY(SELECT a.subscription_id FROM core.license_assignments a
+                                                  WHERE a.user_id = u.id ORDER BY a.assigned_at, a.subscription_id)))
+                       ORDER BY lower(u.upn), u.id), '[]')
+            FROM core.users u WHERE u.customer_id = p_customer_id);
+END $$;
+
+COMMENT ON FUNCTION api.users(p_customer_id uuid) IS 'The users of a customer of the acting partner, each with the subscriptions whose licenses it holds.';
 
 CREATE FUNCTION core.audit_chain_of(p_customer_id uuid, p_partner_id text) RETURNS text
     LANGUAGE sql IMMUTABLE
@@ -858,6 +926,55 @@ CREATE FUNCTION core.channels() RETURNS text[]
     RETURN ARRAY['csp'::text, 'direct'::text, 'other-reseller'::text];
 
 COMMENT ON FUNCTION core.channels() IS 'How a subscription was sold: csp (by a partner, its reseller of record), direct (by the platform), other-reseller.';
+
+CREATE FUNCTION core.check_license_assignments() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_subscription uuid;
+    v_quantity integer;
+    v_assigned bigint;
+BEGIN
+    IF NOT EXISTS (SELECT FROM new_rows) THEN
+        RETURN NULL;
+    END IF;
+    PERFORM 1 FROM core.customers c WHERE c.id IN (SELECT n.customer_id FROM new_rows n) ORDER BY c.id FOR NO KEY UPDATE;
+    SELECT n.subscription_id INTO v_subscription FROM new_rows n JOIN core.subscriptions s ON s.id = n.subscription_id
+    WHERE s.customer_id <> n.customer_id LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = 'check_license_assignments_customer',
+            TABLE = 'license_assignments', SCHEMA = 'core',
+            MESSAGE = format('check_license_assignments_customer: subscription %s is not of the user''s customer', v_subscription);
+    END IF;
+    SELECT s.id, s.quantity, count(*) INTO v_subscription, v_quantity, v_assigned
+    FROM core.subscriptions s JOIN core.license_assignments a ON a.subscription_id = s.id
+    WHERE s.id IN (SELECT n.subscription_id FROM new_rows n)
+    GROUP BY s.id, s.quantity HAVING count(*) > s.quantity LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'SU026', CONSTRAINT = 'check_license_assignments_within_quantity',
+            MESSAGE = format('check_license_assignments_within_quantity: subscription %s would hold %s assigned licenses, more than its quantity %s',
+                             v_subscription, v_assigned, v_quantity);
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION core.check_subscriptions_quantity_covers_assignments() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_assigned bigint;
+BEGIN
+    PERFORM 1 FROM core.customers c WHERE c.id = NEW.customer_id FOR NO KEY UPDATE;
+    SELECT count(*) INTO v_assigned FROM core.license_assignments a WHERE a.subscription_id = NEW.id;
+    IF v_assigned > NEW.quantity THEN
+        RAISE EXCEPTION USING ERRCODE = 'SU027', CONSTRAINT = 'check_subscriptions_quantity_covers_assignments',
+            MESSAGE = format('check_subscriptions_quantity_covers_assignments: subscription %s has %s assigned licenses, more than quantity %s',
+                             NEW.id, v_assigned, NEW.quantity);
+    END IF;
+    RETURN NULL;
+END $$;
 
 CREATE FUNCTION core.display_name_format_character(p_name text) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT
@@ -1119,9 +1236,10 @@ CREATE FUNCTION logic.audit_event_of(p_table text, p_op text, p_old jsonb, p_new
      (audit_event_of.p_who ->> 'partner_id'::text),
      (audit_event_of.p_who ->> 'source'::text),
      audit_event_of.p_table AS p_table,
-     COALESCE((c.r ->> 'id'::text), (c.r ->> 'login_role'::text), (c.r ->> 'partner_id'::text)) AS "coalesce",
-         CASE
-             WHEN (audit_event_of.p_table = 'subscriptions'::text) THEN ((c.r ->> 'id'::text))::uuid
+     COALESCE((c.r ->> 'id'::text), (c.r ->> 'login_role'::text), (c.r ->> 'user_id'::text), (c.r ->> 'partner_id'::text)) AS "coalesce",
+         CASE audit_event_of.p_table
+             WHEN 'subscriptions'::text THEN ((c.r ->> 'id'::text))::uuid
+             WHEN 'license_assignments'::text THEN ((c.r ->> 'subscription_id'::text))::uuid
              ELSE NULL::uuid
          END AS "case",
          CASE
@@ -1179,6 +1297,8 @@ CREATE FUNCTION logic.operation_entity(p_operation text) RETURNS text
              WHEN (p_operation = 'add_partner'::text) THEN 'partners'::text
              WHEN (p_operation = 'link_customer'::text) THEN 'partner_customers'::text
              WHEN (p_operation = 'map_login'::text) THEN 'partner_logins'::text
+             WHEN (p_operation = 'add_user'::text) THEN 'users'::text
+             WHEN (p_operation = ANY (ARRAY['assign_license'::text, 'unassign_license'::text])) THEN 'license_assignments'::text
              ELSE 'subscriptions'::text
          END AS "case";
 END;
@@ -1320,6 +1440,13 @@ BEGIN
                                        subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
         SELECT e.* FROM old_rows o JOIN new_rows n USING (partner_id, customer_id),
                         logic.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), to_jsonb(n), v_who) e;
+    ELSIF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'license_assignments' THEN  -- keyed by what may change: each row as gone and come
+        INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
+                                       subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
+        SELECT e.* FROM (SELECT to_jsonb(o) AS old, NULL::jsonb AS new FROM old_rows o
+                         UNION ALL SELECT NULL, to_jsonb(n) FROM new_rows n) x,
+                        logic.audit_event_of(TG_TABLE_NAME, CASE WHEN x.old IS NULL THEN 'INSERT' ELSE 'DELETE' END,
+                                             x.old, x.new, v_who) e;
     ELSIF TG_OP = 'UPDATE' THEN
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
                                        subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
@@ -2053,6 +2180,9 @@ BEGIN
         WHEN 'request_relationship' THEN logic.op_relationship(p_partner, p, 'request')
         WHEN 'accept_relationship' THEN logic.op_relationship(p_partner, p, 'accept')
         WHEN 'remove_relationship' THEN logic.op_relationship(p_partner, p, 'remove')
+        WHEN 'add_user' THEN logic.op_add_user(p_partner, p)
+        WHEN 'assign_license' THEN logic.op_license_assignment(p_partner, p, 'assign')
+        WHEN 'unassign_license' THEN logic.op_license_assignment(p_partner, p, 'unassign')
     END;
 END $$;
 
@@ -2187,6 +2317,18 @@ BEGIN
             d := jsonb_build_object('billing_cycle', s.billing_cycle);
         ELSIF v_code = 'invalid_status_transition' THEN
             d := jsonb_build_object('status', s.status, 'operation', v_request -> 'operation');
+        ELSIF v_code = 'user_not_found' THEN
+            d := jsonb_build_object('users', coalesce(v_request -> 'users_not_found', v_request -> 'users'));
+        ELSIF v_code = 'user_exists' THEN
+            d := jsonb_build_object('upn', v_request -> 'upn');
+        ELSIF v_code = 'license_quantity_exceeded' THEN
+            d := jsonb_build_object('assigned', (v_request ->> 'assigned')::bigint, 'quantity', s.quantity,
+                                    'asked', (v_request ->> 'asked')::bigint,
+                                    'missing', (v_request ->> 'assigned')::bigint + (v_request ->> 'asked')::bigint - s.quantity);
+        ELSIF v_code = 'quantity_below_assigned_licenses' THEN
+            d := jsonb_build_object('assigned', logic.licenses_assigned(s.id), 'quantity', v_request -> 'quantity');
+        ELSIF v_code = 'license_transfer_quantity_insufficient' THEN
+            d := jsonb_build_object('assigned', logic.licenses_assigned(s.id), 'quantity', v_request -> 'quantity');
         ELSIF v_code = 'add_on_parent_invalid' THEN
             d := jsonb_build_object('offer', v_offer, 'parent_subscription_id', v_request -> 'parent_subscription_id');
         ELSE
@@ -2268,6 +2410,55 @@ CREATE FUNCTION logic.is_transient_sqlstate(p_sqlstate text) RETURNS boolean
  SELECT (EXISTS ( SELECT 1
             FROM core.transient_sqlstates
            WHERE ((transient_sqlstates.sqlstate)::text = is_transient_sqlstate.p_sqlstate))) AS "exists";
+END;
+
+CREATE FUNCTION logic.license_assignment_errors(p_assigned bigint, p_asked bigint, p_quantity bigint) RETURNS text[]
+    LANGUAGE sql IMMUTABLE
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN ((p_assigned + p_asked) > p_quantity) THEN ARRAY['license_quantity_exceeded'::text]
+             ELSE '{}'::text[]
+         END AS "case";
+END;
+
+CREATE FUNCTION logic.license_quantity_errors(p_assigned bigint, p_quantity bigint) RETURNS text[]
+    LANGUAGE sql IMMUTABLE
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN (p_quantity < p_assigned) THEN ARRAY['quantity_below_assigned_licenses'::text]
+             ELSE '{}'::text[]
+         END AS "case";
+END;
+
+CREATE FUNCTION logic.license_transfer_errors(p_transfer boolean, p_assigned bigint, p_quantity bigint) RETURNS text[]
+    LANGUAGE sql IMMUTABLE
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN (COALESCE(p_transfer, true) AND (p_assigned > p_quantity)) THEN ARRAY['license_transfer_quantity_insufficient'::text]
+             ELSE '{}'::text[]
+         END AS "case";
+END;
+
+CREATE TABLE core.license_assignments (
+    subscription_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    customer_id uuid NOT NULL,
+    assigned_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+COMMENT ON TABLE core.license_assignments IS 'A user holding a license of a subscription of its customer; never more than the subscription''s quantity.';
+
+COMMENT ON COLUMN core.license_assignments.customer_id IS 'The user''s customer, which must be the subscription''s (check_license_assignments_customer).';
+
+CREATE FUNCTION logic.licenses_assigned(p_subscription_id uuid) RETURNS bigint
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT count(*) AS count
+    FROM core.license_assignments a
+   WHERE (a.subscription_id = licenses_assigned.p_subscription_id);
 END;
 
 CREATE FUNCTION logic.like_literal(p_text text) RETURNS text
@@ -2384,6 +2575,37 @@ BEGIN
         'parent_subscription_id', v_parent)));
 END $$;
 
+CREATE FUNCTION logic.op_add_user(p_partner text, p jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_customer uuid := (p ->> 'customer_id')::uuid;
+    v_upn text := p ->> 'upn';
+    v_name text := CASE WHEN p ? 'display_name' THEN logic.require_display_name(p ->> 'display_name', 'user name') END;
+    u core.users;
+BEGIN
+    IF NOT logic.customer_visible(p_partner, v_customer) THEN
+        RETURN logic.result(ARRAY['customer_not_found'], jsonb_build_object('id', NULL), p_partner,
+                            jsonb_strip_nulls(jsonb_build_object('customer_id', v_customer, 'upn', v_upn)));
+    END IF;
+    PERFORM 1 FROM core.customers WHERE id = v_customer FOR NO KEY UPDATE;
+    SELECT * INTO u FROM core.users WHERE customer_id = v_customer AND lower(upn) = lower(v_upn);
+    IF u.id IS NOT NULL THEN
+        RETURN logic.result(ARRAY['user_exists'], jsonb_build_object('id', u.id), p_partner,
+                            jsonb_build_object('customer_id', v_customer, 'upn', u.upn));
+    END IF;
+    BEGIN
+        INSERT INTO core.users (customer_id, upn, display_name) VALUES (v_customer, v_upn, v_name) RETURNING * INTO u;
+    EXCEPTION WHEN check_violation THEN  -- the format the table allows (check_users_upn_format)
+        PERFORM logic.raise_error('invalid_argument', format(
+            'user principal name %s is not NAME@DOMAIN: a name of letters, digits and . _ + '' -, @, a domain name, e.g. anna@contoso.partner.onmschina.cn',
+            to_json(v_upn)));
+    END;
+    RETURN logic.result('{}', jsonb_build_object('id', u.id, 'customer_id', u.customer_id, 'upn', u.upn,
+                                                 'display_name', u.display_name, 'created_at', u.created_at));
+END $$;
+
 CREATE FUNCTION logic.op_change_licenses(p_partner text, p jsonb, p_sign integer) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2404,7 +2626,8 @@ BEGIN
             || logic.sold_and_active_errors(p_partner, s.status, s.partner_id)
             || array_remove(ARRAY[
             CASE WHEN p_sign < 0 AND s.billing_cycle = 'annual' THEN 'quantity_cannot_be_decreased' END,
-            CASE WHEN v_delta < 1 OR NOT logic.quantity_in_range(s.offer_id, v_new) THEN 'quantity_out_of_range' END], NULL);
+            CASE WHEN v_delta < 1 OR NOT logic.quantity_in_range(s.offer_id, v_new) THEN 'quantity_out_of_range' END], NULL)
+            || CASE WHEN p_sign < 0 THEN logic.license_quantity_errors(logic.licenses_assigned(s.id), v_new) ELSE '{}' END;
     END IF;
     IF cardinality(v_codes) = 0 THEN
         UPDATE core.subscriptions SET quantity = v_new WHERE id = s.id RETURNING * INTO s;
@@ -2415,6 +2638,63 @@ BEGIN
         'version', s.version, 'subscription_status', s.status),
         p_partner, jsonb_strip_nulls(jsonb_build_object('subscription_id', v_id, 'quantity', v_new,
                                                         'if_version', p -> 'if_version')));
+END $$;
+
+CREATE FUNCTION logic.op_license_assignment(p_partner text, p jsonb, p_operation text) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_id uuid := (p ->> 'subscription_id')::uuid;
+    s core.subscriptions := logic.lock_subscription(p_partner, v_id);
+    v_users uuid[];
+    v_missing jsonb;
+    v_assigned bigint;
+    v_changing uuid[];
+    v_codes text[];
+    v_changed jsonb := '[]'::jsonb;
+BEGIN
+    IF s.id IS NULL THEN
+        v_codes := ARRAY['subscription_not_found'];
+    ELSE
+        SELECT array_agg(DISTINCT u.id) FILTER (WHERE u.id IS NOT NULL),
+               coalesce(jsonb_agg(x.name ORDER BY x.ord) FILTER (WHERE u.id IS NULL), '[]')
+        INTO v_users, v_missing
+        FROM jsonb_array_elements_text(p -> 'users') WITH ORDINALITY AS x (name, ord)
+        LEFT JOIN core.users u ON u.customer_id = s.customer_id
+              AND (u.id = CASE WHEN x.name ~* core.uuid_pattern() THEN x.name::uuid END OR lower(u.upn) = lower(x.name));
+        v_assigned := logic.licenses_assigned(s.id);
+        v_changing := ARRAY(SELECT x.u FROM unnest(v_users) x (u)
+                            WHERE EXISTS (SELECT 1 FROM core.license_assignments a
+                                          WHERE a.subscription_id = s.id AND a.user_id = x.u) = (p_operation = 'unassign'));
+        v_codes := CASE WHEN p_operation = 'assign' THEN logic.sold_and_active_errors(p_partner, s.status, s.partner_id)
+                        WHEN s.partner_id IS DISTINCT FROM p_partner THEN ARRAY['not_reseller_of_record']
+                        ELSE '{}' END
+                   || CASE WHEN jsonb_array_length(v_missing) > 0 THEN ARRAY['user_not_found'] ELSE '{}' END
+                   || CASE WHEN p_operation = 'assign'
+                           THEN logic.license_assignment_errors(v_assigned, cardinality(v_changing), s.quantity)
+                           ELSE '{}' END;
+    END IF;
+    IF cardinality(v_codes) = 0 AND cardinality(v_changing) > 0 THEN
+        IF p_operation = 'assign' THEN
+            INSERT INTO core.license_assignments (subscription_id, user_id, customer_id)
+            SELECT s.id, x.u, s.customer_id FROM unnest(v_changing) x (u) ORDER BY x.u;
+        ELSE
+            DELETE FROM core.license_assignments WHERE subscription_id = s.id AND user_id = ANY (v_changing);
+        END IF;
+    END IF;
+    IF cardinality(v_codes) = 0 THEN
+        v_changed := (SELECT coalesce(jsonb_agg(jsonb_build_object('id', u.id, 'upn', u.upn) ORDER BY u.upn), '[]')
+                      FROM core.users u WHERE u.id = ANY (v_changing));
+    END IF;
+    RETURN logic.result(v_codes, jsonb_build_object(
+        'subscription_id', v_id, 'subscription_status', s.status, 'quantity', s.quantity,
+        'licenses_assigned', CASE WHEN s.id IS NOT NULL THEN logic.licenses_assigned(s.id) END,
+        CASE WHEN p_operation = 'assign' THEN 'assigned' ELSE 'unassigned' END, v_changed,
+        'unchanged', coalesce(cardinality(v_users), 0) - coalesce(cardinality(v_changing), 0)),
+        p_partner, jsonb_build_object('subscription_id', v_id, 'users', p -> 'users', 'operation', p_operation,
+                                      'users_not_found', v_missing, 'asked', cardinality(v_changing),
+                                      'assigned', v_assigned));
 END $$;
 
 CREATE FUNCTION logic.op_relationship(p_partner text, p jsonb, p_operation text) RETURNS jsonb
@@ -2505,6 +2785,7 @@ DECLARE
     v_allowed boolean;
     v_codes text[];
     v_add_ons jsonb := '[]'::jsonb;
+    v_released bigint := 0::bigint;
 BEGIN
     v_allowed := CASE p_operation
         WHEN 'activate' THEN s.status = 'pending'
@@ -2526,11 +2807,20 @@ BEGIN
                 WHERE parent_subscription_id = s.id AND status <> 'cancelled'
                 RETURNING id)
             SELECT coalesce(jsonb_agg(id ORDER BY id), '[]') INTO v_add_ons FROM cancelled;
+            -- a cancelled subscription (and its add-ons) holds no user's license
+            IF EXISTS (SELECT 1 FROM core.license_assignments a
+                       WHERE a.subscription_id = s.id OR a.subscription_id IN (SELECT (x #>> '{}')::uuid FROM jsonb_array_elements(v_add_ons) x)) THEN
+                WITH released AS (
+                    DELETE FROM core.license_assignments a
+                    WHERE a.subscription_id = s.id OR a.subscription_id IN (SELECT (x #>> '{}')::uuid FROM jsonb_array_elements(v_add_ons) x)
+                    RETURNING 1)
+                SELECT count(*) INTO v_released FROM released;
+            END IF;
         END IF;
     END IF;
     RETURN logic.result(v_codes, jsonb_build_object(
         'subscription_id', v_id, 'subscription_status', s.status, 'version', s.version,
-        'cancelled_add_ons', v_add_ons),
+        'cancelled_add_ons', v_add_ons, 'licenses_released', v_released),
         p_partner, jsonb_strip_nulls(jsonb_build_object('subscription_id', v_id, 'operation', p_operation,
                                                         'if_version', p -> 'if_version')));
 END $$;
@@ -2960,8 +3250,10 @@ DECLARE
     v_targets text[];
     v_quantities bigint[];
     v_if_versions bigint[];
+    v_transfers boolean[];
     v_customers_distinct boolean;
     v_customers uuid[];
+    v_moving uuid[];  -- the sources whose assignments move, if upgraded
 BEGIN
     -- the customers the partner sees (only those are locked, see logic.lock_subscription)
     v_customers := ARRAY(SELECT DISTINCT s.customer_id FROM core.subscriptions s
@@ -2972,8 +3264,13 @@ BEGIN
     SELECT array_agg(s ORDER BY r.ord), array_agg(r.ord ORDER BY r.ord), array_agg(r.p ->> 'target_offer' ORDER BY r.ord),
            array_agg(coalesce((r.p ->> 'quantity')::bigint, s.quantity) ORDER BY r.ord),
            array_agg((r.p ->> 'if_version')::bigint ORDER BY r.ord),
+           array_agg(coalesce((r.p ->> 'license_transfer')::boolean, true) ORDER BY r.ord),
+           -- the sources whose users' licenses move if they are upgraded (an active source
+           -- is replaced by its upgrade here); none in the usual case
+           array_agg(s.id) FILTER (WHERE coalesce((r.p ->> 'license_transfer')::boolean, true) AND s.status = 'active'
+                                     AND EXISTS (SELECT 1 FROM core.license_assignments a WHERE a.subscription_id = s.id)),
            count(DISTINCT s.customer_id) = count(*)
-    INTO v_sources, v_found, v_targets, v_quantities, v_if_versions, v_customers_distinct
+    INTO v_sources, v_found, v_targets, v_quantities, v_if_versions, v_transfers, v_moving, v_customers_distinct
     FROM unnest(p_parameters) WITH ORDINALITY AS r (p, ord)
     JOIN core.subscriptions s ON s.id = (r.p ->> 'subscription_id')::uuid
     WHERE s.customer_id = ANY (v_customers);
@@ -2988,16 +3285,20 @@ BEGIN
     RETURN QUERY
     WITH requests AS (
         SELECT r.ord, (r.p ->> 'subscription_id')::uuid AS source_id, r.p ->> 'target_offer' AS target_offer,
-               (r.p ->> 'quantity')::bigint AS quantity, r.p -> 'if_version' AS if_version
+               (r.p ->> 'quantity')::bigint AS quantity, r.p -> 'if_version' AS if_version,
+               CASE WHEN coalesce((r.p ->> 'license_transfer')::boolean, true) THEN 'upgrade_with_license_transfer'
+                    ELSE 'upgrade_only' END AS upgrade_type
         FROM unnest(p_parameters) WITH ORDINALITY AS r (p, ord)),
     evaluated AS MATERIALIZED (  -- a found source is v_sources[e.i], as read after the locks
         SELECT r.ord, r.source_id, r.target_offer, (v_sources[e.i]).customer_id, (v_sources[e.i]).billing_cycle,
-               coalesce(v_quantities[e.i], r.quantity) AS quantity, r.if_version,
+               coalesce(v_quantities[e.i], r.quantity) AS quantity, r.if_version, r.upgrade_type,
                (v_sources[e.i]).offer_id AS source_offer, (v_sources[e.i]).quantity AS source_quantity,
-               CASE WHEN e.ord IS NULL THEN ARRAY['subscription_not_found'] ELSE e.error_codes END AS codes
+               CASE WHEN e.ord IS NULL THEN ARRAY['subscription_not_found'] ELSE e.error_codes END AS codes,
+               coalesce(e.licenses_assigned, 0) AS licenses_assigned
         FROM requests r
-        LEFT JOIN (SELECT v_found[x.ord] AS ord, x.ord AS i, x.error_codes
-                   FROM logic.upgrade_request_errors(p_partner, v_sources, v_targets, v_quantities, v_if_versions) x) e
+        LEFT JOIN (SELECT v_found[x.ord] AS ord, x.ord AS i, x.error_codes, x.licenses_assigned
+                   FROM logic.upgrade_request_errors(p_partner, v_sources, v_targets, v_quantities, v_if_versions,
+                                                     v_transfers) x) e
                ON e.ord = r.ord),
     targets AS (
         INSERT INTO core.subscriptions (customer_id, offer_id, quantity, billing_cycle, status, channel,
@@ -3012,14 +3313,29 @@ BEGIN
         RETURNING s.id)
     SELECT e.ord, logic.result(e.codes, jsonb_build_object(
                'source_subscription_id', e.source_id, 'target_offer', e.target_offer,
-               'target_subscription_id', t.id, 'quantity', e.quantity)
+               'target_subscription_id', t.id, 'quantity', e.quantity, 'upgrade_type', e.upgrade_type,
+               'licenses_transferred', CASE WHEN t.id IS NOT NULL AND e.upgrade_type = 'upgrade_with_license_transfer'
+                                            THEN e.licenses_assigned ELSE 0 END)
                || CASE WHEN t.id IS NOT NULL THEN jsonb_build_object('next_steps', logic.upgrade_next_steps(
-                      e.source_offer, e.source_quantity, e.target_offer, e.quantity)) ELSE '{}' END,
+                      e.source_offer, e.source_quantity, e.target_offer, e.quantity, e.upgrade_type,
+                      e.licenses_assigned, e.source_id, t.id, e.customer_id)) ELSE '{}' END,
                p_partner, jsonb_strip_nulls(jsonb_build_object(
                    'subscription_id', e.source_id, 'target_offer', e.target_offer, 'quantity', e.quantity,
                    'if_version', e.if_version)))
     FROM evaluated e LEFT JOIN targets t ON t.upgraded_from_subscription_id = e.source_id
     ORDER BY e.ord;
+    -- The users' licenses move with each upgrade that transfers them: one statement for the
+    -- whole set, and none when no source has assignments (the usual case: an index probe
+    -- per source was all it cost). Of the sources read above, those upgraded here are
+    -- replaced now.
+    IF v_moving IS NOT NULL THEN
+        WITH moved AS (
+            DELETE FROM core.license_assignments a USING core.subscriptions s
+            WHERE a.subscription_id = s.id AND s.id = ANY (v_moving) AND s.status_reason = 'upgraded'
+            RETURNING s.upgraded_to_subscription_id AS target_id, a.user_id, a.customer_id, a.assigned_at)
+        INSERT INTO core.license_assignments (subscription_id, user_id, customer_id, assigned_at)
+        SELECT m.target_id, m.user_id, m.customer_id, m.assigned_at FROM moved m;
+    END IF;
     IF p_request_ids IS NOT NULL THEN
         PERFORM set_config('subctl.request_ids', '', true);
     END IF;
@@ -3110,10 +3426,19 @@ END;
 
 COMMENT ON FUNCTION logic.upgrade_evaluations(p_partner text, p_sold_in_force_only boolean) IS 'Every upgrade path of every subscription with all the error codes that apply for a partner now (logic.upgrade_path_facts at this time).';
 
-CREATE FUNCTION logic.upgrade_next_steps(p_source_offer text, p_source_quantity bigint, p_target_offer text, p_quantity bigint) RETURNS jsonb
+CREATE FUNCTION logic.upgrade_next_steps(p_source_offer text, p_source_quantity bigint, p_target_offer text, p_quantity bigint, p_upgrade_type text DEFAULT 'upgrade_with_license_transfer'::text, p_assigned bigint DEFAULT 0, p_source_id uuid DEFAULT NULL::uuid, p_target_id uuid DEFAULT NULL::uuid, p_customer_id uuid DEFAULT NULL::uuid) RETURNS jsonb
     LANGUAGE sql IMMUTABLE
     BEGIN ATOMIC
- SELECT (jsonb_build_array(format('assign the users of %s their licenses of %s in the Office 365 admin center operated by 21Vianet'::text, p_source_offer, p_target_offer)) ||
+ SELECT (
+         CASE
+             WHEN (p_assigned = 0) THEN jsonb_build_array(format('assign the users of %s their licenses of %s in the Office 365 admin center operated by 21Vianet'::text, p_source_offer, p_target_offer))
+             WHEN (p_upgrade_type = 'upgrade_only'::text) THEN jsonb_build_array(format('reassign the %s of the suspended subscription %s (%s) to %s (%s): subctl license unassign %s USER... then subctl license assign %s USER... (subctl user list --customer %s lists them)'::text,
+             CASE
+                 WHEN (p_assigned = 1) THEN '1 user who holds a license'::text
+                 ELSE (p_assigned || ' users who hold licenses'::text)
+             END, p_source_id, p_source_offer, p_target_id, p_target_offer, p_source_id, p_target_id, p_customer_id))
+             ELSE '[]'::jsonb
+         END ||
          CASE
              WHEN (p_quantity < p_source_quantity) THEN jsonb_build_array(format('%s had %s licenses and %s has %s: choose the %s users who lose theirs in the Office 365 admin center operated by 21Vianet'::text, p_source_offer, p_source_quantity, p_target_offer, p_quantity, (p_source_quantity - p_quantity)))
              ELSE '[]'::jsonb
@@ -3285,11 +3610,11 @@ CREATE FUNCTION logic.upgrade_path_catalog_refresh() RETURNS void
               JOIN core.offers t ON ((t.id = up.target_offer_id)));
 END;
 
-CREATE FUNCTION logic.upgrade_request_errors(p_partner text, p_sources core.subscriptions[], p_target_offer_ids text[], p_quantities bigint[], p_if_versions bigint[]) RETURNS TABLE(ord bigint, error_codes text[])
+CREATE FUNCTION logic.upgrade_request_errors(p_partner text, p_sources core.subscriptions[], p_target_offer_ids text[], p_quantities bigint[], p_if_versions bigint[], p_transfers boolean[] DEFAULT NULL::boolean[]) RETURNS TABLE(ord bigint, error_codes text[], licenses_assigned bigint)
     LANGUAGE sql STABLE
     BEGIN ATOMIC
  SELECT s.ordinality,
-     (array_remove(ARRAY[
+     ((array_remove(ARRAY[
          CASE
              WHEN (((upgrade_request_errors.p_if_versions)[s.ordinality] IS NOT NULL) AND ((upgrade_request_errors.p_if_versions)[s.ordinality] <> s.version)) THEN 'version_mismatch'::text
              ELSE NULL::text
@@ -3304,8 +3629,16 @@ CREATE FUNCTION logic.upgrade_request_errors(p_partner text, p_sources core.subs
          CASE
              WHEN ((e.target_offer_id IS NOT NULL) AND (NOT logic.quantity_in_range((upgrade_request_errors.p_target_offer_ids)[s.ordinality], (upgrade_request_errors.p_quantities)[s.ordinality]))) THEN 'quantity_out_of_range'::text
              ELSE NULL::text
-         END], NULL::text) || COALESCE(e.error_codes, '{}'::text[]))
-    FROM (unnest(upgrade_request_errors.p_sources) WITH ORDINALITY s(id, customer_id, offer_id, quantity, billing_cycle, status, status_reason, channel, partner_id, recorded_by_partner_id, parent_subscription_id, upgraded_to_subscription_id, upgraded_from_subscription_id, version, created_at, updated_at, ordinality)
+         END], NULL::text) || COALESCE(e.error_codes, '{}'::text[])) ||
+         CASE
+             WHEN (e.target_offer_id IS NOT NULL) THEN logic.license_transfer_errors((upgrade_request_errors.p_transfers)[s.ordinality], a.assigned, (upgrade_request_errors.p_quantities)[s.ordinality])
+             ELSE '{}'::text[]
+         END),
+     a.assigned
+    FROM ((unnest(upgrade_request_errors.p_sources) WITH ORDINALITY s(id, customer_id, offer_id, quantity, billing_cycle, status, status_reason, channel, partner_id, recorded_by_partner_id, parent_subscription_id, upgraded_to_subscription_id, upgraded_from_subscription_id, version, created_at, updated_at, ordinality)
+      CROSS JOIN LATERAL ( SELECT count(*) AS assigned
+            FROM core.license_assignments la
+           WHERE (la.subscription_id = s.id)) a)
       LEFT JOIN ( SELECT e_1.subscription_id,
              e_1.customer_id,
              e_1.source_offer_id,
@@ -3396,6 +3729,20 @@ CREATE TABLE core.services (
     name text NOT NULL,
     CONSTRAINT check_services_id_format CHECK (((id ~ core.catalog_id_pattern()) AND (length(id) <= core.id_max_length())))
 );
+
+CREATE TABLE core.users (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    customer_id uuid NOT NULL,
+    upn text NOT NULL,
+    display_name text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT check_users_display_name_visible CHECK ((core.display_name_problem(display_name) IS NULL)),
+    CONSTRAINT check_users_upn_format CHECK (((upn ~ '^[A-Za-z0-9_+''-]+(\.[A-Za-z0-9_+''-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$'::text) AND (length(upn) <= 320)))
+);
+
+COMMENT ON TABLE core.users IS 'A customer''s users: who may hold its subscriptions'' licenses.';
+
+COMMENT ON COLUMN core.users.upn IS 'User principal name NAME@DOMAIN, unique in the customer whatever its case.';
 
 CREATE VIEW report.batch_outcomes AS
 SELECT
@@ -3727,6 +4074,9 @@ ALTER TABLE ONLY core.error_codes
 ALTER TABLE ONLY core.error_guidance
     ADD CONSTRAINT error_guidance_pkey PRIMARY KEY (code, "case");
 
+ALTER TABLE ONLY core.license_assignments
+    ADD CONSTRAINT license_assignments_pkey PRIMARY KEY (subscription_id, user_id);
+
 ALTER TABLE ONLY core.offer_add_on_parents
     ADD CONSTRAINT offer_add_on_parents_pkey PRIMARY KEY (add_on_offer_id, parent_offer_id);
 
@@ -3775,6 +4125,9 @@ ALTER TABLE ONLY core.error_codes
 ALTER TABLE ONLY core.transient_sqlstates
     ADD CONSTRAINT unique_transient_sqlstates_code UNIQUE (code);
 
+ALTER TABLE ONLY core.users
+    ADD CONSTRAINT unique_users_id_customer UNIQUE (id, customer_id);
+
 ALTER TABLE ONLY core.upgrade_options
     ADD CONSTRAINT upgrade_options_pkey PRIMARY KEY (subscription_id, target_offer_id);
 
@@ -3783,6 +4136,9 @@ ALTER TABLE ONLY core.upgrade_path_catalog
 
 ALTER TABLE ONLY core.upgrade_paths
     ADD CONSTRAINT upgrade_paths_pkey PRIMARY KEY (source_offer_id, target_offer_id);
+
+ALTER TABLE ONLY core.users
+    ADD CONSTRAINT users_pkey PRIMARY KEY (id);
 
 CREATE INDEX index_audit_events_customer ON core.audit_events USING btree (customer_id, id) WHERE (customer_id IS NOT NULL);
 
@@ -3801,6 +4157,8 @@ CREATE INDEX index_customers_domain_trgm ON core.customers USING gin (domain trg
 CREATE INDEX index_customers_name_lower ON core.customers USING btree (lower(name));
 
 CREATE INDEX index_customers_name_trgm ON core.customers USING gin (name trgm.gin_trgm_ops) WITH (fastupdate=off);
+
+CREATE INDEX index_license_assignments_user ON core.license_assignments USING btree (user_id);
 
 CREATE INDEX index_partner_customers_customer ON core.partner_customers USING btree (customer_id);
 
@@ -3830,6 +4188,8 @@ CREATE UNIQUE INDEX unique_relationships_active_customer_service ON core.relatio
 
 CREATE UNIQUE INDEX unique_relationships_open_partner_customer_service ON core.relationships USING btree (partner_id, customer_id, service_id) WHERE (status = ANY (ARRAY['requested'::text, 'active'::text]));
 
+CREATE UNIQUE INDEX unique_users_customer_upn ON core.users USING btree (customer_id, lower(upn));
+
 CREATE OR REPLACE VIEW report.batch_outcomes AS
  SELECT b.id AS batch_id,
     b.file_name,
@@ -3854,6 +4214,8 @@ CREATE OR REPLACE VIEW report.batch_outcomes AS
 
 CREATE TRIGGER audit_deletes AFTER DELETE ON core.customers REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
 
+CREATE TRIGGER audit_deletes AFTER DELETE ON core.license_assignments REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
+
 CREATE TRIGGER audit_deletes AFTER DELETE ON core.partner_customers REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
 
 CREATE TRIGGER audit_deletes AFTER DELETE ON core.partner_logins REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
@@ -3864,11 +4226,15 @@ CREATE TRIGGER audit_deletes AFTER DELETE ON core.relationships REFERENCING OLD 
 
 CREATE TRIGGER audit_deletes AFTER DELETE ON core.subscriptions REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
 
+CREATE TRIGGER audit_deletes AFTER DELETE ON core.users REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
+
 CREATE TRIGGER audit_events_append_only BEFORE DELETE OR UPDATE ON core.audit_events FOR EACH ROW EXECUTE FUNCTION logic.refuse_audit_events_change();
 
 CREATE TRIGGER audit_events_append_only_truncate BEFORE TRUNCATE ON core.audit_events FOR EACH STATEMENT EXECUTE FUNCTION logic.refuse_audit_events_change();
 
 CREATE TRIGGER audit_inserts AFTER INSERT ON core.customers REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
+
+CREATE TRIGGER audit_inserts AFTER INSERT ON core.license_assignments REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
 
 CREATE TRIGGER audit_inserts AFTER INSERT ON core.partner_customers REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
 
@@ -3880,7 +4246,11 @@ CREATE TRIGGER audit_inserts AFTER INSERT ON core.relationships REFERENCING NEW 
 
 CREATE TRIGGER audit_inserts AFTER INSERT ON core.subscriptions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
 
+CREATE TRIGGER audit_inserts AFTER INSERT ON core.users REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
+
 CREATE TRIGGER audit_updates AFTER UPDATE ON core.customers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
+
+CREATE TRIGGER audit_updates AFTER UPDATE ON core.license_assignments REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
 
 CREATE TRIGGER audit_updates AFTER UPDATE ON core.partner_customers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
 
@@ -3892,13 +4262,21 @@ CREATE TRIGGER audit_updates AFTER UPDATE ON core.relationships REFERENCING OLD 
 
 CREATE TRIGGER audit_updates AFTER UPDATE ON core.subscriptions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
 
+CREATE TRIGGER audit_updates AFTER UPDATE ON core.users REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION logic.audit_row_changes();
+
 CREATE TRIGGER bump_subscriptions_version BEFORE UPDATE ON core.subscriptions FOR EACH ROW EXECUTE FUNCTION logic.bump_subscriptions_version();
 
 CREATE TRIGGER chain_audit_event BEFORE INSERT ON core.audit_events FOR EACH ROW EXECUTE FUNCTION logic.chain_audit_event();
 
+CREATE TRIGGER check_license_assignments_inserts AFTER INSERT ON core.license_assignments REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.check_license_assignments();
+
+CREATE TRIGGER check_license_assignments_updates AFTER UPDATE ON core.license_assignments REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.check_license_assignments();
+
 CREATE TRIGGER check_offers_add_on_not_in_paths BEFORE UPDATE OF is_add_on ON core.offers FOR EACH ROW EXECUTE FUNCTION logic.check_offers_add_on_not_in_paths();
 
 CREATE TRIGGER check_subscriptions_add_on_parent BEFORE INSERT OR UPDATE OF parent_subscription_id, offer_id, customer_id ON core.subscriptions FOR EACH ROW EXECUTE FUNCTION logic.check_subscriptions_add_on_parent();
+
+CREATE TRIGGER check_subscriptions_quantity_covers_assignments AFTER UPDATE OF quantity ON core.subscriptions FOR EACH ROW WHEN ((new.quantity < old.quantity)) EXECUTE FUNCTION core.check_subscriptions_quantity_covers_assignments();
 
 CREATE TRIGGER check_subscriptions_quantity_in_offer_range BEFORE INSERT OR UPDATE OF quantity, offer_id ON core.subscriptions FOR EACH ROW EXECUTE FUNCTION logic.check_subscriptions_quantity_in_offer_range();
 
@@ -3959,6 +4337,12 @@ ALTER TABLE ONLY core.customers
 
 ALTER TABLE ONLY core.error_guidance
     ADD CONSTRAINT error_guidance_code_fkey FOREIGN KEY (code) REFERENCES core.error_codes(code) ON DELETE CASCADE;
+
+ALTER TABLE ONLY core.license_assignments
+    ADD CONSTRAINT license_assignments_subscription_id_fkey FOREIGN KEY (subscription_id) REFERENCES core.subscriptions(id);
+
+ALTER TABLE ONLY core.license_assignments
+    ADD CONSTRAINT license_assignments_user_of_customer FOREIGN KEY (user_id, customer_id) REFERENCES core.users(id, customer_id);
 
 ALTER TABLE ONLY core.offer_add_on_parents
     ADD CONSTRAINT offer_add_on_parents_add_on_offer_id_fkey FOREIGN KEY (add_on_offer_id) REFERENCES core.offers(id);
@@ -4035,6 +4419,9 @@ ALTER TABLE ONLY core.upgrade_paths
 ALTER TABLE ONLY core.upgrade_paths
     ADD CONSTRAINT upgrade_paths_target_offer_id_fkey FOREIGN KEY (target_offer_id) REFERENCES core.offers(id);
 
+ALTER TABLE ONLY core.users
+    ADD CONSTRAINT users_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES core.customers(id);
+
 CREATE POLICY acting_partner_only ON core.audit_events USING ((partner_id = ( SELECT logic.acting_partner() AS acting_partner))) WITH CHECK ((partner_id = ( SELECT logic.acting_partner() AS acting_partner)));
 
 CREATE POLICY acting_partner_only ON core.batch_rows USING ((partner_id = ( SELECT logic.acting_partner() AS acting_partner))) WITH CHECK ((partner_id = ( SELECT logic.acting_partner() AS acting_partner)));
@@ -4044,6 +4431,12 @@ CREATE POLICY acting_partner_only ON core.batches USING ((partner_id = ( SELECT 
 CREATE POLICY acting_partner_only ON core.customers USING ((id IN ( SELECT partner_customers.customer_id
    FROM core.partner_customers
   WHERE (partner_customers.partner_id = ( SELECT logic.acting_partner() AS acting_partner))))) WITH CHECK ((id IN ( SELECT partner_customers.customer_id
+   FROM core.partner_customers
+  WHERE (partner_customers.partner_id = ( SELECT logic.acting_partner() AS acting_partner)))));
+
+CREATE POLICY acting_partner_only ON core.license_assignments USING ((customer_id IN ( SELECT partner_customers.customer_id
+   FROM core.partner_customers
+  WHERE (partner_customers.partner_id = ( SELECT logic.acting_partner() AS acting_partner))))) WITH CHECK ((customer_id IN ( SELECT partner_customers.customer_id
    FROM core.partner_customers
   WHERE (partner_customers.partner_id = ( SELECT logic.acting_partner() AS acting_partner)))));
 
@@ -4065,6 +4458,12 @@ CREATE POLICY acting_partner_only ON core.subscriptions USING ((customer_id IN (
 
 CREATE POLICY acting_partner_only ON core.upgrade_options USING ((partner_id = ( SELECT logic.acting_partner() AS acting_partner))) WITH CHECK ((partner_id = ( SELECT logic.acting_partner() AS acting_partner)));
 
+CREATE POLICY acting_partner_only ON core.users USING ((customer_id IN ( SELECT partner_customers.customer_id
+   FROM core.partner_customers
+  WHERE (partner_customers.partner_id = ( SELECT logic.acting_partner() AS acting_partner))))) WITH CHECK ((customer_id IN ( SELECT partner_customers.customer_id
+   FROM core.partner_customers
+  WHERE (partner_customers.partner_id = ( SELECT logic.acting_partner() AS acting_partner)))));
+
 ALTER TABLE core.audit_events ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE core.batch_rows ENABLE ROW LEVEL SECURITY;
@@ -4072,6 +4471,8 @@ ALTER TABLE core.batch_rows ENABLE ROW LEVEL SECURITY;
 ALTER TABLE core.batches ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE core.customers ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE core.license_assignments ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE core.partner_customers ENABLE ROW LEVEL SECURITY;
 
@@ -4086,4 +4487,6 @@ ALTER TABLE core.request_ids ENABLE ROW LEVEL SECURITY;
 ALTER TABLE core.subscriptions ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE core.upgrade_options ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE core.users ENABLE ROW LEVEL SECURITY;
 

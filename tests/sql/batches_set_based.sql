@@ -146,6 +146,7 @@ SELECT is(api.upgrade(:'a_business', 'o365-business-premium', p_request_id => :'
           jsonb_build_object('status', 'succeeded', 'errors', '[]'::jsonb, 'source_subscription_id', :'a_business',
                              'target_offer', 'o365-business-premium', 'target_subscription_id', :'line2_target',
                              'quantity', 10, 'next_steps', logic.upgrade_next_steps('o365-business', 10, 'o365-business-premium', 10),
+                             'upgrade_type', 'upgrade_with_license_transfer', 'licenses_transferred', 0,
                              'request_id', :'line2_request'),
           'a CLI replay of a set-based row''s request id returns the identical result, naming the request id');
 SELECT is((SELECT count(*) FROM core.subscriptions WHERE upgraded_from_subscription_id = :'a_business'), 1::bigint,

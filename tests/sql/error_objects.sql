@@ -154,8 +154,8 @@ SELECT is(ARRAY(SELECT DISTINCT e ->> 'code' FROM seen WHERE e IS NOT NULL AND (
 SELECT is(ARRAY(SELECT e::text FROM seen WHERE (e ->> 'next_step') ~ '\{[a-z_]+\}' OR (e ->> 'description') ~ '\{[a-z_]+\}'),
           '{}', 'no placeholder is left unfilled');
 SELECT set_eq($$SELECT DISTINCT e ->> 'code' FROM seen WHERE e IS NOT NULL$$,
-              -- The refusals of relationship, customer and partner operations are met by
-              -- test.is_refused in their rules_* files, which asserts the same of each.
+              -- The refusals of relationship, customer, partner, user and license operations
+              -- are met by test.is_refused in their rules_* files, which asserts the same of each.
               $$SELECT code FROM core.error_guidance WHERE code NOT IN ('customer_not_found', 'customer_ambiguous',
                                                                     'subscription_ambiguous', 'service_not_found',
                                                                     'customer_exists', 'customer_already_linked',
@@ -163,7 +163,11 @@ SELECT set_eq($$SELECT DISTINCT e ->> 'code' FROM seen WHERE e IS NOT NULL$$,
                                                                     'relationship_exists', 'relationship_not_found',
                                                                     'relationship_already_active',
                                                                     'invalid_relationship_transition',
-                                                                    'relationship_expiry_out_of_range')$$,
+                                                                    'relationship_expiry_out_of_range',
+                                                                    'user_not_found', 'user_exists',
+                                                                    'license_quantity_exceeded',
+                                                                    'quantity_below_assigned_licenses',
+                                                                    'license_transfer_quantity_insufficient')$$,
               'every code with guidance that an operation or the listing gives was met here');
 -- No detail names another partner: B's id and name appear nowhere in what A is told about
 -- the customer B serves (B's E1 conflicts, B holds the relationship).

@@ -17,6 +17,7 @@ UPDATE fx SET target = (result ->> 'target_subscription_id')::uuid;
 SELECT is(result - 'target_subscription_id',
           jsonb_build_object('status', 'succeeded', 'errors', '[]'::jsonb, 'source_subscription_id', src,
                              'target_offer', 'o365-e3', 'quantity', 17, 'request_id', 'up-ok',
+                             'upgrade_type', 'upgrade_with_license_transfer', 'licenses_transferred', 0,
                              'next_steps', jsonb_build_array('assign the users of o365-business their licenses of o365-e3 in the Office 365 admin center operated by 21Vianet')),
           'the result, with what is left to do') FROM fx;
 SELECT isnt(target, NULL, 'the result names the target') FROM fx;

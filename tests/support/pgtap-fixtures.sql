@@ -99,8 +99,8 @@ BEGIN
                    ARRAY['rejected ' || p_codes::text], p_what || ': one audit event, rejected, with the codes');
 END $$;
 
--- Everything a refusal may not change: partners, logins, customers, links, relationships
--- and subscriptions, as one digest.
+-- Everything a refusal may not change: partners, logins, customers, links, relationships,
+-- subscriptions, users and license assignments, as one digest.
 CREATE OR REPLACE FUNCTION test.records_digest()
 RETURNS text LANGUAGE sql AS $$
     SELECT md5(concat_ws('|',
@@ -109,7 +109,9 @@ RETURNS text LANGUAGE sql AS $$
         (SELECT string_agg(to_jsonb(x)::text, ',' ORDER BY x.id) FROM core.customers x),
         (SELECT string_agg(to_jsonb(x)::text, ',' ORDER BY x.partner_id, x.customer_id) FROM core.partner_customers x),
         (SELECT string_agg(to_jsonb(x)::text, ',' ORDER BY x.id) FROM core.relationships x),
-        (SELECT string_agg(to_jsonb(x)::text, ',' ORDER BY x.id) FROM core.subscriptions x)))
+        (SELECT string_agg(to_jsonb(x)::text, ',' ORDER BY x.id) FROM core.subscriptions x),
+        (SELECT string_agg(to_jsonb(x)::text, ',' ORDER BY x.id) FROM core.users x),
+        (SELECT string_agg(to_jsonb(x)::text, ',' ORDER BY x.subscription_id, x.user_id) FROM core.license_assignments x)))
 $$;
 
 -- Four assertions about a refused request that is not a subscription's (api call given as

@@ -186,7 +186,7 @@ TEST_CASE("the Details page: the subscription, Upgrade now with the command, Blo
         "status_reason": null, "billing_cycle": "monthly", "channel": "csp", "partner_id": "contoso-cn", "version": 3,
         "parent_subscription_id": null, "upgraded_to": null, "upgraded_from": null,
         "add_ons": [], "relationship": {"status": "active", "expires_at": "2027-11-01T00:00:00+00:00"},
-        "upgrade_now": true})");
+        "upgrade_now": true, "licenses_assigned": 4})");
     details["id"] = subscription_id;
     details["upgrades"] = upgrade_listing();
     std::ostringstream out;
@@ -195,6 +195,7 @@ TEST_CASE("the Details page: the subscription, Upgrade now with the command, Blo
     INFO(text);
     CHECK_THAT(text, Catch::StartsWith(std::string("Subscription   ") + subscription_id + "\n"));
     for (const auto* line : {"Offer          o365-business (Office 365 Business)\n", "Quantity       10\n",
+                             "Assigned       4 to users\n",
                              "Status         active\n", "Billing cycle  monthly\n", "Channel        csp\n",
                              "Partner        contoso-cn\n", "Version        3\n",
                              "Relationship   active, expires 2027-11-01T00:00:00+00:00\n", "Add-ons        none\n"}) {

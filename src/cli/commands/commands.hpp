@@ -17,6 +17,8 @@ void setup_relationship(CLI::App& app, Runtime& runtime);
 void setup_subscription(CLI::App& app, Runtime& runtime);
 void setup_upgrade(CLI::App& app, Runtime& runtime);
 void setup_licenses(CLI::App& app, Runtime& runtime);
+void setup_user(CLI::App& app, Runtime& runtime);
+void setup_license(CLI::App& app, Runtime& runtime);
 void setup_batch(CLI::App& app, Runtime& runtime);
 void setup_report(CLI::App& app, Runtime& runtime);
 void setup_audit(CLI::App& app, Runtime& runtime);

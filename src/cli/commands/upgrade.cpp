@@ -1,4 +1,5 @@
-// subctl upgrades SUBSCRIPTION | upgrade SUBSCRIPTION [--to OFFER] [--quantity N] ...
+// subctl upgrades SUBSCRIPTION [--quantity N] | upgrade SUBSCRIPTION [--to OFFER] [--quantity N]
+// [--no-license-transfer] ...
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -19,11 +20,13 @@ struct UpgradeArgs {
     std::string subscription;
     std::string target;
     std::optional<std::string> quantity;
+    bool no_license_transfer = false;
     MutationFlags flags;
 };
 
 CommandResult run_upgrades(Runtime& runtime, const UpgradeArgs& args) {
-    return {runtime.read_database().call(db::Outcome::rollback, db::statements::upgrades, args.subscription)};
+    return {runtime.read_database().call(db::Outcome::rollback, db::statements::upgrades, args.subscription,
+                                         optional_quantity(args.quantity))};
 }
 
 CommandResult run_upgrade(Runtime& runtime, const UpgradeArgs& args) {
@@ -31,7 +34,8 @@ CommandResult run_upgrade(Runtime& runtime, const UpgradeArgs& args) {
     return mutation_result(request_id, [&] {
         return runtime.database().call(args.flags.outcome(), db::statements::upgrade, args.subscription, args.target,
                                        optional_quantity(args.quantity), request_id,
-                                       optional_version(args.flags.if_version), args.flags.dry_run, args.flags.comment);
+                                       optional_version(args.flags.if_version), args.flags.dry_run, args.flags.comment,
+                                       !args.no_license_transfer);
     });
 }
 
@@ -82,6 +86,7 @@ void setup_upgrade(CLI::App& app, Runtime& runtime) {
                                      return with_no_path_note(runtime, *args, run_upgrades(runtime, *args));
                                  });
     upgrades->add_option("SUBSCRIPTION", args->subscription, "Subscription: id or a unique prefix of 8+ characters")->required();
+    upgrades->add_option("--quantity", args->quantity, "Licenses of the target to check (default: the source's)");
 
     auto* upgrade = add_command(app, runtime, "upgrade", "Upgrade a subscription to a target offer",
                                 [&runtime, args] {
@@ -92,6 +97,8 @@ void setup_upgrade(CLI::App& app, Runtime& runtime) {
     upgrade->add_option("--to", args->target,
                         "Target offer id (without it, on a terminal: choose one of the eligible)");
     upgrade->add_option("--quantity", args->quantity, "Licenses of the target (default: the source's)");
+    upgrade->add_flag("--no-license-transfer", args->no_license_transfer,
+                      "Leave the users' licenses on the suspended source (upgrade_only; default: they move to the target)");
     add_mutation_flags(upgrade, args->flags, true);
 }
 
