@@ -1563,9 +1563,8 @@ END $$;
 
 CREATE FUNCTION logic.batch_apply_waves(p_partner text, p_batch_id text, p_from_line bigint, p_to_line bigint, p_dry_run boolean) RETURNS void
     LANGUAGE plpgsql
-    SET plan_cache_mode TO 'force_custom_plan'
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
+    AS $_$
 DECLARE
     v_rows core.batch_rows[];
     v_waves bigint[];
@@ -1590,9 +1589,13 @@ BEGIN
             v_last := v_last + 1;
         END LOOP;
         v_wave := v_rows[v_first:v_last];
-        v_set := ARRAY(SELECT w FROM unnest(v_wave) w WHERE w.action = 'upgrade' AND NOT EXISTS (
-                           SELECT 1 FROM core.request_ids q WHERE q.partner_id = p_partner AND q.request_id = w.request_id)
-                       ORDER BY w.line);
+        -- EXECUTE: planned for each wave. The request ids grow by a chunk's rows at each
+        -- call, and a cached generic plan made while they were few (an anti-join scanning
+        -- them for every row of the wave) would stay when they are many.
+        EXECUTE 'SELECT ARRAY(SELECT w FROM unnest($1) w WHERE w.action = ''upgrade'' AND NOT EXISTS (
+                     SELECT 1 FROM core.request_ids q WHERE q.partner_id = $2 AND q.request_id = w.request_id)
+                 ORDER BY w.line)'
+        INTO v_set USING v_wave, p_partner;
         FOR r IN SELECT w.* FROM unnest(v_wave) w
                  WHERE w.line <> ALL (ARRAY(SELECT x.line FROM unnest(v_set) x)) ORDER BY w.line LOOP
             PERFORM logic.batch_apply_row(p_partner, r, p_dry_run);
@@ -1600,7 +1603,7 @@ BEGIN
         PERFORM logic.batch_apply_upgrades(p_partner, v_set, p_dry_run);
         v_first := v_last + 1;
     END LOOP;
-END $$;
+END $_$;
 
 CREATE FUNCTION logic.batch_clean_line(p_line bigint, p_raw text) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT
