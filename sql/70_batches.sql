@@ -151,11 +151,13 @@ END;
 
 -- Applies one row and records its outcome. A request id known before the call means an
 -- earlier run (or command) applied it: run_operation replays it, nothing changes.
-CREATE OR REPLACE FUNCTION logic.batch_apply_row(p_partner text, r core.batch_rows, p_dry_run boolean)
+CREATE OR REPLACE FUNCTION logic.batch_apply_row(p_partner text, r core.batch_rows, p_dry_run boolean,
+                                                p_comment text DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_known boolean := EXISTS (SELECT 1 FROM core.request_ids WHERE partner_id = p_partner AND request_id = r.request_id);
-    v_result jsonb := logic.run_operation(r.action, logic.batch_row_parameters(r), r.request_id, p_dry_run, r.batch_id);
+    v_result jsonb := logic.run_operation(r.action, logic.batch_row_parameters(r), r.request_id, p_dry_run, r.batch_id,
+                                             p_comment);
     v_codes text[] := ARRAY(SELECT e ->> 'code' FROM jsonb_array_elements(v_result -> 'errors') AS e);
 BEGIN
     UPDATE core.batch_rows
@@ -171,12 +173,12 @@ END $$;
 -- applied together by the one upgrade path (logic.upgrade_apply), their rejections audited
 -- and every request id remembered as run_operation would: one statement each. Returns
 -- [{line, request_id, parameters, result}] in line order.
-CREATE OR REPLACE FUNCTION logic.batch_upgrade_wave(p_partner text, p_rows core.batch_rows[])
+CREATE OR REPLACE FUNCTION logic.batch_upgrade_wave(p_partner text, p_rows core.batch_rows[], p_comment text DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_results jsonb;
 BEGIN
-    PERFORM logic.begin_operation('upgrade', NULL, NULL, (p_rows[1]).batch_id);
+    PERFORM logic.begin_operation('upgrade', NULL, p_comment, (p_rows[1]).batch_id);
     SELECT jsonb_agg(jsonb_build_object('line', (p_rows[u.ord]).line, 'request_id', (p_rows[u.ord]).request_id,
                                         'parameters', logic.batch_row_parameters(p_rows[u.ord]), 'result', u.result)
                      ORDER BY u.ord)
@@ -195,7 +197,8 @@ END $$;
 -- Applies the upgrade rows of a wave (see logic.batch_apply_waves) and records their
 -- outcomes. A dry run applies them in a subtransaction that is rolled back once their
 -- results are known (nothing stays, not even an audit event).
-CREATE OR REPLACE FUNCTION logic.batch_apply_upgrades(p_partner text, p_rows core.batch_rows[], p_dry_run boolean)
+CREATE OR REPLACE FUNCTION logic.batch_apply_upgrades(p_partner text, p_rows core.batch_rows[], p_dry_run boolean,
+                                                     p_comment text DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_results jsonb;
@@ -205,13 +208,13 @@ BEGIN
     END IF;
     IF p_dry_run THEN
         BEGIN
-            v_results := logic.batch_upgrade_wave(p_partner, p_rows);
+            v_results := logic.batch_upgrade_wave(p_partner, p_rows, p_comment);
             RAISE EXCEPTION USING ERRCODE = 'SU099', MESSAGE = 'dry run';
         EXCEPTION WHEN SQLSTATE 'SU099' THEN
             NULL;  -- rolled back; v_results keeps what would have happened
         END;
     ELSE
-        v_results := logic.batch_upgrade_wave(p_partner, p_rows);
+        v_results := logic.batch_upgrade_wave(p_partner, p_rows, p_comment);
     END IF;
     UPDATE core.batch_rows b
     SET status = CASE WHEN cardinality(x.codes) > 0 THEN 'rejected' WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END,
@@ -230,7 +233,7 @@ END $$;
 -- upgrades and rows whose request id was used before (replay, request_id_reused) go
 -- through logic.batch_apply_row, one by one; the other upgrades are applied together.
 CREATE OR REPLACE FUNCTION logic.batch_apply_waves(p_partner text, p_batch_id text, p_from_line bigint,
-                                                  p_to_line bigint, p_dry_run boolean)
+                                                  p_to_line bigint, p_dry_run boolean, p_comment text DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_rows core.batch_rows[];
@@ -265,9 +268,9 @@ BEGIN
         INTO v_set USING v_wave, p_partner;
         FOR r IN SELECT w.* FROM unnest(v_wave) w
                  WHERE w.line <> ALL (ARRAY(SELECT x.line FROM unnest(v_set) x)) ORDER BY w.line LOOP
-            PERFORM logic.batch_apply_row(p_partner, r, p_dry_run);
+            PERFORM logic.batch_apply_row(p_partner, r, p_dry_run, p_comment);
         END LOOP;
-        PERFORM logic.batch_apply_upgrades(p_partner, v_set, p_dry_run);
+        PERFORM logic.batch_apply_upgrades(p_partner, v_set, p_dry_run, p_comment);
         v_first := v_last + 1;
     END LOOP;
 END $$;
@@ -276,13 +279,14 @@ END $$;
 -- coded result, which logic.batch_apply_row records), but a broken invariant (a
 -- constraint or trigger refusing the row as the data stands). Rejected with the code of
 -- its SQLSTATE and audited like a refusal, so that the other rows of the chunk go on.
-CREATE OR REPLACE FUNCTION logic.batch_reject_row(r core.batch_rows, p_sqlstate text, p_dry_run boolean)
+CREATE OR REPLACE FUNCTION logic.batch_reject_row(r core.batch_rows, p_sqlstate text, p_dry_run boolean,
+                                                 p_comment text DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_code text := coalesce((SELECT code FROM core.error_codes WHERE sqlstate = p_sqlstate::character(5)), 'sqlstate_' || p_sqlstate);
 BEGIN
     IF NOT p_dry_run THEN
-        PERFORM logic.begin_operation(r.action, r.request_id, NULL, r.batch_id);
+        PERFORM logic.begin_operation(r.action, r.request_id, p_comment, r.batch_id);
         PERFORM logic.audit_rejection(r.action, ARRAY[v_code], logic.batch_row_parameters(r), r.request_id);
     END IF;
     UPDATE core.batch_rows SET status = 'rejected', error_codes = ARRAY[v_code], processed_at = clock_timestamp()
@@ -311,7 +315,7 @@ COMMENT ON FUNCTION api.batch_begin IS
 COPY batch_lines (raw) FROM STDIN (FORMAT text, ENCODING ''UTF8'') with one line of the file per row.';
 
 CREATE OR REPLACE FUNCTION api.batch_register(p_name text, p_content_sha256 text, p_file_name text,
-                                              p_max_errors integer DEFAULT 1000)
+                                              p_max_errors integer DEFAULT 1000, p_comment text DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_partner text := logic.require_partner();
@@ -320,6 +324,7 @@ DECLARE
     v_errors jsonb;
     b core.batches;
 BEGIN
+    PERFORM logic.require_comment(p_comment);  -- the run's comment (api.batch_apply_chunk), refused before anything is kept
     IF v_batch_id !~ core.batch_id_pattern() THEN
         PERFORM logic.raise_error('invalid_argument',
             format('batch name %s: up to 100 letters, digits, dots, dashes and underscores, starting with a letter or digit', v_batch_id));
@@ -376,10 +381,11 @@ Returns {status: invalid, error_count, errors: [{line, column, value, message}]}
 {status: registered, batch_id, rows, first_pending_line, last_line, counts}; a known batch resumes.';
 
 CREATE OR REPLACE FUNCTION api.batch_apply_chunk(p_batch_id text, p_from_line bigint, p_to_line bigint,
-                                                 p_dry_run boolean DEFAULT false)
+                                                 p_dry_run boolean DEFAULT false, p_comment text DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_partner text := logic.require_partner();
+    v_comment text := logic.require_comment(p_comment);
     r core.batch_rows;
 BEGIN
     -- Lock order: the batch, then the chunk's customers by id: the one global order, of
@@ -399,7 +405,7 @@ BEGIN
     -- in file order and the upgrades of a wave are applied set-based. No subtransaction
     -- per row on the normal path; if anything raises, the chunk is redone row by row.
     BEGIN
-        PERFORM logic.batch_apply_waves(v_partner, p_batch_id, p_from_line, p_to_line, p_dry_run);
+        PERFORM logic.batch_apply_waves(v_partner, p_batch_id, p_from_line, p_to_line, p_dry_run, v_comment);
     EXCEPTION WHEN OTHERS THEN
         IF logic.is_transient_sqlstate(SQLSTATE) THEN
             RAISE;
@@ -407,12 +413,12 @@ BEGIN
         FOR r IN SELECT * FROM core.batch_rows WHERE partner_id = v_partner AND batch_id = p_batch_id
                  AND line BETWEEN p_from_line AND p_to_line AND status = 'pending' ORDER BY line LOOP
             BEGIN
-                PERFORM logic.batch_apply_row(v_partner, r, p_dry_run);
+                PERFORM logic.batch_apply_row(v_partner, r, p_dry_run, v_comment);
             EXCEPTION WHEN OTHERS THEN
                 IF logic.is_transient_sqlstate(SQLSTATE) THEN
                     RAISE;
                 END IF;
-                PERFORM logic.batch_reject_row(r, SQLSTATE, p_dry_run);
+                PERFORM logic.batch_reject_row(r, SQLSTATE, p_dry_run, v_comment);
             END;
         END LOOP;
     END;
@@ -421,7 +427,8 @@ END $$;
 COMMENT ON FUNCTION api.batch_apply_chunk IS
 'Applies the pending rows of lines p_from_line..p_to_line of a batch, the rows of each customer in line order: in
 waves of one row per customer, the new upgrades of a wave set-based (logic.upgrade_apply), other rows through
-run_operation; audited with source batch, the batch id and each row''s request id; one transaction per call.
+run_operation; audited with source batch, the batch id, each row''s request id and p_comment (the run''s reason or
+ticket); one transaction per call.
 Returns the counts of those lines.';
 
 CREATE OR REPLACE FUNCTION api.batch_finish(p_batch_id text)

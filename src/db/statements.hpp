@@ -53,9 +53,9 @@ inline constexpr Statement audit_events{
 inline constexpr Statement audit_verify{"audit_verify", "SELECT api.audit_verify(api.customer_resolve($1), $2::jsonb)"};
 // Batches: staging (COPY in between), registration, one call per chunk, the outcome.
 inline constexpr Statement batch_begin{"batch_begin", "SELECT api.batch_begin()"};
-inline constexpr Statement batch_register{"batch_register", "SELECT api.batch_register($1, $2, $3)"};
+inline constexpr Statement batch_register{"batch_register", "SELECT api.batch_register($1, $2, $3, p_comment => $4)"};
 inline constexpr Statement batch_apply_chunk{"batch_apply_chunk",
-                                             "SELECT api.batch_apply_chunk($1, $2::bigint, $3::bigint, $4)"};
+                                             "SELECT api.batch_apply_chunk($1, $2::bigint, $3::bigint, $4, $5)"};
 inline constexpr Statement batch_finish{"batch_finish", "SELECT api.batch_finish($1)"};
 inline constexpr Statement batches{"batches", "SELECT api.batches()"};
 inline constexpr Statement batch{"batch", "SELECT api.batch($1)"};

@@ -74,7 +74,9 @@ for run in $(seq 1 "$repeats"); do
         offset=$((offset + operations))
         [ "${rejected:-0}${errors:-0}" = 00 ] ||
             say "run $run, $clients connection(s): ${rejected:-?} rejected, ${errors:-?} errors ($out/subctl_bench.log)"
-        if [ "$operations" -gt 0 ]; then
+        if [ "${errors:-0}" != 0 ]; then  # failed calls are not upgrades: no figure rather than a wrong one
+            say "run $run, $clients connection(s): not recorded (errors, see $out/subctl_bench.log)"
+        elif [ "$operations" -gt 0 ]; then
             record "upgrades_per_s_${clients}_connections" "$run" "$ops" ops/s pgbench_tpcb_tps "$tps"
         else
             say "run $run, $clients connection(s): no eligible upgrades left (raise SCALE); not recorded"

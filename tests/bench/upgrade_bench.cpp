@@ -67,10 +67,10 @@ int main(int argc, char** argv) {
                         const auto result = connections[i]->call(
                             subctl::db::Outcome::commit, subctl::db::statements::upgrade, candidates[n].subscription,
                             candidates[n].target, std::optional<long long>(), std::optional<std::string>(),
-                            std::optional<long long>(), false, std::optional<std::string>());
+                            std::optional<long long>(), false, std::optional<std::string>(), true);
                         ++(result.value("status", "") == "succeeded" ? counts.succeeded : counts.rejected);
-                    } catch (const subctl::Error&) {
-                        ++counts.errors;
+                    } catch (const subctl::Error& e) {
+                        if (counts.errors++ == 0) std::cerr << "subctl_bench: first error: " << e.what() << '\n';
                     }
                 }
             });

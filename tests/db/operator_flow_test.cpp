@@ -222,3 +222,28 @@ TEST_CASE("naming_request_id: only exits 69 and 75 name the request id", "[cli][
     CHECK(subctl::cli::generate_request_id() != subctl::cli::generate_request_id());
     CHECK(std::regex_match(subctl::cli::generate_request_id(), uuid_v4));
 }
+
+TEST_CASE("batch run --comment: every row the run applies carries it; a bad one registers nothing", "[db][cli][flow][batch]") {
+    const auto partner = test::new_partner();
+    const auto customer = test::new_customer(partner);
+    const auto business = test::new_subscription(partner, customer, "o365-business");
+    const auto other = test::new_subscription(partner, test::new_customer(partner), "o365-business");
+    const test::TempFile file("action,subscription_id,target_offer,quantity,request_id\n"
+                              "add_licenses," + business + ",,2,\n"
+                              "upgrade," + other + ",o365-business-premium,,\n"
+                              "remove_licenses," + business + ",,500,\n");
+    const auto batches = test::scalar("SELECT count(*) FROM core.batches");
+    const auto bad = as(partner, {"batch", "run", file.path, "--comment", "two\nlines"});
+    CHECK(bad.exit == 65);
+    CHECK_THAT(bad.err, Catch::StartsWith("subctl: invalid_argument: the comment holds a control character"));
+    CHECK(test::scalar("SELECT count(*) FROM core.batches") == batches);
+
+    const auto run = as(partner, {"batch", "run", file.path, "-q", "--comment", "ticket CN-77: spring clean-up"});
+    CHECK(run.exit == 1);  // the third row is refused
+    // applied rows, the upgrade's events and the refusal alike
+    CHECK(test::scalar("SELECT count(*) FROM core.audit_events WHERE partner_id = $1 AND source = 'batch'", partner) >= 4);
+    CHECK(test::scalar("SELECT count(*) FROM core.audit_events WHERE partner_id = $1 AND source = 'batch' "
+                       "AND comment IS DISTINCT FROM 'ticket CN-77: spring clean-up'", partner) == 0);
+    CHECK(test::scalar("SELECT count(*) FROM core.audit_events WHERE partner_id = $1 AND source = 'batch' "
+                       "AND outcome = 'rejected'", partner) == 1);
+}

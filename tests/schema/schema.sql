@@ -79,12 +79,13 @@ $$;
 
 COMMENT ON FUNCTION api.batch(p_batch text) IS 'One batch of the acting partner (id or unique prefix of 8+ characters): summary.';
 
-CREATE FUNCTION api.batch_apply_chunk(p_batch_id text, p_from_line bigint, p_to_line bigint, p_dry_run boolean DEFAULT false) RETURNS jsonb
+CREATE FUNCTION api.batch_apply_chunk(p_batch_id text, p_from_line bigint, p_to_line bigint, p_dry_run boolean DEFAULT false, p_comment text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_partner text := logic.require_partner();
+    v_comment text := logic.require_comment(p_comment);
     r core.batch_rows;
 BEGIN
     -- Lock order: the batch, then the chunk's customers by id: the one global order, of
@@ -104,7 +105,7 @@ BEGIN
     -- in file order and the upgrades of a wave are applied set-based. No subtransaction
     -- per row on the normal path; if anything raises, the chunk is redone row by row.
     BEGIN
-        PERFORM logic.batch_apply_waves(v_partner, p_batch_id, p_from_line, p_to_line, p_dry_run);
+        PERFORM logic.batch_apply_waves(v_partner, p_batch_id, p_from_line, p_to_line, p_dry_run, v_comment);
     EXCEPTION WHEN OTHERS THEN
         IF logic.is_transient_sqlstate(SQLSTATE) THEN
             RAISE;
@@ -112,21 +113,22 @@ BEGIN
         FOR r IN SELECT * FROM core.batch_rows WHERE partner_id = v_partner AND batch_id = p_batch_id
                  AND line BETWEEN p_from_line AND p_to_line AND status = 'pending' ORDER BY line LOOP
             BEGIN
-                PERFORM logic.batch_apply_row(v_partner, r, p_dry_run);
+                PERFORM logic.batch_apply_row(v_partner, r, p_dry_run, v_comment);
             EXCEPTION WHEN OTHERS THEN
                 IF logic.is_transient_sqlstate(SQLSTATE) THEN
                     RAISE;
                 END IF;
-                PERFORM logic.batch_reject_row(r, SQLSTATE, p_dry_run);
+                PERFORM logic.batch_reject_row(r, SQLSTATE, p_dry_run, v_comment);
             END;
         END LOOP;
     END;
     RETURN logic.batch_counts(v_partner, p_batch_id, p_from_line, p_to_line);
 END $$;
 
-COMMENT ON FUNCTION api.batch_apply_chunk(p_batch_id text, p_from_line bigint, p_to_line bigint, p_dry_run boolean) IS 'Applies the pending rows of lines p_from_line..p_to_line of a batch, the rows of each customer in line order: in
+COMMENT ON FUNCTION api.batch_apply_chunk(p_batch_id text, p_from_line bigint, p_to_line bigint, p_dry_run boolean, p_comment text) IS 'Applies the pending rows of lines p_from_line..p_to_line of a batch, the rows of each customer in line order: in
 waves of one row per customer, the new upgrades of a wave set-based (logic.upgrade_apply), other rows through
-run_operation; audited with source batch, the batch id and each row''s request id; one transaction per call.
+run_operation; audited with source batch, the batch id, each row''s request id and p_comment (the run''s reason or
+ticket); one transaction per call.
 Returns the counts of those lines.';
 
 CREATE FUNCTION api.batch_begin() RETURNS void
@@ -165,7 +167,7 @@ END $$;
 
 COMMENT ON FUNCTION api.batch_finish(p_batch_id text) IS 'Ends a run of a batch (finished once no row is pending); returns its summary.';
 
-CREATE FUNCTION api.batch_register(p_name text, p_content_sha256 text, p_file_name text, p_max_errors integer DEFAULT 1000) RETURNS jsonb
+CREATE FUNCTION api.batch_register(p_name text, p_content_sha256 text, p_file_name text, p_max_errors integer DEFAULT 1000, p_comment text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -176,6 +178,7 @@ DECLARE
     v_errors jsonb;
     b core.batches;
 BEGIN
+    PERFORM logic.require_comment(p_comment);  -- the run's comment (api.batch_apply_chunk), refused before anything is kept
     IF v_batch_id !~ core.batch_id_pattern() THEN
         PERFORM logic.raise_error('invalid_argument',
             format('batch name %s: up to 100 letters, digits, dots, dashes and underscores, starting with a letter or digit', v_batch_id));
@@ -227,7 +230,7 @@ BEGIN
         'last_line', b.rows_total + 1) || logic.batch_counts(v_partner, b.id);
 END $$;
 
-COMMENT ON FUNCTION api.batch_register(p_name text, p_content_sha256 text, p_file_name text, p_max_errors integer) IS 'Validates the staged file whole and registers it as a batch of the acting partner (id: p_name, else the sha256).
+COMMENT ON FUNCTION api.batch_register(p_name text, p_content_sha256 text, p_file_name text, p_max_errors integer, p_comment text) IS 'Validates the staged file whole and registers it as a batch of the acting partner (id: p_name, else the sha256).
 Returns {status: invalid, error_count, errors: [{line, column, value, message}]} (nothing written) or
 {status: registered, batch_id, rows, first_pending_line, last_line, counts}; a known batch resumes.';
 
@@ -1513,13 +1516,14 @@ CREATE TABLE core.batch_rows (
 
 COMMENT ON TABLE core.batch_rows IS 'One row per data line of a batch file (line numbers of the file, header = line 1) and its outcome.';
 
-CREATE FUNCTION logic.batch_apply_row(p_partner text, r core.batch_rows, p_dry_run boolean) RETURNS void
+CREATE FUNCTION logic.batch_apply_row(p_partner text, r core.batch_rows, p_dry_run boolean, p_comment text DEFAULT NULL::text) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_known boolean := EXISTS (SELECT 1 FROM core.request_ids WHERE partner_id = p_partner AND request_id = r.request_id);
-    v_result jsonb := logic.run_operation(r.action, logic.batch_row_parameters(r), r.request_id, p_dry_run, r.batch_id);
+    v_result jsonb := logic.run_operation(r.action, logic.batch_row_parameters(r), r.request_id, p_dry_run, r.batch_id,
+                                             p_comment);
     v_codes text[] := ARRAY(SELECT e ->> 'code' FROM jsonb_array_elements(v_result -> 'errors') AS e);
 BEGIN
     UPDATE core.batch_rows
@@ -1531,7 +1535,7 @@ BEGIN
     WHERE partner_id = r.partner_id AND batch_id = r.batch_id AND line = r.line;
 END $$;
 
-CREATE FUNCTION logic.batch_apply_upgrades(p_partner text, p_rows core.batch_rows[], p_dry_run boolean) RETURNS void
+CREATE FUNCTION logic.batch_apply_upgrades(p_partner text, p_rows core.batch_rows[], p_dry_run boolean, p_comment text DEFAULT NULL::text) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -1543,13 +1547,13 @@ BEGIN
     END IF;
     IF p_dry_run THEN
         BEGIN
-            v_results := logic.batch_upgrade_wave(p_partner, p_rows);
+            v_results := logic.batch_upgrade_wave(p_partner, p_rows, p_comment);
             RAISE EXCEPTION USING ERRCODE = 'SU099', MESSAGE = 'dry run';
         EXCEPTION WHEN SQLSTATE 'SU099' THEN
             NULL;  -- rolled back; v_results keeps what would have happened
         END;
     ELSE
-        v_results := logic.batch_upgrade_wave(p_partner, p_rows);
+        v_results := logic.batch_upgrade_wave(p_partner, p_rows, p_comment);
     END IF;
     UPDATE core.batch_rows b
     SET status = CASE WHEN cardinality(x.codes) > 0 THEN 'rejected' WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END,
@@ -1561,7 +1565,7 @@ BEGIN
     WHERE b.partner_id = (p_rows[1]).partner_id AND b.batch_id = (p_rows[1]).batch_id AND b.line = x.line;
 END $$;
 
-CREATE FUNCTION logic.batch_apply_waves(p_partner text, p_batch_id text, p_from_line bigint, p_to_line bigint, p_dry_run boolean) RETURNS void
+CREATE FUNCTION logic.batch_apply_waves(p_partner text, p_batch_id text, p_from_line bigint, p_to_line bigint, p_dry_run boolean, p_comment text DEFAULT NULL::text) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
@@ -1598,9 +1602,9 @@ BEGIN
         INTO v_set USING v_wave, p_partner;
         FOR r IN SELECT w.* FROM unnest(v_wave) w
                  WHERE w.line <> ALL (ARRAY(SELECT x.line FROM unnest(v_set) x)) ORDER BY w.line LOOP
-            PERFORM logic.batch_apply_row(p_partner, r, p_dry_run);
+            PERFORM logic.batch_apply_row(p_partner, r, p_dry_run, p_comment);
         END LOOP;
-        PERFORM logic.batch_apply_upgrades(p_partner, v_set, p_dry_run);
+        PERFORM logic.batch_apply_upgrades(p_partner, v_set, p_dry_run, p_comment);
         v_first := v_last + 1;
     END LOOP;
 END $_$;
@@ -1692,7 +1696,7 @@ CREATE FUNCTION logic.batch_header() RETURNS text[]
  SELECT ARRAY['action'::text, 'subscription_id'::text, 'target_offer'::text, 'quantity'::text, 'request_id'::text] AS "array";
 END;
 
-CREATE FUNCTION logic.batch_reject_row(r core.batch_rows, p_sqlstate text, p_dry_run boolean) RETURNS void
+CREATE FUNCTION logic.batch_reject_row(r core.batch_rows, p_sqlstate text, p_dry_run boolean, p_comment text DEFAULT NULL::text) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -1700,7 +1704,7 @@ DECLARE
     v_code text := coalesce((SELECT code FROM core.error_codes WHERE sqlstate = p_sqlstate::character(5)), 'sqlstate_' || p_sqlstate);
 BEGIN
     IF NOT p_dry_run THEN
-        PERFORM logic.begin_operation(r.action, r.request_id, NULL, r.batch_id);
+        PERFORM logic.begin_operation(r.action, r.request_id, p_comment, r.batch_id);
         PERFORM logic.audit_rejection(r.action, ARRAY[v_code], logic.batch_row_parameters(r), r.request_id);
     END IF;
     UPDATE core.batch_rows SET status = 'rejected', error_codes = ARRAY[v_code], processed_at = clock_timestamp()
@@ -1739,14 +1743,14 @@ CREATE FUNCTION logic.batch_summary(b core.batches) RETURNS jsonb
  SELECT (jsonb_build_object('id', (b).id, 'file', (b).file_name, 'content_sha256', (b).content_sha256, 'rows', (b).rows_total, 'runs', (b).runs, 'created_by', (b).created_by, 'created_at', (b).created_at, 'last_run_started_at', (b).last_run_started_at, 'last_run_finished_at', (b).last_run_finished_at, 'last_run_seconds', round(EXTRACT(epoch FROM ((b).last_run_finished_at - (b).last_run_started_at)), 3), 'finished_at', (b).finished_at) || logic.batch_counts((b).partner_id, (b).id));
 END;
 
-CREATE FUNCTION logic.batch_upgrade_wave(p_partner text, p_rows core.batch_rows[]) RETURNS jsonb
+CREATE FUNCTION logic.batch_upgrade_wave(p_partner text, p_rows core.batch_rows[], p_comment text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
     v_results jsonb;
 BEGIN
-    PERFORM logic.begin_operation('upgrade', NULL, NULL, (p_rows[1]).batch_id);
+    PERFORM logic.begin_operation('upgrade', NULL, p_comment, (p_rows[1]).batch_id);
     SELECT jsonb_agg(jsonb_build_object('line', (p_rows[u.ord]).line, 'request_id', (p_rows[u.ord]).request_id,
                                         'parameters', logic.batch_row_parameters(p_rows[u.ord]), 'result', u.result)
                      ORDER BY u.ord)

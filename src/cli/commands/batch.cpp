@@ -43,6 +43,7 @@ struct BatchArgs {
     // crash loses (the README's batch section gives the measurements behind 500).
     int chunk_rows = 500;
     bool dry_run = false;
+    std::optional<std::string> comment;  // this run's reason or ticket, in each row's audit events
     std::string batch;
     std::optional<std::string> status;
 };
@@ -55,7 +56,7 @@ nlohmann::json register_file(db::Database& database, pqxx::work& tx, const Batch
     if (!staged.copy_error.is_null()) {
         return {{"status", "invalid"}, {"error_count", 1}, {"errors", nlohmann::json::array({staged.copy_error})}};
     }
-    return database.exec_json(tx, db::statements::batch_register, args.name, staged.sha256, args.file);
+    return database.exec_json(tx, db::statements::batch_register, args.name, staged.sha256, args.file, args.comment);
 }
 
 // The rows of a batch, page by page in line order: fetch(after_line) gives the next page.
@@ -114,7 +115,7 @@ BatchRun run_dry(db::Database& database, const BatchArgs& args, bool show_progre
         if (run.registered["status"] != "registered") return db::Outcome::rollback;
         const auto batch_id = run.registered["batch_id"].get<std::string>();
         apply_chunks(run.registered, args.chunk_rows, show_progress, [&](long long from, long long to) {
-            database.exec(tx, db::statements::batch_apply_chunk, batch_id, from, to, true);
+            database.exec(tx, db::statements::batch_apply_chunk, batch_id, from, to, true, args.comment);
         });
         run.summary = database.exec_json(tx, db::statements::batch_finish, batch_id);
         if (report.is_open()) {
@@ -139,7 +140,7 @@ BatchRun run_applied(db::Database& database, const BatchArgs& args, bool show_pr
     const auto batch_id = run.registered["batch_id"].get<std::string>();
     apply_chunks(run.registered, args.chunk_rows, show_progress, [&](long long from, long long to) {
         database.transact([&](pqxx::work& tx) {
-            database.exec(tx, db::statements::batch_apply_chunk, batch_id, from, to, false);
+            database.exec(tx, db::statements::batch_apply_chunk, batch_id, from, to, false, args.comment);
             return db::Outcome::commit;
         });
     });
@@ -210,6 +211,7 @@ void setup_batch(CLI::App& app, Runtime& runtime) {
     run->add_flag("--dry-run", args->dry_run, "Validate and evaluate every row, apply nothing");
     run->add_option("--report", args->report, "Write every row's outcome to this CSV file");
     run->add_option("--name", args->name, "Batch id (default: the sha256 of the file)");
+    run->add_option("--comment", args->comment, "A reason or ticket, kept in the audit event of every row this run applies");
     run->add_option("--chunk-size", args->chunk_rows, "Rows per transaction (default 500)")
         ->check(CLI::Range(1, 100000));
 
