@@ -22,10 +22,7 @@ std::string text_of(const nlohmann::json& value) {
 // with `first`, the others with `rest` (its indentation). width 0: one line.
 void print_wrapped(std::ostream& out, const std::string& first, const std::string& rest, const std::string& text,
                    std::size_t width) {
-    const auto columns = [](const std::string& s) {
-        return static_cast<std::size_t>(
-            std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-    };
+    const auto columns = [](const std::string& s) { return characters(s); };  // as table.cpp counts them
     if (width == 0) {
         out << first << text << '\n';
         return;

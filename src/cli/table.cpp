@@ -2,6 +2,7 @@
 // once, and a table narrowed for a terminal: those columns, ids by their prefix,
 // timestamps to the second, fitted to a width.
 #include "cli/table.hpp"
+#include "shared/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -92,10 +93,7 @@ std::string narrowed(const std::string& column, const std::string& text, const L
 }
 
 // Columns on a terminal: UTF-8 code points (every character one column wide).
-std::size_t display_width(std::string_view text) {
-    return static_cast<std::size_t>(
-        std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
+std::size_t display_width(std::string_view text) { return characters(text); }
 
 // The text cut to width columns, its end replaced by an ellipsis when cut.
 std::string shortened(const std::string& text, std::size_t width) {

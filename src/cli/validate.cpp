@@ -1,6 +1,5 @@
 #include "cli/validate.hpp"
 
-#include <algorithm>
 #include <regex>
 
 #include <fmt/format.h>
@@ -49,12 +48,10 @@ std::optional<long long> optional_version(const std::optional<std::string>& valu
 }
 
 std::string require_text(const std::string& value, const std::string& what, std::size_t max_length) {
-    // characters as the database counts them: UTF-8 code points
-    const auto characters = static_cast<std::size_t>(std::count_if(
-        value.begin(), value.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-    if (characters == 0 || characters > max_length) {
+    const auto count = characters(value);
+    if (count == 0 || count > max_length) {
         throw Error(Exit::data, "invalid_argument",
-                    fmt::format("{} must have 1 to {} characters (got {})", what, max_length, characters));
+                    fmt::format("{} must have 1 to {} characters (got {})", what, max_length, count));
     }
     if (visible(value) != value) {
         throw Error(Exit::data, "invalid_argument", fmt::format("{} contains a control character", what));

@@ -40,6 +40,12 @@ std::optional<std::size_t> invalid_utf8_at(std::string_view text) {
     return std::nullopt;
 }
 
+std::size_t characters(std::string_view text) {
+    std::size_t count = 0;
+    for (char c : text) count += (static_cast<unsigned char>(c) & 0xC0) != 0x80;  // not a continuation byte
+    return count;
+}
+
 std::string visible(std::string_view text) {
     std::string shown;
     shown.reserve(text.size());

@@ -13,6 +13,9 @@ namespace subctl {
 // as invalid: PostgreSQL text cannot hold it.
 std::optional<std::size_t> invalid_utf8_at(std::string_view text);
 
+// The characters of UTF-8 text as PostgreSQL counts them (code points).
+std::size_t characters(std::string_view text);
+
 // The text as a terminal may show it: every character that would act instead of being
 // seen (C0 and C1 controls, DEL, the line and paragraph separators, the bidirectional
 // embeddings, overrides and isolates) written as \xNN or \u{XXXX}, so that a value stored
