@@ -6,6 +6,7 @@
 
 #include "cli/command_result.hpp"
 #include "cli/output.hpp"
+#include "shared/text.hpp"
 
 using subctl::cli::Format;
 using subctl::cli::print_records;
@@ -20,10 +21,7 @@ std::vector<std::string> lines_of(const std::string& text) {
     return lines;
 }
 
-std::size_t columns(const std::string& line) {
-    return static_cast<std::size_t>(
-        std::count_if(line.begin(), line.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
+std::size_t columns(const std::string& line) { return subctl::characters(line); }
 
 const char* const subscription_id = "6f1c2a3b-1111-4222-8333-944455556666";
 const char* const customer_id = "0b7e4c1d-aaaa-4bbb-8ccc-dddd0000eeee";
@@ -105,7 +103,8 @@ TEST_CASE("--wide (or no terminal) shows every column and every value in full", 
     print_records(out, subscriptions(), Format::table, TableLayout{"subscription list", false, 0, ""});
     const auto lines = lines_of(out.str());
     REQUIRE(lines.size() == 4);
-    for (const auto& column : subscriptions()[0].items()) {
+    const auto rows = subscriptions();  // (a temporary's items() would dangle in the loop)
+    for (const auto& column : rows[0].items()) {
         INFO(column.key());
         CHECK(lines[0].find(column.key()) != std::string::npos);
     }
