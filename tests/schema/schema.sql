@@ -1770,18 +1770,20 @@ CREATE FUNCTION logic.require_comment(p_comment text) RETURNS text
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    v_format_character text := core.display_name_format_character(p_comment);
+    v_problem text := CASE
+        WHEN btrim(p_comment) = '' THEN 'is empty'
+        WHEN p_comment ~ U&'[[:cntrl:]\2028\2029]' THEN 'holds a control character (a line break?): it is one line'
+        WHEN v_format_character IS NOT NULL
+            THEN format('holds the invisible formatting character U+%s (Unicode category Cf)',
+                        upper(lpad(to_hex(ascii(v_format_character)), 4, '0')))
+        WHEN length(p_comment) > logic.comment_max_length()
+            THEN format('has %s characters, more than %s', length(p_comment), logic.comment_max_length()) END;
 BEGIN
-    IF p_comment IS NOT NULL AND (btrim(p_comment) = '' OR length(p_comment) > logic.comment_max_length()
-                                  OR p_comment ~ U&'[[:cntrl:]\2028\2029]'
-                                  OR core.display_name_format_character(p_comment) IS NOT NULL) THEN
-        PERFORM logic.raise_error('invalid_argument', format('the comment %s', CASE
-            WHEN btrim(p_comment) = '' THEN 'is empty'
-            WHEN p_comment ~ U&'[[:cntrl:]\2028\2029]' THEN 'holds a control character (a line break?): it is one line'
-            WHEN core.display_name_format_character(p_comment) IS NOT NULL
-                THEN format('holds the invisible formatting character U+%s (Unicode category Cf)',
-                            upper(lpad(to_hex(ascii(core.display_name_format_character(p_comment))), 4, '0')))
-            ELSE format('has %s characters, more than %s', length(p_comment), logic.comment_max_length()) END),
-            NULL, format('a comment is one line of 1-%s characters: a reason or a ticket', logic.comment_max_length()));
+    IF v_problem IS NOT NULL THEN  -- (NULL when no comment is given)
+        PERFORM logic.raise_error('invalid_argument', 'the comment ' || v_problem, NULL,
+            format('a comment is one line of 1-%s characters: a reason or a ticket', logic.comment_max_length()));
     END IF;
     RETURN p_comment;
 END $$;
