@@ -67,9 +67,10 @@ BEGIN
 END $$;
 
 -- The subscription of p_partner's customers that p_text names: its id, or a prefix of at
--- least 8 hexadecimal digits of it (with or without the hyphens of the canonical form),
--- read as a range of the primary key. Several: subscription_ambiguous with the
--- candidates; none: subscription_not_found; fewer than 8 digits: invalid_argument.
+-- least core.id_prefix_min_length() hexadecimal digits of it (with or without the hyphens
+-- of the canonical form), read as a range of the primary key. Several:
+-- subscription_ambiguous with the candidates; none: subscription_not_found; fewer digits:
+-- invalid_argument.
 CREATE OR REPLACE FUNCTION logic.resolve_subscription(p_partner text, p_text text)
 RETURNS uuid LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -83,9 +84,9 @@ BEGIN
         PERFORM logic.raise_error('invalid_argument', format('SUBSCRIPTION %s is not a subscription id or a prefix of one',
                                                              to_json(p_text)));
     END IF;
-    IF length(v_hex) < 8 THEN
-        PERFORM logic.raise_error('invalid_argument', format('SUBSCRIPTION %s is too short: give at least 8 characters of the id',
-                                                             to_json(p_text)));
+    IF length(v_hex) < core.id_prefix_min_length() THEN
+        PERFORM logic.raise_error('invalid_argument', format('SUBSCRIPTION %s is too short: give at least %s characters of the id',
+                                                             to_json(p_text), core.id_prefix_min_length()));
     END IF;
     v_low := rpad(v_hex, 32, '0')::uuid;
     v_high := rpad(v_hex, 32, 'f')::uuid;

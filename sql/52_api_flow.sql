@@ -25,7 +25,7 @@ RETURNS uuid LANGUAGE sql STABLE STRICT SECURITY DEFINER SET search_path = pg_ca
                 ELSE logic.resolve_subscription(logic.require_partner(), p_subscription) END
 $$;
 COMMENT ON FUNCTION api.subscription_resolve IS
-'The id of the subscription (of the acting partner''s customers) named by its id or a unique prefix of 8+ hex digits.
+'The id of the subscription (of the acting partner''s customers) named by its id or a unique prefix of core.id_prefix_min_length()+ hex digits.
 A full id is returned as it is; NULL gives NULL.
 Raises subscription_ambiguous (SU038), subscription_not_found (SU001) or invalid_argument (SU041).';
 

@@ -121,14 +121,14 @@ RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
         'finished_at', b.finished_at) || logic.batch_counts(b.partner_id, b.id);
 END;
 
--- A batch of the acting partner by id or unique id prefix (at least 8 characters).
+-- A batch of the acting partner by id or unique id prefix (core.id_prefix_min_length()).
 CREATE OR REPLACE FUNCTION logic.find_batch(p_partner text, p_batch text)
 RETURNS core.batches LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_matches core.batches[];
 BEGIN
     v_matches := ARRAY(SELECT b FROM core.batches b WHERE b.partner_id = p_partner AND b.id = p_batch);
-    IF cardinality(v_matches) = 0 AND length(p_batch) >= 8 THEN
+    IF cardinality(v_matches) = 0 AND length(p_batch) >= core.id_prefix_min_length() THEN
         v_matches := ARRAY(SELECT b FROM core.batches b WHERE b.partner_id = p_partner
                            AND left(b.id, length(p_batch)) = p_batch LIMIT 2);
     END IF;
@@ -163,7 +163,7 @@ BEGIN
     UPDATE core.batch_rows
     SET status = CASE WHEN cardinality(v_codes) > 0 THEN 'rejected' WHEN v_known THEN 'already_applied'
                       WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END,
-        error_codes = v_codes,
+        error_codes = v_codes, errors = v_result -> 'errors',
         new_subscription_id = (v_result ->> 'target_subscription_id')::uuid,
         processed_at = clock_timestamp()
     WHERE partner_id = r.partner_id AND batch_id = r.batch_id AND line = r.line;
@@ -218,8 +218,8 @@ BEGIN
     END IF;
     UPDATE core.batch_rows b
     SET status = CASE WHEN cardinality(x.codes) > 0 THEN 'rejected' WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END,
-        error_codes = x.codes, new_subscription_id = x.target_id, processed_at = clock_timestamp()
-    FROM (SELECT (w.e ->> 'line')::bigint AS line,
+        error_codes = x.codes, errors = x.errors, new_subscription_id = x.target_id, processed_at = clock_timestamp()
+    FROM (SELECT (w.e ->> 'line')::bigint AS line, w.e -> 'result' -> 'errors' AS errors,
                  ARRAY(SELECT c ->> 'code' FROM jsonb_array_elements(w.e -> 'result' -> 'errors') c) AS codes,
                  (w.e -> 'result' ->> 'target_subscription_id')::uuid AS target_id
           FROM jsonb_array_elements(v_results) AS w (e)) x
@@ -275,6 +275,20 @@ BEGIN
     END LOOP;
 END $$;
 
+-- The error objects of codes without the request that met them: a row that raised (its
+-- SQLSTATE in details), a row recorded before core.batch_rows.errors. The code's own
+-- description (a broken invariant's: its SQLSTATE), no next step.
+CREATE OR REPLACE FUNCTION logic.batch_row_errors(p_codes text[], p_details jsonb DEFAULT '{}')
+RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'code', c.code,
+               'description', coalesce(e.description, format('The row broke a rule of the database (SQLSTATE %s).',
+                                                             coalesce(p_details ->> 'sqlstate', substr(c.code, 10)))),
+               'details', p_details, 'next_step', NULL) ORDER BY c.ord), '[]')
+    FROM unnest(p_codes) WITH ORDINALITY AS c (code, ord)
+    LEFT JOIN core.error_codes e ON e.code = c.code;
+END;
+
 -- A row whose operation raised: never a rule (every operation returns its refusals as a
 -- coded result, which logic.batch_apply_row records), but a broken invariant (a
 -- constraint or trigger refusing the row as the data stands). Rejected with the code of
@@ -289,7 +303,8 @@ BEGIN
         PERFORM logic.begin_operation(r.action, r.request_id, p_comment, r.batch_id);
         PERFORM logic.audit_rejection(r.action, ARRAY[v_code], logic.batch_row_parameters(r), r.request_id);
     END IF;
-    UPDATE core.batch_rows SET status = 'rejected', error_codes = ARRAY[v_code], processed_at = clock_timestamp()
+    UPDATE core.batch_rows SET status = 'rejected', error_codes = ARRAY[v_code], processed_at = clock_timestamp(),
+           errors = logic.batch_row_errors(ARRAY[v_code], jsonb_build_object('sqlstate', p_sqlstate))
     WHERE partner_id = r.partner_id AND batch_id = r.batch_id AND line = r.line;
 END $$;
 
@@ -460,14 +475,15 @@ CREATE OR REPLACE FUNCTION api.batch(p_batch text)
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     SELECT logic.batch_summary(logic.find_batch(logic.require_partner(), p_batch))
 $$;
-COMMENT ON FUNCTION api.batch IS 'One batch of the acting partner (id or unique prefix of 8+ characters): summary.';
+COMMENT ON FUNCTION api.batch IS 'One batch of the acting partner (id or unique prefix of core.id_prefix_min_length()+ characters): summary.';
 
 CREATE OR REPLACE FUNCTION api.batch_rows(p_batch text, p_after_line bigint DEFAULT 1, p_limit integer DEFAULT 10000,
                                           p_status text DEFAULT NULL)
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'line', r.line, 'request_id', r.request_id, 'action', r.action, 'subscription_id', r.subscription_id,
-               'status', r.status, 'error_codes', to_jsonb(r.error_codes), 'new_subscription_id', r.new_subscription_id)
+               'status', r.status, 'error_codes', to_jsonb(r.error_codes),
+               'errors', coalesce(r.errors, logic.batch_row_errors(r.error_codes)), 'new_subscription_id', r.new_subscription_id)
                ORDER BY r.line), '[]')
     FROM (SELECT r.* FROM core.batches b
           JOIN core.batch_rows r ON r.partner_id = b.partner_id AND r.batch_id = b.id
@@ -477,4 +493,6 @@ RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog,
 $$;
 COMMENT ON FUNCTION api.batch_rows IS
 'A page of a batch''s rows in line order (lines after p_after_line, at most p_limit, optionally of one status):
-{line, request_id, action, subscription_id, status, error_codes, new_subscription_id}.';
+{line, request_id, action, subscription_id, status, error_codes, errors, new_subscription_id}: errors are the error
+objects {code, description, details, next_step} the single command returns (of a row processed before migration 014:
+its codes with their generic description).';

@@ -88,4 +88,8 @@ void require_timestamp(const std::string& value, const std::string& what) {
     }
 }
 
+std::string id_or_prefix_help(const std::string& what) {
+    return fmt::format("{}: id or a unique prefix of {}+ characters", what, sql::id_prefix_min_length);
+}
+
 }  // namespace subctl::cli

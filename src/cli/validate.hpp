@@ -18,5 +18,8 @@ void require_utf8(const std::string& value, const std::string& what);
 // An ISO 8601 date, or date and time with an optional zone (2026-11-01, 2026-11-01T08:00+08),
 // checked against the calendar: the server's own complaint names no argument.
 void require_timestamp(const std::string& value, const std::string& what);
+// The help of an argument that names a subscription or batch: "WHAT: id or a unique prefix
+// of N+ characters", N the one shortest prefix (core.id_prefix_min_length).
+std::string id_or_prefix_help(const std::string& what);
 
 }  // namespace subctl::cli

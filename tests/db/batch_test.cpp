@@ -130,12 +130,19 @@ TEST_CASE("batch run applies mixed actions in file order with one outcome per ro
 
     const auto lines = lines_of(report.path);
     REQUIRE(lines.size() == 8);
-    CHECK(lines[0] == "line,request_id,action,subscription_id,status,error_codes,new_subscription_id");
-    CHECK(lines[1] == "2," + batch_id + ":2,upgrade," + business + ",applied,," + target);
-    CHECK(lines[2] == "3," + batch_id + ":3,upgrade," + business +
-                          ",rejected,\"subscription_status_not_active,conflicting_service_types\",");
-    CHECK(lines[4] == "5,mine-" + partner + ",remove_licenses," + e3 + ",applied,,");
-    CHECK(lines[7] == "8," + batch_id + ":8,cancel," + test::nil_uuid + ",rejected,subscription_not_found,");
+    CHECK(lines[0] == "line,request_id,action,subscription_id,status,error_codes,new_subscription_id,errors");
+    CHECK(lines[1] == "2," + batch_id + ":2,upgrade," + business + ",applied,," + target + ",");
+    // the error objects whole, as JSON: the description and next step the single command gives
+    CHECK(lines[2].rfind("3," + batch_id + ":3,upgrade," + business +
+                             ",rejected,\"subscription_status_not_active,conflicting_service_types\",,\"[{\"\"code\"\":\"\"subscription_status_not_active\"\"",
+                         0) == 0);
+    CHECK_THAT(lines[2], Catch::Contains("was replaced by its upgrade " + target) &&
+                             Catch::Contains("next_step\"\":\"\"work on the subscription that replaced it: subctl subscription show " + target));
+    CHECK(lines[4] == "5,mine-" + partner + ",remove_licenses," + e3 + ",applied,,,");
+    CHECK(lines[7] == "8," + batch_id + ":8,cancel," + test::nil_uuid +
+                          ",rejected,subscription_not_found,,\"[{\"\"code\"\":\"\"subscription_not_found\"\",\"\"description\"\":"
+                          "\"\"Subscription " + test::nil_uuid + " does not exist.\"\",\"\"details\"\":{\"\"subscription_id\"\":\"\"" +
+                          test::nil_uuid + "\"\"},\"\"next_step\"\":\"\"find the subscription: subctl subscription list --customer CUSTOMER\"\"}]\"");
     CHECK(test::scalar("SELECT count(*) FROM core.audit_events WHERE batch_id = $1 AND partner_id = $2 AND source = 'batch' "
                  "AND outcome = 'rejected'",
                  batch_id, partner) == 2);
@@ -163,6 +170,12 @@ TEST_CASE("batch run applies mixed actions in file order with one outcome per ro
         const auto rejected = test::subctl({"-o", "json", "--partner", partner, "batch", "show", batch_id, "--status",
                                             "rejected"});
         CHECK(rejected.json().size() == 2);
+        CHECK(rejected.json()[1]["errors"][0]["next_step"] ==
+              "find the subscription: subctl subscription list --customer CUSTOMER");
+        // a table: the codes in the rows, each error's description and next step below, by line
+        const auto table = test::subctl({"--partner", partner, "batch", "show", batch_id, "--status", "rejected"});
+        CHECK_THAT(table.out, Catch::Contains("subscription_not_found (8): Subscription " + test::nil_uuid + " does not exist.") &&
+                                  Catch::Contains("next step: find the subscription: subctl subscription list"));
         const auto unknown = test::subctl({"--partner", partner, "batch", "show", "no-such-batch"});
         CHECK(unknown.exit == 1);
         CHECK_THAT(unknown.err, Catch::Contains("batch_not_found"));

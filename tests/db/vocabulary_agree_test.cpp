@@ -39,7 +39,7 @@ TEST_CASE("the C++ constants are the vocabularies of the migrated database", "[d
     CHECK(in_cxx(subctl::sql::batch_row_statuses) == in_sql(tx, "batch_row_statuses"));
     const auto limits = tx.exec1("SELECT core.quantity_max(), core.request_id_max_length(), core.display_name_max_length(), "
                                  "core.id_max_length(), core.uuid_pattern(), core.catalog_id_pattern(), "
-                                 "core.partner_id_pattern(), core.batch_id_pattern()");
+                                 "core.partner_id_pattern(), core.batch_id_pattern(), core.id_prefix_min_length()");
     CHECK(subctl::sql::quantity_max == limits[0].as<long long>());
     CHECK(subctl::sql::request_id_max_length == limits[1].as<long long>());
     CHECK(subctl::sql::display_name_max_length == limits[2].as<long long>());
@@ -48,6 +48,7 @@ TEST_CASE("the C++ constants are the vocabularies of the migrated database", "[d
     CHECK(subctl::sql::catalog_id_pattern == limits[5].as<std::string>());
     CHECK(subctl::sql::partner_id_pattern == limits[6].as<std::string>());
     CHECK(subctl::sql::batch_id_pattern == limits[7].as<std::string>());
+    CHECK(subctl::sql::id_prefix_min_length == limits[8].as<long long>());
 }
 
 TEST_CASE("the command line and the tables check the values of the one definition", "[db][vocabulary]") {
@@ -60,6 +61,15 @@ TEST_CASE("the command line and the tables check the values of the one definitio
         test::subctl({"subscription", "suspend", id, "--request-id", longest + "r"}, {{"SUBCTL_PARTNER", ""}});
     CHECK(too_long.exit == 65);
     CHECK(too_long.err.find(fmt::format("1 to {} characters", subctl::sql::request_id_max_length)) != std::string::npos);
+    // The shortest id prefix: the help names it, the database takes it and refuses one less.
+    const auto prefix = static_cast<std::size_t>(subctl::sql::id_prefix_min_length);
+    CHECK_THAT(test::subctl({"subscription", "show", "--help"}).out,
+               Catch::Contains(fmt::format("unique prefix of {}+ characters", prefix)));
+    const auto partner = test::new_partner();
+    CHECK(test::subctl({"--partner", partner, "subscription", "show", std::string(prefix, 'a')}).exit == 1);  // not found
+    const auto short_prefix = test::subctl({"--partner", partner, "subscription", "show", std::string(prefix - 1, 'a')});
+    CHECK(short_prefix.exit == 65);
+    CHECK_THAT(short_prefix.err, Catch::Contains(fmt::format("give at least {} characters", prefix)));
     // The tables: a constraint accepts every value of its vocabulary and nothing else.
     auto connection = test::connect();
     pqxx::work tx(connection);

@@ -78,7 +78,7 @@ void setup_audit(CLI::App& app, Runtime& runtime) {
     auto* audit = add_command(app, runtime, "audit", "The acting partner's audit events, oldest first",
                               [&runtime, args] { return run_audit(runtime, *args); });
     audit->add_option("--subscription", args->subscription,
-                      "Only this subscription's events: id or a unique prefix of 8+ characters");
+                      id_or_prefix_help("Only this subscription's events"));
     audit->add_option("--customer", args->customer, "Only this customer's events: id, primary domain or name");
     audit->add_option("--since", args->since, "From this time on (e.g. 2026-11-01 or 2026-11-01T08:00+08)");
     audit->add_option("--until", args->until, "Before this time");

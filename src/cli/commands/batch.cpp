@@ -21,6 +21,7 @@
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
 #include "cli/runtime.hpp"
+#include "cli/validate.hpp"
 #include "db/database.hpp"
 #include "db/stage_file.hpp"
 #include "shared/errors.hpp"
@@ -32,8 +33,10 @@ namespace subctl::cli {
 namespace {
 
 constexpr int page_rows = 10000;
-const std::vector<std::string> report_columns{"line",   "request_id",  "action",           "subscription_id",
-                                              "status", "error_codes", "new_subscription_id"};
+// errors last, as -o csv writes every error list: the objects {code, description, details,
+// next_step} as JSON (error_codes stays where it was for the scripts reading it)
+const std::vector<std::string> report_columns{"line",        "request_id",          "action", "subscription_id", "status",
+                                              "error_codes", "new_subscription_id", "errors"};
 
 struct BatchArgs {
     std::string file;
@@ -220,7 +223,7 @@ void setup_batch(CLI::App& app, Runtime& runtime) {
 
     auto* show = add_command(*batch, runtime, "show", "Every row of a batch with its outcome",
                              [&runtime, args] { return run_batch_show(runtime, *args); });
-    show->add_option("BATCH", args->batch, "Batch id (or a unique prefix of 8+ characters)")->required();
+    show->add_option("BATCH", args->batch, id_or_prefix_help("Batch"))->required();
     show->add_option("--status", args->status, "Only rows of this outcome")
         ->check(CLI::IsMember(choices(sql::batch_row_statuses)));
 }

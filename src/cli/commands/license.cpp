@@ -45,7 +45,7 @@ void setup_license(CLI::App& app, Runtime& runtime) {
         auto* command = add_command(*license, runtime, name, description, [&runtime, args, operation] {
             return run_license_change(runtime, operation, *args);
         });
-        command->add_option("SUBSCRIPTION", args->subscription, "Subscription: id or a unique prefix of 8+ characters")
+        command->add_option("SUBSCRIPTION", args->subscription, id_or_prefix_help("Subscription"))
             ->required();
         command->add_option("USER", args->users, "Users: id or user principal name, one or more")->required();
         add_mutation_flags(command, args->flags, false);

@@ -42,7 +42,7 @@ void setup_licenses(CLI::App& app, Runtime& runtime) {
         auto* command = add_command(*licenses, runtime, name, description, [&runtime, args, operation] {
             return run_licenses_change(runtime, operation, *args);
         });
-        command->add_option("SUBSCRIPTION", args->subscription, "Subscription: id or a unique prefix of 8+ characters")->required();
+        command->add_option("SUBSCRIPTION", args->subscription, id_or_prefix_help("Subscription"))->required();
         command->add_option("N", args->quantity, "Number of licenses")->required();
         add_mutation_flags(command, args->flags, true);
     }

@@ -70,7 +70,7 @@ void setup_subscription(CLI::App& app, Runtime& runtime) {
     add->add_option("--channel", args->channel, "csp (sold by the acting partner, default), direct, other-reseller")
         ->check(CLI::IsMember(choices(sql::channels)));
     add->add_option("--status", args->status, "active (default) or pending")->check(CLI::IsMember(choices(sql::subscription_initial_statuses)));
-    add->add_option("--parent", args->parent, "Parent subscription (add-ons only): id or a unique prefix of 8+ characters");
+    add->add_option("--parent", args->parent, id_or_prefix_help("Parent subscription (add-ons only)"));
     add_mutation_flags(add, args->flags, false);
 
     auto* list = add_command(*subscription, runtime, "list", "List subscriptions of the acting partner's customers",
@@ -80,7 +80,7 @@ void setup_subscription(CLI::App& app, Runtime& runtime) {
     auto* show = add_command(*subscription, runtime, "show",
                              "The Details page: the subscription, what it can be upgraded to now, what blocks the rest",
                              [&runtime, args] { return run_subscription_show(runtime, *args); });
-    show->add_option("SUBSCRIPTION", args->subscription, "Subscription: id or a unique prefix of 8+ characters")->required();
+    show->add_option("SUBSCRIPTION", args->subscription, id_or_prefix_help("Subscription"))->required();
 
     const std::pair<const char*, const char*> changes[] = {
         {"activate", "pending -> active (provisioned)"},
@@ -92,7 +92,7 @@ void setup_subscription(CLI::App& app, Runtime& runtime) {
         auto* command = add_command(*subscription, runtime, name, description, [&runtime, args, operation] {
             return run_subscription_change(runtime, operation, *args);
         });
-        command->add_option("SUBSCRIPTION", args->subscription, "Subscription: id or a unique prefix of 8+ characters")->required();
+        command->add_option("SUBSCRIPTION", args->subscription, id_or_prefix_help("Subscription"))->required();
         add_mutation_flags(command, args->flags, true);
     }
 }

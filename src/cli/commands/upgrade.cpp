@@ -85,7 +85,7 @@ void setup_upgrade(CLI::App& app, Runtime& runtime) {
                                  [&runtime, args] {
                                      return with_no_path_note(runtime, *args, run_upgrades(runtime, *args));
                                  });
-    upgrades->add_option("SUBSCRIPTION", args->subscription, "Subscription: id or a unique prefix of 8+ characters")->required();
+    upgrades->add_option("SUBSCRIPTION", args->subscription, id_or_prefix_help("Subscription"))->required();
     upgrades->add_option("--quantity", args->quantity, "Licenses of the target to check (default: the source's)");
 
     auto* upgrade = add_command(app, runtime, "upgrade", "Upgrade a subscription to a target offer",
@@ -93,7 +93,7 @@ void setup_upgrade(CLI::App& app, Runtime& runtime) {
                                     if (args->target.empty()) return run_upgrade_guided(runtime, *args);
                                     return run_upgrade(runtime, *args);
                                 });
-    upgrade->add_option("SUBSCRIPTION", args->subscription, "Subscription: id or a unique prefix of 8+ characters")->required();
+    upgrade->add_option("SUBSCRIPTION", args->subscription, id_or_prefix_help("Subscription"))->required();
     upgrade->add_option("--to", args->target,
                         "Target offer id (without it, on a terminal: choose one of the eligible)");
     upgrade->add_option("--quantity", args->quantity, "Licenses of the target (default: the source's)");
