@@ -262,6 +262,7 @@ RETURNS text LANGUAGE sql IMMUTABLE BEGIN ATOMIC
                 WHEN p_operation = 'add_partner' THEN 'partners'
                 WHEN p_operation = 'link_customer' THEN 'partner_customers'
                 WHEN p_operation = 'map_login' THEN 'partner_logins'
+                WHEN p_operation = 'catalog_apply' THEN 'catalog'
                 WHEN p_operation = 'add_user' THEN 'users'
                 WHEN p_operation IN ('assign_license', 'unassign_license') THEN 'license_assignments'
                 ELSE 'subscriptions' END;

@@ -84,15 +84,47 @@ RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
           FROM (SELECT logic.result(ARRAY[p_code], p_fields, NULL, p_fields) AS result) x) r;
 END;
 
+-- The request ids of the platform's administrations (partners, links, logins, the
+-- catalog) are kept under this key in place of a partner: no partner id is empty
+-- (core.partner_id_pattern), so they are one namespace of their own, which no partner
+-- reads (the rows of core.request_ids a partner sees are its own) and whichever partner
+-- the owner's session names does not change.
+CREATE OR REPLACE FUNCTION logic.platform_request_key()
+RETURNS text LANGUAGE sql IMMUTABLE BEGIN ATOMIC
+    SELECT '';
+END;
+
+-- Starts a platform administration (audited under no partner, with its request id and
+-- comment): the stored result of its request id (logic.request_replay: the same operation
+-- and parameters), a request_id_reused refusal, or NULL when the request id is new.
+CREATE OR REPLACE FUNCTION logic.platform_begin(p_operation text, p_parameters jsonb, p_request_id text,
+                                               p_comment text DEFAULT NULL)
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_replay jsonb;
+BEGIN
+    PERFORM logic.begin_operation(p_operation, p_request_id, p_comment, p_platform => true);
+    v_replay := logic.request_replay(logic.platform_request_key(), p_request_id, p_operation, p_parameters);
+    RETURN v_replay || jsonb_build_object('request_id', p_request_id);
+END $$;
+
+-- The result of a platform administration, its request id remembered with it (as
+-- logic.run_operation does).
+CREATE OR REPLACE FUNCTION logic.platform_result(p_operation text, p_parameters jsonb, p_request_id text, p_result jsonb)
+RETURNS jsonb LANGUAGE sql VOLATILE BEGIN ATOMIC
+    SELECT logic.request_remember(logic.platform_request_key(), p_request_id, p_operation, p_parameters, p_result)
+           || jsonb_build_object('request_id', p_request_id);
+END;
+
 -- A refusal of a platform administration (partners, links, logins): audited under no
--- partner, like its changes, and returned as the operations' coded result.
+-- partner, like its changes, and returned as the operations' coded result, its request
+-- id remembered (logic.platform_begin has been called).
 CREATE OR REPLACE FUNCTION logic.platform_refusal(p_operation text, p_code text, p_parameters jsonb, p_description text,
-                                                 p_comment text DEFAULT NULL)
+                                                 p_request_id text DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM logic.begin_operation(p_operation, p_comment => p_comment, p_platform => true);
-    PERFORM logic.audit_rejection(p_operation, ARRAY[p_code], p_parameters, NULL);
-    RETURN logic.refusal(p_code, p_parameters, p_description);
+    PERFORM logic.audit_rejection(p_operation, ARRAY[p_code], p_parameters, p_request_id);
+    RETURN logic.platform_result(p_operation, p_parameters, p_request_id, logic.refusal(p_code, p_parameters, p_description));
 END $$;
 
 CREATE OR REPLACE FUNCTION logic.subscription_json(p_partner text, s core.subscriptions)

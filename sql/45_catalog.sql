@@ -87,14 +87,17 @@ END;
 -- jit off: the planner's guesses for jsonb_array_elements and the recursive closure make
 -- JIT compile these tiny queries, which took about a second per apply. Warnings only:
 -- the NOTICE of dropping a temp table that does not exist is noise.
-CREATE OR REPLACE FUNCTION api.catalog_apply(p_catalog jsonb, p_comment text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION api.catalog_apply(p_catalog jsonb, p_comment text DEFAULT NULL, p_request_id text DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off
     SET client_min_messages = warning AS $$
 DECLARE
     v_problems text[] := ARRAY(SELECT logic.catalog_problems(p_catalog) ORDER BY 1);
-    v_before jsonb := api.catalog();
+    v_before jsonb;
     v_after jsonb;
     v_comment text := logic.require_comment(p_comment);  -- checked even when nothing changes
+    -- the request names the document by its digest (a request id replays only the same document)
+    v_parameters jsonb := jsonb_build_object('catalog_sha256', encode(sha256(convert_to(p_catalog::text, 'UTF8')), 'hex'));
+    v_result jsonb;
 BEGIN
     IF cardinality(v_problems) > 0 THEN
         PERFORM logic.raise_error('invalid_catalog', 'invalid catalog: ' || array_to_string(v_problems, '; '),
@@ -102,6 +105,11 @@ BEGIN
     END IF;
     -- One catalog change at a time.
     LOCK TABLE core.offers IN SHARE ROW EXCLUSIVE MODE;
+    v_result := logic.platform_begin('catalog_apply', v_parameters, p_request_id, v_comment);
+    IF v_result IS NOT NULL THEN  -- a replay, or the request id reused
+        RETURN v_result;
+    END IF;
+    v_before := api.catalog();
 
     -- Set-valued attributes become exactly the file's. Paths that go are deleted before the
     -- offers change, so that an offer leaving every path may become an add-on.
@@ -162,18 +170,20 @@ BEGIN
 
     v_after := api.catalog();
     IF v_after IS DISTINCT FROM v_before THEN
-        PERFORM logic.begin_operation('catalog_apply', p_comment => v_comment, p_platform => true);
-        INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, changes, outcome, comment)
+        INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, changes, outcome, request_id, comment)
         VALUES ('catalog_apply', logic.acting_operator(), logic.acting_audit_partner(), logic.acting_source(), 'catalog',
-                jsonb_build_object('catalog', jsonb_build_array(v_before, v_after)), 'succeeded', v_comment);
+                jsonb_build_object('catalog', jsonb_build_array(v_before, v_after)), 'succeeded', p_request_id, v_comment);
     END IF;
-    RETURN jsonb_build_object('status', 'succeeded', 'changed', v_after IS DISTINCT FROM v_before,
-                              'offers', jsonb_array_length(v_after -> 'offers'),
-                              'upgrade_paths', jsonb_array_length(v_after -> 'upgrade_paths'));
+    RETURN logic.platform_result('catalog_apply', v_parameters, p_request_id, jsonb_build_object(
+        'status', 'succeeded', 'changed', v_after IS DISTINCT FROM v_before,
+        'offers', jsonb_array_length(v_after -> 'offers'), 'upgrade_paths', jsonb_array_length(v_after -> 'upgrade_paths'),
+        'errors', '[]'::jsonb));
 END $$;
 COMMENT ON FUNCTION api.catalog_apply IS
 'Applies a catalog document (validated whole; idempotent; missing offers are retired).
-Returns {status, changed, offers, upgrade_paths}; raises SU060 naming every invalid entry. p_comment is kept in its audit event.';
+Returns {status, changed, offers, upgrade_paths, request_id, errors}; raises SU060 naming every invalid entry. p_comment and
+p_request_id are kept in its audit event; a request id used before with the same document returns its first result, with
+another request_id_reused.';
 
 CREATE OR REPLACE FUNCTION api.catalog()
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$

@@ -2,17 +2,22 @@
 -- logic.run_operation (idempotency, dry run, audit); reads return jsonb. All run with the
 -- owner's rights and a pinned search_path, and see only the acting partner's customers.
 
-CREATE OR REPLACE FUNCTION api.partner_add(p_id text, p_name text, p_comment text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION api.partner_add(p_id text, p_name text, p_comment text DEFAULT NULL,
+                                           p_request_id text DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_name text := logic.require_display_name(p_name, 'partner name');
+    v_parameters jsonb := jsonb_build_object('id', p_id, 'name', v_name);
+    v_result jsonb := logic.platform_begin('add_partner', v_parameters, p_request_id, p_comment);
 BEGIN
+    IF v_result IS NOT NULL THEN  -- a replay, or the request id reused
+        RETURN v_result;
+    END IF;
     PERFORM 1 FROM core.partners WHERE id = p_id;
     IF FOUND THEN
-        RETURN logic.platform_refusal('add_partner', 'partner_exists', jsonb_build_object('id', p_id, 'name', v_name),
-                                      format('Partner %s already exists.', p_id), p_comment);
+        RETURN logic.platform_refusal('add_partner', 'partner_exists', v_parameters,
+                                      format('Partner %s already exists.', p_id), p_request_id);
     END IF;
-    PERFORM logic.begin_operation('add_partner', p_comment => p_comment, p_platform => true);
     BEGIN
         INSERT INTO core.partners (id, name) VALUES (p_id, v_name);
     EXCEPTION WHEN check_violation THEN  -- the id format the table allows (check_partners_id_format)
@@ -20,11 +25,13 @@ BEGIN
             'partner id %s: up to 64 lower-case letters, digits, dots, dashes and underscores, starting with a letter or digit',
             to_json(p_id)));
     END;
-    RETURN jsonb_build_object('status', 'succeeded', 'id', p_id, 'name', v_name);
+    RETURN logic.platform_result('add_partner', v_parameters, p_request_id,
+                                 jsonb_build_object('status', 'succeeded', 'id', p_id, 'name', v_name, 'errors', '[]'::jsonb));
 END $$;
 COMMENT ON FUNCTION api.partner_add IS
-'Adds a CSP reseller partner. Returns {status, id, name, errors}; an id that exists is refused (partner_exists), audited.
-p_comment (a reason or ticket) is kept in the audit events.';
+'Adds a CSP reseller partner. Returns {status, id, name, request_id, errors}; an id that exists is refused (partner_exists),
+audited. p_comment (a reason or ticket) and p_request_id are kept in the audit events; a request id used before with the
+same parameters returns its first result (logic.platform_begin), with others request_id_reused.';
 
 CREATE OR REPLACE FUNCTION api.customer_add(p_name text, p_id uuid DEFAULT NULL, p_domain text DEFAULT NULL,
                                             p_request_id text DEFAULT NULL, p_dry_run boolean DEFAULT false,
@@ -38,32 +45,40 @@ domain that exists is refused (customer_exists), audited. p_comment is kept in t
 
 -- The platform's record that an existing tenant accepted a partner's reseller invitation
 -- (owner only, SPEC 7.1): from then on the customer is visible to that partner too.
-CREATE OR REPLACE FUNCTION api.customer_link(p_customer_id uuid, p_partner_id text, p_comment text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION api.customer_link(p_customer_id uuid, p_partner_id text, p_comment text DEFAULT NULL,
+                                             p_request_id text DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_parameters jsonb := jsonb_build_object('customer_id', p_customer_id, 'partner_id', p_partner_id);
+    v_result jsonb;
 BEGIN
     PERFORM 1 FROM core.customers WHERE id = p_customer_id FOR NO KEY UPDATE;  -- the customer's lock first
-    IF NOT FOUND THEN
+    v_result := logic.platform_begin('link_customer', v_parameters, p_request_id, p_comment);
+    IF v_result IS NOT NULL THEN  -- a replay, or the request id reused
+        RETURN v_result;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM core.customers WHERE id = p_customer_id) THEN
         RETURN logic.platform_refusal('link_customer', 'customer_not_found', v_parameters,
-                                      format('Customer %s does not exist.', p_customer_id), p_comment);
+                                      format('Customer %s does not exist.', p_customer_id), p_request_id);
     END IF;
     IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = p_partner_id) THEN
         RETURN logic.platform_refusal('link_customer', 'partner_not_found', v_parameters,
-                                      format('Partner %s does not exist.', p_partner_id), p_comment);
+                                      format('Partner %s does not exist.', p_partner_id), p_request_id);
     END IF;
     IF logic.customer_visible(p_partner_id, p_customer_id) THEN
         RETURN logic.platform_refusal('link_customer', 'customer_already_linked', v_parameters,
-                                      format('Customer %s is already visible to partner %s.', p_customer_id, p_partner_id), p_comment);
+                                      format('Customer %s is already visible to partner %s.', p_customer_id, p_partner_id),
+                                      p_request_id);
     END IF;
-    PERFORM logic.begin_operation('link_customer', p_comment => p_comment, p_platform => true);
     INSERT INTO core.partner_customers (partner_id, customer_id, how) VALUES (p_partner_id, p_customer_id, 'linked');
-    RETURN jsonb_build_object('status', 'succeeded') || v_parameters;
+    RETURN logic.platform_result('link_customer', v_parameters, p_request_id,
+                                 jsonb_build_object('status', 'succeeded', 'errors', '[]'::jsonb) || v_parameters);
 END $$;
 COMMENT ON FUNCTION api.customer_link IS
 'Owner only: records that a customer accepted a partner''s reseller invitation; the customer becomes visible to that partner.
-Refusals (customer_not_found, partner_not_found, customer_already_linked) are coded results, audited under no partner.
-p_comment is kept in the audit events.';
+Returns {status, customer_id, partner_id, request_id, errors}. Refusals (customer_not_found, partner_not_found,
+customer_already_linked) are coded results, audited under no partner. p_comment and p_request_id are kept in the audit
+events; a request id used before with the same parameters returns its first result, with others request_id_reused.';
 
 -- With p_search: those whose name or domain contains it, case-insensitive (ILIKE, served
 -- by the trigram indexes of migrations/011_search.sql; planned for the text given, so
@@ -265,26 +280,36 @@ COMMENT ON FUNCTION api.licenses_change IS
 'Adds or removes licenses of a subscription sold by the acting partner (annual: add only).
 Returns {status, source_subscription_id, quantity, version, subscription_status, request_id, errors}. p_comment is kept in the audit events.';
 
-CREATE OR REPLACE FUNCTION api.partner_login_map(p_login_role name, p_partner_id text, p_comment text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION api.partner_login_map(p_login_role name, p_partner_id text, p_comment text DEFAULT NULL,
+                                                 p_request_id text DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_parameters jsonb := jsonb_build_object('login_role', p_login_role, 'partner_id', p_partner_id);
+    v_result jsonb;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = p_login_role) THEN
         PERFORM logic.raise_error('invalid_argument', format('there is no database role %s', p_login_role), NULL,
                                  'create it first: CREATE ROLE name LOGIN; GRANT subctl_operator TO name');
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = p_partner_id) THEN
-        RETURN logic.platform_refusal('map_login', 'partner_not_found',
-                                      jsonb_build_object('login_role', p_login_role, 'partner_id', p_partner_id),
-                                      format('Partner %s does not exist.', p_partner_id), p_comment);
+    -- audited: who gave which login to which partner
+    v_result := logic.platform_begin('map_login', v_parameters, p_request_id, p_comment);
+    IF v_result IS NOT NULL THEN  -- a replay, or the request id reused
+        RETURN v_result;
     END IF;
-    PERFORM logic.begin_operation('map_login', p_comment => p_comment, p_platform => true);  -- audited: who gave which login to which partner
+    IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = p_partner_id) THEN
+        RETURN logic.platform_refusal('map_login', 'partner_not_found', v_parameters,
+                                      format('Partner %s does not exist.', p_partner_id), p_request_id);
+    END IF;
     INSERT INTO core.partner_logins (login_role, partner_id) VALUES (p_login_role, p_partner_id)
     ON CONFLICT (login_role) DO UPDATE SET partner_id = EXCLUDED.partner_id, mapped_at = now();
-    RETURN jsonb_build_object('status', 'succeeded', 'login_role', p_login_role, 'partner_id', p_partner_id);
+    RETURN logic.platform_result('map_login', v_parameters, p_request_id,
+                                 jsonb_build_object('status', 'succeeded', 'errors', '[]'::jsonb) || v_parameters);
 END $$;
 COMMENT ON FUNCTION api.partner_login_map IS
 'Maps a database login to the one partner it acts for (owner only). The login then acts and is recorded as itself.
-An unknown partner is refused (partner_not_found) as a coded result, audited under no partner. p_comment is kept in the audit events.';
+Returns {status, login_role, partner_id, request_id, errors}. An unknown partner is refused (partner_not_found) as a coded
+result, audited under no partner. p_comment and p_request_id are kept in the audit events; a request id used before with
+the same parameters returns its first result, with others request_id_reused.';
 
 CREATE OR REPLACE FUNCTION api.user_add(p_customer_id uuid, p_upn text, p_display_name text DEFAULT NULL,
                                        p_request_id text DEFAULT NULL, p_dry_run boolean DEFAULT false,

@@ -7,9 +7,21 @@
 
 namespace subctl::cli {
 
-void add_mutation_flags(CLI::App* command, MutationFlags& flags, bool with_version) {
-    command->add_option("--request-id", flags.request_id,
+namespace {
+
+void add_request_id_flag(CLI::App* command, std::optional<std::string>& request_id) {
+    command->add_option("--request-id", request_id,
                         "Idempotency key: a repeat returns the first result and changes nothing (default: generated)");
+}
+
+void add_comment_flag(CLI::App* command, std::optional<std::string>& comment) {
+    command->add_option("--comment", comment, "A reason or ticket, kept in the audit event (one line)");
+}
+
+}  // namespace
+
+void add_mutation_flags(CLI::App* command, MutationFlags& flags, bool with_version) {
+    add_request_id_flag(command, flags.request_id);
     command->add_flag("--dry-run", flags.dry_run, "Run the very same code, roll it back, report what would happen");
     add_comment_flag(command, flags.comment);
     if (with_version) {
@@ -18,8 +30,9 @@ void add_mutation_flags(CLI::App* command, MutationFlags& flags, bool with_versi
     }
 }
 
-void add_comment_flag(CLI::App* command, std::optional<std::string>& comment) {
-    command->add_option("--comment", comment, "A reason or ticket, kept in the audit event (one line)");
+void add_platform_flags(CLI::App* command, MutationFlags& flags) {
+    add_request_id_flag(command, flags.request_id);
+    add_comment_flag(command, flags.comment);
 }
 
 std::string generate_request_id() {

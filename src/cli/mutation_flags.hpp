@@ -26,9 +26,9 @@ struct MutationFlags {
     db::Outcome outcome() const { return dry_run ? db::Outcome::rollback : db::Outcome::commit; }
 };
 void add_mutation_flags(CLI::App* command, MutationFlags& flags, bool with_version);
-// --comment alone: the platform's administrations, idempotent by what they name (no
-// request id, no dry run).
-void add_comment_flag(CLI::App* command, std::optional<std::string>& comment);
+// --request-id and --comment: the platform's administrations (partners, links, logins,
+// the catalog), which have no dry run.
+void add_platform_flags(CLI::App* command, MutationFlags& flags);
 
 // A random UUID (version 4) as a request id.
 std::string generate_request_id();

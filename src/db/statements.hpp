@@ -13,13 +13,13 @@ struct Statement {
 };
 
 namespace statements {
-inline constexpr Statement catalog_apply{"catalog_apply", "SELECT api.catalog_apply($1::jsonb, $2)"};
+inline constexpr Statement catalog_apply{"catalog_apply", "SELECT api.catalog_apply($1::jsonb, $2, $3)"};
 inline constexpr Statement catalog{"catalog", "SELECT api.catalog()"};
-inline constexpr Statement partner_add{"partner_add", "SELECT api.partner_add($1, $2, $3)"};
+inline constexpr Statement partner_add{"partner_add", "SELECT api.partner_add($1, $2, $3, $4)"};
 inline constexpr Statement customer_add{"customer_add", "SELECT api.customer_add($1, $2::uuid, $3, $4, $5, $6)"};
 inline constexpr Statement customers{"customers", "SELECT api.customers($1)"};
 inline constexpr Statement customer{"customer", "SELECT api.customer($1)"};
-inline constexpr Statement customer_link{"customer_link", "SELECT api.customer_link(api.customer_resolve($1), $2, $3)"};
+inline constexpr Statement customer_link{"customer_link", "SELECT api.customer_link(api.customer_resolve($1), $2, $3, $4)"};
 inline constexpr Statement relationship_change{"relationship_change",
                                                "SELECT api.relationship_change($1, api.customer_resolve($2), $3, $4::timestamptz, $5, $6, $7)"};
 inline constexpr Statement relationships{"relationships", "SELECT api.relationships(api.customer_resolve($1))"};
@@ -44,7 +44,7 @@ inline constexpr Statement users{"users", "SELECT api.users(api.customer_resolve
 inline constexpr Statement license_change{
     "license_change", "SELECT api.license_change($1, api.subscription_resolve($2), "
                       "ARRAY(SELECT jsonb_array_elements_text($3::jsonb)), $4, $5, $6)"};
-inline constexpr Statement partner_login_map{"partner_login_map", "SELECT api.partner_login_map($1, $2, $3)"};
+inline constexpr Statement partner_login_map{"partner_login_map", "SELECT api.partner_login_map($1, $2, $3, $4)"};
 inline constexpr Statement reports{"reports", "SELECT api.reports()"};
 inline constexpr Statement report_rows{"report_rows", "SELECT api.report_rows($1, $2::jsonb, $3::integer)"};
 inline constexpr Statement audit_events{

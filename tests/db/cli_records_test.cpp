@@ -361,3 +361,40 @@ TEST_CASE("the acting partner comes from --partner, else SUBCTL_PARTNER, else th
     CHECK(acting({}, {{"SUBCTL_PARTNER", from_env}}) == from_env);
     CHECK(acting({"--partner", from_flag}, {{"SUBCTL_PARTNER", from_env}}) == from_flag);
 }
+
+TEST_CASE("the platform's administrations take --request-id, generated when absent, and replay it", "[db][cli][request_id]") {
+    const auto id = test::unique("p");
+    const auto request_id = test::unique("add");
+    const auto added = test::subctl({"-o", "json", "partner", "add", id, "--name", "Partner R", "--request-id", request_id});
+    INFO(added.err);
+    REQUIRE(added.exit == 0);
+    CHECK(added.json()["request_id"] == request_id);
+    CHECK(test::scalar("SELECT count(*) FROM core.audit_events WHERE operation = 'add_partner' AND entity_id = $1 "
+                       "AND request_id = $2",
+                       id, request_id) == 1);
+    // repeated: the first result (not partner_exists), nothing audited again
+    const auto again = test::subctl({"-o", "json", "partner", "add", id, "--name", "Partner R", "--request-id", request_id});
+    CHECK(again.exit == 0);
+    CHECK(again.json() == added.json());
+    CHECK(test::scalar("SELECT count(*) FROM core.audit_events WHERE operation = 'add_partner' AND entity_id = $1", id) == 1);
+
+    // without --request-id: a generated one, in the result
+    const auto customer = test::new_customer(id);
+    const auto other = test::new_partner();
+    const auto linked = test::subctl({"-o", "json", "customer", "link", customer, other, "--comment", "ticket 7"});
+    INFO(linked.err);
+    REQUIRE(linked.exit == 0);
+    CHECK(linked.json()["request_id"].get<std::string>().size() == 36);
+    const auto role = test::unique("login");
+    {
+        auto connection = test::connect();
+        pqxx::work tx(connection);
+        tx.exec0("CREATE ROLE " + tx.quote_name(role) + " LOGIN");
+        tx.commit();
+    }
+    const auto mapped = test::subctl({"-o", "json", "partner", "map-login", role, other, "--request-id", "map-" + role});
+    CHECK(mapped.json()["request_id"] == "map-" + role);
+    const auto catalog = test::subctl({"-o", "json", "catalog", "apply", "--request-id", "catalog-" + role});
+    CHECK(catalog.exit == 0);
+    CHECK(catalog.json()["request_id"] == "catalog-" + role);
+}

@@ -17,8 +17,8 @@ FROM unnest(ARRAY['subctl_operator', 'subctl_reporter']) AS r;
 SELECT is(ARRAY(SELECT p.oid::regprocedure::text FROM pg_proc p
                 WHERE p.pronamespace = 'api'::regnamespace AND NOT has_function_privilege('subctl_operator', p.oid, 'EXECUTE')
                 ORDER BY 1),
-          ARRAY['api.catalog_apply(jsonb,text)', 'api.customer_link(uuid,text,text)', 'api.partner_add(text,text,text)',
-                'api.partner_login_map(name,text,text)'],
+          ARRAY['api.catalog_apply(jsonb,text,text)', 'api.customer_link(uuid,text,text,text)', 'api.partner_add(text,text,text,text)',
+                'api.partner_login_map(name,text,text,text)'],
           'the operator may execute every API function but the owner''s administration');
 SELECT is(ARRAY(SELECT p.proname::text FROM pg_proc p
                 WHERE p.pronamespace = 'api'::regnamespace AND has_function_privilege('subctl_reporter', p.oid, 'EXECUTE')

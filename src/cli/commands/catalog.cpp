@@ -17,17 +17,20 @@ namespace {
 struct CatalogArgs {
     std::string file;
     std::string view = "offers";
-    std::optional<std::string> comment;
+    MutationFlags flags;  // --request-id, --comment
 };
 
 CommandResult run_catalog_apply(Runtime& runtime, const CatalogArgs& args) {
     const auto path = args.file.empty() ? runtime.home() / "config" / "catalog" / "21vianet-office365.toml"
                                         : std::filesystem::path(args.file);
     const auto document = read_catalog_file(path);
-    auto result =
-        runtime.database().call(db::Outcome::commit, db::statements::catalog_apply, document.dump(), args.comment);
-    result["file"] = path.string();
-    return {result};
+    const auto request_id = request_id_of(args.flags);
+    return mutation_result(request_id, [&] {
+        auto result = runtime.database().call(db::Outcome::commit, db::statements::catalog_apply, document.dump(),
+                                              args.flags.comment, request_id);
+        result["file"] = path.string();
+        return result;
+    });
 }
 
 // The upgrade matrix: one row per offer that has upgrade paths, one column per target.
@@ -65,7 +68,7 @@ void setup_catalog(CLI::App& app, Runtime& runtime) {
                               "Apply a catalog file (default: the shipped 21Vianet catalog); idempotent",
                               [&runtime, args] { return run_catalog_apply(runtime, *args); });
     apply->add_option("FILE", args->file, "Catalog file (TOML)");
-    add_comment_flag(apply, args->comment);
+    add_platform_flags(apply, args->flags);
     auto* show = add_command(*catalog, runtime, "show", "Print the offers, or the upgrade matrix with --view matrix",
                              [&runtime, args] { return run_catalog_show(runtime, *args); });
     show->add_option("--view", args->view,

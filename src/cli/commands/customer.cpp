@@ -37,9 +37,12 @@ CommandResult run_customer_add(Runtime& runtime, const CustomerArgs& args) {
 
 // The platform's record that the customer accepted the partner's reseller invitation.
 CommandResult run_customer_link(Runtime& runtime, const CustomerArgs& args) {
-    return operation_result(runtime.database().call(db::Outcome::commit, db::statements::customer_link, args.customer,
-                                                    require_text(args.partner, "partner id", sql::id_max_length),
-                                                    args.flags.comment));
+    const auto request_id = request_id_of(args.flags);
+    return mutation_result(request_id, [&] {
+        return runtime.database().call(db::Outcome::commit, db::statements::customer_link, args.customer,
+                                       require_text(args.partner, "partner id", sql::id_max_length), args.flags.comment,
+                                       request_id);
+    });
 }
 
 CommandResult run_customer_list(Runtime& runtime, const CustomerArgs& args) {
@@ -76,7 +79,7 @@ void setup_customer(CLI::App& app, Runtime& runtime) {
                              [&runtime, args] { return run_customer_link(runtime, *args); });
     link->add_option("CUSTOMER", args->customer, "Customer: id, primary domain or name")->required();
     link->add_option("PARTNER", args->partner, "Partner id")->required();
-    add_comment_flag(link, args->flags.comment);
+    add_platform_flags(link, args->flags);
 }
 
 }  // namespace subctl::cli

@@ -17,21 +17,27 @@ struct PartnerArgs {
     std::string id;
     std::string name;
     std::string login_role;
-    std::optional<std::string> comment;
+    MutationFlags flags;  // --request-id, --comment
 };
 
 CommandResult run_partner_add(Runtime& runtime, const PartnerArgs& args) {
-    return operation_result(runtime.database().call(db::Outcome::commit, db::statements::partner_add,
-                                                    require_text(args.id, "partner id", sql::id_max_length),
-                                                    require_text(args.name, "partner name", sql::display_name_max_length),
-                                                    args.comment));
+    const auto request_id = request_id_of(args.flags);
+    return mutation_result(request_id, [&] {
+        return runtime.database().call(db::Outcome::commit, db::statements::partner_add,
+                                       require_text(args.id, "partner id", sql::id_max_length),
+                                       require_text(args.name, "partner name", sql::display_name_max_length),
+                                       args.flags.comment, request_id);
+    });
 }
 
 CommandResult run_partner_map_login(Runtime& runtime, const PartnerArgs& args) {
-    return operation_result(runtime.database().call(db::Outcome::commit, db::statements::partner_login_map,
-                                                    require_text(args.login_role, "login role", 63),
-                                                    require_text(args.id, "partner id", sql::id_max_length),
-                                                    args.comment));
+    const auto request_id = request_id_of(args.flags);
+    return mutation_result(request_id, [&] {
+        return runtime.database().call(db::Outcome::commit, db::statements::partner_login_map,
+                                       require_text(args.login_role, "login role", 63),
+                                       require_text(args.id, "partner id", sql::id_max_length), args.flags.comment,
+                                       request_id);
+    });
 }
 
 }  // namespace
@@ -44,13 +50,13 @@ void setup_partner(CLI::App& app, Runtime& runtime) {
                             [&runtime, args] { return run_partner_add(runtime, *args); });
     add->add_option("ID", args->id, "Partner id (lower-case letters, digits, . _ -)")->required();
     add->add_option("--name", args->name, "Display name")->required();
-    add_comment_flag(add, args->comment);
+    add_platform_flags(add, args->flags);
     auto* map_login = add_command(*partner, runtime, "map-login",
                                   "Map a database login to the partner it acts for (owner only)",
                                   [&runtime, args] { return run_partner_map_login(runtime, *args); });
     map_login->add_option("ROLE", args->login_role, "Database login role")->required();
     map_login->add_option("PARTNER", args->id, "Partner id")->required();
-    add_comment_flag(map_login, args->comment);
+    add_platform_flags(map_login, args->flags);
 }
 
 }  // namespace subctl::cli
