@@ -91,7 +91,8 @@ END;
 -- What each error tells the operator beyond its code (SPEC 7.2): a specific description
 -- and the next step, {placeholders} filled from the error's details and the request
 -- (logic.error_objects, sql/38_error_details.sql). A code with cases has one row per value
--- of its details' "status"; case '' is the default. The one place these sentences live.
+-- of its details' "status" (of a license change's quantity_out_of_range: its "change",
+-- add or remove); case '' is the default. The one place these sentences live.
 DELETE FROM core.error_guidance;
 INSERT INTO core.error_guidance (code, "case", description, next_step) VALUES
     ('subscription_not_found', '', 'Subscription {subscription_id} does not exist.',
@@ -129,7 +130,7 @@ INSERT INTO core.error_guidance (code, "case", description, next_step) VALUES
     ('delegated_admin_permissions_disabled', 'held_by_another_partner', 'Another partner holds the customer''s delegated-admin privileges for {service}.',
      'the customer removes the other partner''s delegated-admin privileges in the Office 365 admin center operated by 21Vianet; then: subctl relationship request {customer_id} --service {service}'),
     ('conflicting_service_types', '', 'The customer already has {plans}, which {target_offer} adds, in subscriptions {subscriptions}.',
-     'the customer cancels subscriptions {subscriptions} first: with 21Vianet (channel direct) or its other reseller (those not sold by you); yours with subctl subscription cancel ID; then upgrade again'),
+     'the customer cancels subscriptions {subscriptions} first: {cancel_steps}; then upgrade again'),
     ('target_offer_already_owned', '', 'The customer already has {target_offer} in subscriptions {subscriptions}.',
      'add licenses to the one it has instead (subctl licenses add ID N, if sold by you), or the customer cancels it with its seller first'),
     ('subscription_add_ons_present', '', 'Subscription {subscription_id} has add-ons {add_ons}.',
@@ -138,6 +139,10 @@ INSERT INTO core.error_guidance (code, "case", description, next_step) VALUES
      'choose an offer sold {billing_cycle}: subctl catalog show'),
     ('quantity_out_of_range', '', '{asked} licenses is outside the range of {offer}: {min} to {max}.',
      'ask for {min} to {max} licenses of {offer}'),
+    ('quantity_out_of_range', 'remove', 'Removing {licenses} licenses would leave {asked}, outside the range of {offer}: {min} to {max}.',
+     'subscription {subscription_id} has {current} licenses and {offer} needs {min} to {max}: remove fewer'),
+    ('quantity_out_of_range', 'add', 'Adding {licenses} licenses would make {asked}, outside the range of {offer}: {min} to {max}.',
+     'subscription {subscription_id} has {current} licenses and {offer} allows {min} to {max}: add fewer'),
     ('version_mismatch', '', 'Subscription {subscription_id} is at version {current}, not {expected}.',
      'look at it again (subctl subscription show {subscription_id}) and retry with --if-version {current}'),
     ('request_id_reused', '', 'Request id {request_id} was already used with other parameters.',
@@ -227,7 +232,7 @@ BEGIN
         v_vals := coalesce(p_request, '{}'::jsonb) || coalesce(p_details -> v_code, '{}'::jsonb);
         SELECT e.description, g.description, g.next_step INTO v_generic, v_description, v_next_step
         FROM core.error_codes e
-        LEFT JOIN core.error_guidance g ON g.code = e.code AND g."case" IN ('', coalesce(p_details -> v_code ->> 'status', ''))
+        LEFT JOIN core.error_guidance g ON g.code = e.code AND g."case" IN ('', coalesce(p_details -> v_code ->> 'status', p_details -> v_code ->> 'change', ''))
         WHERE e.code = v_code
         ORDER BY g."case" DESC NULLS LAST LIMIT 1;
         v_out := v_out || jsonb_build_array(jsonb_build_object(

@@ -115,6 +115,13 @@ BEGIN
                        EXCEPT
                        SELECT sp.service_plan_id FROM core.offer_service_plans sp WHERE sp.offer_id = s.offer_id))
             INTO d FROM core.upgrade_path_catalog p WHERE p.source_offer_id = s.offer_id AND p.target_offer_id = v_target;
+            -- the next step names how each is cancelled: the partner's own by the command,
+            -- the others by their seller
+            v_request := v_request || jsonb_build_object('cancel_steps', (
+                SELECT string_agg(CASE WHEN (x.e ->> 'sold_by_you')::boolean THEN 'subctl subscription cancel ' || (x.e ->> 'id')
+                                       WHEN x.e ->> 'channel' = 'direct' THEN (x.e ->> 'id') || ' with 21Vianet (channel direct)'
+                                       ELSE (x.e ->> 'id') || ' with its other reseller' END, '; ' ORDER BY x.ord)
+                FROM jsonb_array_elements(d) WITH ORDINALITY AS x (e, ord)));
             d := jsonb_build_object('plans', (SELECT coalesce(jsonb_agg(DISTINCT pl), '[]')
                                               FROM jsonb_array_elements(d) y, jsonb_array_elements(y -> 'plans') pl),
                                     'subscriptions', d);
@@ -131,7 +138,11 @@ BEGIN
                                     'supported', to_jsonb(ARRAY(SELECT b.billing_cycle FROM core.offer_billing_cycles b
                                                                 WHERE b.offer_id = coalesce(v_target, v_offer) ORDER BY 1)));
         ELSIF v_code = 'quantity_out_of_range' THEN
+            -- of a license change (change add or remove): the licenses the operator named and
+            -- the subscription's quantity besides the total asked
             SELECT jsonb_build_object('offer', o.id, 'min', o.min_quantity, 'max', o.max_quantity, 'asked', v_request -> 'quantity')
+                   || CASE WHEN v_request ? 'change' THEN jsonb_build_object('change', v_request -> 'change',
+                          'licenses', v_request -> 'licenses', 'current', s.quantity) ELSE '{}' END
             INTO d FROM core.offers o WHERE o.id = coalesce(v_target, v_offer);
         ELSIF v_code = 'version_mismatch' THEN
             d := jsonb_build_object('expected', v_request -> 'if_version', 'current', s.version);

@@ -309,7 +309,9 @@ BEGIN
         'quantity', CASE WHEN cardinality(v_codes) = 0 THEN v_new ELSE s.quantity END,
         'version', s.version, 'subscription_status', s.status),
         p_partner, jsonb_strip_nulls(jsonb_build_object('subscription_id', v_id, 'quantity', v_new,
-                                                        'if_version', p -> 'if_version')));
+                                                        'if_version', p -> 'if_version',
+                                                        'change', CASE WHEN p_sign < 0 THEN 'remove' ELSE 'add' END,
+                                                        'licenses', v_delta)));
 END $$;
 
 -- activate / suspend / reactivate / cancel {subscription_id, if_version?}
@@ -682,8 +684,14 @@ BEGIN
         EXCEPTION WHEN SQLSTATE 'SU099' THEN
             GET STACKED DIAGNOSTICS v_dry_run_result = PG_EXCEPTION_DETAIL;
         END;
-        -- A target the dry run would create is gone with it: no made-up id (SPEC 7.2). A
-        -- replayed request's target exists and is named.
+        -- A request id used before with these parameters: the replay a real run would
+        -- return, its status the stored one, saying that it is a replay (nothing is
+        -- applied either way).
+        IF EXISTS (SELECT 1 FROM core.request_ids WHERE partner_id = v_partner AND request_id = p_request_id
+                   AND operation = p_operation AND parameters = p_parameters) THEN
+            RETURN v_dry_run_result::jsonb || jsonb_build_object('replayed', true);
+        END IF;
+        -- A target the dry run would create is gone with it: no made-up id (SPEC 7.2).
         v_result := jsonb_set(v_dry_run_result::jsonb, '{status}', '"dry_run"');
         IF v_result ? 'target_subscription_id' AND NOT EXISTS (
                SELECT 1 FROM core.subscriptions WHERE id = (v_result ->> 'target_subscription_id')::uuid) THEN

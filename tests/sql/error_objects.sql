@@ -52,7 +52,8 @@ SELECT is(pg_temp.keep(pg_temp.err(api.upgrade(business, 'o365-business-premium'
             "description": "301 licenses is outside the range of o365-business-premium: 1 to 300.",
             "next_step": "ask for 1 to 300 licenses of o365-business-premium"}', 'quantity_out_of_range: upgrade') FROM fx;
 SELECT is(pg_temp.keep(pg_temp.err(api.licenses_change('add', business, 291), 'quantity_out_of_range')) -> 'details',
-          '{"offer": "o365-business", "min": 1, "max": 300, "asked": 301}', 'quantity_out_of_range: licenses, the total asked') FROM fx;
+          '{"offer": "o365-business", "min": 1, "max": 300, "asked": 301, "change": "add", "licenses": 291, "current": 10}',
+          'quantity_out_of_range: licenses, the total asked, the licenses added and the quantity before') FROM fx;
 -- conflicting_service_types: the plans and the subscriptions holding them (id, offer, channel)
 SELECT is(pg_temp.keep(pg_temp.listed(m.business, 'o365-business-premium', 'conflicting_service_types')),
           jsonb_build_object('code', 'conflicting_service_types',
@@ -61,7 +62,7 @@ SELECT is(pg_temp.keep(pg_temp.listed(m.business, 'o365-business-premium', 'conf
                       'sold_by_you', false, 'plans', '["exchange-online", "sharepoint-online", "skype-for-business-online"]'::jsonb)))
                   ,
               'description', format('The customer already has exchange-online, sharepoint-online, skype-for-business-online, which o365-business-premium adds, in subscriptions %s.', direct_e1),
-              'next_step', format('the customer cancels subscriptions %s first: with 21Vianet (channel direct) or its other reseller (those not sold by you); yours with subctl subscription cancel ID; then upgrade again', direct_e1)),
+              'next_step', format('the customer cancels subscriptions %s first: %s with 21Vianet (channel direct); then upgrade again', direct_e1, direct_e1)),
           'conflicting_service_types') FROM fx, multi m;
 -- target_offer_already_owned: the subscriptions of the target
 SELECT is(pg_temp.keep(pg_temp.listed(m.business, 'o365-proplus', 'target_offer_already_owned')) -> 'details',
