@@ -16,8 +16,9 @@ enum class Format { table, json, csv };
 
 // How a table reads: which listing it is (the command, e.g. "subscription list": its
 // columns in reading order, output.cpp), and whether it is narrowed for a terminal: only
-// the listing's columns, subscription and batch ids by their 8-character prefix,
-// timestamps to the second, and at most `width` columns wide (longer values end in "…").
+// the listing's columns, subscription and batch ids by a prefix (core.id_prefix_min_length
+// characters, more where ids shown together start alike), timestamps to the second, and
+// at most `width` columns wide (longer values end in "…").
 // Not narrowed (--wide, or stdout is no terminal): every column, every value in full.
 struct TableLayout {
     std::string listing;

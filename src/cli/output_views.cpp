@@ -22,7 +22,7 @@ std::string text_of(const nlohmann::json& value) {
 // with `first`, the others with `rest` (its indentation). width 0: one line.
 void print_wrapped(std::ostream& out, const std::string& first, const std::string& rest, const std::string& text,
                    std::size_t width) {
-    const auto columns = [](const std::string& s) { return characters(s); };  // as table.cpp counts them
+    const auto columns = [](const std::string& s) { return display_width(s); };  // as table.cpp counts them
     if (width == 0) {
         out << first << text << '\n';
         return;

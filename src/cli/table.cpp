@@ -3,6 +3,7 @@
 // timestamps to the second, fitted to a width.
 #include "cli/table.hpp"
 #include "shared/text.hpp"
+#include "shared/vocabulary.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -12,7 +13,7 @@ namespace subctl::cli {
 
 // The listings as a person reads them: per command, the columns a narrowed table shows,
 // in that order (the others follow only when not narrowed, unless others_too), and the
-// columns holding ids that the command line also accepts by their 8-character prefix.
+// columns holding ids that the command line also accepts by a prefix.
 struct Listing {
     std::string_view command;
     std::vector<std::string> columns;
@@ -38,7 +39,7 @@ const std::vector<Listing>& listings() {
          {"id", "file", "rows", "applied", "rejected", "already_applied", "pending", "dry_run", "finished_at"},
          {"id"}},
         {"batch show",
-         {"line", "status", "action", "subscription_id", "error_codes", "new_subscription_id", "request_id"},
+         {"line", "status", "action", "subscription_id", "errors", "new_subscription_id", "request_id"},
          {"subscription_id", "new_subscription_id"}},
         {"report list", {"name", "summary"}, {}, true},
         {"report show",
@@ -80,38 +81,66 @@ bool is_uuid(std::string_view text) {
     return true;
 }
 
-// A cell as a narrowed table shows it: a UUID or a sha256 (a batch's default id) by its
-// prefix; a batch name given with --name whole, as its prefix may be another's.
-std::string narrowed(const std::string& column, const std::string& text, const Listing* listing) {
+// Whether a column's cells are ids a narrowed table shows by a prefix: a UUID or a sha256
+// (a batch's default id); a batch name given with --name whole, as its prefix may be
+// another's.
+bool by_prefix(const std::string& column, const std::string& text, const Listing* listing) {
     const auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
-    if (listing != nullptr &&
-        std::find(listing->by_prefix.begin(), listing->by_prefix.end(), column) != listing->by_prefix.end() &&
-        (is_uuid(text) || (text.size() == 64 && std::all_of(text.begin(), text.end(), hex)))) {
-        return text.substr(0, 8);
+    return listing != nullptr &&
+           std::find(listing->by_prefix.begin(), listing->by_prefix.end(), column) != listing->by_prefix.end() &&
+           (is_uuid(text) || (text.size() == 64 && std::all_of(text.begin(), text.end(), hex)));
+}
+
+// The prefix length of each id of the rows shown by a prefix: the shortest the command
+// line accepts, longer where two ids shown together start alike (one more character than
+// they share, a hyphen never last), so that no two show the same.
+std::map<std::string, std::size_t> prefix_lengths(const nlohmann::json& rows, const std::vector<std::string>& columns,
+                                                  const Listing* listing) {
+    std::map<std::string, std::size_t> lengths;
+    for (const auto& row : rows) {
+        for (const auto& column : columns) {
+            const auto text = cell(row.value(column, nlohmann::json()));
+            if (by_prefix(column, text, listing)) lengths.emplace(text, static_cast<std::size_t>(sql::id_prefix_min_length));
+        }
+    }
+    const auto shared = [](const std::string& a, const std::string& b) {
+        std::size_t n = 0;
+        while (n < a.size() && n < b.size() && a[n] == b[n]) ++n;
+        return n;
+    };
+    // in sorted order, an id shares most with its neighbours
+    for (auto at = lengths.begin(); at != lengths.end(); ++at) {
+        const auto& id = at->first;
+        std::size_t length = at->second;
+        if (at != lengths.begin()) length = std::max(length, shared(std::prev(at)->first, id) + 1);
+        if (std::next(at) != lengths.end()) length = std::max(length, shared(std::next(at)->first, id) + 1);
+        if (length < id.size() && id[length - 1] == '-') ++length;
+        at->second = std::min(length, id.size());
+    }
+    return lengths;
+}
+
+// A cell as a narrowed table shows it: an id by its prefix, a timestamp to the second.
+std::string narrowed(const std::string& column, const std::string& text, const Table& table) {
+    if (by_prefix(column, text, table.listing)) {
+        const auto known = table.prefix_lengths.find(text);  // a later page's id: the shortest
+        return text.substr(0, known == table.prefix_lengths.end() ? static_cast<std::size_t>(sql::id_prefix_min_length)
+                                                                  : known->second);
     }
     return to_the_second(text);
 }
 
-// Columns on a terminal: UTF-8 code points (every character one column wide).
-std::size_t display_width(std::string_view text) { return characters(text); }
-
 // The text cut to width columns, its end replaced by an ellipsis when cut.
 std::string shortened(const std::string& text, std::size_t width) {
     if (width == 0 || display_width(text) <= width) return text;
-    std::string cut;
-    std::size_t shown = 0;
-    for (char c : text) {  // width - 1 characters, whole, then the ellipsis
-        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80 && ++shown == width) break;
-        cut += c;
-    }
-    return cut + "…";
+    return std::string(display_prefix(text, width - 1)) + "…";  // characters whole, then the ellipsis
 }
 
 std::vector<std::string> row_cells(const Table& table, const nlohmann::json& row) {
     std::vector<std::string> cells;
     for (std::size_t i = 0; i < table.columns.size(); ++i) {
         auto text = cell(row.value(table.columns[i], nlohmann::json()));
-        if (table.narrow) text = narrowed(table.columns[i], text, table.listing);
+        if (table.narrow) text = narrowed(table.columns[i], text, table);
         cells.push_back(table.cut ? shortened(text, table.widths[i]) : text);
     }
     return cells;
@@ -167,6 +196,7 @@ Table table_for(const nlohmann::json& rows, const TableLayout& layout) {
     table.columns = table_columns(rows, layout);
     table.listing = find_listing(layout.listing);
     table.narrow = layout.narrow;
+    if (table.narrow) table.prefix_lengths = prefix_lengths(rows, table.columns, table.listing);
     std::vector<bool> whole;
     for (const auto& column : table.columns) {
         table.widths.push_back(display_width(column));

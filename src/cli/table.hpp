@@ -2,6 +2,7 @@
 // The table format of output.cpp: cells, columns and widths, fitted for a terminal
 // (table.cpp holds each listing's columns in reading order).
 #include <cstddef>
+#include <map>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -21,6 +22,9 @@ struct Table {
     const Listing* listing = nullptr;  // table.cpp
     bool narrow = false;
     bool cut = false;  // every cell is shortened to its column's width
+    // narrowed: the ids shown by a prefix, each with the length of its prefix (the shortest,
+    // or longer where ids shown together would otherwise share it)
+    std::map<std::string, std::size_t> prefix_lengths;
 };
 
 Table table_for(const nlohmann::json& rows, const TableLayout& layout);

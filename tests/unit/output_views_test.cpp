@@ -1,5 +1,6 @@
 // Tables for a person: listings within 120 columns on a terminal (every column with
 // --wide), errors with their sentence and next step in every format, the Details page.
+#include <algorithm>
 #include <sstream>
 
 #include <catch2/catch.hpp>
@@ -234,4 +235,103 @@ TEST_CASE("a narrow terminal never cuts an id below its prefix: it drops the las
         CHECK(line.find("6f1c2…") == std::string::npos);
     }
     CHECK(lines[1].rfind("6f1c2a3b  ", 0) == 0);  // still the 8 characters subctl accepts
+}
+
+// The columns a terminal gives the text, by the East Asian Wide and Fullwidth ranges
+// (Unicode UAX #11) the test's names use: the check that does not ask display_width.
+static std::size_t terminal_columns(const std::string& text) {
+    std::size_t width = 0;
+    for (std::size_t i = 0; i < text.size();) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        const std::size_t length = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+        char32_t code = length == 1 ? c : c & (0xFF >> (length + 1));
+        for (std::size_t k = 1; k < length; ++k) code = (code << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+        i += length;
+        const bool wide = (code >= 0x2E80 && code <= 0xA4CF) || (code >= 0xAC00 && code <= 0xD7A3) ||
+                          (code >= 0xF900 && code <= 0xFAFF) || (code >= 0xFF00 && code <= 0xFF60);
+        width += wide ? 2 : 1;
+    }
+    return width;
+}
+
+TEST_CASE("Chinese names take two columns each: a 120-column table stays aligned and cuts no character",
+          "[output][table][width]") {
+    // the customers of 21Vianet: names in Chinese, some longer than the terminal allows
+    const std::string long_name = "北京世纪互联宽带数据中心有限公司上海分公司第一事业部华东区域客户服务与技术支持中心"
+                                  "云计算办公协作平台采购项目组（二期）联系人王先生张女士李经理";
+    const auto rows = nlohmann::json::array(
+        {{{"id", customer_id}, {"name", "世纪互联"}, {"domain", "21v.partner.onmschina.cn"}},
+         {{"id", "1b7e4c1d-aaaa-4bbb-8ccc-dddd0000eeee"}, {"name", long_name}, {"domain", "contoso.partner.onmschina.cn"}},
+         {{"id", "2b7e4c1d-aaaa-4bbb-8ccc-dddd0000eeee"}, {"name", "Contoso Ｆｕｌｌｗｉｄｔｈ"}, {"domain", "c.cn"}}});
+    std::ostringstream out;
+    print_records(out, rows, Format::table, TableLayout{"customer list", true, 120, ""});
+    const auto lines = lines_of(out.str());
+    REQUIRE(lines.size() == 4);
+    std::vector<std::size_t> domain_at;
+    for (const auto& line : lines) {
+        INFO(line);
+        CHECK(terminal_columns(line) <= 120);
+        CHECK_FALSE(subctl::invalid_utf8_at(line).has_value());  // no character cut in two
+        // the domain column starts at the same display column on every line
+        const auto at = line.find(line == lines[0] ? "domain" : ".cn") ;
+        REQUIRE(at != std::string::npos);
+        const auto start = line.rfind("  ", at);
+        domain_at.push_back(terminal_columns(line.substr(0, start)));
+    }
+    CHECK(std::all_of(domain_at.begin(), domain_at.end(), [&](std::size_t at) { return at == domain_at[0]; }));
+    CHECK(lines[2].find("…") != std::string::npos);  // the long name cut, with its ellipsis
+    CHECK(subctl::display_width("世纪互联") == 8);
+    CHECK(subctl::display_width("Ｆｕｌｌ") == 8);
+    CHECK(subctl::display_prefix("世纪互联", 5) == "世纪");  // never half a character
+}
+
+TEST_CASE("ids that start alike are shown by longer prefixes until they differ", "[output][table][prefix]") {
+    auto rows = subscriptions();
+    rows[1]["id"] = "6f1c2a3b-1111-4222-8333-000000000000";  // shares 28 characters with rows[0]
+    rows[2]["id"] = "6f1c2a3b-2222-4222-8333-944455556666";  // shares 9
+    rows[0]["upgraded_to"] = nullptr;
+    std::ostringstream out;
+    print_records(out, rows, Format::table, TableLayout{"subscription list", true, 120, ""});
+    const auto lines = lines_of(out.str());
+    REQUIRE(lines.size() == 4);
+    CHECK(lines[1].rfind("6f1c2a3b-1111-4222-8333-9  ", 0) == 0);
+    CHECK(lines[2].rfind("6f1c2a3b-1111-4222-8333-0  ", 0) == 0);
+    CHECK(lines[3].rfind("6f1c2a3b-2  ", 0) == 0);  // a hyphen is never the last character shown
+
+    // ids unlike the others keep the shortest prefix
+    auto apart = subscriptions();
+    apart[1]["id"] = "7f1c2a3b-1111-4222-8333-944455556666";
+    std::ostringstream short_out;
+    print_records(short_out, apart, Format::table, TableLayout{"subscription list", true, 120, ""});
+    CHECK(lines_of(short_out.str())[2].rfind("7f1c2a3b  ", 0) == 0);
+}
+
+TEST_CASE("batch show: each rejected row's codes in the table, its description and next step below; json and csv whole",
+          "[output][batch]") {
+    const auto rows = nlohmann::json::parse(R"([
+      {"line": 2, "status": "applied", "action": "suspend", "subscription_id": "6f1c2a3b-1111-4222-8333-944455556666",
+       "error_codes": [], "errors": [], "new_subscription_id": null, "request_id": "b:2"},
+      {"line": 3, "status": "rejected", "action": "remove_licenses", "subscription_id": "0b7e4c1d-aaaa-4bbb-8ccc-dddd0000eeee",
+       "error_codes": ["quantity_out_of_range"], "new_subscription_id": null, "request_id": "b:3",
+       "errors": [{"code": "quantity_out_of_range", "details": {"min": 1, "max": 300, "asked": 0},
+                   "description": "Removing 20 licenses would leave 0, outside the range of o365-e3: 1 to 300.",
+                   "next_step": "subscription 0b7e4c1d has 20 licenses and o365-e3 needs 1 to 300: remove fewer"}]}])");
+    std::ostringstream table;
+    print_records(table, rows, Format::table, TableLayout{"batch show", true, 120, ""});
+    const auto text = table.str();
+    INFO(text);
+    const auto lines = lines_of(text);
+    CHECK(lines[0].rfind("line  status    action           subscription_id  errors", 0) == 0);
+    CHECK(lines[2].find("rejected  remove_licenses  0b7e4c1d         quantity_out_of_range") != std::string::npos);
+    CHECK(text.find("quantity_out_of_range (3): Removing 20 licenses would leave 0") != std::string::npos);
+    CHECK(text.find("next step: subscription 0b7e4c1d has 20 licenses") != std::string::npos);
+
+    std::ostringstream json;
+    print_records(json, rows, Format::json);
+    CHECK(nlohmann::json::parse(json.str())[1]["errors"] == rows[1]["errors"]);
+
+    std::ostringstream csv;
+    print_records(csv, rows, Format::csv);
+    CHECK(csv.str().find("\"[{\"\"code\"\":\"\"quantity_out_of_range\"\",\"\"description\"\":\"\"Removing 20 licenses") !=
+          std::string::npos);
 }
