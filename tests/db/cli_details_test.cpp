@@ -73,8 +73,9 @@ TEST_CASE("a refusal shows its sentence and next step in table, json and csv, an
     const auto partner = test::new_partner();
     const auto customer = test::new_customer(partner);
     const auto business = test::new_subscription(partner, customer, "o365-business");
-    const std::string description = "1010 licenses is outside the range of o365-business: 1 to 300.";
-    const std::string next_step = "ask for 1 to 300 licenses of o365-business";
+    // (a license change names the licenses typed and the total they would make)
+    const std::string description = "Adding 1000 licenses would make 1010, outside the range of o365-business: 1 to 300.";
+    const std::string next_step = "subscription " + business + " has 10 licenses and o365-business allows 1 to 300: add fewer";
 
     const auto table = as(partner, "table", {"licenses", "add", business, "1000"});
     CHECK(table.exit == 1);
