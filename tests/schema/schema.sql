@@ -77,7 +77,7 @@ CREATE FUNCTION api.batch(p_batch text) RETURNS jsonb
     SELECT logic.batch_summary(logic.find_batch(logic.require_partner(), p_batch))
 $$;
 
-COMMENT ON FUNCTION api.batch(p_batch text) IS 'One batch of the acting partner (id or unique prefix of 8+ characters): summary.';
+COMMENT ON FUNCTION api.batch(p_batch text) IS 'One batch of the acting partner (id or unique prefix of core.id_prefix_min_length()+ characters): summary.';
 
 CREATE FUNCTION api.batch_apply_chunk(p_batch_id text, p_from_line bigint, p_to_line bigint, p_dry_run boolean DEFAULT false, p_comment text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
@@ -240,7 +240,8 @@ CREATE FUNCTION api.batch_rows(p_batch text, p_after_line bigint DEFAULT 1, p_li
     AS $$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'line', r.line, 'request_id', r.request_id, 'action', r.action, 'subscription_id', r.subscription_id,
-               'status', r.status, 'error_codes', to_jsonb(r.error_codes), 'new_subscription_id', r.new_subscription_id)
+               'status', r.status, 'error_codes', to_jsonb(r.error_codes),
+               'errors', coalesce(r.errors, logic.batch_row_errors(r.error_codes)), 'new_subscription_id', r.new_subscription_id)
                ORDER BY r.line), '[]')
     FROM (SELECT r.* FROM core.batches b
           JOIN core.batch_rows r ON r.partner_id = b.partner_id AND r.batch_id = b.id
@@ -250,7 +251,9 @@ CREATE FUNCTION api.batch_rows(p_batch text, p_after_line bigint DEFAULT 1, p_li
 $$;
 
 COMMENT ON FUNCTION api.batch_rows(p_batch text, p_after_line bigint, p_limit integer, p_status text) IS 'A page of a batch''s rows in line order (lines after p_after_line, at most p_limit, optionally of one status):
-{line, request_id, action, subscription_id, status, error_codes, new_subscription_id}.';
+{line, request_id, action, subscription_id, status, error_codes, errors, new_subscription_id}: errors are the error
+objects {code, description, details, next_step} the single command returns (of a row processed before migration 014:
+its codes with their generic description).';
 
 CREATE FUNCTION api.batches() RETURNS jsonb
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -283,7 +286,7 @@ $$;
 
 COMMENT ON FUNCTION api.catalog() IS 'The catalog: offers (with plans, billing cycles, add-on parents, upgrade targets) and upgrade paths.';
 
-CREATE FUNCTION api.catalog_apply(p_catalog jsonb, p_comment text DEFAULT NULL::text) RETURNS jsonb
+CREATE FUNCTION api.catalog_apply(p_catalog jsonb, p_comment text DEFAULT NULL::text, p_request_id text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET jit TO 'off'
@@ -291,9 +294,12 @@ CREATE FUNCTION api.catalog_apply(p_catalog jsonb, p_comment text DEFAULT NULL::
     AS $$
 DECLARE
     v_problems text[] := ARRAY(SELECT logic.catalog_problems(p_catalog) ORDER BY 1);
-    v_before jsonb := api.catalog();
+    v_before jsonb;
     v_after jsonb;
     v_comment text := logic.require_comment(p_comment);  -- checked even when nothing changes
+    -- the request names the document by its digest (a request id replays only the same document)
+    v_parameters jsonb := jsonb_build_object('catalog_sha256', encode(sha256(convert_to(p_catalog::text, 'UTF8')), 'hex'));
+    v_result jsonb;
 BEGIN
     IF cardinality(v_problems) > 0 THEN
         PERFORM logic.raise_error('invalid_catalog', 'invalid catalog: ' || array_to_string(v_problems, '; '),
@@ -301,6 +307,11 @@ BEGIN
     END IF;
     -- One catalog change at a time.
     LOCK TABLE core.offers IN SHARE ROW EXCLUSIVE MODE;
+    v_result := logic.platform_begin('catalog_apply', v_parameters, p_request_id, v_comment);
+    IF v_result IS NOT NULL THEN  -- a replay, or the request id reused
+        RETURN v_result;
+    END IF;
+    v_before := api.catalog();
 
     -- Set-valued attributes become exactly the file's. Paths that go are deleted before the
     -- offers change, so that an offer leaving every path may become an add-on.
@@ -361,18 +372,20 @@ BEGIN
 
     v_after := api.catalog();
     IF v_after IS DISTINCT FROM v_before THEN
-        PERFORM logic.begin_operation('catalog_apply', p_comment => v_comment, p_platform => true);
-        INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, changes, outcome, comment)
+        INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, changes, outcome, request_id, comment)
         VALUES ('catalog_apply', logic.acting_operator(), logic.acting_audit_partner(), logic.acting_source(), 'catalog',
-                jsonb_build_object('catalog', jsonb_build_array(v_before, v_after)), 'succeeded', v_comment);
+                jsonb_build_object('catalog', jsonb_build_array(v_before, v_after)), 'succeeded', p_request_id, v_comment);
     END IF;
-    RETURN jsonb_build_object('status', 'succeeded', 'changed', v_after IS DISTINCT FROM v_before,
-                              'offers', jsonb_array_length(v_after -> 'offers'),
-                              'upgrade_paths', jsonb_array_length(v_after -> 'upgrade_paths'));
+    RETURN logic.platform_result('catalog_apply', v_parameters, p_request_id, jsonb_build_object(
+        'status', 'succeeded', 'changed', v_after IS DISTINCT FROM v_before,
+        'offers', jsonb_array_length(v_after -> 'offers'), 'upgrade_paths', jsonb_array_length(v_after -> 'upgrade_paths'),
+        'errors', '[]'::jsonb));
 END $$;
 
-COMMENT ON FUNCTION api.catalog_apply(p_catalog jsonb, p_comment text) IS 'Applies a catalog document (validated whole; idempotent; missing offers are retired).
-Returns {status, changed, offers, upgrade_paths}; raises SU060 naming every invalid entry. p_comment is kept in its audit event.';
+COMMENT ON FUNCTION api.catalog_apply(p_catalog jsonb, p_comment text, p_request_id text) IS 'Applies a catalog document (validated whole; idempotent; missing offers are retired).
+Returns {status, changed, offers, upgrade_paths, request_id, errors}; raises SU060 naming every invalid entry. p_comment and
+p_request_id are kept in its audit event; a request id used before with the same document returns its first result, with
+another request_id_reused.';
 
 CREATE FUNCTION api.customer(p_customer text) RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -408,34 +421,41 @@ $$;
 COMMENT ON FUNCTION api.customer_add(p_name text, p_id uuid, p_domain text, p_request_id text, p_dry_run boolean, p_comment text) IS 'Adds a customer tenant for the acting partner. Returns {status, id, name, domain, request_id, errors}; an id or
 domain that exists is refused (customer_exists), audited. p_comment is kept in the audit events.';
 
-CREATE FUNCTION api.customer_link(p_customer_id uuid, p_partner_id text, p_comment text DEFAULT NULL::text) RETURNS jsonb
+CREATE FUNCTION api.customer_link(p_customer_id uuid, p_partner_id text, p_comment text DEFAULT NULL::text, p_request_id text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_parameters jsonb := jsonb_build_object('customer_id', p_customer_id, 'partner_id', p_partner_id);
+    v_result jsonb;
 BEGIN
     PERFORM 1 FROM core.customers WHERE id = p_customer_id FOR NO KEY UPDATE;  -- the customer's lock first
-    IF NOT FOUND THEN
+    v_result := logic.platform_begin('link_customer', v_parameters, p_request_id, p_comment);
+    IF v_result IS NOT NULL THEN  -- a replay, or the request id reused
+        RETURN v_result;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM core.customers WHERE id = p_customer_id) THEN
         RETURN logic.platform_refusal('link_customer', 'customer_not_found', v_parameters,
-                                      format('Customer %s does not exist.', p_customer_id), p_comment);
+                                      format('Customer %s does not exist.', p_customer_id), p_request_id);
     END IF;
     IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = p_partner_id) THEN
         RETURN logic.platform_refusal('link_customer', 'partner_not_found', v_parameters,
-                                      format('Partner %s does not exist.', p_partner_id), p_comment);
+                                      format('Partner %s does not exist.', p_partner_id), p_request_id);
     END IF;
     IF logic.customer_visible(p_partner_id, p_customer_id) THEN
         RETURN logic.platform_refusal('link_customer', 'customer_already_linked', v_parameters,
-                                      format('Customer %s is already visible to partner %s.', p_customer_id, p_partner_id), p_comment);
+                                      format('Customer %s is already visible to partner %s.', p_customer_id, p_partner_id),
+                                      p_request_id);
     END IF;
-    PERFORM logic.begin_operation('link_customer', p_comment => p_comment, p_platform => true);
     INSERT INTO core.partner_customers (partner_id, customer_id, how) VALUES (p_partner_id, p_customer_id, 'linked');
-    RETURN jsonb_build_object('status', 'succeeded') || v_parameters;
+    RETURN logic.platform_result('link_customer', v_parameters, p_request_id,
+                                 jsonb_build_object('status', 'succeeded', 'errors', '[]'::jsonb) || v_parameters);
 END $$;
 
-COMMENT ON FUNCTION api.customer_link(p_customer_id uuid, p_partner_id text, p_comment text) IS 'Owner only: records that a customer accepted a partner''s reseller invitation; the customer becomes visible to that partner.
-Refusals (customer_not_found, partner_not_found, customer_already_linked) are coded results, audited under no partner.
-p_comment is kept in the audit events.';
+COMMENT ON FUNCTION api.customer_link(p_customer_id uuid, p_partner_id text, p_comment text, p_request_id text) IS 'Owner only: records that a customer accepted a partner''s reseller invitation; the customer becomes visible to that partner.
+Returns {status, customer_id, partner_id, request_id, errors}. Refusals (customer_not_found, partner_not_found,
+customer_already_linked) are coded results, audited under no partner. p_comment and p_request_id are kept in the audit
+events; a request id used before with the same parameters returns its first result, with others request_id_reused.';
 
 CREATE FUNCTION api.customer_resolve(p_customer text) RETURNS uuid
     LANGUAGE sql STABLE STRICT SECURITY DEFINER
@@ -516,19 +536,23 @@ END $$;
 COMMENT ON FUNCTION api.licenses_change(p_operation text, p_subscription_id uuid, p_quantity bigint, p_request_id text, p_if_version bigint, p_dry_run boolean, p_comment text) IS 'Adds or removes licenses of a subscription sold by the acting partner (annual: add only).
 Returns {status, source_subscription_id, quantity, version, subscription_status, request_id, errors}. p_comment is kept in the audit events.';
 
-CREATE FUNCTION api.partner_add(p_id text, p_name text, p_comment text DEFAULT NULL::text) RETURNS jsonb
+CREATE FUNCTION api.partner_add(p_id text, p_name text, p_comment text DEFAULT NULL::text, p_request_id text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_name text := logic.require_display_name(p_name, 'partner name');
+    v_parameters jsonb := jsonb_build_object('id', p_id, 'name', v_name);
+    v_result jsonb := logic.platform_begin('add_partner', v_parameters, p_request_id, p_comment);
 BEGIN
+    IF v_result IS NOT NULL THEN  -- a replay, or the request id reused
+        RETURN v_result;
+    END IF;
     PERFORM 1 FROM core.partners WHERE id = p_id;
     IF FOUND THEN
-        RETURN logic.platform_refusal('add_partner', 'partner_exists', jsonb_build_object('id', p_id, 'name', v_name),
-                                      format('Partner %s already exists.', p_id), p_comment);
+        RETURN logic.platform_refusal('add_partner', 'partner_exists', v_parameters,
+                                      format('Partner %s already exists.', p_id), p_request_id);
     END IF;
-    PERFORM logic.begin_operation('add_partner', p_comment => p_comment, p_platform => true);
     BEGIN
         INSERT INTO core.partners (id, name) VALUES (p_id, v_name);
     EXCEPTION WHEN check_violation THEN  -- the id format the table allows (check_partners_id_format)
@@ -536,34 +560,45 @@ BEGIN
             'partner id %s: up to 64 lower-case letters, digits, dots, dashes and underscores, starting with a letter or digit',
             to_json(p_id)));
     END;
-    RETURN jsonb_build_object('status', 'succeeded', 'id', p_id, 'name', v_name);
+    RETURN logic.platform_result('add_partner', v_parameters, p_request_id,
+                                 jsonb_build_object('status', 'succeeded', 'id', p_id, 'name', v_name, 'errors', '[]'::jsonb));
 END $$;
 
-COMMENT ON FUNCTION api.partner_add(p_id text, p_name text, p_comment text) IS 'Adds a CSP reseller partner. Returns {status, id, name, errors}; an id that exists is refused (partner_exists), audited.
-p_comment (a reason or ticket) is kept in the audit events.';
+COMMENT ON FUNCTION api.partner_add(p_id text, p_name text, p_comment text, p_request_id text) IS 'Adds a CSP reseller partner. Returns {status, id, name, request_id, errors}; an id that exists is refused (partner_exists),
+audited. p_comment (a reason or ticket) and p_request_id are kept in the audit events; a request id used before with the
+same parameters returns its first result (logic.platform_begin), with others request_id_reused.';
 
-CREATE FUNCTION api.partner_login_map(p_login_role name, p_partner_id text, p_comment text DEFAULT NULL::text) RETURNS jsonb
+CREATE FUNCTION api.partner_login_map(p_login_role name, p_partner_id text, p_comment text DEFAULT NULL::text, p_request_id text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    v_parameters jsonb := jsonb_build_object('login_role', p_login_role, 'partner_id', p_partner_id);
+    v_result jsonb;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = p_login_role) THEN
         PERFORM logic.raise_error('invalid_argument', format('there is no database role %s', p_login_role), NULL,
                                  'create it first: CREATE ROLE name LOGIN; GRANT subctl_operator TO name');
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = p_partner_id) THEN
-        RETURN logic.platform_refusal('map_login', 'partner_not_found',
-                                      jsonb_build_object('login_role', p_login_role, 'partner_id', p_partner_id),
-                                      format('Partner %s does not exist.', p_partner_id), p_comment);
+    -- audited: who gave which login to which partner
+    v_result := logic.platform_begin('map_login', v_parameters, p_request_id, p_comment);
+    IF v_result IS NOT NULL THEN  -- a replay, or the request id reused
+        RETURN v_result;
     END IF;
-    PERFORM logic.begin_operation('map_login', p_comment => p_comment, p_platform => true);  -- audited: who gave which login to which partner
+    IF NOT EXISTS (SELECT 1 FROM core.partners WHERE id = p_partner_id) THEN
+        RETURN logic.platform_refusal('map_login', 'partner_not_found', v_parameters,
+                                      format('Partner %s does not exist.', p_partner_id), p_request_id);
+    END IF;
     INSERT INTO core.partner_logins (login_role, partner_id) VALUES (p_login_role, p_partner_id)
     ON CONFLICT (login_role) DO UPDATE SET partner_id = EXCLUDED.partner_id, mapped_at = now();
-    RETURN jsonb_build_object('status', 'succeeded', 'login_role', p_login_role, 'partner_id', p_partner_id);
+    RETURN logic.platform_result('map_login', v_parameters, p_request_id,
+                                 jsonb_build_object('status', 'succeeded', 'errors', '[]'::jsonb) || v_parameters);
 END $$;
 
-COMMENT ON FUNCTION api.partner_login_map(p_login_role name, p_partner_id text, p_comment text) IS 'Maps a database login to the one partner it acts for (owner only). The login then acts and is recorded as itself.
-An unknown partner is refused (partner_not_found) as a coded result, audited under no partner. p_comment is kept in the audit events.';
+COMMENT ON FUNCTION api.partner_login_map(p_login_role name, p_partner_id text, p_comment text, p_request_id text) IS 'Maps a database login to the one partner it acts for (owner only). The login then acts and is recorded as itself.
+Returns {status, login_role, partner_id, request_id, errors}. An unknown partner is refused (partner_not_found) as a coded
+result, audited under no partner. p_comment and p_request_id are kept in the audit events; a request id used before with
+the same parameters returns its first result, with others request_id_reused.';
 
 CREATE FUNCTION api.relationship_change(p_operation text, p_customer_id uuid, p_service_id text, p_expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_request_id text DEFAULT NULL::text, p_dry_run boolean DEFAULT false, p_comment text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
@@ -749,7 +784,7 @@ CREATE FUNCTION api.subscription_resolve(p_subscription text) RETURNS uuid
                 ELSE logic.resolve_subscription(logic.require_partner(), p_subscription) END
 $$;
 
-COMMENT ON FUNCTION api.subscription_resolve(p_subscription text) IS 'The id of the subscription (of the acting partner''s customers) named by its id or a unique prefix of 8+ hex digits.
+COMMENT ON FUNCTION api.subscription_resolve(p_subscription text) IS 'The id of the subscription (of the acting partner''s customers) named by its id or a unique prefix of core.id_prefix_min_length()+ hex digits.
 A full id is returned as it is; NULL gives NULL.
 Raises subscription_ambiguous (SU038), subscription_not_found (SU001) or invalid_argument (SU041).';
 
@@ -1008,6 +1043,12 @@ CREATE FUNCTION core.id_max_length() RETURNS integer
     RETURN 64;
 
 COMMENT ON FUNCTION core.id_max_length() IS 'The longest service, service plan, offer or partner id.';
+
+CREATE FUNCTION core.id_prefix_min_length() RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN 8;
+
+COMMENT ON FUNCTION core.id_prefix_min_length() IS 'The shortest prefix of an id (subscription, batch) that the command line accepts and a table shows.';
 
 CREATE FUNCTION core.partner_id_pattern() RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -1300,6 +1341,7 @@ CREATE FUNCTION logic.operation_entity(p_operation text) RETURNS text
              WHEN (p_operation = 'add_partner'::text) THEN 'partners'::text
              WHEN (p_operation = 'link_customer'::text) THEN 'partner_customers'::text
              WHEN (p_operation = 'map_login'::text) THEN 'partner_logins'::text
+             WHEN (p_operation = 'catalog_apply'::text) THEN 'catalog'::text
              WHEN (p_operation = 'add_user'::text) THEN 'users'::text
              WHEN (p_operation = ANY (ARRAY['assign_license'::text, 'unassign_license'::text])) THEN 'license_assignments'::text
              ELSE 'subscriptions'::text
@@ -1506,7 +1548,9 @@ CREATE TABLE core.batch_rows (
     error_codes text[] DEFAULT '{}'::text[] NOT NULL,
     new_subscription_id uuid,
     processed_at timestamp with time zone,
+    errors jsonb,
     CONSTRAINT check_batch_rows_action CHECK ((action = ANY (core.batch_actions()))),
+    CONSTRAINT check_batch_rows_errors_array CHECK (((errors IS NULL) OR (jsonb_typeof(errors) = 'array'::text))),
     CONSTRAINT check_batch_rows_line CHECK ((line >= 2)),
     CONSTRAINT check_batch_rows_quantity CHECK ((quantity >= 1)),
     CONSTRAINT check_batch_rows_rejection_has_codes CHECK (((status = 'rejected'::text) = (cardinality(error_codes) > 0))),
@@ -1515,6 +1559,8 @@ CREATE TABLE core.batch_rows (
 );
 
 COMMENT ON TABLE core.batch_rows IS 'One row per data line of a batch file (line numbers of the file, header = line 1) and its outcome.';
+
+COMMENT ON COLUMN core.batch_rows.errors IS 'The error objects of the row''s outcome ({code, description, details, next_step}, [] when none); NULL before migration 014.';
 
 CREATE FUNCTION logic.batch_apply_row(p_partner text, r core.batch_rows, p_dry_run boolean, p_comment text DEFAULT NULL::text) RETURNS void
     LANGUAGE plpgsql
@@ -1529,7 +1575,7 @@ BEGIN
     UPDATE core.batch_rows
     SET status = CASE WHEN cardinality(v_codes) > 0 THEN 'rejected' WHEN v_known THEN 'already_applied'
                       WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END,
-        error_codes = v_codes,
+        error_codes = v_codes, errors = v_result -> 'errors',
         new_subscription_id = (v_result ->> 'target_subscription_id')::uuid,
         processed_at = clock_timestamp()
     WHERE partner_id = r.partner_id AND batch_id = r.batch_id AND line = r.line;
@@ -1557,8 +1603,8 @@ BEGIN
     END IF;
     UPDATE core.batch_rows b
     SET status = CASE WHEN cardinality(x.codes) > 0 THEN 'rejected' WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END,
-        error_codes = x.codes, new_subscription_id = x.target_id, processed_at = clock_timestamp()
-    FROM (SELECT (w.e ->> 'line')::bigint AS line,
+        error_codes = x.codes, errors = x.errors, new_subscription_id = x.target_id, processed_at = clock_timestamp()
+    FROM (SELECT (w.e ->> 'line')::bigint AS line, w.e -> 'result' -> 'errors' AS errors,
                  ARRAY(SELECT c ->> 'code' FROM jsonb_array_elements(w.e -> 'result' -> 'errors') c) AS codes,
                  (w.e -> 'result' ->> 'target_subscription_id')::uuid AS target_id
           FROM jsonb_array_elements(v_results) AS w (e)) x
@@ -1707,9 +1753,27 @@ BEGIN
         PERFORM logic.begin_operation(r.action, r.request_id, p_comment, r.batch_id);
         PERFORM logic.audit_rejection(r.action, ARRAY[v_code], logic.batch_row_parameters(r), r.request_id);
     END IF;
-    UPDATE core.batch_rows SET status = 'rejected', error_codes = ARRAY[v_code], processed_at = clock_timestamp()
+    UPDATE core.batch_rows SET status = 'rejected', error_codes = ARRAY[v_code], processed_at = clock_timestamp(),
+           errors = logic.batch_row_errors(ARRAY[v_code], jsonb_build_object('sqlstate', p_sqlstate))
     WHERE partner_id = r.partner_id AND batch_id = r.batch_id AND line = r.line;
 END $$;
+
+CREATE TABLE core.error_codes (
+    code text NOT NULL,
+    sqlstate character(5) NOT NULL,
+    exit_code smallint NOT NULL,
+    description text NOT NULL,
+    CONSTRAINT check_error_codes_exit_code CHECK ((exit_code = ANY (ARRAY[1, 64, 65, 69, 70, 75, 78]))),
+    CONSTRAINT check_error_codes_sqlstate_project_class CHECK (((sqlstate ~ '^SU[0-9]{3}$'::text) AND (sqlstate !~ '000$'::text)))
+);
+
+CREATE FUNCTION logic.batch_row_errors(p_codes text[], p_details jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT COALESCE(jsonb_agg(jsonb_build_object('code', c.code, 'description', COALESCE(e.description, format('The row broke a rule of the database (SQLSTATE %s).'::text, COALESCE((batch_row_errors.p_details ->> 'sqlstate'::text), substr(c.code, 10)))), 'details', batch_row_errors.p_details, 'next_step', NULL::unknown) ORDER BY c.ord), '[]'::jsonb) AS "coalesce"
+    FROM (unnest(batch_row_errors.p_codes) WITH ORDINALITY c(code, ord)
+      LEFT JOIN core.error_codes e ON ((e.code = c.code)));
+END;
 
 CREATE FUNCTION logic.batch_row_parameters(r core.batch_rows) RETURNS jsonb
     LANGUAGE sql IMMUTABLE
@@ -2159,7 +2223,7 @@ BEGIN
         v_vals := coalesce(p_request, '{}'::jsonb) || coalesce(p_details -> v_code, '{}'::jsonb);
         SELECT e.description, g.description, g.next_step INTO v_generic, v_description, v_next_step
         FROM core.error_codes e
-        LEFT JOIN core.error_guidance g ON g.code = e.code AND g."case" IN ('', coalesce(p_details -> v_code ->> 'status', ''))
+        LEFT JOIN core.error_guidance g ON g.code = e.code AND g."case" IN ('', coalesce(p_details -> v_code ->> 'status', p_details -> v_code ->> 'change', ''))
         WHERE e.code = v_code
         ORDER BY g."case" DESC NULLS LAST LIMIT 1;
         v_out := v_out || jsonb_build_array(jsonb_build_object(
@@ -2222,15 +2286,6 @@ CREATE FUNCTION logic.error_codes_of(p_mask bigint) RETURNS text[]
     AS $$
     SELECT ARRAY(SELECT e.code FROM core.error_codes e WHERE p_mask & logic.error_bit(e.sqlstate) <> 0 ORDER BY e.sqlstate)
 $$;
-
-CREATE TABLE core.error_codes (
-    code text NOT NULL,
-    sqlstate character(5) NOT NULL,
-    exit_code smallint NOT NULL,
-    description text NOT NULL,
-    CONSTRAINT check_error_codes_exit_code CHECK ((exit_code = ANY (ARRAY[1, 64, 65, 69, 70, 75, 78]))),
-    CONSTRAINT check_error_codes_sqlstate_project_class CHECK (((sqlstate ~ '^SU[0-9]{3}$'::text) AND (sqlstate !~ '000$'::text)))
-);
 
 CREATE FUNCTION logic.error_mask(p_codes text[]) RETURNS bigint
     LANGUAGE sql STABLE
@@ -2300,6 +2355,13 @@ BEGIN
                        EXCEPT
                        SELECT sp.service_plan_id FROM core.offer_service_plans sp WHERE sp.offer_id = s.offer_id))
             INTO d FROM core.upgrade_path_catalog p WHERE p.source_offer_id = s.offer_id AND p.target_offer_id = v_target;
+            -- the next step names how each is cancelled: the partner's own by the command,
+            -- the others by their seller
+            v_request := v_request || jsonb_build_object('cancel_steps', (
+                SELECT string_agg(CASE WHEN (x.e ->> 'sold_by_you')::boolean THEN 'subctl subscription cancel ' || (x.e ->> 'id')
+                                       WHEN x.e ->> 'channel' = 'direct' THEN (x.e ->> 'id') || ' with 21Vianet (channel direct)'
+                                       ELSE (x.e ->> 'id') || ' with its other reseller' END, '; ' ORDER BY x.ord)
+                FROM jsonb_array_elements(d) WITH ORDINALITY AS x (e, ord)));
             d := jsonb_build_object('plans', (SELECT coalesce(jsonb_agg(DISTINCT pl), '[]')
                                               FROM jsonb_array_elements(d) y, jsonb_array_elements(y -> 'plans') pl),
                                     'subscriptions', d);
@@ -2316,7 +2378,11 @@ BEGIN
                                     'supported', to_jsonb(ARRAY(SELECT b.billing_cycle FROM core.offer_billing_cycles b
                                                                 WHERE b.offer_id = coalesce(v_target, v_offer) ORDER BY 1)));
         ELSIF v_code = 'quantity_out_of_range' THEN
+            -- of a license change (change add or remove): the licenses the operator named and
+            -- the subscription's quantity besides the total asked
             SELECT jsonb_build_object('offer', o.id, 'min', o.min_quantity, 'max', o.max_quantity, 'asked', v_request -> 'quantity')
+                   || CASE WHEN v_request ? 'change' THEN jsonb_build_object('change', v_request -> 'change',
+                          'licenses', v_request -> 'licenses', 'current', s.quantity) ELSE '{}' END
             INTO d FROM core.offers o WHERE o.id = coalesce(v_target, v_offer);
         ELSIF v_code = 'version_mismatch' THEN
             d := jsonb_build_object('expected', v_request -> 'if_version', 'current', s.version);
@@ -2390,7 +2456,7 @@ DECLARE
     v_matches core.batches[];
 BEGIN
     v_matches := ARRAY(SELECT b FROM core.batches b WHERE b.partner_id = p_partner AND b.id = p_batch);
-    IF cardinality(v_matches) = 0 AND length(p_batch) >= 8 THEN
+    IF cardinality(v_matches) = 0 AND length(p_batch) >= core.id_prefix_min_length() THEN
         v_matches := ARRAY(SELECT b FROM core.batches b WHERE b.partner_id = p_partner
                            AND left(b.id, length(p_batch)) = p_batch LIMIT 2);
     END IF;
@@ -2646,7 +2712,9 @@ BEGIN
         'quantity', CASE WHEN cardinality(v_codes) = 0 THEN v_new ELSE s.quantity END,
         'version', s.version, 'subscription_status', s.status),
         p_partner, jsonb_strip_nulls(jsonb_build_object('subscription_id', v_id, 'quantity', v_new,
-                                                        'if_version', p -> 'if_version')));
+                                                        'if_version', p -> 'if_version',
+                                                        'change', CASE WHEN p_sign < 0 THEN 'remove' ELSE 'add' END,
+                                                        'licenses', v_delta)));
 END $$;
 
 CREATE FUNCTION logic.op_license_assignment(p_partner text, p jsonb, p_operation text) RETURNS jsonb
@@ -2859,15 +2927,50 @@ CREATE FUNCTION logic.partner_licenses() RETURNS TABLE(offer_id text, offer_name
     JOIN core.offers o ON o.id = g.offer_id
 $$;
 
-CREATE FUNCTION logic.platform_refusal(p_operation text, p_code text, p_parameters jsonb, p_description text, p_comment text DEFAULT NULL::text) RETURNS jsonb
+CREATE FUNCTION logic.platform_begin(p_operation text, p_parameters jsonb, p_request_id text, p_comment text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_replay jsonb;
+BEGIN
+    PERFORM logic.begin_operation(p_operation, p_request_id, p_comment, p_platform => true);
+    v_replay := logic.request_replay(logic.platform_request_key(), p_request_id, p_operation, p_parameters);
+    RETURN v_replay || jsonb_build_object('request_id', p_request_id);
+END $$;
+
+CREATE FUNCTION logic.platform_refusal(p_operation text, p_code text, p_parameters jsonb, p_description text, p_request_id text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    PERFORM logic.begin_operation(p_operation, p_comment => p_comment, p_platform => true);
-    PERFORM logic.audit_rejection(p_operation, ARRAY[p_code], p_parameters, NULL);
-    RETURN logic.refusal(p_code, p_parameters, p_description);
+    PERFORM logic.audit_rejection(p_operation, ARRAY[p_code], p_parameters, p_request_id);
+    RETURN logic.platform_result(p_operation, p_parameters, p_request_id, logic.refusal(p_code, p_parameters, p_description));
 END $$;
+
+CREATE FUNCTION logic.platform_request_key() RETURNS text
+    LANGUAGE sql IMMUTABLE
+    BEGIN ATOMIC
+ SELECT ''::text;
+END;
+
+CREATE FUNCTION logic.request_remember(p_partner text, p_request_id text, p_operation text, p_parameters jsonb, p_result jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF p_request_id IS NOT NULL THEN  -- the set form (sql/40_operations.sql) with one request
+        PERFORM logic.requests_remember(p_partner, p_operation, jsonb_build_array(jsonb_build_object(
+            'request_id', p_request_id, 'parameters', p_parameters, 'result', p_result)));
+    END IF;
+    RETURN p_result;
+END $$;
+
+CREATE FUNCTION logic.platform_result(p_operation text, p_parameters jsonb, p_request_id text, p_result jsonb) RETURNS jsonb
+    LANGUAGE sql
+    BEGIN ATOMIC
+ SELECT (logic.request_remember(logic.platform_request_key(), p_request_id, p_operation, p_parameters, p_result) || jsonb_build_object('request_id', p_request_id));
+END;
 
 CREATE FUNCTION logic.quantity_in_range(p_offer_id text, p_quantity bigint) RETURNS boolean
     LANGUAGE sql STABLE
@@ -2960,18 +3063,6 @@ BEGIN
     RETURN jsonb_build_object(
         'status', CASE WHEN r.id IS NULL THEN 'none' WHEN r.status = 'active' THEN 'expired' ELSE r.status END,
         'expires_at', r.expires_at);
-END $$;
-
-CREATE FUNCTION logic.request_remember(p_partner text, p_request_id text, p_operation text, p_parameters jsonb, p_result jsonb) RETURNS jsonb
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-BEGIN
-    IF p_request_id IS NOT NULL THEN  -- the set form (sql/40_operations.sql) with one request
-        PERFORM logic.requests_remember(p_partner, p_operation, jsonb_build_array(jsonb_build_object(
-            'request_id', p_request_id, 'parameters', p_parameters, 'result', p_result)));
-    END IF;
-    RETURN p_result;
 END $$;
 
 CREATE FUNCTION logic.request_replay(p_partner text, p_request_id text, p_operation text, p_parameters jsonb) RETURNS jsonb
@@ -3128,9 +3219,9 @@ BEGIN
         PERFORM logic.raise_error('invalid_argument', format('SUBSCRIPTION %s is not a subscription id or a prefix of one',
                                                              to_json(p_text)));
     END IF;
-    IF length(v_hex) < 8 THEN
-        PERFORM logic.raise_error('invalid_argument', format('SUBSCRIPTION %s is too short: give at least 8 characters of the id',
-                                                             to_json(p_text)));
+    IF length(v_hex) < core.id_prefix_min_length() THEN
+        PERFORM logic.raise_error('invalid_argument', format('SUBSCRIPTION %s is too short: give at least %s characters of the id',
+                                                             to_json(p_text), core.id_prefix_min_length()));
     END IF;
     v_low := rpad(v_hex, 32, '0')::uuid;
     v_high := rpad(v_hex, 32, 'f')::uuid;
@@ -3174,8 +3265,14 @@ BEGIN
         EXCEPTION WHEN SQLSTATE 'SU099' THEN
             GET STACKED DIAGNOSTICS v_dry_run_result = PG_EXCEPTION_DETAIL;
         END;
-        -- A target the dry run would create is gone with it: no made-up id (SPEC 7.2). A
-        -- replayed request's target exists and is named.
+        -- A request id used before with these parameters: the replay a real run would
+        -- return, its status the stored one, saying that it is a replay (nothing is
+        -- applied either way).
+        IF EXISTS (SELECT 1 FROM core.request_ids WHERE partner_id = v_partner AND request_id = p_request_id
+                   AND operation = p_operation AND parameters = p_parameters) THEN
+            RETURN v_dry_run_result::jsonb || jsonb_build_object('replayed', true);
+        END IF;
+        -- A target the dry run would create is gone with it: no made-up id (SPEC 7.2).
         v_result := jsonb_set(v_dry_run_result::jsonb, '{status}', '"dry_run"');
         IF v_result ? 'target_subscription_id' AND NOT EXISTS (
                SELECT 1 FROM core.subscriptions WHERE id = (v_result ->> 'target_subscription_id')::uuid) THEN
