@@ -5,7 +5,8 @@
 #   1. single upgrades through the C++ layer (subctl_bench), 1 and 8 connections, ops/s,
 #      vs pgbench's built-in TPC-B-like script (-M prepared, same client counts);
 #   2. `upgrades` listing latency p50/p99 on the server vs a primary-key fetch;
-#   3./4. a batch of BATCH_ROWS upgrades vs the set-based floor, its no-op replay and
+#   3./4. a batch of BATCH_ROWS upgrades vs the raw floor (one statement, triggers off)
+#      and the set-based floor with the triggers on, its no-op replay and
 #      subctl's peak RSS, from tests/bench/batch_bench.sh when present;
 #   5. every report view read whole by a reporter login vs the owner reading all
 #      subscriptions, from tests/bench/reports_bench.sh (run before 3./4., on the dataset
