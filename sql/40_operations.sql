@@ -642,6 +642,7 @@ DECLARE
     v_partner text := logic.require_partner();
     v_result jsonb;
     v_dry_run_result text;
+    v_enclosed boolean;
 BEGIN
     IF p_dry_run THEN
         BEGIN
@@ -664,12 +665,14 @@ BEGIN
     IF v_result IS NOT NULL THEN
         RETURN v_result || jsonb_build_object('request_id', p_request_id);
     END IF;
+    v_enclosed := logic.upgrade_options_defer();  -- one refresh of the stored options, at the end
     v_result := logic.dispatch_operation(v_partner, p_operation, p_parameters);
     IF v_result ->> 'status' = 'rejected' THEN
         PERFORM logic.audit_rejection(
             p_operation, ARRAY(SELECT e ->> 'code' FROM jsonb_array_elements(v_result -> 'errors') e),
             p_parameters, p_request_id);
     END IF;
+    PERFORM logic.upgrade_options_flush(v_enclosed);
     RETURN logic.request_remember(v_partner, p_request_id, p_operation, p_parameters, v_result)
            || jsonb_build_object('request_id', p_request_id);
 END $$;

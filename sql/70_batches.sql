@@ -386,6 +386,7 @@ RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_ca
 DECLARE
     v_partner text := logic.require_partner();
     v_comment text := logic.require_comment(p_comment);
+    v_enclosed boolean;
     r core.batch_rows;
 BEGIN
     -- Lock order: the batch, then the chunk's customers by id: the one global order, of
@@ -401,6 +402,7 @@ BEGIN
                      AND b.line BETWEEN p_from_line AND p_to_line AND b.status = 'pending'
                      AND logic.customer_visible(v_partner, s.customer_id))  -- only those (logic.lock_subscription)
     ORDER BY c.id FOR NO KEY UPDATE;
+    v_enclosed := logic.upgrade_options_defer();  -- the chunk's customers refreshed once, at its end
     -- Rows in waves (logic.batch_apply_waves), so that rows of one customer see each other
     -- in file order and the upgrades of a wave are applied set-based. No subtransaction
     -- per row on the normal path; if anything raises, the chunk is redone row by row.
@@ -422,6 +424,7 @@ BEGIN
             END;
         END LOOP;
     END;
+    PERFORM logic.upgrade_options_flush(v_enclosed);
     RETURN logic.batch_counts(v_partner, p_batch_id, p_from_line, p_to_line);
 END $$;
 COMMENT ON FUNCTION api.batch_apply_chunk IS

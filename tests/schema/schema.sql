@@ -86,6 +86,7 @@ CREATE FUNCTION api.batch_apply_chunk(p_batch_id text, p_from_line bigint, p_to_
 DECLARE
     v_partner text := logic.require_partner();
     v_comment text := logic.require_comment(p_comment);
+    v_enclosed boolean;
     r core.batch_rows;
 BEGIN
     -- Lock order: the batch, then the chunk's customers by id: the one global order, of
@@ -101,6 +102,7 @@ BEGIN
                      AND b.line BETWEEN p_from_line AND p_to_line AND b.status = 'pending'
                      AND logic.customer_visible(v_partner, s.customer_id))  -- only those (logic.lock_subscription)
     ORDER BY c.id FOR NO KEY UPDATE;
+    v_enclosed := logic.upgrade_options_defer();  -- the chunk's customers refreshed once, at its end
     -- Rows in waves (logic.batch_apply_waves), so that rows of one customer see each other
     -- in file order and the upgrades of a wave are applied set-based. No subtransaction
     -- per row on the normal path; if anything raises, the chunk is redone row by row.
@@ -122,6 +124,7 @@ BEGIN
             END;
         END LOOP;
     END;
+    PERFORM logic.upgrade_options_flush(v_enclosed);
     RETURN logic.batch_counts(v_partner, p_batch_id, p_from_line, p_to_line);
 END $$;
 
@@ -3166,6 +3169,7 @@ DECLARE
     v_partner text := logic.require_partner();
     v_result jsonb;
     v_dry_run_result text;
+    v_enclosed boolean;
 BEGIN
     IF p_dry_run THEN
         BEGIN
@@ -3188,12 +3192,14 @@ BEGIN
     IF v_result IS NOT NULL THEN
         RETURN v_result || jsonb_build_object('request_id', p_request_id);
     END IF;
+    v_enclosed := logic.upgrade_options_defer();  -- one refresh of the stored options, at the end
     v_result := logic.dispatch_operation(v_partner, p_operation, p_parameters);
     IF v_result ->> 'status' = 'rejected' THEN
         PERFORM logic.audit_rejection(
             p_operation, ARRAY(SELECT e ->> 'code' FROM jsonb_array_elements(v_result -> 'errors') e),
             p_parameters, p_request_id);
     END IF;
+    PERFORM logic.upgrade_options_flush(v_enclosed);
     RETURN logic.request_remember(v_partner, p_request_id, p_operation, p_parameters, v_result)
            || jsonb_build_object('request_id', p_request_id);
 END $$;
@@ -3454,6 +3460,43 @@ CREATE FUNCTION logic.upgrade_next_steps(p_source_offer text, p_source_quantity 
          END);
 END;
 
+CREATE FUNCTION logic.upgrade_options_defer() RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_enclosed boolean := logic.upgrade_options_deferred();
+BEGIN
+    IF NOT v_enclosed THEN
+        PERFORM set_config('subctl.upgrade_options_deferred', 'on', true);
+    END IF;
+    RETURN v_enclosed;
+END $$;
+
+CREATE FUNCTION logic.upgrade_options_deferred() RETURNS boolean
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+ SELECT COALESCE((logic.setting('upgrade_options_deferred'::text) = 'on'::text), false) AS "coalesce";
+END;
+
+CREATE FUNCTION logic.upgrade_options_flush(p_enclosed boolean DEFAULT false) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_customers uuid[];
+BEGIN
+    IF p_enclosed THEN
+        RETURN;
+    END IF;
+    v_customers := ARRAY(SELECT DISTINCT c::uuid FROM unnest(string_to_array(logic.setting('upgrade_options_pending'), ',')) c);
+    PERFORM set_config('subctl.upgrade_options_pending', '', true),
+            set_config('subctl.upgrade_options_deferred', '', true);
+    IF cardinality(v_customers) > 0 THEN
+        PERFORM logic.upgrade_options_refresh(v_customers);
+    END IF;
+END $$;
+
 CREATE FUNCTION logic.upgrade_options_follow() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3491,6 +3534,9 @@ BEGIN
     END IF;
     IF v_catalog_changed THEN
         PERFORM logic.upgrade_path_catalog_refresh(), logic.upgrade_options_refresh(NULL);
+    ELSIF v_customers IS NOT NULL AND logic.upgrade_options_deferred() THEN
+        PERFORM set_config('subctl.upgrade_options_pending',
+                           concat_ws(',', logic.setting('upgrade_options_pending'), array_to_string(v_customers, ',')), true);
     ELSIF v_customers IS NOT NULL THEN
         PERFORM logic.upgrade_options_refresh(v_customers);
     END IF;
