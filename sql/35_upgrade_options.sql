@@ -9,14 +9,17 @@
 -- for the code of SQLSTATE SUnnn (the upgrade rules' codes are SU012-SU019, numbered in
 -- the SPEC's order); codes from SU063 on have no bit
 -- (tests/sql/reports_upgrade_options_stored.sql checks every stored code has one).
+-- (One expression, so that it is inlined; error_mask is PL/pgSQL for its kept plan: see
+-- logic.login_partner.)
 CREATE OR REPLACE FUNCTION logic.error_bit(p_sqlstate text)
 RETURNS bigint LANGUAGE sql IMMUTABLE BEGIN ATOMIC
-    SELECT CASE WHEN n < 63 THEN 1::bigint << n END FROM (SELECT substr(p_sqlstate, 3)::int AS n) x;
+    SELECT CASE WHEN substr(p_sqlstate, 3)::int < 63 THEN 1::bigint << substr(p_sqlstate, 3)::int END;
 END;
 CREATE OR REPLACE FUNCTION logic.error_mask(p_codes text[])
-RETURNS bigint LANGUAGE sql STABLE BEGIN ATOMIC
-    SELECT coalesce(bit_or(logic.error_bit(e.sqlstate)), 0) FROM core.error_codes e WHERE e.code = ANY (p_codes);
-END;
+RETURNS bigint LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN (SELECT coalesce(bit_or(logic.error_bit(e.sqlstate)), 0) FROM core.error_codes e WHERE e.code = ANY (p_codes));
+END $$;
 -- The codes of a mask, in SQLSTATE order (the rules' order). With the owner's rights: the
 -- report views call it for a reporter, who reads no table of core.
 CREATE OR REPLACE FUNCTION logic.error_codes_of(p_mask bigint)

@@ -118,8 +118,9 @@ CREATE OR REPLACE FUNCTION logic.upgrade_next_steps(p_source_offer text, p_sourc
                                                    p_quantity bigint, p_upgrade_type text DEFAULT 'upgrade_with_license_transfer',
                                                    p_assigned bigint DEFAULT 0, p_source_id uuid DEFAULT NULL,
                                                    p_target_id uuid DEFAULT NULL, p_customer_id uuid DEFAULT NULL)
-RETURNS jsonb LANGUAGE sql IMMUTABLE BEGIN ATOMIC
-    SELECT CASE WHEN p_assigned = 0 THEN jsonb_build_array(format(
+RETURNS jsonb LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN CASE WHEN p_assigned = 0 THEN jsonb_build_array(format(
                'assign the users of %s their licenses of %s in the Office 365 admin center operated by 21Vianet',
                p_source_offer, p_target_offer))
                 WHEN p_upgrade_type = 'upgrade_only' THEN jsonb_build_array(format(
@@ -129,7 +130,7 @@ RETURNS jsonb LANGUAGE sql IMMUTABLE BEGIN ATOMIC
            || CASE WHEN p_quantity < p_source_quantity THEN jsonb_build_array(format(
                '%s had %s licenses and %s has %s: choose the %s users who lose theirs in the Office 365 admin center operated by 21Vianet',
                p_source_offer, p_source_quantity, p_target_offer, p_quantity, p_source_quantity - p_quantity)) ELSE '[]' END;
-END;
+END $$;
 
 -- upgrade {subscription_id, target_offer, quantity?, if_version?}: THE apply path of
 -- upgrades, set-based. Request i has the parameters p_parameters[i] and, when

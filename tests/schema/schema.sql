@@ -1055,19 +1055,20 @@ CREATE FUNCTION core.uuid_pattern() RETURNS text
 COMMENT ON FUNCTION core.uuid_pattern() IS 'A subscription or customer id as a command argument or a batch field: a UUID in its canonical 8-4-4-4-12 form.';
 
 CREATE FUNCTION logic.login_is_owner() RETURNS boolean
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT pg_has_role(SESSION_USER, n.nspowner, 'MEMBER'::text) AS pg_has_role
-    FROM pg_namespace n
-   WHERE (n.nspname = 'core'::name);
-END;
-
-CREATE FUNCTION logic.login_partner() RETURNS text
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT partner_id FROM core.partner_logins WHERE login_role = session_user
-$$;
+BEGIN
+    RETURN (SELECT pg_has_role(session_user, n.nspowner, 'MEMBER') FROM pg_namespace n WHERE n.nspname = 'core');
+END $$;
+
+CREATE FUNCTION logic.login_partner() RETURNS text
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN (SELECT partner_id FROM core.partner_logins WHERE login_role = session_user);
+END $$;
 
 CREATE FUNCTION logic.setting(p_name text) RETURNS text
     LANGUAGE sql STABLE
@@ -1769,48 +1770,21 @@ BEGIN
     RETURN v_results;
 END $_$;
 
-CREATE FUNCTION logic.require_comment(p_comment text) RETURNS text
-    LANGUAGE plpgsql STABLE
+CREATE FUNCTION logic.begin_operation(p_operation text, p_request_id text DEFAULT NULL::text, p_comment text DEFAULT NULL::text, p_batch_id text DEFAULT NULL::text, p_platform boolean DEFAULT false) RETURNS void
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-DECLARE
-    v_format_character text := core.display_name_format_character(p_comment);
-    v_problem text := CASE
-        WHEN btrim(p_comment) = '' THEN 'is empty'
-        WHEN p_comment ~ U&'[[:cntrl:]\2028\2029]' THEN 'holds a control character (a line break?): it is one line'
-        WHEN v_format_character IS NOT NULL
-            THEN format('holds the invisible formatting character U+%s (Unicode category Cf)',
-                        upper(lpad(to_hex(ascii(v_format_character)), 4, '0')))
-        WHEN length(p_comment) > logic.comment_max_length()
-            THEN format('has %s characters, more than %s', length(p_comment), logic.comment_max_length()) END;
 BEGIN
-    IF v_problem IS NOT NULL THEN  -- (NULL when no comment is given)
-        PERFORM logic.raise_error('invalid_argument', 'the comment ' || v_problem, NULL,
-            format('a comment is one line of 1-%s characters: a reason or a ticket', logic.comment_max_length()));
-    END IF;
-    RETURN p_comment;
+    PERFORM set_config('subctl.operation', p_operation, true),
+            set_config('subctl.operation_platform', CASE WHEN p_platform THEN 'on' ELSE '' END, true),
+            set_config('subctl.request_id', coalesce(p_request_id, ''), true),
+            set_config('subctl.request_ids', '', true),
+            set_config('subctl.comment', coalesce(logic.require_comment(p_comment), ''), true),
+            set_config('subctl.batch_id', coalesce(p_batch_id, ''), true),
+            set_config('subctl.operation_source',
+                       CASE WHEN p_batch_id IS NOT NULL THEN 'batch'
+                            WHEN logic.setting('source') = 'cli' THEN 'cli' ELSE 'sql' END, true);
 END $$;
-
-CREATE FUNCTION logic.begin_operation(p_operation text, p_request_id text DEFAULT NULL::text, p_comment text DEFAULT NULL::text, p_batch_id text DEFAULT NULL::text, p_platform boolean DEFAULT false) RETURNS void
-    LANGUAGE sql
-    BEGIN ATOMIC
- SELECT set_config('subctl.operation'::text, p_operation, true) AS set_config,
-     set_config('subctl.operation_platform'::text,
-         CASE
-             WHEN p_platform THEN 'on'::text
-             ELSE ''::text
-         END, true) AS set_config,
-     set_config('subctl.request_id'::text, COALESCE(p_request_id, ''::text), true) AS set_config,
-     set_config('subctl.request_ids'::text, ''::text, true) AS set_config,
-     set_config('subctl.comment'::text, COALESCE(logic.require_comment(p_comment), ''::text), true) AS set_config,
-     set_config('subctl.batch_id'::text, COALESCE(p_batch_id, ''::text), true) AS set_config,
-     set_config('subctl.operation_source'::text,
-         CASE
-             WHEN (p_batch_id IS NOT NULL) THEN 'batch'::text
-             WHEN (logic.setting('source'::text) = 'cli'::text) THEN 'cli'::text
-             ELSE 'sql'::text
-         END, true) AS set_config;
-END;
 
 CREATE FUNCTION logic.bump_subscriptions_version() RETURNS trigger
     LANGUAGE plpgsql
@@ -1982,14 +1956,15 @@ CREATE FUNCTION logic.chain_audit_event() RETURNS trigger
     AS $$
 DECLARE
     v_chain text := core.audit_chain_of(NEW.customer_id, NEW.partner_id);
+    h core.audit_chain_heads;
 BEGIN
     FOR attempt IN 1 .. 2 LOOP
-        UPDATE core.audit_chain_heads h
-        SET previous_event_id = h.event_id, event_id = NEW.id,
-            chain_hash = core.audit_event_digest(NEW, h.event_id, h.chain_hash)
-        WHERE h.chain = v_chain
-        RETURNING h.previous_event_id, h.chain_hash INTO NEW.chain_previous_id, NEW.chain_hash;
+        SELECT * INTO h FROM core.audit_chain_heads WHERE chain = v_chain FOR NO KEY UPDATE;
         IF FOUND THEN
+            NEW.chain_previous_id := h.event_id;
+            NEW.chain_hash := core.audit_event_digest(NEW, h.event_id, h.chain_hash);
+            UPDATE core.audit_chain_heads SET previous_event_id = h.event_id, event_id = NEW.id, chain_hash = NEW.chain_hash
+            WHERE chain = v_chain;
             RETURN NEW;
         END IF;
         INSERT INTO core.audit_chain_heads (chain, event_id, previous_event_id, chain_hash)
@@ -2213,10 +2188,9 @@ CREATE FUNCTION logic.error_bit(p_sqlstate text) RETURNS bigint
     BEGIN ATOMIC
  SELECT
          CASE
-             WHEN (x.n < 63) THEN ((1)::bigint << x.n)
+             WHEN ((substr(p_sqlstate, 3))::integer < 63) THEN ((1)::bigint << (substr(p_sqlstate, 3))::integer)
              ELSE NULL::bigint
-         END AS "case"
-    FROM ( SELECT (substr(error_bit.p_sqlstate, 3))::integer AS n) x;
+         END AS "case";
 END;
 
 CREATE FUNCTION logic.error_codes_of(p_mask bigint) RETURNS text[]
@@ -2226,22 +2200,13 @@ CREATE FUNCTION logic.error_codes_of(p_mask bigint) RETURNS text[]
     SELECT ARRAY(SELECT e.code FROM core.error_codes e WHERE p_mask & logic.error_bit(e.sqlstate) <> 0 ORDER BY e.sqlstate)
 $$;
 
-CREATE TABLE core.error_codes (
-    code text NOT NULL,
-    sqlstate character(5) NOT NULL,
-    exit_code smallint NOT NULL,
-    description text NOT NULL,
-    CONSTRAINT check_error_codes_exit_code CHECK ((exit_code = ANY (ARRAY[1, 64, 65, 69, 70, 75, 78]))),
-    CONSTRAINT check_error_codes_sqlstate_project_class CHECK (((sqlstate ~ '^SU[0-9]{3}$'::text) AND (sqlstate !~ '000$'::text)))
-);
-
 CREATE FUNCTION logic.error_mask(p_codes text[]) RETURNS bigint
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT COALESCE(bit_or(logic.error_bit((e.sqlstate)::text)), (0)::bigint) AS "coalesce"
-    FROM core.error_codes e
-   WHERE (e.code = ANY (error_mask.p_codes));
-END;
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN (SELECT coalesce(bit_or(logic.error_bit(e.sqlstate)), 0) FROM core.error_codes e WHERE e.code = ANY (p_codes));
+END $$;
 
 CREATE FUNCTION logic.error_objects(p_partner text, p_codes text[], p_request jsonb) RETURNS jsonb
     LANGUAGE plpgsql STABLE
@@ -3026,6 +2991,28 @@ BEGIN
     END IF;
 END $$;
 
+CREATE FUNCTION logic.require_comment(p_comment text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_format_character text := core.display_name_format_character(p_comment);
+    v_problem text := CASE
+        WHEN btrim(p_comment) = '' THEN 'is empty'
+        WHEN p_comment ~ U&'[[:cntrl:]\2028\2029]' THEN 'holds a control character (a line break?): it is one line'
+        WHEN v_format_character IS NOT NULL
+            THEN format('holds the invisible formatting character U+%s (Unicode category Cf)',
+                        upper(lpad(to_hex(ascii(v_format_character)), 4, '0')))
+        WHEN length(p_comment) > logic.comment_max_length()
+            THEN format('has %s characters, more than %s', length(p_comment), logic.comment_max_length()) END;
+BEGIN
+    IF v_problem IS NOT NULL THEN  -- (NULL when no comment is given)
+        PERFORM logic.raise_error('invalid_argument', 'the comment ' || v_problem, NULL,
+            format('a comment is one line of 1-%s characters: a reason or a ticket', logic.comment_max_length()));
+    END IF;
+    RETURN p_comment;
+END $$;
+
 CREATE FUNCTION logic.require_display_name(p_name text, p_what text) RETURNS text
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3442,23 +3429,21 @@ END;
 COMMENT ON FUNCTION logic.upgrade_evaluations(p_partner text, p_sold_in_force_only boolean) IS 'Every upgrade path of every subscription with all the error codes that apply for a partner now (logic.upgrade_path_facts at this time).';
 
 CREATE FUNCTION logic.upgrade_next_steps(p_source_offer text, p_source_quantity bigint, p_target_offer text, p_quantity bigint, p_upgrade_type text DEFAULT 'upgrade_with_license_transfer'::text, p_assigned bigint DEFAULT 0, p_source_id uuid DEFAULT NULL::uuid, p_target_id uuid DEFAULT NULL::uuid, p_customer_id uuid DEFAULT NULL::uuid) RETURNS jsonb
-    LANGUAGE sql IMMUTABLE
-    BEGIN ATOMIC
- SELECT (
-         CASE
-             WHEN (p_assigned = 0) THEN jsonb_build_array(format('assign the users of %s their licenses of %s in the Office 365 admin center operated by 21Vianet'::text, p_source_offer, p_target_offer))
-             WHEN (p_upgrade_type = 'upgrade_only'::text) THEN jsonb_build_array(format('reassign the %s of the suspended subscription %s (%s) to %s (%s): subctl license unassign %s USER... then subctl license assign %s USER... (subctl user list --customer %s lists them)'::text,
-             CASE
-                 WHEN (p_assigned = 1) THEN '1 user who holds a license'::text
-                 ELSE (p_assigned || ' users who hold licenses'::text)
-             END, p_source_id, p_source_offer, p_target_id, p_target_offer, p_source_id, p_target_id, p_customer_id))
-             ELSE '[]'::jsonb
-         END ||
-         CASE
-             WHEN (p_quantity < p_source_quantity) THEN jsonb_build_array(format('%s had %s licenses and %s has %s: choose the %s users who lose theirs in the Office 365 admin center operated by 21Vianet'::text, p_source_offer, p_source_quantity, p_target_offer, p_quantity, (p_source_quantity - p_quantity)))
-             ELSE '[]'::jsonb
-         END);
-END;
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN CASE WHEN p_assigned = 0 THEN jsonb_build_array(format(
+               'assign the users of %s their licenses of %s in the Office 365 admin center operated by 21Vianet',
+               p_source_offer, p_target_offer))
+                WHEN p_upgrade_type = 'upgrade_only' THEN jsonb_build_array(format(
+               'reassign the %s of the suspended subscription %s (%s) to %s (%s): subctl license unassign %s USER... then subctl license assign %s USER... (subctl user list --customer %s lists them)',
+               CASE WHEN p_assigned = 1 THEN '1 user who holds a license' ELSE p_assigned || ' users who hold licenses' END, p_source_id, p_source_offer, p_target_id, p_target_offer, p_source_id, p_target_id, p_customer_id))
+                ELSE '[]'::jsonb END
+           || CASE WHEN p_quantity < p_source_quantity THEN jsonb_build_array(format(
+               '%s had %s licenses and %s has %s: choose the %s users who lose theirs in the Office 365 admin center operated by 21Vianet',
+               p_source_offer, p_source_quantity, p_target_offer, p_quantity, p_source_quantity - p_quantity)) ELSE '[]' END;
+END $$;
 
 CREATE FUNCTION logic.upgrade_options_defer() RETURNS boolean
     LANGUAGE plpgsql
@@ -3720,6 +3705,15 @@ ALTER TABLE core.audit_events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MINVALUE
     NO MAXVALUE
     CACHE 1
+);
+
+CREATE TABLE core.error_codes (
+    code text NOT NULL,
+    sqlstate character(5) NOT NULL,
+    exit_code smallint NOT NULL,
+    description text NOT NULL,
+    CONSTRAINT check_error_codes_exit_code CHECK ((exit_code = ANY (ARRAY[1, 64, 65, 69, 70, 75, 78]))),
+    CONSTRAINT check_error_codes_sqlstate_project_class CHECK (((sqlstate ~ '^SU[0-9]{3}$'::text) AND (sqlstate !~ '000$'::text)))
 );
 
 CREATE TABLE core.error_guidance (
