@@ -129,8 +129,8 @@ BEGIN
 END $$;
 
 COMMENT ON FUNCTION api.batch_apply_chunk(p_batch_id text, p_from_line bigint, p_to_line bigint, p_dry_run boolean, p_comment text) IS 'Applies the pending rows of lines p_from_line..p_to_line of a batch, the rows of each customer in line order: in
-waves of one row per customer, the new upgrades of a wave set-based (logic.upgrade_apply), other rows through
-run_operation; audited with source batch, the batch id, each row''s request id and p_comment (the run''s reason or
+waves of one row per customer, the new upgrades and license changes of a wave set-based (logic.upgrade_apply,
+logic.licenses_apply), other rows through run_operation; audited with source batch, the batch id, each row''s request id and p_comment (the run''s reason or
 ticket); one transaction per call.
 Returns the counts of those lines.';
 
@@ -1539,7 +1539,7 @@ BEGIN
     WHERE partner_id = r.partner_id AND batch_id = r.batch_id AND line = r.line;
 END $$;
 
-CREATE FUNCTION logic.batch_apply_upgrades(p_partner text, p_rows core.batch_rows[], p_dry_run boolean, p_comment text DEFAULT NULL::text) RETURNS void
+CREATE FUNCTION logic.batch_apply_set(p_partner text, p_action text, p_rows core.batch_rows[], p_dry_run boolean, p_comment text DEFAULT NULL::text) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -1551,13 +1551,13 @@ BEGIN
     END IF;
     IF p_dry_run THEN
         BEGIN
-            v_results := logic.batch_upgrade_wave(p_partner, p_rows, p_comment);
+            v_results := logic.batch_set_wave(p_partner, p_action, p_rows, p_comment);
             RAISE EXCEPTION USING ERRCODE = 'SU099', MESSAGE = 'dry run';
         EXCEPTION WHEN SQLSTATE 'SU099' THEN
             NULL;  -- rolled back; v_results keeps what would have happened
         END;
     ELSE
-        v_results := logic.batch_upgrade_wave(p_partner, p_rows, p_comment);
+        v_results := logic.batch_set_wave(p_partner, p_action, p_rows, p_comment);
     END IF;
     UPDATE core.batch_rows b
     SET status = CASE WHEN cardinality(x.codes) > 0 THEN 'rejected' WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END,
@@ -1580,6 +1580,7 @@ DECLARE
     v_last integer;
     v_wave core.batch_rows[];
     v_set core.batch_rows[];
+    v_action text;
     r core.batch_rows;
 BEGIN
     SELECT array_agg(w.b ORDER BY w.wave, (w.b).line), array_agg(w.wave ORDER BY w.wave, (w.b).line)
@@ -1600,7 +1601,7 @@ BEGIN
         -- EXECUTE: planned for each wave. The request ids grow by a chunk's rows at each
         -- call, and a cached generic plan made while they were few (an anti-join scanning
         -- them for every row of the wave) would stay when they are many.
-        EXECUTE 'SELECT ARRAY(SELECT w FROM unnest($1) w WHERE w.action = ''upgrade'' AND NOT EXISTS (
+        EXECUTE 'SELECT ARRAY(SELECT w FROM unnest($1) w WHERE w.action = ANY (logic.batch_set_actions()) AND NOT EXISTS (
                      SELECT 1 FROM core.request_ids q WHERE q.partner_id = $2 AND q.request_id = w.request_id)
                  ORDER BY w.line)'
         INTO v_set USING v_wave, p_partner;
@@ -1608,7 +1609,10 @@ BEGIN
                  WHERE w.line <> ALL (ARRAY(SELECT x.line FROM unnest(v_set) x)) ORDER BY w.line LOOP
             PERFORM logic.batch_apply_row(p_partner, r, p_dry_run, p_comment);
         END LOOP;
-        PERFORM logic.batch_apply_upgrades(p_partner, v_set, p_dry_run, p_comment);
+        FOREACH v_action IN ARRAY logic.batch_set_actions() LOOP
+            PERFORM logic.batch_apply_set(p_partner, v_action, ARRAY(SELECT w FROM unnest(v_set) w WHERE w.action = v_action
+                                                                     ORDER BY w.line), p_dry_run, p_comment);
+        END LOOP;
         v_first := v_last + 1;
     END LOOP;
 END $_$;
@@ -1721,6 +1725,41 @@ CREATE FUNCTION logic.batch_row_parameters(r core.batch_rows) RETURNS jsonb
  SELECT jsonb_strip_nulls(jsonb_build_object('subscription_id', (r).subscription_id, 'target_offer', (r).target_offer, 'quantity', (r).quantity)) AS jsonb_strip_nulls;
 END;
 
+CREATE FUNCTION logic.batch_set_actions() RETURNS text[]
+    LANGUAGE sql IMMUTABLE
+    BEGIN ATOMIC
+ SELECT ARRAY['upgrade'::text, 'add_licenses'::text, 'remove_licenses'::text] AS "array";
+END;
+
+CREATE FUNCTION logic.batch_set_wave(p_partner text, p_action text, p_rows core.batch_rows[], p_comment text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_parameters jsonb[] := ARRAY(SELECT logic.batch_row_parameters(p_rows[i]) FROM generate_subscripts(p_rows, 1) i ORDER BY i);
+    v_request_ids text[] := ARRAY(SELECT (p_rows[i]).request_id FROM generate_subscripts(p_rows, 1) i ORDER BY i);
+    v_results jsonb;
+BEGIN
+    PERFORM logic.begin_operation(p_action, NULL, p_comment, (p_rows[1]).batch_id);
+    SELECT jsonb_agg(jsonb_build_object('line', (p_rows[u.ord]).line, 'request_id', (p_rows[u.ord]).request_id,
+                                        'parameters', v_parameters[u.ord], 'result', u.result)
+                     ORDER BY u.ord)
+    INTO v_results
+    FROM (SELECT a.ord, a.result FROM logic.upgrade_apply(p_partner, v_parameters, v_request_ids) a
+          WHERE p_action = 'upgrade'
+          UNION ALL
+          SELECT l.ord, l.result
+          FROM logic.licenses_apply(p_partner, v_parameters, CASE p_action WHEN 'add_licenses' THEN 1 ELSE -1 END,
+                                    v_request_ids) l
+          WHERE p_action IN ('add_licenses', 'remove_licenses')) u;
+    PERFORM logic.audit_rejections(p_action, coalesce(jsonb_agg(jsonb_build_object(
+                'error_codes', jsonb_path_query_array(w.e -> 'result', '$.errors[*].code'),
+                'parameters', w.e -> 'parameters', 'request_id', w.e -> 'request_id')), '[]'))
+    FROM jsonb_array_elements(v_results) AS w (e) WHERE w.e -> 'result' ->> 'status' = 'rejected';
+    PERFORM logic.requests_remember(p_partner, p_action, v_results);
+    RETURN v_results;
+END $_$;
+
 CREATE TABLE core.batches (
     partner_id text NOT NULL,
     id text NOT NULL,
@@ -1746,29 +1785,6 @@ CREATE FUNCTION logic.batch_summary(b core.batches) RETURNS jsonb
     BEGIN ATOMIC
  SELECT (jsonb_build_object('id', (b).id, 'file', (b).file_name, 'content_sha256', (b).content_sha256, 'rows', (b).rows_total, 'runs', (b).runs, 'created_by', (b).created_by, 'created_at', (b).created_at, 'last_run_started_at', (b).last_run_started_at, 'last_run_finished_at', (b).last_run_finished_at, 'last_run_seconds', round(EXTRACT(epoch FROM ((b).last_run_finished_at - (b).last_run_started_at)), 3), 'finished_at', (b).finished_at) || logic.batch_counts((b).partner_id, (b).id));
 END;
-
-CREATE FUNCTION logic.batch_upgrade_wave(p_partner text, p_rows core.batch_rows[], p_comment text DEFAULT NULL::text) RETURNS jsonb
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
-DECLARE
-    v_results jsonb;
-BEGIN
-    PERFORM logic.begin_operation('upgrade', NULL, p_comment, (p_rows[1]).batch_id);
-    SELECT jsonb_agg(jsonb_build_object('line', (p_rows[u.ord]).line, 'request_id', (p_rows[u.ord]).request_id,
-                                        'parameters', logic.batch_row_parameters(p_rows[u.ord]), 'result', u.result)
-                     ORDER BY u.ord)
-    INTO v_results
-    FROM logic.upgrade_apply(p_partner,
-                            ARRAY(SELECT logic.batch_row_parameters(p_rows[i]) FROM generate_subscripts(p_rows, 1) i ORDER BY i),
-                            ARRAY(SELECT (p_rows[i]).request_id FROM generate_subscripts(p_rows, 1) i ORDER BY i)) u;
-    PERFORM logic.audit_rejections('upgrade', coalesce(jsonb_agg(jsonb_build_object(
-                'error_codes', jsonb_path_query_array(w.e -> 'result', '$.errors[*].code'),
-                'parameters', w.e -> 'parameters', 'request_id', w.e -> 'request_id')), '[]'))
-    FROM jsonb_array_elements(v_results) AS w (e) WHERE w.e -> 'result' ->> 'status' = 'rejected';
-    PERFORM logic.requests_remember(p_partner, 'upgrade', v_results);
-    RETURN v_results;
-END $_$;
 
 CREATE FUNCTION logic.begin_operation(p_operation text, p_request_id text DEFAULT NULL::text, p_comment text DEFAULT NULL::text, p_batch_id text DEFAULT NULL::text, p_platform boolean DEFAULT false) RETURNS void
     LANGUAGE plpgsql
@@ -2419,6 +2435,68 @@ CREATE FUNCTION logic.license_transfer_errors(p_transfer boolean, p_assigned big
          END AS "case";
 END;
 
+CREATE FUNCTION logic.licenses_apply(p_partner text, p_parameters jsonb[], p_sign integer, p_request_ids text[] DEFAULT NULL::text[]) RETURNS TABLE(ord bigint, result jsonb)
+    LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_customers uuid[];
+    v_customers_distinct boolean;
+BEGIN
+    v_customers := ARRAY(SELECT DISTINCT s.customer_id FROM core.subscriptions s
+                         WHERE s.id = ANY (ARRAY(SELECT (p ->> 'subscription_id')::uuid FROM unnest(p_parameters) p))
+                           AND logic.customer_visible(p_partner, s.customer_id));
+    PERFORM 1 FROM core.customers c WHERE c.id = ANY (v_customers) ORDER BY c.id FOR NO KEY UPDATE;
+    SELECT count(DISTINCT s.customer_id) = count(*) INTO v_customers_distinct
+    FROM unnest(p_parameters) p JOIN core.subscriptions s ON s.id = (p ->> 'subscription_id')::uuid
+    WHERE s.customer_id = ANY (v_customers);
+    IF NOT v_customers_distinct THEN
+        RAISE EXCEPTION 'logic.licenses_apply: the requests of one call must be of distinct customers';
+    END IF;
+    IF p_request_ids IS NOT NULL THEN  -- each audit event under its own request's id
+        PERFORM set_config('subctl.request_ids', coalesce((
+            SELECT jsonb_object_agg(p_parameters[i] ->> 'subscription_id', p_request_ids[i])
+            FROM generate_subscripts(p_parameters, 1) AS i WHERE p_request_ids[i] IS NOT NULL), '{}')::text, true);
+    END IF;
+    RETURN QUERY
+    WITH requests AS (
+        SELECT r.ord, (r.p ->> 'subscription_id')::uuid AS id, (r.p ->> 'quantity')::bigint AS delta,
+               r.p -> 'if_version' AS if_version
+        FROM unnest(p_parameters) WITH ORDINALITY AS r (p, ord)),
+    evaluated AS MATERIALIZED (  -- (read after the locks)
+        SELECT r.ord, r.id, r.delta, r.if_version, s.id AS found, s.version, s.status, s.quantity,
+               -- clamped: a huge delta is simply out of range, never an arithmetic overflow
+               s.quantity + p_sign * least(greatest(r.delta, 0), 4294967296) AS new_quantity,
+               CASE WHEN s.id IS NULL THEN ARRAY['subscription_not_found'] ELSE
+                   array_remove(ARRAY[CASE WHEN (r.if_version #>> '{}')::bigint <> s.version THEN 'version_mismatch' END], NULL)
+                   || logic.sold_and_active_errors(p_partner, s.status, s.partner_id)
+                   || array_remove(ARRAY[
+                       CASE WHEN p_sign < 0 AND s.billing_cycle = 'annual' THEN 'quantity_cannot_be_decreased' END,
+                       CASE WHEN r.delta < 1 OR NOT logic.quantity_in_range(s.offer_id, s.quantity + p_sign * least(greatest(r.delta, 0), 4294967296))
+                            THEN 'quantity_out_of_range' END], NULL)
+                   || CASE WHEN p_sign < 0 THEN logic.license_quantity_errors(logic.licenses_assigned(s.id),
+                                                    s.quantity + p_sign * least(greatest(r.delta, 0), 4294967296))
+                           ELSE '{}' END END AS codes
+        FROM requests r
+        LEFT JOIN core.subscriptions s ON s.id = r.id AND s.customer_id = ANY (v_customers)),
+    changed AS (
+        UPDATE core.subscriptions s SET quantity = e.new_quantity
+        FROM evaluated e WHERE s.id = e.found AND cardinality(e.codes) = 0
+        RETURNING s.id, s.version, s.status)
+    SELECT e.ord, logic.result(e.codes, jsonb_build_object(
+               'source_subscription_id', e.id, 'target_subscription_id', NULL,
+               'quantity', CASE WHEN cardinality(e.codes) = 0 THEN e.new_quantity ELSE e.quantity END,
+               'version', coalesce(c.version, e.version), 'subscription_status', coalesce(c.status, e.status)),
+               p_partner, jsonb_strip_nulls(jsonb_build_object('subscription_id', e.id, 'quantity', e.new_quantity,
+                                                               'if_version', e.if_version)))
+    FROM evaluated e LEFT JOIN changed c ON c.id = e.found
+    ORDER BY e.ord;
+    IF p_request_ids IS NOT NULL THEN
+        PERFORM set_config('subctl.request_ids', '', true);
+    END IF;
+END $$;
+
 CREATE TABLE core.license_assignments (
     subscription_id uuid NOT NULL,
     user_id uuid NOT NULL,
@@ -2587,34 +2665,8 @@ CREATE FUNCTION logic.op_change_licenses(p_partner text, p jsonb, p_sign integer
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-DECLARE
-    v_id uuid := (p ->> 'subscription_id')::uuid;
-    v_delta bigint := (p ->> 'quantity')::bigint;
-    s core.subscriptions := logic.lock_subscription(p_partner, v_id);
-    -- clamped: a huge delta is simply out of range, never an arithmetic overflow
-    v_new bigint := s.quantity + p_sign * least(greatest(v_delta, 0), 4294967296);
-    v_codes text[];
 BEGIN
-    IF s.id IS NULL THEN
-        v_codes := ARRAY['subscription_not_found'];
-    ELSE
-        v_codes := array_remove(ARRAY[
-            CASE WHEN (p ->> 'if_version')::bigint <> s.version THEN 'version_mismatch' END], NULL)
-            || logic.sold_and_active_errors(p_partner, s.status, s.partner_id)
-            || array_remove(ARRAY[
-            CASE WHEN p_sign < 0 AND s.billing_cycle = 'annual' THEN 'quantity_cannot_be_decreased' END,
-            CASE WHEN v_delta < 1 OR NOT logic.quantity_in_range(s.offer_id, v_new) THEN 'quantity_out_of_range' END], NULL)
-            || CASE WHEN p_sign < 0 THEN logic.license_quantity_errors(logic.licenses_assigned(s.id), v_new) ELSE '{}' END;
-    END IF;
-    IF cardinality(v_codes) = 0 THEN
-        UPDATE core.subscriptions SET quantity = v_new WHERE id = s.id RETURNING * INTO s;
-    END IF;
-    RETURN logic.result(v_codes, jsonb_build_object(
-        'source_subscription_id', v_id, 'target_subscription_id', NULL,
-        'quantity', CASE WHEN cardinality(v_codes) = 0 THEN v_new ELSE s.quantity END,
-        'version', s.version, 'subscription_status', s.status),
-        p_partner, jsonb_strip_nulls(jsonb_build_object('subscription_id', v_id, 'quantity', v_new,
-                                                        'if_version', p -> 'if_version')));
+    RETURN (SELECT l.result FROM logic.licenses_apply(p_partner, ARRAY[p], p_sign) l);
 END $$;
 
 CREATE FUNCTION logic.op_license_assignment(p_partner text, p jsonb, p_operation text) RETURNS jsonb
