@@ -178,7 +178,8 @@ LANGUAGE sql STABLE BEGIN ATOMIC
                                                     ELSE c.r ->> 'id' END, p_who ->> 'request_id'),
            p_who ->> 'batch_id', p_who ->> 'comment',
            CASE WHEN p_table = 'subscriptions' THEN c.r ->> 'offer_id' END
-    FROM (SELECT coalesce(p_new, p_old) AS r, logic.row_changes(p_old, p_new) AS changes) c
+    -- OFFSET 0: the changes computed once per row, not again for the WHERE
+    FROM (SELECT coalesce(p_new, p_old) AS r, logic.row_changes(p_old, p_new) AS changes OFFSET 0) c
     WHERE p_op <> 'UPDATE' OR c.changes <> '{}';
 END;
 

@@ -1272,7 +1272,8 @@ CREATE FUNCTION logic.audit_event_of(p_table text, p_op text, p_old jsonb, p_new
              ELSE NULL::text
          END AS "case"
     FROM ( SELECT COALESCE(audit_event_of.p_new, audit_event_of.p_old) AS r,
-             logic.row_changes(audit_event_of.p_old, audit_event_of.p_new) AS changes) c
+             logic.row_changes(audit_event_of.p_old, audit_event_of.p_new) AS changes
+          OFFSET 0) c
    WHERE ((audit_event_of.p_op <> 'UPDATE'::text) OR (c.changes <> '{}'::jsonb));
 END;
 
