@@ -5,7 +5,7 @@
 --
 -- SU099 is internal and deliberately not in the table: a dry run raises it to roll back
 -- its subtransaction once the result is known, and catches it at once (logic.run_operation
--- in 40_operations, logic.batch_apply_upgrades in 70_batches). It never leaves the
+-- in 40_operations, logic.batch_apply_set in 70_batches). It never leaves the
 -- function that raised it, so no caller, and no user, ever sees it.
 INSERT INTO core.error_codes (code, sqlstate, exit_code, description) VALUES
     ('subscription_not_found',                       'SU001', 1,  'The subscription does not exist.'),

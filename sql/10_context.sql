@@ -14,17 +14,22 @@ RETURNS boolean LANGUAGE sql STABLE BEGIN ATOMIC
 END;
 
 -- The partner a login is mapped to (core.partner_logins), or NULL.
+-- This and the other small functions every write calls several times are PL/pgSQL: a
+-- SQL function that cannot be inlined (a FROM, a sub-select, SECURITY DEFINER) is parsed
+-- and planned again at every call; PL/pgSQL keeps its plans for the session.
 CREATE OR REPLACE FUNCTION logic.login_partner()
-RETURNS text LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT partner_id FROM core.partner_logins WHERE login_role = session_user
-$$;
+RETURNS text LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN (SELECT partner_id FROM core.partner_logins WHERE login_role = session_user);
+END $$;
 
 -- Whether the session's login owns the schema (runs migrations): only such a session
 -- may choose the partner it acts for and the operator name it records.
 CREATE OR REPLACE FUNCTION logic.login_is_owner()
-RETURNS boolean LANGUAGE sql STABLE BEGIN ATOMIC
-    SELECT pg_has_role(session_user, n.nspowner, 'MEMBER') FROM pg_namespace n WHERE n.nspname = 'core';
-END;
+RETURNS boolean LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN (SELECT pg_has_role(session_user, n.nspowner, 'MEMBER') FROM pg_namespace n WHERE n.nspname = 'core');
+END $$;
 
 -- The partner the session acts for. A mapped login acts for its partner, whatever the
 -- session settings say (session_user, not current_user: SECURITY DEFINER functions
@@ -132,14 +137,15 @@ END $$;
 CREATE OR REPLACE FUNCTION logic.begin_operation(p_operation text, p_request_id text DEFAULT NULL,
                                                 p_comment text DEFAULT NULL, p_batch_id text DEFAULT NULL,
                                                 p_platform boolean DEFAULT false)
-RETURNS void LANGUAGE sql VOLATILE BEGIN ATOMIC
-    SELECT set_config('subctl.operation', p_operation, true),
-           set_config('subctl.operation_platform', CASE WHEN p_platform THEN 'on' ELSE '' END, true),
-           set_config('subctl.request_id', coalesce(p_request_id, ''), true),
-           set_config('subctl.request_ids', '', true),
-           set_config('subctl.comment', coalesce(logic.require_comment(p_comment), ''), true),
-           set_config('subctl.batch_id', coalesce(p_batch_id, ''), true),
-           set_config('subctl.operation_source',
-                      CASE WHEN p_batch_id IS NOT NULL THEN 'batch'
-                           WHEN logic.setting('source') = 'cli' THEN 'cli' ELSE 'sql' END, true);
-END;
+RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM set_config('subctl.operation', p_operation, true),
+            set_config('subctl.operation_platform', CASE WHEN p_platform THEN 'on' ELSE '' END, true),
+            set_config('subctl.request_id', coalesce(p_request_id, ''), true),
+            set_config('subctl.request_ids', '', true),
+            set_config('subctl.comment', coalesce(logic.require_comment(p_comment), ''), true),
+            set_config('subctl.batch_id', coalesce(p_batch_id, ''), true),
+            set_config('subctl.operation_source',
+                       CASE WHEN p_batch_id IS NOT NULL THEN 'batch'
+                            WHEN logic.setting('source') = 'cli' THEN 'cli' ELSE 'sql' END, true);
+END $$;

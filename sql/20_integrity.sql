@@ -178,7 +178,8 @@ LANGUAGE sql STABLE BEGIN ATOMIC
                                                     ELSE c.r ->> 'id' END, p_who ->> 'request_id'),
            p_who ->> 'batch_id', p_who ->> 'comment',
            CASE WHEN p_table = 'subscriptions' THEN c.r ->> 'offer_id' END
-    FROM (SELECT coalesce(p_new, p_old) AS r, logic.row_changes(p_old, p_new) AS changes) c
+    -- OFFSET 0: the changes computed once per row, not again for the WHERE
+    FROM (SELECT coalesce(p_new, p_old) AS r, logic.row_changes(p_old, p_new) AS changes OFFSET 0) c
     WHERE p_op <> 'UPDATE' OR c.changes <> '{}';
 END;
 
@@ -332,22 +333,25 @@ CREATE OR REPLACE TRIGGER audit_events_append_only_truncate BEFORE TRUNCATE ON c
 
 -- The tamper-evident chain (SPEC 7.1): every event inserted, whoever writes it, names the
 -- newest event of its chain before it and hashes that event's chain_hash with itself
--- (core.audit_event_digest, migration 008). The chain's head row is updated in the same
--- statement that reads it: under read committed a second writer waits and then chains
--- after the first; under repeatable read or serializable it fails to serialize (and is
--- retried), so a chain never forks.
+-- (core.audit_event_digest, migration 008). The chain's head row is locked as it is read:
+-- under read committed a second writer waits and then chains after the first; under
+-- repeatable read or serializable it fails to serialize (and is retried), so a chain
+-- never forks. The digest is computed here, not inside a statement: as a plain
+-- expression of the function its plan is kept for the transaction (a statement
+-- would plan it again for every event).
 CREATE OR REPLACE FUNCTION logic.chain_audit_event()
 RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_chain text := core.audit_chain_of(NEW.customer_id, NEW.partner_id);
+    h core.audit_chain_heads;
 BEGIN
     FOR attempt IN 1 .. 2 LOOP
-        UPDATE core.audit_chain_heads h
-        SET previous_event_id = h.event_id, event_id = NEW.id,
-            chain_hash = core.audit_event_digest(NEW, h.event_id, h.chain_hash)
-        WHERE h.chain = v_chain
-        RETURNING h.previous_event_id, h.chain_hash INTO NEW.chain_previous_id, NEW.chain_hash;
+        SELECT * INTO h FROM core.audit_chain_heads WHERE chain = v_chain FOR NO KEY UPDATE;
         IF FOUND THEN
+            NEW.chain_previous_id := h.event_id;
+            NEW.chain_hash := core.audit_event_digest(NEW, h.event_id, h.chain_hash);
+            UPDATE core.audit_chain_heads SET previous_event_id = h.event_id, event_id = NEW.id, chain_hash = NEW.chain_hash
+            WHERE chain = v_chain;
             RETURN NEW;
         END IF;
         INSERT INTO core.audit_chain_heads (chain, event_id, previous_event_id, chain_hash)

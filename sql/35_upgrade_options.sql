@@ -9,14 +9,17 @@
 -- for the code of SQLSTATE SUnnn (the upgrade rules' codes are SU012-SU019, numbered in
 -- the SPEC's order); codes from SU063 on have no bit
 -- (tests/sql/reports_upgrade_options_stored.sql checks every stored code has one).
+-- (One expression, so that it is inlined; error_mask is PL/pgSQL for its kept plan: see
+-- logic.login_partner.)
 CREATE OR REPLACE FUNCTION logic.error_bit(p_sqlstate text)
 RETURNS bigint LANGUAGE sql IMMUTABLE BEGIN ATOMIC
-    SELECT CASE WHEN n < 63 THEN 1::bigint << n END FROM (SELECT substr(p_sqlstate, 3)::int AS n) x;
+    SELECT CASE WHEN substr(p_sqlstate, 3)::int < 63 THEN 1::bigint << substr(p_sqlstate, 3)::int END;
 END;
 CREATE OR REPLACE FUNCTION logic.error_mask(p_codes text[])
-RETURNS bigint LANGUAGE sql STABLE BEGIN ATOMIC
-    SELECT coalesce(bit_or(logic.error_bit(e.sqlstate)), 0) FROM core.error_codes e WHERE e.code = ANY (p_codes);
-END;
+RETURNS bigint LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN (SELECT coalesce(bit_or(logic.error_bit(e.sqlstate)), 0) FROM core.error_codes e WHERE e.code = ANY (p_codes));
+END $$;
 -- The codes of a mask, in SQLSTATE order (the rules' order). With the owner's rights: the
 -- report views call it for a reporter, who reads no table of core.
 CREATE OR REPLACE FUNCTION logic.error_codes_of(p_mask bigint)
@@ -69,9 +72,52 @@ END $$;
 COMMENT ON FUNCTION logic.upgrade_options_refresh IS
 'Recomputes core.upgrade_options for some customers (NULL: all) from logic.upgrade_path_facts.';
 
+-- Inside an operation (logic.run_operation, a batch chunk: logic.upgrade_options_deferred)
+-- the customers a statement changed are only noted (subctl.upgrade_options_pending) and
+-- refreshed once when the operation ends (logic.upgrade_options_flush), still in its
+-- transaction: an upgrade's two statements (the target's INSERT, the source's UPDATE)
+-- and a batch wave's cost one refresh, not one each. Only reports read the stored rows,
+-- and no operation reads a report.
+CREATE OR REPLACE FUNCTION logic.upgrade_options_deferred()
+RETURNS boolean LANGUAGE sql STABLE BEGIN ATOMIC
+    SELECT coalesce(logic.setting('upgrade_options_deferred') = 'on', false);
+END;
+
+-- Begins deferring (see above); returns whether an enclosing operation already did, in
+-- which case that one flushes.
+CREATE OR REPLACE FUNCTION logic.upgrade_options_defer()
+RETURNS boolean LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_enclosed boolean := logic.upgrade_options_deferred();
+BEGIN
+    IF NOT v_enclosed THEN
+        PERFORM set_config('subctl.upgrade_options_deferred', 'on', true);
+    END IF;
+    RETURN v_enclosed;
+END $$;
+
+-- Ends deferring begun by logic.upgrade_options_defer (unless p_enclosed: the enclosing
+-- operation ends it) and refreshes the customers noted since, once each.
+CREATE OR REPLACE FUNCTION logic.upgrade_options_flush(p_enclosed boolean DEFAULT false)
+RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_customers uuid[];
+BEGIN
+    IF p_enclosed THEN
+        RETURN;
+    END IF;
+    v_customers := ARRAY(SELECT DISTINCT c::uuid FROM unnest(string_to_array(logic.setting('upgrade_options_pending'), ',')) c);
+    PERFORM set_config('subctl.upgrade_options_pending', '', true),
+            set_config('subctl.upgrade_options_deferred', '', true);
+    IF cardinality(v_customers) > 0 THEN
+        PERFORM logic.upgrade_options_refresh(v_customers);
+    END IF;
+END $$;
+
 -- After each statement on a table the rules read: the customers whose rows changed in
--- what the rules read (subscriptions, relationships) are refreshed; a change of the
--- catalog's paths, plans, cycles or an offer's service (or a TRUNCATE) refreshes everyone.
+-- what the rules read (subscriptions, relationships) are refreshed (inside an operation:
+-- noted, see above); a change of the catalog's paths, plans, cycles or an offer's service
+-- (or a TRUNCATE) refreshes everyone at once.
 CREATE OR REPLACE FUNCTION logic.upgrade_options_follow()
 RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -107,6 +153,9 @@ BEGIN
     END IF;
     IF v_catalog_changed THEN
         PERFORM logic.upgrade_path_catalog_refresh(), logic.upgrade_options_refresh(NULL);
+    ELSIF v_customers IS NOT NULL AND logic.upgrade_options_deferred() THEN
+        PERFORM set_config('subctl.upgrade_options_pending',
+                           concat_ws(',', logic.setting('upgrade_options_pending'), array_to_string(v_customers, ',')), true);
     ELSIF v_customers IS NOT NULL THEN
         PERFORM logic.upgrade_options_refresh(v_customers);
     END IF;

@@ -150,8 +150,9 @@ CREATE OR REPLACE FUNCTION logic.upgrade_next_steps(p_source_offer text, p_sourc
                                                    p_quantity bigint, p_upgrade_type text DEFAULT 'upgrade_with_license_transfer',
                                                    p_assigned bigint DEFAULT 0, p_source_id uuid DEFAULT NULL,
                                                    p_target_id uuid DEFAULT NULL, p_customer_id uuid DEFAULT NULL)
-RETURNS jsonb LANGUAGE sql IMMUTABLE BEGIN ATOMIC
-    SELECT CASE WHEN p_assigned = 0 THEN jsonb_build_array(format(
+RETURNS jsonb LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN CASE WHEN p_assigned = 0 THEN jsonb_build_array(format(
                'assign the users of %s their licenses of %s in the Office 365 admin center operated by 21Vianet',
                p_source_offer, p_target_offer))
                 WHEN p_upgrade_type = 'upgrade_only' THEN jsonb_build_array(format(
@@ -161,7 +162,7 @@ RETURNS jsonb LANGUAGE sql IMMUTABLE BEGIN ATOMIC
            || CASE WHEN p_quantity < p_source_quantity THEN jsonb_build_array(format(
                '%s had %s licenses and %s has %s: choose the %s users who lose theirs in the Office 365 admin center operated by 21Vianet',
                p_source_offer, p_source_quantity, p_target_offer, p_quantity, p_source_quantity - p_quantity)) ELSE '[]' END;
-END;
+END $$;
 
 -- upgrade {subscription_id, target_offer, quantity?, if_version?}: THE apply path of
 -- upgrades, set-based. Request i has the parameters p_parameters[i] and, when
@@ -279,39 +280,78 @@ BEGIN
     RETURN (SELECT u.result FROM logic.upgrade_apply(p_partner, ARRAY[p]) u);
 END $$;
 
--- add_licenses / remove_licenses {subscription_id, quantity, if_version?}
+-- add_licenses / remove_licenses {subscription_id, quantity, if_version?}: THE apply path
+-- of license changes, set-based like logic.upgrade_apply (whose notes hold here: requests
+-- of distinct customers, p_request_ids for the audit events, one row per request with its
+-- result, rejections neither audited nor remembered here). p_sign: 1 adds, -1 removes.
+-- Locks the customers the partner sees in id order, evaluates every request on one
+-- snapshot, then one UPDATE of the quantities.
+CREATE OR REPLACE FUNCTION logic.licenses_apply(p_partner text, p_parameters jsonb[], p_sign integer,
+                                               p_request_ids text[] DEFAULT NULL)
+RETURNS TABLE (ord bigint, result jsonb) LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_customers uuid[];
+    v_customers_distinct boolean;
+BEGIN
+    v_customers := ARRAY(SELECT DISTINCT s.customer_id FROM core.subscriptions s
+                         WHERE s.id = ANY (ARRAY(SELECT (p ->> 'subscription_id')::uuid FROM unnest(p_parameters) p))
+                           AND logic.customer_visible(p_partner, s.customer_id));
+    PERFORM 1 FROM core.customers c WHERE c.id = ANY (v_customers) ORDER BY c.id FOR NO KEY UPDATE;
+    SELECT count(DISTINCT s.customer_id) = count(*) INTO v_customers_distinct
+    FROM unnest(p_parameters) p JOIN core.subscriptions s ON s.id = (p ->> 'subscription_id')::uuid
+    WHERE s.customer_id = ANY (v_customers);
+    IF NOT v_customers_distinct THEN
+        RAISE EXCEPTION 'logic.licenses_apply: the requests of one call must be of distinct customers';
+    END IF;
+    IF p_request_ids IS NOT NULL THEN  -- each audit event under its own request's id
+        PERFORM set_config('subctl.request_ids', coalesce((
+            SELECT jsonb_object_agg(p_parameters[i] ->> 'subscription_id', p_request_ids[i])
+            FROM generate_subscripts(p_parameters, 1) AS i WHERE p_request_ids[i] IS NOT NULL), '{}')::text, true);
+    END IF;
+    RETURN QUERY
+    WITH requests AS (
+        SELECT r.ord, (r.p ->> 'subscription_id')::uuid AS id, (r.p ->> 'quantity')::bigint AS delta,
+               r.p -> 'if_version' AS if_version
+        FROM unnest(p_parameters) WITH ORDINALITY AS r (p, ord)),
+    evaluated AS MATERIALIZED (  -- (read after the locks)
+        SELECT r.ord, r.id, r.delta, r.if_version, s.id AS found, s.version, s.status, s.quantity,
+               -- clamped: a huge delta is simply out of range, never an arithmetic overflow
+               s.quantity + p_sign * least(greatest(r.delta, 0), 4294967296) AS new_quantity,
+               CASE WHEN s.id IS NULL THEN ARRAY['subscription_not_found'] ELSE
+                   array_remove(ARRAY[CASE WHEN (r.if_version #>> '{}')::bigint <> s.version THEN 'version_mismatch' END], NULL)
+                   || logic.sold_and_active_errors(p_partner, s.status, s.partner_id)
+                   || array_remove(ARRAY[
+                       CASE WHEN p_sign < 0 AND s.billing_cycle = 'annual' THEN 'quantity_cannot_be_decreased' END,
+                       CASE WHEN r.delta < 1 OR NOT logic.quantity_in_range(s.offer_id, s.quantity + p_sign * least(greatest(r.delta, 0), 4294967296))
+                            THEN 'quantity_out_of_range' END], NULL)
+                   || CASE WHEN p_sign < 0 THEN logic.license_quantity_errors(logic.licenses_assigned(s.id),
+                                                    s.quantity + p_sign * least(greatest(r.delta, 0), 4294967296))
+                           ELSE '{}' END END AS codes
+        FROM requests r
+        LEFT JOIN core.subscriptions s ON s.id = r.id AND s.customer_id = ANY (v_customers)),
+    changed AS (
+        UPDATE core.subscriptions s SET quantity = e.new_quantity
+        FROM evaluated e WHERE s.id = e.found AND cardinality(e.codes) = 0
+        RETURNING s.id, s.version, s.status)
+    SELECT e.ord, logic.result(e.codes, jsonb_build_object(
+               'source_subscription_id', e.id, 'target_subscription_id', NULL,
+               'quantity', CASE WHEN cardinality(e.codes) = 0 THEN e.new_quantity ELSE e.quantity END,
+               'version', coalesce(c.version, e.version), 'subscription_status', coalesce(c.status, e.status)),
+               p_partner, jsonb_strip_nulls(jsonb_build_object('subscription_id', e.id, 'quantity', e.new_quantity,
+                                                               'if_version', e.if_version,
+                                                               'change', CASE WHEN p_sign < 0 THEN 'remove' ELSE 'add' END,
+                                                               'licenses', e.delta)))
+    FROM evaluated e LEFT JOIN changed c ON c.id = e.found
+    ORDER BY e.ord;
+    IF p_request_ids IS NOT NULL THEN
+        PERFORM set_config('subctl.request_ids', '', true);
+    END IF;
+END $$;
+
 CREATE OR REPLACE FUNCTION logic.op_change_licenses(p_partner text, p jsonb, p_sign integer)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    v_id uuid := (p ->> 'subscription_id')::uuid;
-    v_delta bigint := (p ->> 'quantity')::bigint;
-    s core.subscriptions := logic.lock_subscription(p_partner, v_id);
-    -- clamped: a huge delta is simply out of range, never an arithmetic overflow
-    v_new bigint := s.quantity + p_sign * least(greatest(v_delta, 0), 4294967296);
-    v_codes text[];
 BEGIN
-    IF s.id IS NULL THEN
-        v_codes := ARRAY['subscription_not_found'];
-    ELSE
-        v_codes := array_remove(ARRAY[
-            CASE WHEN (p ->> 'if_version')::bigint <> s.version THEN 'version_mismatch' END], NULL)
-            || logic.sold_and_active_errors(p_partner, s.status, s.partner_id)
-            || array_remove(ARRAY[
-            CASE WHEN p_sign < 0 AND s.billing_cycle = 'annual' THEN 'quantity_cannot_be_decreased' END,
-            CASE WHEN v_delta < 1 OR NOT logic.quantity_in_range(s.offer_id, v_new) THEN 'quantity_out_of_range' END], NULL)
-            || CASE WHEN p_sign < 0 THEN logic.license_quantity_errors(logic.licenses_assigned(s.id), v_new) ELSE '{}' END;
-    END IF;
-    IF cardinality(v_codes) = 0 THEN
-        UPDATE core.subscriptions SET quantity = v_new WHERE id = s.id RETURNING * INTO s;
-    END IF;
-    RETURN logic.result(v_codes, jsonb_build_object(
-        'source_subscription_id', v_id, 'target_subscription_id', NULL,
-        'quantity', CASE WHEN cardinality(v_codes) = 0 THEN v_new ELSE s.quantity END,
-        'version', s.version, 'subscription_status', s.status),
-        p_partner, jsonb_strip_nulls(jsonb_build_object('subscription_id', v_id, 'quantity', v_new,
-                                                        'if_version', p -> 'if_version',
-                                                        'change', CASE WHEN p_sign < 0 THEN 'remove' ELSE 'add' END,
-                                                        'licenses', v_delta)));
+    RETURN (SELECT l.result FROM logic.licenses_apply(p_partner, ARRAY[p], p_sign) l);
 END $$;
 
 -- activate / suspend / reactivate / cancel {subscription_id, if_version?}
@@ -676,6 +716,7 @@ DECLARE
     v_partner text := logic.require_partner();
     v_result jsonb;
     v_dry_run_result text;
+    v_enclosed boolean;
 BEGIN
     IF p_dry_run THEN
         BEGIN
@@ -704,12 +745,14 @@ BEGIN
     IF v_result IS NOT NULL THEN
         RETURN v_result || jsonb_build_object('request_id', p_request_id);
     END IF;
+    v_enclosed := logic.upgrade_options_defer();  -- one refresh of the stored options, at the end
     v_result := logic.dispatch_operation(v_partner, p_operation, p_parameters);
     IF v_result ->> 'status' = 'rejected' THEN
         PERFORM logic.audit_rejection(
             p_operation, ARRAY(SELECT e ->> 'code' FROM jsonb_array_elements(v_result -> 'errors') e),
             p_parameters, p_request_id);
     END IF;
+    PERFORM logic.upgrade_options_flush(v_enclosed);
     RETURN logic.request_remember(v_partner, p_request_id, p_operation, p_parameters, v_result)
            || jsonb_build_object('request_id', p_request_id);
 END $$;

@@ -1,8 +1,8 @@
 -- CSV batch jobs (SPEC 4): a file is staged by COPY, validated whole here, registered as
 -- core.batches + core.batch_rows, then applied in chunks of waves (one row per customer):
--- a wave's new upgrades set-based through logic.upgrade_apply (the single upgrade's own
--- path), every other row through logic.run_operation (idempotency by request id, audit,
--- dry run): no rule is restated.
+-- a wave's new upgrades and license changes set-based through logic.upgrade_apply and
+-- logic.licenses_apply (the single commands' own paths), every other row through
+-- logic.run_operation (idempotency by request id, audit, dry run): no rule is restated.
 --
 -- Staging: the client COPYs each line of the file, unparsed, into pg_temp.batch_lines
 -- (FORMAT text, one column, the client escaping nothing but COPY's own specials), so
@@ -169,36 +169,50 @@ BEGIN
     WHERE partner_id = r.partner_id AND batch_id = r.batch_id AND line = r.line;
 END $$;
 
--- The upgrade rows of one wave (distinct customers, request ids not used before),
--- applied together by the one upgrade path (logic.upgrade_apply), their rejections audited
--- and every request id remembered as run_operation would: one statement each. Returns
+-- The actions a wave applies set-based, each through its operation's one apply path
+-- (logic.upgrade_apply, logic.licenses_apply); other rows go one by one.
+CREATE OR REPLACE FUNCTION logic.batch_set_actions()
+RETURNS text[] LANGUAGE sql IMMUTABLE BEGIN ATOMIC
+    SELECT ARRAY['upgrade', 'add_licenses', 'remove_licenses'];
+END;
+
+-- The rows of one action of one wave (distinct customers, request ids not used before),
+-- applied together by that operation's apply path, their rejections audited and every
+-- request id remembered as run_operation would: one statement each. Returns
 -- [{line, request_id, parameters, result}] in line order.
-CREATE OR REPLACE FUNCTION logic.batch_upgrade_wave(p_partner text, p_rows core.batch_rows[], p_comment text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION logic.batch_set_wave(p_partner text, p_action text, p_rows core.batch_rows[],
+                                               p_comment text DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
+    v_parameters jsonb[] := ARRAY(SELECT logic.batch_row_parameters(p_rows[i]) FROM generate_subscripts(p_rows, 1) i ORDER BY i);
+    v_request_ids text[] := ARRAY(SELECT (p_rows[i]).request_id FROM generate_subscripts(p_rows, 1) i ORDER BY i);
     v_results jsonb;
 BEGIN
-    PERFORM logic.begin_operation('upgrade', NULL, p_comment, (p_rows[1]).batch_id);
+    PERFORM logic.begin_operation(p_action, NULL, p_comment, (p_rows[1]).batch_id);
     SELECT jsonb_agg(jsonb_build_object('line', (p_rows[u.ord]).line, 'request_id', (p_rows[u.ord]).request_id,
-                                        'parameters', logic.batch_row_parameters(p_rows[u.ord]), 'result', u.result)
+                                        'parameters', v_parameters[u.ord], 'result', u.result)
                      ORDER BY u.ord)
     INTO v_results
-    FROM logic.upgrade_apply(p_partner,
-                            ARRAY(SELECT logic.batch_row_parameters(p_rows[i]) FROM generate_subscripts(p_rows, 1) i ORDER BY i),
-                            ARRAY(SELECT (p_rows[i]).request_id FROM generate_subscripts(p_rows, 1) i ORDER BY i)) u;
-    PERFORM logic.audit_rejections('upgrade', coalesce(jsonb_agg(jsonb_build_object(
+    FROM (SELECT a.ord, a.result FROM logic.upgrade_apply(p_partner, v_parameters, v_request_ids) a
+          WHERE p_action = 'upgrade'
+          UNION ALL
+          SELECT l.ord, l.result
+          FROM logic.licenses_apply(p_partner, v_parameters, CASE p_action WHEN 'add_licenses' THEN 1 ELSE -1 END,
+                                    v_request_ids) l
+          WHERE p_action IN ('add_licenses', 'remove_licenses')) u;
+    PERFORM logic.audit_rejections(p_action, coalesce(jsonb_agg(jsonb_build_object(
                 'error_codes', jsonb_path_query_array(w.e -> 'result', '$.errors[*].code'),
                 'parameters', w.e -> 'parameters', 'request_id', w.e -> 'request_id')), '[]'))
     FROM jsonb_array_elements(v_results) AS w (e) WHERE w.e -> 'result' ->> 'status' = 'rejected';
-    PERFORM logic.requests_remember(p_partner, 'upgrade', v_results);
+    PERFORM logic.requests_remember(p_partner, p_action, v_results);
     RETURN v_results;
 END $$;
 
--- Applies the upgrade rows of a wave (see logic.batch_apply_waves) and records their
--- outcomes. A dry run applies them in a subtransaction that is rolled back once their
--- results are known (nothing stays, not even an audit event).
-CREATE OR REPLACE FUNCTION logic.batch_apply_upgrades(p_partner text, p_rows core.batch_rows[], p_dry_run boolean,
-                                                     p_comment text DEFAULT NULL)
+-- Applies the rows of one action of a wave (see logic.batch_apply_waves) and records
+-- their outcomes. A dry run applies them in a subtransaction that is rolled back once
+-- their results are known (nothing stays, not even an audit event).
+CREATE OR REPLACE FUNCTION logic.batch_apply_set(p_partner text, p_action text, p_rows core.batch_rows[],
+                                                p_dry_run boolean, p_comment text DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_results jsonb;
@@ -208,13 +222,13 @@ BEGIN
     END IF;
     IF p_dry_run THEN
         BEGIN
-            v_results := logic.batch_upgrade_wave(p_partner, p_rows, p_comment);
+            v_results := logic.batch_set_wave(p_partner, p_action, p_rows, p_comment);
             RAISE EXCEPTION USING ERRCODE = 'SU099', MESSAGE = 'dry run';
         EXCEPTION WHEN SQLSTATE 'SU099' THEN
             NULL;  -- rolled back; v_results keeps what would have happened
         END;
     ELSE
-        v_results := logic.batch_upgrade_wave(p_partner, p_rows, p_comment);
+        v_results := logic.batch_set_wave(p_partner, p_action, p_rows, p_comment);
     END IF;
     UPDATE core.batch_rows b
     SET status = CASE WHEN cardinality(x.codes) > 0 THEN 'rejected' WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END,
@@ -229,9 +243,10 @@ END $$;
 -- Applies the pending rows of lines p_from..p_to in waves: wave k holds the k-th pending
 -- row of each customer (by line), so the rows of a wave are of distinct customers and
 -- independent (every rule looks inside one customer), and waves in order keep the file
--- order of each customer's rows (row 2 sees row 1). In each wave, rows that are not
--- upgrades and rows whose request id was used before (replay, request_id_reused) go
--- through logic.batch_apply_row, one by one; the other upgrades are applied together.
+-- order of each customer's rows (row 2 sees row 1). In each wave, rows of actions not
+-- applied set-based (logic.batch_set_actions) and rows whose request id was used before
+-- (replay, request_id_reused) go through logic.batch_apply_row, one by one; the others
+-- are applied together, one set per action.
 CREATE OR REPLACE FUNCTION logic.batch_apply_waves(p_partner text, p_batch_id text, p_from_line bigint,
                                                   p_to_line bigint, p_dry_run boolean, p_comment text DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
@@ -242,6 +257,7 @@ DECLARE
     v_last integer;
     v_wave core.batch_rows[];
     v_set core.batch_rows[];
+    v_action text;
     r core.batch_rows;
 BEGIN
     SELECT array_agg(w.b ORDER BY w.wave, (w.b).line), array_agg(w.wave ORDER BY w.wave, (w.b).line)
@@ -262,7 +278,7 @@ BEGIN
         -- EXECUTE: planned for each wave. The request ids grow by a chunk's rows at each
         -- call, and a cached generic plan made while they were few (an anti-join scanning
         -- them for every row of the wave) would stay when they are many.
-        EXECUTE 'SELECT ARRAY(SELECT w FROM unnest($1) w WHERE w.action = ''upgrade'' AND NOT EXISTS (
+        EXECUTE 'SELECT ARRAY(SELECT w FROM unnest($1) w WHERE w.action = ANY (logic.batch_set_actions()) AND NOT EXISTS (
                      SELECT 1 FROM core.request_ids q WHERE q.partner_id = $2 AND q.request_id = w.request_id)
                  ORDER BY w.line)'
         INTO v_set USING v_wave, p_partner;
@@ -270,7 +286,10 @@ BEGIN
                  WHERE w.line <> ALL (ARRAY(SELECT x.line FROM unnest(v_set) x)) ORDER BY w.line LOOP
             PERFORM logic.batch_apply_row(p_partner, r, p_dry_run, p_comment);
         END LOOP;
-        PERFORM logic.batch_apply_upgrades(p_partner, v_set, p_dry_run, p_comment);
+        FOREACH v_action IN ARRAY logic.batch_set_actions() LOOP
+            PERFORM logic.batch_apply_set(p_partner, v_action, ARRAY(SELECT w FROM unnest(v_set) w WHERE w.action = v_action
+                                                                     ORDER BY w.line), p_dry_run, p_comment);
+        END LOOP;
         v_first := v_last + 1;
     END LOOP;
 END $$;
@@ -401,6 +420,7 @@ RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_ca
 DECLARE
     v_partner text := logic.require_partner();
     v_comment text := logic.require_comment(p_comment);
+    v_enclosed boolean;
     r core.batch_rows;
 BEGIN
     -- Lock order: the batch, then the chunk's customers by id: the one global order, of
@@ -416,6 +436,7 @@ BEGIN
                      AND b.line BETWEEN p_from_line AND p_to_line AND b.status = 'pending'
                      AND logic.customer_visible(v_partner, s.customer_id))  -- only those (logic.lock_subscription)
     ORDER BY c.id FOR NO KEY UPDATE;
+    v_enclosed := logic.upgrade_options_defer();  -- the chunk's customers refreshed once, at its end
     -- Rows in waves (logic.batch_apply_waves), so that rows of one customer see each other
     -- in file order and the upgrades of a wave are applied set-based. No subtransaction
     -- per row on the normal path; if anything raises, the chunk is redone row by row.
@@ -437,12 +458,13 @@ BEGIN
             END;
         END LOOP;
     END;
+    PERFORM logic.upgrade_options_flush(v_enclosed);
     RETURN logic.batch_counts(v_partner, p_batch_id, p_from_line, p_to_line);
 END $$;
 COMMENT ON FUNCTION api.batch_apply_chunk IS
 'Applies the pending rows of lines p_from_line..p_to_line of a batch, the rows of each customer in line order: in
-waves of one row per customer, the new upgrades of a wave set-based (logic.upgrade_apply), other rows through
-run_operation; audited with source batch, the batch id, each row''s request id and p_comment (the run''s reason or
+waves of one row per customer, the new upgrades and license changes of a wave set-based (logic.upgrade_apply,
+logic.licenses_apply), other rows through run_operation; audited with source batch, the batch id, each row''s request id and p_comment (the run''s reason or
 ticket); one transaction per call.
 Returns the counts of those lines.';
 

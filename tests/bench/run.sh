@@ -5,7 +5,8 @@
 #   1. single upgrades through the C++ layer (subctl_bench), 1 and 8 connections, ops/s,
 #      vs pgbench's built-in TPC-B-like script (-M prepared, same client counts);
 #   2. `upgrades` listing latency p50/p99 on the server vs a primary-key fetch;
-#   3./4. a batch of BATCH_ROWS upgrades vs the set-based floor, its no-op replay and
+#   3./4. a batch of BATCH_ROWS upgrades vs the raw floor (one statement, triggers off)
+#      and the set-based floor with the triggers on, its no-op replay and
 #      subctl's peak RSS, from tests/bench/batch_bench.sh when present;
 #   5. every report view read whole by a reporter login vs the owner reading all
 #      subscriptions, from tests/bench/reports_bench.sh (run before 3./4., on the dataset
@@ -15,10 +16,12 @@
 #      in one session, rolled back (tests/bench/chain_cost.sql; run before 3./4.);
 #   8. `customer list --search` and `subscription show` latency p50/p99 on the server
 #      (tests/bench/flow_latency.sql), against the upgrades listing of the same run.
+#   9. hot batches: HOT_ROWS add_licenses rows over 40 subscriptions vs their raw floor, and
+#      MIX_ROWS rows of every action, from tests/bench/hot_batch_bench.sh (after 3./4.).
 # Results: .local/bench/results.csv and .local/bench/summary.txt (also kept per run);
 # the cluster is stopped at the end, its data kept.
 #   run.sh BUILD_DIR   environment: SCALE (100000), REPEATS (3), SECONDS_PER_RUN (10),
-#   BATCH_ROWS (20000; the issue's size is 1000000)
+#   BATCH_ROWS (20000; the issue's size is 1000000), HOT_ROWS (200000), MIX_ROWS (20000)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-build}; [[ $build = /* ]] || build=$root/$build
@@ -106,7 +109,7 @@ for clients in 1 8; do
     figure=upgrades_per_s_${clients}_connections
     grep -q "^$figure," "$csv" || { say "1. upgrades, $clients connection(s): not measured (no eligible upgrades left)"; continue; }
     say "1. upgrades, $clients connection(s): subctl $(spread "$figure" 3) ops/s; pgbench TPC-B $(spread "$figure" 6) tps;" \
-        "ratio $(median_ratio "$figure")$([ "$clients" = 8 ] && echo " (target >= 1.0)")"
+        "ratio $(median_ratio "$figure") (target >= 0.5)"
 done
 say "2. upgrades listing on the server: p50 $(spread upgrades_listing_p50_ms 3 %.3f) ms, p99 $(spread upgrades_listing_p99_ms 3 %.3f) ms" \
     "(target p99 < 1 ms); primary-key fetch p50 $(spread upgrades_listing_p50_ms 6 %.3f) ms, p99 $(spread upgrades_listing_p99_ms 6 %.3f) ms;" \
@@ -131,6 +134,10 @@ if [ -x "$here/batch_bench.sh" ]; then
 else
     say "3. batch: not available"
     say "4. batch peak RSS: not available"
+fi
+if [ -x "$here/hot_batch_bench.sh" ]; then
+    DATABASE_URL=$url PGDATABASE=bench SUBCTL_PARTNER=$partner BENCH_DIR=$out BENCH_CSV=$csv \
+        "$here/hot_batch_bench.sh" "$build" | tee -a "$summary"
 fi
 # Figure 6, only with BENCH_HA=1: a synchronous standby's cost, on its own pair.
 [ "${BENCH_HA:-0}" != 1 ] || BENCH_CSV=$csv "$here/ha_bench.sh" "$build" | tee -a "$summary"

@@ -1,7 +1,8 @@
 // subctl_bench: single upgrades through the C++ layer (subctl::db::Database and the
 // CLI's upgrade statement), N threads each with its own connection, each upgrading its
 // own share of distinct eligible subscriptions (one per customer, so that no upgrade
-// makes another ineligible) for a fixed time. Prints one CSV line:
+// makes another ineligible) for a fixed time, each with a generated request id as the
+// CLI sends (so its idempotency costs what a command's does). Prints one CSV line:
 // threads,operations,seconds,ops_per_s,rejected,errors
 #include <atomic>
 #include <chrono>
@@ -14,6 +15,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "cli/mutation_flags.hpp"
 #include "db/database.hpp"
 #include "shared/errors.hpp"
 
@@ -66,8 +68,8 @@ int main(int argc, char** argv) {
                     try {
                         const auto result = connections[i]->call(
                             subctl::db::Outcome::commit, subctl::db::statements::upgrade, candidates[n].subscription,
-                            candidates[n].target, std::optional<long long>(), std::optional<std::string>(),
-                            std::optional<long long>(), false, std::optional<std::string>(), true);
+                            candidates[n].target, std::optional<long long>(),
+                            std::optional<std::string>(subctl::cli::generate_request_id()), std::optional<long long>(), false, std::optional<std::string>(), true);
                         ++(result.value("status", "") == "succeeded" ? counts.succeeded : counts.rejected);
                     } catch (const subctl::Error& e) {
                         if (counts.errors++ == 0) std::cerr << "subctl_bench: first error: " << e.what() << '\n';

@@ -86,6 +86,7 @@ CREATE FUNCTION api.batch_apply_chunk(p_batch_id text, p_from_line bigint, p_to_
 DECLARE
     v_partner text := logic.require_partner();
     v_comment text := logic.require_comment(p_comment);
+    v_enclosed boolean;
     r core.batch_rows;
 BEGIN
     -- Lock order: the batch, then the chunk's customers by id: the one global order, of
@@ -101,6 +102,7 @@ BEGIN
                      AND b.line BETWEEN p_from_line AND p_to_line AND b.status = 'pending'
                      AND logic.customer_visible(v_partner, s.customer_id))  -- only those (logic.lock_subscription)
     ORDER BY c.id FOR NO KEY UPDATE;
+    v_enclosed := logic.upgrade_options_defer();  -- the chunk's customers refreshed once, at its end
     -- Rows in waves (logic.batch_apply_waves), so that rows of one customer see each other
     -- in file order and the upgrades of a wave are applied set-based. No subtransaction
     -- per row on the normal path; if anything raises, the chunk is redone row by row.
@@ -122,12 +124,13 @@ BEGIN
             END;
         END LOOP;
     END;
+    PERFORM logic.upgrade_options_flush(v_enclosed);
     RETURN logic.batch_counts(v_partner, p_batch_id, p_from_line, p_to_line);
 END $$;
 
 COMMENT ON FUNCTION api.batch_apply_chunk(p_batch_id text, p_from_line bigint, p_to_line bigint, p_dry_run boolean, p_comment text) IS 'Applies the pending rows of lines p_from_line..p_to_line of a batch, the rows of each customer in line order: in
-waves of one row per customer, the new upgrades of a wave set-based (logic.upgrade_apply), other rows through
-run_operation; audited with source batch, the batch id, each row''s request id and p_comment (the run''s reason or
+waves of one row per customer, the new upgrades and license changes of a wave set-based (logic.upgrade_apply,
+logic.licenses_apply), other rows through run_operation; audited with source batch, the batch id, each row''s request id and p_comment (the run''s reason or
 ticket); one transaction per call.
 Returns the counts of those lines.';
 
@@ -1093,19 +1096,20 @@ CREATE FUNCTION core.uuid_pattern() RETURNS text
 COMMENT ON FUNCTION core.uuid_pattern() IS 'A subscription or customer id as a command argument or a batch field: a UUID in its canonical 8-4-4-4-12 form.';
 
 CREATE FUNCTION logic.login_is_owner() RETURNS boolean
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT pg_has_role(SESSION_USER, n.nspowner, 'MEMBER'::text) AS pg_has_role
-    FROM pg_namespace n
-   WHERE (n.nspname = 'core'::name);
-END;
-
-CREATE FUNCTION logic.login_partner() RETURNS text
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT partner_id FROM core.partner_logins WHERE login_role = session_user
-$$;
+BEGIN
+    RETURN (SELECT pg_has_role(session_user, n.nspowner, 'MEMBER') FROM pg_namespace n WHERE n.nspname = 'core');
+END $$;
+
+CREATE FUNCTION logic.login_partner() RETURNS text
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN (SELECT partner_id FROM core.partner_logins WHERE login_role = session_user);
+END $$;
 
 CREATE FUNCTION logic.setting(p_name text) RETURNS text
     LANGUAGE sql STABLE
@@ -1309,7 +1313,8 @@ CREATE FUNCTION logic.audit_event_of(p_table text, p_op text, p_old jsonb, p_new
              ELSE NULL::text
          END AS "case"
     FROM ( SELECT COALESCE(audit_event_of.p_new, audit_event_of.p_old) AS r,
-             logic.row_changes(audit_event_of.p_old, audit_event_of.p_new) AS changes) c
+             logic.row_changes(audit_event_of.p_old, audit_event_of.p_new) AS changes
+          OFFSET 0) c
    WHERE ((audit_event_of.p_op <> 'UPDATE'::text) OR (c.changes <> '{}'::jsonb));
 END;
 
@@ -1581,7 +1586,7 @@ BEGIN
     WHERE partner_id = r.partner_id AND batch_id = r.batch_id AND line = r.line;
 END $$;
 
-CREATE FUNCTION logic.batch_apply_upgrades(p_partner text, p_rows core.batch_rows[], p_dry_run boolean, p_comment text DEFAULT NULL::text) RETURNS void
+CREATE FUNCTION logic.batch_apply_set(p_partner text, p_action text, p_rows core.batch_rows[], p_dry_run boolean, p_comment text DEFAULT NULL::text) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -1593,13 +1598,13 @@ BEGIN
     END IF;
     IF p_dry_run THEN
         BEGIN
-            v_results := logic.batch_upgrade_wave(p_partner, p_rows, p_comment);
+            v_results := logic.batch_set_wave(p_partner, p_action, p_rows, p_comment);
             RAISE EXCEPTION USING ERRCODE = 'SU099', MESSAGE = 'dry run';
         EXCEPTION WHEN SQLSTATE 'SU099' THEN
             NULL;  -- rolled back; v_results keeps what would have happened
         END;
     ELSE
-        v_results := logic.batch_upgrade_wave(p_partner, p_rows, p_comment);
+        v_results := logic.batch_set_wave(p_partner, p_action, p_rows, p_comment);
     END IF;
     UPDATE core.batch_rows b
     SET status = CASE WHEN cardinality(x.codes) > 0 THEN 'rejected' WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END,
@@ -1622,6 +1627,7 @@ DECLARE
     v_last integer;
     v_wave core.batch_rows[];
     v_set core.batch_rows[];
+    v_action text;
     r core.batch_rows;
 BEGIN
     SELECT array_agg(w.b ORDER BY w.wave, (w.b).line), array_agg(w.wave ORDER BY w.wave, (w.b).line)
@@ -1642,7 +1648,7 @@ BEGIN
         -- EXECUTE: planned for each wave. The request ids grow by a chunk's rows at each
         -- call, and a cached generic plan made while they were few (an anti-join scanning
         -- them for every row of the wave) would stay when they are many.
-        EXECUTE 'SELECT ARRAY(SELECT w FROM unnest($1) w WHERE w.action = ''upgrade'' AND NOT EXISTS (
+        EXECUTE 'SELECT ARRAY(SELECT w FROM unnest($1) w WHERE w.action = ANY (logic.batch_set_actions()) AND NOT EXISTS (
                      SELECT 1 FROM core.request_ids q WHERE q.partner_id = $2 AND q.request_id = w.request_id)
                  ORDER BY w.line)'
         INTO v_set USING v_wave, p_partner;
@@ -1650,7 +1656,10 @@ BEGIN
                  WHERE w.line <> ALL (ARRAY(SELECT x.line FROM unnest(v_set) x)) ORDER BY w.line LOOP
             PERFORM logic.batch_apply_row(p_partner, r, p_dry_run, p_comment);
         END LOOP;
-        PERFORM logic.batch_apply_upgrades(p_partner, v_set, p_dry_run, p_comment);
+        FOREACH v_action IN ARRAY logic.batch_set_actions() LOOP
+            PERFORM logic.batch_apply_set(p_partner, v_action, ARRAY(SELECT w FROM unnest(v_set) w WHERE w.action = v_action
+                                                                     ORDER BY w.line), p_dry_run, p_comment);
+        END LOOP;
         v_first := v_last + 1;
     END LOOP;
 END $_$;
@@ -1781,6 +1790,41 @@ CREATE FUNCTION logic.batch_row_parameters(r core.batch_rows) RETURNS jsonb
  SELECT jsonb_strip_nulls(jsonb_build_object('subscription_id', (r).subscription_id, 'target_offer', (r).target_offer, 'quantity', (r).quantity)) AS jsonb_strip_nulls;
 END;
 
+CREATE FUNCTION logic.batch_set_actions() RETURNS text[]
+    LANGUAGE sql IMMUTABLE
+    BEGIN ATOMIC
+ SELECT ARRAY['upgrade'::text, 'add_licenses'::text, 'remove_licenses'::text] AS "array";
+END;
+
+CREATE FUNCTION logic.batch_set_wave(p_partner text, p_action text, p_rows core.batch_rows[], p_comment text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_parameters jsonb[] := ARRAY(SELECT logic.batch_row_parameters(p_rows[i]) FROM generate_subscripts(p_rows, 1) i ORDER BY i);
+    v_request_ids text[] := ARRAY(SELECT (p_rows[i]).request_id FROM generate_subscripts(p_rows, 1) i ORDER BY i);
+    v_results jsonb;
+BEGIN
+    PERFORM logic.begin_operation(p_action, NULL, p_comment, (p_rows[1]).batch_id);
+    SELECT jsonb_agg(jsonb_build_object('line', (p_rows[u.ord]).line, 'request_id', (p_rows[u.ord]).request_id,
+                                        'parameters', v_parameters[u.ord], 'result', u.result)
+                     ORDER BY u.ord)
+    INTO v_results
+    FROM (SELECT a.ord, a.result FROM logic.upgrade_apply(p_partner, v_parameters, v_request_ids) a
+          WHERE p_action = 'upgrade'
+          UNION ALL
+          SELECT l.ord, l.result
+          FROM logic.licenses_apply(p_partner, v_parameters, CASE p_action WHEN 'add_licenses' THEN 1 ELSE -1 END,
+                                    v_request_ids) l
+          WHERE p_action IN ('add_licenses', 'remove_licenses')) u;
+    PERFORM logic.audit_rejections(p_action, coalesce(jsonb_agg(jsonb_build_object(
+                'error_codes', jsonb_path_query_array(w.e -> 'result', '$.errors[*].code'),
+                'parameters', w.e -> 'parameters', 'request_id', w.e -> 'request_id')), '[]'))
+    FROM jsonb_array_elements(v_results) AS w (e) WHERE w.e -> 'result' ->> 'status' = 'rejected';
+    PERFORM logic.requests_remember(p_partner, p_action, v_results);
+    RETURN v_results;
+END $_$;
+
 CREATE TABLE core.batches (
     partner_id text NOT NULL,
     id text NOT NULL,
@@ -1807,71 +1851,21 @@ CREATE FUNCTION logic.batch_summary(b core.batches) RETURNS jsonb
  SELECT (jsonb_build_object('id', (b).id, 'file', (b).file_name, 'content_sha256', (b).content_sha256, 'rows', (b).rows_total, 'runs', (b).runs, 'created_by', (b).created_by, 'created_at', (b).created_at, 'last_run_started_at', (b).last_run_started_at, 'last_run_finished_at', (b).last_run_finished_at, 'last_run_seconds', round(EXTRACT(epoch FROM ((b).last_run_finished_at - (b).last_run_started_at)), 3), 'finished_at', (b).finished_at) || logic.batch_counts((b).partner_id, (b).id));
 END;
 
-CREATE FUNCTION logic.batch_upgrade_wave(p_partner text, p_rows core.batch_rows[], p_comment text DEFAULT NULL::text) RETURNS jsonb
+CREATE FUNCTION logic.begin_operation(p_operation text, p_request_id text DEFAULT NULL::text, p_comment text DEFAULT NULL::text, p_batch_id text DEFAULT NULL::text, p_platform boolean DEFAULT false) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
-DECLARE
-    v_results jsonb;
-BEGIN
-    PERFORM logic.begin_operation('upgrade', NULL, p_comment, (p_rows[1]).batch_id);
-    SELECT jsonb_agg(jsonb_build_object('line', (p_rows[u.ord]).line, 'request_id', (p_rows[u.ord]).request_id,
-                                        'parameters', logic.batch_row_parameters(p_rows[u.ord]), 'result', u.result)
-                     ORDER BY u.ord)
-    INTO v_results
-    FROM logic.upgrade_apply(p_partner,
-                            ARRAY(SELECT logic.batch_row_parameters(p_rows[i]) FROM generate_subscripts(p_rows, 1) i ORDER BY i),
-                            ARRAY(SELECT (p_rows[i]).request_id FROM generate_subscripts(p_rows, 1) i ORDER BY i)) u;
-    PERFORM logic.audit_rejections('upgrade', coalesce(jsonb_agg(jsonb_build_object(
-                'error_codes', jsonb_path_query_array(w.e -> 'result', '$.errors[*].code'),
-                'parameters', w.e -> 'parameters', 'request_id', w.e -> 'request_id')), '[]'))
-    FROM jsonb_array_elements(v_results) AS w (e) WHERE w.e -> 'result' ->> 'status' = 'rejected';
-    PERFORM logic.requests_remember(p_partner, 'upgrade', v_results);
-    RETURN v_results;
-END $_$;
-
-CREATE FUNCTION logic.require_comment(p_comment text) RETURNS text
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-DECLARE
-    v_format_character text := core.display_name_format_character(p_comment);
-    v_problem text := CASE
-        WHEN btrim(p_comment) = '' THEN 'is empty'
-        WHEN p_comment ~ U&'[[:cntrl:]\2028\2029]' THEN 'holds a control character (a line break?): it is one line'
-        WHEN v_format_character IS NOT NULL
-            THEN format('holds the invisible formatting character U+%s (Unicode category Cf)',
-                        upper(lpad(to_hex(ascii(v_format_character)), 4, '0')))
-        WHEN length(p_comment) > logic.comment_max_length()
-            THEN format('has %s characters, more than %s', length(p_comment), logic.comment_max_length()) END;
 BEGIN
-    IF v_problem IS NOT NULL THEN  -- (NULL when no comment is given)
-        PERFORM logic.raise_error('invalid_argument', 'the comment ' || v_problem, NULL,
-            format('a comment is one line of 1-%s characters: a reason or a ticket', logic.comment_max_length()));
-    END IF;
-    RETURN p_comment;
+    PERFORM set_config('subctl.operation', p_operation, true),
+            set_config('subctl.operation_platform', CASE WHEN p_platform THEN 'on' ELSE '' END, true),
+            set_config('subctl.request_id', coalesce(p_request_id, ''), true),
+            set_config('subctl.request_ids', '', true),
+            set_config('subctl.comment', coalesce(logic.require_comment(p_comment), ''), true),
+            set_config('subctl.batch_id', coalesce(p_batch_id, ''), true),
+            set_config('subctl.operation_source',
+                       CASE WHEN p_batch_id IS NOT NULL THEN 'batch'
+                            WHEN logic.setting('source') = 'cli' THEN 'cli' ELSE 'sql' END, true);
 END $$;
-
-CREATE FUNCTION logic.begin_operation(p_operation text, p_request_id text DEFAULT NULL::text, p_comment text DEFAULT NULL::text, p_batch_id text DEFAULT NULL::text, p_platform boolean DEFAULT false) RETURNS void
-    LANGUAGE sql
-    BEGIN ATOMIC
- SELECT set_config('subctl.operation'::text, p_operation, true) AS set_config,
-     set_config('subctl.operation_platform'::text,
-         CASE
-             WHEN p_platform THEN 'on'::text
-             ELSE ''::text
-         END, true) AS set_config,
-     set_config('subctl.request_id'::text, COALESCE(p_request_id, ''::text), true) AS set_config,
-     set_config('subctl.request_ids'::text, ''::text, true) AS set_config,
-     set_config('subctl.comment'::text, COALESCE(logic.require_comment(p_comment), ''::text), true) AS set_config,
-     set_config('subctl.batch_id'::text, COALESCE(p_batch_id, ''::text), true) AS set_config,
-     set_config('subctl.operation_source'::text,
-         CASE
-             WHEN (p_batch_id IS NOT NULL) THEN 'batch'::text
-             WHEN (logic.setting('source'::text) = 'cli'::text) THEN 'cli'::text
-             ELSE 'sql'::text
-         END, true) AS set_config;
-END;
 
 CREATE FUNCTION logic.bump_subscriptions_version() RETURNS trigger
     LANGUAGE plpgsql
@@ -2043,14 +2037,15 @@ CREATE FUNCTION logic.chain_audit_event() RETURNS trigger
     AS $$
 DECLARE
     v_chain text := core.audit_chain_of(NEW.customer_id, NEW.partner_id);
+    h core.audit_chain_heads;
 BEGIN
     FOR attempt IN 1 .. 2 LOOP
-        UPDATE core.audit_chain_heads h
-        SET previous_event_id = h.event_id, event_id = NEW.id,
-            chain_hash = core.audit_event_digest(NEW, h.event_id, h.chain_hash)
-        WHERE h.chain = v_chain
-        RETURNING h.previous_event_id, h.chain_hash INTO NEW.chain_previous_id, NEW.chain_hash;
+        SELECT * INTO h FROM core.audit_chain_heads WHERE chain = v_chain FOR NO KEY UPDATE;
         IF FOUND THEN
+            NEW.chain_previous_id := h.event_id;
+            NEW.chain_hash := core.audit_event_digest(NEW, h.event_id, h.chain_hash);
+            UPDATE core.audit_chain_heads SET previous_event_id = h.event_id, event_id = NEW.id, chain_hash = NEW.chain_hash
+            WHERE chain = v_chain;
             RETURN NEW;
         END IF;
         INSERT INTO core.audit_chain_heads (chain, event_id, previous_event_id, chain_hash)
@@ -2274,10 +2269,9 @@ CREATE FUNCTION logic.error_bit(p_sqlstate text) RETURNS bigint
     BEGIN ATOMIC
  SELECT
          CASE
-             WHEN (x.n < 63) THEN ((1)::bigint << x.n)
+             WHEN ((substr(p_sqlstate, 3))::integer < 63) THEN ((1)::bigint << (substr(p_sqlstate, 3))::integer)
              ELSE NULL::bigint
-         END AS "case"
-    FROM ( SELECT (substr(error_bit.p_sqlstate, 3))::integer AS n) x;
+         END AS "case";
 END;
 
 CREATE FUNCTION logic.error_codes_of(p_mask bigint) RETURNS text[]
@@ -2288,12 +2282,12 @@ CREATE FUNCTION logic.error_codes_of(p_mask bigint) RETURNS text[]
 $$;
 
 CREATE FUNCTION logic.error_mask(p_codes text[]) RETURNS bigint
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT COALESCE(bit_or(logic.error_bit((e.sqlstate)::text)), (0)::bigint) AS "coalesce"
-    FROM core.error_codes e
-   WHERE (e.code = ANY (error_mask.p_codes));
-END;
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN (SELECT coalesce(bit_or(logic.error_bit(e.sqlstate)), 0) FROM core.error_codes e WHERE e.code = ANY (p_codes));
+END $$;
 
 CREATE FUNCTION logic.error_objects(p_partner text, p_codes text[], p_request jsonb) RETURNS jsonb
     LANGUAGE plpgsql STABLE
@@ -2517,6 +2511,70 @@ CREATE FUNCTION logic.license_transfer_errors(p_transfer boolean, p_assigned big
          END AS "case";
 END;
 
+CREATE FUNCTION logic.licenses_apply(p_partner text, p_parameters jsonb[], p_sign integer, p_request_ids text[] DEFAULT NULL::text[]) RETURNS TABLE(ord bigint, result jsonb)
+    LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_customers uuid[];
+    v_customers_distinct boolean;
+BEGIN
+    v_customers := ARRAY(SELECT DISTINCT s.customer_id FROM core.subscriptions s
+                         WHERE s.id = ANY (ARRAY(SELECT (p ->> 'subscription_id')::uuid FROM unnest(p_parameters) p))
+                           AND logic.customer_visible(p_partner, s.customer_id));
+    PERFORM 1 FROM core.customers c WHERE c.id = ANY (v_customers) ORDER BY c.id FOR NO KEY UPDATE;
+    SELECT count(DISTINCT s.customer_id) = count(*) INTO v_customers_distinct
+    FROM unnest(p_parameters) p JOIN core.subscriptions s ON s.id = (p ->> 'subscription_id')::uuid
+    WHERE s.customer_id = ANY (v_customers);
+    IF NOT v_customers_distinct THEN
+        RAISE EXCEPTION 'logic.licenses_apply: the requests of one call must be of distinct customers';
+    END IF;
+    IF p_request_ids IS NOT NULL THEN  -- each audit event under its own request's id
+        PERFORM set_config('subctl.request_ids', coalesce((
+            SELECT jsonb_object_agg(p_parameters[i] ->> 'subscription_id', p_request_ids[i])
+            FROM generate_subscripts(p_parameters, 1) AS i WHERE p_request_ids[i] IS NOT NULL), '{}')::text, true);
+    END IF;
+    RETURN QUERY
+    WITH requests AS (
+        SELECT r.ord, (r.p ->> 'subscription_id')::uuid AS id, (r.p ->> 'quantity')::bigint AS delta,
+               r.p -> 'if_version' AS if_version
+        FROM unnest(p_parameters) WITH ORDINALITY AS r (p, ord)),
+    evaluated AS MATERIALIZED (  -- (read after the locks)
+        SELECT r.ord, r.id, r.delta, r.if_version, s.id AS found, s.version, s.status, s.quantity,
+               -- clamped: a huge delta is simply out of range, never an arithmetic overflow
+               s.quantity + p_sign * least(greatest(r.delta, 0), 4294967296) AS new_quantity,
+               CASE WHEN s.id IS NULL THEN ARRAY['subscription_not_found'] ELSE
+                   array_remove(ARRAY[CASE WHEN (r.if_version #>> '{}')::bigint <> s.version THEN 'version_mismatch' END], NULL)
+                   || logic.sold_and_active_errors(p_partner, s.status, s.partner_id)
+                   || array_remove(ARRAY[
+                       CASE WHEN p_sign < 0 AND s.billing_cycle = 'annual' THEN 'quantity_cannot_be_decreased' END,
+                       CASE WHEN r.delta < 1 OR NOT logic.quantity_in_range(s.offer_id, s.quantity + p_sign * least(greatest(r.delta, 0), 4294967296))
+                            THEN 'quantity_out_of_range' END], NULL)
+                   || CASE WHEN p_sign < 0 THEN logic.license_quantity_errors(logic.licenses_assigned(s.id),
+                                                    s.quantity + p_sign * least(greatest(r.delta, 0), 4294967296))
+                           ELSE '{}' END END AS codes
+        FROM requests r
+        LEFT JOIN core.subscriptions s ON s.id = r.id AND s.customer_id = ANY (v_customers)),
+    changed AS (
+        UPDATE core.subscriptions s SET quantity = e.new_quantity
+        FROM evaluated e WHERE s.id = e.found AND cardinality(e.codes) = 0
+        RETURNING s.id, s.version, s.status)
+    SELECT e.ord, logic.result(e.codes, jsonb_build_object(
+               'source_subscription_id', e.id, 'target_subscription_id', NULL,
+               'quantity', CASE WHEN cardinality(e.codes) = 0 THEN e.new_quantity ELSE e.quantity END,
+               'version', coalesce(c.version, e.version), 'subscription_status', coalesce(c.status, e.status)),
+               p_partner, jsonb_strip_nulls(jsonb_build_object('subscription_id', e.id, 'quantity', e.new_quantity,
+                                                               'if_version', e.if_version,
+                                                               'change', CASE WHEN p_sign < 0 THEN 'remove' ELSE 'add' END,
+                                                               'licenses', e.delta)))
+    FROM evaluated e LEFT JOIN changed c ON c.id = e.found
+    ORDER BY e.ord;
+    IF p_request_ids IS NOT NULL THEN
+        PERFORM set_config('subctl.request_ids', '', true);
+    END IF;
+END $$;
+
 CREATE TABLE core.license_assignments (
     subscription_id uuid NOT NULL,
     user_id uuid NOT NULL,
@@ -2685,36 +2743,8 @@ CREATE FUNCTION logic.op_change_licenses(p_partner text, p jsonb, p_sign integer
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-DECLARE
-    v_id uuid := (p ->> 'subscription_id')::uuid;
-    v_delta bigint := (p ->> 'quantity')::bigint;
-    s core.subscriptions := logic.lock_subscription(p_partner, v_id);
-    -- clamped: a huge delta is simply out of range, never an arithmetic overflow
-    v_new bigint := s.quantity + p_sign * least(greatest(v_delta, 0), 4294967296);
-    v_codes text[];
 BEGIN
-    IF s.id IS NULL THEN
-        v_codes := ARRAY['subscription_not_found'];
-    ELSE
-        v_codes := array_remove(ARRAY[
-            CASE WHEN (p ->> 'if_version')::bigint <> s.version THEN 'version_mismatch' END], NULL)
-            || logic.sold_and_active_errors(p_partner, s.status, s.partner_id)
-            || array_remove(ARRAY[
-            CASE WHEN p_sign < 0 AND s.billing_cycle = 'annual' THEN 'quantity_cannot_be_decreased' END,
-            CASE WHEN v_delta < 1 OR NOT logic.quantity_in_range(s.offer_id, v_new) THEN 'quantity_out_of_range' END], NULL)
-            || CASE WHEN p_sign < 0 THEN logic.license_quantity_errors(logic.licenses_assigned(s.id), v_new) ELSE '{}' END;
-    END IF;
-    IF cardinality(v_codes) = 0 THEN
-        UPDATE core.subscriptions SET quantity = v_new WHERE id = s.id RETURNING * INTO s;
-    END IF;
-    RETURN logic.result(v_codes, jsonb_build_object(
-        'source_subscription_id', v_id, 'target_subscription_id', NULL,
-        'quantity', CASE WHEN cardinality(v_codes) = 0 THEN v_new ELSE s.quantity END,
-        'version', s.version, 'subscription_status', s.status),
-        p_partner, jsonb_strip_nulls(jsonb_build_object('subscription_id', v_id, 'quantity', v_new,
-                                                        'if_version', p -> 'if_version',
-                                                        'change', CASE WHEN p_sign < 0 THEN 'remove' ELSE 'add' END,
-                                                        'licenses', v_delta)));
+    RETURN (SELECT l.result FROM logic.licenses_apply(p_partner, ARRAY[p], p_sign) l);
 END $$;
 
 CREATE FUNCTION logic.op_license_assignment(p_partner text, p jsonb, p_operation text) RETURNS jsonb
@@ -3114,6 +3144,28 @@ BEGIN
     END IF;
 END $$;
 
+CREATE FUNCTION logic.require_comment(p_comment text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_format_character text := core.display_name_format_character(p_comment);
+    v_problem text := CASE
+        WHEN btrim(p_comment) = '' THEN 'is empty'
+        WHEN p_comment ~ U&'[[:cntrl:]\2028\2029]' THEN 'holds a control character (a line break?): it is one line'
+        WHEN v_format_character IS NOT NULL
+            THEN format('holds the invisible formatting character U+%s (Unicode category Cf)',
+                        upper(lpad(to_hex(ascii(v_format_character)), 4, '0')))
+        WHEN length(p_comment) > logic.comment_max_length()
+            THEN format('has %s characters, more than %s', length(p_comment), logic.comment_max_length()) END;
+BEGIN
+    IF v_problem IS NOT NULL THEN  -- (NULL when no comment is given)
+        PERFORM logic.raise_error('invalid_argument', 'the comment ' || v_problem, NULL,
+            format('a comment is one line of 1-%s characters: a reason or a ticket', logic.comment_max_length()));
+    END IF;
+    RETURN p_comment;
+END $$;
+
 CREATE FUNCTION logic.require_display_name(p_name text, p_what text) RETURNS text
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3257,6 +3309,7 @@ DECLARE
     v_partner text := logic.require_partner();
     v_result jsonb;
     v_dry_run_result text;
+    v_enclosed boolean;
 BEGIN
     IF p_dry_run THEN
         BEGIN
@@ -3285,12 +3338,14 @@ BEGIN
     IF v_result IS NOT NULL THEN
         RETURN v_result || jsonb_build_object('request_id', p_request_id);
     END IF;
+    v_enclosed := logic.upgrade_options_defer();  -- one refresh of the stored options, at the end
     v_result := logic.dispatch_operation(v_partner, p_operation, p_parameters);
     IF v_result ->> 'status' = 'rejected' THEN
         PERFORM logic.audit_rejection(
             p_operation, ARRAY(SELECT e ->> 'code' FROM jsonb_array_elements(v_result -> 'errors') e),
             p_parameters, p_request_id);
     END IF;
+    PERFORM logic.upgrade_options_flush(v_enclosed);
     RETURN logic.request_remember(v_partner, p_request_id, p_operation, p_parameters, v_result)
            || jsonb_build_object('request_id', p_request_id);
 END $$;
@@ -3533,23 +3588,58 @@ END;
 COMMENT ON FUNCTION logic.upgrade_evaluations(p_partner text, p_sold_in_force_only boolean) IS 'Every upgrade path of every subscription with all the error codes that apply for a partner now (logic.upgrade_path_facts at this time).';
 
 CREATE FUNCTION logic.upgrade_next_steps(p_source_offer text, p_source_quantity bigint, p_target_offer text, p_quantity bigint, p_upgrade_type text DEFAULT 'upgrade_with_license_transfer'::text, p_assigned bigint DEFAULT 0, p_source_id uuid DEFAULT NULL::uuid, p_target_id uuid DEFAULT NULL::uuid, p_customer_id uuid DEFAULT NULL::uuid) RETURNS jsonb
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN CASE WHEN p_assigned = 0 THEN jsonb_build_array(format(
+               'assign the users of %s their licenses of %s in the Office 365 admin center operated by 21Vianet',
+               p_source_offer, p_target_offer))
+                WHEN p_upgrade_type = 'upgrade_only' THEN jsonb_build_array(format(
+               'reassign the %s of the suspended subscription %s (%s) to %s (%s): subctl license unassign %s USER... then subctl license assign %s USER... (subctl user list --customer %s lists them)',
+               CASE WHEN p_assigned = 1 THEN '1 user who holds a license' ELSE p_assigned || ' users who hold licenses' END, p_source_id, p_source_offer, p_target_id, p_target_offer, p_source_id, p_target_id, p_customer_id))
+                ELSE '[]'::jsonb END
+           || CASE WHEN p_quantity < p_source_quantity THEN jsonb_build_array(format(
+               '%s had %s licenses and %s has %s: choose the %s users who lose theirs in the Office 365 admin center operated by 21Vianet',
+               p_source_offer, p_source_quantity, p_target_offer, p_quantity, p_source_quantity - p_quantity)) ELSE '[]' END;
+END $$;
+
+CREATE FUNCTION logic.upgrade_options_defer() RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_enclosed boolean := logic.upgrade_options_deferred();
+BEGIN
+    IF NOT v_enclosed THEN
+        PERFORM set_config('subctl.upgrade_options_deferred', 'on', true);
+    END IF;
+    RETURN v_enclosed;
+END $$;
+
+CREATE FUNCTION logic.upgrade_options_deferred() RETURNS boolean
+    LANGUAGE sql STABLE
     BEGIN ATOMIC
- SELECT (
-         CASE
-             WHEN (p_assigned = 0) THEN jsonb_build_array(format('assign the users of %s their licenses of %s in the Office 365 admin center operated by 21Vianet'::text, p_source_offer, p_target_offer))
-             WHEN (p_upgrade_type = 'upgrade_only'::text) THEN jsonb_build_array(format('reassign the %s of the suspended subscription %s (%s) to %s (%s): subctl license unassign %s USER... then subctl license assign %s USER... (subctl user list --customer %s lists them)'::text,
-             CASE
-                 WHEN (p_assigned = 1) THEN '1 user who holds a license'::text
-                 ELSE (p_assigned || ' users who hold licenses'::text)
-             END, p_source_id, p_source_offer, p_target_id, p_target_offer, p_source_id, p_target_id, p_customer_id))
-             ELSE '[]'::jsonb
-         END ||
-         CASE
-             WHEN (p_quantity < p_source_quantity) THEN jsonb_build_array(format('%s had %s licenses and %s has %s: choose the %s users who lose theirs in the Office 365 admin center operated by 21Vianet'::text, p_source_offer, p_source_quantity, p_target_offer, p_quantity, (p_source_quantity - p_quantity)))
-             ELSE '[]'::jsonb
-         END);
+ SELECT COALESCE((logic.setting('upgrade_options_deferred'::text) = 'on'::text), false) AS "coalesce";
 END;
+
+CREATE FUNCTION logic.upgrade_options_flush(p_enclosed boolean DEFAULT false) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_customers uuid[];
+BEGIN
+    IF p_enclosed THEN
+        RETURN;
+    END IF;
+    v_customers := ARRAY(SELECT DISTINCT c::uuid FROM unnest(string_to_array(logic.setting('upgrade_options_pending'), ',')) c);
+    PERFORM set_config('subctl.upgrade_options_pending', '', true),
+            set_config('subctl.upgrade_options_deferred', '', true);
+    IF cardinality(v_customers) > 0 THEN
+        PERFORM logic.upgrade_options_refresh(v_customers);
+    END IF;
+END $$;
 
 CREATE FUNCTION logic.upgrade_options_follow() RETURNS trigger
     LANGUAGE plpgsql
@@ -3588,6 +3678,9 @@ BEGIN
     END IF;
     IF v_catalog_changed THEN
         PERFORM logic.upgrade_path_catalog_refresh(), logic.upgrade_options_refresh(NULL);
+    ELSIF v_customers IS NOT NULL AND logic.upgrade_options_deferred() THEN
+        PERFORM set_config('subctl.upgrade_options_pending',
+                           concat_ws(',', logic.setting('upgrade_options_pending'), array_to_string(v_customers, ',')), true);
     ELSIF v_customers IS NOT NULL THEN
         PERFORM logic.upgrade_options_refresh(v_customers);
     END IF;

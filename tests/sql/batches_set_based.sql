@@ -3,7 +3,7 @@
 -- the targets and one UPDATE of the sources, every audit event under its own row's
 -- request id. Outcomes, audit events and stored results are those of the per-row path.
 BEGIN;
-SELECT plan(22);
+SELECT plan(24);
 
 -- The audit events after p_after_id without ids and timestamps, each new target's id
 -- written as target-of-<its source>, sorted: comparable between two runs.
@@ -106,6 +106,13 @@ SELECT set_eq(format('SELECT line, status, error_codes FROM core.batch_rows WHER
                        (6, 'already_applied', '{}'), (7, 'rejected', '{request_id_reused}'), (8, 'applied', '{}'),
                        (9, 'rejected', '{conflicting_service_types,target_offer_already_owned}')$$,
               'a wave mixes eligible and rejected rows; rows of one customer in successive waves see each other');
+-- A chunk refreshes the stored upgrade options of its customers once, at its end.
+SELECT set_eq('SELECT * FROM core.upgrade_options',
+              'SELECT * FROM logic.upgrade_options_of(ARRAY(SELECT id FROM core.customers))',
+              'after a chunk the stored upgrade options are those computed afresh');
+SELECT is(coalesce(current_setting('subctl.upgrade_options_deferred', true), '')
+          || coalesce(current_setting('subctl.upgrade_options_pending', true), ''), '',
+          'a chunk leaves no deferred refresh behind');
 SELECT is((SELECT jsonb_agg(jsonb_build_array(line, status, error_codes) ORDER BY line)
            FROM core.batch_rows WHERE batch_id = :'run'::jsonb ->> 'batch_id'),
           :'per_row_outcomes'::jsonb, 'the outcomes are those of the per-row path');

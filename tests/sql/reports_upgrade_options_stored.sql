@@ -5,7 +5,7 @@
 -- relationship running out, no write) shows without a write; and the reports built on
 -- it equal the live evaluation.
 BEGIN;
-SELECT plan(17);
+SELECT plan(18);
 
 CREATE TEMP TABLE fx (partner text, rival text, a uuid, b uuid, c uuid, a1 uuid, a2 uuid, b1 uuid, b2 uuid, c1 uuid,
                       addon uuid);
@@ -47,6 +47,11 @@ SELECT ok((SELECT 'subscription_add_ons_present' = ANY (logic.error_codes_of(err
 SELECT api.subscription_change('cancel', addon) FROM fx \g /dev/null
 SELECT api.licenses_change('add', a2, 3) FROM fx \g /dev/null
 SELECT pg_temp.stored_is_fresh('an upgrade, a suspension, an add-on and its cancellation, a license change');
+-- Inside an operation the refresh waits for its end (logic.upgrade_options_defer); once it
+-- returned, a direct write in the same transaction is refreshed at once again (below).
+SELECT is(coalesce(current_setting('subctl.upgrade_options_deferred', true), '')
+          || coalesce(current_setting('subctl.upgrade_options_pending', true), ''), '',
+          'an operation leaves no deferred refresh behind');
 
 -- Relationships: customer c gets one; b loses its own.
 SELECT test.new_relationship(c) FROM fx \g /dev/null
