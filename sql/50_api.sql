@@ -232,22 +232,27 @@ p_quantity, for that many licenses of the target (default: the source''s quantit
 
 -- p_license_transfer false: upgrade_only, the users' licenses stay on the suspended
 -- source (named in the request only then, so that a request id of an upgrade made before
--- licenses were recorded replays as the same request).
+-- licenses were recorded replays as the same request). p_into_subscription_id: upgrade
+-- into that existing subscription (p_target_offer_id may then be NULL: its offer).
 CREATE OR REPLACE FUNCTION api.upgrade(p_subscription_id uuid, p_target_offer_id text, p_quantity bigint DEFAULT NULL,
                                        p_request_id text DEFAULT NULL, p_if_version bigint DEFAULT NULL,
                                        p_dry_run boolean DEFAULT false, p_comment text DEFAULT NULL,
-                                       p_license_transfer boolean DEFAULT true)
+                                       p_license_transfer boolean DEFAULT true, p_into_subscription_id uuid DEFAULT NULL)
 RETURNS jsonb LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     SELECT logic.run_operation('upgrade', jsonb_strip_nulls(jsonb_build_object(
         'subscription_id', p_subscription_id, 'target_offer', p_target_offer_id, 'quantity', p_quantity,
-        'if_version', p_if_version, 'license_transfer', CASE WHEN NOT p_license_transfer THEN false END)),
+        'if_version', p_if_version, 'license_transfer', CASE WHEN NOT p_license_transfer THEN false END,
+        'into_subscription_id', p_into_subscription_id)),
         p_request_id, p_dry_run, p_comment => p_comment)
 $$;
 COMMENT ON FUNCTION api.upgrade IS
 'Upgrades a subscription to a target offer: creates the target, suspends the source (reason upgraded), and moves the
-users'' licenses to the target (p_license_transfer false: they stay on the source). Returns {status,
-source_subscription_id, target_subscription_id, quantity, upgrade_type, licenses_transferred, next_steps, request_id,
-errors}. p_comment is kept in the audit events.';
+users'' licenses to the target (p_license_transfer false: they stay on the source). With p_into_subscription_id, the
+target is that existing active subscription of the acting partner (same customer and billing cycle; p_target_offer_id
+NULL: its offer), which grows by p_quantity licenses (default: the source''s). Returns {status,
+source_subscription_id, target_subscription_id, quantity (the target''s), upgrade_type, licenses_transferred,
+next_steps, request_id, errors}, and into_subscription_id and quantity_added for an upgrade into. p_comment is kept in
+the audit events.';
 
 CREATE OR REPLACE FUNCTION api.licenses_change(p_operation text, p_subscription_id uuid, p_quantity bigint,
                                                p_request_id text DEFAULT NULL, p_if_version bigint DEFAULT NULL,
