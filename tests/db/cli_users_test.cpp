@@ -191,6 +191,12 @@ TEST_CASE("upgrade --into grows an existing subscription and moves the licenses;
     CHECK(dry.json()["quantity"] == 13);
     CHECK(quantity_of(premium) == 10);
 
+    const auto listing = f.run({"upgrades", f.subscription, "--into", premium.substr(0, 8), "--quantity", "3"});
+    INFO(listing.err);
+    REQUIRE(listing.exit == 0);
+    for (const auto& target : listing.json()) {
+        CHECK(target["eligible"] == (target["target_offer"] == "o365-business-premium"));
+    }
     const auto other_offer = f.run({"upgrade", f.subscription, "--to", "o365-e3", "--into", premium});
     CHECK(other_offer.exit == 1);
     CHECK(other_offer.err == "subctl: into_subscription_other_offer: Subscription " + premium +

@@ -788,7 +788,7 @@ source_subscription_id, target_subscription_id, quantity (the target''s), upgrad
 next_steps, request_id, errors}, and into_subscription_id and quantity_added for an upgrade into. p_comment is kept in
 the audit events.';
 
-CREATE FUNCTION api.upgrades(p_subscription_id uuid, p_quantity bigint DEFAULT NULL::bigint) RETURNS jsonb
+CREATE FUNCTION api.upgrades(p_subscription_id uuid, p_quantity bigint DEFAULT NULL::bigint, p_into uuid DEFAULT NULL::uuid) RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -797,12 +797,32 @@ DECLARE
     v_customer_id uuid;
     v_quantity bigint;
     v_assigned bigint;
+    v_source core.subscriptions;
+    v_into core.subscriptions;
 BEGIN
     SELECT s.customer_id, coalesce(p_quantity, s.quantity) INTO v_customer_id, v_quantity FROM core.subscriptions s
     WHERE s.id = p_subscription_id AND logic.customer_visible(v_partner, s.customer_id);
     v_assigned := logic.licenses_assigned(p_subscription_id);
     IF v_customer_id IS NULL THEN
         PERFORM logic.raise_error('subscription_not_found', format('subscription %s does not exist', p_subscription_id));
+    END IF;
+    IF p_into IS NOT NULL THEN
+        SELECT * INTO v_source FROM core.subscriptions x WHERE x.id = p_subscription_id;
+        SELECT * INTO v_into FROM core.subscriptions x WHERE x.id = p_into AND logic.customer_visible(v_partner, x.customer_id);
+        RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                           'target_offer', p.target_offer_id,
+                           'target_offer_name', (SELECT o.name FROM core.offers o WHERE o.id = p.target_offer_id),
+                           'eligible', cardinality(x.error_codes) = 0,
+                           'errors', logic.error_objects(v_partner, x.error_codes, jsonb_strip_nulls(jsonb_build_object(
+                               'subscription_id', p_subscription_id, 'target_offer', p.target_offer_id,
+                               'into_subscription_id', p_into, 'quantity', coalesce(v_into.quantity, 0) + v_quantity,
+                               'quantity_added', v_quantity))))
+                           ORDER BY p.target_offer_id), '[]')
+                FROM core.upgrade_paths p
+                CROSS JOIN LATERAL logic.upgrade_request_errors(v_partner, ARRAY[v_source], ARRAY[p.target_offer_id],
+                                                               ARRAY[v_quantity], ARRAY[NULL::bigint], NULL, ARRAY[p_into],
+                                                               ARRAY[v_into]) x
+                WHERE p.source_offer_id = v_source.offer_id);
     END IF;
     RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object(
                        'target_offer', x.target_offer_id,
@@ -822,8 +842,9 @@ BEGIN
                   WHERE e.customer_id = v_customer_id AND e.subscription_id = p_subscription_id) x);
 END $$;
 
-COMMENT ON FUNCTION api.upgrades(p_subscription_id uuid, p_quantity bigint) IS 'Every upgrade target of a subscription: eligible, and all the errors that apply (the "Upgrade now" check); with
-p_quantity, for that many licenses of the target (default: the source''s quantity).';
+COMMENT ON FUNCTION api.upgrades(p_subscription_id uuid, p_quantity bigint, p_into uuid) IS 'Every upgrade target of a subscription: eligible, and all the errors that apply (the "Upgrade now" check); with
+p_quantity, for that many licenses of the target (default: the source''s quantity); with p_into, as an upgrade into
+that existing subscription growing by p_quantity licenses (upgrade --into).';
 
 CREATE FUNCTION api.user_add(p_customer_id uuid, p_upn text, p_display_name text DEFAULT NULL::text, p_request_id text DEFAULT NULL::text, p_dry_run boolean DEFAULT false, p_comment text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE sql SECURITY DEFINER

@@ -4,7 +4,7 @@
 -- holding both keeps one. That subscription neither owns the target offer nor conflicts;
 -- every other rule holds, another subscription of the offer included.
 BEGIN;
-SELECT plan(33);
+SELECT plan(36);
 
 SELECT test.act_as_new_partner('into') AS partner \gset
 SELECT test.new_customer() AS customer \gset
@@ -25,6 +25,16 @@ SELECT is(test.codes(api.upgrade(:'business', NULL, p_into_subscription_id => :'
           'into the Premium itself: eligible');
 SELECT is(test.codes(api.upgrade(:'business', 'o365-business-premium', p_into_subscription_id => :'premium', p_dry_run => true)),
           '{}', 'with --to naming its offer as well');
+-- The listing with p_into (upgrades --into) judges each target as that upgrade would.
+SELECT is(ARRAY(SELECT (u ->> 'target_offer') || ' ' || test.codes(u)::text
+                FROM jsonb_array_elements(api.upgrades(:'business', p_into => :'premium')) u),
+          ARRAY['o365-business-premium {}', 'o365-e3 {into_subscription_other_offer}', 'o365-proplus {into_subscription_other_offer}'],
+          'the listing into Premium: Premium eligible; the other targets are not its offer');
+SELECT is(ARRAY(SELECT test.codes(u)::text FROM jsonb_array_elements(api.upgrades(:'business', 296, :'premium')) u
+                WHERE u ->> 'target_offer' = 'o365-business-premium'),
+          ARRAY['{quantity_out_of_range}'], 'with --quantity: 5 + 296 is out of Premium''s range');
+SELECT is((SELECT u -> 'errors' -> 0 -> 'details' ->> 'room' FROM jsonb_array_elements(api.upgrades(:'business', 296, :'premium')) u
+           WHERE u ->> 'target_offer' = 'o365-business-premium'), '295', 'described as the upgrade describes it');
 
 SELECT max(id) AS first_event FROM core.audit_events \gset
 SELECT api.upgrade(:'business', NULL, 4, p_request_id => 'into-1', p_comment => 'merge into premium',

@@ -1,5 +1,5 @@
-// subctl upgrades SUBSCRIPTION [--quantity N] | upgrade SUBSCRIPTION [--to OFFER] [--into SUBSCRIPTION]
-// [--quantity N] [--no-license-transfer] ...
+// subctl upgrades SUBSCRIPTION [--quantity N] [--into SUBSCRIPTION]
+// | upgrade SUBSCRIPTION [--to OFFER] [--into SUBSCRIPTION] [--quantity N] [--no-license-transfer] ...
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -27,7 +27,7 @@ struct UpgradeArgs {
 
 CommandResult run_upgrades(Runtime& runtime, const UpgradeArgs& args) {
     return {runtime.read_database().call(db::Outcome::rollback, db::statements::upgrades, args.subscription,
-                                         optional_quantity(args.quantity))};
+                                         optional_quantity(args.quantity), args.into)};
 }
 
 CommandResult run_upgrade(Runtime& runtime, const UpgradeArgs& args) {
@@ -89,7 +89,11 @@ void setup_upgrade(CLI::App& app, Runtime& runtime) {
                                      return with_no_path_note(runtime, *args, run_upgrades(runtime, *args));
                                  });
     upgrades->add_option("SUBSCRIPTION", args->subscription, "Subscription: id or a unique prefix of 8+ characters")->required();
-    upgrades->add_option("--quantity", args->quantity, "Licenses of the target to check (default: the source's)");
+    upgrades->add_option("--quantity", args->quantity,
+                         "Licenses of the target to check, or with --into the licenses it would grow by (default: the source's)");
+    upgrades->add_option("--into", args->into,
+                         "Check each target as an upgrade into this existing subscription (id or a unique prefix of 8+ "
+                         "characters)");
 
     auto* upgrade = add_command(app, runtime, "upgrade", "Upgrade a subscription to a target offer",
                                 [&runtime, args] {
