@@ -61,7 +61,12 @@ END;
 -- plans, which the added plans exclude); an add-on always belongs to its parent's
 -- customer (check_subscriptions_add_on_parent), so the customer's live add-on parents
 -- are all that subscription_add_ons_present needs.
-CREATE OR REPLACE FUNCTION logic.upgrade_path_facts(p_partner text, p_sold_in_force_only boolean DEFAULT false)
+-- p_into: the existing subscriptions upgrades go into (upgrade --into), at most one per
+-- customer and each of the customer of its request's source: such a subscription is the
+-- target itself, so it counts neither as owning the target offer nor as holding the
+-- plans the upgrade adds (the other rules hold as they are).
+CREATE OR REPLACE FUNCTION logic.upgrade_path_facts(p_partner text, p_sold_in_force_only boolean DEFAULT false,
+                                                   p_into uuid[] DEFAULT '{}')
 RETURNS TABLE (subscription_id uuid, target_offer_id text, customer_id uuid, partner_id text, source_offer_id text,
                relationship_expires_at timestamptz, error_codes_related text[], error_codes_unrelated text[])
 LANGUAGE sql STABLE BEGIN ATOMIC
@@ -70,7 +75,10 @@ LANGUAGE sql STABLE BEGIN ATOMIC
            x.subscription_errors || '{delegated_admin_permissions_disabled}'::text[] || x.path_errors
     FROM (SELECT s.id, s.customer_id, s.offer_id, s.status, s.partner_id, s.billing_cycle,
                  logic.subscription_in_force(s) AS in_force,
-                 array_agg(s.offer_id) FILTER (WHERE logic.subscription_in_force(s)) OVER customer AS offers_in_force,
+                 -- (p_into in a subquery: computed once per statement, whatever expression it is)
+                 array_agg(s.offer_id) FILTER (WHERE logic.subscription_in_force(s)
+                                                 AND s.id <> ALL (CAST((SELECT coalesce(p_into, '{}')) AS uuid[])))
+                     OVER customer AS offers_in_force,
                  array_agg(s.parent_subscription_id) FILTER (WHERE s.parent_subscription_id IS NOT NULL
                                                             AND s.status <> 'cancelled') OVER customer AS live_add_on_parents
           FROM core.subscriptions s
@@ -111,13 +119,14 @@ END;
 
 -- The rules now: for each subscription and upgrade path, every error code that applies
 -- for partner p_partner (see logic.upgrade_path_facts).
-CREATE OR REPLACE FUNCTION logic.upgrade_evaluations(p_partner text, p_sold_in_force_only boolean DEFAULT false)
+CREATE OR REPLACE FUNCTION logic.upgrade_evaluations(p_partner text, p_sold_in_force_only boolean DEFAULT false,
+                                                    p_into uuid[] DEFAULT '{}')
 RETURNS TABLE (subscription_id uuid, customer_id uuid, source_offer_id text, target_offer_id text,
                error_codes text[])
 LANGUAGE sql STABLE BEGIN ATOMIC
     SELECT f.subscription_id, f.customer_id, f.source_offer_id, f.target_offer_id,
            logic.by_relationship_now(f.relationship_expires_at, f.error_codes_related, f.error_codes_unrelated)
-    FROM logic.upgrade_path_facts(p_partner, p_sold_in_force_only) f;
+    FROM logic.upgrade_path_facts(p_partner, p_sold_in_force_only, p_into) f;
 END;
 COMMENT ON FUNCTION logic.upgrade_evaluations IS
 'Every upgrade path of every subscription with all the error codes that apply for a partner now (logic.upgrade_path_facts at this time).';
@@ -163,36 +172,87 @@ RETURNS text[] LANGUAGE sql IMMUTABLE BEGIN ATOMIC
                 THEN ARRAY['license_transfer_quantity_insufficient'] ELSE '{}'::text[] END;
 END;
 
+-- The rules of an upgrade into an existing subscription (upgrade --into): p_into_id as
+-- asked, p_into that subscription when the partner sees it (else NULL), for the source
+-- p_source and the target offer p_target_offer_id. It must be the acting partner's active
+-- subscription of the target offer, of the source's customer and billing cycle.
+CREATE OR REPLACE FUNCTION logic.upgrade_into_errors(p_partner text, p_source core.subscriptions, p_into_id uuid,
+                                                    p_into core.subscriptions, p_target_offer_id text)
+RETURNS text[] LANGUAGE sql IMMUTABLE BEGIN ATOMIC
+    SELECT CASE WHEN p_into_id IS NULL THEN '{}'::text[]
+                WHEN p_into.id IS NULL THEN ARRAY['into_subscription_not_found']
+                ELSE array_remove(ARRAY[
+        CASE WHEN p_into.customer_id <> p_source.customer_id THEN 'into_subscription_other_customer' END,
+        CASE WHEN p_into.offer_id IS DISTINCT FROM p_target_offer_id THEN 'into_subscription_other_offer' END,
+        CASE WHEN p_into.billing_cycle <> p_source.billing_cycle THEN 'into_subscription_other_billing_cycle' END,
+        CASE WHEN p_into.status <> 'active' THEN 'into_subscription_not_active' END,
+        CASE WHEN p_into.partner_id IS DISTINCT FROM p_partner THEN 'into_subscription_not_reseller_of_record' END
+                ], NULL) END;
+END;
+
+-- The subscriptions some upgrades go into that are of their own source's customer (the
+-- p_into of logic.upgrade_path_facts). A function call, not an ARRAY(SELECT ...), for the
+-- reason logic.customer_ids_of gives.
+CREATE OR REPLACE FUNCTION logic.into_ids_of(p_sources core.subscriptions[], p_intos core.subscriptions[])
+RETURNS uuid[] LANGUAGE sql IMMUTABLE BEGIN ATOMIC
+    SELECT coalesce(array_agg((p_intos[i]).id), '{}') FROM generate_subscripts(p_sources, 1) AS i
+    WHERE (p_intos[i]).customer_id = (p_sources[i]).customer_id;
+END;
+
 -- The error codes of upgrade requests: the rules above for (subscription, target) plus
--- those that depend on the request (path exists, quantity, expected version). Set-based:
--- request i is (p_sources[i], p_target_offer_ids[i], p_quantities[i], p_if_versions[i]);
--- one row (ord = i) per request, with the source's assigned licenses. p_transfers[i]
--- false: request i leaves them on the source (upgrade_only). Only the requests'
+-- those that depend on the request (path exists, the subscription upgraded into,
+-- quantity, expected version). Set-based: request i is (p_sources[i],
+-- p_target_offer_ids[i], p_quantities[i], p_if_versions[i]); one row (ord = i) per
+-- request, with the source's assigned licenses. p_transfers[i] false: request i leaves
+-- them on the source (upgrade_only). p_into_ids[i]: request i goes into that existing
+-- subscription (p_intos[i] as the partner sees it, else NULL), which grows by
+-- p_quantities[i] licenses (the range applies to its new quantity) and takes the
+-- source's licenses beside its own (a user holding both keeps one). Only the requests'
 -- customers and subscriptions are evaluated. A single upgrade passes one request, a
 -- batch wave many.
 CREATE OR REPLACE FUNCTION logic.upgrade_request_errors(p_partner text, p_sources core.subscriptions[],
                                                        p_target_offer_ids text[], p_quantities bigint[],
-                                                       p_if_versions bigint[], p_transfers boolean[] DEFAULT NULL)
+                                                       p_if_versions bigint[], p_transfers boolean[] DEFAULT NULL,
+                                                       p_into_ids uuid[] DEFAULT NULL,
+                                                       p_intos core.subscriptions[] DEFAULT NULL)
 RETURNS TABLE (ord bigint, error_codes text[], licenses_assigned bigint)
 LANGUAGE sql STABLE BEGIN ATOMIC
     SELECT s.ordinality, array_remove(ARRAY[
                CASE WHEN p_if_versions[s.ordinality] IS NOT NULL AND p_if_versions[s.ordinality] <> s.version THEN 'version_mismatch' END,
                CASE WHEN NOT EXISTS (SELECT 1 FROM core.upgrade_paths WHERE source_offer_id = s.offer_id)
                     THEN 'subscription_does_not_have_any_upgrade_paths'
-                    WHEN e.target_offer_id IS NULL THEN 'subscription_target_offer_not_found' END,
-               CASE WHEN e.target_offer_id IS NOT NULL
-                         AND NOT logic.quantity_in_range(p_target_offer_ids[s.ordinality], p_quantities[s.ordinality])
-                    THEN 'quantity_out_of_range' END
-           ], NULL) || coalesce(e.error_codes, '{}')
-           || CASE WHEN e.target_offer_id IS NOT NULL
+                    WHEN e.target_offer_id IS NULL AND NOT (p_into_ids[s.ordinality] IS NOT NULL AND (p_intos[s.ordinality]).id IS NULL
+                                                            AND p_target_offer_ids[s.ordinality] IS NULL)
+                    THEN 'subscription_target_offer_not_found' END], NULL)
+           || logic.upgrade_into_errors(p_partner, p_sources[s.ordinality], p_into_ids[s.ordinality], p_intos[s.ordinality],
+                                       p_target_offer_ids[s.ordinality])
+           || array_remove(ARRAY[
+               -- an upgrade into a subscription not found has no quantity to check
+               CASE WHEN e.target_offer_id IS NOT NULL AND (p_into_ids[s.ordinality] IS NULL OR (p_intos[s.ordinality]).id IS NOT NULL)
+                         AND (p_quantities[s.ordinality] < 1 OR NOT logic.quantity_in_range(p_target_offer_ids[s.ordinality],
+                                  coalesce((p_intos[s.ordinality]).quantity, 0) + p_quantities[s.ordinality]))
+                    THEN 'quantity_out_of_range' END], NULL)
+           || coalesce(e.error_codes, '{}')
+           || CASE WHEN e.target_offer_id IS NULL THEN '{}'::text[]
+                   WHEN p_into_ids[s.ordinality] IS NULL
                    THEN logic.license_transfer_errors(p_transfers[s.ordinality], a.assigned, p_quantities[s.ordinality])
+                   WHEN (p_intos[s.ordinality]).id IS NOT NULL
+                   -- the licenses the grown subscription has beyond those it already assigns
+                   THEN logic.license_transfer_errors(p_transfers[s.ordinality], a.moving,
+                            (p_intos[s.ordinality]).quantity + p_quantities[s.ordinality]
+                            - (SELECT count(*) FROM core.license_assignments t WHERE t.subscription_id = (p_intos[s.ordinality]).id))
                    ELSE '{}'::text[] END,
            a.assigned
     FROM unnest(p_sources) WITH ORDINALITY AS s
     -- written out, not logic.licenses_assigned(): a SQL function holding a query is not
-    -- inlined, and running it per request cost more than the rest of the rules
-    CROSS JOIN LATERAL (SELECT count(*) AS assigned FROM core.license_assignments la WHERE la.subscription_id = s.id) a
-    LEFT JOIN (SELECT e.* FROM logic.upgrade_evaluations(p_partner) e
+    -- inlined, and running it per request cost more than the rest of the rules. moving:
+    -- those of users who hold no license of the subscription upgraded into.
+    CROSS JOIN LATERAL (SELECT count(*) AS assigned,
+                               count(*) FILTER (WHERE p_into_ids[s.ordinality] IS NOT NULL AND NOT EXISTS (
+                                   SELECT 1 FROM core.license_assignments t
+                                   WHERE t.subscription_id = p_into_ids[s.ordinality] AND t.user_id = la.user_id)) AS moving
+                        FROM core.license_assignments la WHERE la.subscription_id = s.id) a
+    LEFT JOIN (SELECT e.* FROM logic.upgrade_evaluations(p_partner, false, logic.into_ids_of(p_sources, p_intos)) e
                WHERE e.customer_id = ANY (logic.customer_ids_of(p_sources))
                  AND e.subscription_id = ANY (ARRAY(SELECT x.id FROM unnest(p_sources) x))) e
            ON e.subscription_id = s.id AND e.target_offer_id = p_target_offer_ids[s.ordinality];

@@ -35,10 +35,11 @@ BEGIN
         'expires_at', r.expires_at);
 END $$;
 
--- The subscriptions of a customer in force among some offers, as details show them.
+-- The subscriptions of a customer in force among some offers, as details show them, but
+-- p_except (the subscription an upgrade goes into, which the rules do not count).
 -- PL/pgSQL for its cached plan: it runs once per error object of the listing.
 CREATE OR REPLACE FUNCTION logic.subscriptions_detail(p_partner text, p_customer_id uuid, p_offer_ids text[],
-                                                     p_plans text[] DEFAULT NULL)
+                                                     p_plans text[] DEFAULT NULL, p_except uuid DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     RETURN (SELECT coalesce(jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
@@ -49,7 +50,8 @@ BEGIN
                            WHERE op.offer_id = x.offer_id AND op.service_plan_id = ANY (p_plans) ORDER BY 1)) END))
                        ORDER BY x.created_at, x.id), '[]')
             FROM core.subscriptions x
-            WHERE x.customer_id = p_customer_id AND x.offer_id = ANY (p_offer_ids) AND logic.subscription_in_force(x));
+            WHERE x.customer_id = p_customer_id AND x.offer_id = ANY (p_offer_ids) AND logic.subscription_in_force(x)
+              AND x.id IS DISTINCT FROM p_except);
 END $$;
 
 -- The details of each code that applies to a request of partner p_partner (p_request:
@@ -61,6 +63,7 @@ CREATE OR REPLACE FUNCTION logic.error_objects(p_partner text, p_codes text[], p
 RETURNS jsonb LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     s core.subscriptions;
+    i core.subscriptions;  -- the subscription an upgrade goes into (upgrade --into)
     v_request jsonb := coalesce(p_request, '{}'::jsonb);
     v_target text := v_request ->> 'target_offer';
     v_offer text;
@@ -79,6 +82,12 @@ BEGIN
     IF NOT logic.customer_visible(p_partner, v_customer) THEN  -- nothing of what the partner cannot see
         s := NULL;
         v_customer := NULL;
+    END IF;
+    IF v_request ? 'into_subscription_id' THEN
+        SELECT * INTO i FROM core.subscriptions WHERE id = (v_request ->> 'into_subscription_id')::uuid;
+        IF i.id IS NOT NULL AND NOT logic.customer_visible(p_partner, i.customer_id) THEN
+            i := NULL;
+        END IF;
     END IF;
     v_offer := coalesce(s.offer_id, v_request ->> 'offer_id');
     v_request := v_request || jsonb_strip_nulls(jsonb_build_object('customer_id', v_customer, 'offer', v_offer));
@@ -113,7 +122,7 @@ BEGIN
             SELECT logic.subscriptions_detail(p_partner, v_customer, p.plan_conflicting_offers, ARRAY(
                        SELECT tp.service_plan_id FROM core.offer_service_plans tp WHERE tp.offer_id = v_target
                        EXCEPT
-                       SELECT sp.service_plan_id FROM core.offer_service_plans sp WHERE sp.offer_id = s.offer_id))
+                       SELECT sp.service_plan_id FROM core.offer_service_plans sp WHERE sp.offer_id = s.offer_id), i.id)
             INTO d FROM core.upgrade_path_catalog p WHERE p.source_offer_id = s.offer_id AND p.target_offer_id = v_target;
             -- the next step names how each is cancelled: the partner's own by the command,
             -- the others by their seller
@@ -127,7 +136,8 @@ BEGIN
                                     'subscriptions', d);
         ELSIF v_code = 'target_offer_already_owned' THEN
             d := jsonb_build_object('offer', v_target,
-                                    'subscriptions', logic.subscriptions_detail(p_partner, v_customer, ARRAY[v_target]));
+                                    'subscriptions', logic.subscriptions_detail(p_partner, v_customer, ARRAY[v_target],
+                                                                                p_except => i.id));
         ELSIF v_code = 'subscription_add_ons_present' THEN
             d := jsonb_build_object('add_ons', to_jsonb(ARRAY(SELECT x.id FROM core.subscriptions x
                                                               WHERE x.parent_subscription_id = s.id AND x.status <> 'cancelled'
@@ -143,6 +153,10 @@ BEGIN
             SELECT jsonb_build_object('offer', o.id, 'min', o.min_quantity, 'max', o.max_quantity, 'asked', v_request -> 'quantity')
                    || CASE WHEN v_request ? 'change' THEN jsonb_build_object('change', v_request -> 'change',
                           'licenses', v_request -> 'licenses', 'current', s.quantity) ELSE '{}' END
+                   -- upgrade --into: the quantity asked is what the subscription grows to
+                   || CASE WHEN i.id IS NOT NULL THEN jsonb_build_object(
+                          'status', 'into', 'into_subscription_id', i.id, 'into_quantity', i.quantity,
+                          'added', v_request -> 'quantity_added', 'room', greatest(o.max_quantity - i.quantity, 0)) ELSE '{}' END
             INTO d FROM core.offers o WHERE o.id = coalesce(v_target, v_offer);
         ELSIF v_code = 'version_mismatch' THEN
             d := jsonb_build_object('expected', v_request -> 'if_version', 'current', s.version);
@@ -162,8 +176,38 @@ BEGIN
                                     'missing', (v_request ->> 'assigned')::bigint + (v_request ->> 'asked')::bigint - s.quantity);
         ELSIF v_code = 'quantity_below_assigned_licenses' THEN
             d := jsonb_build_object('assigned', logic.licenses_assigned(s.id), 'quantity', v_request -> 'quantity');
+        ELSIF v_code = 'license_transfer_quantity_insufficient' AND i.id IS NOT NULL THEN
+            -- into an existing subscription: the source's licenses of users who hold none of
+            -- it, and the licenses it has beyond those it assigns (logic.upgrade_request_errors)
+            SELECT jsonb_build_object('status', 'into', 'into_subscription_id', i.id,
+                                      'assigned', x.moving, 'quantity', (v_request ->> 'quantity')::bigint,
+                                      'into_assigned', x.into_assigned,
+                                      'available', (v_request ->> 'quantity')::bigint - x.into_assigned,
+                                      'needed', (v_request ->> 'quantity_added')::bigint + x.moving
+                                                - ((v_request ->> 'quantity')::bigint - x.into_assigned))
+            INTO d
+            FROM (SELECT (SELECT count(*) FROM core.license_assignments a
+                          WHERE a.subscription_id = s.id AND NOT EXISTS (
+                              SELECT 1 FROM core.license_assignments t WHERE t.subscription_id = i.id AND t.user_id = a.user_id))
+                         AS moving,
+                         logic.licenses_assigned(i.id) AS into_assigned) x;
         ELSIF v_code = 'license_transfer_quantity_insufficient' THEN
             d := jsonb_build_object('assigned', logic.licenses_assigned(s.id), 'quantity', v_request -> 'quantity');
+        ELSIF v_code = 'into_subscription_not_found' THEN
+            d := jsonb_build_object('into_subscription_id', v_request -> 'into_subscription_id');
+        ELSIF v_code = 'into_subscription_other_customer' THEN
+            d := jsonb_build_object('into_subscription_id', i.id, 'into_customer_id', i.customer_id);
+        ELSIF v_code = 'into_subscription_other_offer' THEN
+            d := jsonb_build_object('into_subscription_id', i.id, 'into_offer', i.offer_id, 'target_offer', v_target);
+        ELSIF v_code = 'into_subscription_other_billing_cycle' THEN
+            d := jsonb_build_object('into_subscription_id', i.id, 'into_billing_cycle', i.billing_cycle,
+                                    'billing_cycle', s.billing_cycle);
+        ELSIF v_code = 'into_subscription_not_active' THEN
+            d := jsonb_build_object('into_subscription_id', i.id,
+                                    'status', CASE WHEN i.status_reason = 'upgraded' THEN 'upgraded' ELSE i.status END,
+                                    'upgraded_to', i.upgraded_to_subscription_id);
+        ELSIF v_code = 'into_subscription_not_reseller_of_record' THEN
+            d := jsonb_build_object('into_subscription_id', i.id, 'into_channel', i.channel, 'sold_by_you', false);
         ELSIF v_code = 'add_on_parent_invalid' THEN
             d := jsonb_build_object('offer', v_offer, 'parent_subscription_id', v_request -> 'parent_subscription_id');
         ELSE

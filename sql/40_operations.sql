@@ -145,11 +145,12 @@ END;
 -- subscription in the Office 365 admin center operated by 21Vianet. Users recorded with
 -- licenses of the source moved with them, unless the upgrade left them there
 -- (upgrade_only): then they are to be reassigned. Fewer licenses than before leave users
--- without one.
+-- without one; p_into: the target is an existing subscription that grew by p_quantity.
 CREATE OR REPLACE FUNCTION logic.upgrade_next_steps(p_source_offer text, p_source_quantity bigint, p_target_offer text,
                                                    p_quantity bigint, p_upgrade_type text DEFAULT 'upgrade_with_license_transfer',
                                                    p_assigned bigint DEFAULT 0, p_source_id uuid DEFAULT NULL,
-                                                   p_target_id uuid DEFAULT NULL, p_customer_id uuid DEFAULT NULL)
+                                                   p_target_id uuid DEFAULT NULL, p_customer_id uuid DEFAULT NULL,
+                                                   p_into boolean DEFAULT false)
 RETURNS jsonb LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     RETURN CASE WHEN p_assigned = 0 THEN jsonb_build_array(format(
@@ -160,19 +161,23 @@ BEGIN
                CASE WHEN p_assigned = 1 THEN '1 user who holds a license' ELSE p_assigned || ' users who hold licenses' END, p_source_id, p_source_offer, p_target_id, p_target_offer, p_source_id, p_target_id, p_customer_id))
                 ELSE '[]'::jsonb END
            || CASE WHEN p_quantity < p_source_quantity THEN jsonb_build_array(format(
-               '%s had %s licenses and %s has %s: choose the %s users who lose theirs in the Office 365 admin center operated by 21Vianet',
+               CASE WHEN p_into THEN '%s had %s licenses and %s grew by %s: choose the %s users who lose theirs in the Office 365 admin center operated by 21Vianet'
+                    ELSE '%s had %s licenses and %s has %s: choose the %s users who lose theirs in the Office 365 admin center operated by 21Vianet' END,
                p_source_offer, p_source_quantity, p_target_offer, p_quantity, p_source_quantity - p_quantity)) ELSE '[]' END;
 END $$;
 
--- upgrade {subscription_id, target_offer, quantity?, if_version?}: THE apply path of
--- upgrades, set-based. Request i has the parameters p_parameters[i] and, when
--- p_request_ids is given, the request id p_request_ids[i] (recorded in its audit events;
--- otherwise they carry subctl.request_id). The requests must name subscriptions of
--- distinct customers (a batch wave; a single upgrade is one request): every rule looks
--- inside one customer, so they are independent and evaluated on one snapshot. Locks the
--- customers in id order, evaluates every request (logic.upgrade_request_errors), then one
--- INSERT of the targets and one UPDATE of the sources. One row per request (ord = i) with
--- the operation's result; rejections are neither audited nor remembered here.
+-- upgrade {subscription_id, target_offer?, into_subscription_id?, quantity?, if_version?,
+-- license_transfer?}: THE apply path of upgrades, set-based. Request i has the parameters
+-- p_parameters[i] and, when p_request_ids is given, the request id p_request_ids[i]
+-- (recorded in its audit events; otherwise they carry subctl.request_id). The requests
+-- must name subscriptions of distinct customers (a batch wave; a single upgrade is one
+-- request): every rule looks inside one customer, so they are independent and evaluated
+-- on one snapshot. Locks the customers in id order, evaluates every request
+-- (logic.upgrade_request_errors), then one INSERT of the new targets, one UPDATE of the
+-- existing targets (into_subscription_id: that subscription of the acting partner grows
+-- by the quantity, default the source's; target_offer defaults to its offer) and one
+-- UPDATE of the sources. One row per request (ord = i) with the operation's result;
+-- rejections are neither audited nor remembered here.
 -- Generic plans: planning the rules afresh for every call (the plan cache's choice for a
 -- statement over arrays whose length it cannot know) cost more than applying them.
 CREATE OR REPLACE FUNCTION logic.upgrade_apply(p_partner text, p_parameters jsonb[], p_request_ids text[] DEFAULT NULL)
@@ -184,6 +189,8 @@ DECLARE
     v_quantities bigint[];
     v_if_versions bigint[];
     v_transfers boolean[];
+    v_into_ids uuid[];  -- the subscription each found source goes into, as asked (NULL: a new one)
+    v_intos core.subscriptions[];  -- that subscription when the partner sees it
     v_customers_distinct boolean;
     v_customers uuid[];
     v_moving uuid[];  -- the sources whose assignments move, if upgraded
@@ -193,81 +200,109 @@ BEGIN
                          WHERE s.id = ANY (ARRAY(SELECT (p ->> 'subscription_id')::uuid FROM unnest(p_parameters) p))
                            AND logic.customer_visible(p_partner, s.customer_id));
     PERFORM 1 FROM core.customers c WHERE c.id = ANY (v_customers) ORDER BY c.id FOR NO KEY UPDATE;
-    -- The sources as they are now (after the locks), when they exist for the partner.
-    SELECT array_agg(s ORDER BY r.ord), array_agg(r.ord ORDER BY r.ord), array_agg(r.p ->> 'target_offer' ORDER BY r.ord),
+    -- The sources as they are now (after the locks), when they exist for the partner; the
+    -- subscriptions they go into are read after the same locks (one of another customer
+    -- is refused, never changed).
+    SELECT array_agg(s ORDER BY r.ord), array_agg(r.ord ORDER BY r.ord),
+           array_agg(coalesce(r.p ->> 'target_offer', i.offer_id) ORDER BY r.ord),
            array_agg(coalesce((r.p ->> 'quantity')::bigint, s.quantity) ORDER BY r.ord),
            array_agg((r.p ->> 'if_version')::bigint ORDER BY r.ord),
            array_agg(coalesce((r.p ->> 'license_transfer')::boolean, true) ORDER BY r.ord),
+           array_agg((r.p ->> 'into_subscription_id')::uuid ORDER BY r.ord),
+           array_agg(i ORDER BY r.ord),
            -- the sources whose users' licenses move if they are upgraded (an active source
            -- is replaced by its upgrade here); none in the usual case
            array_agg(s.id) FILTER (WHERE coalesce((r.p ->> 'license_transfer')::boolean, true) AND s.status = 'active'
                                      AND EXISTS (SELECT 1 FROM core.license_assignments a WHERE a.subscription_id = s.id)),
            count(DISTINCT s.customer_id) = count(*)
-    INTO v_sources, v_found, v_targets, v_quantities, v_if_versions, v_transfers, v_moving, v_customers_distinct
+    INTO v_sources, v_found, v_targets, v_quantities, v_if_versions, v_transfers, v_into_ids, v_intos, v_moving,
+         v_customers_distinct
     FROM unnest(p_parameters) WITH ORDINALITY AS r (p, ord)
     JOIN core.subscriptions s ON s.id = (r.p ->> 'subscription_id')::uuid
+    LEFT JOIN core.subscriptions i ON i.id = (r.p ->> 'into_subscription_id')::uuid
+                                  AND logic.customer_visible(p_partner, i.customer_id)
     WHERE s.customer_id = ANY (v_customers);
     IF NOT v_customers_distinct THEN
         RAISE EXCEPTION 'logic.upgrade_apply: the requests of one call must be of distinct customers';
     END IF;
-    IF p_request_ids IS NOT NULL THEN  -- each audit event under its own request's id
+    IF p_request_ids IS NOT NULL THEN  -- each audit event under its own request's id (a target it grows too)
         PERFORM set_config('subctl.request_ids', coalesce((
-            SELECT jsonb_object_agg((v_sources[i]).id, p_request_ids[v_found[i]])
-            FROM generate_subscripts(v_found, 1) AS i WHERE p_request_ids[v_found[i]] IS NOT NULL), '{}')::text, true);
+            SELECT jsonb_object_agg(x.id, p_request_ids[v_found[x.i]])
+            FROM generate_subscripts(v_found, 1) AS g (i)
+            CROSS JOIN LATERAL (VALUES (g.i, (v_sources[g.i]).id), (g.i, (v_intos[g.i]).id)) AS x (i, id)
+            WHERE p_request_ids[v_found[x.i]] IS NOT NULL AND x.id IS NOT NULL), '{}')::text, true);
     END IF;
     RETURN QUERY
     WITH requests AS (
         SELECT r.ord, (r.p ->> 'subscription_id')::uuid AS source_id, r.p ->> 'target_offer' AS target_offer,
+               (r.p ->> 'into_subscription_id')::uuid AS into_id,
                (r.p ->> 'quantity')::bigint AS quantity, r.p -> 'if_version' AS if_version,
                CASE WHEN coalesce((r.p ->> 'license_transfer')::boolean, true) THEN 'upgrade_with_license_transfer'
                     ELSE 'upgrade_only' END AS upgrade_type
         FROM unnest(p_parameters) WITH ORDINALITY AS r (p, ord)),
     evaluated AS MATERIALIZED (  -- a found source is v_sources[e.i], as read after the locks
-        SELECT r.ord, r.source_id, r.target_offer, (v_sources[e.i]).customer_id, (v_sources[e.i]).billing_cycle,
-               coalesce(v_quantities[e.i], r.quantity) AS quantity, r.if_version, r.upgrade_type,
+        SELECT r.ord, r.source_id, coalesce(v_targets[e.i], r.target_offer) AS target_offer, r.into_id,
+               (v_sources[e.i]).customer_id, (v_sources[e.i]).billing_cycle,
+               coalesce(v_quantities[e.i], r.quantity) AS quantity,
+               -- the target's quantity: the quantity asked, or what the existing one grows to
+               coalesce((v_intos[e.i]).quantity, 0) + coalesce(v_quantities[e.i], r.quantity) AS target_quantity,
+               r.if_version, r.upgrade_type,
                (v_sources[e.i]).offer_id AS source_offer, (v_sources[e.i]).quantity AS source_quantity,
                CASE WHEN e.ord IS NULL THEN ARRAY['subscription_not_found'] ELSE e.error_codes END AS codes,
                coalesce(e.licenses_assigned, 0) AS licenses_assigned
         FROM requests r
         LEFT JOIN (SELECT v_found[x.ord] AS ord, x.ord AS i, x.error_codes, x.licenses_assigned
                    FROM logic.upgrade_request_errors(p_partner, v_sources, v_targets, v_quantities, v_if_versions,
-                                                     v_transfers) x) e
+                                                     v_transfers, v_into_ids, v_intos) x) e
                ON e.ord = r.ord),
     targets AS (
         INSERT INTO core.subscriptions (customer_id, offer_id, quantity, billing_cycle, status, channel,
                                         partner_id, recorded_by_partner_id, upgraded_from_subscription_id)
         SELECT e.customer_id, e.target_offer, e.quantity, e.billing_cycle, 'active', 'csp', p_partner, p_partner, e.source_id
-        FROM evaluated e WHERE cardinality(e.codes) = 0 ORDER BY e.ord
+        FROM evaluated e WHERE cardinality(e.codes) = 0 AND e.into_id IS NULL ORDER BY e.ord
         RETURNING id, upgraded_from_subscription_id),
+    grown AS (
+        UPDATE core.subscriptions t SET quantity = e.target_quantity
+        FROM evaluated e WHERE cardinality(e.codes) = 0 AND t.id = e.into_id
+        RETURNING t.id, e.source_id AS upgraded_from_subscription_id),
+    upgraded AS (
+        SELECT t.id, t.upgraded_from_subscription_id FROM targets t
+        UNION ALL
+        SELECT g.id, g.upgraded_from_subscription_id FROM grown g),
     sources AS (
         UPDATE core.subscriptions s
         SET status = 'suspended', status_reason = 'upgraded', upgraded_to_subscription_id = t.id
-        FROM targets t WHERE s.id = t.upgraded_from_subscription_id
+        FROM upgraded t WHERE s.id = t.upgraded_from_subscription_id
         RETURNING s.id)
     SELECT e.ord, logic.result(e.codes, jsonb_build_object(
                'source_subscription_id', e.source_id, 'target_offer', e.target_offer,
-               'target_subscription_id', t.id, 'quantity', e.quantity, 'upgrade_type', e.upgrade_type,
+               'target_subscription_id', t.id, 'quantity', e.target_quantity, 'upgrade_type', e.upgrade_type,
                'licenses_transferred', CASE WHEN t.id IS NOT NULL AND e.upgrade_type = 'upgrade_with_license_transfer'
                                             THEN e.licenses_assigned ELSE 0 END)
+               || CASE WHEN e.into_id IS NOT NULL
+                       THEN jsonb_build_object('into_subscription_id', e.into_id, 'quantity_added', e.quantity) ELSE '{}' END
                || CASE WHEN t.id IS NOT NULL THEN jsonb_build_object('next_steps', logic.upgrade_next_steps(
                       e.source_offer, e.source_quantity, e.target_offer, e.quantity, e.upgrade_type,
-                      e.licenses_assigned, e.source_id, t.id, e.customer_id)) ELSE '{}' END,
+                      e.licenses_assigned, e.source_id, t.id, e.customer_id, e.into_id IS NOT NULL)) ELSE '{}' END,
                p_partner, jsonb_strip_nulls(jsonb_build_object(
-                   'subscription_id', e.source_id, 'target_offer', e.target_offer, 'quantity', e.quantity,
-                   'if_version', e.if_version)))
-    FROM evaluated e LEFT JOIN targets t ON t.upgraded_from_subscription_id = e.source_id
+                   'subscription_id', e.source_id, 'target_offer', e.target_offer, 'quantity', e.target_quantity,
+                   'if_version', e.if_version, 'into_subscription_id', e.into_id,
+                   'quantity_added', CASE WHEN e.into_id IS NOT NULL THEN e.quantity END)))
+    FROM evaluated e LEFT JOIN upgraded t ON t.upgraded_from_subscription_id = e.source_id
     ORDER BY e.ord;
     -- The users' licenses move with each upgrade that transfers them: one statement for the
     -- whole set, and none when no source has assignments (the usual case: an index probe
     -- per source was all it cost). Of the sources read above, those upgraded here are
-    -- replaced now.
+    -- replaced now. A user who already holds a license of a target upgraded into keeps
+    -- that one.
     IF v_moving IS NOT NULL THEN
         WITH moved AS (
             DELETE FROM core.license_assignments a USING core.subscriptions s
             WHERE a.subscription_id = s.id AND s.id = ANY (v_moving) AND s.status_reason = 'upgraded'
             RETURNING s.upgraded_to_subscription_id AS target_id, a.user_id, a.customer_id, a.assigned_at)
         INSERT INTO core.license_assignments (subscription_id, user_id, customer_id, assigned_at)
-        SELECT m.target_id, m.user_id, m.customer_id, m.assigned_at FROM moved m;
+        SELECT m.target_id, m.user_id, m.customer_id, m.assigned_at FROM moved m
+        ON CONFLICT (subscription_id, user_id) DO NOTHING;
     END IF;
     IF p_request_ids IS NOT NULL THEN
         PERFORM set_config('subctl.request_ids', '', true);

@@ -209,20 +209,42 @@ Returns {status (the outcome), subscription_status, version, cancelled_add_ons, 
 
 -- With p_quantity, the target's licenses asked (default: the source's): the listing then
 -- also says whether that quantity fits the target's range and holds the licenses assigned
--- on the source, by the rules the upgrade itself applies (sql/30_rules.sql).
-CREATE OR REPLACE FUNCTION api.upgrades(p_subscription_id uuid, p_quantity bigint DEFAULT NULL)
+-- on the source, by the rules the upgrade itself applies (sql/30_rules.sql). With p_into,
+-- each target as an upgrade into that existing subscription (growing by p_quantity) would
+-- be judged: the upgrade's own rules (logic.upgrade_request_errors), request by request.
+CREATE OR REPLACE FUNCTION api.upgrades(p_subscription_id uuid, p_quantity bigint DEFAULT NULL, p_into uuid DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_partner text := logic.require_partner();
     v_customer_id uuid;
     v_quantity bigint;
     v_assigned bigint;
+    v_source core.subscriptions;
+    v_into core.subscriptions;
 BEGIN
     SELECT s.customer_id, coalesce(p_quantity, s.quantity) INTO v_customer_id, v_quantity FROM core.subscriptions s
     WHERE s.id = p_subscription_id AND logic.customer_visible(v_partner, s.customer_id);
     v_assigned := logic.licenses_assigned(p_subscription_id);
     IF v_customer_id IS NULL THEN
         PERFORM logic.raise_error('subscription_not_found', format('subscription %s does not exist', p_subscription_id));
+    END IF;
+    IF p_into IS NOT NULL THEN
+        SELECT * INTO v_source FROM core.subscriptions x WHERE x.id = p_subscription_id;
+        SELECT * INTO v_into FROM core.subscriptions x WHERE x.id = p_into AND logic.customer_visible(v_partner, x.customer_id);
+        RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                           'target_offer', p.target_offer_id,
+                           'target_offer_name', (SELECT o.name FROM core.offers o WHERE o.id = p.target_offer_id),
+                           'eligible', cardinality(x.error_codes) = 0,
+                           'errors', logic.error_objects(v_partner, x.error_codes, jsonb_strip_nulls(jsonb_build_object(
+                               'subscription_id', p_subscription_id, 'target_offer', p.target_offer_id,
+                               'into_subscription_id', p_into, 'quantity', coalesce(v_into.quantity, 0) + v_quantity,
+                               'quantity_added', v_quantity))))
+                           ORDER BY p.target_offer_id), '[]')
+                FROM core.upgrade_paths p
+                CROSS JOIN LATERAL logic.upgrade_request_errors(v_partner, ARRAY[v_source], ARRAY[p.target_offer_id],
+                                                               ARRAY[v_quantity], ARRAY[NULL::bigint], NULL, ARRAY[p_into],
+                                                               ARRAY[v_into]) x
+                WHERE p.source_offer_id = v_source.offer_id);
     END IF;
     RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object(
                        'target_offer', x.target_offer_id,
@@ -243,26 +265,32 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION api.upgrades IS
 'Every upgrade target of a subscription: eligible, and all the errors that apply (the "Upgrade now" check); with
-p_quantity, for that many licenses of the target (default: the source''s quantity).';
+p_quantity, for that many licenses of the target (default: the source''s quantity); with p_into, as an upgrade into
+that existing subscription growing by p_quantity licenses (upgrade --into).';
 
 -- p_license_transfer false: upgrade_only, the users' licenses stay on the suspended
 -- source (named in the request only then, so that a request id of an upgrade made before
--- licenses were recorded replays as the same request).
+-- licenses were recorded replays as the same request). p_into_subscription_id: upgrade
+-- into that existing subscription (p_target_offer_id may then be NULL: its offer).
 CREATE OR REPLACE FUNCTION api.upgrade(p_subscription_id uuid, p_target_offer_id text, p_quantity bigint DEFAULT NULL,
                                        p_request_id text DEFAULT NULL, p_if_version bigint DEFAULT NULL,
                                        p_dry_run boolean DEFAULT false, p_comment text DEFAULT NULL,
-                                       p_license_transfer boolean DEFAULT true)
+                                       p_license_transfer boolean DEFAULT true, p_into_subscription_id uuid DEFAULT NULL)
 RETURNS jsonb LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     SELECT logic.run_operation('upgrade', jsonb_strip_nulls(jsonb_build_object(
         'subscription_id', p_subscription_id, 'target_offer', p_target_offer_id, 'quantity', p_quantity,
-        'if_version', p_if_version, 'license_transfer', CASE WHEN NOT p_license_transfer THEN false END)),
+        'if_version', p_if_version, 'license_transfer', CASE WHEN NOT p_license_transfer THEN false END,
+        'into_subscription_id', p_into_subscription_id)),
         p_request_id, p_dry_run, p_comment => p_comment)
 $$;
 COMMENT ON FUNCTION api.upgrade IS
 'Upgrades a subscription to a target offer: creates the target, suspends the source (reason upgraded), and moves the
-users'' licenses to the target (p_license_transfer false: they stay on the source). Returns {status,
-source_subscription_id, target_subscription_id, quantity, upgrade_type, licenses_transferred, next_steps, request_id,
-errors}. p_comment is kept in the audit events.';
+users'' licenses to the target (p_license_transfer false: they stay on the source). With p_into_subscription_id, the
+target is that existing active subscription of the acting partner (same customer and billing cycle; p_target_offer_id
+NULL: its offer), which grows by p_quantity licenses (default: the source''s). Returns {status,
+source_subscription_id, target_subscription_id, quantity (the target''s), upgrade_type, licenses_transferred,
+next_steps, request_id, errors}, and into_subscription_id and quantity_added for an upgrade into. p_comment is kept in
+the audit events.';
 
 CREATE OR REPLACE FUNCTION api.licenses_change(p_operation text, p_subscription_id uuid, p_quantity bigint,
                                                p_request_id text DEFAULT NULL, p_if_version bigint DEFAULT NULL,

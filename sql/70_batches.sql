@@ -16,6 +16,35 @@ CREATE OR REPLACE FUNCTION logic.batch_header()
 RETURNS text[] LANGUAGE sql IMMUTABLE BEGIN ATOMIC
     SELECT ARRAY['action', 'subscription_id', 'target_offer', 'quantity', 'request_id'];
 END;
+-- The columns a header may add after those five, in this order, each optional: user (of
+-- assign_license / unassign_license rows), into (the subscription an upgrade goes into).
+CREATE OR REPLACE FUNCTION logic.batch_optional_columns()
+RETURNS text[] LANGUAGE sql IMMUTABLE BEGIN ATOMIC
+    SELECT ARRAY['user', 'into'];
+END;
+-- The header as a sentence, for the errors that name it.
+CREATE OR REPLACE FUNCTION logic.batch_header_text()
+RETURNS text LANGUAGE sql IMMUTABLE BEGIN ATOMIC
+    SELECT array_to_string(logic.batch_header(), ',') || ', optionally followed by '
+           || array_to_string(ARRAY(SELECT ',' || c FROM unnest(logic.batch_optional_columns()) c), ' and ')
+           || ' (in that order)';
+END;
+-- Whether a header's fields are the five columns followed by some of the optional
+-- columns, in their order (an old file of five columns stays valid).
+CREATE OR REPLACE FUNCTION logic.batch_header_valid(p_fields text[])
+RETURNS boolean LANGUAGE sql IMMUTABLE BEGIN ATOMIC
+    SELECT coalesce(p_fields[1:5] = logic.batch_header()
+                    AND p_fields[6:] = ARRAY(SELECT c FROM unnest(logic.batch_optional_columns()) WITH ORDINALITY AS o (c, n)
+                                             WHERE c = ANY (p_fields[6:]) ORDER BY n)
+                    AND cardinality(p_fields[6:]) = cardinality(ARRAY(SELECT DISTINCT unnest(p_fields[6:]))), false);
+END;
+
+-- A batch field as one of its columns: p_fields[position of p_column in p_header], NULL
+-- when the header has no such column.
+CREATE OR REPLACE FUNCTION logic.batch_field(p_header text[], p_fields text[], p_column text)
+RETURNS text LANGUAGE sql IMMUTABLE BEGIN ATOMIC
+    SELECT p_fields[array_position(p_header, p_column)];
+END;
 
 -- The fields of one CSV line (RFC 4180: fields optionally in double quotes, "" for a
 -- quote inside them), or NULL when its quoting is broken.
@@ -38,50 +67,72 @@ END;
 
 
 -- Every error of the staged file (pg_temp.batch_fields): line, column number and
--- name (0 / NULL for the whole line), the value (shortened) and what is wrong.
+-- name (0 / NULL for the whole line), the value (shortened) and what is wrong. The data
+-- lines have the columns of the header (of the five when the header is wrong).
 CREATE OR REPLACE FUNCTION logic.batch_file_errors(p_batch_id text)
 RETURNS TABLE (line bigint, column_number integer, column_name text, value text, message text)
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_actions text[] := core.batch_actions();
-    v_header text := array_to_string(logic.batch_header(), ',');
+    v_license_actions text[] := ARRAY['assign_license', 'unassign_license'];
+    v_header_fields text[] := (SELECT f.fields FROM pg_temp.batch_fields f WHERE f.line = 1);
+    v_columns text[] := CASE WHEN logic.batch_header_valid(v_header_fields) THEN v_header_fields ELSE logic.batch_header() END;
+    v_header text := array_to_string(v_columns, ',');
 BEGIN
     RETURN QUERY
     WITH data AS MATERIALIZED (
         SELECT f.line, f.fields[1] AS action, f.fields[2] AS subscription_id, f.fields[3] AS target_offer,
-               f.fields[4] AS quantity, f.fields[5] AS request_id
-        FROM pg_temp.batch_fields f WHERE f.line > 1 AND cardinality(f.fields) = 5)
-    SELECT 1::bigint, 0, NULL::text, NULL::text, 'the file is empty: the first line must be the header ' || v_header
+               f.fields[4] AS quantity, f.fields[5] AS request_id,
+               logic.batch_field(v_columns, f.fields, 'user') AS license_user,
+               logic.batch_field(v_columns, f.fields, 'into') AS into_id
+        FROM pg_temp.batch_fields f WHERE f.line > 1 AND cardinality(f.fields) = cardinality(v_columns))
+    SELECT 1::bigint, 0, NULL::text, NULL::text, 'the file is empty: the first line must be the header ' || logic.batch_header_text()
     WHERE NOT EXISTS (SELECT 1 FROM pg_temp.batch_fields)
     UNION ALL
-    SELECT f.line, 0, NULL, left(f.raw, 100), 'the header must be exactly ' || v_header
-    FROM pg_temp.batch_fields f WHERE f.line = 1 AND f.fields IS DISTINCT FROM logic.batch_header()
+    SELECT f.line, 0, NULL, left(f.raw, 100), 'the header must be ' || logic.batch_header_text()
+    FROM pg_temp.batch_fields f WHERE f.line = 1 AND NOT logic.batch_header_valid(f.fields)
     UNION ALL
     SELECT f.line, 0, NULL, left(f.raw, 100), 'bad quoting: a quoted field must end with a quote before the next comma, and a quote inside it is written ""'
     FROM pg_temp.batch_fields f WHERE f.line > 1 AND f.fields IS NULL
     UNION ALL
-    SELECT f.line, 0, NULL, left(f.raw, 100), format('expected 5 columns (%s), found %s', v_header, cardinality(f.fields))
-    FROM pg_temp.batch_fields f WHERE f.line > 1 AND cardinality(f.fields) <> 5
+    SELECT f.line, 0, NULL, left(f.raw, 100),
+           format('expected %s columns (%s), found %s', cardinality(v_columns), v_header, cardinality(f.fields))
+    FROM pg_temp.batch_fields f WHERE f.line > 1 AND cardinality(f.fields) <> cardinality(v_columns)
     UNION ALL
     SELECT d.line, c.column_number, c.name, left(c.value, 100), c.message
     FROM data d CROSS JOIN LATERAL (VALUES
         (1, 'action', d.action,
-         CASE WHEN d.action <> ALL (v_actions) THEN 'unknown action: expected ' || array_to_string(v_actions, ', ') END),
+         CASE WHEN d.action <> ALL (v_actions) THEN 'unknown action: expected ' || array_to_string(v_actions, ', ')
+              WHEN d.action = ANY (v_license_actions) AND d.license_user IS NULL
+              THEN format('%s needs the column user: add it to the header (%s,user)', d.action, array_to_string(logic.batch_header(), ','))
+         END),
         (2, 'subscription_id', d.subscription_id,
          CASE WHEN d.subscription_id !~ core.uuid_pattern() THEN 'not a UUID' END),
         (3, 'target_offer', d.target_offer,
-         CASE WHEN d.action = 'upgrade' AND d.target_offer = '' THEN 'required for upgrade'
+         CASE WHEN d.action = 'upgrade' AND d.target_offer = '' AND coalesce(d.into_id, '') = ''
+              THEN 'required for upgrade (unless into names the subscription upgraded into)'
               WHEN d.action <> 'upgrade' AND d.action = ANY (v_actions) AND d.target_offer <> ''
               THEN format('only for upgrade, not for %s', d.action) END),
         (4, 'quantity', d.quantity,
          CASE WHEN d.quantity <> '' AND NOT logic.quantity_text_valid(d.quantity)
               THEN format('not a whole number from 1 to %s', core.quantity_max())
               WHEN d.quantity = '' AND d.action IN ('add_licenses', 'remove_licenses') THEN format('required for %s', d.action)
-              WHEN d.quantity <> '' AND d.action IN ('suspend', 'reactivate', 'cancel') THEN format('not allowed for %s', d.action) END),
+              WHEN d.quantity <> '' AND (d.action IN ('suspend', 'reactivate', 'cancel') OR d.action = ANY (v_license_actions))
+              THEN format('not allowed for %s', d.action) END),
         (5, 'request_id', d.request_id,
          CASE WHEN length(d.request_id) > core.request_id_max_length()
               THEN format('longer than %s characters (%s)', core.request_id_max_length(), length(d.request_id))
-              WHEN d.request_id ~ '[[:cntrl:]]' THEN 'contains a control character' END)
+              WHEN d.request_id ~ '[[:cntrl:]]' THEN 'contains a control character' END),
+        (array_position(v_columns, 'user'), 'user', d.license_user,
+         CASE WHEN d.license_user = '' AND d.action = ANY (v_license_actions) THEN format('required for %s', d.action)
+              WHEN d.license_user <> '' AND d.action <> ALL (v_license_actions) AND d.action = ANY (v_actions)
+              THEN format('only for assign_license and unassign_license, not for %s', d.action)
+              WHEN length(d.license_user) > 320 THEN format('longer than 320 characters (%s): not a user id or user principal name', length(d.license_user))
+              WHEN d.license_user ~ '[[:cntrl:][:space:]]' THEN 'contains a space or control character: not a user id or user principal name' END),
+        (array_position(v_columns, 'into'), 'into', d.into_id,
+         CASE WHEN d.into_id <> '' AND d.into_id !~ core.uuid_pattern() THEN 'not a UUID'
+              WHEN d.into_id <> '' AND d.action <> 'upgrade' AND d.action = ANY (v_actions)
+              THEN format('only for upgrade, not for %s', d.action) END)
     ) AS c (column_number, name, value, message)
     WHERE c.message IS NOT NULL
     UNION ALL
@@ -145,8 +196,11 @@ END $$;
 -- id given both on the command line and in a file compares equal).
 CREATE OR REPLACE FUNCTION logic.batch_row_parameters(r core.batch_rows)
 RETURNS jsonb LANGUAGE sql IMMUTABLE BEGIN ATOMIC
-    SELECT jsonb_strip_nulls(jsonb_build_object('subscription_id', r.subscription_id,
-                                                'target_offer', r.target_offer, 'quantity', r.quantity));
+    SELECT CASE WHEN r.license_user IS NOT NULL  -- assign_license / unassign_license, as api.license_change
+                THEN jsonb_build_object('subscription_id', r.subscription_id, 'users', jsonb_build_array(r.license_user))
+                ELSE jsonb_strip_nulls(jsonb_build_object('subscription_id', r.subscription_id,
+                                                          'target_offer', r.target_offer, 'quantity', r.quantity,
+                                                          'into_subscription_id', r.into_subscription_id)) END;
 END;
 
 -- Applies one row and records its outcome. A request id known before the call means an
@@ -389,10 +443,14 @@ BEGIN
         SELECT v_partner, v_batch_id, p_content_sha256, p_file_name, count(*), logic.acting_operator()
         FROM pg_temp.batch_fields WHERE line > 1
         RETURNING * INTO b;
-        INSERT INTO core.batch_rows (partner_id, batch_id, line, action, subscription_id, target_offer, quantity, request_id)
+        INSERT INTO core.batch_rows (partner_id, batch_id, line, action, subscription_id, target_offer, quantity, request_id,
+                                     license_user, into_subscription_id)
         SELECT v_partner, v_batch_id, f.line, f.fields[1], f.fields[2]::uuid, nullif(f.fields[3], ''),
-               nullif(f.fields[4], '')::integer, coalesce(nullif(f.fields[5], ''), v_batch_id || ':' || f.line)
-        FROM pg_temp.batch_fields f WHERE f.line > 1;
+               nullif(f.fields[4], '')::integer, coalesce(nullif(f.fields[5], ''), v_batch_id || ':' || f.line),
+               nullif(logic.batch_field(h.fields, f.fields, 'user'), ''),
+               nullif(logic.batch_field(h.fields, f.fields, 'into'), '')::uuid
+        FROM pg_temp.batch_fields f CROSS JOIN (SELECT x.fields FROM pg_temp.batch_fields x WHERE x.line = 1) h
+        WHERE f.line > 1;
     ELSIF b.content_sha256 <> p_content_sha256 THEN
         PERFORM logic.raise_error('invalid_argument',
             format('batch %s was registered from another file (sha256 %s, this file %s)', v_batch_id,
@@ -504,6 +562,7 @@ CREATE OR REPLACE FUNCTION api.batch_rows(p_batch text, p_after_line bigint DEFA
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'line', r.line, 'request_id', r.request_id, 'action', r.action, 'subscription_id', r.subscription_id,
+               'user', r.license_user, 'into_subscription_id', r.into_subscription_id,
                'status', r.status, 'error_codes', to_jsonb(r.error_codes),
                'errors', coalesce(r.errors, logic.batch_row_errors(r.error_codes)), 'new_subscription_id', r.new_subscription_id)
                ORDER BY r.line), '[]')
@@ -515,6 +574,6 @@ RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog,
 $$;
 COMMENT ON FUNCTION api.batch_rows IS
 'A page of a batch''s rows in line order (lines after p_after_line, at most p_limit, optionally of one status):
-{line, request_id, action, subscription_id, status, error_codes, errors, new_subscription_id}: errors are the error
-objects {code, description, details, next_step} the single command returns (of a row processed before migration 014:
-its codes with their generic description).';
+{line, request_id, action, subscription_id, user, into_subscription_id, status, error_codes, errors,
+new_subscription_id}: errors are the error objects {code, description, details, next_step} the single command returns
+(of a row processed before migration 014: its codes with their generic description).';

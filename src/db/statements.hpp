@@ -30,9 +30,11 @@ inline constexpr Statement subscriptions{"subscriptions", "SELECT api.subscripti
 inline constexpr Statement subscription_change{"subscription_change",
                                                "SELECT api.subscription_change($1, api.subscription_resolve($2), $3, "
                                                "$4::bigint, $5, $6)"};
-inline constexpr Statement upgrades{"upgrades", "SELECT api.upgrades(api.subscription_resolve($1), $2::bigint)"};
-inline constexpr Statement upgrade{
-    "upgrade", "SELECT api.upgrade(api.subscription_resolve($1), $2, $3::bigint, $4, $5::bigint, $6, $7, $8)"};
+inline constexpr Statement upgrades{"upgrades",
+                                    "SELECT api.upgrades(api.subscription_resolve($1), $2::bigint, api.subscription_resolve($3))"};
+inline constexpr Statement upgrade{"upgrade",
+                                   "SELECT api.upgrade(api.subscription_resolve($1), $2, $3::bigint, $4, $5::bigint, $6, $7, "
+                                   "$8, api.subscription_resolve($9))"};
 inline constexpr Statement licenses_change{"licenses_change",
                                            "SELECT api.licenses_change($1, api.subscription_resolve($2), $3::bigint, $4, "
                                            "$5::bigint, $6, $7)"};

@@ -1,6 +1,7 @@
 // Users and their licenses through the binary (SPEC 7.3): user add and list, license
 // assign and unassign of several users at once (all or nothing, every error listed),
-// upgrade with and without the license transfer, cancel releasing the licenses.
+// upgrade with and without the license transfer, upgrade --into, cancel releasing the
+// licenses; batch files with the columns user and into.
 #include <catch2/catch.hpp>
 
 #include "db/support.hpp"
@@ -171,4 +172,93 @@ TEST_CASE("upgrade moves the licenses; --no-license-transfer leaves them and say
     CHECK(test::scalar("SELECT count(*) FROM core.audit_events WHERE operation = 'cancel' AND entity = 'license_assignments' "
                        "AND subscription_id = $1::uuid",
                        target) == 2);
+}
+
+TEST_CASE("upgrade --into grows an existing subscription and moves the licenses; a refusal names it", "[db][cli][users]") {
+    const Fixture f;
+    const auto premium = test::new_subscription(f.partner, f.customer, "o365-business-premium");
+    const auto anna = f.add_user("anna@contoso.partner.onmschina.cn");
+    REQUIRE(f.run({"license", "assign", f.subscription, anna}).exit == 0);
+    const auto quantity_of = [](const std::string& id) {
+        return test::scalar("SELECT quantity FROM core.subscriptions WHERE id = $1::uuid", id);
+    };
+
+    const auto dry = f.run({"upgrade", f.subscription, "--into", premium.substr(0, 8), "--quantity", "3", "--dry-run"});
+    INFO(dry.err);
+    REQUIRE(dry.exit == 0);
+    CHECK(dry.json()["status"] == "dry_run");
+    CHECK(dry.json()["target_subscription_id"] == premium);
+    CHECK(dry.json()["quantity"] == 13);
+    CHECK(quantity_of(premium) == 10);
+
+    const auto listing = f.run({"upgrades", f.subscription, "--into", premium.substr(0, 8), "--quantity", "3"});
+    INFO(listing.err);
+    REQUIRE(listing.exit == 0);
+    for (const auto& target : listing.json()) {
+        CHECK(target["eligible"] == (target["target_offer"] == "o365-business-premium"));
+    }
+    const auto other_offer = f.run({"upgrade", f.subscription, "--to", "o365-e3", "--into", premium});
+    CHECK(other_offer.exit == 1);
+    CHECK(other_offer.err == "subctl: into_subscription_other_offer: Subscription " + premium +
+                                 " is of o365-business-premium, not of the target offer o365-e3. Next step: leave out --to "
+                                 "(the target is then the offer of " + premium +
+                                 "), or upgrade into a subscription of o365-e3\n");
+    const auto unknown = f.run({"upgrade", f.subscription, "--into", test::nil_uuid});
+    CHECK(unknown.exit == 1);
+    CHECK_THAT(unknown.err, Catch::StartsWith("subctl: into_subscription_not_found: Subscription " + test::nil_uuid +
+                                              " to upgrade into does not exist."));
+
+    const auto upgraded = f.run({"upgrade", f.subscription, "--into", premium.substr(0, 8), "--quantity", "3",
+                                 "--request-id", "into-cli", "--comment", "merge"});
+    INFO(upgraded.err);
+    REQUIRE(upgraded.exit == 0);
+    CHECK(upgraded.json()["target_subscription_id"] == premium);
+    CHECK(upgraded.json()["into_subscription_id"] == premium);
+    CHECK(upgraded.json()["quantity"] == 13);
+    CHECK(upgraded.json()["quantity_added"] == 3);
+    CHECK(upgraded.json()["licenses_transferred"] == 1);
+    CHECK(upgraded.json()["request_id"] == "into-cli");
+    CHECK(quantity_of(premium) == 13);
+    CHECK(f.assigned(premium) == 1);
+    CHECK(f.assigned(f.subscription) == 0);
+    CHECK(test::scalar<std::string>("SELECT upgraded_to_subscription_id::text FROM core.subscriptions WHERE id = $1::uuid",
+                                    f.subscription) == premium);
+    CHECK(test::scalar("SELECT count(*) FROM core.audit_events WHERE operation = 'upgrade' AND entity = 'subscriptions' "
+                       "AND entity_id IN ($1, $2) AND request_id = 'into-cli' AND comment = 'merge' AND source = 'cli'",
+                       f.subscription, premium) == 2);
+    const auto table = test::subctl({"--partner", f.partner, "upgrade", f.subscription, "--into", premium, "--quantity", "3",
+                                     "--request-id", "into-cli"});
+    CHECK(table.exit == 0);  // the replay
+    CHECK(quantity_of(premium) == 13);
+}
+
+TEST_CASE("batch run with the columns user and into: license rows and upgrades into, a bad value named", "[db][cli][users]") {
+    const Fixture f;
+    const auto premium = test::new_subscription(f.partner, f.customer, "o365-business-premium");
+    f.add_user("anna@contoso.partner.onmschina.cn");
+    const std::string header = "action,subscription_id,target_offer,quantity,request_id,user,into\n";
+
+    test::TempFile bad(header + "assign_license," + f.subscription + ",,,,,\nupgrade," + f.subscription + ",,,,,12345\n");
+    const auto invalid = f.run({"batch", "run", bad.path});
+    CHECK(invalid.exit == 65);
+    CHECK_THAT(invalid.err, Catch::Contains("2 error(s), nothing applied (first: line 2, column user: required for assign_license)"));
+    REQUIRE(invalid.json().size() == 2);
+    CHECK(invalid.json()[1] == nlohmann::json({{"line", 3}, {"column", "into"}, {"value", "12345"}, {"message", "not a UUID"}}));
+
+    test::TempFile good(header + "assign_license," + f.subscription + ",,,,anna@contoso.partner.onmschina.cn,\n" +
+                        "assign_license," + f.subscription + ",,,,nobody@contoso.partner.onmschina.cn,\n" +
+                        "upgrade," + f.subscription + ",,2,,," + premium + "\n");
+    const auto run = f.run({"batch", "run", good.path});
+    INFO(run.err);
+    CHECK(run.exit == 1);  // the row of a user not found
+    CHECK(run.json()["applied"] == 2);
+    CHECK(run.json()["rejected"] == 1);
+    CHECK(f.assigned(premium) == 1);
+    CHECK(test::scalar("SELECT quantity FROM core.subscriptions WHERE id = $1::uuid", premium) == 12);
+    const auto show = f.run({"batch", "show", run.json()["id"].get<std::string>()});
+    REQUIRE(show.exit == 0);
+    CHECK(show.json()[0]["user"] == "anna@contoso.partner.onmschina.cn");
+    CHECK(show.json()[1]["error_codes"] == nlohmann::json::array({"user_not_found"}));
+    CHECK(show.json()[2]["into_subscription_id"] == premium);
+    CHECK(show.json()[2]["new_subscription_id"] == premium);
 }

@@ -212,10 +212,14 @@ BEGIN
         SELECT v_partner, v_batch_id, p_content_sha256, p_file_name, count(*), logic.acting_operator()
         FROM pg_temp.batch_fields WHERE line > 1
         RETURNING * INTO b;
-        INSERT INTO core.batch_rows (partner_id, batch_id, line, action, subscription_id, target_offer, quantity, request_id)
+        INSERT INTO core.batch_rows (partner_id, batch_id, line, action, subscription_id, target_offer, quantity, request_id,
+                                     license_user, into_subscription_id)
         SELECT v_partner, v_batch_id, f.line, f.fields[1], f.fields[2]::uuid, nullif(f.fields[3], ''),
-               nullif(f.fields[4], '')::integer, coalesce(nullif(f.fields[5], ''), v_batch_id || ':' || f.line)
-        FROM pg_temp.batch_fields f WHERE f.line > 1;
+               nullif(f.fields[4], '')::integer, coalesce(nullif(f.fields[5], ''), v_batch_id || ':' || f.line),
+               nullif(logic.batch_field(h.fields, f.fields, 'user'), ''),
+               nullif(logic.batch_field(h.fields, f.fields, 'into'), '')::uuid
+        FROM pg_temp.batch_fields f CROSS JOIN (SELECT x.fields FROM pg_temp.batch_fields x WHERE x.line = 1) h
+        WHERE f.line > 1;
     ELSIF b.content_sha256 <> p_content_sha256 THEN
         PERFORM logic.raise_error('invalid_argument',
             format('batch %s was registered from another file (sha256 %s, this file %s)', v_batch_id,
@@ -243,6 +247,7 @@ CREATE FUNCTION api.batch_rows(p_batch text, p_after_line bigint DEFAULT 1, p_li
     AS $$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'line', r.line, 'request_id', r.request_id, 'action', r.action, 'subscription_id', r.subscription_id,
+               'user', r.license_user, 'into_subscription_id', r.into_subscription_id,
                'status', r.status, 'error_codes', to_jsonb(r.error_codes),
                'errors', coalesce(r.errors, logic.batch_row_errors(r.error_codes)), 'new_subscription_id', r.new_subscription_id)
                ORDER BY r.line), '[]')
@@ -254,9 +259,9 @@ CREATE FUNCTION api.batch_rows(p_batch text, p_after_line bigint DEFAULT 1, p_li
 $$;
 
 COMMENT ON FUNCTION api.batch_rows(p_batch text, p_after_line bigint, p_limit integer, p_status text) IS 'A page of a batch''s rows in line order (lines after p_after_line, at most p_limit, optionally of one status):
-{line, request_id, action, subscription_id, status, error_codes, errors, new_subscription_id}: errors are the error
-objects {code, description, details, next_step} the single command returns (of a row processed before migration 014:
-its codes with their generic description).';
+{line, request_id, action, subscription_id, user, into_subscription_id, status, error_codes, errors,
+new_subscription_id}: errors are the error objects {code, description, details, next_step} the single command returns
+(of a row processed before migration 014: its codes with their generic description).';
 
 CREATE FUNCTION api.batches() RETURNS jsonb
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -802,22 +807,26 @@ $$;
 
 COMMENT ON FUNCTION api.subscriptions(p_customer_id uuid) IS 'The subscriptions of the acting partner''s customers (all channels).';
 
-CREATE FUNCTION api.upgrade(p_subscription_id uuid, p_target_offer_id text, p_quantity bigint DEFAULT NULL::bigint, p_request_id text DEFAULT NULL::text, p_if_version bigint DEFAULT NULL::bigint, p_dry_run boolean DEFAULT false, p_comment text DEFAULT NULL::text, p_license_transfer boolean DEFAULT true) RETURNS jsonb
+CREATE FUNCTION api.upgrade(p_subscription_id uuid, p_target_offer_id text, p_quantity bigint DEFAULT NULL::bigint, p_request_id text DEFAULT NULL::text, p_if_version bigint DEFAULT NULL::bigint, p_dry_run boolean DEFAULT false, p_comment text DEFAULT NULL::text, p_license_transfer boolean DEFAULT true, p_into_subscription_id uuid DEFAULT NULL::uuid) RETURNS jsonb
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     SELECT logic.run_operation('upgrade', jsonb_strip_nulls(jsonb_build_object(
         'subscription_id', p_subscription_id, 'target_offer', p_target_offer_id, 'quantity', p_quantity,
-        'if_version', p_if_version, 'license_transfer', CASE WHEN NOT p_license_transfer THEN false END)),
+        'if_version', p_if_version, 'license_transfer', CASE WHEN NOT p_license_transfer THEN false END,
+        'into_subscription_id', p_into_subscription_id)),
         p_request_id, p_dry_run, p_comment => p_comment)
 $$;
 
-COMMENT ON FUNCTION api.upgrade(p_subscription_id uuid, p_target_offer_id text, p_quantity bigint, p_request_id text, p_if_version bigint, p_dry_run boolean, p_comment text, p_license_transfer boolean) IS 'Upgrades a subscription to a target offer: creates the target, suspends the source (reason upgraded), and moves the
-users'' licenses to the target (p_license_transfer false: they stay on the source). Returns {status,
-source_subscription_id, target_subscription_id, quantity, upgrade_type, licenses_transferred, next_steps, request_id,
-errors}. p_comment is kept in the audit events.';
+COMMENT ON FUNCTION api.upgrade(p_subscription_id uuid, p_target_offer_id text, p_quantity bigint, p_request_id text, p_if_version bigint, p_dry_run boolean, p_comment text, p_license_transfer boolean, p_into_subscription_id uuid) IS 'Upgrades a subscription to a target offer: creates the target, suspends the source (reason upgraded), and moves the
+users'' licenses to the target (p_license_transfer false: they stay on the source). With p_into_subscription_id, the
+target is that existing active subscription of the acting partner (same customer and billing cycle; p_target_offer_id
+NULL: its offer), which grows by p_quantity licenses (default: the source''s). Returns {status,
+source_subscription_id, target_subscription_id, quantity (the target''s), upgrade_type, licenses_transferred,
+next_steps, request_id, errors}, and into_subscription_id and quantity_added for an upgrade into. p_comment is kept in
+the audit events.';
 
-CREATE FUNCTION api.upgrades(p_subscription_id uuid, p_quantity bigint DEFAULT NULL::bigint) RETURNS jsonb
+CREATE FUNCTION api.upgrades(p_subscription_id uuid, p_quantity bigint DEFAULT NULL::bigint, p_into uuid DEFAULT NULL::uuid) RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -826,12 +835,32 @@ DECLARE
     v_customer_id uuid;
     v_quantity bigint;
     v_assigned bigint;
+    v_source core.subscriptions;
+    v_into core.subscriptions;
 BEGIN
     SELECT s.customer_id, coalesce(p_quantity, s.quantity) INTO v_customer_id, v_quantity FROM core.subscriptions s
     WHERE s.id = p_subscription_id AND logic.customer_visible(v_partner, s.customer_id);
     v_assigned := logic.licenses_assigned(p_subscription_id);
     IF v_customer_id IS NULL THEN
         PERFORM logic.raise_error('subscription_not_found', format('subscription %s does not exist', p_subscription_id));
+    END IF;
+    IF p_into IS NOT NULL THEN
+        SELECT * INTO v_source FROM core.subscriptions x WHERE x.id = p_subscription_id;
+        SELECT * INTO v_into FROM core.subscriptions x WHERE x.id = p_into AND logic.customer_visible(v_partner, x.customer_id);
+        RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                           'target_offer', p.target_offer_id,
+                           'target_offer_name', (SELECT o.name FROM core.offers o WHERE o.id = p.target_offer_id),
+                           'eligible', cardinality(x.error_codes) = 0,
+                           'errors', logic.error_objects(v_partner, x.error_codes, jsonb_strip_nulls(jsonb_build_object(
+                               'subscription_id', p_subscription_id, 'target_offer', p.target_offer_id,
+                               'into_subscription_id', p_into, 'quantity', coalesce(v_into.quantity, 0) + v_quantity,
+                               'quantity_added', v_quantity))))
+                           ORDER BY p.target_offer_id), '[]')
+                FROM core.upgrade_paths p
+                CROSS JOIN LATERAL logic.upgrade_request_errors(v_partner, ARRAY[v_source], ARRAY[p.target_offer_id],
+                                                               ARRAY[v_quantity], ARRAY[NULL::bigint], NULL, ARRAY[p_into],
+                                                               ARRAY[v_into]) x
+                WHERE p.source_offer_id = v_source.offer_id);
     END IF;
     RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object(
                        'target_offer', x.target_offer_id,
@@ -851,8 +880,9 @@ BEGIN
                   WHERE e.customer_id = v_customer_id AND e.subscription_id = p_subscription_id) x);
 END $$;
 
-COMMENT ON FUNCTION api.upgrades(p_subscription_id uuid, p_quantity bigint) IS 'Every upgrade target of a subscription: eligible, and all the errors that apply (the "Upgrade now" check); with
-p_quantity, for that many licenses of the target (default: the source''s quantity).';
+COMMENT ON FUNCTION api.upgrades(p_subscription_id uuid, p_quantity bigint, p_into uuid) IS 'Every upgrade target of a subscription: eligible, and all the errors that apply (the "Upgrade now" check); with
+p_quantity, for that many licenses of the target (default: the source''s quantity); with p_into, as an upgrade into
+that existing subscription growing by p_quantity licenses (upgrade --into).';
 
 CREATE FUNCTION api.user_add(p_customer_id uuid, p_upn text, p_display_name text DEFAULT NULL::text, p_request_id text DEFAULT NULL::text, p_dry_run boolean DEFAULT false, p_comment text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE sql SECURITY DEFINER
@@ -934,7 +964,7 @@ COMMENT ON FUNCTION core.audit_event_digest(e core.audit_events, p_previous_id b
 
 CREATE FUNCTION core.batch_actions() RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN ARRAY['upgrade'::text, 'add_licenses'::text, 'remove_licenses'::text, 'suspend'::text, 'reactivate'::text, 'cancel'::text];
+    RETURN ARRAY['upgrade'::text, 'add_licenses'::text, 'remove_licenses'::text, 'suspend'::text, 'reactivate'::text, 'cancel'::text, 'assign_license'::text, 'unassign_license'::text];
 
 COMMENT ON FUNCTION core.batch_actions() IS 'The actions a batch file''s row may name.';
 
@@ -1554,8 +1584,12 @@ CREATE TABLE core.batch_rows (
     new_subscription_id uuid,
     processed_at timestamp with time zone,
     errors jsonb,
+    license_user text,
+    into_subscription_id uuid,
     CONSTRAINT check_batch_rows_action CHECK ((action = ANY (core.batch_actions()))),
     CONSTRAINT check_batch_rows_errors_array CHECK (((errors IS NULL) OR (jsonb_typeof(errors) = 'array'::text))),
+    CONSTRAINT check_batch_rows_into CHECK (((into_subscription_id IS NULL) OR (action = 'upgrade'::text))),
+    CONSTRAINT check_batch_rows_license_user CHECK (((license_user IS NOT NULL) = (action = ANY (ARRAY['assign_license'::text, 'unassign_license'::text])))),
     CONSTRAINT check_batch_rows_line CHECK ((line >= 2)),
     CONSTRAINT check_batch_rows_quantity CHECK ((quantity >= 1)),
     CONSTRAINT check_batch_rows_rejection_has_codes CHECK (((status = 'rejected'::text) = (cardinality(error_codes) > 0))),
@@ -1566,6 +1600,10 @@ CREATE TABLE core.batch_rows (
 COMMENT ON TABLE core.batch_rows IS 'One row per data line of a batch file (line numbers of the file, header = line 1) and its outcome.';
 
 COMMENT ON COLUMN core.batch_rows.errors IS 'The error objects of the row''s outcome ({code, description, details, next_step}, [] when none); NULL before migration 014.';
+
+COMMENT ON COLUMN core.batch_rows.license_user IS 'The user of an assign_license or unassign_license row (its id or user principal name, as the file names it).';
+
+COMMENT ON COLUMN core.batch_rows.into_subscription_id IS 'The existing subscription an upgrade row upgrades into (the file''s column into); NULL: a new target subscription.';
 
 CREATE FUNCTION logic.batch_apply_row(p_partner text, r core.batch_rows, p_dry_run boolean, p_comment text DEFAULT NULL::text) RETURNS void
     LANGUAGE plpgsql
@@ -1691,50 +1729,77 @@ CREATE FUNCTION logic.batch_counts(p_partner text, p_batch_id text, p_from bigin
            GROUP BY batch_rows.status) c;
 END;
 
+CREATE FUNCTION logic.batch_field(p_header text[], p_fields text[], p_column text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    BEGIN ATOMIC
+ SELECT (p_fields)[array_position(p_header, p_column)] AS p_fields;
+END;
+
 CREATE FUNCTION logic.batch_file_errors(p_batch_id text) RETURNS TABLE(line bigint, column_number integer, column_name text, value text, message text)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_actions text[] := core.batch_actions();
-    v_header text := array_to_string(logic.batch_header(), ',');
+    v_license_actions text[] := ARRAY['assign_license', 'unassign_license'];
+    v_header_fields text[] := (SELECT f.fields FROM pg_temp.batch_fields f WHERE f.line = 1);
+    v_columns text[] := CASE WHEN logic.batch_header_valid(v_header_fields) THEN v_header_fields ELSE logic.batch_header() END;
+    v_header text := array_to_string(v_columns, ',');
 BEGIN
     RETURN QUERY
     WITH data AS MATERIALIZED (
         SELECT f.line, f.fields[1] AS action, f.fields[2] AS subscription_id, f.fields[3] AS target_offer,
-               f.fields[4] AS quantity, f.fields[5] AS request_id
-        FROM pg_temp.batch_fields f WHERE f.line > 1 AND cardinality(f.fields) = 5)
-    SELECT 1::bigint, 0, NULL::text, NULL::text, 'the file is empty: the first line must be the header ' || v_header
+               f.fields[4] AS quantity, f.fields[5] AS request_id,
+               logic.batch_field(v_columns, f.fields, 'user') AS license_user,
+               logic.batch_field(v_columns, f.fields, 'into') AS into_id
+        FROM pg_temp.batch_fields f WHERE f.line > 1 AND cardinality(f.fields) = cardinality(v_columns))
+    SELECT 1::bigint, 0, NULL::text, NULL::text, 'the file is empty: the first line must be the header ' || logic.batch_header_text()
     WHERE NOT EXISTS (SELECT 1 FROM pg_temp.batch_fields)
     UNION ALL
-    SELECT f.line, 0, NULL, left(f.raw, 100), 'the header must be exactly ' || v_header
-    FROM pg_temp.batch_fields f WHERE f.line = 1 AND f.fields IS DISTINCT FROM logic.batch_header()
+    SELECT f.line, 0, NULL, left(f.raw, 100), 'the header must be ' || logic.batch_header_text()
+    FROM pg_temp.batch_fields f WHERE f.line = 1 AND NOT logic.batch_header_valid(f.fields)
     UNION ALL
     SELECT f.line, 0, NULL, left(f.raw, 100), 'bad quoting: a quoted field must end with a quote before the next comma, and a quote inside it is written ""'
     FROM pg_temp.batch_fields f WHERE f.line > 1 AND f.fields IS NULL
     UNION ALL
-    SELECT f.line, 0, NULL, left(f.raw, 100), format('expected 5 columns (%s), found %s', v_header, cardinality(f.fields))
-    FROM pg_temp.batch_fields f WHERE f.line > 1 AND cardinality(f.fields) <> 5
+    SELECT f.line, 0, NULL, left(f.raw, 100),
+           format('expected %s columns (%s), found %s', cardinality(v_columns), v_header, cardinality(f.fields))
+    FROM pg_temp.batch_fields f WHERE f.line > 1 AND cardinality(f.fields) <> cardinality(v_columns)
     UNION ALL
     SELECT d.line, c.column_number, c.name, left(c.value, 100), c.message
     FROM data d CROSS JOIN LATERAL (VALUES
         (1, 'action', d.action,
-         CASE WHEN d.action <> ALL (v_actions) THEN 'unknown action: expected ' || array_to_string(v_actions, ', ') END),
+         CASE WHEN d.action <> ALL (v_actions) THEN 'unknown action: expected ' || array_to_string(v_actions, ', ')
+              WHEN d.action = ANY (v_license_actions) AND d.license_user IS NULL
+              THEN format('%s needs the column user: add it to the header (%s,user)', d.action, array_to_string(logic.batch_header(), ','))
+         END),
         (2, 'subscription_id', d.subscription_id,
          CASE WHEN d.subscription_id !~ core.uuid_pattern() THEN 'not a UUID' END),
         (3, 'target_offer', d.target_offer,
-         CASE WHEN d.action = 'upgrade' AND d.target_offer = '' THEN 'required for upgrade'
+         CASE WHEN d.action = 'upgrade' AND d.target_offer = '' AND coalesce(d.into_id, '') = ''
+              THEN 'required for upgrade (unless into names the subscription upgraded into)'
               WHEN d.action <> 'upgrade' AND d.action = ANY (v_actions) AND d.target_offer <> ''
               THEN format('only for upgrade, not for %s', d.action) END),
         (4, 'quantity', d.quantity,
          CASE WHEN d.quantity <> '' AND NOT logic.quantity_text_valid(d.quantity)
               THEN format('not a whole number from 1 to %s', core.quantity_max())
               WHEN d.quantity = '' AND d.action IN ('add_licenses', 'remove_licenses') THEN format('required for %s', d.action)
-              WHEN d.quantity <> '' AND d.action IN ('suspend', 'reactivate', 'cancel') THEN format('not allowed for %s', d.action) END),
+              WHEN d.quantity <> '' AND (d.action IN ('suspend', 'reactivate', 'cancel') OR d.action = ANY (v_license_actions))
+              THEN format('not allowed for %s', d.action) END),
         (5, 'request_id', d.request_id,
          CASE WHEN length(d.request_id) > core.request_id_max_length()
               THEN format('longer than %s characters (%s)', core.request_id_max_length(), length(d.request_id))
-              WHEN d.request_id ~ '[[:cntrl:]]' THEN 'contains a control character' END)
+              WHEN d.request_id ~ '[[:cntrl:]]' THEN 'contains a control character' END),
+        (array_position(v_columns, 'user'), 'user', d.license_user,
+         CASE WHEN d.license_user = '' AND d.action = ANY (v_license_actions) THEN format('required for %s', d.action)
+              WHEN d.license_user <> '' AND d.action <> ALL (v_license_actions) AND d.action = ANY (v_actions)
+              THEN format('only for assign_license and unassign_license, not for %s', d.action)
+              WHEN length(d.license_user) > 320 THEN format('longer than 320 characters (%s): not a user id or user principal name', length(d.license_user))
+              WHEN d.license_user ~ '[[:cntrl:][:space:]]' THEN 'contains a space or control character: not a user id or user principal name' END),
+        (array_position(v_columns, 'into'), 'into', d.into_id,
+         CASE WHEN d.into_id <> '' AND d.into_id !~ core.uuid_pattern() THEN 'not a UUID'
+              WHEN d.into_id <> '' AND d.action <> 'upgrade' AND d.action = ANY (v_actions)
+              THEN format('only for upgrade, not for %s', d.action) END)
     ) AS c (column_number, name, value, message)
     WHERE c.message IS NOT NULL
     UNION ALL
@@ -1749,6 +1814,28 @@ CREATE FUNCTION logic.batch_header() RETURNS text[]
     LANGUAGE sql IMMUTABLE
     BEGIN ATOMIC
  SELECT ARRAY['action'::text, 'subscription_id'::text, 'target_offer'::text, 'quantity'::text, 'request_id'::text] AS "array";
+END;
+
+CREATE FUNCTION logic.batch_optional_columns() RETURNS text[]
+    LANGUAGE sql IMMUTABLE
+    BEGIN ATOMIC
+ SELECT ARRAY['user'::text, 'into'::text] AS "array";
+END;
+
+CREATE FUNCTION logic.batch_header_text() RETURNS text
+    LANGUAGE sql IMMUTABLE
+    BEGIN ATOMIC
+ SELECT (((array_to_string(logic.batch_header(), ','::text) || ', optionally followed by '::text) || array_to_string(ARRAY( SELECT (','::text || c.c)
+            FROM unnest(logic.batch_optional_columns()) c(c)), ' and '::text)) || ' (in that order)'::text);
+END;
+
+CREATE FUNCTION logic.batch_header_valid(p_fields text[]) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    BEGIN ATOMIC
+ SELECT COALESCE((((p_fields)[1:5] = logic.batch_header()) AND ((p_fields)[6:] = ARRAY( SELECT o.c
+            FROM unnest(logic.batch_optional_columns()) WITH ORDINALITY o(c, n)
+           WHERE (o.c = ANY ((batch_header_valid.p_fields)[6:]))
+           ORDER BY o.n)) AND (cardinality((p_fields)[6:]) = cardinality(ARRAY( SELECT DISTINCT unnest((p_fields)[6:]) AS unnest)))), false) AS "coalesce";
 END;
 
 CREATE FUNCTION logic.batch_reject_row(r core.batch_rows, p_sqlstate text, p_dry_run boolean, p_comment text DEFAULT NULL::text) RETURNS void
@@ -1787,7 +1874,11 @@ END;
 CREATE FUNCTION logic.batch_row_parameters(r core.batch_rows) RETURNS jsonb
     LANGUAGE sql IMMUTABLE
     BEGIN ATOMIC
- SELECT jsonb_strip_nulls(jsonb_build_object('subscription_id', (r).subscription_id, 'target_offer', (r).target_offer, 'quantity', (r).quantity)) AS jsonb_strip_nulls;
+ SELECT
+         CASE
+             WHEN ((r).license_user IS NOT NULL) THEN jsonb_build_object('subscription_id', (r).subscription_id, 'users', jsonb_build_array((r).license_user))
+             ELSE jsonb_strip_nulls(jsonb_build_object('subscription_id', (r).subscription_id, 'target_offer', (r).target_offer, 'quantity', (r).quantity, 'into_subscription_id', (r).into_subscription_id))
+         END AS jsonb_strip_nulls;
 END;
 
 CREATE FUNCTION logic.batch_set_actions() RETURNS text[]
@@ -2295,6 +2386,7 @@ CREATE FUNCTION logic.error_objects(p_partner text, p_codes text[], p_request js
     AS $$
 DECLARE
     s core.subscriptions;
+    i core.subscriptions;  -- the subscription an upgrade goes into (upgrade --into)
     v_request jsonb := coalesce(p_request, '{}'::jsonb);
     v_target text := v_request ->> 'target_offer';
     v_offer text;
@@ -2313,6 +2405,12 @@ BEGIN
     IF NOT logic.customer_visible(p_partner, v_customer) THEN  -- nothing of what the partner cannot see
         s := NULL;
         v_customer := NULL;
+    END IF;
+    IF v_request ? 'into_subscription_id' THEN
+        SELECT * INTO i FROM core.subscriptions WHERE id = (v_request ->> 'into_subscription_id')::uuid;
+        IF i.id IS NOT NULL AND NOT logic.customer_visible(p_partner, i.customer_id) THEN
+            i := NULL;
+        END IF;
     END IF;
     v_offer := coalesce(s.offer_id, v_request ->> 'offer_id');
     v_request := v_request || jsonb_strip_nulls(jsonb_build_object('customer_id', v_customer, 'offer', v_offer));
@@ -2347,7 +2445,7 @@ BEGIN
             SELECT logic.subscriptions_detail(p_partner, v_customer, p.plan_conflicting_offers, ARRAY(
                        SELECT tp.service_plan_id FROM core.offer_service_plans tp WHERE tp.offer_id = v_target
                        EXCEPT
-                       SELECT sp.service_plan_id FROM core.offer_service_plans sp WHERE sp.offer_id = s.offer_id))
+                       SELECT sp.service_plan_id FROM core.offer_service_plans sp WHERE sp.offer_id = s.offer_id), i.id)
             INTO d FROM core.upgrade_path_catalog p WHERE p.source_offer_id = s.offer_id AND p.target_offer_id = v_target;
             -- the next step names how each is cancelled: the partner's own by the command,
             -- the others by their seller
@@ -2361,7 +2459,8 @@ BEGIN
                                     'subscriptions', d);
         ELSIF v_code = 'target_offer_already_owned' THEN
             d := jsonb_build_object('offer', v_target,
-                                    'subscriptions', logic.subscriptions_detail(p_partner, v_customer, ARRAY[v_target]));
+                                    'subscriptions', logic.subscriptions_detail(p_partner, v_customer, ARRAY[v_target],
+                                                                                p_except => i.id));
         ELSIF v_code = 'subscription_add_ons_present' THEN
             d := jsonb_build_object('add_ons', to_jsonb(ARRAY(SELECT x.id FROM core.subscriptions x
                                                               WHERE x.parent_subscription_id = s.id AND x.status <> 'cancelled'
@@ -2377,6 +2476,10 @@ BEGIN
             SELECT jsonb_build_object('offer', o.id, 'min', o.min_quantity, 'max', o.max_quantity, 'asked', v_request -> 'quantity')
                    || CASE WHEN v_request ? 'change' THEN jsonb_build_object('change', v_request -> 'change',
                           'licenses', v_request -> 'licenses', 'current', s.quantity) ELSE '{}' END
+                   -- upgrade --into: the quantity asked is what the subscription grows to
+                   || CASE WHEN i.id IS NOT NULL THEN jsonb_build_object(
+                          'status', 'into', 'into_subscription_id', i.id, 'into_quantity', i.quantity,
+                          'added', v_request -> 'quantity_added', 'room', greatest(o.max_quantity - i.quantity, 0)) ELSE '{}' END
             INTO d FROM core.offers o WHERE o.id = coalesce(v_target, v_offer);
         ELSIF v_code = 'version_mismatch' THEN
             d := jsonb_build_object('expected', v_request -> 'if_version', 'current', s.version);
@@ -2396,8 +2499,38 @@ BEGIN
                                     'missing', (v_request ->> 'assigned')::bigint + (v_request ->> 'asked')::bigint - s.quantity);
         ELSIF v_code = 'quantity_below_assigned_licenses' THEN
             d := jsonb_build_object('assigned', logic.licenses_assigned(s.id), 'quantity', v_request -> 'quantity');
+        ELSIF v_code = 'license_transfer_quantity_insufficient' AND i.id IS NOT NULL THEN
+            -- into an existing subscription: the source's licenses of users who hold none of
+            -- it, and the licenses it has beyond those it assigns (logic.upgrade_request_errors)
+            SELECT jsonb_build_object('status', 'into', 'into_subscription_id', i.id,
+                                      'assigned', x.moving, 'quantity', (v_request ->> 'quantity')::bigint,
+                                      'into_assigned', x.into_assigned,
+                                      'available', (v_request ->> 'quantity')::bigint - x.into_assigned,
+                                      'needed', (v_request ->> 'quantity_added')::bigint + x.moving
+                                                - ((v_request ->> 'quantity')::bigint - x.into_assigned))
+            INTO d
+            FROM (SELECT (SELECT count(*) FROM core.license_assignments a
+                          WHERE a.subscription_id = s.id AND NOT EXISTS (
+                              SELECT 1 FROM core.license_assignments t WHERE t.subscription_id = i.id AND t.user_id = a.user_id))
+                         AS moving,
+                         logic.licenses_assigned(i.id) AS into_assigned) x;
         ELSIF v_code = 'license_transfer_quantity_insufficient' THEN
             d := jsonb_build_object('assigned', logic.licenses_assigned(s.id), 'quantity', v_request -> 'quantity');
+        ELSIF v_code = 'into_subscription_not_found' THEN
+            d := jsonb_build_object('into_subscription_id', v_request -> 'into_subscription_id');
+        ELSIF v_code = 'into_subscription_other_customer' THEN
+            d := jsonb_build_object('into_subscription_id', i.id, 'into_customer_id', i.customer_id);
+        ELSIF v_code = 'into_subscription_other_offer' THEN
+            d := jsonb_build_object('into_subscription_id', i.id, 'into_offer', i.offer_id, 'target_offer', v_target);
+        ELSIF v_code = 'into_subscription_other_billing_cycle' THEN
+            d := jsonb_build_object('into_subscription_id', i.id, 'into_billing_cycle', i.billing_cycle,
+                                    'billing_cycle', s.billing_cycle);
+        ELSIF v_code = 'into_subscription_not_active' THEN
+            d := jsonb_build_object('into_subscription_id', i.id,
+                                    'status', CASE WHEN i.status_reason = 'upgraded' THEN 'upgraded' ELSE i.status END,
+                                    'upgraded_to', i.upgraded_to_subscription_id);
+        ELSIF v_code = 'into_subscription_not_reseller_of_record' THEN
+            d := jsonb_build_object('into_subscription_id', i.id, 'into_channel', i.channel, 'sold_by_you', false);
         ELSIF v_code = 'add_on_parent_invalid' THEN
             d := jsonb_build_object('offer', v_offer, 'parent_subscription_id', v_request -> 'parent_subscription_id');
         ELSE
@@ -2462,6 +2595,14 @@ BEGIN
     END IF;
     RETURN v_matches[1];
 END $$;
+
+CREATE FUNCTION logic.into_ids_of(p_sources core.subscriptions[], p_intos core.subscriptions[]) RETURNS uuid[]
+    LANGUAGE sql IMMUTABLE
+    BEGIN ATOMIC
+ SELECT COALESCE(array_agg((into_ids_of.p_intos)[i.i].id), '{}'::uuid[]) AS "coalesce"
+    FROM generate_subscripts(into_ids_of.p_sources, 1) i(i)
+   WHERE ((into_ids_of.p_intos)[i.i].customer_id = (into_ids_of.p_sources)[i.i].customer_id);
+END;
 
 CREATE TABLE core.transient_sqlstates (
     sqlstate character(5) NOT NULL,
@@ -3384,7 +3525,7 @@ CREATE FUNCTION logic.subscription_json(p_partner text, s core.subscriptions) RE
          END, 'billing_cycle', (s).billing_cycle, 'version', (s).version, 'parent_subscription_id', (s).parent_subscription_id, 'upgraded_to', (s).upgraded_to_subscription_id, 'upgraded_from', (s).upgraded_from_subscription_id, 'created_at', (s).created_at, 'updated_at', (s).updated_at) AS jsonb_build_object;
 END;
 
-CREATE FUNCTION logic.subscriptions_detail(p_partner text, p_customer_id uuid, p_offer_ids text[], p_plans text[] DEFAULT NULL::text[]) RETURNS jsonb
+CREATE FUNCTION logic.subscriptions_detail(p_partner text, p_customer_id uuid, p_offer_ids text[], p_plans text[] DEFAULT NULL::text[], p_except uuid DEFAULT NULL::uuid) RETURNS jsonb
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -3397,7 +3538,8 @@ BEGIN
                            WHERE op.offer_id = x.offer_id AND op.service_plan_id = ANY (p_plans) ORDER BY 1)) END))
                        ORDER BY x.created_at, x.id), '[]')
             FROM core.subscriptions x
-            WHERE x.customer_id = p_customer_id AND x.offer_id = ANY (p_offer_ids) AND logic.subscription_in_force(x));
+            WHERE x.customer_id = p_customer_id AND x.offer_id = ANY (p_offer_ids) AND logic.subscription_in_force(x)
+              AND x.id IS DISTINCT FROM p_except);
 END $$;
 
 CREATE FUNCTION logic.upgrade_apply(p_partner text, p_parameters jsonb[], p_request_ids text[] DEFAULT NULL::text[]) RETURNS TABLE(ord bigint, result jsonb)
@@ -3412,6 +3554,8 @@ DECLARE
     v_quantities bigint[];
     v_if_versions bigint[];
     v_transfers boolean[];
+    v_into_ids uuid[];  -- the subscription each found source goes into, as asked (NULL: a new one)
+    v_intos core.subscriptions[];  -- that subscription when the partner sees it
     v_customers_distinct boolean;
     v_customers uuid[];
     v_moving uuid[];  -- the sources whose assignments move, if upgraded
@@ -3421,81 +3565,109 @@ BEGIN
                          WHERE s.id = ANY (ARRAY(SELECT (p ->> 'subscription_id')::uuid FROM unnest(p_parameters) p))
                            AND logic.customer_visible(p_partner, s.customer_id));
     PERFORM 1 FROM core.customers c WHERE c.id = ANY (v_customers) ORDER BY c.id FOR NO KEY UPDATE;
-    -- The sources as they are now (after the locks), when they exist for the partner.
-    SELECT array_agg(s ORDER BY r.ord), array_agg(r.ord ORDER BY r.ord), array_agg(r.p ->> 'target_offer' ORDER BY r.ord),
+    -- The sources as they are now (after the locks), when they exist for the partner; the
+    -- subscriptions they go into are read after the same locks (one of another customer
+    -- is refused, never changed).
+    SELECT array_agg(s ORDER BY r.ord), array_agg(r.ord ORDER BY r.ord),
+           array_agg(coalesce(r.p ->> 'target_offer', i.offer_id) ORDER BY r.ord),
            array_agg(coalesce((r.p ->> 'quantity')::bigint, s.quantity) ORDER BY r.ord),
            array_agg((r.p ->> 'if_version')::bigint ORDER BY r.ord),
            array_agg(coalesce((r.p ->> 'license_transfer')::boolean, true) ORDER BY r.ord),
+           array_agg((r.p ->> 'into_subscription_id')::uuid ORDER BY r.ord),
+           array_agg(i ORDER BY r.ord),
            -- the sources whose users' licenses move if they are upgraded (an active source
            -- is replaced by its upgrade here); none in the usual case
            array_agg(s.id) FILTER (WHERE coalesce((r.p ->> 'license_transfer')::boolean, true) AND s.status = 'active'
                                      AND EXISTS (SELECT 1 FROM core.license_assignments a WHERE a.subscription_id = s.id)),
            count(DISTINCT s.customer_id) = count(*)
-    INTO v_sources, v_found, v_targets, v_quantities, v_if_versions, v_transfers, v_moving, v_customers_distinct
+    INTO v_sources, v_found, v_targets, v_quantities, v_if_versions, v_transfers, v_into_ids, v_intos, v_moving,
+         v_customers_distinct
     FROM unnest(p_parameters) WITH ORDINALITY AS r (p, ord)
     JOIN core.subscriptions s ON s.id = (r.p ->> 'subscription_id')::uuid
+    LEFT JOIN core.subscriptions i ON i.id = (r.p ->> 'into_subscription_id')::uuid
+                                  AND logic.customer_visible(p_partner, i.customer_id)
     WHERE s.customer_id = ANY (v_customers);
     IF NOT v_customers_distinct THEN
         RAISE EXCEPTION 'logic.upgrade_apply: the requests of one call must be of distinct customers';
     END IF;
-    IF p_request_ids IS NOT NULL THEN  -- each audit event under its own request's id
+    IF p_request_ids IS NOT NULL THEN  -- each audit event under its own request's id (a target it grows too)
         PERFORM set_config('subctl.request_ids', coalesce((
-            SELECT jsonb_object_agg((v_sources[i]).id, p_request_ids[v_found[i]])
-            FROM generate_subscripts(v_found, 1) AS i WHERE p_request_ids[v_found[i]] IS NOT NULL), '{}')::text, true);
+            SELECT jsonb_object_agg(x.id, p_request_ids[v_found[x.i]])
+            FROM generate_subscripts(v_found, 1) AS g (i)
+            CROSS JOIN LATERAL (VALUES (g.i, (v_sources[g.i]).id), (g.i, (v_intos[g.i]).id)) AS x (i, id)
+            WHERE p_request_ids[v_found[x.i]] IS NOT NULL AND x.id IS NOT NULL), '{}')::text, true);
     END IF;
     RETURN QUERY
     WITH requests AS (
         SELECT r.ord, (r.p ->> 'subscription_id')::uuid AS source_id, r.p ->> 'target_offer' AS target_offer,
+               (r.p ->> 'into_subscription_id')::uuid AS into_id,
                (r.p ->> 'quantity')::bigint AS quantity, r.p -> 'if_version' AS if_version,
                CASE WHEN coalesce((r.p ->> 'license_transfer')::boolean, true) THEN 'upgrade_with_license_transfer'
                     ELSE 'upgrade_only' END AS upgrade_type
         FROM unnest(p_parameters) WITH ORDINALITY AS r (p, ord)),
     evaluated AS MATERIALIZED (  -- a found source is v_sources[e.i], as read after the locks
-        SELECT r.ord, r.source_id, r.target_offer, (v_sources[e.i]).customer_id, (v_sources[e.i]).billing_cycle,
-               coalesce(v_quantities[e.i], r.quantity) AS quantity, r.if_version, r.upgrade_type,
+        SELECT r.ord, r.source_id, coalesce(v_targets[e.i], r.target_offer) AS target_offer, r.into_id,
+               (v_sources[e.i]).customer_id, (v_sources[e.i]).billing_cycle,
+               coalesce(v_quantities[e.i], r.quantity) AS quantity,
+               -- the target's quantity: the quantity asked, or what the existing one grows to
+               coalesce((v_intos[e.i]).quantity, 0) + coalesce(v_quantities[e.i], r.quantity) AS target_quantity,
+               r.if_version, r.upgrade_type,
                (v_sources[e.i]).offer_id AS source_offer, (v_sources[e.i]).quantity AS source_quantity,
                CASE WHEN e.ord IS NULL THEN ARRAY['subscription_not_found'] ELSE e.error_codes END AS codes,
                coalesce(e.licenses_assigned, 0) AS licenses_assigned
         FROM requests r
         LEFT JOIN (SELECT v_found[x.ord] AS ord, x.ord AS i, x.error_codes, x.licenses_assigned
                    FROM logic.upgrade_request_errors(p_partner, v_sources, v_targets, v_quantities, v_if_versions,
-                                                     v_transfers) x) e
+                                                     v_transfers, v_into_ids, v_intos) x) e
                ON e.ord = r.ord),
     targets AS (
         INSERT INTO core.subscriptions (customer_id, offer_id, quantity, billing_cycle, status, channel,
                                         partner_id, recorded_by_partner_id, upgraded_from_subscription_id)
         SELECT e.customer_id, e.target_offer, e.quantity, e.billing_cycle, 'active', 'csp', p_partner, p_partner, e.source_id
-        FROM evaluated e WHERE cardinality(e.codes) = 0 ORDER BY e.ord
+        FROM evaluated e WHERE cardinality(e.codes) = 0 AND e.into_id IS NULL ORDER BY e.ord
         RETURNING id, upgraded_from_subscription_id),
+    grown AS (
+        UPDATE core.subscriptions t SET quantity = e.target_quantity
+        FROM evaluated e WHERE cardinality(e.codes) = 0 AND t.id = e.into_id
+        RETURNING t.id, e.source_id AS upgraded_from_subscription_id),
+    upgraded AS (
+        SELECT t.id, t.upgraded_from_subscription_id FROM targets t
+        UNION ALL
+        SELECT g.id, g.upgraded_from_subscription_id FROM grown g),
     sources AS (
         UPDATE core.subscriptions s
         SET status = 'suspended', status_reason = 'upgraded', upgraded_to_subscription_id = t.id
-        FROM targets t WHERE s.id = t.upgraded_from_subscription_id
+        FROM upgraded t WHERE s.id = t.upgraded_from_subscription_id
         RETURNING s.id)
     SELECT e.ord, logic.result(e.codes, jsonb_build_object(
                'source_subscription_id', e.source_id, 'target_offer', e.target_offer,
-               'target_subscription_id', t.id, 'quantity', e.quantity, 'upgrade_type', e.upgrade_type,
+               'target_subscription_id', t.id, 'quantity', e.target_quantity, 'upgrade_type', e.upgrade_type,
                'licenses_transferred', CASE WHEN t.id IS NOT NULL AND e.upgrade_type = 'upgrade_with_license_transfer'
                                             THEN e.licenses_assigned ELSE 0 END)
+               || CASE WHEN e.into_id IS NOT NULL
+                       THEN jsonb_build_object('into_subscription_id', e.into_id, 'quantity_added', e.quantity) ELSE '{}' END
                || CASE WHEN t.id IS NOT NULL THEN jsonb_build_object('next_steps', logic.upgrade_next_steps(
                       e.source_offer, e.source_quantity, e.target_offer, e.quantity, e.upgrade_type,
-                      e.licenses_assigned, e.source_id, t.id, e.customer_id)) ELSE '{}' END,
+                      e.licenses_assigned, e.source_id, t.id, e.customer_id, e.into_id IS NOT NULL)) ELSE '{}' END,
                p_partner, jsonb_strip_nulls(jsonb_build_object(
-                   'subscription_id', e.source_id, 'target_offer', e.target_offer, 'quantity', e.quantity,
-                   'if_version', e.if_version)))
-    FROM evaluated e LEFT JOIN targets t ON t.upgraded_from_subscription_id = e.source_id
+                   'subscription_id', e.source_id, 'target_offer', e.target_offer, 'quantity', e.target_quantity,
+                   'if_version', e.if_version, 'into_subscription_id', e.into_id,
+                   'quantity_added', CASE WHEN e.into_id IS NOT NULL THEN e.quantity END)))
+    FROM evaluated e LEFT JOIN upgraded t ON t.upgraded_from_subscription_id = e.source_id
     ORDER BY e.ord;
     -- The users' licenses move with each upgrade that transfers them: one statement for the
     -- whole set, and none when no source has assignments (the usual case: an index probe
     -- per source was all it cost). Of the sources read above, those upgraded here are
-    -- replaced now.
+    -- replaced now. A user who already holds a license of a target upgraded into keeps
+    -- that one.
     IF v_moving IS NOT NULL THEN
         WITH moved AS (
             DELETE FROM core.license_assignments a USING core.subscriptions s
             WHERE a.subscription_id = s.id AND s.id = ANY (v_moving) AND s.status_reason = 'upgraded'
             RETURNING s.upgraded_to_subscription_id AS target_id, a.user_id, a.customer_id, a.assigned_at)
         INSERT INTO core.license_assignments (subscription_id, user_id, customer_id, assigned_at)
-        SELECT m.target_id, m.user_id, m.customer_id, m.assigned_at FROM moved m;
+        SELECT m.target_id, m.user_id, m.customer_id, m.assigned_at FROM moved m
+        ON CONFLICT (subscription_id, user_id) DO NOTHING;
     END IF;
     IF p_request_ids IS NOT NULL THEN
         PERFORM set_config('subctl.request_ids', '', true);
@@ -3527,7 +3699,7 @@ CREATE TABLE core.upgrade_path_catalog (
 
 COMMENT ON TABLE core.upgrade_path_catalog IS 'Per upgrade path: the target''s service, the offers with a plan the upgrade would add, the target''s billing cycles.';
 
-CREATE FUNCTION logic.upgrade_path_facts(p_partner text, p_sold_in_force_only boolean DEFAULT false) RETURNS TABLE(subscription_id uuid, target_offer_id text, customer_id uuid, partner_id text, source_offer_id text, relationship_expires_at timestamp with time zone, error_codes_related text[], error_codes_unrelated text[])
+CREATE FUNCTION logic.upgrade_path_facts(p_partner text, p_sold_in_force_only boolean DEFAULT false, p_into uuid[] DEFAULT '{}'::uuid[]) RETURNS TABLE(subscription_id uuid, target_offer_id text, customer_id uuid, partner_id text, source_offer_id text, relationship_expires_at timestamp with time zone, error_codes_related text[], error_codes_unrelated text[])
     LANGUAGE sql STABLE
     BEGIN ATOMIC
  SELECT c.id,
@@ -3545,7 +3717,7 @@ CREATE FUNCTION logic.upgrade_path_facts(p_partner text, p_sold_in_force_only bo
              s.partner_id,
              s.billing_cycle,
              logic.subscription_in_force(s.*) AS in_force,
-             array_agg(s.offer_id) FILTER (WHERE logic.subscription_in_force(s.*)) OVER customer AS offers_in_force,
+             array_agg(s.offer_id) FILTER (WHERE (logic.subscription_in_force(s.*) AND (s.id <> ALL (( SELECT COALESCE(upgrade_path_facts.p_into, '{}'::uuid[]) AS "coalesce")::uuid[])))) OVER customer AS offers_in_force,
              array_agg(s.parent_subscription_id) FILTER (WHERE ((s.parent_subscription_id IS NOT NULL) AND (s.status <> 'cancelled'::text))) OVER customer AS live_add_on_parents
             FROM core.subscriptions s
            WINDOW customer AS (PARTITION BY s.customer_id)) c
@@ -3572,9 +3744,9 @@ CREATE FUNCTION logic.upgrade_path_facts(p_partner text, p_sold_in_force_only bo
    WHERE ((NOT upgrade_path_facts.p_sold_in_force_only) OR ((c.partner_id = COALESCE(upgrade_path_facts.p_partner, c.partner_id)) AND c.in_force));
 END;
 
-COMMENT ON FUNCTION logic.upgrade_path_facts(p_partner text, p_sold_in_force_only boolean) IS 'Every upgrade path of every subscription with the error codes that apply for a partner with and without its relationship: the one definition of the upgrade rules.';
+COMMENT ON FUNCTION logic.upgrade_path_facts(p_partner text, p_sold_in_force_only boolean, p_into uuid[]) IS 'Every upgrade path of every subscription with the error codes that apply for a partner with and without its relationship: the one definition of the upgrade rules.';
 
-CREATE FUNCTION logic.upgrade_evaluations(p_partner text, p_sold_in_force_only boolean DEFAULT false) RETURNS TABLE(subscription_id uuid, customer_id uuid, source_offer_id text, target_offer_id text, error_codes text[])
+CREATE FUNCTION logic.upgrade_evaluations(p_partner text, p_sold_in_force_only boolean DEFAULT false, p_into uuid[] DEFAULT '{}'::uuid[]) RETURNS TABLE(subscription_id uuid, customer_id uuid, source_offer_id text, target_offer_id text, error_codes text[])
     LANGUAGE sql STABLE
     BEGIN ATOMIC
  SELECT f.subscription_id,
@@ -3582,12 +3754,43 @@ CREATE FUNCTION logic.upgrade_evaluations(p_partner text, p_sold_in_force_only b
      f.source_offer_id,
      f.target_offer_id,
      logic.by_relationship_now(f.relationship_expires_at, f.error_codes_related, f.error_codes_unrelated) AS by_relationship_now
-    FROM logic.upgrade_path_facts(upgrade_evaluations.p_partner, upgrade_evaluations.p_sold_in_force_only) f(subscription_id, target_offer_id, customer_id, partner_id, source_offer_id, relationship_expires_at, error_codes_related, error_codes_unrelated);
+    FROM logic.upgrade_path_facts(upgrade_evaluations.p_partner, upgrade_evaluations.p_sold_in_force_only, upgrade_evaluations.p_into) f(subscription_id, target_offer_id, customer_id, partner_id, source_offer_id, relationship_expires_at, error_codes_related, error_codes_unrelated);
 END;
 
-COMMENT ON FUNCTION logic.upgrade_evaluations(p_partner text, p_sold_in_force_only boolean) IS 'Every upgrade path of every subscription with all the error codes that apply for a partner now (logic.upgrade_path_facts at this time).';
+COMMENT ON FUNCTION logic.upgrade_evaluations(p_partner text, p_sold_in_force_only boolean, p_into uuid[]) IS 'Every upgrade path of every subscription with all the error codes that apply for a partner now (logic.upgrade_path_facts at this time).';
 
-CREATE FUNCTION logic.upgrade_next_steps(p_source_offer text, p_source_quantity bigint, p_target_offer text, p_quantity bigint, p_upgrade_type text DEFAULT 'upgrade_with_license_transfer'::text, p_assigned bigint DEFAULT 0, p_source_id uuid DEFAULT NULL::uuid, p_target_id uuid DEFAULT NULL::uuid, p_customer_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+CREATE FUNCTION logic.upgrade_into_errors(p_partner text, p_source core.subscriptions, p_into_id uuid, p_into core.subscriptions, p_target_offer_id text) RETURNS text[]
+    LANGUAGE sql IMMUTABLE
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN (p_into_id IS NULL) THEN '{}'::text[]
+             WHEN ((p_into).id IS NULL) THEN ARRAY['into_subscription_not_found'::text]
+             ELSE array_remove(ARRAY[
+             CASE
+                 WHEN ((p_into).customer_id <> (p_source).customer_id) THEN 'into_subscription_other_customer'::text
+                 ELSE NULL::text
+             END,
+             CASE
+                 WHEN ((p_into).offer_id IS DISTINCT FROM p_target_offer_id) THEN 'into_subscription_other_offer'::text
+                 ELSE NULL::text
+             END,
+             CASE
+                 WHEN ((p_into).billing_cycle <> (p_source).billing_cycle) THEN 'into_subscription_other_billing_cycle'::text
+                 ELSE NULL::text
+             END,
+             CASE
+                 WHEN ((p_into).status <> 'active'::text) THEN 'into_subscription_not_active'::text
+                 ELSE NULL::text
+             END,
+             CASE
+                 WHEN ((p_into).partner_id IS DISTINCT FROM p_partner) THEN 'into_subscription_not_reseller_of_record'::text
+                 ELSE NULL::text
+             END], NULL::text)
+         END AS array_remove;
+END;
+
+CREATE FUNCTION logic.upgrade_next_steps(p_source_offer text, p_source_quantity bigint, p_target_offer text, p_quantity bigint, p_upgrade_type text DEFAULT 'upgrade_with_license_transfer'::text, p_assigned bigint DEFAULT 0, p_source_id uuid DEFAULT NULL::uuid, p_target_id uuid DEFAULT NULL::uuid, p_customer_id uuid DEFAULT NULL::uuid, p_into boolean DEFAULT false) RETURNS jsonb
     LANGUAGE plpgsql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -3600,7 +3803,8 @@ BEGIN
                CASE WHEN p_assigned = 1 THEN '1 user who holds a license' ELSE p_assigned || ' users who hold licenses' END, p_source_id, p_source_offer, p_target_id, p_target_offer, p_source_id, p_target_id, p_customer_id))
                 ELSE '[]'::jsonb END
            || CASE WHEN p_quantity < p_source_quantity THEN jsonb_build_array(format(
-               '%s had %s licenses and %s has %s: choose the %s users who lose theirs in the Office 365 admin center operated by 21Vianet',
+               CASE WHEN p_into THEN '%s had %s licenses and %s grew by %s: choose the %s users who lose theirs in the Office 365 admin center operated by 21Vianet'
+                    ELSE '%s had %s licenses and %s has %s: choose the %s users who lose theirs in the Office 365 admin center operated by 21Vianet' END,
                p_source_offer, p_source_quantity, p_target_offer, p_quantity, p_source_quantity - p_quantity)) ELSE '[]' END;
 END $$;
 
@@ -3809,11 +4013,11 @@ CREATE FUNCTION logic.upgrade_path_catalog_refresh() RETURNS void
               JOIN core.offers t ON ((t.id = up.target_offer_id)));
 END;
 
-CREATE FUNCTION logic.upgrade_request_errors(p_partner text, p_sources core.subscriptions[], p_target_offer_ids text[], p_quantities bigint[], p_if_versions bigint[], p_transfers boolean[] DEFAULT NULL::boolean[]) RETURNS TABLE(ord bigint, error_codes text[], licenses_assigned bigint)
+CREATE FUNCTION logic.upgrade_request_errors(p_partner text, p_sources core.subscriptions[], p_target_offer_ids text[], p_quantities bigint[], p_if_versions bigint[], p_transfers boolean[] DEFAULT NULL::boolean[], p_into_ids uuid[] DEFAULT NULL::uuid[], p_intos core.subscriptions[] DEFAULT NULL::core.subscriptions[]) RETURNS TABLE(ord bigint, error_codes text[], licenses_assigned bigint)
     LANGUAGE sql STABLE
     BEGIN ATOMIC
  SELECT s.ordinality,
-     ((array_remove(ARRAY[
+     ((((array_remove(ARRAY[
          CASE
              WHEN (((upgrade_request_errors.p_if_versions)[s.ordinality] IS NOT NULL) AND ((upgrade_request_errors.p_if_versions)[s.ordinality] <> s.version)) THEN 'version_mismatch'::text
              ELSE NULL::text
@@ -3822,20 +4026,27 @@ CREATE FUNCTION logic.upgrade_request_errors(p_partner text, p_sources core.subs
              WHEN (NOT (EXISTS ( SELECT 1
                 FROM core.upgrade_paths
                WHERE (upgrade_paths.source_offer_id = s.offer_id)))) THEN 'subscription_does_not_have_any_upgrade_paths'::text
-             WHEN (e.target_offer_id IS NULL) THEN 'subscription_target_offer_not_found'::text
+             WHEN ((e.target_offer_id IS NULL) AND (NOT (((upgrade_request_errors.p_into_ids)[s.ordinality] IS NOT NULL) AND ((upgrade_request_errors.p_intos)[s.ordinality].id IS NULL) AND ((upgrade_request_errors.p_target_offer_ids)[s.ordinality] IS NULL)))) THEN 'subscription_target_offer_not_found'::text
              ELSE NULL::text
-         END,
+         END], NULL::text) || logic.upgrade_into_errors(upgrade_request_errors.p_partner, (upgrade_request_errors.p_sources)[s.ordinality], (upgrade_request_errors.p_into_ids)[s.ordinality], (upgrade_request_errors.p_intos)[s.ordinality], (upgrade_request_errors.p_target_offer_ids)[s.ordinality])) || array_remove(ARRAY[
          CASE
-             WHEN ((e.target_offer_id IS NOT NULL) AND (NOT logic.quantity_in_range((upgrade_request_errors.p_target_offer_ids)[s.ordinality], (upgrade_request_errors.p_quantities)[s.ordinality]))) THEN 'quantity_out_of_range'::text
+             WHEN ((e.target_offer_id IS NOT NULL) AND (((upgrade_request_errors.p_into_ids)[s.ordinality] IS NULL) OR ((upgrade_request_errors.p_intos)[s.ordinality].id IS NOT NULL)) AND (((upgrade_request_errors.p_quantities)[s.ordinality] < 1) OR (NOT logic.quantity_in_range((upgrade_request_errors.p_target_offer_ids)[s.ordinality], (COALESCE((upgrade_request_errors.p_intos)[s.ordinality].quantity, 0) + (upgrade_request_errors.p_quantities)[s.ordinality]))))) THEN 'quantity_out_of_range'::text
              ELSE NULL::text
-         END], NULL::text) || COALESCE(e.error_codes, '{}'::text[])) ||
+         END], NULL::text)) || COALESCE(e.error_codes, '{}'::text[])) ||
          CASE
-             WHEN (e.target_offer_id IS NOT NULL) THEN logic.license_transfer_errors((upgrade_request_errors.p_transfers)[s.ordinality], a.assigned, (upgrade_request_errors.p_quantities)[s.ordinality])
+             WHEN (e.target_offer_id IS NULL) THEN '{}'::text[]
+             WHEN ((upgrade_request_errors.p_into_ids)[s.ordinality] IS NULL) THEN logic.license_transfer_errors((upgrade_request_errors.p_transfers)[s.ordinality], a.assigned, (upgrade_request_errors.p_quantities)[s.ordinality])
+             WHEN ((upgrade_request_errors.p_intos)[s.ordinality].id IS NOT NULL) THEN logic.license_transfer_errors((upgrade_request_errors.p_transfers)[s.ordinality], a.moving, (((upgrade_request_errors.p_intos)[s.ordinality].quantity + (upgrade_request_errors.p_quantities)[s.ordinality]) - ( SELECT count(*) AS count
+                FROM core.license_assignments t
+               WHERE (t.subscription_id = (upgrade_request_errors.p_intos)[s.ordinality].id))))
              ELSE '{}'::text[]
          END),
      a.assigned
     FROM ((unnest(upgrade_request_errors.p_sources) WITH ORDINALITY s(id, customer_id, offer_id, quantity, billing_cycle, status, status_reason, channel, partner_id, recorded_by_partner_id, parent_subscription_id, upgraded_to_subscription_id, upgraded_from_subscription_id, version, created_at, updated_at, ordinality)
-      CROSS JOIN LATERAL ( SELECT count(*) AS assigned
+      CROSS JOIN LATERAL ( SELECT count(*) AS assigned,
+             count(*) FILTER (WHERE (((upgrade_request_errors.p_into_ids)[s.ordinality] IS NOT NULL) AND (NOT (EXISTS ( SELECT 1
+                    FROM core.license_assignments t
+                   WHERE ((t.subscription_id = (upgrade_request_errors.p_into_ids)[s.ordinality]) AND (t.user_id = la.user_id))))))) AS moving
             FROM core.license_assignments la
            WHERE (la.subscription_id = s.id)) a)
       LEFT JOIN ( SELECT e_1.subscription_id,
@@ -3843,7 +4054,7 @@ CREATE FUNCTION logic.upgrade_request_errors(p_partner text, p_sources core.subs
              e_1.source_offer_id,
              e_1.target_offer_id,
              e_1.error_codes
-            FROM logic.upgrade_evaluations(upgrade_request_errors.p_partner) e_1(subscription_id, customer_id, source_offer_id, target_offer_id, error_codes)
+            FROM logic.upgrade_evaluations(upgrade_request_errors.p_partner, false, logic.into_ids_of(upgrade_request_errors.p_sources, upgrade_request_errors.p_intos)) e_1(subscription_id, customer_id, source_offer_id, target_offer_id, error_codes)
            WHERE ((e_1.customer_id = ANY (logic.customer_ids_of(upgrade_request_errors.p_sources))) AND (e_1.subscription_id = ANY (ARRAY( SELECT x.id
                     FROM unnest(upgrade_request_errors.p_sources) x(id, customer_id, offer_id, quantity, billing_cycle, status, status_reason, channel, partner_id, recorded_by_partner_id, parent_subscription_id, upgraded_to_subscription_id, upgraded_from_subscription_id, version, created_at, updated_at)))))) e ON (((e.subscription_id = s.id) AND (e.target_offer_id = (upgrade_request_errors.p_target_offer_ids)[s.ordinality]))));
 END;

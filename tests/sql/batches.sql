@@ -48,7 +48,7 @@ SELECT is_empty(format('SELECT 1 FROM core.request_ids WHERE partner_id = %L', :
 
 SELECT is(test.register_batch(E'action,subscription_id\n') -> 'errors' -> 0 ->> 'line', '1', 'a wrong header is an error of line 1');
 SELECT is(test.register_batch('') -> 'errors' -> 0 ->> 'message',
-          'the file is empty: the first line must be the header action,subscription_id,target_offer,quantity,request_id',
+          'the file is empty: the first line must be the header action,subscription_id,target_offer,quantity,request_id, optionally followed by ,user and ,into (in that order)',
           'an empty file is refused');
 SELECT is(test.register_batch(format(E'\uFEFFaction,subscription_id,target_offer,quantity,request_id\r\nsuspend,%s,,,\r\n',
                                   gen_random_uuid()), 'crlf-bom') ->> 'status',

@@ -155,8 +155,9 @@ SELECT is(ARRAY(SELECT DISTINCT e ->> 'code' FROM seen WHERE e IS NOT NULL AND (
 SELECT is(ARRAY(SELECT e::text FROM seen WHERE (e ->> 'next_step') ~ '\{[a-z_]+\}' OR (e ->> 'description') ~ '\{[a-z_]+\}'),
           '{}', 'no placeholder is left unfilled');
 SELECT set_eq($$SELECT DISTINCT e ->> 'code' FROM seen WHERE e IS NOT NULL$$,
-              -- The refusals of relationship, customer, partner, user and license operations
-              -- are met by test.is_refused in their rules_* files, which asserts the same of each.
+              -- The refusals of relationship, customer, partner, user and license operations,
+              -- and those of upgrade --into, are met by test.is_refused in their rules_* files,
+              -- which asserts the same of each.
               $$SELECT code FROM core.error_guidance WHERE code NOT IN ('customer_not_found', 'customer_ambiguous',
                                                                     'subscription_ambiguous', 'service_not_found',
                                                                     'customer_exists', 'customer_already_linked',
@@ -168,7 +169,13 @@ SELECT set_eq($$SELECT DISTINCT e ->> 'code' FROM seen WHERE e IS NOT NULL$$,
                                                                     'user_not_found', 'user_exists',
                                                                     'license_quantity_exceeded',
                                                                     'quantity_below_assigned_licenses',
-                                                                    'license_transfer_quantity_insufficient')$$,
+                                                                    'license_transfer_quantity_insufficient',
+                                                                    'into_subscription_not_found',
+                                                                    'into_subscription_other_customer',
+                                                                    'into_subscription_other_offer',
+                                                                    'into_subscription_other_billing_cycle',
+                                                                    'into_subscription_not_active',
+                                                                    'into_subscription_not_reseller_of_record')$$,
               'every code with guidance that an operation or the listing gives was met here');
 -- No detail names another partner: B's id and name appear nowhere in what A is told about
 -- the customer B serves (B's E1 conflicts, B holds the relationship).

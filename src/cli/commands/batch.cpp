@@ -207,7 +207,7 @@ void setup_batch(CLI::App& app, Runtime& runtime) {
     auto args = std::make_shared<BatchArgs>();
 
     auto* run = add_command(*batch, runtime, "run",
-                            "Apply a CSV file (action,subscription_id,target_offer,quantity,request_id); "
+                            "Apply a CSV file (action,subscription_id,target_offer,quantity,request_id[,user][,into]); "
                             "re-running it resumes and never applies a row twice",
                             [&runtime, args] { return run_batch(runtime, *args); });
     run->add_option("FILE", args->file, "The CSV file (header required)")->required();

@@ -1,5 +1,5 @@
-// subctl upgrades SUBSCRIPTION [--quantity N] | upgrade SUBSCRIPTION [--to OFFER] [--quantity N]
-// [--no-license-transfer] ...
+// subctl upgrades SUBSCRIPTION [--quantity N] [--into SUBSCRIPTION]
+// | upgrade SUBSCRIPTION [--to OFFER] [--into SUBSCRIPTION] [--quantity N] [--no-license-transfer] ...
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -19,6 +19,7 @@ namespace {
 struct UpgradeArgs {
     std::string subscription;
     std::string target;
+    std::optional<std::string> into;  // an existing subscription of the target offer to upgrade into
     std::optional<std::string> quantity;
     bool no_license_transfer = false;
     MutationFlags flags;
@@ -26,16 +27,18 @@ struct UpgradeArgs {
 
 CommandResult run_upgrades(Runtime& runtime, const UpgradeArgs& args) {
     return {runtime.read_database().call(db::Outcome::rollback, db::statements::upgrades, args.subscription,
-                                         optional_quantity(args.quantity))};
+                                         optional_quantity(args.quantity), args.into)};
 }
 
 CommandResult run_upgrade(Runtime& runtime, const UpgradeArgs& args) {
     const auto request_id = request_id_of(args.flags);
     return mutation_result(request_id, [&] {
-        return runtime.database().call(args.flags.outcome(), db::statements::upgrade, args.subscription, args.target,
+        // --into alone: the target offer is that subscription's (NULL to the database)
+        const auto target = args.target.empty() ? std::optional<std::string>() : std::optional<std::string>(args.target);
+        return runtime.database().call(args.flags.outcome(), db::statements::upgrade, args.subscription, target,
                                        optional_quantity(args.quantity), request_id,
                                        optional_version(args.flags.if_version), args.flags.dry_run, args.flags.comment,
-                                       !args.no_license_transfer);
+                                       !args.no_license_transfer, args.into);
     });
 }
 
@@ -86,17 +89,24 @@ void setup_upgrade(CLI::App& app, Runtime& runtime) {
                                      return with_no_path_note(runtime, *args, run_upgrades(runtime, *args));
                                  });
     upgrades->add_option("SUBSCRIPTION", args->subscription, id_or_prefix_help("Subscription"))->required();
-    upgrades->add_option("--quantity", args->quantity, "Licenses of the target to check (default: the source's)");
+    upgrades->add_option("--quantity", args->quantity,
+                         "Licenses of the target to check, or with --into the licenses it would grow by (default: the source's)");
+    upgrades->add_option("--into", args->into,
+                         "Check each target as an upgrade into this existing subscription. " + id_or_prefix_help("Subscription"));
 
     auto* upgrade = add_command(app, runtime, "upgrade", "Upgrade a subscription to a target offer",
                                 [&runtime, args] {
-                                    if (args->target.empty()) return run_upgrade_guided(runtime, *args);
+                                    if (args->target.empty() && !args->into) return run_upgrade_guided(runtime, *args);
                                     return run_upgrade(runtime, *args);
                                 });
     upgrade->add_option("SUBSCRIPTION", args->subscription, id_or_prefix_help("Subscription"))->required();
     upgrade->add_option("--to", args->target,
                         "Target offer id (without it, on a terminal: choose one of the eligible)");
-    upgrade->add_option("--quantity", args->quantity, "Licenses of the target (default: the source's)");
+    upgrade->add_option("--into", args->into,
+                        "Upgrade into this existing active subscription of the target offer (same customer and billing "
+                        "cycle): it grows by --quantity instead of a new one. " + id_or_prefix_help("Subscription"));
+    upgrade->add_option("--quantity", args->quantity,
+                        "Licenses of the target, or with --into the licenses it grows by (default: the source's)");
     upgrade->add_flag("--no-license-transfer", args->no_license_transfer,
                       "Leave the users' licenses on the suspended source (upgrade_only; default: they move to the target)");
     add_mutation_flags(upgrade, args->flags, true);
