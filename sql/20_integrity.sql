@@ -145,7 +145,8 @@ CREATE OR REPLACE TRIGGER link_partner_customer AFTER INSERT ON core.customers
 -- write is audited as `sql_update` etc.). A set-based upgrade of several requests (a batch
 -- wave) names each subscription's own request in subctl.request_ids, a jsonb object
 -- {source subscription id: request id}, consulted first: an inserted target by its
--- upgraded_from_subscription_id, an updated source by its id.
+-- upgraded_from_subscription_id, an updated source by its id, a license assignment by its
+-- subscription_id (the upgrade adds its targets to the object before it moves them).
 CREATE OR REPLACE FUNCTION logic.row_changes(p_old jsonb, p_new jsonb)
 RETURNS jsonb LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 -- PL/pgSQL, not SQL: its plan is kept for the session, where a SQL function called
@@ -174,7 +175,8 @@ LANGUAGE sql STABLE BEGIN ATOMIC
            CASE p_table WHEN 'customers' THEN (c.r ->> 'id')::uuid
                         WHEN 'partners' THEN NULL ELSE (c.r ->> 'customer_id')::uuid END,
            c.changes, 'succeeded',
-           coalesce(p_who -> 'request_ids' ->> CASE WHEN p_op = 'INSERT' THEN c.r ->> 'upgraded_from_subscription_id'
+           coalesce(p_who -> 'request_ids' ->> CASE WHEN p_table = 'license_assignments' THEN c.r ->> 'subscription_id'
+                                                    WHEN p_op = 'INSERT' THEN c.r ->> 'upgraded_from_subscription_id'
                                                     ELSE c.r ->> 'id' END, p_who ->> 'request_id'),
            p_who ->> 'batch_id', p_who ->> 'comment',
            CASE WHEN p_table = 'subscriptions' THEN c.r ->> 'offer_id' END
@@ -195,7 +197,7 @@ DECLARE
         'operation', coalesce(logic.setting('operation'), 'sql_' || lower(TG_OP)),
         'operator', logic.acting_operator(), 'partner_id', logic.acting_audit_partner(), 'source', logic.acting_source(),
         'request_id', CASE WHEN logic.setting('operation') IS NOT NULL THEN logic.setting('request_id') END,
-        'request_ids', CASE WHEN TG_TABLE_NAME = 'subscriptions' AND logic.setting('operation') IS NOT NULL
+        'request_ids', CASE WHEN TG_TABLE_NAME IN ('subscriptions', 'license_assignments') AND logic.setting('operation') IS NOT NULL
                             THEN logic.setting('request_ids')::jsonb END,
         'batch_id', logic.acting_batch(), 'comment', logic.setting('comment'));
 BEGIN

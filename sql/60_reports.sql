@@ -161,6 +161,95 @@ COMMENT ON COLUMN report.licenses.subscriptions IS 'Number of subscriptions.';
 COMMENT ON COLUMN report.licenses.licenses IS 'Sum of their license quantities.';
 COMMENT ON COLUMN report.licenses.customers IS 'Number of customers holding them.';
 
+-- The users of the acting partner's customers who hold no license of an active
+-- subscription: whom to assign one. A license of a subscription that is not active does
+-- not count (left on a source by an upgrade without license transfer, or of a
+-- subscription the operator suspended); those are shown apart. Licenses of any reseller's
+-- subscriptions count, as users belong to the customer, not to a partner. One pass over
+-- the assignments, each looked up among the few subscriptions not active (their own
+-- index, migration 016): a user holds no active license when all it holds are of those.
+CREATE VIEW report.users_without_license AS
+SELECT u.id AS user_id, u.customer_id, c.name AS customer_name, u.upn, u.display_name, u.created_at,
+       coalesce(h.not_active, 0) AS licenses_not_active
+FROM core.users u
+JOIN core.customers c ON c.id = u.customer_id
+LEFT JOIN (SELECT a.user_id, count(*) AS held, count(n.id) AS not_active
+           FROM core.license_assignments a
+           LEFT JOIN (SELECT s.id FROM core.subscriptions s WHERE s.status <> 'active') n ON n.id = a.subscription_id
+           GROUP BY a.user_id) h ON h.user_id = u.id
+WHERE coalesce(h.held, 0) = coalesce(h.not_active, 0);
+COMMENT ON VIEW report.users_without_license IS
+'Users of the acting partner''s customers who hold no license of an active subscription: whom to assign one.
+Licenses they hold of subscriptions not active (left by an upgrade without license transfer) are counted apart.';
+COMMENT ON COLUMN report.users_without_license.user_id IS 'The user.';
+COMMENT ON COLUMN report.users_without_license.customer_id IS 'The user''s customer tenant.';
+COMMENT ON COLUMN report.users_without_license.customer_name IS 'The customer''s name.';
+COMMENT ON COLUMN report.users_without_license.upn IS 'The user principal name.';
+COMMENT ON COLUMN report.users_without_license.display_name IS 'The user''s name, if recorded.';
+COMMENT ON COLUMN report.users_without_license.created_at IS 'When the user was added.';
+COMMENT ON COLUMN report.users_without_license.licenses_not_active IS
+'Licenses the user holds of subscriptions not active (suspended: to reassign after an upgrade without license transfer); 0: none at all.';
+
+-- The licenses of each subscription the acting partner sold, against the users holding
+-- them (SPEC 7.3). The subscriptions in force (not cancelled, not replaced by an
+-- upgrade), and a replaced source only while users still hold its licenses (an upgrade
+-- without license transfer left them there, to be reassigned): a replaced source's
+-- licenses are no longer the customer's. The assignments are counted in one pass and
+-- joined by hash: a count per subscription through the primary key would be one index
+-- probe (and a heap fetch for the row-level-security policy) per subscription.
+CREATE VIEW report.license_utilization AS
+SELECT s.id AS subscription_id, s.customer_id, c.name AS customer_name, s.offer_id, s.status, s.status_reason,
+       s.quantity AS purchased, coalesce(a.assigned, 0) AS assigned, s.quantity - coalesce(a.assigned, 0) AS unassigned,
+       round(100.0 * coalesce(a.assigned, 0) / s.quantity, 1) AS assigned_percent
+FROM core.subscriptions s
+JOIN core.customers c ON c.id = s.customer_id
+LEFT JOIN (SELECT x.subscription_id, count(*) AS assigned FROM core.license_assignments x GROUP BY x.subscription_id) a
+       ON a.subscription_id = s.id
+WHERE s.partner_id = (SELECT logic.acting_partner()) AND s.status <> 'cancelled'
+  AND (s.status_reason IS DISTINCT FROM 'upgraded' OR a.assigned > 0);
+COMMENT ON VIEW report.license_utilization IS
+'Licenses purchased, assigned to users and unassigned, per subscription the acting partner sold that is in force.
+A source replaced by an upgrade is listed only while users still hold its licenses (upgraded without license transfer:
+reassign them). The partner''s totals: report license_utilization_totals.';
+COMMENT ON COLUMN report.license_utilization.subscription_id IS 'The subscription.';
+COMMENT ON COLUMN report.license_utilization.customer_id IS 'The customer tenant.';
+COMMENT ON COLUMN report.license_utilization.customer_name IS 'The customer''s name.';
+COMMENT ON COLUMN report.license_utilization.offer_id IS 'The subscription''s offer.';
+COMMENT ON COLUMN report.license_utilization.status IS 'active, suspended or pending.';
+COMMENT ON COLUMN report.license_utilization.status_reason IS 'Why it is suspended: operator, or upgraded (replaced by an upgrade).';
+COMMENT ON COLUMN report.license_utilization.purchased IS 'Licenses purchased (the subscription''s quantity).';
+COMMENT ON COLUMN report.license_utilization.assigned IS 'Licenses assigned to users (subctl license assign).';
+COMMENT ON COLUMN report.license_utilization.unassigned IS 'Licenses purchased and not assigned: purchased - assigned.';
+COMMENT ON COLUMN report.license_utilization.assigned_percent IS 'assigned / purchased in percent, one decimal (filter with --where assigned_percent<50).';
+
+-- One row whatever the data: the sums over the rows of report.license_utilization, from
+-- the tables (the customers' names are not needed): the active subscriptions', and what
+-- users hold of suspended ones apart.
+CREATE VIEW report.license_utilization_totals AS
+SELECT count(*) FILTER (WHERE s.status = 'active') AS subscriptions,
+       count(DISTINCT s.customer_id) FILTER (WHERE s.status = 'active') AS customers,
+       coalesce(sum(s.quantity) FILTER (WHERE s.status = 'active'), 0)::bigint AS purchased,
+       coalesce(sum(a.assigned) FILTER (WHERE s.status = 'active'), 0)::bigint AS assigned,
+       coalesce(sum(s.quantity - coalesce(a.assigned, 0)) FILTER (WHERE s.status = 'active'), 0)::bigint AS unassigned,
+       coalesce(round(100.0 * sum(coalesce(a.assigned, 0)) FILTER (WHERE s.status = 'active')
+                      / nullif(sum(s.quantity) FILTER (WHERE s.status = 'active'), 0), 1), 0) AS assigned_percent,
+       coalesce(sum(a.assigned) FILTER (WHERE s.status = 'suspended'), 0)::bigint AS assigned_on_suspended
+FROM core.subscriptions s
+LEFT JOIN (SELECT x.subscription_id, count(*) AS assigned FROM core.license_assignments x GROUP BY x.subscription_id) a
+       ON a.subscription_id = s.id
+WHERE s.partner_id = (SELECT logic.acting_partner()) AND s.status IN ('active', 'suspended');
+COMMENT ON VIEW report.license_utilization_totals IS
+'The acting partner''s license totals, one row: its active subscriptions'' licenses purchased, assigned and unassigned
+(the sums of report license_utilization), and those users hold of its suspended subscriptions.';
+COMMENT ON COLUMN report.license_utilization_totals.subscriptions IS 'Active subscriptions the partner sold.';
+COMMENT ON COLUMN report.license_utilization_totals.customers IS 'Customers holding them.';
+COMMENT ON COLUMN report.license_utilization_totals.purchased IS 'Their licenses purchased.';
+COMMENT ON COLUMN report.license_utilization_totals.assigned IS 'Of those, assigned to users.';
+COMMENT ON COLUMN report.license_utilization_totals.unassigned IS 'Of those, not assigned: purchased - assigned.';
+COMMENT ON COLUMN report.license_utilization_totals.assigned_percent IS 'assigned / purchased in percent, one decimal; 0 without licenses.';
+COMMENT ON COLUMN report.license_utilization_totals.assigned_on_suspended IS
+'Licenses users hold of the partner''s suspended subscriptions (left by an upgrade without license transfer, or suspended).';
+
 CREATE VIEW report.relationships_expiring AS
 SELECT r.id AS relationship_id, r.customer_id, c.name AS customer_name, r.service_id, r.activated_at, r.expires_at,
        (r.expires_at::date - current_date) AS days_left

@@ -51,8 +51,10 @@ TEST_CASE("report list names every report with its summary", "[db][cli][report]"
         names.push_back(r.at("name"));
         CHECK_FALSE(r.at("summary").get<std::string>().empty());
     }
-    CHECK(names == std::vector<std::string>{"batch_outcomes", "blocked_upgrades", "licenses", "relationships_expiring",
-                                            "subscription_history", "upgrade_history", "upgrade_options"});
+    CHECK(names == std::vector<std::string>{"batch_outcomes", "blocked_upgrades", "license_utilization",
+                                            "license_utilization_totals", "licenses", "relationships_expiring",
+                                            "subscription_history", "upgrade_history", "upgrade_options",
+                                            "users_without_license"});
 }
 
 TEST_CASE("report show filters by parameters: equality, comparisons, contains on lists", "[db][cli][report]") {
@@ -74,6 +76,32 @@ TEST_CASE("report show filters by parameters: equality, comparisons, contains on
     CHECK(report(fx.partner, {"relationships_expiring", "--where", "days_left<=800"}).size() == 1);
     CHECK(report(fx.partner, {"relationships_expiring", "--where", "days_left<30"}).empty());
     CHECK(report(fx.partner, {"licenses", "--where", "channel=direct", "--limit", "1"}).at(0).at("licenses") == 10);
+}
+
+TEST_CASE("license utilization and users without a license, through the binary", "[db][cli][report]") {
+    const auto partner = test::new_partner();
+    const auto customer = test::new_customer(partner);
+    const auto business = test::new_subscription(partner, customer, "o365-business");
+    for (const auto* upn : {"ada@contoso.partner.onmschina.cn", "bo@contoso.partner.onmschina.cn"}) {
+        REQUIRE(test::subctl({"--partner", partner, "user", "add", customer, "--upn", upn}).exit == 0);
+    }
+    REQUIRE(test::subctl({"--partner", partner, "license", "assign", business, "ada@contoso.partner.onmschina.cn"}).exit == 0);
+
+    const auto rows = report(partner, {"license_utilization", "--where", "customer_id=" + customer});
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].at("subscription_id") == business);
+    CHECK(rows[0].at("purchased") == 10);
+    CHECK(rows[0].at("assigned") == 1);
+    CHECK(rows[0].at("unassigned") == 9);
+    CHECK(report(partner, {"license_utilization", "--where", "assigned_percent<=10"}).size() == 1);
+    const auto totals = report(partner, {"license_utilization_totals"});
+    REQUIRE(totals.size() == 1);
+    CHECK(totals[0].at("purchased") == 10);
+    CHECK(totals[0].at("assigned") == 1);
+    const auto unlicensed = report(partner, {"users_without_license"});
+    REQUIRE(unlicensed.size() == 1);
+    CHECK(unlicensed[0].at("upn") == "bo@contoso.partner.onmschina.cn");
+    CHECK(report(test::new_partner(), {"license_utilization"}).empty());
 }
 
 TEST_CASE("report show refuses an unknown report, column, comparison or value with exit 65", "[db][cli][report]") {

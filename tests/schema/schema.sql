@@ -1333,6 +1333,7 @@ CREATE FUNCTION logic.audit_event_of(p_table text, p_op text, p_old jsonb, p_new
      'succeeded'::text,
      COALESCE(((audit_event_of.p_who -> 'request_ids'::text) ->>
          CASE
+             WHEN (audit_event_of.p_table = 'license_assignments'::text) THEN (c.r ->> 'subscription_id'::text)
              WHEN (audit_event_of.p_op = 'INSERT'::text) THEN (c.r ->> 'upgraded_from_subscription_id'::text)
              ELSE (c.r ->> 'id'::text)
          END), (audit_event_of.p_who ->> 'request_id'::text)) AS "coalesce",
@@ -1502,7 +1503,7 @@ DECLARE
         'operation', coalesce(logic.setting('operation'), 'sql_' || lower(TG_OP)),
         'operator', logic.acting_operator(), 'partner_id', logic.acting_audit_partner(), 'source', logic.acting_source(),
         'request_id', CASE WHEN logic.setting('operation') IS NOT NULL THEN logic.setting('request_id') END,
-        'request_ids', CASE WHEN TG_TABLE_NAME = 'subscriptions' AND logic.setting('operation') IS NOT NULL
+        'request_ids', CASE WHEN TG_TABLE_NAME IN ('subscriptions', 'license_assignments') AND logic.setting('operation') IS NOT NULL
                             THEN logic.setting('request_ids')::jsonb END,
         'batch_id', logic.acting_batch(), 'comment', logic.setting('comment'));
 BEGIN
@@ -3661,6 +3662,15 @@ BEGIN
     -- replaced now. A user who already holds a license of a target upgraded into keeps
     -- that one.
     IF v_moving IS NOT NULL THEN
+        IF p_request_ids IS NOT NULL THEN  -- a moved license's events under its upgrade's request id, on both ends
+            PERFORM set_config('subctl.request_ids', (
+                SELECT r.ids || coalesce(jsonb_object_agg(s.upgraded_to_subscription_id, m.value) FILTER (WHERE s.id IS NOT NULL), '{}')
+                FROM (SELECT current_setting('subctl.request_ids')::jsonb AS ids) r
+                LEFT JOIN LATERAL jsonb_each(r.ids) m ON true
+                LEFT JOIN core.subscriptions s ON s.id = m.key::uuid AND s.id = ANY (v_moving) AND s.status_reason = 'upgraded'
+                                               AND s.upgraded_to_subscription_id IS NOT NULL
+                GROUP BY r.ids)::text, true);
+        END IF;
         WITH moved AS (
             DELETE FROM core.license_assignments a USING core.subscriptions s
             WHERE a.subscription_id = s.id AND s.id = ANY (v_moving) AND s.status_reason = 'upgraded'
@@ -4261,6 +4271,81 @@ COMMENT ON COLUMN report.blocked_upgrades.customers IS 'Customers affected.';
 
 COMMENT ON COLUMN report.blocked_upgrades.paths_blocked_by_this_alone IS 'Pairs that clearing this rule alone would make eligible.';
 
+CREATE VIEW report.license_utilization AS
+ SELECT s.id AS subscription_id,
+    s.customer_id,
+    c.name AS customer_name,
+    s.offer_id,
+    s.status,
+    s.status_reason,
+    s.quantity AS purchased,
+    COALESCE(a.assigned, (0)::bigint) AS assigned,
+    (s.quantity - COALESCE(a.assigned, (0)::bigint)) AS unassigned,
+    round(((100.0 * (COALESCE(a.assigned, (0)::bigint))::numeric) / (s.quantity)::numeric), 1) AS assigned_percent
+   FROM ((core.subscriptions s
+     JOIN core.customers c ON ((c.id = s.customer_id)))
+     LEFT JOIN ( SELECT x.subscription_id,
+            count(*) AS assigned
+           FROM core.license_assignments x
+          GROUP BY x.subscription_id) a ON ((a.subscription_id = s.id)))
+  WHERE ((s.partner_id = ( SELECT logic.acting_partner() AS acting_partner)) AND (s.status <> 'cancelled'::text) AND ((s.status_reason IS DISTINCT FROM 'upgraded'::text) OR (a.assigned > 0)));
+
+COMMENT ON VIEW report.license_utilization IS 'Licenses purchased, assigned to users and unassigned, per subscription the acting partner sold that is in force.
+A source replaced by an upgrade is listed only while users still hold its licenses (upgraded without license transfer:
+reassign them). The partner''s totals: report license_utilization_totals.';
+
+COMMENT ON COLUMN report.license_utilization.subscription_id IS 'The subscription.';
+
+COMMENT ON COLUMN report.license_utilization.customer_id IS 'The customer tenant.';
+
+COMMENT ON COLUMN report.license_utilization.customer_name IS 'The customer''s name.';
+
+COMMENT ON COLUMN report.license_utilization.offer_id IS 'The subscription''s offer.';
+
+COMMENT ON COLUMN report.license_utilization.status IS 'active, suspended or pending.';
+
+COMMENT ON COLUMN report.license_utilization.status_reason IS 'Why it is suspended: operator, or upgraded (replaced by an upgrade).';
+
+COMMENT ON COLUMN report.license_utilization.purchased IS 'Licenses purchased (the subscription''s quantity).';
+
+COMMENT ON COLUMN report.license_utilization.assigned IS 'Licenses assigned to users (subctl license assign).';
+
+COMMENT ON COLUMN report.license_utilization.unassigned IS 'Licenses purchased and not assigned: purchased - assigned.';
+
+COMMENT ON COLUMN report.license_utilization.assigned_percent IS 'assigned / purchased in percent, one decimal (filter with --where assigned_percent<50).';
+
+CREATE VIEW report.license_utilization_totals AS
+ SELECT count(*) FILTER (WHERE (s.status = 'active'::text)) AS subscriptions,
+    count(DISTINCT s.customer_id) FILTER (WHERE (s.status = 'active'::text)) AS customers,
+    COALESCE(sum(s.quantity) FILTER (WHERE (s.status = 'active'::text)), (0)::bigint) AS purchased,
+    (COALESCE(sum(a.assigned) FILTER (WHERE (s.status = 'active'::text)), (0)::numeric))::bigint AS assigned,
+    (COALESCE(sum((s.quantity - COALESCE(a.assigned, (0)::bigint))) FILTER (WHERE (s.status = 'active'::text)), (0)::numeric))::bigint AS unassigned,
+    COALESCE(round(((100.0 * sum(COALESCE(a.assigned, (0)::bigint)) FILTER (WHERE (s.status = 'active'::text))) / (NULLIF(sum(s.quantity) FILTER (WHERE (s.status = 'active'::text)), 0))::numeric), 1), (0)::numeric) AS assigned_percent,
+    (COALESCE(sum(a.assigned) FILTER (WHERE (s.status = 'suspended'::text)), (0)::numeric))::bigint AS assigned_on_suspended
+   FROM (core.subscriptions s
+     LEFT JOIN ( SELECT x.subscription_id,
+            count(*) AS assigned
+           FROM core.license_assignments x
+          GROUP BY x.subscription_id) a ON ((a.subscription_id = s.id)))
+  WHERE ((s.partner_id = ( SELECT logic.acting_partner() AS acting_partner)) AND (s.status = ANY (ARRAY['active'::text, 'suspended'::text])));
+
+COMMENT ON VIEW report.license_utilization_totals IS 'The acting partner''s license totals, one row: its active subscriptions'' licenses purchased, assigned and unassigned
+(the sums of report license_utilization), and those users hold of its suspended subscriptions.';
+
+COMMENT ON COLUMN report.license_utilization_totals.subscriptions IS 'Active subscriptions the partner sold.';
+
+COMMENT ON COLUMN report.license_utilization_totals.customers IS 'Customers holding them.';
+
+COMMENT ON COLUMN report.license_utilization_totals.purchased IS 'Their licenses purchased.';
+
+COMMENT ON COLUMN report.license_utilization_totals.assigned IS 'Of those, assigned to users.';
+
+COMMENT ON COLUMN report.license_utilization_totals.unassigned IS 'Of those, not assigned: purchased - assigned.';
+
+COMMENT ON COLUMN report.license_utilization_totals.assigned_percent IS 'assigned / purchased in percent, one decimal; 0 without licenses.';
+
+COMMENT ON COLUMN report.license_utilization_totals.assigned_on_suspended IS 'Licenses users hold of the partner''s suspended subscriptions (left by an upgrade without license transfer, or suspended).';
+
 CREATE VIEW report.licenses AS
  SELECT partner_licenses.offer_id,
     partner_licenses.offer_name,
@@ -4457,6 +4542,43 @@ COMMENT ON COLUMN report.upgrade_options.eligible IS 'Whether the upgrade would 
 
 COMMENT ON COLUMN report.upgrade_options.error_codes IS 'Every error code that applies (filter with --where error_codes=CODE).';
 
+CREATE VIEW report.users_without_license AS
+ SELECT u.id AS user_id,
+    u.customer_id,
+    c.name AS customer_name,
+    u.upn,
+    u.display_name,
+    u.created_at,
+    COALESCE(h.not_active, (0)::bigint) AS licenses_not_active
+   FROM ((core.users u
+     JOIN core.customers c ON ((c.id = u.customer_id)))
+     LEFT JOIN ( SELECT a.user_id,
+            count(*) AS held,
+            count(n.id) AS not_active
+           FROM (core.license_assignments a
+             LEFT JOIN ( SELECT s.id
+                   FROM core.subscriptions s
+                  WHERE (s.status <> 'active'::text)) n ON ((n.id = a.subscription_id)))
+          GROUP BY a.user_id) h ON ((h.user_id = u.id)))
+  WHERE (COALESCE(h.held, (0)::bigint) = COALESCE(h.not_active, (0)::bigint));
+
+COMMENT ON VIEW report.users_without_license IS 'Users of the acting partner''s customers who hold no license of an active subscription: whom to assign one.
+Licenses they hold of subscriptions not active (left by an upgrade without license transfer) are counted apart.';
+
+COMMENT ON COLUMN report.users_without_license.user_id IS 'The user.';
+
+COMMENT ON COLUMN report.users_without_license.customer_id IS 'The user''s customer tenant.';
+
+COMMENT ON COLUMN report.users_without_license.customer_name IS 'The customer''s name.';
+
+COMMENT ON COLUMN report.users_without_license.upn IS 'The user principal name.';
+
+COMMENT ON COLUMN report.users_without_license.display_name IS 'The user''s name, if recorded.';
+
+COMMENT ON COLUMN report.users_without_license.created_at IS 'When the user was added.';
+
+COMMENT ON COLUMN report.users_without_license.licenses_not_active IS 'Licenses the user holds of subscriptions not active (suspended: to reassign after an upgrade without license transfer); 0: none at all.';
+
 ALTER TABLE ONLY core.audit_chain_heads
     ADD CONSTRAINT audit_chain_heads_pkey PRIMARY KEY (chain);
 
@@ -4579,6 +4701,8 @@ CREATE INDEX index_relationships_customer_service ON core.relationships USING bt
 CREATE INDEX index_relationships_expires_at ON core.relationships USING btree (expires_at) WHERE (status = 'active'::text);
 
 CREATE INDEX index_subscriptions_customer_covering ON core.subscriptions USING btree (customer_id, offer_id, channel, status, partner_id) INCLUDE (id, status_reason, billing_cycle, parent_subscription_id, quantity);
+
+CREATE INDEX index_subscriptions_not_active ON core.subscriptions USING btree (id) INCLUDE (customer_id, status) WHERE (status <> 'active'::text);
 
 CREATE INDEX index_subscriptions_parent ON core.subscriptions USING btree (parent_subscription_id) WHERE (parent_subscription_id IS NOT NULL);
 

@@ -34,4 +34,26 @@ VALUES ('stress-a', 'corrupt-1', 'upgrade', '{}', '{"status": "succeeded"}');
 -- its chain (no hash of it); 8: it claims a batch that does not exist
 INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, outcome, request_id, batch_id, chain_hash)
 VALUES ('upgrade', 'corrupt', 'stress-a', 'batch', 'subscriptions', 'succeeded', 'corrupt-2', 'forged', '\x00');
+-- 9: a subscription holding more assignments than its quantity (1, within every offer's range)
+UPDATE core.subscriptions SET quantity = 1
+WHERE id = (SELECT subscription_id FROM core.license_assignments GROUP BY 1 HAVING count(*) >= 2 LIMIT 1);
+-- 9: a license of a cancelled subscription
+INSERT INTO core.license_assignments (subscription_id, user_id, customer_id)
+SELECT s.id, u.id, s.customer_id FROM core.subscriptions s JOIN core.users u ON u.customer_id = s.customer_id
+WHERE s.status = 'cancelled' AND NOT EXISTS (SELECT 1 FROM core.license_assignments a WHERE a.subscription_id = s.id)
+LIMIT 1;
+-- 9: a license on a source whose upgrade transferred them (not the victim's: that one is back in force)
+INSERT INTO core.license_assignments (subscription_id, user_id, customer_id)
+SELECT s.id, u.id, s.customer_id FROM core.subscriptions s JOIN core.users u ON u.customer_id = s.customer_id
+WHERE s.upgraded_to_subscription_id IS NOT NULL AND s.status = 'suspended' AND s.id <> (SELECT source_id FROM victim)
+  AND NOT EXISTS (SELECT 1 FROM core.license_assignments a WHERE a.subscription_id = s.id)
+  AND NOT EXISTS (SELECT 1 FROM core.audit_events e JOIN core.request_ids q USING (partner_id, request_id)
+                  WHERE e.subscription_id = s.id AND e.operation = 'upgrade' AND q.parameters ->> 'license_transfer' = 'false')
+LIMIT 1;
+-- 9: an upgrade that took a license off its source and put it nowhere
+INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id, customer_id,
+                               changes, outcome, chain_hash)
+SELECT 'upgrade', 'corrupt', 'stress-a', 'cli', 'license_assignments', gen_random_uuid()::text, source_id, customer_id,
+       jsonb_build_object('subscription_id', jsonb_build_array(source_id, NULL)), 'succeeded', '\x00'
+FROM victim;
 SET session_replication_role = DEFAULT;

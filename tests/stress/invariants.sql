@@ -89,22 +89,31 @@ JOIN core.offers o ON o.id = t.offer_id
 WHERE t.upgraded_from_subscription_id IS NOT NULL;
 
 -- 6. Request ids: each stored once with a result its audit events agree with; no event
---    under a request id that was not remembered; no row changed twice by one request.
---    The platform's administrations are audited under no partner and remember their
---    request ids under logic.platform_request_key(); a catalog apply that changed nothing
---    has no event.
+--    under a request id that was not remembered; no row changed twice by one request (a
+--    license assignment's row is its subscription and user: an upgrade that moves it
+--    removes one row and adds another). The platform's administrations are audited under
+--    no partner and remember their request ids under logic.platform_request_key(); a
+--    catalog apply that changed nothing has no event.
 CREATE TEMP TABLE request_events AS
 SELECT coalesce(partner_id, logic.platform_request_key()) AS partner_id, request_id,
        count(*) FILTER (WHERE outcome = 'succeeded') AS succeeded,
        count(*) FILTER (WHERE outcome = 'rejected') AS rejected,
-       count(*) FILTER (WHERE outcome = 'succeeded') - count(DISTINCT (entity, entity_id)) FILTER (WHERE outcome = 'succeeded') AS repeated
+       count(*) FILTER (WHERE outcome = 'succeeded')
+       - count(DISTINCT (entity, entity_id, CASE WHEN entity = 'license_assignments' THEN subscription_id END))
+             FILTER (WHERE outcome = 'succeeded') AS repeated
 FROM core.audit_events WHERE request_id IS NOT NULL GROUP BY 1, request_id;
 INSERT INTO results
+--    A license assign or unassign writes one event per user whose license it changed:
+--    none when every user named already held (or did not hold) one.
 SELECT 'stored request id matches its audit events', count(*),
-       count(*) FILTER (WHERE (e.request_id IS NULL AND NOT (q.operation = 'catalog_apply' AND q.result ->> 'changed' = 'false'))
-                        OR e.repeated > 0
-                        OR (q.result ->> 'status' = 'succeeded' AND (e.succeeded = 0 OR e.rejected > 0))
-                        OR (q.result ->> 'status' = 'rejected' AND (e.rejected <> 1 OR e.succeeded > 0)))
+       count(*) FILTER (WHERE CASE WHEN q.operation IN ('assign_license', 'unassign_license')
+                                        AND q.result ->> 'status' = 'succeeded'
+                                   THEN coalesce(e.succeeded, 0) <> jsonb_array_length(coalesce(q.result -> 'assigned', q.result -> 'unassigned'))
+                                        OR coalesce(e.rejected, 0) > 0 OR e.repeated > 0
+                                   ELSE (e.request_id IS NULL AND NOT (q.operation = 'catalog_apply' AND q.result ->> 'changed' = 'false'))
+                                        OR e.repeated > 0
+                                        OR (q.result ->> 'status' = 'succeeded' AND (e.succeeded = 0 OR e.rejected > 0))
+                                        OR (q.result ->> 'status' = 'rejected' AND (e.rejected <> 1 OR e.succeeded > 0)) END)
 FROM core.request_ids q LEFT JOIN request_events e USING (partner_id, request_id);
 INSERT INTO results
 SELECT 'audit events under a request id that was remembered', count(*),
@@ -136,6 +145,51 @@ SELECT 'batch events belong to a batch row (partner, batch, request id)', count(
                                           WHERE b.partner_id = e.partner_id AND b.batch_id = e.batch_id
                                             AND b.request_id = e.request_id))
 FROM core.audit_events e WHERE e.source = 'batch';
+
+-- 9. Users' licenses (SPEC 7.3). A subscription's assignments never exceed its quantity.
+CREATE TEMP TABLE assigned AS
+SELECT subscription_id, count(*) AS n FROM core.license_assignments GROUP BY subscription_id;
+INSERT INTO results
+SELECT 'license assignments within the subscription''s quantity', count(*), count(*) FILTER (WHERE a.n > s.quantity)
+FROM assigned a JOIN core.subscriptions s ON s.id = a.subscription_id;
+--    Every assignment is a user's of the subscription's own customer, on a subscription a
+--    partner sold (csp) that is active or suspended: never pending (only an active one is
+--    assigned, and pending never comes back), never cancelled (a cancel releases them).
+--    Suspended: by the operator (suspension keeps them), or replaced by an upgrade that left
+--    them there (below).
+INSERT INTO results
+SELECT 'license assignment: user of the subscription''s customer, csp, active or suspended', count(*),
+       count(*) FILTER (WHERE s.id IS NULL OR u.id IS NULL OR u.customer_id <> s.customer_id
+                        OR a.customer_id <> s.customer_id OR s.channel <> 'csp' OR s.partner_id IS NULL
+                        OR s.status NOT IN ('active', 'suspended'))
+FROM core.license_assignments a
+LEFT JOIN core.subscriptions s ON s.id = a.subscription_id
+LEFT JOIN core.users u ON u.id = a.user_id;
+--    A source replaced by an upgrade holds assignments only when its upgrade left them
+--    (upgrade_only: the request's parameters say license_transfer false); an upgrade that
+--    transferred them left none. The upgrade is the audit event that suspended the source.
+INSERT INTO results
+SELECT 'a replaced source holds licenses only after an upgrade without transfer', count(*),
+       count(*) FILTER (WHERE a.n > 0 AND (q.parameters ->> 'license_transfer') IS DISTINCT FROM 'false')
+FROM core.subscriptions s
+JOIN assigned a ON a.subscription_id = s.id
+LEFT JOIN core.audit_events e ON e.subscription_id = s.id AND e.entity = 'subscriptions' AND e.operation = 'upgrade'
+                             AND e.outcome = 'succeeded' AND e.changes -> 'status' ->> 1 = 'suspended'
+LEFT JOIN core.request_ids q ON q.partner_id = e.partner_id AND q.request_id = e.request_id
+WHERE s.upgraded_to_subscription_id IS NOT NULL;
+--    What an upgrade took off its source it put on the target, user by user: each
+--    assignment event of an upgrade that removed one has its twin that added the user's
+--    license to the source's target.
+INSERT INTO results
+SELECT 'an upgrade moved each license it took off its source to the target', count(*),
+       count(*) FILTER (WHERE NOT EXISTS (
+           SELECT 1 FROM core.audit_events i
+           WHERE i.customer_id = d.customer_id AND i.entity = 'license_assignments' AND i.operation = 'upgrade'
+             AND i.entity_id = d.entity_id AND i.subscription_id = s.upgraded_to_subscription_id
+             AND i.changes -> 'subscription_id' ->> 0 IS NULL))
+FROM core.audit_events d
+LEFT JOIN core.subscriptions s ON s.id = d.subscription_id
+WHERE d.entity = 'license_assignments' AND d.operation = 'upgrade' AND d.changes -> 'subscription_id' ->> 1 IS NULL;
 
 SELECT invariant, checked, violations FROM results ORDER BY violations DESC, invariant;
 DO $$

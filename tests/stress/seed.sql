@@ -1,7 +1,9 @@
 -- The hot dataset of `make stress` and the crash test, built through the API so that it
 -- is what operators would have recorded: partners stress-a (holds the relationships)
 -- and stress-b (a rival that may take them over), :customers customers with 1 to 3
--- subscriptions each (all six base offers, ~10% direct), some add-ons.
+-- subscriptions each (all six base offers, ~10% direct), some add-ons; six users per
+-- customer (u1..u6@stress-N.example.cn), one to four of them holding licenses of half
+-- the csp subscriptions.
 -- Usage: psql -v customers=200 -f seed.sql
 \set ON_ERROR_STOP 1
 SELECT setseed(0.42), set_config('stress.customers', :'customers', false);
@@ -19,10 +21,16 @@ BEGIN
         v_customer := (api.customer_add(format('Stress customer %s', i), NULL, format('stress-%s.example.cn', i)) ->> 'id')::uuid;
         PERFORM api.relationship_change('request', v_customer, 'office365');
         PERFORM api.relationship_change('accept', v_customer, 'office365');
+        PERFORM api.user_add(v_customer, format('u%s@stress-%s.example.cn', k, i)) FROM generate_series(1, 6) k;
         FOR j IN 1 .. 1 + floor(random() * 3)::int LOOP
             v_result := api.subscription_add(v_customer, v_offers[1 + floor(random() * 6)::int], 5 + floor(random() * 20)::int,
                                              CASE WHEN random() < 0.3 THEN 'annual' ELSE 'monthly' END,
                                              CASE WHEN random() < 0.1 THEN 'direct' ELSE 'csp' END);
+            IF v_result ->> 'channel' = 'csp' AND random() < 0.5 THEN  -- some of its users hold licenses
+                PERFORM api.license_change('assign', (v_result ->> 'id')::uuid,
+                                           ARRAY(SELECT format('u%s@stress-%s.example.cn', k, i)
+                                                 FROM generate_series(1, 1 + floor(random() * 4)::int) k));
+            END IF;
             IF v_result ->> 'offer_id' IN ('o365-e1', 'o365-e3') AND random() < 0.2 THEN
                 PERFORM api.subscription_add(v_customer, 'o365-extra-file-storage', 1, v_result ->> 'billing_cycle',
                                              'csp', 'active', (v_result ->> 'id')::uuid);

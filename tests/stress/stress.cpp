@@ -48,26 +48,42 @@ struct Options {
     std::string subctl;  // the binary that runs the batches; none without it
 };
 
-// Subscriptions (with their offers) and customers the workers pick from; grows with
-// upgrades and adds. upgrade_paths: the targets of each offer, from the catalog.
+// Subscriptions (with their offers and customers), customers and their users' principal
+// names the workers pick from; grows with upgrades and adds. upgrade_paths: the targets
+// of each offer, from the catalog.
 struct Subscription {
-    std::string id, offer;
+    std::string id, offer, customer;
 };
 class Pool {
 public:
-    void add_subscription(const std::string& id, const std::string& offer) {
+    void add_subscription(const std::string& id, const std::string& offer, const std::string& customer) {
         std::lock_guard<std::mutex> lock(mutex_);
-        subscriptions_.push_back({id, offer});
+        subscriptions_.push_back({id, offer, customer});
     }
     Subscription subscription(std::mt19937& random) {
         std::lock_guard<std::mutex> lock(mutex_);
         return subscriptions_[std::uniform_int_distribution<std::size_t>(0, subscriptions_.size() - 1)(random)];
+    }
+    void add_user(const std::string& customer, const std::string& upn) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        users_[customer].push_back(upn);
+    }
+    // 1 to 3 of the customer's users (a name may come twice: the operation takes it once)
+    std::vector<std::string> users(std::mt19937& random, const std::string& customer) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        const auto& names = users_[customer];
+        std::vector<std::string> picked;
+        for (int n = 1 + std::uniform_int_distribution<int>(0, 2)(random); n > 0 && !names.empty(); --n) {
+            picked.push_back(names[std::uniform_int_distribution<std::size_t>(0, names.size() - 1)(random)]);
+        }
+        return picked;
     }
     std::vector<std::string> customers;
     std::map<std::string, std::vector<std::string>> upgrade_paths;
 private:
     std::mutex mutex_;
     std::vector<Subscription> subscriptions_;
+    std::map<std::string, std::vector<std::string>> users_;
 };
 
 struct Request {
@@ -89,12 +105,37 @@ struct Tally {
     std::vector<std::string> worker_errors;  // a worker that could not run at all
 };
 
+// Users and their licenses (a sixth of the mix; roll 100..119): a user added to a
+// customer, or 1 to 3 of a subscription's customer's users assigned or unassigned.
+Request license_request(std::mt19937& random, Pool& pool, const std::string& request_id, int partner, int roll) {
+    auto pick = [&](int n) { return std::uniform_int_distribution<int>(0, n - 1)(random); };
+    if (roll < 104) {
+        auto customer = pool.customers[pick(pool.customers.size())];
+        const std::string upn = fmt::format("{}@stress-users.example.cn", request_id);
+        return {request_id, partner, "add_user", [=, &pool](Database& db, const std::string& rid) {
+                    auto result = db.call(Outcome::commit, statements::user_add, customer, upn, std::optional<std::string>(),
+                                          rid, false, std::optional<std::string>());
+                    if (result.value("status", "") == "succeeded") pool.add_user(customer, upn);
+                    return result;
+                }};
+    }
+    const auto subscription = pool.subscription(random);
+    const std::string operation = roll < 114 ? "assign" : "unassign";
+    auto users = json(pool.users(random, subscription.customer));
+    if (users.empty()) users.push_back("nobody@stress-users.example.cn");  // refused: user_not_found
+    return {request_id, partner, operation + "_license", [=](Database& db, const std::string& rid) {
+                return db.call(Outcome::commit, statements::license_change, operation, subscription.id, users.dump(), rid,
+                               false, std::optional<std::string>());
+            }};
+}
+
 // A random operation for a random partner (the rival 20% of the time).
 Request random_request(std::mt19937& random, Pool& pool, const std::string& request_id) {
     auto pick = [&](int n) { return std::uniform_int_distribution<int>(0, n - 1)(random); };
     const int partner = pick(10) < 8 ? 0 : 1;
-    const int roll = pick(100);
+    const int roll = pick(120);
     const long long quantity = 1 + pick(3);
+    if (roll >= 100) return license_request(random, pool, request_id, partner, roll);
     if (roll < 35) {
         auto subscription = pool.subscription(random);
         for (int tries = 0; tries < 5 && !pool.upgrade_paths.count(subscription.offer); ++tries) {
@@ -104,12 +145,15 @@ Request random_request(std::mt19937& random, Pool& pool, const std::string& requ
         const auto path = pool.upgrade_paths.find(subscription.offer);
         auto target = path == pool.upgrade_paths.end() || pick(10) == 0 ? base_offers[pick(base_offers.size())]
                                                                        : path->second[pick(path->second.size())];
-        return {request_id, partner, "upgrade", [=, &pool](Database& db, const std::string& rid) {
+        // a fifth leave the users' licenses on the source (upgrade_only)
+        const bool license_transfer = pick(5) != 0;
+        return {request_id, partner, license_transfer ? "upgrade" : "upgrade_only", [=, &pool](Database& db, const std::string& rid) {
                     auto result = db.call(Outcome::commit, statements::upgrade, subscription.id, target,
                                           std::optional<long long>(), rid, std::optional<long long>(), false,
-                                          std::optional<std::string>());
+                                          std::optional<std::string>(), license_transfer);
                     if (result.value("status", "") == "succeeded") {
-                        pool.add_subscription(result["target_subscription_id"].get<std::string>(), target);
+                        pool.add_subscription(result["target_subscription_id"].get<std::string>(), target,
+                                              subscription.customer);
                     }
                     return result;
                 }};
@@ -147,7 +191,9 @@ Request random_request(std::mt19937& random, Pool& pool, const std::string& requ
                 auto result = db.call(Outcome::commit, statements::subscription_add, customer, offer, quantity + 4, cycle,
                                       channel, "active", std::optional<std::string>(), rid, false,
                                       std::optional<std::string>());
-                if (result.value("status", "") == "succeeded") pool.add_subscription(result["id"].get<std::string>(), offer);
+                if (result.value("status", "") == "succeeded") {
+                    pool.add_subscription(result["id"].get<std::string>(), offer, customer);
+                }
                 return result;
             }};
 }
@@ -200,12 +246,14 @@ std::vector<Record> run_batch(std::mt19937& random, Pool& pool, const Options& o
     std::vector<Record> records;
     pqxx::connection connection(options.db_url);
     pqxx::read_transaction tx(connection);
-    for (const auto& row : tx.exec_params("SELECT request_id, action, status, new_subscription_id, target_offer "
-                                          "FROM core.batch_rows WHERE partner_id = $1 AND batch_id = $2 ORDER BY line",
+    for (const auto& row : tx.exec_params("SELECT b.request_id, b.action, b.status, b.new_subscription_id, b.target_offer, "
+                                          "s.customer_id FROM core.batch_rows b "
+                                          "LEFT JOIN core.subscriptions s ON s.id = b.new_subscription_id "
+                                          "WHERE b.partner_id = $1 AND b.batch_id = $2 ORDER BY b.line",
                                           partners[partner], name)) {
         const std::string row_status = row[2].c_str();
         const std::string outcome = row_status == "applied" ? "succeeded" : row_status == "rejected" ? "rejected" : "unknown";
-        if (!row[3].is_null()) pool.add_subscription(row[3].c_str(), row[4].c_str());
+        if (!row[3].is_null()) pool.add_subscription(row[3].c_str(), row[4].c_str(), row[5].c_str());
         ++outcomes["batch " + std::string(row[1].c_str()) + " " + outcome];
         records.push_back({row[0].c_str(), partners[partner], row[1].c_str(), outcome});
     }
@@ -293,10 +341,15 @@ int main(int argc, char** argv) {
             for (const auto& row : tx.exec("SELECT id FROM core.customers WHERE created_by_partner_id = 'stress-a'")) {
                 pool.customers.push_back(row[0].c_str());
             }
-            for (const auto& row : tx.exec("SELECT s.id, s.offer_id FROM core.subscriptions s "
+            for (const auto& row : tx.exec("SELECT s.id, s.offer_id, s.customer_id FROM core.subscriptions s "
                                            "JOIN core.customers c ON c.id = s.customer_id "
                                            "WHERE c.created_by_partner_id = 'stress-a'")) {
-                pool.add_subscription(row[0].c_str(), row[1].c_str());
+                pool.add_subscription(row[0].c_str(), row[1].c_str(), row[2].c_str());
+            }
+            for (const auto& row : tx.exec("SELECT u.customer_id, u.upn FROM core.users u "
+                                           "JOIN core.customers c ON c.id = u.customer_id "
+                                           "WHERE c.created_by_partner_id = 'stress-a'")) {
+                pool.add_user(row[0].c_str(), row[1].c_str());
             }
             for (const auto& row : tx.exec("SELECT source_offer_id, target_offer_id FROM core.upgrade_paths")) {
                 pool.upgrade_paths[row[0].c_str()].push_back(row[1].c_str());

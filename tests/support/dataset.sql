@@ -5,7 +5,8 @@
 -- Mix: three partners (bench-a holds 80% of the customers, bench-b and bench-c 10% each);
 -- per customer distinct offers drawn from all six, ~10% bought direct or through another
 -- reseller, ~5% suspended or cancelled, ~30% annual; office365 relationships 90% active,
--- 5% expired by expires_at (no job ran), 5% removed; a few file-storage add-ons.
+-- 5% expired by expires_at (no job ran), 5% removed; a few file-storage add-ons; users
+-- with licenses on 10% of the customers.
 \set ON_ERROR_STOP 1
 \if :{?customers} \else \set customers 100000 \endif
 \if :{?subscriptions_per_customer} \else \set subscriptions_per_customer 3 \endif
@@ -72,5 +73,24 @@ SELECT customer_id, 'o365-extra-file-storage', 1, billing_cycle, 'active', 'csp'
 FROM core.subscriptions
 WHERE offer_id IN ('o365-e1', 'o365-e3') AND status = 'active' AND recorded_by_partner_id LIKE 'bench-%'
   AND random() < 0.05;
+
+-- Users on 10% of the customers (every partner's): as many as the largest subscription's
+-- licenses and two more; each of their csp subscriptions in force assigned to its first
+-- 50% to 100% of them, so a user holds one to three licenses and some none (~400,000
+-- users and ~500,000 assignments at 100,000 customers).
+CREATE TEMP TABLE dataset_users ON COMMIT DROP AS
+SELECT gen_random_uuid() AS id, c.id AS customer_id, k, format('user%s@%s', k, c.domain) AS upn
+FROM (SELECT c.id, c.domain, max(s.quantity) AS seats
+      FROM dataset_customers d JOIN core.customers c ON c.id = d.id JOIN core.subscriptions s ON s.customer_id = c.id
+      WHERE (d.n / 10) % 10 = 0 GROUP BY c.id, c.domain) c
+CROSS JOIN generate_series(1, c.seats + 2) AS k;
+INSERT INTO core.users (id, customer_id, upn, display_name)
+SELECT id, customer_id, upn, 'User ' || k FROM dataset_users;
+INSERT INTO core.license_assignments (subscription_id, user_id, customer_id)
+SELECT s.id, u.id, s.customer_id
+FROM core.subscriptions s
+JOIN dataset_users u ON u.customer_id = s.customer_id
+WHERE s.channel = 'csp' AND s.status IN ('active', 'suspended') AND s.parent_subscription_id IS NULL
+  AND u.k <= ceil(s.quantity * (0.5 + 0.5 * (hashtext(s.id::text) & 65535) / 65535.0));
 COMMIT;
 ANALYZE;

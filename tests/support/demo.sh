@@ -32,15 +32,22 @@ step "2. The Details page of Office 365 Business (by the first 8 characters of i
     subscription show "${business:0:8}"
 step "Upgrade options of Office 365 Business: all errors per target" upgrades "$business"
 step "Dry run of an upgrade to E3 (blocked by the direct ProPlus)" upgrade "$business" --to o365-e3 --dry-run
+domain=fabrikam.partner.onmschina.cn
+for user in anna ben chen; do "$subctl" -q user add "$customer" --upn "$user@$domain" >/dev/null; done
+step "   Its users: Anna and Ben hold licenses of Office 365 Business, Chen none yet" \
+    license assign "${business:0:8}" "anna@$domain" "ben@$domain"
+step "" user list --customer "$name"
 step "3. Choose an offer and the licenses: on a terminal upgrade without --to asks (a target by number, the licenses, y/N); without one it needs --to" upgrade "$business" </dev/null
-step "   Submit: Business -> Business Premium with 30 licenses, the ticket in the audit trail" \
+step "   Submit: Business -> Business Premium with 30 licenses, the ticket in the audit trail; the users' licenses move with it (licenses_transferred)" \
     upgrade "$business" --to o365-business-premium --quantity 30 --request-id "demo-$customer" --comment "ticket CN-2026-1203"
 printf '\nWhat is left to do after the upgrade (next_steps of its result):\n'
 "$subctl" -o json upgrade "$business" --to o365-business-premium --quantity 30 --request-id "demo-$customer" |
-    awk '/"next_steps": \[/ {on = 1; next} on && /^ *\]/ {on = 0} on {sub(/^ *"/, "  - "); sub(/",?$/, ""); print}' || true
+    awk '/"next_steps": \[\]/ {print "  nothing: the users'"'"' licenses moved with it"; next}
+         /"next_steps": \[/ {on = 1; next} on && /^ *\]/ {on = 0} on {sub(/^ *"/, "  - "); sub(/",?$/, ""); print}' || true
 step "The same request id again: the first result, nothing changed" upgrade "$business" --to o365-business-premium --quantity 30 --request-id "demo-$customer"
 premium=$("$subctl" -o json subscription show "$business" | sed -n 's/^  "upgraded_to": "\(.*\)",\{0,1\}$/\1/p')
 step "The source is suspended (reason upgraded) and points to the target" subscription show "$business"
+step "Anna and Ben now hold licenses of Business Premium" user list --customer "$customer"
 step "Add 10 licenses to the new Business Premium subscription" licenses add "$premium" 10
 step "301 licenses are beyond Business Premium's maximum of 300" licenses add "$premium" 261
 step "Subscriptions after the flow" subscription list --customer "$customer"
@@ -51,6 +58,10 @@ printf 'action,subscription_id,target_offer,quantity,request_id\nadd_licenses,%s
 step "A CSV batch: each row through the same rules (row 3 is refused)" batch run "$batch" -q
 step "Run it again: resumed, nothing applied twice" batch run "$batch" -q
 step "Report: what blocks upgrades, by rule" report show blocked_upgrades
+step "Report: licenses purchased, assigned and unassigned, per subscription of the customer" \
+    report show license_utilization --where "customer_id=$customer"
+step "   the partner's totals" report show license_utilization_totals
+step "   the users who hold no license of an active subscription" report show users_without_license --where "customer_id=$customer"
 step "The audit trail of the upgraded subscription" audit --subscription "$business"
 step "Tamper evidence: the customer's audit chain recomputed (keep the head hash elsewhere)" audit verify --customer "$customer"
 echo
