@@ -7,6 +7,7 @@
 // see pqxx::work and pqxx::result. Outside db/, no header includes libpqxx.
 #include <functional>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -43,6 +44,11 @@ public:
     // Executes a named prepared statement inside tx, preparing it on first use.
     template <typename... Args>
     pqxx::result exec(pqxx::work& tx, const Statement& statement, Args&&... args) {
+        if (sizeof...(Args) != statement.parameters) {
+            throw std::logic_error("statement " + std::string(statement.name) + " takes " +
+                                   std::to_string(statement.parameters) + " values, " + std::to_string(sizeof...(Args)) +
+                                   " given");
+        }
         prepare(statement);
         return tx.exec_prepared(std::string(statement.name), std::forward<Args>(args)...);
     }

@@ -3,13 +3,28 @@
 // (one round trip besides BEGIN/COMMIT); no SQL text is ever built from values. CUSTOMER
 // and SUBSCRIPTION arguments are sent as the operator gave them and resolved in the same
 // statement (api.customer_resolve, api.subscription_resolve: NULL stays NULL).
+#include <cstddef>
 #include <string_view>
 
 namespace subctl::db {
 
+// The highest $n of a statement's text: how many values each call must bind (a call
+// with another count is a programming error, refused before anything is sent).
+constexpr std::size_t parameter_count(std::string_view sql) {
+    std::size_t highest = 0;
+    for (std::size_t i = 0; i < sql.size(); ++i) {
+        if (sql[i] != '$') continue;
+        std::size_t n = 0;
+        while (i + 1 < sql.size() && sql[i + 1] >= '0' && sql[i + 1] <= '9') n = n * 10 + static_cast<std::size_t>(sql[++i] - '0');
+        if (n > highest) highest = n;
+    }
+    return highest;
+}
+
 struct Statement {
     std::string_view name;
     std::string_view sql;
+    std::size_t parameters = parameter_count(sql);
 };
 
 namespace statements {

@@ -69,7 +69,8 @@ int main(int argc, char** argv) {
                         const auto result = connections[i]->call(
                             subctl::db::Outcome::commit, subctl::db::statements::upgrade, candidates[n].subscription,
                             candidates[n].target, std::optional<long long>(),
-                            std::optional<std::string>(subctl::cli::generate_request_id()), std::optional<long long>(), false, std::optional<std::string>(), true);
+                            std::optional<std::string>(subctl::cli::generate_request_id()), std::optional<long long>(), false, std::optional<std::string>(), true,
+                            std::optional<std::string>());
                         ++(result.value("status", "") == "succeeded" ? counts.succeeded : counts.rejected);
                     } catch (const subctl::Error& e) {
                         if (counts.errors++ == 0) std::cerr << "subctl_bench: first error: " << e.what() << '\n';

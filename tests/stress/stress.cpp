@@ -100,6 +100,7 @@ struct Record {
 struct Tally {
     std::mutex mutex;
     std::map<std::string, long> outcomes;  // "upgrade succeeded" -> count
+    std::map<std::string, long> failures;  // "upgrade database_unavailable" -> count
     std::vector<Record> records;
     long replay_mismatches = 0;
     std::vector<std::string> worker_errors;  // a worker that could not run at all
@@ -150,7 +151,7 @@ Request random_request(std::mt19937& random, Pool& pool, const std::string& requ
         return {request_id, partner, license_transfer ? "upgrade" : "upgrade_only", [=, &pool](Database& db, const std::string& rid) {
                     auto result = db.call(Outcome::commit, statements::upgrade, subscription.id, target,
                                           std::optional<long long>(), rid, std::optional<long long>(), false,
-                                          std::optional<std::string>(), license_transfer);
+                                          std::optional<std::string>(), license_transfer, std::optional<std::string>());
                     if (result.value("status", "") == "succeeded") {
                         pool.add_subscription(result["target_subscription_id"].get<std::string>(), target,
                                               subscription.customer);
@@ -277,6 +278,7 @@ void work(int worker, const Options& options, Pool& pool, Tally& tally, std::ato
     std::vector<std::pair<Request, json>> answered;  // for replays
     std::vector<Record> records;
     std::map<std::string, long> outcomes;
+    std::map<std::string, long> failures;
     long mismatches = 0;
     for (long n; (n = next.fetch_add(1)) < options.operations;) {
         if (!answered.empty() && std::uniform_int_distribution<int>(0, 19)(random) == 0) {
@@ -287,6 +289,7 @@ void work(int worker, const Options& options, Pool& pool, Tally& tally, std::ato
                 ++outcomes["replay"];
             } catch (const subctl::Error& error) {
                 ++outcomes["replay " + error.code()];
+                ++failures["replay " + error.code()];
             }
             continue;
         }
@@ -307,11 +310,14 @@ void work(int worker, const Options& options, Pool& pool, Tally& tally, std::ato
         } catch (const subctl::Error& error) {
             outcome = outcome_of(error);
             ++outcomes[request.operation + " " + error.code()];
+            // the server stays up: an operation that fails instead of answering is a defect
+            ++failures[request.operation + " " + error.code()];
         }
         records.push_back({request.id, partners[request.partner], request.operation, outcome});
     }
     std::lock_guard<std::mutex> lock(tally.mutex);
     for (const auto& [key, count] : outcomes) tally.outcomes[key] += count;
+    for (const auto& [key, count] : failures) tally.failures[key] += count;
     tally.records.insert(tally.records.end(), records.begin(), records.end());
     tally.replay_mismatches += mismatches;
 } catch (const std::exception& error) {
@@ -374,7 +380,10 @@ int main(int argc, char** argv) {
                                  options.operations, options.workers, seconds, options.operations / seconds,
                                  tally.replay_mismatches);
         for (const auto& error : tally.worker_errors) std::cerr << "subctl_stress: " << error << '\n';
-        return tally.replay_mismatches == 0 && tally.worker_errors.empty() ? 0 : 1;
+        for (const auto& [key, count] : tally.failures) {
+            std::cerr << fmt::format("subctl_stress: {} operation(s) failed instead of answering: {}\n", count, key);
+        }
+        return tally.replay_mismatches == 0 && tally.worker_errors.empty() && tally.failures.empty() ? 0 : 1;
     } catch (const std::exception& error) {
         std::cerr << "subctl_stress: " << error.what() << '\n';
         return 2;
