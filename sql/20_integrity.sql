@@ -62,18 +62,19 @@ CREATE OR REPLACE TRIGGER check_subscriptions_add_on_parent
 
 -- Every change of a subscription gets the next version; a no-op update changes nothing.
 -- An operation that applies several requests to a subscription in one UPDATE (a batch's
--- run of license changes, logic.licenses_apply) names them in subctl.steps: one version
--- each, as one by one (logic.audit_row_changes writes an event each).
+-- run of license changes, logic.licenses_apply) names them in subctl.steps, and their
+-- count in subctl.step_counts: one version each, as one by one (logic.audit_row_changes
+-- writes an event each, and checks the two agree).
 CREATE OR REPLACE FUNCTION logic.bump_subscriptions_version()
 RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    v_steps text := current_setting('subctl.steps', true);
+    v_steps text := current_setting('subctl.step_counts', true);  -- {id: steps}: short, parsed for each row
 BEGIN
     NEW.version := OLD.version;
     NEW.updated_at := OLD.updated_at;
     IF NEW IS DISTINCT FROM OLD THEN
         NEW.version := OLD.version + CASE WHEN v_steps <> '' AND logic.setting('operation') IS NOT NULL
-                                          THEN coalesce(jsonb_array_length(v_steps::jsonb -> OLD.id::text), 1) ELSE 1 END;
+                                          THEN coalesce((v_steps::jsonb ->> OLD.id::text)::bigint, 1) ELSE 1 END;
         NEW.updated_at := clock_timestamp();
     END IF;
     RETURN NEW;
@@ -248,13 +249,16 @@ BEGIN
             SELECT o.id, 0::bigint AS step, to_jsonb(o) AS old, to_jsonb(n) AS new, v_who AS who
             FROM v, old_rows o JOIN new_rows n USING (id) WHERE NOT v.steps ? o.id::text
             UNION ALL
+            -- (only the fields an event reads: the rest is the same on both sides, checked above)
             SELECT o.id, t.step,
-                   to_jsonb(o) || jsonb_build_object('quantity', CASE WHEN t.step = 1 THEN to_jsonb(o.quantity)
-                                                                      ELSE v.steps -> o.id::text -> (t.step::integer - 2) -> 0 END,
-                                                     'version', o.version + t.step - 1),
-                   to_jsonb(n) || jsonb_build_object('quantity', t.s -> 0, 'version', o.version + t.step),
+                   jsonb_build_object('id', o.id, 'customer_id', o.customer_id, 'offer_id', o.offer_id,
+                                      'quantity', CASE WHEN t.step = 1 THEN to_jsonb(o.quantity)
+                                                       ELSE v.steps -> o.id::text -> (t.step::integer - 2) -> 0 END,
+                                      'version', o.version + t.step - 1),
+                   jsonb_build_object('id', o.id, 'customer_id', o.customer_id, 'offer_id', o.offer_id,
+                                      'quantity', t.s -> 0, 'version', o.version + t.step),
                    v_who || jsonb_build_object('request_ids', jsonb_build_object(o.id::text, t.s -> 1))
-            FROM v, old_rows o JOIN new_rows n USING (id), jsonb_array_elements(v.steps -> o.id::text) WITH ORDINALITY AS t (s, step)) x,
+            FROM v, old_rows o, jsonb_array_elements(v.steps -> o.id::text) WITH ORDINALITY AS t (s, step)) x,
             logic.audit_event_of(TG_TABLE_NAME, TG_OP, x.old, x.new, x.who) e
         ORDER BY x.id, x.step;
     ELSIF TG_OP = 'UPDATE' THEN

@@ -334,7 +334,8 @@ END $$;
 -- NULL result, to be asked again once it has been audited. Locks the customers the
 -- partner sees in id order, evaluates every request on one snapshot, then one UPDATE of
 -- the quantities; a subscription changed by several requests gets a version and an audit
--- event per request (subctl.steps, see logic.audit_row_changes), as one by one.
+-- event per request (subctl.steps and step_counts, see logic.bump_subscriptions_version),
+-- as one by one.
 CREATE OR REPLACE FUNCTION logic.licenses_apply(p_partner text, p_parameters jsonb[], p_sign integer,
                                                p_request_ids text[] DEFAULT NULL)
 RETURNS TABLE (ord bigint, result jsonb) LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan SET search_path = pg_catalog, pg_temp AS $$
@@ -399,12 +400,12 @@ BEGIN
             FROM generate_subscripts(p_parameters, 1) AS i WHERE p_request_ids[i] IS NOT NULL), '{}')::text, true);
     END IF;
     IF v_stepped THEN  -- {subscription id: [[quantity, request id] of each request applied, in order]}
-        PERFORM set_config('subctl.steps', (
-            SELECT jsonb_object_agg(x.id, x.steps)::text
-            FROM (SELECT e ->> 'found' AS id, jsonb_agg(jsonb_build_array(e -> 'new_quantity', e -> 'request_id')
-                                                        ORDER BY (e ->> 'step')::bigint) AS steps
-                  FROM jsonb_array_elements(v_evaluated) e WHERE e ->> 'outcome' = 'applied'
-                  GROUP BY e ->> 'found' HAVING count(*) > 1) x), true);
+        PERFORM set_config('subctl.steps', jsonb_object_agg(x.id, x.steps)::text, true),
+                set_config('subctl.step_counts', jsonb_object_agg(x.id, jsonb_array_length(x.steps))::text, true)
+        FROM (SELECT e ->> 'found' AS id, jsonb_agg(jsonb_build_array(e -> 'new_quantity', e -> 'request_id')
+                                                    ORDER BY (e ->> 'step')::bigint) AS steps
+              FROM jsonb_array_elements(v_evaluated) e WHERE e ->> 'outcome' = 'applied'
+              GROUP BY e ->> 'found' HAVING count(*) > 1) x;
     END IF;
     UPDATE core.subscriptions s SET quantity = x.new_quantity
     FROM (SELECT DISTINCT ON (e ->> 'found') (e ->> 'found')::uuid AS id, (e ->> 'new_quantity')::bigint AS new_quantity
@@ -412,7 +413,7 @@ BEGIN
           ORDER BY e ->> 'found', (e ->> 'step')::bigint DESC) x
     WHERE s.id = x.id;
     IF v_stepped THEN
-        PERFORM set_config('subctl.steps', '', true);
+        PERFORM set_config('subctl.steps', '', true), set_config('subctl.step_counts', '', true);
     END IF;
     IF p_request_ids IS NOT NULL THEN
         PERFORM set_config('subctl.request_ids', '', true);

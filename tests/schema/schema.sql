@@ -1548,13 +1548,16 @@ BEGIN
             SELECT o.id, 0::bigint AS step, to_jsonb(o) AS old, to_jsonb(n) AS new, v_who AS who
             FROM v, old_rows o JOIN new_rows n USING (id) WHERE NOT v.steps ? o.id::text
             UNION ALL
+            -- (only the fields an event reads: the rest is the same on both sides, checked above)
             SELECT o.id, t.step,
-                   to_jsonb(o) || jsonb_build_object('quantity', CASE WHEN t.step = 1 THEN to_jsonb(o.quantity)
-                                                                      ELSE v.steps -> o.id::text -> (t.step::integer - 2) -> 0 END,
-                                                     'version', o.version + t.step - 1),
-                   to_jsonb(n) || jsonb_build_object('quantity', t.s -> 0, 'version', o.version + t.step),
+                   jsonb_build_object('id', o.id, 'customer_id', o.customer_id, 'offer_id', o.offer_id,
+                                      'quantity', CASE WHEN t.step = 1 THEN to_jsonb(o.quantity)
+                                                       ELSE v.steps -> o.id::text -> (t.step::integer - 2) -> 0 END,
+                                      'version', o.version + t.step - 1),
+                   jsonb_build_object('id', o.id, 'customer_id', o.customer_id, 'offer_id', o.offer_id,
+                                      'quantity', t.s -> 0, 'version', o.version + t.step),
                    v_who || jsonb_build_object('request_ids', jsonb_build_object(o.id::text, t.s -> 1))
-            FROM v, old_rows o JOIN new_rows n USING (id), jsonb_array_elements(v.steps -> o.id::text) WITH ORDINALITY AS t (s, step)) x,
+            FROM v, old_rows o, jsonb_array_elements(v.steps -> o.id::text) WITH ORDINALITY AS t (s, step)) x,
             logic.audit_event_of(TG_TABLE_NAME, TG_OP, x.old, x.new, x.who) e
         ORDER BY x.id, x.step;
     ELSIF TG_OP = 'UPDATE' THEN
@@ -2000,6 +2003,7 @@ BEGIN
             set_config('subctl.request_id', coalesce(p_request_id, ''), true),
             set_config('subctl.request_ids', '', true),
             set_config('subctl.steps', '', true),
+            set_config('subctl.step_counts', '', true),
             set_config('subctl.comment', coalesce(logic.require_comment(p_comment), ''), true),
             set_config('subctl.batch_id', coalesce(p_batch_id, ''), true),
             set_config('subctl.operation_source',
@@ -2012,13 +2016,13 @@ CREATE FUNCTION logic.bump_subscriptions_version() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    v_steps text := current_setting('subctl.steps', true);
+    v_steps text := current_setting('subctl.step_counts', true);  -- {id: steps}: short, parsed for each row
 BEGIN
     NEW.version := OLD.version;
     NEW.updated_at := OLD.updated_at;
     IF NEW IS DISTINCT FROM OLD THEN
         NEW.version := OLD.version + CASE WHEN v_steps <> '' AND logic.setting('operation') IS NOT NULL
-                                          THEN coalesce(jsonb_array_length(v_steps::jsonb -> OLD.id::text), 1) ELSE 1 END;
+                                          THEN coalesce((v_steps::jsonb ->> OLD.id::text)::bigint, 1) ELSE 1 END;
         NEW.updated_at := clock_timestamp();
     END IF;
     RETURN NEW;
@@ -2045,14 +2049,13 @@ CREATE FUNCTION logic.by_relationship_now(p_relationship_expires_at timestamp wi
 END;
 
 CREATE FUNCTION logic.quantity_text_valid(p_value text) RETURNS boolean
-    LANGUAGE sql IMMUTABLE STRICT
-    BEGIN ATOMIC
- SELECT
-         CASE
-             WHEN (p_value ~ (('^[0-9]{1,'::text || length((core.quantity_max())::text)) || '}$'::text)) THEN (((p_value)::bigint >= 1) AND ((p_value)::bigint <= core.quantity_max()))
-             ELSE false
-         END AS "case";
-END;
+    LANGUAGE plpgsql IMMUTABLE STRICT
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+BEGIN
+    RETURN CASE WHEN p_value ~ ('^[0-9]{1,' || length(core.quantity_max()::text) || '}$')
+                THEN p_value::bigint BETWEEN 1 AND core.quantity_max() ELSE false END;
+END $_$;
 
 CREATE FUNCTION logic.catalog_problems(c jsonb) RETURNS SETOF text
     LANGUAGE sql IMMUTABLE
@@ -2770,12 +2773,12 @@ BEGIN
             FROM generate_subscripts(p_parameters, 1) AS i WHERE p_request_ids[i] IS NOT NULL), '{}')::text, true);
     END IF;
     IF v_stepped THEN  -- {subscription id: [[quantity, request id] of each request applied, in order]}
-        PERFORM set_config('subctl.steps', (
-            SELECT jsonb_object_agg(x.id, x.steps)::text
-            FROM (SELECT e ->> 'found' AS id, jsonb_agg(jsonb_build_array(e -> 'new_quantity', e -> 'request_id')
-                                                        ORDER BY (e ->> 'step')::bigint) AS steps
-                  FROM jsonb_array_elements(v_evaluated) e WHERE e ->> 'outcome' = 'applied'
-                  GROUP BY e ->> 'found' HAVING count(*) > 1) x), true);
+        PERFORM set_config('subctl.steps', jsonb_object_agg(x.id, x.steps)::text, true),
+                set_config('subctl.step_counts', jsonb_object_agg(x.id, jsonb_array_length(x.steps))::text, true)
+        FROM (SELECT e ->> 'found' AS id, jsonb_agg(jsonb_build_array(e -> 'new_quantity', e -> 'request_id')
+                                                    ORDER BY (e ->> 'step')::bigint) AS steps
+              FROM jsonb_array_elements(v_evaluated) e WHERE e ->> 'outcome' = 'applied'
+              GROUP BY e ->> 'found' HAVING count(*) > 1) x;
     END IF;
     UPDATE core.subscriptions s SET quantity = x.new_quantity
     FROM (SELECT DISTINCT ON (e ->> 'found') (e ->> 'found')::uuid AS id, (e ->> 'new_quantity')::bigint AS new_quantity
@@ -2783,7 +2786,7 @@ BEGIN
           ORDER BY e ->> 'found', (e ->> 'step')::bigint DESC) x
     WHERE s.id = x.id;
     IF v_stepped THEN
-        PERFORM set_config('subctl.steps', '', true);
+        PERFORM set_config('subctl.steps', '', true), set_config('subctl.step_counts', '', true);
     END IF;
     IF p_request_ids IS NOT NULL THEN
         PERFORM set_config('subctl.request_ids', '', true);
