@@ -2767,10 +2767,11 @@ BEGIN
            bool_or(e.step > 1 AND cardinality(e.codes) = 0 AND e.step < coalesce(e.first_rejected, e.step + 1))
     INTO v_evaluated, v_stepped
     FROM ranked e;
-    IF p_request_ids IS NOT NULL THEN  -- each audit event under its own request's id
+    IF p_request_ids IS NOT NULL THEN  -- each audit event under its own request's id: an applied one's
         PERFORM set_config('subctl.request_ids', coalesce((
-            SELECT jsonb_object_agg(p_parameters[i] ->> 'subscription_id', p_request_ids[i])
-            FROM generate_subscripts(p_parameters, 1) AS i WHERE p_request_ids[i] IS NOT NULL), '{}')::text, true);
+            SELECT jsonb_object_agg(e ->> 'found', e -> 'request_id')
+            FROM jsonb_array_elements(v_evaluated) e
+            WHERE e ->> 'outcome' = 'applied' AND e ->> 'request_id' IS NOT NULL), '{}')::text, true);
     END IF;
     IF v_stepped THEN  -- {subscription id: [[quantity, request id] of each request applied, in order]}
         PERFORM set_config('subctl.steps', jsonb_object_agg(x.id, x.steps)::text, true),

@@ -19,16 +19,18 @@ $$;
 
 SELECT test.act_as_new_partner() AS partner \gset
 SELECT test.new_customer() AS customer_a, test.new_customer() AS customer_b, test.new_customer() AS customer_c,
-       test.new_customer() AS customer_d \gset
+       test.new_customer() AS customer_d, test.new_customer() AS customer_e \gset
 SELECT test.new_subscription(:'customer_a', 'o365-business') AS a_business,
        test.new_subscription(:'customer_b', 'o365-business') AS b_business,
        test.new_subscription(:'customer_c', 'o365-business', p_billing_cycle => 'annual') AS c_annual,
-       test.new_subscription(:'customer_d', 'o365-business') AS d_business \gset
-SELECT ARRAY[:'customer_a', :'customer_b', :'customer_c', :'customer_d']::uuid[] AS customers \gset
+       test.new_subscription(:'customer_d', 'o365-business') AS d_business,
+       test.new_subscription(:'customer_e', 'o365-business') AS e_business \gset
+SELECT ARRAY[:'customer_a', :'customer_b', :'customer_c', :'customer_d', :'customer_e']::uuid[] AS customers \gset
 
 -- A (10 licenses, at most 300): +100, +150, +100 (beyond 300: rejected), +5 (sees 260),
 -- then a remove (another run), then +1. B: +1, +2, +3 between A's rows. C (annual): two
--- removes, both rejected. D: -3, -3, -5 (below 1: rejected), -3 (leaves 1).
+-- removes, both rejected. D: -3, -3, -5 (below 1: rejected), -3 (leaves 1). E: +1, then
+-- +1000 (rejected), +1: one row applied before the rejection, under its own request id.
 SELECT format(E'action,subscription_id,target_offer,quantity,request_id\n'
               'add_licenses,%1$s,,100,\n'
               'add_licenses,%2$s,,1,\n'
@@ -44,8 +46,11 @@ SELECT format(E'action,subscription_id,target_offer,quantity,request_id\n'
               'remove_licenses,%4$s,,5,\n'
               'add_licenses,%2$s,,3,\n'
               'remove_licenses,%4$s,,3,\n'
-              'add_licenses,%1$s,,1,\n',
-              :'a_business', :'b_business', :'c_annual', :'d_business') AS file \gset
+              'add_licenses,%1$s,,1,\n'
+              'add_licenses,%5$s,,1,\n'
+              'add_licenses,%5$s,,1000,\n'
+              'add_licenses,%5$s,,1,\n',
+              :'a_business', :'b_business', :'c_annual', :'d_business', :'e_business') AS file \gset
 SELECT max(id) AS events_before FROM core.audit_events \gset
 
 -- ------------------------------------------------------------ one by one, for comparison (rolled back)
@@ -66,14 +71,15 @@ ROLLBACK TO SAVEPOINT per_row;
 -- logic.batch_apply_waves itself: api.batch_apply_chunk would redo the chunk row by row
 -- if it raised, which would hide a broken run.
 SELECT test.register_batch(:'file') AS run \gset
-SELECT logic.batch_apply_waves(:'partner', :'run'::jsonb ->> 'batch_id', 2, 16, false) AS ignored \gset
+SELECT logic.batch_apply_waves(:'partner', :'run'::jsonb ->> 'batch_id', 2, 19, false) AS ignored \gset
 SELECT set_eq(format('SELECT line, status, error_codes FROM core.batch_rows WHERE batch_id = %L', :'run'::jsonb ->> 'batch_id'),
               $$VALUES (2::bigint, 'applied', '{}'::text[]), (3, 'applied', '{}'), (4, 'applied', '{}'),
                        (5, 'rejected', '{quantity_cannot_be_decreased}'), (6, 'rejected', '{quantity_out_of_range}'),
                        (7, 'applied', '{}'), (8, 'applied', '{}'), (9, 'applied', '{}'),
                        (10, 'rejected', '{quantity_cannot_be_decreased}'), (11, 'applied', '{}'), (12, 'applied', '{}'),
                        (13, 'rejected', '{quantity_out_of_range,quantity_below_assigned_licenses}'), (14, 'applied', '{}'), (15, 'applied', '{}'),
-                       (16, 'applied', '{}')$$,
+                       (16, 'applied', '{}'), (17, 'applied', '{}'), (18, 'rejected', '{quantity_out_of_range}'),
+                       (19, 'applied', '{}')$$,
               'each row of a run sees the rows before it; a rejected row changes nothing for those after it');
 SELECT is((SELECT jsonb_agg(jsonb_build_array(line, status, error_codes, errors) ORDER BY line)
            FROM core.batch_rows WHERE batch_id = :'run'::jsonb ->> 'batch_id'),
