@@ -272,37 +272,34 @@ CREATE OR REPLACE FUNCTION logic.batch_apply_set(p_partner text, p_action text, 
                                                 p_dry_run boolean, p_comment text DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
+    v_rows core.batch_rows[] := p_rows;
     v_results jsonb;
-    v_again core.batch_rows[];
 BEGIN
-    IF coalesce(cardinality(p_rows), 0) = 0 THEN
-        RETURN;
-    END IF;
-    IF p_dry_run THEN
-        BEGIN
-            v_results := logic.batch_set_wave(p_partner, p_action, p_rows, p_comment);
-            RAISE EXCEPTION USING ERRCODE = 'SU099', MESSAGE = 'dry run';
-        EXCEPTION WHEN SQLSTATE 'SU099' THEN
-            NULL;  -- rolled back; v_results keeps what would have happened
-        END;
-    ELSE
-        v_results := logic.batch_set_wave(p_partner, p_action, p_rows, p_comment);
-    END IF;
-    UPDATE core.batch_rows b
-    SET status = CASE WHEN cardinality(x.codes) > 0 THEN 'rejected' WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END,
-        error_codes = x.codes, errors = x.errors, new_subscription_id = x.target_id, processed_at = clock_timestamp()
-    FROM (SELECT (w.e ->> 'line')::bigint AS line, w.e -> 'result' -> 'errors' AS errors,
-                 ARRAY(SELECT c ->> 'code' FROM jsonb_array_elements(w.e -> 'result' -> 'errors') c) AS codes,
-                 (w.e -> 'result' ->> 'target_subscription_id')::uuid AS target_id
-          FROM jsonb_array_elements(v_results) AS w (e) WHERE w.e -> 'result' <> 'null') x
-    WHERE b.partner_id = (p_rows[1]).partner_id AND b.batch_id = (p_rows[1]).batch_id AND b.line = x.line;
-    v_again := ARRAY(SELECT r FROM unnest(p_rows) r
-                     WHERE r.line IN (SELECT (w.e ->> 'line')::bigint FROM jsonb_array_elements(v_results) AS w (e)
-                                      WHERE w.e -> 'result' = 'null')
-                     ORDER BY r.line);
-    IF cardinality(v_again) > 0 THEN
-        PERFORM logic.batch_apply_set(p_partner, p_action, v_again, p_dry_run, p_comment);
-    END IF;
+    WHILE coalesce(cardinality(v_rows), 0) > 0 LOOP
+        IF p_dry_run THEN
+            BEGIN
+                v_results := logic.batch_set_wave(p_partner, p_action, v_rows, p_comment);
+                RAISE EXCEPTION USING ERRCODE = 'SU099', MESSAGE = 'dry run';
+            EXCEPTION WHEN SQLSTATE 'SU099' THEN
+                NULL;  -- rolled back; v_results keeps what would have happened
+            END;
+        ELSE
+            v_results := logic.batch_set_wave(p_partner, p_action, v_rows, p_comment);
+        END IF;
+        UPDATE core.batch_rows b
+        SET status = CASE WHEN cardinality(x.codes) > 0 THEN 'rejected' WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END,
+            error_codes = x.codes, errors = x.errors, new_subscription_id = x.target_id, processed_at = clock_timestamp()
+        FROM (SELECT (w.e ->> 'line')::bigint AS line, w.e -> 'result' -> 'errors' AS errors,
+                     ARRAY(SELECT c ->> 'code' FROM jsonb_array_elements(w.e -> 'result' -> 'errors') c) AS codes,
+                     (w.e -> 'result' ->> 'target_subscription_id')::uuid AS target_id
+              FROM jsonb_array_elements(v_results) AS w (e) WHERE w.e -> 'result' <> 'null') x
+        WHERE b.partner_id = (p_rows[1]).partner_id AND b.batch_id = (p_rows[1]).batch_id AND b.line = x.line;
+        -- each pass applies at least the first row of every run, so this ends
+        v_rows := ARRAY(SELECT r FROM unnest(v_rows) r
+                        WHERE r.line IN (SELECT (w.e ->> 'line')::bigint FROM jsonb_array_elements(v_results) AS w (e)
+                                         WHERE w.e -> 'result' = 'null')
+                        ORDER BY r.line);
+    END LOOP;
 END $$;
 
 -- Applies the pending rows of lines p_from..p_to in waves: wave k holds the k-th pending

@@ -4,7 +4,7 @@
 -- are asked again once it is audited. Outcomes, stored results, versions and audit events
 -- (each customer's in the same order) are those of applying the rows one by one.
 BEGIN;
-SELECT plan(9);
+SELECT plan(10);
 
 -- A customer's events after p_after_id in order, without ids, times and chain fields.
 CREATE FUNCTION pg_temp.events_since(p_after_id bigint) RETURNS jsonb LANGUAGE sql AS $$
@@ -96,6 +96,15 @@ SELECT is((SELECT count(*) FROM logic.audit_chains(:'customers', NULL, NULL) c W
 SELECT is((SELECT count(*) FROM logic.audit_unrecorded_changes(:'customers', NULL)), 0::bigint,
           'every quantity and version is the one the audit trail records');
 SELECT is(current_setting('subctl.steps', true), '', 'no steps are left behind');
+
+-- A long run rejected row after row: one pass per row until none is left.
+SELECT test.register_batch(E'action,subscription_id,target_offer,quantity,request_id\n'
+                           || string_agg(format('remove_licenses,%s,,1,', :'c_annual'), E'\n') || E'\n') AS long_run
+FROM generate_series(1, 400) \gset
+SELECT logic.batch_apply_waves(:'partner', :'long_run'::jsonb ->> 'batch_id', 2, 401, false) AS ignored \gset
+SELECT is((SELECT count(*) FROM core.batch_rows WHERE batch_id = :'long_run'::jsonb ->> 'batch_id'
+           AND status = 'rejected' AND error_codes = '{quantity_cannot_be_decreased}'), 400::bigint,
+          'a run of 400 rows each rejected: every row recorded');
 
 -- The apply path itself: the requests after a subscription's first rejection come back
 -- without a result, nothing of theirs applied.
