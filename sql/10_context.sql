@@ -129,8 +129,9 @@ END $$;
 -- request id, comment, and where it came from (p_batch_id: the batch whose row it
 -- applies, passed by the batch code and by nothing else). Every provenance setting is set
 -- here, from the arguments, so that nothing a session SET before the call reaches an
--- audit event; subctl.request_ids (one request id per subscription, set only by
--- logic.upgrade_apply for a batch wave) is cleared for the same reason.
+-- audit event; subctl.request_ids (one request id per subscription, set only by the
+-- set-based apply paths for a batch wave), subctl.steps and subctl.step_counts (set only
+-- by logic.licenses_apply) are cleared for the same reason.
 -- p_platform: an administration of the platform (partners, logins, links, the catalog),
 -- recorded under no partner whichever partner the owner's session names, so that no
 -- partner's trail shows another's.
@@ -143,6 +144,8 @@ BEGIN
             set_config('subctl.operation_platform', CASE WHEN p_platform THEN 'on' ELSE '' END, true),
             set_config('subctl.request_id', coalesce(p_request_id, ''), true),
             set_config('subctl.request_ids', '', true),
+            set_config('subctl.steps', '', true),
+            set_config('subctl.step_counts', '', true),
             set_config('subctl.comment', coalesce(logic.require_comment(p_comment), ''), true),
             set_config('subctl.batch_id', coalesce(p_batch_id, ''), true),
             set_config('subctl.operation_source',

@@ -61,13 +61,20 @@ CREATE OR REPLACE TRIGGER check_subscriptions_add_on_parent
     FOR EACH ROW EXECUTE FUNCTION logic.check_subscriptions_add_on_parent();
 
 -- Every change of a subscription gets the next version; a no-op update changes nothing.
+-- An operation that applies several requests to a subscription in one UPDATE (a batch's
+-- run of license changes, logic.licenses_apply) names them in subctl.steps, and their
+-- count in subctl.step_counts: one version each, as one by one (logic.audit_row_changes
+-- writes an event each, and checks the two agree).
 CREATE OR REPLACE FUNCTION logic.bump_subscriptions_version()
 RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_steps text := current_setting('subctl.step_counts', true);  -- {id: steps}: short, parsed for each row
 BEGIN
     NEW.version := OLD.version;
     NEW.updated_at := OLD.updated_at;
     IF NEW IS DISTINCT FROM OLD THEN
-        NEW.version := OLD.version + 1;
+        NEW.version := OLD.version + CASE WHEN v_steps <> '' AND logic.setting('operation') IS NOT NULL
+                                          THEN coalesce((v_steps::jsonb ->> OLD.id::text)::bigint, 1) ELSE 1 END;
         NEW.updated_at := clock_timestamp();
     END IF;
     RETURN NEW;
@@ -222,6 +229,38 @@ BEGIN
                          UNION ALL SELECT NULL, to_jsonb(n) FROM new_rows n) x,
                         logic.audit_event_of(TG_TABLE_NAME, CASE WHEN x.old IS NULL THEN 'INSERT' ELSE 'DELETE' END,
                                              x.old, x.new, v_who) e;
+    ELSIF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'subscriptions' AND logic.setting('operation') IS NOT NULL
+          AND logic.setting('steps') IS NOT NULL THEN
+        -- A subscription named in subctl.steps (see logic.bump_subscriptions_version): an
+        -- event per request, each from the quantity and version the one before left, under
+        -- its own request id. The steps must end where the row did.
+        IF EXISTS (SELECT 1 FROM (SELECT logic.setting('steps')::jsonb AS steps) v, old_rows o JOIN new_rows n USING (id)
+                   WHERE v.steps ? o.id::text
+                     AND (n.version <> o.version + jsonb_array_length(v.steps -> o.id::text)
+                          OR (v.steps -> o.id::text -> -1 ->> 0)::bigint <> n.quantity
+                          OR (to_jsonb(n) - 'quantity' - 'version' - 'updated_at')
+                             <> (to_jsonb(o) - 'quantity' - 'version' - 'updated_at'))) THEN
+            RAISE EXCEPTION 'logic.audit_row_changes: subctl.steps does not describe the change of a subscription it names';
+        END IF;
+        INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
+                                       subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
+        WITH v AS MATERIALIZED (SELECT logic.setting('steps')::jsonb AS steps)
+        SELECT e.* FROM (
+            SELECT o.id, 0::bigint AS step, to_jsonb(o) AS old, to_jsonb(n) AS new, v_who AS who
+            FROM v, old_rows o JOIN new_rows n USING (id) WHERE NOT v.steps ? o.id::text
+            UNION ALL
+            -- (only the fields an event reads: the rest is the same on both sides, checked above)
+            SELECT o.id, t.step,
+                   jsonb_build_object('id', o.id, 'customer_id', o.customer_id, 'offer_id', o.offer_id,
+                                      'quantity', CASE WHEN t.step = 1 THEN to_jsonb(o.quantity)
+                                                       ELSE v.steps -> o.id::text -> (t.step::integer - 2) -> 0 END,
+                                      'version', o.version + t.step - 1),
+                   jsonb_build_object('id', o.id, 'customer_id', o.customer_id, 'offer_id', o.offer_id,
+                                      'quantity', t.s -> 0, 'version', o.version + t.step),
+                   v_who || jsonb_build_object('request_ids', jsonb_build_object(o.id::text, t.s -> 1))
+            FROM v, old_rows o, jsonb_array_elements(v.steps -> o.id::text) WITH ORDINALITY AS t (s, step)) x,
+            logic.audit_event_of(TG_TABLE_NAME, TG_OP, x.old, x.new, x.who) e
+        ORDER BY x.id, x.step;
     ELSIF TG_OP = 'UPDATE' THEN
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
                                        subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)

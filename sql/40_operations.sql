@@ -328,68 +328,111 @@ END $$;
 -- of license changes, set-based like logic.upgrade_apply (whose notes hold here: requests
 -- of distinct customers, p_request_ids for the audit events, one row per request with its
 -- result, rejections neither audited nor remembered here). p_sign: 1 adds, -1 removes.
--- Locks the customers the partner sees in id order, evaluates every request on one
--- snapshot, then one UPDATE of the quantities.
+-- A customer may have several requests if they all name one subscription (a batch's run
+-- of a customer's rows): they are evaluated in order, each seeing the ones before it, up
+-- to the first that is rejected; those after it are not applied and come back with a
+-- NULL result, to be asked again once it has been audited. Locks the customers the
+-- partner sees in id order, evaluates every request on one snapshot, then one UPDATE of
+-- the quantities; a subscription changed by several requests gets a version and an audit
+-- event per request (subctl.steps and step_counts, see logic.bump_subscriptions_version),
+-- as one by one.
 CREATE OR REPLACE FUNCTION logic.licenses_apply(p_partner text, p_parameters jsonb[], p_sign integer,
                                                p_request_ids text[] DEFAULT NULL)
 RETURNS TABLE (ord bigint, result jsonb) LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_customers uuid[];
     v_customers_distinct boolean;
+    v_evaluated jsonb;
+    v_stepped boolean;
 BEGIN
     v_customers := ARRAY(SELECT DISTINCT s.customer_id FROM core.subscriptions s
                          WHERE s.id = ANY (ARRAY(SELECT (p ->> 'subscription_id')::uuid FROM unnest(p_parameters) p))
                            AND logic.customer_visible(p_partner, s.customer_id));
     PERFORM 1 FROM core.customers c WHERE c.id = ANY (v_customers) ORDER BY c.id FOR NO KEY UPDATE;
-    SELECT count(DISTINCT s.customer_id) = count(*) INTO v_customers_distinct
+    SELECT count(DISTINCT s.customer_id) = count(DISTINCT s.id) INTO v_customers_distinct
     FROM unnest(p_parameters) p JOIN core.subscriptions s ON s.id = (p ->> 'subscription_id')::uuid
     WHERE s.customer_id = ANY (v_customers);
     IF NOT v_customers_distinct THEN
-        RAISE EXCEPTION 'logic.licenses_apply: the requests of one call must be of distinct customers';
+        RAISE EXCEPTION 'logic.licenses_apply: the requests of one call must be of distinct customers or of one subscription';
     END IF;
-    IF p_request_ids IS NOT NULL THEN  -- each audit event under its own request's id
-        PERFORM set_config('subctl.request_ids', coalesce((
-            SELECT jsonb_object_agg(p_parameters[i] ->> 'subscription_id', p_request_ids[i])
-            FROM generate_subscripts(p_parameters, 1) AS i WHERE p_request_ids[i] IS NOT NULL), '{}')::text, true);
-    END IF;
-    RETURN QUERY
     WITH requests AS (
         SELECT r.ord, (r.p ->> 'subscription_id')::uuid AS id, (r.p ->> 'quantity')::bigint AS delta,
+               -- clamped: a huge delta is simply out of range, never an arithmetic overflow
+               least(greatest((r.p ->> 'quantity')::bigint, 0), 4294967296) AS clamped,
                r.p -> 'if_version' AS if_version
         FROM unnest(p_parameters) WITH ORDINALITY AS r (p, ord)),
-    evaluated AS MATERIALIZED (  -- (read after the locks)
-        SELECT r.ord, r.id, r.delta, r.if_version, s.id AS found, s.version, s.status, s.quantity,
-               -- clamped: a huge delta is simply out of range, never an arithmetic overflow
-               s.quantity + p_sign * least(greatest(r.delta, 0), 4294967296) AS new_quantity,
-               CASE WHEN s.id IS NULL THEN ARRAY['subscription_not_found'] ELSE
-                   array_remove(ARRAY[CASE WHEN (r.if_version #>> '{}')::bigint <> s.version THEN 'version_mismatch' END], NULL)
-                   || logic.sold_and_active_errors(p_partner, s.status, s.partner_id)
-                   || array_remove(ARRAY[
-                       CASE WHEN p_sign < 0 AND s.billing_cycle = 'annual' THEN 'quantity_cannot_be_decreased' END,
-                       CASE WHEN r.delta < 1 OR NOT logic.quantity_in_range(s.offer_id, s.quantity + p_sign * least(greatest(r.delta, 0), 4294967296))
-                            THEN 'quantity_out_of_range' END], NULL)
-                   || CASE WHEN p_sign < 0 THEN logic.license_quantity_errors(logic.licenses_assigned(s.id),
-                                                    s.quantity + p_sign * least(greatest(r.delta, 0), 4294967296))
-                           ELSE '{}' END END AS codes
+    stepped AS (  -- (read after the locks) each request as the ones before it of its subscription leave it
+        SELECT r.*, s.id AS found, s.status, s.partner_id, s.billing_cycle, s.offer_id,
+               row_number() OVER w AS step,
+               s.version + row_number() OVER w - 1 AS version,
+               s.quantity + p_sign * coalesce(sum(r.clamped) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)::bigint AS quantity
         FROM requests r
-        LEFT JOIN core.subscriptions s ON s.id = r.id AND s.customer_id = ANY (v_customers)),
-    changed AS (
-        UPDATE core.subscriptions s SET quantity = e.new_quantity
-        FROM evaluated e WHERE s.id = e.found AND cardinality(e.codes) = 0
-        RETURNING s.id, s.version, s.status)
-    SELECT e.ord, logic.result(e.codes, jsonb_build_object(
-               'source_subscription_id', e.id, 'target_subscription_id', NULL,
-               'quantity', CASE WHEN cardinality(e.codes) = 0 THEN e.new_quantity ELSE e.quantity END,
-               'version', coalesce(c.version, e.version), 'subscription_status', coalesce(c.status, e.status)),
-               p_partner, jsonb_strip_nulls(jsonb_build_object('subscription_id', e.id, 'quantity', e.new_quantity,
-                                                               'if_version', e.if_version,
-                                                               'change', CASE WHEN p_sign < 0 THEN 'remove' ELSE 'add' END,
-                                                               'licenses', e.delta)))
-    FROM evaluated e LEFT JOIN changed c ON c.id = e.found
-    ORDER BY e.ord;
+        LEFT JOIN core.subscriptions s ON s.id = r.id AND s.customer_id = ANY (v_customers)
+        WINDOW w AS (PARTITION BY r.id ORDER BY r.ord)),
+    evaluated AS (
+        SELECT e.*, e.quantity + p_sign * e.clamped AS new_quantity,
+               CASE WHEN e.found IS NULL THEN ARRAY['subscription_not_found'] ELSE
+                   array_remove(ARRAY[CASE WHEN (e.if_version #>> '{}')::bigint <> e.version THEN 'version_mismatch' END], NULL)
+                   || logic.sold_and_active_errors(p_partner, e.status, e.partner_id)
+                   || array_remove(ARRAY[
+                       CASE WHEN p_sign < 0 AND e.billing_cycle = 'annual' THEN 'quantity_cannot_be_decreased' END,
+                       CASE WHEN e.delta < 1 OR NOT logic.quantity_in_range(e.offer_id, e.quantity + p_sign * e.clamped)
+                            THEN 'quantity_out_of_range' END], NULL)
+                   || CASE WHEN p_sign < 0 THEN logic.license_quantity_errors(logic.licenses_assigned(e.found),
+                                                    e.quantity + p_sign * e.clamped)
+                           ELSE '{}' END END AS codes
+        FROM stepped e),
+    ranked AS (
+        SELECT e.*, min(e.step) FILTER (WHERE cardinality(e.codes) > 0) OVER (PARTITION BY e.id) AS first_rejected
+        FROM evaluated e)
+    SELECT jsonb_agg(jsonb_build_object(
+               'ord', e.ord, 'id', e.id, 'found', e.found, 'step', e.step, 'delta', e.delta, 'if_version', e.if_version,
+               'version', e.version, 'status', e.status, 'quantity', e.quantity, 'new_quantity', e.new_quantity,
+               'codes', to_jsonb(e.codes), 'request_id', p_request_ids[e.ord],
+               'outcome', CASE WHEN e.step > e.first_rejected THEN 'deferred'
+                               WHEN cardinality(e.codes) > 0 THEN 'rejected' ELSE 'applied' END) ORDER BY e.ord),
+           bool_or(e.step > 1 AND cardinality(e.codes) = 0 AND e.step < coalesce(e.first_rejected, e.step + 1))
+    INTO v_evaluated, v_stepped
+    FROM ranked e;
+    IF p_request_ids IS NOT NULL THEN  -- each audit event under its own request's id: an applied one's
+        PERFORM set_config('subctl.request_ids', coalesce((
+            SELECT jsonb_object_agg(e ->> 'found', e -> 'request_id')
+            FROM jsonb_array_elements(v_evaluated) e
+            WHERE e ->> 'outcome' = 'applied' AND e ->> 'request_id' IS NOT NULL), '{}')::text, true);
+    END IF;
+    IF v_stepped THEN  -- {subscription id: [[quantity, request id] of each request applied, in order]}
+        PERFORM set_config('subctl.steps', jsonb_object_agg(x.id, x.steps)::text, true),
+                set_config('subctl.step_counts', jsonb_object_agg(x.id, jsonb_array_length(x.steps))::text, true)
+        FROM (SELECT e ->> 'found' AS id, jsonb_agg(jsonb_build_array(e -> 'new_quantity', e -> 'request_id')
+                                                    ORDER BY (e ->> 'step')::bigint) AS steps
+              FROM jsonb_array_elements(v_evaluated) e WHERE e ->> 'outcome' = 'applied'
+              GROUP BY e ->> 'found' HAVING count(*) > 1) x;
+    END IF;
+    UPDATE core.subscriptions s SET quantity = x.new_quantity
+    FROM (SELECT DISTINCT ON (e ->> 'found') (e ->> 'found')::uuid AS id, (e ->> 'new_quantity')::bigint AS new_quantity
+          FROM jsonb_array_elements(v_evaluated) e WHERE e ->> 'outcome' = 'applied'
+          ORDER BY e ->> 'found', (e ->> 'step')::bigint DESC) x
+    WHERE s.id = x.id;
+    IF v_stepped THEN
+        PERFORM set_config('subctl.steps', '', true), set_config('subctl.step_counts', '', true);
+    END IF;
     IF p_request_ids IS NOT NULL THEN
         PERFORM set_config('subctl.request_ids', '', true);
     END IF;
+    -- (read after the UPDATE: a rejection's details see the requests applied before it)
+    RETURN QUERY
+    SELECT (e ->> 'ord')::bigint, CASE WHEN e ->> 'outcome' <> 'deferred' THEN logic.result(
+               ARRAY(SELECT jsonb_array_elements_text(e -> 'codes')), jsonb_build_object(
+               'source_subscription_id', e -> 'id', 'target_subscription_id', NULL,
+               'quantity', CASE WHEN e ->> 'outcome' = 'applied' THEN e -> 'new_quantity' ELSE e -> 'quantity' END,
+               'version', (e ->> 'version')::bigint + CASE WHEN e ->> 'outcome' = 'applied' THEN 1 ELSE 0 END,
+               'subscription_status', e -> 'status'),
+               p_partner, jsonb_strip_nulls(jsonb_build_object('subscription_id', e -> 'id', 'quantity', e -> 'new_quantity',
+                                                               'if_version', e -> 'if_version',
+                                                               'change', CASE WHEN p_sign < 0 THEN 'remove' ELSE 'add' END,
+                                                               'licenses', e -> 'delta'))) END
+    FROM jsonb_array_elements(v_evaluated) e
+    ORDER BY (e ->> 'ord')::bigint;
 END $$;
 
 CREATE OR REPLACE FUNCTION logic.op_change_licenses(p_partner text, p jsonb, p_sign integer)

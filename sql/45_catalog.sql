@@ -8,11 +8,13 @@
 
 -- A license quantity written as text (a catalog's min or max, a batch row's quantity): a
 -- whole number from 1 to core.quantity_max(), no sign and no more digits than that has.
+-- (PL/pgSQL: called for every row of a batch file, and its plan is kept)
 CREATE OR REPLACE FUNCTION logic.quantity_text_valid(p_value text)
-RETURNS boolean LANGUAGE sql IMMUTABLE STRICT BEGIN ATOMIC
-    SELECT CASE WHEN p_value ~ ('^[0-9]{1,' || length(core.quantity_max()::text) || '}$')
+RETURNS boolean LANGUAGE plpgsql IMMUTABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN CASE WHEN p_value ~ ('^[0-9]{1,' || length(core.quantity_max()::text) || '}$')
                 THEN p_value::bigint BETWEEN 1 AND core.quantity_max() ELSE false END;
-END;
+END $$;
 
 -- Every problem of a catalog document, one line each, naming the entry.
 CREATE OR REPLACE FUNCTION logic.catalog_problems(c jsonb)

@@ -233,7 +233,8 @@ END;
 -- The rows of one action of one wave (distinct customers, request ids not used before),
 -- applied together by that operation's apply path, their rejections audited and every
 -- request id remembered as run_operation would: one statement each. Returns
--- [{line, request_id, parameters, result}] in line order.
+-- [{line, request_id, parameters, result}] in line order; a row whose result is null was
+-- not applied (a later row of a run, logic.licenses_apply) and is asked again.
 CREATE OR REPLACE FUNCTION logic.batch_set_wave(p_partner text, p_action text, p_rows core.batch_rows[],
                                                p_comment text DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
@@ -258,49 +259,59 @@ BEGIN
                 'error_codes', jsonb_path_query_array(w.e -> 'result', '$.errors[*].code'),
                 'parameters', w.e -> 'parameters', 'request_id', w.e -> 'request_id')), '[]'))
     FROM jsonb_array_elements(v_results) AS w (e) WHERE w.e -> 'result' ->> 'status' = 'rejected';
-    PERFORM logic.requests_remember(p_partner, p_action, v_results);
+    PERFORM logic.requests_remember(p_partner, p_action, coalesce((
+        SELECT jsonb_agg(w.e) FROM jsonb_array_elements(v_results) AS w (e) WHERE w.e -> 'result' <> 'null'), '[]'));
     RETURN v_results;
 END $$;
 
 -- Applies the rows of one action of a wave (see logic.batch_apply_waves) and records
--- their outcomes. A dry run applies them in a subtransaction that is rolled back once
--- their results are known (nothing stays, not even an audit event).
+-- their outcomes; the rows of a run that follow its first rejection are applied again,
+-- after it, until none is left. A dry run applies them in a subtransaction that is
+-- rolled back once their results are known (nothing stays, not even an audit event).
 CREATE OR REPLACE FUNCTION logic.batch_apply_set(p_partner text, p_action text, p_rows core.batch_rows[],
                                                 p_dry_run boolean, p_comment text DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
+    v_rows core.batch_rows[] := p_rows;
     v_results jsonb;
 BEGIN
-    IF coalesce(cardinality(p_rows), 0) = 0 THEN
-        RETURN;
-    END IF;
-    IF p_dry_run THEN
-        BEGIN
-            v_results := logic.batch_set_wave(p_partner, p_action, p_rows, p_comment);
-            RAISE EXCEPTION USING ERRCODE = 'SU099', MESSAGE = 'dry run';
-        EXCEPTION WHEN SQLSTATE 'SU099' THEN
-            NULL;  -- rolled back; v_results keeps what would have happened
-        END;
-    ELSE
-        v_results := logic.batch_set_wave(p_partner, p_action, p_rows, p_comment);
-    END IF;
-    UPDATE core.batch_rows b
-    SET status = CASE WHEN cardinality(x.codes) > 0 THEN 'rejected' WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END,
-        error_codes = x.codes, errors = x.errors, new_subscription_id = x.target_id, processed_at = clock_timestamp()
-    FROM (SELECT (w.e ->> 'line')::bigint AS line, w.e -> 'result' -> 'errors' AS errors,
-                 ARRAY(SELECT c ->> 'code' FROM jsonb_array_elements(w.e -> 'result' -> 'errors') c) AS codes,
-                 (w.e -> 'result' ->> 'target_subscription_id')::uuid AS target_id
-          FROM jsonb_array_elements(v_results) AS w (e)) x
-    WHERE b.partner_id = (p_rows[1]).partner_id AND b.batch_id = (p_rows[1]).batch_id AND b.line = x.line;
+    WHILE coalesce(cardinality(v_rows), 0) > 0 LOOP
+        IF p_dry_run THEN
+            BEGIN
+                v_results := logic.batch_set_wave(p_partner, p_action, v_rows, p_comment);
+                RAISE EXCEPTION USING ERRCODE = 'SU099', MESSAGE = 'dry run';
+            EXCEPTION WHEN SQLSTATE 'SU099' THEN
+                NULL;  -- rolled back; v_results keeps what would have happened
+            END;
+        ELSE
+            v_results := logic.batch_set_wave(p_partner, p_action, v_rows, p_comment);
+        END IF;
+        UPDATE core.batch_rows b
+        SET status = CASE WHEN cardinality(x.codes) > 0 THEN 'rejected' WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END,
+            error_codes = x.codes, errors = x.errors, new_subscription_id = x.target_id, processed_at = clock_timestamp()
+        FROM (SELECT (w.e ->> 'line')::bigint AS line, w.e -> 'result' -> 'errors' AS errors,
+                     ARRAY(SELECT c ->> 'code' FROM jsonb_array_elements(w.e -> 'result' -> 'errors') c) AS codes,
+                     (w.e -> 'result' ->> 'target_subscription_id')::uuid AS target_id
+              FROM jsonb_array_elements(v_results) AS w (e) WHERE w.e -> 'result' <> 'null') x
+        WHERE b.partner_id = (p_rows[1]).partner_id AND b.batch_id = (p_rows[1]).batch_id AND b.line = x.line;
+        -- each pass applies at least the first row of every run, so this ends
+        v_rows := ARRAY(SELECT r FROM unnest(v_rows) r
+                        WHERE r.line IN (SELECT (w.e ->> 'line')::bigint FROM jsonb_array_elements(v_results) AS w (e)
+                                         WHERE w.e -> 'result' = 'null')
+                        ORDER BY r.line);
+    END LOOP;
 END $$;
 
 -- Applies the pending rows of lines p_from..p_to in waves: wave k holds the k-th pending
--- row of each customer (by line), so the rows of a wave are of distinct customers and
+-- step of each customer (by line), so the rows of a wave are of distinct customers and
 -- independent (every rule looks inside one customer), and waves in order keep the file
--- order of each customer's rows (row 2 sees row 1). In each wave, rows of actions not
--- applied set-based (logic.batch_set_actions) and rows whose request id was used before
--- (replay, request_id_reused) go through logic.batch_apply_row, one by one; the others
--- are applied together, one set per action.
+-- order of each customer's rows (row 2 sees row 1). A step is one row, or a run of a
+-- customer's consecutive add_licenses (or remove_licenses) rows of one subscription,
+-- whose request ids are new: logic.licenses_apply applies them in order, each seeing the
+-- ones before it (not in a dry run, where every row is tried on the data as it stands).
+-- In each wave, rows of actions not applied set-based (logic.batch_set_actions) and rows
+-- whose request id was used before (replay, request_id_reused) go through
+-- logic.batch_apply_row, one by one; the others are applied together, one set per action.
 CREATE OR REPLACE FUNCTION logic.batch_apply_waves(p_partner text, p_batch_id text, p_from_line bigint,
                                                   p_to_line bigint, p_dry_run boolean, p_comment text DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
@@ -318,11 +329,20 @@ BEGIN
     INTO v_rows, v_waves
     -- (a subscription the partner cannot see is a customer of its own: its rows tell
     -- nothing about which of them share a customer)
-    FROM (SELECT b, row_number() OVER (PARTITION BY coalesce(s.customer_id, b.subscription_id) ORDER BY b.line) AS wave
-          FROM core.batch_rows b
-          LEFT JOIN core.subscriptions s ON s.id = b.subscription_id AND logic.customer_visible(p_partner, s.customer_id)
-          WHERE b.partner_id = p_partner AND b.batch_id = p_batch_id AND b.line BETWEEN p_from_line AND p_to_line
-            AND b.status = 'pending') w;
+    FROM (SELECT f.b, sum(CASE WHEN f.runs AND f.runs_before AND (f.b).action = f.action_before
+                                    AND (f.b).subscription_id = f.subscription_before THEN 0 ELSE 1 END)
+                          OVER (PARTITION BY f.customer ORDER BY (f.b).line) AS wave
+          FROM (SELECT c.*, lag(c.runs) OVER k AS runs_before, lag((c.b).action) OVER k AS action_before,
+                       lag((c.b).subscription_id) OVER k AS subscription_before
+                FROM (SELECT b, coalesce(s.customer_id, b.subscription_id) AS customer,
+                             NOT p_dry_run AND s.id IS NOT NULL AND b.action IN ('add_licenses', 'remove_licenses')
+                             AND NOT EXISTS (SELECT 1 FROM core.request_ids q
+                                             WHERE q.partner_id = p_partner AND q.request_id = b.request_id) AS runs
+                      FROM core.batch_rows b
+                      LEFT JOIN core.subscriptions s ON s.id = b.subscription_id AND logic.customer_visible(p_partner, s.customer_id)
+                      WHERE b.partner_id = p_partner AND b.batch_id = p_batch_id AND b.line BETWEEN p_from_line AND p_to_line
+                        AND b.status = 'pending') c
+                WINDOW k AS (PARTITION BY c.customer ORDER BY (c.b).line)) f) w;
     WHILE v_first <= coalesce(cardinality(v_rows), 0) LOOP
         v_last := v_first;
         WHILE v_last < cardinality(v_rows) AND v_waves[v_last + 1] = v_waves[v_first] LOOP

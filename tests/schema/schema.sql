@@ -1528,6 +1528,38 @@ BEGIN
                          UNION ALL SELECT NULL, to_jsonb(n) FROM new_rows n) x,
                         logic.audit_event_of(TG_TABLE_NAME, CASE WHEN x.old IS NULL THEN 'INSERT' ELSE 'DELETE' END,
                                              x.old, x.new, v_who) e;
+    ELSIF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'subscriptions' AND logic.setting('operation') IS NOT NULL
+          AND logic.setting('steps') IS NOT NULL THEN
+        -- A subscription named in subctl.steps (see logic.bump_subscriptions_version): an
+        -- event per request, each from the quantity and version the one before left, under
+        -- its own request id. The steps must end where the row did.
+        IF EXISTS (SELECT 1 FROM (SELECT logic.setting('steps')::jsonb AS steps) v, old_rows o JOIN new_rows n USING (id)
+                   WHERE v.steps ? o.id::text
+                     AND (n.version <> o.version + jsonb_array_length(v.steps -> o.id::text)
+                          OR (v.steps -> o.id::text -> -1 ->> 0)::bigint <> n.quantity
+                          OR (to_jsonb(n) - 'quantity' - 'version' - 'updated_at')
+                             <> (to_jsonb(o) - 'quantity' - 'version' - 'updated_at'))) THEN
+            RAISE EXCEPTION 'logic.audit_row_changes: subctl.steps does not describe the change of a subscription it names';
+        END IF;
+        INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
+                                       subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
+        WITH v AS MATERIALIZED (SELECT logic.setting('steps')::jsonb AS steps)
+        SELECT e.* FROM (
+            SELECT o.id, 0::bigint AS step, to_jsonb(o) AS old, to_jsonb(n) AS new, v_who AS who
+            FROM v, old_rows o JOIN new_rows n USING (id) WHERE NOT v.steps ? o.id::text
+            UNION ALL
+            -- (only the fields an event reads: the rest is the same on both sides, checked above)
+            SELECT o.id, t.step,
+                   jsonb_build_object('id', o.id, 'customer_id', o.customer_id, 'offer_id', o.offer_id,
+                                      'quantity', CASE WHEN t.step = 1 THEN to_jsonb(o.quantity)
+                                                       ELSE v.steps -> o.id::text -> (t.step::integer - 2) -> 0 END,
+                                      'version', o.version + t.step - 1),
+                   jsonb_build_object('id', o.id, 'customer_id', o.customer_id, 'offer_id', o.offer_id,
+                                      'quantity', t.s -> 0, 'version', o.version + t.step),
+                   v_who || jsonb_build_object('request_ids', jsonb_build_object(o.id::text, t.s -> 1))
+            FROM v, old_rows o, jsonb_array_elements(v.steps -> o.id::text) WITH ORDINALITY AS t (s, step)) x,
+            logic.audit_event_of(TG_TABLE_NAME, TG_OP, x.old, x.new, x.who) e
+        ORDER BY x.id, x.step;
     ELSIF TG_OP = 'UPDATE' THEN
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
                                        subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
@@ -1630,29 +1662,34 @@ CREATE FUNCTION logic.batch_apply_set(p_partner text, p_action text, p_rows core
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
+    v_rows core.batch_rows[] := p_rows;
     v_results jsonb;
 BEGIN
-    IF coalesce(cardinality(p_rows), 0) = 0 THEN
-        RETURN;
-    END IF;
-    IF p_dry_run THEN
-        BEGIN
-            v_results := logic.batch_set_wave(p_partner, p_action, p_rows, p_comment);
-            RAISE EXCEPTION USING ERRCODE = 'SU099', MESSAGE = 'dry run';
-        EXCEPTION WHEN SQLSTATE 'SU099' THEN
-            NULL;  -- rolled back; v_results keeps what would have happened
-        END;
-    ELSE
-        v_results := logic.batch_set_wave(p_partner, p_action, p_rows, p_comment);
-    END IF;
-    UPDATE core.batch_rows b
-    SET status = CASE WHEN cardinality(x.codes) > 0 THEN 'rejected' WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END,
-        error_codes = x.codes, errors = x.errors, new_subscription_id = x.target_id, processed_at = clock_timestamp()
-    FROM (SELECT (w.e ->> 'line')::bigint AS line, w.e -> 'result' -> 'errors' AS errors,
-                 ARRAY(SELECT c ->> 'code' FROM jsonb_array_elements(w.e -> 'result' -> 'errors') c) AS codes,
-                 (w.e -> 'result' ->> 'target_subscription_id')::uuid AS target_id
-          FROM jsonb_array_elements(v_results) AS w (e)) x
-    WHERE b.partner_id = (p_rows[1]).partner_id AND b.batch_id = (p_rows[1]).batch_id AND b.line = x.line;
+    WHILE coalesce(cardinality(v_rows), 0) > 0 LOOP
+        IF p_dry_run THEN
+            BEGIN
+                v_results := logic.batch_set_wave(p_partner, p_action, v_rows, p_comment);
+                RAISE EXCEPTION USING ERRCODE = 'SU099', MESSAGE = 'dry run';
+            EXCEPTION WHEN SQLSTATE 'SU099' THEN
+                NULL;  -- rolled back; v_results keeps what would have happened
+            END;
+        ELSE
+            v_results := logic.batch_set_wave(p_partner, p_action, v_rows, p_comment);
+        END IF;
+        UPDATE core.batch_rows b
+        SET status = CASE WHEN cardinality(x.codes) > 0 THEN 'rejected' WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END,
+            error_codes = x.codes, errors = x.errors, new_subscription_id = x.target_id, processed_at = clock_timestamp()
+        FROM (SELECT (w.e ->> 'line')::bigint AS line, w.e -> 'result' -> 'errors' AS errors,
+                     ARRAY(SELECT c ->> 'code' FROM jsonb_array_elements(w.e -> 'result' -> 'errors') c) AS codes,
+                     (w.e -> 'result' ->> 'target_subscription_id')::uuid AS target_id
+              FROM jsonb_array_elements(v_results) AS w (e) WHERE w.e -> 'result' <> 'null') x
+        WHERE b.partner_id = (p_rows[1]).partner_id AND b.batch_id = (p_rows[1]).batch_id AND b.line = x.line;
+        -- each pass applies at least the first row of every run, so this ends
+        v_rows := ARRAY(SELECT r FROM unnest(v_rows) r
+                        WHERE r.line IN (SELECT (w.e ->> 'line')::bigint FROM jsonb_array_elements(v_results) AS w (e)
+                                         WHERE w.e -> 'result' = 'null')
+                        ORDER BY r.line);
+    END LOOP;
 END $$;
 
 CREATE FUNCTION logic.batch_apply_waves(p_partner text, p_batch_id text, p_from_line bigint, p_to_line bigint, p_dry_run boolean, p_comment text DEFAULT NULL::text) RETURNS void
@@ -1673,11 +1710,20 @@ BEGIN
     INTO v_rows, v_waves
     -- (a subscription the partner cannot see is a customer of its own: its rows tell
     -- nothing about which of them share a customer)
-    FROM (SELECT b, row_number() OVER (PARTITION BY coalesce(s.customer_id, b.subscription_id) ORDER BY b.line) AS wave
-          FROM core.batch_rows b
-          LEFT JOIN core.subscriptions s ON s.id = b.subscription_id AND logic.customer_visible(p_partner, s.customer_id)
-          WHERE b.partner_id = p_partner AND b.batch_id = p_batch_id AND b.line BETWEEN p_from_line AND p_to_line
-            AND b.status = 'pending') w;
+    FROM (SELECT f.b, sum(CASE WHEN f.runs AND f.runs_before AND (f.b).action = f.action_before
+                                    AND (f.b).subscription_id = f.subscription_before THEN 0 ELSE 1 END)
+                          OVER (PARTITION BY f.customer ORDER BY (f.b).line) AS wave
+          FROM (SELECT c.*, lag(c.runs) OVER k AS runs_before, lag((c.b).action) OVER k AS action_before,
+                       lag((c.b).subscription_id) OVER k AS subscription_before
+                FROM (SELECT b, coalesce(s.customer_id, b.subscription_id) AS customer,
+                             NOT p_dry_run AND s.id IS NOT NULL AND b.action IN ('add_licenses', 'remove_licenses')
+                             AND NOT EXISTS (SELECT 1 FROM core.request_ids q
+                                             WHERE q.partner_id = p_partner AND q.request_id = b.request_id) AS runs
+                      FROM core.batch_rows b
+                      LEFT JOIN core.subscriptions s ON s.id = b.subscription_id AND logic.customer_visible(p_partner, s.customer_id)
+                      WHERE b.partner_id = p_partner AND b.batch_id = p_batch_id AND b.line BETWEEN p_from_line AND p_to_line
+                        AND b.status = 'pending') c
+                WINDOW k AS (PARTITION BY c.customer ORDER BY (c.b).line)) f) w;
     WHILE v_first <= coalesce(cardinality(v_rows), 0) LOOP
         v_last := v_first;
         WHILE v_last < cardinality(v_rows) AND v_waves[v_last + 1] = v_waves[v_first] LOOP
@@ -1913,7 +1959,8 @@ BEGIN
                 'error_codes', jsonb_path_query_array(w.e -> 'result', '$.errors[*].code'),
                 'parameters', w.e -> 'parameters', 'request_id', w.e -> 'request_id')), '[]'))
     FROM jsonb_array_elements(v_results) AS w (e) WHERE w.e -> 'result' ->> 'status' = 'rejected';
-    PERFORM logic.requests_remember(p_partner, p_action, v_results);
+    PERFORM logic.requests_remember(p_partner, p_action, coalesce((
+        SELECT jsonb_agg(w.e) FROM jsonb_array_elements(v_results) AS w (e) WHERE w.e -> 'result' <> 'null'), '[]'));
     RETURN v_results;
 END $_$;
 
@@ -1952,6 +1999,8 @@ BEGIN
             set_config('subctl.operation_platform', CASE WHEN p_platform THEN 'on' ELSE '' END, true),
             set_config('subctl.request_id', coalesce(p_request_id, ''), true),
             set_config('subctl.request_ids', '', true),
+            set_config('subctl.steps', '', true),
+            set_config('subctl.step_counts', '', true),
             set_config('subctl.comment', coalesce(logic.require_comment(p_comment), ''), true),
             set_config('subctl.batch_id', coalesce(p_batch_id, ''), true),
             set_config('subctl.operation_source',
@@ -1963,11 +2012,14 @@ CREATE FUNCTION logic.bump_subscriptions_version() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    v_steps text := current_setting('subctl.step_counts', true);  -- {id: steps}: short, parsed for each row
 BEGIN
     NEW.version := OLD.version;
     NEW.updated_at := OLD.updated_at;
     IF NEW IS DISTINCT FROM OLD THEN
-        NEW.version := OLD.version + 1;
+        NEW.version := OLD.version + CASE WHEN v_steps <> '' AND logic.setting('operation') IS NOT NULL
+                                          THEN coalesce((v_steps::jsonb ->> OLD.id::text)::bigint, 1) ELSE 1 END;
         NEW.updated_at := clock_timestamp();
     END IF;
     RETURN NEW;
@@ -1994,14 +2046,13 @@ CREATE FUNCTION logic.by_relationship_now(p_relationship_expires_at timestamp wi
 END;
 
 CREATE FUNCTION logic.quantity_text_valid(p_value text) RETURNS boolean
-    LANGUAGE sql IMMUTABLE STRICT
-    BEGIN ATOMIC
- SELECT
-         CASE
-             WHEN (p_value ~ (('^[0-9]{1,'::text || length((core.quantity_max())::text)) || '}$'::text)) THEN (((p_value)::bigint >= 1) AND ((p_value)::bigint <= core.quantity_max()))
-             ELSE false
-         END AS "case";
-END;
+    LANGUAGE plpgsql IMMUTABLE STRICT
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+BEGIN
+    RETURN CASE WHEN p_value ~ ('^[0-9]{1,' || length(core.quantity_max()::text) || '}$')
+                THEN p_value::bigint BETWEEN 1 AND core.quantity_max() ELSE false END;
+END $_$;
 
 CREATE FUNCTION logic.catalog_problems(c jsonb) RETURNS SETOF text
     LANGUAGE sql IMMUTABLE
@@ -2661,60 +2712,97 @@ CREATE FUNCTION logic.licenses_apply(p_partner text, p_parameters jsonb[], p_sig
 DECLARE
     v_customers uuid[];
     v_customers_distinct boolean;
+    v_evaluated jsonb;
+    v_stepped boolean;
 BEGIN
     v_customers := ARRAY(SELECT DISTINCT s.customer_id FROM core.subscriptions s
                          WHERE s.id = ANY (ARRAY(SELECT (p ->> 'subscription_id')::uuid FROM unnest(p_parameters) p))
                            AND logic.customer_visible(p_partner, s.customer_id));
     PERFORM 1 FROM core.customers c WHERE c.id = ANY (v_customers) ORDER BY c.id FOR NO KEY UPDATE;
-    SELECT count(DISTINCT s.customer_id) = count(*) INTO v_customers_distinct
+    SELECT count(DISTINCT s.customer_id) = count(DISTINCT s.id) INTO v_customers_distinct
     FROM unnest(p_parameters) p JOIN core.subscriptions s ON s.id = (p ->> 'subscription_id')::uuid
     WHERE s.customer_id = ANY (v_customers);
     IF NOT v_customers_distinct THEN
-        RAISE EXCEPTION 'logic.licenses_apply: the requests of one call must be of distinct customers';
+        RAISE EXCEPTION 'logic.licenses_apply: the requests of one call must be of distinct customers or of one subscription';
     END IF;
-    IF p_request_ids IS NOT NULL THEN  -- each audit event under its own request's id
-        PERFORM set_config('subctl.request_ids', coalesce((
-            SELECT jsonb_object_agg(p_parameters[i] ->> 'subscription_id', p_request_ids[i])
-            FROM generate_subscripts(p_parameters, 1) AS i WHERE p_request_ids[i] IS NOT NULL), '{}')::text, true);
-    END IF;
-    RETURN QUERY
     WITH requests AS (
         SELECT r.ord, (r.p ->> 'subscription_id')::uuid AS id, (r.p ->> 'quantity')::bigint AS delta,
+               -- clamped: a huge delta is simply out of range, never an arithmetic overflow
+               least(greatest((r.p ->> 'quantity')::bigint, 0), 4294967296) AS clamped,
                r.p -> 'if_version' AS if_version
         FROM unnest(p_parameters) WITH ORDINALITY AS r (p, ord)),
-    evaluated AS MATERIALIZED (  -- (read after the locks)
-        SELECT r.ord, r.id, r.delta, r.if_version, s.id AS found, s.version, s.status, s.quantity,
-               -- clamped: a huge delta is simply out of range, never an arithmetic overflow
-               s.quantity + p_sign * least(greatest(r.delta, 0), 4294967296) AS new_quantity,
-               CASE WHEN s.id IS NULL THEN ARRAY['subscription_not_found'] ELSE
-                   array_remove(ARRAY[CASE WHEN (r.if_version #>> '{}')::bigint <> s.version THEN 'version_mismatch' END], NULL)
-                   || logic.sold_and_active_errors(p_partner, s.status, s.partner_id)
-                   || array_remove(ARRAY[
-                       CASE WHEN p_sign < 0 AND s.billing_cycle = 'annual' THEN 'quantity_cannot_be_decreased' END,
-                       CASE WHEN r.delta < 1 OR NOT logic.quantity_in_range(s.offer_id, s.quantity + p_sign * least(greatest(r.delta, 0), 4294967296))
-                            THEN 'quantity_out_of_range' END], NULL)
-                   || CASE WHEN p_sign < 0 THEN logic.license_quantity_errors(logic.licenses_assigned(s.id),
-                                                    s.quantity + p_sign * least(greatest(r.delta, 0), 4294967296))
-                           ELSE '{}' END END AS codes
+    stepped AS (  -- (read after the locks) each request as the ones before it of its subscription leave it
+        SELECT r.*, s.id AS found, s.status, s.partner_id, s.billing_cycle, s.offer_id,
+               row_number() OVER w AS step,
+               s.version + row_number() OVER w - 1 AS version,
+               s.quantity + p_sign * coalesce(sum(r.clamped) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)::bigint AS quantity
         FROM requests r
-        LEFT JOIN core.subscriptions s ON s.id = r.id AND s.customer_id = ANY (v_customers)),
-    changed AS (
-        UPDATE core.subscriptions s SET quantity = e.new_quantity
-        FROM evaluated e WHERE s.id = e.found AND cardinality(e.codes) = 0
-        RETURNING s.id, s.version, s.status)
-    SELECT e.ord, logic.result(e.codes, jsonb_build_object(
-               'source_subscription_id', e.id, 'target_subscription_id', NULL,
-               'quantity', CASE WHEN cardinality(e.codes) = 0 THEN e.new_quantity ELSE e.quantity END,
-               'version', coalesce(c.version, e.version), 'subscription_status', coalesce(c.status, e.status)),
-               p_partner, jsonb_strip_nulls(jsonb_build_object('subscription_id', e.id, 'quantity', e.new_quantity,
-                                                               'if_version', e.if_version,
-                                                               'change', CASE WHEN p_sign < 0 THEN 'remove' ELSE 'add' END,
-                                                               'licenses', e.delta)))
-    FROM evaluated e LEFT JOIN changed c ON c.id = e.found
-    ORDER BY e.ord;
+        LEFT JOIN core.subscriptions s ON s.id = r.id AND s.customer_id = ANY (v_customers)
+        WINDOW w AS (PARTITION BY r.id ORDER BY r.ord)),
+    evaluated AS (
+        SELECT e.*, e.quantity + p_sign * e.clamped AS new_quantity,
+               CASE WHEN e.found IS NULL THEN ARRAY['subscription_not_found'] ELSE
+                   array_remove(ARRAY[CASE WHEN (e.if_version #>> '{}')::bigint <> e.version THEN 'version_mismatch' END], NULL)
+                   || logic.sold_and_active_errors(p_partner, e.status, e.partner_id)
+                   || array_remove(ARRAY[
+                       CASE WHEN p_sign < 0 AND e.billing_cycle = 'annual' THEN 'quantity_cannot_be_decreased' END,
+                       CASE WHEN e.delta < 1 OR NOT logic.quantity_in_range(e.offer_id, e.quantity + p_sign * e.clamped)
+                            THEN 'quantity_out_of_range' END], NULL)
+                   || CASE WHEN p_sign < 0 THEN logic.license_quantity_errors(logic.licenses_assigned(e.found),
+                                                    e.quantity + p_sign * e.clamped)
+                           ELSE '{}' END END AS codes
+        FROM stepped e),
+    ranked AS (
+        SELECT e.*, min(e.step) FILTER (WHERE cardinality(e.codes) > 0) OVER (PARTITION BY e.id) AS first_rejected
+        FROM evaluated e)
+    SELECT jsonb_agg(jsonb_build_object(
+               'ord', e.ord, 'id', e.id, 'found', e.found, 'step', e.step, 'delta', e.delta, 'if_version', e.if_version,
+               'version', e.version, 'status', e.status, 'quantity', e.quantity, 'new_quantity', e.new_quantity,
+               'codes', to_jsonb(e.codes), 'request_id', p_request_ids[e.ord],
+               'outcome', CASE WHEN e.step > e.first_rejected THEN 'deferred'
+                               WHEN cardinality(e.codes) > 0 THEN 'rejected' ELSE 'applied' END) ORDER BY e.ord),
+           bool_or(e.step > 1 AND cardinality(e.codes) = 0 AND e.step < coalesce(e.first_rejected, e.step + 1))
+    INTO v_evaluated, v_stepped
+    FROM ranked e;
+    IF p_request_ids IS NOT NULL THEN  -- each audit event under its own request's id: an applied one's
+        PERFORM set_config('subctl.request_ids', coalesce((
+            SELECT jsonb_object_agg(e ->> 'found', e -> 'request_id')
+            FROM jsonb_array_elements(v_evaluated) e
+            WHERE e ->> 'outcome' = 'applied' AND e ->> 'request_id' IS NOT NULL), '{}')::text, true);
+    END IF;
+    IF v_stepped THEN  -- {subscription id: [[quantity, request id] of each request applied, in order]}
+        PERFORM set_config('subctl.steps', jsonb_object_agg(x.id, x.steps)::text, true),
+                set_config('subctl.step_counts', jsonb_object_agg(x.id, jsonb_array_length(x.steps))::text, true)
+        FROM (SELECT e ->> 'found' AS id, jsonb_agg(jsonb_build_array(e -> 'new_quantity', e -> 'request_id')
+                                                    ORDER BY (e ->> 'step')::bigint) AS steps
+              FROM jsonb_array_elements(v_evaluated) e WHERE e ->> 'outcome' = 'applied'
+              GROUP BY e ->> 'found' HAVING count(*) > 1) x;
+    END IF;
+    UPDATE core.subscriptions s SET quantity = x.new_quantity
+    FROM (SELECT DISTINCT ON (e ->> 'found') (e ->> 'found')::uuid AS id, (e ->> 'new_quantity')::bigint AS new_quantity
+          FROM jsonb_array_elements(v_evaluated) e WHERE e ->> 'outcome' = 'applied'
+          ORDER BY e ->> 'found', (e ->> 'step')::bigint DESC) x
+    WHERE s.id = x.id;
+    IF v_stepped THEN
+        PERFORM set_config('subctl.steps', '', true), set_config('subctl.step_counts', '', true);
+    END IF;
     IF p_request_ids IS NOT NULL THEN
         PERFORM set_config('subctl.request_ids', '', true);
     END IF;
+    -- (read after the UPDATE: a rejection's details see the requests applied before it)
+    RETURN QUERY
+    SELECT (e ->> 'ord')::bigint, CASE WHEN e ->> 'outcome' <> 'deferred' THEN logic.result(
+               ARRAY(SELECT jsonb_array_elements_text(e -> 'codes')), jsonb_build_object(
+               'source_subscription_id', e -> 'id', 'target_subscription_id', NULL,
+               'quantity', CASE WHEN e ->> 'outcome' = 'applied' THEN e -> 'new_quantity' ELSE e -> 'quantity' END,
+               'version', (e ->> 'version')::bigint + CASE WHEN e ->> 'outcome' = 'applied' THEN 1 ELSE 0 END,
+               'subscription_status', e -> 'status'),
+               p_partner, jsonb_strip_nulls(jsonb_build_object('subscription_id', e -> 'id', 'quantity', e -> 'new_quantity',
+                                                               'if_version', e -> 'if_version',
+                                                               'change', CASE WHEN p_sign < 0 THEN 'remove' ELSE 'add' END,
+                                                               'licenses', e -> 'delta'))) END
+    FROM jsonb_array_elements(v_evaluated) e
+    ORDER BY (e ->> 'ord')::bigint;
 END $$;
 
 CREATE TABLE core.license_assignments (
