@@ -129,8 +129,8 @@ END $$;
 -- request id, comment, and where it came from (p_batch_id: the batch whose row it
 -- applies, passed by the batch code and by nothing else). Every provenance setting is set
 -- here, from the arguments, so that nothing a session SET before the call reaches an
--- audit event; subctl.request_ids (one request id per subscription, set only by
--- logic.upgrade_apply for a batch wave) is cleared for the same reason.
+-- audit event; subctl.request_ids (one request id per subscription, set only by the
+-- set-based apply paths for a batch wave) is cleared for the same reason.
 -- p_platform: an administration of the platform (partners, logins, links, the catalog),
 -- recorded under no partner whichever partner the owner's session names, so that no
 -- partner's trail shows another's.
