@@ -831,10 +831,10 @@ BEGIN
                    AND operation = p_operation AND parameters = p_parameters) THEN
             RETURN v_dry_run_result::jsonb || jsonb_build_object('replayed', true);
         END IF;
-        -- A target the dry run would create is gone with it: no made-up id (SPEC 7.2).
+        -- No dry run has a target (SPEC 7.2): one it would create is gone with it, and one
+        -- it would grow (upgrade --into) is named by into_subscription_id.
         v_result := jsonb_set(v_dry_run_result::jsonb, '{status}', '"dry_run"');
-        IF v_result ? 'target_subscription_id' AND NOT EXISTS (
-               SELECT 1 FROM core.subscriptions WHERE id = (v_result ->> 'target_subscription_id')::uuid) THEN
+        IF v_result ? 'target_subscription_id' THEN
             v_result := jsonb_set(v_result, '{target_subscription_id}', 'null');
         END IF;
         RETURN v_result;

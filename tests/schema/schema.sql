@@ -2678,8 +2678,14 @@ BEGIN
                EXISTS (SELECT 1 FROM core.license_assignments a WHERE a.subscription_id = f.found AND a.user_id = u.id) AS holds
         FROM found f
         CROSS JOIN LATERAL jsonb_array_elements_text(f.users) WITH ORDINALITY AS x (name, n)
-        LEFT JOIN core.users u ON u.customer_id = f.customer_id
-              AND (u.id = CASE WHEN x.name ~* core.uuid_pattern() THEN x.name::uuid END OR lower(u.upn) = lower(x.name))
+        -- one index probe per name (a user principal name is never a UUID): a join on
+        -- either of them would read every user of the customer
+        LEFT JOIN LATERAL (
+            SELECT y.id, y.upn FROM core.users y WHERE y.customer_id = f.customer_id AND lower(y.upn) = lower(x.name)
+            UNION ALL
+            SELECT y.id, y.upn FROM core.users y
+            WHERE y.id = CASE WHEN x.name ~* core.uuid_pattern() THEN x.name::uuid END AND y.customer_id = f.customer_id
+            LIMIT 1) u ON true
         WHERE f.found IS NOT NULL),
     changing AS MATERIALIZED (  -- the users whose license would change, once each
         SELECT DISTINCT n.ord, n.user_id, n.upn FROM named n
@@ -3517,10 +3523,10 @@ BEGIN
                    AND operation = p_operation AND parameters = p_parameters) THEN
             RETURN v_dry_run_result::jsonb || jsonb_build_object('replayed', true);
         END IF;
-        -- A target the dry run would create is gone with it: no made-up id (SPEC 7.2).
+        -- No dry run has a target (SPEC 7.2): one it would create is gone with it, and one
+        -- it would grow (upgrade --into) is named by into_subscription_id.
         v_result := jsonb_set(v_dry_run_result::jsonb, '{status}', '"dry_run"');
-        IF v_result ? 'target_subscription_id' AND NOT EXISTS (
-               SELECT 1 FROM core.subscriptions WHERE id = (v_result ->> 'target_subscription_id')::uuid) THEN
+        IF v_result ? 'target_subscription_id' THEN
             v_result := jsonb_set(v_result, '{target_subscription_id}', 'null');
         END IF;
         RETURN v_result;
