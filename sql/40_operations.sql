@@ -672,13 +672,17 @@ END $$;
 -- Unassigning needs only the reseller of record: the licenses left on a suspended source
 -- of an upgrade are unassigned there. Locks the customers the partner sees in id order,
 -- evaluates every request on one snapshot, then one INSERT (assign) or DELETE (unassign)
--- of the users of every request applied.
+-- of the users of every request applied; a request applied with nothing to change gets
+-- one audit event of its own (logic.audit_requests), the others one per row changed.
 CREATE OR REPLACE FUNCTION logic.license_assignments_apply(p_partner text, p_parameters jsonb[], p_operation text,
                                                           p_request_ids text[] DEFAULT NULL)
 RETURNS TABLE (ord bigint, result jsonb) LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_customers uuid[];
     v_customers_distinct boolean;
+    v_ords bigint[];
+    v_results jsonb[];
+    v_unchanged bigint[];  -- the requests applied with nothing to change
 BEGIN
     IF p_operation NOT IN ('assign', 'unassign') THEN
         RAISE EXCEPTION 'logic.license_assignments_apply: unknown operation %', p_operation;
@@ -698,7 +702,6 @@ BEGIN
             SELECT jsonb_object_agg(p_parameters[i] ->> 'subscription_id', p_request_ids[i])
             FROM generate_subscripts(p_parameters, 1) AS i WHERE p_request_ids[i] IS NOT NULL), '{}')::text, true);
     END IF;
-    RETURN QUERY
     WITH found AS MATERIALIZED (  -- each request's subscription (read after the locks) and its licenses assigned
         SELECT r.ord, (r.p ->> 'subscription_id')::uuid AS id, r.p -> 'users' AS users, s.id AS found,
                s.customer_id, s.status, s.quantity, s.partner_id,
@@ -752,7 +755,7 @@ BEGIN
         DELETE FROM core.license_assignments a USING decided d JOIN changing c ON c.ord = d.ord
         WHERE p_operation = 'unassign' AND cardinality(d.codes) = 0
           AND a.subscription_id = d.found AND a.user_id = c.user_id)
-    SELECT d.ord, logic.result(d.codes, jsonb_build_object(
+    SELECT array_agg(d.ord ORDER BY d.ord), array_agg(logic.result(d.codes, jsonb_build_object(
                'subscription_id', d.id, 'subscription_status', d.status, 'quantity', d.quantity,
                'licenses_assigned', d.assigned + CASE WHEN cardinality(d.codes) > 0 THEN 0
                                                       WHEN p_operation = 'assign' THEN d.asked ELSE -d.asked END,
@@ -764,11 +767,22 @@ BEGIN
                'unchanged', coalesce(d.users_found, 0) - coalesce(d.asked, 0)),
                p_partner, jsonb_build_object('subscription_id', d.id, 'users', d.users, 'operation', p_operation,
                                              'users_not_found', d.missing, 'asked', d.asked, 'assigned', d.assigned))
-    FROM decided d
-    ORDER BY d.ord;
+               ORDER BY d.ord),
+           array_agg(d.ord ORDER BY d.ord) FILTER (WHERE cardinality(d.codes) = 0 AND d.asked = 0)
+    INTO v_ords, v_results, v_unchanged
+    FROM decided d;
+    -- A request applied with nothing to change has an event all the same (no changed fields).
+    IF v_unchanged IS NOT NULL THEN
+        PERFORM logic.audit_requests(p_operation || '_license', (
+            SELECT jsonb_agg(jsonb_build_object('error_codes', '[]'::jsonb, 'parameters', p_parameters[o],
+                                                'request_id', coalesce(p_request_ids[o], logic.setting('request_id')))
+                             ORDER BY o)
+            FROM unnest(v_unchanged) o));
+    END IF;
     IF p_request_ids IS NOT NULL THEN
         PERFORM set_config('subctl.request_ids', '', true);
     END IF;
+    RETURN QUERY SELECT x.ord, x.result FROM unnest(v_ords, v_results) AS x (ord, result);
 END $$;
 
 CREATE OR REPLACE FUNCTION logic.op_license_assignment(p_partner text, p jsonb, p_operation text)

@@ -379,11 +379,12 @@ BEGIN
         ON CONFLICT DO NOTHING;
 
     v_after := api.catalog();
-    IF v_after IS DISTINCT FROM v_before THEN
-        INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, changes, outcome, request_id, comment)
-        VALUES ('catalog_apply', logic.acting_operator(), logic.acting_audit_partner(), logic.acting_source(), 'catalog',
-                jsonb_build_object('catalog', jsonb_build_array(v_before, v_after)), 'succeeded', p_request_id, v_comment);
-    END IF;
+    -- one event either way (every attempted operation has one): no changed fields when
+    -- the document was the catalog already
+    INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, changes, outcome, request_id, comment)
+    VALUES ('catalog_apply', logic.acting_operator(), logic.acting_audit_partner(), logic.acting_source(), 'catalog',
+            CASE WHEN v_after IS DISTINCT FROM v_before THEN jsonb_build_object('catalog', jsonb_build_array(v_before, v_after))
+                 ELSE '{}' END, 'succeeded', p_request_id, v_comment);
     RETURN logic.platform_result('catalog_apply', v_parameters, p_request_id, jsonb_build_object(
         'status', 'succeeded', 'changed', v_after IS DISTINCT FROM v_before,
         'offers', jsonb_array_length(v_after -> 'offers'), 'upgrade_paths', jsonb_array_length(v_after -> 'upgrade_paths'),
@@ -1436,10 +1437,10 @@ CREATE TABLE core.subscriptions (
     CONSTRAINT check_subscriptions_version CHECK ((version >= 1))
 );
 
-CREATE FUNCTION logic.audit_rejections(p_operation text, p_rejections jsonb) RETURNS void
+CREATE FUNCTION logic.audit_requests(p_operation text, p_requests jsonb) RETURNS void
     LANGUAGE sql
     BEGIN ATOMIC
- INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id, customer_id, offer_id, changes, outcome, error_codes, request_id, batch_id, comment)  SELECT audit_rejections.p_operation AS p_operation,
+ INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id, customer_id, offer_id, changes, outcome, error_codes, request_id, batch_id, comment)  SELECT audit_requests.p_operation AS p_operation,
              who.operator,
              who.partner_id,
              who.source,
@@ -1455,8 +1456,14 @@ CREATE FUNCTION logic.audit_rejections(p_operation text, p_rejections jsonb) RET
              r.subscription_id,
              COALESCE(s.customer_id, c.id) AS "coalesce",
              COALESCE(s.offer_id, o.id) AS "coalesce",
-             jsonb_build_object('requested', r.parameters) AS jsonb_build_object,
-             'rejected',
+                 CASE
+                     WHEN (jsonb_array_length(r.error_codes) > 0) THEN jsonb_build_object('requested', r.parameters)
+                     ELSE '{}'::jsonb
+                 END AS "case",
+                 CASE
+                     WHEN (jsonb_array_length(r.error_codes) > 0) THEN 'rejected'::text
+                     ELSE 'succeeded'::text
+                 END AS "case",
              ARRAY( SELECT jsonb_array_elements_text(r.error_codes) AS jsonb_array_elements_text) AS "array",
              r.request_id,
              who.batch_id,
@@ -1464,7 +1471,7 @@ CREATE FUNCTION logic.audit_rejections(p_operation text, p_rejections jsonb) RET
             FROM ((((( SELECT logic.acting_operator() AS operator,
                      logic.acting_audit_partner() AS partner_id,
                      logic.acting_partner() AS visible_to,
-                     logic.operation_entity(audit_rejections.p_operation) AS entity,
+                     logic.operation_entity(audit_requests.p_operation) AS entity,
                      logic.acting_source() AS source,
                      logic.acting_batch() AS batch_id,
                      logic.setting('comment'::text) AS comment
@@ -1476,10 +1483,10 @@ CREATE FUNCTION logic.audit_rejections(p_operation text, p_rejections jsonb) RET
                      (((x.e -> 'parameters'::text) ->> 'subscription_id'::text))::uuid AS subscription_id,
                      (COALESCE(((x.e -> 'parameters'::text) ->> 'customer_id'::text),
                          CASE
-                             WHEN (audit_rejections.p_operation = 'add_customer'::text) THEN ((x.e -> 'parameters'::text) ->> 'id'::text)
+                             WHEN (audit_requests.p_operation = 'add_customer'::text) THEN ((x.e -> 'parameters'::text) ->> 'id'::text)
                              ELSE NULL::text
                          END))::uuid AS customer_id
-                    FROM jsonb_array_elements(audit_rejections.p_rejections) WITH ORDINALITY x(e, ord)) r)
+                    FROM jsonb_array_elements(audit_requests.p_requests) WITH ORDINALITY x(e, ord)) r)
               LEFT JOIN core.subscriptions s ON (((s.id = r.subscription_id) AND logic.customer_visible(who.visible_to, s.customer_id))))
               LEFT JOIN core.customers c ON (((c.id = r.customer_id) AND ((who.partner_id IS NULL) OR logic.customer_visible(who.visible_to, c.id)))))
               LEFT JOIN core.offers o ON (((o.id = (r.parameters ->> 'offer_id'::text)) AND (r.subscription_id IS NULL) AND (c.id IS NOT NULL) AND (who.entity = 'subscriptions'::text))))
@@ -1489,7 +1496,13 @@ END;
 CREATE FUNCTION logic.audit_rejection(p_operation text, p_codes text[], p_parameters jsonb, p_request_id text) RETURNS void
     LANGUAGE sql
     BEGIN ATOMIC
- SELECT logic.audit_rejections(p_operation, jsonb_build_array(jsonb_build_object('error_codes', to_jsonb(p_codes), 'parameters', p_parameters, 'request_id', p_request_id))) AS audit_rejections;
+ SELECT logic.audit_requests(p_operation, jsonb_build_array(jsonb_build_object('error_codes', to_jsonb(p_codes), 'parameters', p_parameters, 'request_id', p_request_id))) AS audit_requests;
+END;
+
+CREATE FUNCTION logic.audit_rejections(p_operation text, p_rejections jsonb) RETURNS void
+    LANGUAGE sql
+    BEGIN ATOMIC
+ SELECT logic.audit_requests(p_operation, p_rejections) AS audit_requests;
 END;
 
 CREATE FUNCTION logic.audit_row_changes() RETURNS trigger
@@ -2646,6 +2659,9 @@ CREATE FUNCTION logic.license_assignments_apply(p_partner text, p_parameters jso
 DECLARE
     v_customers uuid[];
     v_customers_distinct boolean;
+    v_ords bigint[];
+    v_results jsonb[];
+    v_unchanged bigint[];  -- the requests applied with nothing to change
 BEGIN
     IF p_operation NOT IN ('assign', 'unassign') THEN
         RAISE EXCEPTION 'logic.license_assignments_apply: unknown operation %', p_operation;
@@ -2665,7 +2681,6 @@ BEGIN
             SELECT jsonb_object_agg(p_parameters[i] ->> 'subscription_id', p_request_ids[i])
             FROM generate_subscripts(p_parameters, 1) AS i WHERE p_request_ids[i] IS NOT NULL), '{}')::text, true);
     END IF;
-    RETURN QUERY
     WITH found AS MATERIALIZED (  -- each request's subscription (read after the locks) and its licenses assigned
         SELECT r.ord, (r.p ->> 'subscription_id')::uuid AS id, r.p -> 'users' AS users, s.id AS found,
                s.customer_id, s.status, s.quantity, s.partner_id,
@@ -2719,7 +2734,7 @@ BEGIN
         DELETE FROM core.license_assignments a USING decided d JOIN changing c ON c.ord = d.ord
         WHERE p_operation = 'unassign' AND cardinality(d.codes) = 0
           AND a.subscription_id = d.found AND a.user_id = c.user_id)
-    SELECT d.ord, logic.result(d.codes, jsonb_build_object(
+    SELECT array_agg(d.ord ORDER BY d.ord), array_agg(logic.result(d.codes, jsonb_build_object(
                'subscription_id', d.id, 'subscription_status', d.status, 'quantity', d.quantity,
                'licenses_assigned', d.assigned + CASE WHEN cardinality(d.codes) > 0 THEN 0
                                                       WHEN p_operation = 'assign' THEN d.asked ELSE -d.asked END,
@@ -2731,11 +2746,22 @@ BEGIN
                'unchanged', coalesce(d.users_found, 0) - coalesce(d.asked, 0)),
                p_partner, jsonb_build_object('subscription_id', d.id, 'users', d.users, 'operation', p_operation,
                                              'users_not_found', d.missing, 'asked', d.asked, 'assigned', d.assigned))
-    FROM decided d
-    ORDER BY d.ord;
+               ORDER BY d.ord),
+           array_agg(d.ord ORDER BY d.ord) FILTER (WHERE cardinality(d.codes) = 0 AND d.asked = 0)
+    INTO v_ords, v_results, v_unchanged
+    FROM decided d;
+    -- A request applied with nothing to change has an event all the same (no changed fields).
+    IF v_unchanged IS NOT NULL THEN
+        PERFORM logic.audit_requests(p_operation || '_license', (
+            SELECT jsonb_agg(jsonb_build_object('error_codes', '[]'::jsonb, 'parameters', p_parameters[o],
+                                                'request_id', coalesce(p_request_ids[o], logic.setting('request_id')))
+                             ORDER BY o)
+            FROM unnest(v_unchanged) o));
+    END IF;
     IF p_request_ids IS NOT NULL THEN
         PERFORM set_config('subctl.request_ids', '', true);
     END IF;
+    RETURN QUERY SELECT x.ord, x.result FROM unnest(v_ords, v_results) AS x (ord, result);
 END $$;
 
 CREATE FUNCTION logic.license_quantity_errors(p_assigned bigint, p_quantity bigint) RETURNS text[]

@@ -4,7 +4,7 @@
 -- one DELETE. Outcomes, audit events and stored results are those of the per-row path,
 -- row for row.
 BEGIN;
-SELECT plan(13);
+SELECT plan(14);
 
 CREATE FUNCTION pg_temp.events_since(p_after_id bigint) RETURNS jsonb LANGUAGE sql AS $$
     SELECT coalesce(jsonb_agg(x ORDER BY x::text), '[]')
@@ -149,6 +149,11 @@ SELECT is((SELECT array_agg(e.request_id ORDER BY r.line) FROM core.audit_events
 SELECT is(ARRAY(SELECT operation || ' ' || rows FROM pg_temp.statements ORDER BY n),
           ARRAY['INSERT 2', 'DELETE 1', 'INSERT 2'],
           'one statement per wave and action: wave 1''s two assignments, its unassignment, wave 2''s two assignments');
+SELECT is((SELECT jsonb_agg(jsonb_build_array(r.line, e.operation, e.outcome, e.changes, e.source, e.batch_id = r.batch_id) ORDER BY r.line)
+           FROM core.batch_rows r JOIN core.audit_events e ON e.request_id = r.request_id AND e.id > :events_before
+           WHERE r.batch_id = :'run'::jsonb ->> 'batch_id' AND r.line IN (9, 10)),
+          '[[9, "assign_license", "succeeded", {}, "batch", true], [10, "unassign_license", "succeeded", {}, "batch", true]]',
+          'a row applied with nothing to change has one event of its own, with no changed fields');
 SELECT is(current_setting('subctl.request_ids', true), '', 'no request id mapping is left behind');
 
 -- ------------------------------------------------------------ the single command: the same path
