@@ -317,8 +317,12 @@ END;
 -- may see it (an unknown or hidden one is recorded without them; the platform sees every
 -- customer); the entity_id is the subscription, the customer or partner added, or the
 -- partner linked or mapped.
--- Set-based: p_rejections is [{error_codes, parameters, request_id}], one event each, in order.
-CREATE OR REPLACE FUNCTION logic.audit_rejections(p_operation text, p_rejections jsonb)
+-- A request that succeeded without changing a row (every user named already held the
+-- license, say) is recorded the same way, outcome succeeded, with no changed fields: every
+-- attempted operation has its event.
+-- Set-based: p_requests is [{error_codes, parameters, request_id}], one event each, in
+-- order; error_codes empty: succeeded, nothing changed.
+CREATE OR REPLACE FUNCTION logic.audit_requests(p_operation text, p_requests jsonb)
 RETURNS void LANGUAGE sql VOLATILE BEGIN ATOMIC
     INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id,
                                    subscription_id, customer_id, offer_id, changes, outcome, error_codes,
@@ -330,7 +334,8 @@ RETURNS void LANGUAGE sql VOLATILE BEGIN ATOMIC
                                        WHEN 'partner_logins' THEN r.parameters ->> 'login_role'
                                        WHEN 'partner_customers' THEN r.parameters ->> 'partner_id' END,
            r.subscription_id, coalesce(s.customer_id, c.id), coalesce(s.offer_id, o.id),
-           jsonb_build_object('requested', r.parameters), 'rejected',
+           CASE WHEN jsonb_array_length(r.error_codes) > 0 THEN jsonb_build_object('requested', r.parameters) ELSE '{}' END,
+           CASE WHEN jsonb_array_length(r.error_codes) > 0 THEN 'rejected' ELSE 'succeeded' END,
            ARRAY(SELECT jsonb_array_elements_text(r.error_codes)),
            r.request_id, who.batch_id, who.comment
     FROM (SELECT logic.acting_operator() AS operator, logic.acting_audit_partner() AS partner_id,
@@ -341,7 +346,7 @@ RETURNS void LANGUAGE sql VOLATILE BEGIN ATOMIC
                        x.e ->> 'request_id' AS request_id, (x.e -> 'parameters' ->> 'subscription_id')::uuid AS subscription_id,
                        (coalesce(x.e -> 'parameters' ->> 'customer_id',
                                  CASE WHEN p_operation = 'add_customer' THEN x.e -> 'parameters' ->> 'id' END))::uuid AS customer_id
-                FROM jsonb_array_elements(p_rejections) WITH ORDINALITY AS x (e, ord)) r
+                FROM jsonb_array_elements(p_requests) WITH ORDINALITY AS x (e, ord)) r
     LEFT JOIN core.subscriptions s
            ON s.id = r.subscription_id AND logic.customer_visible(who.visible_to, s.customer_id)
     LEFT JOIN core.customers c
@@ -353,10 +358,16 @@ RETURNS void LANGUAGE sql VOLATILE BEGIN ATOMIC
     ORDER BY r.ord;
 END;
 
+-- Rejections: [{error_codes, parameters, request_id}], each with its codes.
+CREATE OR REPLACE FUNCTION logic.audit_rejections(p_operation text, p_rejections jsonb)
+RETURNS void LANGUAGE sql VOLATILE BEGIN ATOMIC
+    SELECT logic.audit_requests(p_operation, p_rejections);
+END;
+
 CREATE OR REPLACE FUNCTION logic.audit_rejection(p_operation text, p_codes text[], p_parameters jsonb,
                                                 p_request_id text)
 RETURNS void LANGUAGE sql VOLATILE BEGIN ATOMIC
-    SELECT logic.audit_rejections(p_operation, jsonb_build_array(jsonb_build_object(
+    SELECT logic.audit_requests(p_operation, jsonb_build_array(jsonb_build_object(
         'error_codes', to_jsonb(p_codes), 'parameters', p_parameters, 'request_id', p_request_id)));
 END;
 

@@ -704,65 +704,134 @@ BEGIN
                                                  'display_name', u.display_name, 'created_at', u.created_at));
 END $$;
 
--- license assign / unassign {subscription_id, users: [USER...]}: USER is a user's id or
--- user principal name (any case), of the subscription's customer. All or nothing: every
--- user not found is named, and the licenses the assignment would need beyond the
--- quantity. A user who already holds (assign) or does not hold (unassign) a license of
--- the subscription is left as it is. Unassigning needs only the reseller of record: the
--- licenses left on a suspended source of an upgrade are unassigned there.
+-- license assign / unassign {subscription_id, users: [USER...]}: THE apply path of license
+-- assignments, set-based like logic.licenses_apply (whose notes hold here: requests of
+-- distinct customers, p_request_ids for the audit events, one row per request with its
+-- result, rejections neither audited nor remembered here). p_operation: assign or
+-- unassign. USER is a user's id or user principal name (any case), of the subscription's
+-- customer. Each request is all or nothing: every user not found is named, and the
+-- licenses the assignment would need beyond the quantity. A user who already holds
+-- (assign) or does not hold (unassign) a license of the subscription is left as it is.
+-- Unassigning needs only the reseller of record: the licenses left on a suspended source
+-- of an upgrade are unassigned there. Locks the customers the partner sees in id order,
+-- evaluates every request on one snapshot, then one INSERT (assign) or DELETE (unassign)
+-- of the users of every request applied; a request applied with nothing to change gets
+-- one audit event of its own (logic.audit_requests), the others one per row changed.
+CREATE OR REPLACE FUNCTION logic.license_assignments_apply(p_partner text, p_parameters jsonb[], p_operation text,
+                                                          p_request_ids text[] DEFAULT NULL)
+RETURNS TABLE (ord bigint, result jsonb) LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_customers uuid[];
+    v_customers_distinct boolean;
+    v_ords bigint[];
+    v_results jsonb[];
+    v_unchanged bigint[];  -- the requests applied with nothing to change
+BEGIN
+    IF p_operation NOT IN ('assign', 'unassign') THEN
+        RAISE EXCEPTION 'logic.license_assignments_apply: unknown operation %', p_operation;
+    END IF;
+    v_customers := ARRAY(SELECT DISTINCT s.customer_id FROM core.subscriptions s
+                         WHERE s.id = ANY (ARRAY(SELECT (p ->> 'subscription_id')::uuid FROM unnest(p_parameters) p))
+                           AND logic.customer_visible(p_partner, s.customer_id));
+    PERFORM 1 FROM core.customers c WHERE c.id = ANY (v_customers) ORDER BY c.id FOR NO KEY UPDATE;
+    SELECT count(DISTINCT s.customer_id) = count(*) INTO v_customers_distinct
+    FROM unnest(p_parameters) p JOIN core.subscriptions s ON s.id = (p ->> 'subscription_id')::uuid
+    WHERE s.customer_id = ANY (v_customers);
+    IF NOT v_customers_distinct THEN
+        RAISE EXCEPTION 'logic.license_assignments_apply: the requests of one call must be of distinct customers';
+    END IF;
+    IF p_request_ids IS NOT NULL THEN  -- each audit event under its own request's id
+        PERFORM set_config('subctl.request_ids', coalesce((
+            SELECT jsonb_object_agg(p_parameters[i] ->> 'subscription_id', p_request_ids[i])
+            FROM generate_subscripts(p_parameters, 1) AS i WHERE p_request_ids[i] IS NOT NULL), '{}')::text, true);
+    END IF;
+    WITH found AS MATERIALIZED (  -- each request's subscription (read after the locks) and its licenses assigned
+        SELECT r.ord, (r.p ->> 'subscription_id')::uuid AS id, r.p -> 'users' AS users, s.id AS found,
+               s.customer_id, s.status, s.quantity, s.partner_id,
+               CASE WHEN s.id IS NOT NULL THEN (SELECT count(*) FROM core.license_assignments a
+                                                WHERE a.subscription_id = s.id) END AS assigned
+        FROM unnest(p_parameters) WITH ORDINALITY AS r (p, ord)
+        LEFT JOIN core.subscriptions s ON s.id = (r.p ->> 'subscription_id')::uuid AND s.customer_id = ANY (v_customers)),
+    named AS MATERIALIZED (  -- each user named by a request of a found subscription, found or not
+        SELECT f.ord, x.name, x.n, u.id AS user_id, u.upn,
+               EXISTS (SELECT 1 FROM core.license_assignments a WHERE a.subscription_id = f.found AND a.user_id = u.id) AS holds
+        FROM found f
+        CROSS JOIN LATERAL jsonb_array_elements_text(f.users) WITH ORDINALITY AS x (name, n)
+        -- one index probe per name (a user principal name is never a UUID): a join on
+        -- either of them would read every user of the customer
+        LEFT JOIN LATERAL (
+            SELECT y.id, y.upn FROM core.users y WHERE y.customer_id = f.customer_id AND lower(y.upn) = lower(x.name)
+            UNION ALL
+            SELECT y.id, y.upn FROM core.users y
+            WHERE y.id = CASE WHEN x.name ~* core.uuid_pattern() THEN x.name::uuid END AND y.customer_id = f.customer_id
+            LIMIT 1) u ON true
+        WHERE f.found IS NOT NULL),
+    changing AS MATERIALIZED (  -- the users whose license would change, once each
+        SELECT DISTINCT n.ord, n.user_id, n.upn FROM named n
+        WHERE n.user_id IS NOT NULL AND n.holds = (p_operation = 'unassign')),
+    evaluated AS MATERIALIZED (
+        SELECT f.ord, f.id, f.found, f.users, f.customer_id, f.status, f.quantity, f.assigned,
+               -- of a found subscription: the users found, those not found (in the order named), the changes
+               CASE WHEN f.found IS NOT NULL THEN (SELECT count(DISTINCT n.user_id) FROM named n WHERE n.ord = f.ord) END AS users_found,
+               CASE WHEN f.found IS NOT NULL THEN (SELECT coalesce(jsonb_agg(n.name ORDER BY n.n), '[]') FROM named n
+                                                   WHERE n.ord = f.ord AND n.user_id IS NULL) END AS missing,
+               CASE WHEN f.found IS NOT NULL THEN (SELECT count(*) FROM changing c WHERE c.ord = f.ord) END AS asked,
+               f.partner_id
+        FROM found f),
+    decided AS MATERIALIZED (
+        SELECT e.*,
+               CASE WHEN e.found IS NULL THEN ARRAY['subscription_not_found'] ELSE
+                   CASE WHEN p_operation = 'assign' THEN logic.sold_and_active_errors(p_partner, e.status, e.partner_id)
+                        WHEN e.partner_id IS DISTINCT FROM p_partner THEN ARRAY['not_reseller_of_record']
+                        ELSE '{}' END
+                   || CASE WHEN jsonb_array_length(e.missing) > 0 THEN ARRAY['user_not_found'] ELSE '{}' END
+                   || CASE WHEN p_operation = 'assign' THEN logic.license_assignment_errors(e.assigned, e.asked, e.quantity)
+                           ELSE '{}' END END AS codes
+        FROM evaluated e),
+    assigned AS (
+        INSERT INTO core.license_assignments (subscription_id, user_id, customer_id)
+        SELECT d.found, c.user_id, d.customer_id
+        FROM decided d JOIN changing c ON c.ord = d.ord
+        WHERE p_operation = 'assign' AND cardinality(d.codes) = 0
+        ORDER BY d.ord, c.user_id),
+    unassigned AS (
+        DELETE FROM core.license_assignments a USING decided d JOIN changing c ON c.ord = d.ord
+        WHERE p_operation = 'unassign' AND cardinality(d.codes) = 0
+          AND a.subscription_id = d.found AND a.user_id = c.user_id)
+    SELECT array_agg(d.ord ORDER BY d.ord), array_agg(logic.result(d.codes, jsonb_build_object(
+               'subscription_id', d.id, 'subscription_status', d.status, 'quantity', d.quantity,
+               'licenses_assigned', d.assigned + CASE WHEN cardinality(d.codes) > 0 THEN 0
+                                                      WHEN p_operation = 'assign' THEN d.asked ELSE -d.asked END,
+               CASE WHEN p_operation = 'assign' THEN 'assigned' ELSE 'unassigned' END,
+               CASE WHEN cardinality(d.codes) = 0
+                    THEN (SELECT coalesce(jsonb_agg(jsonb_build_object('id', c.user_id, 'upn', c.upn) ORDER BY c.upn), '[]')
+                          FROM changing c WHERE c.ord = d.ord)
+                    ELSE '[]' END,
+               'unchanged', coalesce(d.users_found, 0) - coalesce(d.asked, 0)),
+               p_partner, jsonb_build_object('subscription_id', d.id, 'users', d.users, 'operation', p_operation,
+                                             'users_not_found', d.missing, 'asked', d.asked, 'assigned', d.assigned))
+               ORDER BY d.ord),
+           array_agg(d.ord ORDER BY d.ord) FILTER (WHERE cardinality(d.codes) = 0 AND d.asked = 0)
+    INTO v_ords, v_results, v_unchanged
+    FROM decided d;
+    -- A request applied with nothing to change has an event all the same (no changed fields).
+    IF v_unchanged IS NOT NULL THEN
+        PERFORM logic.audit_requests(p_operation || '_license', (
+            SELECT jsonb_agg(jsonb_build_object('error_codes', '[]'::jsonb, 'parameters', p_parameters[o],
+                                                'request_id', coalesce(p_request_ids[o], logic.setting('request_id')))
+                             ORDER BY o)
+            FROM unnest(v_unchanged) o));
+    END IF;
+    IF p_request_ids IS NOT NULL THEN
+        PERFORM set_config('subctl.request_ids', '', true);
+    END IF;
+    RETURN QUERY SELECT x.ord, x.result FROM unnest(v_ords, v_results) AS x (ord, result);
+END $$;
+
 CREATE OR REPLACE FUNCTION logic.op_license_assignment(p_partner text, p jsonb, p_operation text)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    v_id uuid := (p ->> 'subscription_id')::uuid;
-    s core.subscriptions := logic.lock_subscription(p_partner, v_id);
-    v_users uuid[];
-    v_missing jsonb;
-    v_assigned bigint;
-    v_changing uuid[];
-    v_codes text[];
-    v_changed jsonb := '[]'::jsonb;
 BEGIN
-    IF s.id IS NULL THEN
-        v_codes := ARRAY['subscription_not_found'];
-    ELSE
-        SELECT array_agg(DISTINCT u.id) FILTER (WHERE u.id IS NOT NULL),
-               coalesce(jsonb_agg(x.name ORDER BY x.ord) FILTER (WHERE u.id IS NULL), '[]')
-        INTO v_users, v_missing
-        FROM jsonb_array_elements_text(p -> 'users') WITH ORDINALITY AS x (name, ord)
-        LEFT JOIN core.users u ON u.customer_id = s.customer_id
-              AND (u.id = CASE WHEN x.name ~* core.uuid_pattern() THEN x.name::uuid END OR lower(u.upn) = lower(x.name));
-        v_assigned := logic.licenses_assigned(s.id);
-        v_changing := ARRAY(SELECT x.u FROM unnest(v_users) x (u)
-                            WHERE EXISTS (SELECT 1 FROM core.license_assignments a
-                                          WHERE a.subscription_id = s.id AND a.user_id = x.u) = (p_operation = 'unassign'));
-        v_codes := CASE WHEN p_operation = 'assign' THEN logic.sold_and_active_errors(p_partner, s.status, s.partner_id)
-                        WHEN s.partner_id IS DISTINCT FROM p_partner THEN ARRAY['not_reseller_of_record']
-                        ELSE '{}' END
-                   || CASE WHEN jsonb_array_length(v_missing) > 0 THEN ARRAY['user_not_found'] ELSE '{}' END
-                   || CASE WHEN p_operation = 'assign'
-                           THEN logic.license_assignment_errors(v_assigned, cardinality(v_changing), s.quantity)
-                           ELSE '{}' END;
-    END IF;
-    IF cardinality(v_codes) = 0 AND cardinality(v_changing) > 0 THEN
-        IF p_operation = 'assign' THEN
-            INSERT INTO core.license_assignments (subscription_id, user_id, customer_id)
-            SELECT s.id, x.u, s.customer_id FROM unnest(v_changing) x (u) ORDER BY x.u;
-        ELSE
-            DELETE FROM core.license_assignments WHERE subscription_id = s.id AND user_id = ANY (v_changing);
-        END IF;
-    END IF;
-    IF cardinality(v_codes) = 0 THEN
-        v_changed := (SELECT coalesce(jsonb_agg(jsonb_build_object('id', u.id, 'upn', u.upn) ORDER BY u.upn), '[]')
-                      FROM core.users u WHERE u.id = ANY (v_changing));
-    END IF;
-    RETURN logic.result(v_codes, jsonb_build_object(
-        'subscription_id', v_id, 'subscription_status', s.status, 'quantity', s.quantity,
-        'licenses_assigned', CASE WHEN s.id IS NOT NULL THEN logic.licenses_assigned(s.id) END,
-        CASE WHEN p_operation = 'assign' THEN 'assigned' ELSE 'unassigned' END, v_changed,
-        'unchanged', coalesce(cardinality(v_users), 0) - coalesce(cardinality(v_changing), 0)),
-        p_partner, jsonb_build_object('subscription_id', v_id, 'users', p -> 'users', 'operation', p_operation,
-                                      'users_not_found', v_missing, 'asked', cardinality(v_changing),
-                                      'assigned', v_assigned));
+    RETURN (SELECT l.result FROM logic.license_assignments_apply(p_partner, ARRAY[p], p_operation) l);
 END $$;
 
 -- The operations by name: the single dispatch used by the API and by batches.
@@ -819,10 +888,10 @@ BEGIN
                    AND operation = p_operation AND parameters = p_parameters) THEN
             RETURN v_dry_run_result::jsonb || jsonb_build_object('replayed', true);
         END IF;
-        -- A target the dry run would create is gone with it: no made-up id (SPEC 7.2).
+        -- No dry run has a target (SPEC 7.2): one it would create is gone with it, and one
+        -- it would grow (upgrade --into) is named by into_subscription_id.
         v_result := jsonb_set(v_dry_run_result::jsonb, '{status}', '"dry_run"');
-        IF v_result ? 'target_subscription_id' AND NOT EXISTS (
-               SELECT 1 FROM core.subscriptions WHERE id = (v_result ->> 'target_subscription_id')::uuid) THEN
+        IF v_result ? 'target_subscription_id' THEN
             v_result := jsonb_set(v_result, '{target_subscription_id}', 'null');
         END IF;
         RETURN v_result;

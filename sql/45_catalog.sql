@@ -171,11 +171,12 @@ BEGIN
         ON CONFLICT DO NOTHING;
 
     v_after := api.catalog();
-    IF v_after IS DISTINCT FROM v_before THEN
-        INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, changes, outcome, request_id, comment)
-        VALUES ('catalog_apply', logic.acting_operator(), logic.acting_audit_partner(), logic.acting_source(), 'catalog',
-                jsonb_build_object('catalog', jsonb_build_array(v_before, v_after)), 'succeeded', p_request_id, v_comment);
-    END IF;
+    -- one event either way (every attempted operation has one): no changed fields when
+    -- the document was the catalog already
+    INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, changes, outcome, request_id, comment)
+    VALUES ('catalog_apply', logic.acting_operator(), logic.acting_audit_partner(), logic.acting_source(), 'catalog',
+            CASE WHEN v_after IS DISTINCT FROM v_before THEN jsonb_build_object('catalog', jsonb_build_array(v_before, v_after))
+                 ELSE '{}' END, 'succeeded', p_request_id, v_comment);
     RETURN logic.platform_result('catalog_apply', v_parameters, p_request_id, jsonb_build_object(
         'status', 'succeeded', 'changed', v_after IS DISTINCT FROM v_before,
         'offers', jsonb_array_length(v_after -> 'offers'), 'upgrade_paths', jsonb_array_length(v_after -> 'upgrade_paths'),

@@ -18,10 +18,13 @@
 #      (tests/bench/flow_latency.sql), against the upgrades listing of the same run.
 #   9. hot batches: HOT_ROWS add_licenses rows over 40 subscriptions vs their raw floor, and
 #      MIX_ROWS rows of every action, from tests/bench/hot_batch_bench.sh (after 3./4.).
+#  10. a batch of ASSIGN_ROWS license assignments (one user each) over ASSIGN_CUSTOMERS new
+#      customers vs its raw floor, from tests/bench/assign_batch_bench.sh (after 9.).
 # Results: .local/bench/results.csv and .local/bench/summary.txt (also kept per run);
 # the cluster is stopped at the end, its data kept.
 #   run.sh BUILD_DIR   environment: SCALE (100000), REPEATS (3), SECONDS_PER_RUN (10),
-#   BATCH_ROWS (20000; the issue's size is 1000000), HOT_ROWS (200000), MIX_ROWS (20000)
+#   BATCH_ROWS (20000; the issue's size is 1000000), HOT_ROWS (200000), MIX_ROWS (20000),
+#   ASSIGN_ROWS (1000000), ASSIGN_CUSTOMERS (1000)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-build}; [[ $build = /* ]] || build=$root/$build
@@ -138,6 +141,10 @@ fi
 if [ -x "$here/hot_batch_bench.sh" ]; then
     DATABASE_URL=$url PGDATABASE=bench SUBCTL_PARTNER=$partner BENCH_DIR=$out BENCH_CSV=$csv \
         "$here/hot_batch_bench.sh" "$build" | tee -a "$summary"
+fi
+if [ -x "$here/assign_batch_bench.sh" ]; then
+    DATABASE_URL=$url PGDATABASE=bench SUBCTL_PARTNER=$partner BENCH_DIR=$out BENCH_CSV=$csv \
+        "$here/assign_batch_bench.sh" "$build" | tee -a "$summary"
 fi
 # Figure 6, only with BENCH_HA=1: a synchronous standby's cost, on its own pair.
 [ "${BENCH_HA:-0}" != 1 ] || BENCH_CSV=$csv "$here/ha_bench.sh" "$build" | tee -a "$summary"

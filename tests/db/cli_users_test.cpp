@@ -187,7 +187,8 @@ TEST_CASE("upgrade --into grows an existing subscription and moves the licenses;
     INFO(dry.err);
     REQUIRE(dry.exit == 0);
     CHECK(dry.json()["status"] == "dry_run");
-    CHECK(dry.json()["target_subscription_id"] == premium);
+    CHECK(dry.json()["target_subscription_id"].is_null());
+    CHECK(dry.json()["into_subscription_id"] == premium);
     CHECK(dry.json()["quantity"] == 13);
     CHECK(quantity_of(premium) == 10);
 

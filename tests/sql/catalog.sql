@@ -2,7 +2,7 @@
 -- api.catalog_apply: idempotent, updates changed offers, retires removed ones, refuses
 -- an invalid document whole with SU060 naming the entry.
 BEGIN;
-SELECT plan(29);
+SELECT plan(30);
 
 -- ------------------------------------------------------------ the shipped catalog
 SELECT set_eq($$SELECT id, name FROM core.offers WHERE NOT retired$$,
@@ -74,7 +74,9 @@ CREATE TEMP TABLE shipped AS SELECT test.catalog_document() AS document, api.cat
 SELECT is(api.catalog_apply((SELECT document FROM shipped)) -> 'changed', 'false'::jsonb,
           'applying the catalog the database holds reports changed = false');
 SELECT is(api.catalog(), (SELECT catalog FROM shipped), 'and leaves the catalog as it was');
-SELECT is((SELECT n FROM catalog_events), (SELECT events FROM shipped), 'and writes no audit event');
+SELECT is((SELECT n FROM catalog_events), (SELECT events + 1 FROM shipped), 'and writes one audit event, as every attempt does');
+SELECT is((SELECT jsonb_build_array(outcome, changes) FROM core.audit_events WHERE operation = 'catalog_apply' ORDER BY id DESC LIMIT 1),
+          '["succeeded", {}]'::jsonb, 'succeeded, with no changed fields');
 
 -- ------------------------------------------------------------ a changed document
 SELECT is(api.catalog_apply(pg_temp.with_offer((SELECT document FROM shipped), 'o365-business',
@@ -82,7 +84,7 @@ SELECT is(api.catalog_apply(pg_temp.with_offer((SELECT document FROM shipped), '
           'true'::jsonb, 'applying a changed document reports changed = true');
 SELECT is((SELECT (max_quantity, name)::text FROM core.offers WHERE id = 'o365-business'),
           '(500,"Office 365 Business (2024)")', 'the changed offer is updated');
-SELECT is((SELECT n FROM catalog_events), (SELECT events + 1 FROM shipped), 'the change writes one audit event');
+SELECT is((SELECT n FROM catalog_events), (SELECT events + 2 FROM shipped), 'the change writes one audit event');
 SELECT is(api.catalog_apply(pg_temp.with_offer((SELECT document FROM shipped), 'o365-business-premium',
                                                '{"upgrades_to": []}')) -> 'upgrade_paths',
           '6'::jsonb, 'dropping a path from the document leaves six upgrade paths');

@@ -77,12 +77,15 @@ SELECT is((SELECT quantity FROM core.subscriptions WHERE id = :'premium'), 9, 'a
 SELECT is(test.codes(api.upgrade(:'business', NULL, 5, p_request_id => 'into-1', p_into_subscription_id => :'premium')),
           '{request_id_reused}', 'the request id with another quantity: reused');
 
--- The default quantity is the source's; a dry run names the target and changes nothing.
+-- The default quantity is the source's; a dry run names the subscription it would grow
+-- as into_subscription_id (its target_subscription_id is null, as every dry run's) and
+-- changes nothing.
 SELECT test.new_subscription(:'customer', 'o365-business-essentials', 7) AS essentials \gset
 SELECT api.upgrade(:'essentials', NULL, p_into_subscription_id => :'premium', p_dry_run => true) AS dry \gset
-SELECT is(ARRAY[:'dry'::jsonb ->> 'status', :'dry'::jsonb ->> 'target_subscription_id', :'dry'::jsonb ->> 'quantity',
-                :'dry'::jsonb ->> 'quantity_added'],
-          ARRAY['dry_run', :'premium', '16', '7'], 'dry run: the target named, 9 + the source''s 7');
+SELECT is(ARRAY[:'dry'::jsonb ->> 'status', :'dry'::jsonb ->> 'target_subscription_id', :'dry'::jsonb ->> 'into_subscription_id',
+                :'dry'::jsonb ->> 'quantity', :'dry'::jsonb ->> 'quantity_added'],
+          ARRAY['dry_run', NULL, :'premium', '16', '7'],
+          'dry run: no target_subscription_id, the subscription upgraded into named, 9 + the source''s 7');
 SELECT is((SELECT ARRAY[quantity::text, (SELECT status FROM core.subscriptions WHERE id = :'essentials')]
            FROM core.subscriptions WHERE id = :'premium'), ARRAY['9', 'active'], 'the dry run changed nothing');
 

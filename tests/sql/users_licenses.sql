@@ -3,7 +3,7 @@
 -- cancel, audited; what the tables hold whoever writes; only the partner's customers'
 -- users are visible.
 BEGIN;
-SELECT plan(27);
+SELECT plan(29);
 
 SELECT test.act_as_new_partner('users') AS partner \gset
 SELECT test.new_customer() AS customer, test.new_customer() AS other \gset
@@ -42,6 +42,14 @@ SELECT is((api.subscription(:'sub') ->> 'licenses_assigned'), '2', 'and the subs
 SELECT is(api.license_change('unassign', :'sub', ARRAY[:'ben']) -> 'unassigned',
           jsonb_build_array(jsonb_build_object('id', :'ben', 'upn', 'ben@contoso.partner.onmschina.cn')), 'unassign');
 SELECT is(api.license_change('assign', :'sub', ARRAY[:'ben']) ->> 'licenses_assigned', '2', 'and assign again');
+SELECT is(api.license_change('assign', :'sub', ARRAY[:'ben'], p_request_id => 'noop-' || :'partner', p_comment => 'once more')
+              - 'request_id' - 'errors' - 'status' - 'subscription_status' - 'quantity' - 'subscription_id',
+          '{"licenses_assigned": 2, "assigned": [], "unchanged": 1}', 'assigning a license the user holds changes nothing');
+SELECT is((SELECT jsonb_agg(jsonb_build_array(operation, outcome, entity, subscription_id, customer_id, changes, error_codes, request_id, comment))
+           FROM core.audit_events WHERE request_id = 'noop-' || :'partner'),
+          jsonb_build_array(jsonb_build_array('assign_license', 'succeeded', 'license_assignments', :'sub', :'customer', '{}'::jsonb,
+                                              '{}'::text[], 'noop-' || :'partner', 'once more')),
+          'and is audited all the same: one event, succeeded, no changed fields, its request id and comment');
 
 -- upgrade: the licenses move in the same transaction
 SELECT api.upgrade(:'sub', 'o365-e3') AS upgraded \gset

@@ -92,8 +92,8 @@ WHERE t.upgraded_from_subscription_id IS NOT NULL;
 --    under a request id that was not remembered; no row changed twice by one request (a
 --    license assignment's row is its subscription and user: an upgrade that moves it
 --    removes one row and adds another). The platform's administrations are audited under
---    no partner and remember their request ids under logic.platform_request_key(); a
---    catalog apply that changed nothing has no event.
+--    no partner and remember their request ids under logic.platform_request_key(). Every
+--    stored request id has its events, an operation that changed nothing one of its own.
 CREATE TEMP TABLE request_events AS
 SELECT coalesce(partner_id, logic.platform_request_key()) AS partner_id, request_id,
        count(*) FILTER (WHERE outcome = 'succeeded') AS succeeded,
@@ -103,14 +103,15 @@ SELECT coalesce(partner_id, logic.platform_request_key()) AS partner_id, request
              FILTER (WHERE outcome = 'succeeded') AS repeated
 FROM core.audit_events WHERE request_id IS NOT NULL GROUP BY 1, request_id;
 INSERT INTO results
---    A license assign or unassign writes one event per user whose license it changed:
---    none when every user named already held (or did not hold) one.
+--    A license assign or unassign writes one event per user whose license it changed,
+--    and one with no changed fields when every user named already held (or did not
+--    hold) one.
 SELECT 'stored request id matches its audit events', count(*),
        count(*) FILTER (WHERE CASE WHEN q.operation IN ('assign_license', 'unassign_license')
                                         AND q.result ->> 'status' = 'succeeded'
-                                   THEN coalesce(e.succeeded, 0) <> jsonb_array_length(coalesce(q.result -> 'assigned', q.result -> 'unassigned'))
+                                   THEN coalesce(e.succeeded, 0) <> greatest(1, jsonb_array_length(coalesce(q.result -> 'assigned', q.result -> 'unassigned')))
                                         OR coalesce(e.rejected, 0) > 0 OR e.repeated > 0
-                                   ELSE (e.request_id IS NULL AND NOT (q.operation = 'catalog_apply' AND q.result ->> 'changed' = 'false'))
+                                   ELSE e.request_id IS NULL
                                         OR e.repeated > 0
                                         OR (q.result ->> 'status' = 'succeeded' AND (e.succeeded = 0 OR e.rejected > 0))
                                         OR (q.result ->> 'status' = 'rejected' AND (e.rejected <> 1 OR e.succeeded > 0)) END)
