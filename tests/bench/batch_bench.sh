@@ -3,11 +3,12 @@
 # database once the other figures are measured:
 #   3. BATCH_ROWS upgrades applied by `subctl batch run FILE -q` (rows/s) vs the floor: the
 #      same effect for as many other, equivalent rows by one set-based SQL statement (read
-#      the file, insert the targets, suspend and link the sources; the audit triggers write
-#      one event per change as for any write) in one transaction, on the same database;
+#      the file, insert the targets, suspend and link the sources, move the users' licenses;
+#      the audit triggers write one event per change as for any write) in one transaction, on the same database;
 #      the ratio batch time / floor time. And the raw floor, the ratio's target (<= 3.0):
 #      the same rows and the same audit events written by one plain statement (insert the
-#      targets, update the sources, insert one audit event per change with its hash) with
+#      targets, update the sources, move the licenses, insert one audit event per change with
+#      its hash: two per moved license, as gone and as come) with
 #      the project's triggers off, in one transaction, rolled back (before the floor above,
 #      on the same rows: the database keeps only audited rows). Then the same rows again as a new
 #      batch: every row is already applied (replayed by its request id), the cost of a
@@ -84,6 +85,7 @@ CREATE TEMP TABLE floor_rows (action text, subscription_id uuid, target_offer te
 \copy floor_rows FROM '$floor_file' (FORMAT csv, HEADER)
 ANALYZE floor_rows;
 ALTER TABLE core.subscriptions DISABLE TRIGGER USER;
+ALTER TABLE core.license_assignments DISABLE TRIGGER USER;
 ALTER TABLE core.audit_events DISABLE TRIGGER USER;
 SELECT set_config('bench.started', clock_timestamp()::text, true) \g /dev/null
 WITH targets AS (
@@ -98,24 +100,36 @@ sources AS (
                                     version = s.version + 1, updated_at = clock_timestamp()
     FROM targets t WHERE s.id = t.upgraded_from_subscription_id
     RETURNING s.*, t.id AS target_id),
+moved AS (  -- the users' licenses go with the upgrade: each an event as gone and one as come
+    UPDATE core.license_assignments a SET subscription_id = s.target_id
+    FROM sources s WHERE a.subscription_id = s.id
+    RETURNING a.*, s.id AS source_id),
 events AS (
-    SELECT e.subscription, e.version, e.customer_id, e.offer_id, e.changes, f.request_id
-    FROM (SELECT t.id AS subscription, t.version, t.customer_id, t.offer_id, t.upgraded_from_subscription_id AS source,
+    SELECT e.entity, e.entity_id, e.subscription, e.version, e.customer_id, e.offer_id, e.changes, f.request_id
+    FROM (SELECT 'subscriptions' AS entity, t.id::text AS entity_id, t.id AS subscription, t.version, t.customer_id,
+                 t.offer_id, t.upgraded_from_subscription_id AS source,
                  (SELECT jsonb_object_agg(k.key, jsonb_build_array(NULL, k.value)) FROM jsonb_each(jsonb_strip_nulls(to_jsonb(t))) k
                   WHERE k.key NOT IN ('version', 'created_at', 'updated_at')) AS changes
           FROM targets t
           UNION ALL
-          SELECT s.id, s.version, s.customer_id, s.offer_id, s.id,
+          SELECT 'subscriptions', s.id::text, s.id, s.version, s.customer_id, s.offer_id, s.id,
                  jsonb_build_object('status', jsonb_build_array('active', s.status), 'status_reason',
                                     jsonb_build_array(NULL, s.status_reason), 'upgraded_to_subscription_id',
                                     jsonb_build_array(NULL, s.upgraded_to_subscription_id), 'version',
                                     jsonb_build_array(s.version - 1, s.version))
-          FROM sources s) e
+          FROM sources s
+          UNION ALL
+          SELECT 'license_assignments', m.user_id::text, x.subscription_id, NULL, m.customer_id, NULL, m.source_id,
+                 (SELECT jsonb_object_agg(k.key, CASE WHEN x.gone THEN jsonb_build_array(k.value, NULL)
+                                                      ELSE jsonb_build_array(NULL, k.value) END)
+                  FROM jsonb_each(jsonb_build_object('subscription_id', x.subscription_id, 'user_id', m.user_id,
+                                                     'customer_id', m.customer_id, 'assigned_at', m.assigned_at)) k)
+          FROM moved m CROSS JOIN LATERAL (VALUES (true, m.source_id), (false, m.subscription_id)) AS x (gone, subscription_id)) e
     JOIN floor_rows f ON f.subscription_id = e.source)
 INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
                                subscription_version, customer_id, changes, outcome, request_id, batch_id, offer_id,
                                chain_hash)
-SELECT 'upgrade', 'bench', '$partner', 'batch', 'subscriptions', e.subscription::text, e.subscription, e.version,
+SELECT 'upgrade', 'bench', '$partner', 'batch', e.entity, e.entity_id, e.subscription, e.version,
        e.customer_id, e.changes, 'succeeded', e.request_id, '$batch_name-raw-floor', e.offer_id,
        sha256(convert_to(e.changes::text, 'UTF8'))
 FROM events e;
@@ -141,9 +155,12 @@ WITH targets AS (
     SELECT s.customer_id, f.target_offer, coalesce(f.quantity, s.quantity), s.billing_cycle, 'active', 'csp',
            '$partner', '$partner', s.id
     FROM floor_rows f JOIN core.subscriptions s ON s.id = f.subscription_id
-    RETURNING id, upgraded_from_subscription_id)
-UPDATE core.subscriptions s SET status = 'suspended', status_reason = 'upgraded', upgraded_to_subscription_id = t.id
-FROM targets t WHERE s.id = t.upgraded_from_subscription_id;
+    RETURNING id, upgraded_from_subscription_id),
+sources AS (
+    UPDATE core.subscriptions s SET status = 'suspended', status_reason = 'upgraded', upgraded_to_subscription_id = t.id
+    FROM targets t WHERE s.id = t.upgraded_from_subscription_id
+    RETURNING s.id, t.id AS target_id)
+UPDATE core.license_assignments a SET subscription_id = s.target_id FROM sources s WHERE a.subscription_id = s.id;
 COMMIT;
 SQL
 floor_seconds=$(awk -v a="$started" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }')
