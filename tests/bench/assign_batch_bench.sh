@@ -26,15 +26,7 @@ done
 per_customer=$(((rows + customers - 1) / customers))
 stamp=$(date +%Y%m%d-%H%M%S)
 file=$out/assign-batch.csv name=assign-$stamp
-now() { date +%s.%N; }
-rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.1f", (s > 0 ? n / s : 0) }'; }
-record() {  # figure value unit baseline baseline_value, as run.sh writes them
-    echo "$1,1,$2,$3,$4,$5,$(awk -v a="$2" -v b="$5" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')" >>"$csv"
-}
-outcomes() {
-    psql -XAt -F' ' -c "SELECT status, count(*) FROM core.batch_rows WHERE partner_id = '$partner' AND batch_id = '$1'
-                        GROUP BY 1 ORDER BY 1" | paste -sd, | sed 's/,/, /g'
-}
+. "$root/tests/bench/batch_common.sh"
 
 started=$(now)
 psql -qX -v ON_ERROR_STOP=1 >/dev/null <<SQL

@@ -31,16 +31,7 @@ partner=$SUBCTL_PARTNER out=$BENCH_DIR csv=$BENCH_CSV
 stamp=$(date +%Y%m%d-%H%M%S)
 batch_file=$out/batch.csv floor_file=$out/batch-floor.csv
 batch_name=bench-$stamp replay_name=bench-$stamp-replay
-now() { date +%s.%N; }
-rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.1f", (s > 0 ? n / s : 0) }'; }
-record() {  # figure value unit baseline baseline_value: one row of the results, as run.sh writes them
-    echo "$1,1,$2,$3,$4,$5,$(awk -v a="$2" -v b="$5" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')" >>"$csv"
-}
-# The outcome counts of a batch, e.g. "applied 20000".
-outcomes() {
-    psql -XAt -F' ' -c "SELECT status, count(*) FROM core.batch_rows WHERE partner_id = '$partner' AND batch_id = '$1'
-                        GROUP BY 1 ORDER BY 1" | paste -sd, | sed 's/,/, /g'
-}
+. "$root/tests/bench/batch_common.sh"
 audit_events() { psql -XAtc "SELECT count(*) FROM core.audit_events WHERE batch_id = '$1'"; }
 
 # One eligible upgrade (no error code, quantity in the target's range) per customer of the partner.

@@ -23,15 +23,7 @@ for n in "$hot_rows" "$mix_rows"; do
 done
 stamp=$(date +%Y%m%d-%H%M%S)
 hot_file=$out/hot-batch.csv mix_file=$out/mixed-batch.csv
-now() { date +%s.%N; }
-rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.1f", (s > 0 ? n / s : 0) }'; }
-record() {  # figure value unit baseline baseline_value, as run.sh writes them
-    echo "$1,1,$2,$3,$4,$5,$(awk -v a="$2" -v b="$5" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')" >>"$csv"
-}
-outcomes() {
-    psql -XAt -F' ' -c "SELECT status, count(*) FROM core.batch_rows WHERE partner_id = '$partner' AND batch_id = '$1'
-                        GROUP BY 1 ORDER BY 1" | paste -sd, | sed 's/,/, /g'
-}
+. "$root/tests/bench/batch_common.sh"
 
 # 80 new customers of the partner, each with an office365 relationship and one monthly
 # subscription: 40 of o365-e3 (the hot file's; up to 10,000,000 licenses) and 40 of
