@@ -41,21 +41,39 @@ COMMENT ON COLUMN report.subscription_history.requested IS 'The parameters of a 
 COMMENT ON COLUMN report.subscription_history.request_id IS 'The request id (idempotency key), if any.';
 COMMENT ON COLUMN report.subscription_history.batch_id IS 'The batch that made the change, if any.';
 
--- Read off the audit event of each target's creation (its changes hold the target's
--- offer, quantity and source), joined with the sources: the subscriptions an upgrade
--- replaced (linked to their target; a partial index of their own, migration 007).
+-- Read off the audit event of each target: its creation (its changes hold the target's
+-- offer, quantity and source) or, upgraded into an existing subscription, the growth of
+-- its quantity (a partial index of their own, migrations 004 and 019). The source of such
+-- a growth is the subscription whose upgrade event, the customer's next that names the
+-- target, comes right after it in the same statement (the customer's events, from the
+-- target's on). Joined with the sources: the subscriptions an upgrade replaced (linked
+-- to their target; a partial index of their own, migration 007).
 CREATE VIEW report.upgrade_history AS
 SELECT a.occurred_at AS upgraded_at, a.operator, a.login_role, a.source, a.customer_id,
        s.id AS from_subscription_id, s.offer_id AS from_offer_id, s.quantity AS from_quantity,
        a.subscription_id AS to_subscription_id, a.changes -> 'offer_id' ->> 1 AS to_offer_id,
-       (a.changes -> 'quantity' ->> 1)::bigint AS to_quantity, a.request_id, a.batch_id
+       (a.changes -> 'quantity' ->> 1)::bigint AS to_quantity, a.request_id, a.batch_id, false AS into_existing
 FROM core.audit_events a
 JOIN core.subscriptions s ON s.id = (a.changes -> 'upgraded_from_subscription_id' ->> 1)::uuid
                          AND s.upgraded_to_subscription_id IS NOT NULL
 WHERE a.entity = 'subscriptions' AND a.operation = 'upgrade' AND a.outcome = 'succeeded'
-  AND a.changes ? 'upgraded_from_subscription_id';
+  AND a.changes ? 'upgraded_from_subscription_id'
+UNION ALL
+SELECT a.occurred_at, a.operator, a.login_role, a.source, a.customer_id,
+       s.id, s.offer_id, s.quantity,
+       a.subscription_id, a.offer_id, (a.changes -> 'quantity' ->> 1)::bigint, a.request_id, a.batch_id, true
+FROM core.audit_events a
+CROSS JOIN LATERAL (
+    SELECT e.subscription_id FROM core.audit_events e
+    WHERE e.customer_id = a.customer_id AND e.id > a.id
+      AND e.entity = 'subscriptions' AND e.operation = 'upgrade' AND e.outcome = 'succeeded'
+      AND e.changes -> 'upgraded_to_subscription_id' ->> 1 = a.subscription_id::text
+    ORDER BY e.id LIMIT 1) f
+JOIN core.subscriptions s ON s.id = f.subscription_id AND s.upgraded_to_subscription_id IS NOT NULL
+WHERE a.entity = 'subscriptions' AND a.operation = 'upgrade' AND a.outcome = 'succeeded'
+  AND a.changes ? 'quantity' AND NOT a.changes ? 'upgraded_from_subscription_id';
 COMMENT ON VIEW report.upgrade_history IS
-'Every upgrade the acting partner made: who, when, from which subscription and offer to which, quantities.';
+'Every upgrade the acting partner made, into a new subscription or into an existing one (upgrade --into): who, when, from which subscription and offer to which, quantities.';
 COMMENT ON COLUMN report.upgrade_history.upgraded_at IS 'When the upgrade committed.';
 COMMENT ON COLUMN report.upgrade_history.operator IS 'The operator recorded.';
 COMMENT ON COLUMN report.upgrade_history.login_role IS 'The database login that made it.';
@@ -64,11 +82,14 @@ COMMENT ON COLUMN report.upgrade_history.customer_id IS 'The customer tenant.';
 COMMENT ON COLUMN report.upgrade_history.from_subscription_id IS 'The source subscription (now suspended, reason upgraded).';
 COMMENT ON COLUMN report.upgrade_history.from_offer_id IS 'The source offer.';
 COMMENT ON COLUMN report.upgrade_history.from_quantity IS 'The source''s licenses.';
-COMMENT ON COLUMN report.upgrade_history.to_subscription_id IS 'The target subscription created.';
+COMMENT ON COLUMN report.upgrade_history.to_subscription_id IS 'The target subscription: the one created, or the existing one upgraded into.';
 COMMENT ON COLUMN report.upgrade_history.to_offer_id IS 'The target offer.';
-COMMENT ON COLUMN report.upgrade_history.to_quantity IS 'The target''s licenses when created.';
+COMMENT ON COLUMN report.upgrade_history.to_quantity IS
+'The target''s licenses right after the upgrade: those it was created with, or, upgraded into an existing subscription, its licenses grown by those added (not the licenses added alone).';
 COMMENT ON COLUMN report.upgrade_history.request_id IS 'The request id, if any.';
 COMMENT ON COLUMN report.upgrade_history.batch_id IS 'The batch, if any.';
+COMMENT ON COLUMN report.upgrade_history.into_existing IS
+'Whether the upgrade went into an existing subscription (upgrade --into), which grew, rather than creating the target.';
 
 -- The codes of each stored mask are looked up once per distinct pair of masks (the
 -- planner memoizes the lateral subquery on them): a few dozen lookups, not one per row.

@@ -4648,12 +4648,36 @@ CREATE VIEW report.upgrade_history AS
     ((a.changes -> 'offer_id'::text) ->> 1) AS to_offer_id,
     (((a.changes -> 'quantity'::text) ->> 1))::bigint AS to_quantity,
     a.request_id,
-    a.batch_id
+    a.batch_id,
+    false AS into_existing
    FROM (core.audit_events a
      JOIN core.subscriptions s ON (((s.id = (((a.changes -> 'upgraded_from_subscription_id'::text) ->> 1))::uuid) AND (s.upgraded_to_subscription_id IS NOT NULL))))
-  WHERE ((a.entity = 'subscriptions'::text) AND (a.operation = 'upgrade'::text) AND (a.outcome = 'succeeded'::text) AND (a.changes ? 'upgraded_from_subscription_id'::text));
+  WHERE ((a.entity = 'subscriptions'::text) AND (a.operation = 'upgrade'::text) AND (a.outcome = 'succeeded'::text) AND (a.changes ? 'upgraded_from_subscription_id'::text))
+UNION ALL
+ SELECT a.occurred_at AS upgraded_at,
+    a.operator,
+    a.login_role,
+    a.source,
+    a.customer_id,
+    s.id AS from_subscription_id,
+    s.offer_id AS from_offer_id,
+    s.quantity AS from_quantity,
+    a.subscription_id AS to_subscription_id,
+    a.offer_id AS to_offer_id,
+    (((a.changes -> 'quantity'::text) ->> 1))::bigint AS to_quantity,
+    a.request_id,
+    a.batch_id,
+    true AS into_existing
+   FROM ((core.audit_events a
+     CROSS JOIN LATERAL ( SELECT e.subscription_id
+           FROM core.audit_events e
+          WHERE ((e.customer_id = a.customer_id) AND (e.id > a.id) AND (e.entity = 'subscriptions'::text) AND (e.operation = 'upgrade'::text) AND (e.outcome = 'succeeded'::text) AND (((e.changes -> 'upgraded_to_subscription_id'::text) ->> 1) = (a.subscription_id)::text))
+          ORDER BY e.id
+         LIMIT 1) f)
+     JOIN core.subscriptions s ON (((s.id = f.subscription_id) AND (s.upgraded_to_subscription_id IS NOT NULL))))
+  WHERE ((a.entity = 'subscriptions'::text) AND (a.operation = 'upgrade'::text) AND (a.outcome = 'succeeded'::text) AND (a.changes ? 'quantity'::text) AND (NOT (a.changes ? 'upgraded_from_subscription_id'::text)));
 
-COMMENT ON VIEW report.upgrade_history IS 'Every upgrade the acting partner made: who, when, from which subscription and offer to which, quantities.';
+COMMENT ON VIEW report.upgrade_history IS 'Every upgrade the acting partner made, into a new subscription or into an existing one (upgrade --into): who, when, from which subscription and offer to which, quantities.';
 
 COMMENT ON COLUMN report.upgrade_history.upgraded_at IS 'When the upgrade committed.';
 
@@ -4671,15 +4695,17 @@ COMMENT ON COLUMN report.upgrade_history.from_offer_id IS 'The source offer.';
 
 COMMENT ON COLUMN report.upgrade_history.from_quantity IS 'The source''s licenses.';
 
-COMMENT ON COLUMN report.upgrade_history.to_subscription_id IS 'The target subscription created.';
+COMMENT ON COLUMN report.upgrade_history.to_subscription_id IS 'The target subscription: the one created, or the existing one upgraded into.';
 
 COMMENT ON COLUMN report.upgrade_history.to_offer_id IS 'The target offer.';
 
-COMMENT ON COLUMN report.upgrade_history.to_quantity IS 'The target''s licenses when created.';
+COMMENT ON COLUMN report.upgrade_history.to_quantity IS 'The target''s licenses right after the upgrade: those it was created with, or, upgraded into an existing subscription, its licenses grown by those added (not the licenses added alone).';
 
 COMMENT ON COLUMN report.upgrade_history.request_id IS 'The request id, if any.';
 
 COMMENT ON COLUMN report.upgrade_history.batch_id IS 'The batch, if any.';
+
+COMMENT ON COLUMN report.upgrade_history.into_existing IS 'Whether the upgrade went into an existing subscription (upgrade --into), which grew, rather than creating the target.';
 
 CREATE VIEW report.upgrade_options AS
  SELECT o.subscription_id,
@@ -4849,6 +4875,8 @@ CREATE INDEX index_audit_events_occurred_at ON core.audit_events USING btree (oc
 CREATE INDEX index_audit_events_partner ON core.audit_events USING btree (partner_id, id);
 
 CREATE INDEX index_audit_events_partner_upgrade_targets ON core.audit_events USING btree (partner_id) WHERE ((entity = 'subscriptions'::text) AND (operation = 'upgrade'::text) AND (outcome = 'succeeded'::text) AND (changes ? 'upgraded_from_subscription_id'::text));
+
+CREATE INDEX index_audit_events_partner_upgrades_into ON core.audit_events USING btree (partner_id) WHERE ((entity = 'subscriptions'::text) AND (operation = 'upgrade'::text) AND (outcome = 'succeeded'::text) AND (changes ? 'quantity'::text) AND (NOT (changes ? 'upgraded_from_subscription_id'::text)));
 
 CREATE INDEX index_audit_events_subscription ON core.audit_events USING btree (subscription_id, id) WHERE (subscription_id IS NOT NULL);
 
