@@ -446,53 +446,125 @@ END $$;
 -- cancelled (terminal; cancels the add-ons too). A source replaced by an upgrade stays
 -- suspended. The reseller of record may change a csp subscription; the partner that
 -- recorded a direct or other-reseller subscription may record its changes.
+-- THE apply path of status changes, set-based: request i has the parameters
+-- p_parameters[i] and, when p_request_ids is given, the request id p_request_ids[i]
+-- (recorded in the audit events of its subscription, its add-ons and their released
+-- licenses; otherwise they carry subctl.request_id). The requests must name subscriptions
+-- of distinct customers (a batch wave; a single command is one request): every rule looks
+-- inside one customer, so they are evaluated on one snapshot after locking the customers
+-- in id order. Then one UPDATE of the subscriptions and, for cancel, one UPDATE of their
+-- add-ons and one DELETE of the licenses they held. One row per request (ord = i) with
+-- the operation's result; rejections are neither audited nor remembered here.
+CREATE OR REPLACE FUNCTION logic.status_apply(p_partner text, p_parameters jsonb[], p_operation text,
+                                             p_request_ids text[] DEFAULT NULL)
+RETURNS TABLE (ord bigint, result jsonb) LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_to text := CASE p_operation WHEN 'suspend' THEN 'suspended' WHEN 'cancel' THEN 'cancelled' ELSE 'active' END;
+    v_customers uuid[];
+    v_customers_distinct boolean;
+    v_evaluated jsonb;
+    v_applied uuid[];
+    v_add_on_ids uuid[] := '{}'::uuid[];
+    v_add_on_parents uuid[] := '{}'::uuid[];
+    v_changed jsonb := '{}'::jsonb;  -- {subscription id: [status, version]} of the changed ones
+    v_add_ons jsonb := '{}'::jsonb;  -- {subscription id: [its add-ons cancelled]}
+    v_released jsonb := '{}'::jsonb;  -- {subscription id: licenses released}
+BEGIN
+    IF p_operation NOT IN ('activate', 'suspend', 'reactivate', 'cancel') THEN
+        RAISE EXCEPTION 'logic.status_apply: unknown operation %', p_operation;
+    END IF;
+    -- the customers the partner sees (only those are locked, see logic.lock_subscription)
+    v_customers := ARRAY(SELECT DISTINCT s.customer_id FROM core.subscriptions s
+                         WHERE s.id = ANY (ARRAY(SELECT (p ->> 'subscription_id')::uuid FROM unnest(p_parameters) p))
+                           AND logic.customer_visible(p_partner, s.customer_id));
+    PERFORM 1 FROM core.customers c WHERE c.id = ANY (v_customers) ORDER BY c.id FOR NO KEY UPDATE;
+    SELECT count(DISTINCT s.customer_id) = count(*) INTO v_customers_distinct
+    FROM unnest(p_parameters) p JOIN core.subscriptions s ON s.id = (p ->> 'subscription_id')::uuid
+    WHERE s.customer_id = ANY (v_customers);
+    IF NOT v_customers_distinct THEN
+        RAISE EXCEPTION 'logic.status_apply: the requests of one call must be of distinct customers';
+    END IF;
+    SELECT jsonb_agg(jsonb_build_object('ord', e.ord, 'id', e.id, 'found', e.found, 'status', e.status,
+                                        'version', e.version, 'if_version', e.if_version,
+                                        'request_id', p_request_ids[e.ord], 'codes', to_jsonb(e.codes)) ORDER BY e.ord)
+    INTO v_evaluated
+    FROM (SELECT r.ord, (r.p ->> 'subscription_id')::uuid AS id, r.p -> 'if_version' AS if_version,
+                 s.id AS found, s.status, s.version,
+                 CASE WHEN s.id IS NULL THEN ARRAY['subscription_not_found'] ELSE array_remove(ARRAY[
+                     CASE WHEN (r.p ->> 'if_version')::bigint <> s.version THEN 'version_mismatch' END,
+                     CASE WHEN NOT (s.partner_id = p_partner OR (s.channel <> 'csp' AND s.recorded_by_partner_id = p_partner))
+                          THEN 'not_reseller_of_record' END,
+                     CASE WHEN NOT CASE p_operation
+                                       WHEN 'activate' THEN s.status = 'pending'
+                                       WHEN 'suspend' THEN s.status = 'active'
+                                       WHEN 'reactivate' THEN s.status = 'suspended' AND s.status_reason IS DISTINCT FROM 'upgraded'
+                                       WHEN 'cancel' THEN s.status IN ('active', 'suspended') END
+                          THEN 'invalid_status_transition' END], NULL) END AS codes
+          FROM unnest(p_parameters) WITH ORDINALITY AS r (p, ord)
+          LEFT JOIN core.subscriptions s ON s.id = (r.p ->> 'subscription_id')::uuid AND s.customer_id = ANY (v_customers)) e;
+    v_applied := ARRAY(SELECT (e ->> 'found')::uuid FROM jsonb_array_elements(v_evaluated) e
+                       WHERE jsonb_array_length(e -> 'codes') = 0);
+    IF v_to = 'cancelled' AND cardinality(v_applied) > 0 THEN  -- (read under the locks: they stay as read)
+        SELECT coalesce(array_agg(a.id ORDER BY a.id), '{}'), coalesce(array_agg(a.parent_subscription_id ORDER BY a.id), '{}')
+        INTO v_add_on_ids, v_add_on_parents
+        FROM core.subscriptions a WHERE a.parent_subscription_id = ANY (v_applied) AND a.status <> 'cancelled';
+    END IF;
+    IF p_request_ids IS NOT NULL THEN  -- each audit event under its own request's id (an add-on: its parent's)
+        PERFORM set_config('subctl.request_ids', coalesce((
+            SELECT jsonb_object_agg(x.id, x.request_id)
+            FROM (SELECT e ->> 'found' AS id, e -> 'request_id' AS request_id FROM jsonb_array_elements(v_evaluated) e
+                  WHERE jsonb_array_length(e -> 'codes') = 0
+                  UNION ALL
+                  SELECT a.id::text, e -> 'request_id' FROM unnest(v_add_on_ids, v_add_on_parents) AS a (id, parent)
+                  JOIN jsonb_array_elements(v_evaluated) e ON e ->> 'found' = a.parent::text) x
+            WHERE x.request_id <> 'null'), '{}')::text, true);
+    END IF;
+    IF cardinality(v_applied) > 0 THEN
+        WITH changed AS (
+            UPDATE core.subscriptions s
+            SET status = v_to, status_reason = CASE WHEN v_to = 'active' THEN NULL ELSE 'operator' END
+            WHERE s.id = ANY (v_applied)
+            RETURNING s.id, s.status, s.version)
+        SELECT coalesce(jsonb_object_agg(c.id, jsonb_build_array(c.status, c.version)), '{}') INTO v_changed FROM changed c;
+    END IF;
+    IF cardinality(v_add_on_ids) > 0 THEN
+        UPDATE core.subscriptions a SET status = 'cancelled', status_reason = 'parent_cancelled'
+        WHERE a.id = ANY (v_add_on_ids);
+        SELECT jsonb_object_agg(x.parent, x.ids) INTO v_add_ons
+        FROM (SELECT a.parent, jsonb_agg(a.id ORDER BY a.id) AS ids FROM unnest(v_add_on_ids, v_add_on_parents) AS a (id, parent)
+              GROUP BY a.parent) x;
+    END IF;
+    -- a cancelled subscription (and its add-ons) holds no user's license
+    IF v_to = 'cancelled' AND EXISTS (SELECT 1 FROM core.license_assignments a
+                                      WHERE a.subscription_id = ANY (v_applied || v_add_on_ids)) THEN
+        WITH released AS (
+            DELETE FROM core.license_assignments a WHERE a.subscription_id = ANY (v_applied || v_add_on_ids)
+            RETURNING a.subscription_id)
+        SELECT coalesce(jsonb_object_agg(x.parent, x.n), '{}') INTO v_released
+        FROM (SELECT coalesce(o.parent, r.subscription_id) AS parent, count(*) AS n
+              FROM released r LEFT JOIN unnest(v_add_on_ids, v_add_on_parents) AS o (id, parent) ON o.id = r.subscription_id
+              GROUP BY 1) x;
+    END IF;
+    IF p_request_ids IS NOT NULL THEN
+        PERFORM set_config('subctl.request_ids', '', true);
+    END IF;
+    RETURN QUERY
+    SELECT (e ->> 'ord')::bigint, logic.result(ARRAY(SELECT jsonb_array_elements_text(e -> 'codes')), jsonb_build_object(
+               'subscription_id', e -> 'id',
+               'subscription_status', coalesce(v_changed -> (e ->> 'found') -> 0, e -> 'status'),
+               'version', coalesce(v_changed -> (e ->> 'found') -> 1, e -> 'version'),
+               'cancelled_add_ons', coalesce(v_add_ons -> (e ->> 'found'), '[]'),
+               'licenses_released', coalesce((v_released ->> (e ->> 'found'))::bigint, 0::bigint)),
+               p_partner, jsonb_strip_nulls(jsonb_build_object('subscription_id', e -> 'id', 'operation', p_operation,
+                                                               'if_version', e -> 'if_version')))
+    FROM jsonb_array_elements(v_evaluated) e
+    ORDER BY (e ->> 'ord')::bigint;
+END $$;
+
 CREATE OR REPLACE FUNCTION logic.op_set_status(p_partner text, p jsonb, p_operation text)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    v_id uuid := (p ->> 'subscription_id')::uuid;
-    s core.subscriptions := logic.lock_subscription(p_partner, v_id);
-    v_to text := CASE p_operation WHEN 'suspend' THEN 'suspended' WHEN 'cancel' THEN 'cancelled' ELSE 'active' END;
-    v_allowed boolean;
-    v_codes text[];
-    v_add_ons jsonb := '[]'::jsonb;
-    v_released bigint := 0::bigint;
 BEGIN
-    v_allowed := CASE p_operation
-        WHEN 'activate' THEN s.status = 'pending'
-        WHEN 'suspend' THEN s.status = 'active'
-        WHEN 'reactivate' THEN s.status = 'suspended' AND s.status_reason IS DISTINCT FROM 'upgraded'
-        WHEN 'cancel' THEN s.status IN ('active', 'suspended') END;
-    v_codes := CASE WHEN s.id IS NULL THEN ARRAY['subscription_not_found'] ELSE array_remove(ARRAY[
-        CASE WHEN (p ->> 'if_version')::bigint <> s.version THEN 'version_mismatch' END,
-        CASE WHEN NOT (s.partner_id = p_partner OR (s.channel <> 'csp' AND s.recorded_by_partner_id = p_partner))
-             THEN 'not_reseller_of_record' END,
-        CASE WHEN NOT v_allowed THEN 'invalid_status_transition' END], NULL) END;
-    IF cardinality(v_codes) = 0 THEN
-        UPDATE core.subscriptions
-        SET status = v_to, status_reason = CASE WHEN v_to = 'active' THEN NULL ELSE 'operator' END
-        WHERE id = s.id RETURNING * INTO s;
-        IF v_to = 'cancelled' THEN
-            WITH cancelled AS (
-                UPDATE core.subscriptions SET status = 'cancelled', status_reason = 'parent_cancelled'
-                WHERE parent_subscription_id = s.id AND status <> 'cancelled'
-                RETURNING id)
-            SELECT coalesce(jsonb_agg(id ORDER BY id), '[]') INTO v_add_ons FROM cancelled;
-            -- a cancelled subscription (and its add-ons) holds no user's license
-            IF EXISTS (SELECT 1 FROM core.license_assignments a
-                       WHERE a.subscription_id = s.id OR a.subscription_id IN (SELECT (x #>> '{}')::uuid FROM jsonb_array_elements(v_add_ons) x)) THEN
-                WITH released AS (
-                    DELETE FROM core.license_assignments a
-                    WHERE a.subscription_id = s.id OR a.subscription_id IN (SELECT (x #>> '{}')::uuid FROM jsonb_array_elements(v_add_ons) x)
-                    RETURNING 1)
-                SELECT count(*) INTO v_released FROM released;
-            END IF;
-        END IF;
-    END IF;
-    RETURN logic.result(v_codes, jsonb_build_object(
-        'subscription_id', v_id, 'subscription_status', s.status, 'version', s.version,
-        'cancelled_add_ons', v_add_ons, 'licenses_released', v_released),
-        p_partner, jsonb_strip_nulls(jsonb_build_object('subscription_id', v_id, 'operation', p_operation,
-                                                        'if_version', p -> 'if_version')));
+    RETURN (SELECT l.result FROM logic.status_apply(p_partner, ARRAY[p], p_operation) l);
 END $$;
 
 -- subscription add {customer_id, offer_id, quantity, billing_cycle, channel, status, parent_subscription_id}

@@ -1,8 +1,8 @@
 -- CSV batch jobs (SPEC 4): a file is staged by COPY, validated whole here, registered as
 -- core.batches + core.batch_rows, then applied in chunks of waves (one row per customer):
--- a wave's new upgrades, license changes and license assignments set-based through
--- logic.upgrade_apply, logic.licenses_apply and logic.license_assignments_apply (the
--- single commands' own paths), every other row through
+-- a wave's new upgrades, license changes, license assignments and status changes
+-- set-based through logic.upgrade_apply, logic.licenses_apply,
+-- logic.license_assignments_apply and logic.status_apply (the single commands' own paths), every other row through
 -- logic.run_operation (idempotency by request id, audit, dry run): no rule is restated.
 --
 -- Staging: the client COPYs each line of the file, unparsed, into pg_temp.batch_lines
@@ -225,11 +225,12 @@ BEGIN
 END $$;
 
 -- The actions a wave applies set-based, each through its operation's one apply path
--- (logic.upgrade_apply, logic.licenses_apply, logic.license_assignments_apply); other
--- rows go one by one.
+-- (logic.upgrade_apply, logic.licenses_apply, logic.license_assignments_apply,
+-- logic.status_apply); other rows go one by one.
 CREATE OR REPLACE FUNCTION logic.batch_set_actions()
 RETURNS text[] LANGUAGE sql IMMUTABLE BEGIN ATOMIC
-    SELECT ARRAY['upgrade', 'add_licenses', 'remove_licenses', 'assign_license', 'unassign_license'];
+    SELECT ARRAY['upgrade', 'add_licenses', 'remove_licenses', 'assign_license', 'unassign_license',
+                 'suspend', 'reactivate', 'cancel'];
 END;
 
 -- The rows of one action of one wave (distinct customers, request ids not used before),
@@ -261,7 +262,10 @@ BEGIN
           SELECT a.ord, a.result
           FROM logic.license_assignments_apply(p_partner, v_parameters, CASE p_action WHEN 'assign_license' THEN 'assign'
                                                                                      ELSE 'unassign' END, v_request_ids) a
-          WHERE p_action IN ('assign_license', 'unassign_license')) u;
+          WHERE p_action IN ('assign_license', 'unassign_license')
+          UNION ALL
+          SELECT a.ord, a.result FROM logic.status_apply(p_partner, v_parameters, p_action, v_request_ids) a
+          WHERE p_action IN ('activate', 'suspend', 'reactivate', 'cancel')) u;
     PERFORM logic.audit_rejections(p_action, coalesce(jsonb_agg(jsonb_build_object(
                 'error_codes', jsonb_path_query_array(w.e -> 'result', '$.errors[*].code'),
                 'parameters', w.e -> 'parameters', 'request_id', w.e -> 'request_id')), '[]'))
@@ -548,8 +552,8 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION api.batch_apply_chunk IS
 'Applies the pending rows of lines p_from_line..p_to_line of a batch, the rows of each customer in line order: in
-waves of one row per customer, the new upgrades, license changes and license assignments of a wave set-based
-(logic.upgrade_apply, logic.licenses_apply, logic.license_assignments_apply), other rows through run_operation; audited with source batch, the batch id, each row''s request id and p_comment (the run''s reason or
+waves of one row per customer, the new upgrades, license changes, license assignments and status changes of a wave set-based
+(logic.upgrade_apply, logic.licenses_apply, logic.license_assignments_apply, logic.status_apply), other rows through run_operation; audited with source batch, the batch id, each row''s request id and p_comment (the run''s reason or
 ticket); one transaction per call.
 Returns the counts of those lines.';
 

@@ -129,8 +129,8 @@ BEGIN
 END $$;
 
 COMMENT ON FUNCTION api.batch_apply_chunk(p_batch_id text, p_from_line bigint, p_to_line bigint, p_dry_run boolean, p_comment text) IS 'Applies the pending rows of lines p_from_line..p_to_line of a batch, the rows of each customer in line order: in
-waves of one row per customer, the new upgrades, license changes and license assignments of a wave set-based
-(logic.upgrade_apply, logic.licenses_apply, logic.license_assignments_apply), other rows through run_operation; audited with source batch, the batch id, each row''s request id and p_comment (the run''s reason or
+waves of one row per customer, the new upgrades, license changes, license assignments and status changes of a wave set-based
+(logic.upgrade_apply, logic.licenses_apply, logic.license_assignments_apply, logic.status_apply), other rows through run_operation; audited with source batch, the batch id, each row''s request id and p_comment (the run''s reason or
 ticket); one transaction per call.
 Returns the counts of those lines.';
 
@@ -1944,7 +1944,7 @@ END;
 CREATE FUNCTION logic.batch_set_actions() RETURNS text[]
     LANGUAGE sql IMMUTABLE
     BEGIN ATOMIC
- SELECT ARRAY['upgrade'::text, 'add_licenses'::text, 'remove_licenses'::text, 'assign_license'::text, 'unassign_license'::text] AS "array";
+ SELECT ARRAY['upgrade'::text, 'add_licenses'::text, 'remove_licenses'::text, 'assign_license'::text, 'unassign_license'::text, 'suspend'::text, 'reactivate'::text, 'cancel'::text] AS "array";
 END;
 
 CREATE FUNCTION logic.batch_set_wave(p_partner text, p_action text, p_rows core.batch_rows[], p_comment text DEFAULT NULL::text) RETURNS jsonb
@@ -1972,7 +1972,10 @@ BEGIN
           SELECT a.ord, a.result
           FROM logic.license_assignments_apply(p_partner, v_parameters, CASE p_action WHEN 'assign_license' THEN 'assign'
                                                                                      ELSE 'unassign' END, v_request_ids) a
-          WHERE p_action IN ('assign_license', 'unassign_license')) u;
+          WHERE p_action IN ('assign_license', 'unassign_license')
+          UNION ALL
+          SELECT a.ord, a.result FROM logic.status_apply(p_partner, v_parameters, p_action, v_request_ids) a
+          WHERE p_action IN ('activate', 'suspend', 'reactivate', 'cancel')) u;
     PERFORM logic.audit_rejections(p_action, coalesce(jsonb_agg(jsonb_build_object(
                 'error_codes', jsonb_path_query_array(w.e -> 'result', '$.errors[*].code'),
                 'parameters', w.e -> 'parameters', 'request_id', w.e -> 'request_id')), '[]'))
@@ -3197,51 +3200,8 @@ CREATE FUNCTION logic.op_set_status(p_partner text, p jsonb, p_operation text) R
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-DECLARE
-    v_id uuid := (p ->> 'subscription_id')::uuid;
-    s core.subscriptions := logic.lock_subscription(p_partner, v_id);
-    v_to text := CASE p_operation WHEN 'suspend' THEN 'suspended' WHEN 'cancel' THEN 'cancelled' ELSE 'active' END;
-    v_allowed boolean;
-    v_codes text[];
-    v_add_ons jsonb := '[]'::jsonb;
-    v_released bigint := 0::bigint;
 BEGIN
-    v_allowed := CASE p_operation
-        WHEN 'activate' THEN s.status = 'pending'
-        WHEN 'suspend' THEN s.status = 'active'
-        WHEN 'reactivate' THEN s.status = 'suspended' AND s.status_reason IS DISTINCT FROM 'upgraded'
-        WHEN 'cancel' THEN s.status IN ('active', 'suspended') END;
-    v_codes := CASE WHEN s.id IS NULL THEN ARRAY['subscription_not_found'] ELSE array_remove(ARRAY[
-        CASE WHEN (p ->> 'if_version')::bigint <> s.version THEN 'version_mismatch' END,
-        CASE WHEN NOT (s.partner_id = p_partner OR (s.channel <> 'csp' AND s.recorded_by_partner_id = p_partner))
-             THEN 'not_reseller_of_record' END,
-        CASE WHEN NOT v_allowed THEN 'invalid_status_transition' END], NULL) END;
-    IF cardinality(v_codes) = 0 THEN
-        UPDATE core.subscriptions
-        SET status = v_to, status_reason = CASE WHEN v_to = 'active' THEN NULL ELSE 'operator' END
-        WHERE id = s.id RETURNING * INTO s;
-        IF v_to = 'cancelled' THEN
-            WITH cancelled AS (
-                UPDATE core.subscriptions SET status = 'cancelled', status_reason = 'parent_cancelled'
-                WHERE parent_subscription_id = s.id AND status <> 'cancelled'
-                RETURNING id)
-            SELECT coalesce(jsonb_agg(id ORDER BY id), '[]') INTO v_add_ons FROM cancelled;
-            -- a cancelled subscription (and its add-ons) holds no user's license
-            IF EXISTS (SELECT 1 FROM core.license_assignments a
-                       WHERE a.subscription_id = s.id OR a.subscription_id IN (SELECT (x #>> '{}')::uuid FROM jsonb_array_elements(v_add_ons) x)) THEN
-                WITH released AS (
-                    DELETE FROM core.license_assignments a
-                    WHERE a.subscription_id = s.id OR a.subscription_id IN (SELECT (x #>> '{}')::uuid FROM jsonb_array_elements(v_add_ons) x)
-                    RETURNING 1)
-                SELECT count(*) INTO v_released FROM released;
-            END IF;
-        END IF;
-    END IF;
-    RETURN logic.result(v_codes, jsonb_build_object(
-        'subscription_id', v_id, 'subscription_status', s.status, 'version', s.version,
-        'cancelled_add_ons', v_add_ons, 'licenses_released', v_released),
-        p_partner, jsonb_strip_nulls(jsonb_build_object('subscription_id', v_id, 'operation', p_operation,
-                                                        'if_version', p -> 'if_version')));
+    RETURN (SELECT l.result FROM logic.status_apply(p_partner, ARRAY[p], p_operation) l);
 END $$;
 
 CREATE FUNCTION logic.op_upgrade(p_partner text, p jsonb) RETURNS jsonb
@@ -3679,6 +3639,114 @@ CREATE FUNCTION logic.sold_and_active_errors(p_partner text, p_status text, p_re
              ELSE NULL::text
          END], NULL::text) AS array_remove;
 END;
+
+CREATE FUNCTION logic.status_apply(p_partner text, p_parameters jsonb[], p_operation text, p_request_ids text[] DEFAULT NULL::text[]) RETURNS TABLE(ord bigint, result jsonb)
+    LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_to text := CASE p_operation WHEN 'suspend' THEN 'suspended' WHEN 'cancel' THEN 'cancelled' ELSE 'active' END;
+    v_customers uuid[];
+    v_customers_distinct boolean;
+    v_evaluated jsonb;
+    v_applied uuid[];
+    v_add_on_ids uuid[] := '{}'::uuid[];
+    v_add_on_parents uuid[] := '{}'::uuid[];
+    v_changed jsonb := '{}'::jsonb;  -- {subscription id: [status, version]} of the changed ones
+    v_add_ons jsonb := '{}'::jsonb;  -- {subscription id: [its add-ons cancelled]}
+    v_released jsonb := '{}'::jsonb;  -- {subscription id: licenses released}
+BEGIN
+    IF p_operation NOT IN ('activate', 'suspend', 'reactivate', 'cancel') THEN
+        RAISE EXCEPTION 'logic.status_apply: unknown operation %', p_operation;
+    END IF;
+    -- the customers the partner sees (only those are locked, see logic.lock_subscription)
+    v_customers := ARRAY(SELECT DISTINCT s.customer_id FROM core.subscriptions s
+                         WHERE s.id = ANY (ARRAY(SELECT (p ->> 'subscription_id')::uuid FROM unnest(p_parameters) p))
+                           AND logic.customer_visible(p_partner, s.customer_id));
+    PERFORM 1 FROM core.customers c WHERE c.id = ANY (v_customers) ORDER BY c.id FOR NO KEY UPDATE;
+    SELECT count(DISTINCT s.customer_id) = count(*) INTO v_customers_distinct
+    FROM unnest(p_parameters) p JOIN core.subscriptions s ON s.id = (p ->> 'subscription_id')::uuid
+    WHERE s.customer_id = ANY (v_customers);
+    IF NOT v_customers_distinct THEN
+        RAISE EXCEPTION 'logic.status_apply: the requests of one call must be of distinct customers';
+    END IF;
+    SELECT jsonb_agg(jsonb_build_object('ord', e.ord, 'id', e.id, 'found', e.found, 'status', e.status,
+                                        'version', e.version, 'if_version', e.if_version,
+                                        'request_id', p_request_ids[e.ord], 'codes', to_jsonb(e.codes)) ORDER BY e.ord)
+    INTO v_evaluated
+    FROM (SELECT r.ord, (r.p ->> 'subscription_id')::uuid AS id, r.p -> 'if_version' AS if_version,
+                 s.id AS found, s.status, s.version,
+                 CASE WHEN s.id IS NULL THEN ARRAY['subscription_not_found'] ELSE array_remove(ARRAY[
+                     CASE WHEN (r.p ->> 'if_version')::bigint <> s.version THEN 'version_mismatch' END,
+                     CASE WHEN NOT (s.partner_id = p_partner OR (s.channel <> 'csp' AND s.recorded_by_partner_id = p_partner))
+                          THEN 'not_reseller_of_record' END,
+                     CASE WHEN NOT CASE p_operation
+                                       WHEN 'activate' THEN s.status = 'pending'
+                                       WHEN 'suspend' THEN s.status = 'active'
+                                       WHEN 'reactivate' THEN s.status = 'suspended' AND s.status_reason IS DISTINCT FROM 'upgraded'
+                                       WHEN 'cancel' THEN s.status IN ('active', 'suspended') END
+                          THEN 'invalid_status_transition' END], NULL) END AS codes
+          FROM unnest(p_parameters) WITH ORDINALITY AS r (p, ord)
+          LEFT JOIN core.subscriptions s ON s.id = (r.p ->> 'subscription_id')::uuid AND s.customer_id = ANY (v_customers)) e;
+    v_applied := ARRAY(SELECT (e ->> 'found')::uuid FROM jsonb_array_elements(v_evaluated) e
+                       WHERE jsonb_array_length(e -> 'codes') = 0);
+    IF v_to = 'cancelled' AND cardinality(v_applied) > 0 THEN  -- (read under the locks: they stay as read)
+        SELECT coalesce(array_agg(a.id ORDER BY a.id), '{}'), coalesce(array_agg(a.parent_subscription_id ORDER BY a.id), '{}')
+        INTO v_add_on_ids, v_add_on_parents
+        FROM core.subscriptions a WHERE a.parent_subscription_id = ANY (v_applied) AND a.status <> 'cancelled';
+    END IF;
+    IF p_request_ids IS NOT NULL THEN  -- each audit event under its own request's id (an add-on: its parent's)
+        PERFORM set_config('subctl.request_ids', coalesce((
+            SELECT jsonb_object_agg(x.id, x.request_id)
+            FROM (SELECT e ->> 'found' AS id, e -> 'request_id' AS request_id FROM jsonb_array_elements(v_evaluated) e
+                  WHERE jsonb_array_length(e -> 'codes') = 0
+                  UNION ALL
+                  SELECT a.id::text, e -> 'request_id' FROM unnest(v_add_on_ids, v_add_on_parents) AS a (id, parent)
+                  JOIN jsonb_array_elements(v_evaluated) e ON e ->> 'found' = a.parent::text) x
+            WHERE x.request_id <> 'null'), '{}')::text, true);
+    END IF;
+    IF cardinality(v_applied) > 0 THEN
+        WITH changed AS (
+            UPDATE core.subscriptions s
+            SET status = v_to, status_reason = CASE WHEN v_to = 'active' THEN NULL ELSE 'operator' END
+            WHERE s.id = ANY (v_applied)
+            RETURNING s.id, s.status, s.version)
+        SELECT coalesce(jsonb_object_agg(c.id, jsonb_build_array(c.status, c.version)), '{}') INTO v_changed FROM changed c;
+    END IF;
+    IF cardinality(v_add_on_ids) > 0 THEN
+        UPDATE core.subscriptions a SET status = 'cancelled', status_reason = 'parent_cancelled'
+        WHERE a.id = ANY (v_add_on_ids);
+        SELECT jsonb_object_agg(x.parent, x.ids) INTO v_add_ons
+        FROM (SELECT a.parent, jsonb_agg(a.id ORDER BY a.id) AS ids FROM unnest(v_add_on_ids, v_add_on_parents) AS a (id, parent)
+              GROUP BY a.parent) x;
+    END IF;
+    -- a cancelled subscription (and its add-ons) holds no user's license
+    IF v_to = 'cancelled' AND EXISTS (SELECT 1 FROM core.license_assignments a
+                                      WHERE a.subscription_id = ANY (v_applied || v_add_on_ids)) THEN
+        WITH released AS (
+            DELETE FROM core.license_assignments a WHERE a.subscription_id = ANY (v_applied || v_add_on_ids)
+            RETURNING a.subscription_id)
+        SELECT coalesce(jsonb_object_agg(x.parent, x.n), '{}') INTO v_released
+        FROM (SELECT coalesce(o.parent, r.subscription_id) AS parent, count(*) AS n
+              FROM released r LEFT JOIN unnest(v_add_on_ids, v_add_on_parents) AS o (id, parent) ON o.id = r.subscription_id
+              GROUP BY 1) x;
+    END IF;
+    IF p_request_ids IS NOT NULL THEN
+        PERFORM set_config('subctl.request_ids', '', true);
+    END IF;
+    RETURN QUERY
+    SELECT (e ->> 'ord')::bigint, logic.result(ARRAY(SELECT jsonb_array_elements_text(e -> 'codes')), jsonb_build_object(
+               'subscription_id', e -> 'id',
+               'subscription_status', coalesce(v_changed -> (e ->> 'found') -> 0, e -> 'status'),
+               'version', coalesce(v_changed -> (e ->> 'found') -> 1, e -> 'version'),
+               'cancelled_add_ons', coalesce(v_add_ons -> (e ->> 'found'), '[]'),
+               'licenses_released', coalesce((v_released ->> (e ->> 'found'))::bigint, 0::bigint)),
+               p_partner, jsonb_strip_nulls(jsonb_build_object('subscription_id', e -> 'id', 'operation', p_operation,
+                                                               'if_version', e -> 'if_version')))
+    FROM jsonb_array_elements(v_evaluated) e
+    ORDER BY (e ->> 'ord')::bigint;
+END $$;
 
 CREATE FUNCTION logic.subscription_in_force(s core.subscriptions) RETURNS boolean
     LANGUAGE sql IMMUTABLE
