@@ -22,6 +22,20 @@ BEGIN
     RETURN s;
 END $$;
 
+-- The customers of a set of requests ({subscription_id, ...} each) that the partner sees,
+-- locked in id order (the order every set-based apply path takes them in, so that two
+-- never wait on each other); only those are locked, as in logic.lock_subscription.
+CREATE OR REPLACE FUNCTION logic.lock_request_customers(p_partner text, p_parameters jsonb[])
+RETURNS uuid[] LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_customers uuid[] := ARRAY(SELECT DISTINCT s.customer_id FROM core.subscriptions s
+                                WHERE s.id = ANY (ARRAY(SELECT (p ->> 'subscription_id')::uuid FROM unnest(p_parameters) p))
+                                  AND logic.customer_visible(p_partner, s.customer_id));
+BEGIN
+    PERFORM 1 FROM core.customers c WHERE c.id = ANY (v_customers) ORDER BY c.id FOR NO KEY UPDATE;
+    RETURN v_customers;
+END $$;
+
 -- Idempotency. Returns the stored result of a request id used with the same operation
 -- and parameters, a request_id_reused rejection when they differ, NULL when unused.
 CREATE OR REPLACE FUNCTION logic.request_replay(p_partner text, p_request_id text, p_operation text, p_parameters jsonb)
@@ -195,11 +209,7 @@ DECLARE
     v_customers uuid[];
     v_moving uuid[];  -- the sources whose assignments move, if upgraded
 BEGIN
-    -- the customers the partner sees (only those are locked, see logic.lock_subscription)
-    v_customers := ARRAY(SELECT DISTINCT s.customer_id FROM core.subscriptions s
-                         WHERE s.id = ANY (ARRAY(SELECT (p ->> 'subscription_id')::uuid FROM unnest(p_parameters) p))
-                           AND logic.customer_visible(p_partner, s.customer_id));
-    PERFORM 1 FROM core.customers c WHERE c.id = ANY (v_customers) ORDER BY c.id FOR NO KEY UPDATE;
+    v_customers := logic.lock_request_customers(p_partner, p_parameters);
     -- The sources as they are now (after the locks), when they exist for the partner; the
     -- subscriptions they go into are read after the same locks (one of another customer
     -- is refused, never changed).
@@ -345,10 +355,7 @@ DECLARE
     v_evaluated jsonb;
     v_stepped boolean;
 BEGIN
-    v_customers := ARRAY(SELECT DISTINCT s.customer_id FROM core.subscriptions s
-                         WHERE s.id = ANY (ARRAY(SELECT (p ->> 'subscription_id')::uuid FROM unnest(p_parameters) p))
-                           AND logic.customer_visible(p_partner, s.customer_id));
-    PERFORM 1 FROM core.customers c WHERE c.id = ANY (v_customers) ORDER BY c.id FOR NO KEY UPDATE;
+    v_customers := logic.lock_request_customers(p_partner, p_parameters);
     SELECT count(DISTINCT s.customer_id) = count(DISTINCT s.id) INTO v_customers_distinct
     FROM unnest(p_parameters) p JOIN core.subscriptions s ON s.id = (p ->> 'subscription_id')::uuid
     WHERE s.customer_id = ANY (v_customers);
@@ -473,11 +480,7 @@ BEGIN
     IF p_operation NOT IN ('activate', 'suspend', 'reactivate', 'cancel') THEN
         RAISE EXCEPTION 'logic.status_apply: unknown operation %', p_operation;
     END IF;
-    -- the customers the partner sees (only those are locked, see logic.lock_subscription)
-    v_customers := ARRAY(SELECT DISTINCT s.customer_id FROM core.subscriptions s
-                         WHERE s.id = ANY (ARRAY(SELECT (p ->> 'subscription_id')::uuid FROM unnest(p_parameters) p))
-                           AND logic.customer_visible(p_partner, s.customer_id));
-    PERFORM 1 FROM core.customers c WHERE c.id = ANY (v_customers) ORDER BY c.id FOR NO KEY UPDATE;
+    v_customers := logic.lock_request_customers(p_partner, p_parameters);
     SELECT count(DISTINCT s.customer_id) = count(*) INTO v_customers_distinct
     FROM unnest(p_parameters) p JOIN core.subscriptions s ON s.id = (p ->> 'subscription_id')::uuid
     WHERE s.customer_id = ANY (v_customers);
@@ -802,10 +805,7 @@ BEGIN
     IF p_operation NOT IN ('assign', 'unassign') THEN
         RAISE EXCEPTION 'logic.license_assignments_apply: unknown operation %', p_operation;
     END IF;
-    v_customers := ARRAY(SELECT DISTINCT s.customer_id FROM core.subscriptions s
-                         WHERE s.id = ANY (ARRAY(SELECT (p ->> 'subscription_id')::uuid FROM unnest(p_parameters) p))
-                           AND logic.customer_visible(p_partner, s.customer_id));
-    PERFORM 1 FROM core.customers c WHERE c.id = ANY (v_customers) ORDER BY c.id FOR NO KEY UPDATE;
+    v_customers := logic.lock_request_customers(p_partner, p_parameters);
     SELECT count(DISTINCT s.customer_id) = count(*) INTO v_customers_distinct
     FROM unnest(p_parameters) p JOIN core.subscriptions s ON s.id = (p ->> 'subscription_id')::uuid
     WHERE s.customer_id = ANY (v_customers);

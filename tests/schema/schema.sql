@@ -2720,10 +2720,7 @@ BEGIN
     IF p_operation NOT IN ('assign', 'unassign') THEN
         RAISE EXCEPTION 'logic.license_assignments_apply: unknown operation %', p_operation;
     END IF;
-    v_customers := ARRAY(SELECT DISTINCT s.customer_id FROM core.subscriptions s
-                         WHERE s.id = ANY (ARRAY(SELECT (p ->> 'subscription_id')::uuid FROM unnest(p_parameters) p))
-                           AND logic.customer_visible(p_partner, s.customer_id));
-    PERFORM 1 FROM core.customers c WHERE c.id = ANY (v_customers) ORDER BY c.id FOR NO KEY UPDATE;
+    v_customers := logic.lock_request_customers(p_partner, p_parameters);
     SELECT count(DISTINCT s.customer_id) = count(*) INTO v_customers_distinct
     FROM unnest(p_parameters) p JOIN core.subscriptions s ON s.id = (p ->> 'subscription_id')::uuid
     WHERE s.customer_id = ANY (v_customers);
@@ -2849,10 +2846,7 @@ DECLARE
     v_evaluated jsonb;
     v_stepped boolean;
 BEGIN
-    v_customers := ARRAY(SELECT DISTINCT s.customer_id FROM core.subscriptions s
-                         WHERE s.id = ANY (ARRAY(SELECT (p ->> 'subscription_id')::uuid FROM unnest(p_parameters) p))
-                           AND logic.customer_visible(p_partner, s.customer_id));
-    PERFORM 1 FROM core.customers c WHERE c.id = ANY (v_customers) ORDER BY c.id FOR NO KEY UPDATE;
+    v_customers := logic.lock_request_customers(p_partner, p_parameters);
     SELECT count(DISTINCT s.customer_id) = count(DISTINCT s.id) INTO v_customers_distinct
     FROM unnest(p_parameters) p JOIN core.subscriptions s ON s.id = (p ->> 'subscription_id')::uuid
     WHERE s.customer_id = ANY (v_customers);
@@ -2973,6 +2967,19 @@ BEGIN
     SELECT n.created_by_partner_id, n.id, 'added' FROM new_rows n WHERE n.created_by_partner_id IS NOT NULL
     ON CONFLICT DO NOTHING;
     RETURN NULL;
+END $$;
+
+CREATE FUNCTION logic.lock_request_customers(p_partner text, p_parameters jsonb[]) RETURNS uuid[]
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_customers uuid[] := ARRAY(SELECT DISTINCT s.customer_id FROM core.subscriptions s
+                                WHERE s.id = ANY (ARRAY(SELECT (p ->> 'subscription_id')::uuid FROM unnest(p_parameters) p))
+                                  AND logic.customer_visible(p_partner, s.customer_id));
+BEGIN
+    PERFORM 1 FROM core.customers c WHERE c.id = ANY (v_customers) ORDER BY c.id FOR NO KEY UPDATE;
+    RETURN v_customers;
 END $$;
 
 CREATE FUNCTION logic.lock_subscription(p_partner text, p_subscription_id uuid) RETURNS core.subscriptions
@@ -3660,11 +3667,7 @@ BEGIN
     IF p_operation NOT IN ('activate', 'suspend', 'reactivate', 'cancel') THEN
         RAISE EXCEPTION 'logic.status_apply: unknown operation %', p_operation;
     END IF;
-    -- the customers the partner sees (only those are locked, see logic.lock_subscription)
-    v_customers := ARRAY(SELECT DISTINCT s.customer_id FROM core.subscriptions s
-                         WHERE s.id = ANY (ARRAY(SELECT (p ->> 'subscription_id')::uuid FROM unnest(p_parameters) p))
-                           AND logic.customer_visible(p_partner, s.customer_id));
-    PERFORM 1 FROM core.customers c WHERE c.id = ANY (v_customers) ORDER BY c.id FOR NO KEY UPDATE;
+    v_customers := logic.lock_request_customers(p_partner, p_parameters);
     SELECT count(DISTINCT s.customer_id) = count(*) INTO v_customers_distinct
     FROM unnest(p_parameters) p JOIN core.subscriptions s ON s.id = (p ->> 'subscription_id')::uuid
     WHERE s.customer_id = ANY (v_customers);
@@ -3799,11 +3802,7 @@ DECLARE
     v_customers uuid[];
     v_moving uuid[];  -- the sources whose assignments move, if upgraded
 BEGIN
-    -- the customers the partner sees (only those are locked, see logic.lock_subscription)
-    v_customers := ARRAY(SELECT DISTINCT s.customer_id FROM core.subscriptions s
-                         WHERE s.id = ANY (ARRAY(SELECT (p ->> 'subscription_id')::uuid FROM unnest(p_parameters) p))
-                           AND logic.customer_visible(p_partner, s.customer_id));
-    PERFORM 1 FROM core.customers c WHERE c.id = ANY (v_customers) ORDER BY c.id FOR NO KEY UPDATE;
+    v_customers := logic.lock_request_customers(p_partner, p_parameters);
     -- The sources as they are now (after the locks), when they exist for the partner; the
     -- subscriptions they go into are read after the same locks (one of another customer
     -- is refused, never changed).
