@@ -234,7 +234,9 @@ BEGIN
         -- A subscription named in subctl.steps (see logic.bump_subscriptions_version): an
         -- event per request, each from the quantity and version the one before left, under
         -- its own request id. The steps must end where the row did.
-        IF EXISTS (SELECT 1 FROM (SELECT logic.setting('steps')::jsonb AS steps) v, old_rows o JOIN new_rows n USING (id)
+        -- (MATERIALIZED: the steps parsed once per statement, not again for every row)
+        IF EXISTS (WITH v AS MATERIALIZED (SELECT logic.setting('steps')::jsonb AS steps)
+                   SELECT 1 FROM v, old_rows o JOIN new_rows n USING (id)
                    WHERE v.steps ? o.id::text
                      AND (n.version <> o.version + jsonb_array_length(v.steps -> o.id::text)
                           OR (v.steps -> o.id::text -> -1 ->> 0)::bigint <> n.quantity

@@ -360,13 +360,14 @@ BEGIN
             v_last := v_last + 1;
         END LOOP;
         v_wave := v_rows[v_first:v_last];
-        -- EXECUTE: planned for each wave. The request ids grow by a chunk's rows at each
-        -- call, and a cached generic plan made while they were few (an anti-join scanning
-        -- them for every row of the wave) would stay when they are many.
-        EXECUTE 'SELECT ARRAY(SELECT w FROM unnest($1) w WHERE w.action = ANY (logic.batch_set_actions()) AND NOT EXISTS (
-                     SELECT 1 FROM core.request_ids q WHERE q.partner_id = $2 AND q.request_id = w.request_id)
-                 ORDER BY w.line)'
-        INTO v_set USING v_wave, p_partner;
+        -- OFFSET 0: each row's request id is looked up by the primary key. As an anti-join
+        -- the plan follows the table's statistics, which lag while a batch fills it: planned
+        -- for a few ids, it scanned all of a partner's ids for every row of the wave.
+        v_set := ARRAY(SELECT w FROM unnest(v_wave) w
+                       WHERE w.action = ANY (logic.batch_set_actions())
+                         AND NOT EXISTS (SELECT 1 FROM core.request_ids q
+                                         WHERE q.partner_id = p_partner AND q.request_id = w.request_id OFFSET 0)
+                       ORDER BY w.line);
         FOR r IN SELECT w.* FROM unnest(v_wave) w
                  WHERE w.line <> ALL (ARRAY(SELECT x.line FROM unnest(v_set) x)) ORDER BY w.line LOOP
             PERFORM logic.batch_apply_row(p_partner, r, p_dry_run, p_comment);

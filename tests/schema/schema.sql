@@ -1546,7 +1546,9 @@ BEGIN
         -- A subscription named in subctl.steps (see logic.bump_subscriptions_version): an
         -- event per request, each from the quantity and version the one before left, under
         -- its own request id. The steps must end where the row did.
-        IF EXISTS (SELECT 1 FROM (SELECT logic.setting('steps')::jsonb AS steps) v, old_rows o JOIN new_rows n USING (id)
+        -- (MATERIALIZED: the steps parsed once per statement, not again for every row)
+        IF EXISTS (WITH v AS MATERIALIZED (SELECT logic.setting('steps')::jsonb AS steps)
+                   SELECT 1 FROM v, old_rows o JOIN new_rows n USING (id)
                    WHERE v.steps ? o.id::text
                      AND (n.version <> o.version + jsonb_array_length(v.steps -> o.id::text)
                           OR (v.steps -> o.id::text -> -1 ->> 0)::bigint <> n.quantity
@@ -1708,7 +1710,7 @@ END $$;
 CREATE FUNCTION logic.batch_apply_waves(p_partner text, p_batch_id text, p_from_line bigint, p_to_line bigint, p_dry_run boolean, p_comment text DEFAULT NULL::text) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
+    AS $$
 DECLARE
     v_rows core.batch_rows[];
     v_waves bigint[];
@@ -1743,13 +1745,14 @@ BEGIN
             v_last := v_last + 1;
         END LOOP;
         v_wave := v_rows[v_first:v_last];
-        -- EXECUTE: planned for each wave. The request ids grow by a chunk's rows at each
-        -- call, and a cached generic plan made while they were few (an anti-join scanning
-        -- them for every row of the wave) would stay when they are many.
-        EXECUTE 'SELECT ARRAY(SELECT w FROM unnest($1) w WHERE w.action = ANY (logic.batch_set_actions()) AND NOT EXISTS (
-                     SELECT 1 FROM core.request_ids q WHERE q.partner_id = $2 AND q.request_id = w.request_id)
-                 ORDER BY w.line)'
-        INTO v_set USING v_wave, p_partner;
+        -- OFFSET 0: each row's request id is looked up by the primary key. As an anti-join
+        -- the plan follows the table's statistics, which lag while a batch fills it: planned
+        -- for a few ids, it scanned all of a partner's ids for every row of the wave.
+        v_set := ARRAY(SELECT w FROM unnest(v_wave) w
+                       WHERE w.action = ANY (logic.batch_set_actions())
+                         AND NOT EXISTS (SELECT 1 FROM core.request_ids q
+                                         WHERE q.partner_id = p_partner AND q.request_id = w.request_id OFFSET 0)
+                       ORDER BY w.line);
         FOR r IN SELECT w.* FROM unnest(v_wave) w
                  WHERE w.line <> ALL (ARRAY(SELECT x.line FROM unnest(v_set) x)) ORDER BY w.line LOOP
             PERFORM logic.batch_apply_row(p_partner, r, p_dry_run, p_comment);
@@ -1760,7 +1763,7 @@ BEGIN
         END LOOP;
         v_first := v_last + 1;
     END LOOP;
-END $_$;
+END $$;
 
 CREATE FUNCTION logic.batch_clean_line(p_line bigint, p_raw text) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT
