@@ -387,25 +387,23 @@ CREATE OR REPLACE TRIGGER audit_events_append_only_truncate BEFORE TRUNCATE ON c
 
 -- The tamper-evident chain (SPEC 7.1): every event inserted, whoever writes it, names the
 -- newest event of its chain before it and hashes that event's chain_hash with itself
--- (core.audit_event_digest, migration 008). The chain's head row is locked as it is read:
--- under read committed a second writer waits and then chains after the first; under
--- repeatable read or serializable it fails to serialize (and is retried), so a chain
--- never forks. The digest is computed here, not inside a statement: as a plain
--- expression of the function its plan is kept for the transaction (a statement
--- would plan it again for every event).
+-- (core.audit_event_digest, migration 008). One UPDATE of the chain's head row reads the
+-- head, moves it to this event and returns both: it locks the row, so under read
+-- committed a second writer waits and then chains after the first (the UPDATE is
+-- evaluated again on the newest head); under repeatable read or serializable it fails
+-- to serialize (and is retried), so a chain never forks. The digest is computed in that
+-- UPDATE, inlined into its plan, which is kept for the transaction.
 CREATE OR REPLACE FUNCTION logic.chain_audit_event()
 RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_chain text := core.audit_chain_of(NEW.customer_id, NEW.partner_id);
-    h core.audit_chain_heads;
 BEGIN
     FOR attempt IN 1 .. 2 LOOP
-        SELECT * INTO h FROM core.audit_chain_heads WHERE chain = v_chain FOR NO KEY UPDATE;
+        UPDATE core.audit_chain_heads h
+        SET previous_event_id = h.event_id, event_id = NEW.id, chain_hash = core.audit_event_digest(NEW, h.event_id, h.chain_hash)
+        WHERE h.chain = v_chain
+        RETURNING h.previous_event_id, h.chain_hash INTO NEW.chain_previous_id, NEW.chain_hash;
         IF FOUND THEN
-            NEW.chain_previous_id := h.event_id;
-            NEW.chain_hash := core.audit_event_digest(NEW, h.event_id, h.chain_hash);
-            UPDATE core.audit_chain_heads SET previous_event_id = h.event_id, event_id = NEW.id, chain_hash = NEW.chain_hash
-            WHERE chain = v_chain;
             RETURN NEW;
         END IF;
         INSERT INTO core.audit_chain_heads (chain, event_id, previous_event_id, chain_hash)

@@ -307,9 +307,11 @@ BEGIN
     -- that one.
     IF v_moving IS NOT NULL THEN
         IF p_request_ids IS NOT NULL THEN  -- a moved license's events under its upgrade's request id, on both ends
+            -- (MATERIALIZED: the setting parsed once, not again for every entry)
             PERFORM set_config('subctl.request_ids', (
+                WITH r AS MATERIALIZED (SELECT current_setting('subctl.request_ids')::jsonb AS ids)
                 SELECT r.ids || coalesce(jsonb_object_agg(s.upgraded_to_subscription_id, m.value) FILTER (WHERE s.id IS NOT NULL), '{}')
-                FROM (SELECT current_setting('subctl.request_ids')::jsonb AS ids) r
+                FROM r
                 LEFT JOIN LATERAL jsonb_each(r.ids) m ON true
                 LEFT JOIN core.subscriptions s ON s.id = m.key::uuid AND s.id = ANY (v_moving) AND s.status_reason = 'upgraded'
                                                AND s.upgraded_to_subscription_id IS NOT NULL

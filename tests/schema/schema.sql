@@ -958,7 +958,7 @@ COMMENT ON COLUMN core.audit_events.chain_previous_id IS 'The previous event of 
 COMMENT ON COLUMN core.audit_events.chain_hash IS 'SHA-256 of the previous event''s chain_hash and the event (core.audit_event_digest).';
 
 CREATE FUNCTION core.audit_event_digest(e core.audit_events, p_previous_id bigint, p_previous_hash bytea) RETURNS bytea
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE sql STABLE
     RETURN sha256((COALESCE(p_previous_hash, '\x'::bytea) || convert_to((jsonb_build_array((e).id, p_previous_id, ((EXTRACT(epoch FROM (e).occurred_at) * (1000000)::numeric))::bigint, (e).operation, (e).operator, (e).partner_id, (e).source, (e).entity, (e).entity_id, (e).subscription_id, (e).subscription_version, (e).customer_id, (e).changes, (e).outcome, (e).error_codes, (e).request_id, (e).batch_id, (e).comment, (e).offer_id, (e).login_role))::text, 'UTF8'::name)));
 
 COMMENT ON FUNCTION core.audit_event_digest(e core.audit_events, p_previous_id bigint, p_previous_hash bytea) IS 'The chain hash of an event appended after event p_previous_id (hash p_previous_hash): every column but the chain''s own.';
@@ -1019,10 +1019,12 @@ BEGIN
             TABLE = 'license_assignments', SCHEMA = 'core',
             MESSAGE = format('check_license_assignments_customer: subscription %s is not of the user''s customer', v_subscription);
     END IF;
-    SELECT s.id, s.quantity, count(*) INTO v_subscription, v_quantity, v_assigned
-    FROM core.subscriptions s JOIN core.license_assignments a ON a.subscription_id = s.id
-    WHERE s.id IN (SELECT n.subscription_id FROM new_rows n)
-    GROUP BY s.id, s.quantity HAVING count(*) > s.quantity LIMIT 1;
+    SELECT s.id, s.quantity, a.assigned INTO v_subscription, v_quantity, v_assigned
+    FROM (SELECT DISTINCT n.subscription_id FROM new_rows n) n
+    JOIN core.subscriptions s ON s.id = n.subscription_id
+    CROSS JOIN LATERAL (SELECT count(*) AS assigned FROM core.license_assignments a
+                        WHERE a.subscription_id = n.subscription_id) a
+    WHERE a.assigned > s.quantity LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'SU026', CONSTRAINT = 'check_license_assignments_within_quantity',
             MESSAGE = format('check_license_assignments_within_quantity: subscription %s would hold %s assigned licenses, more than its quantity %s',
@@ -2204,15 +2206,13 @@ CREATE FUNCTION logic.chain_audit_event() RETURNS trigger
     AS $$
 DECLARE
     v_chain text := core.audit_chain_of(NEW.customer_id, NEW.partner_id);
-    h core.audit_chain_heads;
 BEGIN
     FOR attempt IN 1 .. 2 LOOP
-        SELECT * INTO h FROM core.audit_chain_heads WHERE chain = v_chain FOR NO KEY UPDATE;
+        UPDATE core.audit_chain_heads h
+        SET previous_event_id = h.event_id, event_id = NEW.id, chain_hash = core.audit_event_digest(NEW, h.event_id, h.chain_hash)
+        WHERE h.chain = v_chain
+        RETURNING h.previous_event_id, h.chain_hash INTO NEW.chain_previous_id, NEW.chain_hash;
         IF FOUND THEN
-            NEW.chain_previous_id := h.event_id;
-            NEW.chain_hash := core.audit_event_digest(NEW, h.event_id, h.chain_hash);
-            UPDATE core.audit_chain_heads SET previous_event_id = h.event_id, event_id = NEW.id, chain_hash = NEW.chain_hash
-            WHERE chain = v_chain;
             RETURN NEW;
         END IF;
         INSERT INTO core.audit_chain_heads (chain, event_id, previous_event_id, chain_hash)
@@ -3903,9 +3903,11 @@ BEGIN
     -- that one.
     IF v_moving IS NOT NULL THEN
         IF p_request_ids IS NOT NULL THEN  -- a moved license's events under its upgrade's request id, on both ends
+            -- (MATERIALIZED: the setting parsed once, not again for every entry)
             PERFORM set_config('subctl.request_ids', (
+                WITH r AS MATERIALIZED (SELECT current_setting('subctl.request_ids')::jsonb AS ids)
                 SELECT r.ids || coalesce(jsonb_object_agg(s.upgraded_to_subscription_id, m.value) FILTER (WHERE s.id IS NOT NULL), '{}')
-                FROM (SELECT current_setting('subctl.request_ids')::jsonb AS ids) r
+                FROM r
                 LEFT JOIN LATERAL jsonb_each(r.ids) m ON true
                 LEFT JOIN core.subscriptions s ON s.id = m.key::uuid AND s.id = ANY (v_moving) AND s.status_reason = 'upgraded'
                                                AND s.upgraded_to_subscription_id IS NOT NULL
