@@ -69,8 +69,7 @@ CREATE OR REPLACE FUNCTION logic.request_remember(p_partner text, p_request_id t
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF p_request_id IS NOT NULL THEN  -- the set form (sql/40_operations.sql) with one request
-        PERFORM logic.requests_remember(p_partner, p_operation, jsonb_build_array(jsonb_build_object(
-            'request_id', p_request_id, 'parameters', p_parameters, 'result', p_result)));
+        PERFORM logic.requests_remember(p_partner, p_operation, ARRAY[p_request_id], ARRAY[p_parameters], ARRAY[p_result]);
     END IF;
     RETURN p_result;
 END $$;
@@ -985,17 +984,21 @@ BEGIN
            || jsonb_build_object('request_id', p_request_id);
 END $$;
 
--- logic.request_remember for many requests of one operation: [{request_id, parameters,
--- result}], one INSERT. A request id a concurrent twin stored first is a serialization
--- failure, which the C++ layer retries (the retry replays it).
-CREATE OR REPLACE FUNCTION logic.requests_remember(p_partner text, p_operation text, p_requests jsonb)
+-- logic.request_remember for many requests of one operation: request i has the id
+-- p_request_ids[i], the parameters p_parameters[i] and the result p_results[i] (one
+-- without an id or a result is skipped), one INSERT. A request id a concurrent twin
+-- stored first is a serialization failure, which the C++ layer retries (the retry
+-- replays it).
+CREATE OR REPLACE FUNCTION logic.requests_remember(p_partner text, p_operation text, p_request_ids text[],
+                                                  p_parameters jsonb[], p_results jsonb[])
 RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_missing text;
 BEGIN
     WITH requests AS (
-        SELECT x.e ->> 'request_id' AS request_id, x.e -> 'parameters' AS parameters, x.e -> 'result' AS result
-        FROM jsonb_array_elements(p_requests) AS x (e) WHERE x.e ->> 'request_id' IS NOT NULL),
+        SELECT r.request_id, r.parameters, r.result
+        FROM unnest(p_request_ids, p_parameters, p_results) AS r (request_id, parameters, result)
+        WHERE r.request_id IS NOT NULL AND r.result IS NOT NULL),
     stored AS (
         INSERT INTO core.request_ids (partner_id, request_id, operation, parameters, result)
         SELECT p_partner, r.request_id, p_operation, r.parameters, r.result FROM requests r

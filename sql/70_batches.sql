@@ -235,82 +235,101 @@ END;
 
 -- The rows of one action of one wave (distinct customers, request ids not used before),
 -- applied together by that operation's apply path, their rejections audited and every
--- request id remembered as run_operation would: one statement each. Returns
--- [{line, request_id, parameters, result}] in line order; a row whose result is null was
--- not applied (a later row of a run, logic.licenses_apply) and is asked again.
+-- request id remembered as run_operation would: one statement each. Returns each row's
+-- line and result, in line order; a row whose result is null was not applied (a later
+-- row of a run, logic.licenses_apply) and is asked again.
 CREATE OR REPLACE FUNCTION logic.batch_set_wave(p_partner text, p_action text, p_rows core.batch_rows[],
                                                p_comment text DEFAULT NULL)
-RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+RETURNS TABLE (line bigint, result jsonb) LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_parameters jsonb[] := ARRAY(SELECT logic.batch_row_parameters(p_rows[i]) FROM generate_subscripts(p_rows, 1) i ORDER BY i);
     v_request_ids text[] := ARRAY(SELECT (p_rows[i]).request_id FROM generate_subscripts(p_rows, 1) i ORDER BY i);
-    v_results jsonb;
+    v_results jsonb[];
 BEGIN
     PERFORM logic.begin_operation(p_action, NULL, p_comment, (p_rows[1]).batch_id);
-    SELECT jsonb_agg(jsonb_build_object('line', (p_rows[u.ord]).line, 'request_id', (p_rows[u.ord]).request_id,
-                                        'parameters', v_parameters[u.ord], 'result', u.result)
-                     ORDER BY u.ord)
-    INTO v_results
-    FROM (SELECT a.ord, a.result FROM logic.upgrade_apply(p_partner, v_parameters, v_request_ids) a
-          WHERE p_action = 'upgrade'
-          UNION ALL
-          SELECT l.ord, l.result
-          FROM logic.licenses_apply(p_partner, v_parameters, CASE p_action WHEN 'add_licenses' THEN 1 ELSE -1 END,
-                                    v_request_ids) l
-          WHERE p_action IN ('add_licenses', 'remove_licenses')
-          UNION ALL
-          SELECT a.ord, a.result
-          FROM logic.license_assignments_apply(p_partner, v_parameters, CASE p_action WHEN 'assign_license' THEN 'assign'
-                                                                                     ELSE 'unassign' END, v_request_ids) a
-          WHERE p_action IN ('assign_license', 'unassign_license')
-          UNION ALL
-          SELECT a.ord, a.result FROM logic.status_apply(p_partner, v_parameters, p_action, v_request_ids) a
-          WHERE p_action IN ('activate', 'suspend', 'reactivate', 'cancel')) u;
-    PERFORM logic.audit_rejections(p_action, coalesce(jsonb_agg(jsonb_build_object(
-                'error_codes', jsonb_path_query_array(w.e -> 'result', '$.errors[*].code'),
-                'parameters', w.e -> 'parameters', 'request_id', w.e -> 'request_id')), '[]'))
-    FROM jsonb_array_elements(v_results) AS w (e) WHERE w.e -> 'result' ->> 'status' = 'rejected';
-    PERFORM logic.requests_remember(p_partner, p_action, coalesce((
-        SELECT jsonb_agg(w.e) FROM jsonb_array_elements(v_results) AS w (e) WHERE w.e -> 'result' <> 'null'), '[]'));
-    RETURN v_results;
+    v_results := ARRAY(
+        SELECT u.result
+        FROM (SELECT a.ord, a.result FROM logic.upgrade_apply(p_partner, v_parameters, v_request_ids) a
+              WHERE p_action = 'upgrade'
+              UNION ALL
+              SELECT l.ord, l.result
+              FROM logic.licenses_apply(p_partner, v_parameters, CASE p_action WHEN 'add_licenses' THEN 1 ELSE -1 END,
+                                        v_request_ids) l
+              WHERE p_action IN ('add_licenses', 'remove_licenses')
+              UNION ALL
+              SELECT a.ord, a.result
+              FROM logic.license_assignments_apply(p_partner, v_parameters, CASE p_action WHEN 'assign_license' THEN 'assign'
+                                                                                         ELSE 'unassign' END, v_request_ids) a
+              WHERE p_action IN ('assign_license', 'unassign_license')
+              UNION ALL
+              SELECT a.ord, a.result FROM logic.status_apply(p_partner, v_parameters, p_action, v_request_ids) a
+              WHERE p_action IN ('activate', 'suspend', 'reactivate', 'cancel')) u
+        ORDER BY u.ord);
+    IF cardinality(v_results) IS DISTINCT FROM cardinality(p_rows) THEN
+        RAISE EXCEPTION 'logic.batch_set_wave: % results for % rows of %', cardinality(v_results), cardinality(p_rows), p_action;
+    END IF;
+    IF EXISTS (SELECT 1 FROM unnest(v_results) x WHERE x ->> 'status' = 'rejected') THEN
+        PERFORM logic.audit_rejections(p_action, jsonb_agg(jsonb_build_object(
+                    'error_codes', jsonb_path_query_array(v_results[i], '$.errors[*].code'),
+                    'parameters', v_parameters[i], 'request_id', v_request_ids[i]) ORDER BY i))
+        FROM generate_subscripts(v_results, 1) i WHERE v_results[i] ->> 'status' = 'rejected';
+    END IF;
+    PERFORM logic.requests_remember(p_partner, p_action, v_request_ids, v_parameters, v_results);
+    RETURN QUERY SELECT (p_rows[i]).line, v_results[i] FROM generate_subscripts(p_rows, 1) i ORDER BY i;
 END $$;
 
--- Applies the rows of one action of a wave (see logic.batch_apply_waves) and records
--- their outcomes; the rows of a run that follow its first rejection are applied again,
--- after it, until none is left. A dry run applies them in a subtransaction that is
--- rolled back once their results are known (nothing stays, not even an audit event).
+-- Applies the rows of one action of a wave (see logic.batch_apply_waves); the rows of a
+-- run that follow its first rejection are applied again, after it, until none is left.
+-- A dry run applies them in a subtransaction that is rolled back once their results are
+-- known (nothing stays, not even an audit event). Returns each row's line and result, in
+-- the order applied; the caller records them.
 CREATE OR REPLACE FUNCTION logic.batch_apply_set(p_partner text, p_action text, p_rows core.batch_rows[],
                                                 p_dry_run boolean, p_comment text DEFAULT NULL)
-RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+RETURNS TABLE (line bigint, result jsonb) LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_rows core.batch_rows[] := p_rows;
-    v_results jsonb;
+    v_lines bigint[];
+    v_results jsonb[];
 BEGIN
     WHILE coalesce(cardinality(v_rows), 0) > 0 LOOP
         IF p_dry_run THEN
             BEGIN
-                v_results := logic.batch_set_wave(p_partner, p_action, v_rows, p_comment);
+                SELECT array_agg(w.line ORDER BY w.line), array_agg(w.result ORDER BY w.line) INTO v_lines, v_results
+                FROM logic.batch_set_wave(p_partner, p_action, v_rows, p_comment) w;
                 RAISE EXCEPTION USING ERRCODE = 'SU099', MESSAGE = 'dry run';
             EXCEPTION WHEN SQLSTATE 'SU099' THEN
-                NULL;  -- rolled back; v_results keeps what would have happened
+                NULL;  -- rolled back; v_lines and v_results keep what would have happened
             END;
         ELSE
-            v_results := logic.batch_set_wave(p_partner, p_action, v_rows, p_comment);
+            SELECT array_agg(w.line ORDER BY w.line), array_agg(w.result ORDER BY w.line) INTO v_lines, v_results
+            FROM logic.batch_set_wave(p_partner, p_action, v_rows, p_comment) w;
         END IF;
-        UPDATE core.batch_rows b
-        SET status = CASE WHEN cardinality(x.codes) > 0 THEN 'rejected' WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END,
-            error_codes = x.codes, errors = x.errors, new_subscription_id = x.target_id, processed_at = clock_timestamp()
-        FROM (SELECT (w.e ->> 'line')::bigint AS line, w.e -> 'result' -> 'errors' AS errors,
-                     ARRAY(SELECT c ->> 'code' FROM jsonb_array_elements(w.e -> 'result' -> 'errors') c) AS codes,
-                     (w.e -> 'result' ->> 'target_subscription_id')::uuid AS target_id
-              FROM jsonb_array_elements(v_results) AS w (e) WHERE w.e -> 'result' <> 'null') x
-        WHERE b.partner_id = (p_rows[1]).partner_id AND b.batch_id = (p_rows[1]).batch_id AND b.line = x.line;
+        RETURN QUERY SELECT x.line, x.result FROM unnest(v_lines, v_results) AS x (line, result) WHERE x.result IS NOT NULL;
         -- each pass applies at least the first row of every run, so this ends
+        IF array_position(v_results, NULL) IS NULL THEN
+            EXIT;
+        END IF;
         v_rows := ARRAY(SELECT r FROM unnest(v_rows) r
-                        WHERE r.line IN (SELECT (w.e ->> 'line')::bigint FROM jsonb_array_elements(v_results) AS w (e)
-                                         WHERE w.e -> 'result' = 'null')
+                        WHERE r.line IN (SELECT x.line FROM unnest(v_lines, v_results) AS x (line, result) WHERE x.result IS NULL)
                         ORDER BY r.line);
     END LOOP;
+END $$;
+
+-- Records the outcomes of set-applied rows of a batch (lines and their results): one
+-- UPDATE for a chunk.
+CREATE OR REPLACE FUNCTION logic.batch_record_results(p_partner text, p_batch_id text, p_lines bigint[], p_results jsonb[],
+                                                     p_dry_run boolean)
+RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    UPDATE core.batch_rows b
+    SET status = CASE WHEN cardinality(x.codes) > 0 THEN 'rejected' WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END,
+        error_codes = x.codes, errors = x.errors, new_subscription_id = x.target_id, processed_at = clock_timestamp()
+    FROM (SELECT r.line, r.result -> 'errors' AS errors,
+                 CASE WHEN r.result ->> 'status' = 'succeeded' THEN '{}'::text[]
+                      ELSE ARRAY(SELECT c ->> 'code' FROM jsonb_array_elements(r.result -> 'errors') c) END AS codes,
+                 (r.result ->> 'target_subscription_id')::uuid AS target_id
+          FROM unnest(p_lines, p_results) AS r (line, result)) x
+    WHERE b.partner_id = p_partner AND b.batch_id = p_batch_id AND b.line = x.line;
 END $$;
 
 -- Applies the pending rows of lines p_from..p_to in waves: wave k holds the k-th pending
@@ -322,7 +341,8 @@ END $$;
 -- ones before it (not in a dry run, where every row is tried on the data as it stands).
 -- In each wave, rows of actions not applied set-based (logic.batch_set_actions) and rows
 -- whose request id was used before (replay, request_id_reused) go through
--- logic.batch_apply_row, one by one; the others are applied together, one set per action.
+-- logic.batch_apply_row, one by one; the others are applied together, one set per action
+-- present, and their outcomes recorded by one UPDATE at the end.
 CREATE OR REPLACE FUNCTION logic.batch_apply_waves(p_partner text, p_batch_id text, p_from_line bigint,
                                                   p_to_line bigint, p_dry_run boolean, p_comment text DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
@@ -334,6 +354,10 @@ DECLARE
     v_wave core.batch_rows[];
     v_set core.batch_rows[];
     v_action text;
+    v_lines bigint[] := '{}';
+    v_results jsonb[] := '{}';
+    v_set_lines bigint[];
+    v_set_results jsonb[];
     r core.batch_rows;
 BEGIN
     SELECT array_agg(w.b ORDER BY w.wave, (w.b).line), array_agg(w.wave ORDER BY w.wave, (w.b).line)
@@ -368,16 +392,23 @@ BEGIN
                          AND NOT EXISTS (SELECT 1 FROM core.request_ids q
                                          WHERE q.partner_id = p_partner AND q.request_id = w.request_id OFFSET 0)
                        ORDER BY w.line);
-        FOR r IN SELECT w.* FROM unnest(v_wave) w
-                 WHERE w.line <> ALL (ARRAY(SELECT x.line FROM unnest(v_set) x)) ORDER BY w.line LOOP
-            PERFORM logic.batch_apply_row(p_partner, r, p_dry_run, p_comment);
-        END LOOP;
-        FOREACH v_action IN ARRAY logic.batch_set_actions() LOOP
-            PERFORM logic.batch_apply_set(p_partner, v_action, ARRAY(SELECT w FROM unnest(v_set) w WHERE w.action = v_action
-                                                                     ORDER BY w.line), p_dry_run, p_comment);
+        IF cardinality(v_set) < cardinality(v_wave) THEN
+            FOR r IN SELECT w.* FROM unnest(v_wave) w
+                     WHERE w.line <> ALL (ARRAY(SELECT x.line FROM unnest(v_set) x)) ORDER BY w.line LOOP
+                PERFORM logic.batch_apply_row(p_partner, r, p_dry_run, p_comment);
+            END LOOP;
+        END IF;
+        FOR v_action IN SELECT a.action FROM unnest(logic.batch_set_actions()) WITH ORDINALITY AS a (action, n)
+                        WHERE a.action IN (SELECT w.action FROM unnest(v_set) w) ORDER BY a.n LOOP
+            SELECT array_agg(s.line), array_agg(s.result) INTO v_set_lines, v_set_results
+            FROM logic.batch_apply_set(p_partner, v_action, ARRAY(SELECT w FROM unnest(v_set) w WHERE w.action = v_action
+                                                                 ORDER BY w.line), p_dry_run, p_comment) s;
+            v_lines := v_lines || v_set_lines;
+            v_results := v_results || v_set_results;
         END LOOP;
         v_first := v_last + 1;
     END LOOP;
+    PERFORM logic.batch_record_results(p_partner, p_batch_id, v_lines, v_results, p_dry_run);
 END $$;
 
 -- The error objects of codes without the request that met them: a row that raised (its
