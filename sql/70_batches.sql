@@ -100,42 +100,42 @@ BEGIN
            format('expected %s columns (%s), found %s', cardinality(v_columns), v_header, cardinality(f.fields))
     FROM pg_temp.batch_fields f WHERE f.line > 1 AND cardinality(f.fields) <> cardinality(v_columns)
     UNION ALL
-    SELECT d.line, c.column_number, c.name, left(c.value, 100), c.message
-    FROM data d CROSS JOIN LATERAL (VALUES
-        (1, 'action', d.action,
-         CASE WHEN d.action <> ALL (v_actions) THEN 'unknown action: expected ' || array_to_string(v_actions, ', ')
-              WHEN d.action = ANY (v_license_actions) AND d.license_user IS NULL
-              THEN format('%s needs the column user: add it to the header (%s,user)', d.action, array_to_string(logic.batch_header(), ','))
-         END),
-        (2, 'subscription_id', d.subscription_id,
-         CASE WHEN d.subscription_id !~ core.uuid_pattern() THEN 'not a UUID' END),
-        (3, 'target_offer', d.target_offer,
-         CASE WHEN d.action = 'upgrade' AND d.target_offer = '' AND coalesce(d.into_id, '') = ''
-              THEN 'required for upgrade (unless into names the subscription upgraded into)'
-              WHEN d.action <> 'upgrade' AND d.action = ANY (v_actions) AND d.target_offer <> ''
-              THEN format('only for upgrade, not for %s', d.action) END),
-        (4, 'quantity', d.quantity,
-         CASE WHEN d.quantity <> '' AND NOT logic.quantity_text_valid(d.quantity)
-              THEN format('not a whole number from 1 to %s', core.quantity_max())
-              WHEN d.quantity = '' AND d.action IN ('add_licenses', 'remove_licenses') THEN format('required for %s', d.action)
-              WHEN d.quantity <> '' AND (d.action IN ('suspend', 'reactivate', 'cancel') OR d.action = ANY (v_license_actions))
-              THEN format('not allowed for %s', d.action) END),
-        (5, 'request_id', d.request_id,
-         CASE WHEN length(d.request_id) > core.request_id_max_length()
-              THEN format('longer than %s characters (%s)', core.request_id_max_length(), length(d.request_id))
-              WHEN d.request_id ~ '[[:cntrl:]]' THEN 'contains a control character' END),
-        (array_position(v_columns, 'user'), 'user', d.license_user,
-         CASE WHEN d.license_user = '' AND d.action = ANY (v_license_actions) THEN format('required for %s', d.action)
-              WHEN d.license_user <> '' AND d.action <> ALL (v_license_actions) AND d.action = ANY (v_actions)
-              THEN format('only for assign_license and unassign_license, not for %s', d.action)
-              WHEN length(d.license_user) > 320 THEN format('longer than 320 characters (%s): not a user id or user principal name', length(d.license_user))
-              WHEN d.license_user ~ '[[:cntrl:][:space:]]' THEN 'contains a space or control character: not a user id or user principal name' END),
-        (array_position(v_columns, 'into'), 'into', d.into_id,
-         CASE WHEN d.into_id <> '' AND d.into_id !~ core.uuid_pattern() THEN 'not a UUID'
-              WHEN d.into_id <> '' AND d.action <> 'upgrade' AND d.action = ANY (v_actions)
-              THEN format('only for upgrade, not for %s', d.action) END)
-    ) AS c (column_number, name, value, message)
-    WHERE c.message IS NOT NULL
+    SELECT c.line, n.column_number, n.name, left(c.field_values[n.i], 100), c.messages[n.i]
+    FROM (SELECT d.line, ARRAY[d.action, d.subscription_id, d.target_offer, d.quantity, d.request_id, d.license_user,
+                               d.into_id] AS field_values,
+                 ARRAY[  -- the message of each column, in the order of field_values
+                  CASE WHEN d.action <> ALL (v_actions) THEN 'unknown action: expected ' || array_to_string(v_actions, ', ')
+                       WHEN d.action = ANY (v_license_actions) AND d.license_user IS NULL
+                       THEN format('%s needs the column user: add it to the header (%s,user)', d.action, array_to_string(logic.batch_header(), ','))
+                  END,
+                  CASE WHEN d.subscription_id !~ core.uuid_pattern() THEN 'not a UUID' END,
+                  CASE WHEN d.action = 'upgrade' AND d.target_offer = '' AND coalesce(d.into_id, '') = ''
+                       THEN 'required for upgrade (unless into names the subscription upgraded into)'
+                       WHEN d.action <> 'upgrade' AND d.action = ANY (v_actions) AND d.target_offer <> ''
+                       THEN format('only for upgrade, not for %s', d.action) END,
+                  CASE WHEN d.quantity <> '' AND NOT logic.quantity_text_valid(d.quantity)
+                       THEN format('not a whole number from 1 to %s', core.quantity_max())
+                       WHEN d.quantity = '' AND d.action IN ('add_licenses', 'remove_licenses') THEN format('required for %s', d.action)
+                       WHEN d.quantity <> '' AND (d.action IN ('suspend', 'reactivate', 'cancel') OR d.action = ANY (v_license_actions))
+                       THEN format('not allowed for %s', d.action) END,
+                  CASE WHEN length(d.request_id) > core.request_id_max_length()
+                       THEN format('longer than %s characters (%s)', core.request_id_max_length(), length(d.request_id))
+                       WHEN d.request_id ~ '[[:cntrl:]]' THEN 'contains a control character' END,
+                  CASE WHEN d.license_user = '' AND d.action = ANY (v_license_actions) THEN format('required for %s', d.action)
+                       WHEN d.license_user <> '' AND d.action <> ALL (v_license_actions) AND d.action = ANY (v_actions)
+                       THEN format('only for assign_license and unassign_license, not for %s', d.action)
+                       WHEN length(d.license_user) > 320 THEN format('longer than 320 characters (%s): not a user id or user principal name', length(d.license_user))
+                       WHEN d.license_user ~ '[[:cntrl:][:space:]]' THEN 'contains a space or control character: not a user id or user principal name' END,
+                  CASE WHEN d.into_id <> '' AND d.into_id !~ core.uuid_pattern() THEN 'not a UUID'
+                       WHEN d.into_id <> '' AND d.action <> 'upgrade' AND d.action = ANY (v_actions)
+                       THEN format('only for upgrade, not for %s', d.action) END
+                 ] AS messages
+          FROM data d) c
+    -- (the columns of a line with a problem only: most lines have none)
+    CROSS JOIN LATERAL (VALUES (1, 1, 'action'), (2, 2, 'subscription_id'), (3, 3, 'target_offer'), (4, 4, 'quantity'),
+                               (5, 5, 'request_id'), (6, array_position(v_columns, 'user'), 'user'),
+                               (7, array_position(v_columns, 'into'), 'into')) AS n (i, column_number, name)
+    WHERE cardinality(array_remove(c.messages, NULL)) > 0 AND c.messages[n.i] IS NOT NULL
     UNION ALL
     SELECT r.line, 5, 'request_id', left(r.request_id, 100), format('request id already used on line %s of the file', r.first_line)
     FROM (SELECT d.line, coalesce(nullif(d.request_id, ''), p_batch_id || ':' || d.line) AS request_id,
