@@ -320,6 +320,9 @@ END $$;
 CREATE OR REPLACE FUNCTION logic.batch_record_results(p_partner text, p_batch_id text, p_lines bigint[], p_results jsonb[],
                                                      p_dry_run boolean)
 RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_from bigint := (SELECT min(l) FROM unnest(p_lines) l);
+    v_to bigint := (SELECT max(l) FROM unnest(p_lines) l);
 BEGIN
     UPDATE core.batch_rows b
     SET status = CASE WHEN cardinality(x.codes) > 0 THEN 'rejected' WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END,
@@ -329,7 +332,9 @@ BEGIN
                       ELSE ARRAY(SELECT c ->> 'code' FROM jsonb_array_elements(r.result -> 'errors') c) END AS codes,
                  (r.result ->> 'target_subscription_id')::uuid AS target_id
           FROM unnest(p_lines, p_results) AS r (line, result)) x
-    WHERE b.partner_id = p_partner AND b.batch_id = p_batch_id AND b.line = x.line;
+    -- (the range: only the chunk's rows are read; joined on line alone, the plan follows
+    -- statistics that lag while a batch fills the table and hashes every row of the batch)
+    WHERE b.partner_id = p_partner AND b.batch_id = p_batch_id AND b.line BETWEEN v_from AND v_to AND b.line = x.line;
 END $$;
 
 -- Applies the pending rows of lines p_from..p_to in waves: wave k holds the k-th pending
@@ -360,24 +365,26 @@ DECLARE
     v_set_results jsonb[];
     r core.batch_rows;
 BEGIN
-    SELECT array_agg(w.b ORDER BY w.wave, (w.b).line), array_agg(w.wave ORDER BY w.wave, (w.b).line)
+    SELECT array_agg(w.b ORDER BY w.wave, w.line), array_agg(w.wave ORDER BY w.wave, w.line)
     INTO v_rows, v_waves
     -- (a subscription the partner cannot see is a customer of its own: its rows tell
     -- nothing about which of them share a customer)
-    FROM (SELECT f.b, sum(CASE WHEN f.runs AND f.runs_before AND (f.b).action = f.action_before
-                                    AND (f.b).subscription_id = f.subscription_before THEN 0 ELSE 1 END)
-                          OVER (PARTITION BY f.customer ORDER BY (f.b).line) AS wave
-          FROM (SELECT c.*, lag(c.runs) OVER k AS runs_before, lag((c.b).action) OVER k AS action_before,
-                       lag((c.b).subscription_id) OVER k AS subscription_before
-                FROM (SELECT b, coalesce(s.customer_id, b.subscription_id) AS customer,
+    FROM (SELECT f.b, f.line, sum(CASE WHEN f.runs AND f.runs_before AND f.action = f.action_before
+                                            AND f.subscription_id = f.subscription_before THEN 0 ELSE 1 END)
+                                  OVER (PARTITION BY f.customer ORDER BY f.line) AS wave
+          FROM (SELECT c.*, lag(c.runs) OVER k AS runs_before, lag(c.action) OVER k AS action_before,
+                       lag(c.subscription_id) OVER k AS subscription_before
+                -- (the windows read plain columns, not fields of the whole row b)
+                FROM (SELECT b, b.line, b.action, b.subscription_id, coalesce(s.customer_id, b.subscription_id) AS customer,
                              NOT p_dry_run AND s.id IS NOT NULL AND b.action IN ('add_licenses', 'remove_licenses')
                              AND NOT EXISTS (SELECT 1 FROM core.request_ids q
                                              WHERE q.partner_id = p_partner AND q.request_id = b.request_id) AS runs
                       FROM core.batch_rows b
                       LEFT JOIN core.subscriptions s ON s.id = b.subscription_id AND logic.customer_visible(p_partner, s.customer_id)
                       WHERE b.partner_id = p_partner AND b.batch_id = p_batch_id AND b.line BETWEEN p_from_line AND p_to_line
-                        AND b.status = 'pending') c
-                WINDOW k AS (PARTITION BY c.customer ORDER BY (c.b).line)) f) w;
+                        AND b.status = 'pending'
+                      OFFSET 0) c  -- (runs evaluated once per row)
+                WINDOW k AS (PARTITION BY c.customer ORDER BY c.line)) f) w;
     WHILE v_first <= coalesce(cardinality(v_rows), 0) LOOP
         v_last := v_first;
         WHILE v_last < cardinality(v_rows) AND v_waves[v_last + 1] = v_waves[v_first] LOOP
