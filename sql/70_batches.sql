@@ -359,8 +359,8 @@ DECLARE
     v_wave core.batch_rows[];
     v_set core.batch_rows[];
     v_action text;
-    v_lines bigint[] := '{}';
-    v_results jsonb[] := '{}';
+    v_lines bigint[] := '{}'::bigint[];
+    v_results jsonb[] := '{}'::jsonb[];
     v_set_lines bigint[];
     v_set_results jsonb[];
     r core.batch_rows;
