@@ -69,8 +69,7 @@ CREATE OR REPLACE FUNCTION logic.request_remember(p_partner text, p_request_id t
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF p_request_id IS NOT NULL THEN  -- the set form (sql/40_operations.sql) with one request
-        PERFORM logic.requests_remember(p_partner, p_operation, jsonb_build_array(jsonb_build_object(
-            'request_id', p_request_id, 'parameters', p_parameters, 'result', p_result)));
+        PERFORM logic.requests_remember(p_partner, p_operation, ARRAY[p_request_id], ARRAY[p_parameters], ARRAY[p_result]);
     END IF;
     RETURN p_result;
 END $$;
@@ -354,7 +353,19 @@ RETURNS TABLE (ord bigint, result jsonb) LANGUAGE plpgsql VOLATILE SET plan_cach
 DECLARE
     v_customers uuid[];
     v_customers_distinct boolean;
-    v_evaluated jsonb;
+    -- the evaluated requests, one array per field, in request order
+    v_ords bigint[];
+    v_ids uuid[];
+    v_found uuid[];
+    v_steps bigint[];
+    v_deltas bigint[];
+    v_if_versions jsonb[];
+    v_versions bigint[];
+    v_statuses text[];
+    v_quantities bigint[];
+    v_new_quantities bigint[];
+    v_codes text[];  -- each request's codes joined by commas
+    v_outcomes text[];
     v_stepped boolean;
 BEGIN
     v_customers := logic.lock_request_customers(p_partner, p_parameters);
@@ -394,33 +405,34 @@ BEGIN
     ranked AS (
         SELECT e.*, min(e.step) FILTER (WHERE cardinality(e.codes) > 0) OVER (PARTITION BY e.id) AS first_rejected
         FROM evaluated e)
-    SELECT jsonb_agg(jsonb_build_object(
-               'ord', e.ord, 'id', e.id, 'found', e.found, 'step', e.step, 'delta', e.delta, 'if_version', e.if_version,
-               'version', e.version, 'status', e.status, 'quantity', e.quantity, 'new_quantity', e.new_quantity,
-               'codes', to_jsonb(e.codes), 'request_id', p_request_ids[e.ord],
-               'outcome', CASE WHEN e.step > e.first_rejected THEN 'deferred'
-                               WHEN cardinality(e.codes) > 0 THEN 'rejected' ELSE 'applied' END) ORDER BY e.ord),
+    SELECT array_agg(e.ord), array_agg(e.id), array_agg(e.found), array_agg(e.step), array_agg(e.delta),
+           array_agg(e.if_version), array_agg(e.version), array_agg(e.status), array_agg(e.quantity),
+           array_agg(e.new_quantity), array_agg(array_to_string(e.codes, ',')),
+           array_agg(CASE WHEN e.step > e.first_rejected THEN 'deferred'
+                          WHEN cardinality(e.codes) > 0 THEN 'rejected' ELSE 'applied' END),
            bool_or(e.step > 1 AND cardinality(e.codes) = 0 AND e.step < coalesce(e.first_rejected, e.step + 1))
-    INTO v_evaluated, v_stepped
-    FROM ranked e;
+    INTO v_ords, v_ids, v_found, v_steps, v_deltas, v_if_versions, v_versions, v_statuses, v_quantities,
+         v_new_quantities, v_codes, v_outcomes, v_stepped
+    FROM (SELECT * FROM ranked ORDER BY ranked.ord) e;
     IF p_request_ids IS NOT NULL THEN  -- each audit event under its own request's id: an applied one's
         PERFORM set_config('subctl.request_ids', coalesce((
-            SELECT jsonb_object_agg(e ->> 'found', e -> 'request_id')
-            FROM jsonb_array_elements(v_evaluated) e
-            WHERE e ->> 'outcome' = 'applied' AND e ->> 'request_id' IS NOT NULL), '{}')::text, true);
+            SELECT jsonb_object_agg(e.found::text, p_request_ids[e.ord])
+            FROM unnest(v_found, v_ords, v_outcomes) AS e (found, ord, outcome)
+            WHERE e.outcome = 'applied' AND p_request_ids[e.ord] IS NOT NULL), '{}')::text, true);
     END IF;
     IF v_stepped THEN  -- {subscription id: [[quantity, request id] of each request applied, in order]}
         PERFORM set_config('subctl.steps', jsonb_object_agg(x.id, x.steps)::text, true),
                 set_config('subctl.step_counts', jsonb_object_agg(x.id, jsonb_array_length(x.steps))::text, true)
-        FROM (SELECT e ->> 'found' AS id, jsonb_agg(jsonb_build_array(e -> 'new_quantity', e -> 'request_id')
-                                                    ORDER BY (e ->> 'step')::bigint) AS steps
-              FROM jsonb_array_elements(v_evaluated) e WHERE e ->> 'outcome' = 'applied'
-              GROUP BY e ->> 'found' HAVING count(*) > 1) x;
+        FROM (SELECT e.found::text AS id, jsonb_agg(jsonb_build_array(e.new_quantity, p_request_ids[e.ord]) ORDER BY e.step) AS steps
+              FROM unnest(v_found, v_new_quantities, v_ords, v_steps, v_outcomes) AS e (found, new_quantity, ord, step, outcome)
+              WHERE e.outcome = 'applied'
+              GROUP BY e.found HAVING count(*) > 1) x;
     END IF;
     UPDATE core.subscriptions s SET quantity = x.new_quantity
-    FROM (SELECT DISTINCT ON (e ->> 'found') (e ->> 'found')::uuid AS id, (e ->> 'new_quantity')::bigint AS new_quantity
-          FROM jsonb_array_elements(v_evaluated) e WHERE e ->> 'outcome' = 'applied'
-          ORDER BY e ->> 'found', (e ->> 'step')::bigint DESC) x
+    FROM (SELECT DISTINCT ON (e.found) e.found AS id, e.new_quantity
+          FROM unnest(v_found, v_new_quantities, v_steps, v_outcomes) AS e (found, new_quantity, step, outcome)
+          WHERE e.outcome = 'applied'
+          ORDER BY e.found, e.step DESC) x
     WHERE s.id = x.id;
     IF v_stepped THEN
         PERFORM set_config('subctl.steps', '', true), set_config('subctl.step_counts', '', true);
@@ -430,18 +442,19 @@ BEGIN
     END IF;
     -- (read after the UPDATE: a rejection's details see the requests applied before it)
     RETURN QUERY
-    SELECT (e ->> 'ord')::bigint, CASE WHEN e ->> 'outcome' <> 'deferred' THEN logic.result(
-               ARRAY(SELECT jsonb_array_elements_text(e -> 'codes')), jsonb_build_object(
-               'source_subscription_id', e -> 'id', 'target_subscription_id', NULL,
-               'quantity', CASE WHEN e ->> 'outcome' = 'applied' THEN e -> 'new_quantity' ELSE e -> 'quantity' END,
-               'version', (e ->> 'version')::bigint + CASE WHEN e ->> 'outcome' = 'applied' THEN 1 ELSE 0 END,
-               'subscription_status', e -> 'status'),
-               p_partner, jsonb_strip_nulls(jsonb_build_object('subscription_id', e -> 'id', 'quantity', e -> 'new_quantity',
-                                                               'if_version', e -> 'if_version',
+    SELECT e.ord, CASE WHEN e.outcome <> 'deferred' THEN logic.result(
+               string_to_array(e.codes, ','), jsonb_build_object(
+               'source_subscription_id', e.id, 'target_subscription_id', NULL,
+               'quantity', CASE WHEN e.outcome = 'applied' THEN e.new_quantity ELSE e.quantity END,
+               'version', e.version + CASE WHEN e.outcome = 'applied' THEN 1 ELSE 0 END,
+               'subscription_status', e.status),
+               p_partner, jsonb_strip_nulls(jsonb_build_object('subscription_id', e.id, 'quantity', e.new_quantity,
+                                                               'if_version', e.if_version,
                                                                'change', CASE WHEN p_sign < 0 THEN 'remove' ELSE 'add' END,
-                                                               'licenses', e -> 'delta'))) END
-    FROM jsonb_array_elements(v_evaluated) e
-    ORDER BY (e ->> 'ord')::bigint;
+                                                               'licenses', e.delta))) END
+    FROM unnest(v_ords, v_ids, v_deltas, v_if_versions, v_versions, v_statuses, v_quantities, v_new_quantities, v_codes,
+                v_outcomes) AS e (ord, id, delta, if_version, version, status, quantity, new_quantity, codes, outcome)
+    ORDER BY e.ord;
 END $$;
 
 CREATE OR REPLACE FUNCTION logic.op_change_licenses(p_partner text, p jsonb, p_sign integer)
@@ -987,17 +1000,21 @@ BEGIN
            || jsonb_build_object('request_id', p_request_id);
 END $$;
 
--- logic.request_remember for many requests of one operation: [{request_id, parameters,
--- result}], one INSERT. A request id a concurrent twin stored first is a serialization
--- failure, which the C++ layer retries (the retry replays it).
-CREATE OR REPLACE FUNCTION logic.requests_remember(p_partner text, p_operation text, p_requests jsonb)
+-- logic.request_remember for many requests of one operation: request i has the id
+-- p_request_ids[i], the parameters p_parameters[i] and the result p_results[i] (one
+-- without an id or a result is skipped), one INSERT. A request id a concurrent twin
+-- stored first is a serialization failure, which the C++ layer retries (the retry
+-- replays it).
+CREATE OR REPLACE FUNCTION logic.requests_remember(p_partner text, p_operation text, p_request_ids text[],
+                                                  p_parameters jsonb[], p_results jsonb[])
 RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_missing text;
 BEGIN
     WITH requests AS (
-        SELECT x.e ->> 'request_id' AS request_id, x.e -> 'parameters' AS parameters, x.e -> 'result' AS result
-        FROM jsonb_array_elements(p_requests) AS x (e) WHERE x.e ->> 'request_id' IS NOT NULL),
+        SELECT r.request_id, r.parameters, r.result
+        FROM unnest(p_request_ids, p_parameters, p_results) AS r (request_id, parameters, result)
+        WHERE r.request_id IS NOT NULL AND r.result IS NOT NULL),
     stored AS (
         INSERT INTO core.request_ids (partner_id, request_id, operation, parameters, result)
         SELECT p_partner, r.request_id, p_operation, r.parameters, r.result FROM requests r

@@ -100,42 +100,42 @@ BEGIN
            format('expected %s columns (%s), found %s', cardinality(v_columns), v_header, cardinality(f.fields))
     FROM pg_temp.batch_fields f WHERE f.line > 1 AND cardinality(f.fields) <> cardinality(v_columns)
     UNION ALL
-    SELECT d.line, c.column_number, c.name, left(c.value, 100), c.message
-    FROM data d CROSS JOIN LATERAL (VALUES
-        (1, 'action', d.action,
-         CASE WHEN d.action <> ALL (v_actions) THEN 'unknown action: expected ' || array_to_string(v_actions, ', ')
-              WHEN d.action = ANY (v_license_actions) AND d.license_user IS NULL
-              THEN format('%s needs the column user: add it to the header (%s,user)', d.action, array_to_string(logic.batch_header(), ','))
-         END),
-        (2, 'subscription_id', d.subscription_id,
-         CASE WHEN d.subscription_id !~ core.uuid_pattern() THEN 'not a UUID' END),
-        (3, 'target_offer', d.target_offer,
-         CASE WHEN d.action = 'upgrade' AND d.target_offer = '' AND coalesce(d.into_id, '') = ''
-              THEN 'required for upgrade (unless into names the subscription upgraded into)'
-              WHEN d.action <> 'upgrade' AND d.action = ANY (v_actions) AND d.target_offer <> ''
-              THEN format('only for upgrade, not for %s', d.action) END),
-        (4, 'quantity', d.quantity,
-         CASE WHEN d.quantity <> '' AND NOT logic.quantity_text_valid(d.quantity)
-              THEN format('not a whole number from 1 to %s', core.quantity_max())
-              WHEN d.quantity = '' AND d.action IN ('add_licenses', 'remove_licenses') THEN format('required for %s', d.action)
-              WHEN d.quantity <> '' AND (d.action IN ('suspend', 'reactivate', 'cancel') OR d.action = ANY (v_license_actions))
-              THEN format('not allowed for %s', d.action) END),
-        (5, 'request_id', d.request_id,
-         CASE WHEN length(d.request_id) > core.request_id_max_length()
-              THEN format('longer than %s characters (%s)', core.request_id_max_length(), length(d.request_id))
-              WHEN d.request_id ~ '[[:cntrl:]]' THEN 'contains a control character' END),
-        (array_position(v_columns, 'user'), 'user', d.license_user,
-         CASE WHEN d.license_user = '' AND d.action = ANY (v_license_actions) THEN format('required for %s', d.action)
-              WHEN d.license_user <> '' AND d.action <> ALL (v_license_actions) AND d.action = ANY (v_actions)
-              THEN format('only for assign_license and unassign_license, not for %s', d.action)
-              WHEN length(d.license_user) > 320 THEN format('longer than 320 characters (%s): not a user id or user principal name', length(d.license_user))
-              WHEN d.license_user ~ '[[:cntrl:][:space:]]' THEN 'contains a space or control character: not a user id or user principal name' END),
-        (array_position(v_columns, 'into'), 'into', d.into_id,
-         CASE WHEN d.into_id <> '' AND d.into_id !~ core.uuid_pattern() THEN 'not a UUID'
-              WHEN d.into_id <> '' AND d.action <> 'upgrade' AND d.action = ANY (v_actions)
-              THEN format('only for upgrade, not for %s', d.action) END)
-    ) AS c (column_number, name, value, message)
-    WHERE c.message IS NOT NULL
+    SELECT c.line, n.column_number, n.name, left(c.field_values[n.i], 100), c.messages[n.i]
+    FROM (SELECT d.line, ARRAY[d.action, d.subscription_id, d.target_offer, d.quantity, d.request_id, d.license_user,
+                               d.into_id] AS field_values,
+                 ARRAY[  -- the message of each column, in the order of field_values
+                  CASE WHEN d.action <> ALL (v_actions) THEN 'unknown action: expected ' || array_to_string(v_actions, ', ')
+                       WHEN d.action = ANY (v_license_actions) AND d.license_user IS NULL
+                       THEN format('%s needs the column user: add it to the header (%s,user)', d.action, array_to_string(logic.batch_header(), ','))
+                  END,
+                  CASE WHEN d.subscription_id !~ core.uuid_pattern() THEN 'not a UUID' END,
+                  CASE WHEN d.action = 'upgrade' AND d.target_offer = '' AND coalesce(d.into_id, '') = ''
+                       THEN 'required for upgrade (unless into names the subscription upgraded into)'
+                       WHEN d.action <> 'upgrade' AND d.action = ANY (v_actions) AND d.target_offer <> ''
+                       THEN format('only for upgrade, not for %s', d.action) END,
+                  CASE WHEN d.quantity <> '' AND NOT logic.quantity_text_valid(d.quantity)
+                       THEN format('not a whole number from 1 to %s', core.quantity_max())
+                       WHEN d.quantity = '' AND d.action IN ('add_licenses', 'remove_licenses') THEN format('required for %s', d.action)
+                       WHEN d.quantity <> '' AND (d.action IN ('suspend', 'reactivate', 'cancel') OR d.action = ANY (v_license_actions))
+                       THEN format('not allowed for %s', d.action) END,
+                  CASE WHEN length(d.request_id) > core.request_id_max_length()
+                       THEN format('longer than %s characters (%s)', core.request_id_max_length(), length(d.request_id))
+                       WHEN d.request_id ~ '[[:cntrl:]]' THEN 'contains a control character' END,
+                  CASE WHEN d.license_user = '' AND d.action = ANY (v_license_actions) THEN format('required for %s', d.action)
+                       WHEN d.license_user <> '' AND d.action <> ALL (v_license_actions) AND d.action = ANY (v_actions)
+                       THEN format('only for assign_license and unassign_license, not for %s', d.action)
+                       WHEN length(d.license_user) > 320 THEN format('longer than 320 characters (%s): not a user id or user principal name', length(d.license_user))
+                       WHEN d.license_user ~ '[[:cntrl:][:space:]]' THEN 'contains a space or control character: not a user id or user principal name' END,
+                  CASE WHEN d.into_id <> '' AND d.into_id !~ core.uuid_pattern() THEN 'not a UUID'
+                       WHEN d.into_id <> '' AND d.action <> 'upgrade' AND d.action = ANY (v_actions)
+                       THEN format('only for upgrade, not for %s', d.action) END
+                 ] AS messages
+          FROM data d) c
+    -- (the columns of a line with a problem only: most lines have none)
+    CROSS JOIN LATERAL (VALUES (1, 1, 'action'), (2, 2, 'subscription_id'), (3, 3, 'target_offer'), (4, 4, 'quantity'),
+                               (5, 5, 'request_id'), (6, array_position(v_columns, 'user'), 'user'),
+                               (7, array_position(v_columns, 'into'), 'into')) AS n (i, column_number, name)
+    WHERE cardinality(array_remove(c.messages, NULL)) > 0 AND c.messages[n.i] IS NOT NULL
     UNION ALL
     SELECT r.line, 5, 'request_id', left(r.request_id, 100), format('request id already used on line %s of the file', r.first_line)
     FROM (SELECT d.line, coalesce(nullif(d.request_id, ''), p_batch_id || ':' || d.line) AS request_id,
@@ -235,82 +235,106 @@ END;
 
 -- The rows of one action of one wave (distinct customers, request ids not used before),
 -- applied together by that operation's apply path, their rejections audited and every
--- request id remembered as run_operation would: one statement each. Returns
--- [{line, request_id, parameters, result}] in line order; a row whose result is null was
--- not applied (a later row of a run, logic.licenses_apply) and is asked again.
+-- request id remembered as run_operation would: one statement each. Returns each row's
+-- line and result, in line order; a row whose result is null was not applied (a later
+-- row of a run, logic.licenses_apply) and is asked again.
 CREATE OR REPLACE FUNCTION logic.batch_set_wave(p_partner text, p_action text, p_rows core.batch_rows[],
                                                p_comment text DEFAULT NULL)
-RETURNS jsonb LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+RETURNS TABLE (line bigint, result jsonb) LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_parameters jsonb[] := ARRAY(SELECT logic.batch_row_parameters(p_rows[i]) FROM generate_subscripts(p_rows, 1) i ORDER BY i);
     v_request_ids text[] := ARRAY(SELECT (p_rows[i]).request_id FROM generate_subscripts(p_rows, 1) i ORDER BY i);
-    v_results jsonb;
+    v_results jsonb[];
 BEGIN
     PERFORM logic.begin_operation(p_action, NULL, p_comment, (p_rows[1]).batch_id);
-    SELECT jsonb_agg(jsonb_build_object('line', (p_rows[u.ord]).line, 'request_id', (p_rows[u.ord]).request_id,
-                                        'parameters', v_parameters[u.ord], 'result', u.result)
-                     ORDER BY u.ord)
-    INTO v_results
-    FROM (SELECT a.ord, a.result FROM logic.upgrade_apply(p_partner, v_parameters, v_request_ids) a
-          WHERE p_action = 'upgrade'
-          UNION ALL
-          SELECT l.ord, l.result
-          FROM logic.licenses_apply(p_partner, v_parameters, CASE p_action WHEN 'add_licenses' THEN 1 ELSE -1 END,
-                                    v_request_ids) l
-          WHERE p_action IN ('add_licenses', 'remove_licenses')
-          UNION ALL
-          SELECT a.ord, a.result
-          FROM logic.license_assignments_apply(p_partner, v_parameters, CASE p_action WHEN 'assign_license' THEN 'assign'
-                                                                                     ELSE 'unassign' END, v_request_ids) a
-          WHERE p_action IN ('assign_license', 'unassign_license')
-          UNION ALL
-          SELECT a.ord, a.result FROM logic.status_apply(p_partner, v_parameters, p_action, v_request_ids) a
-          WHERE p_action IN ('activate', 'suspend', 'reactivate', 'cancel')) u;
-    PERFORM logic.audit_rejections(p_action, coalesce(jsonb_agg(jsonb_build_object(
-                'error_codes', jsonb_path_query_array(w.e -> 'result', '$.errors[*].code'),
-                'parameters', w.e -> 'parameters', 'request_id', w.e -> 'request_id')), '[]'))
-    FROM jsonb_array_elements(v_results) AS w (e) WHERE w.e -> 'result' ->> 'status' = 'rejected';
-    PERFORM logic.requests_remember(p_partner, p_action, coalesce((
-        SELECT jsonb_agg(w.e) FROM jsonb_array_elements(v_results) AS w (e) WHERE w.e -> 'result' <> 'null'), '[]'));
-    RETURN v_results;
+    v_results := ARRAY(
+        SELECT u.result
+        FROM (SELECT a.ord, a.result FROM logic.upgrade_apply(p_partner, v_parameters, v_request_ids) a
+              WHERE p_action = 'upgrade'
+              UNION ALL
+              SELECT l.ord, l.result
+              FROM logic.licenses_apply(p_partner, v_parameters, CASE p_action WHEN 'add_licenses' THEN 1 ELSE -1 END,
+                                        v_request_ids) l
+              WHERE p_action IN ('add_licenses', 'remove_licenses')
+              UNION ALL
+              SELECT a.ord, a.result
+              FROM logic.license_assignments_apply(p_partner, v_parameters, CASE p_action WHEN 'assign_license' THEN 'assign'
+                                                                                         ELSE 'unassign' END, v_request_ids) a
+              WHERE p_action IN ('assign_license', 'unassign_license')
+              UNION ALL
+              SELECT a.ord, a.result FROM logic.status_apply(p_partner, v_parameters, p_action, v_request_ids) a
+              WHERE p_action IN ('activate', 'suspend', 'reactivate', 'cancel')) u
+        ORDER BY u.ord);
+    IF cardinality(v_results) IS DISTINCT FROM cardinality(p_rows) THEN
+        RAISE EXCEPTION 'logic.batch_set_wave: % results for % rows of %', cardinality(v_results), cardinality(p_rows), p_action;
+    END IF;
+    IF EXISTS (SELECT 1 FROM unnest(v_results) x WHERE x ->> 'status' = 'rejected') THEN
+        PERFORM logic.audit_rejections(p_action, jsonb_agg(jsonb_build_object(
+                    'error_codes', jsonb_path_query_array(v_results[i], '$.errors[*].code'),
+                    'parameters', v_parameters[i], 'request_id', v_request_ids[i]) ORDER BY i))
+        FROM generate_subscripts(v_results, 1) i WHERE v_results[i] ->> 'status' = 'rejected';
+    END IF;
+    PERFORM logic.requests_remember(p_partner, p_action, v_request_ids, v_parameters, v_results);
+    RETURN QUERY SELECT (p_rows[i]).line, v_results[i] FROM generate_subscripts(p_rows, 1) i ORDER BY i;
 END $$;
 
--- Applies the rows of one action of a wave (see logic.batch_apply_waves) and records
--- their outcomes; the rows of a run that follow its first rejection are applied again,
--- after it, until none is left. A dry run applies them in a subtransaction that is
--- rolled back once their results are known (nothing stays, not even an audit event).
+-- Applies the rows of one action of a wave (see logic.batch_apply_waves); the rows of a
+-- run that follow its first rejection are applied again, after it, until none is left.
+-- A dry run applies them in a subtransaction that is rolled back once their results are
+-- known (nothing stays, not even an audit event). Returns each row's line and result, in
+-- the order applied; the caller records them.
 CREATE OR REPLACE FUNCTION logic.batch_apply_set(p_partner text, p_action text, p_rows core.batch_rows[],
                                                 p_dry_run boolean, p_comment text DEFAULT NULL)
-RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+RETURNS TABLE (line bigint, result jsonb) LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_rows core.batch_rows[] := p_rows;
-    v_results jsonb;
+    v_lines bigint[];
+    v_results jsonb[];
 BEGIN
     WHILE coalesce(cardinality(v_rows), 0) > 0 LOOP
         IF p_dry_run THEN
             BEGIN
-                v_results := logic.batch_set_wave(p_partner, p_action, v_rows, p_comment);
+                SELECT array_agg(w.line ORDER BY w.line), array_agg(w.result ORDER BY w.line) INTO v_lines, v_results
+                FROM logic.batch_set_wave(p_partner, p_action, v_rows, p_comment) w;
                 RAISE EXCEPTION USING ERRCODE = 'SU099', MESSAGE = 'dry run';
             EXCEPTION WHEN SQLSTATE 'SU099' THEN
-                NULL;  -- rolled back; v_results keeps what would have happened
+                NULL;  -- rolled back; v_lines and v_results keep what would have happened
             END;
         ELSE
-            v_results := logic.batch_set_wave(p_partner, p_action, v_rows, p_comment);
+            SELECT array_agg(w.line ORDER BY w.line), array_agg(w.result ORDER BY w.line) INTO v_lines, v_results
+            FROM logic.batch_set_wave(p_partner, p_action, v_rows, p_comment) w;
         END IF;
-        UPDATE core.batch_rows b
-        SET status = CASE WHEN cardinality(x.codes) > 0 THEN 'rejected' WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END,
-            error_codes = x.codes, errors = x.errors, new_subscription_id = x.target_id, processed_at = clock_timestamp()
-        FROM (SELECT (w.e ->> 'line')::bigint AS line, w.e -> 'result' -> 'errors' AS errors,
-                     ARRAY(SELECT c ->> 'code' FROM jsonb_array_elements(w.e -> 'result' -> 'errors') c) AS codes,
-                     (w.e -> 'result' ->> 'target_subscription_id')::uuid AS target_id
-              FROM jsonb_array_elements(v_results) AS w (e) WHERE w.e -> 'result' <> 'null') x
-        WHERE b.partner_id = (p_rows[1]).partner_id AND b.batch_id = (p_rows[1]).batch_id AND b.line = x.line;
+        RETURN QUERY SELECT x.line, x.result FROM unnest(v_lines, v_results) AS x (line, result) WHERE x.result IS NOT NULL;
         -- each pass applies at least the first row of every run, so this ends
+        IF array_position(v_results, NULL) IS NULL THEN
+            EXIT;
+        END IF;
         v_rows := ARRAY(SELECT r FROM unnest(v_rows) r
-                        WHERE r.line IN (SELECT (w.e ->> 'line')::bigint FROM jsonb_array_elements(v_results) AS w (e)
-                                         WHERE w.e -> 'result' = 'null')
+                        WHERE r.line IN (SELECT x.line FROM unnest(v_lines, v_results) AS x (line, result) WHERE x.result IS NULL)
                         ORDER BY r.line);
     END LOOP;
+END $$;
+
+-- Records the outcomes of set-applied rows of a batch (lines and their results): one
+-- UPDATE for a chunk.
+CREATE OR REPLACE FUNCTION logic.batch_record_results(p_partner text, p_batch_id text, p_lines bigint[], p_results jsonb[],
+                                                     p_dry_run boolean)
+RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_from bigint := (SELECT min(l) FROM unnest(p_lines) l);
+    v_to bigint := (SELECT max(l) FROM unnest(p_lines) l);
+BEGIN
+    UPDATE core.batch_rows b
+    SET status = CASE WHEN cardinality(x.codes) > 0 THEN 'rejected' WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END,
+        error_codes = x.codes, errors = x.errors, new_subscription_id = x.target_id, processed_at = clock_timestamp()
+    FROM (SELECT r.line, r.result -> 'errors' AS errors,
+                 CASE WHEN r.result ->> 'status' = 'succeeded' THEN '{}'::text[]
+                      ELSE ARRAY(SELECT c ->> 'code' FROM jsonb_array_elements(r.result -> 'errors') c) END AS codes,
+                 (r.result ->> 'target_subscription_id')::uuid AS target_id
+          FROM unnest(p_lines, p_results) AS r (line, result)) x
+    -- (the range: only the chunk's rows are read; joined on line alone, the plan follows
+    -- statistics that lag while a batch fills the table and hashes every row of the batch)
+    WHERE b.partner_id = p_partner AND b.batch_id = p_batch_id AND b.line BETWEEN v_from AND v_to AND b.line = x.line;
 END $$;
 
 -- Applies the pending rows of lines p_from..p_to in waves: wave k holds the k-th pending
@@ -322,7 +346,8 @@ END $$;
 -- ones before it (not in a dry run, where every row is tried on the data as it stands).
 -- In each wave, rows of actions not applied set-based (logic.batch_set_actions) and rows
 -- whose request id was used before (replay, request_id_reused) go through
--- logic.batch_apply_row, one by one; the others are applied together, one set per action.
+-- logic.batch_apply_row, one by one; the others are applied together, one set per action
+-- present, and their outcomes recorded by one UPDATE at the end.
 CREATE OR REPLACE FUNCTION logic.batch_apply_waves(p_partner text, p_batch_id text, p_from_line bigint,
                                                   p_to_line bigint, p_dry_run boolean, p_comment text DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
@@ -334,26 +359,32 @@ DECLARE
     v_wave core.batch_rows[];
     v_set core.batch_rows[];
     v_action text;
+    v_lines bigint[] := '{}'::bigint[];
+    v_results jsonb[] := '{}'::jsonb[];
+    v_set_lines bigint[];
+    v_set_results jsonb[];
     r core.batch_rows;
 BEGIN
-    SELECT array_agg(w.b ORDER BY w.wave, (w.b).line), array_agg(w.wave ORDER BY w.wave, (w.b).line)
+    SELECT array_agg(w.b ORDER BY w.wave, w.line), array_agg(w.wave ORDER BY w.wave, w.line)
     INTO v_rows, v_waves
     -- (a subscription the partner cannot see is a customer of its own: its rows tell
     -- nothing about which of them share a customer)
-    FROM (SELECT f.b, sum(CASE WHEN f.runs AND f.runs_before AND (f.b).action = f.action_before
-                                    AND (f.b).subscription_id = f.subscription_before THEN 0 ELSE 1 END)
-                          OVER (PARTITION BY f.customer ORDER BY (f.b).line) AS wave
-          FROM (SELECT c.*, lag(c.runs) OVER k AS runs_before, lag((c.b).action) OVER k AS action_before,
-                       lag((c.b).subscription_id) OVER k AS subscription_before
-                FROM (SELECT b, coalesce(s.customer_id, b.subscription_id) AS customer,
+    FROM (SELECT f.b, f.line, sum(CASE WHEN f.runs AND f.runs_before AND f.action = f.action_before
+                                            AND f.subscription_id = f.subscription_before THEN 0 ELSE 1 END)
+                                  OVER (PARTITION BY f.customer ORDER BY f.line) AS wave
+          FROM (SELECT c.*, lag(c.runs) OVER k AS runs_before, lag(c.action) OVER k AS action_before,
+                       lag(c.subscription_id) OVER k AS subscription_before
+                -- (the windows read plain columns, not fields of the whole row b)
+                FROM (SELECT b, b.line, b.action, b.subscription_id, coalesce(s.customer_id, b.subscription_id) AS customer,
                              NOT p_dry_run AND s.id IS NOT NULL AND b.action IN ('add_licenses', 'remove_licenses')
                              AND NOT EXISTS (SELECT 1 FROM core.request_ids q
                                              WHERE q.partner_id = p_partner AND q.request_id = b.request_id) AS runs
                       FROM core.batch_rows b
                       LEFT JOIN core.subscriptions s ON s.id = b.subscription_id AND logic.customer_visible(p_partner, s.customer_id)
                       WHERE b.partner_id = p_partner AND b.batch_id = p_batch_id AND b.line BETWEEN p_from_line AND p_to_line
-                        AND b.status = 'pending') c
-                WINDOW k AS (PARTITION BY c.customer ORDER BY (c.b).line)) f) w;
+                        AND b.status = 'pending'
+                      OFFSET 0) c  -- (runs evaluated once per row)
+                WINDOW k AS (PARTITION BY c.customer ORDER BY c.line)) f) w;
     WHILE v_first <= coalesce(cardinality(v_rows), 0) LOOP
         v_last := v_first;
         WHILE v_last < cardinality(v_rows) AND v_waves[v_last + 1] = v_waves[v_first] LOOP
@@ -368,16 +399,23 @@ BEGIN
                          AND NOT EXISTS (SELECT 1 FROM core.request_ids q
                                          WHERE q.partner_id = p_partner AND q.request_id = w.request_id OFFSET 0)
                        ORDER BY w.line);
-        FOR r IN SELECT w.* FROM unnest(v_wave) w
-                 WHERE w.line <> ALL (ARRAY(SELECT x.line FROM unnest(v_set) x)) ORDER BY w.line LOOP
-            PERFORM logic.batch_apply_row(p_partner, r, p_dry_run, p_comment);
-        END LOOP;
-        FOREACH v_action IN ARRAY logic.batch_set_actions() LOOP
-            PERFORM logic.batch_apply_set(p_partner, v_action, ARRAY(SELECT w FROM unnest(v_set) w WHERE w.action = v_action
-                                                                     ORDER BY w.line), p_dry_run, p_comment);
+        IF cardinality(v_set) < cardinality(v_wave) THEN
+            FOR r IN SELECT w.* FROM unnest(v_wave) w
+                     WHERE w.line <> ALL (ARRAY(SELECT x.line FROM unnest(v_set) x)) ORDER BY w.line LOOP
+                PERFORM logic.batch_apply_row(p_partner, r, p_dry_run, p_comment);
+            END LOOP;
+        END IF;
+        FOR v_action IN SELECT a.action FROM unnest(logic.batch_set_actions()) WITH ORDINALITY AS a (action, n)
+                        WHERE a.action IN (SELECT w.action FROM unnest(v_set) w) ORDER BY a.n LOOP
+            SELECT array_agg(s.line), array_agg(s.result) INTO v_set_lines, v_set_results
+            FROM logic.batch_apply_set(p_partner, v_action, ARRAY(SELECT w FROM unnest(v_set) w WHERE w.action = v_action
+                                                                 ORDER BY w.line), p_dry_run, p_comment) s;
+            v_lines := v_lines || v_set_lines;
+            v_results := v_results || v_set_results;
         END LOOP;
         v_first := v_last + 1;
     END LOOP;
+    PERFORM logic.batch_record_results(p_partner, p_batch_id, v_lines, v_results, p_dry_run);
 END $$;
 
 -- The error objects of codes without the request that met them: a row that raised (its

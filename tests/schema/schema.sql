@@ -1674,37 +1674,35 @@ BEGIN
     WHERE partner_id = r.partner_id AND batch_id = r.batch_id AND line = r.line;
 END $$;
 
-CREATE FUNCTION logic.batch_apply_set(p_partner text, p_action text, p_rows core.batch_rows[], p_dry_run boolean, p_comment text DEFAULT NULL::text) RETURNS void
+CREATE FUNCTION logic.batch_apply_set(p_partner text, p_action text, p_rows core.batch_rows[], p_dry_run boolean, p_comment text DEFAULT NULL::text) RETURNS TABLE(line bigint, result jsonb)
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_rows core.batch_rows[] := p_rows;
-    v_results jsonb;
+    v_lines bigint[];
+    v_results jsonb[];
 BEGIN
     WHILE coalesce(cardinality(v_rows), 0) > 0 LOOP
         IF p_dry_run THEN
             BEGIN
-                v_results := logic.batch_set_wave(p_partner, p_action, v_rows, p_comment);
+                SELECT array_agg(w.line ORDER BY w.line), array_agg(w.result ORDER BY w.line) INTO v_lines, v_results
+                FROM logic.batch_set_wave(p_partner, p_action, v_rows, p_comment) w;
                 RAISE EXCEPTION USING ERRCODE = 'SU099', MESSAGE = 'dry run';
             EXCEPTION WHEN SQLSTATE 'SU099' THEN
-                NULL;  -- rolled back; v_results keeps what would have happened
+                NULL;  -- rolled back; v_lines and v_results keep what would have happened
             END;
         ELSE
-            v_results := logic.batch_set_wave(p_partner, p_action, v_rows, p_comment);
+            SELECT array_agg(w.line ORDER BY w.line), array_agg(w.result ORDER BY w.line) INTO v_lines, v_results
+            FROM logic.batch_set_wave(p_partner, p_action, v_rows, p_comment) w;
         END IF;
-        UPDATE core.batch_rows b
-        SET status = CASE WHEN cardinality(x.codes) > 0 THEN 'rejected' WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END,
-            error_codes = x.codes, errors = x.errors, new_subscription_id = x.target_id, processed_at = clock_timestamp()
-        FROM (SELECT (w.e ->> 'line')::bigint AS line, w.e -> 'result' -> 'errors' AS errors,
-                     ARRAY(SELECT c ->> 'code' FROM jsonb_array_elements(w.e -> 'result' -> 'errors') c) AS codes,
-                     (w.e -> 'result' ->> 'target_subscription_id')::uuid AS target_id
-              FROM jsonb_array_elements(v_results) AS w (e) WHERE w.e -> 'result' <> 'null') x
-        WHERE b.partner_id = (p_rows[1]).partner_id AND b.batch_id = (p_rows[1]).batch_id AND b.line = x.line;
+        RETURN QUERY SELECT x.line, x.result FROM unnest(v_lines, v_results) AS x (line, result) WHERE x.result IS NOT NULL;
         -- each pass applies at least the first row of every run, so this ends
+        IF array_position(v_results, NULL) IS NULL THEN
+            EXIT;
+        END IF;
         v_rows := ARRAY(SELECT r FROM unnest(v_rows) r
-                        WHERE r.line IN (SELECT (w.e ->> 'line')::bigint FROM jsonb_array_elements(v_results) AS w (e)
-                                         WHERE w.e -> 'result' = 'null')
+                        WHERE r.line IN (SELECT x.line FROM unnest(v_lines, v_results) AS x (line, result) WHERE x.result IS NULL)
                         ORDER BY r.line);
     END LOOP;
 END $$;
@@ -1721,26 +1719,32 @@ DECLARE
     v_wave core.batch_rows[];
     v_set core.batch_rows[];
     v_action text;
+    v_lines bigint[] := '{}'::bigint[];
+    v_results jsonb[] := '{}'::jsonb[];
+    v_set_lines bigint[];
+    v_set_results jsonb[];
     r core.batch_rows;
 BEGIN
-    SELECT array_agg(w.b ORDER BY w.wave, (w.b).line), array_agg(w.wave ORDER BY w.wave, (w.b).line)
+    SELECT array_agg(w.b ORDER BY w.wave, w.line), array_agg(w.wave ORDER BY w.wave, w.line)
     INTO v_rows, v_waves
     -- (a subscription the partner cannot see is a customer of its own: its rows tell
     -- nothing about which of them share a customer)
-    FROM (SELECT f.b, sum(CASE WHEN f.runs AND f.runs_before AND (f.b).action = f.action_before
-                                    AND (f.b).subscription_id = f.subscription_before THEN 0 ELSE 1 END)
-                          OVER (PARTITION BY f.customer ORDER BY (f.b).line) AS wave
-          FROM (SELECT c.*, lag(c.runs) OVER k AS runs_before, lag((c.b).action) OVER k AS action_before,
-                       lag((c.b).subscription_id) OVER k AS subscription_before
-                FROM (SELECT b, coalesce(s.customer_id, b.subscription_id) AS customer,
+    FROM (SELECT f.b, f.line, sum(CASE WHEN f.runs AND f.runs_before AND f.action = f.action_before
+                                            AND f.subscription_id = f.subscription_before THEN 0 ELSE 1 END)
+                                  OVER (PARTITION BY f.customer ORDER BY f.line) AS wave
+          FROM (SELECT c.*, lag(c.runs) OVER k AS runs_before, lag(c.action) OVER k AS action_before,
+                       lag(c.subscription_id) OVER k AS subscription_before
+                -- (the windows read plain columns, not fields of the whole row b)
+                FROM (SELECT b, b.line, b.action, b.subscription_id, coalesce(s.customer_id, b.subscription_id) AS customer,
                              NOT p_dry_run AND s.id IS NOT NULL AND b.action IN ('add_licenses', 'remove_licenses')
                              AND NOT EXISTS (SELECT 1 FROM core.request_ids q
                                              WHERE q.partner_id = p_partner AND q.request_id = b.request_id) AS runs
                       FROM core.batch_rows b
                       LEFT JOIN core.subscriptions s ON s.id = b.subscription_id AND logic.customer_visible(p_partner, s.customer_id)
                       WHERE b.partner_id = p_partner AND b.batch_id = p_batch_id AND b.line BETWEEN p_from_line AND p_to_line
-                        AND b.status = 'pending') c
-                WINDOW k AS (PARTITION BY c.customer ORDER BY (c.b).line)) f) w;
+                        AND b.status = 'pending'
+                      OFFSET 0) c  -- (runs evaluated once per row)
+                WINDOW k AS (PARTITION BY c.customer ORDER BY c.line)) f) w;
     WHILE v_first <= coalesce(cardinality(v_rows), 0) LOOP
         v_last := v_first;
         WHILE v_last < cardinality(v_rows) AND v_waves[v_last + 1] = v_waves[v_first] LOOP
@@ -1755,16 +1759,23 @@ BEGIN
                          AND NOT EXISTS (SELECT 1 FROM core.request_ids q
                                          WHERE q.partner_id = p_partner AND q.request_id = w.request_id OFFSET 0)
                        ORDER BY w.line);
-        FOR r IN SELECT w.* FROM unnest(v_wave) w
-                 WHERE w.line <> ALL (ARRAY(SELECT x.line FROM unnest(v_set) x)) ORDER BY w.line LOOP
-            PERFORM logic.batch_apply_row(p_partner, r, p_dry_run, p_comment);
-        END LOOP;
-        FOREACH v_action IN ARRAY logic.batch_set_actions() LOOP
-            PERFORM logic.batch_apply_set(p_partner, v_action, ARRAY(SELECT w FROM unnest(v_set) w WHERE w.action = v_action
-                                                                     ORDER BY w.line), p_dry_run, p_comment);
+        IF cardinality(v_set) < cardinality(v_wave) THEN
+            FOR r IN SELECT w.* FROM unnest(v_wave) w
+                     WHERE w.line <> ALL (ARRAY(SELECT x.line FROM unnest(v_set) x)) ORDER BY w.line LOOP
+                PERFORM logic.batch_apply_row(p_partner, r, p_dry_run, p_comment);
+            END LOOP;
+        END IF;
+        FOR v_action IN SELECT a.action FROM unnest(logic.batch_set_actions()) WITH ORDINALITY AS a (action, n)
+                        WHERE a.action IN (SELECT w.action FROM unnest(v_set) w) ORDER BY a.n LOOP
+            SELECT array_agg(s.line), array_agg(s.result) INTO v_set_lines, v_set_results
+            FROM logic.batch_apply_set(p_partner, v_action, ARRAY(SELECT w FROM unnest(v_set) w WHERE w.action = v_action
+                                                                 ORDER BY w.line), p_dry_run, p_comment) s;
+            v_lines := v_lines || v_set_lines;
+            v_results := v_results || v_set_results;
         END LOOP;
         v_first := v_last + 1;
     END LOOP;
+    PERFORM logic.batch_record_results(p_partner, p_batch_id, v_lines, v_results, p_dry_run);
 END $$;
 
 CREATE FUNCTION logic.batch_clean_line(p_line bigint, p_raw text) RETURNS text
@@ -1831,42 +1842,42 @@ BEGIN
            format('expected %s columns (%s), found %s', cardinality(v_columns), v_header, cardinality(f.fields))
     FROM pg_temp.batch_fields f WHERE f.line > 1 AND cardinality(f.fields) <> cardinality(v_columns)
     UNION ALL
-    SELECT d.line, c.column_number, c.name, left(c.value, 100), c.message
-    FROM data d CROSS JOIN LATERAL (VALUES
-        (1, 'action', d.action,
-         CASE WHEN d.action <> ALL (v_actions) THEN 'unknown action: expected ' || array_to_string(v_actions, ', ')
-              WHEN d.action = ANY (v_license_actions) AND d.license_user IS NULL
-              THEN format('%s needs the column user: add it to the header (%s,user)', d.action, array_to_string(logic.batch_header(), ','))
-         END),
-        (2, 'subscription_id', d.subscription_id,
-         CASE WHEN d.subscription_id !~ core.uuid_pattern() THEN 'not a UUID' END),
-        (3, 'target_offer', d.target_offer,
-         CASE WHEN d.action = 'upgrade' AND d.target_offer = '' AND coalesce(d.into_id, '') = ''
-              THEN 'required for upgrade (unless into names the subscription upgraded into)'
-              WHEN d.action <> 'upgrade' AND d.action = ANY (v_actions) AND d.target_offer <> ''
-              THEN format('only for upgrade, not for %s', d.action) END),
-        (4, 'quantity', d.quantity,
-         CASE WHEN d.quantity <> '' AND NOT logic.quantity_text_valid(d.quantity)
-              THEN format('not a whole number from 1 to %s', core.quantity_max())
-              WHEN d.quantity = '' AND d.action IN ('add_licenses', 'remove_licenses') THEN format('required for %s', d.action)
-              WHEN d.quantity <> '' AND (d.action IN ('suspend', 'reactivate', 'cancel') OR d.action = ANY (v_license_actions))
-              THEN format('not allowed for %s', d.action) END),
-        (5, 'request_id', d.request_id,
-         CASE WHEN length(d.request_id) > core.request_id_max_length()
-              THEN format('longer than %s characters (%s)', core.request_id_max_length(), length(d.request_id))
-              WHEN d.request_id ~ '[[:cntrl:]]' THEN 'contains a control character' END),
-        (array_position(v_columns, 'user'), 'user', d.license_user,
-         CASE WHEN d.license_user = '' AND d.action = ANY (v_license_actions) THEN format('required for %s', d.action)
-              WHEN d.license_user <> '' AND d.action <> ALL (v_license_actions) AND d.action = ANY (v_actions)
-              THEN format('only for assign_license and unassign_license, not for %s', d.action)
-              WHEN length(d.license_user) > 320 THEN format('longer than 320 characters (%s): not a user id or user principal name', length(d.license_user))
-              WHEN d.license_user ~ '[[:cntrl:][:space:]]' THEN 'contains a space or control character: not a user id or user principal name' END),
-        (array_position(v_columns, 'into'), 'into', d.into_id,
-         CASE WHEN d.into_id <> '' AND d.into_id !~ core.uuid_pattern() THEN 'not a UUID'
-              WHEN d.into_id <> '' AND d.action <> 'upgrade' AND d.action = ANY (v_actions)
-              THEN format('only for upgrade, not for %s', d.action) END)
-    ) AS c (column_number, name, value, message)
-    WHERE c.message IS NOT NULL
+    SELECT c.line, n.column_number, n.name, left(c.field_values[n.i], 100), c.messages[n.i]
+    FROM (SELECT d.line, ARRAY[d.action, d.subscription_id, d.target_offer, d.quantity, d.request_id, d.license_user,
+                               d.into_id] AS field_values,
+                 ARRAY[  -- the message of each column, in the order of field_values
+                  CASE WHEN d.action <> ALL (v_actions) THEN 'unknown action: expected ' || array_to_string(v_actions, ', ')
+                       WHEN d.action = ANY (v_license_actions) AND d.license_user IS NULL
+                       THEN format('%s needs the column user: add it to the header (%s,user)', d.action, array_to_string(logic.batch_header(), ','))
+                  END,
+                  CASE WHEN d.subscription_id !~ core.uuid_pattern() THEN 'not a UUID' END,
+                  CASE WHEN d.action = 'upgrade' AND d.target_offer = '' AND coalesce(d.into_id, '') = ''
+                       THEN 'required for upgrade (unless into names the subscription upgraded into)'
+                       WHEN d.action <> 'upgrade' AND d.action = ANY (v_actions) AND d.target_offer <> ''
+                       THEN format('only for upgrade, not for %s', d.action) END,
+                  CASE WHEN d.quantity <> '' AND NOT logic.quantity_text_valid(d.quantity)
+                       THEN format('not a whole number from 1 to %s', core.quantity_max())
+                       WHEN d.quantity = '' AND d.action IN ('add_licenses', 'remove_licenses') THEN format('required for %s', d.action)
+                       WHEN d.quantity <> '' AND (d.action IN ('suspend', 'reactivate', 'cancel') OR d.action = ANY (v_license_actions))
+                       THEN format('not allowed for %s', d.action) END,
+                  CASE WHEN length(d.request_id) > core.request_id_max_length()
+                       THEN format('longer than %s characters (%s)', core.request_id_max_length(), length(d.request_id))
+                       WHEN d.request_id ~ '[[:cntrl:]]' THEN 'contains a control character' END,
+                  CASE WHEN d.license_user = '' AND d.action = ANY (v_license_actions) THEN format('required for %s', d.action)
+                       WHEN d.license_user <> '' AND d.action <> ALL (v_license_actions) AND d.action = ANY (v_actions)
+                       THEN format('only for assign_license and unassign_license, not for %s', d.action)
+                       WHEN length(d.license_user) > 320 THEN format('longer than 320 characters (%s): not a user id or user principal name', length(d.license_user))
+                       WHEN d.license_user ~ '[[:cntrl:][:space:]]' THEN 'contains a space or control character: not a user id or user principal name' END,
+                  CASE WHEN d.into_id <> '' AND d.into_id !~ core.uuid_pattern() THEN 'not a UUID'
+                       WHEN d.into_id <> '' AND d.action <> 'upgrade' AND d.action = ANY (v_actions)
+                       THEN format('only for upgrade, not for %s', d.action) END
+                 ] AS messages
+          FROM data d) c
+    -- (the columns of a line with a problem only: most lines have none)
+    CROSS JOIN LATERAL (VALUES (1, 1, 'action'), (2, 2, 'subscription_id'), (3, 3, 'target_offer'), (4, 4, 'quantity'),
+                               (5, 5, 'request_id'), (6, array_position(v_columns, 'user'), 'user'),
+                               (7, array_position(v_columns, 'into'), 'into')) AS n (i, column_number, name)
+    WHERE cardinality(array_remove(c.messages, NULL)) > 0 AND c.messages[n.i] IS NOT NULL
     UNION ALL
     SELECT r.line, 5, 'request_id', left(r.request_id, 100), format('request id already used on line %s of the file', r.first_line)
     FROM (SELECT d.line, coalesce(nullif(d.request_id, ''), p_batch_id || ':' || d.line) AS request_id,
@@ -1902,6 +1913,27 @@ CREATE FUNCTION logic.batch_header_valid(p_fields text[]) RETURNS boolean
            WHERE (o.c = ANY ((batch_header_valid.p_fields)[6:]))
            ORDER BY o.n)) AND (cardinality((p_fields)[6:]) = cardinality(ARRAY( SELECT DISTINCT unnest((p_fields)[6:]) AS unnest)))), false) AS "coalesce";
 END;
+
+CREATE FUNCTION logic.batch_record_results(p_partner text, p_batch_id text, p_lines bigint[], p_results jsonb[], p_dry_run boolean) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_from bigint := (SELECT min(l) FROM unnest(p_lines) l);
+    v_to bigint := (SELECT max(l) FROM unnest(p_lines) l);
+BEGIN
+    UPDATE core.batch_rows b
+    SET status = CASE WHEN cardinality(x.codes) > 0 THEN 'rejected' WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END,
+        error_codes = x.codes, errors = x.errors, new_subscription_id = x.target_id, processed_at = clock_timestamp()
+    FROM (SELECT r.line, r.result -> 'errors' AS errors,
+                 CASE WHEN r.result ->> 'status' = 'succeeded' THEN '{}'::text[]
+                      ELSE ARRAY(SELECT c ->> 'code' FROM jsonb_array_elements(r.result -> 'errors') c) END AS codes,
+                 (r.result ->> 'target_subscription_id')::uuid AS target_id
+          FROM unnest(p_lines, p_results) AS r (line, result)) x
+    -- (the range: only the chunk's rows are read; joined on line alone, the plan follows
+    -- statistics that lag while a batch fills the table and hashes every row of the batch)
+    WHERE b.partner_id = p_partner AND b.batch_id = p_batch_id AND b.line BETWEEN v_from AND v_to AND b.line = x.line;
+END $$;
 
 CREATE FUNCTION logic.batch_reject_row(r core.batch_rows, p_sqlstate text, p_dry_run boolean, p_comment text DEFAULT NULL::text) RETURNS void
     LANGUAGE plpgsql
@@ -1952,42 +1984,45 @@ CREATE FUNCTION logic.batch_set_actions() RETURNS text[]
  SELECT ARRAY['upgrade'::text, 'add_licenses'::text, 'remove_licenses'::text, 'assign_license'::text, 'unassign_license'::text, 'suspend'::text, 'reactivate'::text, 'cancel'::text] AS "array";
 END;
 
-CREATE FUNCTION logic.batch_set_wave(p_partner text, p_action text, p_rows core.batch_rows[], p_comment text DEFAULT NULL::text) RETURNS jsonb
+CREATE FUNCTION logic.batch_set_wave(p_partner text, p_action text, p_rows core.batch_rows[], p_comment text DEFAULT NULL::text) RETURNS TABLE(line bigint, result jsonb)
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
     v_parameters jsonb[] := ARRAY(SELECT logic.batch_row_parameters(p_rows[i]) FROM generate_subscripts(p_rows, 1) i ORDER BY i);
     v_request_ids text[] := ARRAY(SELECT (p_rows[i]).request_id FROM generate_subscripts(p_rows, 1) i ORDER BY i);
-    v_results jsonb;
+    v_results jsonb[];
 BEGIN
     PERFORM logic.begin_operation(p_action, NULL, p_comment, (p_rows[1]).batch_id);
-    SELECT jsonb_agg(jsonb_build_object('line', (p_rows[u.ord]).line, 'request_id', (p_rows[u.ord]).request_id,
-                                        'parameters', v_parameters[u.ord], 'result', u.result)
-                     ORDER BY u.ord)
-    INTO v_results
-    FROM (SELECT a.ord, a.result FROM logic.upgrade_apply(p_partner, v_parameters, v_request_ids) a
-          WHERE p_action = 'upgrade'
-          UNION ALL
-          SELECT l.ord, l.result
-          FROM logic.licenses_apply(p_partner, v_parameters, CASE p_action WHEN 'add_licenses' THEN 1 ELSE -1 END,
-                                    v_request_ids) l
-          WHERE p_action IN ('add_licenses', 'remove_licenses')
-          UNION ALL
-          SELECT a.ord, a.result
-          FROM logic.license_assignments_apply(p_partner, v_parameters, CASE p_action WHEN 'assign_license' THEN 'assign'
-                                                                                     ELSE 'unassign' END, v_request_ids) a
-          WHERE p_action IN ('assign_license', 'unassign_license')
-          UNION ALL
-          SELECT a.ord, a.result FROM logic.status_apply(p_partner, v_parameters, p_action, v_request_ids) a
-          WHERE p_action IN ('activate', 'suspend', 'reactivate', 'cancel')) u;
-    PERFORM logic.audit_rejections(p_action, coalesce(jsonb_agg(jsonb_build_object(
-                'error_codes', jsonb_path_query_array(w.e -> 'result', '$.errors[*].code'),
-                'parameters', w.e -> 'parameters', 'request_id', w.e -> 'request_id')), '[]'))
-    FROM jsonb_array_elements(v_results) AS w (e) WHERE w.e -> 'result' ->> 'status' = 'rejected';
-    PERFORM logic.requests_remember(p_partner, p_action, coalesce((
-        SELECT jsonb_agg(w.e) FROM jsonb_array_elements(v_results) AS w (e) WHERE w.e -> 'result' <> 'null'), '[]'));
-    RETURN v_results;
+    v_results := ARRAY(
+        SELECT u.result
+        FROM (SELECT a.ord, a.result FROM logic.upgrade_apply(p_partner, v_parameters, v_request_ids) a
+              WHERE p_action = 'upgrade'
+              UNION ALL
+              SELECT l.ord, l.result
+              FROM logic.licenses_apply(p_partner, v_parameters, CASE p_action WHEN 'add_licenses' THEN 1 ELSE -1 END,
+                                        v_request_ids) l
+              WHERE p_action IN ('add_licenses', 'remove_licenses')
+              UNION ALL
+              SELECT a.ord, a.result
+              FROM logic.license_assignments_apply(p_partner, v_parameters, CASE p_action WHEN 'assign_license' THEN 'assign'
+                                                                                         ELSE 'unassign' END, v_request_ids) a
+              WHERE p_action IN ('assign_license', 'unassign_license')
+              UNION ALL
+              SELECT a.ord, a.result FROM logic.status_apply(p_partner, v_parameters, p_action, v_request_ids) a
+              WHERE p_action IN ('activate', 'suspend', 'reactivate', 'cancel')) u
+        ORDER BY u.ord);
+    IF cardinality(v_results) IS DISTINCT FROM cardinality(p_rows) THEN
+        RAISE EXCEPTION 'logic.batch_set_wave: % results for % rows of %', cardinality(v_results), cardinality(p_rows), p_action;
+    END IF;
+    IF EXISTS (SELECT 1 FROM unnest(v_results) x WHERE x ->> 'status' = 'rejected') THEN
+        PERFORM logic.audit_rejections(p_action, jsonb_agg(jsonb_build_object(
+                    'error_codes', jsonb_path_query_array(v_results[i], '$.errors[*].code'),
+                    'parameters', v_parameters[i], 'request_id', v_request_ids[i]) ORDER BY i))
+        FROM generate_subscripts(v_results, 1) i WHERE v_results[i] ->> 'status' = 'rejected';
+    END IF;
+    PERFORM logic.requests_remember(p_partner, p_action, v_request_ids, v_parameters, v_results);
+    RETURN QUERY SELECT (p_rows[i]).line, v_results[i] FROM generate_subscripts(p_rows, 1) i ORDER BY i;
 END $_$;
 
 CREATE TABLE core.batches (
@@ -2846,7 +2881,19 @@ CREATE FUNCTION logic.licenses_apply(p_partner text, p_parameters jsonb[], p_sig
 DECLARE
     v_customers uuid[];
     v_customers_distinct boolean;
-    v_evaluated jsonb;
+    -- the evaluated requests, one array per field, in request order
+    v_ords bigint[];
+    v_ids uuid[];
+    v_found uuid[];
+    v_steps bigint[];
+    v_deltas bigint[];
+    v_if_versions jsonb[];
+    v_versions bigint[];
+    v_statuses text[];
+    v_quantities bigint[];
+    v_new_quantities bigint[];
+    v_codes text[];  -- each request's codes joined by commas
+    v_outcomes text[];
     v_stepped boolean;
 BEGIN
     v_customers := logic.lock_request_customers(p_partner, p_parameters);
@@ -2886,33 +2933,34 @@ BEGIN
     ranked AS (
         SELECT e.*, min(e.step) FILTER (WHERE cardinality(e.codes) > 0) OVER (PARTITION BY e.id) AS first_rejected
         FROM evaluated e)
-    SELECT jsonb_agg(jsonb_build_object(
-               'ord', e.ord, 'id', e.id, 'found', e.found, 'step', e.step, 'delta', e.delta, 'if_version', e.if_version,
-               'version', e.version, 'status', e.status, 'quantity', e.quantity, 'new_quantity', e.new_quantity,
-               'codes', to_jsonb(e.codes), 'request_id', p_request_ids[e.ord],
-               'outcome', CASE WHEN e.step > e.first_rejected THEN 'deferred'
-                               WHEN cardinality(e.codes) > 0 THEN 'rejected' ELSE 'applied' END) ORDER BY e.ord),
+    SELECT array_agg(e.ord), array_agg(e.id), array_agg(e.found), array_agg(e.step), array_agg(e.delta),
+           array_agg(e.if_version), array_agg(e.version), array_agg(e.status), array_agg(e.quantity),
+           array_agg(e.new_quantity), array_agg(array_to_string(e.codes, ',')),
+           array_agg(CASE WHEN e.step > e.first_rejected THEN 'deferred'
+                          WHEN cardinality(e.codes) > 0 THEN 'rejected' ELSE 'applied' END),
            bool_or(e.step > 1 AND cardinality(e.codes) = 0 AND e.step < coalesce(e.first_rejected, e.step + 1))
-    INTO v_evaluated, v_stepped
-    FROM ranked e;
+    INTO v_ords, v_ids, v_found, v_steps, v_deltas, v_if_versions, v_versions, v_statuses, v_quantities,
+         v_new_quantities, v_codes, v_outcomes, v_stepped
+    FROM (SELECT * FROM ranked ORDER BY ranked.ord) e;
     IF p_request_ids IS NOT NULL THEN  -- each audit event under its own request's id: an applied one's
         PERFORM set_config('subctl.request_ids', coalesce((
-            SELECT jsonb_object_agg(e ->> 'found', e -> 'request_id')
-            FROM jsonb_array_elements(v_evaluated) e
-            WHERE e ->> 'outcome' = 'applied' AND e ->> 'request_id' IS NOT NULL), '{}')::text, true);
+            SELECT jsonb_object_agg(e.found::text, p_request_ids[e.ord])
+            FROM unnest(v_found, v_ords, v_outcomes) AS e (found, ord, outcome)
+            WHERE e.outcome = 'applied' AND p_request_ids[e.ord] IS NOT NULL), '{}')::text, true);
     END IF;
     IF v_stepped THEN  -- {subscription id: [[quantity, request id] of each request applied, in order]}
         PERFORM set_config('subctl.steps', jsonb_object_agg(x.id, x.steps)::text, true),
                 set_config('subctl.step_counts', jsonb_object_agg(x.id, jsonb_array_length(x.steps))::text, true)
-        FROM (SELECT e ->> 'found' AS id, jsonb_agg(jsonb_build_array(e -> 'new_quantity', e -> 'request_id')
-                                                    ORDER BY (e ->> 'step')::bigint) AS steps
-              FROM jsonb_array_elements(v_evaluated) e WHERE e ->> 'outcome' = 'applied'
-              GROUP BY e ->> 'found' HAVING count(*) > 1) x;
+        FROM (SELECT e.found::text AS id, jsonb_agg(jsonb_build_array(e.new_quantity, p_request_ids[e.ord]) ORDER BY e.step) AS steps
+              FROM unnest(v_found, v_new_quantities, v_ords, v_steps, v_outcomes) AS e (found, new_quantity, ord, step, outcome)
+              WHERE e.outcome = 'applied'
+              GROUP BY e.found HAVING count(*) > 1) x;
     END IF;
     UPDATE core.subscriptions s SET quantity = x.new_quantity
-    FROM (SELECT DISTINCT ON (e ->> 'found') (e ->> 'found')::uuid AS id, (e ->> 'new_quantity')::bigint AS new_quantity
-          FROM jsonb_array_elements(v_evaluated) e WHERE e ->> 'outcome' = 'applied'
-          ORDER BY e ->> 'found', (e ->> 'step')::bigint DESC) x
+    FROM (SELECT DISTINCT ON (e.found) e.found AS id, e.new_quantity
+          FROM unnest(v_found, v_new_quantities, v_steps, v_outcomes) AS e (found, new_quantity, step, outcome)
+          WHERE e.outcome = 'applied'
+          ORDER BY e.found, e.step DESC) x
     WHERE s.id = x.id;
     IF v_stepped THEN
         PERFORM set_config('subctl.steps', '', true), set_config('subctl.step_counts', '', true);
@@ -2922,18 +2970,19 @@ BEGIN
     END IF;
     -- (read after the UPDATE: a rejection's details see the requests applied before it)
     RETURN QUERY
-    SELECT (e ->> 'ord')::bigint, CASE WHEN e ->> 'outcome' <> 'deferred' THEN logic.result(
-               ARRAY(SELECT jsonb_array_elements_text(e -> 'codes')), jsonb_build_object(
-               'source_subscription_id', e -> 'id', 'target_subscription_id', NULL,
-               'quantity', CASE WHEN e ->> 'outcome' = 'applied' THEN e -> 'new_quantity' ELSE e -> 'quantity' END,
-               'version', (e ->> 'version')::bigint + CASE WHEN e ->> 'outcome' = 'applied' THEN 1 ELSE 0 END,
-               'subscription_status', e -> 'status'),
-               p_partner, jsonb_strip_nulls(jsonb_build_object('subscription_id', e -> 'id', 'quantity', e -> 'new_quantity',
-                                                               'if_version', e -> 'if_version',
+    SELECT e.ord, CASE WHEN e.outcome <> 'deferred' THEN logic.result(
+               string_to_array(e.codes, ','), jsonb_build_object(
+               'source_subscription_id', e.id, 'target_subscription_id', NULL,
+               'quantity', CASE WHEN e.outcome = 'applied' THEN e.new_quantity ELSE e.quantity END,
+               'version', e.version + CASE WHEN e.outcome = 'applied' THEN 1 ELSE 0 END,
+               'subscription_status', e.status),
+               p_partner, jsonb_strip_nulls(jsonb_build_object('subscription_id', e.id, 'quantity', e.new_quantity,
+                                                               'if_version', e.if_version,
                                                                'change', CASE WHEN p_sign < 0 THEN 'remove' ELSE 'add' END,
-                                                               'licenses', e -> 'delta'))) END
-    FROM jsonb_array_elements(v_evaluated) e
-    ORDER BY (e ->> 'ord')::bigint;
+                                                               'licenses', e.delta))) END
+    FROM unnest(v_ords, v_ids, v_deltas, v_if_versions, v_versions, v_statuses, v_quantities, v_new_quantities, v_codes,
+                v_outcomes) AS e (ord, id, delta, if_version, version, status, quantity, new_quantity, codes, outcome)
+    ORDER BY e.ord;
 END $$;
 
 CREATE TABLE core.license_assignments (
@@ -3272,8 +3321,7 @@ CREATE FUNCTION logic.request_remember(p_partner text, p_request_id text, p_oper
     AS $$
 BEGIN
     IF p_request_id IS NOT NULL THEN  -- the set form (sql/40_operations.sql) with one request
-        PERFORM logic.requests_remember(p_partner, p_operation, jsonb_build_array(jsonb_build_object(
-            'request_id', p_request_id, 'parameters', p_parameters, 'result', p_result)));
+        PERFORM logic.requests_remember(p_partner, p_operation, ARRAY[p_request_id], ARRAY[p_parameters], ARRAY[p_result]);
     END IF;
     RETURN p_result;
 END $$;
@@ -3403,7 +3451,7 @@ BEGIN
         p_partner, p_parameters || jsonb_build_object('request_id', p_request_id, 'operation', p_operation));
 END $$;
 
-CREATE FUNCTION logic.requests_remember(p_partner text, p_operation text, p_requests jsonb) RETURNS void
+CREATE FUNCTION logic.requests_remember(p_partner text, p_operation text, p_request_ids text[], p_parameters jsonb[], p_results jsonb[]) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -3411,8 +3459,9 @@ DECLARE
     v_missing text;
 BEGIN
     WITH requests AS (
-        SELECT x.e ->> 'request_id' AS request_id, x.e -> 'parameters' AS parameters, x.e -> 'result' AS result
-        FROM jsonb_array_elements(p_requests) AS x (e) WHERE x.e ->> 'request_id' IS NOT NULL),
+        SELECT r.request_id, r.parameters, r.result
+        FROM unnest(p_request_ids, p_parameters, p_results) AS r (request_id, parameters, result)
+        WHERE r.request_id IS NOT NULL AND r.result IS NOT NULL),
     stored AS (
         INSERT INTO core.request_ids (partner_id, request_id, operation, parameters, result)
         SELECT p_partner, r.request_id, p_operation, r.parameters, r.result FROM requests r
