@@ -141,10 +141,12 @@ END;
 -- The customers of some subscriptions. A function call, not an ARRAY(SELECT ...): the
 -- planner pushes a qual with a function call on the partition key into the window of
 -- logic.upgrade_evaluations (so only these customers' rows are read), never a subquery.
+-- PL/pgSQL for its kept plan (see logic.login_partner): called once per statement.
 CREATE OR REPLACE FUNCTION logic.customer_ids_of(p_subscriptions core.subscriptions[])
-RETURNS uuid[] LANGUAGE sql IMMUTABLE BEGIN ATOMIC
-    SELECT array_agg(x.customer_id) FROM unnest(p_subscriptions) x;
-END;
+RETURNS uuid[] LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN (SELECT array_agg(x.customer_id) FROM unnest(p_subscriptions) x);
+END $$;
 
 -- The licenses of a subscription assigned to users.
 CREATE OR REPLACE FUNCTION logic.licenses_assigned(p_subscription_id uuid)
@@ -194,10 +196,11 @@ END;
 -- p_into of logic.upgrade_path_facts). A function call, not an ARRAY(SELECT ...), for the
 -- reason logic.customer_ids_of gives.
 CREATE OR REPLACE FUNCTION logic.into_ids_of(p_sources core.subscriptions[], p_intos core.subscriptions[])
-RETURNS uuid[] LANGUAGE sql IMMUTABLE BEGIN ATOMIC
-    SELECT coalesce(array_agg((p_intos[i]).id), '{}') FROM generate_subscripts(p_sources, 1) AS i
-    WHERE (p_intos[i]).customer_id = (p_sources[i]).customer_id;
-END;
+RETURNS uuid[] LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN (SELECT coalesce(array_agg((p_intos[i]).id), '{}') FROM generate_subscripts(p_sources, 1) AS i
+            WHERE (p_intos[i]).customer_id = (p_sources[i]).customer_id);
+END $$;
 
 -- The error codes of upgrade requests: the rules above for (subscription, target) plus
 -- those that depend on the request (path exists, the subscription upgraded into,

@@ -272,17 +272,19 @@ that existing subscription growing by p_quantity licenses (upgrade --into).';
 -- source (named in the request only then, so that a request id of an upgrade made before
 -- licenses were recorded replays as the same request). p_into_subscription_id: upgrade
 -- into that existing subscription (p_target_offer_id may then be NULL: its offer).
+-- PL/pgSQL, not SQL: its one statement is planned once per session, not at every call.
 CREATE OR REPLACE FUNCTION api.upgrade(p_subscription_id uuid, p_target_offer_id text, p_quantity bigint DEFAULT NULL,
                                        p_request_id text DEFAULT NULL, p_if_version bigint DEFAULT NULL,
                                        p_dry_run boolean DEFAULT false, p_comment text DEFAULT NULL,
                                        p_license_transfer boolean DEFAULT true, p_into_subscription_id uuid DEFAULT NULL)
-RETURNS jsonb LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT logic.run_operation('upgrade', jsonb_strip_nulls(jsonb_build_object(
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN logic.run_operation('upgrade', jsonb_strip_nulls(jsonb_build_object(
         'subscription_id', p_subscription_id, 'target_offer', p_target_offer_id, 'quantity', p_quantity,
         'if_version', p_if_version, 'license_transfer', CASE WHEN NOT p_license_transfer THEN false END,
         'into_subscription_id', p_into_subscription_id)),
-        p_request_id, p_dry_run, p_comment => p_comment)
-$$;
+        p_request_id, p_dry_run, p_comment => p_comment);
+END $$;
 COMMENT ON FUNCTION api.upgrade IS
 'Upgrades a subscription to a target offer: creates the target, suspends the source (reason upgraded), and moves the
 users'' licenses to the target (p_license_transfer false: they stay on the source). With p_into_subscription_id, the

@@ -70,15 +70,19 @@ void Database::prepare(const Statement& statement) {
     if (prepared_.emplace(name, api_call).second) connection_.prepare(name, std::string(statement.sql));
 }
 
-void Database::transact(const std::function<Outcome(pqxx::work&)>& body) {
+namespace {
+
+// Runs attempt_once until it returns, restarting it after a serialization failure or a
+// deadlock (bounded, with backoff); on_failure (which throws) turns any other failure,
+// the one being handled, into a domain error.
+void with_retries(const std::function<void()>& attempt_once, const std::function<void()>& on_failure) {
     for (int attempt = 1;; ++attempt) {
         try {
-            pqxx::work tx(connection_);
-            if (body(tx) == Outcome::commit) tx.commit();
-            return;  // without commit, tx's destructor rolls back
+            attempt_once();
+            return;
         } catch (const pqxx::failure& e) {  // 40001/40P01 are no sql_error in libpqxx 6.4
             const auto sqlstate = sqlstate_of(e);
-            if (!is_retryable_sqlstate(sqlstate)) rethrow();
+            if (!is_retryable_sqlstate(sqlstate)) on_failure();
             if (attempt == max_attempts) {
                 throw Error(Exit::temporary, "retries_exhausted",
                             "the database kept reporting conflicts (" + sqlstate + ") after " +
@@ -86,9 +90,42 @@ void Database::transact(const std::function<Outcome(pqxx::work&)>& body) {
             }
             backoff(attempt);
         } catch (...) {
-            rethrow();
+            on_failure();
         }
     }
+}
+
+}  // namespace
+
+void Database::transact(const std::function<Outcome(pqxx::work&)>& body) {
+    with_retries(
+        [&] {
+            pqxx::work tx(connection_);
+            if (body(tx) == Outcome::commit) tx.commit();
+            // without commit, tx's destructor rolls back
+        },
+        [&] { rethrow(); });
+}
+
+void Database::autocommit(const std::function<void(pqxx::nontransaction&)>& body) {
+    with_retries(
+        [&] {
+            pqxx::nontransaction tx(connection_);
+            body(tx);
+        },
+        [&] {
+            try {
+                throw;
+            } catch (const pqxx::broken_connection& e) {
+                try {  // the statement was its own commit: it may have been applied
+                    throw pqxx::in_doubt_error(e.what());
+                } catch (...) {
+                    rethrow();
+                }
+            } catch (...) {
+                rethrow();
+            }
+        });
 }
 
 }  // namespace subctl::db

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/connection>
 #include <pqxx/errorhandler>
+#include <pqxx/nontransaction>
 #include <pqxx/result>
 #include <pqxx/transaction>
 
@@ -43,7 +44,7 @@ public:
 
     // Executes a named prepared statement inside tx, preparing it on first use.
     template <typename... Args>
-    pqxx::result exec(pqxx::work& tx, const Statement& statement, Args&&... args) {
+    pqxx::result exec(pqxx::transaction_base& tx, const Statement& statement, Args&&... args) {
         if (sizeof...(Args) != statement.parameters) {
             throw std::logic_error("statement " + std::string(statement.name) + " takes " +
                                    std::to_string(statement.parameters) + " values, " + std::to_string(sizeof...(Args)) +
@@ -55,15 +56,21 @@ public:
 
     // exec of a statement whose single jsonb value is the result (null when none).
     template <typename... Args>
-    nlohmann::json exec_json(pqxx::work& tx, const Statement& statement, Args&&... args) {
+    nlohmann::json exec_json(pqxx::transaction_base& tx, const Statement& statement, Args&&... args) {
         auto rows = exec(tx, statement, std::forward<Args>(args)...);
         return rows.empty() || rows[0][0].is_null() ? nlohmann::json() : nlohmann::json::parse(rows[0][0].c_str());
     }
 
     // A one-statement operation in its own transaction: exec_json, then commit or roll back.
+    // One that commits is sent alone, as its own implicit transaction: one round trip, not
+    // three (BEGIN, the statement, COMMIT), with the same atomicity and retries.
     template <typename... Args>
     nlohmann::json call(Outcome outcome, const Statement& statement, Args&&... args) {
         nlohmann::json result;
+        if (outcome == Outcome::commit) {
+            autocommit([&](pqxx::nontransaction& tx) { result = exec_json(tx, statement, std::forward<Args>(args)...); });
+            return result;
+        }
         transact([&](pqxx::work& tx) {
             result = exec_json(tx, statement, std::forward<Args>(args)...);
             return outcome;
@@ -72,6 +79,10 @@ public:
     }
 
 private:
+    // Runs body's one statement outside a transaction block (it commits when it ends),
+    // retried as transact retries. A connection lost meanwhile leaves it in doubt.
+    void autocommit(const std::function<void(pqxx::nontransaction&)>& body);
+
     void prepare(const Statement& statement);
 
     // rethrow_as_domain_error for the failure being handled, knowing the login and statement.

@@ -809,15 +809,16 @@ $$;
 COMMENT ON FUNCTION api.subscriptions(p_customer_id uuid) IS 'The subscriptions of the acting partner''s customers (all channels).';
 
 CREATE FUNCTION api.upgrade(p_subscription_id uuid, p_target_offer_id text, p_quantity bigint DEFAULT NULL::bigint, p_request_id text DEFAULT NULL::text, p_if_version bigint DEFAULT NULL::bigint, p_dry_run boolean DEFAULT false, p_comment text DEFAULT NULL::text, p_license_transfer boolean DEFAULT true, p_into_subscription_id uuid DEFAULT NULL::uuid) RETURNS jsonb
-    LANGUAGE sql SECURITY DEFINER
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT logic.run_operation('upgrade', jsonb_strip_nulls(jsonb_build_object(
+BEGIN
+    RETURN logic.run_operation('upgrade', jsonb_strip_nulls(jsonb_build_object(
         'subscription_id', p_subscription_id, 'target_offer', p_target_offer_id, 'quantity', p_quantity,
         'if_version', p_if_version, 'license_transfer', CASE WHEN NOT p_license_transfer THEN false END,
         'into_subscription_id', p_into_subscription_id)),
-        p_request_id, p_dry_run, p_comment => p_comment)
-$$;
+        p_request_id, p_dry_run, p_comment => p_comment);
+END $$;
 
 COMMENT ON FUNCTION api.upgrade(p_subscription_id uuid, p_target_offer_id text, p_quantity bigint, p_request_id text, p_if_version bigint, p_dry_run boolean, p_comment text, p_license_transfer boolean, p_into_subscription_id uuid) IS 'Upgrades a subscription to a target offer: creates the target, suspends the source (reason upgraded), and moves the
 users'' licenses to the target (p_license_transfer false: they stay on the source). With p_into_subscription_id, the
@@ -2398,11 +2399,12 @@ CREATE FUNCTION logic.csv_fields(p_line text) RETURNS text[]
 END;
 
 CREATE FUNCTION logic.customer_ids_of(p_subscriptions core.subscriptions[]) RETURNS uuid[]
-    LANGUAGE sql IMMUTABLE
-    BEGIN ATOMIC
- SELECT array_agg(x.customer_id) AS array_agg
-    FROM unnest(customer_ids_of.p_subscriptions) x(id, customer_id, offer_id, quantity, billing_cycle, status, status_reason, channel, partner_id, recorded_by_partner_id, parent_subscription_id, upgraded_to_subscription_id, upgraded_from_subscription_id, version, created_at, updated_at);
-END;
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN (SELECT array_agg(x.customer_id) FROM unnest(p_subscriptions) x);
+END $$;
 
 CREATE FUNCTION logic.describe_errors(p_codes text[], p_details jsonb DEFAULT '{}'::jsonb, p_request jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
     LANGUAGE plpgsql STABLE
@@ -2708,12 +2710,13 @@ BEGIN
 END $$;
 
 CREATE FUNCTION logic.into_ids_of(p_sources core.subscriptions[], p_intos core.subscriptions[]) RETURNS uuid[]
-    LANGUAGE sql IMMUTABLE
-    BEGIN ATOMIC
- SELECT COALESCE(array_agg((into_ids_of.p_intos)[i.i].id), '{}'::uuid[]) AS "coalesce"
-    FROM generate_subscripts(into_ids_of.p_sources, 1) i(i)
-   WHERE ((into_ids_of.p_intos)[i.i].customer_id = (into_ids_of.p_sources)[i.i].customer_id);
-END;
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN (SELECT coalesce(array_agg((p_intos[i]).id), '{}') FROM generate_subscripts(p_sources, 1) AS i
+            WHERE (p_intos[i]).customer_id = (p_sources[i]).customer_id);
+END $$;
 
 CREATE TABLE core.transient_sqlstates (
     sqlstate character(5) NOT NULL,
