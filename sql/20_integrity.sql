@@ -392,7 +392,7 @@ CREATE OR REPLACE TRIGGER audit_events_append_only_truncate BEFORE TRUNCATE ON c
 -- committed a second writer waits and then chains after the first (the UPDATE is
 -- evaluated again on the newest head); under repeatable read or serializable it fails
 -- to serialize (and is retried), so a chain never forks. The digest is computed in that
--- UPDATE, inlined into its plan, which is kept for the transaction.
+-- UPDATE, inlined into its plan, which PL/pgSQL keeps for the session.
 CREATE OR REPLACE FUNCTION logic.chain_audit_event()
 RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE

@@ -405,15 +405,16 @@ BEGIN
     ranked AS (
         SELECT e.*, min(e.step) FILTER (WHERE cardinality(e.codes) > 0) OVER (PARTITION BY e.id) AS first_rejected
         FROM evaluated e)
-    SELECT array_agg(e.ord), array_agg(e.id), array_agg(e.found), array_agg(e.step), array_agg(e.delta),
-           array_agg(e.if_version), array_agg(e.version), array_agg(e.status), array_agg(e.quantity),
-           array_agg(e.new_quantity), array_agg(array_to_string(e.codes, ',')),
+    SELECT array_agg(e.ord ORDER BY e.ord), array_agg(e.id ORDER BY e.ord), array_agg(e.found ORDER BY e.ord),
+           array_agg(e.step ORDER BY e.ord), array_agg(e.delta ORDER BY e.ord), array_agg(e.if_version ORDER BY e.ord),
+           array_agg(e.version ORDER BY e.ord), array_agg(e.status ORDER BY e.ord), array_agg(e.quantity ORDER BY e.ord),
+           array_agg(e.new_quantity ORDER BY e.ord), array_agg(array_to_string(e.codes, ',') ORDER BY e.ord),
            array_agg(CASE WHEN e.step > e.first_rejected THEN 'deferred'
-                          WHEN cardinality(e.codes) > 0 THEN 'rejected' ELSE 'applied' END),
+                          WHEN cardinality(e.codes) > 0 THEN 'rejected' ELSE 'applied' END ORDER BY e.ord),
            bool_or(e.step > 1 AND cardinality(e.codes) = 0 AND e.step < coalesce(e.first_rejected, e.step + 1))
     INTO v_ords, v_ids, v_found, v_steps, v_deltas, v_if_versions, v_versions, v_statuses, v_quantities,
          v_new_quantities, v_codes, v_outcomes, v_stepped
-    FROM (SELECT * FROM ranked ORDER BY ranked.ord) e;
+    FROM ranked e;
     IF p_request_ids IS NOT NULL THEN  -- each audit event under its own request's id: an applied one's
         PERFORM set_config('subctl.request_ids', coalesce((
             SELECT jsonb_object_agg(e.found::text, p_request_ids[e.ord])
@@ -1011,6 +1012,11 @@ RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS 
 DECLARE
     v_missing text;
 BEGIN
+    IF cardinality(p_request_ids) IS DISTINCT FROM cardinality(p_parameters)
+       OR cardinality(p_request_ids) IS DISTINCT FROM cardinality(p_results) THEN
+        RAISE EXCEPTION 'logic.requests_remember: % request ids, % parameters, % results',
+            cardinality(p_request_ids), cardinality(p_parameters), cardinality(p_results);
+    END IF;
     WITH requests AS (
         SELECT r.request_id, r.parameters, r.result
         FROM unnest(p_request_ids, p_parameters, p_results) AS r (request_id, parameters, result)

@@ -204,6 +204,14 @@ RETURNS jsonb LANGUAGE sql IMMUTABLE BEGIN ATOMIC
                                                           'into_subscription_id', r.into_subscription_id)) END;
 END;
 
+-- The status of a processed row: its codes, whether its request id was applied before
+-- (a replay), whether the run was a dry run.
+CREATE OR REPLACE FUNCTION logic.batch_row_status(p_codes text[], p_known boolean, p_dry_run boolean)
+RETURNS text LANGUAGE sql IMMUTABLE BEGIN ATOMIC
+    SELECT CASE WHEN cardinality(p_codes) > 0 THEN 'rejected' WHEN p_known THEN 'already_applied'
+                WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END;
+END;
+
 -- Applies one row and records its outcome. A request id known before the call means an
 -- earlier run (or command) applied it: run_operation replays it, nothing changes.
 CREATE OR REPLACE FUNCTION logic.batch_apply_row(p_partner text, r core.batch_rows, p_dry_run boolean,
@@ -216,8 +224,7 @@ DECLARE
     v_codes text[] := ARRAY(SELECT e ->> 'code' FROM jsonb_array_elements(v_result -> 'errors') AS e);
 BEGIN
     UPDATE core.batch_rows
-    SET status = CASE WHEN cardinality(v_codes) > 0 THEN 'rejected' WHEN v_known THEN 'already_applied'
-                      WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END,
+    SET status = logic.batch_row_status(v_codes, v_known, p_dry_run),
         error_codes = v_codes, errors = v_result -> 'errors',
         new_subscription_id = (v_result ->> 'target_subscription_id')::uuid,
         processed_at = clock_timestamp()
@@ -324,8 +331,11 @@ DECLARE
     v_from bigint := (SELECT min(l) FROM unnest(p_lines) l);
     v_to bigint := (SELECT max(l) FROM unnest(p_lines) l);
 BEGIN
+    IF cardinality(p_lines) IS DISTINCT FROM cardinality(p_results) THEN
+        RAISE EXCEPTION 'logic.batch_record_results: % lines, % results', cardinality(p_lines), cardinality(p_results);
+    END IF;
     UPDATE core.batch_rows b
-    SET status = CASE WHEN cardinality(x.codes) > 0 THEN 'rejected' WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END,
+    SET status = logic.batch_row_status(x.codes, false, p_dry_run),
         error_codes = x.codes, errors = x.errors, new_subscription_id = x.target_id, processed_at = clock_timestamp()
     FROM (SELECT r.line, r.result -> 'errors' AS errors,
                  CASE WHEN r.result ->> 'status' = 'succeeded' THEN '{}'::text[]
@@ -392,8 +402,8 @@ BEGIN
         END LOOP;
         v_wave := v_rows[v_first:v_last];
         -- OFFSET 0: each row's request id is looked up by the primary key. As an anti-join
-        -- the plan follows the table's statistics, which lag while a batch fills it: planned
-        -- for a few ids, it scanned all of a partner's ids for every row of the wave.
+        -- the plan would follow the table's statistics, which lag while a batch fills it, and
+        -- could scan all of a partner's ids for every row of the wave.
         v_set := ARRAY(SELECT w FROM unnest(v_wave) w
                        WHERE w.action = ANY (logic.batch_set_actions())
                          AND NOT EXISTS (SELECT 1 FROM core.request_ids q

@@ -107,16 +107,22 @@ void Database::transact(const std::function<Outcome(pqxx::work&)>& body) {
         [&] { rethrow(); });
 }
 
-void Database::autocommit(const std::function<void(pqxx::nontransaction&)>& body) {
+void Database::autocommit(const Statement& statement, const std::function<void(pqxx::nontransaction&)>& body) {
+    bool sent = false;
     with_retries(
         [&] {
+            sent = false;
             pqxx::nontransaction tx(connection_);
+            prepare(statement);
+            connection_.prepare_now(std::string(statement.name));  // (else sent with the call itself)
+            sent = true;
             body(tx);
         },
         [&] {
             try {
                 throw;
             } catch (const pqxx::broken_connection& e) {
+                if (!sent) rethrow();
                 try {  // the statement was its own commit: it may have been applied
                     throw pqxx::in_doubt_error(e.what());
                 } catch (...) {

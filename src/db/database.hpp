@@ -68,7 +68,8 @@ public:
     nlohmann::json call(Outcome outcome, const Statement& statement, Args&&... args) {
         nlohmann::json result;
         if (outcome == Outcome::commit) {
-            autocommit([&](pqxx::nontransaction& tx) { result = exec_json(tx, statement, std::forward<Args>(args)...); });
+            autocommit(statement,
+                       [&](pqxx::nontransaction& tx) { result = exec_json(tx, statement, std::forward<Args>(args)...); });
             return result;
         }
         transact([&](pqxx::work& tx) {
@@ -79,9 +80,10 @@ public:
     }
 
 private:
-    // Runs body's one statement outside a transaction block (it commits when it ends),
-    // retried as transact retries. A connection lost meanwhile leaves it in doubt.
-    void autocommit(const std::function<void(pqxx::nontransaction&)>& body);
+    // Runs body's one statement, statement, outside a transaction block (it commits when
+    // it ends), retried as transact retries. Prepared first: a connection lost before the
+    // statement is sent changed nothing; one lost after leaves it in doubt.
+    void autocommit(const Statement& statement, const std::function<void(pqxx::nontransaction&)>& body);
 
     void prepare(const Statement& statement);
 

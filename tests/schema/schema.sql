@@ -1667,8 +1667,7 @@ DECLARE
     v_codes text[] := ARRAY(SELECT e ->> 'code' FROM jsonb_array_elements(v_result -> 'errors') AS e);
 BEGIN
     UPDATE core.batch_rows
-    SET status = CASE WHEN cardinality(v_codes) > 0 THEN 'rejected' WHEN v_known THEN 'already_applied'
-                      WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END,
+    SET status = logic.batch_row_status(v_codes, v_known, p_dry_run),
         error_codes = v_codes, errors = v_result -> 'errors',
         new_subscription_id = (v_result ->> 'target_subscription_id')::uuid,
         processed_at = clock_timestamp()
@@ -1753,8 +1752,8 @@ BEGIN
         END LOOP;
         v_wave := v_rows[v_first:v_last];
         -- OFFSET 0: each row's request id is looked up by the primary key. As an anti-join
-        -- the plan follows the table's statistics, which lag while a batch fills it: planned
-        -- for a few ids, it scanned all of a partner's ids for every row of the wave.
+        -- the plan would follow the table's statistics, which lag while a batch fills it, and
+        -- could scan all of a partner's ids for every row of the wave.
         v_set := ARRAY(SELECT w FROM unnest(v_wave) w
                        WHERE w.action = ANY (logic.batch_set_actions())
                          AND NOT EXISTS (SELECT 1 FROM core.request_ids q
@@ -1923,8 +1922,11 @@ DECLARE
     v_from bigint := (SELECT min(l) FROM unnest(p_lines) l);
     v_to bigint := (SELECT max(l) FROM unnest(p_lines) l);
 BEGIN
+    IF cardinality(p_lines) IS DISTINCT FROM cardinality(p_results) THEN
+        RAISE EXCEPTION 'logic.batch_record_results: % lines, % results', cardinality(p_lines), cardinality(p_results);
+    END IF;
     UPDATE core.batch_rows b
-    SET status = CASE WHEN cardinality(x.codes) > 0 THEN 'rejected' WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END,
+    SET status = logic.batch_row_status(x.codes, false, p_dry_run),
         error_codes = x.codes, errors = x.errors, new_subscription_id = x.target_id, processed_at = clock_timestamp()
     FROM (SELECT r.line, r.result -> 'errors' AS errors,
                  CASE WHEN r.result ->> 'status' = 'succeeded' THEN '{}'::text[]
@@ -1977,6 +1979,18 @@ CREATE FUNCTION logic.batch_row_parameters(r core.batch_rows) RETURNS jsonb
              WHEN ((r).license_user IS NOT NULL) THEN jsonb_build_object('subscription_id', (r).subscription_id, 'users', jsonb_build_array((r).license_user))
              ELSE jsonb_strip_nulls(jsonb_build_object('subscription_id', (r).subscription_id, 'target_offer', (r).target_offer, 'quantity', (r).quantity, 'into_subscription_id', (r).into_subscription_id))
          END AS jsonb_strip_nulls;
+END;
+
+CREATE FUNCTION logic.batch_row_status(p_codes text[], p_known boolean, p_dry_run boolean) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN (cardinality(p_codes) > 0) THEN 'rejected'::text
+             WHEN p_known THEN 'already_applied'::text
+             WHEN p_dry_run THEN 'dry_run'::text
+             ELSE 'applied'::text
+         END AS "case";
 END;
 
 CREATE FUNCTION logic.batch_set_actions() RETURNS text[]
@@ -2936,15 +2950,16 @@ BEGIN
     ranked AS (
         SELECT e.*, min(e.step) FILTER (WHERE cardinality(e.codes) > 0) OVER (PARTITION BY e.id) AS first_rejected
         FROM evaluated e)
-    SELECT array_agg(e.ord), array_agg(e.id), array_agg(e.found), array_agg(e.step), array_agg(e.delta),
-           array_agg(e.if_version), array_agg(e.version), array_agg(e.status), array_agg(e.quantity),
-           array_agg(e.new_quantity), array_agg(array_to_string(e.codes, ',')),
+    SELECT array_agg(e.ord ORDER BY e.ord), array_agg(e.id ORDER BY e.ord), array_agg(e.found ORDER BY e.ord),
+           array_agg(e.step ORDER BY e.ord), array_agg(e.delta ORDER BY e.ord), array_agg(e.if_version ORDER BY e.ord),
+           array_agg(e.version ORDER BY e.ord), array_agg(e.status ORDER BY e.ord), array_agg(e.quantity ORDER BY e.ord),
+           array_agg(e.new_quantity ORDER BY e.ord), array_agg(array_to_string(e.codes, ',') ORDER BY e.ord),
            array_agg(CASE WHEN e.step > e.first_rejected THEN 'deferred'
-                          WHEN cardinality(e.codes) > 0 THEN 'rejected' ELSE 'applied' END),
+                          WHEN cardinality(e.codes) > 0 THEN 'rejected' ELSE 'applied' END ORDER BY e.ord),
            bool_or(e.step > 1 AND cardinality(e.codes) = 0 AND e.step < coalesce(e.first_rejected, e.step + 1))
     INTO v_ords, v_ids, v_found, v_steps, v_deltas, v_if_versions, v_versions, v_statuses, v_quantities,
          v_new_quantities, v_codes, v_outcomes, v_stepped
-    FROM (SELECT * FROM ranked ORDER BY ranked.ord) e;
+    FROM ranked e;
     IF p_request_ids IS NOT NULL THEN  -- each audit event under its own request's id: an applied one's
         PERFORM set_config('subctl.request_ids', coalesce((
             SELECT jsonb_object_agg(e.found::text, p_request_ids[e.ord])
@@ -3461,6 +3476,11 @@ CREATE FUNCTION logic.requests_remember(p_partner text, p_operation text, p_requ
 DECLARE
     v_missing text;
 BEGIN
+    IF cardinality(p_request_ids) IS DISTINCT FROM cardinality(p_parameters)
+       OR cardinality(p_request_ids) IS DISTINCT FROM cardinality(p_results) THEN
+        RAISE EXCEPTION 'logic.requests_remember: % request ids, % parameters, % results',
+            cardinality(p_request_ids), cardinality(p_parameters), cardinality(p_results);
+    END IF;
     WITH requests AS (
         SELECT r.request_id, r.parameters, r.result
         FROM unnest(p_request_ids, p_parameters, p_results) AS r (request_id, parameters, result)

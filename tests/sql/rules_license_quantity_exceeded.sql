@@ -2,7 +2,7 @@
 -- errors, every one is listed and nothing is assigned (all or nothing). The table itself
 -- refuses more assignments than the quantity (SU026), whoever writes.
 BEGIN;
-SELECT plan(10);
+SELECT plan(12);
 
 SELECT test.act_as_new_partner('users') AS partner \gset
 SELECT test.new_customer() AS customer \gset
@@ -37,6 +37,14 @@ SELECT is(api.license_change('assign', :'sub', ARRAY['anna@contoso.partner.onmsc
 SELECT throws_ok(format('INSERT INTO core.license_assignments (subscription_id, user_id, customer_id) VALUES (%L, %L, %L)',
                         :'sub', :'cleo', :'customer'),
                  'SU026', NULL, 'the table refuses a third assignment of 2 licenses (check_license_assignments_within_quantity)');
+-- one statement over two subscriptions: the one within its quantity does not hide the other
+SELECT test.new_subscription(:'customer', 'o365-e3', 5) AS roomy \gset
+SELECT throws_ok(format('INSERT INTO core.license_assignments (subscription_id, user_id, customer_id) VALUES (%L, %L, %L), (%L, %L, %L)',
+                        :'roomy', :'cleo', :'customer', :'sub', :'cleo', :'customer'),
+                 'SU026', NULL, 'one statement assigning within one subscription and beyond the other is refused');
+SELECT lives_ok(format('INSERT INTO core.license_assignments (subscription_id, user_id, customer_id) VALUES (%L, %L, %L), (%L, %L, %L)',
+                       :'roomy', :'cleo', :'customer', :'roomy', :'anna', :'customer'),
+                'two assignments within the quantity of a second subscription are taken');
 SELECT throws_ok(format('UPDATE core.subscriptions SET quantity = 1 WHERE id = %L', :'sub'),
                  'SU027', NULL, 'and a quantity below its assignments (check_subscriptions_quantity_covers_assignments)');
 SELECT is((SELECT count(*) FROM core.license_assignments WHERE subscription_id = :'sub'), 2::bigint,
