@@ -1,7 +1,10 @@
 // subctl::db::Database against the test server: a call that commits is its statement
 // alone (its own implicit transaction, one round trip), a call that rolls back runs in a
-// transaction block; a connection lost while a committing call runs leaves it in doubt.
+// transaction block; a connection lost while a committing call runs leaves it in doubt,
+// one lost before it is sent changed nothing; a conflict runs the call again.
 #include <cstdlib>
+#include <functional>
+#include <stdexcept>
 
 #include <catch2/catch.hpp>
 
@@ -25,6 +28,17 @@ constexpr subctl::db::Statement nothing{"test_nothing", "SELECT to_jsonb(1)"};
 // Fails to serialize on its first call only (a sequence is not rolled back).
 constexpr subctl::db::Statement conflict_once{"test_conflict_once", "SELECT to_jsonb(public.test_conflict_once())"};
 
+// The domain error that call throws (the test fails when it returns).
+subctl::Error error_of(const std::function<void()>& call) {
+    try {
+        call();
+    } catch (const subctl::Error& error) {
+        return error;
+    }
+    FAIL("the call returned");
+    throw std::logic_error("unreachable");
+}
+
 }  // namespace
 
 TEST_CASE("a committing call is sent alone, a rolled back one inside BEGIN ... ROLLBACK", "[db]") {
@@ -35,13 +49,9 @@ TEST_CASE("a committing call is sent alone, a rolled back one inside BEGIN ... R
 
 TEST_CASE("a connection lost while a committing call runs leaves its outcome in doubt", "[db]") {
     auto database = open_database();
-    try {
-        database.call(subctl::db::Outcome::commit, end_own_session);
-        FAIL("the call returned");
-    } catch (const subctl::Error& error) {
-        CHECK(error.code() == "commit_in_doubt");
-        CHECK(error.exit() == subctl::Exit::temporary);
-    }
+    const auto error = error_of([&] { database.call(subctl::db::Outcome::commit, end_own_session); });
+    CHECK(error.code() == "commit_in_doubt");
+    CHECK(error.exit() == subctl::Exit::temporary);
 }
 
 TEST_CASE("a connection lost before a committing call is sent changed nothing: database_unavailable", "[db]") {
@@ -49,13 +59,9 @@ TEST_CASE("a connection lost before a committing call is sent changed nothing: d
     const auto pid = database.call(subctl::db::Outcome::rollback, own_backend).get<int>();
     auto other = test::connect();
     pqxx::nontransaction(other).exec_params("SELECT pg_terminate_backend($1, 5000)", pid);
-    try {
-        database.call(subctl::db::Outcome::commit, nothing);
-        FAIL("the call returned");
-    } catch (const subctl::Error& error) {
-        CHECK(error.code() == "database_unavailable");
-        CHECK(error.exit() == subctl::Exit::unavailable);
-    }
+    const auto error = error_of([&] { database.call(subctl::db::Outcome::commit, nothing); });
+    CHECK(error.code() == "database_unavailable");
+    CHECK(error.exit() == subctl::Exit::unavailable);
 }
 
 TEST_CASE("a committing call that fails to serialize is run again", "[db]") {
