@@ -36,6 +36,19 @@ BEGIN
     RETURN v_customers;
 END $$;
 
+-- After logic.lock_request_customers (its customers p_customers): raises unless the
+-- requests found name subscriptions of distinct customers, as a set-based apply path of
+-- one request per customer needs (p_caller names it in the message).
+CREATE OR REPLACE FUNCTION logic.require_distinct_customers(p_caller text, p_parameters jsonb[], p_customers uuid[])
+RETURNS void LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT (SELECT count(DISTINCT s.customer_id) = count(*)
+            FROM unnest(p_parameters) p JOIN core.subscriptions s ON s.id = (p ->> 'subscription_id')::uuid
+            WHERE s.customer_id = ANY (p_customers)) THEN
+        RAISE EXCEPTION '%: the requests of one call must be of distinct customers', p_caller;
+    END IF;
+END $$;
+
 -- Idempotency. Returns the stored result of a request id used with the same operation
 -- and parameters, a request_id_reused rejection when they differ, NULL when unused.
 CREATE OR REPLACE FUNCTION logic.request_replay(p_partner text, p_request_id text, p_operation text, p_parameters jsonb)
@@ -484,7 +497,6 @@ RETURNS TABLE (ord bigint, result jsonb) LANGUAGE plpgsql VOLATILE SET plan_cach
 DECLARE
     v_to text := CASE p_operation WHEN 'suspend' THEN 'suspended' WHEN 'cancel' THEN 'cancelled' ELSE 'active' END;
     v_customers uuid[];
-    v_customers_distinct boolean;
     v_evaluated jsonb;
     v_applied uuid[];
     v_add_on_ids uuid[] := '{}'::uuid[];
@@ -497,12 +509,7 @@ BEGIN
         RAISE EXCEPTION 'logic.status_apply: unknown operation %', p_operation;
     END IF;
     v_customers := logic.lock_request_customers(p_partner, p_parameters);
-    SELECT count(DISTINCT s.customer_id) = count(*) INTO v_customers_distinct
-    FROM unnest(p_parameters) p JOIN core.subscriptions s ON s.id = (p ->> 'subscription_id')::uuid
-    WHERE s.customer_id = ANY (v_customers);
-    IF NOT v_customers_distinct THEN
-        RAISE EXCEPTION 'logic.status_apply: the requests of one call must be of distinct customers';
-    END IF;
+    PERFORM logic.require_distinct_customers('logic.status_apply', p_parameters, v_customers);
     SELECT jsonb_agg(jsonb_build_object('ord', e.ord, 'id', e.id, 'found', e.found, 'status', e.status,
                                         'version', e.version, 'if_version', e.if_version,
                                         'request_id', p_request_ids[e.ord], 'codes', to_jsonb(e.codes)) ORDER BY e.ord)
@@ -813,7 +820,6 @@ CREATE OR REPLACE FUNCTION logic.license_assignments_apply(p_partner text, p_par
 RETURNS TABLE (ord bigint, result jsonb) LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_customers uuid[];
-    v_customers_distinct boolean;
     v_ords bigint[];
     v_results jsonb[];
     v_unchanged bigint[];  -- the requests applied with nothing to change
@@ -822,12 +828,7 @@ BEGIN
         RAISE EXCEPTION 'logic.license_assignments_apply: unknown operation %', p_operation;
     END IF;
     v_customers := logic.lock_request_customers(p_partner, p_parameters);
-    SELECT count(DISTINCT s.customer_id) = count(*) INTO v_customers_distinct
-    FROM unnest(p_parameters) p JOIN core.subscriptions s ON s.id = (p ->> 'subscription_id')::uuid
-    WHERE s.customer_id = ANY (v_customers);
-    IF NOT v_customers_distinct THEN
-        RAISE EXCEPTION 'logic.license_assignments_apply: the requests of one call must be of distinct customers';
-    END IF;
+    PERFORM logic.require_distinct_customers('logic.license_assignments_apply', p_parameters, v_customers);
     IF p_request_ids IS NOT NULL THEN  -- each audit event under its own request's id
         PERFORM set_config('subctl.request_ids', coalesce((
             SELECT jsonb_object_agg(p_parameters[i] ->> 'subscription_id', p_request_ids[i])
