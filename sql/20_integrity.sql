@@ -325,7 +325,7 @@ END;
 -- Set-based: p_requests is [{error_codes, parameters, request_id}], one event each, in
 -- order; error_codes empty: succeeded, nothing changed.
 CREATE OR REPLACE FUNCTION logic.audit_requests(p_operation text, p_requests jsonb)
-RETURNS void LANGUAGE sql VOLATILE BEGIN ATOMIC
+RETURNS void LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp BEGIN ATOMIC
     INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id,
                                    subscription_id, customer_id, offer_id, changes, outcome, error_codes,
                                    request_id, batch_id, comment)
@@ -362,13 +362,13 @@ END;
 
 -- Rejections: [{error_codes, parameters, request_id}], each with its codes.
 CREATE OR REPLACE FUNCTION logic.audit_rejections(p_operation text, p_rejections jsonb)
-RETURNS void LANGUAGE sql VOLATILE BEGIN ATOMIC
+RETURNS void LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp BEGIN ATOMIC
     SELECT logic.audit_requests(p_operation, p_rejections);
 END;
 
 CREATE OR REPLACE FUNCTION logic.audit_rejection(p_operation text, p_codes text[], p_parameters jsonb,
                                                 p_request_id text)
-RETURNS void LANGUAGE sql VOLATILE BEGIN ATOMIC
+RETURNS void LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp BEGIN ATOMIC
     SELECT logic.audit_requests(p_operation, jsonb_build_array(jsonb_build_object(
         'error_codes', to_jsonb(p_codes), 'parameters', p_parameters, 'request_id', p_request_id)));
 END;

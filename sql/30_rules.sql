@@ -26,7 +26,7 @@ END;
 -- (offer_does_not_support_billing_cycle). Stored in core.upgrade_path_catalog whenever
 -- the catalog changes (sql/35_upgrade_options.sql), read by every evaluation.
 CREATE OR REPLACE FUNCTION logic.upgrade_path_catalog_refresh()
-RETURNS void LANGUAGE sql VOLATILE BEGIN ATOMIC
+RETURNS void LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp BEGIN ATOMIC
     DELETE FROM core.upgrade_path_catalog;
     INSERT INTO core.upgrade_path_catalog (source_offer_id, target_offer_id, service_id, plan_conflicting_offers,
                                            target_billing_cycles)

@@ -137,7 +137,7 @@ END $$;
 -- The result of a platform administration, its request id remembered with it (as
 -- logic.run_operation does).
 CREATE OR REPLACE FUNCTION logic.platform_result(p_operation text, p_parameters jsonb, p_request_id text, p_result jsonb)
-RETURNS jsonb LANGUAGE sql VOLATILE BEGIN ATOMIC
+RETURNS jsonb LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp BEGIN ATOMIC
     SELECT logic.request_remember(logic.platform_request_key(), p_request_id, p_operation, p_parameters, p_result)
            || jsonb_build_object('request_id', p_request_id);
 END;

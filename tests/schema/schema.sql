@@ -1442,6 +1442,7 @@ CREATE TABLE core.subscriptions (
 
 CREATE FUNCTION logic.audit_requests(p_operation text, p_requests jsonb) RETURNS void
     LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id, customer_id, offer_id, changes, outcome, error_codes, request_id, batch_id, comment)  SELECT audit_requests.p_operation AS p_operation,
              who.operator,
@@ -1498,12 +1499,14 @@ END;
 
 CREATE FUNCTION logic.audit_rejection(p_operation text, p_codes text[], p_parameters jsonb, p_request_id text) RETURNS void
     LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  SELECT logic.audit_requests(p_operation, jsonb_build_array(jsonb_build_object('error_codes', to_jsonb(p_codes), 'parameters', p_parameters, 'request_id', p_request_id))) AS audit_requests;
 END;
 
 CREATE FUNCTION logic.audit_rejections(p_operation text, p_rejections jsonb) RETURNS void
     LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  SELECT logic.audit_requests(p_operation, p_rejections) AS audit_requests;
 END;
@@ -3340,6 +3343,7 @@ END $$;
 
 CREATE FUNCTION logic.platform_result(p_operation text, p_parameters jsonb, p_request_id text, p_result jsonb) RETURNS jsonb
     LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  SELECT (logic.request_remember(logic.platform_request_key(), p_request_id, p_operation, p_parameters, p_result) || jsonb_build_object('request_id', p_request_id));
 END;
@@ -4316,6 +4320,7 @@ CREATE TABLE core.upgrade_paths (
 
 CREATE FUNCTION logic.upgrade_path_catalog_refresh() RETURNS void
     LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  DELETE FROM core.upgrade_path_catalog;
  INSERT INTO core.upgrade_path_catalog (source_offer_id, target_offer_id, service_id, plan_conflicting_offers, target_billing_cycles)  SELECT up.source_offer_id,
