@@ -56,9 +56,7 @@ SELECT max(id) AS events_before FROM core.audit_events \gset
 -- ------------------------------------------------------------ one by one, for comparison (rolled back)
 SAVEPOINT per_row;
 SELECT test.register_batch(:'file') AS per_row \gset
-SELECT set_config('subctl.batch_id', :'per_row'::jsonb ->> 'batch_id', true), set_config('subctl.source', 'batch', true) AS ignored \gset
-SELECT count(logic.batch_apply_row(:'partner', r, false)) AS ignored
-FROM (SELECT * FROM core.batch_rows WHERE batch_id = :'per_row'::jsonb ->> 'batch_id' ORDER BY line) r \gset
+SELECT test.apply_rows_one_by_one(:'partner', :'per_row'::jsonb ->> 'batch_id') AS ignored \gset
 SELECT pg_temp.events_since(:events_before) AS per_row_events \gset
 SELECT jsonb_agg(jsonb_build_array(line, status, error_codes, errors) ORDER BY line) AS per_row_outcomes
 FROM core.batch_rows WHERE batch_id = :'per_row'::jsonb ->> 'batch_id' \gset

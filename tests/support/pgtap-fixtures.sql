@@ -187,6 +187,17 @@ BEGIN
     RETURN api.batch_register(p_name, encode(sha256(convert_to(p_text, 'UTF8')), 'hex'), 'test.csv');
 END $$;
 
+-- Applies every row of batch p_batch_id one by one (logic.batch_apply_row, the per-row
+-- path), as a batch run would name them in the audit trail: the set-based path's twin
+-- against which the set-based tests compare.
+CREATE OR REPLACE FUNCTION test.apply_rows_one_by_one(p_partner text, p_batch_id text)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM set_config('subctl.batch_id', p_batch_id, true), set_config('subctl.source', 'batch', true);
+    PERFORM logic.batch_apply_row(p_partner, r, false)
+    FROM (SELECT * FROM core.batch_rows WHERE batch_id = p_batch_id ORDER BY line) r;
+END $$;
+
 -- The platform links an existing customer to another partner (the customer accepted its
 -- reseller invitation): only then may that partner see and serve it (SPEC 7.1).
 CREATE OR REPLACE FUNCTION test.link(p_customer uuid, p_partner text)
