@@ -244,25 +244,29 @@ BEGIN
                              <> (to_jsonb(o) - 'quantity' - 'version' - 'updated_at'))) THEN
             RAISE EXCEPTION 'logic.audit_row_changes: subctl.steps does not describe the change of a subscription it names';
         END IF;
+        -- A stepped subscription's events straight from its steps: only its quantity changed
+        -- (checked above), so its changes are {quantity: [before, after]}, as
+        -- logic.row_changes would find, without a jsonb image of each step.
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
                                        subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
         WITH v AS MATERIALIZED (SELECT logic.setting('steps')::jsonb AS steps)
-        SELECT e.* FROM (
-            SELECT o.id, 0::bigint AS step, to_jsonb(o) AS old, to_jsonb(n) AS new, v_who AS who
-            FROM v, old_rows o JOIN new_rows n USING (id) WHERE NOT v.steps ? o.id::text
+        SELECT x.operation, x.operator, x.partner_id, x.source, x.entity, x.entity_id, x.subscription_id,
+               x.subscription_version, x.customer_id, x.changes, x.outcome, x.request_id, x.batch_id, x.comment, x.offer_id
+        FROM (
+            SELECT e.*, o.id AS sort_id, 0::bigint AS sort_step
+            FROM v, old_rows o JOIN new_rows n USING (id),
+                 logic.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), to_jsonb(n), v_who) e
+            WHERE NOT v.steps ? o.id::text
             UNION ALL
-            -- (only the fields an event reads: the rest is the same on both sides, checked above)
-            SELECT o.id, t.step,
-                   jsonb_build_object('id', o.id, 'customer_id', o.customer_id, 'offer_id', o.offer_id,
-                                      'quantity', CASE WHEN t.step = 1 THEN to_jsonb(o.quantity)
-                                                       ELSE v.steps -> o.id::text -> (t.step::integer - 2) -> 0 END,
-                                      'version', o.version + t.step - 1),
-                   jsonb_build_object('id', o.id, 'customer_id', o.customer_id, 'offer_id', o.offer_id,
-                                      'quantity', t.s -> 0, 'version', o.version + t.step),
-                   v_who || jsonb_build_object('request_ids', jsonb_build_object(o.id::text, t.s -> 1))
-            FROM v, old_rows o, jsonb_array_elements(v.steps -> o.id::text) WITH ORDINALITY AS t (s, step)) x,
-            logic.audit_event_of(TG_TABLE_NAME, TG_OP, x.old, x.new, x.who) e
-        ORDER BY x.id, x.step;
+            SELECT v_who ->> 'operation', v_who ->> 'operator', v_who ->> 'partner_id', v_who ->> 'source', TG_TABLE_NAME,
+                   o.id::text, o.id, o.version + t.step, o.customer_id,
+                   jsonb_build_object('quantity', jsonb_build_array(
+                       CASE WHEN t.step = 1 THEN to_jsonb(o.quantity) ELSE v.steps -> o.id::text -> (t.step::integer - 2) -> 0 END,
+                       t.s -> 0)),
+                   'succeeded', coalesce(t.s ->> 1, v_who ->> 'request_id'), v_who ->> 'batch_id', v_who ->> 'comment',
+                   o.offer_id, o.id, t.step
+            FROM v, old_rows o, jsonb_array_elements(v.steps -> o.id::text) WITH ORDINALITY AS t (s, step)) x
+        ORDER BY x.sort_id, x.sort_step;
     ELSIF TG_OP = 'UPDATE' THEN
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
                                        subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)

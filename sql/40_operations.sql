@@ -402,7 +402,8 @@ BEGIN
         FROM requests r
         LEFT JOIN core.subscriptions s ON s.id = r.id AND s.customer_id = ANY (v_customers)
         WINDOW w AS (PARTITION BY r.id ORDER BY r.ord)),
-    evaluated AS (
+    -- MATERIALIZED: each request's codes computed once, not again where each reads them
+    evaluated AS MATERIALIZED (
         SELECT e.*, e.quantity + p_sign * e.clamped AS new_quantity,
                CASE WHEN e.found IS NULL THEN ARRAY['subscription_not_found'] ELSE
                    array_remove(ARRAY[CASE WHEN (e.if_version #>> '{}')::bigint <> e.version THEN 'version_mismatch' END], NULL)

@@ -375,6 +375,13 @@ DECLARE
     v_set_results jsonb[];
     r core.batch_rows;
 BEGIN
+    WITH chunk AS MATERIALIZED (
+        SELECT b, b.line, b.action, b.subscription_id, b.request_id FROM core.batch_rows b
+        WHERE b.partner_id = p_partner AND b.batch_id = p_batch_id AND b.line BETWEEN p_from_line AND p_to_line
+          AND b.status = 'pending'),
+    visible AS MATERIALIZED (  -- the chunk's subscriptions the partner sees: the rule once per subscription
+        SELECT s.id, s.customer_id FROM core.subscriptions s
+        WHERE s.id IN (SELECT c.subscription_id FROM chunk c) AND logic.customer_visible(p_partner, s.customer_id))
     SELECT array_agg(w.b ORDER BY w.wave, w.line), array_agg(w.wave ORDER BY w.wave, w.line)
     INTO v_rows, v_waves
     -- (a subscription the partner cannot see is a customer of its own: its rows tell
@@ -385,14 +392,12 @@ BEGIN
           FROM (SELECT c.*, lag(c.runs) OVER k AS runs_before, lag(c.action) OVER k AS action_before,
                        lag(c.subscription_id) OVER k AS subscription_before
                 -- (the windows read plain columns, not fields of the whole row b)
-                FROM (SELECT b, b.line, b.action, b.subscription_id, coalesce(s.customer_id, b.subscription_id) AS customer,
-                             NOT p_dry_run AND s.id IS NOT NULL AND b.action IN ('add_licenses', 'remove_licenses')
+                FROM (SELECT k.b, k.line, k.action, k.subscription_id, coalesce(s.customer_id, k.subscription_id) AS customer,
+                             NOT p_dry_run AND s.id IS NOT NULL AND k.action IN ('add_licenses', 'remove_licenses')
                              AND NOT EXISTS (SELECT 1 FROM core.request_ids q
-                                             WHERE q.partner_id = p_partner AND q.request_id = b.request_id) AS runs
-                      FROM core.batch_rows b
-                      LEFT JOIN core.subscriptions s ON s.id = b.subscription_id AND logic.customer_visible(p_partner, s.customer_id)
-                      WHERE b.partner_id = p_partner AND b.batch_id = p_batch_id AND b.line BETWEEN p_from_line AND p_to_line
-                        AND b.status = 'pending'
+                                             WHERE q.partner_id = p_partner AND q.request_id = k.request_id) AS runs
+                      FROM chunk k
+                      LEFT JOIN visible s ON s.id = k.subscription_id
                       OFFSET 0) c  -- (runs evaluated once per row)
                 WINDOW k AS (PARTITION BY c.customer ORDER BY c.line)) f) w;
     WHILE v_first <= coalesce(cardinality(v_rows), 0) LOOP
@@ -571,8 +576,8 @@ BEGIN
     PERFORM 1 FROM core.customers c
     WHERE c.id IN (SELECT s.customer_id FROM core.batch_rows b JOIN core.subscriptions s ON s.id = b.subscription_id
                    WHERE b.partner_id = v_partner AND b.batch_id = p_batch_id
-                     AND b.line BETWEEN p_from_line AND p_to_line AND b.status = 'pending'
-                     AND logic.customer_visible(v_partner, s.customer_id))  -- only those (logic.lock_subscription)
+                     AND b.line BETWEEN p_from_line AND p_to_line AND b.status = 'pending')
+      AND logic.customer_visible(v_partner, c.id)  -- only those (logic.lock_subscription); once per customer
     ORDER BY c.id FOR NO KEY UPDATE;
     v_enclosed := logic.upgrade_options_defer();  -- the chunk's customers refreshed once, at its end
     -- Rows in waves (logic.batch_apply_waves), so that rows of one customer see each other

@@ -99,8 +99,8 @@ BEGIN
     PERFORM 1 FROM core.customers c
     WHERE c.id IN (SELECT s.customer_id FROM core.batch_rows b JOIN core.subscriptions s ON s.id = b.subscription_id
                    WHERE b.partner_id = v_partner AND b.batch_id = p_batch_id
-                     AND b.line BETWEEN p_from_line AND p_to_line AND b.status = 'pending'
-                     AND logic.customer_visible(v_partner, s.customer_id))  -- only those (logic.lock_subscription)
+                     AND b.line BETWEEN p_from_line AND p_to_line AND b.status = 'pending')
+      AND logic.customer_visible(v_partner, c.id)  -- only those (logic.lock_subscription); once per customer
     ORDER BY c.id FOR NO KEY UPDATE;
     v_enclosed := logic.upgrade_options_defer();  -- the chunk's customers refreshed once, at its end
     -- Rows in waves (logic.batch_apply_waves), so that rows of one customer see each other
@@ -1562,25 +1562,29 @@ BEGIN
                              <> (to_jsonb(o) - 'quantity' - 'version' - 'updated_at'))) THEN
             RAISE EXCEPTION 'logic.audit_row_changes: subctl.steps does not describe the change of a subscription it names';
         END IF;
+        -- A stepped subscription's events straight from its steps: only its quantity changed
+        -- (checked above), so its changes are {quantity: [before, after]}, as
+        -- logic.row_changes would find, without a jsonb image of each step.
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
                                        subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
         WITH v AS MATERIALIZED (SELECT logic.setting('steps')::jsonb AS steps)
-        SELECT e.* FROM (
-            SELECT o.id, 0::bigint AS step, to_jsonb(o) AS old, to_jsonb(n) AS new, v_who AS who
-            FROM v, old_rows o JOIN new_rows n USING (id) WHERE NOT v.steps ? o.id::text
+        SELECT x.operation, x.operator, x.partner_id, x.source, x.entity, x.entity_id, x.subscription_id,
+               x.subscription_version, x.customer_id, x.changes, x.outcome, x.request_id, x.batch_id, x.comment, x.offer_id
+        FROM (
+            SELECT e.*, o.id AS sort_id, 0::bigint AS sort_step
+            FROM v, old_rows o JOIN new_rows n USING (id),
+                 logic.audit_event_of(TG_TABLE_NAME, TG_OP, to_jsonb(o), to_jsonb(n), v_who) e
+            WHERE NOT v.steps ? o.id::text
             UNION ALL
-            -- (only the fields an event reads: the rest is the same on both sides, checked above)
-            SELECT o.id, t.step,
-                   jsonb_build_object('id', o.id, 'customer_id', o.customer_id, 'offer_id', o.offer_id,
-                                      'quantity', CASE WHEN t.step = 1 THEN to_jsonb(o.quantity)
-                                                       ELSE v.steps -> o.id::text -> (t.step::integer - 2) -> 0 END,
-                                      'version', o.version + t.step - 1),
-                   jsonb_build_object('id', o.id, 'customer_id', o.customer_id, 'offer_id', o.offer_id,
-                                      'quantity', t.s -> 0, 'version', o.version + t.step),
-                   v_who || jsonb_build_object('request_ids', jsonb_build_object(o.id::text, t.s -> 1))
-            FROM v, old_rows o, jsonb_array_elements(v.steps -> o.id::text) WITH ORDINALITY AS t (s, step)) x,
-            logic.audit_event_of(TG_TABLE_NAME, TG_OP, x.old, x.new, x.who) e
-        ORDER BY x.id, x.step;
+            SELECT v_who ->> 'operation', v_who ->> 'operator', v_who ->> 'partner_id', v_who ->> 'source', TG_TABLE_NAME,
+                   o.id::text, o.id, o.version + t.step, o.customer_id,
+                   jsonb_build_object('quantity', jsonb_build_array(
+                       CASE WHEN t.step = 1 THEN to_jsonb(o.quantity) ELSE v.steps -> o.id::text -> (t.step::integer - 2) -> 0 END,
+                       t.s -> 0)),
+                   'succeeded', coalesce(t.s ->> 1, v_who ->> 'request_id'), v_who ->> 'batch_id', v_who ->> 'comment',
+                   o.offer_id, o.id, t.step
+            FROM v, old_rows o, jsonb_array_elements(v.steps -> o.id::text) WITH ORDINALITY AS t (s, step)) x
+        ORDER BY x.sort_id, x.sort_step;
     ELSIF TG_OP = 'UPDATE' THEN
         INSERT INTO core.audit_events (operation, operator, partner_id, source, entity, entity_id, subscription_id,
                                        subscription_version, customer_id, changes, outcome, request_id, batch_id, comment, offer_id)
@@ -1728,6 +1732,13 @@ DECLARE
     v_set_results jsonb[];
     r core.batch_rows;
 BEGIN
+    WITH chunk AS MATERIALIZED (
+        SELECT b, b.line, b.action, b.subscription_id, b.request_id FROM core.batch_rows b
+        WHERE b.partner_id = p_partner AND b.batch_id = p_batch_id AND b.line BETWEEN p_from_line AND p_to_line
+          AND b.status = 'pending'),
+    visible AS MATERIALIZED (  -- the chunk's subscriptions the partner sees: the rule once per subscription
+        SELECT s.id, s.customer_id FROM core.subscriptions s
+        WHERE s.id IN (SELECT c.subscription_id FROM chunk c) AND logic.customer_visible(p_partner, s.customer_id))
     SELECT array_agg(w.b ORDER BY w.wave, w.line), array_agg(w.wave ORDER BY w.wave, w.line)
     INTO v_rows, v_waves
     -- (a subscription the partner cannot see is a customer of its own: its rows tell
@@ -1738,14 +1749,12 @@ BEGIN
           FROM (SELECT c.*, lag(c.runs) OVER k AS runs_before, lag(c.action) OVER k AS action_before,
                        lag(c.subscription_id) OVER k AS subscription_before
                 -- (the windows read plain columns, not fields of the whole row b)
-                FROM (SELECT b, b.line, b.action, b.subscription_id, coalesce(s.customer_id, b.subscription_id) AS customer,
-                             NOT p_dry_run AND s.id IS NOT NULL AND b.action IN ('add_licenses', 'remove_licenses')
+                FROM (SELECT k.b, k.line, k.action, k.subscription_id, coalesce(s.customer_id, k.subscription_id) AS customer,
+                             NOT p_dry_run AND s.id IS NOT NULL AND k.action IN ('add_licenses', 'remove_licenses')
                              AND NOT EXISTS (SELECT 1 FROM core.request_ids q
-                                             WHERE q.partner_id = p_partner AND q.request_id = b.request_id) AS runs
-                      FROM core.batch_rows b
-                      LEFT JOIN core.subscriptions s ON s.id = b.subscription_id AND logic.customer_visible(p_partner, s.customer_id)
-                      WHERE b.partner_id = p_partner AND b.batch_id = p_batch_id AND b.line BETWEEN p_from_line AND p_to_line
-                        AND b.status = 'pending'
+                                             WHERE q.partner_id = p_partner AND q.request_id = k.request_id) AS runs
+                      FROM chunk k
+                      LEFT JOIN visible s ON s.id = k.subscription_id
                       OFFSET 0) c  -- (runs evaluated once per row)
                 WINDOW k AS (PARTITION BY c.customer ORDER BY c.line)) f) w;
     WHILE v_first <= coalesce(cardinality(v_rows), 0) LOOP
@@ -2931,7 +2940,8 @@ BEGIN
         FROM requests r
         LEFT JOIN core.subscriptions s ON s.id = r.id AND s.customer_id = ANY (v_customers)
         WINDOW w AS (PARTITION BY r.id ORDER BY r.ord)),
-    evaluated AS (
+    -- MATERIALIZED: each request's codes computed once, not again where each reads them
+    evaluated AS MATERIALIZED (
         SELECT e.*, e.quantity + p_sign * e.clamped AS new_quantity,
                CASE WHEN e.found IS NULL THEN ARRAY['subscription_not_found'] ELSE
                    array_remove(ARRAY[CASE WHEN (e.if_version #>> '{}')::bigint <> e.version THEN 'version_mismatch' END], NULL)
