@@ -6,14 +6,19 @@
 //     transaction it replayed; anything it misses committed after that);
 //   - else (that transaction is older, or none was replayed since it started) the primary
 //     may simply have been idle: the replica is asked whether it has replayed up to the
-//     primary's current WAL position (pg_current_wal_lsn), and is not behind if it has.
+//     primary's current WAL position (pg_current_wal_lsn), and is not behind if it does so
+//     within max-lag (at most a second; not while its replay is paused). An idle primary
+//     still writes a little WAL now and then (checkpoints, autovacuum), which reaches the
+//     replica a moment later: asked only once, such a replica would be called lagging.
 // Only then is it lagging: the command reads the primary and says so in one stderr line
 // (replica_lagging). A replica that cannot be reached is skipped the same way
 // (replica_unavailable); when the primary cannot be reached either, the lagging replica is
 // read and the line says that. A replica URL that is not a URL, or a login it refuses,
 // fails like --db (exit 78).
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -70,8 +75,14 @@ db::Database& Runtime::read_database() {
                                       resolved.replica_url_source, behind, limit));
         return *(reader_ = replica_.get());
     }
-    const auto caught_up = replica_->call(db::Outcome::rollback, db::statements::replica_state, primary_position);
-    if (caught_up.value("replayed", false)) return *(reader_ = replica_.get());  // an idle primary
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::duration<double>(std::min(resolved.max_lag_seconds, 1.0));
+    for (;;) {
+        const auto caught_up = replica_->call(db::Outcome::rollback, db::statements::replica_state, primary_position);
+        if (caught_up.value("replayed", false)) return *(reader_ = replica_.get());  // an idle primary
+        if (caught_up.value("replay_paused", false) || std::chrono::steady_clock::now() >= deadline) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
     notices.push_back(fmt::format("replica_lagging: the replica (from {}) is behind the primary: {}{}; read the "
                                   "primary",
                                   resolved.replica_url_source, behind, limit));
