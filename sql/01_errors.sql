@@ -88,11 +88,12 @@ COMMENT ON FUNCTION logic.raise_error IS 'Raises the project SQLSTATE of an erro
 
 -- A vocabulary in a sentence: 'a', 'a or b', 'a, b or c'.
 CREATE OR REPLACE FUNCTION logic.one_of(p_values text[])
-RETURNS text LANGUAGE sql IMMUTABLE BEGIN ATOMIC
-    SELECT CASE WHEN cardinality(p_values) > 1
+RETURNS text LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN CASE WHEN cardinality(p_values) > 1
                 THEN array_to_string(p_values[:cardinality(p_values) - 1], ', ') || ' or ' || p_values[cardinality(p_values)]
                 ELSE p_values[1] END;
-END;
+END $$;
 
 -- What each error tells the operator beyond its code (SPEC 7.2): a specific description
 -- and the next step, {placeholders} filled from the error's details and the request

@@ -1,22 +1,27 @@
 -- Who is acting: the partner, the operator and the source (cli, batch, sql) of the
 -- current session. The C++ layer sets them once per connection; a plain psql session
 -- has no source set and is recorded as `sql`.
+--
+-- Every function of the project pins its search_path with a SET clause, so no function
+-- is inlined into its caller. The small ones called by every write, rule or row are
+-- PL/pgSQL: a SQL function with a SET clause starts an executor of its own and plans its
+-- body again in every statement that calls it, where PL/pgSQL evaluates an expression
+-- directly and keeps the plans of its queries for the session.
 
 CREATE OR REPLACE FUNCTION logic.setting(p_name text)
-RETURNS text LANGUAGE sql STABLE BEGIN ATOMIC
-    SELECT nullif(current_setting('subctl.' || p_name, true), '');
-END;
+RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN nullif(current_setting('subctl.' || p_name, true), '');
+END $$;
 
 -- Which customers exist for a partner (SPEC 1).
 CREATE OR REPLACE FUNCTION logic.customer_visible(p_partner text, p_customer_id uuid)
-RETURNS boolean LANGUAGE sql STABLE BEGIN ATOMIC
-    SELECT EXISTS (SELECT 1 FROM core.partner_customers WHERE partner_id = p_partner AND customer_id = p_customer_id);
-END;
+RETURNS boolean LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN EXISTS (SELECT 1 FROM core.partner_customers WHERE partner_id = p_partner AND customer_id = p_customer_id);
+END $$;
 
 -- The partner a login is mapped to (core.partner_logins), or NULL.
--- This and the other small functions every write calls several times are PL/pgSQL: a
--- SQL function that cannot be inlined (a FROM, a sub-select, SECURITY DEFINER) is parsed
--- and planned again at every call; PL/pgSQL keeps its plans for the session.
 CREATE OR REPLACE FUNCTION logic.login_partner()
 RETURNS text LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -35,44 +40,49 @@ END $$;
 -- session settings say (session_user, not current_user: SECURITY DEFINER functions
 -- change the latter); the owner acts for subctl.partner_id; anyone else for nobody.
 CREATE OR REPLACE FUNCTION logic.acting_partner()
-RETURNS text LANGUAGE sql STABLE BEGIN ATOMIC
-    SELECT coalesce(logic.login_partner(),
+RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN coalesce(logic.login_partner(),
                     CASE WHEN logic.login_is_owner() THEN logic.setting('partner_id') END);
-END;
+END $$;
 COMMENT ON FUNCTION logic.acting_partner IS 'The partner the session acts for, or NULL.';
 
 -- The operator recorded in audit events: a mapped login is recorded under its own name;
 -- the owner may record the name given by subctl.operator.
 CREATE OR REPLACE FUNCTION logic.acting_operator()
-RETURNS text LANGUAGE sql STABLE BEGIN ATOMIC
-    SELECT CASE WHEN logic.login_partner() IS NULL AND logic.login_is_owner()
+RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN CASE WHEN logic.login_partner() IS NULL AND logic.login_is_owner()
                 THEN coalesce(logic.setting('operator'), session_user::text)
                 ELSE session_user::text END;
-END;
+END $$;
 
 -- Where the operation under way came from, as logic.begin_operation recorded it: `batch`
 -- only when batch code began it; `cli` when the client says so (subctl sets subctl.source
 -- on its connections: what a client says, not proof); anything else, and any write made
 -- outside an operation (direct SQL), `sql`. A caller's settings never make an event a batch's.
 CREATE OR REPLACE FUNCTION logic.acting_source()
-RETURNS text LANGUAGE sql STABLE BEGIN ATOMIC
-    SELECT CASE WHEN logic.setting('operation') IS NULL THEN 'sql'
+RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN CASE WHEN logic.setting('operation') IS NULL THEN 'sql'
                 ELSE coalesce(logic.setting('operation_source'), 'sql') END;
-END;
+END $$;
 
 -- The partner an audit event is recorded under: the acting partner, none for an
 -- administration of the platform (see logic.begin_operation).
 CREATE OR REPLACE FUNCTION logic.acting_audit_partner()
-RETURNS text LANGUAGE sql STABLE BEGIN ATOMIC
-    SELECT CASE WHEN logic.setting('operation') IS NOT NULL AND logic.setting('operation_platform') = 'on' THEN NULL
+RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN CASE WHEN logic.setting('operation') IS NOT NULL AND logic.setting('operation_platform') = 'on' THEN NULL
                 ELSE logic.acting_partner() END;
-END;
+END $$;
 
 -- The batch whose row the operation under way applies, or NULL (see logic.acting_source).
 CREATE OR REPLACE FUNCTION logic.acting_batch()
-RETURNS text LANGUAGE sql STABLE BEGIN ATOMIC
-    SELECT CASE WHEN logic.acting_source() = 'batch' THEN logic.setting('batch_id') END;
-END;
+RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN CASE WHEN logic.acting_source() = 'batch' THEN logic.setting('batch_id') END;
+END $$;
 
 -- The acting partner, which must exist; raises partner_context_missing / partner_not_found.
 CREATE OR REPLACE FUNCTION logic.require_partner()
@@ -99,9 +109,10 @@ END $$;
 -- one line of at most logic.comment_max_length() characters, not blank. Longer text
 -- belongs in the ticket it names; a line break would split the audit listing's rows.
 CREATE OR REPLACE FUNCTION logic.comment_max_length()
-RETURNS integer LANGUAGE sql IMMUTABLE BEGIN ATOMIC
-    SELECT 500;
-END;
+RETURNS integer LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN 500;
+END $$;
 
 -- p_comment when it is a valid comment (NULL when none is given); invalid_argument
 -- naming what is wrong otherwise.

@@ -5,9 +5,10 @@
 
 -- A text as a LIKE/ILIKE pattern that matches it literally.
 CREATE OR REPLACE FUNCTION logic.like_literal(p_text text)
-RETURNS text LANGUAGE sql IMMUTABLE BEGIN ATOMIC
-    SELECT replace(replace(replace(p_text, '\', '\\'), '%', '\%'), '_', '\_');
-END;
+RETURNS text LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN replace(replace(replace(p_text, '\', '\\'), '%', '\%'), '_', '\_');
+END $$;
 
 -- The customer of p_partner that p_text names: its id, its primary domain, the exact name
 -- (case-insensitive) of one visible customer, else a part of a name that only one

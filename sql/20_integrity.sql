@@ -173,24 +173,36 @@ CREATE FUNCTION logic.audit_event_of(p_table text, p_op text, p_old jsonb, p_new
 RETURNS TABLE (operation text, operator text, partner_id text, source text, entity text, entity_id text,
                subscription_id uuid, subscription_version bigint, customer_id uuid, changes jsonb, outcome text,
                request_id text, batch_id text, comment text, offer_id text)
-LANGUAGE sql STABLE BEGIN ATOMIC
-    SELECT p_who ->> 'operation', p_who ->> 'operator', p_who ->> 'partner_id', p_who ->> 'source', p_table,
-           coalesce(c.r ->> 'id', c.r ->> 'login_role', c.r ->> 'user_id', c.r ->> 'partner_id'),
-           CASE p_table WHEN 'subscriptions' THEN (c.r ->> 'id')::uuid
-                        WHEN 'license_assignments' THEN (c.r ->> 'subscription_id')::uuid END,
-           CASE WHEN p_table = 'subscriptions' THEN (c.r ->> 'version')::bigint END,
-           CASE p_table WHEN 'customers' THEN (c.r ->> 'id')::uuid
-                        WHEN 'partners' THEN NULL ELSE (c.r ->> 'customer_id')::uuid END,
-           c.changes, 'succeeded',
-           coalesce(p_who -> 'request_ids' ->> CASE WHEN p_table = 'license_assignments' THEN c.r ->> 'subscription_id'
-                                                    WHEN p_op = 'INSERT' THEN c.r ->> 'upgraded_from_subscription_id'
-                                                    ELSE c.r ->> 'id' END, p_who ->> 'request_id'),
-           p_who ->> 'batch_id', p_who ->> 'comment',
-           CASE WHEN p_table = 'subscriptions' THEN c.r ->> 'offer_id' END
-    -- OFFSET 0: the changes computed once per row, not again for the WHERE
-    FROM (SELECT coalesce(p_new, p_old) AS r, logic.row_changes(p_old, p_new) AS changes OFFSET 0) c
-    WHERE p_op <> 'UPDATE' OR c.changes <> '{}';
-END;
+LANGUAGE plpgsql IMMUTABLE ROWS 1 SET search_path = pg_catalog, pg_temp AS $$
+-- Assignments and RETURN NEXT, not RETURN QUERY: called once per row, and each
+-- assignment is evaluated without starting an executor.
+DECLARE
+    v_r jsonb := coalesce(p_new, p_old);
+BEGIN
+    changes := logic.row_changes(p_old, p_new);
+    IF p_op = 'UPDATE' AND changes = '{}' THEN
+        RETURN;
+    END IF;
+    operation := p_who ->> 'operation';
+    operator := p_who ->> 'operator';
+    partner_id := p_who ->> 'partner_id';
+    source := p_who ->> 'source';
+    entity := p_table;
+    entity_id := coalesce(v_r ->> 'id', v_r ->> 'login_role', v_r ->> 'user_id', v_r ->> 'partner_id');
+    subscription_id := CASE p_table WHEN 'subscriptions' THEN (v_r ->> 'id')::uuid
+                                    WHEN 'license_assignments' THEN (v_r ->> 'subscription_id')::uuid END;
+    subscription_version := CASE WHEN p_table = 'subscriptions' THEN (v_r ->> 'version')::bigint END;
+    customer_id := CASE p_table WHEN 'customers' THEN (v_r ->> 'id')::uuid
+                                WHEN 'partners' THEN NULL ELSE (v_r ->> 'customer_id')::uuid END;
+    outcome := 'succeeded';
+    request_id := coalesce(p_who -> 'request_ids' ->> CASE WHEN p_table = 'license_assignments' THEN v_r ->> 'subscription_id'
+                                                           WHEN p_op = 'INSERT' THEN v_r ->> 'upgraded_from_subscription_id'
+                                                           ELSE v_r ->> 'id' END, p_who ->> 'request_id');
+    batch_id := p_who ->> 'batch_id';
+    comment := p_who ->> 'comment';
+    offer_id := CASE WHEN p_table = 'subscriptions' THEN v_r ->> 'offer_id' END;
+    RETURN NEXT;
+END $$;
 
 -- One INSERT ... SELECT straight from the transition table per kind of statement: no
 -- array of the rows in between (an array is limited to 1 GB, which a statement changing
@@ -304,8 +316,9 @@ END $$;
 
 -- The table a rejected operation would have changed (the entity of its audit event).
 CREATE OR REPLACE FUNCTION logic.operation_entity(p_operation text)
-RETURNS text LANGUAGE sql IMMUTABLE BEGIN ATOMIC
-    SELECT CASE WHEN p_operation IN ('request_relationship', 'accept_relationship', 'remove_relationship') THEN 'relationships'
+RETURNS text LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN CASE WHEN p_operation IN ('request_relationship', 'accept_relationship', 'remove_relationship') THEN 'relationships'
                 WHEN p_operation = 'add_customer' THEN 'customers'
                 WHEN p_operation = 'add_partner' THEN 'partners'
                 WHEN p_operation = 'link_customer' THEN 'partner_customers'
@@ -314,7 +327,7 @@ RETURNS text LANGUAGE sql IMMUTABLE BEGIN ATOMIC
                 WHEN p_operation = 'add_user' THEN 'users'
                 WHEN p_operation IN ('assign_license', 'unassign_license') THEN 'license_assignments'
                 ELSE 'subscriptions' END;
-END;
+END $$;
 
 -- A rejected operation changes nothing but is recorded with its codes, under the partner
 -- of the operation (none for an administration of the platform, as its changes are),
@@ -396,7 +409,7 @@ CREATE OR REPLACE TRIGGER audit_events_append_only_truncate BEFORE TRUNCATE ON c
 -- committed a second writer waits and then chains after the first (the UPDATE is
 -- evaluated again on the newest head); under repeatable read or serializable it fails
 -- to serialize (and is retried), so a chain never forks. The digest is computed in that
--- UPDATE, inlined into its plan, which PL/pgSQL keeps for the session.
+-- UPDATE.
 CREATE OR REPLACE FUNCTION logic.chain_audit_event()
 RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -439,7 +452,7 @@ CREATE OR REPLACE TRIGGER chain_audit_event BEFORE INSERT ON core.audit_events
 CREATE OR REPLACE FUNCTION logic.audit_chains(p_customer_ids uuid[], p_partner text, p_checkpoint jsonb)
 RETURNS TABLE (chain text, events bigint, head_event_id bigint, head_hash text, status text,
                first_broken_event_id bigint, problem text)
-LANGUAGE sql STABLE BEGIN ATOMIC
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp BEGIN ATOMIC
     WITH base AS (  -- each arm reads its own index: every event, customers' chains, a partner's chain
         SELECT e FROM core.audit_events e WHERE p_customer_ids IS NULL AND p_partner IS NULL
         UNION ALL
@@ -497,7 +510,7 @@ END;
 -- partner (p_partner), the values of fields naming partners are not shown.
 CREATE OR REPLACE FUNCTION logic.audit_unrecorded_changes(p_customer_ids uuid[], p_partner text)
 RETURNS TABLE (subscription_id uuid, customer_id uuid, field text, problem text)
-LANGUAGE sql STABLE BEGIN ATOMIC
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp BEGIN ATOMIC
     SELECT s.id, s.customer_id, d.field,
            CASE WHEN p_partner IS NOT NULL AND d.field IN ('partner_id', 'recorded_by_partner_id')
                 THEN format('subscription %s: %s is not what its audit trail says: changed without an audit event',

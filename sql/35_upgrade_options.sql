@@ -9,12 +9,11 @@
 -- for the code of SQLSTATE SUnnn (the upgrade rules' codes are SU012-SU019, numbered in
 -- the SPEC's order); codes from SU063 on have no bit
 -- (tests/sql/reports_upgrade_options_stored.sql checks every stored code has one).
--- (One expression, so that it is inlined; error_mask is PL/pgSQL for its kept plan: see
--- logic.login_partner.)
 CREATE OR REPLACE FUNCTION logic.error_bit(p_sqlstate text)
-RETURNS bigint LANGUAGE sql IMMUTABLE BEGIN ATOMIC
-    SELECT CASE WHEN substr(p_sqlstate, 3)::int < 63 THEN 1::bigint << substr(p_sqlstate, 3)::int END;
-END;
+RETURNS bigint LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN CASE WHEN substr(p_sqlstate, 3)::int < 63 THEN 1::bigint << substr(p_sqlstate, 3)::int END;
+END $$;
 CREATE OR REPLACE FUNCTION logic.error_mask(p_codes text[])
 RETURNS bigint LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -28,11 +27,13 @@ RETURNS text[] LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog
 $$;
 
 -- The rows of core.upgrade_options for some customers: the rules for each subscription's
--- own reseller, each distinct set of codes masked once.
+-- own reseller, each distinct set of codes masked once. PL/pgSQL for its kept plan (see
+-- logic.upgrade_path_facts).
 CREATE OR REPLACE FUNCTION logic.upgrade_options_of(p_customer_ids uuid[])
-RETURNS SETOF core.upgrade_options LANGUAGE sql STABLE BEGIN ATOMIC
-    WITH f AS MATERIALIZED (
-        SELECT * FROM logic.upgrade_path_facts(NULL, true) f WHERE f.customer_id = ANY (p_customer_ids)),
+RETURNS SETOF core.upgrade_options LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN QUERY
+    WITH f AS MATERIALIZED (SELECT * FROM logic.upgrade_path_facts(p_customer_ids, NULL, true)),
     code_sets AS MATERIALIZED (
         SELECT s.codes, logic.error_mask(s.codes) AS mask
         FROM (SELECT f.error_codes_related AS codes FROM f UNION SELECT f.error_codes_unrelated FROM f) s)
@@ -41,7 +42,7 @@ RETURNS SETOF core.upgrade_options LANGUAGE sql STABLE BEGIN ATOMIC
     FROM f
     JOIN code_sets r ON r.codes = f.error_codes_related
     JOIN code_sets u ON u.codes = f.error_codes_unrelated;
-END;
+END $$;
 
 -- Recomputes the stored upgrade options of some customers (NULL: of every customer).
 -- Takes the customers' locks first, in id order like every operation (which holds them
@@ -79,9 +80,10 @@ COMMENT ON FUNCTION logic.upgrade_options_refresh IS
 -- and a batch wave's cost one refresh, not one each. Only reports read the stored rows,
 -- and no operation reads a report.
 CREATE OR REPLACE FUNCTION logic.upgrade_options_deferred()
-RETURNS boolean LANGUAGE sql STABLE BEGIN ATOMIC
-    SELECT coalesce(logic.setting('upgrade_options_deferred') = 'on', false);
-END;
+RETURNS boolean LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN coalesce(logic.setting('upgrade_options_deferred') = 'on', false);
+END $$;
 
 -- Begins deferring (see above); returns whether an enclosing operation already did, in
 -- which case that one flushes.

@@ -50,7 +50,7 @@ BEGIN
                            WHERE op.offer_id = x.offer_id AND op.service_plan_id = ANY (p_plans) ORDER BY 1)) END))
                        ORDER BY x.created_at, x.id), '[]')
             FROM core.subscriptions x
-            WHERE x.customer_id = p_customer_id AND x.offer_id = ANY (p_offer_ids) AND logic.subscription_in_force(x)
+            WHERE x.customer_id = p_customer_id AND x.offer_id = ANY (p_offer_ids) AND logic.subscription_in_force(x.status, x.status_reason)
               AND x.id IS DISTINCT FROM p_except);
 END $$;
 

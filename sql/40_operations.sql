@@ -91,24 +91,26 @@ END $$;
 -- and what the request named, the errors carry their details (logic.error_objects).
 CREATE OR REPLACE FUNCTION logic.result(p_codes text[], p_fields jsonb, p_partner text DEFAULT NULL,
                                        p_request jsonb DEFAULT '{}')
-RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
+RETURNS jsonb LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
     -- The outcome comes last so that a field named status in p_fields cannot mask it.
-    SELECT p_fields || jsonb_build_object('status', CASE WHEN cardinality(p_codes) = 0 THEN 'succeeded' ELSE 'rejected' END,
+    RETURN p_fields || jsonb_build_object('status', CASE WHEN cardinality(p_codes) = 0 THEN 'succeeded' ELSE 'rejected' END,
                                           'errors', CASE WHEN cardinality(p_codes) = 0 THEN '[]'::jsonb
                                                          WHEN p_partner IS NULL THEN logic.describe_errors(p_codes, '{}', p_request)
                                                          ELSE logic.error_objects(p_partner, p_codes, p_request) END);
-END;
+END $$;
 
 -- A refusal of one code (logic.result) whose description names the case at hand
 -- (p_description; the code's own description when none is given). Its next_step is
 -- what to do about it.
 CREATE OR REPLACE FUNCTION logic.refusal(p_code text, p_fields jsonb, p_description text DEFAULT NULL)
-RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
-    SELECT r.result || jsonb_build_object('errors', jsonb_build_array(r.error || jsonb_build_object(
-               'description', coalesce(p_description, r.error ->> 'description'))))
-    FROM (SELECT x.result, x.result -> 'errors' -> 0 AS error
-          FROM (SELECT logic.result(ARRAY[p_code], p_fields, NULL, p_fields) AS result) x) r;
-END;
+RETURNS jsonb LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN (SELECT r.result || jsonb_build_object('errors', jsonb_build_array(r.error || jsonb_build_object(
+                   'description', coalesce(p_description, r.error ->> 'description'))))
+        FROM (SELECT x.result, x.result -> 'errors' -> 0 AS error
+              FROM (SELECT logic.result(ARRAY[p_code], p_fields, NULL, p_fields) AS result) x) r);
+END $$;
 
 -- The request ids of the platform's administrations (partners, links, logins, the
 -- catalog) are kept under this key in place of a partner: no partner id is empty
@@ -116,9 +118,10 @@ END;
 -- reads (the rows of core.request_ids a partner sees are its own) and whichever partner
 -- the owner's session names does not change.
 CREATE OR REPLACE FUNCTION logic.platform_request_key()
-RETURNS text LANGUAGE sql IMMUTABLE BEGIN ATOMIC
-    SELECT '';
-END;
+RETURNS text LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN '';
+END $$;
 
 -- Starts a platform administration (audited under no partner, with its request id and
 -- comment): the stored result of its request id (logic.request_replay: the same operation
@@ -154,9 +157,10 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE FUNCTION logic.subscription_json(p_partner text, s core.subscriptions)
-RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
+RETURNS jsonb LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
     -- Another partner's identity is never shown: only the acting partner's own id.
-    SELECT jsonb_build_object(
+    RETURN jsonb_build_object(
         'id', s.id, 'customer_id', s.customer_id, 'offer_id', s.offer_id, 'quantity', s.quantity,
         'status', s.status, 'status_reason', s.status_reason, 'channel', s.channel,
         'partner_id', CASE WHEN s.partner_id = p_partner THEN s.partner_id END,
@@ -164,7 +168,7 @@ RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
         'parent_subscription_id', s.parent_subscription_id,
         'upgraded_to', s.upgraded_to_subscription_id, 'upgraded_from', s.upgraded_from_subscription_id,
         'created_at', s.created_at, 'updated_at', s.updated_at);
-END;
+END $$;
 
 -- What is left to do after an upgrade (SPEC 7.2 next_steps). Without users recorded on
 -- the source (p_assigned 0), outside subctl: the users' licenses move to the new
@@ -682,14 +686,15 @@ END $$;
 -- years after its activation, which is now or later: checked when it is requested (an
 -- expiry given then) and when it is accepted. Returns the refusal's sentence, or NULL.
 CREATE OR REPLACE FUNCTION logic.relationship_expiry_problem(p_expires_at timestamptz)
-RETURNS text LANGUAGE sql STABLE BEGIN ATOMIC
-    SELECT format('--expires %s is outside the allowed range: after %s and at most two years after activation (%s when activated now).',
-                  CASE WHEN isfinite(p_expires_at) THEN to_char(p_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
-                       ELSE p_expires_at::text END,
-                  to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-                  to_char((statement_timestamp() + interval '2 years') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
-    WHERE p_expires_at <= statement_timestamp() OR p_expires_at > statement_timestamp() + interval '2 years';
-END;
+RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN (SELECT format('--expires %s is outside the allowed range: after %s and at most two years after activation (%s when activated now).',
+                      CASE WHEN isfinite(p_expires_at) THEN to_char(p_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+                           ELSE p_expires_at::text END,
+                      to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                      to_char((statement_timestamp() + interval '2 years') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
+        WHERE p_expires_at <= statement_timestamp() OR p_expires_at > statement_timestamp() + interval '2 years');
+END $$;
 
 -- relationship request / accept / remove {customer_id, service_id, expires_at?}
 -- Lifecycle requested -> active -> removed, or expired at expires_at (which counts

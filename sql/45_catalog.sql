@@ -18,7 +18,7 @@ END $$;
 
 -- Every problem of a catalog document, one line each, naming the entry.
 CREATE OR REPLACE FUNCTION logic.catalog_problems(c jsonb)
-RETURNS SETOF text LANGUAGE sql IMMUTABLE BEGIN ATOMIC
+RETURNS SETOF text LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp BEGIN ATOMIC
     WITH RECURSIVE services AS (SELECT s ->> 'id' AS id, s FROM jsonb_array_elements(coalesce(c -> 'services', '[]')) s),
          plans AS (SELECT s.id AS service_id, p #>> '{}' AS id
                    FROM services s, jsonb_array_elements(coalesce(s.s -> 'plans', '[]')) p),

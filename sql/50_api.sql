@@ -260,8 +260,8 @@ BEGIN
                          CASE WHEN p_quantity IS NOT NULL AND NOT logic.quantity_in_range(e.target_offer_id, p_quantity)
                               THEN ARRAY['quantity_out_of_range'] ELSE '{}' END
                          || e.error_codes || logic.license_transfer_errors(true, v_assigned, v_quantity) AS codes
-                  FROM logic.upgrade_evaluations(v_partner) e
-                  WHERE e.customer_id = v_customer_id AND e.subscription_id = p_subscription_id) x);
+                  FROM logic.upgrade_evaluations(ARRAY[v_customer_id], v_partner) e
+                  WHERE e.subscription_id = p_subscription_id) x);
 END $$;
 COMMENT ON FUNCTION api.upgrades IS
 'Every upgrade target of a subscription: eligible, and all the errors that apply (the "Upgrade now" check); with

@@ -92,15 +92,17 @@ COMMENT ON COLUMN report.upgrade_history.into_existing IS
 'Whether the upgrade went into an existing subscription (upgrade --into), which grew, rather than creating the target.';
 
 -- The codes of each stored mask are looked up once per distinct pair of masks (the
--- planner memoizes the lateral subquery on them): a few dozen lookups, not one per row.
+-- planner memoizes the lateral subquery on them): a few dozen lookups, not one per row;
+-- the codes that hold now are chosen once per row (OFFSET 0), for both columns.
 CREATE VIEW report.upgrade_options AS
 SELECT o.subscription_id, o.customer_id, c.name AS customer_name, o.source_offer_id, o.target_offer_id,
-       cardinality(logic.by_relationship_now(o.relationship_expires_at, s.related, s.unrelated)) = 0 AS eligible,
-       logic.by_relationship_now(o.relationship_expires_at, s.related, s.unrelated) AS error_codes
+       cardinality(n.error_codes) = 0 AS eligible, n.error_codes
 FROM core.upgrade_options o
 JOIN core.customers c ON c.id = o.customer_id
 CROSS JOIN LATERAL (SELECT logic.error_codes_of(o.error_mask_related) AS related,
-                           logic.error_codes_of(o.error_mask_unrelated) AS unrelated OFFSET 0) s;
+                           logic.error_codes_of(o.error_mask_unrelated) AS unrelated OFFSET 0) s
+CROSS JOIN LATERAL (SELECT logic.by_relationship_now(o.relationship_expires_at, s.related, s.unrelated) AS error_codes
+                    OFFSET 0) n;
 COMMENT ON VIEW report.upgrade_options IS
 'Every upgrade path of every subscription the acting partner sold and that is in force: eligible or the errors.
 The same rules as subctl upgrades and subctl upgrade (logic.upgrade_path_facts, stored in core.upgrade_options).';

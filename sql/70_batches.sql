@@ -14,57 +14,64 @@
 -- itself (ENCODING 'UTF8'), and its error names the line.
 
 CREATE OR REPLACE FUNCTION logic.batch_header()
-RETURNS text[] LANGUAGE sql IMMUTABLE BEGIN ATOMIC
-    SELECT ARRAY['action', 'subscription_id', 'target_offer', 'quantity', 'request_id'];
-END;
+RETURNS text[] LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN ARRAY['action', 'subscription_id', 'target_offer', 'quantity', 'request_id'];
+END $$;
 -- The columns a header may add after those five, in this order, each optional: user (of
 -- assign_license / unassign_license rows), into (the subscription an upgrade goes into).
 CREATE OR REPLACE FUNCTION logic.batch_optional_columns()
-RETURNS text[] LANGUAGE sql IMMUTABLE BEGIN ATOMIC
-    SELECT ARRAY['user', 'into'];
-END;
+RETURNS text[] LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN ARRAY['user', 'into'];
+END $$;
 -- The header as a sentence, for the errors that name it.
 CREATE OR REPLACE FUNCTION logic.batch_header_text()
-RETURNS text LANGUAGE sql IMMUTABLE BEGIN ATOMIC
-    SELECT array_to_string(logic.batch_header(), ',') || ', optionally followed by '
+RETURNS text LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN array_to_string(logic.batch_header(), ',') || ', optionally followed by '
            || array_to_string(ARRAY(SELECT ',' || c FROM unnest(logic.batch_optional_columns()) c), ' and ')
            || ' (in that order)';
-END;
+END $$;
 -- Whether a header's fields are the five columns followed by some of the optional
 -- columns, in their order (an old file of five columns stays valid).
 CREATE OR REPLACE FUNCTION logic.batch_header_valid(p_fields text[])
-RETURNS boolean LANGUAGE sql IMMUTABLE BEGIN ATOMIC
-    SELECT coalesce(p_fields[1:5] = logic.batch_header()
+RETURNS boolean LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN coalesce(p_fields[1:5] = logic.batch_header()
                     AND p_fields[6:] = ARRAY(SELECT c FROM unnest(logic.batch_optional_columns()) WITH ORDINALITY AS o (c, n)
                                              WHERE c = ANY (p_fields[6:]) ORDER BY n)
                     AND cardinality(p_fields[6:]) = cardinality(ARRAY(SELECT DISTINCT unnest(p_fields[6:]))), false);
-END;
+END $$;
 
 -- A batch field as one of its columns: p_fields[position of p_column in p_header], NULL
 -- when the header has no such column.
 CREATE OR REPLACE FUNCTION logic.batch_field(p_header text[], p_fields text[], p_column text)
-RETURNS text LANGUAGE sql IMMUTABLE BEGIN ATOMIC
-    SELECT p_fields[array_position(p_header, p_column)];
-END;
+RETURNS text LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN p_fields[array_position(p_header, p_column)];
+END $$;
 
 -- The fields of one CSV line (RFC 4180: fields optionally in double quotes, "" for a
 -- quote inside them), or NULL when its quoting is broken.
 CREATE OR REPLACE FUNCTION logic.csv_fields(p_line text)
-RETURNS text[] LANGUAGE sql IMMUTABLE STRICT BEGIN ATOMIC
-    SELECT CASE
+RETURNS text[] LANGUAGE plpgsql IMMUTABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN CASE
         WHEN strpos(p_line, '"') = 0 THEN string_to_array(p_line, ',')
         WHEN p_line !~ '^("([^"]|"")*"|[^,"]*)(,("([^"]|"")*"|[^,"]*))*$' THEN NULL
         ELSE ARRAY(SELECT CASE WHEN m[1] LIKE '"%' THEN replace(substr(m[1], 2, length(m[1]) - 2), '""', '"') ELSE m[1] END
                    FROM regexp_matches(p_line || ',', '("(?:[^"]|"")*"|[^,"]*),', 'g') AS m)
     END;
-END;
+END $$;
 
 -- A line as staged, without its CR of a CRLF file and (line 1) a UTF-8 byte order mark.
 CREATE OR REPLACE FUNCTION logic.batch_clean_line(p_line bigint, p_raw text)
-RETURNS text LANGUAGE sql IMMUTABLE STRICT BEGIN ATOMIC
-    SELECT CASE WHEN p_line = 1 THEN ltrim(v.text, U&'\FEFF') ELSE v.text END
-    FROM (SELECT CASE WHEN right(p_raw, 1) = E'\r' THEN left(p_raw, -1) ELSE p_raw END AS text) v;
-END;
+RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN (SELECT CASE WHEN p_line = 1 THEN ltrim(v.text, U&'\FEFF') ELSE v.text END
+        FROM (SELECT CASE WHEN right(p_raw, 1) = E'\r' THEN left(p_raw, -1) ELSE p_raw END AS text) v);
+END $$;
 
 
 -- Every error of the staged file (pg_temp.batch_fields): line, column number and
@@ -155,23 +162,25 @@ END $$;
 -- The outcome counts of a batch's rows (of lines p_from..p_to), e.g. {"applied": 3}.
 CREATE OR REPLACE FUNCTION logic.batch_counts(p_partner text, p_batch_id text, p_from bigint DEFAULT 2,
                                              p_to bigint DEFAULT 9223372036854775807)
-RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
-    SELECT (SELECT jsonb_object_agg(s, 0) FROM unnest(core.batch_row_statuses()) s)
-           || coalesce(jsonb_object_agg(c.status, c.rows), '{}')
-    FROM (SELECT status, count(*) AS rows FROM core.batch_rows
-          WHERE partner_id = p_partner AND batch_id = p_batch_id AND line BETWEEN p_from AND p_to
-          GROUP BY status) c;
-END;
+RETURNS jsonb LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN (SELECT (SELECT jsonb_object_agg(s, 0) FROM unnest(core.batch_row_statuses()) s)
+               || coalesce(jsonb_object_agg(c.status, c.rows), '{}')
+        FROM (SELECT status, count(*) AS rows FROM core.batch_rows
+              WHERE partner_id = p_partner AND batch_id = p_batch_id AND line BETWEEN p_from AND p_to
+              GROUP BY status) c);
+END $$;
 
 CREATE OR REPLACE FUNCTION logic.batch_summary(b core.batches)
-RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
-    SELECT jsonb_build_object(
+RETURNS jsonb LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN jsonb_build_object(
         'id', b.id, 'file', b.file_name, 'content_sha256', b.content_sha256, 'rows', b.rows_total,
         'runs', b.runs, 'created_by', b.created_by, 'created_at', b.created_at,
         'last_run_started_at', b.last_run_started_at, 'last_run_finished_at', b.last_run_finished_at,
         'last_run_seconds', round(extract(epoch FROM b.last_run_finished_at - b.last_run_started_at)::numeric, 3),
         'finished_at', b.finished_at) || logic.batch_counts(b.partner_id, b.id);
-END;
+END $$;
 
 -- A batch of the acting partner by id or unique id prefix (core.id_prefix_min_length()).
 CREATE OR REPLACE FUNCTION logic.find_batch(p_partner text, p_batch text)
@@ -196,21 +205,23 @@ END $$;
 -- The parameters of a row's operation, shaped as the API shapes them (so that a request
 -- id given both on the command line and in a file compares equal).
 CREATE OR REPLACE FUNCTION logic.batch_row_parameters(r core.batch_rows)
-RETURNS jsonb LANGUAGE sql IMMUTABLE BEGIN ATOMIC
-    SELECT CASE WHEN r.license_user IS NOT NULL  -- assign_license / unassign_license, as api.license_change
+RETURNS jsonb LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN CASE WHEN r.license_user IS NOT NULL  -- assign_license / unassign_license, as api.license_change
                 THEN jsonb_build_object('subscription_id', r.subscription_id, 'users', jsonb_build_array(r.license_user))
                 ELSE jsonb_strip_nulls(jsonb_build_object('subscription_id', r.subscription_id,
                                                           'target_offer', r.target_offer, 'quantity', r.quantity,
                                                           'into_subscription_id', r.into_subscription_id)) END;
-END;
+END $$;
 
 -- The status of a processed row: its codes, whether its request id was applied before
 -- (a replay), whether the run was a dry run.
 CREATE OR REPLACE FUNCTION logic.batch_row_status(p_codes text[], p_known boolean, p_dry_run boolean)
-RETURNS text LANGUAGE sql IMMUTABLE BEGIN ATOMIC
-    SELECT CASE WHEN cardinality(p_codes) > 0 THEN 'rejected' WHEN p_known THEN 'already_applied'
+RETURNS text LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN CASE WHEN cardinality(p_codes) > 0 THEN 'rejected' WHEN p_known THEN 'already_applied'
                 WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END;
-END;
+END $$;
 
 -- Applies one row and records its outcome. A request id known before the call means an
 -- earlier run (or command) applied it: run_operation replays it, nothing changes.
@@ -235,10 +246,11 @@ END $$;
 -- (logic.upgrade_apply, logic.licenses_apply, logic.license_assignments_apply,
 -- logic.status_apply); other rows go one by one.
 CREATE OR REPLACE FUNCTION logic.batch_set_actions()
-RETURNS text[] LANGUAGE sql IMMUTABLE BEGIN ATOMIC
-    SELECT ARRAY['upgrade', 'add_licenses', 'remove_licenses', 'assign_license', 'unassign_license',
+RETURNS text[] LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN ARRAY['upgrade', 'add_licenses', 'remove_licenses', 'assign_license', 'unassign_license',
                  'suspend', 'reactivate', 'cancel'];
-END;
+END $$;
 
 -- The rows of one action of one wave (distinct customers, request ids not used before),
 -- applied together by that operation's apply path, their rejections audited and every
@@ -437,15 +449,16 @@ END $$;
 -- SQLSTATE in details), a row recorded before core.batch_rows.errors. The code's own
 -- description (a broken invariant's: its SQLSTATE), no next step.
 CREATE OR REPLACE FUNCTION logic.batch_row_errors(p_codes text[], p_details jsonb DEFAULT '{}')
-RETURNS jsonb LANGUAGE sql STABLE BEGIN ATOMIC
-    SELECT coalesce(jsonb_agg(jsonb_build_object(
-               'code', c.code,
-               'description', coalesce(e.description, format('The row broke a rule of the database (SQLSTATE %s).',
-                                                             coalesce(p_details ->> 'sqlstate', substr(c.code, 10)))),
-               'details', p_details, 'next_step', NULL) ORDER BY c.ord), '[]')
-    FROM unnest(p_codes) WITH ORDINALITY AS c (code, ord)
-    LEFT JOIN core.error_codes e ON e.code = c.code;
-END;
+RETURNS jsonb LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                   'code', c.code,
+                   'description', coalesce(e.description, format('The row broke a rule of the database (SQLSTATE %s).',
+                                                                 coalesce(p_details ->> 'sqlstate', substr(c.code, 10)))),
+                   'details', p_details, 'next_step', NULL) ORDER BY c.ord), '[]')
+        FROM unnest(p_codes) WITH ORDINALITY AS c (code, ord)
+        LEFT JOIN core.error_codes e ON e.code = c.code);
+END $$;
 
 -- A row whose operation raised: never a rule (every operation returns its refusals as a
 -- coded result, which logic.batch_apply_row records), but a broken invariant (a
@@ -468,9 +481,10 @@ END $$;
 
 -- A failure the client tries again (core.transient_sqlstates, filled by 01_errors).
 CREATE OR REPLACE FUNCTION logic.is_transient_sqlstate(p_sqlstate text)
-RETURNS boolean LANGUAGE sql STABLE BEGIN ATOMIC
-    SELECT EXISTS (SELECT 1 FROM core.transient_sqlstates WHERE sqlstate = p_sqlstate);
-END;
+RETURNS boolean LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN EXISTS (SELECT 1 FROM core.transient_sqlstates WHERE sqlstate = p_sqlstate::character(5));
+END $$;
 
 -- ---------------------------------------------------------------- API
 

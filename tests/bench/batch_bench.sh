@@ -36,7 +36,7 @@ audit_events() { psql -XAtc "SELECT count(*) FROM core.audit_events WHERE batch_
 
 # One eligible upgrade (no error code, quantity in the target's range) per customer of the partner.
 eligible="SELECT DISTINCT ON (e.customer_id) e.subscription_id, e.target_offer_id
-    FROM logic.upgrade_evaluations('$partner') e JOIN core.subscriptions s ON s.id = e.subscription_id
+    FROM logic.upgrade_evaluations(ARRAY(SELECT id FROM core.customers), '$partner') e JOIN core.subscriptions s ON s.id = e.subscription_id
     WHERE e.error_codes = '{}' AND logic.quantity_in_range(e.target_offer_id, s.quantity)
     ORDER BY e.customer_id, random()"
 # Too few left in the dataset (SCALE; figure 1 used some): new customers of the partner make up the rest.

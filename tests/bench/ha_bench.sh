@@ -34,7 +34,7 @@ partner=$(sql -c "SELECT partner_id FROM core.subscriptions WHERE partner_id IS 
 # One eligible upgrade per customer, in random order: the last 2 x HA_BATCH_ROWS for the batches.
 sql -F, -c "SELECT subscription_id, target_offer_id FROM (
         SELECT DISTINCT ON (e.customer_id) e.subscription_id, e.target_offer_id
-        FROM logic.upgrade_evaluations('$partner') e JOIN core.subscriptions s ON s.id = e.subscription_id
+        FROM logic.upgrade_evaluations(ARRAY(SELECT id FROM core.customers), '$partner') e JOIN core.subscriptions s ON s.id = e.subscription_id
         WHERE e.error_codes = '{}' AND logic.quantity_in_range(e.target_offer_id, s.quantity)
         ORDER BY e.customer_id, random()) e ORDER BY random()" >"$work/candidates"
 total=$(wc -l <"$work/candidates")

@@ -59,7 +59,7 @@ subscriptions=$(PGDATABASE=bench psql -XAtc "SELECT count(*) FROM core.subscript
 # One eligible upgrade per customer, in random order, so that no upgrade makes another ineligible.
 PGDATABASE=bench psql -XAt -F, -c "SELECT subscription_id, target_offer_id FROM (
         SELECT DISTINCT ON (customer_id) subscription_id, target_offer_id
-        FROM logic.upgrade_evaluations('$partner') WHERE error_codes = '{}' ORDER BY customer_id, random()) e
+        FROM logic.upgrade_evaluations(ARRAY(SELECT id FROM core.customers), '$partner') WHERE error_codes = '{}' ORDER BY customer_id, random()) e
     ORDER BY random()" >"$out/candidates"
 say "dataset: $subscriptions subscriptions, partner $partner, $(wc -l <"$out/candidates") eligible upgrades (one per customer), built in $((SECONDS - start))s"
 

@@ -878,8 +878,8 @@ BEGIN
                          CASE WHEN p_quantity IS NOT NULL AND NOT logic.quantity_in_range(e.target_offer_id, p_quantity)
                               THEN ARRAY['quantity_out_of_range'] ELSE '{}' END
                          || e.error_codes || logic.license_transfer_errors(true, v_assigned, v_quantity) AS codes
-                  FROM logic.upgrade_evaluations(v_partner) e
-                  WHERE e.customer_id = v_customer_id AND e.subscription_id = p_subscription_id) x);
+                  FROM logic.upgrade_evaluations(ARRAY[v_customer_id], v_partner) e
+                  WHERE e.subscription_id = p_subscription_id) x);
 END $$;
 
 COMMENT ON FUNCTION api.upgrades(p_subscription_id uuid, p_quantity bigint, p_into uuid) IS 'Every upgrade target of a subscription: eligible, and all the errors that apply (the "Upgrade now" check); with
@@ -920,8 +920,13 @@ END $$;
 COMMENT ON FUNCTION api.users(p_customer_id uuid) IS 'The users of a customer of the acting partner, each with the subscriptions whose licenses it holds.';
 
 CREATE FUNCTION core.audit_chain_of(p_customer_id uuid, p_partner_id text) RETURNS text
-    LANGUAGE sql IMMUTABLE
-    RETURN CASE WHEN (p_customer_id IS NOT NULL) THEN ('customer:'::text || p_customer_id) WHEN (p_partner_id IS NOT NULL) THEN ('partner:'::text || p_partner_id) ELSE 'platform'::text END;
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN CASE WHEN p_customer_id IS NOT NULL THEN 'customer:' || p_customer_id
+                WHEN p_partner_id IS NOT NULL THEN 'partner:' || p_partner_id ELSE 'platform' END;
+END $$;
 
 COMMENT ON FUNCTION core.audit_chain_of(p_customer_id uuid, p_partner_id text) IS 'The audit chain of an event: customer:ID, else partner:ID, else platform.';
 
@@ -959,43 +964,56 @@ COMMENT ON COLUMN core.audit_events.chain_previous_id IS 'The previous event of 
 COMMENT ON COLUMN core.audit_events.chain_hash IS 'SHA-256 of the previous event''s chain_hash and the event (core.audit_event_digest).';
 
 CREATE FUNCTION core.audit_event_digest(e core.audit_events, p_previous_id bigint, p_previous_hash bytea) RETURNS bytea
-    LANGUAGE sql STABLE
-    RETURN sha256((COALESCE(p_previous_hash, '\x'::bytea) || convert_to((jsonb_build_array((e).id, p_previous_id, ((EXTRACT(epoch FROM (e).occurred_at) * (1000000)::numeric))::bigint, (e).operation, (e).operator, (e).partner_id, (e).source, (e).entity, (e).entity_id, (e).subscription_id, (e).subscription_version, (e).customer_id, (e).changes, (e).outcome, (e).error_codes, (e).request_id, (e).batch_id, (e).comment, (e).offer_id, (e).login_role))::text, 'UTF8'::name)));
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN sha256(coalesce(p_previous_hash, '\x'::bytea) || convert_to(jsonb_build_array(
+        e.id, p_previous_id, (extract(epoch FROM e.occurred_at) * 1000000)::bigint, e.operation, e.operator, e.partner_id,
+        e.source, e.entity, e.entity_id, e.subscription_id, e.subscription_version, e.customer_id, e.changes, e.outcome,
+        e.error_codes, e.request_id, e.batch_id, e.comment, e.offer_id, e.login_role)::text, 'UTF8'));
+END $$;
 
 COMMENT ON FUNCTION core.audit_event_digest(e core.audit_events, p_previous_id bigint, p_previous_hash bytea) IS 'The chain hash of an event appended after event p_previous_id (hash p_previous_hash): every column but the chain''s own.';
 
 CREATE FUNCTION core.batch_actions() RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
     RETURN ARRAY['upgrade'::text, 'add_licenses'::text, 'remove_licenses'::text, 'suspend'::text, 'reactivate'::text, 'cancel'::text, 'assign_license'::text, 'unassign_license'::text];
 
 COMMENT ON FUNCTION core.batch_actions() IS 'The actions a batch file''s row may name.';
 
 CREATE FUNCTION core.batch_id_pattern() RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
     RETURN '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$'::text;
 
 COMMENT ON FUNCTION core.batch_id_pattern() IS 'Batch ids (a batch''s name, or the sha256 of its file).';
 
 CREATE FUNCTION core.batch_row_statuses() RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
     RETURN ARRAY['pending'::text, 'applied'::text, 'rejected'::text, 'already_applied'::text, 'dry_run'::text];
 
 COMMENT ON FUNCTION core.batch_row_statuses() IS 'The statuses of a batch row.';
 
 CREATE FUNCTION core.billing_cycles() RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
     RETURN ARRAY['monthly'::text, 'annual'::text];
 
 COMMENT ON FUNCTION core.billing_cycles() IS 'The billing cycles of offers and subscriptions.';
 
 CREATE FUNCTION core.catalog_id_pattern() RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
     RETURN '^[a-z][a-z0-9]*(-[a-z0-9]+)*$'::text;
 
 COMMENT ON FUNCTION core.catalog_id_pattern() IS 'Service, service plan and offer ids: lower-case kebab-case.';
 
 CREATE FUNCTION core.channels() RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
     RETURN ARRAY['csp'::text, 'direct'::text, 'other-reseller'::text];
 
 COMMENT ON FUNCTION core.channels() IS 'How a subscription was sold: csp (by a partner, its reseller of record), direct (by the platform), other-reseller.';
@@ -1053,158 +1071,145 @@ END $$;
 
 CREATE FUNCTION core.display_name_format_character(p_name text) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT
+    SET search_path TO 'pg_catalog', 'pg_temp'
     RETURN "substring"(p_name, '[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]'::text);
 
 COMMENT ON FUNCTION core.display_name_format_character(p_name text) IS 'The first Unicode Cf (invisible formatting) character of a name, or NULL.';
 
 CREATE FUNCTION core.display_name_max_length() RETURNS integer
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
     RETURN 200;
 
 COMMENT ON FUNCTION core.display_name_max_length() IS 'The longest name of a customer, partner or offer (at least 1 character).';
 
 CREATE FUNCTION core.display_name_trimmed(p_name text) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT
+    SET search_path TO 'pg_catalog', 'pg_temp'
     RETURN btrim(p_name, '                  　'::text);
 
 COMMENT ON FUNCTION core.display_name_trimmed(p_name text) IS 'A name without its leading and trailing spaces (Unicode space separators included).';
 
 CREATE FUNCTION core.display_name_problem(p_name text) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT
+    SET search_path TO 'pg_catalog', 'pg_temp'
     RETURN CASE WHEN (core.display_name_trimmed(p_name) = ''::text) THEN 'is empty'::text WHEN (core.display_name_trimmed(p_name) <> p_name) THEN 'has leading or trailing spaces'::text WHEN (length(p_name) > core.display_name_max_length()) THEN format('has %s characters, more than %s'::text, length(p_name), core.display_name_max_length()) WHEN (p_name ~ '[[:cntrl:]]'::text) THEN 'holds a control character'::text WHEN (core.display_name_format_character(p_name) IS NOT NULL) THEN format('holds the invisible formatting character U+%s (Unicode category Cf)'::text, upper(lpad(to_hex(ascii(core.display_name_format_character(p_name))), 4, '0'::text))) ELSE NULL::text END;
 
 COMMENT ON FUNCTION core.display_name_problem(p_name text) IS 'NULL for a valid display name, else what is wrong with it (a sentence fragment).';
 
 CREATE FUNCTION core.id_max_length() RETURNS integer
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
     RETURN 64;
 
 COMMENT ON FUNCTION core.id_max_length() IS 'The longest service, service plan, offer or partner id.';
 
 CREATE FUNCTION core.id_prefix_min_length() RETURNS integer
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
     RETURN 8;
 
 COMMENT ON FUNCTION core.id_prefix_min_length() IS 'The shortest prefix of an id (subscription, batch) that the command line accepts and a table shows.';
 
 CREATE FUNCTION core.partner_id_pattern() RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
     RETURN '^[a-z0-9][a-z0-9._-]*$'::text;
 
 COMMENT ON FUNCTION core.partner_id_pattern() IS 'Partner ids.';
 
 CREATE FUNCTION core.quantity_max() RETURNS integer
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
     RETURN 2147483647;
 
 COMMENT ON FUNCTION core.quantity_max() IS 'The largest license quantity (a quantity is a whole number from 1).';
 
 CREATE FUNCTION core.relationship_statuses() RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
     RETURN ARRAY['requested'::text, 'active'::text, 'removed'::text, 'expired'::text];
 
 COMMENT ON FUNCTION core.relationship_statuses() IS 'The statuses of a delegated-admin relationship.';
 
 CREATE FUNCTION core.request_id_max_length() RETURNS integer
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
     RETURN 200;
 
 COMMENT ON FUNCTION core.request_id_max_length() IS 'The longest request id (idempotency key; at least 1 character).';
 
 CREATE FUNCTION core.subscription_initial_statuses() RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
     RETURN ARRAY['pending'::text, 'active'::text];
 
 COMMENT ON FUNCTION core.subscription_initial_statuses() IS 'The statuses a subscription may be recorded in.';
 
 CREATE FUNCTION core.subscription_statuses() RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
     RETURN ARRAY['pending'::text, 'active'::text, 'suspended'::text, 'cancelled'::text];
 
 COMMENT ON FUNCTION core.subscription_statuses() IS 'The statuses of a subscription (state machine: sql/40_operations).';
 
 CREATE FUNCTION core.uuid_pattern() RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
     RETURN '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'::text;
 
 COMMENT ON FUNCTION core.uuid_pattern() IS 'A subscription or customer id as a command argument or a batch field: a UUID in its canonical 8-4-4-4-12 form.';
 
-CREATE FUNCTION logic.login_is_owner() RETURNS boolean
+CREATE FUNCTION logic.acting_audit_partner() RETURNS text
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    RETURN (SELECT pg_has_role(session_user, n.nspowner, 'MEMBER') FROM pg_namespace n WHERE n.nspname = 'core');
+    RETURN CASE WHEN logic.setting('operation') IS NOT NULL AND logic.setting('operation_platform') = 'on' THEN NULL
+                ELSE logic.acting_partner() END;
 END $$;
 
-CREATE FUNCTION logic.login_partner() RETURNS text
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
+CREATE FUNCTION logic.acting_batch() RETURNS text
+    LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    RETURN (SELECT partner_id FROM core.partner_logins WHERE login_role = session_user);
+    RETURN CASE WHEN logic.acting_source() = 'batch' THEN logic.setting('batch_id') END;
 END $$;
 
-CREATE FUNCTION logic.setting(p_name text) RETURNS text
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT NULLIF(current_setting(('subctl.'::text || p_name), true), ''::text) AS "nullif";
-END;
+CREATE FUNCTION logic.acting_operator() RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN CASE WHEN logic.login_partner() IS NULL AND logic.login_is_owner()
+                THEN coalesce(logic.setting('operator'), session_user::text)
+                ELSE session_user::text END;
+END $$;
 
 CREATE FUNCTION logic.acting_partner() RETURNS text
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT COALESCE(logic.login_partner(),
-         CASE
-             WHEN logic.login_is_owner() THEN logic.setting('partner_id'::text)
-             ELSE NULL::text
-         END) AS "coalesce";
-END;
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN coalesce(logic.login_partner(),
+                    CASE WHEN logic.login_is_owner() THEN logic.setting('partner_id') END);
+END $$;
 
 COMMENT ON FUNCTION logic.acting_partner() IS 'The partner the session acts for, or NULL.';
 
-CREATE FUNCTION logic.acting_audit_partner() RETURNS text
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT
-         CASE
-             WHEN ((logic.setting('operation'::text) IS NOT NULL) AND (logic.setting('operation_platform'::text) = 'on'::text)) THEN NULL::text
-             ELSE logic.acting_partner()
-         END AS acting_partner;
-END;
-
 CREATE FUNCTION logic.acting_source() RETURNS text
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT
-         CASE
-             WHEN (logic.setting('operation'::text) IS NULL) THEN 'sql'::text
-             ELSE COALESCE(logic.setting('operation_source'::text), 'sql'::text)
-         END AS "coalesce";
-END;
-
-CREATE FUNCTION logic.acting_batch() RETURNS text
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT
-         CASE
-             WHEN (logic.acting_source() = 'batch'::text) THEN logic.setting('batch_id'::text)
-             ELSE NULL::text
-         END AS "case";
-END;
-
-CREATE FUNCTION logic.acting_operator() RETURNS text
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT
-         CASE
-             WHEN ((logic.login_partner() IS NULL) AND logic.login_is_owner()) THEN COALESCE(logic.setting('operator'::text), (SESSION_USER)::text)
-             ELSE (SESSION_USER)::text
-         END AS "session_user";
-END;
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN CASE WHEN logic.setting('operation') IS NULL THEN 'sql'
+                ELSE coalesce(logic.setting('operation_source'), 'sql') END;
+END $$;
 
 CREATE FUNCTION logic.audit_chains(p_customer_ids uuid[], p_partner text, p_checkpoint jsonb) RETURNS TABLE(chain text, events bigint, head_event_id bigint, head_hash text, status text, first_broken_event_id bigint, problem text)
     LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  WITH base AS (
           SELECT e.*::core.audit_events AS e
@@ -1298,95 +1303,69 @@ CREATE FUNCTION logic.audit_chains(p_customer_ids uuid[], p_partner text, p_chec
          END, COALESCE(c.chain, k.chain);
 END;
 
-CREATE FUNCTION logic.row_changes(p_old jsonb, p_new jsonb) RETURNS jsonb
+CREATE FUNCTION logic.audit_event_of(p_table text, p_op text, p_old jsonb, p_new jsonb, p_who jsonb) RETURNS TABLE(operation text, operator text, partner_id text, source text, entity text, entity_id text, subscription_id uuid, subscription_version bigint, customer_id uuid, changes jsonb, outcome text, request_id text, batch_id text, comment text, offer_id text)
+    LANGUAGE plpgsql IMMUTABLE ROWS 1
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_r jsonb := coalesce(p_new, p_old);
+BEGIN
+    changes := logic.row_changes(p_old, p_new);
+    IF p_op = 'UPDATE' AND changes = '{}' THEN
+        RETURN;
+    END IF;
+    operation := p_who ->> 'operation';
+    operator := p_who ->> 'operator';
+    partner_id := p_who ->> 'partner_id';
+    source := p_who ->> 'source';
+    entity := p_table;
+    entity_id := coalesce(v_r ->> 'id', v_r ->> 'login_role', v_r ->> 'user_id', v_r ->> 'partner_id');
+    subscription_id := CASE p_table WHEN 'subscriptions' THEN (v_r ->> 'id')::uuid
+                                    WHEN 'license_assignments' THEN (v_r ->> 'subscription_id')::uuid END;
+    subscription_version := CASE WHEN p_table = 'subscriptions' THEN (v_r ->> 'version')::bigint END;
+    customer_id := CASE p_table WHEN 'customers' THEN (v_r ->> 'id')::uuid
+                                WHEN 'partners' THEN NULL ELSE (v_r ->> 'customer_id')::uuid END;
+    outcome := 'succeeded';
+    request_id := coalesce(p_who -> 'request_ids' ->> CASE WHEN p_table = 'license_assignments' THEN v_r ->> 'subscription_id'
+                                                           WHEN p_op = 'INSERT' THEN v_r ->> 'upgraded_from_subscription_id'
+                                                           ELSE v_r ->> 'id' END, p_who ->> 'request_id');
+    batch_id := p_who ->> 'batch_id';
+    comment := p_who ->> 'comment';
+    offer_id := CASE WHEN p_table = 'subscriptions' THEN v_r ->> 'offer_id' END;
+    RETURN NEXT;
+END $$;
+
+CREATE FUNCTION logic.customer_visible(p_partner text, p_customer_id uuid) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN EXISTS (SELECT 1 FROM core.partner_customers WHERE partner_id = p_partner AND customer_id = p_customer_id);
+END $$;
+
+CREATE FUNCTION logic.operation_entity(p_operation text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    RETURN (SELECT coalesce(jsonb_object_agg(k.key, jsonb_build_array(p_old -> k.key, p_new -> k.key)), '{}')
-            FROM jsonb_object_keys(coalesce(p_new, p_old)) AS k (key)
-            WHERE k.key NOT IN ('version', 'updated_at', 'created_at')
-              AND (p_old -> k.key) IS DISTINCT FROM (p_new -> k.key)
-              AND (coalesce(p_old -> k.key, 'null') <> 'null' OR coalesce(p_new -> k.key, 'null') <> 'null'));
+    RETURN CASE WHEN p_operation IN ('request_relationship', 'accept_relationship', 'remove_relationship') THEN 'relationships'
+                WHEN p_operation = 'add_customer' THEN 'customers'
+                WHEN p_operation = 'add_partner' THEN 'partners'
+                WHEN p_operation = 'link_customer' THEN 'partner_customers'
+                WHEN p_operation = 'map_login' THEN 'partner_logins'
+                WHEN p_operation = 'catalog_apply' THEN 'catalog'
+                WHEN p_operation = 'add_user' THEN 'users'
+                WHEN p_operation IN ('assign_license', 'unassign_license') THEN 'license_assignments'
+                ELSE 'subscriptions' END;
 END $$;
 
-CREATE FUNCTION logic.audit_event_of(p_table text, p_op text, p_old jsonb, p_new jsonb, p_who jsonb) RETURNS TABLE(operation text, operator text, partner_id text, source text, entity text, entity_id text, subscription_id uuid, subscription_version bigint, customer_id uuid, changes jsonb, outcome text, request_id text, batch_id text, comment text, offer_id text)
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT (audit_event_of.p_who ->> 'operation'::text),
-     (audit_event_of.p_who ->> 'operator'::text),
-     (audit_event_of.p_who ->> 'partner_id'::text),
-     (audit_event_of.p_who ->> 'source'::text),
-     audit_event_of.p_table AS p_table,
-     COALESCE((c.r ->> 'id'::text), (c.r ->> 'login_role'::text), (c.r ->> 'user_id'::text), (c.r ->> 'partner_id'::text)) AS "coalesce",
-         CASE audit_event_of.p_table
-             WHEN 'subscriptions'::text THEN ((c.r ->> 'id'::text))::uuid
-             WHEN 'license_assignments'::text THEN ((c.r ->> 'subscription_id'::text))::uuid
-             ELSE NULL::uuid
-         END AS "case",
-         CASE
-             WHEN (audit_event_of.p_table = 'subscriptions'::text) THEN ((c.r ->> 'version'::text))::bigint
-             ELSE NULL::bigint
-         END AS "case",
-         CASE audit_event_of.p_table
-             WHEN 'customers'::text THEN ((c.r ->> 'id'::text))::uuid
-             WHEN 'partners'::text THEN NULL::uuid
-             ELSE ((c.r ->> 'customer_id'::text))::uuid
-         END AS "case",
-     c.changes,
-     'succeeded'::text,
-     COALESCE(((audit_event_of.p_who -> 'request_ids'::text) ->>
-         CASE
-             WHEN (audit_event_of.p_table = 'license_assignments'::text) THEN (c.r ->> 'subscription_id'::text)
-             WHEN (audit_event_of.p_op = 'INSERT'::text) THEN (c.r ->> 'upgraded_from_subscription_id'::text)
-             ELSE (c.r ->> 'id'::text)
-         END), (audit_event_of.p_who ->> 'request_id'::text)) AS "coalesce",
-     (audit_event_of.p_who ->> 'batch_id'::text),
-     (audit_event_of.p_who ->> 'comment'::text),
-         CASE
-             WHEN (audit_event_of.p_table = 'subscriptions'::text) THEN (c.r ->> 'offer_id'::text)
-             ELSE NULL::text
-         END AS "case"
-    FROM ( SELECT COALESCE(audit_event_of.p_new, audit_event_of.p_old) AS r,
-             logic.row_changes(audit_event_of.p_old, audit_event_of.p_new) AS changes
-          OFFSET 0) c
-   WHERE ((audit_event_of.p_op <> 'UPDATE'::text) OR (c.changes <> '{}'::jsonb));
-END;
-
-CREATE TABLE core.partner_customers (
-    partner_id text NOT NULL,
-    customer_id uuid NOT NULL,
-    how text DEFAULT 'linked'::text NOT NULL,
-    linked_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT check_partner_customers_how CHECK ((how = ANY (ARRAY['added'::text, 'linked'::text])))
-);
-
-COMMENT ON COLUMN core.partner_customers.how IS 'added: the partner added the customer; linked: the platform linked an existing tenant to it.';
-
-CREATE FUNCTION logic.customer_visible(p_partner text, p_customer_id uuid) RETURNS boolean
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT (EXISTS ( SELECT 1
-            FROM core.partner_customers
-           WHERE ((partner_customers.partner_id = customer_visible.p_partner) AND (partner_customers.customer_id = customer_visible.p_customer_id)))) AS "exists";
-END;
-
-CREATE FUNCTION logic.operation_entity(p_operation text) RETURNS text
-    LANGUAGE sql IMMUTABLE
-    BEGIN ATOMIC
- SELECT
-         CASE
-             WHEN (p_operation = ANY (ARRAY['request_relationship'::text, 'accept_relationship'::text, 'remove_relationship'::text])) THEN 'relationships'::text
-             WHEN (p_operation = 'add_customer'::text) THEN 'customers'::text
-             WHEN (p_operation = 'add_partner'::text) THEN 'partners'::text
-             WHEN (p_operation = 'link_customer'::text) THEN 'partner_customers'::text
-             WHEN (p_operation = 'map_login'::text) THEN 'partner_logins'::text
-             WHEN (p_operation = 'catalog_apply'::text) THEN 'catalog'::text
-             WHEN (p_operation = 'add_user'::text) THEN 'users'::text
-             WHEN (p_operation = ANY (ARRAY['assign_license'::text, 'unassign_license'::text])) THEN 'license_assignments'::text
-             ELSE 'subscriptions'::text
-         END AS "case";
-END;
+CREATE FUNCTION logic.setting(p_name text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN nullif(current_setting('subctl.' || p_name, true), '');
+END $$;
 
 CREATE TABLE core.customers (
     id uuid NOT NULL,
@@ -1600,6 +1579,7 @@ END $$;
 
 CREATE FUNCTION logic.audit_unrecorded_changes(p_customer_ids uuid[], p_partner text) RETURNS TABLE(subscription_id uuid, customer_id uuid, field text, problem text)
     LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  SELECT s.id,
      s.customer_id,
@@ -1791,37 +1771,33 @@ BEGIN
 END $$;
 
 CREATE FUNCTION logic.batch_clean_line(p_line bigint, p_raw text) RETURNS text
-    LANGUAGE sql IMMUTABLE STRICT
-    BEGIN ATOMIC
- SELECT
-         CASE
-             WHEN (batch_clean_line.p_line = 1) THEN ltrim(v.text, '﻿'::text)
-             ELSE v.text
-         END AS text
-    FROM ( SELECT
-                 CASE
-                     WHEN ("right"(batch_clean_line.p_raw, 1) = ''::text) THEN "left"(batch_clean_line.p_raw, '-1'::integer)
-                     ELSE batch_clean_line.p_raw
-                 END AS text) v;
-END;
+    LANGUAGE plpgsql IMMUTABLE STRICT
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN (SELECT CASE WHEN p_line = 1 THEN ltrim(v.text, U&'\FEFF') ELSE v.text END
+        FROM (SELECT CASE WHEN right(p_raw, 1) = E'\r' THEN left(p_raw, -1) ELSE p_raw END AS text) v);
+END $$;
 
 CREATE FUNCTION logic.batch_counts(p_partner text, p_batch_id text, p_from bigint DEFAULT 2, p_to bigint DEFAULT '9223372036854775807'::bigint) RETURNS jsonb
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT (( SELECT jsonb_object_agg(s.s, 0) AS jsonb_object_agg
-            FROM unnest(core.batch_row_statuses()) s(s)) || COALESCE(jsonb_object_agg(c.status, c.rows), '{}'::jsonb))
-    FROM ( SELECT batch_rows.status,
-             count(*) AS rows
-            FROM core.batch_rows
-           WHERE ((batch_rows.partner_id = batch_counts.p_partner) AND (batch_rows.batch_id = batch_counts.p_batch_id) AND ((batch_rows.line >= batch_counts.p_from) AND (batch_rows.line <= batch_counts.p_to)))
-           GROUP BY batch_rows.status) c;
-END;
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN (SELECT (SELECT jsonb_object_agg(s, 0) FROM unnest(core.batch_row_statuses()) s)
+               || coalesce(jsonb_object_agg(c.status, c.rows), '{}')
+        FROM (SELECT status, count(*) AS rows FROM core.batch_rows
+              WHERE partner_id = p_partner AND batch_id = p_batch_id AND line BETWEEN p_from AND p_to
+              GROUP BY status) c);
+END $$;
 
 CREATE FUNCTION logic.batch_field(p_header text[], p_fields text[], p_column text) RETURNS text
-    LANGUAGE sql IMMUTABLE
-    BEGIN ATOMIC
- SELECT (p_fields)[array_position(p_header, p_column)] AS p_fields;
-END;
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN p_fields[array_position(p_header, p_column)];
+END $$;
 
 CREATE FUNCTION logic.batch_file_errors(p_batch_id text) RETURNS TABLE(line bigint, column_number integer, column_name text, value text, message text)
     LANGUAGE plpgsql STABLE
@@ -1899,32 +1875,41 @@ BEGIN
 END $$;
 
 CREATE FUNCTION logic.batch_header() RETURNS text[]
-    LANGUAGE sql IMMUTABLE
-    BEGIN ATOMIC
- SELECT ARRAY['action'::text, 'subscription_id'::text, 'target_offer'::text, 'quantity'::text, 'request_id'::text] AS "array";
-END;
-
-CREATE FUNCTION logic.batch_optional_columns() RETURNS text[]
-    LANGUAGE sql IMMUTABLE
-    BEGIN ATOMIC
- SELECT ARRAY['user'::text, 'into'::text] AS "array";
-END;
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN ARRAY['action', 'subscription_id', 'target_offer', 'quantity', 'request_id'];
+END $$;
 
 CREATE FUNCTION logic.batch_header_text() RETURNS text
-    LANGUAGE sql IMMUTABLE
-    BEGIN ATOMIC
- SELECT (((array_to_string(logic.batch_header(), ','::text) || ', optionally followed by '::text) || array_to_string(ARRAY( SELECT (','::text || c.c)
-            FROM unnest(logic.batch_optional_columns()) c(c)), ' and '::text)) || ' (in that order)'::text);
-END;
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN array_to_string(logic.batch_header(), ',') || ', optionally followed by '
+           || array_to_string(ARRAY(SELECT ',' || c FROM unnest(logic.batch_optional_columns()) c), ' and ')
+           || ' (in that order)';
+END $$;
 
 CREATE FUNCTION logic.batch_header_valid(p_fields text[]) RETURNS boolean
-    LANGUAGE sql IMMUTABLE
-    BEGIN ATOMIC
- SELECT COALESCE((((p_fields)[1:5] = logic.batch_header()) AND ((p_fields)[6:] = ARRAY( SELECT o.c
-            FROM unnest(logic.batch_optional_columns()) WITH ORDINALITY o(c, n)
-           WHERE (o.c = ANY ((batch_header_valid.p_fields)[6:]))
-           ORDER BY o.n)) AND (cardinality((p_fields)[6:]) = cardinality(ARRAY( SELECT DISTINCT unnest((p_fields)[6:]) AS unnest)))), false) AS "coalesce";
-END;
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN coalesce(p_fields[1:5] = logic.batch_header()
+                    AND p_fields[6:] = ARRAY(SELECT c FROM unnest(logic.batch_optional_columns()) WITH ORDINALITY AS o (c, n)
+                                             WHERE c = ANY (p_fields[6:]) ORDER BY n)
+                    AND cardinality(p_fields[6:]) = cardinality(ARRAY(SELECT DISTINCT unnest(p_fields[6:]))), false);
+END $$;
+
+CREATE FUNCTION logic.batch_optional_columns() RETURNS text[]
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN ARRAY['user', 'into'];
+END $$;
 
 CREATE FUNCTION logic.batch_record_results(p_partner text, p_batch_id text, p_lines bigint[], p_results jsonb[], p_dry_run boolean) RETURNS void
     LANGUAGE plpgsql
@@ -1966,50 +1951,49 @@ BEGIN
     WHERE partner_id = r.partner_id AND batch_id = r.batch_id AND line = r.line;
 END $$;
 
-CREATE TABLE core.error_codes (
-    code text NOT NULL,
-    sqlstate character(5) NOT NULL,
-    exit_code smallint NOT NULL,
-    description text NOT NULL,
-    CONSTRAINT check_error_codes_exit_code CHECK ((exit_code = ANY (ARRAY[1, 64, 65, 69, 70, 75, 78]))),
-    CONSTRAINT check_error_codes_sqlstate_project_class CHECK (((sqlstate ~ '^SU[0-9]{3}$'::text) AND (sqlstate !~ '000$'::text)))
-);
-
 CREATE FUNCTION logic.batch_row_errors(p_codes text[], p_details jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT COALESCE(jsonb_agg(jsonb_build_object('code', c.code, 'description', COALESCE(e.description, format('The row broke a rule of the database (SQLSTATE %s).'::text, COALESCE((batch_row_errors.p_details ->> 'sqlstate'::text), substr(c.code, 10)))), 'details', batch_row_errors.p_details, 'next_step', NULL::unknown) ORDER BY c.ord), '[]'::jsonb) AS "coalesce"
-    FROM (unnest(batch_row_errors.p_codes) WITH ORDINALITY c(code, ord)
-      LEFT JOIN core.error_codes e ON ((e.code = c.code)));
-END;
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                   'code', c.code,
+                   'description', coalesce(e.description, format('The row broke a rule of the database (SQLSTATE %s).',
+                                                                 coalesce(p_details ->> 'sqlstate', substr(c.code, 10)))),
+                   'details', p_details, 'next_step', NULL) ORDER BY c.ord), '[]')
+        FROM unnest(p_codes) WITH ORDINALITY AS c (code, ord)
+        LEFT JOIN core.error_codes e ON e.code = c.code);
+END $$;
 
 CREATE FUNCTION logic.batch_row_parameters(r core.batch_rows) RETURNS jsonb
-    LANGUAGE sql IMMUTABLE
-    BEGIN ATOMIC
- SELECT
-         CASE
-             WHEN ((r).license_user IS NOT NULL) THEN jsonb_build_object('subscription_id', (r).subscription_id, 'users', jsonb_build_array((r).license_user))
-             ELSE jsonb_strip_nulls(jsonb_build_object('subscription_id', (r).subscription_id, 'target_offer', (r).target_offer, 'quantity', (r).quantity, 'into_subscription_id', (r).into_subscription_id))
-         END AS jsonb_strip_nulls;
-END;
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN CASE WHEN r.license_user IS NOT NULL  -- assign_license / unassign_license, as api.license_change
+                THEN jsonb_build_object('subscription_id', r.subscription_id, 'users', jsonb_build_array(r.license_user))
+                ELSE jsonb_strip_nulls(jsonb_build_object('subscription_id', r.subscription_id,
+                                                          'target_offer', r.target_offer, 'quantity', r.quantity,
+                                                          'into_subscription_id', r.into_subscription_id)) END;
+END $$;
 
 CREATE FUNCTION logic.batch_row_status(p_codes text[], p_known boolean, p_dry_run boolean) RETURNS text
-    LANGUAGE sql IMMUTABLE
-    BEGIN ATOMIC
- SELECT
-         CASE
-             WHEN (cardinality(p_codes) > 0) THEN 'rejected'::text
-             WHEN p_known THEN 'already_applied'::text
-             WHEN p_dry_run THEN 'dry_run'::text
-             ELSE 'applied'::text
-         END AS "case";
-END;
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN CASE WHEN cardinality(p_codes) > 0 THEN 'rejected' WHEN p_known THEN 'already_applied'
+                WHEN p_dry_run THEN 'dry_run' ELSE 'applied' END;
+END $$;
 
 CREATE FUNCTION logic.batch_set_actions() RETURNS text[]
-    LANGUAGE sql IMMUTABLE
-    BEGIN ATOMIC
- SELECT ARRAY['upgrade'::text, 'add_licenses'::text, 'remove_licenses'::text, 'assign_license'::text, 'unassign_license'::text, 'suspend'::text, 'reactivate'::text, 'cancel'::text] AS "array";
-END;
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN ARRAY['upgrade', 'add_licenses', 'remove_licenses', 'assign_license', 'unassign_license',
+                 'suspend', 'reactivate', 'cancel'];
+END $$;
 
 CREATE FUNCTION logic.batch_set_wave(p_partner text, p_action text, p_rows core.batch_rows[], p_comment text DEFAULT NULL::text) RETURNS TABLE(line bigint, result jsonb)
     LANGUAGE plpgsql
@@ -2073,10 +2057,17 @@ CREATE TABLE core.batches (
 COMMENT ON TABLE core.batches IS 'CSV batch jobs of a partner: id = sha256 of the file unless named; re-running the file resumes it.';
 
 CREATE FUNCTION logic.batch_summary(b core.batches) RETURNS jsonb
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT (jsonb_build_object('id', (b).id, 'file', (b).file_name, 'content_sha256', (b).content_sha256, 'rows', (b).rows_total, 'runs', (b).runs, 'created_by', (b).created_by, 'created_at', (b).created_at, 'last_run_started_at', (b).last_run_started_at, 'last_run_finished_at', (b).last_run_finished_at, 'last_run_seconds', round(EXTRACT(epoch FROM ((b).last_run_finished_at - (b).last_run_started_at)), 3), 'finished_at', (b).finished_at) || logic.batch_counts((b).partner_id, (b).id));
-END;
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN jsonb_build_object(
+        'id', b.id, 'file', b.file_name, 'content_sha256', b.content_sha256, 'rows', b.rows_total,
+        'runs', b.runs, 'created_by', b.created_by, 'created_at', b.created_at,
+        'last_run_started_at', b.last_run_started_at, 'last_run_finished_at', b.last_run_finished_at,
+        'last_run_seconds', round(extract(epoch FROM b.last_run_finished_at - b.last_run_started_at)::numeric, 3),
+        'finished_at', b.finished_at) || logic.batch_counts(b.partner_id, b.id);
+END $$;
 
 CREATE FUNCTION logic.begin_operation(p_operation text, p_request_id text DEFAULT NULL::text, p_comment text DEFAULT NULL::text, p_batch_id text DEFAULT NULL::text, p_platform boolean DEFAULT false) RETURNS void
     LANGUAGE plpgsql
@@ -2113,25 +2104,13 @@ BEGIN
     RETURN NEW;
 END $$;
 
-CREATE FUNCTION logic.by_relationship_now(p_relationship_expires_at timestamp with time zone, p_related text[], p_unrelated text[]) RETURNS text[]
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT
-         CASE
-             WHEN (p_relationship_expires_at > statement_timestamp()) THEN p_related
-             ELSE p_unrelated
-         END AS p_unrelated;
-END;
-
-CREATE FUNCTION logic.by_relationship_now(p_relationship_expires_at timestamp with time zone, p_related bigint, p_unrelated bigint) RETURNS bigint
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT
-         CASE
-             WHEN (p_relationship_expires_at > statement_timestamp()) THEN p_related
-             ELSE p_unrelated
-         END AS p_unrelated;
-END;
+CREATE FUNCTION logic.by_relationship_now(p_relationship_expires_at timestamp with time zone, p_related anyelement, p_unrelated anyelement) RETURNS anyelement
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN CASE WHEN p_relationship_expires_at > statement_timestamp() THEN p_related ELSE p_unrelated END;
+END $$;
 
 CREATE FUNCTION logic.quantity_text_valid(p_value text) RETURNS boolean
     LANGUAGE plpgsql IMMUTABLE STRICT
@@ -2144,6 +2123,7 @@ END $_$;
 
 CREATE FUNCTION logic.catalog_problems(c jsonb) RETURNS SETOF text
     LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  WITH RECURSIVE services AS (
           SELECT (s.value ->> 'id'::text) AS id,
@@ -2390,10 +2370,12 @@ BEGIN
 END $$;
 
 CREATE FUNCTION logic.comment_max_length() RETURNS integer
-    LANGUAGE sql IMMUTABLE
-    BEGIN ATOMIC
- SELECT 500;
-END;
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN 500;
+END $$;
 
 CREATE FUNCTION logic.create_statement_triggers(p_table text, p_prefix text, p_function regproc) RETURNS void
     LANGUAGE plpgsql
@@ -2409,20 +2391,17 @@ BEGIN
 END $$;
 
 CREATE FUNCTION logic.csv_fields(p_line text) RETURNS text[]
-    LANGUAGE sql IMMUTABLE STRICT
-    BEGIN ATOMIC
- SELECT
-         CASE
-             WHEN (strpos(p_line, '"'::text) = 0) THEN string_to_array(p_line, ','::text)
-             WHEN (p_line !~ '^("([^"]|"")*"|[^,"]*)(,("([^"]|"")*"|[^,"]*))*$'::text) THEN NULL::text[]
-             ELSE ARRAY( SELECT
-                     CASE
-                         WHEN (m.m[1] ~~ '"%'::text) THEN replace(substr(m.m[1], 2, (length(m.m[1]) - 2)), '""'::text, '"'::text)
-                         ELSE m.m[1]
-                     END AS m
-                FROM regexp_matches((csv_fields.p_line || ','::text), '("(?:[^"]|"")*"|[^,"]*),'::text, 'g'::text) m(m))
-         END AS "array";
-END;
+    LANGUAGE plpgsql IMMUTABLE STRICT
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+BEGIN
+    RETURN CASE
+        WHEN strpos(p_line, '"') = 0 THEN string_to_array(p_line, ',')
+        WHEN p_line !~ '^("([^"]|"")*"|[^,"]*)(,("([^"]|"")*"|[^,"]*))*$' THEN NULL
+        ELSE ARRAY(SELECT CASE WHEN m[1] LIKE '"%' THEN replace(substr(m[1], 2, length(m[1]) - 2), '""', '"') ELSE m[1] END
+                   FROM regexp_matches(p_line || ',', '("(?:[^"]|"")*"|[^,"]*),', 'g') AS m)
+    END;
+END $_$;
 
 CREATE FUNCTION logic.customer_ids_of(p_subscriptions core.subscriptions[]) RETURNS uuid[]
     LANGUAGE plpgsql IMMUTABLE
@@ -2495,14 +2474,12 @@ BEGIN
 END $$;
 
 CREATE FUNCTION logic.error_bit(p_sqlstate text) RETURNS bigint
-    LANGUAGE sql IMMUTABLE
-    BEGIN ATOMIC
- SELECT
-         CASE
-             WHEN ((substr(p_sqlstate, 3))::integer < 63) THEN ((1)::bigint << (substr(p_sqlstate, 3))::integer)
-             ELSE NULL::bigint
-         END AS "case";
-END;
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN CASE WHEN substr(p_sqlstate, 3)::int < 63 THEN 1::bigint << substr(p_sqlstate, 3)::int END;
+END $$;
 
 CREATE FUNCTION logic.error_codes_of(p_mask bigint) RETURNS text[]
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -2744,33 +2721,21 @@ BEGIN
             WHERE (p_intos[i]).customer_id = (p_sources[i]).customer_id);
 END $$;
 
-CREATE TABLE core.transient_sqlstates (
-    sqlstate character(5) NOT NULL,
-    code text NOT NULL,
-    retried boolean NOT NULL,
-    description text NOT NULL,
-    CONSTRAINT check_transient_sqlstates_sqlstate CHECK (((sqlstate ~ '^[0-9A-Z]{5}$'::text) AND (sqlstate !~ '^SU'::text)))
-);
-
-COMMENT ON TABLE core.transient_sqlstates IS 'PostgreSQL SQLSTATEs that a fresh attempt may clear (exit 75); retried: the client retries the transaction itself.';
-
 CREATE FUNCTION logic.is_transient_sqlstate(p_sqlstate text) RETURNS boolean
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT (EXISTS ( SELECT 1
-            FROM core.transient_sqlstates
-           WHERE ((transient_sqlstates.sqlstate)::text = is_transient_sqlstate.p_sqlstate))) AS "exists";
-END;
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN EXISTS (SELECT 1 FROM core.transient_sqlstates WHERE sqlstate = p_sqlstate::character(5));
+END $$;
 
 CREATE FUNCTION logic.license_assignment_errors(p_assigned bigint, p_asked bigint, p_quantity bigint) RETURNS text[]
-    LANGUAGE sql IMMUTABLE
-    BEGIN ATOMIC
- SELECT
-         CASE
-             WHEN ((p_assigned + p_asked) > p_quantity) THEN ARRAY['license_quantity_exceeded'::text]
-             ELSE '{}'::text[]
-         END AS "case";
-END;
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN CASE WHEN p_assigned + p_asked > p_quantity THEN ARRAY['license_quantity_exceeded'] ELSE '{}'::text[] END;
+END $$;
 
 CREATE FUNCTION logic.license_assignments_apply(p_partner text, p_parameters jsonb[], p_operation text, p_request_ids text[] DEFAULT NULL::text[]) RETURNS TABLE(ord bigint, result jsonb)
     LANGUAGE plpgsql
@@ -2877,24 +2842,21 @@ BEGIN
 END $$;
 
 CREATE FUNCTION logic.license_quantity_errors(p_assigned bigint, p_quantity bigint) RETURNS text[]
-    LANGUAGE sql IMMUTABLE
-    BEGIN ATOMIC
- SELECT
-         CASE
-             WHEN (p_quantity < p_assigned) THEN ARRAY['quantity_below_assigned_licenses'::text]
-             ELSE '{}'::text[]
-         END AS "case";
-END;
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN CASE WHEN p_quantity < p_assigned THEN ARRAY['quantity_below_assigned_licenses'] ELSE '{}'::text[] END;
+END $$;
 
 CREATE FUNCTION logic.license_transfer_errors(p_transfer boolean, p_assigned bigint, p_quantity bigint) RETURNS text[]
-    LANGUAGE sql IMMUTABLE
-    BEGIN ATOMIC
- SELECT
-         CASE
-             WHEN (COALESCE(p_transfer, true) AND (p_assigned > p_quantity)) THEN ARRAY['license_transfer_quantity_insufficient'::text]
-             ELSE '{}'::text[]
-         END AS "case";
-END;
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN CASE WHEN coalesce(p_transfer, true) AND p_assigned > p_quantity
+                THEN ARRAY['license_transfer_quantity_insufficient'] ELSE '{}'::text[] END;
+END $$;
 
 CREATE FUNCTION logic.licenses_apply(p_partner text, p_parameters jsonb[], p_sign integer, p_request_ids text[] DEFAULT NULL::text[]) RETURNS TABLE(ord bigint, result jsonb)
     LANGUAGE plpgsql
@@ -3010,30 +2972,21 @@ BEGIN
     ORDER BY e.ord;
 END $$;
 
-CREATE TABLE core.license_assignments (
-    subscription_id uuid NOT NULL,
-    user_id uuid NOT NULL,
-    customer_id uuid NOT NULL,
-    assigned_at timestamp with time zone DEFAULT now() NOT NULL
-);
-
-COMMENT ON TABLE core.license_assignments IS 'A user holding a license of a subscription of its customer; never more than the subscription''s quantity.';
-
-COMMENT ON COLUMN core.license_assignments.customer_id IS 'The user''s customer, which must be the subscription''s (check_license_assignments_customer).';
-
 CREATE FUNCTION logic.licenses_assigned(p_subscription_id uuid) RETURNS bigint
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT count(*) AS count
-    FROM core.license_assignments a
-   WHERE (a.subscription_id = licenses_assigned.p_subscription_id);
-END;
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN (SELECT count(*) FROM core.license_assignments a WHERE a.subscription_id = p_subscription_id);
+END $$;
 
 CREATE FUNCTION logic.like_literal(p_text text) RETURNS text
-    LANGUAGE sql IMMUTABLE
-    BEGIN ATOMIC
- SELECT replace(replace(replace(p_text, '\'::text, '\\'::text), '%'::text, '\%'::text), '_'::text, '\_'::text) AS replace;
-END;
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN replace(replace(replace(p_text, '\', '\\'), '%', '\%'), '_', '\_');
+END $$;
 
 CREATE FUNCTION logic.link_customer_creator() RETURNS trigger
     LANGUAGE plpgsql
@@ -3075,15 +3028,31 @@ BEGIN
     RETURN s;
 END $$;
 
+CREATE FUNCTION logic.login_is_owner() RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN (SELECT pg_has_role(session_user, n.nspowner, 'MEMBER') FROM pg_namespace n WHERE n.nspname = 'core');
+END $$;
+
+CREATE FUNCTION logic.login_partner() RETURNS text
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN (SELECT partner_id FROM core.partner_logins WHERE login_role = session_user);
+END $$;
+
 CREATE FUNCTION logic.one_of(p_values text[]) RETURNS text
-    LANGUAGE sql IMMUTABLE
-    BEGIN ATOMIC
- SELECT
-         CASE
-             WHEN (cardinality(p_values) > 1) THEN ((array_to_string((p_values)[:(cardinality(p_values) - 1)], ', '::text) || ' or '::text) || (p_values)[cardinality(p_values)])
-             ELSE (p_values)[1]
-         END AS p_values;
-END;
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN CASE WHEN cardinality(p_values) > 1
+                THEN array_to_string(p_values[:cardinality(p_values) - 1], ', ') || ' or ' || p_values[cardinality(p_values)]
+                ELSE p_values[1] END;
+END $$;
 
 CREATE FUNCTION logic.op_add_customer(p_partner text, p jsonb) RETURNS jsonb
     LANGUAGE plpgsql
@@ -3335,10 +3304,12 @@ BEGIN
 END $$;
 
 CREATE FUNCTION logic.platform_request_key() RETURNS text
-    LANGUAGE sql IMMUTABLE
-    BEGIN ATOMIC
- SELECT ''::text;
-END;
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN '';
+END $$;
 
 CREATE FUNCTION logic.request_remember(p_partner text, p_request_id text, p_operation text, p_parameters jsonb, p_result jsonb) RETURNS jsonb
     LANGUAGE plpgsql
@@ -3359,12 +3330,13 @@ CREATE FUNCTION logic.platform_result(p_operation text, p_parameters jsonb, p_re
 END;
 
 CREATE FUNCTION logic.quantity_in_range(p_offer_id text, p_quantity bigint) RETURNS boolean
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT (EXISTS ( SELECT 1
-            FROM core.offers
-           WHERE ((offers.id = quantity_in_range.p_offer_id) AND ((quantity_in_range.p_quantity >= offers.min_quantity) AND (quantity_in_range.p_quantity <= offers.max_quantity))))) AS "exists";
-END;
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN EXISTS (SELECT 1 FROM core.offers WHERE id = p_offer_id
+                   AND p_quantity BETWEEN min_quantity AND max_quantity);
+END $$;
 
 CREATE FUNCTION logic.raise_error(p_code text, p_message text DEFAULT NULL::text, p_detail text DEFAULT NULL::text, p_hint text DEFAULT NULL::text) RETURNS void
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -3381,29 +3353,16 @@ END $$;
 
 COMMENT ON FUNCTION logic.raise_error(p_code text, p_message text, p_detail text, p_hint text) IS 'Raises the project SQLSTATE of an error code with message, detail and hint.';
 
-CREATE FUNCTION logic.result(p_codes text[], p_fields jsonb, p_partner text DEFAULT NULL::text, p_request jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT (p_fields || jsonb_build_object('status',
-         CASE
-             WHEN (cardinality(p_codes) = 0) THEN 'succeeded'::text
-             ELSE 'rejected'::text
-         END, 'errors',
-         CASE
-             WHEN (cardinality(p_codes) = 0) THEN '[]'::jsonb
-             WHEN (p_partner IS NULL) THEN logic.describe_errors(p_codes, '{}'::jsonb, p_request)
-             ELSE logic.error_objects(p_partner, p_codes, p_request)
-         END));
-END;
-
 CREATE FUNCTION logic.refusal(p_code text, p_fields jsonb, p_description text DEFAULT NULL::text) RETURNS jsonb
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT (r.result || jsonb_build_object('errors', jsonb_build_array((r.error || jsonb_build_object('description', COALESCE(refusal.p_description, (r.error ->> 'description'::text)))))))
-    FROM ( SELECT x.result,
-             ((x.result -> 'errors'::text) -> 0) AS error
-            FROM ( SELECT logic.result(ARRAY[refusal.p_code], refusal.p_fields, NULL::text, refusal.p_fields) AS result) x) r;
-END;
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN (SELECT r.result || jsonb_build_object('errors', jsonb_build_array(r.error || jsonb_build_object(
+                   'description', coalesce(p_description, r.error ->> 'description'))))
+        FROM (SELECT x.result, x.result -> 'errors' -> 0 AS error
+              FROM (SELECT logic.result(ARRAY[p_code], p_fields, NULL, p_fields) AS result) x) r);
+END $$;
 
 CREATE FUNCTION logic.refuse_audit_events_change() RETURNS trigger
     LANGUAGE plpgsql
@@ -3415,15 +3374,17 @@ BEGIN
 END $$;
 
 CREATE FUNCTION logic.relationship_expiry_problem(p_expires_at timestamp with time zone) RETURNS text
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT format('--expires %s is outside the allowed range: after %s and at most two years after activation (%s when activated now).'::text,
-         CASE
-             WHEN isfinite(p_expires_at) THEN to_char((p_expires_at AT TIME ZONE 'UTC'::text), 'YYYY-MM-DD"T"HH24:MI:SS"Z"'::text)
-             ELSE (p_expires_at)::text
-         END, to_char((statement_timestamp() AT TIME ZONE 'UTC'::text), 'YYYY-MM-DD"T"HH24:MI:SS"Z"'::text), to_char(((statement_timestamp() + '2 years'::interval) AT TIME ZONE 'UTC'::text), 'YYYY-MM-DD"T"HH24:MI:SS"Z"'::text)) AS format
-   WHERE ((p_expires_at <= statement_timestamp()) OR (p_expires_at > (statement_timestamp() + '2 years'::interval)));
-END;
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN (SELECT format('--expires %s is outside the allowed range: after %s and at most two years after activation (%s when activated now).',
+                      CASE WHEN isfinite(p_expires_at) THEN to_char(p_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+                           ELSE p_expires_at::text END,
+                      to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                      to_char((statement_timestamp() + interval '2 years') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
+        WHERE p_expires_at <= statement_timestamp() OR p_expires_at > statement_timestamp() + interval '2 years');
+END $$;
 
 CREATE FUNCTION logic.relationship_state(p_partner text, p_customer_id uuid, p_service_id text) RETURNS jsonb
     LANGUAGE plpgsql STABLE
@@ -3675,6 +3636,30 @@ BEGIN
     RETURN NULL;  -- not reached: logic.raise_error raises
 END $_$;
 
+CREATE FUNCTION logic.result(p_codes text[], p_fields jsonb, p_partner text DEFAULT NULL::text, p_request jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    -- The outcome comes last so that a field named status in p_fields cannot mask it.
+    RETURN p_fields || jsonb_build_object('status', CASE WHEN cardinality(p_codes) = 0 THEN 'succeeded' ELSE 'rejected' END,
+                                          'errors', CASE WHEN cardinality(p_codes) = 0 THEN '[]'::jsonb
+                                                         WHEN p_partner IS NULL THEN logic.describe_errors(p_codes, '{}', p_request)
+                                                         ELSE logic.error_objects(p_partner, p_codes, p_request) END);
+END $$;
+
+CREATE FUNCTION logic.row_changes(p_old jsonb, p_new jsonb) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN (SELECT coalesce(jsonb_object_agg(k.key, jsonb_build_array(p_old -> k.key, p_new -> k.key)), '{}')
+            FROM jsonb_object_keys(coalesce(p_new, p_old)) AS k (key)
+            WHERE k.key NOT IN ('version', 'updated_at', 'created_at')
+              AND (p_old -> k.key) IS DISTINCT FROM (p_new -> k.key)
+              AND (coalesce(p_old -> k.key, 'null') <> 'null' OR coalesce(p_new -> k.key, 'null') <> 'null'));
+END $$;
+
 CREATE FUNCTION logic.run_operation(p_operation text, p_parameters jsonb, p_request_id text, p_dry_run boolean, p_batch_id text DEFAULT NULL::text, p_comment text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3725,22 +3710,16 @@ BEGIN
 END $$;
 
 CREATE FUNCTION logic.sold_and_active_errors(p_partner text, p_status text, p_reseller_partner_id text) RETURNS text[]
-    LANGUAGE sql IMMUTABLE
-    BEGIN ATOMIC
- SELECT array_remove(ARRAY[
-         CASE
-             WHEN (p_status = ANY (ARRAY['suspended'::text, 'cancelled'::text])) THEN 'subscription_status_not_active'::text
-             ELSE NULL::text
-         END,
-         CASE
-             WHEN (p_status = 'pending'::text) THEN 'subscription_not_provisioned'::text
-             ELSE NULL::text
-         END,
-         CASE
-             WHEN (p_reseller_partner_id IS DISTINCT FROM p_partner) THEN 'not_reseller_of_record'::text
-             ELSE NULL::text
-         END], NULL::text) AS array_remove;
-END;
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN array_remove(ARRAY[
+        CASE WHEN p_status IN ('suspended', 'cancelled') THEN 'subscription_status_not_active' END,
+        CASE WHEN p_status = 'pending' THEN 'subscription_not_provisioned' END,
+        CASE WHEN p_reseller_partner_id IS DISTINCT FROM p_partner THEN 'not_reseller_of_record' END
+    ], NULL);
+END $$;
 
 CREATE FUNCTION logic.status_apply(p_partner text, p_parameters jsonb[], p_operation text, p_request_ids text[] DEFAULT NULL::text[]) RETURNS TABLE(ord bigint, result jsonb)
     LANGUAGE plpgsql
@@ -3840,21 +3819,29 @@ BEGIN
     ORDER BY (e ->> 'ord')::bigint;
 END $$;
 
-CREATE FUNCTION logic.subscription_in_force(s core.subscriptions) RETURNS boolean
-    LANGUAGE sql IMMUTABLE
-    BEGIN ATOMIC
- SELECT (((s).status <> 'cancelled'::text) AND ((s).status_reason IS DISTINCT FROM 'upgraded'::text));
-END;
+CREATE FUNCTION logic.subscription_in_force(p_status text, p_status_reason text) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN p_status <> 'cancelled' AND p_status_reason IS DISTINCT FROM 'upgraded';
+END $$;
 
 CREATE FUNCTION logic.subscription_json(p_partner text, s core.subscriptions) RETURNS jsonb
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT jsonb_build_object('id', (s).id, 'customer_id', (s).customer_id, 'offer_id', (s).offer_id, 'quantity', (s).quantity, 'status', (s).status, 'status_reason', (s).status_reason, 'channel', (s).channel, 'partner_id',
-         CASE
-             WHEN ((s).partner_id = p_partner) THEN (s).partner_id
-             ELSE NULL::text
-         END, 'billing_cycle', (s).billing_cycle, 'version', (s).version, 'parent_subscription_id', (s).parent_subscription_id, 'upgraded_to', (s).upgraded_to_subscription_id, 'upgraded_from', (s).upgraded_from_subscription_id, 'created_at', (s).created_at, 'updated_at', (s).updated_at) AS jsonb_build_object;
-END;
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    -- Another partner's identity is never shown: only the acting partner's own id.
+    RETURN jsonb_build_object(
+        'id', s.id, 'customer_id', s.customer_id, 'offer_id', s.offer_id, 'quantity', s.quantity,
+        'status', s.status, 'status_reason', s.status_reason, 'channel', s.channel,
+        'partner_id', CASE WHEN s.partner_id = p_partner THEN s.partner_id END,
+        'billing_cycle', s.billing_cycle, 'version', s.version,
+        'parent_subscription_id', s.parent_subscription_id,
+        'upgraded_to', s.upgraded_to_subscription_id, 'upgraded_from', s.upgraded_from_subscription_id,
+        'created_at', s.created_at, 'updated_at', s.updated_at);
+END $$;
 
 CREATE FUNCTION logic.subscriptions_detail(p_partner text, p_customer_id uuid, p_offer_ids text[], p_plans text[] DEFAULT NULL::text[], p_except uuid DEFAULT NULL::uuid) RETURNS jsonb
     LANGUAGE plpgsql STABLE
@@ -3869,7 +3856,7 @@ BEGIN
                            WHERE op.offer_id = x.offer_id AND op.service_plan_id = ANY (p_plans) ORDER BY 1)) END))
                        ORDER BY x.created_at, x.id), '[]')
             FROM core.subscriptions x
-            WHERE x.customer_id = p_customer_id AND x.offer_id = ANY (p_offer_ids) AND logic.subscription_in_force(x)
+            WHERE x.customer_id = p_customer_id AND x.offer_id = ANY (p_offer_ids) AND logic.subscription_in_force(x.status, x.status_reason)
               AND x.id IS DISTINCT FROM p_except);
 END $$;
 
@@ -4012,121 +3999,35 @@ BEGIN
     END IF;
 END $$;
 
-CREATE TABLE core.relationships (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    partner_id text NOT NULL,
-    customer_id uuid NOT NULL,
-    service_id text NOT NULL,
-    status text DEFAULT 'requested'::text NOT NULL,
-    requested_at timestamp with time zone DEFAULT now() NOT NULL,
-    activated_at timestamp with time zone,
-    ended_at timestamp with time zone,
-    expires_at timestamp with time zone,
-    CONSTRAINT check_relationships_active_has_dates CHECK (((status <> ALL (ARRAY['active'::text, 'expired'::text])) OR ((activated_at IS NOT NULL) AND (expires_at IS NOT NULL)))),
-    CONSTRAINT check_relationships_expires_within_two_years CHECK (((expires_at IS NULL) OR (activated_at IS NULL) OR ((expires_at > activated_at) AND (expires_at <= (activated_at + '2 years'::interval))))),
-    CONSTRAINT check_relationships_status CHECK ((status = ANY (core.relationship_statuses())))
-);
+CREATE FUNCTION logic.upgrade_evaluations(p_customer_ids uuid[], p_partner text, p_sold_in_force_only boolean DEFAULT false, p_into uuid[] DEFAULT '{}'::uuid[]) RETURNS TABLE(subscription_id uuid, customer_id uuid, source_offer_id text, target_offer_id text, error_codes text[])
+    LANGUAGE plpgsql STABLE ROWS 10
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN QUERY
+    SELECT f.subscription_id, f.customer_id, f.source_offer_id, f.target_offer_id,
+           logic.by_relationship_now(f.relationship_expires_at, f.error_codes_related, f.error_codes_unrelated)
+    FROM logic.upgrade_path_facts(p_customer_ids, p_partner, p_sold_in_force_only, p_into) f;
+END $$;
 
-CREATE TABLE core.upgrade_path_catalog (
-    source_offer_id text NOT NULL,
-    target_offer_id text NOT NULL,
-    service_id text NOT NULL,
-    plan_conflicting_offers text[] NOT NULL,
-    target_billing_cycles text[] NOT NULL
-);
-
-COMMENT ON TABLE core.upgrade_path_catalog IS 'Per upgrade path: the target''s service, the offers with a plan the upgrade would add, the target''s billing cycles.';
-
-CREATE FUNCTION logic.upgrade_path_facts(p_partner text, p_sold_in_force_only boolean DEFAULT false, p_into uuid[] DEFAULT '{}'::uuid[]) RETURNS TABLE(subscription_id uuid, target_offer_id text, customer_id uuid, partner_id text, source_offer_id text, relationship_expires_at timestamp with time zone, error_codes_related text[], error_codes_unrelated text[])
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT c.id,
-     p.target_offer_id,
-     c.customer_id,
-     c.partner_id,
-     c.offer_id,
-     r.expires_at,
-     (x.subscription_errors || x.path_errors),
-     ((x.subscription_errors || '{delegated_admin_permissions_disabled}'::text[]) || x.path_errors)
-    FROM (((( SELECT s.id,
-             s.customer_id,
-             s.offer_id,
-             s.status,
-             s.partner_id,
-             s.billing_cycle,
-             logic.subscription_in_force(s.*) AS in_force,
-             array_agg(s.offer_id) FILTER (WHERE (logic.subscription_in_force(s.*) AND (s.id <> ALL (( SELECT COALESCE(upgrade_path_facts.p_into, '{}'::uuid[]) AS "coalesce")::uuid[])))) OVER customer AS offers_in_force,
-             array_agg(s.parent_subscription_id) FILTER (WHERE ((s.parent_subscription_id IS NOT NULL) AND (s.status <> 'cancelled'::text))) OVER customer AS live_add_on_parents
-            FROM core.subscriptions s
-           WINDOW customer AS (PARTITION BY s.customer_id)) c
-      JOIN core.upgrade_path_catalog p ON ((p.source_offer_id = c.offer_id)))
-      LEFT JOIN core.relationships r ON (((r.customer_id = c.customer_id) AND (r.service_id = p.service_id) AND (r.partner_id = COALESCE(upgrade_path_facts.p_partner, c.partner_id)) AND (r.status = 'active'::text))))
-      CROSS JOIN LATERAL ( SELECT logic.sold_and_active_errors(COALESCE(upgrade_path_facts.p_partner, c.partner_id), c.status, c.partner_id) AS subscription_errors,
-             array_remove(ARRAY[
-                 CASE
-                     WHEN (c.offers_in_force && p.plan_conflicting_offers) THEN 'conflicting_service_types'::text
-                     ELSE NULL::text
-                 END,
-                 CASE
-                     WHEN (p.target_offer_id = ANY (c.offers_in_force)) THEN 'target_offer_already_owned'::text
-                     ELSE NULL::text
-                 END,
-                 CASE
-                     WHEN (c.id = ANY (c.live_add_on_parents)) THEN 'subscription_add_ons_present'::text
-                     ELSE NULL::text
-                 END,
-                 CASE
-                     WHEN (c.billing_cycle <> ALL (p.target_billing_cycles)) THEN 'offer_does_not_support_billing_cycle'::text
-                     ELSE NULL::text
-                 END], NULL::text) AS path_errors) x)
-   WHERE ((NOT upgrade_path_facts.p_sold_in_force_only) OR ((c.partner_id = COALESCE(upgrade_path_facts.p_partner, c.partner_id)) AND c.in_force));
-END;
-
-COMMENT ON FUNCTION logic.upgrade_path_facts(p_partner text, p_sold_in_force_only boolean, p_into uuid[]) IS 'Every upgrade path of every subscription with the error codes that apply for a partner with and without its relationship: the one definition of the upgrade rules.';
-
-CREATE FUNCTION logic.upgrade_evaluations(p_partner text, p_sold_in_force_only boolean DEFAULT false, p_into uuid[] DEFAULT '{}'::uuid[]) RETURNS TABLE(subscription_id uuid, customer_id uuid, source_offer_id text, target_offer_id text, error_codes text[])
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT f.subscription_id,
-     f.customer_id,
-     f.source_offer_id,
-     f.target_offer_id,
-     logic.by_relationship_now(f.relationship_expires_at, f.error_codes_related, f.error_codes_unrelated) AS by_relationship_now
-    FROM logic.upgrade_path_facts(upgrade_evaluations.p_partner, upgrade_evaluations.p_sold_in_force_only, upgrade_evaluations.p_into) f(subscription_id, target_offer_id, customer_id, partner_id, source_offer_id, relationship_expires_at, error_codes_related, error_codes_unrelated);
-END;
-
-COMMENT ON FUNCTION logic.upgrade_evaluations(p_partner text, p_sold_in_force_only boolean, p_into uuid[]) IS 'Every upgrade path of every subscription with all the error codes that apply for a partner now (logic.upgrade_path_facts at this time).';
+COMMENT ON FUNCTION logic.upgrade_evaluations(p_customer_ids uuid[], p_partner text, p_sold_in_force_only boolean, p_into uuid[]) IS 'Every upgrade path of every subscription of some customers with all the error codes that apply for a partner now (logic.upgrade_path_facts at this time).';
 
 CREATE FUNCTION logic.upgrade_into_errors(p_partner text, p_source core.subscriptions, p_into_id uuid, p_into core.subscriptions, p_target_offer_id text) RETURNS text[]
-    LANGUAGE sql IMMUTABLE
-    BEGIN ATOMIC
- SELECT
-         CASE
-             WHEN (p_into_id IS NULL) THEN '{}'::text[]
-             WHEN ((p_into).id IS NULL) THEN ARRAY['into_subscription_not_found'::text]
-             ELSE array_remove(ARRAY[
-             CASE
-                 WHEN ((p_into).customer_id <> (p_source).customer_id) THEN 'into_subscription_other_customer'::text
-                 ELSE NULL::text
-             END,
-             CASE
-                 WHEN ((p_into).offer_id IS DISTINCT FROM p_target_offer_id) THEN 'into_subscription_other_offer'::text
-                 ELSE NULL::text
-             END,
-             CASE
-                 WHEN ((p_into).billing_cycle <> (p_source).billing_cycle) THEN 'into_subscription_other_billing_cycle'::text
-                 ELSE NULL::text
-             END,
-             CASE
-                 WHEN ((p_into).status <> 'active'::text) THEN 'into_subscription_not_active'::text
-                 ELSE NULL::text
-             END,
-             CASE
-                 WHEN ((p_into).partner_id IS DISTINCT FROM p_partner) THEN 'into_subscription_not_reseller_of_record'::text
-                 ELSE NULL::text
-             END], NULL::text)
-         END AS array_remove;
-END;
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN CASE WHEN p_into_id IS NULL THEN '{}'::text[]
+                WHEN p_into.id IS NULL THEN ARRAY['into_subscription_not_found']
+                ELSE array_remove(ARRAY[
+        CASE WHEN p_into.customer_id <> p_source.customer_id THEN 'into_subscription_other_customer' END,
+        CASE WHEN p_into.offer_id IS DISTINCT FROM p_target_offer_id THEN 'into_subscription_other_offer' END,
+        CASE WHEN p_into.billing_cycle <> p_source.billing_cycle THEN 'into_subscription_other_billing_cycle' END,
+        CASE WHEN p_into.status <> 'active' THEN 'into_subscription_not_active' END,
+        CASE WHEN p_into.partner_id IS DISTINCT FROM p_partner THEN 'into_subscription_not_reseller_of_record' END
+                ], NULL) END;
+END $$;
 
 CREATE FUNCTION logic.upgrade_next_steps(p_source_offer text, p_source_quantity bigint, p_target_offer text, p_quantity bigint, p_upgrade_type text DEFAULT 'upgrade_with_license_transfer'::text, p_assigned bigint DEFAULT 0, p_source_id uuid DEFAULT NULL::uuid, p_target_id uuid DEFAULT NULL::uuid, p_customer_id uuid DEFAULT NULL::uuid, p_into boolean DEFAULT false) RETURNS jsonb
     LANGUAGE plpgsql IMMUTABLE
@@ -4160,10 +4061,12 @@ BEGIN
 END $$;
 
 CREATE FUNCTION logic.upgrade_options_deferred() RETURNS boolean
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT COALESCE((logic.setting('upgrade_options_deferred'::text) = 'on'::text), false) AS "coalesce";
-END;
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN coalesce(logic.setting('upgrade_options_deferred') = 'on', false);
+END $$;
 
 CREATE FUNCTION logic.upgrade_options_flush(p_enclosed boolean DEFAULT false) RETURNS void
     LANGUAGE plpgsql
@@ -4251,40 +4154,22 @@ COMMENT ON COLUMN core.upgrade_options.error_mask_related IS 'The error codes wh
 COMMENT ON COLUMN core.upgrade_options.error_mask_unrelated IS 'The error codes without it (after it expires), as a bit mask.';
 
 CREATE FUNCTION logic.upgrade_options_of(p_customer_ids uuid[]) RETURNS SETOF core.upgrade_options
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- WITH f AS MATERIALIZED (
-          SELECT f_1.subscription_id,
-             f_1.target_offer_id,
-             f_1.customer_id,
-             f_1.partner_id,
-             f_1.source_offer_id,
-             f_1.relationship_expires_at,
-             f_1.error_codes_related,
-             f_1.error_codes_unrelated
-            FROM logic.upgrade_path_facts(NULL::text, true) f_1(subscription_id, target_offer_id, customer_id, partner_id, source_offer_id, relationship_expires_at, error_codes_related, error_codes_unrelated)
-           WHERE (f_1.customer_id = ANY (upgrade_options_of.p_customer_ids))
-         ), code_sets AS MATERIALIZED (
-          SELECT s.codes,
-             logic.error_mask(s.codes) AS mask
-            FROM ( SELECT f_1.error_codes_related AS codes
-                    FROM f f_1
-                 UNION
-                  SELECT f_1.error_codes_unrelated
-                    FROM f f_1) s
-         )
-  SELECT f.subscription_id,
-     f.target_offer_id,
-     f.customer_id,
-     f.partner_id,
-     f.source_offer_id,
-     f.relationship_expires_at,
-     r.mask,
-     u.mask
-    FROM ((f
-      JOIN code_sets r ON ((r.codes = f.error_codes_related)))
-      JOIN code_sets u ON ((u.codes = f.error_codes_unrelated)));
-END;
+    LANGUAGE plpgsql STABLE
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN QUERY
+    WITH f AS MATERIALIZED (SELECT * FROM logic.upgrade_path_facts(p_customer_ids, NULL, true)),
+    code_sets AS MATERIALIZED (
+        SELECT s.codes, logic.error_mask(s.codes) AS mask
+        FROM (SELECT f.error_codes_related AS codes FROM f UNION SELECT f.error_codes_unrelated FROM f) s)
+    SELECT f.subscription_id, f.target_offer_id, f.customer_id, f.partner_id, f.source_offer_id,
+           f.relationship_expires_at, r.mask, u.mask
+    FROM f
+    JOIN code_sets r ON r.codes = f.error_codes_related
+    JOIN code_sets u ON u.codes = f.error_codes_unrelated;
+END $$;
 
 CREATE FUNCTION logic.upgrade_options_refresh(p_customer_ids uuid[]) RETURNS void
     LANGUAGE plpgsql
@@ -4322,6 +4207,16 @@ CREATE TABLE core.offer_service_plans (
     service_plan_id text NOT NULL
 );
 
+CREATE TABLE core.upgrade_path_catalog (
+    source_offer_id text NOT NULL,
+    target_offer_id text NOT NULL,
+    service_id text NOT NULL,
+    plan_conflicting_offers text[] NOT NULL,
+    target_billing_cycles text[] NOT NULL
+);
+
+COMMENT ON TABLE core.upgrade_path_catalog IS 'Per upgrade path: the target''s service, the offers with a plan the upgrade would add, the target''s billing cycles.';
+
 CREATE TABLE core.upgrade_paths (
     source_offer_id text NOT NULL,
     target_offer_id text NOT NULL,
@@ -4352,51 +4247,94 @@ CREATE FUNCTION logic.upgrade_path_catalog_refresh() RETURNS void
               JOIN core.offers t ON ((t.id = up.target_offer_id)));
 END;
 
+CREATE FUNCTION logic.upgrade_path_facts(p_customer_ids uuid[], p_partner text, p_sold_in_force_only boolean DEFAULT false, p_into uuid[] DEFAULT '{}'::uuid[]) RETURNS TABLE(subscription_id uuid, target_offer_id text, customer_id uuid, partner_id text, source_offer_id text, relationship_expires_at timestamp with time zone, error_codes_related text[], error_codes_unrelated text[])
+    LANGUAGE plpgsql STABLE ROWS 10
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+    SELECT c.id, p.target_offer_id, c.customer_id, c.partner_id, c.offer_id, r.expires_at,
+           x.subscription_errors || x.path_errors,
+           x.subscription_errors || '{delegated_admin_permissions_disabled}'::text[] || x.path_errors
+    FROM (SELECT s.id, s.customer_id, s.offer_id, s.status, s.partner_id, s.billing_cycle, s.in_force,
+                 -- (p_into in a subquery: computed once per statement, whatever expression it is)
+                 array_agg(s.offer_id) FILTER (WHERE s.in_force
+                                                 AND s.id <> ALL (CAST((SELECT coalesce(p_into, '{}')) AS uuid[])))
+                     OVER customer AS offers_in_force,
+                 array_agg(s.parent_subscription_id) FILTER (WHERE s.parent_subscription_id IS NOT NULL
+                                                            AND s.status <> 'cancelled') OVER customer AS live_add_on_parents
+          -- (OFFSET 0: whether each subscription is in force, computed once per subscription)
+          FROM (SELECT s.*, logic.subscription_in_force(s.status, s.status_reason) AS in_force FROM core.subscriptions s
+                WHERE s.customer_id = ANY (p_customer_ids) OFFSET 0) s
+          WINDOW customer AS (PARTITION BY s.customer_id)) c
+    JOIN core.upgrade_path_catalog p ON p.source_offer_id = c.offer_id
+    -- at most one row: one active relationship per customer and service (unique index)
+    LEFT JOIN core.relationships r
+           ON r.customer_id = c.customer_id AND r.service_id = p.service_id
+          AND r.partner_id = coalesce(p_partner, c.partner_id) AND r.status = 'active'
+    CROSS JOIN LATERAL (SELECT logic.sold_and_active_errors(coalesce(p_partner, c.partner_id), c.status, c.partner_id)
+                               AS subscription_errors,
+                               array_remove(ARRAY[
+               CASE WHEN c.offers_in_force && p.plan_conflicting_offers THEN 'conflicting_service_types' END,
+               CASE WHEN p.target_offer_id = ANY (c.offers_in_force) THEN 'target_offer_already_owned' END,
+               CASE WHEN c.id = ANY (c.live_add_on_parents) THEN 'subscription_add_ons_present' END,
+               CASE WHEN c.billing_cycle <> ALL (p.target_billing_cycles) THEN 'offer_does_not_support_billing_cycle' END
+                               ], NULL) AS path_errors) x
+    WHERE NOT p_sold_in_force_only OR (c.partner_id = coalesce(p_partner, c.partner_id) AND c.in_force);
+END $$;
+
+COMMENT ON FUNCTION logic.upgrade_path_facts(p_customer_ids uuid[], p_partner text, p_sold_in_force_only boolean, p_into uuid[]) IS 'Every upgrade path of every subscription of some customers with the error codes that apply for a partner with and without its relationship: the one definition of the upgrade rules.';
+
 CREATE FUNCTION logic.upgrade_request_errors(p_partner text, p_sources core.subscriptions[], p_target_offer_ids text[], p_quantities bigint[], p_if_versions bigint[], p_transfers boolean[] DEFAULT NULL::boolean[], p_into_ids uuid[] DEFAULT NULL::uuid[], p_intos core.subscriptions[] DEFAULT NULL::core.subscriptions[]) RETURNS TABLE(ord bigint, error_codes text[], licenses_assigned bigint)
-    LANGUAGE sql STABLE
-    BEGIN ATOMIC
- SELECT s.ordinality,
-     ((((array_remove(ARRAY[
-         CASE
-             WHEN (((upgrade_request_errors.p_if_versions)[s.ordinality] IS NOT NULL) AND ((upgrade_request_errors.p_if_versions)[s.ordinality] <> s.version)) THEN 'version_mismatch'::text
-             ELSE NULL::text
-         END,
-         CASE
-             WHEN (NOT (EXISTS ( SELECT 1
-                FROM core.upgrade_paths
-               WHERE (upgrade_paths.source_offer_id = s.offer_id)))) THEN 'subscription_does_not_have_any_upgrade_paths'::text
-             WHEN ((e.target_offer_id IS NULL) AND (NOT (((upgrade_request_errors.p_into_ids)[s.ordinality] IS NOT NULL) AND ((upgrade_request_errors.p_intos)[s.ordinality].id IS NULL) AND ((upgrade_request_errors.p_target_offer_ids)[s.ordinality] IS NULL)))) THEN 'subscription_target_offer_not_found'::text
-             ELSE NULL::text
-         END], NULL::text) || logic.upgrade_into_errors(upgrade_request_errors.p_partner, (upgrade_request_errors.p_sources)[s.ordinality], (upgrade_request_errors.p_into_ids)[s.ordinality], (upgrade_request_errors.p_intos)[s.ordinality], (upgrade_request_errors.p_target_offer_ids)[s.ordinality])) || array_remove(ARRAY[
-         CASE
-             WHEN ((e.target_offer_id IS NOT NULL) AND (((upgrade_request_errors.p_into_ids)[s.ordinality] IS NULL) OR ((upgrade_request_errors.p_intos)[s.ordinality].id IS NOT NULL)) AND (((upgrade_request_errors.p_quantities)[s.ordinality] < 1) OR (NOT logic.quantity_in_range((upgrade_request_errors.p_target_offer_ids)[s.ordinality], (COALESCE((upgrade_request_errors.p_intos)[s.ordinality].quantity, 0) + (upgrade_request_errors.p_quantities)[s.ordinality]))))) THEN 'quantity_out_of_range'::text
-             ELSE NULL::text
-         END], NULL::text)) || COALESCE(e.error_codes, '{}'::text[])) ||
-         CASE
-             WHEN (e.target_offer_id IS NULL) THEN '{}'::text[]
-             WHEN ((upgrade_request_errors.p_into_ids)[s.ordinality] IS NULL) THEN logic.license_transfer_errors((upgrade_request_errors.p_transfers)[s.ordinality], a.assigned, (upgrade_request_errors.p_quantities)[s.ordinality])
-             WHEN ((upgrade_request_errors.p_intos)[s.ordinality].id IS NOT NULL) THEN logic.license_transfer_errors((upgrade_request_errors.p_transfers)[s.ordinality], a.moving, (((upgrade_request_errors.p_intos)[s.ordinality].quantity + (upgrade_request_errors.p_quantities)[s.ordinality]) - ( SELECT count(*) AS count
-                FROM core.license_assignments t
-               WHERE (t.subscription_id = (upgrade_request_errors.p_intos)[s.ordinality].id))))
-             ELSE '{}'::text[]
-         END),
-     a.assigned
-    FROM ((unnest(upgrade_request_errors.p_sources) WITH ORDINALITY s(id, customer_id, offer_id, quantity, billing_cycle, status, status_reason, channel, partner_id, recorded_by_partner_id, parent_subscription_id, upgraded_to_subscription_id, upgraded_from_subscription_id, version, created_at, updated_at, ordinality)
-      CROSS JOIN LATERAL ( SELECT count(*) AS assigned,
-             count(*) FILTER (WHERE (((upgrade_request_errors.p_into_ids)[s.ordinality] IS NOT NULL) AND (NOT (EXISTS ( SELECT 1
-                    FROM core.license_assignments t
-                   WHERE ((t.subscription_id = (upgrade_request_errors.p_into_ids)[s.ordinality]) AND (t.user_id = la.user_id))))))) AS moving
-            FROM core.license_assignments la
-           WHERE (la.subscription_id = s.id)) a)
-      LEFT JOIN ( SELECT e_1.subscription_id,
-             e_1.customer_id,
-             e_1.source_offer_id,
-             e_1.target_offer_id,
-             e_1.error_codes
-            FROM logic.upgrade_evaluations(upgrade_request_errors.p_partner, false, logic.into_ids_of(upgrade_request_errors.p_sources, upgrade_request_errors.p_intos)) e_1(subscription_id, customer_id, source_offer_id, target_offer_id, error_codes)
-           WHERE ((e_1.customer_id = ANY (logic.customer_ids_of(upgrade_request_errors.p_sources))) AND (e_1.subscription_id = ANY (ARRAY( SELECT x.id
-                    FROM unnest(upgrade_request_errors.p_sources) x(id, customer_id, offer_id, quantity, billing_cycle, status, status_reason, channel, partner_id, recorded_by_partner_id, parent_subscription_id, upgraded_to_subscription_id, upgraded_from_subscription_id, version, created_at, updated_at)))))) e ON (((e.subscription_id = s.id) AND (e.target_offer_id = (upgrade_request_errors.p_target_offer_ids)[s.ordinality]))));
-END;
+    LANGUAGE plpgsql STABLE
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+    SELECT s.ordinality, array_remove(ARRAY[
+               CASE WHEN p_if_versions[s.ordinality] IS NOT NULL AND p_if_versions[s.ordinality] <> s.version THEN 'version_mismatch' END,
+               CASE WHEN NOT EXISTS (SELECT 1 FROM core.upgrade_paths WHERE source_offer_id = s.offer_id)
+                    THEN 'subscription_does_not_have_any_upgrade_paths'
+                    WHEN e.target_offer_id IS NULL AND NOT (p_into_ids[s.ordinality] IS NOT NULL AND (p_intos[s.ordinality]).id IS NULL
+                                                            AND p_target_offer_ids[s.ordinality] IS NULL)
+                    THEN 'subscription_target_offer_not_found' END], NULL)
+           || logic.upgrade_into_errors(p_partner, p_sources[s.ordinality], p_into_ids[s.ordinality], p_intos[s.ordinality],
+                                       p_target_offer_ids[s.ordinality])
+           || array_remove(ARRAY[
+               -- an upgrade into a subscription not found has no quantity to check
+               CASE WHEN e.target_offer_id IS NOT NULL AND (p_into_ids[s.ordinality] IS NULL OR (p_intos[s.ordinality]).id IS NOT NULL)
+                         AND (p_quantities[s.ordinality] < 1 OR NOT logic.quantity_in_range(p_target_offer_ids[s.ordinality],
+                                  coalesce((p_intos[s.ordinality]).quantity, 0) + p_quantities[s.ordinality]))
+                    THEN 'quantity_out_of_range' END], NULL)
+           || coalesce(e.error_codes, '{}')
+           || CASE WHEN e.target_offer_id IS NULL THEN '{}'::text[]
+                   WHEN p_into_ids[s.ordinality] IS NULL
+                   THEN logic.license_transfer_errors(p_transfers[s.ordinality], a.assigned, p_quantities[s.ordinality])
+                   WHEN (p_intos[s.ordinality]).id IS NOT NULL
+                   -- the licenses the grown subscription has beyond those it already assigns
+                   THEN logic.license_transfer_errors(p_transfers[s.ordinality], a.moving,
+                            (p_intos[s.ordinality]).quantity + p_quantities[s.ordinality]
+                            - (SELECT count(*) FROM core.license_assignments t WHERE t.subscription_id = (p_intos[s.ordinality]).id))
+                   ELSE '{}'::text[] END,
+           a.assigned
+    FROM unnest(p_sources) WITH ORDINALITY AS s
+    -- written out, not logic.licenses_assigned(): one join for every request, where a
+    -- call per request cost more than the rest of the rules. moving: those of users who
+    -- hold no license of the subscription upgraded into.
+    CROSS JOIN LATERAL (SELECT count(*) AS assigned,
+                               count(*) FILTER (WHERE p_into_ids[s.ordinality] IS NOT NULL AND NOT EXISTS (
+                                   SELECT 1 FROM core.license_assignments t
+                                   WHERE t.subscription_id = p_into_ids[s.ordinality] AND t.user_id = la.user_id)) AS moving
+                        FROM core.license_assignments la WHERE la.subscription_id = s.id) a
+    LEFT JOIN (SELECT e.* FROM logic.upgrade_evaluations(logic.customer_ids_of(p_sources), p_partner, false,
+                                                         logic.into_ids_of(p_sources, p_intos)) e
+               WHERE e.subscription_id = ANY (ARRAY(SELECT x.id FROM unnest(p_sources) x))) e
+           ON e.subscription_id = s.id AND e.target_offer_id = p_target_offer_ids[s.ordinality];
+END $$;
 
 CREATE TABLE core.audit_chain_heads (
     chain text NOT NULL,
@@ -4416,6 +4354,15 @@ ALTER TABLE core.audit_events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE core.error_codes (
+    code text NOT NULL,
+    sqlstate character(5) NOT NULL,
+    exit_code smallint NOT NULL,
+    description text NOT NULL,
+    CONSTRAINT check_error_codes_exit_code CHECK ((exit_code = ANY (ARRAY[1, 64, 65, 69, 70, 75, 78]))),
+    CONSTRAINT check_error_codes_sqlstate_project_class CHECK (((sqlstate ~ '^SU[0-9]{3}$'::text) AND (sqlstate !~ '000$'::text)))
+);
+
 CREATE TABLE core.error_guidance (
     code text NOT NULL,
     "case" text DEFAULT ''::text NOT NULL,
@@ -4426,11 +4373,32 @@ CREATE TABLE core.error_guidance (
 
 COMMENT ON TABLE core.error_guidance IS 'Per error code (and case: the details'' status), the specific description and the next step, with {placeholders} filled from the details.';
 
+CREATE TABLE core.license_assignments (
+    subscription_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    customer_id uuid NOT NULL,
+    assigned_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+COMMENT ON TABLE core.license_assignments IS 'A user holding a license of a subscription of its customer; never more than the subscription''s quantity.';
+
+COMMENT ON COLUMN core.license_assignments.customer_id IS 'The user''s customer, which must be the subscription''s (check_license_assignments_customer).';
+
 CREATE TABLE core.offer_add_on_parents (
     add_on_offer_id text NOT NULL,
     parent_offer_id text NOT NULL,
     CONSTRAINT check_offer_add_on_parents_no_self CHECK ((add_on_offer_id <> parent_offer_id))
 );
+
+CREATE TABLE core.partner_customers (
+    partner_id text NOT NULL,
+    customer_id uuid NOT NULL,
+    how text DEFAULT 'linked'::text NOT NULL,
+    linked_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT check_partner_customers_how CHECK ((how = ANY (ARRAY['added'::text, 'linked'::text])))
+);
+
+COMMENT ON COLUMN core.partner_customers.how IS 'added: the partner added the customer; linked: the platform linked an existing tenant to it.';
 
 CREATE TABLE core.partner_logins (
     login_role name NOT NULL,
@@ -4449,6 +4417,21 @@ CREATE TABLE core.partners (
 );
 
 COMMENT ON TABLE core.partners IS 'CSP resellers. Every operator acts for exactly one partner.';
+
+CREATE TABLE core.relationships (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    partner_id text NOT NULL,
+    customer_id uuid NOT NULL,
+    service_id text NOT NULL,
+    status text DEFAULT 'requested'::text NOT NULL,
+    requested_at timestamp with time zone DEFAULT now() NOT NULL,
+    activated_at timestamp with time zone,
+    ended_at timestamp with time zone,
+    expires_at timestamp with time zone,
+    CONSTRAINT check_relationships_active_has_dates CHECK (((status <> ALL (ARRAY['active'::text, 'expired'::text])) OR ((activated_at IS NOT NULL) AND (expires_at IS NOT NULL)))),
+    CONSTRAINT check_relationships_expires_within_two_years CHECK (((expires_at IS NULL) OR (activated_at IS NULL) OR ((expires_at > activated_at) AND (expires_at <= (activated_at + '2 years'::interval))))),
+    CONSTRAINT check_relationships_status CHECK ((status = ANY (core.relationship_statuses())))
+);
 
 CREATE TABLE core.request_ids (
     partner_id text NOT NULL,
@@ -4478,6 +4461,16 @@ CREATE TABLE core.services (
     name text NOT NULL,
     CONSTRAINT check_services_id_format CHECK (((id ~ core.catalog_id_pattern()) AND (length(id) <= core.id_max_length())))
 );
+
+CREATE TABLE core.transient_sqlstates (
+    sqlstate character(5) NOT NULL,
+    code text NOT NULL,
+    retried boolean NOT NULL,
+    description text NOT NULL,
+    CONSTRAINT check_transient_sqlstates_sqlstate CHECK (((sqlstate ~ '^[0-9A-Z]{5}$'::text) AND (sqlstate !~ '^SU'::text)))
+);
+
+COMMENT ON TABLE core.transient_sqlstates IS 'PostgreSQL SQLSTATEs that a fresh attempt may clear (exit 75); retried: the client retries the transaction itself.';
 
 CREATE TABLE core.users (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
@@ -4872,13 +4865,15 @@ CREATE VIEW report.upgrade_options AS
     c.name AS customer_name,
     o.source_offer_id,
     o.target_offer_id,
-    (cardinality(logic.by_relationship_now(o.relationship_expires_at, s.related, s.unrelated)) = 0) AS eligible,
-    logic.by_relationship_now(o.relationship_expires_at, s.related, s.unrelated) AS error_codes
-   FROM ((core.upgrade_options o
+    (cardinality(n.error_codes) = 0) AS eligible,
+    n.error_codes
+   FROM (((core.upgrade_options o
      JOIN core.customers c ON ((c.id = o.customer_id)))
      CROSS JOIN LATERAL ( SELECT logic.error_codes_of(o.error_mask_related) AS related,
             logic.error_codes_of(o.error_mask_unrelated) AS unrelated
-         OFFSET 0) s);
+         OFFSET 0) s)
+     CROSS JOIN LATERAL ( SELECT logic.by_relationship_now(o.relationship_expires_at, s.related, s.unrelated) AS error_codes
+         OFFSET 0) n);
 
 COMMENT ON VIEW report.upgrade_options IS 'Every upgrade path of every subscription the acting partner sold and that is in force: eligible or the errors.
 The same rules as subctl upgrades and subctl upgrade (logic.upgrade_path_facts, stored in core.upgrade_options).';

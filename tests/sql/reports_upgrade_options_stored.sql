@@ -29,7 +29,7 @@ CREATE FUNCTION pg_temp.report_is_live(p_what text) RETURNS text LANGUAGE sql AS
     SELECT set_eq('SELECT subscription_id, customer_id, source_offer_id, target_offer_id, error_codes
                    FROM report.upgrade_options',
                   format('SELECT subscription_id, customer_id, source_offer_id, target_offer_id, error_codes
-                          FROM logic.upgrade_evaluations(%L, true)', logic.acting_partner()),
+                          FROM logic.upgrade_evaluations(ARRAY(SELECT id FROM core.customers), %L, true)', logic.acting_partner()),
                   'report.upgrade_options = the live rules ' || p_what)
 $$;
 
@@ -87,11 +87,11 @@ SELECT pg_temp.report_is_live('after the relationship ran out');
 
 -- Masks: every stored code has a bit, and a mask gives back its codes.
 SELECT is_empty('SELECT FROM logic.upgrade_options_of(ARRAY(SELECT id FROM core.customers)) o,
-                        logic.upgrade_path_facts(NULL, true) f, unnest(f.error_codes_unrelated) c
+                        logic.upgrade_path_facts(ARRAY(SELECT id FROM core.customers), NULL, true) f, unnest(f.error_codes_unrelated) c
                  JOIN core.error_codes e ON e.code = c
                  WHERE f.subscription_id = o.subscription_id AND logic.error_bit(e.sqlstate) IS NULL',
                 'every code the rules give has a bit');
-SELECT is_empty('SELECT FROM logic.upgrade_path_facts(NULL, true) f
+SELECT is_empty('SELECT FROM logic.upgrade_path_facts(ARRAY(SELECT id FROM core.customers), NULL, true) f
                  WHERE logic.error_codes_of(logic.error_mask(f.error_codes_unrelated)) <> f.error_codes_unrelated
                     OR logic.error_codes_of(logic.error_mask(f.error_codes_related)) <> f.error_codes_related',
                 'a set of codes goes to a mask and back unchanged, in the rules'' order');
@@ -102,7 +102,8 @@ SELECT set_eq('SELECT * FROM report.blocked_upgrades',
               format($$SELECT code, count(DISTINCT e.subscription_id) AS subscriptions, count(*) AS paths,
                               count(DISTINCT e.customer_id) AS customers,
                               count(*) FILTER (WHERE cardinality(e.error_codes) = 1) AS alone
-                       FROM logic.upgrade_evaluations(%L, true) e, unnest(e.error_codes) code GROUP BY code$$,
+                       FROM logic.upgrade_evaluations(ARRAY(SELECT id FROM core.customers), %L, true) e,
+                            unnest(e.error_codes) code GROUP BY code$$,
                      (SELECT partner FROM fx)),
               'report.blocked_upgrades = the distinct counts over the live rules');
 

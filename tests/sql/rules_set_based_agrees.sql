@@ -1,6 +1,6 @@
 -- logic.upgrade_evaluations is written set-based (per-customer window aggregates, one
--- computation per path) and is read two ways: whole (the reports) and for one customer
--- (the listing and the upgrade, where the customer_id filter reaches the index). On a
+-- computation per path) and is read two ways: for every customer at once (a refresh of
+-- all stored options) and for one customer (the listing and the upgrade). On a
 -- random mix of customers, both readings must give the same codes, and they must equal
 -- the rules read literally off SPEC 3 — the oracle below, kept here in the test only,
 -- states each rule as the SPEC words it (another subscription, correlated lookups).
@@ -40,7 +40,7 @@ WHERE random() < 0.3 \g /dev/null
 SELECT count(api.subscription_change(CASE WHEN random() < 0.5 THEN 'suspend' ELSE 'cancel' END, id))
 FROM subs WHERE random() < 0.15 \g /dev/null
 SELECT count(api.upgrade(e.subscription_id, e.target_offer_id))
-FROM logic.upgrade_evaluations((SELECT partner FROM fx)) e WHERE e.error_codes = '{}' AND random() < 0.2 \g /dev/null
+FROM logic.upgrade_evaluations(ARRAY(SELECT id FROM core.customers), (SELECT partner FROM fx)) e WHERE e.error_codes = '{}' AND random() < 0.2 \g /dev/null
 UPDATE core.relationships SET activated_at = now() - interval '3 days', expires_at = now() - interval '1 day'
 WHERE customer_id IN (SELECT customer_id FROM mix) AND status = 'active' AND random() < 0.1;
 -- the other partner sells a few subscriptions to these customers too
@@ -83,10 +83,11 @@ WHERE s.customer_id IN (SELECT customer_id FROM mix);
 
 CREATE TEMP TABLE whole AS
 SELECT e.subscription_id, e.target_offer_id, e.error_codes
-FROM fx, logic.upgrade_evaluations(fx.partner) e WHERE e.customer_id IN (SELECT customer_id FROM mix);
+FROM fx, logic.upgrade_evaluations(ARRAY(SELECT id FROM core.customers), fx.partner) e
+WHERE e.customer_id IN (SELECT customer_id FROM mix);
 CREATE TEMP TABLE per_customer AS
 SELECT e.subscription_id, e.target_offer_id, e.error_codes
-FROM fx, mix m, LATERAL logic.upgrade_evaluations(fx.partner) e WHERE e.customer_id = m.customer_id;
+FROM fx, mix m, LATERAL logic.upgrade_evaluations(ARRAY[m.customer_id], fx.partner) e;
 
 SELECT cmp_ok((SELECT count(DISTINCT c) FROM literal, unnest(error_codes) c), '>=', 7::bigint,
               'the mix exercises the rules (at least 7 distinct codes)');

@@ -20,7 +20,7 @@ export PGHOST=$dir/run PGUSER=postgres PGDATABASE=subctl SUBCTL_HOME=$root SUBCT
 psql -qX -v ON_ERROR_STOP=1 -v customers=300 -f "$root/tests/stress/seed.sql" >/dev/null
 # One eligible upgrade per customer, so that no request makes another ineligible.
 psql -XAt -F' ' -c "SELECT DISTINCT ON (customer_id) 'crash-' || row_number() OVER (), subscription_id, target_offer_id
-                    FROM logic.upgrade_evaluations('stress-a') WHERE error_codes = '{}'
+                    FROM logic.upgrade_evaluations(ARRAY(SELECT id FROM core.customers), 'stress-a') WHERE error_codes = '{}'
                     ORDER BY customer_id, target_offer_id" >"$dir/requests"
 total=$(wc -l <"$dir/requests")
 

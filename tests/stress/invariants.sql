@@ -29,7 +29,7 @@ SELECT 'upgrade target was not forbidden (already owned / conflicting plans)',
 FROM core.subscriptions t
 JOIN creation tc ON tc.subscription_id = t.id
 JOIN core.subscriptions src ON src.id = t.upgraded_from_subscription_id
-JOIN core.subscriptions o ON o.customer_id = t.customer_id AND o.id NOT IN (t.id, src.id) AND logic.subscription_in_force(o)
+JOIN core.subscriptions o ON o.customer_id = t.customer_id AND o.id NOT IN (t.id, src.id) AND logic.subscription_in_force(o.status, o.status_reason)
 JOIN creation oc ON oc.subscription_id = o.id AND oc.event_id < tc.event_id
 WHERE o.offer_id = t.offer_id
    OR EXISTS (SELECT 1 FROM core.offer_service_plans op WHERE op.offer_id = o.offer_id AND op.service_plan_id IN (
