@@ -224,7 +224,7 @@ BEGIN
     LOOP
         v_at := strpos(v_rest, '{');
         EXIT WHEN v_at = 0 OR v_at IS NULL;
-        m := regexp_match(substr(v_rest, v_at), '^\{([a-z_]+)\}');
+        m := regexp_match(substr(v_rest, v_at), E'^\\{([a-z_]+)\\}');
         v := p_values -> m[1];
         IF m IS NULL OR v IS NULL OR jsonb_typeof(v) = 'null' THEN
             v_out := v_out || left(v_rest, v_at);
@@ -236,7 +236,7 @@ BEGIN
             WHEN jsonb_array_length(v) = 0 THEN 'none'
             -- ["a", "b"] as a, b; objects by their ids (ids, offers and plans hold no quotes)
             ELSE regexp_replace(CASE WHEN jsonb_typeof(v -> 0) = 'object' THEN jsonb_path_query_array(v, '$[*].id') ELSE v END::text,
-                                '^\[|\]$|"', '', 'g') END;
+                                E'^\\[|\\]$|"', '', 'g') END;
         v_rest := substr(v_rest, v_at + length(m[1]) + 2);
     END LOOP;
     RETURN v_out || v_rest;

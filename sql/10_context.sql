@@ -6,7 +6,11 @@
 -- is inlined into its caller. The small ones called by every write, rule or row are
 -- PL/pgSQL: a SQL function with a SET clause starts an executor of its own and plans its
 -- body again in every statement that calls it, where PL/pgSQL evaluates an expression
--- directly and keeps the plans of its queries for the session.
+-- directly and keeps the plans of its queries for the session. The few SQL functions left
+-- (audit verification, catalog checks, error_codes_of, core's vocabularies) run once per
+-- statement. A PL/pgSQL body is parsed in the session that first calls it, whose
+-- standard_conforming_strings a login may turn off: a literal holding a backslash is an
+-- E'' string, read the same either way.
 
 CREATE OR REPLACE FUNCTION logic.setting(p_name text)
 RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
@@ -122,7 +126,7 @@ DECLARE
     v_format_character text := core.display_name_format_character(p_comment);
     v_problem text := CASE
         WHEN btrim(p_comment) = '' THEN 'is empty'
-        WHEN p_comment ~ U&'[[:cntrl:]\2028\2029]' THEN 'holds a control character (a line break?): it is one line'
+        WHEN p_comment ~ E'[[:cntrl:]\u2028\u2029]' THEN 'holds a control character (a line break?): it is one line'
         WHEN v_format_character IS NOT NULL
             THEN format('holds the invisible formatting character U+%s (Unicode category Cf)',
                         upper(lpad(to_hex(ascii(v_format_character)), 4, '0')))

@@ -7,7 +7,7 @@
 CREATE OR REPLACE FUNCTION logic.like_literal(p_text text)
 RETURNS text LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    RETURN replace(replace(replace(p_text, '\', '\\'), '%', '\%'), '_', '\_');
+    RETURN replace(replace(replace(p_text, E'\\', E'\\\\'), '%', E'\\%'), '_', E'\\_');
 END $$;
 
 -- The customer of p_partner that p_text names: its id, its primary domain, the exact name

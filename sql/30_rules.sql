@@ -61,8 +61,10 @@ END;
 -- partition key, read through the customer index), so that a caller reads only the
 -- customers it looks at. PL/pgSQL, so that its plan is kept for the session: a SQL
 -- function with a SET clause is never inlined into its caller, and would be planned
--- again by every statement that calls it. The generic plan (the customer index for any
--- number of customers) always: planning it again for each call costs more than it runs.
+-- again by every statement that calls it. Planned as its caller says: the readers of a
+-- few customers (logic.upgrade_evaluations, logic.upgrade_request_errors) keep the
+-- generic plan (the customer index), as planning it again for each call would cost more
+-- than running it; a refresh of many customers plans it for their number.
 -- Two readings of SPEC 3 used here: "another in-force subscription of the customer with
 -- a conflicting plan" needs no "another" (the subscription's own offer has only source
 -- plans, which the added plans exclude); an add-on always belongs to its parent's
@@ -76,7 +78,7 @@ CREATE OR REPLACE FUNCTION logic.upgrade_path_facts(p_customer_ids uuid[], p_par
                                                    p_sold_in_force_only boolean DEFAULT false, p_into uuid[] DEFAULT '{}')
 RETURNS TABLE (subscription_id uuid, target_offer_id text, customer_id uuid, partner_id text, source_offer_id text,
                relationship_expires_at timestamptz, error_codes_related text[], error_codes_unrelated text[])
-LANGUAGE plpgsql STABLE ROWS 10 SET plan_cache_mode = force_generic_plan SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE ROWS 10 SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 BEGIN
     RETURN QUERY
@@ -84,9 +86,7 @@ BEGIN
            x.subscription_errors || x.path_errors,
            x.subscription_errors || '{delegated_admin_permissions_disabled}'::text[] || x.path_errors
     FROM (SELECT s.id, s.customer_id, s.offer_id, s.status, s.partner_id, s.billing_cycle, s.in_force,
-                 -- (p_into in a subquery: computed once per statement, whatever expression it is)
-                 array_agg(s.offer_id) FILTER (WHERE s.in_force
-                                                 AND s.id <> ALL (CAST((SELECT coalesce(p_into, '{}')) AS uuid[])))
+                 array_agg(s.offer_id) FILTER (WHERE s.in_force AND s.id <> ALL (coalesce(p_into, '{}')))
                      OVER customer AS offers_in_force,
                  array_agg(s.parent_subscription_id) FILTER (WHERE s.parent_subscription_id IS NOT NULL
                                                             AND s.status <> 'cancelled') OVER customer AS live_add_on_parents
@@ -147,7 +147,7 @@ BEGIN
 END $$;
 
 -- The customers of some subscriptions (those logic.upgrade_evaluations evaluates).
--- PL/pgSQL for its kept plan (see logic.login_partner): called once per statement.
+-- Called once per statement.
 CREATE OR REPLACE FUNCTION logic.customer_ids_of(p_subscriptions core.subscriptions[])
 RETURNS uuid[] LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN

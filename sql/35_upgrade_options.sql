@@ -28,9 +28,9 @@ $$;
 
 -- The rows of core.upgrade_options for some customers: the rules for each subscription's
 -- own reseller, each distinct set of codes masked once. PL/pgSQL for its kept plan (see
--- logic.upgrade_path_facts).
+-- logic.upgrade_path_facts); planned as its caller says (logic.upgrade_options_refresh).
 CREATE OR REPLACE FUNCTION logic.upgrade_options_of(p_customer_ids uuid[])
-RETURNS SETOF core.upgrade_options LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan SET search_path = pg_catalog, pg_temp AS $$
+RETURNS SETOF core.upgrade_options LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     RETURN QUERY
     WITH f AS MATERIALIZED (SELECT * FROM logic.upgrade_path_facts(p_customer_ids, NULL, true)),
@@ -48,9 +48,10 @@ END $$;
 -- Takes the customers' locks first, in id order like every operation (which holds them
 -- already): two transactions that change one customer refresh it one after the other,
 -- and the later one reads what the earlier one committed. The few customers of one
--- operation use the session's generic plan (planning the statement again at each call
--- would cost more than running it); more customers (a batch wave, a mass change, all)
--- get a plan made for their number.
+-- operation use the session's generic plans of the rules' statements (planning them
+-- again at each call would cost more than running them); more customers (a batch wave,
+-- a mass change, all) get plans made for their number (plan_cache_mode, set here for the
+-- functions this one calls: logic.upgrade_options_of, logic.upgrade_path_facts).
 CREATE OR REPLACE FUNCTION logic.upgrade_options_refresh(p_customer_ids uuid[])
 RETURNS void LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -64,11 +65,10 @@ BEGIN
         PERFORM 1 FROM core.customers WHERE id = ANY (v_customer_ids) ORDER BY id FOR NO KEY UPDATE;
         DELETE FROM core.upgrade_options WHERE customer_id = ANY (v_customer_ids);
     END IF;
-    IF cardinality(v_customer_ids) <= 16 THEN
-        INSERT INTO core.upgrade_options SELECT * FROM logic.upgrade_options_of(v_customer_ids);
-    ELSE
-        EXECUTE 'INSERT INTO core.upgrade_options SELECT * FROM logic.upgrade_options_of($1)' USING v_customer_ids;
+    IF cardinality(v_customer_ids) > 16 THEN  -- until this function returns (its SET clause)
+        PERFORM set_config('plan_cache_mode', 'force_custom_plan', true);
     END IF;
+    INSERT INTO core.upgrade_options SELECT * FROM logic.upgrade_options_of(v_customer_ids);
 END $$;
 COMMENT ON FUNCTION logic.upgrade_options_refresh IS
 'Recomputes core.upgrade_options for some customers (NULL: all) from logic.upgrade_path_facts.';

@@ -69,7 +69,7 @@ END $$;
 CREATE OR REPLACE FUNCTION logic.batch_clean_line(p_line bigint, p_raw text)
 RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    RETURN (SELECT CASE WHEN p_line = 1 THEN ltrim(v.text, U&'\FEFF') ELSE v.text END
+    RETURN (SELECT CASE WHEN p_line = 1 THEN ltrim(v.text, E'\uFEFF') ELSE v.text END
         FROM (SELECT CASE WHEN right(p_raw, 1) = E'\r' THEN left(p_raw, -1) ELSE p_raw END AS text) v);
 END $$;
 
@@ -483,7 +483,7 @@ END $$;
 CREATE OR REPLACE FUNCTION logic.is_transient_sqlstate(p_sqlstate text)
 RETURNS boolean LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    RETURN EXISTS (SELECT 1 FROM core.transient_sqlstates WHERE sqlstate = p_sqlstate::character(5));
+    RETURN length(p_sqlstate) = 5 AND EXISTS (SELECT 1 FROM core.transient_sqlstates WHERE sqlstate = p_sqlstate::character(5));
 END $$;
 
 -- ---------------------------------------------------------------- API

@@ -968,7 +968,7 @@ CREATE FUNCTION core.audit_event_digest(e core.audit_events, p_previous_id bigin
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    RETURN sha256(coalesce(p_previous_hash, '\x'::bytea) || convert_to(jsonb_build_array(
+    RETURN sha256(coalesce(p_previous_hash, ''::bytea) || convert_to(jsonb_build_array(
         e.id, p_previous_id, (extract(epoch FROM e.occurred_at) * 1000000)::bigint, e.operation, e.operator, e.partner_id,
         e.source, e.entity, e.entity_id, e.subscription_id, e.subscription_version, e.customer_id, e.changes, e.outcome,
         e.error_codes, e.request_id, e.batch_id, e.comment, e.offer_id, e.login_role)::text, 'UTF8'));
@@ -1775,7 +1775,7 @@ CREATE FUNCTION logic.batch_clean_line(p_line bigint, p_raw text) RETURNS text
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    RETURN (SELECT CASE WHEN p_line = 1 THEN ltrim(v.text, U&'\FEFF') ELSE v.text END
+    RETURN (SELECT CASE WHEN p_line = 1 THEN ltrim(v.text, E'\uFEFF') ELSE v.text END
         FROM (SELECT CASE WHEN right(p_raw, 1) = E'\r' THEN left(p_raw, -1) ELSE p_raw END AS text) v);
 END $$;
 
@@ -2673,7 +2673,7 @@ BEGIN
     LOOP
         v_at := strpos(v_rest, '{');
         EXIT WHEN v_at = 0 OR v_at IS NULL;
-        m := regexp_match(substr(v_rest, v_at), '^\{([a-z_]+)\}');
+        m := regexp_match(substr(v_rest, v_at), E'^\\{([a-z_]+)\\}');
         v := p_values -> m[1];
         IF m IS NULL OR v IS NULL OR jsonb_typeof(v) = 'null' THEN
             v_out := v_out || left(v_rest, v_at);
@@ -2685,7 +2685,7 @@ BEGIN
             WHEN jsonb_array_length(v) = 0 THEN 'none'
             -- ["a", "b"] as a, b; objects by their ids (ids, offers and plans hold no quotes)
             ELSE regexp_replace(CASE WHEN jsonb_typeof(v -> 0) = 'object' THEN jsonb_path_query_array(v, '$[*].id') ELSE v END::text,
-                                '^\[|\]$|"', '', 'g') END;
+                                E'^\\[|\\]$|"', '', 'g') END;
         v_rest := substr(v_rest, v_at + length(m[1]) + 2);
     END LOOP;
     RETURN v_out || v_rest;
@@ -2726,7 +2726,7 @@ CREATE FUNCTION logic.is_transient_sqlstate(p_sqlstate text) RETURNS boolean
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    RETURN EXISTS (SELECT 1 FROM core.transient_sqlstates WHERE sqlstate = p_sqlstate::character(5));
+    RETURN length(p_sqlstate) = 5 AND EXISTS (SELECT 1 FROM core.transient_sqlstates WHERE sqlstate = p_sqlstate::character(5));
 END $$;
 
 CREATE FUNCTION logic.license_assignment_errors(p_assigned bigint, p_asked bigint, p_quantity bigint) RETURNS text[]
@@ -2985,7 +2985,7 @@ CREATE FUNCTION logic.like_literal(p_text text) RETURNS text
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    RETURN replace(replace(replace(p_text, '\', '\\'), '%', '\%'), '_', '\_');
+    RETURN replace(replace(replace(p_text, E'\\', E'\\\\'), '%', E'\\%'), '_', E'\\_');
 END $$;
 
 CREATE FUNCTION logic.link_customer_creator() RETURNS trigger
@@ -3475,7 +3475,7 @@ DECLARE
     v_format_character text := core.display_name_format_character(p_comment);
     v_problem text := CASE
         WHEN btrim(p_comment) = '' THEN 'is empty'
-        WHEN p_comment ~ U&'[[:cntrl:]\2028\2029]' THEN 'holds a control character (a line break?): it is one line'
+        WHEN p_comment ~ E'[[:cntrl:]\u2028\u2029]' THEN 'holds a control character (a line break?): it is one line'
         WHEN v_format_character IS NOT NULL
             THEN format('holds the invisible formatting character U+%s (Unicode category Cf)',
                         upper(lpad(to_hex(ascii(v_format_character)), 4, '0')))
@@ -4155,7 +4155,6 @@ COMMENT ON COLUMN core.upgrade_options.error_mask_unrelated IS 'The error codes 
 
 CREATE FUNCTION logic.upgrade_options_of(p_customer_ids uuid[]) RETURNS SETOF core.upgrade_options
     LANGUAGE plpgsql STABLE
-    SET plan_cache_mode TO 'force_generic_plan'
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
@@ -4175,7 +4174,7 @@ CREATE FUNCTION logic.upgrade_options_refresh(p_customer_ids uuid[]) RETURNS voi
     LANGUAGE plpgsql
     SET plan_cache_mode TO 'force_generic_plan'
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
+    AS $$
 DECLARE
     v_customer_ids uuid[] := p_customer_ids;
 BEGIN
@@ -4187,12 +4186,11 @@ BEGIN
         PERFORM 1 FROM core.customers WHERE id = ANY (v_customer_ids) ORDER BY id FOR NO KEY UPDATE;
         DELETE FROM core.upgrade_options WHERE customer_id = ANY (v_customer_ids);
     END IF;
-    IF cardinality(v_customer_ids) <= 16 THEN
-        INSERT INTO core.upgrade_options SELECT * FROM logic.upgrade_options_of(v_customer_ids);
-    ELSE
-        EXECUTE 'INSERT INTO core.upgrade_options SELECT * FROM logic.upgrade_options_of($1)' USING v_customer_ids;
+    IF cardinality(v_customer_ids) > 16 THEN  -- until this function returns (its SET clause)
+        PERFORM set_config('plan_cache_mode', 'force_custom_plan', true);
     END IF;
-END $_$;
+    INSERT INTO core.upgrade_options SELECT * FROM logic.upgrade_options_of(v_customer_ids);
+END $$;
 
 COMMENT ON FUNCTION logic.upgrade_options_refresh(p_customer_ids uuid[]) IS 'Recomputes core.upgrade_options for some customers (NULL: all) from logic.upgrade_path_facts.';
 
@@ -4249,7 +4247,6 @@ END;
 
 CREATE FUNCTION logic.upgrade_path_facts(p_customer_ids uuid[], p_partner text, p_sold_in_force_only boolean DEFAULT false, p_into uuid[] DEFAULT '{}'::uuid[]) RETURNS TABLE(subscription_id uuid, target_offer_id text, customer_id uuid, partner_id text, source_offer_id text, relationship_expires_at timestamp with time zone, error_codes_related text[], error_codes_unrelated text[])
     LANGUAGE plpgsql STABLE ROWS 10
-    SET plan_cache_mode TO 'force_generic_plan'
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 #variable_conflict use_column
@@ -4259,9 +4256,7 @@ BEGIN
            x.subscription_errors || x.path_errors,
            x.subscription_errors || '{delegated_admin_permissions_disabled}'::text[] || x.path_errors
     FROM (SELECT s.id, s.customer_id, s.offer_id, s.status, s.partner_id, s.billing_cycle, s.in_force,
-                 -- (p_into in a subquery: computed once per statement, whatever expression it is)
-                 array_agg(s.offer_id) FILTER (WHERE s.in_force
-                                                 AND s.id <> ALL (CAST((SELECT coalesce(p_into, '{}')) AS uuid[])))
+                 array_agg(s.offer_id) FILTER (WHERE s.in_force AND s.id <> ALL (coalesce(p_into, '{}')))
                      OVER customer AS offers_in_force,
                  array_agg(s.parent_subscription_id) FILTER (WHERE s.parent_subscription_id IS NOT NULL
                                                             AND s.status <> 'cancelled') OVER customer AS live_add_on_parents
