@@ -44,33 +44,32 @@ BEGIN
                     AND cardinality(p_fields[6:]) = cardinality(ARRAY(SELECT DISTINCT unnest(p_fields[6:]))), false);
 END $$;
 
--- A batch field as one of its columns: p_fields[position of p_column in p_header], NULL
--- when the header has no such column.
-CREATE OR REPLACE FUNCTION logic.batch_field(p_header text[], p_fields text[], p_column text)
-RETURNS text LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+-- Where a batch column is: the position of p_column in the header p_header (a line's
+-- fields[that position]), NULL when the header has no such column. Once per file, not
+-- per line.
+CREATE OR REPLACE FUNCTION logic.batch_column(p_header text[], p_column text)
+RETURNS integer LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    RETURN p_fields[array_position(p_header, p_column)];
+    RETURN array_position(p_header, p_column);
 END $$;
 
--- The fields of one CSV line (RFC 4180: fields optionally in double quotes, "" for a
--- quote inside them), or NULL when its quoting is broken.
-CREATE OR REPLACE FUNCTION logic.csv_fields(p_line text)
+-- The fields of line p_line of a batch file as staged (p_raw): without its CR of a CRLF
+-- file and (line 1) a UTF-8 byte order mark, split as CSV (RFC 4180: fields optionally
+-- in double quotes, "" for a quote inside them); NULL when its quoting is broken.
+CREATE OR REPLACE FUNCTION logic.batch_line_fields(p_line bigint, p_raw text)
 RETURNS text[] LANGUAGE plpgsql IMMUTABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v text := CASE WHEN right(p_raw, 1) = E'\r' THEN left(p_raw, -1) ELSE p_raw END;
 BEGIN
+    IF p_line = 1 THEN
+        v := ltrim(v, E'\uFEFF');
+    END IF;
     RETURN CASE
-        WHEN strpos(p_line, '"') = 0 THEN string_to_array(p_line, ',')
-        WHEN p_line !~ '^("([^"]|"")*"|[^,"]*)(,("([^"]|"")*"|[^,"]*))*$' THEN NULL
+        WHEN strpos(v, '"') = 0 THEN string_to_array(v, ',')
+        WHEN v !~ '^("([^"]|"")*"|[^,"]*)(,("([^"]|"")*"|[^,"]*))*$' THEN NULL
         ELSE ARRAY(SELECT CASE WHEN m[1] LIKE '"%' THEN replace(substr(m[1], 2, length(m[1]) - 2), '""', '"') ELSE m[1] END
-                   FROM regexp_matches(p_line || ',', '("(?:[^"]|"")*"|[^,"]*),', 'g') AS m)
+                   FROM regexp_matches(v || ',', '("(?:[^"]|"")*"|[^,"]*),', 'g') AS m)
     END;
-END $$;
-
--- A line as staged, without its CR of a CRLF file and (line 1) a UTF-8 byte order mark.
-CREATE OR REPLACE FUNCTION logic.batch_clean_line(p_line bigint, p_raw text)
-RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    RETURN (SELECT CASE WHEN p_line = 1 THEN ltrim(v.text, E'\uFEFF') ELSE v.text END
-        FROM (SELECT CASE WHEN right(p_raw, 1) = E'\r' THEN left(p_raw, -1) ELSE p_raw END AS text) v);
 END $$;
 
 
@@ -86,13 +85,14 @@ DECLARE
     v_header_fields text[] := (SELECT f.fields FROM pg_temp.batch_fields f WHERE f.line = 1);
     v_columns text[] := CASE WHEN logic.batch_header_valid(v_header_fields) THEN v_header_fields ELSE logic.batch_header() END;
     v_header text := array_to_string(v_columns, ',');
+    v_user_at integer := logic.batch_column(v_columns, 'user');
+    v_into_at integer := logic.batch_column(v_columns, 'into');
 BEGIN
     RETURN QUERY
     WITH data AS MATERIALIZED (
         SELECT f.line, f.fields[1] AS action, f.fields[2] AS subscription_id, f.fields[3] AS target_offer,
                f.fields[4] AS quantity, f.fields[5] AS request_id,
-               logic.batch_field(v_columns, f.fields, 'user') AS license_user,
-               logic.batch_field(v_columns, f.fields, 'into') AS into_id
+               f.fields[v_user_at] AS license_user, f.fields[v_into_at] AS into_id
         FROM pg_temp.batch_fields f WHERE f.line > 1 AND cardinality(f.fields) = cardinality(v_columns))
     SELECT 1::bigint, 0, NULL::text, NULL::text, 'the file is empty: the first line must be the header ' || logic.batch_header_text()
     WHERE NOT EXISTS (SELECT 1 FROM pg_temp.batch_fields)
@@ -509,6 +509,8 @@ DECLARE
     v_batch_id text := coalesce(p_name, p_content_sha256);
     v_error_count bigint;
     v_errors jsonb;
+    v_user_at integer;
+    v_into_at integer;
     b core.batches;
 BEGIN
     PERFORM logic.require_comment(p_comment);  -- the run's comment (api.batch_apply_chunk), refused before anything is kept
@@ -524,7 +526,7 @@ BEGIN
     END IF;
     PERFORM logic.drop_temp_table('batch_fields');
     CREATE TEMP TABLE batch_fields ON COMMIT DROP AS
-        SELECT l.line, l.raw, logic.csv_fields(logic.batch_clean_line(l.line, l.raw)) AS fields FROM pg_temp.batch_lines l;
+        SELECT l.line, l.raw, logic.batch_line_fields(l.line, l.raw) AS fields FROM pg_temp.batch_lines l;
     PERFORM logic.drop_temp_table('batch_errors');
     CREATE TEMP TABLE batch_errors ON COMMIT DROP AS SELECT * FROM logic.batch_file_errors(v_batch_id);
     SELECT count(*) INTO v_error_count FROM pg_temp.batch_errors;
@@ -542,13 +544,14 @@ BEGIN
         SELECT v_partner, v_batch_id, p_content_sha256, p_file_name, count(*), logic.acting_operator()
         FROM pg_temp.batch_fields WHERE line > 1
         RETURNING * INTO b;
+        SELECT logic.batch_column(x.fields, 'user'), logic.batch_column(x.fields, 'into') INTO v_user_at, v_into_at
+        FROM pg_temp.batch_fields x WHERE x.line = 1;
         INSERT INTO core.batch_rows (partner_id, batch_id, line, action, subscription_id, target_offer, quantity, request_id,
                                      license_user, into_subscription_id)
         SELECT v_partner, v_batch_id, f.line, f.fields[1], f.fields[2]::uuid, nullif(f.fields[3], ''),
                nullif(f.fields[4], '')::integer, coalesce(nullif(f.fields[5], ''), v_batch_id || ':' || f.line),
-               nullif(logic.batch_field(h.fields, f.fields, 'user'), ''),
-               nullif(logic.batch_field(h.fields, f.fields, 'into'), '')::uuid
-        FROM pg_temp.batch_fields f CROSS JOIN (SELECT x.fields FROM pg_temp.batch_fields x WHERE x.line = 1) h
+               nullif(f.fields[v_user_at], ''), nullif(f.fields[v_into_at], '')::uuid
+        FROM pg_temp.batch_fields f
         WHERE f.line > 1;
     ELSIF b.content_sha256 <> p_content_sha256 THEN
         PERFORM logic.raise_error('invalid_argument',

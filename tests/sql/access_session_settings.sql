@@ -16,7 +16,7 @@ SELECT is((SELECT e.chain_hash FROM core.audit_events e WHERE e.customer_id = :'
 SELECT is((SELECT count(*) FROM logic.audit_chains(ARRAY[:'customer'::uuid], NULL, NULL) c WHERE c.status <> 'ok'), 0::bigint,
           'its chain verifies');
 SELECT is(logic.like_literal(E'a\\b%c_d'), E'a\\\\b\\%c\\_d', 'like_literal escapes the backslash, % and _');
-SELECT is(logic.batch_clean_line(1, E'\uFEFFaction,x\r'), 'action,x', 'a batch''s first line loses its byte order mark and CR');
+SELECT is(logic.batch_line_fields(1, E'\uFEFFaction,"x"\r'), '{action,x}', 'a batch''s first line loses its byte order mark and CR');
 SELECT throws_like($$SELECT logic.require_comment(E'two\u2028lines')$$, '%control character%',
                    'a comment with a line separator is refused');
 SELECT is(logic.fill_template('{a} and {b}', '{"a": "x", "b": ["p", "q"]}'), 'x and p, q',
