@@ -214,30 +214,38 @@ INSERT INTO core.error_guidance (code, "case", description, next_step) VALUES
 -- per error object of the upgrade listing.
 CREATE OR REPLACE FUNCTION logic.fill_template(p_template text, p_values jsonb)
 RETURNS text LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+-- (string functions, no regular expression: a name is what lies between "{" and the
+-- next "}", if it is made of a-z and _ only)
 DECLARE
     v_rest text := p_template;
     v_out text := '';
     v_at integer;
-    m text[];
+    v_close integer;
+    v_name text;
     v jsonb;
+    t text;
 BEGIN
     LOOP
         v_at := strpos(v_rest, '{');
         EXIT WHEN v_at = 0 OR v_at IS NULL;
-        m := regexp_match(substr(v_rest, v_at), E'^\\{([a-z_]+)\\}');
-        v := p_values -> m[1];
-        IF m IS NULL OR v IS NULL OR jsonb_typeof(v) = 'null' THEN
+        v_close := strpos(substr(v_rest, v_at + 1), '}');
+        v_name := CASE WHEN v_close > 1 THEN substr(v_rest, v_at + 1, v_close - 1) END;
+        v := CASE WHEN translate(v_name, 'abcdefghijklmnopqrstuvwxyz_', '') = '' THEN p_values -> v_name END;
+        IF v IS NULL OR jsonb_typeof(v) = 'null' THEN
             v_out := v_out || left(v_rest, v_at);
             v_rest := substr(v_rest, v_at + 1);
             CONTINUE;
         END IF;
-        v_out := v_out || left(v_rest, v_at - 1) || CASE
-            WHEN jsonb_typeof(v) <> 'array' THEN v #>> '{}'
-            WHEN jsonb_array_length(v) = 0 THEN 'none'
-            -- ["a", "b"] as a, b; objects by their ids (ids, offers and plans hold no quotes)
-            ELSE regexp_replace(CASE WHEN jsonb_typeof(v -> 0) = 'object' THEN jsonb_path_query_array(v, '$[*].id') ELSE v END::text,
-                                E'^\\[|\\]$|"', '', 'g') END;
-        v_rest := substr(v_rest, v_at + length(m[1]) + 2);
+        IF jsonb_typeof(v) <> 'array' THEN
+            t := v #>> '{}';
+        ELSIF jsonb_array_length(v) = 0 THEN
+            t := 'none';
+        ELSE  -- ["a", "b"] as a, b; objects by their ids (ids, offers and plans hold no quotes)
+            t := CASE WHEN jsonb_typeof(v -> 0) = 'object' THEN jsonb_path_query_array(v, '$[*].id') ELSE v END::text;
+            t := replace(substr(t, 2, length(t) - 2), '"', '');
+        END IF;
+        v_out := v_out || left(v_rest, v_at - 1) || t;
+        v_rest := substr(v_rest, v_at + v_close + 1);
     END LOOP;
     RETURN v_out || v_rest;
 END $$;
@@ -248,27 +256,22 @@ END $$;
 -- templates may use as well.
 CREATE OR REPLACE FUNCTION logic.describe_errors(p_codes text[], p_details jsonb DEFAULT '{}',
                                                 p_request jsonb DEFAULT '{}')
-RETURNS jsonb LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    v_out jsonb := '[]'::jsonb;
-    v_code text;
-    v_vals jsonb;
-    v_generic text;
-    v_description text;
-    v_next_step text;
+RETURNS jsonb LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    FOREACH v_code IN ARRAY coalesce(p_codes, '{}') LOOP
-        v_vals := coalesce(p_request, '{}'::jsonb) || coalesce(p_details -> v_code, '{}'::jsonb);
-        SELECT e.description, g.description, g.next_step INTO v_generic, v_description, v_next_step
-        FROM core.error_codes e
-        LEFT JOIN core.error_guidance g ON g.code = e.code AND g."case" IN ('', coalesce(p_details -> v_code ->> 'status', p_details -> v_code ->> 'change', ''))
-        WHERE e.code = v_code
-        ORDER BY g."case" DESC NULLS LAST LIMIT 1;
-        v_out := v_out || jsonb_build_array(jsonb_build_object(
-            'code', v_code,
-            'description', coalesce(logic.fill_template(v_description, v_vals), v_generic),
-            'details', coalesce(p_details -> v_code, '{}'),
-            'next_step', logic.fill_template(v_next_step, v_vals)));
-    END LOOP;
-    RETURN v_out;
+    -- One statement for every code (a listing asks for a few per target), planned once
+    -- per session: each code's guidance of its case (the details' status or change) if
+    -- any, else its general one.
+    RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                       'code', c.code,
+                       'description', coalesce(logic.fill_template(g.description, v.vals), e.description),
+                       'details', coalesce(p_details -> c.code, '{}'),
+                       'next_step', logic.fill_template(g.next_step, v.vals)) ORDER BY c.ord), '[]')
+            FROM unnest(p_codes) WITH ORDINALITY AS c (code, ord)
+            CROSS JOIN LATERAL (SELECT coalesce(p_request, '{}'::jsonb) || coalesce(p_details -> c.code, '{}'::jsonb) AS vals) v
+            LEFT JOIN core.error_codes e ON e.code = c.code
+            LEFT JOIN LATERAL (
+                SELECT x.description, x.next_step FROM core.error_guidance x
+                WHERE e.code IS NOT NULL AND x.code = c.code
+                  AND x."case" IN ('', coalesce(p_details -> c.code ->> 'status', p_details -> c.code ->> 'change', ''))
+                ORDER BY x."case" DESC LIMIT 1) g ON true);
 END $$;
