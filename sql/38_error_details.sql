@@ -58,11 +58,14 @@ END $$;
 -- what it named: subscription_id, target_offer, offer_id, customer_id, quantity (the
 -- quantity asked, or the total a license change would reach), billing_cycle, if_version,
 -- request_id, operation), as {code: details}; and the request completed with the
--- subscription's customer and offer (only of a subscription the partner sees).
-CREATE OR REPLACE FUNCTION logic.error_objects(p_partner text, p_codes text[], p_request jsonb)
+-- subscription's customer and offer (only of a subscription the partner sees). p_source:
+-- that subscription when the caller has read it and the partner sees it (the upgrades
+-- listing, once for all its targets), not read again.
+CREATE OR REPLACE FUNCTION logic.error_objects(p_partner text, p_codes text[], p_request jsonb,
+                                              p_source core.subscriptions DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    s core.subscriptions;
+    s core.subscriptions := p_source;
     i core.subscriptions;  -- the subscription an upgrade goes into (upgrade --into)
     v_request jsonb := coalesce(p_request, '{}'::jsonb);
     v_target text := v_request ->> 'target_offer';
@@ -75,11 +78,11 @@ BEGIN
     IF coalesce(cardinality(p_codes), 0) = 0 THEN  -- an eligible target, a succeeded operation
         RETURN '[]'::jsonb;
     END IF;
-    IF v_request ? 'subscription_id' THEN
+    IF s.id IS NULL AND v_request ? 'subscription_id' THEN
         SELECT * INTO s FROM core.subscriptions WHERE id = (v_request ->> 'subscription_id')::uuid;
     END IF;
     v_customer := coalesce(s.customer_id, (v_request ->> 'customer_id')::uuid);
-    IF NOT logic.customer_visible(p_partner, v_customer) THEN  -- nothing of what the partner cannot see
+    IF p_source.id IS NULL AND NOT logic.customer_visible(p_partner, v_customer) THEN  -- nothing of what the partner cannot see
         s := NULL;
         v_customer := NULL;
     END IF;

@@ -222,14 +222,15 @@ DECLARE
     v_source core.subscriptions;
     v_into core.subscriptions;
 BEGIN
-    SELECT s.customer_id, coalesce(p_quantity, s.quantity) INTO v_customer_id, v_quantity FROM core.subscriptions s
+    SELECT * INTO v_source FROM core.subscriptions s
     WHERE s.id = p_subscription_id AND logic.customer_visible(v_partner, s.customer_id);
+    v_customer_id := v_source.customer_id;
+    v_quantity := coalesce(p_quantity, v_source.quantity);
     v_assigned := logic.licenses_assigned(p_subscription_id);
     IF v_customer_id IS NULL THEN
         PERFORM logic.raise_error('subscription_not_found', format('subscription %s does not exist', p_subscription_id));
     END IF;
     IF p_into IS NOT NULL THEN
-        SELECT * INTO v_source FROM core.subscriptions x WHERE x.id = p_subscription_id;
         SELECT * INTO v_into FROM core.subscriptions x WHERE x.id = p_into AND logic.customer_visible(v_partner, x.customer_id);
         RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object(
                            'target_offer', p.target_offer_id,
@@ -238,7 +239,7 @@ BEGIN
                            'errors', logic.error_objects(v_partner, x.error_codes, jsonb_strip_nulls(jsonb_build_object(
                                'subscription_id', p_subscription_id, 'target_offer', p.target_offer_id,
                                'into_subscription_id', p_into, 'quantity', coalesce(v_into.quantity, 0) + v_quantity,
-                               'quantity_added', v_quantity))))
+                               'quantity_added', v_quantity)), v_source))
                            ORDER BY p.target_offer_id), '[]')
                 FROM core.upgrade_paths p
                 CROSS JOIN LATERAL logic.upgrade_request_errors(v_partner, ARRAY[v_source], ARRAY[p.target_offer_id],
@@ -254,7 +255,7 @@ BEGIN
                            'subscription_id', p_subscription_id, 'target_offer', x.target_offer_id)
                            || CASE WHEN p_quantity IS NOT NULL THEN jsonb_build_object('quantity', p_quantity) ELSE '{}' END
                            || CASE WHEN 'license_transfer_quantity_insufficient' = ANY (x.codes)
-                                   THEN jsonb_build_object('quantity', v_quantity) ELSE '{}' END))
+                                   THEN jsonb_build_object('quantity', v_quantity) ELSE '{}' END, v_source))
                        ORDER BY x.target_offer_id), '[]')
             FROM (SELECT e.target_offer_id,
                          CASE WHEN p_quantity IS NOT NULL AND NOT logic.quantity_in_range(e.target_offer_id, p_quantity)

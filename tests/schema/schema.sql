@@ -843,14 +843,15 @@ DECLARE
     v_source core.subscriptions;
     v_into core.subscriptions;
 BEGIN
-    SELECT s.customer_id, coalesce(p_quantity, s.quantity) INTO v_customer_id, v_quantity FROM core.subscriptions s
+    SELECT * INTO v_source FROM core.subscriptions s
     WHERE s.id = p_subscription_id AND logic.customer_visible(v_partner, s.customer_id);
+    v_customer_id := v_source.customer_id;
+    v_quantity := coalesce(p_quantity, v_source.quantity);
     v_assigned := logic.licenses_assigned(p_subscription_id);
     IF v_customer_id IS NULL THEN
         PERFORM logic.raise_error('subscription_not_found', format('subscription %s does not exist', p_subscription_id));
     END IF;
     IF p_into IS NOT NULL THEN
-        SELECT * INTO v_source FROM core.subscriptions x WHERE x.id = p_subscription_id;
         SELECT * INTO v_into FROM core.subscriptions x WHERE x.id = p_into AND logic.customer_visible(v_partner, x.customer_id);
         RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object(
                            'target_offer', p.target_offer_id,
@@ -859,7 +860,7 @@ BEGIN
                            'errors', logic.error_objects(v_partner, x.error_codes, jsonb_strip_nulls(jsonb_build_object(
                                'subscription_id', p_subscription_id, 'target_offer', p.target_offer_id,
                                'into_subscription_id', p_into, 'quantity', coalesce(v_into.quantity, 0) + v_quantity,
-                               'quantity_added', v_quantity))))
+                               'quantity_added', v_quantity)), v_source))
                            ORDER BY p.target_offer_id), '[]')
                 FROM core.upgrade_paths p
                 CROSS JOIN LATERAL logic.upgrade_request_errors(v_partner, ARRAY[v_source], ARRAY[p.target_offer_id],
@@ -875,7 +876,7 @@ BEGIN
                            'subscription_id', p_subscription_id, 'target_offer', x.target_offer_id)
                            || CASE WHEN p_quantity IS NOT NULL THEN jsonb_build_object('quantity', p_quantity) ELSE '{}' END
                            || CASE WHEN 'license_transfer_quantity_insufficient' = ANY (x.codes)
-                                   THEN jsonb_build_object('quantity', v_quantity) ELSE '{}' END))
+                                   THEN jsonb_build_object('quantity', v_quantity) ELSE '{}' END, v_source))
                        ORDER BY x.target_offer_id), '[]')
             FROM (SELECT e.target_offer_id,
                          CASE WHEN p_quantity IS NOT NULL AND NOT logic.quantity_in_range(e.target_offer_id, p_quantity)
@@ -2492,12 +2493,12 @@ BEGIN
     RETURN (SELECT coalesce(bit_or(logic.error_bit(e.sqlstate)), 0) FROM core.error_codes e WHERE e.code = ANY (p_codes));
 END $$;
 
-CREATE FUNCTION logic.error_objects(p_partner text, p_codes text[], p_request jsonb) RETURNS jsonb
+CREATE FUNCTION logic.error_objects(p_partner text, p_codes text[], p_request jsonb, p_source core.subscriptions DEFAULT NULL::core.subscriptions) RETURNS jsonb
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    s core.subscriptions;
+    s core.subscriptions := p_source;
     i core.subscriptions;  -- the subscription an upgrade goes into (upgrade --into)
     v_request jsonb := coalesce(p_request, '{}'::jsonb);
     v_target text := v_request ->> 'target_offer';
@@ -2510,11 +2511,11 @@ BEGIN
     IF coalesce(cardinality(p_codes), 0) = 0 THEN  -- an eligible target, a succeeded operation
         RETURN '[]'::jsonb;
     END IF;
-    IF v_request ? 'subscription_id' THEN
+    IF s.id IS NULL AND v_request ? 'subscription_id' THEN
         SELECT * INTO s FROM core.subscriptions WHERE id = (v_request ->> 'subscription_id')::uuid;
     END IF;
     v_customer := coalesce(s.customer_id, (v_request ->> 'customer_id')::uuid);
-    IF NOT logic.customer_visible(p_partner, v_customer) THEN  -- nothing of what the partner cannot see
+    IF p_source.id IS NULL AND NOT logic.customer_visible(p_partner, v_customer) THEN  -- nothing of what the partner cannot see
         s := NULL;
         v_customer := NULL;
     END IF;
@@ -2653,7 +2654,7 @@ BEGIN
     RETURN logic.describe_errors(p_codes, v_details, v_request);
 END $$;
 
-COMMENT ON FUNCTION logic.error_objects(p_partner text, p_codes text[], p_request jsonb) IS 'The error objects {code, description, details, next_step} of the codes that apply to a request of a partner.';
+COMMENT ON FUNCTION logic.error_objects(p_partner text, p_codes text[], p_request jsonb, p_source core.subscriptions) IS 'The error objects {code, description, details, next_step} of the codes that apply to a request of a partner.';
 
 CREATE FUNCTION logic.fill_template(p_template text, p_values jsonb) RETURNS text
     LANGUAGE plpgsql IMMUTABLE
