@@ -4535,8 +4535,10 @@ CREATE VIEW report.blocked_upgrades AS
  WITH paths AS MATERIALIZED (
          SELECT o.subscription_id,
             o.customer_id,
-            logic.by_relationship_now(o.relationship_expires_at, o.error_mask_related, o.error_mask_unrelated) AS mask
-           FROM core.upgrade_options o
+            n.mask
+           FROM (core.upgrade_options o
+             CROSS JOIN LATERAL ( SELECT logic.by_relationship_now(o.relationship_expires_at, o.error_mask_related, o.error_mask_unrelated) AS mask
+                 OFFSET 0) n)
         ), per_path AS MATERIALIZED (
          SELECT paths.mask,
             count(*) AS n
@@ -4865,12 +4867,9 @@ CREATE VIEW report.upgrade_options AS
     o.target_offer_id,
     (cardinality(n.error_codes) = 0) AS eligible,
     n.error_codes
-   FROM (((core.upgrade_options o
+   FROM ((core.upgrade_options o
      JOIN core.customers c ON ((c.id = o.customer_id)))
-     CROSS JOIN LATERAL ( SELECT logic.error_codes_of(o.error_mask_related) AS related,
-            logic.error_codes_of(o.error_mask_unrelated) AS unrelated
-         OFFSET 0) s)
-     CROSS JOIN LATERAL ( SELECT logic.by_relationship_now(o.relationship_expires_at, s.related, s.unrelated) AS error_codes
+     CROSS JOIN LATERAL ( SELECT logic.by_relationship_now(o.relationship_expires_at, logic.error_codes_of(o.error_mask_related), logic.error_codes_of(o.error_mask_unrelated)) AS error_codes
          OFFSET 0) n);
 
 COMMENT ON VIEW report.upgrade_options IS 'Every upgrade path of every subscription the acting partner sold and that is in force: eligible or the errors.
