@@ -6,16 +6,13 @@
 -- tests/sql/access_search_path.sql) can check. A SQL function with a SET clause is never
 -- inlined: the two that run for every audit event appended (the chain it belongs to, its
 -- hash) become PL/pgSQL, whose expression is evaluated without an executor of its own.
--- Their results, and so every stored hash and every constraint, are unchanged. (A
--- PL/pgSQL body is parsed in the session that first calls it: the first event's empty
--- previous hash is written '' rather than '\x', which a session that turned
--- standard_conforming_strings off would read as the byte "x".)
+-- Their results, and so every stored hash and every constraint, are unchanged.
 -- (The functions of logic, api and report are rebuilt from sql/ on every migrate and
 -- carry the clause there.)
 CREATE OR REPLACE FUNCTION core.audit_event_digest(e core.audit_events, p_previous_id bigint, p_previous_hash bytea)
 RETURNS bytea LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    RETURN sha256(coalesce(p_previous_hash, ''::bytea) || convert_to(jsonb_build_array(
+    RETURN sha256(coalesce(p_previous_hash, '\x'::bytea) || convert_to(jsonb_build_array(
         e.id, p_previous_id, (extract(epoch FROM e.occurred_at) * 1000000)::bigint, e.operation, e.operator, e.partner_id,
         e.source, e.entity, e.entity_id, e.subscription_id, e.subscription_version, e.customer_id, e.changes, e.outcome,
         e.error_codes, e.request_id, e.batch_id, e.comment, e.offer_id, e.login_role)::text, 'UTF8'));

@@ -7,10 +7,11 @@
 -- PL/pgSQL: a SQL function with a SET clause starts an executor of its own and plans its
 -- body again in every statement that calls it, where PL/pgSQL evaluates an expression
 -- directly and keeps the plans of its queries for the session. The few SQL functions left
--- (audit verification, catalog checks, error_codes_of, core's vocabularies) run once per
--- statement. A PL/pgSQL body is parsed in the session that first calls it, whose
--- standard_conforming_strings a login may turn off: a literal holding a backslash is an
--- E'' string, read the same either way.
+-- run once per statement (audit verification, catalog checks, core's vocabularies in
+-- CHECK constraints) or once per distinct value (error_codes_of, memoized in the
+-- reports). A body written as a string (PL/pgSQL, or SQL AS $$...$$) is parsed in the
+-- session that first calls it, whose standard_conforming_strings a login may turn off: a
+-- literal holding a backslash is an E'' string, read the same either way.
 
 CREATE OR REPLACE FUNCTION logic.setting(p_name text)
 RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$

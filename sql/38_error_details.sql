@@ -59,13 +59,15 @@ END $$;
 -- quantity asked, or the total a license change would reach), billing_cycle, if_version,
 -- request_id, operation), as {code: details}; and the request completed with the
 -- subscription's customer and offer (only of a subscription the partner sees). p_source:
--- that subscription when the caller has read it and the partner sees it (the upgrades
--- listing, once for all its targets), not read again.
+-- that subscription when the caller has read it and checked that the partner sees it (the
+-- upgrades listing, once for all its targets), not read again; ignored unless it is the
+-- subscription the request names.
 CREATE OR REPLACE FUNCTION logic.error_objects(p_partner text, p_codes text[], p_request jsonb,
                                               p_source core.subscriptions DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    s core.subscriptions := p_source;
+    v_read boolean := p_source.id IS NOT NULL AND coalesce(p_source.id = (p_request ->> 'subscription_id')::uuid, false);
+    s core.subscriptions := CASE WHEN v_read THEN p_source END;
     i core.subscriptions;  -- the subscription an upgrade goes into (upgrade --into)
     v_request jsonb := coalesce(p_request, '{}'::jsonb);
     v_target text := v_request ->> 'target_offer';
@@ -82,7 +84,7 @@ BEGIN
         SELECT * INTO s FROM core.subscriptions WHERE id = (v_request ->> 'subscription_id')::uuid;
     END IF;
     v_customer := coalesce(s.customer_id, (v_request ->> 'customer_id')::uuid);
-    IF p_source.id IS NULL AND NOT logic.customer_visible(p_partner, v_customer) THEN  -- nothing of what the partner cannot see
+    IF NOT v_read AND NOT logic.customer_visible(p_partner, v_customer) THEN  -- nothing of what the partner cannot see
         s := NULL;
         v_customer := NULL;
     END IF;

@@ -91,17 +91,18 @@ COMMENT ON COLUMN report.upgrade_history.batch_id IS 'The batch, if any.';
 COMMENT ON COLUMN report.upgrade_history.into_existing IS
 'Whether the upgrade went into an existing subscription (upgrade --into), which grew, rather than creating the target.';
 
--- The codes that hold now are looked up once per distinct expiry and pair of masks (the
--- planner memoizes the lateral subquery on them): a few dozen lookups where relationships
--- share their expiry, not one per row.
+-- The mask that holds now is chosen in a lateral subquery the planner memoizes on the
+-- expiry and both masks (one call per distinct expiry: a few where relationships share
+-- theirs, one per row at worst), and its codes are looked up in another memoized on the
+-- mask alone: a few dozen lookups, not one per row.
 CREATE VIEW report.upgrade_options AS
 SELECT o.subscription_id, o.customer_id, c.name AS customer_name, o.source_offer_id, o.target_offer_id,
-       cardinality(n.error_codes) = 0 AS eligible, n.error_codes
+       cardinality(d.error_codes) = 0 AS eligible, d.error_codes
 FROM core.upgrade_options o
 JOIN core.customers c ON c.id = o.customer_id
-CROSS JOIN LATERAL (SELECT logic.by_relationship_now(o.relationship_expires_at, logic.error_codes_of(o.error_mask_related),
-                                                     logic.error_codes_of(o.error_mask_unrelated)) AS error_codes
-                    OFFSET 0) n;
+CROSS JOIN LATERAL (SELECT logic.by_relationship_now(o.relationship_expires_at, o.error_mask_related,
+                                                     o.error_mask_unrelated) AS mask OFFSET 0) n
+CROSS JOIN LATERAL (SELECT logic.error_codes_of(n.mask) AS error_codes OFFSET 0) d;
 COMMENT ON VIEW report.upgrade_options IS
 'Every upgrade path of every subscription the acting partner sold and that is in force: eligible or the errors.
 The same rules as subctl upgrades and subctl upgrade (logic.upgrade_path_facts, stored in core.upgrade_options).';
@@ -116,8 +117,9 @@ COMMENT ON COLUMN report.upgrade_options.error_codes IS 'Every error code that a
 -- Counted on the stored bit masks of the paths' codes (logic.error_mask): ORed per
 -- subscription and per customer, then each code counted where its bit is set; not a
 -- distinct count of subscriptions and customers over every (path, code) pair. The mask
--- that holds now is chosen once per distinct expiry and pair of masks (memoized, as in
--- report.upgrade_options).
+-- that holds now is chosen in a lateral subquery memoized on the expiry and both masks,
+-- as in report.upgrade_options (a few calls where relationships share their expiry, one
+-- per path at worst).
 CREATE VIEW report.blocked_upgrades AS
 WITH paths AS MATERIALIZED (
     SELECT o.subscription_id, o.customer_id, n.mask

@@ -2498,7 +2498,8 @@ CREATE FUNCTION logic.error_objects(p_partner text, p_codes text[], p_request js
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    s core.subscriptions := p_source;
+    v_read boolean := p_source.id IS NOT NULL AND coalesce(p_source.id = (p_request ->> 'subscription_id')::uuid, false);
+    s core.subscriptions := CASE WHEN v_read THEN p_source END;
     i core.subscriptions;  -- the subscription an upgrade goes into (upgrade --into)
     v_request jsonb := coalesce(p_request, '{}'::jsonb);
     v_target text := v_request ->> 'target_offer';
@@ -2515,7 +2516,7 @@ BEGIN
         SELECT * INTO s FROM core.subscriptions WHERE id = (v_request ->> 'subscription_id')::uuid;
     END IF;
     v_customer := coalesce(s.customer_id, (v_request ->> 'customer_id')::uuid);
-    IF p_source.id IS NULL AND NOT logic.customer_visible(p_partner, v_customer) THEN  -- nothing of what the partner cannot see
+    IF NOT v_read AND NOT logic.customer_visible(p_partner, v_customer) THEN  -- nothing of what the partner cannot see
         s := NULL;
         v_customer := NULL;
     END IF;
@@ -4865,12 +4866,14 @@ CREATE VIEW report.upgrade_options AS
     c.name AS customer_name,
     o.source_offer_id,
     o.target_offer_id,
-    (cardinality(n.error_codes) = 0) AS eligible,
-    n.error_codes
-   FROM ((core.upgrade_options o
+    (cardinality(d.error_codes) = 0) AS eligible,
+    d.error_codes
+   FROM (((core.upgrade_options o
      JOIN core.customers c ON ((c.id = o.customer_id)))
-     CROSS JOIN LATERAL ( SELECT logic.by_relationship_now(o.relationship_expires_at, logic.error_codes_of(o.error_mask_related), logic.error_codes_of(o.error_mask_unrelated)) AS error_codes
-         OFFSET 0) n);
+     CROSS JOIN LATERAL ( SELECT logic.by_relationship_now(o.relationship_expires_at, o.error_mask_related, o.error_mask_unrelated) AS mask
+         OFFSET 0) n)
+     CROSS JOIN LATERAL ( SELECT logic.error_codes_of(n.mask) AS error_codes
+         OFFSET 0) d);
 
 COMMENT ON VIEW report.upgrade_options IS 'Every upgrade path of every subscription the acting partner sold and that is in force: eligible or the errors.
 The same rules as subctl upgrades and subctl upgrade (logic.upgrade_path_facts, stored in core.upgrade_options).';

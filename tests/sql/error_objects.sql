@@ -2,7 +2,7 @@
 -- details and the next step it carries; every code a rule can give has a next step and no
 -- template is left with a {placeholder}; no detail names another partner.
 BEGIN;
-SELECT plan(32);
+SELECT plan(34);
 
 INSERT INTO core.offers (id, service_id, name, min_quantity, max_quantity) VALUES ('test-monthly-only', 'office365', 'Monthly only', 1, 50);
 INSERT INTO core.offer_billing_cycles VALUES ('test-monthly-only', 'monthly');
@@ -187,6 +187,19 @@ SELECT is(ARRAY(SELECT x FROM (VALUES (api.upgrades(held_business)), (api.upgrad
 SELECT ok(pg_temp.err(api.upgrade(held_business, 'o365-business-premium'), 'conflicting_service_types') -> 'details' -> 'subscriptions'
           @> jsonb_build_array(jsonb_build_object('id', b_e1, 'channel', 'csp', 'sold_by_you', false)),
           'the other partner''s conflicting subscription shows by id, offer and channel') FROM fx;
+-- The listing passes the subscription it read (logic.error_objects' p_source): the same
+-- objects as reading it again, and a row that is not the requested subscription is ignored
+-- (the visibility rule still decides what the request's subscription shows).
+SELECT is(logic.error_objects(a, ARRAY['not_reseller_of_record', 'conflicting_service_types'],
+                              jsonb_build_object('subscription_id', business, 'target_offer', 'o365-business-premium'),
+                              (SELECT x FROM core.subscriptions x WHERE x.id = business)),
+          logic.error_objects(a, ARRAY['not_reseller_of_record', 'conflicting_service_types'],
+                              jsonb_build_object('subscription_id', business, 'target_offer', 'o365-business-premium')),
+          'error objects from the subscription the caller read = from the subscription read again') FROM fx;
+SELECT is(logic.error_objects(a, ARRAY['not_reseller_of_record'], jsonb_build_object('subscription_id', b_only),
+                              (SELECT x FROM core.subscriptions x WHERE x.id = business)),
+          logic.error_objects(a, ARRAY['not_reseller_of_record'], jsonb_build_object('subscription_id', b_only)),
+          'a subscription passed that is not the one the request names is ignored') FROM fx;
 
 SELECT * FROM finish();
 ROLLBACK;
