@@ -271,7 +271,7 @@ BEGIN
             LEFT JOIN core.error_codes e ON e.code = c.code
             LEFT JOIN LATERAL (
                 SELECT x.description, x.next_step FROM core.error_guidance x
-                WHERE e.code IS NOT NULL AND x.code = c.code
+                WHERE x.code = c.code  -- (guidance only of a known code: its foreign key)
                   AND x."case" IN ('', coalesce(p_details -> c.code ->> 'status', p_details -> c.code ->> 'change', ''))
                 ORDER BY x."case" DESC LIMIT 1) g ON true);
 END $$;

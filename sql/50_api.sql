@@ -216,7 +216,6 @@ CREATE OR REPLACE FUNCTION api.upgrades(p_subscription_id uuid, p_quantity bigin
 RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_partner text := logic.require_partner();
-    v_customer_id uuid;
     v_quantity bigint;
     v_assigned bigint;
     v_source core.subscriptions;
@@ -224,10 +223,9 @@ DECLARE
 BEGIN
     SELECT * INTO v_source FROM core.subscriptions s
     WHERE s.id = p_subscription_id AND logic.customer_visible(v_partner, s.customer_id);
-    v_customer_id := v_source.customer_id;
     v_quantity := coalesce(p_quantity, v_source.quantity);
     v_assigned := logic.licenses_assigned(p_subscription_id);
-    IF v_customer_id IS NULL THEN
+    IF v_source.id IS NULL THEN
         PERFORM logic.raise_error('subscription_not_found', format('subscription %s does not exist', p_subscription_id));
     END IF;
     IF p_into IS NOT NULL THEN
@@ -261,7 +259,7 @@ BEGIN
                          CASE WHEN p_quantity IS NOT NULL AND NOT logic.quantity_in_range(e.target_offer_id, p_quantity)
                               THEN ARRAY['quantity_out_of_range'] ELSE '{}' END
                          || e.error_codes || logic.license_transfer_errors(true, v_assigned, v_quantity) AS codes
-                  FROM logic.upgrade_evaluations(ARRAY[v_customer_id], v_partner) e
+                  FROM logic.upgrade_evaluations(ARRAY[v_source.customer_id], v_partner) e
                   WHERE e.subscription_id = p_subscription_id) x);
 END $$;
 COMMENT ON FUNCTION api.upgrades IS

@@ -44,14 +44,6 @@ BEGIN
                     AND cardinality(p_fields[6:]) = cardinality(ARRAY(SELECT DISTINCT unnest(p_fields[6:]))), false);
 END $$;
 
--- Where a batch column is: the position of p_column in the header p_header (a line's
--- fields[that position]), NULL when the header has no such column. Once per file, not
--- per line.
-CREATE OR REPLACE FUNCTION logic.batch_column(p_header text[], p_column text)
-RETURNS integer LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    RETURN array_position(p_header, p_column);
-END $$;
 
 -- The fields of line p_line of a batch file as staged (p_raw): without its CR of a CRLF
 -- file and (line 1) a UTF-8 byte order mark, split as CSV (RFC 4180: fields optionally
@@ -85,8 +77,10 @@ DECLARE
     v_header_fields text[] := (SELECT f.fields FROM pg_temp.batch_fields f WHERE f.line = 1);
     v_columns text[] := CASE WHEN logic.batch_header_valid(v_header_fields) THEN v_header_fields ELSE logic.batch_header() END;
     v_header text := array_to_string(v_columns, ',');
-    v_user_at integer := logic.batch_column(v_columns, 'user');
-    v_into_at integer := logic.batch_column(v_columns, 'into');
+    -- where the optional columns are (a line's fields[that position]; NULL: not in the
+    -- header), found once per file, not per line
+    v_user_at integer := array_position(v_columns, 'user');
+    v_into_at integer := array_position(v_columns, 'into');
 BEGIN
     RETURN QUERY
     WITH data AS MATERIALIZED (
@@ -544,7 +538,7 @@ BEGIN
         SELECT v_partner, v_batch_id, p_content_sha256, p_file_name, count(*), logic.acting_operator()
         FROM pg_temp.batch_fields WHERE line > 1
         RETURNING * INTO b;
-        SELECT logic.batch_column(x.fields, 'user'), logic.batch_column(x.fields, 'into') INTO v_user_at, v_into_at
+        SELECT array_position(x.fields, 'user'), array_position(x.fields, 'into') INTO v_user_at, v_into_at
         FROM pg_temp.batch_fields x WHERE x.line = 1;
         INSERT INTO core.batch_rows (partner_id, batch_id, line, action, subscription_id, target_offer, quantity, request_id,
                                      license_user, into_subscription_id)

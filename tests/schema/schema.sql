@@ -214,7 +214,7 @@ BEGIN
         SELECT v_partner, v_batch_id, p_content_sha256, p_file_name, count(*), logic.acting_operator()
         FROM pg_temp.batch_fields WHERE line > 1
         RETURNING * INTO b;
-        SELECT logic.batch_column(x.fields, 'user'), logic.batch_column(x.fields, 'into') INTO v_user_at, v_into_at
+        SELECT array_position(x.fields, 'user'), array_position(x.fields, 'into') INTO v_user_at, v_into_at
         FROM pg_temp.batch_fields x WHERE x.line = 1;
         INSERT INTO core.batch_rows (partner_id, batch_id, line, action, subscription_id, target_offer, quantity, request_id,
                                      license_user, into_subscription_id)
@@ -837,7 +837,6 @@ CREATE FUNCTION api.upgrades(p_subscription_id uuid, p_quantity bigint DEFAULT N
     AS $$
 DECLARE
     v_partner text := logic.require_partner();
-    v_customer_id uuid;
     v_quantity bigint;
     v_assigned bigint;
     v_source core.subscriptions;
@@ -845,10 +844,9 @@ DECLARE
 BEGIN
     SELECT * INTO v_source FROM core.subscriptions s
     WHERE s.id = p_subscription_id AND logic.customer_visible(v_partner, s.customer_id);
-    v_customer_id := v_source.customer_id;
     v_quantity := coalesce(p_quantity, v_source.quantity);
     v_assigned := logic.licenses_assigned(p_subscription_id);
-    IF v_customer_id IS NULL THEN
+    IF v_source.id IS NULL THEN
         PERFORM logic.raise_error('subscription_not_found', format('subscription %s does not exist', p_subscription_id));
     END IF;
     IF p_into IS NOT NULL THEN
@@ -882,7 +880,7 @@ BEGIN
                          CASE WHEN p_quantity IS NOT NULL AND NOT logic.quantity_in_range(e.target_offer_id, p_quantity)
                               THEN ARRAY['quantity_out_of_range'] ELSE '{}' END
                          || e.error_codes || logic.license_transfer_errors(true, v_assigned, v_quantity) AS codes
-                  FROM logic.upgrade_evaluations(ARRAY[v_customer_id], v_partner) e
+                  FROM logic.upgrade_evaluations(ARRAY[v_source.customer_id], v_partner) e
                   WHERE e.subscription_id = p_subscription_id) x);
 END $$;
 
@@ -1774,14 +1772,6 @@ BEGIN
     PERFORM logic.batch_record_results(p_partner, p_batch_id, v_lines, v_results, p_dry_run);
 END $$;
 
-CREATE FUNCTION logic.batch_column(p_header text[], p_column text) RETURNS integer
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-BEGIN
-    RETURN array_position(p_header, p_column);
-END $$;
-
 CREATE FUNCTION logic.batch_counts(p_partner text, p_batch_id text, p_from bigint DEFAULT 2, p_to bigint DEFAULT '9223372036854775807'::bigint) RETURNS jsonb
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1804,8 +1794,10 @@ DECLARE
     v_header_fields text[] := (SELECT f.fields FROM pg_temp.batch_fields f WHERE f.line = 1);
     v_columns text[] := CASE WHEN logic.batch_header_valid(v_header_fields) THEN v_header_fields ELSE logic.batch_header() END;
     v_header text := array_to_string(v_columns, ',');
-    v_user_at integer := logic.batch_column(v_columns, 'user');
-    v_into_at integer := logic.batch_column(v_columns, 'into');
+    -- where the optional columns are (a line's fields[that position]; NULL: not in the
+    -- header), found once per file, not per line
+    v_user_at integer := array_position(v_columns, 'user');
+    v_into_at integer := array_position(v_columns, 'into');
 BEGIN
     RETURN QUERY
     WITH data AS MATERIALIZED (
@@ -2431,7 +2423,7 @@ BEGIN
             LEFT JOIN core.error_codes e ON e.code = c.code
             LEFT JOIN LATERAL (
                 SELECT x.description, x.next_step FROM core.error_guidance x
-                WHERE e.code IS NOT NULL AND x.code = c.code
+                WHERE x.code = c.code  -- (guidance only of a known code: its foreign key)
                   AND x."case" IN ('', coalesce(p_details -> c.code ->> 'status', p_details -> c.code ->> 'change', ''))
                 ORDER BY x."case" DESC LIMIT 1) g ON true);
 END $$;
