@@ -214,26 +214,26 @@ INSERT INTO core.error_guidance (code, "case", description, next_step) VALUES
 -- per error object of the upgrade listing.
 CREATE OR REPLACE FUNCTION logic.fill_template(p_template text, p_values jsonb)
 RETURNS text LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
--- (string functions, no regular expression: a name is what lies between "{" and the
--- next "}", if it is made of a-z and _ only)
+-- (split once at each "{": a name is what follows it up to the next "}", if made of a-z
+-- and _ only; string functions on the short pieces, no regular expression)
 DECLARE
-    v_rest text := p_template;
-    v_out text := '';
-    v_at integer;
+    v_parts text[] := string_to_array(p_template, '{');
+    v_out text := coalesce(v_parts[1], '');
+    v_part text;
     v_close integer;
-    v_name text;
     v jsonb;
     t text;
 BEGIN
-    LOOP
-        v_at := strpos(v_rest, '{');
-        EXIT WHEN v_at = 0 OR v_at IS NULL;
-        v_close := strpos(substr(v_rest, v_at + 1), '}');
-        v_name := CASE WHEN v_close > 1 THEN substr(v_rest, v_at + 1, v_close - 1) END;
-        v := CASE WHEN translate(v_name, 'abcdefghijklmnopqrstuvwxyz_', '') = '' THEN p_values -> v_name END;
+    IF p_template IS NULL THEN
+        RETURN NULL;
+    END IF;
+    FOR i IN 2 .. coalesce(array_length(v_parts, 1), 0) LOOP
+        v_part := v_parts[i];
+        v_close := strpos(v_part, '}');
+        v := CASE WHEN v_close > 1 AND translate(left(v_part, v_close - 1), 'abcdefghijklmnopqrstuvwxyz_', '') = ''
+                  THEN p_values -> left(v_part, v_close - 1) END;
         IF v IS NULL OR jsonb_typeof(v) = 'null' THEN
-            v_out := v_out || left(v_rest, v_at);
-            v_rest := substr(v_rest, v_at + 1);
+            v_out := v_out || '{' || v_part;
             CONTINUE;
         END IF;
         IF jsonb_typeof(v) <> 'array' THEN
@@ -244,10 +244,9 @@ BEGIN
             t := CASE WHEN jsonb_typeof(v -> 0) = 'object' THEN jsonb_path_query_array(v, '$[*].id') ELSE v END::text;
             t := replace(substr(t, 2, length(t) - 2), '"', '');
         END IF;
-        v_out := v_out || left(v_rest, v_at - 1) || t;
-        v_rest := substr(v_rest, v_at + v_close + 1);
+        v_out := v_out || t || substr(v_part, v_close + 1);
     END LOOP;
-    RETURN v_out || v_rest;
+    RETURN v_out;
 END $$;
 
 -- The error objects of a list of codes, in the given order (SPEC 7.2): {code, description,
