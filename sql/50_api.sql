@@ -224,7 +224,6 @@ BEGIN
     SELECT * INTO v_source FROM core.subscriptions s
     WHERE s.id = p_subscription_id AND logic.customer_visible(v_partner, s.customer_id);
     v_quantity := coalesce(p_quantity, v_source.quantity);
-    v_assigned := logic.licenses_assigned(p_subscription_id);
     IF v_source.id IS NULL THEN
         PERFORM logic.raise_error('subscription_not_found', format('subscription %s does not exist', p_subscription_id));
     END IF;
@@ -245,6 +244,7 @@ BEGIN
                                                                ARRAY[v_into]) x
                 WHERE p.source_offer_id = v_source.offer_id);
     END IF;
+    v_assigned := logic.licenses_assigned(p_subscription_id);  -- (the --into rules count them themselves)
     RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object(
                        'target_offer', x.target_offer_id,
                        'target_offer_name', (SELECT o.name FROM core.offers o WHERE o.id = x.target_offer_id),
